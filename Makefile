@@ -1,0 +1,178 @@
+# Solo: one non-recursive Makefile. Every output goes under build/.
+#
+#   make            build the stub, kernel, demo app, host tools and the image
+#   make run        install missing packages, build, boot the demo in QEMU
+#   make test       install missing packages, build, run the whole suite
+#   make debug      boot with QEMU waiting for gdb (see tools/gdbinit)
+#   make deps | image | clean | format-check
+#
+# DEBUG=1 builds the kernel with extra checks (kmalloc canaries, -O1).
+
+MAKEFLAGS += -rR --no-print-directory
+.SUFFIXES:
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+
+B        := build
+CC       := gcc
+LD       := ld
+OBJCOPY  := objcopy
+MUSLCC   := musl-gcc
+DEBUG    ?= 0
+
+WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wvla \
+        -Wpointer-arith -Wno-unused-parameter
+
+# ---------------------------------------------------------------- kernel
+KERNEL_CFLAGS := -std=gnu11 -g $(WARN) -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
+        -mno-red-zone -mno-sse -mno-sse2 -mno-mmx -mno-80387 -mgeneral-regs-only \
+        -fno-omit-frame-pointer -fno-stack-protector -fno-asynchronous-unwind-tables \
+        -fno-strict-aliasing -fcf-protection=none -Iinclude -I. -MMD -MP
+ifeq ($(DEBUG),1)
+KERNEL_CFLAGS += -O1 -DKMALLOC_CHECK=1 -DSOLO_DEBUG=1
+else
+KERNEL_CFLAGS += -O2
+endif
+ifeq ($(KMALLOC_CHECK),1)
+KERNEL_CFLAGS += -DKMALLOC_CHECK=1
+endif
+KERNEL_ASFLAGS := -g -Iinclude -I. -MMD -MP -D__ASSEMBLY__
+KERNEL_LDSCRIPT := kernel/arch/x86_64/kernel.ld
+
+KERNEL_SRCS := $(wildcard kernel/*.c kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S mm/*.c drivers/*.c)
+KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(KERNEL_SRCS))
+
+$(B)/kernel/%.c.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+$(B)/kernel/%.S.o: %.S
+	@mkdir -p $(@D)
+	$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
+
+$(B)/kernel.elf: $(KERNEL_OBJS) $(KERNEL_LDSCRIPT)
+	$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack -T $(KERNEL_LDSCRIPT) \
+		-o $@ $(KERNEL_OBJS)
+	objdump -d -S $@ > $(B)/kernel.asm
+	nm -n $@ > $(B)/kernel.sym
+
+# The same kernel with a deliberate kernel fault after init: for the panic test.
+$(B)/test/kernel/main-panic.o: kernel/main.c
+	@mkdir -p $(@D)
+	$(CC) $(KERNEL_CFLAGS) -DSOLO_TEST_PANIC=1 -c $< -o $@
+$(B)/test/kernel-panic.elf: $(filter-out $(B)/kernel/kernel/main.c.o,$(KERNEL_OBJS)) \
+		$(B)/test/kernel/main-panic.o $(KERNEL_LDSCRIPT)
+	$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack -T $(KERNEL_LDSCRIPT) \
+		-o $@ $(filter %.o,$^)
+
+# ---------------------------------------------------------------- UEFI stub
+EFI_INC  := /usr/include/efi
+EFI_LIB  := /usr/lib
+EFI_CFLAGS := -std=gnu11 -O2 $(WARN) -Wno-missing-prototypes -Wno-strict-prototypes \
+        -ffreestanding -fpic -fshort-wchar -fno-stack-protector -fno-strict-aliasing \
+        -mno-red-zone -maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI -DSOLO_EFI_STUB \
+        -I$(EFI_INC) -I$(EFI_INC)/x86_64 -Iinclude -I. -MMD -MP
+EFI_SRCS := $(wildcard efi/*.c) kernel/elf.c
+EFI_OBJS := $(patsubst %,$(B)/efi/%.o,$(EFI_SRCS))
+
+$(B)/efi/%.c.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(EFI_CFLAGS) -c $< -o $@
+$(B)/efi/stub.so: $(EFI_OBJS)
+	$(LD) -nostdlib -znocombreloc -T $(EFI_LIB)/elf_x86_64_efi.lds -shared -Bsymbolic \
+		-L$(EFI_LIB) $(EFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) -o $@ -lefi -lgnuefi
+$(B)/BOOTX64.EFI: $(B)/efi/stub.so
+	$(OBJCOPY) -j .text -j .sdata -j .data -j .rodata -j .dynamic -j .dynsym -j .rel \
+		-j .rela -j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 \
+		--subsystem=10 $< $@
+
+# ---------------------------------------------------------------- apps (musl, static)
+APP_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iuser -Iinclude
+MUSL_LIB   := /usr/lib/x86_64-linux-musl
+$(B)/user/%.elf: user/%.c $(wildcard user/*.h include/solo/uapi/*.h)
+	@mkdir -p $(@D)
+	$(MUSLCC) $(APP_CFLAGS) -static $< -o $@
+$(B)/tests/apps/%.elf: tests/apps/%.c $(wildcard user/*.h include/solo/uapi/*.h)
+	@mkdir -p $(@D)
+	$(MUSLCC) $(APP_CFLAGS) -static $< -o $@
+# Static-PIE flavour of a test app. Debian's musl-gcc specs always link Scrt1.o
+# and name a dynamic linker; a static PIE needs musl's self-relocating rcrt1.o,
+# static libc and no PT_INTERP, so the link is spelled out.
+$(B)/tests/apps/%-pie.elf: tests/apps/%.c $(wildcard user/*.h include/solo/uapi/*.h)
+	@mkdir -p $(@D)
+	$(MUSLCC) $(APP_CFLAGS) -fPIE -static-pie -nostartfiles $(MUSL_LIB)/rcrt1.o \
+		$(MUSL_LIB)/crti.o $$($(CC) -print-file-name=crtbeginS.o) $< -Wl,-Bstatic \
+		$$($(CC) -print-file-name=crtendS.o) $(MUSL_LIB)/crtn.o -Wl,--no-dynamic-linker -o $@
+
+USER_APPS := $(patsubst user/%.c,$(B)/user/%.elf,$(wildcard user/*.c))
+TEST_APPS := $(patsubst tests/apps/%.c,$(B)/tests/apps/%.elf,$(wildcard tests/apps/*.c)) \
+             $(B)/tests/apps/hello-pie.elf
+
+# ---------------------------------------------------------------- host tools
+HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -I. -MMD -MP
+$(B)/tools/elfcheck: tools/elfcheck.c kernel/elf.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) tools/elfcheck.c kernel/elf.c -o $@
+
+# ---------------------------------------------------------------- image
+DEMO_ARGS ?= hello "from Solo"
+IMAGE_INPUTS := $(B)/BOOTX64.EFI $(B)/kernel.elf $(B)/user/demo.elf $(B)/tools/elfcheck tools/mkimg.sh
+$(B)/solo.img: $(IMAGE_INPUTS)
+	tools/mkimg.sh -o $@ --app $(B)/user/demo.elf --args '$(DEMO_ARGS)' --env SOLO_DEMO=1
+
+# ---------------------------------------------------------------- host tests
+UNIT_CFLAGS := $(HOST_CFLAGS) -O1 -DHOST_TEST -fsanitize=address,undefined \
+        -fno-sanitize-recover=undefined -Itests/unit/shim
+UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/shim/*.c) kernel/elf.c kernel/bootcfg.c \
+             kernel/args.c $(wildcard mm/*.c)
+$(B)/tests/unit_tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h tests/unit/shim/*.h mm/*.h kernel/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) $(UNIT_SRCS) -o $@ -lcriterion
+
+BOOT_TEST_SRCS := $(wildcard tests/boot/*.c)
+$(B)/tests/boot_tests: $(BOOT_TEST_SRCS) $(wildcard tests/boot/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $(BOOT_TEST_SRCS) -o $@ -lcriterion
+
+# ---------------------------------------------------------------- top-level targets
+.PHONY: all image deps run debug test test-unit test-boot check-build clean format-check bench
+
+all: $(B)/BOOTX64.EFI $(B)/kernel.elf $(USER_APPS) $(B)/tools/elfcheck $(B)/solo.img
+image: $(B)/solo.img
+
+deps:
+	tools/deps.sh
+
+QEMU_ARGS ?=
+run:
+	tools/deps.sh
+	$(MAKE) image
+	tools/qemu.sh $(B)/solo.img $(QEMU_ARGS)
+
+debug:
+	tools/deps.sh
+	$(MAKE) image
+	@echo "QEMU waits for gdb on :1234. In another terminal: gdb -x tools/gdbinit"
+	tools/qemu.sh $(B)/solo.img --gdb $(QEMU_ARGS)
+
+TEST_ARTIFACTS := all $(B)/tests/unit_tests $(B)/tests/boot_tests $(TEST_APPS) \
+                  $(B)/test/kernel-panic.elf
+
+test:
+	tools/deps.sh
+	$(MAKE) $(TEST_ARTIFACTS)
+	$(MAKE) test-unit
+	$(MAKE) test-boot
+
+test-unit: $(B)/tests/unit_tests
+	$(B)/tests/unit_tests --jobs=2
+
+test-boot: $(B)/tests/boot_tests
+	SOLO_ROOT=$(CURDIR) $(B)/tests/boot_tests --jobs=2
+
+clean:
+	rm -rf $(B)
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,384 @@
+#!/usr/bin/env bash
+# qemu.sh - boot a Solo disk image under QEMU + OVMF and return the app's
+# exit status, read from the serial contract (the last "solo: exit N" line).
+#
+# The image is attached with snapshot=on, so the file is never modified, and
+# each run gets a fresh copy of the OVMF variable store: runs are independent
+# and can go in parallel (unless they share --gdb or --monitor endpoints).
+
+# QEMU option values are comma lists, not array separators:
+# shellcheck disable=SC2054
+set -euo pipefail
+
+readonly PROG=qemu.sh
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+readonly ROOT
+
+# Exit statuses besides the app's own (0..123).
+readonly EXIT_TIMEOUT=124   # --timeout expired
+readonly EXIT_NO_STATUS=125 # QEMU ended without a "solo: exit" line
+readonly EXIT_USAGE=126     # bad option or value, KVM asked for but unusable
+readonly EXIT_MISSING=127   # image, firmware or QEMU not found
+
+readonly KVM_PROBE_SECONDS=15
+readonly OVMF_DIR=${OVMF_DIR:-/usr/share/OVMF}
+QEMU=${QEMU:-qemu-system-x86_64}
+
+usage() {
+	cat <<'EOF'
+usage: tools/qemu.sh IMAGE [options]
+
+Boots IMAGE (from tools/mkimg.sh) under QEMU with OVMF. The image file is
+never modified (snapshot=on); each run uses a fresh copy of the UEFI
+variables.
+
+Options:
+  --serial stdio|FILE   where COM1 goes [stdio]. stdio is interactive: the
+                        QEMU monitor is muxed in (Ctrl-A C switches, Ctrl-A X
+                        quits, Ctrl-A H helps) and the output is also logged
+                        for the exit status. FILE gets the complete log.
+  --timeout SEC         kill QEMU after SEC seconds (exit 124) [none]
+  --mem SIZE            guest memory, e.g. 512M or 2G [512M]
+  --smp N               number of CPUs [1]
+  --machine q35|pc      machine type [q35]
+  --firmware 4m|2m      OVMF_CODE_4M.fd + OVMF_VARS_4M.fd, or the 2 MiB
+                        OVMF_CODE.fd + OVMF_VARS.fd [4m]
+  --accel auto|kvm|tcg  [auto]: KVM only if a probe shows OVMF boots under it
+                        here (the answer is cached in build/.kvm-probe),
+                        otherwise TCG. CPU model: host (KVM), max (TCG).
+  --usb                 attach the image as a USB stick (usb-storage on
+                        qemu-xhci) instead of a SATA/IDE disk
+  --gdb                 start paused with a gdb server on :1234 (-s -S); then
+                        in another terminal: gdb -x tools/gdbinit
+  --display             show the screen in a window [no window]
+  --monitor SOCKET      also serve the QEMU monitor on the unix socket SOCKET
+  --qemu-arg ARG        pass ARG to QEMU as is (repeatable)
+  -h, --help            this text
+Options also accept --opt=VALUE. Environment: QEMU (the binary,
+qemu-system-x86_64), OVMF_DIR (/usr/share/OVMF), OVMF_CODE / OVMF_VARS
+(explicit firmware files).
+
+Always: -nic none, -no-reboot (a guest reset ends QEMU), isa-debug-exit at
+port 0xf4 (QEMU then exits with (v << 1) | 1), a standard VGA for GOP.
+
+Exit status:
+  N      the app's exit status, from the last "solo: exit N" serial line
+  124    timeout
+  125    QEMU ended without a "solo: exit" line (panic, reset, QEMU error)
+  126    usage error, or --accel kvm when KVM is unusable
+  127    image, firmware or QEMU not found
+(So an app's own status 124..127 reads like a runner status: tests avoid them.)
+EOF
+}
+
+say() {
+	echo "$PROG: $*" >&2
+}
+
+die_with() {
+	local status=$1
+
+	shift
+	say "$*"
+	exit "$status"
+}
+
+usage_error() {
+	say "$*"
+	echo "Try '$PROG --help'." >&2
+	exit "$EXIT_USAGE"
+}
+
+# QEMU's option syntax splits on ',': a literal comma is written ',,'.
+qemu_escape() {
+	printf '%s' "${1//,/,,}"
+}
+
+# ------------------------------------------------------------ options
+
+image=
+serial=stdio
+timeout_s=
+mem=512M
+smp=1
+machine=q35
+firmware=4m
+accel=auto
+usb=0
+gdb=0
+display=0
+monitor=
+declare -a extra_args=()
+
+need_value() {
+	(($2 >= 2)) || usage_error "option '$1' needs a value"
+}
+
+parse_options() {
+	local opt value
+
+	while (($# > 0)); do
+		opt=$1
+		if [[ $opt == --*=* ]]; then
+			value=${opt#*=}
+			opt=${opt%%=*}
+			shift
+			set -- "$opt" "$value" "$@"
+		fi
+		case $opt in
+		-h | --help) usage; exit 0 ;;
+		--serial) need_value "$opt" $#; serial=$2; shift 2 ;;
+		--timeout) need_value "$opt" $#; timeout_s=$2; shift 2 ;;
+		--mem) need_value "$opt" $#; mem=$2; shift 2 ;;
+		--smp) need_value "$opt" $#; smp=$2; shift 2 ;;
+		--machine) need_value "$opt" $#; machine=$2; shift 2 ;;
+		--firmware) need_value "$opt" $#; firmware=$2; shift 2 ;;
+		--accel) need_value "$opt" $#; accel=$2; shift 2 ;;
+		--monitor) need_value "$opt" $#; monitor=$2; shift 2 ;;
+		--qemu-arg) need_value "$opt" $#; extra_args+=("$2"); shift 2 ;;
+		--usb) usb=1; shift ;;
+		--gdb) gdb=1; shift ;;
+		--display) display=1; shift ;;
+		-*) usage_error "unknown option '$opt'" ;;
+		*)
+			[[ -z $image ]] || usage_error "more than one image: '$image' and '$opt'"
+			image=$1
+			shift
+			;;
+		esac
+	done
+
+	[[ -n $image ]] || usage_error "missing IMAGE"
+	[[ -z $timeout_s || $timeout_s =~ ^[1-9][0-9]*$ ]] ||
+		usage_error "--timeout wants a whole number of seconds > 0, not '$timeout_s'"
+	[[ $smp =~ ^[1-9][0-9]*$ ]] || usage_error "--smp wants a number >= 1, not '$smp'"
+	[[ $mem =~ ^[1-9][0-9]*[MGmg]?$ ]] || usage_error "--mem wants a size like 512M or 2G, not '$mem'"
+	[[ $machine == q35 || $machine == pc ]] || usage_error "--machine is q35 or pc, not '$machine'"
+	[[ $firmware == 4m || $firmware == 2m ]] || usage_error "--firmware is 4m or 2m, not '$firmware'"
+	case $accel in
+	auto | kvm | tcg) ;;
+	*) usage_error "--accel is auto, kvm or tcg, not '$accel'" ;;
+	esac
+	[[ -n $serial ]] || usage_error "--serial wants stdio or a file name"
+}
+
+# ------------------------------------------------------------ setup
+
+tmpdir=
+tty_state=
+
+# shellcheck disable=SC2317 # called from the EXIT trap
+cleanup() {
+	# QEMU restores the terminal itself, unless it was SIGKILLed.
+	[[ -z $tty_state ]] || stty "$tty_state" 2>/dev/null || true
+	[[ -z $tmpdir ]] || rm -rf -- "$tmpdir"
+}
+
+find_firmware() {
+	local code vars
+
+	if [[ $firmware == 4m ]]; then
+		code=$OVMF_DIR/OVMF_CODE_4M.fd vars=$OVMF_DIR/OVMF_VARS_4M.fd
+	else
+		code=$OVMF_DIR/OVMF_CODE.fd vars=$OVMF_DIR/OVMF_VARS.fd
+	fi
+	ovmf_code=${OVMF_CODE:-$code}
+	ovmf_vars=${OVMF_VARS:-$vars}
+	[[ -r $ovmf_code ]] || die_with "$EXIT_MISSING" "firmware not found: $ovmf_code (install ovmf: tools/deps.sh)"
+	[[ -r $ovmf_vars ]] || die_with "$EXIT_MISSING" "firmware variables not found: $ovmf_vars (install ovmf: tools/deps.sh)"
+}
+
+# The two pflash drives: read-only code, and this run's own variables.
+firmware_args() {
+	local vars_copy=$1
+
+	printf '%s\0' \
+		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$(qemu_escape "$ovmf_code")" \
+		-drive "if=pflash,format=raw,unit=1,file=$(qemu_escape "$vars_copy")"
+}
+
+# ------------------------------------------------------------ KVM probe
+
+# OVMF fails under KVM on some hosts (nested virtualization) while /dev/kvm
+# is there and simple guests work, so the only reliable test is to boot OVMF
+# itself: it prints "BdsDxe: ..." on COM1 when it reaches the boot manager.
+# Prints a one-line reason on failure; returns 0 if KVM works.
+probe_kvm() {
+	local dir=$tmpdir/kvm-probe pid i reason='' detail
+	local -a fw
+
+	mkdir -p "$dir"
+	cp -- "$ovmf_vars" "$dir/vars.fd"
+	mapfile -d '' -t fw < <(firmware_args "$dir/vars.fd")
+	"$QEMU" -machine q35 -accel kvm -cpu host -m 256M -nodefaults -display none -nic none \
+		-no-reboot "${fw[@]}" -serial "file:$(qemu_escape "$dir/serial.log")" -monitor none \
+		</dev/null >"$dir/qemu.log" 2>&1 &
+	pid=$!
+	for ((i = 0; i < KVM_PROBE_SECONDS * 5; i++)); do
+		if grep -qs BdsDxe "$dir/serial.log"; then
+			kill "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+			return 0
+		fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			reason="QEMU exited"
+			break
+		fi
+		# A "KVM internal error" stops the guest but leaves QEMU running.
+		if grep -qsi error "$dir/qemu.log"; then
+			reason="QEMU error"
+			break
+		fi
+		sleep 0.2
+	done
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	detail=$(grep -a -m1 -i -E 'error|assert' "$dir/qemu.log" 2>/dev/null || true)
+	echo "${detail:-${reason:-no firmware output within $KVM_PROBE_SECONDS s}}"
+	return 1
+}
+
+# Decides KVM (returns 0) or TCG, probing once per host/kernel/QEMU version.
+kvm_works() {
+	local cache=$ROOT/build/.kvm-probe key line1='' line2='' why tmp
+
+	if [[ ! -e /dev/kvm ]]; then
+		return 1
+	fi
+	if [[ ! -r /dev/kvm || ! -w /dev/kvm ]]; then
+		say "accel tcg (no access to /dev/kvm: add yourself to the kvm group for speed)"
+		return 1
+	fi
+	key="$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname) $(uname -r) $("$QEMU" --version | head -n1)"
+	if [[ -r $cache ]]; then
+		{ IFS= read -r line1 && IFS= read -r line2; } <"$cache" || true
+		if [[ $line1 == "$key" ]]; then
+			[[ $line2 == kvm ]]
+			return
+		fi
+	fi
+
+	if why=$(probe_kvm); then
+		line2=kvm
+		say "accel kvm (probe passed; cached in build/.kvm-probe)"
+	else
+		line2=tcg
+		say "accel tcg (kvm probe failed: $why; cached in build/.kvm-probe)"
+	fi
+	# Written atomically: parallel runs may probe at the same time.
+	if mkdir -p "$ROOT/build" 2>/dev/null && tmp=$(mktemp "$ROOT/build/.kvm-probe.XXXXXX" 2>/dev/null); then
+		if ! { printf '%s\n%s\n' "$key" "$line2" >"$tmp" && mv -f -- "$tmp" "$cache"; }; then
+			rm -f -- "$tmp"
+		fi
+	fi
+	[[ $line2 == kvm ]]
+}
+
+# ------------------------------------------------------------ run
+
+# The last "solo: exit N" line of the log (CR tolerated), as N; else nothing.
+exit_status_from_log() {
+	[[ -f $1 ]] || return 0
+	{ tr -d '\r' <"$1" | grep -a -E '^solo: exit [0-9]+$' || true; } | tail -n1 | sed 's/^solo: exit //'
+}
+
+main() {
+	local log vars_copy status=0 app_status cpu=max accel_name=tcg use_kvm=0 timed_out=0
+	local -a cmd fw
+
+	parse_options "$@"
+	command -v "$QEMU" >/dev/null ||
+		die_with "$EXIT_MISSING" "$QEMU not found (install qemu-system-x86: tools/deps.sh)"
+	[[ -e $image ]] || die_with "$EXIT_MISSING" "image not found: $image (make image, or tools/mkimg.sh)"
+	[[ -f $image && -r $image ]] || die_with "$EXIT_MISSING" "image is not a readable file: $image"
+	find_firmware
+
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM HUP
+	tmpdir=$(mktemp -d "${TMPDIR:-/tmp}/solo-qemu.XXXXXX")
+	vars_copy=$tmpdir/OVMF_VARS.fd
+	cp -- "$ovmf_vars" "$vars_copy"
+
+	case $accel in
+	kvm)
+		[[ -r /dev/kvm && -w /dev/kvm ]] || die_with "$EXIT_USAGE" "--accel kvm: /dev/kvm is missing or not accessible"
+		use_kvm=1
+		;;
+	auto) if kvm_works; then use_kvm=1; fi ;;
+	esac
+	if ((use_kvm)); then
+		cpu=host accel_name=kvm
+	fi
+
+	mapfile -d '' -t fw < <(firmware_args "$vars_copy")
+	cmd=("$QEMU"
+		-machine "$machine" -accel "$accel_name" -cpu "$cpu"
+		-m "$mem" -smp "$smp"
+		-nodefaults -vga std -nic none -no-reboot
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04
+		"${fw[@]}"
+		-drive "if=none,id=disk0,format=raw,snapshot=on,file=$(qemu_escape "$image")")
+	if ((usb)); then
+		cmd+=(-device qemu-xhci,id=xhci -device usb-storage,bus=xhci.0,drive=disk0,bootindex=0)
+	else
+		cmd+=(-device ide-hd,drive=disk0,bootindex=0)
+	fi
+	((display)) || cmd+=(-display none)
+
+	if [[ $serial == stdio ]]; then
+		log=$tmpdir/serial.log
+		cmd+=(-chardev "stdio,id=serial0,mux=on,signal=off,logfile=$(qemu_escape "$log")"
+			-serial chardev:serial0 -mon chardev=serial0,mode=readline)
+		[[ ! -t 0 ]] || tty_state=$(stty -g 2>/dev/null || true)
+	else
+		log=$serial
+		mkdir -p -- "$(dirname -- "$log")" || die_with "$EXIT_USAGE" "cannot create the directory of $log"
+		: >"$log" || die_with "$EXIT_USAGE" "cannot write the serial log $log"
+		cmd+=(-chardev "file,id=serial0,path=$(qemu_escape "$log")" -serial chardev:serial0)
+	fi
+	if [[ -n $monitor ]]; then
+		cmd+=(-monitor "unix:$(qemu_escape "$monitor"),server=on,wait=off")
+	elif [[ $serial != stdio ]]; then
+		cmd+=(-monitor none)
+	fi
+	if ((gdb)); then
+		cmd+=(-s -S)
+		say "waiting for gdb on :1234 (in another terminal: gdb -x tools/gdbinit)"
+	fi
+	cmd+=("${extra_args[@]}")
+
+	if [[ -n $timeout_s ]]; then
+		local -a tmo=(timeout -k 5)
+		# Interactive: QEMU must stay in the terminal's foreground group.
+		[[ $serial != stdio ]] || tmo+=(--foreground)
+		"${tmo[@]}" "$timeout_s" "${cmd[@]}" || status=$?
+		# 124: timed out; 137: it also needed the KILL signal.
+		[[ $status != 124 && $status != 137 ]] || timed_out=1
+	else
+		"${cmd[@]}" || status=$?
+	fi
+
+	app_status=$(exit_status_from_log "$log")
+	if ((timed_out)); then
+		if [[ -n $app_status ]]; then
+			say "timeout after $timeout_s s: the log has 'solo: exit $app_status' but QEMU did not end"
+		else
+			say "timeout after $timeout_s s"
+		fi
+		exit "$EXIT_TIMEOUT"
+	fi
+	if [[ -z $app_status ]]; then
+		local panic
+
+		panic=$(tr -d '\r' <"$log" 2>/dev/null | grep -a -m1 '^solo: panic:' || true)
+		local how="QEMU exit status $status"
+		# isa-debug-exit makes QEMU exit with (value << 1) | 1.
+		((status <= 1 || status % 2 == 0 || status >= 128)) ||
+			how+=", isa-debug-exit value $((status >> 1))"
+		say "no 'solo: exit' line in the serial log ($how)${panic:+; $panic}"
+		exit "$EXIT_NO_STATUS"
+	fi
+	exit $((10#$app_status & 255))
+}
+
+main "$@"
