@@ -1,0 +1,92 @@
+/*
+ * kmalloc - the kernel heap.
+ *
+ * Small requests (up to 2016 bytes) come from one-page slabs of 29 size
+ * classes; larger ones and every kmalloc_a()/zmalloc_a() are whole pages
+ * from palloc(). All memory is reached through the direct map. kfree()
+ * needs no size. Every pointer returned is 16-byte aligned.
+ *
+ * Context: one CPU, not interrupt-safe (no locking): do not call from
+ * interrupt handlers. kfree() of a pointer kmalloc did not return, or a
+ * second kfree(), panics "kfree: <ptr> not allocated ..." when it can tell
+ * (always inside slabs; always for page-aligned pointers); exhaustion never
+ * panics, it returns NULL.
+ *
+ * KMALLOC_CHECK (set to 1 by DEBUG=1 builds): each allocation is fenced by
+ * canaries, records its size and its caller, and kfree() panics with all
+ * three when a canary changed; freed small blocks are poisoned with 0x6b.
+ * Costs 40 bytes per small allocation and one page per large one.
+ */
+#pragma once
+
+#include <stddef.h>
+
+/* kmalloc_init - (re)start the heap empty. Discards all previous state
+ * without freeing anything (host tests re-init per test after palloc_init). */
+void kmalloc_init(void);
+
+/*
+ * kmalloc - size bytes, 16-byte aligned, contents undefined.
+ * Returns NULL when size is 0 or memory is exhausted. Free with kfree().
+ */
+void *kmalloc(size_t size);
+
+/* zmalloc - kmalloc() and zero the size bytes. */
+void *zmalloc(size_t size);
+
+/*
+ * kmalloc_a - size bytes starting on a page boundary, rounded up to whole
+ * pages from palloc(). NULL when size is 0 or memory is exhausted. Free
+ * with kfree(). (A caller that needs pages, not a heap block, should use
+ * palloc() directly.)
+ */
+void *kmalloc_a(size_t size);
+
+/* zmalloc_a - kmalloc_a() and zero the size bytes. */
+void *zmalloc_a(size_t size);
+
+/*
+ * kfree - free a block from any of the four above. kfree(NULL) does
+ * nothing. Panics on a pointer not currently allocated (see above) and,
+ * with KMALLOC_CHECK, on a damaged canary.
+ */
+void kfree(void *ptr);
+
+/*
+ * kmalloc_trim - give palloc back what the heap holds but does not use:
+ * the one empty slab each size class keeps, and the large-allocation
+ * table when no large allocation is live.
+ */
+void kmalloc_trim(void);
+
+/*
+ * kmalloc_check - check the canaries of every live allocation; kprintf
+ * each damaged one with its address, size and the caller that allocated
+ * it. Returns the number of damaged allocations. Without KMALLOC_CHECK
+ * there are no canaries and it returns 0.
+ */
+int kmalloc_check(void);
+
+#define KMALLOC_NCLASSES 29
+
+struct kmalloc_class_stats {
+	size_t size;       /* bytes per block of this class */
+	size_t slabs;      /* one-page slabs held */
+	size_t live;       /* blocks allocated */
+	size_t free;       /* blocks free in the slabs held */
+};
+
+struct kmalloc_stats {
+	size_t bytes_in_use;      /* live blocks at their class size + live large pages in bytes */
+	size_t pages_held;        /* pages taken from palloc: slabs, large blocks, the table */
+	size_t live_allocations;  /* small and large */
+	size_t large_allocations; /* of which page-sized */
+	size_t large_pages;       /* pages held by large allocations */
+	struct kmalloc_class_stats classes[KMALLOC_NCLASSES];
+};
+
+/* kmalloc_get_stats - fill *out. O(number of classes). */
+void kmalloc_get_stats(struct kmalloc_stats *out);
+
+/* kmalloc_dump - kprintf the totals and one line per size class in use. */
+void kmalloc_dump(void);

@@ -1,0 +1,132 @@
+/*
+ * palloc - the physical page allocator.
+ *
+ * Hands out runs of contiguous 4 KiB physical pages. It does not remember
+ * the size of an allocation: pfree() is given the same (page, npages) back,
+ * or any split of it (palloc(4) may be returned as two pfree(.., 2)).
+ * Page contents are undefined on return; nothing is zeroed.
+ *
+ * Two pools:
+ *   - the main pool, all managed memory at or above 1 MiB: palloc(),
+ *     palloc_aligned(), pfree();
+ *   - the low pool, managed memory below 1 MiB (for real-mode trampolines
+ *     and the like): palloc_low(), pfree_low(). palloc() never returns it.
+ * Physical page 0 is never managed, so 0 always means "no page".
+ *
+ * Costs (the essay at the top of palloc.c explains why): one bit per page
+ * plus about 16% for summaries, i.e. ~38 KiB of metadata per GiB, taken from
+ * the managed memory itself at init; palloc(1), pfree() and any run of up
+ * to 512 pages (2 MiB), aligned when asked, in O(log n) word operations
+ * without touching the pages themselves. Larger runs, and small runs when
+ * memory is too fragmented to hold an aligned block, fall back to a search
+ * over the free runs.
+ *
+ * Context: one CPU, not interrupt-safe (no locking): do not call from
+ * interrupt handlers. Double frees and frees of memory palloc does not own
+ * panic ("pfree: page 0x... not allocated"); exhaustion never panics.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mm/phys.h"
+
+/* A run of npages physical pages starting at the page-aligned address base. */
+struct palloc_range {
+	paddr_t base;
+	size_t npages;
+};
+
+/*
+ * palloc_init - build the allocator over the given free ranges.
+ * free: count page-aligned ranges of unused RAM, in any order, not
+ * overlapping (the kernel passes usable RAM minus what it still uses).
+ * Ranges below 1 MiB go to the low pool, the rest to the main pool; page 0
+ * is dropped. The metadata is carved out of the ranges (from the end of the
+ * largest one) and written through the direct map, so mm_direct_map_offset
+ * must be set first.
+ * Calling it again discards all previous state without freeing anything
+ * (host tests re-init per test; the kernel calls it once).
+ * Returns 0, or -ENOMEM when the metadata does not fit in the ranges or
+ * there are more than 256 separate ranges. Panics on an unaligned or
+ * overlapping range (a caller bug).
+ */
+int palloc_init(const struct palloc_range *free, size_t count);
+
+/*
+ * palloc_add_range - give npages more pages at base to the allocator later
+ * (e.g. boot-services memory once the kernel no longer needs it).
+ * Same rules as one range of palloc_init(). Memory outside what palloc
+ * already covers gets its own metadata, carved from the range itself.
+ * Returns 0, or -ENOMEM when (part of) the range could not be added: out of
+ * zone or range slots, or a piece too small to hold its own metadata; the
+ * pages not added stay unused. Panics when the range overlaps memory palloc
+ * already manages, including its metadata.
+ */
+int palloc_add_range(paddr_t base, size_t npages);
+
+/*
+ * palloc - allocate npages contiguous physical pages (main pool, >= 1 MiB).
+ * Returns the physical address of the first page, or 0 when no run of
+ * npages is free or npages is 0. A run of up to 512 pages comes from a block
+ * aligned to the next power of two >= npages when one exists, so
+ * palloc(512) is normally 2 MiB aligned; use palloc_aligned() to require it.
+ * The caller frees with pfree(page, npages).
+ */
+paddr_t palloc(size_t npages);
+
+/*
+ * palloc_aligned - like palloc(), but the first page's address is a
+ * multiple of align_pages pages (a power of two; 0 and 1 mean no
+ * alignment; e.g. 512 for a 2 MiB page). Panics if align_pages is not a
+ * power of two. Returns 0 when no such run is free.
+ */
+paddr_t palloc_aligned(size_t npages, size_t align_pages);
+
+/*
+ * pfree - return npages pages starting at page, which palloc() or
+ * palloc_aligned() handed out. Any subset of an allocation may be freed on
+ * its own. npages == 0 does nothing.
+ * Panics "pfree: page 0x... not allocated" naming the first offending page
+ * when a page is already free, was never managed by palloc (a hole, the
+ * kernel image, palloc's metadata, the low pool) or the address is not
+ * page aligned.
+ */
+void pfree(paddr_t page, size_t npages);
+
+/*
+ * palloc_low - allocate npages contiguous pages below 1 MiB (the low pool).
+ * Returns the physical address, or 0 when no such run is free or npages
+ * is 0. The pool is at most 255 pages; the search is linear in it.
+ */
+paddr_t palloc_low(size_t npages);
+
+/*
+ * pfree_low - return pages palloc_low() handed out. Panics like pfree()
+ * ("pfree_low: page 0x... not allocated").
+ */
+void pfree_low(paddr_t page, size_t npages);
+
+struct palloc_stats {
+	size_t total_pages;      /* main pool pages managed (metadata excluded) */
+	size_t free_pages;       /* main pool pages free now */
+	size_t largest_free_run; /* largest npages palloc() could return now */
+	size_t low_total_pages;  /* low pool pages managed */
+	size_t low_free_pages;   /* low pool pages free now */
+	size_t meta_pages;       /* pages palloc took for its own metadata */
+};
+
+/*
+ * palloc_get_stats - fill *out. Walks the bitmaps to find the largest free
+ * run: O(pages / 64), meant for diagnostics, not hot paths.
+ */
+void palloc_get_stats(struct palloc_stats *out);
+
+/*
+ * palloc_check - verify the allocator's internal consistency (summaries
+ * against the bitmap, free counts, no free page outside managed memory).
+ * Reports each problem with kprintf and returns their number; 0 means
+ * consistent. O(pages / 64): for tests and debug builds.
+ */
+int palloc_check(void);

@@ -1,0 +1,445 @@
+/*
+ * Four-level x86-64 page tables, walked through the direct map.
+ *
+ * Table pages come from palloc(1) and are zeroed on allocation. Intermediate
+ * entries are always present|write|user: permissions are decided by the leaf
+ * alone, which keeps one rule for every level. An intermediate table whose
+ * last entry goes away is freed at once (vm_unmap), so unmapping never
+ * leaks tables; the PML4 itself lives as long as its context.
+ */
+#include "mm/vm.h"
+
+#include "kernel/arch/x86_64/mmu.h"
+#include "kernel/errno.h"
+#include "kernel/klib.h"
+#include "kernel/kprintf.h"
+#include "kernel/panic.h"
+#include "mm/palloc.h"
+
+#define PML4_KERNEL_FIRST 256
+
+static int kernel_half_frozen;
+static paddr_t kernel_root; /* the context whose upper half every user context shares */
+
+static uint64_t *table_at(paddr_t pa)
+{
+	return phys_to_virt(pa);
+}
+
+static paddr_t new_table(void)
+{
+	paddr_t pa = palloc(1);
+
+	if (pa)
+		memset(table_at(pa), 0, PAGE_SIZE);
+	return pa;
+}
+
+static uint64_t leaf_bits(unsigned flags)
+{
+	uint64_t bits = PTE_PRESENT;
+
+	if (flags & VM_WRITE)
+		bits |= PTE_WRITE;
+	if (flags & VM_USER)
+		bits |= PTE_USER;
+	if (!(flags & VM_EXEC))
+		bits |= PTE_NX;
+	if (flags & VM_GLOBAL)
+		bits |= PTE_GLOBAL;
+	if (flags & VM_UNCACHED)
+		bits |= PTE_CACHE_UC;
+	else if (flags & VM_WRITE_COMBINING)
+		bits |= PTE_CACHE_WC;
+	return bits;
+}
+
+static unsigned flags_of(uint64_t pte, int large)
+{
+	unsigned flags = 0;
+
+	if (pte & PTE_WRITE)
+		flags |= VM_WRITE;
+	if (pte & PTE_USER)
+		flags |= VM_USER;
+	if (!(pte & PTE_NX))
+		flags |= VM_EXEC;
+	if (pte & PTE_GLOBAL)
+		flags |= VM_GLOBAL;
+	if ((pte & PTE_CACHE_UC) == PTE_CACHE_UC)
+		flags |= VM_UNCACHED;
+	else if (pte & PTE_PWT)
+		flags |= VM_WRITE_COMBINING;
+	if (large)
+		flags |= VM_LARGE;
+	return flags;
+}
+
+static int is_canonical(vaddr_t va)
+{
+	return va < VM_USER_TOP || va >= VM_KERNEL_HALF;
+}
+
+/*
+ * Returns the entry for va at stop_level (0 = PT entry, 1 = PD entry),
+ * creating intermediate tables when create is set. NULL when a table is
+ * missing (and !create), when allocation fails (*err = -ENOMEM), or when a
+ * large page sits in the way above stop_level (*err = -EEXIST).
+ */
+static uint64_t *walk(const struct vm_ctx *ctx, vaddr_t va, int stop_level, int create, int *err)
+{
+	uint64_t *table = table_at(ctx->root);
+
+	for (int level = 3; level > stop_level; level--) {
+		uint64_t *entry = &table[pt_index(va, level)];
+
+		if (!(*entry & PTE_PRESENT)) {
+			if (!create)
+				return NULL;
+			if (level == 3 && va >= VM_KERNEL_HALF && kernel_half_frozen)
+				panic("vm_map: new kernel PML4 entry for %#lx after user contexts exist",
+				      va);
+			paddr_t pa = new_table();
+			if (!pa) {
+				*err = -ENOMEM;
+				return NULL;
+			}
+			*entry = pa | PTE_PRESENT | PTE_WRITE | PTE_USER;
+		} else if (*entry & PTE_LARGE) {
+			*err = -EEXIST;
+			return NULL;
+		}
+		table = table_at(*entry & PTE_ADDR_MASK);
+	}
+	return &table[pt_index(va, stop_level)];
+}
+
+int vm_ctx_init_kernel(struct vm_ctx *ctx)
+{
+	ctx->root = new_table();
+	if (!ctx->root)
+		return -ENOMEM;
+	kernel_root = ctx->root;
+	kernel_half_frozen = 0;
+	return 0;
+}
+
+int vm_kernel_reserve_top_level(struct vm_ctx *kernel, vaddr_t va)
+{
+	uint64_t *entry = &table_at(kernel->root)[pt_index(va, 3)];
+
+	if (*entry & PTE_PRESENT)
+		return 0;
+	paddr_t pa = new_table();
+	if (!pa)
+		return -ENOMEM;
+	*entry = pa | PTE_PRESENT | PTE_WRITE | PTE_USER;
+	return 0;
+}
+
+void vm_kernel_freeze_top_level(void)
+{
+	kernel_half_frozen = 1;
+}
+
+int vm_ctx_init_user(struct vm_ctx *ctx, const struct vm_ctx *kernel)
+{
+	ctx->root = new_table();
+	if (!ctx->root)
+		return -ENOMEM;
+	memcpy(&table_at(ctx->root)[PML4_KERNEL_FIRST], &table_at(kernel->root)[PML4_KERNEL_FIRST],
+	       (PT_ENTRIES - PML4_KERNEL_FIRST) * sizeof(uint64_t));
+	vm_kernel_freeze_top_level();
+	return 0;
+}
+
+static void destroy_level(paddr_t table_pa, int level, int free_frames)
+{
+	uint64_t *table = table_at(table_pa);
+
+	for (unsigned i = 0; i < PT_ENTRIES; i++) {
+		uint64_t e = table[i];
+
+		if (!(e & PTE_PRESENT))
+			continue;
+		if (level == 0 || (e & PTE_LARGE)) {
+			if (free_frames)
+				pfree(e & (level ? PTE_LARGE_ADDR_MASK : PTE_ADDR_MASK),
+				      level ? PT_ENTRIES : 1);
+		} else {
+			destroy_level(e & PTE_ADDR_MASK, level - 1, free_frames);
+		}
+	}
+	pfree(table_pa, 1);
+}
+
+void vm_ctx_destroy_user(struct vm_ctx *ctx, int free_frames)
+{
+	uint64_t *pml4 = table_at(ctx->root);
+
+	if (mmu_active_root() == ctx->root && ctx->root)
+		panic("vm_ctx_destroy_user: context %#lx is active", ctx->root);
+	for (unsigned i = 0; i < PML4_KERNEL_FIRST; i++) {
+		if (pml4[i] & PTE_PRESENT)
+			destroy_level(pml4[i] & PTE_ADDR_MASK, 2, free_frames);
+	}
+	pfree(ctx->root, 1);
+	ctx->root = 0;
+}
+
+static void check_mappable(const char *who, vaddr_t va, paddr_t pa, uint64_t align)
+{
+	if ((va | pa) & (align - 1))
+		panic("%s: misaligned va %#lx or pa %#lx", who, va, pa);
+	if (!is_canonical(va))
+		panic("%s: non-canonical va %#lx", who, va);
+}
+
+int vm_map(struct vm_ctx *ctx, vaddr_t va, paddr_t pa, unsigned flags)
+{
+	int err = 0;
+
+	check_mappable("vm_map", va, pa, PAGE_SIZE);
+	uint64_t *pte = walk(ctx, va, 0, 1, &err);
+	if (!pte)
+		return err;
+	if (*pte & PTE_PRESENT)
+		return -EEXIST;
+	*pte = pa | leaf_bits(flags);
+	return 0;
+}
+
+int vm_map_large(struct vm_ctx *ctx, vaddr_t va, paddr_t pa, unsigned flags)
+{
+	int err = 0;
+
+	check_mappable("vm_map_large", va, pa, VM_LARGE_PAGE_SIZE);
+	uint64_t *pde = walk(ctx, va, 1, 1, &err);
+	if (!pde)
+		return err;
+	if (*pde & PTE_PRESENT)
+		return -EEXIST;
+	uint64_t bits = leaf_bits(flags);
+	/* In a large-page entry the PAT selector moves from bit 7 to bit 12;
+	 * PWT/PCD stay where they are, and we only use those. */
+	*pde = pa | bits | PTE_LARGE;
+	return 0;
+}
+
+int vm_map_range(struct vm_ctx *ctx, vaddr_t va, paddr_t pa, uint64_t size, unsigned flags)
+{
+	uint64_t done = 0;
+
+	while (done < size) {
+		uint64_t left = size - done;
+		int err;
+
+		if (!((va + done) & (VM_LARGE_PAGE_SIZE - 1)) &&
+		    !((pa + done) & (VM_LARGE_PAGE_SIZE - 1)) && left >= VM_LARGE_PAGE_SIZE) {
+			err = vm_map_large(ctx, va + done, pa + done, flags);
+			done += VM_LARGE_PAGE_SIZE;
+		} else {
+			err = vm_map(ctx, va + done, pa + done, flags);
+			done += PAGE_SIZE;
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int table_empty(const uint64_t *table)
+{
+	for (unsigned i = 0; i < PT_ENTRIES; i++) {
+		if (table[i] & PTE_PRESENT)
+			return 0;
+	}
+	return 1;
+}
+
+int vm_unmap(struct vm_ctx *ctx, vaddr_t va, paddr_t *pa_out)
+{
+	uint64_t *path[PT_LEVELS];
+	uint64_t *table = table_at(ctx->root);
+
+	for (int level = 3; level >= 0; level--) {
+		uint64_t *entry = &table[pt_index(va, level)];
+
+		path[level] = entry;
+		if (!(*entry & PTE_PRESENT))
+			return -ENOENT;
+		if (level == 0)
+			break;
+		if (*entry & PTE_LARGE)
+			return -ENOENT; /* 2 MiB mappings are not split here */
+		table = table_at(*entry & PTE_ADDR_MASK);
+	}
+	if (pa_out)
+		*pa_out = *path[0] & PTE_ADDR_MASK;
+	*path[0] = 0;
+	if (mmu_active_root() == ctx->root || va >= VM_KERNEL_HALF)
+		mmu_invalidate_page(va);
+
+	/* Free tables that became empty, bottom up; never the PML4, and never a
+	 * kernel-half table directly under the PML4 (user contexts share those). */
+	for (int level = 0; level < 2; level++) {
+		uint64_t *tbl = (uint64_t *)((uintptr_t)path[level] & ~(uintptr_t)(PAGE_SIZE - 1));
+
+		if (!table_empty(tbl))
+			break;
+		pfree(*path[level + 1] & PTE_ADDR_MASK, 1);
+		*path[level + 1] = 0;
+	}
+	if (va < VM_KERNEL_HALF) {
+		uint64_t *pdpt = (uint64_t *)((uintptr_t)path[2] & ~(uintptr_t)(PAGE_SIZE - 1));
+		if (!*path[2] && table_empty(pdpt)) {
+			pfree(*path[3] & PTE_ADDR_MASK, 1);
+			*path[3] = 0;
+		}
+	}
+	return 0;
+}
+
+int vm_lookup(const struct vm_ctx *ctx, vaddr_t va, paddr_t *pa, unsigned *flags)
+{
+	const uint64_t *table = table_at(ctx->root);
+
+	if (!is_canonical(va))
+		return -ENOENT;
+	for (int level = 3; level >= 0; level--) {
+		uint64_t e = table[pt_index(va, level)];
+
+		if (!(e & PTE_PRESENT))
+			return -ENOENT;
+		if (level == 0 || (e & PTE_LARGE)) {
+			uint64_t span = 1ull << (12 + 9 * level);
+			if (pa)
+				*pa = (e & PTE_ADDR_MASK & ~(span - 1)) | (va & (span - 1));
+			if (flags)
+				*flags = flags_of(e, level > 0);
+			return 0;
+		}
+		table = table_at(e & PTE_ADDR_MASK);
+	}
+	return -ENOENT;
+}
+
+int vm_protect(struct vm_ctx *ctx, vaddr_t va, unsigned flags)
+{
+	int err = 0;
+	uint64_t *pte = walk(ctx, va, 0, 0, &err);
+
+	if (!pte || !(*pte & PTE_PRESENT))
+		return -ENOENT;
+	*pte = (*pte & PTE_ADDR_MASK) | leaf_bits(flags);
+	if (mmu_active_root() == ctx->root || va >= VM_KERNEL_HALF)
+		mmu_invalidate_page(va);
+	return 0;
+}
+
+#define ACCESS_WRITE 1
+#define ACCESS_ANY   2 /* ignore permissions: the loader */
+
+/* Resolves one user byte for a copy: the page must be user-accessible. */
+static void *user_byte(const struct vm_ctx *ctx, vaddr_t va, int access)
+{
+	paddr_t pa;
+	unsigned flags;
+
+	if (va >= VM_USER_TOP || vm_lookup(ctx, va, &pa, &flags))
+		return NULL;
+	if (!(access & ACCESS_ANY) &&
+	    (!(flags & VM_USER) || ((access & ACCESS_WRITE) && !(flags & VM_WRITE))))
+		return NULL;
+	return phys_to_virt(pa);
+}
+
+static int copy_user(const struct vm_ctx *ctx, vaddr_t uva, void *kbuf, size_t len, int access)
+{
+	int to_user = access & (ACCESS_WRITE | ACCESS_ANY);
+
+	if (uva >= VM_USER_TOP || len > VM_USER_TOP - uva)
+		return -EFAULT;
+	while (len) {
+		size_t chunk = PAGE_SIZE - (uva & (PAGE_SIZE - 1));
+		if (chunk > len)
+			chunk = len;
+		void *k = user_byte(ctx, uva, access);
+		if (!k)
+			return -EFAULT;
+		if (to_user)
+			memcpy(k, kbuf, chunk);
+		else
+			memcpy(kbuf, k, chunk);
+		uva += chunk;
+		kbuf = (char *)kbuf + chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+int vm_copy_to_user(const struct vm_ctx *ctx, vaddr_t dst, const void *src, size_t len)
+{
+	return copy_user(ctx, dst, (void *)src, len, ACCESS_WRITE);
+}
+
+int vm_copy_to_mapped(const struct vm_ctx *ctx, vaddr_t va, const void *src, size_t len)
+{
+	return copy_user(ctx, va, (void *)src, len, ACCESS_ANY);
+}
+
+int vm_copy_from_user(const struct vm_ctx *ctx, void *dst, vaddr_t src, size_t len)
+{
+	return copy_user(ctx, src, dst, len, 0);
+}
+
+long vm_copy_string_from_user(const struct vm_ctx *ctx, char *dst, vaddr_t src, size_t max)
+{
+	for (size_t i = 0; i < max; i++) {
+		const char *k = user_byte(ctx, src + i, 0);
+		if (!k)
+			return -EFAULT;
+		dst[i] = *k;
+		if (!*k)
+			return (long)i;
+	}
+	return -ENAMETOOLONG;
+}
+
+static void dump_flags(unsigned flags, uint64_t pte)
+{
+	kprintf("(flags: VALID | R%s%s%s%s%s%s%s)\n", flags & VM_WRITE ? " | W" : "",
+		flags & VM_EXEC ? " | X" : "", flags & VM_USER ? " | USER" : "",
+		flags & VM_GLOBAL ? " | G" : "", pte & PTE_ACCESSED ? " | A" : "",
+		pte & PTE_DIRTY ? " | D" : "", flags & VM_LARGE ? " | 2M" : "");
+}
+
+static void dump_level(paddr_t table_pa, int level, vaddr_t base, vaddr_t start, vaddr_t end,
+		       unsigned long *count)
+{
+	const uint64_t *table = table_at(table_pa);
+	uint64_t span = 1ull << (12 + 9 * level);
+
+	for (unsigned i = 0; i < PT_ENTRIES; i++) {
+		vaddr_t va = base + i * span;
+		if (level == 3 && i >= 256)
+			va |= 0xffff000000000000ull; /* sign extension */
+		if (va + span <= start || va >= end || !(table[i] & PTE_PRESENT))
+			continue;
+		if (level == 0 || (table[i] & PTE_LARGE)) {
+			kprintf("solo:   %5lu %016lx -> %016lx ", (*count)++, va,
+				(uint64_t)(table[i] & (level ? PTE_LARGE_ADDR_MASK : PTE_ADDR_MASK)));
+			dump_flags(flags_of(table[i], level > 0), table[i]);
+		} else {
+			dump_level(table[i] & PTE_ADDR_MASK, level - 1, va, start, end, count);
+		}
+	}
+}
+
+void vm_dump(const struct vm_ctx *ctx, vaddr_t start, vaddr_t end)
+{
+	unsigned long count = 0;
+
+	kprintf("solo: page tables of context %#lx, [%#lx, %#lx):\n", ctx->root, start, end);
+	dump_level(ctx->root, 3, 0, start, end, &count);
+}
