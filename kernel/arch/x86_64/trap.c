@@ -1,0 +1,220 @@
+/*
+ * IDT setup and the C side of every interrupt and exception.
+ *
+ * Policy: an exception raised in ring 3 is the app's fault and kills the app
+ * with the signal Linux would send (never a kernel panic); an exception in
+ * ring 0 is a kernel bug and ends in a register report and a panic. Nothing
+ * here returns to a faulting kernel context.
+ */
+#include "kernel/arch/x86_64/trap.h"
+
+#include "kernel/app.h"
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/gdt.h"
+#include "kernel/kprintf.h"
+#include "kernel/panic.h"
+
+struct idt_gate {
+	uint16_t offset_low;
+	uint16_t selector;
+	uint8_t ist;
+	uint8_t type_attr;
+	uint16_t offset_mid;
+	uint32_t offset_high;
+	uint32_t zero;
+} __attribute__((packed));
+_Static_assert(sizeof(struct idt_gate) == 16, "IDT gate layout");
+
+#define GATE_INTERRUPT_DPL0 0x8e
+#define GATE_INTERRUPT_DPL3 0xee /* reachable by "int n" from ring 3 */
+#define STUB_SIZE 16
+
+extern const char trap_stubs[], trap_stubs_end[];
+extern const char __kernel_start[], __kernel_end[];
+
+static struct idt_gate idt[256] __attribute__((aligned(16)));
+static uint64_t stray_interrupts;
+
+struct exception_info {
+	const char *mnemonic;
+	const char *name;
+	int signal; /* Linux signal for a ring-3 fault; 0: not the app's fault */
+};
+
+#define SIGTRAP 5
+#define SIGBUS 7
+#define SIGFPE 8
+#define SIGILL 4
+#define SIGSEGV 11
+
+static const struct exception_info exceptions[32] = {
+	[0] = { "#DE", "divide error", SIGFPE },
+	[1] = { "#DB", "debug exception", SIGTRAP },
+	[2] = { "NMI", "non-maskable interrupt", 0 },
+	[3] = { "#BP", "breakpoint", SIGTRAP },
+	[4] = { "#OF", "overflow", SIGSEGV },
+	[5] = { "#BR", "bound range exceeded", SIGSEGV },
+	[6] = { "#UD", "invalid opcode", SIGILL },
+	[7] = { "#NM", "device not available", SIGFPE },
+	[8] = { "#DF", "double fault", 0 },
+	[9] = { "#MF9", "coprocessor segment overrun", SIGFPE },
+	[10] = { "#TS", "invalid TSS", SIGSEGV },
+	[11] = { "#NP", "segment not present", SIGBUS },
+	[12] = { "#SS", "stack-segment fault", SIGBUS },
+	[13] = { "#GP", "general protection fault", SIGSEGV },
+	[14] = { "#PF", "page fault", SIGSEGV },
+	[15] = { "#15", "reserved exception 15", SIGSEGV },
+	[16] = { "#MF", "x87 floating-point exception", SIGFPE },
+	[17] = { "#AC", "alignment check", SIGBUS },
+	[18] = { "#MC", "machine check", 0 },
+	[19] = { "#XM", "SIMD floating-point exception", SIGFPE },
+	[20] = { "#VE", "virtualization exception", SIGSEGV },
+	[21] = { "#CP", "control protection exception", SIGSEGV },
+	[22] = { "#22", "reserved exception 22", SIGSEGV },
+	[23] = { "#23", "reserved exception 23", SIGSEGV },
+	[24] = { "#24", "reserved exception 24", SIGSEGV },
+	[25] = { "#25", "reserved exception 25", SIGSEGV },
+	[26] = { "#26", "reserved exception 26", SIGSEGV },
+	[27] = { "#27", "reserved exception 27", SIGSEGV },
+	[28] = { "#HV", "hypervisor injection exception", SIGSEGV },
+	[29] = { "#VC", "VMM communication exception", SIGSEGV },
+	[30] = { "#SX", "security exception", SIGSEGV },
+	[31] = { "#31", "reserved exception 31", SIGSEGV },
+};
+
+const char *trap_name(uint64_t vector)
+{
+	return vector < 32 ? exceptions[vector].name : "interrupt";
+}
+
+const char *trap_mnemonic(uint64_t vector)
+{
+	return vector < 32 ? exceptions[vector].mnemonic : "IRQ";
+}
+
+static void set_gate(unsigned vector, uint8_t type_attr, uint8_t ist)
+{
+	uint64_t addr = (uint64_t)trap_stubs + (uint64_t)vector * STUB_SIZE;
+
+	idt[vector] = (struct idt_gate){
+		.offset_low = (uint16_t)addr,
+		.selector = GDT_KERNEL_CS,
+		.ist = ist,
+		.type_attr = type_attr,
+		.offset_mid = (uint16_t)(addr >> 16),
+		.offset_high = (uint32_t)(addr >> 32),
+	};
+}
+
+void idt_init(void)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint64_t)idt };
+
+	KASSERT(trap_stubs_end - trap_stubs == 256 * STUB_SIZE);
+	for (unsigned v = 0; v < 256; v++)
+		set_gate(v, GATE_INTERRUPT_DPL0, 0);
+	/* int3 from ring 3 must raise #BP (SIGTRAP), not #GP, as on Linux. */
+	set_gate(TRAP_BP, GATE_INTERRUPT_DPL3, 0);
+	set_gate(TRAP_DF, GATE_INTERRUPT_DPL0, IST_DOUBLE_FAULT);
+	set_gate(TRAP_NMI, GATE_INTERRUPT_DPL0, IST_NMI);
+	set_gate(TRAP_MC, GATE_INTERRUPT_DPL0, IST_MACHINE_CHECK);
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+static int kernel_address(uint64_t addr)
+{
+	return addr >= (uint64_t)__kernel_start && addr < (uint64_t)__kernel_end;
+}
+
+static void print_backtrace(uint64_t rip, uint64_t rbp)
+{
+	kprintf("solo:   stack trace:\n");
+	if (rip)
+		kprintf("solo:     %#018lx\n", rip);
+	/* Only follow frames inside the kernel image: all kernel stacks live in
+	 * its .bss, so a bad rbp ends the walk instead of faulting again. */
+	for (int depth = 0; depth < 24 && rbp && !(rbp & 7) && kernel_address(rbp) &&
+			    kernel_address(rbp + 15); depth++) {
+		const uint64_t *frame = (const uint64_t *)rbp;
+		if (!frame[1])
+			break;
+		kprintf("solo:     %#018lx\n", frame[1]);
+		if (frame[0] <= rbp)
+			break; /* stacks grow down: a caller's frame is always higher */
+		rbp = frame[0];
+	}
+}
+
+void trap_print_report(const struct trap_frame *f)
+{
+	if (!f) {
+		print_backtrace(0, read_rbp());
+		return;
+	}
+	kprintf("solo: %s %s, error code %#lx, %s\n", trap_mnemonic(f->vector),
+		trap_name(f->vector), f->error_code, (f->cs & 3) ? "in ring 3" : "in the kernel");
+	kprintf("solo:   rip %#018lx  cs %#lx  rflags %#lx\n", f->rip, f->cs, f->rflags);
+	kprintf("solo:   rsp %#018lx  ss %#lx\n", f->rsp, f->ss);
+	kprintf("solo:   cr2 %#018lx  cr3 %#018lx  cr0 %#lx  cr4 %#lx\n", read_cr2(),
+		read_cr3(), read_cr0(), read_cr4());
+	kprintf("solo:   rax %#018lx  rbx %#018lx  rcx %#018lx\n", f->rax, f->rbx, f->rcx);
+	kprintf("solo:   rdx %#018lx  rsi %#018lx  rdi %#018lx\n", f->rdx, f->rsi, f->rdi);
+	kprintf("solo:   rbp %#018lx  r8  %#018lx  r9  %#018lx\n", f->rbp, f->r8, f->r9);
+	kprintf("solo:   r10 %#018lx  r11 %#018lx  r12 %#018lx\n", f->r10, f->r11, f->r12);
+	kprintf("solo:   r13 %#018lx  r14 %#018lx  r15 %#018lx\n", f->r13, f->r14, f->r15);
+	if (!(f->cs & 3))
+		print_backtrace(f->rip, f->rbp);
+}
+
+static const char *page_fault_cause(uint64_t error)
+{
+	if (error & PF_RSVD)
+		return "reserved bit set in a page-table entry";
+	if (error & PF_FETCH)
+		return (error & PF_PRESENT) ? "execute from a non-executable page"
+					    : "execute from an unmapped address";
+	if (error & PF_WRITE)
+		return (error & PF_PRESENT) ? "write to a read-only or kernel page"
+					    : "write to an unmapped address";
+	return (error & PF_PRESENT) ? "read of a kernel page" : "read from an unmapped address";
+}
+
+static _Noreturn void user_exception(struct trap_frame *f)
+{
+	char reason[128];
+	uint64_t addr = f->vector == TRAP_PF ? read_cr2() : f->rip;
+
+	if (f->vector == TRAP_PF)
+		ksnprintf(reason, sizeof(reason), "page fault (%s)", page_fault_cause(f->error_code));
+	else if (f->vector == TRAP_GP && f->error_code)
+		ksnprintf(reason, sizeof(reason), "%s (selector %#lx)", trap_name(f->vector),
+			  f->error_code);
+	else
+		ksnprintf(reason, sizeof(reason), "%s", trap_name(f->vector));
+	app_kill(exceptions[f->vector].signal, reason, f->rip, addr);
+}
+
+void trap_dispatch(struct trap_frame *f)
+{
+	if (f->vector >= 32) {
+		/* Nothing is programmed to interrupt yet: the 8259s are masked.
+		 * A stray vector is noted, not fatal. */
+		if (stray_interrupts++ == 0)
+			kprintf("solo: ignoring stray interrupt vector %lu\n", f->vector);
+		return;
+	}
+	if (f->vector == TRAP_NMI) {
+		kprintf("solo: NMI at rip=%#lx (ignored)\n", f->rip);
+		return;
+	}
+	if ((f->cs & 3) && exceptions[f->vector].signal)
+		user_exception(f);
+
+	trap_print_report(f);
+	panic_after_report("%s %s in the kernel at rip=%#lx addr=%#lx", trap_mnemonic(f->vector),
+			   trap_name(f->vector), f->rip,
+			   f->vector == TRAP_PF ? read_cr2() : f->rip);
+}

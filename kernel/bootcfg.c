@@ -1,0 +1,92 @@
+/* boot.cfg parser (format in bootcfg.h). Pure C: also runs in host tests. */
+#include "kernel/bootcfg.h"
+
+#include "kernel/klib.h"
+
+static void set_defaults(struct boot_config *cfg)
+{
+	cfg->name = "app";
+	cfg->args = "";
+	cfg->env_count = 0;
+	cfg->on_exit = BOOTCFG_ON_EXIT_POWEROFF;
+}
+
+static int apply(struct boot_config *cfg, const char *key, const char *value, const char **why)
+{
+	if (!strcmp(key, "name")) {
+		if (!*value) {
+			*why = "name is empty";
+			return -1;
+		}
+		cfg->name = value;
+	} else if (!strcmp(key, "args")) {
+		cfg->args = value;
+	} else if (!strcmp(key, "env")) {
+		const char *eq = value;
+		while (*eq && *eq != '=')
+			eq++;
+		if (!*eq || eq == value) {
+			*why = "env needs KEY=VALUE";
+			return -1;
+		}
+		if (cfg->env_count == BOOTCFG_MAX_ENV) {
+			*why = "too many env lines";
+			return -1;
+		}
+		cfg->env[cfg->env_count++] = value;
+	} else if (!strcmp(key, "on_exit")) {
+		if (!strcmp(value, "poweroff"))
+			cfg->on_exit = BOOTCFG_ON_EXIT_POWEROFF;
+		else if (!strcmp(value, "reboot"))
+			cfg->on_exit = BOOTCFG_ON_EXIT_REBOOT;
+		else if (!strcmp(value, "halt"))
+			cfg->on_exit = BOOTCFG_ON_EXIT_HALT;
+		else {
+			*why = "on_exit must be poweroff, reboot or halt";
+			return -1;
+		}
+	} else {
+		*why = "unknown key";
+		return -1;
+	}
+	return 0;
+}
+
+unsigned bootcfg_parse(char *text, size_t len, struct boot_config *cfg, bootcfg_warn_fn warn)
+{
+	unsigned warnings = 0, line_no = 0;
+	size_t pos = 0;
+
+	set_defaults(cfg);
+	while (pos < len && text[pos]) {
+		char *line = &text[pos];
+		size_t end = pos;
+
+		line_no++;
+		while (end < len && text[end] && text[end] != '\n')
+			end++;
+		/* A NUL inside the text ends the parse after this line. */
+		pos = end < len && text[end] == '\n' ? end + 1 : len;
+		text[end] = '\0'; /* text[len] exists and is NUL (contract) */
+		size_t n = strlen(line);
+		if (n && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (!n || line[0] == '#')
+			continue;
+
+		char *eq = line;
+		while (*eq && *eq != '=')
+			eq++;
+		const char *why = "expected key=value";
+		if (*eq == '=' && eq != line) {
+			*eq = '\0';
+			if (!apply(cfg, line, eq + 1, &why))
+				continue;
+			*eq = '=';
+		}
+		warnings++;
+		if (warn)
+			warn(line_no, why, line);
+	}
+	return warnings;
+}

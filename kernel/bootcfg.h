@@ -1,0 +1,43 @@
+/*
+ * boot.cfg - the app's name, arguments, environment and the kernel's boot
+ * options, written by tools/mkimg.sh onto the ESP.
+ *
+ * Format: one "key=value" per line; the value is the rest of the line
+ * verbatim (a trailing \r is dropped); lines starting with '#' and blank
+ * lines are ignored. Keys:
+ *   name=NAME            argv[0] (default "app")
+ *   args=WORDS           the arguments, split like a POSIX shell splits words
+ *   env=KEY=VALUE        one environment variable; repeatable, order kept
+ *   on_exit=poweroff|reboot|halt   what happens after the app ends
+ * An unknown key or a bad value is reported through the warn callback and
+ * otherwise ignored: a typo must not keep the machine from booting.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#define BOOTCFG_MAX_ENV 64
+
+enum bootcfg_on_exit {
+	BOOTCFG_ON_EXIT_POWEROFF = 0,
+	BOOTCFG_ON_EXIT_REBOOT,
+	BOOTCFG_ON_EXIT_HALT,
+};
+
+struct boot_config {
+	const char *name;                  /* points into the parsed text */
+	const char *args;                  /* "" when absent */
+	const char *env[BOOTCFG_MAX_ENV];
+	size_t env_count;
+	enum bootcfg_on_exit on_exit;
+};
+
+typedef void (*bootcfg_warn_fn)(unsigned line, const char *message, const char *detail);
+
+/*
+ * bootcfg_parse - parse text (len bytes, followed by a NUL at text[len]; the
+ * text is modified in place: line ends become NULs) into *cfg, whose strings
+ * then point into text. A NUL byte inside the text ends the parse. Always fills *cfg with defaults first. Returns the number of
+ * warnings issued (0 = clean).
+ */
+unsigned bootcfg_parse(char *text, size_t len, struct boot_config *cfg, bootcfg_warn_fn warn);
