@@ -1,0 +1,69 @@
+/*
+ * Test app: does one bad thing, named by argv[1], so the boot tests can
+ * check that the kernel kills the app (or refuses the call) and survives.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* The raw kernel result (-errno), not libc's -1 + errno. */
+static long raw_syscall(long n, long a, long b, long c)
+{
+	long ret;
+
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+static void report(const char *what, long ret)
+{
+	printf("misbehave: %s returned %ld\n", what, ret);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+	volatile int zero = 0;
+
+	printf("misbehave: %s\n", what);
+	fflush(stdout);
+	if (!strcmp(what, "read-kernel")) {
+		volatile uint64_t *p = (volatile uint64_t *)0xffffffff80000000ull;
+		printf("read %lx\n", (unsigned long)*p);
+	} else if (!strcmp(what, "write-kernel")) {
+		*(volatile uint64_t *)0xffff800000001000ull = 1;
+	} else if (!strcmp(what, "null")) {
+		*(volatile int *)0 = 1;
+	} else if (!strcmp(what, "write-text")) {
+		*(volatile unsigned char *)(uintptr_t)&main = 0xc3;
+	} else if (!strcmp(what, "ud2")) {
+		__builtin_trap();
+	} else if (!strcmp(what, "int3")) {
+		__asm__ volatile("int3");
+	} else if (!strcmp(what, "div0")) {
+		/* A real div instruction: GCC rewrites 1 / x as a compare. */
+		unsigned quotient, remainder;
+		__asm__ volatile("divl %2" : "=a"(quotient), "=d"(remainder)
+				 : "r"((unsigned)zero), "a"(1000u), "d"(0u));
+		printf("%u %u\n", quotient, remainder);
+	} else if (!strcmp(what, "hlt")) {
+		__asm__ volatile("hlt");
+	} else if (!strcmp(what, "efault")) {
+		report("write(kernel pointer)", raw_syscall(SYS_write, 1, (long)0xffffffff80000000ull, 16));
+		report("write(unmapped pointer)", raw_syscall(SYS_write, 1, 0x1000, 16));
+		report("writev(bad iovec)", raw_syscall(SYS_writev, 1, (long)0xffff800000000000ull, 2));
+		report("arch_prctl(SET_FS, kernel)", raw_syscall(SYS_arch_prctl, 0x1002, (long)0xffffffff80000000ull, 0));
+		return 0;
+	} else if (!strcmp(what, "nosys")) {
+		report("syscall 999", raw_syscall(999, 0, 0, 0));
+		report("syscall 999 again", raw_syscall(999, 0, 0, 0));
+		report("syscall -1", raw_syscall(-1, 0, 0, 0));
+		return 0;
+	}
+	printf("misbehave: survived %s\n", what);
+	return 0;
+}

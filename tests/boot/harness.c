@@ -1,0 +1,299 @@
+/*
+ * Boot-test harness (see harness.h). Everything runs through /bin/sh from the
+ * repository root; failures that make a test meaningless (mkimg refusing a
+ * good image, no memory) fail the test with the tool's output.
+ */
+#define _GNU_SOURCE /* vasprintf, strndup */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	cr_assert_not_null(p, "harness: out of memory");
+	return p;
+}
+
+static char *xvasprintf(const char *fmt, va_list ap)
+{
+	char *s = NULL;
+
+	cr_assert_geq(vasprintf(&s, fmt, ap), 0, "harness: out of memory");
+	return s;
+}
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+const char *harness_root(void)
+{
+	static char root[PATH_MAX];
+	const char *env;
+	size_t len;
+
+	if (root[0])
+		return root;
+	env = getenv("SOLO_ROOT");
+	if (!env || !*env)
+		env = ".";
+	if (!realpath(env, root)) {
+		/* Keep going with what we were given; commands will say what is wrong. */
+		snprintf(root, sizeof(root), "%s", env);
+	}
+	len = strlen(root);
+	while (len > 1 && root[len - 1] == '/')
+		root[--len] = '\0';
+	return root;
+}
+
+char *harness_path(const char *fmt, ...)
+{
+	va_list ap;
+	char *rel, *path;
+
+	va_start(ap, fmt);
+	rel = xvasprintf(fmt, ap);
+	va_end(ap);
+	path = xasprintf("%s/%s", harness_root(), rel);
+	free(rel);
+	return path;
+}
+
+char *harness_quote(const char *s)
+{
+	size_t n = 3;
+	char *q, *p;
+
+	for (const char *c = s; *c; c++)
+		n += *c == '\'' ? 4 : 1;
+	q = p = malloc(n);
+	cr_assert_not_null(q, "harness: out of memory");
+	*p++ = '\'';
+	for (const char *c = s; *c; c++) {
+		if (*c == '\'') {
+			memcpy(p, "'\\''", 4); /* close, escaped quote, reopen */
+			p += 4;
+		} else {
+			*p++ = *c;
+		}
+	}
+	*p++ = '\'';
+	*p = '\0';
+	return q;
+}
+
+/* Reads all of f into a malloc'd NUL-terminated string. */
+static char *read_stream(FILE *f)
+{
+	size_t len = 0, cap = 4096, n;
+	char *buf = malloc(cap);
+
+	cr_assert_not_null(buf, "harness: out of memory");
+	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+		len += n;
+		if (cap - len - 1 == 0) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			cr_assert_not_null(buf, "harness: out of memory");
+		}
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+char *harness_read_file(const char *path)
+{
+	char *text, *full = NULL;
+	FILE *f;
+
+	if (path[0] != '/')
+		path = full = harness_path("%s", path);
+	f = fopen(path, "rb");
+	free(full);
+	if (!f)
+		return NULL;
+	text = read_stream(f);
+	fclose(f);
+	return text;
+}
+
+int harness_exists(const char *path)
+{
+	char *full = NULL;
+	int ok;
+
+	if (path[0] != '/')
+		path = full = harness_path("%s", path);
+	ok = access(path, F_OK) == 0;
+	free(full);
+	return ok;
+}
+
+int harness_run(char **out, const char *fmt, ...)
+{
+	char *cmd, *root_q, *full, *text;
+	va_list ap;
+	FILE *p;
+	int st;
+
+	if (out)
+		*out = NULL;
+	va_start(ap, fmt);
+	cmd = xvasprintf(fmt, ap);
+	va_end(ap);
+	root_q = harness_quote(harness_root());
+	/* The newline ends a trailing comment in cmd; sfdisk and fsck.fat live in sbin. */
+	full = xasprintf("cd %s && PATH=\"$PATH:/usr/sbin:/sbin\" && export PATH && "
+			 "{ %s\n} </dev/null 2>&1",
+			 root_q, cmd);
+	free(root_q);
+	free(cmd);
+
+	fflush(NULL); /* or the child may repeat our buffered output */
+	p = popen(full, "r");
+	free(full);
+	if (!p)
+		return -1;
+	text = read_stream(p);
+	st = pclose(p);
+	if (out)
+		*out = text;
+	else
+		free(text);
+	if (st == -1)
+		return -1;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return -1;
+}
+
+char *harness_mkimg(const char *name, const char *mkimg_args)
+{
+	char *img = harness_path("build/tests/img/%s.img", name);
+	char *img_q = harness_quote(img);
+	char *out;
+	int status;
+
+	status =
+	    harness_run(&out, "mkdir -p build/tests/img && rm -f %s && tools/mkimg.sh -o %s %s",
+			img_q, img_q, mkimg_args ? mkimg_args : "");
+	free(img_q);
+	cr_assert_eq(status, 0, "mkimg for %s failed (status %d):\n%s", name, status,
+		     out ? out : "(could not run)");
+	free(out);
+	return img;
+}
+
+/* The image's file name without directory and without ".img". */
+static char *image_stem(const char *image)
+{
+	const char *base = strrchr(image, '/');
+	char *stem = xstrdup(base ? base + 1 : image);
+	size_t len = strlen(stem);
+
+	if (len > 4 && !strcmp(stem + len - 4, ".img"))
+		stem[len - 4] = '\0';
+	return stem;
+}
+
+char *harness_boot(const char *image, const char *qemu_opts, int timeout_s, int *status)
+{
+	char *stem = image_stem(image);
+	char *log_path = harness_path("build/tests/log/%s.log", stem);
+	char *log_q = harness_quote(log_path), *img_q = harness_quote(image);
+	char *out, *log;
+	int st;
+
+	st = harness_run(&out,
+			 "mkdir -p build/tests/log && rm -f %s && tools/qemu.sh %s --serial %s "
+			 "--timeout %d %s",
+			 log_q, img_q, log_q, timeout_s, qemu_opts ? qemu_opts : "");
+	if (st >= 124 || st < 0)
+		cr_log_warn("qemu.sh %s: status %d\n%s", stem, st, out ? out : "(could not run)");
+	if (status)
+		*status = st;
+	log = harness_read_file(log_path);
+	free(out);
+	free(log_q);
+	free(img_q);
+	free(log_path);
+	free(stem);
+	return log ? log : xstrdup("");
+}
+
+/* Length of the line at s, without its "\n" and a "\r" before it. */
+static size_t line_length(const char *s, const char **next)
+{
+	const char *end = strchr(s, '\n');
+	size_t len;
+
+	if (!end)
+		end = s + strlen(s);
+	*next = *end ? end + 1 : end;
+	len = (size_t)(end - s);
+	if (len > 0 && s[len - 1] == '\r')
+		len--;
+	return len;
+}
+
+int harness_has_line(const char *log, const char *line)
+{
+	size_t want = strlen(line);
+	const char *s = log, *next;
+
+	if (!log)
+		return 0;
+	while (*s) {
+		size_t len = line_length(s, &next);
+
+		if (len == want && !memcmp(s, line, len))
+			return 1;
+		s = next;
+	}
+	return 0;
+}
+
+const char *harness_last_line_starting(const char *log, const char *prefix)
+{
+	size_t plen = strlen(prefix), found_len = 0;
+	const char *s = log, *next, *found = NULL;
+	char *copy;
+
+	if (!log)
+		return NULL;
+	while (*s) {
+		size_t len = line_length(s, &next);
+
+		if (len >= plen && !memcmp(s, prefix, plen)) {
+			found = s;
+			found_len = len;
+		}
+		s = next;
+	}
+	if (!found)
+		return NULL;
+	copy = strndup(found, found_len);
+	cr_assert_not_null(copy, "harness: out of memory");
+	return copy;
+}

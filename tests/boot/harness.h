@@ -1,0 +1,63 @@
+/*
+ * Helpers for the Criterion tests in tests/boot/: run the repository's tools
+ * from the repository root, make disk images with tools/mkimg.sh, boot them
+ * with tools/qemu.sh and read the serial contract from the log.
+ *
+ * The root is $SOLO_ROOT (default "."), made absolute; every path the harness
+ * returns is absolute. Outputs go under build/tests/: images in img/, serial
+ * logs in log/. Tests run in parallel (--jobs=2), so every test names its
+ * files after itself. Strings the harness returns are malloc'd unless said
+ * otherwise; tests may leak them (each test is its own process).
+ */
+#pragma once
+
+/* The repository root, absolute, without a trailing '/'. Never NULL. */
+const char *harness_root(void);
+
+/*
+ * harness_run - run a shell (/bin/sh) command, printf-formatted, from the
+ * repository root, with stdin from /dev/null and /usr/sbin:/sbin on PATH.
+ * Returns its exit status (128 + N if killed by signal N), or -1 if it could
+ * not be run. If out is not NULL, *out gets its stdout and stderr together,
+ * malloc'd and NUL-terminated ("" if none; NULL only when -1 is returned).
+ */
+int harness_run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * harness_mkimg - make build/tests/img/<name>.img with tools/mkimg.sh, with
+ * mkimg_args (shell syntax, may be NULL) appended. Fails the current test,
+ * showing mkimg's output, if mkimg fails. Returns the image path.
+ */
+char *harness_mkimg(const char *name, const char *mkimg_args);
+
+/*
+ * harness_boot - boot image with tools/qemu.sh --serial
+ * build/tests/log/<image basename without .img>.log --timeout timeout_s,
+ * plus qemu_opts (shell syntax, may be NULL). Returns the serial log text
+ * ("" if there is none). If status is not NULL, *status gets qemu.sh's exit
+ * status: the app's status, 124 timeout, 125 no "solo: exit" line, 126/127
+ * runner errors. qemu.sh's own messages are logged as a warning when the
+ * status is 124 or more.
+ */
+char *harness_boot(const char *image, const char *qemu_opts, int timeout_s, int *status);
+
+/* True when log contains line as a whole line (a trailing '\r' is ignored). */
+int harness_has_line(const char *log, const char *line);
+
+/*
+ * harness_last_line_starting - the last line of log that starts with prefix,
+ * as a malloc'd copy without its "\r\n"; NULL if no line does.
+ */
+const char *harness_last_line_starting(const char *log, const char *prefix);
+
+/* harness_path - root + "/" + the formatted relative path. */
+char *harness_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* harness_quote - s quoted for the shell ('...'), malloc'd. */
+char *harness_quote(const char *s);
+
+/* harness_read_file - a whole file, malloc'd and NUL-terminated; NULL if unreadable. */
+char *harness_read_file(const char *path);
+
+/* harness_exists - true if path (absolute, or relative to the root) exists. */
+int harness_exists(const char *path);

@@ -1,0 +1,237 @@
+/*
+ * Boot tests: real images (tools/mkimg.sh) booted under OVMF + QEMU
+ * (tools/qemu.sh), judged by the serial contract in the log.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define BOOT_TIMEOUT 120
+
+static char *boot(const char *name, const char *mkimg_args, const char *qemu_opts, int *status)
+{
+	char *image = harness_mkimg(name, mkimg_args);
+	char *log = harness_boot(image, qemu_opts, BOOT_TIMEOUT, status);
+	free(image);
+	return log;
+}
+
+static void assert_ends_with_exit(const char *log, int status, int code)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), "solo: exit %d", code);
+	const char *last = harness_last_line_starting(log, "solo: ");
+	cr_assert(last && !strncmp(last, want, strlen(want)), "expected '%s' as the last kernel line, log:\n%s",
+		  want, log);
+	cr_assert_eq(status, code, "qemu.sh status %d, expected %d; log:\n%s", status, code, log);
+}
+
+Test(boot, demo_greets_prints_argv_and_exits_0)
+{
+	int status;
+	char *log = boot("demo", "--app build/user/demo.elf --args 'one \"two words\"' --env GREETING=hi",
+			 "", &status);
+
+	cr_assert(strstr(log, "Hello from Solo! This is demo, running in ring 3."), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "argc = 3"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "argv[0] = \"demo\""), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "argv[1] = \"one\""), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "argv[2] = \"two words\""), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "env: GREETING=hi"), "log:\n%s", log);
+	cr_assert(strstr(log, "solo: memory: "), "boot log has the memory summary:\n%s", log);
+	assert_ends_with_exit(log, status, 0);
+	free(log);
+}
+
+Test(boot, exit_status_reaches_the_log_and_the_runner)
+{
+	int status;
+	char *log = boot("exit3", "--app build/tests/apps/exit3.elf", "", &status);
+
+	cr_assert(harness_has_line(log, "exit3: about to exit with status 3"), "log:\n%s", log);
+	assert_ends_with_exit(log, status, 3);
+	free(log);
+}
+
+Test(boot, argv_and_env_from_mkimg_reach_the_app_exactly)
+{
+	int status;
+	char *log = boot("argv",
+			 "--app build/tests/apps/hello.elf --name greeter "
+			 "--args \"plain 'single quoted' \\\"double quoted\\\" back\\\\ slash ''\" "
+			 "--env A=1 --env 'B=with space' --env EMPTY=",
+			 "", &status);
+	static const char *const want[] = {
+		"hello: argc=6",           "argv[0]=<greeter>", "argv[1]=<plain>",
+		"argv[2]=<single quoted>", "argv[3]=<double quoted>", "argv[4]=<back slash>",
+		"argv[5]=<>",              "envp=<A=1>",        "envp=<B=with space>",
+		"envp=<EMPTY=>",
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		cr_assert(harness_has_line(log, want[i]), "missing '%s'; log:\n%s", want[i], log);
+	assert_ends_with_exit(log, status, 0);
+	free(log);
+}
+
+Test(boot, static_pie_app_runs)
+{
+	int status;
+	char *log = boot("pie", "--app build/tests/apps/hello-pie.elf --args pie", "", &status);
+
+	cr_assert(harness_has_line(log, "argv[1]=<pie>"), "log:\n%s", log);
+	assert_ends_with_exit(log, status, 0);
+	free(log);
+}
+
+static void boots_with_memory(const char *name, const char *mem)
+{
+	char opts[64];
+	int status;
+
+	snprintf(opts, sizeof(opts), "--mem %s", mem);
+	char *image = harness_mkimg(name, "--app build/user/demo.elf");
+	char *log = harness_boot(image, opts, BOOT_TIMEOUT, &status);
+	cr_assert(strstr(log, "solo: memory: "), "log:\n%s", log);
+	cr_assert(strstr(log, "Hello from Solo!"), "log:\n%s", log);
+	assert_ends_with_exit(log, status, 0);
+	free(image);
+	free(log);
+}
+
+Test(boot, boots_in_128M)
+{
+	boots_with_memory("mem128", "128M");
+}
+
+Test(boot, boots_in_2G)
+{
+	boots_with_memory("mem2g", "2G");
+}
+
+Test(boot, kernel_fault_prints_a_readable_panic_report)
+{
+	int status;
+	char *log = boot("panic", "--app build/user/demo.elf --kernel build/test/kernel-panic.elf", "",
+			 &status);
+
+	cr_assert(strstr(log, "#PF page fault"), "report names the exception:\n%s", log);
+	cr_assert(strstr(log, "in the kernel"), "log:\n%s", log);
+	cr_assert(strstr(log, "cr2 0x0000000000001000"), "report shows CR2:\n%s", log);
+	cr_assert(strstr(log, "rip 0xffffffff8"), "report shows RIP:\n%s", log);
+	cr_assert(strstr(log, "rax "), "report shows registers:\n%s", log);
+	cr_assert(strstr(log, "stack trace:"), "log:\n%s", log);
+	const char *last = harness_last_line_starting(log, "solo: ");
+	cr_assert(last && !strncmp(last, "solo: panic: #PF page fault in the kernel", 41),
+		  "last kernel line is the panic line:\n%s", log);
+	cr_assert(!strstr(log, "Hello from Solo"), "the app must not run after a panic");
+	cr_assert_neq(status, 0);
+	free(log);
+}
+
+/* A misbehaving app is killed with 128 + the Linux signal; the kernel survives. */
+static void app_is_killed(const char *what, int code, const char *reason)
+{
+	char args[128], name[64];
+	int status;
+
+	snprintf(name, sizeof(name), "misbehave-%s", what);
+	snprintf(args, sizeof(args), "--app build/tests/apps/misbehave.elf --args %s", what);
+	char *log = boot(name, args, "", &status);
+	cr_assert(strstr(log, "solo: app killed: "), "log:\n%s", log);
+	cr_assert(strstr(log, reason), "reason '%s' missing; log:\n%s", reason, log);
+	cr_assert(!strstr(log, "misbehave: survived"), "log:\n%s", log);
+	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
+	assert_ends_with_exit(log, status, code);
+	free(log);
+}
+
+Test(boot, app_reading_kernel_memory_is_killed_with_sigsegv)
+{
+	app_is_killed("read-kernel", 139, "page fault");
+}
+
+Test(boot, app_writing_the_direct_map_is_killed_with_sigsegv)
+{
+	app_is_killed("write-kernel", 139, "page fault");
+}
+
+Test(boot, app_null_write_is_killed_with_sigsegv)
+{
+	app_is_killed("null", 139, "addr=0x0");
+}
+
+Test(boot, app_writing_its_text_is_killed_with_sigsegv)
+{
+	app_is_killed("write-text", 139, "write to a read-only");
+}
+
+Test(boot, ud2_is_sigill)
+{
+	app_is_killed("ud2", 132, "invalid opcode");
+}
+
+Test(boot, int3_is_sigtrap)
+{
+	app_is_killed("int3", 133, "breakpoint");
+}
+
+Test(boot, divide_by_zero_is_sigfpe)
+{
+	app_is_killed("div0", 136, "divide error");
+}
+
+Test(boot, privileged_instruction_is_sigsegv)
+{
+	app_is_killed("hlt", 139, "general protection");
+}
+
+Test(boot, bad_pointers_in_syscalls_return_efault)
+{
+	int status;
+	char *log = boot("efault", "--app build/tests/apps/misbehave.elf --args efault", "", &status);
+
+	cr_assert(harness_has_line(log, "misbehave: write(kernel pointer) returned -14"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "misbehave: write(unmapped pointer) returned -14"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "misbehave: writev(bad iovec) returned -14"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "misbehave: arch_prctl(SET_FS, kernel) returned -1"), "log:\n%s", log);
+	assert_ends_with_exit(log, status, 0);
+	free(log);
+}
+
+Test(boot, unknown_syscalls_return_enosys_and_are_logged_once)
+{
+	int status;
+	char *log = boot("nosys", "--app build/tests/apps/misbehave.elf --args nosys", "", &status);
+
+	cr_assert(harness_has_line(log, "misbehave: syscall 999 returned -38"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "misbehave: syscall 999 again returned -38"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "misbehave: syscall -1 returned -38"), "log:\n%s", log);
+	const char *first = strstr(log, "solo: unsupported syscall 999");
+	cr_assert(first, "log:\n%s", log);
+	cr_assert(!strstr(first + 1, "solo: unsupported syscall 999"), "logged twice:\n%s", log);
+	assert_ends_with_exit(log, status, 0);
+	free(log);
+}
+
+Test(boot, stub_refuses_a_corrupt_kernel_with_a_clear_message)
+{
+	int status;
+	char *image = harness_mkimg("badkernel", "--app build/user/demo.elf");
+
+	/* Replace kernel.elf inside the image with garbage after mkimg checked it. */
+	cr_assert_eq(harness_run(NULL, "printf 'not an elf at all' > build/tests/img/garbage.bin && "
+				       "mcopy -o -i %s@@1M build/tests/img/garbage.bin ::/kernel.elf",
+				 image),
+		     0);
+	char *log = harness_boot(image, "", 40, &status);
+	cr_assert(strstr(log, "kernel.elf"), "stub names the file:\n%s", log);
+	cr_assert(strstr(log, "not an ELF"), "stub says why:\n%s", log);
+	cr_assert(!strstr(log, "solo: exit"), "log:\n%s", log);
+	free(image);
+	free(log);
+}

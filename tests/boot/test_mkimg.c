@@ -1,0 +1,541 @@
+/*
+ * tools/mkimg.sh: what it refuses (each with a message, a non-zero status and
+ * no image written) and what a good image holds. These tests never boot and
+ * never need the real stub or kernel: they use small stand-ins built here
+ * (a PE header for the stub, a higher-half ELF for the kernel), so they pass
+ * while the kernel is under construction. The app is build/user/demo.elf
+ * when it exists, else a musl-gcc -static hello built here.
+ *
+ * Fixtures live in build/tests/mkimg/, created atomically (temp name, then
+ * mv), since tests run in parallel processes.
+ */
+#define _GNU_SOURCE /* asprintf */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define FIXTURES "build/tests/mkimg"
+#define ESP	 "@@1M" /* the EFI System Partition's byte offset in the image */
+
+/* Fails the test unless hay contains needle. */
+#define assert_contains(hay, needle)                                                               \
+	cr_assert(strstr((hay), (needle)) != NULL, "expected \"%s\" in:\n%s", (needle), (hay))
+
+/* Runs a shell snippet that makes the fixture FIXTURES/name from $tmp if absent. */
+static char *fixture(const char *name, const char *make_tmp)
+{
+	char *out;
+	int status;
+
+	status = harness_run(&out,
+			     "mkdir -p " FIXTURES " && f=" FIXTURES "/%s && "
+			     "if [ ! -e \"$f\" ]; then tmp=\"$f.$$\" && ( %s\n) && "
+			     "{ mv -fT \"$tmp\" \"$f\" 2>/dev/null || rm -rf \"$tmp\"; }; fi; "
+			     "[ -e \"$f\" ]",
+			     name, make_tmp);
+	cr_assert_eq(status, 0, "making fixture %s failed:\n%s", name, out);
+	free(out);
+	return harness_path(FIXTURES "/%s", name);
+}
+
+/* Just enough of a PE32+ header for mkimg's check: MZ, e_lfanew 0x40, PE, x86-64. */
+static char *fake_stub(void)
+{
+	return fixture("stub.efi",
+		       "{ printf 'MZ'; head -c 58 /dev/zero; "
+		       "printf '\\100\\000\\000\\000PE\\000\\000\\144\\206'; } > \"$tmp\"");
+}
+
+/* A minimal ELF64 kernel linked in the top 2 GiB. */
+static char *fake_kernel(void)
+{
+	return fixture("kernel.elf",
+		       "printf '.globl _start\\n_start: hlt\\n jmp _start\\n' > \"$tmp.S\" && "
+		       "gcc -c \"$tmp.S\" -o \"$tmp.o\" && "
+		       "ld -nostdlib -static -Ttext=0xffffffff80100000 \"$tmp.o\" -o \"$tmp\"; "
+		       "rc=$?; rm -f \"$tmp.S\" \"$tmp.o\"; exit $rc");
+}
+
+/* Written with printf '%s': no quotes, no '%'. */
+static const char hello_c[] = "int main(void) { return 0; }\\n";
+
+static char *static_app(void)
+{
+	char *cmd = NULL, *app;
+
+	if (harness_exists("build/user/demo.elf"))
+		return harness_path("build/user/demo.elf");
+	cr_assert_geq(
+	    asprintf(&cmd,
+		     "printf '%s' > \"$tmp.c\" && musl-gcc -static -O2 \"$tmp.c\" -o \"$tmp\"; "
+		     "rc=$?; rm -f \"$tmp.c\"; exit $rc",
+		     hello_c),
+	    0);
+	app = fixture("hello-static.elf", cmd);
+	free(cmd);
+	return app;
+}
+
+/* A normal (dynamically linked, PIE) host executable: has PT_INTERP. */
+static char *dynamic_app(void)
+{
+	char *cmd = NULL, *app;
+
+	cr_assert_geq(asprintf(&cmd,
+			       "printf '%s' > \"$tmp.c\" && gcc -O2 \"$tmp.c\" -o \"$tmp\"; "
+			       "rc=$?; rm -f \"$tmp.c\"; exit $rc",
+			       hello_c),
+		      0);
+	app = fixture("hello-dynamic.elf", cmd);
+	free(cmd);
+	return app;
+}
+
+/* The 52-byte header of an ELF32 i386 executable (no program headers). */
+static char *elf32_app(void)
+{
+	return fixture(
+	    "elf32.elf",
+	    "printf '\\177ELF\\001\\001\\001\\000\\000\\000\\000\\000\\000\\000\\000\\000"
+	    "\\002\\000\\003\\000\\001\\000\\000\\000\\000\\200\\004\\010"
+	    "\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000"
+	    "\\064\\000\\040\\000\\000\\000\\050\\000\\000\\000\\000\\000' > \"$tmp\"");
+}
+
+static char *text_file(void)
+{
+	return fixture("not-elf.txt", "echo 'this is not an ELF file' > \"$tmp\"");
+}
+
+/* Path of the test's image, removed first so that "not written" can be checked. */
+static char *image_path(const char *name)
+{
+	char *img = harness_path("build/tests/img/%s.img", name);
+	char *q = harness_quote(img);
+
+	cr_assert_eq(harness_run(NULL, "mkdir -p build/tests/img && rm -f %s", q), 0);
+	free(q);
+	return img;
+}
+
+/*
+ * Runs mkimg -o <the test's image> with the stand-in stub and kernel, the
+ * static app (unless extra gives --app) and extra. Returns the status and
+ * the output in *out.
+ */
+static int run_mkimg(char **out, const char *name, const char *extra)
+{
+	char *img = image_path(name), *stub = fake_stub(), *kernel = fake_kernel();
+	char *app = strstr(extra, "--app") ? NULL : static_app();
+	char *q_img = harness_quote(img), *q_stub = harness_quote(stub),
+	     *q_kernel = harness_quote(kernel);
+	char *q_app = app ? harness_quote(app) : NULL;
+	int status;
+
+	status = harness_run(out, "tools/mkimg.sh -o %s --efi %s --kernel %s %s%s %s", q_img,
+			     q_stub, q_kernel, q_app ? "--app " : "", q_app ? q_app : "", extra);
+	free(q_img), free(q_stub), free(q_kernel), free(q_app);
+	free(img), free(stub), free(kernel), free(app);
+	return status;
+}
+
+/* mkimg must fail with status want_status, say why, and write no image. */
+static void expect_refusal(const char *name, const char *extra, int want_status, const char *why)
+{
+	char *out, *img = harness_path("build/tests/img/%s.img", name);
+	int status = run_mkimg(&out, name, extra);
+
+	cr_assert_eq(status, want_status, "mkimg %s: status %d, want %d; output:\n%s", extra,
+		     status, want_status, out);
+	assert_contains(out, "mkimg.sh: ");
+	assert_contains(out, why);
+	cr_assert(!harness_exists(img), "a refused mkimg left %s behind", img);
+	free(out);
+	free(img);
+}
+
+/* Arguments for a good image: stand-ins plus the static app. */
+static char *good_args(const char *extra)
+{
+	char *stub = fake_stub(), *kernel = fake_kernel(), *app = static_app();
+	char *q_stub = harness_quote(stub), *q_kernel = harness_quote(kernel),
+	     *q_app = harness_quote(app);
+	char *args = NULL;
+
+	cr_assert_geq(asprintf(&args, "--efi %s --kernel %s --app %s %s", q_stub, q_kernel, q_app,
+			       extra ? extra : ""),
+		      0);
+	free(q_stub), free(q_kernel), free(q_app);
+	free(stub), free(kernel), free(app);
+	return args;
+}
+
+static char *make_good_image(const char *name, const char *extra)
+{
+	char *args = good_args(extra), *img = harness_mkimg(name, args);
+
+	free(args);
+	return img;
+}
+
+/* Output of a command that must succeed. */
+static char *must_run(const char *what, const char *cmd)
+{
+	char *out;
+	int status = harness_run(&out, "%s", cmd);
+
+	cr_assert_eq(status, 0, "%s failed (status %d):\n%s", what, status, out);
+	return out;
+}
+
+/* ------------------------------------------------------------ refusals */
+
+Test(mkimg, rejects_missing_app)
+{
+	expect_refusal("rejects_missing_app", "--app build/tests/mkimg/no-such-app.elf", 1,
+		       "app not found");
+}
+
+Test(mkimg, rejects_missing_efi_stub)
+{
+	char *out, *img = image_path("rejects_missing_efi_stub"), *q = harness_quote(img);
+	char *app = static_app(), *kernel = fake_kernel();
+	int status = harness_run(&out,
+				 "tools/mkimg.sh -o %s --efi build/tests/mkimg/no-such.efi "
+				 "--kernel '%s' --app '%s'",
+				 q, kernel, app);
+
+	cr_assert_eq(status, 1, "status %d:\n%s", status, out);
+	assert_contains(out, "EFI stub not found");
+	cr_assert(!harness_exists(img));
+}
+
+Test(mkimg, rejects_missing_kernel)
+{
+	char *out, *img = image_path("rejects_missing_kernel"), *q = harness_quote(img);
+	char *app = static_app(), *stub = fake_stub();
+	int status = harness_run(&out,
+				 "tools/mkimg.sh -o %s --kernel build/tests/mkimg/no-such.elf "
+				 "--efi '%s' --app '%s'",
+				 q, stub, app);
+
+	cr_assert_eq(status, 1, "status %d:\n%s", status, out);
+	assert_contains(out, "kernel not found");
+	cr_assert(!harness_exists(img));
+}
+
+Test(mkimg, rejects_missing_file_source)
+{
+	expect_refusal("rejects_missing_file_source",
+		       "--file build/tests/mkimg/no-such-file:/etc/motd", 1,
+		       "--file source not found: build/tests/mkimg/no-such-file");
+}
+
+Test(mkimg, rejects_non_elf_app)
+{
+	char *app = text_file(), *extra = NULL;
+
+	cr_assert_geq(asprintf(&extra, "--app '%s'", app), 0);
+	expect_refusal("rejects_non_elf_app", extra, 1, "not an ELF file");
+}
+
+Test(mkimg, rejects_32bit_elf)
+{
+	char *app = elf32_app(), *extra = NULL;
+
+	cr_assert_geq(asprintf(&extra, "--app '%s'", app), 0);
+	expect_refusal("rejects_32bit_elf", extra, 1, "32-bit ELF");
+}
+
+Test(mkimg, rejects_dynamically_linked_elf)
+{
+	char *app = dynamic_app(), *extra = NULL;
+
+	cr_assert_geq(asprintf(&extra, "--app '%s'", app), 0);
+	expect_refusal("rejects_dynamically_linked_elf", extra, 1, "dynamically linked");
+}
+
+Test(mkimg, rejects_app_as_kernel)
+{
+	char *out, *img = image_path("rejects_app_as_kernel"), *q = harness_quote(img);
+	char *app = static_app(), *stub = fake_stub();
+	int status = harness_run(&out, "tools/mkimg.sh -o %s --kernel '%s' --efi '%s' --app '%s'",
+				 q, app, stub, app);
+
+	cr_assert_eq(status, 1, "status %d:\n%s", status, out);
+	assert_contains(out, "higher half");
+	cr_assert(!harness_exists(img));
+}
+
+Test(mkimg, rejects_non_pe_efi_stub)
+{
+	char *out, *img = image_path("rejects_non_pe_efi_stub"), *q = harness_quote(img);
+	char *app = static_app(), *kernel = fake_kernel(), *text = text_file();
+	int status = harness_run(&out, "tools/mkimg.sh -o %s --kernel '%s' --efi '%s' --app '%s'",
+				 q, kernel, text, app);
+
+	cr_assert_eq(status, 1, "status %d:\n%s", status, out);
+	assert_contains(out, "not a PE/COFF file");
+	cr_assert(!harness_exists(img));
+}
+
+Test(mkimg, rejects_contents_larger_than_size)
+{
+	char *big = fixture("big-6M.bin", "head -c 6291456 /dev/zero > \"$tmp\""), *extra = NULL;
+
+	cr_assert_geq(asprintf(&extra, "--size 4 --file '%s:/data/big.bin'", big), 0);
+	expect_refusal("rejects_contents_larger_than_size", extra, 1, "do not fit");
+}
+
+Test(mkimg, rejects_newline_in_args)
+{
+	expect_refusal("rejects_newline_in_args", "--args 'one\ntwo'", 1,
+		       "--args contains a newline");
+}
+
+Test(mkimg, rejects_newline_in_env)
+{
+	expect_refusal("rejects_newline_in_env", "--env 'A=one\ntwo'", 1,
+		       "--env contains a newline");
+}
+
+Test(mkimg, rejects_env_without_equals)
+{
+	expect_refusal("rejects_env_without_equals", "--env JUSTANAME", 1, "has no '='");
+}
+
+Test(mkimg, rejects_file_without_colon)
+{
+	char *src = text_file(), *extra = NULL;
+
+	cr_assert_geq(asprintf(&extra, "--file '%s'", src), 0);
+	expect_refusal("rejects_file_without_colon", extra, 1, "has no ':'");
+}
+
+Test(mkimg, rejects_relative_file_dest)
+{
+	char *src = text_file(), *extra = NULL;
+
+	cr_assert_geq(asprintf(&extra, "--file '%s:etc/motd'", src), 0);
+	expect_refusal("rejects_relative_file_dest", extra, 1, "is not absolute");
+}
+
+Test(mkimg, rejects_dotdot_in_file_dest)
+{
+	char *src = text_file(), *extra = NULL;
+
+	cr_assert_geq(asprintf(&extra, "--file '%s:/etc/../../escape'", src), 0);
+	expect_refusal("rejects_dotdot_in_file_dest", extra, 1, "contains '..'");
+}
+
+Test(mkimg, rejects_bad_config_key)
+{
+	expect_refusal("rejects_bad_config_key", "--config Bad-Key=1", 1, "is invalid");
+}
+
+Test(mkimg, rejects_reserved_config_key)
+{
+	expect_refusal("rejects_reserved_config_key", "--config args=x", 1, "reserved");
+}
+
+Test(mkimg, rejects_unknown_option)
+{
+	expect_refusal("rejects_unknown_option", "--frobnicate", 2,
+		       "unknown option '--frobnicate'");
+}
+
+Test(mkimg, rejects_missing_output)
+{
+	char *out;
+	int status = harness_run(&out, "tools/mkimg.sh --args x");
+
+	cr_assert_eq(status, 2, "status %d:\n%s", status, out);
+	assert_contains(out, "missing -o");
+}
+
+Test(mkimg, rejects_bad_size)
+{
+	expect_refusal("rejects_bad_size", "--size 12abc", 2, "--size wants a whole number");
+}
+
+/* ------------------------------------------------------------ good images */
+
+Test(mkimg, help_documents_every_option)
+{
+	static const char *const words[] = {
+	    "-o",	   "--app",    "--args",
+	    "--env",	   "--file",   "--name",
+	    "--config",	   "--size",   "--efi",
+	    "--kernel",	   "boot.cfg", "name=",
+	    "args=",	   "env=",     "on_exit=",
+	    "rootfs.tar",  "lsblk",    "dd if=OUT.img of=/dev/sdX bs=4M conv=fsync status=progress",
+	    "Secure Boot", "ERASES",
+	};
+	char *out;
+	int status = harness_run(&out, "tools/mkimg.sh --help");
+
+	cr_assert_eq(status, 0, "%s", out);
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		assert_contains(out, words[i]);
+}
+
+Test(mkimg, image_lists_expected_files)
+{
+	char *img = make_good_image("image_lists_expected_files", NULL), *q = harness_quote(img);
+	char *cmd = NULL, *root, *boot;
+
+	cr_assert_geq(asprintf(&cmd, "mdir -b -i %s" ESP " ::/", q), 0);
+	root = must_run("mdir ::/", cmd);
+	assert_contains(root, "::/EFI");
+	assert_contains(root, "::/kernel.elf");
+	assert_contains(root, "::/app.elf");
+	assert_contains(root, "::/boot.cfg");
+	cr_assert(strstr(root, "rootfs.tar") == NULL, "rootfs.tar without --file:\n%s", root);
+	free(cmd);
+	cr_assert_geq(asprintf(&cmd, "mdir -b -i %s" ESP " ::/EFI/BOOT", q), 0);
+	boot = must_run("mdir ::/EFI/BOOT", cmd);
+	assert_contains(boot, "::/EFI/BOOT/BOOTX64.EFI");
+}
+
+Test(mkimg, image_is_gpt_with_one_fat32_esp)
+{
+	char *img = make_good_image("image_is_gpt_with_one_fat32_esp", NULL),
+	     *q = harness_quote(img);
+	char *cmd = NULL, *table, *info, *fsck;
+
+	cr_assert_geq(asprintf(&cmd, "sfdisk --dump %s", q), 0);
+	table = must_run("sfdisk --dump", cmd);
+	assert_contains(table, "label: gpt");
+	assert_contains(table, "start=        2048");
+	assert_contains(table, "type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B");
+	cr_assert(strstr(table, ".img2 :") == NULL, "more than one partition:\n%s", table);
+	free(cmd);
+
+	cr_assert_geq(asprintf(&cmd, "minfo -i %s" ESP " ::", q), 0);
+	info = must_run("minfo", cmd);
+	assert_contains(info, "disk type=\"FAT32   \"");
+	free(cmd);
+
+	/* The partition alone, checked by dosfstools (read-only). */
+	cr_assert_geq(
+	    asprintf(&cmd,
+		     "p=%s.esp && dd if=%s of=\"$p\" bs=1M skip=1 count=62 status=none && "
+		     "fsck.fat -n \"$p\"; rc=$?; rm -f \"$p\"; exit $rc",
+		     q, q),
+	    0);
+	fsck = must_run("fsck.fat", cmd);
+	cr_assert(strstr(fsck, "differ") == NULL && strstr(fsck, "rror") == NULL, "%s", fsck);
+}
+
+Test(mkimg, default_size_is_64_mib)
+{
+	char *img = make_good_image("default_size_is_64_mib", NULL), *q = harness_quote(img);
+	char *cmd = NULL, *size;
+
+	cr_assert_geq(asprintf(&cmd, "stat -c %%s %s", q), 0);
+	size = must_run("stat", cmd);
+	cr_assert_str_eq(size, "67108864\n");
+}
+
+Test(mkimg, boot_cfg_matches_options)
+{
+	char *img =
+	    make_good_image("boot_cfg_matches_options",
+			    "--args 'one \"two three\" four\\ five' --env A=1 --env 'B=x=y z' "
+			    "--config on_exit=halt --config log=debug");
+	char *q = harness_quote(img), *cmd = NULL, *app = static_app(), *cfg, *want = NULL;
+	const char *base = strrchr(app, '/') + 1;
+
+	cr_assert_geq(asprintf(&cmd, "mtype -i %s" ESP " ::/boot.cfg", q), 0);
+	cfg = must_run("mtype boot.cfg", cmd);
+	cr_assert_geq(asprintf(&want,
+			       "# Solo boot configuration, written by tools/mkimg.sh\n"
+			       "name=%.*s\n"
+			       "args=one \"two three\" four\\ five\n"
+			       "env=A=1\n"
+			       "env=B=x=y z\n"
+			       "on_exit=halt\n"
+			       "log=debug\n",
+			       (int)(strlen(base) - 4), base),
+		      0);
+	cr_assert_str_eq(cfg, want);
+}
+
+Test(mkimg, name_overrides_argv0)
+{
+	char *img = make_good_image("name_overrides_argv0", "--name myapp");
+	char *q = harness_quote(img), *cmd = NULL, *cfg;
+
+	cr_assert_geq(asprintf(&cmd, "mtype -i %s" ESP " ::/boot.cfg", q), 0);
+	cfg = must_run("mtype boot.cfg", cmd);
+	cr_assert(harness_has_line(cfg, "name=myapp"), "%s", cfg);
+	cr_assert(harness_has_line(cfg, "args="), "%s", cfg);
+}
+
+Test(mkimg, rootfs_tar_holds_the_files)
+{
+	char *motd = fixture("motd", "echo 'welcome to solo' > \"$tmp\"");
+	char *dir = fixture("tree", "mkdir -p \"$tmp/sub\" && echo a > \"$tmp/a.txt\" && "
+				    "echo b > \"$tmp/sub/b.txt\"");
+	char *extra = NULL, *img, *q, *cmd = NULL, *list, *content;
+
+	cr_assert_geq(asprintf(&extra,
+			       "--file '%s:/etc/motd' --file '%s:/usr/share/doc/' --file '%s:/srv'",
+			       motd, motd, dir),
+		      0);
+	img = make_good_image("rootfs_tar_holds_the_files", extra);
+	q = harness_quote(img);
+	cr_assert_geq(asprintf(&cmd,
+			       "t=%s.tar && rm -f \"$t\" && mcopy -i %s" ESP
+			       " ::/rootfs.tar \"$t\" && "
+			       "tar tf \"$t\" && echo format=$(head -c 262 \"$t\" | tail -c 5)",
+			       q, q),
+		      0);
+	list = must_run("mcopy rootfs.tar", cmd);
+	cr_assert(harness_has_line(list, "etc/"), "%s", list);
+	cr_assert(harness_has_line(list, "etc/motd"), "%s", list);
+	cr_assert(harness_has_line(list, "usr/share/doc/motd"), "%s", list);
+	cr_assert(harness_has_line(list, "srv/a.txt"), "%s", list);
+	cr_assert(harness_has_line(list, "srv/sub/b.txt"), "%s", list);
+	assert_contains(list, "format=ustar");
+	free(cmd);
+
+	cr_assert_geq(asprintf(&cmd, "mcopy -i %s" ESP " ::/rootfs.tar - | tar xOf - etc/motd", q),
+		      0);
+	content = must_run("tar xOf", cmd);
+	cr_assert_str_eq(content, "welcome to solo\n");
+}
+
+Test(mkimg, failed_mkimg_keeps_existing_output)
+{
+	char *img = make_good_image("failed_mkimg_keeps_existing_output", "--args first");
+	char *q = harness_quote(img), *cmd = NULL, *before, *after, *out, *bad = text_file();
+	int status;
+
+	cr_assert_geq(asprintf(&cmd, "cksum < %s", q), 0);
+	before = must_run("cksum", cmd);
+	status = harness_run(&out, "tools/mkimg.sh -o %s --app '%s' --args second", q, bad);
+	cr_assert_eq(status, 1, "status %d:\n%s", status, out);
+	after = must_run("cksum", cmd);
+	cr_assert_str_eq(after, before, "a failed mkimg changed the existing image");
+	free(cmd);
+	cr_assert_geq(
+	    asprintf(&cmd, "ls -a build/tests/img | grep -c '^\\.failed_mkimg_keeps' || true"), 0);
+	out = must_run("ls", cmd);
+	cr_assert_str_eq(out, "0\n", "a temporary image was left behind");
+}
+
+Test(mkimg, uses_build_outputs_by_default)
+{
+	char *img;
+
+	if (!harness_exists("build/BOOTX64.EFI") || !harness_exists("build/kernel.elf") ||
+	    !harness_exists("build/user/demo.elf"))
+		cr_skip_test(
+		    "build/BOOTX64.EFI, build/kernel.elf or build/user/demo.elf not built yet");
+	img = harness_mkimg("uses_build_outputs_by_default", "--args 'x y'");
+	cr_assert(harness_exists(img));
+}

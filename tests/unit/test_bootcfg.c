@@ -1,0 +1,102 @@
+/* boot.cfg parsing: what mkimg writes is what the kernel reads. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kernel/bootcfg.h"
+
+static unsigned warned;
+static char last_warning[256];
+
+static void record_warning(unsigned line, const char *message, const char *detail)
+{
+	warned++;
+	snprintf(last_warning, sizeof(last_warning), "%u:%s:%s", line, message, detail);
+}
+
+static unsigned parse(const char *text, struct boot_config *cfg)
+{
+	static char buf[4096];
+	size_t len = strlen(text);
+
+	warned = 0;
+	memcpy(buf, text, len + 1);
+	return bootcfg_parse(buf, len, cfg, record_warning);
+}
+
+Test(bootcfg, empty_text_gives_defaults)
+{
+	struct boot_config cfg;
+
+	cr_assert_eq(parse("", &cfg), 0);
+	cr_assert_str_eq(cfg.name, "app");
+	cr_assert_str_eq(cfg.args, "");
+	cr_assert_eq(cfg.env_count, 0);
+	cr_assert_eq(cfg.on_exit, BOOTCFG_ON_EXIT_POWEROFF);
+}
+
+Test(bootcfg, reads_what_mkimg_writes)
+{
+	struct boot_config cfg;
+	const char *text = "# written by tools/mkimg.sh\n"
+			   "name=demo\n"
+			   "args=hello \"from Solo\" a=b\n"
+			   "env=HOME=/\n"
+			   "env=EMPTY=\n"
+			   "on_exit=halt\n";
+
+	cr_assert_eq(parse(text, &cfg), 0, "%s", last_warning);
+	cr_assert_str_eq(cfg.name, "demo");
+	cr_assert_str_eq(cfg.args, "hello \"from Solo\" a=b");
+	cr_assert_eq(cfg.env_count, 2);
+	cr_assert_str_eq(cfg.env[0], "HOME=/");
+	cr_assert_str_eq(cfg.env[1], "EMPTY=");
+	cr_assert_eq(cfg.on_exit, BOOTCFG_ON_EXIT_HALT);
+}
+
+Test(bootcfg, tolerates_crlf_and_a_missing_final_newline)
+{
+	struct boot_config cfg;
+
+	cr_assert_eq(parse("name=x\r\non_exit=reboot", &cfg), 0);
+	cr_assert_str_eq(cfg.name, "x");
+	cr_assert_eq(cfg.on_exit, BOOTCFG_ON_EXIT_REBOOT);
+}
+
+Test(bootcfg, warns_about_unknown_keys_and_bad_values_but_keeps_going)
+{
+	struct boot_config cfg;
+
+	cr_assert_eq(parse("colour=blue\non_exit=explode\nnonsense\nname=ok\n", &cfg), 3);
+	cr_assert_str_eq(cfg.name, "ok");
+	cr_assert_eq(cfg.on_exit, BOOTCFG_ON_EXIT_POWEROFF);
+	cr_assert(strstr(last_warning, "3:"), "%s", last_warning);
+}
+
+Test(bootcfg, rejects_env_without_equals)
+{
+	struct boot_config cfg;
+
+	cr_assert_eq(parse("env=NOVALUE\nenv==x\n", &cfg), 2);
+	cr_assert_eq(cfg.env_count, 0);
+}
+
+Test(bootcfg, limits_env_count)
+{
+	struct boot_config cfg;
+	char text[4096] = "";
+
+	for (int i = 0; i < BOOTCFG_MAX_ENV + 3; i++)
+		sprintf(text + strlen(text), "env=V%d=1\n", i);
+	cr_assert_eq(parse(text, &cfg), 3);
+	cr_assert_eq(cfg.env_count, BOOTCFG_MAX_ENV);
+}
+
+Test(bootcfg, stops_at_an_embedded_nul)
+{
+	char buf[] = "name=a\0name=b\n";
+	struct boot_config cfg;
+
+	bootcfg_parse(buf, sizeof(buf) - 1, &cfg, NULL);
+	cr_assert_str_eq(cfg.name, "a");
+}

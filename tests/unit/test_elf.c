@@ -1,0 +1,215 @@
+/* elf_check: the validation shared by the stub, the kernel loader and mkimg. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/elf.h"
+
+/* A minimal valid app: header, two program headers, one page of "code". */
+struct fake_elf {
+	struct elf64_ehdr eh;
+	struct elf64_phdr ph[3];
+	unsigned char body[4096];
+} __attribute__((aligned(8)));
+
+static struct fake_elf make_app(void)
+{
+	struct fake_elf f;
+
+	memset(&f, 0, sizeof(f));
+	memcpy(f.eh.e_ident, "\x7f" "ELF", 4);
+	f.eh.e_ident[4] = 2;
+	f.eh.e_ident[5] = 1;
+	f.eh.e_ident[6] = 1;
+	f.eh.e_type = ELF_ET_EXEC;
+	f.eh.e_machine = 62;
+	f.eh.e_version = 1;
+	f.eh.e_entry = 0x401000;
+	f.eh.e_phoff = offsetof(struct fake_elf, ph);
+	f.eh.e_ehsize = sizeof(f.eh);
+	f.eh.e_phentsize = sizeof(struct elf64_phdr);
+	f.eh.e_phnum = 2;
+	f.ph[0] = (struct elf64_phdr){ .p_type = ELF_PT_LOAD, .p_flags = ELF_PF_R | ELF_PF_X,
+				       .p_offset = 0, .p_vaddr = 0x400000, .p_filesz = sizeof(f),
+				       .p_memsz = 0x2000, .p_align = 0x1000 };
+	f.ph[1] = (struct elf64_phdr){ .p_type = ELF_PT_LOAD, .p_flags = ELF_PF_R | ELF_PF_W,
+				       .p_offset = 0, .p_vaddr = 0x600000, .p_filesz = 16,
+				       .p_memsz = 0x5000, .p_align = 0x1000 };
+	return f;
+}
+
+static int check(struct fake_elf *f, enum elf_target t, const char **why)
+{
+	struct elf_image img;
+	return elf_check(f, sizeof(*f), t, &img, why);
+}
+
+Test(elf, accepts_a_static_executable)
+{
+	struct fake_elf f = make_app();
+	struct elf_image img;
+	const char *why = NULL;
+
+	cr_assert_eq(elf_check(&f, sizeof(f), ELF_TARGET_APP, &img, &why), 0, "%s", why);
+	cr_assert_eq(img.vaddr_min, 0x400000);
+	cr_assert_eq(img.vaddr_max, 0x605000);
+	cr_assert_eq(img.phdr_vaddr, 0x400000 + offsetof(struct fake_elf, ph));
+	cr_assert_eq(img.entry, 0x401000);
+}
+
+Test(elf, rejects_bad_magic)
+{
+	struct fake_elf f = make_app();
+	const char *why;
+
+	f.eh.e_ident[1] = 'X';
+	cr_assert_neq(check(&f, ELF_TARGET_APP, &why), 0);
+	cr_assert(strstr(why, "not an ELF"));
+}
+
+Test(elf, rejects_32bit_with_a_clear_reason)
+{
+	struct fake_elf f = make_app();
+	const char *why;
+
+	f.eh.e_ident[4] = 1;
+	cr_assert_neq(check(&f, ELF_TARGET_APP, &why), 0);
+	cr_assert(strstr(why, "32-bit"), "%s", why);
+}
+
+Test(elf, rejects_other_machines)
+{
+	struct fake_elf f = make_app();
+	const char *why;
+
+	f.eh.e_machine = 183; /* aarch64 */
+	cr_assert_neq(check(&f, ELF_TARGET_APP, &why), 0);
+	cr_assert(strstr(why, "x86-64"), "%s", why);
+}
+
+Test(elf, rejects_dynamically_linked_apps)
+{
+	struct fake_elf f = make_app();
+	const char *why;
+
+	f.ph[2] = (struct elf64_phdr){ .p_type = ELF_PT_INTERP, .p_offset = 0, .p_filesz = 4 };
+	f.eh.e_phnum = 3;
+	cr_assert_neq(check(&f, ELF_TARGET_APP, &why), 0);
+	cr_assert(strstr(why, "PT_INTERP"), "%s", why);
+}
+
+Test(elf, rejects_truncated_files)
+{
+	struct fake_elf f = make_app();
+	struct elf_image img;
+	const char *why;
+
+	for (size_t size = 0; size < offsetof(struct fake_elf, body); size++)
+		cr_assert_neq(elf_check(&f, size, ELF_TARGET_APP, &img, &why), 0, "size %zu", size);
+}
+
+Test(elf, rejects_segments_past_the_file)
+{
+	struct fake_elf f = make_app();
+	const char *why;
+
+	f.ph[0].p_filesz = sizeof(f) + 1;
+	cr_assert_neq(check(&f, ELF_TARGET_APP, &why), 0);
+	f = make_app();
+	f.ph[0].p_offset = UINT64_MAX - 2; /* offset + size wraps around */
+	f.ph[0].p_filesz = 16;
+	cr_assert_neq(check(&f, ELF_TARGET_APP, &why), 0);
+}
+
+Test(elf, rejects_filesz_larger_than_memsz)
+{
+	struct fake_elf f = make_app();
+	const char *why;
+
+	f.ph[1].p_filesz = f.ph[1].p_memsz + 1;
+	f.ph[1].p_offset = 0;
+	cr_assert_neq(check(&f, ELF_TARGET_APP, &why), 0);
+}
+
+Test(elf, rejects_overlapping_segments)
+{
+	struct fake_elf f = make_app();
+	const char *why;
+
+	f.ph[1].p_vaddr = 0x401000;
+	cr_assert_neq(check(&f, ELF_TARGET_APP, &why), 0);
+	cr_assert(strstr(why, "overlap"), "%s", why);
+}
+
+Test(elf, rejects_entry_outside_executable_segments)
+{
+	struct fake_elf f = make_app();
+	const char *why;
+
+	f.eh.e_entry = 0x600000; /* in the RW segment */
+	cr_assert_neq(check(&f, ELF_TARGET_APP, &why), 0);
+	cr_assert(strstr(why, "entry"), "%s", why);
+}
+
+Test(elf, rejects_apps_in_the_null_guard_or_kernel_half)
+{
+	struct fake_elf f = make_app();
+	const char *why;
+
+	f.ph[0].p_vaddr = 0x1000;
+	f.eh.e_entry = 0x1000;
+	cr_assert_neq(check(&f, ELF_TARGET_APP, &why), 0);
+	f = make_app();
+	f.ph[1].p_vaddr = 0xffff800000000000ull;
+	cr_assert_neq(check(&f, ELF_TARGET_APP, &why), 0);
+}
+
+Test(elf, kernel_target_requires_higher_half)
+{
+	struct fake_elf f = make_app();
+	const char *why;
+
+	cr_assert_neq(check(&f, ELF_TARGET_KERNEL, &why), 0);
+	cr_assert(strstr(why, "higher half"), "%s", why);
+	f.ph[0].p_vaddr = 0xffffffff80000000ull;
+	f.ph[1].p_vaddr = 0xffffffff80200000ull;
+	f.eh.e_entry = 0xffffffff80000100ull;
+	cr_assert_eq(check(&f, ELF_TARGET_KERNEL, &why), 0, "%s", why);
+}
+
+Test(elf, accepts_static_pie)
+{
+	struct fake_elf f = make_app();
+	struct elf_image img;
+	const char *why;
+
+	f.eh.e_type = ELF_ET_DYN;
+	f.ph[0].p_vaddr = 0;
+	f.ph[1].p_vaddr = 0x200000;
+	f.eh.e_entry = 0x100;
+	cr_assert_eq(elf_check(&f, sizeof(f), ELF_TARGET_APP, &img, &why), 0, "%s", why);
+	cr_assert_eq(img.type, ELF_ET_DYN);
+	cr_assert_eq(img.vaddr_min, 0);
+}
+
+Test(elf, never_reads_outside_random_garbage)
+{
+	/* Random headers must be rejected or accepted without reading outside
+	 * the buffer (AddressSanitizer watches every byte). */
+	unsigned seed = 12345;
+	for (int round = 0; round < 20000; round++) {
+		struct fake_elf f = make_app();
+		unsigned char *bytes = (unsigned char *)&f;
+		for (int k = 0; k < 6; k++) {
+			seed = seed * 1103515245 + 12345;
+			bytes[(seed >> 8) % offsetof(struct fake_elf, body)] = (unsigned char)(seed >> 20);
+		}
+		size_t size = (seed >> 4) % sizeof(f);
+		void *copy = aligned_alloc(8, (size + 7) & ~7ul);
+		memcpy(copy, &f, size);
+		struct elf_image img;
+		const char *why;
+		elf_check(copy, size, ELF_TARGET_APP, &img, &why);
+		free(copy);
+	}
+}
