@@ -149,7 +149,7 @@ run:
 	tools/qemu.sh $(B)/solo.img $(QEMU_ARGS)
 
 debug:
-	tools/deps.sh
+	tools/deps.sh --debug
 	$(MAKE) image
 	@echo "QEMU waits for gdb on :1234. In another terminal: gdb -x tools/gdbinit"
 	tools/qemu.sh $(B)/solo.img --gdb $(QEMU_ARGS)

@@ -50,6 +50,8 @@ Options:
                         qemu-xhci) instead of a SATA/IDE disk
   --gdb                 start paused with a gdb server on :1234 (-s -S); then
                         in another terminal: gdb -x tools/gdbinit
+  --no-debug-exit       leave out the isa-debug-exit device, so the guest
+                        must power off the way real hardware does (ACPI)
   --display             show the screen in a window [no window]
   --monitor SOCKET      also serve the QEMU monitor on the unix socket SOCKET
   --qemu-arg ARG        pass ARG to QEMU as is (repeatable)
@@ -59,7 +61,7 @@ qemu-system-x86_64), OVMF_DIR (/usr/share/OVMF), OVMF_CODE / OVMF_VARS
 (explicit firmware files).
 
 Always: -nic none, -no-reboot (a guest reset ends QEMU), isa-debug-exit at
-port 0xf4 (QEMU then exits with (v << 1) | 1), a standard VGA for GOP.
+port 0xf4 (unless --no-debug-exit) (QEMU then exits with (v << 1) | 1), a standard VGA for GOP.
 
 Exit status:
   N      the app's exit status, from the last "solo: exit N" serial line
@@ -105,6 +107,7 @@ machine=q35
 firmware=4m
 accel=auto
 usb=0
+debug_exit=1
 gdb=0
 display=0
 monitor=
@@ -137,6 +140,7 @@ parse_options() {
 		--monitor) need_value "$opt" $#; monitor=$2; shift 2 ;;
 		--qemu-arg) need_value "$opt" $#; extra_args+=("$2"); shift 2 ;;
 		--usb) usb=1; shift ;;
+		--no-debug-exit) debug_exit=0; shift ;;
 		--gdb) gdb=1; shift ;;
 		--display) display=1; shift ;;
 		-*) usage_error "unknown option '$opt'" ;;
@@ -315,9 +319,9 @@ main() {
 		-machine "$machine" -accel "$accel_name" -cpu "$cpu"
 		-m "$mem" -smp "$smp"
 		-nodefaults -vga std -nic none -no-reboot
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04
 		"${fw[@]}"
 		-drive "if=none,id=disk0,format=raw,snapshot=on,file=$(qemu_escape "$image")")
+	((debug_exit)) && cmd+=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)
 	if ((usb)); then
 		cmd+=(-device qemu-xhci,id=xhci -device usb-storage,bus=xhci.0,drive=disk0,bootindex=0)
 	else

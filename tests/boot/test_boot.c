@@ -235,3 +235,53 @@ Test(boot, stub_refuses_a_corrupt_kernel_with_a_clear_message)
 	free(image);
 	free(log);
 }
+
+/* on_exit=poweroff without QEMU's debug-exit device: the ACPI S5 path that
+ * real machines take must end QEMU on both chipsets. */
+static void acpi_poweroff_ends_qemu(const char *machine)
+{
+	char opts[64], name[32];
+	int status;
+
+	snprintf(opts, sizeof(opts), "--no-debug-exit --machine %s", machine);
+	snprintf(name, sizeof(name), "acpi-%s", machine);
+	char *image = harness_mkimg(name, "--app build/user/demo.elf");
+	char *log = harness_boot(image, opts, BOOT_TIMEOUT, &status);
+	assert_ends_with_exit(log, status, 0);
+	free(image);
+	free(log);
+}
+
+Test(boot, acpi_poweroff_on_q35)
+{
+	acpi_poweroff_ends_qemu("q35");
+}
+
+Test(boot, acpi_poweroff_on_pc)
+{
+	acpi_poweroff_ends_qemu("pc");
+}
+
+Test(boot, on_exit_reboot_resets_the_machine)
+{
+	int status;
+	/* qemu.sh runs QEMU with -no-reboot, so a reset ends it. */
+	char *log = boot("reboot", "--app build/tests/apps/exit3.elf --config on_exit=reboot", "",
+			 &status);
+
+	assert_ends_with_exit(log, status, 3);
+	free(log);
+}
+
+Test(boot, on_exit_halt_keeps_the_machine_up)
+{
+	int status;
+	char *image = harness_mkimg("halt", "--app build/tests/apps/exit3.elf --config on_exit=halt");
+	char *log = harness_boot(image, "", 25, &status);
+	const char *last = harness_last_line_starting(log, "solo: ");
+
+	cr_assert(last && !strcmp(last, "solo: exit 3"), "log:\n%s", log);
+	cr_assert_eq(status, 124, "a halted machine stays up until the runner's timeout");
+	free(image);
+	free(log);
+}
