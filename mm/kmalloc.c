@@ -58,23 +58,25 @@
 #define SLAB_HDR   64
 #define SLAB_BYTES (PAGE_SIZE - SLAB_HDR)
 #define SMALL_MAX  2016
-#define CANARY     16                    /* canary bytes in front of a block */
-#define FRONT      (KCHECK ? 32 : 0)     /* size, caller, canary */
-#define TAIL_MIN   (KCHECK ? 8 : 0)      /* canary bytes at least after a block */
-#define POISON     0x6b
-#define NONE       ((size_t)-1)
+#define CANARY	   16		     /* canary bytes in front of a block */
+#define FRONT	   (KCHECK ? 32 : 0) /* size, caller, canary */
+#define TAIL_MIN   (KCHECK ? 8 : 0)  /* canary bytes at least after a block */
+#define POISON	   0x6b
+#define NONE	   ((size_t)-1)
 
+/* clang-format off */
 #define CLASSES(X)                                                                     \
 	X(16) X(32) X(48) X(64) X(80) X(96) X(112) X(128) X(144) X(160) X(176) X(192)  \
 	X(208) X(224) X(240) X(256) X(288) X(304) X(336) X(352) X(400) X(448) X(496)   \
 	X(576) X(672) X(800) X(1008) X(1344) X(2016)
-#define SIZE_OF(n)  n,
+/* clang-format on */
+#define SIZE_OF(n) n,
 /* ceil(2^32 / n): off * recip >> 32 == off / n exactly for off < 4096, n <= 2016,
  * because off / n never has a fraction closer to 1 than 1/n. */
-#define RECIP_OF(n) (uint32_t)((0x100000000ULL + (n) - 1) / (n)),
+#define RECIP_OF(n) (uint32_t)((0x100000000ULL + (n)-1) / (n)),
 
-static const uint16_t class_size[] = { CLASSES(SIZE_OF) };
-static const uint32_t class_recip[] = { CLASSES(RECIP_OF) };
+static const uint16_t class_size[] = {CLASSES(SIZE_OF)};
+static const uint32_t class_recip[] = {CLASSES(RECIP_OF)};
 
 _Static_assert(ARRAY_SIZE(class_size) == KMALLOC_NCLASSES, "class table and header disagree");
 
@@ -112,26 +114,35 @@ _Static_assert(sizeof(struct front) == 32, "front is not 32 bytes");
 
 struct big {
 	uintptr_t addr; /* the block (page aligned); 0 = empty slot */
-	size_t size;    /* bytes asked for */
-	size_t npages;  /* pages taken from palloc, front page included */
+	size_t size;	/* bytes asked for */
+	size_t npages;	/* pages taken from palloc, front page included */
 	void *caller;
 };
 
 static struct size_class classes[KMALLOC_NCLASSES];
+/* (need + 15) / 16 -> size class; built by kmalloc_init(). */
+static uint8_t class_of[SMALL_MAX / 16 + 1];
+static bool ready;
 
 static struct {
 	struct big *tab;
-	size_t cap;       /* slots, a power of two, or 0 */
-	unsigned shift;   /* 64 - log2(cap) */
-	size_t count;     /* live large blocks */
+	size_t cap;	  /* slots, a power of two, or 0 */
+	unsigned shift;	  /* 64 - log2(cap) */
+	size_t count;	  /* live large blocks */
 	size_t tab_pages; /* pages holding the table */
-	size_t pages;     /* pages held by live large blocks */
+	size_t pages;	  /* pages held by live large blocks */
 } big;
 
 void kmalloc_init(void)
 {
 	memset(classes, 0, sizeof(classes));
 	memset(&big, 0, sizeof(big));
+	for (unsigned j = 0, c = 0; j < ARRAY_SIZE(class_of); j++) {
+		while (class_size[c] < j * 16)
+			c++;
+		class_of[j] = (uint8_t)c;
+	}
+	ready = true;
 }
 
 /* ------------------------------------------------------------ lists */
@@ -204,14 +215,9 @@ static const char *damage(const uint8_t *p, size_t size, const uint8_t *end)
 
 /* ------------------------------------------------------------ small blocks */
 
-static unsigned size_class(size_t need)
+static inline unsigned size_class(size_t need)
 {
-	if (need <= 256)
-		return (unsigned)((need + 15) / 16 - 1);
-	unsigned c = 16;
-	while (class_size[c] < need)
-		c++;
-	return c;
+	return class_of[(need + 15) / 16];
 }
 
 static struct slab *slab_new(unsigned c)
@@ -222,8 +228,8 @@ static struct slab *slab_new(unsigned c)
 	struct slab *s = phys_to_virt(pa);
 	unsigned n = (unsigned)(SLAB_BYTES / class_size[c]);
 
-	*s = (struct slab){ .magic = SLAB_MAGIC, .cls = (uint16_t)c, .nfree = (uint16_t)n,
-			    .nobjs = (uint16_t)n };
+	*s = (struct slab){
+	    .magic = SLAB_MAGIC, .cls = (uint16_t)c, .nfree = (uint16_t)n, .nobjs = (uint16_t)n};
 	for (unsigned w = 0; w < 4; w++) {
 		unsigned lo = w * 64;
 		s->free[w] = n <= lo ? 0 : n - lo >= 64 ? ~0ULL : (1ULL << (n - lo)) - 1;
@@ -417,7 +423,7 @@ static void *big_alloc(size_t size, void *caller)
 	if (!pa)
 		return NULL;
 	uint8_t *p = (uint8_t *)phys_to_virt(pa) + (KCHECK ? PAGE_SIZE : 0);
-	struct big e = { .addr = (uintptr_t)p, .size = size, .npages = npages, .caller = caller };
+	struct big e = {.addr = (uintptr_t)p, .size = size, .npages = npages, .caller = caller};
 
 	big_insert(&e);
 	big.count++;
@@ -461,6 +467,8 @@ static void big_free(void *ptr)
 
 static void *alloc(size_t size, bool page_aligned, void *caller)
 {
+	if (!ready)
+		panic("kmalloc: called before kmalloc_init");
 	if (size == 0 || size > SIZE_MAX / 2)
 		return NULL;
 	if (!page_aligned && size <= SMALL_MAX - FRONT - TAIL_MIN)
@@ -521,6 +529,28 @@ void kmalloc_trim(void)
 	}
 }
 
+/* KMALLOC_CHECK: reports each damaged live block of slab s; returns how many. */
+static int check_slab(const struct slab *s)
+{
+	int bad = 0;
+
+	for (unsigned idx = 0; idx < s->nobjs; idx++) {
+		if (s->free[idx / 64] >> (idx % 64) & 1)
+			continue;
+		const uint8_t *block =
+		    (const uint8_t *)s + SLAB_HDR + (size_t)idx * class_size[s->cls];
+		const struct front *f = (const struct front *)block;
+		size_t size;
+		const char *what = small_damage(block, s->cls, &size);
+		if (what) {
+			kprintf("solo: kmalloc_check: %p (%zu bytes, allocated by %p): %s\n",
+				(const void *)(block + FRONT), size, f->caller, what);
+			bad++;
+		}
+	}
+	return bad;
+}
+
 int kmalloc_check(void)
 {
 	int bad = 0;
@@ -528,25 +558,10 @@ int kmalloc_check(void)
 	if (!KCHECK)
 		return 0;
 	for (unsigned c = 0; c < KMALLOC_NCLASSES; c++) {
-		const struct slab_list *lists[2] = { &classes[c].partial, &classes[c].full };
-		for (unsigned li = 0; li < 2; li++) {
-			for (const struct slab *s = lists[li]->head; s; s = s->next) {
-				for (unsigned idx = 0; idx < s->nobjs; idx++) {
-					if (s->free[idx / 64] >> (idx % 64) & 1)
-						continue;
-					const uint8_t *block = (const uint8_t *)s + SLAB_HDR +
-							       (size_t)idx * class_size[c];
-					size_t size;
-					const char *what = small_damage(block, c, &size);
-					if (what) {
-						kprintf("solo: kmalloc_check: %p (%zu bytes, allocated "
-							"by %p): %s\n", (const void *)(block + FRONT),
-							size, ((const struct front *)block)->caller, what);
-						bad++;
-					}
-				}
-			}
-		}
+		for (const struct slab *s = classes[c].partial.head; s; s = s->next)
+			bad += check_slab(s);
+		for (const struct slab *s = classes[c].full.head; s; s = s->next)
+			bad += check_slab(s);
 	}
 	for (size_t i = 0; i < big.cap; i++) {
 		const struct big *e = &big.tab[i];

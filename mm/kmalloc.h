@@ -21,8 +21,11 @@
 
 #include <stddef.h>
 
-/* kmalloc_init - (re)start the heap empty. Discards all previous state
- * without freeing anything (host tests re-init per test after palloc_init). */
+/*
+ * kmalloc_init - (re)start the heap empty, after palloc_init(). Allocating
+ * before it panics. Calling it again discards all previous state without
+ * freeing anything (host tests re-init per test after palloc_init()).
+ */
 void kmalloc_init(void);
 
 /*
@@ -70,18 +73,18 @@ int kmalloc_check(void);
 #define KMALLOC_NCLASSES 29
 
 struct kmalloc_class_stats {
-	size_t size;       /* bytes per block of this class */
-	size_t slabs;      /* one-page slabs held */
-	size_t live;       /* blocks allocated */
-	size_t free;       /* blocks free in the slabs held */
+	size_t size;  /* bytes per block of this class */
+	size_t slabs; /* one-page slabs held */
+	size_t live;  /* blocks allocated */
+	size_t free;  /* blocks free in the slabs held */
 };
 
 struct kmalloc_stats {
-	size_t bytes_in_use;      /* live blocks at their class size + live large pages in bytes */
-	size_t pages_held;        /* pages taken from palloc: slabs, large blocks, the table */
+	size_t bytes_in_use;	  /* live blocks at their class size + live large pages in bytes */
+	size_t pages_held;	  /* pages taken from palloc: slabs, large blocks, the table */
 	size_t live_allocations;  /* small and large */
 	size_t large_allocations; /* of which page-sized */
-	size_t large_pages;       /* pages held by large allocations */
+	size_t large_pages;	  /* pages held by large allocations */
 	struct kmalloc_class_stats classes[KMALLOC_NCLASSES];
 };
 

@@ -1,10 +1,10 @@
 /*
- * Physical page allocator: a bitmap with a summary tree per order.
+ * Physical page allocator: a bitmap with a summary tree per block order.
  *
  * Owns every managed physical page at or above 1 MiB (the main pool) and
  * below it (the low pool). Invariants: a page's bit in its zone's map is set
- * iff the page is managed and free; page 0 is never managed; every summary
- * bit agrees with the level below it (palloc_check() verifies this).
+ * iff the page is managed and free; page 0 is never managed; the summaries
+ * obey the exact/hint rules below (palloc_check() verifies all of it).
  *
  * Why a bitmap and not a buddy allocator
  * --------------------------------------
@@ -25,22 +25,36 @@
  *                g2 = g1 & g1 >> 2 & 0x1111.. (aligned free quads), ...,
  *                g6 = (w == ~0). Orders 7..9 are the same fold one level up,
  *                over the bits that say "this map word is entirely free".
+ *                Orders nest: a block of order k holds blocks of all lower
+ *                orders.
  *
  *   sum[l][r][k] the summary tree, 64-ary. Level 1 has one bit per map word
  *                and order: "this word holds a free block of order k".
  *                Level l+1 has one bit per level-l row and order: "this row
- *                has a bit set for order k" (for k <= 6), and at level 2 for
- *                k = 7..9 "the full-word bits of this row fold to order k".
- *                The top level is a single row. The 10 orders of a row are
- *                stored side by side, so an update touches one row per level.
+ *                has a bit set for order k", except that at level 2 the bits
+ *                of orders 7..9 say "the full-word bits of this row fold to
+ *                order k". The top level is a single row. A row's 10 orders
+ *                sit side by side (80 bytes), so an update touches one row.
+ *
+ *   Exact bits and hints. Orders 0 and 6 ("has a free page", "is all
+ *   free") are exact and cheap to keep so: a word turning empty, non-empty,
+ *   full or not full. Keeping orders 1..5 exact would mean folding the word
+ *   before and after every change, which made a palloc(1)/pfree() pair
+ *   three times slower. So the leaf bits of orders 1..5 (level 1) and 7..9
+ *   (level 2) are hints: set wherever such a block exists, possibly set
+ *   where none is left. Allocation never touches them; a free sets the hint
+ *   of the largest block it completes (one order suffices, see mark_free());
+ *   a search that reaches a stale hint clears it and walks again. Every bit
+ *   above a leaf is an exact summary of the row below it.
  *
  *   palloc(n) for n <= 512: k = ceil(log2 n); walk down from the top, taking
  *   the lowest set bit of order k at each level, fold the word found, take
  *   the first n pages of that block (the rest of it stays free). That is
- *   one word per level: 4 levels cover 64 GiB, 6 cover 4 PiB. pfree() and
- *   the allocation itself rewrite the affected map words; a word whose
- *   order flags change flips bits one level up, and so on while rows change
- *   between empty and non-empty; most updates stop at level 1.
+ *   one word per level: 4 levels cover 64 GiB, 6 cover 4 PiB; stale hints
+ *   add O(1) per free, amortized. palloc(1) first looks at a per-zone
+ *   cursor below which every map word is empty, so it usually needs no
+ *   walk at all. An update carries up a level only when a row turns empty
+ *   or non-empty for an order; most stop at level 1.
  *
  *   The policy is address-ordered first fit by aligned block (the lowest
  *   block of the size class), which keeps memory packed toward low addresses
@@ -49,16 +63,18 @@
  *   Slow path: runs larger than 512 pages, alignments above 512 pages, and
  *   small runs when no aligned block of their class is free (memory so
  *   fragmented that only unaligned runs remain) search the free runs in
- *   address order, jumping through the summaries (runs of 128 pages or more
- *   only visit map words that are entirely free). Cost: the number of free
- *   runs visited, each measured a word at a time.
+ *   address order, jumping through the exact summaries (runs of 128 pages or
+ *   more only visit map words that are entirely free). Cost: the number of
+ *   free runs visited, each measured a word at a time.
  *
  * Cost per GiB (262144 pages): map 32 KiB, level 1 4096 rows * 80 bytes =
  * 5 KiB (only 7 of a row's 10 words are used at level 1; packing them would
  * save 1.5 KiB and cost code), levels above ~80 bytes: about 37.6 KiB per
  * GiB, 1.15 bits per page, taken from the managed memory at init. Nothing
  * is written into free pages, so stray writes into free memory cannot
- * corrupt the allocator.
+ * corrupt the allocator. Measured on the host (4 GiB, -O2): ~16 ns for a
+ * palloc(1) + pfree() pair (~60 M pairs/s, ~220 instructions), ~150 ns for
+ * palloc_aligned(512, 512) + pfree(), ~1.3 us for palloc(5000) + pfree().
  *
  * Zones and ranges
  * ----------------
@@ -89,33 +105,33 @@
 
 uintptr_t mm_direct_map_offset;
 
-#define ORDERS        10   /* fast-path orders 0..9: blocks of 1..512 pages */
-#define WORD_ORDERS   7    /* orders a 64-page map word can hold: 0..6 */
-#define FULL_ORDER    6    /* the order meaning "whole map word free" */
-#define FAST_MAX_PAGES (1UL << (ORDERS - 1))
-#define MAX_LEVELS    7    /* 64^7 map words: far beyond 52-bit addresses */
-#define MAX_ZONES     16
-#define INIT_ZONES    8
-#define MAX_RANGES    256
-#define ZONE_GAP_PAGES   (1UL << (30 - PAGE_SHIFT)) /* 1 GiB hole: new zone */
-#define ZONE_ALIGN_PAGES 512                       /* zone bit 0: 2 MiB aligned */
-#define ZONE_END_PAGES   4096                      /* zone span: 16 MiB multiple */
-#define LOW_PAGES        256                       /* the low pool: below 1 MiB */
-#define NONE             ((size_t)-1)
+#define ORDERS		 10 /* fast-path orders 0..9: blocks of 1..512 pages */
+#define WORD_ORDERS	 7  /* orders a 64-page map word can hold: 0..6 */
+#define FULL_ORDER	 6  /* the order meaning "whole map word free" */
+#define FAST_MAX_PAGES	 (1UL << (ORDERS - 1))
+#define MAX_LEVELS	 7 /* 64^7 map words: far beyond 52-bit addresses */
+#define MAX_ZONES	 16
+#define INIT_ZONES	 8
+#define MAX_RANGES	 256
+#define ZONE_GAP_PAGES	 (1UL << (30 - PAGE_SHIFT)) /* 1 GiB hole: new zone */
+#define ZONE_ALIGN_PAGES 512			    /* zone bit 0: 2 MiB aligned */
+#define ZONE_END_PAGES	 4096			    /* zone span: 16 MiB multiple */
+#define LOW_PAGES	 256			    /* the low pool: below 1 MiB */
+#define NONE		 ((size_t)-1)
 
 typedef uint64_t row_t[ORDERS];
 
 struct zone {
-	uint64_t base_pfn;          /* page frame of map bit 0, ZONE_ALIGN_PAGES aligned */
-	size_t nwords;              /* map words; the span is nwords * 64 pages */
-	uint64_t *map;              /* bit set = page managed and free */
+	uint64_t base_pfn;	    /* page frame of map bit 0, ZONE_ALIGN_PAGES aligned */
+	size_t nwords;		    /* map words; the span is nwords * 64 pages */
+	uint64_t *map;		    /* bit set = page managed and free */
 	row_t *sum[MAX_LEVELS + 1]; /* sum[1..levels]: summary rows */
 	size_t rows[MAX_LEVELS + 1];
-	unsigned levels;            /* >= 2; level `levels` is a single row */
-	size_t low_word;            /* every map word below this one is 0 */
+	unsigned levels; /* >= 2; level `levels` is a single row */
+	size_t low_word; /* every map word below this one is 0 */
 	size_t managed_pages;
 	size_t free_pages;
-	paddr_t meta;               /* this zone's metadata pages */
+	paddr_t meta; /* this zone's metadata pages */
 	size_t meta_pages;
 };
 
@@ -133,7 +149,7 @@ static unsigned last_range; /* pfree's guess: the range it hit last time */
 static size_t total_pages, free_pages, meta_pages;
 
 static struct {
-	uint64_t free[LOW_PAGES / 64];    /* bit set = free */
+	uint64_t free[LOW_PAGES / 64];	  /* bit set = free */
 	uint64_t managed[LOW_PAGES / 64]; /* bit set = palloc's */
 	size_t total_pages, free_pages;
 } low;
@@ -167,8 +183,8 @@ static inline uint64_t bits_between(unsigned lo, unsigned hi)
 }
 
 static const uint64_t fold_mask[6] = {
-	0x5555555555555555ULL, 0x1111111111111111ULL, 0x0101010101010101ULL,
-	0x0001000100010001ULL, 0x0000000100000001ULL, 0x0000000000000001ULL,
+    0x5555555555555555ULL, 0x1111111111111111ULL, 0x0101010101010101ULL,
+    0x0001000100010001ULL, 0x0000000100000001ULL, 0x0000000000000001ULL,
 };
 
 /*
@@ -265,8 +281,7 @@ __attribute__((noinline)) static void sum_set(struct zone *z, unsigned l, size_t
 }
 
 /* sum_clear - clear bit r of order k at level l and carry on up while rows become empty. */
-__attribute__((noinline)) static void sum_clear(struct zone *z, unsigned l, size_t r,
-						 unsigned k)
+__attribute__((noinline)) static void sum_clear(struct zone *z, unsigned l, size_t r, unsigned k)
 {
 	for (;; l++, r /= 64) {
 		uint64_t *w = &z->sum[l][r / 64][k];
@@ -624,7 +639,7 @@ static int range_insert(uint64_t pfn, uint64_t n, unsigned zone, const char *who
 	if (nranges == MAX_RANGES)
 		return -ENOMEM;
 	memmove(&ranges[i + 1], &ranges[i], (nranges - i) * sizeof(ranges[0]));
-	ranges[i] = (struct range){ .base_pfn = pfn, .npages = n, .zone = zone };
+	ranges[i] = (struct range){.base_pfn = pfn, .npages = n, .zone = zone};
 	nranges++;
 	return 0;
 }
@@ -701,7 +716,8 @@ static void low_add(uint64_t pfn, uint64_t n, const char *who)
 {
 	for (uint64_t p = pfn; p < pfn + n; p++) {
 		if (low_test(low.managed, p))
-			panic("%s: page %#lx already managed", who, (unsigned long)(p << PAGE_SHIFT));
+			panic("%s: page %#lx already managed", who,
+			      (unsigned long)(p << PAGE_SHIFT));
 		low.managed[p / 64] |= 1ULL << (p % 64);
 		low.free[p / 64] |= 1ULL << (p % 64);
 	}
@@ -743,7 +759,7 @@ static void add_input(paddr_t base, size_t npages, const char *who, uint64_t *hi
 /* Assigns ranges to zones: a new zone after each of the largest >= 1 GiB holes. */
 static void plan_zones(void)
 {
-	bool split[MAX_RANGES] = { false };
+	bool split[MAX_RANGES] = {false};
 	unsigned nsplit = 0;
 
 	for (unsigned i = 0; i + 1 < nranges; i++) {
@@ -757,7 +773,8 @@ static void plan_zones(void)
 		unsigned smallest = 0;
 		uint64_t best = UINT64_MAX;
 		for (unsigned i = 0; i + 1 < nranges; i++) {
-			uint64_t gap = ranges[i + 1].base_pfn - (ranges[i].base_pfn + ranges[i].npages);
+			uint64_t gap =
+			    ranges[i + 1].base_pfn - (ranges[i].base_pfn + ranges[i].npages);
 			if (split[i] && gap < best) {
 				best = gap;
 				smallest = i;
@@ -1092,12 +1109,12 @@ void palloc_get_stats(struct palloc_stats *out)
 	for (unsigned zi = 0; zi < nzones; zi++)
 		run = MAX(run, zone_longest_run(&zones[zi]));
 	*out = (struct palloc_stats){
-		.total_pages = total_pages,
-		.free_pages = free_pages,
-		.largest_free_run = run,
-		.low_total_pages = low.total_pages,
-		.low_free_pages = low.free_pages,
-		.meta_pages = meta_pages,
+	    .total_pages = total_pages,
+	    .free_pages = free_pages,
+	    .largest_free_run = run,
+	    .low_total_pages = low.total_pages,
+	    .low_free_pages = low.free_pages,
+	    .meta_pages = meta_pages,
 	};
 }
 
@@ -1119,10 +1136,12 @@ int palloc_check(void)
 			nfree += popcount64(z->map[i]);
 			unsigned f = word_orders(z->map[i]);
 			for (unsigned k = 0; k < WORD_ORDERS; k++) {
-				unsigned have = z->sum[1][i / 64][k] >> (i % 64) & 1, want = f >> k & 1;
+				unsigned have = z->sum[1][i / 64][k] >> (i % 64) & 1,
+					 want = f >> k & 1;
 				if (have != want && (exact_order(k) || want)) {
 					kprintf("solo: palloc_check: zone %u word %zu order %u: "
-						"summary disagrees\n", zi, i, k);
+						"summary disagrees\n",
+						zi, i, k);
 					bad++;
 				}
 			}
@@ -1135,8 +1154,10 @@ int palloc_check(void)
 					unsigned want = f >> k & 1;
 					bool hint = l == 1 && k >= WORD_ORDERS;
 					if (have != want && (!hint || want)) {
-						kprintf("solo: palloc_check: zone %u level %u row %zu "
-							"order %u: summary disagrees\n", zi, l + 1, r, k);
+						kprintf(
+						    "solo: palloc_check: zone %u level %u row %zu "
+						    "order %u: summary disagrees\n",
+						    zi, l + 1, r, k);
 						bad++;
 					}
 				}
@@ -1155,8 +1176,8 @@ int palloc_check(void)
 		}
 		if (nfree != z->free_pages || nfree != in_ranges || managed != z->managed_pages) {
 			kprintf("solo: palloc_check: zone %u: %zu free bits, %zu in ranges, "
-				"count %zu; %zu managed, count %zu\n", zi, nfree, in_ranges,
-				z->free_pages, managed, z->managed_pages);
+				"count %zu; %zu managed, count %zu\n",
+				zi, nfree, in_ranges, z->free_pages, managed, z->managed_pages);
 			bad++;
 		}
 		all_free += z->free_pages;

@@ -97,7 +97,8 @@ static uint64_t *walk(const struct vm_ctx *ctx, vaddr_t va, int stop_level, int 
 			if (!create)
 				return NULL;
 			if (level == 3 && va >= VM_KERNEL_HALF && kernel_half_frozen)
-				panic("vm_map: new kernel PML4 entry for %#lx after user contexts exist",
+				panic("vm_map: new kernel PML4 entry for %#lx after user contexts "
+				      "exist",
 				      va);
 			paddr_t pa = new_table();
 			if (!pa) {
@@ -427,8 +428,9 @@ static void dump_level(paddr_t table_pa, int level, vaddr_t base, vaddr_t start,
 		if (va + span <= start || va >= end || !(table[i] & PTE_PRESENT))
 			continue;
 		if (level == 0 || (table[i] & PTE_LARGE)) {
-			kprintf("solo:   %5lu %016lx -> %016lx ", (*count)++, va,
-				(uint64_t)(table[i] & (level ? PTE_LARGE_ADDR_MASK : PTE_ADDR_MASK)));
+			kprintf(
+			    "solo:   %5lu %016lx -> %016lx ", (*count)++, va,
+			    (uint64_t)(table[i] & (level ? PTE_LARGE_ADDR_MASK : PTE_ADDR_MASK)));
 			dump_flags(flags_of(table[i], level > 0), table[i]);
 		} else {
 			dump_level(table[i] & PTE_ADDR_MASK, level - 1, va, start, end, count);

@@ -33,16 +33,16 @@
 
 #include "mm/phys.h"
 
-#define VM_WRITE    (1u << 0)
-#define VM_EXEC     (1u << 1)
-#define VM_USER     (1u << 2)
-#define VM_GLOBAL   (1u << 3)
-#define VM_UNCACHED (1u << 4) /* strong uncacheable: device registers */
+#define VM_WRITE	   (1u << 0)
+#define VM_EXEC		   (1u << 1)
+#define VM_USER		   (1u << 2)
+#define VM_GLOBAL	   (1u << 3)
+#define VM_UNCACHED	   (1u << 4) /* strong uncacheable: device registers */
 #define VM_WRITE_COMBINING (1u << 5) /* framebuffers */
-#define VM_LARGE    (1u << 6) /* lookup: the mapping is a 2 MiB page */
+#define VM_LARGE	   (1u << 6) /* lookup: the mapping is a 2 MiB page */
 
-#define VM_USER_TOP           0x0000800000000000ull
-#define VM_KERNEL_HALF        0xffff800000000000ull
+#define VM_USER_TOP	      0x0000800000000000ull
+#define VM_KERNEL_HALF	      0xffff800000000000ull
 #define VM_KERNEL_RANGES_BASE 0xffffc00000000000ull
 #define VM_KERNEL_RANGES_SIZE (1ull << 39) /* one PML4 entry: 512 GiB */
 #define VM_LARGE_PAGE_SIZE    (2ull << 20)

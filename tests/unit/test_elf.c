@@ -17,7 +17,10 @@ static struct fake_elf make_app(void)
 	struct fake_elf f;
 
 	memset(&f, 0, sizeof(f));
-	memcpy(f.eh.e_ident, "\x7f" "ELF", 4);
+	memcpy(f.eh.e_ident,
+	       "\x7f"
+	       "ELF",
+	       4);
 	f.eh.e_ident[4] = 2;
 	f.eh.e_ident[5] = 1;
 	f.eh.e_ident[6] = 1;
@@ -29,12 +32,20 @@ static struct fake_elf make_app(void)
 	f.eh.e_ehsize = sizeof(f.eh);
 	f.eh.e_phentsize = sizeof(struct elf64_phdr);
 	f.eh.e_phnum = 2;
-	f.ph[0] = (struct elf64_phdr){ .p_type = ELF_PT_LOAD, .p_flags = ELF_PF_R | ELF_PF_X,
-				       .p_offset = 0, .p_vaddr = 0x400000, .p_filesz = sizeof(f),
-				       .p_memsz = 0x2000, .p_align = 0x1000 };
-	f.ph[1] = (struct elf64_phdr){ .p_type = ELF_PT_LOAD, .p_flags = ELF_PF_R | ELF_PF_W,
-				       .p_offset = 0, .p_vaddr = 0x600000, .p_filesz = 16,
-				       .p_memsz = 0x5000, .p_align = 0x1000 };
+	f.ph[0] = (struct elf64_phdr){.p_type = ELF_PT_LOAD,
+				      .p_flags = ELF_PF_R | ELF_PF_X,
+				      .p_offset = 0,
+				      .p_vaddr = 0x400000,
+				      .p_filesz = sizeof(f),
+				      .p_memsz = 0x2000,
+				      .p_align = 0x1000};
+	f.ph[1] = (struct elf64_phdr){.p_type = ELF_PT_LOAD,
+				      .p_flags = ELF_PF_R | ELF_PF_W,
+				      .p_offset = 0,
+				      .p_vaddr = 0x600000,
+				      .p_filesz = 16,
+				      .p_memsz = 0x5000,
+				      .p_align = 0x1000};
 	return f;
 }
 
@@ -92,7 +103,7 @@ Test(elf, rejects_dynamically_linked_apps)
 	struct fake_elf f = make_app();
 	const char *why;
 
-	f.ph[2] = (struct elf64_phdr){ .p_type = ELF_PT_INTERP, .p_offset = 0, .p_filesz = 4 };
+	f.ph[2] = (struct elf64_phdr){.p_type = ELF_PT_INTERP, .p_offset = 0, .p_filesz = 4};
 	f.eh.e_phnum = 3;
 	cr_assert_neq(check(&f, ELF_TARGET_APP, &why), 0);
 	cr_assert(strstr(why, "PT_INTERP"), "%s", why);
@@ -202,7 +213,8 @@ Test(elf, never_reads_outside_random_garbage)
 		unsigned char *bytes = (unsigned char *)&f;
 		for (int k = 0; k < 6; k++) {
 			seed = seed * 1103515245 + 12345;
-			bytes[(seed >> 8) % offsetof(struct fake_elf, body)] = (unsigned char)(seed >> 20);
+			bytes[(seed >> 8) % offsetof(struct fake_elf, body)] =
+			    (unsigned char)(seed >> 20);
 		}
 		size_t size = (seed >> 4) % sizeof(f);
 		void *copy = aligned_alloc(8, (size + 7) & ~7ul);

@@ -121,7 +121,7 @@ Test(kmalloc, every_size_up_to_8192_is_aligned_writable_and_disjoint)
 Test(kmalloc, kmalloc_a_is_page_aligned)
 {
 	mm_test_setup();
-	const size_t sizes[] = { 1, 16, 100, 4095, 4096, 4097, 10000, 65536 };
+	const size_t sizes[] = {1, 16, 100, 4095, 4096, 4097, 10000, 65536};
 	void *p[ARRAY_SIZE(sizes)];
 
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
@@ -141,13 +141,13 @@ Test(kmalloc, zmalloc_returns_zeroed_memory)
 	mm_test_setup();
 	/* Dirty blocks of each kind, free them, and get the same memory back zeroed. */
 	for (int round = 0; round < 2; round++) {
-		const size_t sizes[] = { 24, 500, 2000, 3000, 20000 };
+		const size_t sizes[] = {24, 500, 2000, 3000, 20000};
 		for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
 			uint8_t *p = round ? zmalloc_a(sizes[i]) : zmalloc(sizes[i]);
 			cr_assert_not_null(p);
 			for (size_t j = 0; j < sizes[i]; j++)
-				cr_assert_eq(p[j], 0, "zmalloc%s(%zu)[%zu] = %#x", round ? "_a" : "",
-					     sizes[i], j, p[j]);
+				cr_assert_eq(p[j], 0, "zmalloc%s(%zu)[%zu] = %#x",
+					     round ? "_a" : "", sizes[i], j, p[j]);
 			memset(p, 0xff, sizes[i]);
 			kfree(p);
 		}
@@ -284,8 +284,9 @@ Test(kmalloc, random_operations_match_a_reference_model)
 	for (int op = 0; op < OPS; op++) {
 		if (n < MAX_LIVE && (n == 0 || rnd_below(100) < 52)) {
 			size_t r = rnd_below(100), size;
-			size = r < 70 ? 1 + rnd_below(128) : r < 95 ? 1 + rnd_below(2100)
-								    : 1 + rnd_below(40000);
+			size = r < 70	? 1 + rnd_below(128)
+			       : r < 95 ? 1 + rnd_below(2100)
+					: 1 + rnd_below(40000);
 			bool aligned = rnd_below(100) < 3;
 			bool zero = rnd_below(100) < 10;
 			uint8_t *p = aligned ? (zero ? zmalloc_a(size) : kmalloc_a(size))
@@ -296,7 +297,7 @@ Test(kmalloc, random_operations_match_a_reference_model)
 			if (zero)
 				for (size_t i = 0; i < size; i++)
 					cr_assert_eq(p[i], 0);
-			live[n] = (struct block){ p, size };
+			live[n] = (struct block){p, size};
 			id[n] = next_id++;
 			fill(&live[n], id[n]);
 			bytes += size;
@@ -430,7 +431,7 @@ Test(kmalloc_check, one_byte_underflow_of_a_page_aligned_block_is_caught_by_kfre
 Test(kmalloc_check, kmalloc_check_counts_each_damaged_block)
 {
 	mm_test_setup();
-	const size_t sizes[] = { 1, 24, 100, 1976, 1977, 4096, 5000 };
+	const size_t sizes[] = {1, 24, 100, 1976, 1977, 4096, 5000};
 
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
 		for (int under = 0; under < 2; under++) {

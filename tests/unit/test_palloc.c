@@ -9,7 +9,7 @@
 #include "mm/palloc.h"
 #include "mm_arena.h"
 
-#define RAM_PAGES (MM_TEST_RAM_BYTES / PAGE_SIZE)
+#define RAM_PAGES	(MM_TEST_RAM_BYTES / PAGE_SIZE)
 #define LOW_PAGES_GIVEN ((MM_TEST_LOW_END - MM_TEST_LOW_BASE) / PAGE_SIZE)
 
 static struct palloc_stats stats(void)
@@ -108,7 +108,7 @@ Test(palloc, single_pages_come_lowest_address_first)
 
 Test(palloc, never_returns_page_zero_or_low_memory)
 {
-	const struct palloc_range r[] = { { 0, 1024 } }; /* 0 .. 4 MiB, page 0 included */
+	const struct palloc_range r[] = {{0, 1024}}; /* 0 .. 4 MiB, page 0 included */
 	mm_test_setup_ranges(r, 1);
 	paddr_t *v;
 	size_t n = take_all_singles(&v);
@@ -203,8 +203,8 @@ Test(palloc, aligned_runs_are_aligned)
 		for (size_t n = 1; n <= 1100; n = n * 3 + 1) {
 			paddr_t p = palloc_aligned(n, align);
 			cr_assert_neq(p, 0, "palloc_aligned(%zu, %zu) failed", n, align);
-			cr_assert_eq((p / PAGE_SIZE) % align, 0, "palloc_aligned(%zu, %zu) = %#lx", n,
-				     align, p);
+			cr_assert_eq((p / PAGE_SIZE) % align, 0, "palloc_aligned(%zu, %zu) = %#lx",
+				     n, align, p);
 			pfree(p, n);
 		}
 	}
@@ -295,6 +295,33 @@ Test(palloc, fragmented_memory_still_serves_unaligned_runs)
 	free(v);
 }
 
+Test(palloc, stale_block_hints_neither_hide_nor_fake_blocks)
+{
+	mm_test_setup();
+	paddr_t *v;
+	size_t n = take_all_singles(&v);
+
+	/* v[] is in address order and v[0] is 2 MiB aligned. A free pair at 2..3
+	 * gets its hint; taking page 2 leaves the hint stale. */
+	pfree(v[2], 1);
+	pfree(v[3], 1);
+	cr_assert_eq(palloc(1), v[2]);
+	cr_assert_eq(palloc(2), 0);
+	cr_assert_eq(palloc_check(), 0);
+	/* A real pair higher up is found past the stale hint... */
+	pfree(v[200], 1);
+	pfree(v[201], 1);
+	pfree(v[7], 1);
+	cr_assert_eq(palloc(2), v[200]);
+	/* ...and a block completed by a multi-page free is found too. */
+	pfree(v[64], 8);
+	cr_assert_eq(palloc_aligned(8, 8), v[64]);
+	cr_assert_eq(stats().free_pages, 2); /* pages 3 and 7 */
+	cr_assert_eq(palloc_check(), 0);
+	(void)n;
+	free(v);
+}
+
 Test(palloc, large_runs_skip_free_runs_that_are_too_short)
 {
 	mm_test_setup();
@@ -343,13 +370,13 @@ Test(palloc, low_pool_is_separate)
 Test(palloc, unsorted_ranges_with_holes_are_all_used)
 {
 	const struct palloc_range r[] = {
-		{ 40UL << 20, 100 },
-		{ MM_TEST_LOW_BASE, 8 },
-		{ 16UL << 20, 1000 },
-		{ (40UL << 20) + 100 * PAGE_SIZE, 50 }, /* adjacent to the first */
-		{ (64UL << 20) - 4 * PAGE_SIZE, 4 },
-		{ 30UL << 20, 7 },
-		{ (1UL << 20) - 2 * PAGE_SIZE, 300 }, /* straddles 1 MiB */
+	    {40UL << 20, 100},
+	    {MM_TEST_LOW_BASE, 8},
+	    {16UL << 20, 1000},
+	    {(40UL << 20) + 100 * PAGE_SIZE, 50}, /* adjacent to the first */
+	    {(64UL << 20) - 4 * PAGE_SIZE, 4},
+	    {30UL << 20, 7},
+	    {(1UL << 20) - 2 * PAGE_SIZE, 300}, /* straddles 1 MiB */
 	};
 	mm_test_setup_ranges(r, ARRAY_SIZE(r));
 	struct palloc_stats st = stats();
@@ -380,8 +407,7 @@ Test(palloc, unsorted_ranges_with_holes_are_all_used)
 Test(palloc, memory_beyond_a_large_hole_gets_its_own_zone)
 {
 	const struct palloc_range r[] = {
-		{ 16UL << 20, 1024 },
-		{ 3UL << 30, 2048 }, /* 3 GiB: a hole of ~3 GiB */
+	    {16UL << 20, 1024}, {3UL << 30, 2048}, /* 3 GiB: a hole of ~3 GiB */
 	};
 	mm_test_setup_ranges(r, 2);
 	struct palloc_stats st = stats();
@@ -408,12 +434,12 @@ Test(palloc, memory_beyond_a_large_hole_gets_its_own_zone)
 Test(palloc, add_range_extends_a_zone_and_coalesces)
 {
 	/* 17..25 MiB: the zone's span is 16..32 MiB, the metadata page at 25 MiB - 4 KiB. */
-	const struct palloc_range r[] = { { 17UL << 20, 2048 } };
+	const struct palloc_range r[] = {{17UL << 20, 2048}};
 	mm_test_setup_ranges(r, 1);
 	size_t total = stats().total_pages, meta = stats().meta_pages;
 
 	cr_assert_eq(meta, 1);
-	cr_assert_eq(palloc_add_range(16UL << 20, 256), 0); /* just below: merges */
+	cr_assert_eq(palloc_add_range(16UL << 20, 256), 0);  /* just below: merges */
 	cr_assert_eq(palloc_add_range(25UL << 20, 1024), 0); /* just above the metadata */
 	cr_assert_eq(stats().total_pages, total + 256 + 1024);
 	cr_assert_eq(stats().meta_pages, meta);
@@ -427,7 +453,7 @@ Test(palloc, add_range_extends_a_zone_and_coalesces)
 
 Test(palloc, add_range_outside_every_zone_makes_a_new_one)
 {
-	const struct palloc_range r[] = { { 16UL << 20, 2048 } };
+	const struct palloc_range r[] = {{16UL << 20, 2048}};
 	mm_test_setup_ranges(r, 1);
 	size_t total = stats().total_pages, meta = stats().meta_pages;
 
@@ -462,7 +488,7 @@ Test(palloc, init_with_too_many_ranges_returns_enomem)
 {
 	static struct palloc_range r[300];
 	for (size_t i = 0; i < 300; i++)
-		r[i] = (struct palloc_range){ (16UL << 20) + i * 2 * PAGE_SIZE, 1 };
+		r[i] = (struct palloc_range){(16UL << 20) + i * 2 * PAGE_SIZE, 1};
 	mm_test_arena();
 	cr_assert_eq(palloc_init(r, 300), -ENOMEM);
 	cr_assert_eq(palloc(1), 0);
@@ -479,14 +505,14 @@ Test(palloc, init_with_no_ranges_gives_an_empty_allocator)
 
 Test(palloc, init_with_an_unaligned_range_panics, .signal = SIGABRT)
 {
-	const struct palloc_range r[] = { { (16UL << 20) + 100, 10 } };
+	const struct palloc_range r[] = {{(16UL << 20) + 100, 10}};
 	mm_test_arena();
 	palloc_init(r, 1);
 }
 
 Test(palloc, init_with_overlapping_ranges_panics, .signal = SIGABRT)
 {
-	const struct palloc_range r[] = { { 16UL << 20, 10 }, { (16UL << 20) + 9 * PAGE_SIZE, 10 } };
+	const struct palloc_range r[] = {{16UL << 20, 10}, {(16UL << 20) + 9 * PAGE_SIZE, 10}};
 	mm_test_arena();
 	palloc_init(r, 2);
 }
@@ -631,12 +657,14 @@ Test(palloc, random_operations_match_a_reference_model)
 	cr_assert_eq(managed, total);
 	rng_state = 0x5eed5eed12345ULL;
 	for (int op = 0; op < 40000; op++) {
-		bool do_alloc = nlive == 0 || (used < total * 8 / 10 ? rnd_below(100) < 55
-								       : rnd_below(100) < 30);
+		bool do_alloc = nlive == 0 ||
+				(used < total * 8 / 10 ? rnd_below(100) < 55 : rnd_below(100) < 30);
 		if (do_alloc) {
 			size_t r = rnd_below(100), n, align = 1;
-			n = r < 60 ? 1 : r < 85 ? 2 + rnd_below(15) : r < 95 ? 17 + rnd_below(184)
-									      : 201 + rnd_below(900);
+			n = r < 60   ? 1
+			    : r < 85 ? 2 + rnd_below(15)
+			    : r < 95 ? 17 + rnd_below(184)
+				     : 201 + rnd_below(900);
 			if (rnd_below(100) < 15)
 				align = 1UL << rnd_below(11);
 			paddr_t p = align > 1 ? palloc_aligned(n, align) : palloc(n);
@@ -657,7 +685,7 @@ Test(palloc, random_operations_match_a_reference_model)
 			*(uint32_t *)phys_to_virt(p) = next_id;
 			*(uint32_t *)phys_to_virt(p + (n - 1) * PAGE_SIZE) = next_id;
 			next_id++;
-			live[nlive++] = (struct alloc){ p, n };
+			live[nlive++] = (struct alloc){p, n};
 			used += n;
 		} else {
 			size_t k = rnd_below(nlive);
@@ -673,7 +701,8 @@ Test(palloc, random_operations_match_a_reference_model)
 				for (size_t i = s + keep; i < s + a.npages; i++)
 					owner[i] = 0;
 				live[k].npages = keep;
-				*(uint32_t *)phys_to_virt(a.base + (keep - 1) * PAGE_SIZE) = owner[s];
+				*(uint32_t *)phys_to_virt(a.base + (keep - 1) * PAGE_SIZE) =
+				    owner[s];
 				used -= a.npages - keep;
 			} else {
 				pfree(a.base, a.npages);
@@ -684,8 +713,9 @@ Test(palloc, random_operations_match_a_reference_model)
 			}
 		}
 		cr_assert_eq(stats().free_pages, total - used, "op %d", op);
-		if (op % 256 == 0) {
+		if (op % 16 == 0)
 			cr_assert_eq(palloc_check(), 0, "op %d", op);
+		if (op % 256 == 0) {
 			cr_assert_eq(stats().largest_free_run, model_longest(owner, managed));
 		}
 	}

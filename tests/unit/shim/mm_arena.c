@@ -31,8 +31,8 @@ void mm_test_setup_ranges(const struct palloc_range *r, size_t n)
 void mm_test_setup(void)
 {
 	const struct palloc_range r[] = {
-		{ MM_TEST_LOW_BASE, (MM_TEST_LOW_END - MM_TEST_LOW_BASE) / PAGE_SIZE },
-		{ MM_TEST_RAM_BASE, MM_TEST_RAM_BYTES / PAGE_SIZE },
+	    {MM_TEST_LOW_BASE, (MM_TEST_LOW_END - MM_TEST_LOW_BASE) / PAGE_SIZE},
+	    {MM_TEST_RAM_BASE, MM_TEST_RAM_BYTES / PAGE_SIZE},
 	};
 
 	mm_test_setup_ranges(r, 2);

@@ -23,10 +23,10 @@
 
 #define MM_TEST_ARENA_BYTES (4UL << 30)
 #define MM_TEST_LOW_BASE    0x1000UL
-#define MM_TEST_LOW_END     0x9f000UL
+#define MM_TEST_LOW_END	    0x9f000UL
 #define MM_TEST_RAM_BASE    (16UL << 20)
 #define MM_TEST_RAM_BYTES   (112UL << 20)
-#define MM_TEST_RAM_END     (MM_TEST_RAM_BASE + MM_TEST_RAM_BYTES)
+#define MM_TEST_RAM_END	    (MM_TEST_RAM_BASE + MM_TEST_RAM_BYTES)
 
 /* The arena's first byte (physical address 0); maps it on first use. */
 uint8_t *mm_test_arena(void);
