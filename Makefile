@@ -128,6 +128,12 @@ $(B)/tests/unit_tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h tests/unit/shim/*.
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) $(UNIT_SRCS) -o $@ -lcriterion
 
+# The same host tests with kmalloc's canaries compiled in (the KMALLOC_CHECK
+# tests in tests/unit/test_kmalloc.c exist only in this build).
+$(B)/tests/unit_tests_kcheck: $(UNIT_SRCS) $(wildcard tests/unit/*.h tests/unit/shim/*.h mm/*.h kernel/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) -DKMALLOC_CHECK=1 $(UNIT_SRCS) -o $@ -lcriterion
+
 BOOT_TEST_SRCS := $(wildcard tests/boot/*.c)
 $(B)/tests/boot_tests: $(BOOT_TEST_SRCS) $(wildcard tests/boot/*.h)
 	@mkdir -p $(@D)
@@ -154,7 +160,7 @@ debug:
 	@echo "QEMU waits for gdb on :1234. In another terminal: gdb -x tools/gdbinit"
 	tools/qemu.sh $(B)/solo.img --gdb $(QEMU_ARGS)
 
-TEST_ARTIFACTS := all $(B)/tests/unit_tests $(B)/tests/boot_tests $(TEST_APPS) \
+TEST_ARTIFACTS := all $(B)/tests/unit_tests $(B)/tests/unit_tests_kcheck $(B)/tests/boot_tests $(TEST_APPS) \
                   $(B)/test/kernel-panic.elf
 
 test:
@@ -163,8 +169,9 @@ test:
 	$(MAKE) test-unit
 	$(MAKE) test-boot
 
-test-unit: $(B)/tests/unit_tests
+test-unit: $(B)/tests/unit_tests $(B)/tests/unit_tests_kcheck
 	$(B)/tests/unit_tests --jobs=2
+	$(B)/tests/unit_tests_kcheck --jobs=2
 
 test-boot: $(B)/tests/boot_tests
 	SOLO_ROOT=$(CURDIR) $(B)/tests/boot_tests --jobs=2

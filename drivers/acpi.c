@@ -27,22 +27,22 @@ struct sdt_header {
 } __attribute__((packed));
 _Static_assert(sizeof(struct sdt_header) == 36, "ACPI SDT header");
 
-#define FADT_DSDT        40
-#define FADT_SMI_CMD     48
-#define FADT_ACPI_ENABLE 52
-#define FADT_PM1A_CNT    64
-#define FADT_PM1B_CNT    68
-#define FADT_FLAGS       112
-#define FADT_RESET_REG   116
-#define FADT_RESET_VALUE 128
-#define FADT_X_DSDT      140
-#define FADT_X_PM1A_CNT  172
-#define FADT_X_PM1B_CNT  184
+#define FADT_DSDT		40
+#define FADT_SMI_CMD		48
+#define FADT_ACPI_ENABLE	52
+#define FADT_PM1A_CNT		64
+#define FADT_PM1B_CNT		68
+#define FADT_FLAGS		112
+#define FADT_RESET_REG		116
+#define FADT_RESET_VALUE	128
+#define FADT_X_DSDT		140
+#define FADT_X_PM1A_CNT		172
+#define FADT_X_PM1B_CNT		184
 #define FADT_FLAG_RESET_REG_SUP (1u << 10)
-#define GAS_SYSTEM_IO 1
-#define PM1_SCI_EN (1u << 0)
-#define PM1_SLP_EN (1u << 13)
-#define MAX_TABLE_LENGTH (16u << 20)
+#define GAS_SYSTEM_IO		1
+#define PM1_SCI_EN		(1u << 0)
+#define PM1_SLP_EN		(1u << 13)
+#define MAX_TABLE_LENGTH	(16u << 20)
 
 static struct {
 	int ready;
@@ -62,7 +62,8 @@ static const void *map_phys(uint64_t phys, uint64_t len)
 {
 	if (!phys || len > MAX_TABLE_LENGTH)
 		return NULL;
-	for (uint64_t page = phys & ~(uint64_t)(PAGE_SIZE - 1); page < phys + len; page += PAGE_SIZE) {
+	for (uint64_t page = phys & ~(uint64_t)(PAGE_SIZE - 1); page < phys + len;
+	     page += PAGE_SIZE) {
 		if (vm_lookup(&kernel_ctx, (vaddr_t)phys_to_virt(page), NULL, NULL))
 			return NULL;
 	}
@@ -165,7 +166,7 @@ static int parse_s5(const struct sdt_header *dsdt)
 		if (q >= end)
 			return -1;
 		q += 1 + (*q >> 6); /* PkgLength: lead byte + 0..3 more */
-		q++;                /* NumElements */
+		q++;		    /* NumElements */
 		if (aml_small_integer(&q, end, &acpi.slp_typa) ||
 		    aml_small_integer(&q, end, &acpi.slp_typb))
 			return -1;

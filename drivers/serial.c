@@ -7,22 +7,22 @@
 
 #include "drivers/portio.h"
 
-#define COM1 0x3f8
-#define REG_DATA  0
-#define REG_IER   1
-#define REG_FCR   2
-#define REG_LCR   3
-#define REG_MCR   4
-#define REG_LSR   5
+#define COM1	      0x3f8
+#define REG_DATA      0
+#define REG_IER	      1
+#define REG_FCR	      2
+#define REG_LCR	      3
+#define REG_MCR	      4
+#define REG_LSR	      5
 #define LSR_THR_EMPTY 0x20
-#define SPIN_LIMIT 100000
+#define SPIN_LIMIT    100000
 
 static int present;
 
 void serial_init(void)
 {
 	outb(COM1 + REG_IER, 0x00);
-	outb(COM1 + REG_LCR, 0x80); /* DLAB: divisor follows */
+	outb(COM1 + REG_LCR, 0x80);  /* DLAB: divisor follows */
 	outb(COM1 + REG_DATA, 0x01); /* 115200 baud */
 	outb(COM1 + REG_IER, 0x00);
 	outb(COM1 + REG_LCR, 0x03); /* 8N1 */

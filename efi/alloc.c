@@ -29,8 +29,8 @@ EFI_STATUS alloc_pages(EFI_MEMORY_TYPE type, UINT64 size, unsigned flags, const 
 	}
 	status = BS->AllocatePages(AllocateAnyPages, type, npages, &addr);
 	if (EFI_ERROR(status)) {
-		Print(L"solo: cannot allocate %ld KiB for %a: %r\n",
-		      (UINT64)npages * 4, what, status);
+		Print(L"solo: cannot allocate %ld KiB for %a: %r\n", (UINT64)npages * 4, what,
+		      status);
 		return status;
 	}
 	if (flags & ALLOC_ZERO)

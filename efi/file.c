@@ -22,11 +22,10 @@ EFI_STATUS file_open_volume(EFI_HANDLE image, EFI_FILE_HANDLE *root)
 		Print(L"solo: cannot get the stub's LoadedImage protocol: %r\n", status);
 		return status;
 	}
-	status = BS->HandleProtocol(li->DeviceHandle, &gEfiSimpleFileSystemProtocolGuid,
-				    (void **)&fs);
+	status =
+	    BS->HandleProtocol(li->DeviceHandle, &gEfiSimpleFileSystemProtocolGuid, (void **)&fs);
 	if (EFI_ERROR(status)) {
-		Print(L"solo: the boot device has no file system (SimpleFileSystem): %r\n",
-		      status);
+		Print(L"solo: the boot device has no file system (SimpleFileSystem): %r\n", status);
 		return status;
 	}
 	status = fs->OpenVolume(fs, root);
@@ -81,7 +80,8 @@ static EFI_STATUS file_read(EFI_FILE_HANDLE fh, CHAR16 *path, UINT8 *buf, UINT64
 		}
 		if (n == 0) {
 			Print(L"solo: %s is shorter than its directory entry says "
-			      L"(%ld of %ld bytes)\n", path, done, size);
+			      L"(%ld of %ld bytes)\n",
+			      path, done, size);
 			return EFI_END_OF_FILE;
 		}
 		done += n;

@@ -9,7 +9,7 @@
 
 struct file_buf {
 	EFI_PHYSICAL_ADDRESS phys; /* page aligned; at least one page even if empty */
-	UINT64 size;               /* bytes read, = the file's size */
+	UINT64 size;		   /* bytes read, = the file's size */
 };
 
 /*

@@ -129,7 +129,8 @@ void gop_setup(struct solo_framebuffer *fb)
 		status = gop->SetMode(gop, (UINT32)mode);
 		if (EFI_ERROR(status) || !gop->Mode->Info || !gop_linear(gop->Mode->Info)) {
 			Print(L"solo: cannot switch the GOP to linear mode %ld: %r; "
-			      L"the screen console is off\n", mode, status);
+			      L"the screen console is off\n",
+			      mode, status);
 			return;
 		}
 	}

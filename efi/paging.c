@@ -15,14 +15,14 @@
 
 #include "alloc.h"
 
-#define PTE_P    0x001ull
-#define PTE_W    0x002ull
-#define PTE_PS   0x080ull
+#define PTE_P	 0x001ull
+#define PTE_W	 0x002ull
+#define PTE_PS	 0x080ull
 #define PTE_ADDR 0x000ffffffffff000ull
 
-#define SZ_2M   (1ull << 21)
-#define SZ_1G   (1ull << 30)
-#define SZ_4G   (1ull << 32)
+#define SZ_2M	(1ull << 21)
+#define SZ_1G	(1ull << 30)
+#define SZ_4G	(1ull << 32)
 #define SZ_512G (1ull << 39)
 
 #define CR4_LA57 (1ull << 12)
@@ -32,7 +32,7 @@
  * the 1:1 range and its direct-map copy get at most 255 entries each.
  */
 #define DIRECT_MAP_SLOT ((SOLO_DIRECT_MAP_BASE >> 39) & 511)
-#define PHYS_LIMIT      (255 * SZ_512G)
+#define PHYS_LIMIT	(255 * SZ_512G)
 
 struct pt_pool {
 	UINT64 *next;
@@ -147,7 +147,8 @@ EFI_STATUS paging_build(const struct paging_request *req, struct paging_tables *
 	}
 	if (phys_end > PHYS_LIMIT) {
 		Print(L"solo: physical addresses up to 0x%lx: more than the 127 TiB "
-		      L"Solo can map\n", phys_end);
+		      L"Solo can map\n",
+		      phys_end);
 		return EFI_UNSUPPORTED;
 	}
 	k_end = req->kernel_virt + req->kernel_size;
@@ -162,8 +163,8 @@ EFI_STATUS paging_build(const struct paging_request *req, struct paging_tables *
 	for (unsigned i = 0; i < req->nextra; i++)
 		if (ex_end[i] > ex_start[i])
 			npages += tables_for(ex_start[i], ex_end[i], 0);
-	status = alloc_pages(EfiLoaderData, npages * EFI_PAGE_SIZE, ALLOC_ZERO, "page tables",
-			     &block);
+	status =
+	    alloc_pages(EfiLoaderData, npages * EFI_PAGE_SIZE, ALLOC_ZERO, "page tables", &block);
 	if (EFI_ERROR(status))
 		return status;
 

@@ -25,8 +25,8 @@
 #define PAGING_MAX_EXTRA 16
 
 struct paging_request {
-	UINT64 mem_end;     /* end of the highest RAM descriptor */
-	unsigned nextra;    /* see paging_add_range() */
+	UINT64 mem_end;	 /* end of the highest RAM descriptor */
+	unsigned nextra; /* see paging_add_range() */
 	struct {
 		UINT64 base;
 		UINT64 size;
@@ -37,10 +37,10 @@ struct paging_request {
 };
 
 struct paging_tables {
-	UINT64 cr3;         /* physical address of the top-level table */
-	UINT64 block_phys;  /* the block holding every table */
-	UINT64 block_size;  /* bytes */
-	UINT64 top;         /* end of the 1:1 range of 2 MiB pages */
+	UINT64 cr3;	   /* physical address of the top-level table */
+	UINT64 block_phys; /* the block holding every table */
+	UINT64 block_size; /* bytes */
+	UINT64 top;	   /* end of the 1:1 range of 2 MiB pages */
 };
 
 /*

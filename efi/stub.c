@@ -24,10 +24,10 @@
 #include "paging.h"
 #include "kernel/elf.h"
 
-#define FAIL_STALL_US    5000000 /* 5 s to read a fatal message */
-#define MAP_SLACK_DESCS  64      /* headroom for the allocations after sizing */
-#define REGION_SLACK     64      /* boot_info regions beyond the firmware count */
-#define EXIT_TRIES       8
+#define FAIL_STALL_US	5000000 /* 5 s to read a fatal message */
+#define MAP_SLACK_DESCS 64	/* headroom for the allocations after sizing */
+#define REGION_SLACK	64	/* boot_info regions beyond the firmware count */
+#define EXIT_TRIES	8
 
 static EFI_GUID acpi20_guid = ACPI_20_TABLE_GUID;
 static EFI_GUID acpi10_guid = ACPI_TABLE_GUID;
@@ -196,10 +196,10 @@ static void firmware_info(struct boot_info *bi)
 /* The buffer the firmware memory map is read into, and what it held first. */
 struct map_buf {
 	EFI_PHYSICAL_ADDRESS phys;
-	UINTN cap;       /* bytes */
+	UINTN cap;	 /* bytes */
 	UINTN desc_size; /* the firmware's DescriptorSize */
-	UINTN count;     /* descriptors at the first reading */
-	UINT64 ram_end;  /* end of the highest RAM descriptor at the first reading */
+	UINTN count;	 /* descriptors at the first reading */
+	UINT64 ram_end;	 /* end of the highest RAM descriptor at the first reading */
 };
 
 /*
@@ -216,10 +216,10 @@ static EFI_STATUS map_prepare(struct map_buf *m)
 	m->desc_size = 0;
 	status = BS->GetMemoryMap(&size, NULL, &key, &m->desc_size, &desc_ver);
 	if (status != EFI_BUFFER_TOO_SMALL || m->desc_size < sizeof(EFI_MEMORY_DESCRIPTOR)) {
-		Print(L"solo: cannot size the memory map: %r (descriptor size %ld)\n",
-		      status, (UINT64)m->desc_size);
+		Print(L"solo: cannot size the memory map: %r (descriptor size %ld)\n", status,
+		      (UINT64)m->desc_size);
 		return EFI_ERROR(status) && status != EFI_BUFFER_TOO_SMALL ? status
-									  : EFI_PROTOCOL_ERROR;
+									   : EFI_PROTOCOL_ERROR;
 	}
 	status = alloc_pages(EfiLoaderData, size + MAP_SLACK_DESCS * m->desc_size, 0,
 			     "the memory map", &m->phys);
@@ -266,7 +266,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
 	UINT64 tsc_entry = rdtsc();
 	struct file_buf kernel_file;
-	struct boot_info bi_tmp = { 0 }, *bi;
+	struct boot_info bi_tmp = {0}, *bi;
 	struct solo_mem_region *regions;
 	struct paging_request preq;
 	struct paging_tables pt;
@@ -298,12 +298,11 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	preq.mem_end = map.ram_end;
 	preq.nextra = 0;
 	for (UINTN i = 0; i < map.count; i++) {
-		const EFI_MEMORY_DESCRIPTOR *d = memmap_desc((void *)(UINTN)map.phys,
-							     map.desc_size, i);
+		const EFI_MEMORY_DESCRIPTOR *d =
+		    memmap_desc((void *)(UINTN)map.phys, map.desc_size, i);
 
 		if (!memmap_is_ram(d->Type))
-			paging_add_range(&preq, d->PhysicalStart,
-					 d->NumberOfPages * EFI_PAGE_SIZE);
+			paging_add_range(&preq, d->PhysicalStart, d->NumberOfPages * EFI_PAGE_SIZE);
 	}
 	if (bi_tmp.framebuffer.format != SOLO_FB_NONE)
 		paging_add_range(&preq, bi_tmp.framebuffer.base, bi_tmp.framebuffer.size);
@@ -339,8 +338,9 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	regions = (struct solo_mem_region *)(UINTN)bi->memmap_phys;
 
 	Print(L"solo: stub: kernel %ld KiB at 0x%lx, entry 0x%lx, %d module(s), "
-	      L"1:1 map to 0x%lx; exiting boot services\n", bi->kernel_size >> 10,
-	      bi->kernel_phys, bi->kernel_entry, (UINT32)bi->module_count, pt.top);
+	      L"1:1 map to 0x%lx; exiting boot services\n",
+	      bi->kernel_size >> 10, bi->kernel_phys, bi->kernel_entry, (UINT32)bi->module_count,
+	      pt.top);
 
 	/*
 	 * The final map. From here to ExitBootServices: no Print, no
@@ -374,8 +374,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 
 	/* Boot services are gone: plain C and the CPU only from here on. */
 	__asm__ volatile("cli");
-	bi->memmap_count = memmap_convert((void *)(UINTN)map.phys, map_size, desc_size, regions,
-					  region_cap);
+	bi->memmap_count =
+	    memmap_convert((void *)(UINTN)map.phys, map_size, desc_size, regions, region_cap);
 	bi->tsc_kernel_jump = rdtsc();
 	jump_to_kernel(pt.cr3, bi->kernel_entry, bi_phys);
 

@@ -25,8 +25,8 @@ enum bootcfg_on_exit {
 };
 
 struct boot_config {
-	const char *name;                  /* points into the parsed text */
-	const char *args;                  /* "" when absent */
+	const char *name; /* points into the parsed text */
+	const char *args; /* "" when absent */
 	const char *env[BOOTCFG_MAX_ENV];
 	size_t env_count;
 	enum bootcfg_on_exit on_exit;
@@ -37,7 +37,7 @@ typedef void (*bootcfg_warn_fn)(unsigned line, const char *message, const char *
 /*
  * bootcfg_parse - parse text (len bytes, followed by a NUL at text[len]; the
  * text is modified in place: line ends become NULs) into *cfg, whose strings
- * then point into text. A NUL byte inside the text ends the parse. Always fills *cfg with defaults first. Returns the number of
- * warnings issued (0 = clean).
+ * then point into text. A NUL byte inside the text ends the parse. Always fills *cfg with defaults
+ * first. Returns the number of warnings issued (0 = clean).
  */
 unsigned bootcfg_parse(char *text, size_t len, struct boot_config *cfg, bootcfg_warn_fn warn);

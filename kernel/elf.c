@@ -7,7 +7,7 @@
 
 #include <solo/bootinfo.h>
 
-#define EINVAL_ELF (-22)
+#define EINVAL_ELF   (-22)
 #define PAGE_MASK_4K 0xfffull
 
 static int fail(const char **why, const char *reason)
@@ -22,8 +22,8 @@ static int in_bounds(uint64_t off, uint64_t len, uint64_t size)
 	return off <= size && len <= size - off;
 }
 
-static int check_segments(const struct elf_image *img, enum elf_target target,
-			  const char **why, uint64_t size)
+static int check_segments(const struct elf_image *img, enum elf_target target, const char **why,
+			  uint64_t size)
 {
 	const struct elf64_phdr *ph = img->phdrs;
 	int loads = 0;
@@ -77,8 +77,7 @@ static void compute_span(struct elf_image *img, uint64_t phoff)
 		if (p->p_vaddr + p->p_memsz > hi)
 			hi = p->p_vaddr + p->p_memsz;
 		/* Without PT_PHDR, the headers are wherever a segment maps phoff. */
-		if (!img->phdr_vaddr && phoff >= p->p_offset &&
-		    phoff - p->p_offset < p->p_filesz)
+		if (!img->phdr_vaddr && phoff >= p->p_offset && phoff - p->p_offset < p->p_filesz)
 			img->phdr_vaddr = p->p_vaddr + (phoff - p->p_offset);
 	}
 	img->vaddr_min = lo & ~PAGE_MASK_4K;
@@ -97,15 +96,15 @@ static int entry_is_executable(const struct elf_image *img)
 	return 0;
 }
 
-int elf_check(const void *file, uint64_t size, enum elf_target target,
-	      struct elf_image *out, const char **why)
+int elf_check(const void *file, uint64_t size, enum elf_target target, struct elf_image *out,
+	      const char **why)
 {
 	const struct elf64_ehdr *eh = file;
-	struct elf_image img = { 0 };
+	struct elf_image img = {0};
 	int err;
 
-	if (size < 4 || eh->e_ident[0] != 0x7f || eh->e_ident[1] != 'E' ||
-	    eh->e_ident[2] != 'L' || eh->e_ident[3] != 'F')
+	if (size < 4 || eh->e_ident[0] != 0x7f || eh->e_ident[1] != 'E' || eh->e_ident[2] != 'L' ||
+	    eh->e_ident[3] != 'F')
 		return fail(why, "not an ELF file (bad magic)");
 	if (size > 4 && eh->e_ident[4] == 1)
 		return fail(why, "32-bit ELF (ELFCLASS32): Solo runs x86-64 programs only");

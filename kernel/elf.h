@@ -14,12 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ELF_PT_NULL    0
-#define ELF_PT_LOAD    1
-#define ELF_PT_DYNAMIC 2
-#define ELF_PT_INTERP  3
-#define ELF_PT_PHDR    6
-#define ELF_PT_TLS     7
+#define ELF_PT_NULL	 0
+#define ELF_PT_LOAD	 1
+#define ELF_PT_DYNAMIC	 2
+#define ELF_PT_INTERP	 3
+#define ELF_PT_PHDR	 6
+#define ELF_PT_TLS	 7
 #define ELF_PT_GNU_STACK 0x6474e551
 
 #define ELF_PF_X 1
@@ -62,26 +62,26 @@ _Static_assert(sizeof(struct elf64_phdr) == 56, "ELF64 program header is 56 byte
 
 enum elf_target {
 	ELF_TARGET_KERNEL, /* ET_EXEC, every PT_LOAD in the kernel half */
-	ELF_TARGET_APP,    /* ET_EXEC or static-PIE ET_DYN, user half, no PT_INTERP */
+	ELF_TARGET_APP,	   /* ET_EXEC or static-PIE ET_DYN, user half, no PT_INTERP */
 };
 
 /* Lowest and highest (exclusive) app addresses an ET_EXEC may use. */
-#define ELF_APP_VADDR_MIN 0x10000ull          /* the 64 KiB null guard stays unmapped */
-#define ELF_APP_VADDR_MAX 0x00007f0000000000ull
+#define ELF_APP_VADDR_MIN    0x10000ull /* the 64 KiB null guard stays unmapped */
+#define ELF_APP_VADDR_MAX    0x00007f0000000000ull
 #define ELF_KERNEL_VADDR_MIN 0xffffffff80000000ull /* -mcmodel=kernel: top 2 GiB */
-#define ELF_MAX_PHNUM 256
-#define ELF_MAX_SPAN  (1ull << 36)            /* 64 GiB of address space per image */
+#define ELF_MAX_PHNUM	     256
+#define ELF_MAX_SPAN	     (1ull << 36) /* 64 GiB of address space per image */
 
 struct elf_image {
 	const struct elf64_ehdr *ehdr;
 	const struct elf64_phdr *phdrs; /* ehdr->e_phnum entries, inside the buffer */
 	uint16_t phnum;
-	uint16_t type;         /* ELF_ET_EXEC or ELF_ET_DYN */
-	uint64_t entry;        /* e_entry (relative to the load base for ET_DYN) */
-	uint64_t vaddr_min;    /* lowest PT_LOAD address, rounded down to 4 KiB */
-	uint64_t vaddr_max;    /* highest PT_LOAD end, rounded up to 4 KiB */
-	uint64_t phdr_vaddr;   /* where the program headers are in memory, 0 if nowhere */
-	uint64_t tls_memsz;    /* PT_TLS size, 0 if none */
+	uint16_t type;	     /* ELF_ET_EXEC or ELF_ET_DYN */
+	uint64_t entry;	     /* e_entry (relative to the load base for ET_DYN) */
+	uint64_t vaddr_min;  /* lowest PT_LOAD address, rounded down to 4 KiB */
+	uint64_t vaddr_max;  /* highest PT_LOAD end, rounded up to 4 KiB */
+	uint64_t phdr_vaddr; /* where the program headers are in memory, 0 if nowhere */
+	uint64_t tls_memsz;  /* PT_TLS size, 0 if none */
 };
 
 /*
@@ -90,5 +90,5 @@ struct elf_image {
  * returns a negative code and sets *why to a static, human-readable reason
  * (e.g. "32-bit ELF (ELFCLASS32): Solo runs x86-64 programs only").
  */
-int elf_check(const void *file, uint64_t size, enum elf_target target,
-	      struct elf_image *out, const char **why);
+int elf_check(const void *file, uint64_t size, enum elf_target target, struct elf_image *out,
+	      const char **why);

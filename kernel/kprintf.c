@@ -37,8 +37,8 @@ static void pad(struct sink *s, char c, int count)
 		s->put(s, &c, 1);
 }
 
-static void format_number(struct sink *s, uint64_t v, int negative, unsigned base,
-			  int upper, int width, int zero_pad, int left, const char *prefix)
+static void format_number(struct sink *s, uint64_t v, int negative, unsigned base, int upper,
+			  int width, int zero_pad, int left, const char *prefix)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char tmp[24];
@@ -113,8 +113,8 @@ static void format(struct sink *s, const char *fmt, va_list ap)
 			break;
 		}
 		case 'p':
-			format_number(s, (uint64_t)(uintptr_t)va_arg(ap, void *), 0, 16, 0,
-				      width, zero_pad, left, "0x");
+			format_number(s, (uint64_t)(uintptr_t)va_arg(ap, void *), 0, 16, 0, width,
+				      zero_pad, left, "0x");
 			break;
 		case 's': {
 			const char *str = va_arg(ap, const char *);
@@ -148,7 +148,7 @@ static void format(struct sink *s, const char *fmt, va_list ap)
 
 void kvprintf(const char *fmt, va_list ap)
 {
-	struct sink s = { .put = put_console };
+	struct sink s = {.put = put_console};
 	format(&s, fmt, ap);
 }
 
@@ -162,7 +162,7 @@ void kprintf(const char *fmt, ...)
 
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct sink s = { .put = put_buffer, .buf = buf, .size = size };
+	struct sink s = {.put = put_buffer, .buf = buf, .size = size};
 	format(&s, fmt, ap);
 	if (size)
 		buf[s.len < size ? s.len : size - 1] = '\0';

@@ -12,24 +12,24 @@
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 
-#define AT_NULL 0
-#define AT_PHDR 3
-#define AT_PHENT 4
-#define AT_PHNUM 5
-#define AT_PAGESZ 6
-#define AT_BASE 7
-#define AT_FLAGS 8
-#define AT_ENTRY 9
-#define AT_UID 11
-#define AT_EUID 12
-#define AT_GID 13
-#define AT_EGID 14
+#define AT_NULL	    0
+#define AT_PHDR	    3
+#define AT_PHENT    4
+#define AT_PHNUM    5
+#define AT_PAGESZ   6
+#define AT_BASE	    7
+#define AT_FLAGS    8
+#define AT_ENTRY    9
+#define AT_UID	    11
+#define AT_EUID	    12
+#define AT_GID	    13
+#define AT_EGID	    14
 #define AT_PLATFORM 15
-#define AT_HWCAP 16
-#define AT_CLKTCK 17
-#define AT_SECURE 23
-#define AT_RANDOM 25
-#define AT_EXECFN 31
+#define AT_HWCAP    16
+#define AT_CLKTCK   17
+#define AT_SECURE   23
+#define AT_RANDOM   25
+#define AT_EXECFN   31
 
 static unsigned segment_flags(uint32_t p_flags)
 {
@@ -112,7 +112,7 @@ destroy_ctx:
 struct stack_builder {
 	char *buf;
 	size_t size;
-	size_t used;        /* bytes taken from the top */
+	size_t used; /* bytes taken from the top */
 	vaddr_t user_top;
 };
 
@@ -133,7 +133,7 @@ static vaddr_t push_string(struct stack_builder *sb, const char *s)
 int loader_build_stack(struct app_image *img, int argc, const char *const *argv, int envc,
 		       const char *const *envp)
 {
-	struct stack_builder sb = { .size = LOADER_MAX_ARGS_SIZE, .user_top = LOADER_STACK_TOP };
+	struct stack_builder sb = {.size = LOADER_MAX_ARGS_SIZE, .user_top = LOADER_STACK_TOP};
 	vaddr_t stack_bottom = LOADER_STACK_TOP - LOADER_STACK_SIZE;
 	int err = back_range(&img->ctx, stack_bottom, LOADER_STACK_TOP, VM_USER | VM_WRITE);
 
@@ -168,15 +168,24 @@ int loader_build_stack(struct app_image *img, int argc, const char *const *argv,
 		goto free_ptrs;
 
 	const uint64_t auxv[][2] = {
-		{ AT_PHDR, img->phdr },  { AT_PHENT, sizeof(struct elf64_phdr) },
-		{ AT_PHNUM, img->phnum }, { AT_PAGESZ, PAGE_SIZE },
-		{ AT_BASE, 0 },           { AT_FLAGS, 0 },
-		{ AT_ENTRY, img->entry }, { AT_UID, 0 },
-		{ AT_EUID, 0 },           { AT_GID, 0 },
-		{ AT_EGID, 0 },           { AT_SECURE, 0 },
-		{ AT_CLKTCK, 100 },       { AT_HWCAP, arch_hwcap() },
-		{ AT_PLATFORM, platform }, { AT_RANDOM, random_at },
-		{ AT_EXECFN, execfn },    { AT_NULL, 0 },
+	    {AT_PHDR, img->phdr},
+	    {AT_PHENT, sizeof(struct elf64_phdr)},
+	    {AT_PHNUM, img->phnum},
+	    {AT_PAGESZ, PAGE_SIZE},
+	    {AT_BASE, 0},
+	    {AT_FLAGS, 0},
+	    {AT_ENTRY, img->entry},
+	    {AT_UID, 0},
+	    {AT_EUID, 0},
+	    {AT_GID, 0},
+	    {AT_EGID, 0},
+	    {AT_SECURE, 0},
+	    {AT_CLKTCK, 100},
+	    {AT_HWCAP, arch_hwcap()},
+	    {AT_PLATFORM, platform},
+	    {AT_RANDOM, random_at},
+	    {AT_EXECFN, execfn},
+	    {AT_NULL, 0},
 	};
 
 	/* rsp must be 16-byte aligned at argc: align the string area, then pad

@@ -12,7 +12,7 @@
 #include "mm/vm.h"
 
 /* Where a static-PIE app is placed (no randomization yet). */
-#define LOADER_PIE_BASE   0x0000555555554000ull
+#define LOADER_PIE_BASE 0x0000555555554000ull
 /* The initial stack: top of the user half, one unmapped guard page above. */
 #define LOADER_STACK_TOP  0x00007ffffffff000ull
 #define LOADER_STACK_SIZE (256ull << 10)
@@ -21,11 +21,11 @@
 
 struct app_image {
 	struct vm_ctx ctx;
-	uint64_t load_base;   /* 0 for ET_EXEC */
-	uint64_t entry;       /* absolute */
-	uint64_t phdr;        /* absolute address of the program headers (AT_PHDR), 0 if unmapped */
+	uint64_t load_base; /* 0 for ET_EXEC */
+	uint64_t entry;	    /* absolute */
+	uint64_t phdr;	    /* absolute address of the program headers (AT_PHDR), 0 if unmapped */
 	uint16_t phnum;
-	uint64_t image_end;   /* end of the highest segment, page aligned: the heap starts here */
+	uint64_t image_end;	/* end of the highest segment, page aligned: the heap starts here */
 	uint64_t stack_pointer; /* initial rsp, after loader_build_stack */
 };
 

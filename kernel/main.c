@@ -22,8 +22,8 @@
 #include "mm/phys.h"
 #include "mm/vm.h"
 
-#define SOLO_VERSION "0.1"
-#define MAX_REGIONS 1024
+#define SOLO_VERSION   "0.1"
+#define MAX_REGIONS    1024
 #define LOW_MEMORY_END (1ull << 20)
 
 void kmain(uint64_t boot_info_phys);
@@ -46,8 +46,8 @@ static void take_boot_info(uint64_t phys)
 		      bi->magic);
 	if (bi->version != SOLO_BOOT_VERSION || bi->size != sizeof(struct boot_info))
 		panic("boot_info: version %u size %u, kernel expects %u/%zu: stub and kernel "
-		      "are from different builds", bi->version, bi->size, SOLO_BOOT_VERSION,
-		      sizeof(struct boot_info));
+		      "are from different builds",
+		      bi->version, bi->size, SOLO_BOOT_VERSION, sizeof(struct boot_info));
 	boot = *bi;
 	if (boot.memmap_entry_size != sizeof(struct solo_mem_region) || !boot.memmap_count ||
 	    boot.memmap_count > MAX_REGIONS)
@@ -79,7 +79,7 @@ static void init_palloc(void)
 		if (base == 0)
 			base = PAGE_SIZE; /* physical page 0 is never handed out */
 		if (end > base)
-			free_ranges[n++] = (struct palloc_range){ base, (end - base) / PAGE_SIZE };
+			free_ranges[n++] = (struct palloc_range){base, (end - base) / PAGE_SIZE};
 	}
 	if (palloc_init(free_ranges, n))
 		panic("palloc_init: no memory for the allocator's own metadata");
@@ -111,8 +111,9 @@ static void build_kernel_page_tables(void)
 	for (unsigned i = 0; i < boot.memmap_count; i++) {
 		const struct solo_mem_region *r = &memmap[i];
 		if (direct_mapped(r->type))
-			map_or_die(vm_map_range(&kernel_ctx, SOLO_DIRECT_MAP_BASE + r->base, r->base,
-						r->npages * PAGE_SIZE, VM_WRITE | VM_GLOBAL),
+			map_or_die(vm_map_range(&kernel_ctx, SOLO_DIRECT_MAP_BASE + r->base,
+						r->base, r->npages * PAGE_SIZE,
+						VM_WRITE | VM_GLOBAL),
 				   "the direct map");
 	}
 	/* Legacy BIOS areas (an RSDP may sit there) even when the map omits them. */
@@ -158,7 +159,7 @@ static void read_boot_config(struct boot_config *cfg)
 		memcpy(text, phys_to_virt(m->phys), m->size);
 		text[m->size] = '\0';
 	}
-	bootcfg_parse(text ? text : (char[1]){ 0 }, text ? m->size : 0, cfg, warn_bootcfg);
+	bootcfg_parse(text ? text : (char[1]){0}, text ? m->size : 0, cfg, warn_bootcfg);
 }
 
 static void print_memory_summary(void)
@@ -182,7 +183,8 @@ void kmain(uint64_t boot_info_phys)
 	kprintf("solo: Solo %s\n", SOLO_VERSION);
 	take_boot_info(boot_info_phys);
 	kprintf("solo: firmware: %s rev %#x, UEFI %u.%u\n", boot.firmware_vendor,
-		boot.firmware_revision, boot.uefi_revision >> 16, (boot.uefi_revision & 0xffff) / 10);
+		boot.firmware_revision, boot.uefi_revision >> 16,
+		(boot.uefi_revision & 0xffff) / 10);
 
 	unsigned found = arch_cpu_init();
 	mm_direct_map_offset = SOLO_DIRECT_MAP_BASE;

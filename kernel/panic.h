@@ -10,10 +10,10 @@
 _Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Checks an invariant that must hold in every build. */
-#define KASSERT(cond)                                                              \
-	do {                                                                       \
-		if (!(cond))                                                       \
-			panic("%s:%d: assertion failed: %s", __FILE__, __LINE__, #cond); \
+#define KASSERT(cond)                                                                              \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			panic("%s:%d: assertion failed: %s", __FILE__, __LINE__, #cond);           \
 	} while (0)
 
 /* Like panic(), for callers that have already printed a register report

@@ -15,8 +15,8 @@
 #include "kernel/kprintf.h"
 
 #define QEMU_DEBUG_EXIT_PORT 0xf4
-#define QEMU_EXIT_DONE  0x10 /* QEMU exits with status (v << 1) | 1 = 33 */
-#define QEMU_EXIT_PANIC 0x11 /* 35 */
+#define QEMU_EXIT_DONE	     0x10 /* QEMU exits with status (v << 1) | 1 = 33 */
+#define QEMU_EXIT_PANIC	     0x11 /* 35 */
 
 static int under_hypervisor;
 
@@ -37,7 +37,7 @@ static _Noreturn void triple_fault(void)
 	struct {
 		uint16_t limit;
 		uint64_t base;
-	} __attribute__((packed)) empty = { 0, 0 };
+	} __attribute__((packed)) empty = {0, 0};
 
 	__asm__ volatile("lidt %0; int3" : : "m"(empty));
 	cpu_halt_forever();

@@ -16,9 +16,9 @@
 #include "kernel/kprintf.h"
 #include "mm/vm.h"
 
-#define SIGSEGV 11
-#define IOV_MAX 1024
-#define COPY_CHUNK 512
+#define SIGSEGV	     11
+#define IOV_MAX	     1024
+#define COPY_CHUNK   512
 #define LOGGED_WORDS 16 /* numbers below 1024 are logged once each */
 
 typedef long (*syscall_fn)(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
@@ -114,14 +114,13 @@ static long sys_arch_prctl(uint64_t code, uint64_t addr, uint64_t a2, uint64_t a
 	}
 }
 
-static long sys_set_tid_address(uint64_t tidptr, uint64_t a1, uint64_t a2, uint64_t a3,
-				uint64_t a4, uint64_t a5)
+static long sys_set_tid_address(uint64_t tidptr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+				uint64_t a5)
 {
 	return 1; /* the app's one thread is tid 1 */
 }
 
-static long sys_getpid(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
-		       uint64_t a5)
+static long sys_getpid(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
 	return 1;
 }
@@ -136,14 +135,14 @@ static const struct {
 	syscall_fn fn;
 	const char *name;
 } syscalls[] = {
-	[SYS_write] = { sys_write, "write" },
-	[SYS_ioctl] = { sys_ioctl, "ioctl" },
-	[SYS_writev] = { sys_writev, "writev" },
-	[SYS_getpid] = { sys_getpid, "getpid" },
-	[SYS_exit] = { sys_exit, "exit" },
-	[SYS_arch_prctl] = { sys_arch_prctl, "arch_prctl" },
-	[SYS_set_tid_address] = { sys_set_tid_address, "set_tid_address" },
-	[SYS_exit_group] = { sys_exit, "exit_group" },
+    [SYS_write] = {sys_write, "write"},
+    [SYS_ioctl] = {sys_ioctl, "ioctl"},
+    [SYS_writev] = {sys_writev, "writev"},
+    [SYS_getpid] = {sys_getpid, "getpid"},
+    [SYS_exit] = {sys_exit, "exit"},
+    [SYS_arch_prctl] = {sys_arch_prctl, "arch_prctl"},
+    [SYS_set_tid_address] = {sys_set_tid_address, "set_tid_address"},
+    [SYS_exit_group] = {sys_exit, "exit_group"},
 };
 
 static void log_unsupported(uint64_t nr)

@@ -13,7 +13,9 @@ static long raw_syscall(long n, long a, long b, long c)
 {
 	long ret;
 
-	__asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c)
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c)
 			 : "rcx", "r11", "memory");
 	return ret;
 }
@@ -47,16 +49,20 @@ int main(int argc, char **argv)
 	} else if (!strcmp(what, "div0")) {
 		/* A real div instruction: GCC rewrites 1 / x as a compare. */
 		unsigned quotient, remainder;
-		__asm__ volatile("divl %2" : "=a"(quotient), "=d"(remainder)
+		__asm__ volatile("divl %2"
+				 : "=a"(quotient), "=d"(remainder)
 				 : "r"((unsigned)zero), "a"(1000u), "d"(0u));
 		printf("%u %u\n", quotient, remainder);
 	} else if (!strcmp(what, "hlt")) {
 		__asm__ volatile("hlt");
 	} else if (!strcmp(what, "efault")) {
-		report("write(kernel pointer)", raw_syscall(SYS_write, 1, (long)0xffffffff80000000ull, 16));
+		report("write(kernel pointer)",
+		       raw_syscall(SYS_write, 1, (long)0xffffffff80000000ull, 16));
 		report("write(unmapped pointer)", raw_syscall(SYS_write, 1, 0x1000, 16));
-		report("writev(bad iovec)", raw_syscall(SYS_writev, 1, (long)0xffff800000000000ull, 2));
-		report("arch_prctl(SET_FS, kernel)", raw_syscall(SYS_arch_prctl, 0x1002, (long)0xffffffff80000000ull, 0));
+		report("writev(bad iovec)",
+		       raw_syscall(SYS_writev, 1, (long)0xffff800000000000ull, 2));
+		report("arch_prctl(SET_FS, kernel)",
+		       raw_syscall(SYS_arch_prctl, 0x1002, (long)0xffffffff80000000ull, 0));
 		return 0;
 	} else if (!strcmp(what, "nosys")) {
 		report("syscall 999", raw_syscall(999, 0, 0, 0));

@@ -25,18 +25,20 @@ static void assert_ends_with_exit(const char *log, int status, int code)
 
 	snprintf(want, sizeof(want), "solo: exit %d", code);
 	const char *last = harness_last_line_starting(log, "solo: ");
-	cr_assert(last && !strncmp(last, want, strlen(want)), "expected '%s' as the last kernel line, log:\n%s",
-		  want, log);
+	cr_assert(last && !strncmp(last, want, strlen(want)),
+		  "expected '%s' as the last kernel line, log:\n%s", want, log);
 	cr_assert_eq(status, code, "qemu.sh status %d, expected %d; log:\n%s", status, code, log);
 }
 
 Test(boot, demo_greets_prints_argv_and_exits_0)
 {
 	int status;
-	char *log = boot("demo", "--app build/user/demo.elf --args 'one \"two words\"' --env GREETING=hi",
-			 "", &status);
+	char *log =
+	    boot("demo", "--app build/user/demo.elf --args 'one \"two words\"' --env GREETING=hi",
+		 "", &status);
 
-	cr_assert(strstr(log, "Hello from Solo! This is demo, running in ring 3."), "log:\n%s", log);
+	cr_assert(strstr(log, "Hello from Solo! This is demo, running in ring 3."), "log:\n%s",
+		  log);
 	cr_assert(harness_has_line(log, "argc = 3"), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "argv[0] = \"demo\""), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "argv[1] = \"one\""), "log:\n%s", log);
@@ -66,10 +68,16 @@ Test(boot, argv_and_env_from_mkimg_reach_the_app_exactly)
 			 "--env A=1 --env 'B=with space' --env EMPTY=",
 			 "", &status);
 	static const char *const want[] = {
-		"hello: argc=6",           "argv[0]=<greeter>", "argv[1]=<plain>",
-		"argv[2]=<single quoted>", "argv[3]=<double quoted>", "argv[4]=<back slash>",
-		"argv[5]=<>",              "envp=<A=1>",        "envp=<B=with space>",
-		"envp=<EMPTY=>",
+	    "hello: argc=6",
+	    "argv[0]=<greeter>",
+	    "argv[1]=<plain>",
+	    "argv[2]=<single quoted>",
+	    "argv[3]=<double quoted>",
+	    "argv[4]=<back slash>",
+	    "argv[5]=<>",
+	    "envp=<A=1>",
+	    "envp=<B=with space>",
+	    "envp=<EMPTY=>",
 	};
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
@@ -116,8 +124,8 @@ Test(boot, boots_in_2G)
 Test(boot, kernel_fault_prints_a_readable_panic_report)
 {
 	int status;
-	char *log = boot("panic", "--app build/user/demo.elf --kernel build/test/kernel-panic.elf", "",
-			 &status);
+	char *log = boot("panic", "--app build/user/demo.elf --kernel build/test/kernel-panic.elf",
+			 "", &status);
 
 	cr_assert(strstr(log, "#PF page fault"), "report names the exception:\n%s", log);
 	cr_assert(strstr(log, "in the kernel"), "log:\n%s", log);
@@ -193,12 +201,17 @@ Test(boot, privileged_instruction_is_sigsegv)
 Test(boot, bad_pointers_in_syscalls_return_efault)
 {
 	int status;
-	char *log = boot("efault", "--app build/tests/apps/misbehave.elf --args efault", "", &status);
+	char *log =
+	    boot("efault", "--app build/tests/apps/misbehave.elf --args efault", "", &status);
 
-	cr_assert(harness_has_line(log, "misbehave: write(kernel pointer) returned -14"), "log:\n%s", log);
-	cr_assert(harness_has_line(log, "misbehave: write(unmapped pointer) returned -14"), "log:\n%s", log);
-	cr_assert(harness_has_line(log, "misbehave: writev(bad iovec) returned -14"), "log:\n%s", log);
-	cr_assert(harness_has_line(log, "misbehave: arch_prctl(SET_FS, kernel) returned -1"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "misbehave: write(kernel pointer) returned -14"),
+		  "log:\n%s", log);
+	cr_assert(harness_has_line(log, "misbehave: write(unmapped pointer) returned -14"),
+		  "log:\n%s", log);
+	cr_assert(harness_has_line(log, "misbehave: writev(bad iovec) returned -14"), "log:\n%s",
+		  log);
+	cr_assert(harness_has_line(log, "misbehave: arch_prctl(SET_FS, kernel) returned -1"),
+		  "log:\n%s", log);
 	assert_ends_with_exit(log, status, 0);
 	free(log);
 }
@@ -209,7 +222,8 @@ Test(boot, unknown_syscalls_return_enosys_and_are_logged_once)
 	char *log = boot("nosys", "--app build/tests/apps/misbehave.elf --args nosys", "", &status);
 
 	cr_assert(harness_has_line(log, "misbehave: syscall 999 returned -38"), "log:\n%s", log);
-	cr_assert(harness_has_line(log, "misbehave: syscall 999 again returned -38"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "misbehave: syscall 999 again returned -38"), "log:\n%s",
+		  log);
 	cr_assert(harness_has_line(log, "misbehave: syscall -1 returned -38"), "log:\n%s", log);
 	const char *first = strstr(log, "solo: unsupported syscall 999");
 	cr_assert(first, "log:\n%s", log);
@@ -224,8 +238,9 @@ Test(boot, stub_refuses_a_corrupt_kernel_with_a_clear_message)
 	char *image = harness_mkimg("badkernel", "--app build/user/demo.elf");
 
 	/* Replace kernel.elf inside the image with garbage after mkimg checked it. */
-	cr_assert_eq(harness_run(NULL, "printf 'not an elf at all' > build/tests/img/garbage.bin && "
-				       "mcopy -o -i %s@@1M build/tests/img/garbage.bin ::/kernel.elf",
+	cr_assert_eq(harness_run(NULL,
+				 "printf 'not an elf at all' > build/tests/img/garbage.bin && "
+				 "mcopy -o -i %s@@1M build/tests/img/garbage.bin ::/kernel.elf",
 				 image),
 		     0);
 	char *log = harness_boot(image, "", 40, &status);
@@ -266,8 +281,8 @@ Test(boot, on_exit_reboot_resets_the_machine)
 {
 	int status;
 	/* qemu.sh runs QEMU with -no-reboot, so a reset ends it. */
-	char *log = boot("reboot", "--app build/tests/apps/exit3.elf --config on_exit=reboot", "",
-			 &status);
+	char *log =
+	    boot("reboot", "--app build/tests/apps/exit3.elf --config on_exit=reboot", "", &status);
 
 	assert_ends_with_exit(log, status, 3);
 	free(log);
@@ -276,7 +291,8 @@ Test(boot, on_exit_reboot_resets_the_machine)
 Test(boot, on_exit_halt_keeps_the_machine_up)
 {
 	int status;
-	char *image = harness_mkimg("halt", "--app build/tests/apps/exit3.elf --config on_exit=halt");
+	char *image =
+	    harness_mkimg("halt", "--app build/tests/apps/exit3.elf --config on_exit=halt");
 	char *log = harness_boot(image, "", 25, &status);
 	const char *last = harness_last_line_starting(log, "solo: ");
 

@@ -5,15 +5,15 @@
  */
 #pragma once
 
-#define SYS_read            0
-#define SYS_write           1
-#define SYS_ioctl           16
-#define SYS_writev          20
-#define SYS_getpid          39
-#define SYS_exit            60
-#define SYS_arch_prctl      158
+#define SYS_read	    0
+#define SYS_write	    1
+#define SYS_ioctl	    16
+#define SYS_writev	    20
+#define SYS_getpid	    39
+#define SYS_exit	    60
+#define SYS_arch_prctl	    158
 #define SYS_set_tid_address 218
-#define SYS_exit_group      231
+#define SYS_exit_group	    231
 
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003

@@ -6,17 +6,17 @@
 
 #include <stdint.h>
 
-#define CPU_FEATURE_NX    (1u << 0)
-#define CPU_FEATURE_SMEP  (1u << 1)
-#define CPU_FEATURE_SMAP  (1u << 2)
-#define CPU_FEATURE_UMIP  (1u << 3)
-#define CPU_FEATURE_PCID  (1u << 4)
-#define CPU_FEATURE_RDRAND (1u << 5)
-#define CPU_FEATURE_RDSEED (1u << 6)
-#define CPU_FEATURE_XSAVE (1u << 7)
-#define CPU_FEATURE_AVX   (1u << 8)
+#define CPU_FEATURE_NX	       (1u << 0)
+#define CPU_FEATURE_SMEP       (1u << 1)
+#define CPU_FEATURE_SMAP       (1u << 2)
+#define CPU_FEATURE_UMIP       (1u << 3)
+#define CPU_FEATURE_PCID       (1u << 4)
+#define CPU_FEATURE_RDRAND     (1u << 5)
+#define CPU_FEATURE_RDSEED     (1u << 6)
+#define CPU_FEATURE_XSAVE      (1u << 7)
+#define CPU_FEATURE_AVX	       (1u << 8)
 #define CPU_FEATURE_HYPERVISOR (1u << 9)
-#define CPU_FEATURE_PAT   (1u << 10)
+#define CPU_FEATURE_PAT	       (1u << 10)
 
 /* GDT/TSS/IDT, control registers, syscall MSRs, PAT; masks the legacy PICs.
  * Once, at boot, before the kernel's page tables are loaded (NX must be on

@@ -140,9 +140,9 @@ unsigned arch_cpu_harden(void)
 
 void arch_feature_names(unsigned set, char *buf, unsigned size)
 {
-	static const char *const names[] = { "NX",     "SMEP", "SMAP", "UMIP",
-					     "PCID",   "RDRAND", "RDSEED", "XSAVE",
-					     "AVX",    "hypervisor", "PAT" };
+	static const char *const names[] = {"NX",   "SMEP",	  "SMAP",   "UMIP",
+					    "PCID", "RDRAND",	  "RDSEED", "XSAVE",
+					    "AVX",  "hypervisor", "PAT"};
 	unsigned len = 0;
 
 	buf[0] = '\0';

@@ -7,14 +7,14 @@
 
 #include <stdint.h>
 
-#define MSR_EFER          0xc0000080
-#define MSR_STAR          0xc0000081
-#define MSR_LSTAR         0xc0000082
-#define MSR_FMASK         0xc0000084
-#define MSR_FS_BASE       0xc0000100
-#define MSR_GS_BASE       0xc0000101
+#define MSR_EFER	   0xc0000080
+#define MSR_STAR	   0xc0000081
+#define MSR_LSTAR	   0xc0000082
+#define MSR_FMASK	   0xc0000084
+#define MSR_FS_BASE	   0xc0000100
+#define MSR_GS_BASE	   0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
-#define MSR_PAT           0x277
+#define MSR_PAT		   0x277
 
 #define EFER_SCE (1u << 0)  /* syscall/sysret */
 #define EFER_NXE (1u << 11) /* no-execute bit in page tables */
@@ -25,7 +25,7 @@
 #define CR0_NE (1ul << 5)
 #define CR0_WP (1ul << 16)
 
-#define CR4_PGE        (1ul << 7)
+#define CR4_PGE	       (1ul << 7)
 #define CR4_OSFXSR     (1ul << 9)
 #define CR4_OSXMMEXCPT (1ul << 10)
 #define CR4_UMIP       (1ul << 11)
@@ -48,16 +48,16 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 }
 
-#define DEFINE_CR(n)                                                        \
-	static inline uint64_t read_cr##n(void)                             \
-	{                                                                   \
-		uint64_t v;                                                 \
-		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));           \
-		return v;                                                   \
-	}                                                                   \
-	static inline void write_cr##n(uint64_t v)                          \
-	{                                                                   \
-		__asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");  \
+#define DEFINE_CR(n)                                                                               \
+	static inline uint64_t read_cr##n(void)                                                    \
+	{                                                                                          \
+		uint64_t v;                                                                        \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                                  \
+		return v;                                                                          \
+	}                                                                                          \
+	static inline void write_cr##n(uint64_t v)                                                 \
+	{                                                                                          \
+		__asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");                         \
 	}
 DEFINE_CR(0)
 DEFINE_CR(2)
@@ -67,7 +67,8 @@ DEFINE_CR(4)
 
 static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+	__asm__ volatile("cpuid"
+			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
 			 : "a"(leaf), "c"(sub));
 }
 

@@ -24,12 +24,13 @@ static struct tss tss;
 static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
 
 static uint64_t gdt[7] = {
-	0,
-	0x00af9a000000ffff, /* 0x08 kernel code: 64-bit, DPL 0 */
-	0x00cf92000000ffff, /* 0x10 kernel data */
-	0x00cff2000000ffff, /* 0x18 user data, DPL 3 */
-	0x00affa000000ffff, /* 0x20 user code: 64-bit, DPL 3 */
-	0, 0,               /* 0x28 TSS (16-byte system descriptor) */
+    0,
+    0x00af9a000000ffff, /* 0x08 kernel code: 64-bit, DPL 0 */
+    0x00cf92000000ffff, /* 0x10 kernel data */
+    0x00cff2000000ffff, /* 0x18 user data, DPL 3 */
+    0x00affa000000ffff, /* 0x20 user code: 64-bit, DPL 3 */
+    0,
+    0, /* 0x28 TSS (16-byte system descriptor) */
 };
 
 struct descriptor_pointer {
@@ -55,23 +56,22 @@ void gdt_init(void)
 		 (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
 	gdt[6] = base >> 32;
 
-	struct descriptor_pointer gdtr = { sizeof(gdt) - 1, (uint64_t)gdt };
-	__asm__ volatile(
-		"lgdt %0\n\t"
-		"pushq %1\n\t"
-		"leaq 1f(%%rip), %%rax\n\t"
-		"pushq %%rax\n\t"
-		"lretq\n"
-		"1:\n\t"
-		"movw %w2, %%ax\n\t"
-		"movw %%ax, %%ds\n\t"
-		"movw %%ax, %%es\n\t"
-		"movw %%ax, %%ss\n\t"
-		"xorl %%eax, %%eax\n\t"
-		"movw %%ax, %%fs\n\t"
-		"movw %%ax, %%gs\n\t"
-		"ltr %w3"
-		:
-		: "m"(gdtr), "i"(GDT_KERNEL_CS), "r"(GDT_KERNEL_DS), "r"(GDT_TSS)
-		: "rax", "memory");
+	struct descriptor_pointer gdtr = {sizeof(gdt) - 1, (uint64_t)gdt};
+	__asm__ volatile("lgdt %0\n\t"
+			 "pushq %1\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n"
+			 "1:\n\t"
+			 "movw %w2, %%ax\n\t"
+			 "movw %%ax, %%ds\n\t"
+			 "movw %%ax, %%es\n\t"
+			 "movw %%ax, %%ss\n\t"
+			 "xorl %%eax, %%eax\n\t"
+			 "movw %%ax, %%fs\n\t"
+			 "movw %%ax, %%gs\n\t"
+			 "ltr %w3"
+			 :
+			 : "m"(gdtr), "i"(GDT_KERNEL_CS), "r"(GDT_KERNEL_DS), "r"(GDT_TSS)
+			 : "rax", "memory");
 }

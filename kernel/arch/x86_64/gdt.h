@@ -9,12 +9,12 @@
 #define GDT_KERNEL_DS 0x10
 #define GDT_USER_DS   (0x18 | 3)
 #define GDT_USER_CS   (0x20 | 3)
-#define GDT_TSS       0x28
+#define GDT_TSS	      0x28
 
 /* IST slots (1-based, as in the IDT gate) for the exceptions that must never
  * run on a possibly broken stack. */
-#define IST_DOUBLE_FAULT 1
-#define IST_NMI          2
+#define IST_DOUBLE_FAULT  1
+#define IST_NMI		  2
 #define IST_MACHINE_CHECK 3
 
 #ifndef __ASSEMBLY__

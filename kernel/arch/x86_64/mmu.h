@@ -10,24 +10,24 @@
 
 #include <stdint.h>
 
-#define PTE_PRESENT  (1ull << 0)
-#define PTE_WRITE    (1ull << 1)
-#define PTE_USER     (1ull << 2)
-#define PTE_PWT      (1ull << 3)
-#define PTE_PCD      (1ull << 4)
-#define PTE_ACCESSED (1ull << 5)
-#define PTE_DIRTY    (1ull << 6)
-#define PTE_LARGE    (1ull << 7) /* in a PDPT/PD entry: maps 1 GiB / 2 MiB */
-#define PTE_GLOBAL   (1ull << 8)
-#define PTE_NX       (1ull << 63)
-#define PTE_ADDR_MASK 0x000ffffffffff000ull
+#define PTE_PRESENT	    (1ull << 0)
+#define PTE_WRITE	    (1ull << 1)
+#define PTE_USER	    (1ull << 2)
+#define PTE_PWT		    (1ull << 3)
+#define PTE_PCD		    (1ull << 4)
+#define PTE_ACCESSED	    (1ull << 5)
+#define PTE_DIRTY	    (1ull << 6)
+#define PTE_LARGE	    (1ull << 7) /* in a PDPT/PD entry: maps 1 GiB / 2 MiB */
+#define PTE_GLOBAL	    (1ull << 8)
+#define PTE_NX		    (1ull << 63)
+#define PTE_ADDR_MASK	    0x000ffffffffff000ull
 #define PTE_LARGE_ADDR_MASK 0x000fffffffe00000ull
 
 #define PTE_CACHE_WC (PTE_PWT)
 #define PTE_CACHE_UC (PTE_PWT | PTE_PCD)
 
 #define PT_ENTRIES 512
-#define PT_LEVELS 4
+#define PT_LEVELS  4
 
 /* Index of va in the table at level (3 = PML4 ... 0 = PT). */
 static inline unsigned pt_index(uint64_t va, int level)

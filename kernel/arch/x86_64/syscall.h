@@ -9,10 +9,10 @@
 struct syscall_frame {
 	uint64_t r15, r14, r13, r12, rbp, rbx;
 	uint64_t r9, r8, r10, rdx, rsi, rdi;
-	uint64_t rax;    /* number on entry, result on exit */
-	uint64_t rip;    /* user rcx: where sysret returns */
+	uint64_t rax;	 /* number on entry, result on exit */
+	uint64_t rip;	 /* user rcx: where sysret returns */
 	uint64_t rflags; /* user r11 */
-	uint64_t rsp;    /* user stack */
+	uint64_t rsp;	 /* user stack */
 };
 _Static_assert(sizeof(struct syscall_frame) == 16 * 8, "syscall frame matches syscall.S");
 

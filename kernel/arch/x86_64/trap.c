@@ -27,7 +27,7 @@ _Static_assert(sizeof(struct idt_gate) == 16, "IDT gate layout");
 
 #define GATE_INTERRUPT_DPL0 0x8e
 #define GATE_INTERRUPT_DPL3 0xee /* reachable by "int n" from ring 3 */
-#define STUB_SIZE 16
+#define STUB_SIZE	    16
 
 extern const char trap_stubs[], trap_stubs_end[];
 extern const char __kernel_start[], __kernel_end[];
@@ -42,44 +42,44 @@ struct exception_info {
 };
 
 #define SIGTRAP 5
-#define SIGBUS 7
-#define SIGFPE 8
-#define SIGILL 4
+#define SIGBUS	7
+#define SIGFPE	8
+#define SIGILL	4
 #define SIGSEGV 11
 
 static const struct exception_info exceptions[32] = {
-	[0] = { "#DE", "divide error", SIGFPE },
-	[1] = { "#DB", "debug exception", SIGTRAP },
-	[2] = { "NMI", "non-maskable interrupt", 0 },
-	[3] = { "#BP", "breakpoint", SIGTRAP },
-	[4] = { "#OF", "overflow", SIGSEGV },
-	[5] = { "#BR", "bound range exceeded", SIGSEGV },
-	[6] = { "#UD", "invalid opcode", SIGILL },
-	[7] = { "#NM", "device not available", SIGFPE },
-	[8] = { "#DF", "double fault", 0 },
-	[9] = { "#MF9", "coprocessor segment overrun", SIGFPE },
-	[10] = { "#TS", "invalid TSS", SIGSEGV },
-	[11] = { "#NP", "segment not present", SIGBUS },
-	[12] = { "#SS", "stack-segment fault", SIGBUS },
-	[13] = { "#GP", "general protection fault", SIGSEGV },
-	[14] = { "#PF", "page fault", SIGSEGV },
-	[15] = { "#15", "reserved exception 15", SIGSEGV },
-	[16] = { "#MF", "x87 floating-point exception", SIGFPE },
-	[17] = { "#AC", "alignment check", SIGBUS },
-	[18] = { "#MC", "machine check", 0 },
-	[19] = { "#XM", "SIMD floating-point exception", SIGFPE },
-	[20] = { "#VE", "virtualization exception", SIGSEGV },
-	[21] = { "#CP", "control protection exception", SIGSEGV },
-	[22] = { "#22", "reserved exception 22", SIGSEGV },
-	[23] = { "#23", "reserved exception 23", SIGSEGV },
-	[24] = { "#24", "reserved exception 24", SIGSEGV },
-	[25] = { "#25", "reserved exception 25", SIGSEGV },
-	[26] = { "#26", "reserved exception 26", SIGSEGV },
-	[27] = { "#27", "reserved exception 27", SIGSEGV },
-	[28] = { "#HV", "hypervisor injection exception", SIGSEGV },
-	[29] = { "#VC", "VMM communication exception", SIGSEGV },
-	[30] = { "#SX", "security exception", SIGSEGV },
-	[31] = { "#31", "reserved exception 31", SIGSEGV },
+    [0] = {"#DE", "divide error", SIGFPE},
+    [1] = {"#DB", "debug exception", SIGTRAP},
+    [2] = {"NMI", "non-maskable interrupt", 0},
+    [3] = {"#BP", "breakpoint", SIGTRAP},
+    [4] = {"#OF", "overflow", SIGSEGV},
+    [5] = {"#BR", "bound range exceeded", SIGSEGV},
+    [6] = {"#UD", "invalid opcode", SIGILL},
+    [7] = {"#NM", "device not available", SIGFPE},
+    [8] = {"#DF", "double fault", 0},
+    [9] = {"#MF9", "coprocessor segment overrun", SIGFPE},
+    [10] = {"#TS", "invalid TSS", SIGSEGV},
+    [11] = {"#NP", "segment not present", SIGBUS},
+    [12] = {"#SS", "stack-segment fault", SIGBUS},
+    [13] = {"#GP", "general protection fault", SIGSEGV},
+    [14] = {"#PF", "page fault", SIGSEGV},
+    [15] = {"#15", "reserved exception 15", SIGSEGV},
+    [16] = {"#MF", "x87 floating-point exception", SIGFPE},
+    [17] = {"#AC", "alignment check", SIGBUS},
+    [18] = {"#MC", "machine check", 0},
+    [19] = {"#XM", "SIMD floating-point exception", SIGFPE},
+    [20] = {"#VE", "virtualization exception", SIGSEGV},
+    [21] = {"#CP", "control protection exception", SIGSEGV},
+    [22] = {"#22", "reserved exception 22", SIGSEGV},
+    [23] = {"#23", "reserved exception 23", SIGSEGV},
+    [24] = {"#24", "reserved exception 24", SIGSEGV},
+    [25] = {"#25", "reserved exception 25", SIGSEGV},
+    [26] = {"#26", "reserved exception 26", SIGSEGV},
+    [27] = {"#27", "reserved exception 27", SIGSEGV},
+    [28] = {"#HV", "hypervisor injection exception", SIGSEGV},
+    [29] = {"#VC", "VMM communication exception", SIGSEGV},
+    [30] = {"#SX", "security exception", SIGSEGV},
+    [31] = {"#31", "reserved exception 31", SIGSEGV},
 };
 
 const char *trap_name(uint64_t vector)
@@ -97,12 +97,12 @@ static void set_gate(unsigned vector, uint8_t type_attr, uint8_t ist)
 	uint64_t addr = (uint64_t)trap_stubs + (uint64_t)vector * STUB_SIZE;
 
 	idt[vector] = (struct idt_gate){
-		.offset_low = (uint16_t)addr,
-		.selector = GDT_KERNEL_CS,
-		.ist = ist,
-		.type_attr = type_attr,
-		.offset_mid = (uint16_t)(addr >> 16),
-		.offset_high = (uint32_t)(addr >> 32),
+	    .offset_low = (uint16_t)addr,
+	    .selector = GDT_KERNEL_CS,
+	    .ist = ist,
+	    .type_attr = type_attr,
+	    .offset_mid = (uint16_t)(addr >> 16),
+	    .offset_high = (uint32_t)(addr >> 32),
 	};
 }
 
@@ -111,7 +111,7 @@ void idt_init(void)
 	struct {
 		uint16_t limit;
 		uint64_t base;
-	} __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint64_t)idt };
+	} __attribute__((packed)) idtr = {sizeof(idt) - 1, (uint64_t)idt};
 
 	KASSERT(trap_stubs_end - trap_stubs == 256 * STUB_SIZE);
 	for (unsigned v = 0; v < 256; v++)
@@ -136,8 +136,9 @@ static void print_backtrace(uint64_t rip, uint64_t rbp)
 		kprintf("solo:     %#018lx\n", rip);
 	/* Only follow frames inside the kernel image: all kernel stacks live in
 	 * its .bss, so a bad rbp ends the walk instead of faulting again. */
-	for (int depth = 0; depth < 24 && rbp && !(rbp & 7) && kernel_address(rbp) &&
-			    kernel_address(rbp + 15); depth++) {
+	for (int depth = 0;
+	     depth < 24 && rbp && !(rbp & 7) && kernel_address(rbp) && kernel_address(rbp + 15);
+	     depth++) {
 		const uint64_t *frame = (const uint64_t *)rbp;
 		if (!frame[1])
 			break;
@@ -158,8 +159,8 @@ void trap_print_report(const struct trap_frame *f)
 		trap_name(f->vector), f->error_code, (f->cs & 3) ? "in ring 3" : "in the kernel");
 	kprintf("solo:   rip %#018lx  cs %#lx  rflags %#lx\n", f->rip, f->cs, f->rflags);
 	kprintf("solo:   rsp %#018lx  ss %#lx\n", f->rsp, f->ss);
-	kprintf("solo:   cr2 %#018lx  cr3 %#018lx  cr0 %#lx  cr4 %#lx\n", read_cr2(),
-		read_cr3(), read_cr0(), read_cr4());
+	kprintf("solo:   cr2 %#018lx  cr3 %#018lx  cr0 %#lx  cr4 %#lx\n", read_cr2(), read_cr3(),
+		read_cr0(), read_cr4());
 	kprintf("solo:   rax %#018lx  rbx %#018lx  rcx %#018lx\n", f->rax, f->rbx, f->rcx);
 	kprintf("solo:   rdx %#018lx  rsi %#018lx  rdi %#018lx\n", f->rdx, f->rsi, f->rdi);
 	kprintf("solo:   rbp %#018lx  r8  %#018lx  r9  %#018lx\n", f->rbp, f->r8, f->r9);
@@ -188,7 +189,8 @@ static _Noreturn void user_exception(struct trap_frame *f)
 	uint64_t addr = f->vector == TRAP_PF ? read_cr2() : f->rip;
 
 	if (f->vector == TRAP_PF)
-		ksnprintf(reason, sizeof(reason), "page fault (%s)", page_fault_cause(f->error_code));
+		ksnprintf(reason, sizeof(reason), "page fault (%s)",
+			  page_fault_cause(f->error_code));
 	else if (f->vector == TRAP_GP && f->error_code)
 		ksnprintf(reason, sizeof(reason), "%s (selector %#lx)", trap_name(f->vector),
 			  f->error_code);

@@ -17,21 +17,21 @@ struct trap_frame {
 };
 _Static_assert(sizeof(struct trap_frame) == 22 * 8, "trap frame matches trap.S");
 
-#define TRAP_DE 0
-#define TRAP_DB 1
+#define TRAP_DE	 0
+#define TRAP_DB	 1
 #define TRAP_NMI 2
-#define TRAP_BP 3
-#define TRAP_UD 6
-#define TRAP_DF 8
-#define TRAP_GP 13
-#define TRAP_PF 14
-#define TRAP_MC 18
+#define TRAP_BP	 3
+#define TRAP_UD	 6
+#define TRAP_DF	 8
+#define TRAP_GP	 13
+#define TRAP_PF	 14
+#define TRAP_MC	 18
 
 /* Page-fault error code bits. */
 #define PF_PRESENT (1u << 0)
 #define PF_WRITE   (1u << 1)
-#define PF_USER    (1u << 2)
-#define PF_RSVD    (1u << 3)
+#define PF_USER	   (1u << 2)
+#define PF_RSVD	   (1u << 3)
 #define PF_FETCH   (1u << 4)
 
 /* Builds and loads the IDT: every vector has an entry. Once, at boot. */
