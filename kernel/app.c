@@ -7,6 +7,7 @@
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/loader.h"
+#include "kernel/log.h"
 #include "kernel/power.h"
 #include "mm/kmalloc.h"
 
@@ -66,7 +67,7 @@ static int build_argv(const struct boot_config *cfg, const char ***argv_out)
 	return n + 1;
 }
 
-void app_start(const void *elf, size_t size, const struct boot_config *cfg)
+int app_load(const void *elf, size_t size, const struct boot_config *cfg)
 {
 	const char *why = "";
 	const char **argv;
@@ -75,24 +76,31 @@ void app_start(const void *elf, size_t size, const struct boot_config *cfg)
 	app.on_exit = cfg->on_exit;
 	int argc = build_argv(cfg, &argv);
 	if (argc < 0)
-		return;
+		return -EINVAL;
 	err = loader_load(elf, size, &kernel_ctx, &app.image, &why);
 	if (err) {
 		kprintf("solo: app not started: %s\n", why);
-		return;
+		return err;
 	}
 	err = loader_build_stack(&app.image, argc, argv, (int)cfg->env_count, cfg->env);
 	if (err) {
 		kprintf("solo: app not started: %s\n",
 			err == -E2BIG ? "arguments and environment too large" : "out of memory");
 		vm_ctx_destroy_user(&app.image.ctx, 1);
-		return;
+		return err;
 	}
-
-	kprintf("solo: starting %s (%d argument%s, %zu environment variable%s) at %#lx\n",
-		cfg->name, argc - 1, argc == 2 ? "" : "s", cfg->env_count,
-		cfg->env_count == 1 ? "" : "s", app.image.entry);
+	kinfo("solo: app %s: %d argument%s, %zu environment variable%s, entry %#lx\n", cfg->name,
+	      argc - 1, argc == 2 ? "" : "s", cfg->env_count, cfg->env_count == 1 ? "" : "s",
+	      app.image.entry);
+	if (log_level >= LOG_DEBUG)
+		vm_dump(&app.image.ctx, 0, VM_USER_TOP);
 	app.running = 1;
+	return 0;
+}
+
+_Noreturn void app_enter(void)
+{
+	kinfo("solo: starting the app\n");
 	arch_switch_address_space(app.image.ctx.root);
 	arch_set_user_fs(0);
 	arch_enter_user(app.image.entry, app.image.stack_pointer);

@@ -11,10 +11,13 @@
 #include "kernel/bootcfg.h"
 #include "mm/vm.h"
 
-/* Loads the app ELF (a boot module), builds its stack from cfg and enters
- * ring 3. Returns only if the app could not be started (the reason was
- * printed); the caller then ends the boot. */
-void app_start(const void *elf, size_t size, const struct boot_config *cfg);
+/* Loads the app ELF (a boot module) into its own address space and builds
+ * its stack from cfg. After it returns 0 the ELF bytes are no longer needed.
+ * Returns a negative error when the app cannot start (the reason was
+ * printed). */
+int app_load(const void *elf, size_t size, const struct boot_config *cfg);
+/* Enters the loaded app in ring 3. */
+_Noreturn void app_enter(void);
 
 /* The app's address space, for syscalls copying to and from it. */
 const struct vm_ctx *app_context(void);

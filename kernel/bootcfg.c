@@ -9,6 +9,18 @@ static void set_defaults(struct boot_config *cfg)
 	cfg->args = "";
 	cfg->env_count = 0;
 	cfg->on_exit = BOOTCFG_ON_EXIT_POWEROFF;
+	cfg->log = BOOTCFG_LOG_INFO;
+	cfg->selftests = 0;
+}
+
+/* Index of value in names[], or -1. */
+static int pick(const char *value, const char *const *names, int count)
+{
+	for (int i = 0; i < count; i++) {
+		if (!strcmp(value, names[i]))
+			return i;
+	}
+	return -1;
 }
 
 static int apply(struct boot_config *cfg, const char *key, const char *value, const char **why)
@@ -35,16 +47,27 @@ static int apply(struct boot_config *cfg, const char *key, const char *value, co
 		}
 		cfg->env[cfg->env_count++] = value;
 	} else if (!strcmp(key, "on_exit")) {
-		if (!strcmp(value, "poweroff"))
-			cfg->on_exit = BOOTCFG_ON_EXIT_POWEROFF;
-		else if (!strcmp(value, "reboot"))
-			cfg->on_exit = BOOTCFG_ON_EXIT_REBOOT;
-		else if (!strcmp(value, "halt"))
-			cfg->on_exit = BOOTCFG_ON_EXIT_HALT;
-		else {
+		static const char *const actions[] = {"poweroff", "reboot", "halt"};
+		int i = pick(value, actions, 3);
+		if (i < 0) {
 			*why = "on_exit must be poweroff, reboot or halt";
 			return -1;
 		}
+		cfg->on_exit = (enum bootcfg_on_exit)i;
+	} else if (!strcmp(key, "log")) {
+		static const char *const levels[] = {"quiet", "info", "debug"};
+		int i = pick(value, levels, 3);
+		if (i < 0) {
+			*why = "log must be quiet, info or debug";
+			return -1;
+		}
+		cfg->log = (enum bootcfg_log)i;
+	} else if (!strcmp(key, "selftest")) {
+		if (strcmp(value, "mm")) {
+			*why = "selftest must be mm";
+			return -1;
+		}
+		cfg->selftests |= BOOTCFG_SELFTEST_MM;
 	} else {
 		*why = "unknown key";
 		return -1;

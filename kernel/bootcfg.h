@@ -9,6 +9,8 @@
  *   args=WORDS           the arguments, split like a POSIX shell splits words
  *   env=KEY=VALUE        one environment variable; repeatable, order kept
  *   on_exit=poweroff|reboot|halt   what happens after the app ends
+ *   log=quiet|info|debug           how much the kernel logs (default info)
+ *   selftest=mm          run the kernel's memory self-test before the app
  * An unknown key or a bad value is reported through the warn callback and
  * otherwise ignored: a typo must not keep the machine from booting.
  */
@@ -24,12 +26,22 @@ enum bootcfg_on_exit {
 	BOOTCFG_ON_EXIT_HALT,
 };
 
+enum bootcfg_log {
+	BOOTCFG_LOG_QUIET = 0,
+	BOOTCFG_LOG_INFO,
+	BOOTCFG_LOG_DEBUG,
+};
+
+#define BOOTCFG_SELFTEST_MM (1u << 0)
+
 struct boot_config {
 	const char *name; /* points into the parsed text */
 	const char *args; /* "" when absent */
 	const char *env[BOOTCFG_MAX_ENV];
 	size_t env_count;
 	enum bootcfg_on_exit on_exit;
+	enum bootcfg_log log;
+	unsigned selftests; /* BOOTCFG_SELFTEST_* */
 };
 
 typedef void (*bootcfg_warn_fn)(unsigned line, const char *message, const char *detail);

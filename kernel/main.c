@@ -15,24 +15,29 @@
 #include "kernel/bootcfg.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
+#include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/power.h"
+#include "kernel/selftest.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 #include "mm/phys.h"
 #include "mm/vm.h"
 
-#define SOLO_VERSION   "0.1"
-#define MAX_REGIONS    1024
-#define LOW_MEMORY_END (1ull << 20)
+#define SOLO_VERSION	 "0.1"
+#define MAX_REGIONS	 1024
+#define LOW_MEMORY_END	 (1ull << 20)
+#define BOOTCFG_MAX_SIZE (64u << 10)
 
 void kmain(uint64_t boot_info_phys);
 
 struct vm_ctx kernel_ctx;
+enum log_level log_level = LOG_INFO;
 
 static struct boot_info boot;
 static struct solo_mem_region memmap[MAX_REGIONS];
 static struct palloc_range free_ranges[MAX_REGIONS];
+static char bootcfg_text[BOOTCFG_MAX_SIZE + 1];
 
 extern char __kernel_start[], __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern char __data_start[], __data_end[], __boot_stack_guard[], __boot_stack_bottom[];
@@ -148,18 +153,69 @@ static void warn_bootcfg(unsigned line, const char *message, const char *detail)
 	kprintf("solo: boot.cfg line %u: %s: %s\n", line, message, detail);
 }
 
+/* Parsed before anything else, into a static buffer, so that log= applies
+ * to the whole boot log. The strings in cfg point into bootcfg_text. */
 static void read_boot_config(struct boot_config *cfg)
 {
 	const struct solo_module *m = find_module(SOLO_MODULE_CONFIG);
-	char *text = m ? kmalloc(m->size + 1) : NULL;
+	size_t len = 0;
 
-	if (m && !text)
-		panic("kmalloc: no memory for boot.cfg (%lu bytes)", m->size);
-	if (text) {
-		memcpy(text, phys_to_virt(m->phys), m->size);
-		text[m->size] = '\0';
+	if (m) {
+		len = m->size;
+		if (len > BOOTCFG_MAX_SIZE) {
+			kprintf("solo: boot.cfg is larger than %u bytes; the rest is ignored\n",
+				BOOTCFG_MAX_SIZE);
+			len = BOOTCFG_MAX_SIZE;
+		}
+		memcpy(bootcfg_text, (const void *)(SOLO_DIRECT_MAP_BASE + m->phys), len);
 	}
-	bootcfg_parse(text ? text : (char[1]){0}, text ? m->size : 0, cfg, warn_bootcfg);
+	bootcfg_text[len] = '\0';
+	bootcfg_parse(bootcfg_text, len, cfg, warn_bootcfg);
+	log_level = (enum log_level)cfg->log;
+}
+
+/*
+ * Gives the stub's memory (LOADER) to palloc, except what is still in use:
+ * the kernel image and the modules in keep[]. Everything else there (the
+ * stub itself, its page tables, boot_info, buffers) is dead once the kernel
+ * runs on its own page tables and has copied boot_info. Returns pages added.
+ */
+static size_t reclaim_loader_memory(const struct solo_module *const *keep, size_t nkeep)
+{
+	size_t added = 0;
+
+	for (unsigned i = 0; i < boot.memmap_count; i++) {
+		const struct solo_mem_region *r = &memmap[i];
+		paddr_t cursor = r->base, end = r->base + r->npages * PAGE_SIZE;
+
+		if (r->type != SOLO_MEM_LOADER)
+			continue;
+		while (cursor < end) {
+			/* The next in-use range at or after cursor, if it starts before end. */
+			paddr_t hole_start = end, hole_end = end;
+			paddr_t used[SOLO_MAX_MODULES + 1][2];
+			size_t nused = 0;
+
+			used[nused][0] = boot.kernel_phys;
+			used[nused++][1] = boot.kernel_phys + boot.kernel_size;
+			for (size_t k = 0; k < nkeep; k++) {
+				used[nused][0] = keep[k]->phys;
+				used[nused++][1] =
+				    ALIGN_UP(keep[k]->phys + keep[k]->size, PAGE_SIZE);
+			}
+			for (size_t k = 0; k < nused; k++) {
+				if (used[k][1] > cursor && used[k][0] < hole_start) {
+					hole_start = MAX(used[k][0], cursor);
+					hole_end = used[k][1];
+				}
+			}
+			if (hole_start > cursor &&
+			    !palloc_add_range(cursor, (hole_start - cursor) / PAGE_SIZE))
+				added += (hole_start - cursor) / PAGE_SIZE;
+			cursor = MIN(hole_end, end);
+		}
+	}
+	return added;
 }
 
 static void print_memory_summary(void)
@@ -167,10 +223,10 @@ static void print_memory_summary(void)
 	struct palloc_stats st;
 
 	palloc_get_stats(&st);
-	kprintf("solo: memory: %lu MiB usable, %lu MiB free, largest free run %lu MiB\n",
-		(st.total_pages + st.low_total_pages) * PAGE_SIZE >> 20,
-		(st.free_pages + st.low_free_pages) * PAGE_SIZE >> 20,
-		st.largest_free_run * PAGE_SIZE >> 20);
+	kinfo("solo: memory: %lu MiB usable, %lu MiB free, largest free run %lu MiB\n",
+	      (st.total_pages + st.low_total_pages) * PAGE_SIZE >> 20,
+	      (st.free_pages + st.low_free_pages) * PAGE_SIZE >> 20,
+	      st.largest_free_run * PAGE_SIZE >> 20);
 }
 
 void kmain(uint64_t boot_info_phys)
@@ -180,11 +236,11 @@ void kmain(uint64_t boot_info_phys)
 	char features[128];
 
 	serial_init();
-	kprintf("solo: Solo %s\n", SOLO_VERSION);
 	take_boot_info(boot_info_phys);
-	kprintf("solo: firmware: %s rev %#x, UEFI %u.%u\n", boot.firmware_vendor,
-		boot.firmware_revision, boot.uefi_revision >> 16,
-		(boot.uefi_revision & 0xffff) / 10);
+	read_boot_config(&cfg);
+	kinfo("solo: Solo %s\n", SOLO_VERSION);
+	kinfo("solo: firmware: %s rev %#x, UEFI %u.%u\n", boot.firmware_vendor,
+	      boot.firmware_revision, boot.uefi_revision >> 16, (boot.uefi_revision & 0xffff) / 10);
 
 	unsigned found = arch_cpu_init();
 	mm_direct_map_offset = SOLO_DIRECT_MAP_BASE;
@@ -192,27 +248,43 @@ void kmain(uint64_t boot_info_phys)
 	build_kernel_page_tables();
 	unsigned enabled = arch_cpu_harden();
 	arch_feature_names(enabled, features, sizeof(features));
-	kprintf("solo: cpu: %s\n", features);
+	kinfo("solo: cpu: %s\n", features);
 	kmalloc_init();
+
+	const struct solo_module *app_module = find_module(SOLO_MODULE_APP);
+	const struct solo_module *rootfs = find_module(SOLO_MODULE_ROOTFS);
+	const struct solo_module *in_use[2];
+	size_t nin_use = 0;
+	if (app_module)
+		in_use[nin_use++] = app_module;
+	if (rootfs)
+		in_use[nin_use++] = rootfs;
+	size_t reclaimed = reclaim_loader_memory(in_use, nin_use);
+	kdebug("solo: memory: %zu KiB of loader memory reclaimed\n", reclaimed * PAGE_SIZE >> 10);
 	print_memory_summary();
 
 	power_init(boot.acpi_rsdp, boot.acpi_rsdp_revision, !!(found & CPU_FEATURE_HYPERVISOR));
-	read_boot_config(&cfg);
-	kprintf("solo: kernel ready in %lu kcycles since stub entry (%lu in the kernel)\n",
-		(arch_timestamp() - boot.tsc_stub_entry) / 1000,
-		(arch_timestamp() - tsc_entry) / 1000);
+	kinfo("solo: kernel ready in %lu kcycles since stub entry (%lu in the kernel)\n",
+	      (arch_timestamp() - boot.tsc_stub_entry) / 1000,
+	      (arch_timestamp() - tsc_entry) / 1000);
+	if (log_level >= LOG_DEBUG)
+		kmalloc_dump();
 
 #ifdef SOLO_TEST_PANIC
 	/* Test build only: a deliberate kernel fault, to show the panic report. */
 	kprintf("solo: test build: faulting on purpose\n");
 	*(volatile uint64_t *)0x1000 = 0xdead;
 #endif
+	if (cfg.selftests & BOOTCFG_SELFTEST_MM)
+		selftest_mm();
 
-	const struct solo_module *app_module = find_module(SOLO_MODULE_APP);
 	if (!app_module) {
 		kprintf("solo: app not started: no app.elf was loaded\n");
-	} else {
-		app_start(phys_to_virt(app_module->phys), app_module->size, &cfg);
+	} else if (!app_load(phys_to_virt(app_module->phys), app_module->size, &cfg)) {
+		/* The ELF file is copied into the app's pages: its pages are free now. */
+		palloc_add_range(app_module->phys,
+				 ALIGN_UP(app_module->size, PAGE_SIZE) / PAGE_SIZE);
+		app_enter();
 	}
 	/* Only reached when the app could not start. */
 	kprintf("solo: exit 126\n");

@@ -301,3 +301,50 @@ Test(boot, on_exit_halt_keeps_the_machine_up)
 	free(image);
 	free(log);
 }
+
+Test(boot, mm_selftest_returns_every_page_to_palloc)
+{
+	int status;
+	char *log =
+	    boot("selftest", "--app build/tests/apps/exit3.elf --config selftest=mm", "", &status);
+
+	cr_assert(harness_has_line(log, "solo: selftest mm: ok"), "log:\n%s", log);
+	const char *line = strstr(log, "solo: selftest mm: free pages before ");
+	cr_assert(line, "log:\n%s", log);
+	unsigned long before, after;
+	cr_assert_eq(
+	    sscanf(line, "solo: selftest mm: free pages before %lu, after %lu", &before, &after),
+	    2);
+	cr_assert_eq(before, after);
+	cr_assert_gt(before, 1000);
+	assert_ends_with_exit(log, status, 3);
+	free(log);
+}
+
+Test(boot, log_quiet_keeps_only_the_serial_contract)
+{
+	int status;
+	char *log =
+	    boot("quiet", "--app build/tests/apps/exit3.elf --config log=quiet", "", &status);
+
+	cr_assert(!strstr(log, "solo: memory:"), "log:\n%s", log);
+	cr_assert(!strstr(log, "solo: cpu:"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "exit3: about to exit with status 3"), "log:\n%s", log);
+	assert_ends_with_exit(log, status, 3);
+	free(log);
+}
+
+Test(boot, log_debug_shows_the_app_page_tables)
+{
+	int status;
+	char *log =
+	    boot("debuglog", "--app build/tests/apps/exit3.elf --config log=debug", "", &status);
+
+	cr_assert(strstr(log, "solo: page tables of context"), "log:\n%s", log);
+	/* exit3 is linked at 0x400000; its text is mapped user + executable. */
+	cr_assert(strstr(log, " 0000000000401000 -> "), "log:\n%s", log);
+	cr_assert(strstr(log, "| X | USER)"), "log:\n%s", log);
+	cr_assert(strstr(log, "solo: kmalloc:"), "heap statistics in the debug dump:\n%s", log);
+	assert_ends_with_exit(log, status, 3);
+	free(log);
+}

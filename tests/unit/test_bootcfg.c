@@ -100,3 +100,15 @@ Test(bootcfg, stops_at_an_embedded_nul)
 	bootcfg_parse(buf, sizeof(buf) - 1, &cfg, NULL);
 	cr_assert_str_eq(cfg.name, "a");
 }
+
+Test(bootcfg, reads_log_level_and_selftests)
+{
+	struct boot_config cfg;
+
+	cr_assert_eq(parse("log=debug\nselftest=mm\n", &cfg), 0, "%s", last_warning);
+	cr_assert_eq(cfg.log, BOOTCFG_LOG_DEBUG);
+	cr_assert(cfg.selftests & BOOTCFG_SELFTEST_MM);
+	cr_assert_eq(parse("log=loud\nselftest=everything\n", &cfg), 2);
+	cr_assert_eq(cfg.log, BOOTCFG_LOG_INFO);
+	cr_assert_eq(cfg.selftests, 0);
+}
