@@ -11,7 +11,7 @@
 #include "kernel/power.h"
 #include "mm/kmalloc.h"
 
-extern struct vm_ctx kernel_ctx;
+extern struct vm_ctx kernel_ctx, app_view_template;
 
 static struct {
 	struct app_image image;
@@ -77,7 +77,7 @@ int app_load(const void *elf, size_t size, const struct boot_config *cfg)
 	int argc = build_argv(cfg, &argv);
 	if (argc < 0)
 		return -EINVAL;
-	err = loader_load(elf, size, &kernel_ctx, &app.image, &why);
+	err = loader_load(elf, size, &app_view_template, &app.image, &why);
 	if (err) {
 		kprintf("solo: app not started: %s\n", why);
 		return err;
@@ -93,7 +93,8 @@ int app_load(const void *elf, size_t size, const struct boot_config *cfg)
 	      argc - 1, argc == 2 ? "" : "s", cfg->env_count, cfg->env_count == 1 ? "" : "s",
 	      app.image.entry);
 	if (log_level >= LOG_DEBUG)
-		vm_dump(&app.image.ctx, 0, VM_USER_TOP);
+		vm_dump(&app.image.ctx, 0,
+			UINT64_MAX); /* both halves: the kernel half holds only UL_VISIBLE pages */
 	app.running = 1;
 	return 0;
 }
@@ -101,7 +102,6 @@ int app_load(const void *elf, size_t size, const struct boot_config *cfg)
 _Noreturn void app_enter(void)
 {
 	kinfo("solo: starting the app\n");
-	arch_switch_address_space(app.image.ctx.root);
 	arch_set_user_fs(0);
-	arch_enter_user(app.image.entry, app.image.stack_pointer);
+	arch_enter_user(app.image.entry, app.image.stack_pointer, app.image.ctx.root);
 }

@@ -31,7 +31,8 @@ struct app_image {
 
 /*
  * loader_load - validate elf (size bytes) and map it into a new user context
- * sharing the kernel half of kernel. Returns 0; -ENOEXEC with *why set when
+ * whose kernel half is shared with kernel (the app-view template: only the
+ * UL_VISIBLE pages). Returns 0; -ENOEXEC with *why set when
  * the file is not a loadable app; -ENOMEM when memory ran out (nothing is
  * leaked: the half-built context is destroyed).
  */

@@ -32,6 +32,8 @@
 void kmain(uint64_t boot_info_phys);
 
 struct vm_ctx kernel_ctx;
+/* The kernel half of every app's view: the UL_VISIBLE pages and nothing else. */
+struct vm_ctx app_view_template;
 enum log_level log_level = LOG_INFO;
 
 static struct boot_info boot;
@@ -41,6 +43,8 @@ static char bootcfg_text[BOOTCFG_MAX_SIZE + 1];
 
 extern char __kernel_start[], __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern char __data_start[], __data_end[], __boot_stack_guard[], __boot_stack_bottom[];
+extern char __ulvisible_text_start[], __ulvisible_text_end[];
+extern char __ulvisible_data_start[], __ulvisible_data_end[];
 
 static void take_boot_info(uint64_t phys)
 {
@@ -101,12 +105,15 @@ static void map_or_die(int err, const char *what)
 		panic("kernel page tables: cannot map %s (error %d)", what, err);
 }
 
-static void map_kernel_part(const char *start, const char *end, unsigned flags, const char *what)
+/* Kernel mappings are not global: they must not outlive a switch to the
+ * app's view in the TLB, or the app's view would not really lack them. */
+static void map_kernel_part(struct vm_ctx *ctx, const char *start, const char *end, unsigned flags,
+			    const char *what)
 {
 	vaddr_t va = (vaddr_t)start;
 	paddr_t pa = boot.kernel_phys + (va - boot.kernel_virt);
 
-	map_or_die(vm_map_range(&kernel_ctx, va, pa, (vaddr_t)end - va, flags | VM_GLOBAL), what);
+	map_or_die(vm_map_range(ctx, va, pa, (vaddr_t)end - va, flags), what);
 }
 
 static void build_kernel_page_tables(void)
@@ -123,20 +130,33 @@ static void build_kernel_page_tables(void)
 	}
 	/* Legacy BIOS areas (an RSDP may sit there) even when the map omits them. */
 	for (paddr_t pa = 0; pa < LOW_MEMORY_END; pa += PAGE_SIZE)
-		map_or_die(vm_map(&kernel_ctx, SOLO_DIRECT_MAP_BASE + pa, pa, VM_WRITE | VM_GLOBAL),
+		map_or_die(vm_map(&kernel_ctx, SOLO_DIRECT_MAP_BASE + pa, pa, VM_WRITE),
 			   "low memory");
 
 	if ((vaddr_t)__kernel_start != boot.kernel_virt)
 		panic("kernel linked at %p but loaded for %#lx", __kernel_start, boot.kernel_virt);
-	map_kernel_part(__text_start, __text_end, VM_EXEC, "kernel text");
-	map_kernel_part(__rodata_start, __rodata_end, 0, "kernel rodata");
+	map_kernel_part(&kernel_ctx, __text_start, __text_end, VM_EXEC, "kernel text");
+	map_kernel_part(&kernel_ctx, __rodata_start, __rodata_end, 0, "kernel rodata");
 	/* The page below the boot stack stays unmapped: an overflow faults. */
-	map_kernel_part(__data_start, __boot_stack_guard, VM_WRITE, "kernel data");
-	map_kernel_part(__boot_stack_bottom, __data_end, VM_WRITE, "kernel bss");
+	map_kernel_part(&kernel_ctx, __data_start, __boot_stack_guard, VM_WRITE, "kernel data");
+	map_kernel_part(&kernel_ctx, __boot_stack_bottom, __data_end, VM_WRITE, "kernel bss");
 
 	if (vm_kernel_reserve_top_level(&kernel_ctx, VM_KERNEL_RANGES_BASE))
 		panic("kernel page tables: no memory for the kernel ranges table");
+	arch_set_kernel_root(kernel_ctx.root);
 	arch_switch_address_space(kernel_ctx.root);
+}
+
+/* The app's view of the kernel half: the UL_VISIBLE text and data, at the
+ * same addresses as in the kernel's view, supervisor-only. */
+static void build_app_view_template(void)
+{
+	if (vm_ctx_init_kernel(&app_view_template))
+		panic("app view: no memory for the template PML4");
+	map_kernel_part(&app_view_template, __ulvisible_text_start, __ulvisible_text_end, VM_EXEC,
+			"UL_VISIBLE text");
+	map_kernel_part(&app_view_template, __ulvisible_data_start, __ulvisible_data_end, VM_WRITE,
+			"UL_VISIBLE data");
 }
 
 static const struct solo_module *find_module(uint32_t kind)
@@ -246,6 +266,7 @@ void kmain(uint64_t boot_info_phys)
 	mm_direct_map_offset = SOLO_DIRECT_MAP_BASE;
 	init_palloc();
 	build_kernel_page_tables();
+	build_app_view_template();
 	unsigned enabled = arch_cpu_harden();
 	arch_feature_names(enabled, features, sizeof(features));
 	kinfo("solo: cpu: %s\n", features);

@@ -2,6 +2,7 @@
  * Boot tests: real images (tools/mkimg.sh) booted under OVMF + QEMU
  * (tools/qemu.sh), judged by the serial contract in the log.
  */
+#define _GNU_SOURCE /* memmem */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,6 +346,41 @@ Test(boot, log_debug_shows_the_app_page_tables)
 	cr_assert(strstr(log, " 0000000000401000 -> "), "log:\n%s", log);
 	cr_assert(strstr(log, "| X | USER)"), "log:\n%s", log);
 	cr_assert(strstr(log, "solo: kmalloc:"), "heap statistics in the debug dump:\n%s", log);
+	assert_ends_with_exit(log, status, 3);
+	free(log);
+}
+
+/* The app's page tables hold its own pages and the UL_VISIBLE trampoline
+ * pages only: no direct map, no kernel text or heap, nothing user-accessible
+ * in the kernel half. */
+Test(boot, app_view_holds_only_ul_visible_kernel_pages)
+{
+	int status;
+	char *log =
+	    boot("appview", "--app build/tests/apps/exit3.elf --config log=debug", "", &status);
+	const char *dump = strstr(log, "solo: page tables of context");
+	unsigned kernel_pages = 0;
+
+	cr_assert(dump, "log:\n%s", log);
+	for (const char *p = dump; (p = strstr(p, " -> ")); p++) {
+		const char *line = p;
+		while (line > dump && line[-1] != '\n')
+			line--;
+		unsigned long long va;
+		cr_assert_eq(sscanf(line, "solo: %*u %llx", &va), 1,
+			     "unparsable dump line near %.60s", line);
+		if (va < 0xffff800000000000ull)
+			continue;
+		kernel_pages++;
+		cr_assert(va >= 0xffffffff80000000ull, "kernel-half page %#llx outside the image",
+			  va);
+		const char *eol = strchr(p, '\n');
+		cr_assert(!memmem(p, eol ? (size_t)(eol - p) : strlen(p), "USER", 4),
+			  "kernel page %#llx is user-accessible", va);
+	}
+	cr_assert_gt(kernel_pages, 0, "trampolines must be mapped in the app's view");
+	cr_assert_lt(kernel_pages, 48,
+		     "%u kernel pages in the app's view: more than the trampolines", kernel_pages);
 	assert_ends_with_exit(log, status, 3);
 	free(log);
 }

@@ -28,11 +28,14 @@ unsigned arch_cpu_harden(void);
 /* Space-separated names of the bits in features, e.g. "NX SMEP SMAP". */
 void arch_feature_names(unsigned features, char *buf, unsigned size);
 
-/* Loads a page-table root (physical address). */
+/* Loads a page-table root (physical address). Kernel view only: code that
+ * runs across a switch to the app's view lives in the UL_VISIBLE trampolines. */
 void arch_switch_address_space(uint64_t root);
-/* Drops to ring 3 at entry with the given stack; never returns. Interrupts
- * are enabled in ring 3 through RFLAGS. */
-_Noreturn void arch_enter_user(uint64_t entry, uint64_t user_stack);
+/* Tells the entry trampolines which root is the kernel's view. */
+void arch_set_kernel_root(uint64_t root);
+/* Loads the app's view (root) and drops to ring 3 at entry with the given
+ * stack; never returns. Interrupts are enabled in ring 3 through RFLAGS. */
+_Noreturn void arch_enter_user(uint64_t entry, uint64_t user_stack, uint64_t root);
 /* Sets the app's FS base (TLS). */
 void arch_set_user_fs(uint64_t base);
 uint64_t arch_get_user_fs(void);

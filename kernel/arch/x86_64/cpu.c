@@ -8,14 +8,15 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/gdt.h"
 #include "kernel/arch/x86_64/trap.h"
+#include "kernel/arch/x86_64/ulvisible.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 
 extern char syscall_entry[];
-extern uint64_t syscall_kernel_rsp;
+extern uint64_t syscall_kernel_rsp, ul_kernel_root;
 
 #define SYSCALL_STACK_SIZE 32768
-static uint8_t syscall_stack[SYSCALL_STACK_SIZE] __attribute__((aligned(16)));
+static uint8_t syscall_stack[SYSCALL_STACK_SIZE] UL_VISIBLE;
 
 /* PAT entry 1 (PWT only) becomes write-combining; the others keep their
  * power-on meaning (WB, -, UC-, UC), see mmu.h. */
@@ -156,6 +157,11 @@ void arch_feature_names(unsigned set, char *buf, unsigned size)
 void arch_switch_address_space(uint64_t root)
 {
 	write_cr3(root);
+}
+
+void arch_set_kernel_root(uint64_t root)
+{
+	ul_kernel_root = root;
 }
 
 void arch_set_user_fs(uint64_t base)

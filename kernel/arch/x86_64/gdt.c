@@ -5,6 +5,7 @@
  */
 #include "kernel/arch/x86_64/gdt.h"
 
+#include "kernel/arch/x86_64/ulvisible.h"
 #include "kernel/klib.h"
 
 struct tss {
@@ -20,10 +21,10 @@ _Static_assert(sizeof(struct tss) == 104, "TSS layout");
 
 #define IST_STACK_SIZE 16384
 
-static struct tss tss;
-static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
+static struct tss tss UL_VISIBLE;
+static uint8_t ist_stacks[3][IST_STACK_SIZE] UL_VISIBLE;
 
-static uint64_t gdt[7] = {
+static uint64_t gdt[7] UL_VISIBLE = {
     0,
     0x00af9a000000ffff, /* 0x08 kernel code: 64-bit, DPL 0 */
     0x00cf92000000ffff, /* 0x10 kernel data */

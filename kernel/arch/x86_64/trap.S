@@ -1,11 +1,21 @@
 /*
- * 256 interrupt/exception entry stubs, each 16-byte aligned so that the IDT
- * code finds vector n at trap_stubs + 16 * n. Vectors where the CPU pushes
- * no error code push a zero, so every frame has the struct trap_frame shape.
+ * Interrupt and exception entry: 256 stubs and the common trampoline.
+ *
+ * All of it is UL_VISIBLE: the CPU enters here with whatever CR3 was loaded,
+ * often the app's, whose page tables hold nothing of the kernel but the
+ * UL_VISIBLE pages. So the first thing trap_common does is look at CR3: if it
+ * is not the kernel's, it switches, and it switches back on the way out.
+ * Deciding by CR3 rather than by the interrupted CS keeps an NMI or machine
+ * check that hits the few instructions of syscall entry (ring 0, app CR3)
+ * correct too.
+ *
+ * Each stub is 16-byte aligned so that the IDT code finds vector n at
+ * trap_stubs + 16 * n. Vectors where the CPU pushes no error code push a
+ * zero, so every frame has the struct trap_frame shape.
  */
 #include "kernel/arch/x86_64/gdt.h"
 
-	.text
+	.section .ulvisible.text, "ax"
 	.globl trap_stubs
 	.align 16
 trap_stubs:
@@ -39,12 +49,23 @@ trap_common:
 	pushq	%r13
 	pushq	%r14
 	pushq	%r15
-	movq	%rsp, %rdi
+	movq	%cr3, %rax
+	pushq	%rax			/* frame->cr3: the view to return to */
+	pushq	$0			/* keeps the frame a multiple of 16 bytes */
+	movq	ul_kernel_root(%rip), %rdx
+	cmpq	%rax, %rdx
+	je	1f
+	movq	%rdx, %cr3
+1:	movq	%rsp, %rdi
 	cld
 	call	trap_dispatch
-	.globl trap_return
-trap_return:
-	popq	%r15
+	addq	$8, %rsp
+	popq	%rax
+	movq	%cr3, %rdx
+	cmpq	%rax, %rdx
+	je	2f
+	movq	%rax, %cr3
+2:	popq	%r15
 	popq	%r14
 	popq	%r13
 	popq	%r12

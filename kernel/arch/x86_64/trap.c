@@ -11,6 +11,7 @@
 #include "kernel/app.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/gdt.h"
+#include "kernel/arch/x86_64/ulvisible.h"
 #include "kernel/kprintf.h"
 #include "kernel/panic.h"
 
@@ -32,7 +33,7 @@ _Static_assert(sizeof(struct idt_gate) == 16, "IDT gate layout");
 extern const char trap_stubs[], trap_stubs_end[];
 extern const char __kernel_start[], __kernel_end[];
 
-static struct idt_gate idt[256] __attribute__((aligned(16)));
+static struct idt_gate idt[256] UL_VISIBLE;
 static uint64_t stray_interrupts;
 
 struct exception_info {

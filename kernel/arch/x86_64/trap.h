@@ -9,13 +9,15 @@
 #include <stdint.h>
 
 struct trap_frame {
+	uint64_t pad;
+	uint64_t cr3; /* page-table root at entry, restored on return */
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
 	uint64_t vector, error_code;
 	/* pushed by the CPU */
 	uint64_t rip, cs, rflags, rsp, ss;
 };
-_Static_assert(sizeof(struct trap_frame) == 22 * 8, "trap frame matches trap.S");
+_Static_assert(sizeof(struct trap_frame) == 24 * 8, "trap frame matches trap.S");
 
 #define TRAP_DE	 0
 #define TRAP_DB	 1
