@@ -4,6 +4,7 @@
 #   make run        install missing packages, build, boot the demo in QEMU
 #   make test       install missing packages, build, run the whole suite
 #   make debug      boot with QEMU waiting for gdb (see tools/gdbinit)
+#   make bench      host benchmark of mm/ (palloc, valloc, kmalloc vs glibc)
 #   make deps | image | clean | format-check
 #
 # DEBUG=1 builds the kernel with extra checks (kmalloc canaries, -O1).
@@ -49,9 +50,33 @@ $(B)/kernel/%.S.o: %.S
 	@mkdir -p $(@D)
 	$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
 
-$(B)/kernel.elf: $(KERNEL_OBJS) $(KERNEL_LDSCRIPT)
+# ---------------------------------------------------------------- console font (drivers/fbcon)
+# The framebuffer console draws Terminus from Debian's console-setup-linux
+# (tools/deps.sh installs it). tools/psf2c turns the PSF files into C tables,
+# $(B)/gen/font.c, linked into the kernel (KERNEL_GEN_OBJS), the host unit
+# tests and the boot tests (which read the screen back with it).
+FONT_DIR   ?= /usr/share/consolefonts
+FONT_NAMES := Uni2-Terminus16 Uni2-Terminus32x16
+FONT_PSFS  := $(patsubst %,$(B)/gen/%.psf,$(FONT_NAMES))
+$(FONT_DIR)/%.psf.gz:
+	@echo "missing $@: install console-setup-linux (make deps)" >&2; exit 1
+$(B)/gen/%.psf: $(FONT_DIR)/%.psf.gz
+	@mkdir -p $(@D)
+	gzip -dc $< > $@
+$(B)/tools/psf2c: tools/psf2c.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $< -o $@
+$(B)/gen/font.c: $(B)/tools/psf2c $(FONT_PSFS)
+	$(B)/tools/psf2c -o $@ $(FONT_PSFS)
+$(B)/kernel/gen/font.o: $(B)/gen/font.c
+	@mkdir -p $(@D)
+	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+KERNEL_GEN_OBJS := $(B)/kernel/gen/font.o
+# ---------------------------------------------------------------- (end of console font)
+
+$(B)/kernel.elf: $(KERNEL_OBJS) $(KERNEL_GEN_OBJS) $(KERNEL_LDSCRIPT)
 	$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack -T $(KERNEL_LDSCRIPT) \
-		-o $@ $(KERNEL_OBJS)
+		-o $@ $(KERNEL_OBJS) $(KERNEL_GEN_OBJS)
 	objdump -d -S $@ > $(B)/kernel.asm
 	nm -n $@ > $(B)/kernel.sym
 
@@ -60,7 +85,7 @@ $(B)/test/kernel/main-panic.o: kernel/main.c
 	@mkdir -p $(@D)
 	$(CC) $(KERNEL_CFLAGS) -DSOLO_TEST_PANIC=1 -c $< -o $@
 $(B)/test/kernel-panic.elf: $(filter-out $(B)/kernel/kernel/main.c.o,$(KERNEL_OBJS)) \
-		$(B)/test/kernel/main-panic.o $(KERNEL_LDSCRIPT)
+		$(B)/test/kernel/main-panic.o $(KERNEL_GEN_OBJS) $(KERNEL_LDSCRIPT)
 	$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack -T $(KERNEL_LDSCRIPT) \
 		-o $@ $(filter %.o,$^)
 
@@ -123,21 +148,36 @@ $(B)/solo.img: $(IMAGE_INPUTS)
 UNIT_CFLAGS := $(HOST_CFLAGS) -O1 -DHOST_TEST -fsanitize=address,undefined \
         -fno-sanitize-recover=undefined -Itests/unit/shim
 UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/shim/*.c) kernel/elf.c kernel/bootcfg.c \
-             kernel/args.c $(wildcard mm/*.c)
-$(B)/tests/unit_tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h tests/unit/shim/*.h mm/*.h kernel/*.h)
+             kernel/args.c $(wildcard mm/*.c) drivers/fbcon.c $(B)/gen/font.c
+$(B)/tests/unit_tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h tests/unit/shim/*.h mm/*.h kernel/*.h drivers/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) $(UNIT_SRCS) -o $@ -lcriterion
 
 # The same host tests with kmalloc's canaries compiled in (the KMALLOC_CHECK
 # tests in tests/unit/test_kmalloc.c exist only in this build).
-$(B)/tests/unit_tests_kcheck: $(UNIT_SRCS) $(wildcard tests/unit/*.h tests/unit/shim/*.h mm/*.h kernel/*.h)
+$(B)/tests/unit_tests_kcheck: $(UNIT_SRCS) $(wildcard tests/unit/*.h tests/unit/shim/*.h mm/*.h kernel/*.h drivers/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -DKMALLOC_CHECK=1 $(UNIT_SRCS) -o $@ -lcriterion
 
-BOOT_TEST_SRCS := $(wildcard tests/boot/*.c)
-$(B)/tests/boot_tests: $(BOOT_TEST_SRCS) $(wildcard tests/boot/*.h)
+BOOT_TEST_SRCS := $(wildcard tests/boot/*.c) $(B)/gen/font.c
+$(B)/tests/boot_tests: $(BOOT_TEST_SRCS) $(wildcard tests/boot/*.h) drivers/fbcon.h
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) $(BOOT_TEST_SRCS) -o $@ -lcriterion
+
+# ---------------------------------------------------------------- host benchmark (make bench)
+# The real mm/*.c at -O2 without sanitizers, over the unit tests' console
+# and panic shim, next to glibc malloc in the same run (bench/mm_bench.c).
+BENCH_CFLAGS := $(HOST_CFLAGS) -O2 -DHOST_TEST
+BENCH_SRCS := $(wildcard bench/*.c) tests/unit/shim/shim.c $(wildcard mm/*.c)
+$(B)/bench/mm_bench: $(BENCH_SRCS) $(wildcard bench/*.h mm/*.h kernel/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) $(BENCH_SRCS) -o $@
+
+bench:
+	tools/deps.sh
+	$(MAKE) $(B)/bench/mm_bench
+	$(B)/bench/mm_bench
+# ---------------------------------------------------------------- (end of host benchmark)
 
 # ---------------------------------------------------------------- top-level targets
 .PHONY: all image deps run debug test test-unit test-boot check-build clean format-check bench

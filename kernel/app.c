@@ -11,7 +11,7 @@
 #include "kernel/power.h"
 #include "mm/kmalloc.h"
 
-extern struct vm_ctx kernel_ctx, app_view_template;
+extern struct vm_ctx app_view_template;
 
 static struct {
 	struct app_image image;

@@ -11,6 +11,7 @@
 #include "kernel/klib.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
+#include "mm/valloc.h"
 
 #define AT_NULL	    0
 #define AT_PHDR	    3
@@ -79,6 +80,11 @@ int loader_load(const void *elf, size_t size, const struct vm_ctx *kernel, struc
 	err = vm_ctx_init_user(&img->ctx, kernel);
 	if (err)
 		return err;
+	/* Take the image's addresses out of the app's range pool. */
+	err = valloc_reserve(&img->ctx, img->load_base + info.vaddr_min,
+			     (info.vaddr_max - info.vaddr_min) / PAGE_SIZE);
+	if (err)
+		goto destroy_ctx;
 
 	for (unsigned i = 0; i < info.phnum; i++) {
 		const struct elf64_phdr *ph = &info.phdrs[i];
@@ -135,8 +141,10 @@ int loader_build_stack(struct app_image *img, int argc, const char *const *argv,
 {
 	struct stack_builder sb = {.size = LOADER_MAX_ARGS_SIZE, .user_top = LOADER_STACK_TOP};
 	vaddr_t stack_bottom = LOADER_STACK_TOP - LOADER_STACK_SIZE;
-	int err = back_range(&img->ctx, stack_bottom, LOADER_STACK_TOP, VM_USER | VM_WRITE);
+	int err = valloc_reserve(&img->ctx, stack_bottom, LOADER_STACK_SIZE / PAGE_SIZE);
 
+	if (!err)
+		err = back_range(&img->ctx, stack_bottom, LOADER_STACK_TOP, VM_USER | VM_WRITE);
 	if (err)
 		return err;
 	sb.buf = kmalloc(sb.size);

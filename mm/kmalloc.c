@@ -28,6 +28,19 @@
  * header page per block, and kfree() of a page-aligned pointer the table
  * does not hold panics.
  *
+ * Why large blocks are physically contiguous runs reached through the
+ * direct map, and not pvalloc() ranges in the kernel context: the direct
+ * map already maps every page (with 2 MiB pages), so a large block costs
+ * no page-table work, no TLB shootdown on free and no extra TLB entries,
+ * and kfree() stays one hash lookup and one pfree(); palloc finds a run of
+ * up to 512 pages in O(log n), so contiguity is cheap. It also keeps the
+ * heap below valloc (valloc's pool metadata never comes from kmalloc) and
+ * keeps this file testable on the host, where kernel-range addresses are
+ * not memory. The price: a large block needs a free physical run of its
+ * size, so a heavily fragmented machine may fail a big kmalloc that
+ * pvalloc() could still serve; callers that need many pages and not
+ * contiguity should use pvalloc(n, &kernel_ctx, VM_WRITE) directly.
+ *
  * KMALLOC_CHECK layout (the 16 bytes of canary sit right against the
  * user's bytes on both sides, so one byte over or under is caught):
  *

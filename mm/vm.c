@@ -4,8 +4,17 @@
  * Table pages come from palloc(1) and are zeroed on allocation. Intermediate
  * entries are always present|write|user: permissions are decided by the leaf
  * alone, which keeps one rule for every level. An intermediate table whose
- * last entry goes away is freed at once (vm_unmap), so unmapping never
- * leaks tables; the PML4 itself lives as long as its context.
+ * last entry goes away is freed at once (vm_unmap, vm_unmap_large), and a
+ * vm_map that fails half-way frees the tables it made, so no empty table
+ * outlives the call that emptied it; the PML4 itself lives as long as its
+ * context, and so do the kernel-half PDPTs (user contexts point at them).
+ *
+ * TLB: a mapping is invalidated (invlpg) when it is removed or changed if
+ * the context is active or the address is in the shared kernel half; other
+ * contexts are not cached (no PCID yet: a CR3 load flushes their entries).
+ * Removing a leaf and the tables above it goes: clear the entries, invlpg
+ * (which also drops every paging-structure cache entry), then pfree the
+ * tables, so the CPU never walks through a table that was given away.
  */
 #include "mm/vm.h"
 
@@ -15,6 +24,7 @@
 #include "kernel/kprintf.h"
 #include "kernel/panic.h"
 #include "mm/palloc.h"
+#include "mm/valloc.h"
 
 #define PML4_KERNEL_FIRST 256
 
@@ -89,6 +99,8 @@ static int is_canonical(vaddr_t va)
 static uint64_t *walk(const struct vm_ctx *ctx, vaddr_t va, int stop_level, int create, int *err)
 {
 	uint64_t *table = table_at(ctx->root);
+	uint64_t *made[PT_LEVELS]; /* entries this walk filled, to undo on failure */
+	int nmade = 0;
 
 	for (int level = 3; level > stop_level; level--) {
 		uint64_t *entry = &table[pt_index(va, level)];
@@ -102,10 +114,17 @@ static uint64_t *walk(const struct vm_ctx *ctx, vaddr_t va, int stop_level, int 
 				      va);
 			paddr_t pa = new_table();
 			if (!pa) {
+				/* The tables made so far are empty: never reachable by
+				 * the CPU with a leaf, so no invalidation is needed. */
+				while (nmade--) {
+					pfree(*made[nmade] & PTE_ADDR_MASK, 1);
+					*made[nmade] = 0;
+				}
 				*err = -ENOMEM;
 				return NULL;
 			}
 			*entry = pa | PTE_PRESENT | PTE_WRITE | PTE_USER;
+			made[nmade++] = entry;
 		} else if (*entry & PTE_LARGE) {
 			*err = -EEXIST;
 			return NULL;
@@ -120,6 +139,12 @@ int vm_ctx_init_kernel(struct vm_ctx *ctx)
 	ctx->root = new_table();
 	if (!ctx->root)
 		return -ENOMEM;
+	if (valloc_pool_init(&ctx->ranges, VM_KERNEL_RANGES_BASE,
+			     VM_KERNEL_RANGES_BASE + VM_KERNEL_RANGES_SIZE)) {
+		pfree(ctx->root, 1);
+		ctx->root = 0;
+		return -ENOMEM;
+	}
 	kernel_root = ctx->root;
 	kernel_half_frozen = 0;
 	return 0;
@@ -148,6 +173,11 @@ int vm_ctx_init_user(struct vm_ctx *ctx, const struct vm_ctx *kernel)
 	ctx->root = new_table();
 	if (!ctx->root)
 		return -ENOMEM;
+	if (valloc_pool_init(&ctx->ranges, VM_USER_BASE, VM_USER_TOP - PAGE_SIZE)) {
+		pfree(ctx->root, 1);
+		ctx->root = 0;
+		return -ENOMEM;
+	}
 	memcpy(&table_at(ctx->root)[PML4_KERNEL_FIRST], &table_at(kernel->root)[PML4_KERNEL_FIRST],
 	       (PT_ENTRIES - PML4_KERNEL_FIRST) * sizeof(uint64_t));
 	vm_kernel_freeze_top_level();
@@ -186,6 +216,7 @@ void vm_ctx_destroy_user(struct vm_ctx *ctx, int free_frames)
 	}
 	pfree(ctx->root, 1);
 	ctx->root = 0;
+	valloc_pool_destroy(&ctx->ranges);
 }
 
 static void check_mappable(const char *who, vaddr_t va, paddr_t pa, uint64_t align)
@@ -249,8 +280,19 @@ int vm_map_range(struct vm_ctx *ctx, vaddr_t va, paddr_t pa, uint64_t size, unsi
 	return 0;
 }
 
-static int table_empty(const uint64_t *table)
+/*
+ * Whether table has no present entry, entry being the one just cleared: its
+ * neighbours are looked at first, so unmapping a range in either direction
+ * finds a present entry at once and pays the full 512-entry scan only for
+ * the last entry of each table.
+ */
+static int table_empty(const uint64_t *table, const uint64_t *entry)
 {
+	unsigned at = (unsigned)(entry - table);
+
+	if ((at + 1 < PT_ENTRIES && (table[at + 1] & PTE_PRESENT)) ||
+	    (at > 0 && (table[at - 1] & PTE_PRESENT)))
+		return 0;
 	for (unsigned i = 0; i < PT_ENTRIES; i++) {
 		if (table[i] & PTE_PRESENT)
 			return 0;
@@ -258,47 +300,71 @@ static int table_empty(const uint64_t *table)
 	return 1;
 }
 
-int vm_unmap(struct vm_ctx *ctx, vaddr_t va, paddr_t *pa_out)
+static int needs_invalidation(const struct vm_ctx *ctx, vaddr_t va)
+{
+	return mmu_active_root() == ctx->root || va >= VM_KERNEL_HALF;
+}
+
+/*
+ * Removes the leaf for va at leaf_level (0: a 4 KiB PTE, 1: a 2 MiB PDE),
+ * then every table that became empty, bottom up: up to the PDPT for a user
+ * address, never a kernel-half PDPT (user contexts share those).
+ */
+static int unmap_leaf(struct vm_ctx *ctx, vaddr_t va, int leaf_level, paddr_t *pa_out)
 {
 	uint64_t *path[PT_LEVELS];
 	uint64_t *table = table_at(ctx->root);
+	paddr_t dead[PT_LEVELS];
+	int ndead = 0;
 
-	for (int level = 3; level >= 0; level--) {
+	if (!is_canonical(va))
+		return -ENOENT;
+	for (int level = 3; level >= leaf_level; level--) {
 		uint64_t *entry = &table[pt_index(va, level)];
 
 		path[level] = entry;
 		if (!(*entry & PTE_PRESENT))
 			return -ENOENT;
-		if (level == 0)
+		int large = level > 0 && (*entry & PTE_LARGE);
+		if (level == leaf_level) {
+			if (level > 0 && !large)
+				return -ENOENT; /* a table of 4 KiB pages, not a 2 MiB page */
 			break;
-		if (*entry & PTE_LARGE)
-			return -ENOENT; /* 2 MiB mappings are not split here */
+		}
+		if (large)
+			return -ENOENT; /* a 2 MiB page: not split here */
 		table = table_at(*entry & PTE_ADDR_MASK);
 	}
 	if (pa_out)
-		*pa_out = *path[0] & PTE_ADDR_MASK;
-	*path[0] = 0;
-	if (mmu_active_root() == ctx->root || va >= VM_KERNEL_HALF)
-		mmu_invalidate_page(va);
+		*pa_out = *path[leaf_level] & (leaf_level ? PTE_LARGE_ADDR_MASK : PTE_ADDR_MASK);
+	*path[leaf_level] = 0;
 
-	/* Free tables that became empty, bottom up; never the PML4, and never a
-	 * kernel-half table directly under the PML4 (user contexts share those). */
-	for (int level = 0; level < 2; level++) {
+	int top = va < VM_KERNEL_HALF ? 3 : 2; /* highest level whose entry may go */
+	for (int level = leaf_level; level < top; level++) {
 		uint64_t *tbl = (uint64_t *)((uintptr_t)path[level] & ~(uintptr_t)(PAGE_SIZE - 1));
 
-		if (!table_empty(tbl))
+		if (!table_empty(tbl, path[level]))
 			break;
-		pfree(*path[level + 1] & PTE_ADDR_MASK, 1);
+		dead[ndead++] = *path[level + 1] & PTE_ADDR_MASK;
 		*path[level + 1] = 0;
 	}
-	if (va < VM_KERNEL_HALF) {
-		uint64_t *pdpt = (uint64_t *)((uintptr_t)path[2] & ~(uintptr_t)(PAGE_SIZE - 1));
-		if (!*path[2] && table_empty(pdpt)) {
-			pfree(*path[3] & PTE_ADDR_MASK, 1);
-			*path[3] = 0;
-		}
-	}
+	if (needs_invalidation(ctx, va))
+		mmu_invalidate_page(va);
+	while (ndead--)
+		pfree(dead[ndead], 1);
 	return 0;
+}
+
+int vm_unmap(struct vm_ctx *ctx, vaddr_t va, paddr_t *pa_out)
+{
+	return unmap_leaf(ctx, va, 0, pa_out);
+}
+
+int vm_unmap_large(struct vm_ctx *ctx, vaddr_t va, paddr_t *pa_out)
+{
+	if (va & (VM_LARGE_PAGE_SIZE - 1))
+		panic("vm_unmap_large: misaligned va %#lx", va);
+	return unmap_leaf(ctx, va, 1, pa_out);
 }
 
 int vm_lookup(const struct vm_ctx *ctx, vaddr_t va, paddr_t *pa, unsigned *flags)
@@ -328,12 +394,27 @@ int vm_lookup(const struct vm_ctx *ctx, vaddr_t va, paddr_t *pa, unsigned *flags
 int vm_protect(struct vm_ctx *ctx, vaddr_t va, unsigned flags)
 {
 	int err = 0;
-	uint64_t *pte = walk(ctx, va, 0, 0, &err);
+	uint64_t *pte = is_canonical(va) ? walk(ctx, va, 0, 0, &err) : NULL;
 
 	if (!pte || !(*pte & PTE_PRESENT))
 		return -ENOENT;
 	*pte = (*pte & PTE_ADDR_MASK) | leaf_bits(flags);
-	if (mmu_active_root() == ctx->root || va >= VM_KERNEL_HALF)
+	if (needs_invalidation(ctx, va))
+		mmu_invalidate_page(va);
+	return 0;
+}
+
+int vm_protect_large(struct vm_ctx *ctx, vaddr_t va, unsigned flags)
+{
+	int err = 0;
+
+	if (va & (VM_LARGE_PAGE_SIZE - 1))
+		panic("vm_protect_large: misaligned va %#lx", va);
+	uint64_t *pde = is_canonical(va) ? walk(ctx, va, 1, 0, &err) : NULL;
+	if (!pde || (*pde & (PTE_PRESENT | PTE_LARGE)) != (PTE_PRESENT | PTE_LARGE))
+		return -ENOENT;
+	*pde = (*pde & PTE_LARGE_ADDR_MASK) | leaf_bits(flags) | PTE_LARGE;
+	if (needs_invalidation(ctx, va))
 		mmu_invalidate_page(va);
 	return 0;
 }
@@ -409,9 +490,10 @@ long vm_copy_string_from_user(const struct vm_ctx *ctx, char *dst, vaddr_t src, 
 
 static void dump_flags(unsigned flags, uint64_t pte)
 {
-	kprintf("(flags: VALID | R%s%s%s%s%s%s%s)\n", flags & VM_WRITE ? " | W" : "",
+	kprintf("(flags: VALID | R%s%s%s%s%s%s%s%s%s)\n", flags & VM_WRITE ? " | W" : "",
 		flags & VM_EXEC ? " | X" : "", flags & VM_USER ? " | USER" : "",
-		flags & VM_GLOBAL ? " | G" : "", pte & PTE_ACCESSED ? " | A" : "",
+		flags & VM_GLOBAL ? " | G" : "", flags & VM_UNCACHED ? " | UC" : "",
+		flags & VM_WRITE_COMBINING ? " | WC" : "", pte & PTE_ACCESSED ? " | A" : "",
 		pte & PTE_DIRTY ? " | D" : "", flags & VM_LARGE ? " | 2M" : "");
 }
 
@@ -425,7 +507,7 @@ static void dump_level(paddr_t table_pa, int level, vaddr_t base, vaddr_t start,
 		vaddr_t va = base + i * span;
 		if (level == 3 && i >= 256)
 			va |= 0xffff000000000000ull; /* sign extension */
-		if (va + span <= start || va >= end || !(table[i] & PTE_PRESENT))
+		if (va + (span - 1) < start || va >= end || !(table[i] & PTE_PRESENT))
 			continue;
 		if (level == 0 || (table[i] & PTE_LARGE)) {
 			kprintf(

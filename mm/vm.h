@@ -20,9 +20,10 @@
  *                       +-----------------------------+
  *
  * Every user context shares the kernel half (PML4 entries 256..511) with
- * the kernel context by pointing at the same lower-level tables, so the kernel
- * must create every kernel-half PML4 entry before the first user context
- * exists (vm_kernel_reserve_top_level() at boot); vm_map panics otherwise.
+ * the kernel context it is made from by pointing at the same lower-level
+ * tables, so the kernel must create every kernel-half PML4 entry before the
+ * first user context exists (vm_kernel_reserve_top_level() at boot); vm_map
+ * panics otherwise.
  *
  * Locking: none; Solo runs the kernel on one CPU with interrupts off.
  */
@@ -41,17 +42,51 @@
 #define VM_WRITE_COMBINING (1u << 5) /* framebuffers */
 #define VM_LARGE	   (1u << 6) /* lookup: the mapping is a 2 MiB page */
 
+#define VM_USER_BASE	      0x0000000000010000ull /* == ELF_APP_VADDR_MIN: null guard below */
 #define VM_USER_TOP	      0x0000800000000000ull
 #define VM_KERNEL_HALF	      0xffff800000000000ull
 #define VM_KERNEL_RANGES_BASE 0xffffc00000000000ull
 #define VM_KERNEL_RANGES_SIZE (1ull << 39) /* one PML4 entry: 512 GiB */
 #define VM_LARGE_PAGE_SIZE    (2ull << 20)
 
-struct vm_ctx {
-	paddr_t root; /* physical address of the PML4 */
+/*
+ * The free virtual ranges of one context, handed out by valloc() (see
+ * mm/valloc.h for the API and the costs). The fields are valloc.c's:
+ * nothing else reads or writes them.
+ */
+struct valloc_node;
+struct valloc_pool {
+	vaddr_t base, end;	   /* [base, end): the addresses the pool manages */
+	struct valloc_node *root;  /* free ranges, an AVL tree by address */
+	struct valloc_node *spare; /* unused nodes, linked through ->left */
+	paddr_t node_pages;	   /* pages holding nodes, linked through their first word */
+	size_t npages_free;	   /* pages in the free ranges */
+	size_t nranges_free;	   /* free ranges (tree nodes) */
+	size_t nnode_pages;	   /* pages held for nodes */
+	size_t npages_lost;	   /* pages vfree() could not return (no page for a node) */
 };
 
-/* Fresh kernel context: an empty PML4. Returns 0 or -ENOMEM. */
+/*
+ * A context: one address space. A kernel context owns kernel-half tables
+ * (its ranges pool covers [VM_KERNEL_RANGES_BASE, + VM_KERNEL_RANGES_SIZE));
+ * a user context shares the kernel-half tables of the context it was made
+ * from and owns the lower half (its pool covers [VM_USER_BASE,
+ * VM_USER_TOP - PAGE_SIZE): the top page stays a guard above the stack).
+ */
+struct vm_ctx {
+	paddr_t root;		   /* physical address of the PML4 */
+	struct valloc_pool ranges; /* free virtual ranges: valloc(n, ctx) */
+};
+
+/*
+ * The kernel's context. Defined in kernel/main.c (host tests and the
+ * bench define their own); map_mmio() and kstack_alloc() use it.
+ */
+extern struct vm_ctx kernel_ctx;
+
+/* Fresh kernel context: an empty PML4 and a ranges pool covering
+ * [VM_KERNEL_RANGES_BASE, + VM_KERNEL_RANGES_SIZE). Takes 2 pages from
+ * palloc. Returns 0 or -ENOMEM (nothing is kept). */
 int vm_ctx_init_kernel(struct vm_ctx *ctx);
 /* Pre-creates the kernel-half PML4 entry covering va (so later user
  * contexts share it). Returns 0 or -ENOMEM. */
@@ -59,31 +94,52 @@ int vm_kernel_reserve_top_level(struct vm_ctx *kernel, vaddr_t va);
 /* Marks the kernel half complete: from now on vm_map panics if it would
  * need a new kernel-half PML4 entry. */
 void vm_kernel_freeze_top_level(void);
-/* Fresh user context sharing kernel's upper half. Returns 0 or -ENOMEM. */
+/* Fresh user context sharing kernel's upper half, with a ranges pool
+ * covering [VM_USER_BASE, VM_USER_TOP - PAGE_SIZE). Takes 2 pages from
+ * palloc. Returns 0 or -ENOMEM (nothing is kept). */
 int vm_ctx_init_user(struct vm_ctx *ctx, const struct vm_ctx *kernel);
-/* Frees every lower-half page table of a user context and, when
- * free_frames is set, every physical page mapped there (pfree(pa, 1)).
- * The context must not be active. */
+/* Frees every lower-half page table of a user context, the pages of its
+ * ranges pool and, when free_frames is set, every physical page mapped
+ * there (pfree(pa, 1), or pfree(pa, 512) for a 2 MiB page). The context
+ * must not be active. */
 void vm_ctx_destroy_user(struct vm_ctx *ctx, int free_frames);
 
-/* Maps the 4 KiB page at va to pa. Returns 0, -ENOMEM (no page for a table),
- * or -EEXIST when va is already mapped (nothing changes). va and pa must be
- * page aligned (panic otherwise: a caller bug). */
+/* Maps the 4 KiB page at va to pa. Returns 0, -ENOMEM (no page for a table;
+ * tables made on the way are freed again), or -EEXIST when va is already
+ * mapped, by a 4 KiB or a 2 MiB page (nothing changes). va and pa must be
+ * page aligned and va canonical (panic otherwise: a caller bug). */
 int vm_map(struct vm_ctx *ctx, vaddr_t va, paddr_t pa, unsigned flags);
-/* Same for one 2 MiB page; va and pa 2 MiB aligned. */
+/* Same for one 2 MiB page; va and pa 2 MiB aligned. -EEXIST also when any
+ * 4 KiB page of the 2 MiB is mapped. */
 int vm_map_large(struct vm_ctx *ctx, vaddr_t va, paddr_t pa, unsigned flags);
 /* Maps [va, va + size) to [pa, pa + size) with 2 MiB pages where both are
  * aligned and 4 KiB pages elsewhere. size is a page multiple. On failure the
  * part already mapped stays mapped; returns the first error. */
 int vm_map_range(struct vm_ctx *ctx, vaddr_t va, paddr_t pa, uint64_t size, unsigned flags);
-/* Removes the 4 KiB mapping at va; *pa_out gets the frame (not freed).
- * Empty tables below the PML4 are freed. Returns 0 or -ENOENT. */
+/*
+ * Removes the 4 KiB mapping of the page holding va; *pa_out (may be NULL)
+ * gets the frame, which is not freed. Invalidates the TLB entry when ctx is
+ * active or va is in the shared kernel half. Tables left empty are freed:
+ * all of them below the PML4 for a user address; for a kernel address all
+ * but the PDPTs, which user contexts share. Returns 0, or -ENOENT when
+ * nothing is mapped there or the page is part of a 2 MiB mapping.
+ */
 int vm_unmap(struct vm_ctx *ctx, vaddr_t va, paddr_t *pa_out);
+/* Same for the 2 MiB mapping at va (2 MiB aligned: panic otherwise);
+ * *pa_out gets the 2 MiB frame. -ENOENT when va is not mapped by a 2 MiB
+ * page (nothing there, or 4 KiB pages). */
+int vm_unmap_large(struct vm_ctx *ctx, vaddr_t va, paddr_t *pa_out);
 /* Looks up va: physical address of that byte and VM_* flags. No side
  * effects. Returns 0 or -ENOENT. Either out pointer may be NULL. */
 int vm_lookup(const struct vm_ctx *ctx, vaddr_t va, paddr_t *pa, unsigned *flags);
-/* Changes the flags of the 4 KiB mapping at va. Returns 0 or -ENOENT. */
+/* Changes the flags of the 4 KiB mapping of the page holding va (the frame
+ * stays; accessed/dirty bits are cleared) and invalidates its TLB entry as
+ * vm_unmap() does. Returns 0, or -ENOENT when nothing is mapped there or
+ * the page is part of a 2 MiB mapping (use vm_protect_large). */
 int vm_protect(struct vm_ctx *ctx, vaddr_t va, unsigned flags);
+/* Same for the 2 MiB mapping at va (2 MiB aligned: panic otherwise).
+ * Returns 0, or -ENOENT when va is not mapped by a 2 MiB page. */
+int vm_protect_large(struct vm_ctx *ctx, vaddr_t va, unsigned flags);
 
 /*
  * Copies between kernel memory and the user range of ctx through the direct

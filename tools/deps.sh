@@ -26,6 +26,7 @@ readonly PACKAGES=(
 	dosfstools       # fsck.fat in the image tests
 	fdisk            # sfdisk: GPT on an image file
 	tar              # rootfs.tar (ustar)
+	console-setup-linux # Terminus PSF fonts: built into the framebuffer console
 )
 readonly DEBUG_PACKAGES=(gdb)
 

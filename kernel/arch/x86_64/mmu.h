@@ -35,6 +35,18 @@ static inline unsigned pt_index(uint64_t va, int level)
 	return (unsigned)((va >> (12 + 9 * level)) & 0x1ff);
 }
 
+#define MMU_CACHE_LINE 64
+
+/* Writes the 4 KiB page at p back from the caches and orders it, before the
+ * page is mapped with a cache mode other than write-back beside the direct
+ * map's write-back view. (Also fine on the host: clflush is unprivileged.) */
+static inline void mmu_flush_cache_page(void *p)
+{
+	for (unsigned off = 0; off < 4096; off += MMU_CACHE_LINE)
+		__asm__ volatile("clflush (%0)" : : "r"((char *)p + off) : "memory");
+	__asm__ volatile("mfence" : : : "memory");
+}
+
 #ifdef HOST_TEST
 static inline void mmu_invalidate_page(uint64_t va)
 {
