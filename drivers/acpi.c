@@ -55,7 +55,6 @@ static struct {
 	int have_reset;
 } acpi;
 
-
 /* The bytes [phys, phys + len) are readable through the direct map. */
 static const void *map_phys(uint64_t phys, uint64_t len)
 {
