@@ -44,10 +44,6 @@
 #include "kernel/klib.h"
 #include "mm/kmalloc.h"
 
-#ifndef ENODEV
-#define ENODEV 19 /* Linux's number; kernel/errno.h does not list it yet */
-#endif
-
 #define DEFAULT_FG 7 /* light grey */
 #define DEFAULT_BG 0 /* black */
 #define TAB_WIDTH  8
@@ -171,6 +167,24 @@ static int glyph_rows_equal(const uint8_t *a, const uint8_t *b, unsigned n)
 	return 1;
 }
 
+/* Pixels for the n (<= 8) leftmost bits of b; unrolled for whole bytes. */
+static inline void put_bits(uint32_t *px, unsigned b, unsigned n, uint32_t ink, uint32_t paper)
+{
+	if (n == 8) {
+		px[0] = b & 0x80 ? ink : paper;
+		px[1] = b & 0x40 ? ink : paper;
+		px[2] = b & 0x20 ? ink : paper;
+		px[3] = b & 0x10 ? ink : paper;
+		px[4] = b & 0x08 ? ink : paper;
+		px[5] = b & 0x04 ? ink : paper;
+		px[6] = b & 0x02 ? ink : paper;
+		px[7] = b & 0x01 ? ink : paper;
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		px[i] = b & (0x80 >> i) ? ink : paper;
+}
+
 /*
  * Draws cell at screen position (r, c) where old is drawn now: only the
  * pixel rows that change are written.
@@ -190,8 +204,8 @@ static void draw_cell(unsigned r, unsigned c, uint32_t cell, uint32_t old)
 		if (same_colours && glyph_rows_equal(bits, old_bits, rb))
 			continue;
 		uint32_t *px = (uint32_t *)line;
-		for (unsigned x = 0; x < w; x++)
-			px[x] = bits[x >> 3] & (0x80 >> (x & 7)) ? ink : paper;
+		for (unsigned i = 0, x = 0; x < w; i++, x += 8)
+			put_bits(px + x, bits[i], MIN(8, w - x), ink, paper);
 	}
 }
 

@@ -10,29 +10,109 @@
 #include "kernel/log.h"
 #include "kernel/power.h"
 #include "mm/kmalloc.h"
+#include "mm/palloc.h"
 
 extern struct vm_ctx app_view_template;
 
+#define SIGKILL 9
+
 static struct {
+	struct aspace as;
 	struct app_image image;
 	enum bootcfg_on_exit on_exit;
-	int running;
+	int loaded;
+	size_t free_before_load; /* palloc free pages before the app, heap trimmed */
+	size_t free_baseline;	 /* palloc free pages expected once the app is gone */
 } app;
+
+struct aspace *app_aspace(void)
+{
+	return &app.as;
+}
 
 const struct vm_ctx *app_context(void)
 {
-	return &app.image.ctx;
+	return &app.as.ctx;
+}
+
+void app_note_free_baseline(size_t returned_pages)
+{
+	app.free_baseline = app.free_before_load + returned_pages;
+}
+
+/* Every page the app took must be back in palloc: a leak here is a kernel
+ * bug, and the boot log says so in numbers. */
+static void report_returned_memory(void)
+{
+	struct palloc_stats st;
+
+	kmalloc_trim();
+	palloc_get_stats(&st);
+	kinfo("solo: memory: %zu pages free after the app, %zu before it\n", st.free_pages,
+	      app.free_baseline);
 }
 
 _Noreturn void app_exit(int status)
 {
-	kprintf("solo: exit %d\n", status & 0xff);
-	if (app.running) {
-		app.running = 0;
+	/* The exit line is the last line of the log (the serial contract), so
+	 * the app's memory is returned and reported first. */
+	if (app.loaded) {
+		app.loaded = 0;
 		arch_switch_address_space(kernel_ctx.root);
-		vm_ctx_destroy_user(&app.image.ctx, 1);
+		aspace_destroy(&app.as);
+		report_returned_memory();
 	}
+	kprintf("solo: exit %d\n", status & 0xff);
 	power_finish(app.on_exit);
+}
+
+/* Backs every unbacked page of [addr, addr + len) that the app could
+ * access with access; returns -EFAULT at the first page it may not. */
+static int back_user_range(uint64_t addr, size_t len, unsigned access)
+{
+	if (!len)
+		return 0;
+	if (addr >= VM_USER_TOP || len > VM_USER_TOP - addr)
+		return -EFAULT;
+	for (uint64_t page = ALIGN_DOWN(addr, PAGE_SIZE); page < addr + len; page += PAGE_SIZE) {
+		if (!vm_lookup(&app.as.ctx, page, NULL, NULL))
+			continue;
+		int err = aspace_fault(&app.as, page, access);
+		if (err == -ENOMEM)
+			app_kill(SIGKILL, "out of memory: no page for a syscall's buffer", 0, page);
+		if (err)
+			return -EFAULT;
+	}
+	return 0;
+}
+
+int app_copy_to(uint64_t dst, const void *src, size_t len)
+{
+	int err = vm_copy_to_user(&app.as.ctx, dst, src, len);
+
+	if (err && !back_user_range(dst, len, ASPACE_ACCESS_WRITE))
+		err = vm_copy_to_user(&app.as.ctx, dst, src, len);
+	return err;
+}
+
+int app_copy_from(void *dst, uint64_t src, size_t len)
+{
+	int err = vm_copy_from_user(&app.as.ctx, dst, src, len);
+
+	if (err && !back_user_range(src, len, ASPACE_ACCESS_READ))
+		err = vm_copy_from_user(&app.as.ctx, dst, src, len);
+	return err;
+}
+
+int app_page_fault(uint64_t addr, unsigned access, uint64_t rip)
+{
+	int err = aspace_fault(&app.as, addr, access);
+
+	if (!err)
+		return 0;
+	if (err == -ENOMEM)
+		app_kill(SIGKILL, "out of memory: no page for a demand fault", rip, addr);
+	return err;
 }
 
 _Noreturn void app_kill(int signal, const char *reason, uint64_t rip, uint64_t addr)
@@ -42,7 +122,7 @@ _Noreturn void app_kill(int signal, const char *reason, uint64_t rip, uint64_t a
 }
 
 /* argv = name, then the words of args; returns argc or a negative error. */
-static int build_argv(const struct boot_config *cfg, const char ***argv_out)
+static int build_argv(const struct boot_config *cfg, const char ***argv_out, char **words_out)
 {
 	size_t len = strlen(cfg->args);
 	size_t max_words = len / 2 + 2;
@@ -64,6 +144,7 @@ static int build_argv(const struct boot_config *cfg, const char ***argv_out)
 		return -1;
 	}
 	*argv_out = argv;
+	*words_out = words;
 	return n + 1;
 }
 
@@ -71,31 +152,54 @@ int app_load(const void *elf, size_t size, const struct boot_config *cfg)
 {
 	const char *why = "";
 	const char **argv;
+	char *words;
 	int err;
 
+	struct palloc_stats before;
+
+	/* Taken before anything is allocated for the app, heap trimmed. */
+	kmalloc_trim();
+	palloc_get_stats(&before);
+	app.free_before_load = before.free_pages;
 	app.on_exit = cfg->on_exit;
-	int argc = build_argv(cfg, &argv);
+	int argc = build_argv(cfg, &argv, &words);
 	if (argc < 0)
 		return -EINVAL;
-	err = loader_load(elf, size, &app_view_template, &app.image, &why);
+
+	err = aspace_init(&app.as, &app_view_template);
 	if (err) {
-		kprintf("solo: app not started: %s\n", why);
+		kprintf("solo: app not started: out of memory\n");
+		kfree(argv);
+		kfree(words);
 		return err;
 	}
-	err = loader_build_stack(&app.image, argc, argv, (int)cfg->env_count, cfg->env);
+	err = loader_load(elf, size, &app.as, &app.image, &why);
+	if (err) {
+		kprintf("solo: app not started: %s\n", why);
+		aspace_destroy(&app.as);
+		kfree(argv);
+		kfree(words);
+		return err;
+	}
+	err = loader_build_stack(&app.as, &app.image, cfg->stack_size, argc, argv,
+				 (int)cfg->env_count, cfg->env);
+	kfree(argv); /* copied onto the app's stack */
+	kfree(words);
 	if (err) {
 		kprintf("solo: app not started: %s\n",
 			err == -E2BIG ? "arguments and environment too large" : "out of memory");
-		vm_ctx_destroy_user(&app.image.ctx, 1);
+		aspace_destroy(&app.as);
 		return err;
 	}
 	kinfo("solo: app %s: %d argument%s, %zu environment variable%s, entry %#lx\n", cfg->name,
 	      argc - 1, argc == 2 ? "" : "s", cfg->env_count, cfg->env_count == 1 ? "" : "s",
 	      app.image.entry);
-	if (log_level >= LOG_DEBUG)
-		vm_dump(&app.image.ctx, 0,
-			UINT64_MAX); /* both halves: the kernel half holds only UL_VISIBLE pages */
-	app.running = 1;
+	if (log_level >= LOG_DEBUG) {
+		/* both halves: the kernel half holds only UL_VISIBLE pages */
+		vm_dump(&app.as.ctx, 0, UINT64_MAX);
+		aspace_dump(&app.as);
+	}
+	app.loaded = 1;
 	return 0;
 }
 
@@ -103,5 +207,5 @@ _Noreturn void app_enter(void)
 {
 	kinfo("solo: starting the app\n");
 	arch_set_user_fs(0);
-	arch_enter_user(app.image.entry, app.image.stack_pointer, app.image.ctx.root);
+	arch_enter_user(app.image.entry, app.image.stack_pointer, app.as.ctx.root);
 }

@@ -1,7 +1,7 @@
 /*
- * The one app: start it, end it, kill it. Every way the app can end goes
- * through app_exit(), which prints "solo: exit N", returns the app's pages
- * and applies boot.cfg's on_exit.
+ * The one app: load it, enter it, end it, kill it. Every way the app can end
+ * goes through app_exit(), which prints "solo: exit N", returns every page
+ * the app held and applies boot.cfg's on_exit.
  */
 #pragma once
 
@@ -9,18 +9,36 @@
 #include <stdint.h>
 
 #include "kernel/bootcfg.h"
-#include "mm/vm.h"
+#include "mm/aspace.h"
 
 /* Loads the app ELF (a boot module) into its own address space and builds
  * its stack from cfg. After it returns 0 the ELF bytes are no longer needed.
  * Returns a negative error when the app cannot start (the reason was
  * printed). */
 int app_load(const void *elf, size_t size, const struct boot_config *cfg);
+/* Called once the ELF file's returned_pages went back to palloc: at exit,
+ * the free page count must be the one from before the app plus those. */
+void app_note_free_baseline(size_t returned_pages);
 /* Enters the loaded app in ring 3. */
 _Noreturn void app_enter(void);
 
-/* The app's address space, for syscalls copying to and from it. */
+/* The app's address space, for syscalls. */
+struct aspace *app_aspace(void);
 const struct vm_ctx *app_context(void);
+
+/* A page fault in ring 3 at addr (ASPACE_ACCESS_* bits). Returns 0 when
+ * the page is now backed and the instruction can be restarted; otherwise
+ * it kills the app and does not return. */
+int app_page_fault(uint64_t addr, unsigned access, uint64_t rip);
+
+/*
+ * Copies between the kernel and the app's memory for syscalls. Demand pages
+ * the app has not touched yet are backed first, as the app's own access
+ * would have done; anything else the app may not access is -EFAULT.
+ * Returns 0 or -EFAULT (-ENOMEM kills the app like a fault would).
+ */
+int app_copy_to(uint64_t dst, const void *src, size_t len);
+int app_copy_from(void *dst, uint64_t src, size_t len);
 
 _Noreturn void app_exit(int status);
 /* A fault or a broken promise of the app: prints "solo: app killed: reason

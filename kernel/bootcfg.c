@@ -11,6 +11,35 @@ static void set_defaults(struct boot_config *cfg)
 	cfg->on_exit = BOOTCFG_ON_EXIT_POWEROFF;
 	cfg->log = BOOTCFG_LOG_INFO;
 	cfg->selftests = 0;
+	cfg->stack_size = BOOTCFG_STACK_DEFAULT;
+}
+
+/* "123", "64K", "8M", "1G" -> bytes; -1 when malformed or absurdly large. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	unsigned shift = 0;
+	if (*p == 'K' || *p == 'k')
+		shift = 10;
+	else if (*p == 'M' || *p == 'm')
+		shift = 20;
+	else if (*p == 'G' || *p == 'g')
+		shift = 30;
+	if (shift)
+		p++;
+	if (*p || v > (UINT64_MAX >> shift))
+		return -1;
+	*out = v << shift;
+	return 0;
 }
 
 /* Index of value in names[], or -1. */
@@ -68,6 +97,14 @@ static int apply(struct boot_config *cfg, const char *key, const char *value, co
 			return -1;
 		}
 		cfg->selftests |= BOOTCFG_SELFTEST_MM;
+	} else if (!strcmp(key, "stack")) {
+		uint64_t size;
+		if (parse_size(value, &size) || size < BOOTCFG_STACK_MIN ||
+		    size > BOOTCFG_STACK_MAX) {
+			*why = "stack must be a size from 64K to 1G (bytes, or with K, M or G)";
+			return -1;
+		}
+		cfg->stack_size = size;
 	} else {
 		*why = "unknown key";
 		return -1;

@@ -11,12 +11,15 @@
  *   on_exit=poweroff|reboot|halt   what happens after the app ends
  *   log=quiet|info|debug           how much the kernel logs (default info)
  *   selftest=mm          run the kernel's memory self-test before the app
+ *   stack=SIZE           the app's stack reserve: bytes, or with K, M or G
+ *                        (default 8M, from 64K to 1G); backed on demand
  * An unknown key or a bad value is reported through the warn callback and
  * otherwise ignored: a typo must not keep the machine from booting.
  */
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define BOOTCFG_MAX_ENV 64
 
@@ -41,8 +44,13 @@ struct boot_config {
 	size_t env_count;
 	enum bootcfg_on_exit on_exit;
 	enum bootcfg_log log;
-	unsigned selftests; /* BOOTCFG_SELFTEST_* */
+	unsigned selftests;  /* BOOTCFG_SELFTEST_* */
+	uint64_t stack_size; /* bytes */
 };
+
+#define BOOTCFG_STACK_DEFAULT (8ull << 20)
+#define BOOTCFG_STACK_MIN     (64ull << 10)
+#define BOOTCFG_STACK_MAX     (1ull << 30)
 
 typedef void (*bootcfg_warn_fn)(unsigned line, const char *message, const char *detail);
 

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "drivers/fbcon.h"
 #include "drivers/serial.h"
 #include "kernel/klib.h"
 
@@ -146,10 +147,34 @@ static void format(struct sink *s, const char *fmt, va_list ap)
 	}
 }
 
+/* True when the last kernel output ended a line. */
+static int kernel_line_start = 1;
+static int urgent;
+
+/* The screen colour of a kernel line, from how it starts. */
+static enum fbcon_colour line_colour(const char *fmt)
+{
+	if (urgent || !strncmp(fmt, "solo: panic", 11) || !strncmp(fmt, "solo: app killed", 16))
+		return FBCON_ERROR;
+	return FBCON_INFO;
+}
+
 void kvprintf(const char *fmt, va_list ap)
 {
 	struct sink s = {.put = put_console};
+	size_t n = strlen(fmt);
+
+	if (kernel_line_start)
+		fbcon_set_colour(line_colour(fmt));
 	format(&s, fmt, ap);
+	kernel_line_start = n && fmt[n - 1] == '\n';
+	if (kernel_line_start)
+		fbcon_set_colour(FBCON_NORMAL); /* for the app's output that may follow */
+}
+
+void console_urgent(void)
+{
+	urgent = 1;
 }
 
 void kprintf(const char *fmt, ...)
@@ -178,7 +203,29 @@ int ksnprintf(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
+/* What was logged before the screen console existed (kmalloc and the
+ * framebuffer mapping come after the first lines), replayed to it once. */
+static char early_log[4096];
+static size_t early_len;
+static int screen_ready;
+
 void console_write(const char *buf, size_t len)
 {
 	serial_write(buf, len);
+	if (screen_ready) {
+		fbcon_write(buf, len);
+	} else {
+		size_t room = sizeof(early_log) - early_len;
+		size_t n = len < room ? len : room;
+		memcpy(early_log + early_len, buf, n);
+		early_len += n;
+	}
+}
+
+void console_screen_ready(void)
+{
+	fbcon_set_colour(FBCON_INFO);
+	fbcon_write(early_log, early_len);
+	fbcon_set_colour(FBCON_NORMAL);
+	screen_ready = 1;
 }

@@ -21,3 +21,7 @@ int ksnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((forma
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 /* Writes raw bytes to every console (used for app output: no prefix, no formatting). */
 void console_write(const char *buf, size_t len);
+/* The screen console is up: what was logged before goes to it now. */
+void console_screen_ready(void);
+/* From now on kernel lines are shown as errors (red on screen): a panic report. */
+void console_urgent(void);

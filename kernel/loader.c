@@ -11,7 +11,6 @@
 #include "kernel/klib.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
-#include "mm/valloc.h"
 
 #define AT_NULL	    0
 #define AT_PHDR	    3
@@ -67,9 +66,10 @@ static int back_range(struct vm_ctx *ctx, vaddr_t start, vaddr_t end, unsigned f
 	return 0;
 }
 
-int loader_load(const void *elf, size_t size, const struct vm_ctx *kernel, struct app_image *img,
+int loader_load(const void *elf, size_t size, struct aspace *as, struct app_image *img,
 		const char **why)
 {
+	struct vm_ctx *ctx = &as->ctx;
 	struct elf_image info;
 	int err;
 
@@ -77,15 +77,12 @@ int loader_load(const void *elf, size_t size, const struct vm_ctx *kernel, struc
 	if (elf_check(elf, size, ELF_TARGET_APP, &info, why))
 		return -ENOEXEC;
 	img->load_base = info.type == ELF_ET_DYN ? LOADER_PIE_BASE - info.vaddr_min : 0;
-	err = vm_ctx_init_user(&img->ctx, kernel);
-	if (err)
+	err = aspace_add_image(as, img->load_base + info.vaddr_min,
+			       (info.vaddr_max - info.vaddr_min) / PAGE_SIZE);
+	if (err) {
+		*why = "no room for the app's segments";
 		return err;
-	/* Take the image's addresses out of the app's range pool. */
-	err = valloc_reserve(&img->ctx, img->load_base + info.vaddr_min,
-			     (info.vaddr_max - info.vaddr_min) / PAGE_SIZE);
-	if (err)
-		goto destroy_ctx;
-
+	}
 	for (unsigned i = 0; i < info.phnum; i++) {
 		const struct elf64_phdr *ph = &info.phdrs[i];
 		if (ph->p_type != ELF_PT_LOAD || ph->p_memsz == 0)
@@ -94,22 +91,24 @@ int loader_load(const void *elf, size_t size, const struct vm_ctx *kernel, struc
 		vaddr_t first = start & ~(vaddr_t)(PAGE_SIZE - 1);
 		vaddr_t last = (start + ph->p_memsz + PAGE_SIZE - 1) & ~(vaddr_t)(PAGE_SIZE - 1);
 
-		err = back_range(&img->ctx, first, last, segment_flags(ph->p_flags));
+		err = back_range(ctx, first, last, segment_flags(ph->p_flags));
 		if (!err)
-			err = vm_copy_to_mapped(&img->ctx, start, (const char *)elf + ph->p_offset,
+			err = vm_copy_to_mapped(ctx, start, (const char *)elf + ph->p_offset,
 						ph->p_filesz);
-		if (err)
-			goto destroy_ctx;
+		if (err) {
+			*why = "out of memory while loading the app";
+			return err;
+		}
 	}
+	/* Pages between segments (alignment gaps) are part of the image range
+	 * but unbacked: map nothing there, so touching them faults and kills. */
 	img->entry = img->load_base + info.entry;
 	img->phdr = info.phdr_vaddr ? img->load_base + info.phdr_vaddr : 0;
 	img->phnum = info.phnum;
 	img->image_end = img->load_base + info.vaddr_max;
-	return 0;
-
-destroy_ctx:
-	vm_ctx_destroy_user(&img->ctx, 1);
-	*why = "out of memory while loading the app";
+	err = aspace_init_heap(as, img->image_end);
+	if (err)
+		*why = "no room for the heap";
 	return err;
 }
 
@@ -136,17 +135,12 @@ static vaddr_t push_string(struct stack_builder *sb, const char *s)
 	return push_bytes(sb, s, strlen(s) + 1);
 }
 
-int loader_build_stack(struct app_image *img, int argc, const char *const *argv, int envc,
-		       const char *const *envp)
+int loader_build_stack(struct aspace *as, struct app_image *img, uint64_t stack_size, int argc,
+		       const char *const *argv, int envc, const char *const *envp)
 {
-	struct stack_builder sb = {.size = LOADER_MAX_ARGS_SIZE, .user_top = LOADER_STACK_TOP};
-	vaddr_t stack_bottom = LOADER_STACK_TOP - LOADER_STACK_SIZE;
-	int err = valloc_reserve(&img->ctx, stack_bottom, LOADER_STACK_SIZE / PAGE_SIZE);
+	struct stack_builder sb = {.size = LOADER_MAX_ARGS_SIZE, .user_top = ASPACE_STACK_TOP};
+	int err;
 
-	if (!err)
-		err = back_range(&img->ctx, stack_bottom, LOADER_STACK_TOP, VM_USER | VM_WRITE);
-	if (err)
-		return err;
 	sb.buf = kmalloc(sb.size);
 	if (!sb.buf)
 		return -ENOMEM;
@@ -206,11 +200,16 @@ int loader_build_stack(struct app_image *img, int argc, const char *const *argv,
 		goto free_ptrs;
 	if (!push_bytes(&sb, auxv, sizeof(auxv)) || !push_bytes(&sb, ptrs, nptrs * sizeof(vaddr_t)))
 		goto free_ptrs;
-	if (sb.used > LOADER_STACK_SIZE / 2)
+	/* The start-up data plus at least one free page must fit the reserve. */
+	size_t initial_pages = ALIGN_UP(sb.used, PAGE_SIZE) / PAGE_SIZE + 1;
+	if (initial_pages * PAGE_SIZE > stack_size)
+		goto free_ptrs;
+	err = aspace_init_stack(as, ASPACE_STACK_TOP, stack_size / PAGE_SIZE, initial_pages);
+	if (err)
 		goto free_ptrs;
 
 	img->stack_pointer = sb.user_top - sb.used;
-	err = vm_copy_to_user(&img->ctx, img->stack_pointer, sb.buf + sb.size - sb.used, sb.used);
+	err = vm_copy_to_user(&as->ctx, img->stack_pointer, sb.buf + sb.size - sb.used, sb.used);
 free_ptrs:
 	kfree(ptrs);
 free_buf:

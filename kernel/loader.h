@@ -9,18 +9,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mm/aspace.h"
 #include "mm/vm.h"
 
 /* Where a static-PIE app is placed (no randomization yet). */
 #define LOADER_PIE_BASE 0x0000555555554000ull
-/* The initial stack: top of the user half, one unmapped guard page above. */
-#define LOADER_STACK_TOP  0x00007ffffffff000ull
-#define LOADER_STACK_SIZE (256ull << 10)
 /* Upper bound on argv + envp strings and pointers. */
 #define LOADER_MAX_ARGS_SIZE (64u << 10)
 
 struct app_image {
-	struct vm_ctx ctx;
 	uint64_t load_base; /* 0 for ET_EXEC */
 	uint64_t entry;	    /* absolute */
 	uint64_t phdr;	    /* absolute address of the program headers (AT_PHDR), 0 if unmapped */
@@ -30,20 +27,21 @@ struct app_image {
 };
 
 /*
- * loader_load - validate elf (size bytes) and map it into a new user context
- * whose kernel half is shared with kernel (the app-view template: only the
- * UL_VISIBLE pages). Returns 0; -ENOEXEC with *why set when
- * the file is not a loadable app; -ENOMEM when memory ran out (nothing is
- * leaked: the half-built context is destroyed).
+ * loader_load - validate elf (size bytes) and map it into as (fresh from
+ * aspace_init): every PT_LOAD backed now with its p_flags, recorded as the
+ * IMAGE region, and an empty heap after it. Returns 0; -ENOEXEC with *why
+ * set when the file is not a loadable app; -ENOMEM / -EEXIST otherwise
+ * (the caller destroys as).
  */
-int loader_load(const void *elf, size_t size, const struct vm_ctx *kernel, struct app_image *img,
+int loader_load(const void *elf, size_t size, struct aspace *as, struct app_image *img,
 		const char **why);
 
 /*
- * loader_build_stack - map the initial stack and lay out argc, argv, envp,
- * auxv and their strings as the System V x86-64 ABI and Linux do, with rsp
- * 16-byte aligned at argc. Returns 0, -E2BIG (arguments too large) or
- * -ENOMEM.
+ * loader_build_stack - reserve the stack (stack_size bytes below
+ * ASPACE_STACK_TOP, demand-paged), back the pages the start-up data needs,
+ * and lay out argc, argv, envp, auxv and their strings as the System V
+ * x86-64 ABI and Linux do, with rsp 16-byte aligned at argc. Returns 0,
+ * -E2BIG (arguments too large) or -ENOMEM.
  */
-int loader_build_stack(struct app_image *img, int argc, const char *const *argv, int envc,
-		       const char *const *envp);
+int loader_build_stack(struct aspace *as, struct app_image *img, uint64_t stack_size, int argc,
+		       const char *const *argv, int envc, const char *const *envp);

@@ -9,6 +9,7 @@
  */
 #include <solo/bootinfo.h>
 
+#include "drivers/fbcon.h"
 #include "drivers/serial.h"
 #include "kernel/app.h"
 #include "kernel/arch/x86_64/arch.h"
@@ -21,6 +22,7 @@
 #include "kernel/selftest.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
+#include "mm/valloc.h"
 #include "mm/phys.h"
 #include "mm/vm.h"
 
@@ -159,6 +161,71 @@ static void build_app_view_template(void)
 			"UL_VISIBLE data");
 }
 
+/* The GOP framebuffer, mapped write-combining, as the screen console. */
+static void init_screen(void)
+{
+	const struct solo_framebuffer *fb = &boot.framebuffer;
+	int err;
+
+	if (fb->format == SOLO_FB_NONE || !fb->size) {
+		kinfo("solo: screen: no framebuffer, serial console only\n");
+		return;
+	}
+	void *mapped = map_mmio(fb->base, fb->size, VM_WRITE_COMBINING);
+	if (!mapped) {
+		kprintf("solo: screen: cannot map the framebuffer\n");
+		return;
+	}
+	err = fbcon_init(fb, mapped);
+	if (err) {
+		kprintf("solo: screen: no console on the %ux%u framebuffer (error %d)\n", fb->width,
+			fb->height, err);
+		unmap_mmio(mapped, fb->size);
+		return;
+	}
+	console_screen_ready();
+	kinfo("solo: screen: %ux%u, %ux%u characters of %ux%u pixels (%s)\n", fb->width, fb->height,
+	      fbcon_cols(), fbcon_rows(), fbcon_font()->width, fbcon_font()->height,
+	      fbcon_font()->name);
+}
+
+/*
+ * What map_memory may give the app at a physical address: RAM that palloc
+ * manages (claimed only if free), or device memory the kernel does not use
+ * (MMIO, or addresses the firmware's map does not describe, such as PCI
+ * BARs). Never firmware, ACPI or reserved memory, and never the framebuffer,
+ * which is the kernel's console.
+ */
+static enum aspace_phys_class app_phys_policy(paddr_t phys, size_t npages)
+{
+	paddr_t end = phys + npages * PAGE_SIZE;
+	const struct solo_framebuffer *fb = &boot.framebuffer;
+	uint64_t covered = 0;
+	int ram = 0, device = 0;
+
+	if (fb->size && phys < fb->base + fb->size && fb->base < end)
+		return ASPACE_PHYS_FORBIDDEN;
+	for (unsigned i = 0; i < boot.memmap_count; i++) {
+		const struct solo_mem_region *r = &memmap[i];
+		paddr_t rend = r->base + r->npages * PAGE_SIZE;
+		if (rend <= phys || r->base >= end)
+			continue;
+		covered += MIN(rend, end) - MAX(r->base, phys);
+		if (r->type == SOLO_MEM_USABLE || r->type == SOLO_MEM_BOOT_SERVICES ||
+		    r->type == SOLO_MEM_LOADER)
+			ram = 1;
+		else if (r->type == SOLO_MEM_MMIO)
+			device = 1;
+		else
+			return ASPACE_PHYS_FORBIDDEN;
+	}
+	if (covered < end - phys)
+		device = 1; /* not described: a device window */
+	if (ram && device)
+		return ASPACE_PHYS_FORBIDDEN;
+	return ram ? ASPACE_PHYS_RAM : ASPACE_PHYS_DEVICE;
+}
+
 static const struct solo_module *find_module(uint32_t kind)
 {
 	for (unsigned i = 0; i < boot.module_count; i++) {
@@ -271,6 +338,8 @@ void kmain(uint64_t boot_info_phys)
 	arch_feature_names(enabled, features, sizeof(features));
 	kinfo("solo: cpu: %s\n", features);
 	kmalloc_init();
+	init_screen();
+	aspace_set_phys_policy(app_phys_policy);
 
 	const struct solo_module *app_module = find_module(SOLO_MODULE_APP);
 	const struct solo_module *rootfs = find_module(SOLO_MODULE_ROOTFS);
@@ -303,8 +372,9 @@ void kmain(uint64_t boot_info_phys)
 		kprintf("solo: app not started: no app.elf was loaded\n");
 	} else if (!app_load(phys_to_virt(app_module->phys), app_module->size, &cfg)) {
 		/* The ELF file is copied into the app's pages: its pages are free now. */
-		palloc_add_range(app_module->phys,
-				 ALIGN_UP(app_module->size, PAGE_SIZE) / PAGE_SIZE);
+		size_t file_pages = ALIGN_UP(app_module->size, PAGE_SIZE) / PAGE_SIZE;
+		palloc_add_range(app_module->phys, file_pages);
+		app_note_free_baseline(file_pages);
 		app_enter();
 	}
 	/* Only reached when the app could not start. */

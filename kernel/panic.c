@@ -28,6 +28,7 @@ _Noreturn void panic(const char *fmt, ...)
 	cli();
 	if (panicking++)
 		cpu_halt_forever(); /* a panic while panicking: the console may be the cause */
+	console_urgent();
 	trap_print_report(0);
 	va_start(ap, fmt);
 	finish(fmt, ap);

@@ -1030,6 +1030,40 @@ void pfree(paddr_t page, size_t npages)
 	free_pages += npages;
 }
 
+/*
+ * Three passes over the managed ranges the request touches: every page
+ * managed (else -ENOENT), every page free (else -EBUSY), then take them.
+ * Checking everything before changing anything keeps it all or nothing.
+ */
+int palloc_claim(paddr_t base, size_t npages)
+{
+	uint64_t pfn = base >> PAGE_SHIFT;
+
+	if ((base & (PAGE_SIZE - 1)) || npages == 0 || npages > (UINT64_MAX >> PAGE_SHIFT) - pfn)
+		return -EINVAL;
+	for (int pass = 0; pass < 3; pass++) {
+		for (uint64_t p = pfn, end = pfn + npages; p < end;) {
+			int ri = range_lookup(p);
+			if (ri < 0)
+				return -ENOENT; /* only pass 0 can get here */
+			const struct range *r = &ranges[ri];
+			struct zone *z = &zones[r->zone];
+			uint64_t n = MIN(end, r->base_pfn + r->npages) - p;
+			size_t s = p - z->base_pfn;
+
+			if (pass == 1 && first_clear(z, s, s + n) != s + n)
+				return -EBUSY;
+			if (pass == 2) {
+				update_run(z, s, n, false);
+				z->free_pages -= n;
+				free_pages -= n;
+			}
+			p += n;
+		}
+	}
+	return 0;
+}
+
 paddr_t palloc_low(size_t npages)
 {
 	if (npages == 0 || npages > low.free_pages)
@@ -1100,6 +1134,11 @@ static size_t zone_longest_run(const struct zone *z)
 		cur = w ? clz64(~w) : 0;
 	}
 	return MAX(best, cur);
+}
+
+size_t palloc_free_pages(void)
+{
+	return free_pages;
 }
 
 void palloc_get_stats(struct palloc_stats *out)

@@ -98,6 +98,19 @@ paddr_t palloc_aligned(size_t npages, size_t align_pages);
 void pfree(paddr_t page, size_t npages);
 
 /*
+ * palloc_claim - allocate exactly the npages pages at base (page aligned)
+ * from the main pool: for a caller that needs particular physical pages
+ * (an app asking for RAM at a fixed address). All or nothing.
+ * Returns 0 when every page was free (they are now allocated; free them
+ * with pfree()); -ENOENT when any page is not managed by the main pool (a
+ * hole, the low pool, palloc's metadata), which wins over -EBUSY when any
+ * page is allocated; -EINVAL when base is not page aligned, npages is 0 or
+ * the range wraps. Nothing changes on failure. Cost: O(npages / 64) word
+ * operations plus a binary search of the managed ranges per range touched.
+ */
+int palloc_claim(paddr_t base, size_t npages);
+
+/*
  * palloc_low - allocate npages contiguous pages below 1 MiB (the low pool).
  * Returns the physical address, or 0 when no such run is free or npages
  * is 0. The pool is at most 255 pages; the search is linear in it.
@@ -118,6 +131,13 @@ struct palloc_stats {
 	size_t low_free_pages;	 /* low pool pages free now */
 	size_t meta_pages;	 /* pages palloc took for its own metadata */
 };
+
+/*
+ * palloc_free_pages - main pool pages free now (palloc_stats.free_pages).
+ * O(1), unlike palloc_get_stats(): for checks on hot paths (the app's
+ * demand faults keep the kernel's reserve).
+ */
+size_t palloc_free_pages(void);
 
 /*
  * palloc_get_stats - fill *out. Walks the bitmaps to find the largest free

@@ -384,3 +384,115 @@ Test(boot, app_view_holds_only_ul_visible_kernel_pages)
 	assert_ends_with_exit(log, status, 3);
 	free(log);
 }
+
+/* ---------------------------------------------------------------- the app's memory */
+
+/* Every page the app held is back in palloc after it ends. */
+static void assert_memory_returned(const char *log)
+{
+	const char *hit = strstr(log, " pages free after the app, ");
+	unsigned long after = 0, before = 1;
+
+	cr_assert(hit, "no memory-returned line; log:\n%s", log);
+	const char *line = hit;
+	while (line > log && line[-1] != '\n')
+		line--;
+	cr_assert_eq(sscanf(line, "solo: memory: %lu pages free after the app, %lu before it",
+			    &after, &before),
+		     2, "unparsable: %.80s", line);
+	cr_assert_eq(after, before, "the app's pages did not all come back:\n%s", log);
+}
+
+static void memtest(const char *what, const char *extra_mkimg, const char *qemu_opts, int code)
+{
+	char args[256], name[64];
+	int status;
+
+	snprintf(name, sizeof(name), "memtest-%s", what);
+	snprintf(args, sizeof(args), "--app build/tests/apps/memtest.elf --args %s %s", what,
+		 extra_mkimg);
+	char *log = boot(name, args, qemu_opts, &status);
+	cr_assert(!strstr(log, "FAILED"), "a check failed:\n%s", log);
+	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
+	assert_ends_with_exit(log, status, code);
+	assert_memory_returned(log);
+	free(log);
+}
+
+Test(memory, demand_paging_backs_exactly_the_pages_touched)
+{
+	memtest("demand", "", "", 0);
+}
+
+Test(memory, heap_grows_and_shrinks_and_returns_pages)
+{
+	memtest("heap", "", "", 0);
+}
+
+Test(memory, fixed_mappings_unmap_and_bad_requests)
+{
+	memtest("fixed", "", "", 0);
+}
+
+Test(memory, physical_mappings_of_free_ram_and_devices_only)
+{
+	memtest("phys", "", "", 0);
+}
+
+Test(memory, stack_grows_on_faults_within_its_reserve)
+{
+	memtest("stack", "", "", 0);
+}
+
+Test(memory, stack_overflow_past_the_reserve_is_sigsegv)
+{
+	int status;
+	char *log =
+	    boot("memtest-overflow",
+		 "--app build/tests/apps/memtest.elf --args stack-overflow --config stack=256K", "",
+		 &status);
+
+	cr_assert(strstr(log, "solo: app killed: page fault"), "log:\n%s", log);
+	assert_ends_with_exit(log, status, 139);
+	assert_memory_returned(log);
+	free(log);
+}
+
+Test(memory, executing_the_heap_is_sigsegv)
+{
+	int status;
+	char *log = boot("memtest-exec", "--app build/tests/apps/memtest.elf --args exec-heap", "",
+			 &status);
+
+	cr_assert(strstr(log, "solo: app killed: page fault (execute from a non-executable page)"),
+		  "log:\n%s", log);
+	assert_ends_with_exit(log, status, 139);
+	free(log);
+}
+
+Test(memory, out_of_memory_kills_the_app_and_the_kernel_finishes)
+{
+	int status;
+	char *log = boot("memtest-oom", "--app build/tests/apps/memtest.elf --args oom",
+			 "--mem 128M", &status);
+
+	cr_assert(strstr(log, "solo: app killed: out of memory"), "log:\n%s", log);
+	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
+	assert_ends_with_exit(log, status, 137);
+	assert_memory_returned(log);
+	free(log);
+}
+
+Test(memory, demo_shows_reserved_and_backed_heap_pages)
+{
+	int status;
+	char *log = boot("memdemo", "--app build/user/demo.elf", "", &status);
+
+	cr_assert(strstr(log, "heap grown 4 MiB:   reserved  1024 pages, backed     0 pages"),
+		  "log:\n%s", log);
+	cr_assert(strstr(log, "heap 3 pages used:  reserved  1024 pages, backed     3 pages"),
+		  "log:\n%s", log);
+	assert_ends_with_exit(log, status, 0);
+	assert_memory_returned(log);
+	free(log);
+}

@@ -112,3 +112,30 @@ Test(bootcfg, reads_log_level_and_selftests)
 	cr_assert_eq(cfg.log, BOOTCFG_LOG_INFO);
 	cr_assert_eq(cfg.selftests, 0);
 }
+
+Test(bootcfg, reads_stack_sizes_with_suffixes)
+{
+	struct boot_config cfg;
+
+	cr_assert_eq(parse("", &cfg), 0);
+	cr_assert_eq(cfg.stack_size, 8ull << 20);
+	cr_assert_eq(parse("stack=256K", &cfg), 0);
+	cr_assert_eq(cfg.stack_size, 256ull << 10);
+	cr_assert_eq(parse("stack=16m", &cfg), 0);
+	cr_assert_eq(cfg.stack_size, 16ull << 20);
+	cr_assert_eq(parse("stack=1G", &cfg), 0);
+	cr_assert_eq(cfg.stack_size, 1ull << 30);
+	cr_assert_eq(parse("stack=1048576", &cfg), 0);
+	cr_assert_eq(cfg.stack_size, 1ull << 20);
+}
+
+Test(bootcfg, rejects_bad_stack_sizes)
+{
+	struct boot_config cfg;
+
+	cr_assert_eq(parse("stack=4K\nstack=2G\nstack=lots\nstack=8MB\nstack=\n"
+			   "stack=99999999999999999999\n",
+			   &cfg),
+		     6);
+	cr_assert_eq(cfg.stack_size, 8ull << 20);
+}

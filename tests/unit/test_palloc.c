@@ -609,6 +609,109 @@ Test(palloc, alignment_not_a_power_of_two_panics, .signal = SIGABRT)
 	palloc_aligned(1, 3);
 }
 
+/* ------------------------------------------------------------ claim */
+
+Test(palloc, claim_takes_exactly_the_pages_asked_for)
+{
+	mm_test_setup();
+	size_t total = stats().total_pages;
+	paddr_t base = MM_TEST_RAM_BASE + 100 * PAGE_SIZE;
+
+	cr_assert_eq(palloc_claim(base, 300), 0);
+	cr_assert_eq(stats().free_pages, total - 300);
+	cr_assert_eq(palloc_check(), 0);
+	/* palloc() hands out the pages around the claim, never inside it. */
+	paddr_t *v;
+	size_t n = take_all_singles(&v);
+	cr_assert_eq(n, total - 300);
+	for (size_t i = 0; i < n; i++)
+		cr_assert(v[i] < base || v[i] >= base + 300 * PAGE_SIZE,
+			  "page %#lx inside the claim", v[i]);
+	for (size_t i = 0; i < n; i++)
+		pfree(v[i], 1);
+	free(v);
+	/* Claimed pages are freed like any others, in any split. */
+	pfree(base, 100);
+	pfree(base + 100 * PAGE_SIZE, 200);
+	cr_assert_eq(stats().free_pages, total);
+	cr_assert_eq(stats().largest_free_run, total);
+	cr_assert_eq(palloc_check(), 0);
+}
+
+Test(palloc, claim_of_an_allocated_page_returns_ebusy_and_changes_nothing)
+{
+	mm_test_setup();
+	size_t total = stats().total_pages;
+	paddr_t a = palloc(1), b = palloc(1);
+
+	cr_assert_eq(b, a + PAGE_SIZE);
+	pfree(a, 1);
+	/* a is free, b is not: the whole claim fails, a stays free. */
+	cr_assert_eq(palloc_claim(a, 2), -EBUSY);
+	cr_assert_eq(palloc_claim(b, 1), -EBUSY);
+	cr_assert_eq(stats().free_pages, total - 1);
+	cr_assert_eq(palloc_check(), 0);
+	cr_assert_eq(palloc_claim(a, 1), 0);
+	cr_assert_eq(palloc_claim(a, 1), -EBUSY);
+	cr_assert_eq(stats().free_pages, total - 2);
+}
+
+Test(palloc, claim_outside_the_main_pool_returns_enoent)
+{
+	mm_test_setup();
+	size_t total = stats().total_pages;
+	paddr_t meta = ram_managed_end();
+
+	cr_assert_eq(palloc_claim(MM_TEST_LOW_BASE, 1), -ENOENT);	      /* low pool */
+	cr_assert_eq(palloc_claim(MM_TEST_RAM_BASE - PAGE_SIZE, 2), -ENOENT); /* hole before */
+	cr_assert_eq(palloc_claim(meta - PAGE_SIZE, 2), -ENOENT);	      /* metadata */
+	cr_assert_eq(palloc_claim(MM_TEST_RAM_END, 1), -ENOENT);	      /* beyond RAM */
+	/* -ENOENT wins over -EBUSY. */
+	paddr_t first = palloc(1);
+	cr_assert_eq(palloc_claim(first - PAGE_SIZE, 2), -ENOENT);
+	cr_assert_eq(stats().free_pages, total - 1);
+	cr_assert_eq(palloc_check(), 0);
+}
+
+Test(palloc, claim_rejects_bad_arguments)
+{
+	mm_test_setup();
+	cr_assert_eq(palloc_claim(MM_TEST_RAM_BASE + 8, 1), -EINVAL);
+	cr_assert_eq(palloc_claim(MM_TEST_RAM_BASE, 0), -EINVAL);
+	cr_assert_eq(palloc_claim(MM_TEST_RAM_BASE, SIZE_MAX / 2), -EINVAL);
+	cr_assert_eq(stats().free_pages, stats().total_pages);
+}
+
+Test(palloc, claim_spans_adjacent_ranges_of_different_zones)
+{
+	/* Two zones, the second's range starting where the first's span ends. */
+	const struct palloc_range r[] = {{16UL << 20, 2048}};
+	mm_test_setup_ranges(r, 1);
+	cr_assert_eq(palloc_add_range(32UL << 20, 4096), 0); /* a new zone at 32 MiB */
+	/* The first zone's metadata ends its range at 24 MiB - 4 KiB: add the
+	 * rest up to the new zone so that the ranges touch. */
+	cr_assert_eq(palloc_add_range(24UL << 20, 2048), 0);
+	size_t free_before = stats().free_pages;
+
+	cr_assert_eq(palloc_claim((32UL << 20) - 8 * PAGE_SIZE, 16), 0);
+	cr_assert_eq(stats().free_pages, free_before - 16);
+	cr_assert_eq(palloc_check(), 0);
+	pfree((32UL << 20) - 8 * PAGE_SIZE, 8);
+	pfree(32UL << 20, 8);
+	cr_assert_eq(stats().free_pages, free_before);
+	cr_assert_eq(palloc_check(), 0);
+}
+
+Test(palloc, free_pages_matches_the_stats)
+{
+	mm_test_setup();
+	paddr_t p = palloc(37);
+
+	cr_assert_eq(palloc_free_pages(), stats().free_pages);
+	pfree(p, 37);
+	cr_assert_eq(palloc_free_pages(), stats().total_pages);
+}
+
 /* ------------------------------------------------------------ randomized */
 
 struct alloc {

@@ -213,9 +213,19 @@ void trap_dispatch(struct trap_frame *f)
 		kprintf("solo: NMI at rip=%#lx (ignored)\n", f->rip);
 		return;
 	}
+	if ((f->cs & 3) && f->vector == TRAP_PF) {
+		/* Demand paging first: a fault inside a demand region is backed
+		 * and the instruction restarts. */
+		unsigned access = ((f->error_code & PF_WRITE) ? ASPACE_ACCESS_WRITE : 0) |
+				  ((f->error_code & PF_FETCH) ? ASPACE_ACCESS_EXEC : 0) |
+				  ((f->error_code & PF_PRESENT) ? ASPACE_ACCESS_PRESENT : 0);
+		if (!(f->error_code & PF_RSVD) && !app_page_fault(read_cr2(), access, f->rip))
+			return;
+	}
 	if ((f->cs & 3) && exceptions[f->vector].signal)
 		user_exception(f);
 
+	console_urgent();
 	trap_print_report(f);
 	panic_after_report("%s %s in the kernel at rip=%#lx addr=%#lx", trap_mnemonic(f->vector),
 			   trap_name(f->vector), f->rip,

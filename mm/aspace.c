@@ -1,0 +1,658 @@
+/*
+ * The app's address space (see aspace.h): regions over one user context.
+ *
+ * Regions are kmalloc'd records in a singly linked list sorted by base.
+ * Finding the region of an address walks the list: O(regions) per fault
+ * and per call. That is fine for now: an app has a handful of regions (the
+ * image, the heap, the stack and the few mappings it asks for); an app
+ * that maps hundreds of separate ranges would want a tree here.
+ *
+ * Two records of the same thing are kept in step:
+ *   - the context's range pool (valloc) holds every region's range, and the
+ *     stack's guard page, as reserved. The pool is the authority on what is
+ *     free: a fixed-address mapping or a heap that grows is reserved there
+ *     first, and -EEXIST from valloc_reserve() is the overlap check;
+ *   - the page tables hold the backed pages. Each region counts its backed
+ *     pages (except IMAGE, whose pages the loader maps behind our back: they
+ *     are counted with vm_lookup() when asked).
+ *
+ * Pages are 4 KiB throughout (no 2 MiB mappings in the app's half).
+ *
+ * Page ownership: demand pages (HEAP, MAPPING, STACK), the image pages and
+ * claimed RAM (DEVICE with owns_phys) came from palloc and are pfree'd when
+ * unmapped; device pages (DEVICE without owns_phys) never are.
+ *
+ * Costs: a demand fault is one list walk, one vm_lookup, one palloc(1), a
+ * 4 KiB memset and one vm_map. Unmapping and shrinking walk the released
+ * range page by page with vm_unmap (stopping early once the region has no
+ * backed page left): O(pages in the range), a short page-table walk per
+ * page that is not backed. A tree walk that skips missing tables (a
+ * vm_next_mapped() in vm.c) would make that O(tables) when it matters.
+ * aspace_destroy is O(page tables), whatever the sizes of the regions.
+ */
+#include "mm/aspace.h"
+
+#include "kernel/arch/x86_64/mmu.h"
+#include "kernel/errno.h"
+#include "kernel/klib.h"
+#include "kernel/kprintf.h"
+#include "kernel/panic.h"
+#include "mm/kmalloc.h"
+#include "mm/palloc.h"
+#include "mm/valloc.h"
+
+#define MAP_FLAGS	     (VM_WRITE | VM_EXEC | VM_UNCACHED | VM_WRITE_COMBINING)
+#define CACHE_FLAGS	     (VM_UNCACHED | VM_WRITE_COMBINING)
+#define PHYS_LIMIT	     (1ull << 52) /* a page-table entry cannot say more */
+#define DUMP_PAGES	     16		  /* per-page lines per region in aspace_dump */
+#define USER_POOL_END	     (VM_USER_TOP - PAGE_SIZE) /* the user pool's end (vm.h) */
+#define PT_SPAN_PAGES	     512ull
+#define TOP_TABLE_SPAN_PAGES (512ull * 512 * 512) /* pages under one PDPT */
+
+static aspace_phys_policy_fn phys_policy;
+
+static vaddr_t region_end(const struct region *r)
+{
+	return r->base + r->npages * PAGE_SIZE;
+}
+
+/* ------------------------------------------------------------ the kernel's reserve */
+
+/*
+ * The most page-table pages that mapping npages contiguous pages can take:
+ * at each level below the PML4, a range of n pages touches at most
+ * ceil((n - 1) / span) + 1 tables, span being the pages under one table.
+ */
+static size_t tables_bound(size_t npages)
+{
+	size_t n = 0;
+
+	for (uint64_t span = PT_SPAN_PAGES; span <= TOP_TABLE_SPAN_PAGES; span *= 512)
+		n += (npages + span - 2) / span + 1;
+	return n;
+}
+
+/*
+ * Whether the app may take nframes more pages from palloc and map
+ * nmapped pages, and still leave the kernel ASPACE_KERNEL_RESERVE_PAGES
+ * free pages. O(1).
+ */
+static int app_may_take(size_t nframes, size_t nmapped)
+{
+	size_t need = nframes + tables_bound(nmapped) + ASPACE_KERNEL_RESERVE_PAGES;
+
+	return palloc_free_pages() >= need;
+}
+
+/* ------------------------------------------------------------ the region list */
+
+/* The region holding addr, or NULL. O(regions). */
+static struct region *region_at(const struct aspace *as, vaddr_t addr)
+{
+	for (struct region *r = as->regions; r && r->base <= addr; r = r->next) {
+		if (addr < region_end(r))
+			return r;
+	}
+	return NULL;
+}
+
+/* Inserts r after every region whose base is <= r->base. */
+static void region_link(struct aspace *as, struct region *r)
+{
+	struct region **pp = &as->regions;
+
+	while (*pp && (*pp)->base <= r->base)
+		pp = &(*pp)->next;
+	r->next = *pp;
+	*pp = r;
+}
+
+static void region_unlink(struct aspace *as, struct region *r)
+{
+	struct region **pp = &as->regions;
+
+	while (*pp != r) {
+		if (!*pp)
+			panic("aspace: region %#lx missing from its list", r->base);
+		pp = &(*pp)->next;
+	}
+	*pp = r->next;
+}
+
+static struct region *region_new(enum region_kind kind, vaddr_t base, size_t npages, unsigned flags)
+{
+	struct region *r = kmalloc(sizeof(*r));
+
+	if (r)
+		*r = (struct region){.base = base, .npages = npages, .flags = flags, .kind = kind};
+	return r;
+}
+
+/* Pages of [base, + npages pages) mapped in ctx. O(npages). */
+static size_t count_mapped(const struct vm_ctx *ctx, vaddr_t base, size_t npages)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < npages; i++)
+		n += !vm_lookup(ctx, base + i * PAGE_SIZE, NULL, NULL);
+	return n;
+}
+
+/* A region's backed pages: kept in the record except for IMAGE (see the top). */
+static size_t region_backed(const struct aspace *as, const struct region *r)
+{
+	return r->kind == REGION_IMAGE ? count_mapped(&as->ctx, r->base, r->npages) : r->backed;
+}
+
+/* ------------------------------------------------------------ backing pages */
+
+/*
+ * A zeroed page for the app, mapped at va with flags | VM_USER; counted in
+ * r. Zeroing happens here, at fault time, rather than when pages are
+ * freed: the page is about to be used, so the lines the memset leaves in
+ * the cache are the ones the app touches next (the kernel's memset is an
+ * ERMS rep stosb). For an uncached or write-combining mapping the zeroes
+ * are flushed out first: the direct map that wrote them is write-back.
+ * Returns 0 or -ENOMEM (also when only the kernel's reserve is left).
+ */
+static int back_page(struct aspace *as, struct region *r, vaddr_t va)
+{
+	if (!app_may_take(1, 1))
+		return -ENOMEM;
+	paddr_t pa = palloc(1);
+	if (!pa)
+		return -ENOMEM;
+	memset(phys_to_virt(pa), 0, PAGE_SIZE);
+	if (r->flags & CACHE_FLAGS)
+		mmu_flush_cache_page(phys_to_virt(pa));
+	int err = vm_map(&as->ctx, va, pa, VM_USER | r->flags);
+	if (err == -EEXIST)
+		panic("aspace: %#lx is mapped but was not backed", va);
+	if (err) {
+		pfree(pa, 1);
+		return err;
+	}
+	r->backed++;
+	return 0;
+}
+
+/*
+ * Unmaps the pages of [base, + npages pages) in region r and pfree()s those
+ * the app owns; vfree()s the range. Demand regions: pages not backed are
+ * skipped, and the walk stops once r has no backed page left. DEVICE: every
+ * page must be mapped (panic otherwise).
+ */
+static void release(struct aspace *as, struct region *r, vaddr_t base, size_t npages)
+{
+	int device = r->kind == REGION_DEVICE;
+	int owned = !device || r->owns_phys;
+
+	for (size_t i = 0; i < npages && r->backed; i++) {
+		vaddr_t va = base + i * PAGE_SIZE;
+		paddr_t pa;
+
+		if (vm_unmap(&as->ctx, va, &pa)) {
+			if (device)
+				panic("aspace: device page %#lx of [%#lx, %#lx) not mapped", va,
+				      r->base, region_end(r));
+			continue;
+		}
+		if (owned)
+			pfree(pa, 1);
+		r->backed--;
+	}
+	vfree(base, npages, &as->ctx);
+}
+
+/* ------------------------------------------------------------ life cycle */
+
+void aspace_set_phys_policy(aspace_phys_policy_fn policy)
+{
+	phys_policy = policy;
+}
+
+int aspace_init(struct aspace *as, const struct vm_ctx *kernel_half)
+{
+	*as = (struct aspace){0};
+	return vm_ctx_init_user(&as->ctx, kernel_half);
+}
+
+void aspace_destroy(struct aspace *as)
+{
+	struct region *r = as->regions, *next;
+
+	if (!as->ctx.root)
+		return; /* never initialised, or destroyed already */
+	for (; r; r = next) {
+		next = r->next;
+		/* Device pages are not palloc's: take them out of the tables so
+		 * that vm_ctx_destroy_user does not free them. */
+		if (r->kind == REGION_DEVICE && !r->owns_phys) {
+			for (size_t i = 0; i < r->npages; i++) {
+				if (vm_unmap(&as->ctx, r->base + i * PAGE_SIZE, NULL))
+					panic("aspace_destroy: device page %#lx not mapped",
+					      r->base + i * PAGE_SIZE);
+			}
+		}
+		kfree(r);
+	}
+	/* Everything still mapped is palloc's: demand pages, the image, claimed
+	 * RAM. The pool's node pages and the tables go with it. */
+	vm_ctx_destroy_user(&as->ctx, 1);
+	*as = (struct aspace){0};
+}
+
+int aspace_add_image(struct aspace *as, vaddr_t base, size_t npages)
+{
+	struct region *r = region_new(REGION_IMAGE, base, npages, 0);
+
+	if (!r)
+		return -ENOMEM;
+	int err = valloc_reserve(&as->ctx, base, npages);
+	if (err) {
+		kfree(r);
+		return err;
+	}
+	region_link(as, r);
+	return 0;
+}
+
+int aspace_init_heap(struct aspace *as, vaddr_t base)
+{
+	if (as->heap)
+		return -EEXIST;
+	if ((base & (PAGE_SIZE - 1)) || base < VM_USER_BASE || base >= USER_POOL_END)
+		return -EINVAL;
+	if (region_at(as, base))
+		return -EEXIST;
+	struct region *r = region_new(REGION_HEAP, base, 0, VM_WRITE);
+	if (!r)
+		return -ENOMEM;
+	region_link(as, r);
+	as->heap = r;
+	return 0;
+}
+
+int aspace_init_stack(struct aspace *as, vaddr_t top, size_t reserve_pages, size_t initial_pages)
+{
+	if (as->stack)
+		return -EEXIST;
+	if ((top & (PAGE_SIZE - 1)) || top > USER_POOL_END || top < VM_USER_BASE ||
+	    reserve_pages == 0 || initial_pages > reserve_pages ||
+	    reserve_pages >= (top - VM_USER_BASE) / PAGE_SIZE)
+		return -EINVAL;
+	vaddr_t base = top - reserve_pages * PAGE_SIZE;
+	struct region *r = region_new(REGION_STACK, base, reserve_pages, VM_WRITE);
+	if (!r)
+		return -ENOMEM;
+	/* The guard page below is reserved too, so nothing is ever placed
+	 * there and an overflow faults outside every region. */
+	int err = valloc_reserve(&as->ctx, base - PAGE_SIZE, reserve_pages + 1);
+	if (err)
+		goto free_record;
+	err = app_may_take(initial_pages, initial_pages) ? 0 : -ENOMEM;
+	for (size_t i = 1; !err && i <= initial_pages; i++)
+		err = back_page(as, r, top - i * PAGE_SIZE);
+	if (err) {
+		release(as, r, base, reserve_pages);
+		vfree(base - PAGE_SIZE, 1, &as->ctx);
+		goto free_record;
+	}
+	region_link(as, r);
+	as->stack = r;
+	return 0;
+
+free_record:
+	kfree(r);
+	return err;
+}
+
+/* ------------------------------------------------------------ faults */
+
+int aspace_fault(struct aspace *as, vaddr_t addr, unsigned access)
+{
+	if (addr >= VM_USER_TOP || (access & ASPACE_ACCESS_PRESENT))
+		return -EFAULT;
+	struct region *r = region_at(as, addr);
+	if (!r || r->kind == REGION_IMAGE || r->kind == REGION_DEVICE)
+		return -EFAULT; /* nothing there, or a page left unmapped on purpose */
+	if (((access & ASPACE_ACCESS_WRITE) && !(r->flags & VM_WRITE)) ||
+	    ((access & ASPACE_ACCESS_EXEC) && !(r->flags & VM_EXEC)))
+		return -EFAULT;
+	vaddr_t va = ALIGN_DOWN(addr, PAGE_SIZE);
+	/* Backed already: the same fault reported twice. Restarting is
+	 * harmless; if the access is not allowed it faults again as a
+	 * protection fault. */
+	if (!vm_lookup(&as->ctx, va, NULL, NULL))
+		return 0;
+	return back_page(as, r, va);
+}
+
+/* ------------------------------------------------------------ the heap */
+
+/*
+ * How far the heap may grow: ASPACE_HEAP_LIMIT, unless the image (and so
+ * the heap) starts at or above it (a PIE loaded high): such a heap grows
+ * until it meets the next reserved range, like a brk that meets mmap.
+ */
+static vaddr_t heap_limit(const struct region *h)
+{
+	return h->base < ASPACE_HEAP_LIMIT ? ASPACE_HEAP_LIMIT : USER_POOL_END;
+}
+
+/* Grows the heap by npages at its end. Returns 0, or -ENOMEM when that
+ * passes the heap's limit, runs into a reserved range or the pool has no
+ * node (nothing changes). */
+static int heap_grow(struct aspace *as, size_t npages)
+{
+	struct region *h = as->heap;
+	vaddr_t end = region_end(h);
+
+	if (npages > (heap_limit(h) - end) / PAGE_SIZE)
+		return -ENOMEM;
+	if (valloc_reserve(&as->ctx, end, npages))
+		return -ENOMEM;
+	h->npages += npages;
+	return 0;
+}
+
+/* Gives up the top npages of the heap (at most its size). */
+static void heap_shrink(struct aspace *as, size_t npages)
+{
+	struct region *h = as->heap;
+
+	h->npages -= npages;
+	if (npages)
+		release(as, h, region_end(h), npages);
+}
+
+vaddr_t aspace_brk(struct aspace *as, vaddr_t new_end)
+{
+	struct region *h = as->heap;
+
+	if (!h)
+		return 0;
+	vaddr_t end = region_end(h);
+	if (new_end == 0 || new_end < h->base || new_end > heap_limit(h))
+		return end;
+	new_end = ALIGN_UP(new_end, PAGE_SIZE);
+	if (new_end > end) {
+		if (heap_grow(as, (new_end - end) / PAGE_SIZE))
+			return end;
+	} else {
+		heap_shrink(as, (end - new_end) / PAGE_SIZE);
+	}
+	return new_end;
+}
+
+long aspace_increase_heap(struct aspace *as, size_t size, unsigned flags)
+{
+	struct region *h = as->heap;
+
+	if (!h || flags != VM_WRITE || size == 0 || (size & (PAGE_SIZE - 1)))
+		return -EINVAL;
+	vaddr_t start = region_end(h);
+	int err = heap_grow(as, size / PAGE_SIZE);
+	return err ? err : (long)start;
+}
+
+long aspace_decrease_heap(struct aspace *as, size_t size)
+{
+	struct region *h = as->heap;
+
+	if (!h || (size & (PAGE_SIZE - 1)) || size / PAGE_SIZE > h->npages)
+		return -EINVAL;
+	heap_shrink(as, size / PAGE_SIZE);
+	return 0;
+}
+
+/* ------------------------------------------------------------ map / unmap */
+
+/*
+ * The lowest free range of npages in the default region: the first gap
+ * between regions (the list is sorted) that holds it. A stack's guard page
+ * counts as part of the stack. Returns 0 when none is left.
+ */
+static vaddr_t default_gap(const struct aspace *as, size_t npages)
+{
+	vaddr_t at = ASPACE_DEFAULT_BASE;
+
+	if (npages > (ASPACE_DEFAULT_END - ASPACE_DEFAULT_BASE) / PAGE_SIZE)
+		return 0;
+	for (const struct region *r = as->regions; r; r = r->next) {
+		vaddr_t lo = r->base - (r->kind == REGION_STACK ? PAGE_SIZE : 0);
+		vaddr_t hi = region_end(r);
+
+		if (hi <= at || r->npages == 0)
+			continue;
+		if (lo >= at && (lo - at) / PAGE_SIZE >= npages)
+			break;
+		at = hi;
+		if (at >= ASPACE_DEFAULT_END)
+			return 0;
+	}
+	return (ASPACE_DEFAULT_END - at) / PAGE_SIZE >= npages ? at : 0;
+}
+
+/* Reserves the range for a mapping: fixed at virt, or found in the default
+ * region when virt is 0. Returns the base or a negative errno. */
+static long reserve_range(struct aspace *as, vaddr_t virt, size_t npages)
+{
+	if (!virt) {
+		virt = default_gap(as, npages);
+		if (!virt)
+			return -ENOMEM;
+		/* -EEXIST: the pool holds a range no region knows of (reserved
+		 * behind aspace's back); report it as no room. */
+		int err = valloc_reserve(&as->ctx, virt, npages);
+		return err ? -ENOMEM : (long)virt;
+	}
+	if ((virt & (PAGE_SIZE - 1)) || virt < VM_USER_BASE || virt >= USER_POOL_END ||
+	    npages > (USER_POOL_END - virt) / PAGE_SIZE)
+		return -EINVAL;
+	int err = valloc_reserve(&as->ctx, virt, npages);
+	return err ? err : (long)virt;
+}
+
+/*
+ * Maps [r->base, + npages) to [phys, + npages) now: device memory as it
+ * is, or claimed RAM zeroed first. On failure unmaps what it mapped and
+ * returns -ENOMEM.
+ */
+static int map_phys(struct aspace *as, struct region *r, int zero)
+{
+	size_t i;
+
+	for (i = 0; i < r->npages; i++) {
+		paddr_t pa = r->phys + i * PAGE_SIZE;
+
+		if (zero) {
+			memset(phys_to_virt(pa), 0, PAGE_SIZE);
+			if (r->flags & CACHE_FLAGS)
+				mmu_flush_cache_page(phys_to_virt(pa));
+		}
+		int err = vm_map(&as->ctx, r->base + i * PAGE_SIZE, pa, VM_USER | r->flags);
+		if (err == -EEXIST)
+			panic("aspace_map: %#lx is mapped but was free in the pool",
+			      r->base + i * PAGE_SIZE);
+		if (err)
+			break;
+	}
+	r->backed = i;
+	if (i == r->npages)
+		return 0;
+	/* Undo: unmap without freeing (the caller owns the frames) */
+	for (size_t j = 0; j < i; j++)
+		vm_unmap(&as->ctx, r->base + j * PAGE_SIZE, NULL);
+	r->backed = 0;
+	return -ENOMEM;
+}
+
+long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsigned flags)
+{
+	enum aspace_phys_class class = ASPACE_PHYS_FORBIDDEN;
+
+	if (size == 0 || (size & (PAGE_SIZE - 1)) || (flags & ~MAP_FLAGS) ||
+	    (flags & (VM_WRITE | VM_EXEC)) == (VM_WRITE | VM_EXEC) ||
+	    (flags & CACHE_FLAGS) == CACHE_FLAGS || (phys & (PAGE_SIZE - 1)) ||
+	    phys >= PHYS_LIMIT || size > PHYS_LIMIT - phys)
+		return -EINVAL;
+	size_t npages = size / PAGE_SIZE;
+	if (phys) {
+		class = phys_policy ? phys_policy(phys, npages) : ASPACE_PHYS_FORBIDDEN;
+		if (class != ASPACE_PHYS_DEVICE && class != ASPACE_PHYS_RAM)
+			return -EPERM;
+		if (class == ASPACE_PHYS_DEVICE && !(flags & CACHE_FLAGS))
+			flags |= VM_UNCACHED;
+		if (!app_may_take(class == ASPACE_PHYS_RAM ? npages : 0, npages))
+			return -ENOMEM;
+	}
+	struct region *r = region_new(phys ? REGION_DEVICE : REGION_MAPPING, 0, npages, flags);
+	if (!r)
+		return -ENOMEM;
+	long base = reserve_range(as, virt, npages);
+	if (base < 0) {
+		kfree(r);
+		return base;
+	}
+	r->base = (vaddr_t)base;
+	if (phys) {
+		long err = 0;
+
+		r->phys = phys;
+		if (class == ASPACE_PHYS_RAM) {
+			err = palloc_claim(phys, npages);
+			if (err == -ENOENT)
+				err = -EPERM; /* not palloc's after all: kernel or firmware */
+			r->owns_phys = 1;
+		}
+		if (!err) {
+			err = map_phys(as, r, class == ASPACE_PHYS_RAM);
+			if (err && r->owns_phys)
+				pfree(phys, npages);
+		}
+		if (err) {
+			vfree(r->base, npages, &as->ctx);
+			kfree(r);
+			return err;
+		}
+	}
+	region_link(as, r);
+	return base;
+}
+
+long aspace_unmap(struct aspace *as, vaddr_t base, size_t size)
+{
+	if (size == 0 || ((base | size) & (PAGE_SIZE - 1)) || base >= VM_USER_TOP ||
+	    size > VM_USER_TOP - base)
+		return -EINVAL;
+	struct region *r = region_at(as, base);
+	vaddr_t end = base + size;
+	if (!r || (r->kind != REGION_MAPPING && r->kind != REGION_DEVICE) || end > region_end(r))
+		return -EINVAL;
+
+	vaddr_t r_end = region_end(r);
+	size_t npages = size / PAGE_SIZE;
+	struct region *tail = NULL;
+	if (base > r->base && end < r_end) {
+		/* The range is in the middle: the part above becomes a region
+		 * of its own. Made first, so that failing changes nothing. */
+		tail = region_new(r->kind, end, (r_end - end) / PAGE_SIZE, r->flags);
+		if (!tail)
+			return -ENOMEM;
+	}
+	release(as, r, base, npages);
+	if (base == r->base && end == r_end) {
+		region_unlink(as, r);
+		kfree(r);
+		return 0;
+	}
+	if (base == r->base) {
+		if (r->phys)
+			r->phys += size;
+		r->base = end;
+		r->npages -= npages;
+		return 0;
+	}
+	r->npages = (base - r->base) / PAGE_SIZE;
+	if (!tail)
+		return 0; /* the top of the region went */
+	tail->owns_phys = r->owns_phys;
+	tail->phys = r->phys ? r->phys + (end - r->base) : 0;
+	if (r->kind == REGION_DEVICE) {
+		tail->backed = tail->npages;
+		r->backed = r->npages;
+	} else if (tail->npages < r->npages) {
+		/* Count the backed pages of the smaller part. */
+		tail->backed = count_mapped(&as->ctx, tail->base, tail->npages);
+		r->backed -= tail->backed;
+	} else {
+		size_t below = count_mapped(&as->ctx, r->base, r->npages);
+		tail->backed = r->backed - below;
+		r->backed = below;
+	}
+	region_link(as, tail);
+	return 0;
+}
+
+/* ------------------------------------------------------------ diagnostics */
+
+void aspace_get_stats(const struct aspace *as, struct aspace_stats *out)
+{
+	*out = (struct aspace_stats){.system_free_pages = palloc_free_pages()};
+	for (const struct region *r = as->regions; r; r = r->next) {
+		out->reserved[r->kind] += r->npages;
+		out->backed[r->kind] += region_backed(as, r);
+	}
+}
+
+static const char *const kind_names[REGION_KINDS] = {
+    [REGION_IMAGE] = "image",	[REGION_HEAP] = "heap",	  [REGION_MAPPING] = "mapping",
+    [REGION_DEVICE] = "device", [REGION_STACK] = "stack",
+};
+
+/* One page in the Xous page-table view: backed pages with their frame and
+ * flags, demand pages with no frame and the flags they will get. */
+static void dump_page(const struct aspace *as, const struct region *r, size_t i)
+{
+	vaddr_t va = r->base + i * PAGE_SIZE;
+	paddr_t pa;
+	unsigned f;
+
+	if (!vm_lookup(&as->ctx, va, &pa, &f)) {
+		kprintf("solo:     %5zu %016lx -> %016lx (flags: VALID | R%s%s%s%s%s)\n", i, va, pa,
+			f & VM_WRITE ? " | W" : "", f & VM_EXEC ? " | X" : "",
+			f & VM_USER ? " | USER" : "", f & VM_UNCACHED ? " | UC" : "",
+			f & VM_WRITE_COMBINING ? " | WC" : "");
+	} else if (r->kind == REGION_IMAGE) {
+		kprintf("solo:     %5zu %016lx -> %016lx (unmapped)\n", i, va, 0ul);
+	} else {
+		kprintf("solo:     %5zu %016lx -> %016lx (flags: R%s%s)\n", i, va, 0ul,
+			r->flags & VM_WRITE ? " | W" : "", r->flags & VM_EXEC ? " | X" : "");
+	}
+}
+
+void aspace_dump(const struct aspace *as)
+{
+	kprintf("solo: address space %#lx:\n", as->ctx.root);
+	for (const struct region *r = as->regions; r; r = r->next) {
+		size_t backed = region_backed(as, r);
+		unsigned f = r->flags;
+
+		kprintf("solo:   %s %#lx-%#lx", kind_names[r->kind], r->base, region_end(r));
+		if (r->kind != REGION_IMAGE)
+			kprintf(" R%s%s%s%s", f & VM_WRITE ? "W" : "", f & VM_EXEC ? "X" : "",
+				f & VM_UNCACHED ? " UC" : "", f & VM_WRITE_COMBINING ? " WC" : "");
+		if (r->kind == REGION_DEVICE)
+			kprintf(" phys %#lx%s", r->phys, r->owns_phys ? " (RAM)" : "");
+		kprintf(": %zu backed, %zu %s\n", backed, r->npages - backed,
+			r->kind == REGION_IMAGE ? "unmapped" : "on demand");
+		/* The first pages, or for the stack the top ones (where it is used). */
+		size_t n = MIN(r->npages, (size_t)DUMP_PAGES);
+		size_t first = r->kind == REGION_STACK ? r->npages - n : 0;
+		for (size_t i = first; i < first + n; i++)
+			dump_page(as, r, i);
+		if (r->npages > n)
+			kprintf("solo:     ... %zu more pages\n", r->npages - n);
+	}
+}

@@ -1,0 +1,178 @@
+/*
+ * aspace - the app's address space: its regions, and the policy that turns a
+ * page fault into a backed page (demand paging) or into a kill.
+ *
+ *   0x000000000000 +---------------------------+
+ *                  | null guard (64 KiB)       |  never mapped
+ *   0x000000010000 | ELF image (IMAGE)         |  backed at load, p_flags (W^X)
+ *   image end      | heap (HEAP)               |  demand-zero; brk / increase_heap
+ *                  |   ... up to HEAP_LIMIT    |
+ *   0x100000000000 | default region (MAPPING)  |  demand-zero; map_memory / mmap
+ *                  |   ... (DEVICE: fixed phys)|  backed at map time
+ *   0x700000000000 +---------------------------+
+ *                  | (unused)                  |
+ *   top - reserve  | stack reserve (STACK)     |  demand-zero, grows on fault
+ *   0x7ffffffff000 | stack top; a guard page   |
+ *   0x800000000000 +---------------------------+  end of the user half
+ *
+ * Every region is also reserved in the context's range pool (valloc), so
+ * nothing else can land inside one. Regions never overlap. A region's pages
+ * are either all backed at creation (IMAGE, DEVICE, fixed-phys RAM) or
+ * backed one by one on first touch (HEAP, MAPPING, STACK): zeroed, with the
+ * region's permissions.
+ *
+ * Physical pages for demand faults and mappings come from palloc(), but never
+ * the last ASPACE_KERNEL_RESERVE_PAGES free pages: the kernel keeps those so
+ * that it can always finish, print the exit line and power off.
+ *
+ * Not re-entrant; the kernel runs one CPU with interrupts off in syscalls.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mm/phys.h"
+#include "mm/vm.h"
+
+#define ASPACE_HEAP_LIMIT	    0x0000100000000000ull /* the heap ends below this (*) */
+#define ASPACE_DEFAULT_BASE	    0x0000100000000000ull /* default region [BASE, END) */
+#define ASPACE_DEFAULT_END	    0x0000700000000000ull
+#define ASPACE_STACK_TOP	    0x00007ffffffff000ull
+#define ASPACE_STACK_DEFAULT	    (8ull << 20) /* reserve, boot.cfg stack= */
+#define ASPACE_KERNEL_RESERVE_PAGES 256		 /* 1 MiB never given to the app */
+
+enum region_kind {
+	REGION_IMAGE = 0,
+	REGION_HEAP,
+	REGION_MAPPING, /* map_memory / mmap without phys: demand-zero */
+	REGION_DEVICE,	/* map_memory with phys: device memory or claimed RAM */
+	REGION_STACK,
+	REGION_KINDS,
+};
+
+/* Access that faulted (from the CPU's page-fault error code). */
+#define ASPACE_ACCESS_READ    0u
+#define ASPACE_ACCESS_WRITE   (1u << 0)
+#define ASPACE_ACCESS_EXEC    (1u << 1)
+#define ASPACE_ACCESS_PRESENT (1u << 2) /* the page was mapped: a protection fault */
+
+struct region {
+	vaddr_t base; /* page aligned */
+	size_t npages;
+	unsigned flags; /* VM_WRITE, VM_EXEC, VM_UNCACHED, VM_WRITE_COMBINING (VM_USER implied) */
+	enum region_kind kind;
+	paddr_t phys;	     /* DEVICE: first physical page (contiguous), else 0 */
+	int owns_phys;	     /* DEVICE over claimed RAM: pfree the pages on unmap */
+	size_t backed;	     /* pages currently backed; IMAGE: not kept (the
+			      * loader maps them after aspace_add_image and leaves
+			      * alignment gaps unmapped): counted when asked */
+	struct region *next; /* sorted by base */
+};
+
+struct aspace {
+	struct vm_ctx ctx;	/* page tables and range pool */
+	struct region *regions; /* sorted by base, non-overlapping */
+	struct region *heap;	/* the HEAP region (may have npages == 0) */
+	struct region *stack;	/* the STACK region */
+};
+
+struct aspace_stats {
+	size_t reserved[REGION_KINDS]; /* pages in regions of each kind */
+	size_t backed[REGION_KINDS];   /* of those, pages backed by RAM or device */
+	size_t system_free_pages;      /* palloc's free pages (main pool) */
+};
+
+/*
+ * Where a physical range requested by map_memory may come from. The kernel
+ * installs the policy (it knows the memory map and what it uses itself).
+ */
+enum aspace_phys_class {
+	ASPACE_PHYS_FORBIDDEN = 0, /* kernel memory, firmware memory, or RAM in use */
+	ASPACE_PHYS_DEVICE,	   /* device memory the kernel does not use */
+	ASPACE_PHYS_RAM,	   /* RAM managed by palloc: claim it (free pages only) */
+};
+typedef enum aspace_phys_class (*aspace_phys_policy_fn)(paddr_t phys, size_t npages);
+void aspace_set_phys_policy(aspace_phys_policy_fn policy);
+
+/* Creates an empty address space whose kernel half is kernel_half's (the
+ * app-view template). Returns 0 or -ENOMEM. */
+int aspace_init(struct aspace *as, const struct vm_ctx *kernel_half);
+/* Returns every page the app held (backed pages, claimed RAM, page tables,
+ * pool nodes, region records) to palloc/kmalloc; device pages are unmapped,
+ * not freed. The address space must not be active. */
+void aspace_destroy(struct aspace *as);
+
+/*
+ * aspace_add_image - record [base, base + npages) as the IMAGE region. The
+ * loader maps and fills those pages itself (vm_map on as->ctx, before or
+ * after this call); this only reserves the range. The pages mapped in it
+ * count as backed (aspace_get_stats looks them up); pages left unmapped
+ * (gaps between segments) fault as -EFAULT, and aspace_destroy frees what
+ * is mapped there. Returns 0, -EEXIST (overlap), -EINVAL (base not page
+ * aligned, npages 0, or outside the user range) or -ENOMEM.
+ */
+int aspace_add_image(struct aspace *as, vaddr_t base, size_t npages);
+/* Starts an empty heap at base (page aligned, the end of the image).
+ * Returns 0, -EEXIST (a heap exists, or base is inside a region), -EINVAL
+ * (base not page aligned, in the null guard or past the user range) or
+ * -ENOMEM. (*) A heap that starts at or above ASPACE_HEAP_LIMIT (an image
+ * loaded high, e.g. a PIE at LOADER_PIE_BASE) is not limited by it: it
+ * grows until it meets the next reserved range. */
+int aspace_init_heap(struct aspace *as, vaddr_t base);
+/* Reserves the stack [top - reserve_pages, top) as demand-zero, keeping one
+ * unmapped guard page below it reserved too, and backs the top
+ * initial_pages pages now. Returns 0, -EEXIST (a stack exists, or the range
+ * is taken), -EINVAL (top not page aligned or above the user pool,
+ * reserve_pages 0 or too large, initial_pages > reserve_pages) or -ENOMEM
+ * (nothing is kept). */
+int aspace_init_stack(struct aspace *as, vaddr_t top, size_t reserve_pages, size_t initial_pages);
+
+/*
+ * aspace_fault - handle a page fault at addr with access ASPACE_ACCESS_*.
+ * Returns 0 when a page was backed and the instruction can be restarted
+ * (also when the page was backed already, without a protection fault: a
+ * fault seen twice; nothing changes, and a restart that is not allowed
+ * faults again with ASPACE_ACCESS_PRESENT);
+ * -EFAULT when the access is not allowed (no region, a protection fault, a
+ * write to a read-only region, an execute of a non-executable one);
+ * -ENOMEM when no page could be had (the app is then killed).
+ */
+int aspace_fault(struct aspace *as, vaddr_t addr, unsigned access);
+
+/* Linux brk: moves the end of the heap to new_end (rounded up to a page;
+ * 0 queries). Returns the new end, or the unchanged end when it cannot move
+ * (below the heap's start, beyond its limit (ASPACE_HEAP_LIMIT, see
+ * aspace_init_heap) or into another region). Pages given up are freed. */
+vaddr_t aspace_brk(struct aspace *as, vaddr_t new_end);
+/* Xous IncreaseHeap: grows the heap by size bytes (page multiple, > 0);
+ * flags must be VM_WRITE (the heap is RW, never executable). Returns the
+ * start of the added range, or -EINVAL / -ENOMEM (as a negative long). */
+long aspace_increase_heap(struct aspace *as, size_t size, unsigned flags);
+/* Xous DecreaseHeap: shrinks the heap by size bytes (page multiple, at most
+ * the heap size), freeing the pages. Returns 0 or -EINVAL. */
+long aspace_decrease_heap(struct aspace *as, size_t size);
+
+/*
+ * aspace_map - Xous MapMemory. size is a page multiple > 0. phys 0: demand-
+ * zero pages in a MAPPING region; otherwise a DEVICE region over [phys,
+ * phys + size), allowed only when the policy says DEVICE (mapped uncached
+ * unless flags ask for write-combining) or RAM (claimed from palloc and
+ * zeroed; all pages must be free). virt 0: the lowest free range of the
+ * default region; otherwise exactly [virt, virt + size), which must be free
+ * and inside the user range outside the null guard. flags: VM_WRITE,
+ * VM_EXEC (not both: W^X), VM_UNCACHED, VM_WRITE_COMBINING. Returns the
+ * address, or -EINVAL (bad size/flags/alignment), -EEXIST (virt taken),
+ * -ENOMEM (no room or no memory), -EPERM (phys not allowed), -EBUSY (RAM
+ * in use) as a negative long.
+ */
+long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsigned flags);
+/* Xous UnmapMemory: removes [base, base + size), which must lie inside one
+ * MAPPING or DEVICE region (the region is split when needed). Returns 0,
+ * -EINVAL, or -ENOMEM when a split needed a region record and kmalloc had
+ * none (nothing changes). */
+long aspace_unmap(struct aspace *as, vaddr_t base, size_t size);
+
+void aspace_get_stats(const struct aspace *as, struct aspace_stats *out);
+/* Prints the regions (Xous page-table view: backed and demand pages). */
+void aspace_dump(const struct aspace *as);

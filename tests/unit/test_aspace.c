@@ -1,0 +1,1227 @@
+/*
+ * Host tests of mm/aspace.c: the app's regions, demand faults, brk, map and
+ * unmap over a user context whose page tables live in the fake physical
+ * memory of mm_arena.h. Faults are delivered by calling aspace_fault() as
+ * the kernel's page-fault path would; mapped addresses are checked with
+ * vm_lookup(), never touched. Device memory is a window of the arena's
+ * hole above RAM, which palloc does not manage.
+ */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/arch/x86_64/mmu.h"
+#include "kernel/errno.h"
+#include "kernel/klib.h"
+#include "mm/aspace.h"
+#include "mm/kmalloc.h"
+#include "mm/palloc.h"
+#include "mm/valloc.h"
+#include "mm/vm.h"
+#include "mm_arena.h"
+
+#define P	  PAGE_SIZE
+#define IMG_BASE  0x400000ull
+#define IMG_PAGES 4 /* two RX pages, a gap, one RW page */
+#define IMG_END	  (IMG_BASE + IMG_PAGES * P)
+#define DEF	  ASPACE_DEFAULT_BASE
+#define TOP	  ASPACE_STACK_TOP
+#define DEV_BASE  0x90000000ull /* in the arena's hole: device memory */
+#define DEV_PAGES 256ull
+#define DEV_END	  (DEV_BASE + DEV_PAGES * P)
+#define CLAIM_LO  (MM_TEST_RAM_BASE + (64ull << 20)) /* RAM that faults never reach */
+
+static struct vm_ctx kctx;
+static struct aspace as;
+static size_t free_at_start; /* palloc free pages before aspace_init */
+static size_t kmalloc_held_at_start, kmalloc_live_at_start;
+
+static size_t free_pages(void)
+{
+	return palloc_free_pages();
+}
+
+static struct aspace_stats stats(void)
+{
+	struct aspace_stats st;
+	aspace_get_stats(&as, &st);
+	return st;
+}
+
+static struct kmalloc_stats kstats(void)
+{
+	struct kmalloc_stats st;
+	kmalloc_get_stats(&st);
+	return st;
+}
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static size_t rnd_below(size_t n)
+{
+	return (size_t)(rnd() % n);
+}
+
+/* The last question the policy was asked, and its answers: DEVICE inside
+ * the device window, RAM inside the test RAM, FORBIDDEN elsewhere. */
+static paddr_t asked_phys;
+static size_t asked_npages;
+
+static enum aspace_phys_class test_policy(paddr_t phys, size_t npages)
+{
+	asked_phys = phys;
+	asked_npages = npages;
+	if (phys >= DEV_BASE && phys < DEV_END && npages <= (DEV_END - phys) / P)
+		return ASPACE_PHYS_DEVICE;
+	if (phys >= MM_TEST_RAM_BASE && phys < MM_TEST_RAM_END &&
+	    npages <= (MM_TEST_RAM_END - phys) / P)
+		return ASPACE_PHYS_RAM;
+	return ASPACE_PHYS_FORBIDDEN;
+}
+
+static enum aspace_phys_class forbid_all(paddr_t phys, size_t npages)
+{
+	return ASPACE_PHYS_FORBIDDEN;
+}
+
+/* Fresh allocators, a kernel context as kmain makes it, and an empty
+ * address space; the baselines for "everything came back". */
+static void setup_empty(void)
+{
+	mm_test_setup();
+	cr_assert_eq(vm_ctx_init_kernel(&kctx), 0);
+	cr_assert_eq(vm_kernel_reserve_top_level(&kctx, VM_KERNEL_RANGES_BASE), 0);
+	aspace_set_phys_policy(NULL);
+	kmalloc_trim();
+	free_at_start = free_pages();
+	kmalloc_held_at_start = kstats().pages_held;
+	kmalloc_live_at_start = kstats().live_allocations;
+	cr_assert_eq(aspace_init(&as, &kctx), 0);
+}
+
+/* Maps page i of the image the way the loader does: a fresh zeroed page. */
+static void map_image_page(size_t i, unsigned flags)
+{
+	paddr_t pa = palloc(1);
+	cr_assert_neq(pa, 0);
+	memset(phys_to_virt(pa), 0, P);
+	cr_assert_eq(vm_map(&as.ctx, IMG_BASE + i * P, pa, VM_USER | flags), 0);
+}
+
+/* An app as the loader leaves it: the image (pages 0-1 RX, page 2 an
+ * unmapped gap, page 3 RW), an empty heap at its end, a stack of
+ * stack_pages with one page backed. */
+static void setup_app(size_t stack_pages)
+{
+	setup_empty();
+	cr_assert_eq(aspace_add_image(&as, IMG_BASE, IMG_PAGES), 0);
+	map_image_page(0, VM_EXEC);
+	map_image_page(1, VM_EXEC);
+	map_image_page(3, VM_WRITE);
+	cr_assert_eq(aspace_init_heap(&as, IMG_END), 0);
+	cr_assert_eq(aspace_init_stack(&as, TOP, stack_pages, 1), 0);
+}
+
+static void setup(void)
+{
+	setup_app(ASPACE_STACK_DEFAULT / P);
+}
+
+static int mapped(vaddr_t va, paddr_t *pa, unsigned *flags)
+{
+	return vm_lookup(&as.ctx, va, pa, flags) == 0;
+}
+
+static const struct region *region_holding(vaddr_t va)
+{
+	for (const struct region *r = as.regions; r; r = r->next) {
+		if (va >= r->base && va < r->base + r->npages * P)
+			return r;
+	}
+	return NULL;
+}
+
+static size_t nregions(void)
+{
+	size_t n = 0;
+	for (const struct region *r = as.regions; r; r = r->next)
+		n++;
+	return n;
+}
+
+/* Destroys the address space and checks that every page and every
+ * kmalloc block came back. */
+static void destroy_and_check_all_returned(void)
+{
+	aspace_destroy(&as);
+	kmalloc_trim();
+	cr_assert_eq(free_pages(), free_at_start, "%zu pages lost", free_at_start - free_pages());
+	cr_assert_eq(kstats().live_allocations, kmalloc_live_at_start);
+	cr_assert_eq(palloc_check(), 0);
+}
+
+/* ------------------------------------------------------------ demand faults */
+
+Test(aspace, demand_fault_backs_exactly_one_zeroed_page_with_the_region_flags)
+{
+	setup();
+	long base = aspace_map(&as, 0, 0, 4 * P, VM_WRITE);
+	cr_assert_eq(base, (long)DEF);
+	cr_assert_eq(stats().backed[REGION_MAPPING], 0);
+	cr_assert(!mapped(DEF, NULL, NULL));
+
+	/* The fault takes the lowest free page: make it a dirty one. */
+	paddr_t dirty = palloc(1);
+	memset(phys_to_virt(dirty), 0xa5, P);
+	pfree(dirty, 1);
+
+	paddr_t pa;
+	unsigned flags;
+	cr_assert_eq(aspace_fault(&as, DEF + P + 123, ASPACE_ACCESS_WRITE), 0);
+	cr_assert(mapped(DEF + P, &pa, &flags));
+	cr_assert_eq(pa, dirty);
+	cr_assert_eq(flags, VM_USER | VM_WRITE);
+	const uint8_t *bytes = phys_to_virt(pa);
+	for (size_t i = 0; i < P; i++)
+		cr_assert_eq(bytes[i], 0, "byte %zu not zeroed", i);
+	cr_assert(!mapped(DEF, NULL, NULL));
+	cr_assert(!mapped(DEF + 2 * P, NULL, NULL));
+	cr_assert_eq(stats().backed[REGION_MAPPING], 1);
+	cr_assert_eq(stats().reserved[REGION_MAPPING], 4);
+}
+
+/*
+ * The kernel only calls aspace_fault for a not-present fault once per
+ * page; should the same fault come twice, it returns 0 and backs nothing
+ * new (the restart then succeeds or faults again as a protection fault).
+ */
+Test(aspace, a_second_fault_on_a_backed_page_changes_nothing)
+{
+	setup();
+	cr_assert_eq(aspace_map(&as, 0, 0, 4 * P, VM_WRITE), (long)DEF);
+	cr_assert_eq(aspace_fault(&as, DEF, ASPACE_ACCESS_READ), 0);
+	paddr_t first, again;
+	cr_assert(mapped(DEF, &first, NULL));
+	size_t before = free_pages();
+
+	cr_assert_eq(aspace_fault(&as, DEF + 8, ASPACE_ACCESS_WRITE), 0);
+	cr_assert(mapped(DEF, &again, NULL));
+	cr_assert_eq(again, first);
+	cr_assert_eq(free_pages(), before);
+	cr_assert_eq(stats().backed[REGION_MAPPING], 1);
+	/* A protection fault on it is never fixed up. */
+	cr_assert_eq(aspace_fault(&as, DEF, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT), -EFAULT);
+	cr_assert_eq(aspace_fault(&as, DEF, ASPACE_ACCESS_PRESENT), -EFAULT);
+}
+
+Test(aspace, faults_outside_regions_in_the_null_guard_and_above_the_user_half_are_efault)
+{
+	setup();
+	cr_assert_eq(aspace_map(&as, 0, 0, 4 * P, VM_WRITE), (long)DEF);
+	const vaddr_t bad[] = {
+	    0,
+	    0x1000,
+	    VM_USER_BASE - 1,		    /* null guard */
+	    VM_USER_BASE,		    /* below the image */
+	    IMG_END,			    /* the empty heap */
+	    DEF - 1,			    /* between regions */
+	    DEF + 4 * P,		    /* just past the mapping */
+	    TOP - ASPACE_STACK_DEFAULT - 1, /* the stack's guard page */
+	    TOP,			    /* above the stack */
+	    VM_USER_TOP - 1,
+	    VM_USER_TOP,
+	    VM_KERNEL_HALF,
+	    0xffffffff80000000ull,
+	};
+	size_t before = free_pages();
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		cr_assert_eq(aspace_fault(&as, bad[i], ASPACE_ACCESS_READ), -EFAULT, "%#lx",
+			     bad[i]);
+		cr_assert_eq(aspace_fault(&as, bad[i], ASPACE_ACCESS_WRITE), -EFAULT, "%#lx",
+			     bad[i]);
+	}
+	cr_assert_eq(free_pages(), before);
+}
+
+Test(aspace, write_fault_on_a_read_only_mapping_is_efault)
+{
+	setup();
+	long ro = aspace_map(&as, 0, 0, 2 * P, 0);
+	unsigned flags;
+
+	cr_assert_eq(aspace_fault(&as, ro + P, ASPACE_ACCESS_WRITE), -EFAULT);
+	cr_assert(!mapped(ro + P, NULL, NULL));
+	cr_assert_eq(aspace_fault(&as, ro, ASPACE_ACCESS_READ), 0);
+	cr_assert(mapped(ro, NULL, &flags));
+	cr_assert_eq(flags, VM_USER);
+	cr_assert_eq(aspace_fault(&as, ro, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT), -EFAULT);
+}
+
+Test(aspace, exec_faults_need_an_executable_region)
+{
+	setup();
+	long rw = aspace_map(&as, 0, 0, P, VM_WRITE);
+	long rx = aspace_map(&as, 0, 0, P, VM_EXEC);
+	unsigned flags;
+
+	cr_assert_eq(aspace_fault(&as, rw, ASPACE_ACCESS_EXEC), -EFAULT);
+	cr_assert_eq(aspace_fault(&as, rx, ASPACE_ACCESS_WRITE), -EFAULT);
+	cr_assert_eq(aspace_fault(&as, rx, ASPACE_ACCESS_EXEC), 0);
+	cr_assert(mapped(rx, NULL, &flags));
+	cr_assert_eq(flags, VM_USER | VM_EXEC);
+}
+
+Test(aspace, exec_fault_on_the_heap_or_stack_is_efault)
+{
+	setup();
+	cr_assert_eq(aspace_brk(&as, IMG_END + 2 * P), IMG_END + 2 * P);
+	cr_assert_eq(aspace_fault(&as, IMG_END, ASPACE_ACCESS_EXEC), -EFAULT);
+	cr_assert_eq(aspace_fault(&as, TOP - 3 * P, ASPACE_ACCESS_EXEC), -EFAULT);
+	cr_assert_eq(aspace_fault(&as, IMG_END, ASPACE_ACCESS_WRITE), 0);
+	unsigned flags;
+	cr_assert(mapped(IMG_END, NULL, &flags));
+	cr_assert_eq(flags, VM_USER | VM_WRITE);
+}
+
+Test(aspace, faults_in_the_image_or_a_device_region_are_efault)
+{
+	setup();
+	aspace_set_phys_policy(test_policy);
+	long dev = aspace_map(&as, DEV_BASE, 0, 2 * P, VM_WRITE);
+
+	cr_assert_gt(dev, 0);
+	cr_assert_eq(aspace_fault(&as, IMG_BASE + 2 * P, ASPACE_ACCESS_READ), -EFAULT); /* gap */
+	cr_assert(!mapped(IMG_BASE + 2 * P, NULL, NULL));
+	cr_assert_eq(aspace_fault(&as, IMG_BASE, ASPACE_ACCESS_WRITE), -EFAULT);
+	cr_assert_eq(aspace_fault(&as, dev, ASPACE_ACCESS_READ), -EFAULT);
+}
+
+Test(aspace, ten_faults_in_a_64mib_mapping_back_exactly_ten_pages)
+{
+	setup();
+	long base = aspace_map(&as, 0, 0, 64ull << 20, VM_WRITE);
+	cr_assert_eq(base, (long)DEF);
+	cr_assert_eq(stats().reserved[REGION_MAPPING], (64ull << 20) / P);
+	size_t before = free_pages();
+	cr_assert_eq(stats().system_free_pages, before);
+
+	/* Ten pages in ten different 2 MiB blocks under one 1 GiB block: ten
+	 * frames, ten page tables, one page directory, one PDPT (the default
+	 * region starts a PML4 entry of its own). */
+	for (size_t i = 0; i < 10; i++)
+		cr_assert_eq(aspace_fault(&as, DEF + i * (6ull << 20) + 5 * P, ASPACE_ACCESS_WRITE),
+			     0);
+	cr_assert_eq(stats().backed[REGION_MAPPING], 10);
+	cr_assert_eq(before - free_pages(), 10 + 10 + 1 + 1);
+	cr_assert_eq(stats().system_free_pages, free_pages());
+
+	/* Ten more within those 2 MiB blocks need no new table. */
+	before = free_pages();
+	for (size_t i = 0; i < 10; i++)
+		cr_assert_eq(aspace_fault(&as, DEF + i * (6ull << 20) + 6 * P, ASPACE_ACCESS_READ),
+			     0);
+	cr_assert_eq(stats().backed[REGION_MAPPING], 20);
+	cr_assert_eq(before - free_pages(), 10);
+}
+
+/* ------------------------------------------------------------ the stack */
+
+Test(aspace, stack_faults_anywhere_in_the_reserve_work_and_the_guard_page_fails)
+{
+	setup_empty();
+	const size_t reserve = 2048;
+	const vaddr_t bottom = TOP - reserve * P;
+
+	cr_assert_eq(aspace_init_stack(&as, TOP, reserve, 2), 0);
+	cr_assert(mapped(TOP - P, NULL, NULL));
+	cr_assert(mapped(TOP - 2 * P, NULL, NULL));
+	cr_assert(!mapped(TOP - 3 * P, NULL, NULL));
+	cr_assert_eq(stats().reserved[REGION_STACK], reserve);
+	cr_assert_eq(stats().backed[REGION_STACK], 2);
+
+	const vaddr_t ok[] = {bottom, bottom + 4095, bottom + reserve / 2 * P, TOP - 3 * P};
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		unsigned flags;
+		cr_assert_eq(aspace_fault(&as, ok[i], ASPACE_ACCESS_WRITE), 0, "%#lx", ok[i]);
+		cr_assert(mapped(ok[i], NULL, &flags));
+		cr_assert_eq(flags, VM_USER | VM_WRITE);
+	}
+	cr_assert_eq(stats().backed[REGION_STACK], 2 + 3); /* two faults hit one page */
+	cr_assert_eq(aspace_fault(&as, bottom - 1, ASPACE_ACCESS_WRITE), -EFAULT);
+	cr_assert_eq(aspace_fault(&as, bottom - P, ASPACE_ACCESS_READ), -EFAULT);
+	/* The guard page is reserved: nothing can be mapped there. */
+	cr_assert_eq(aspace_map(&as, 0, bottom - P, P, VM_WRITE), -EEXIST);
+	cr_assert_eq(aspace_map(&as, 0, bottom - 2 * P, P, VM_WRITE), (long)(bottom - 2 * P));
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, stack_init_checks_its_arguments)
+{
+	setup_empty();
+	cr_assert_eq(aspace_init_stack(&as, TOP + 8, 16, 1), -EINVAL);
+	cr_assert_eq(aspace_init_stack(&as, TOP, 0, 0), -EINVAL);
+	cr_assert_eq(aspace_init_stack(&as, TOP, 4, 5), -EINVAL);
+	cr_assert_eq(aspace_init_stack(&as, VM_USER_TOP, 4, 1), -EINVAL);
+	cr_assert_eq(aspace_init_stack(&as, VM_USER_BASE + 4 * P, 4, 1), -EINVAL); /* no guard */
+	cr_assert_eq(aspace_map(&as, 0, TOP - 2 * P, P, 0), (long)(TOP - 2 * P));
+	cr_assert_eq(aspace_init_stack(&as, TOP, 4, 1), -EEXIST);
+	cr_assert_eq(aspace_unmap(&as, TOP - 2 * P, P), 0);
+	cr_assert_eq(aspace_init_stack(&as, TOP, 4, 4), 0);
+	cr_assert_eq(stats().backed[REGION_STACK], 4);
+	cr_assert_eq(aspace_init_stack(&as, TOP - 64 * P, 4, 1), -EEXIST);
+	destroy_and_check_all_returned();
+}
+
+/* ------------------------------------------------------------ the heap */
+
+Test(aspace, brk_grows_shrinks_and_answers_queries)
+{
+	setup();
+	const vaddr_t h = IMG_END;
+
+	cr_assert_eq(aspace_brk(&as, 0), h);
+	cr_assert_eq(aspace_brk(&as, h + 3 * P + 5), h + 4 * P); /* rounded up */
+	cr_assert_eq(aspace_brk(&as, 0), h + 4 * P);
+	cr_assert_eq(stats().reserved[REGION_HEAP], 4);
+	for (size_t i = 0; i < 4; i++)
+		cr_assert_eq(aspace_fault(&as, h + i * P, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(aspace_fault(&as, h + 4 * P, ASPACE_ACCESS_WRITE), -EFAULT);
+	cr_assert_eq(stats().backed[REGION_HEAP], 4);
+
+	size_t before = free_pages();
+	cr_assert_eq(aspace_brk(&as, h + P), h + P);
+	cr_assert_eq(free_pages(), before + 3);
+	cr_assert(mapped(h, NULL, NULL));
+	for (size_t i = 1; i < 4; i++)
+		cr_assert(!mapped(h + i * P, NULL, NULL));
+	cr_assert_eq(stats().backed[REGION_HEAP], 1);
+	cr_assert_eq(aspace_fault(&as, h + P, ASPACE_ACCESS_WRITE), -EFAULT);
+
+	/* Growing again gives demand pages, not the old ones. */
+	cr_assert_eq(aspace_brk(&as, h + 2 * P), h + 2 * P);
+	cr_assert(!mapped(h + P, NULL, NULL));
+	cr_assert_eq(aspace_brk(&as, h), h);
+	cr_assert_eq(stats().reserved[REGION_HEAP], 0);
+	cr_assert_eq(stats().backed[REGION_HEAP], 0);
+	cr_assert(!mapped(h, NULL, NULL));
+}
+
+Test(aspace, brk_stays_put_below_the_heap_past_the_limit_or_into_a_region)
+{
+	setup();
+	const vaddr_t h = IMG_END;
+
+	cr_assert_eq(aspace_brk(&as, h + P), h + P);
+	cr_assert_eq(aspace_brk(&as, h - P), h + P);
+	cr_assert_eq(aspace_brk(&as, IMG_BASE), h + P);
+	cr_assert_eq(aspace_brk(&as, ASPACE_HEAP_LIMIT + 1), h + P);
+	cr_assert_eq(aspace_brk(&as, UINT64_MAX), h + P);
+	/* Up to the limit itself is allowed (a huge reserve, nothing backed). */
+	cr_assert_eq(aspace_brk(&as, ASPACE_HEAP_LIMIT), ASPACE_HEAP_LIMIT);
+	cr_assert_eq(aspace_brk(&as, h + P), h + P);
+
+	/* A fixed mapping above the heap stops it there. */
+	const vaddr_t wall = h + 16 * P;
+	cr_assert_eq(aspace_map(&as, 0, wall, P, 0), (long)wall);
+	cr_assert_eq(aspace_brk(&as, wall + P), h + P);
+	cr_assert_eq(aspace_brk(&as, wall + 1), h + P);
+	cr_assert_eq(aspace_brk(&as, wall), wall);
+	cr_assert_eq(stats().reserved[REGION_HEAP], 16);
+}
+
+Test(aspace, increase_and_decrease_heap_return_ranges_and_free_pages)
+{
+	setup();
+	const vaddr_t h = IMG_END;
+
+	cr_assert_eq(aspace_increase_heap(&as, 2 * P, VM_WRITE), (long)h);
+	cr_assert_eq(aspace_increase_heap(&as, 3 * P, VM_WRITE), (long)(h + 2 * P));
+	cr_assert_eq(aspace_brk(&as, 0), h + 5 * P);
+	cr_assert_eq(aspace_increase_heap(&as, 0, VM_WRITE), -EINVAL);
+	cr_assert_eq(aspace_increase_heap(&as, P + 1, VM_WRITE), -EINVAL);
+	cr_assert_eq(aspace_increase_heap(&as, P, VM_WRITE | VM_EXEC), -EINVAL);
+	cr_assert_eq(aspace_increase_heap(&as, P, 0), -EINVAL);
+	cr_assert_eq(aspace_increase_heap(&as, ASPACE_HEAP_LIMIT, VM_WRITE), -ENOMEM);
+	cr_assert_eq(aspace_brk(&as, 0), h + 5 * P);
+
+	for (size_t i = 0; i < 5; i++)
+		cr_assert_eq(aspace_fault(&as, h + i * P, ASPACE_ACCESS_WRITE), 0);
+	size_t before = free_pages();
+	cr_assert_eq(aspace_decrease_heap(&as, 3 * P), 0);
+	cr_assert_eq(free_pages(), before + 3);
+	cr_assert_eq(aspace_brk(&as, 0), h + 2 * P);
+	cr_assert(mapped(h + P, NULL, NULL));
+	cr_assert(!mapped(h + 2 * P, NULL, NULL));
+	cr_assert_eq(aspace_decrease_heap(&as, 3 * P), -EINVAL);
+	cr_assert_eq(aspace_decrease_heap(&as, P / 2), -EINVAL);
+	cr_assert_eq(aspace_decrease_heap(&as, 0), 0);
+	cr_assert_eq(aspace_decrease_heap(&as, 2 * P), 0);
+	cr_assert_eq(stats().backed[REGION_HEAP], 0);
+	cr_assert_eq(aspace_brk(&as, 0), h);
+}
+
+Test(aspace, heap_init_refuses_a_second_heap_or_a_taken_base)
+{
+	setup_empty();
+	cr_assert_eq(aspace_brk(&as, 0), 0); /* no heap yet */
+	cr_assert_eq(aspace_increase_heap(&as, P, VM_WRITE), -EINVAL);
+	cr_assert_eq(aspace_add_image(&as, IMG_BASE, IMG_PAGES), 0);
+	cr_assert_eq(aspace_init_heap(&as, IMG_BASE + P), -EEXIST);
+	cr_assert_eq(aspace_init_heap(&as, IMG_END + 8), -EINVAL);
+	cr_assert_eq(aspace_init_heap(&as, 0x1000), -EINVAL);
+	cr_assert_eq(aspace_init_heap(&as, IMG_END), 0);
+	cr_assert_eq(aspace_init_heap(&as, IMG_END + P), -EEXIST);
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, heap_of_an_image_loaded_high_grows_past_the_heap_limit)
+{
+	setup_empty();
+	const vaddr_t img = 0x555555554000ull, h = img + IMG_PAGES * P; /* the PIE base */
+
+	cr_assert_eq(aspace_add_image(&as, img, IMG_PAGES), 0);
+	cr_assert_eq(aspace_init_heap(&as, h), 0);
+	cr_assert_eq(aspace_init_stack(&as, TOP, 16, 1), 0);
+	cr_assert_eq(aspace_brk(&as, h + 4 * P), h + 4 * P);
+	cr_assert_eq(aspace_fault(&as, h + 3 * P, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(aspace_increase_heap(&as, 2 * P, VM_WRITE), (long)(h + 4 * P));
+	/* It stops at the next reserved range: here a fixed mapping. */
+	cr_assert_eq(aspace_map(&as, 0, h + 10 * P, P, 0), (long)(h + 10 * P));
+	cr_assert_eq(aspace_brk(&as, h + 11 * P), h + 6 * P);
+	cr_assert_eq(aspace_brk(&as, h + 10 * P), h + 10 * P);
+	cr_assert_eq(aspace_brk(&as, VM_USER_TOP), h + 10 * P);
+	/* Mappings without an address still start at the bottom of the default region. */
+	cr_assert_eq(aspace_map(&as, 0, 0, P, 0), (long)DEF);
+	destroy_and_check_all_returned();
+}
+
+/* ------------------------------------------------------------ the image */
+
+Test(aspace, image_pages_mapped_by_the_loader_count_as_backed)
+{
+	setup();
+	cr_assert_eq(stats().reserved[REGION_IMAGE], IMG_PAGES);
+	cr_assert_eq(stats().backed[REGION_IMAGE], 3); /* page 2 is a gap */
+	cr_assert_eq(aspace_add_image(&as, IMG_BASE + P, 1), -EEXIST);
+	cr_assert_eq(aspace_map(&as, 0, IMG_BASE, P, 0), -EEXIST);
+	cr_assert_eq(aspace_add_image(&as, IMG_BASE + 1, 1), -EINVAL);
+}
+
+/* ------------------------------------------------------------ map */
+
+Test(aspace, map_at_a_fixed_address_takes_exactly_that_range)
+{
+	setup();
+	const vaddr_t v = 0x200000000ull;
+
+	cr_assert_eq(aspace_map(&as, 0, v, 4 * P, VM_WRITE), (long)v);
+	cr_assert_eq(aspace_map(&as, 0, v, P, VM_WRITE), -EEXIST);
+	cr_assert_eq(aspace_map(&as, 0, v + 3 * P, 2 * P, VM_WRITE), -EEXIST);
+	cr_assert_eq(aspace_map(&as, 0, v - P, 2 * P, VM_WRITE), -EEXIST);
+	cr_assert_eq(aspace_map(&as, 0, v - P, P, VM_WRITE), (long)(v - P));
+	cr_assert_eq(aspace_map(&as, 0, v + 4 * P, P, VM_WRITE), (long)(v + 4 * P));
+	const struct region *r = region_holding(v);
+	cr_assert_not_null(r);
+	cr_assert_eq(r->base, v);
+	cr_assert_eq(r->npages, 4);
+	cr_assert_eq(r->kind, REGION_MAPPING);
+	cr_assert_eq(stats().reserved[REGION_MAPPING], 6);
+}
+
+Test(aspace, map_in_the_null_guard_the_top_page_or_the_kernel_half_is_refused)
+{
+	setup();
+	size_t n = nregions();
+
+	cr_assert_eq(aspace_map(&as, 0, 0x1000, P, 0), -EINVAL);
+	cr_assert_eq(aspace_map(&as, 0, VM_USER_BASE - P, 2 * P, 0), -EINVAL);
+	cr_assert_eq(aspace_map(&as, 0, VM_USER_TOP - P, P, 0), -EINVAL);
+	cr_assert_eq(aspace_map(&as, 0, VM_USER_TOP - 2 * P, 2 * P, 0), -EINVAL);
+	cr_assert_eq(aspace_map(&as, 0, VM_USER_TOP, P, 0), -EINVAL);
+	cr_assert_eq(aspace_map(&as, 0, VM_KERNEL_HALF, P, 0), -EINVAL);
+	cr_assert_eq(aspace_map(&as, 0, 0xfffffffffffff000ull, P, 0), -EINVAL);
+	cr_assert_eq(nregions(), n);
+}
+
+Test(aspace, map_checks_size_flags_and_alignment)
+{
+	setup();
+	size_t n = nregions();
+
+	cr_assert_eq(aspace_map(&as, 0, 0, 0, 0), -EINVAL);
+	cr_assert_eq(aspace_map(&as, 0, 0, P + 1, 0), -EINVAL);
+	cr_assert_eq(aspace_map(&as, 0, DEF + 8, P, 0), -EINVAL);
+	cr_assert_eq(aspace_map(&as, 0, 0, P, VM_WRITE | VM_EXEC), -EINVAL);
+	cr_assert_eq(aspace_map(&as, 0, 0, P, VM_UNCACHED | VM_WRITE_COMBINING), -EINVAL);
+	cr_assert_eq(aspace_map(&as, 0, 0, P, VM_USER), -EINVAL);
+	cr_assert_eq(aspace_map(&as, 0, 0, P, VM_GLOBAL), -EINVAL);
+	cr_assert_eq(aspace_map(&as, 0, 0, P, 1u << 20), -EINVAL);
+	aspace_set_phys_policy(test_policy);
+	cr_assert_eq(aspace_map(&as, DEV_BASE + 8, 0, P, 0), -EINVAL);
+	cr_assert_eq(aspace_map(&as, 0xfffffffffffff000ull, 0, 2 * P, 0), -EINVAL); /* wraps */
+	cr_assert_eq(aspace_map(&as, 1ull << 52, 0, P, 0), -EINVAL);
+	cr_assert_eq(nregions(), n);
+	/* Too large for the default region. */
+	cr_assert_eq(aspace_map(&as, 0, 0, ASPACE_DEFAULT_END - DEF + P, 0), -ENOMEM);
+	cr_assert_gt(aspace_map(&as, 0, 0, ASPACE_DEFAULT_END - DEF, 0), 0);
+	cr_assert_eq(aspace_map(&as, 0, 0, P, 0), -ENOMEM);
+}
+
+Test(aspace, mappings_without_an_address_take_the_lowest_gap_of_the_default_region)
+{
+	setup();
+	cr_assert_eq(aspace_map(&as, 0, 0, 4 * P, 0), (long)DEF);
+	cr_assert_eq(aspace_map(&as, 0, 0, 2 * P, 0), (long)(DEF + 4 * P));
+	cr_assert_eq(aspace_map(&as, 0, DEF + 8 * P, P, 0), (long)(DEF + 8 * P));
+	cr_assert_eq(aspace_map(&as, 0, 0, 3 * P, 0), (long)(DEF + 9 * P));
+	cr_assert_eq(aspace_map(&as, 0, 0, 2 * P, 0), (long)(DEF + 6 * P));
+	cr_assert_eq(aspace_unmap(&as, DEF, 4 * P), 0);
+	cr_assert_eq(aspace_map(&as, 0, 0, 5 * P, 0), (long)(DEF + 12 * P));
+	cr_assert_eq(aspace_map(&as, 0, 0, 3 * P, 0), (long)DEF);
+	cr_assert_eq(aspace_map(&as, 0, 0, P, 0), (long)(DEF + 3 * P));
+	/* Heap-area addresses are never chosen. */
+	cr_assert_eq(aspace_brk(&as, 0), IMG_END);
+}
+
+Test(aspace, mappings_without_an_address_skip_a_stack_guard_page)
+{
+	setup_empty();
+	cr_assert_eq(aspace_init_stack(&as, DEF + 8 * P, 4, 1), 0); /* guard at DEF + 3 pages */
+	cr_assert_eq(aspace_map(&as, 0, 0, 2 * P, 0), (long)DEF);
+	cr_assert_eq(aspace_map(&as, 0, 0, P, 0), (long)(DEF + 2 * P));
+	cr_assert_eq(aspace_map(&as, 0, 0, P, 0), (long)(DEF + 8 * P));
+	destroy_and_check_all_returned();
+}
+
+/* ------------------------------------------------------------ map with phys */
+
+Test(aspace, map_of_device_memory_maps_every_page_uncached_and_never_zeroes_it)
+{
+	setup();
+	aspace_set_phys_policy(test_policy);
+	memset(phys_to_virt(DEV_BASE), 0x5a, 4 * P);
+	size_t before = free_pages();
+
+	long v = aspace_map(&as, DEV_BASE, 0, 4 * P, VM_WRITE);
+	cr_assert_eq(v, (long)DEF);
+	cr_assert_eq(asked_phys, DEV_BASE);
+	cr_assert_eq(asked_npages, 4);
+	for (size_t i = 0; i < 4; i++) {
+		paddr_t pa;
+		unsigned flags;
+		cr_assert(mapped(v + i * P, &pa, &flags));
+		cr_assert_eq(pa, DEV_BASE + i * P);
+		cr_assert_eq(flags, VM_USER | VM_WRITE | VM_UNCACHED);
+	}
+	cr_assert_eq(*(uint8_t *)phys_to_virt(DEV_BASE + 3 * P + 7), 0x5a);
+	cr_assert_eq(stats().backed[REGION_DEVICE], 4);
+	cr_assert_eq(stats().reserved[REGION_DEVICE], 4);
+	const struct region *r = region_holding(v);
+	cr_assert_eq(r->kind, REGION_DEVICE);
+	cr_assert_eq(r->phys, DEV_BASE);
+	cr_assert_eq(r->owns_phys, 0);
+
+	long wc = aspace_map(&as, DEV_BASE + 8 * P, 0, P, VM_WRITE | VM_WRITE_COMBINING);
+	unsigned flags;
+	cr_assert(mapped(wc, NULL, &flags));
+	cr_assert_eq(flags, VM_USER | VM_WRITE | VM_WRITE_COMBINING);
+
+	/* The same device pages may be mapped twice; unmapping never frees them
+	 * (pfree of a page palloc does not manage would panic). */
+	cr_assert_gt(aspace_map(&as, DEV_BASE, 0, P, 0), 0);
+	cr_assert_eq(aspace_unmap(&as, v, 4 * P), 0);
+	cr_assert(!mapped(v, NULL, NULL));
+	cr_assert_eq(free_pages() + 3, before); /* the page tables stay */
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, map_of_ram_claims_zeroes_and_gives_back_the_pages)
+{
+	setup();
+	aspace_set_phys_policy(test_policy);
+	const paddr_t ram = CLAIM_LO;
+	memset(phys_to_virt(ram), 0xee, 4 * P);
+	size_t before = free_pages();
+
+	long v = aspace_map(&as, ram, 0, 4 * P, VM_WRITE);
+	cr_assert_eq(v, (long)DEF);
+	for (size_t i = 0; i < 4; i++) {
+		paddr_t pa;
+		unsigned flags;
+		cr_assert(mapped(v + i * P, &pa, &flags));
+		cr_assert_eq(pa, ram + i * P);
+		cr_assert_eq(flags, VM_USER | VM_WRITE);
+		const uint8_t *bytes = phys_to_virt(pa);
+		for (size_t b = 0; b < P; b++)
+			cr_assert_eq(bytes[b], 0);
+	}
+	cr_assert_eq(region_holding(v)->owns_phys, 1);
+	cr_assert_eq(before - free_pages(), 4 + 3); /* the pages and three tables */
+	cr_assert_eq(palloc_claim(ram + 2 * P, 1), -EBUSY);
+	cr_assert_eq(aspace_map(&as, ram + 3 * P, 0, 2 * P, 0), -EBUSY);
+	cr_assert_eq(stats().reserved[REGION_DEVICE], 4);
+
+	/* Unmapping gives them back, including from a split. */
+	cr_assert_eq(aspace_unmap(&as, v + P, P), 0);
+	cr_assert_eq(palloc_claim(ram + P, 1), 0);
+	pfree(ram + P, 1);
+	cr_assert_eq(aspace_unmap(&as, v, P), 0);
+	cr_assert_eq(aspace_unmap(&as, v + 2 * P, 2 * P), 0);
+	cr_assert_eq(palloc_claim(ram, 4), 0);
+	pfree(ram, 4);
+	cr_assert_eq(stats().reserved[REGION_DEVICE], 0);
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, map_of_allocated_ram_is_ebusy_and_changes_nothing)
+{
+	setup();
+	aspace_set_phys_policy(test_policy);
+	paddr_t used = palloc(1);
+	size_t before = free_pages(), n = nregions();
+
+	cr_assert_eq(aspace_map(&as, used - P, 0, 3 * P, VM_WRITE), -EBUSY);
+	cr_assert_eq(nregions(), n);
+	cr_assert_eq(free_pages(), before);
+	/* The virtual range was given back: the next mapping gets it. */
+	cr_assert_eq(aspace_map(&as, 0, 0, P, 0), (long)DEF);
+	/* RAM the policy calls RAM but palloc does not manage (its metadata). */
+	cr_assert_eq(aspace_map(&as, MM_TEST_RAM_END - P, 0, P, 0), -EPERM);
+}
+
+Test(aspace, map_of_forbidden_memory_or_without_a_policy_is_eperm)
+{
+	setup();
+	size_t n = nregions();
+
+	cr_assert_eq(aspace_map(&as, DEV_BASE, 0, P, VM_WRITE), -EPERM); /* no policy */
+	aspace_set_phys_policy(forbid_all);
+	cr_assert_eq(aspace_map(&as, DEV_BASE, 0, P, VM_WRITE), -EPERM);
+	aspace_set_phys_policy(test_policy);
+	cr_assert_eq(aspace_map(&as, DEV_END - P, 0, 2 * P, VM_WRITE), -EPERM); /* straddles */
+	cr_assert_eq(asked_phys, DEV_END - P);
+	cr_assert_eq(asked_npages, 2);
+	cr_assert_eq(aspace_map(&as, 0x8000000ull + (64ull << 20), 0, P, 0), -EPERM);
+	cr_assert_eq(nregions(), n);
+	aspace_set_phys_policy(NULL);
+	cr_assert_eq(aspace_map(&as, DEV_BASE, 0, P, VM_WRITE), -EPERM);
+}
+
+/* ------------------------------------------------------------ unmap */
+
+Test(aspace, unmap_in_the_middle_splits_the_region)
+{
+	setup();
+	long v = aspace_map(&as, 0, 0, 8 * P, VM_WRITE);
+	for (size_t i = 0; i < 8; i++)
+		cr_assert_eq(aspace_fault(&as, v + i * P, ASPACE_ACCESS_WRITE), 0);
+	size_t before = free_pages(), n = nregions();
+
+	cr_assert_eq(aspace_unmap(&as, v + 3 * P, 2 * P), 0);
+	cr_assert_eq(free_pages(), before + 2);
+	cr_assert_eq(nregions(), n + 1);
+	const struct region *lo = region_holding(v), *hi = region_holding(v + 5 * P);
+	cr_assert_eq(lo->base, v);
+	cr_assert_eq(lo->npages, 3);
+	cr_assert_eq(lo->backed, 3);
+	cr_assert_eq(hi->base, v + 5 * P);
+	cr_assert_eq(hi->npages, 3);
+	cr_assert_eq(hi->backed, 3);
+	cr_assert_eq(lo->next, hi);
+	cr_assert_null(region_holding(v + 3 * P));
+	cr_assert(!mapped(v + 3 * P, NULL, NULL) && !mapped(v + 4 * P, NULL, NULL));
+	cr_assert(mapped(v + 2 * P, NULL, NULL) && mapped(v + 5 * P, NULL, NULL));
+	cr_assert_eq(aspace_fault(&as, v + 3 * P, ASPACE_ACCESS_WRITE), -EFAULT);
+	cr_assert_eq(stats().backed[REGION_MAPPING], 6);
+	cr_assert_eq(stats().reserved[REGION_MAPPING], 6);
+	/* The hole is free again for the next mapping. */
+	cr_assert_eq(aspace_map(&as, 0, 0, 2 * P, 0), (long)(v + 3 * P));
+	/* The ends: the region shrinks from either side. */
+	cr_assert_eq(aspace_unmap(&as, v, P), 0);
+	cr_assert_eq(region_holding(v + P)->base, v + P);
+	cr_assert_eq(region_holding(v + P)->backed, 2);
+	cr_assert_eq(aspace_unmap(&as, v + 7 * P, P), 0);
+	cr_assert_eq(region_holding(v + 5 * P)->npages, 2);
+	cr_assert_eq(region_holding(v + 5 * P)->backed, 2);
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, unmap_in_the_middle_of_a_device_region_keeps_the_physical_offsets)
+{
+	setup();
+	aspace_set_phys_policy(test_policy);
+	long v = aspace_map(&as, DEV_BASE, 0, 8 * P, VM_WRITE);
+
+	cr_assert_eq(aspace_unmap(&as, v + 2 * P, 3 * P), 0);
+	const struct region *hi = region_holding(v + 5 * P);
+	cr_assert_eq(hi->phys, DEV_BASE + 5 * P);
+	cr_assert_eq(hi->backed, 3);
+	cr_assert_eq(region_holding(v)->backed, 2);
+	cr_assert_eq(aspace_unmap(&as, v + 5 * P, P), 0);
+	hi = region_holding(v + 6 * P);
+	cr_assert_eq(hi->phys, DEV_BASE + 6 * P);
+	paddr_t pa;
+	cr_assert(mapped(v + 7 * P, &pa, NULL));
+	cr_assert_eq(pa, DEV_BASE + 7 * P);
+	cr_assert_eq(stats().backed[REGION_DEVICE], 4);
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, unmap_of_a_heap_stack_image_or_straddling_range_is_einval)
+{
+	setup();
+	cr_assert_eq(aspace_brk(&as, IMG_END + 4 * P), IMG_END + 4 * P);
+	long a = aspace_map(&as, 0, 0, 2 * P, VM_WRITE);
+	long b = aspace_map(&as, 0, 0, 2 * P, VM_WRITE);
+	cr_assert_eq(b, a + 2 * P);
+	struct aspace_stats st = stats();
+	size_t n = nregions();
+
+	cr_assert_eq(aspace_unmap(&as, IMG_END, P), -EINVAL);
+	cr_assert_eq(aspace_unmap(&as, TOP - P, P), -EINVAL);
+	cr_assert_eq(aspace_unmap(&as, IMG_BASE, P), -EINVAL);
+	cr_assert_eq(aspace_unmap(&as, a + P, 2 * P), -EINVAL); /* two regions */
+	cr_assert_eq(aspace_unmap(&as, a, 5 * P), -EINVAL);	/* past the end */
+	cr_assert_eq(aspace_unmap(&as, a + 8, P), -EINVAL);
+	cr_assert_eq(aspace_unmap(&as, a, P + 8), -EINVAL);
+	cr_assert_eq(aspace_unmap(&as, a, 0), -EINVAL);
+	cr_assert_eq(aspace_unmap(&as, b + 2 * P, P), -EINVAL); /* nothing there */
+	cr_assert_eq(aspace_unmap(&as, VM_KERNEL_HALF, P), -EINVAL);
+	cr_assert_eq(aspace_unmap(&as, VM_USER_TOP - P, UINT64_MAX - P), -EINVAL);
+	cr_assert_eq(nregions(), n);
+	struct aspace_stats now = stats();
+	cr_assert_eq(memcmp(st.reserved, now.reserved, sizeof(st.reserved)), 0);
+	cr_assert_eq(memcmp(st.backed, now.backed, sizeof(st.backed)), 0);
+}
+
+/* ------------------------------------------------------------ the kernel's reserve */
+
+Test(aspace, faults_stop_at_the_kernel_reserve)
+{
+	setup();
+	long v = aspace_map(&as, 0, 0, 64 * P, VM_WRITE);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_WRITE), 0); /* makes the tables */
+
+	/* Leave free only the reserve and the page tables a fault may need. */
+	size_t keep = ASPACE_KERNEL_RESERVE_PAGES + 3;
+	size_t ntaken = free_pages() - keep;
+	paddr_t *taken = malloc(ntaken * sizeof(*taken));
+	for (size_t i = 0; i < ntaken; i++) {
+		taken[i] = palloc(1);
+		cr_assert_neq(taken[i], 0);
+	}
+	cr_assert_eq(free_pages(), keep);
+	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_WRITE), -ENOMEM);
+	cr_assert_eq(aspace_fault(&as, TOP - 5 * P, ASPACE_ACCESS_WRITE), -ENOMEM);
+	cr_assert_eq(free_pages(), keep);
+	cr_assert_geq(free_pages(), ASPACE_KERNEL_RESERVE_PAGES);
+	cr_assert(!mapped(v + P, NULL, NULL));
+
+	/* Nor can RAM be claimed or a stack backed from the reserve. */
+	aspace_set_phys_policy(test_policy);
+	cr_assert_eq(aspace_map(&as, CLAIM_LO, 0, P, VM_WRITE), -ENOMEM);
+	cr_assert_eq(aspace_init_stack(&as, TOP, 4, 1), -EEXIST);
+	cr_assert_eq(free_pages(), keep);
+
+	/* One page more, and the fault goes through. */
+	pfree(taken[--ntaken], 1);
+	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(free_pages(), ASPACE_KERNEL_RESERVE_PAGES + 3);
+	cr_assert_eq(stats().backed[REGION_MAPPING], 2);
+	for (size_t i = 0; i < ntaken; i++)
+		pfree(taken[i], 1);
+	free(taken);
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, stack_init_without_memory_keeps_nothing)
+{
+	setup_empty();
+	size_t keep = ASPACE_KERNEL_RESERVE_PAGES + 8;
+	size_t ntaken = free_pages() - keep;
+	paddr_t run = palloc(ntaken);
+	cr_assert_neq(run, 0);
+	size_t before = free_pages();
+	struct valloc_stats vs0, vs1;
+	valloc_get_stats(&as.ctx, &vs0);
+
+	cr_assert_eq(aspace_init_stack(&as, TOP, 64, 16), -ENOMEM);
+	cr_assert_null(as.stack);
+	cr_assert_null(as.regions);
+	valloc_get_stats(&as.ctx, &vs1);
+	cr_assert_eq(vs1.npages_free, vs0.npages_free);
+	cr_assert_leq(before - free_pages(), 1); /* at most a kmalloc slab */
+	cr_assert_eq(aspace_init_stack(&as, TOP, 64, 1), 0);
+	pfree(run, ntaken);
+	destroy_and_check_all_returned();
+}
+
+/* ------------------------------------------------------------ destroy */
+
+Test(aspace, destroy_returns_every_page_and_every_record)
+{
+	setup();
+	aspace_set_phys_policy(test_policy);
+	cr_assert_eq(aspace_brk(&as, IMG_END + 8 * P), IMG_END + 8 * P);
+	for (size_t i = 0; i < 8; i += 2)
+		cr_assert_eq(aspace_fault(&as, IMG_END + i * P, ASPACE_ACCESS_WRITE), 0);
+	long big = aspace_map(&as, 0, 0, 64ull << 20, VM_WRITE);
+	for (size_t i = 0; i < 50; i++)
+		cr_assert_eq(aspace_fault(&as, big + i * 301 * P, ASPACE_ACCESS_READ), 0);
+	cr_assert_gt(aspace_map(&as, DEV_BASE, 0, 16 * P, VM_WRITE), 0);
+	cr_assert_gt(aspace_map(&as, CLAIM_LO, 0x300000000ull, 16 * P, VM_WRITE), 0);
+	cr_assert_eq(aspace_unmap(&as, 0x300000000ull + 4 * P, 2 * P), 0);
+	for (size_t i = 0; i < 100; i++)
+		cr_assert_eq(aspace_fault(&as, TOP - 1 - i * 7 * P, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_lt(free_pages(), free_at_start - 200);
+	destroy_and_check_all_returned();
+	cr_assert_eq(as.regions, NULL);
+	cr_assert_eq(as.ctx.root, 0);
+}
+
+Test(aspace, destroy_of_an_empty_address_space_returns_its_two_pages)
+{
+	setup_empty();
+	cr_assert_eq(free_at_start - free_pages(), 2); /* PML4 and pool node page */
+	destroy_and_check_all_returned();
+}
+
+/* ------------------------------------------------------------ diagnostics */
+
+Test(aspace, dump_shows_backed_and_demand_pages_in_the_xous_style, .init = cr_redirect_stdout)
+{
+	setup_app(64);
+	cr_assert_eq(aspace_brk(&as, IMG_END + 4 * P), IMG_END + 4 * P);
+	cr_assert_eq(aspace_fault(&as, IMG_END + P, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(aspace_fault(&as, IMG_END + 2 * P, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(aspace_map(&as, 0, 0, 40 * P, 0), (long)DEF);
+	paddr_t pa;
+	cr_assert(mapped(IMG_END + P, &pa, NULL));
+	aspace_dump(&as);
+	fflush(stdout);
+
+	FILE *f = cr_get_redirected_stdout();
+	static char out[1 << 16];
+	size_t len = fread(out, 1, sizeof(out) - 1, f);
+	out[len] = 0;
+	char line[160];
+	const char *expect[] = {
+	    "solo:   image 0x400000-0x404000: 3 backed, 1 unmapped\n",
+	    "solo:   heap 0x404000-0x408000 RW: 2 backed, 2 on demand\n",
+	    "solo:   mapping 0x100000000000-0x100000028000 R: 0 backed, 40 on demand\n",
+	    "solo:     ... 24 more pages\n",
+	    "solo:   stack 0x7ffffffbf000-0x7ffffffff000 RW: 1 backed, 63 on demand\n",
+	    "solo:         2 0000000000402000 -> 0000000000000000 (unmapped)\n",
+	    "solo:         0 0000000000404000 -> 0000000000000000 (flags: R | W)\n",
+	    "solo:        63 00007fffffffe000 -> ",
+	    "solo:     ... 48 more pages\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(expect); i++)
+		cr_assert_not_null(strstr(out, expect[i]), "missing \"%s\" in:\n%s", expect[i],
+				   out);
+	snprintf(line, sizeof(line),
+		 "solo:         1 0000000000405000 -> %016lx (flags: VALID | R | W | USER)\n", pa);
+	cr_assert_not_null(strstr(out, line), "missing \"%s\" in:\n%s", line, out);
+}
+
+Test(aspace, stats_count_reserved_and_backed_pages_per_kind)
+{
+	setup_app(32);
+	aspace_set_phys_policy(test_policy);
+	cr_assert_eq(aspace_brk(&as, IMG_END + 3 * P), IMG_END + 3 * P);
+	cr_assert_eq(aspace_fault(&as, IMG_END, ASPACE_ACCESS_READ), 0);
+	cr_assert_gt(aspace_map(&as, 0, 0, 5 * P, 0), 0);
+	cr_assert_gt(aspace_map(&as, DEV_BASE, 0, 2 * P, 0), 0);
+	struct aspace_stats st = stats();
+
+	const size_t reserved[REGION_KINDS] = {IMG_PAGES, 3, 5, 2, 32};
+	const size_t backed[REGION_KINDS] = {3, 1, 0, 2, 1};
+	for (int k = 0; k < REGION_KINDS; k++) {
+		cr_assert_eq(st.reserved[k], reserved[k], "kind %d", k);
+		cr_assert_eq(st.backed[k], backed[k], "kind %d", k);
+	}
+	cr_assert_eq(st.system_free_pages, free_pages());
+}
+
+/* ------------------------------------------------------------ randomized */
+
+/* Page tables (below the PML4) and leaf pages of the user half, walking
+ * the tables through the direct map; device leaves counted apart. */
+struct walk {
+	size_t tables, leaves, device_leaves;
+};
+
+static void walk_level(paddr_t table, int level, struct walk *w)
+{
+	const uint64_t *t = phys_to_virt(table);
+
+	for (unsigned i = 0; i < PT_ENTRIES; i++) {
+		if (!(t[i] & PTE_PRESENT))
+			continue;
+		cr_assert(level == 0 || !(t[i] & PTE_LARGE), "a large page in the app's half");
+		paddr_t pa = t[i] & PTE_ADDR_MASK;
+		if (level == 0) {
+			w->leaves++;
+			w->device_leaves += pa >= DEV_BASE && pa < DEV_END;
+		} else {
+			w->tables++;
+			walk_level(pa, level - 1, w);
+		}
+	}
+}
+
+static struct walk walk_user_half(void)
+{
+	struct walk w = {0};
+	const uint64_t *pml4 = phys_to_virt(as.ctx.root);
+
+	for (unsigned i = 0; i < PT_ENTRIES / 2; i++) {
+		if (pml4[i] & PTE_PRESENT) {
+			w.tables++;
+			walk_level(pml4[i] & PTE_ADDR_MASK, 2, &w);
+		}
+	}
+	return w;
+}
+
+/* Whether [base, + npages) meets a region (a stack with its guard page). */
+static int model_taken(vaddr_t base, size_t npages)
+{
+	vaddr_t end = base + npages * P;
+
+	for (const struct region *r = as.regions; r; r = r->next) {
+		vaddr_t lo = r->base - (r->kind == REGION_STACK ? P : 0);
+		vaddr_t hi = r->base + r->npages * P;
+		if (r->npages && lo < end && base < hi)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether a claimed-RAM region holds any of [phys, + npages). */
+static int model_claimed(paddr_t phys, size_t npages)
+{
+	for (const struct region *r = as.regions; r; r = r->next) {
+		if (r->owns_phys && r->phys < phys + npages * P && phys < r->phys + r->npages * P)
+			return 1;
+	}
+	return 0;
+}
+
+static vaddr_t model_default_gap(size_t npages)
+{
+	for (vaddr_t v = DEF;; v += P) {
+		if (!model_taken(v, npages))
+			return v;
+	}
+}
+
+static void check_invariants(int op)
+{
+	vaddr_t prev_end = 0;
+	size_t regions_pages = 0, owned_backed = 0, device_backed = 0;
+
+	for (const struct region *r = as.regions; r; r = r->next) {
+		cr_assert_eq(r->base % P, 0, "op %d", op);
+		cr_assert_geq(r->base, VM_USER_BASE, "op %d", op);
+		cr_assert(r->kind < REGION_KINDS, "op %d", op);
+		if (r->npages) {
+			cr_assert_geq(r->base, prev_end, "op %d: regions overlap at %#lx", op,
+				      r->base);
+			prev_end = r->base + r->npages * P;
+		}
+		size_t n = 0;
+		for (size_t i = 0; i < r->npages; i++) {
+			paddr_t pa;
+			unsigned flags;
+			if (!mapped(r->base + i * P, &pa, &flags))
+				continue;
+			n++;
+			if (r->kind == REGION_DEVICE)
+				cr_assert_eq(pa, r->phys + i * P, "op %d", op);
+			if (r->kind != REGION_IMAGE)
+				cr_assert_eq(flags, VM_USER | r->flags, "op %d", op);
+		}
+		if (r->kind != REGION_IMAGE)
+			cr_assert_eq(r->backed, n, "op %d: %s region %#lx backed %zu, mapped %zu",
+				     op, r->kind == REGION_DEVICE ? "device" : "demand", r->base,
+				     r->backed, n);
+		if (r->kind == REGION_DEVICE)
+			cr_assert_eq(n, r->npages, "op %d", op);
+		if (r->kind == REGION_DEVICE && !r->owns_phys)
+			device_backed += n;
+		else
+			owned_backed += n;
+		regions_pages += r->npages;
+	}
+
+	/* No page is mapped outside the regions. */
+	struct walk w = walk_user_half();
+	cr_assert_eq(w.leaves, owned_backed + device_backed, "op %d: stray mappings", op);
+	cr_assert_eq(w.device_leaves, device_backed, "op %d", op);
+
+	/* The pool holds exactly the regions and the stack's guard page. */
+	struct valloc_stats vs;
+	valloc_get_stats(&as.ctx, &vs);
+	cr_assert_eq(valloc_check(&as.ctx), 0, "op %d", op);
+	cr_assert_eq(vs.npages_lost, 0);
+	cr_assert_eq((vs.end - vs.base) / P - vs.npages_free, regions_pages + 1, "op %d", op);
+
+	/* Every page palloc lacks is accounted for: PML4, tables, pool nodes,
+	 * kmalloc's pages, the frames mapped. */
+	size_t used = 1 + w.tables + vs.nnode_pages +
+		      (kstats().pages_held - kmalloc_held_at_start) + owned_backed;
+	cr_assert_eq(free_at_start - free_pages(), used, "op %d: %zu pages used, %zu accounted", op,
+		     free_at_start - free_pages(), used);
+	cr_assert_eq(palloc_check(), 0, "op %d", op);
+}
+
+static const unsigned map_flag_choices[] = {0, VM_WRITE, VM_EXEC, VM_WRITE | VM_UNCACHED,
+					    VM_WRITE | VM_WRITE_COMBINING};
+
+static void random_map(int op)
+{
+	size_t npages = 1 + rnd_below(24);
+	vaddr_t virt = rnd_below(10) < 7 ? 0 : DEF + rnd_below(400) * P;
+	unsigned flags = map_flag_choices[rnd_below(ARRAY_SIZE(map_flag_choices))];
+	paddr_t phys = 0;
+	size_t r = rnd_below(10);
+
+	if (r == 0)
+		phys = DEV_BASE + rnd_below(DEV_PAGES) * P; /* may run past the window */
+	else if (r == 1)
+		phys = CLAIM_LO + rnd_below(512) * P;
+
+	long expect;
+	if (phys >= DEV_BASE && npages > (DEV_END - phys) / P)
+		expect = -EPERM;
+	else if (virt && model_taken(virt, npages))
+		expect = -EEXIST;
+	else if (phys >= CLAIM_LO && model_claimed(phys, npages))
+		expect = -EBUSY;
+	else
+		expect = (long)(virt ? virt : model_default_gap(npages));
+
+	long got = aspace_map(&as, phys, virt, npages * P, flags);
+	cr_assert_eq(got, expect, "op %d: map(%#lx, %#lx, %zu pages) = %ld, expected %ld", op, phys,
+		     virt, npages, got, expect);
+}
+
+static void random_unmap(int op)
+{
+	size_t n = nregions(), k = rnd_below(n);
+	const struct region *r = as.regions;
+
+	while (k--)
+		r = r->next;
+	vaddr_t base;
+	size_t npages;
+	long expect = 0;
+	if (r->npages && rnd_below(10) < 8) {
+		size_t first = rnd_below(r->npages);
+		base = r->base + first * P;
+		npages = 1 + rnd_below(r->npages - first);
+		if (r->kind != REGION_MAPPING && r->kind != REGION_DEVICE)
+			expect = -EINVAL;
+	} else {
+		/* Anywhere near the default region: valid only inside one region. */
+		base = DEF + rnd_below(400) * P;
+		npages = 1 + rnd_below(8);
+		const struct region *h = region_holding(base);
+		if (!h || (h->kind != REGION_MAPPING && h->kind != REGION_DEVICE) ||
+		    base + npages * P > h->base + h->npages * P)
+			expect = -EINVAL;
+	}
+	long got = aspace_unmap(&as, base, npages * P);
+	cr_assert_eq(got, expect, "op %d: unmap(%#lx, %zu pages) = %ld", op, base, npages, got);
+}
+
+static void random_fault(int op)
+{
+	vaddr_t addr;
+	size_t n = nregions(), k = rnd_below(n);
+	const struct region *r = as.regions;
+
+	while (k--)
+		r = r->next;
+	if (r->npages && rnd_below(10) < 8)
+		addr = r->base + rnd_below(r->npages * P);
+	else
+		addr = DEF + rnd_below(400 * P);
+	const unsigned accesses[] = {ASPACE_ACCESS_READ, ASPACE_ACCESS_WRITE, ASPACE_ACCESS_EXEC};
+	unsigned access = accesses[rnd_below(3)];
+	int present = mapped(addr & ~(P - 1), NULL, NULL) && rnd_below(2);
+	if (present)
+		access |= ASPACE_ACCESS_PRESENT;
+
+	const struct region *h = region_holding(addr);
+	int expect = 0;
+	if (present || !h || h->kind == REGION_IMAGE || h->kind == REGION_DEVICE ||
+	    ((access & ASPACE_ACCESS_WRITE) && !(h->flags & VM_WRITE)) ||
+	    ((access & ASPACE_ACCESS_EXEC) && !(h->flags & VM_EXEC)))
+		expect = -EFAULT;
+	int got = aspace_fault(&as, addr, access);
+	cr_assert_eq(got, expect, "op %d: fault(%#lx, %#x) = %d", op, addr, access, got);
+	if (!got)
+		cr_assert(mapped(addr & ~(P - 1), NULL, NULL), "op %d", op);
+}
+
+static void random_brk(int op)
+{
+	const struct region *h = as.heap;
+	vaddr_t end = h->base + h->npages * P;
+	vaddr_t want = rnd_below(8) == 0 ? 0 : IMG_END - 2 * P + rnd_below(48 * P);
+	vaddr_t expect = end;
+
+	if (want >= h->base) {
+		vaddr_t aligned = ALIGN_UP(want, P);
+		if (aligned <= end || !model_taken(end, (aligned - end) / P))
+			expect = aligned;
+	}
+	vaddr_t got = aspace_brk(&as, want);
+	cr_assert_eq(got, expect, "op %d: brk(%#lx) = %#lx, expected %#lx", op, want, got, expect);
+}
+
+/* A fixed mapping within the heap's reach, so that brk runs into some. */
+static void random_wall(int op)
+{
+	vaddr_t virt = IMG_END + (20 + rnd_below(30)) * P;
+	long expect = model_taken(virt, 1) ? -EEXIST : (long)virt;
+	long got = aspace_map(&as, 0, virt, P, 0);
+
+	cr_assert_eq(got, expect, "op %d: map at %#lx = %ld", op, virt, got);
+}
+
+Test(aspace, random_operations_keep_regions_pages_and_counts_consistent)
+{
+	setup_app(64);
+	aspace_set_phys_policy(test_policy);
+	rng_state = 0xa5ace5eed0001ull;
+	check_invariants(-1);
+	for (int op = 0; op < 4000; op++) {
+		size_t r = rnd_below(100);
+		if (r < 22)
+			random_map(op);
+		else if (r < 47)
+			random_unmap(op);
+		else if (r < 85)
+			random_fault(op);
+		else if (r < 95)
+			random_brk(op);
+		else
+			random_wall(op);
+		check_invariants(op);
+	}
+	destroy_and_check_all_returned();
+}
