@@ -168,7 +168,7 @@ $(B)/tests/boot_tests: $(BOOT_TEST_SRCS) $(wildcard tests/boot/*.h) drivers/fbco
 # The real mm/*.c at -O2 without sanitizers, over the unit tests' console
 # and panic shim, next to glibc malloc in the same run (bench/mm_bench.c).
 BENCH_CFLAGS := $(HOST_CFLAGS) -O2 -DHOST_TEST
-BENCH_SRCS := $(wildcard bench/*.c) tests/unit/shim/shim.c $(wildcard mm/*.c)
+BENCH_SRCS := bench/mm_bench.c tests/unit/shim/shim.c $(wildcard mm/*.c)
 $(B)/bench/mm_bench: $(BENCH_SRCS) $(wildcard bench/*.h mm/*.h kernel/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) $(BENCH_SRCS) -o $@

@@ -7,6 +7,7 @@
 
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/elf.h"
+#include "kernel/arch/x86_64/mmu.h"
 #include "kernel/errno.h"
 #include "kernel/klib.h"
 #include "mm/kmalloc.h"
@@ -56,7 +57,7 @@ static int back_range(struct vm_ctx *ctx, vaddr_t start, vaddr_t end, unsigned f
 		paddr_t pa = palloc(1);
 		if (!pa)
 			return -ENOMEM;
-		memset(phys_to_virt(pa), 0, PAGE_SIZE);
+		mmu_zero_page(phys_to_virt(pa));
 		int err = vm_map(ctx, va, pa, flags);
 		if (err) {
 			pfree(pa, 1);

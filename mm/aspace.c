@@ -162,7 +162,7 @@ static int back_page(struct aspace *as, struct region *r, vaddr_t va)
 	paddr_t pa = palloc(1);
 	if (!pa)
 		return -ENOMEM;
-	memset(phys_to_virt(pa), 0, PAGE_SIZE);
+	mmu_zero_page(phys_to_virt(pa));
 	if (r->flags & CACHE_FLAGS)
 		mmu_flush_cache_page(phys_to_virt(pa));
 	int err = vm_map(&as->ctx, va, pa, VM_USER | r->flags);
@@ -467,7 +467,7 @@ static int map_phys(struct aspace *as, struct region *r, int zero)
 		paddr_t pa = r->phys + i * PAGE_SIZE;
 
 		if (zero) {
-			memset(phys_to_virt(pa), 0, PAGE_SIZE);
+			mmu_zero_page(phys_to_virt(pa));
 			if (r->flags & CACHE_FLAGS)
 				mmu_flush_cache_page(phys_to_virt(pa));
 		}

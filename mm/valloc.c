@@ -456,7 +456,7 @@ static int back(const char *who, struct vm_ctx *ctx, vaddr_t va, size_t npages, 
 		if (fresh && !pa)
 			goto unmap_done;
 		if (fresh) {
-			memset(phys_to_virt(pa), 0, PAGE_SIZE);
+			mmu_zero_page(phys_to_virt(pa));
 			if (flags & (VM_UNCACHED | VM_WRITE_COMBINING))
 				mmu_flush_cache_page(phys_to_virt(pa));
 		}

@@ -47,6 +47,21 @@ static inline void mmu_flush_cache_page(void *p)
 	__asm__ volatile("mfence" : : : "memory");
 }
 
+/*
+ * Zeroes one 4 KiB page. Every page the app or the page tables get is
+ * cleared here, right before its first use, with rep stosq: ordinary
+ * (cached) stores, so the lines the app touches next are already in the
+ * cache, which non-temporal stores would throw away; and 512 iterations
+ * rather than rep stosb's 4096, which costs the same on CPUs with fast
+ * strings but is 8x fewer instructions under emulation (QEMU TCG, icount).
+ */
+static inline void mmu_zero_page(void *p)
+{
+	uint64_t count = 4096 / 8;
+
+	__asm__ volatile("rep stosq" : "+D"(p), "+c"(count) : "a"(0ull) : "memory");
+}
+
 #ifdef HOST_TEST
 static inline void mmu_invalidate_page(uint64_t va)
 {
