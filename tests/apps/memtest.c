@@ -169,6 +169,30 @@ static int phys(void)
 	return failures;
 }
 
+/* Free RAM at a given physical address (e.g. above 4 GiB): claimed, used, returned. */
+static int phys_at(uint64_t phys)
+{
+	struct solo_range r = solo_map_memory(phys, 0, MiB, SOLO_MAP_WRITE);
+
+	printf("memtest: map 1 MiB of RAM at %#lx: %ld\n", (unsigned long)phys, r.error);
+	check(!r.error, "map RAM at the given physical address");
+	if (r.error)
+		return failures;
+	volatile uint64_t *words = r.base;
+	int zero = 1;
+	for (size_t i = 0; i < MiB / 8; i++)
+		zero &= words[i] == 0;
+	check(zero, "claimed RAM is zeroed");
+	for (size_t i = 0; i < MiB / 8; i++)
+		words[i] = phys + i;
+	int same = 1;
+	for (size_t i = 0; i < MiB / 8; i++)
+		same &= words[i] == phys + i;
+	check(same, "written and read back");
+	check(solo_unmap_memory(r) == 0, "unmap");
+	return failures;
+}
+
 static unsigned long recurse(unsigned long depth, unsigned long limit)
 {
 	volatile char frame[4000];
@@ -211,6 +235,8 @@ int main(int argc, char **argv)
 		return phys();
 	if (!strcmp(what, "stack"))
 		return stack();
+	if (!strcmp(what, "phys-at") && argc > 2)
+		return phys_at(strtoull(argv[2], NULL, 0));
 	if (!strcmp(what, "stack-overflow")) {
 		recurse(0, 1ul << 30);
 		return 1;
