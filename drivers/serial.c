@@ -1,5 +1,5 @@
 /*
- * COM1 16550 driver, transmit only, polled. The loopback self-test in
+ * COM1 16550 driver, polled in both directions. The loopback self-test in
  * serial_init decides whether a UART exists: on machines without one, reads
  * of the port return 0xff and waiting for "transmitter empty" would hang.
  */
@@ -7,15 +7,16 @@
 
 #include "drivers/portio.h"
 
-#define COM1	      0x3f8
-#define REG_DATA      0
-#define REG_IER	      1
-#define REG_FCR	      2
-#define REG_LCR	      3
-#define REG_MCR	      4
-#define REG_LSR	      5
-#define LSR_THR_EMPTY 0x20
-#define SPIN_LIMIT    100000
+#define COM1	       0x3f8
+#define REG_DATA       0
+#define REG_IER	       1
+#define REG_FCR	       2
+#define REG_LCR	       3
+#define REG_MCR	       4
+#define REG_LSR	       5
+#define LSR_DATA_READY 0x01
+#define LSR_THR_EMPTY  0x20
+#define SPIN_LIMIT     100000
 
 static int present;
 
@@ -56,4 +57,11 @@ void serial_write(const char *buf, size_t len)
 			put_byte('\r');
 		put_byte(buf[i]);
 	}
+}
+
+int serial_read_byte(void)
+{
+	if (!present || !(inb(COM1 + REG_LSR) & LSR_DATA_READY))
+		return -1;
+	return inb(COM1 + REG_DATA);
 }

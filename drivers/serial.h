@@ -12,3 +12,6 @@ void serial_init(void);
 void serial_write(const char *buf, size_t len);
 /* True when a UART was found. */
 int serial_present(void);
+/* The next received byte (0..255), or -1 when none is waiting or there is
+ * no UART. Never blocks: callers that wait poll (see kernel/fd.c). */
+int serial_read_byte(void);

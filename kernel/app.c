@@ -3,6 +3,7 @@
 
 #include "kernel/args.h"
 #include "kernel/errno.h"
+#include "kernel/fd.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
@@ -58,6 +59,7 @@ _Noreturn void app_exit(int status)
 	 * the app's memory is returned and reported first. */
 	if (app.loaded) {
 		app.loaded = 0;
+		fd_table_release();
 		arch_switch_address_space(kernel_ctx.root);
 		aspace_destroy(&app.as);
 		report_returned_memory();
@@ -191,16 +193,22 @@ int app_load(const void *elf, size_t size, const struct boot_config *cfg)
 		aspace_destroy(&app.as);
 		return err;
 	}
-	kinfo("solo: app %s: %d argument%s, %zu environment variable%s, entry %#lx\n", cfg->name,
-	      argc - 1, argc == 2 ? "" : "s", cfg->env_count, cfg->env_count == 1 ? "" : "s",
-	      app.image.entry);
+	kdebug("solo: app %s: %d argument%s, %zu environment variable%s, entry %#lx\n", cfg->name,
+	       argc - 1, argc == 2 ? "" : "s", cfg->env_count, cfg->env_count == 1 ? "" : "s",
+	       app.image.entry);
 	if (log_level >= LOG_DEBUG) {
 		/* both halves: the kernel half holds only UL_VISIBLE pages */
 		vm_dump(&app.as.ctx, 0, UINT64_MAX);
 		aspace_dump(&app.as);
 	}
+	fd_table_init();
 	app.loaded = 1;
 	return 0;
+}
+
+void app_set_rootfs(const void *tar, size_t size)
+{
+	fd_mount_rootfs(tar, size);
 }
 
 _Noreturn void app_enter(void)

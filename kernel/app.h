@@ -11,6 +11,10 @@
 #include "kernel/bootcfg.h"
 #include "mm/aspace.h"
 
+/* The app's file system: the rootfs.tar module (NULL: none), which must
+ * stay in memory. Call before app_load; a bad archive is reported and the
+ * app gets an empty "/". */
+void app_set_rootfs(const void *tar, size_t size);
 /* Loads the app ELF (a boot module) into its own address space and builds
  * its stack from cfg. After it returns 0 the ELF bytes are no longer needed.
  * Returns a negative error when the app cannot start (the reason was

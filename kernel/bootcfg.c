@@ -12,6 +12,7 @@ static void set_defaults(struct boot_config *cfg)
 	cfg->log = BOOTCFG_LOG_INFO;
 	cfg->selftests = 0;
 	cfg->stack_size = BOOTCFG_STACK_DEFAULT;
+	cfg->poweroff = BOOTCFG_POWEROFF_UEFI;
 }
 
 /* "123", "64K", "8M", "1G" -> bytes; -1 when malformed or absurdly large. */
@@ -97,6 +98,14 @@ static int apply(struct boot_config *cfg, const char *key, const char *value, co
 			return -1;
 		}
 		cfg->selftests |= BOOTCFG_SELFTEST_MM;
+	} else if (!strcmp(key, "poweroff")) {
+		static const char *const ways[] = {"uefi", "acpi"};
+		int i = pick(value, ways, 2);
+		if (i < 0) {
+			*why = "poweroff must be uefi or acpi";
+			return -1;
+		}
+		cfg->poweroff = (enum bootcfg_poweroff)i;
 	} else if (!strcmp(key, "stack")) {
 		uint64_t size;
 		if (parse_size(value, &size) || size < BOOTCFG_STACK_MIN ||

@@ -11,6 +11,8 @@
  *   on_exit=poweroff|reboot|halt   what happens after the app ends
  *   log=quiet|info|debug           how much the kernel logs (default info)
  *   selftest=mm          run the kernel's memory self-test before the app
+ *   poweroff=uefi|acpi   power off through the firmware's ResetSystem, then
+ *                        ACPI S5 (uefi, the default), or through ACPI alone
  *   stack=SIZE           the app's stack reserve: bytes, or with K, M or G
  *                        (default 8M, from 64K to 1G); backed on demand
  * An unknown key or a bad value is reported through the warn callback and
@@ -37,6 +39,11 @@ enum bootcfg_log {
 
 #define BOOTCFG_SELFTEST_MM (1u << 0)
 
+enum bootcfg_poweroff {
+	BOOTCFG_POWEROFF_UEFI = 0,
+	BOOTCFG_POWEROFF_ACPI,
+};
+
 struct boot_config {
 	const char *name; /* points into the parsed text */
 	const char *args; /* "" when absent */
@@ -46,6 +53,7 @@ struct boot_config {
 	enum bootcfg_log log;
 	unsigned selftests;  /* BOOTCFG_SELFTEST_* */
 	uint64_t stack_size; /* bytes */
+	enum bootcfg_poweroff poweroff;
 };
 
 #define BOOTCFG_STACK_DEFAULT (8ull << 20)

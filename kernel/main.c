@@ -11,6 +11,7 @@
 
 #include "drivers/fbcon.h"
 #include "drivers/serial.h"
+#include "drivers/tsc.h"
 #include "kernel/app.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/bootcfg.h"
@@ -305,15 +306,68 @@ static size_t reclaim_loader_memory(const struct solo_module *const *keep, size_
 	return added;
 }
 
+#define EFI_MEMORY_WB 0x8 /* efi_attribute: write-back cacheable, i.e. RAM */
+
+/* RAM the firmware keeps for itself: ACPI, runtime services, reserved. A
+ * reserved range that is not write-back cacheable is a device window (the
+ * PCIe configuration space on q35 is 256 MiB of it), not memory. */
+static int firmware_reserved(const struct solo_mem_region *r)
+{
+	switch (r->type) {
+	case SOLO_MEM_ACPI_RECLAIM:
+	case SOLO_MEM_ACPI_NVS:
+	case SOLO_MEM_RUNTIME_CODE:
+	case SOLO_MEM_RUNTIME_DATA:
+		return 1;
+	case SOLO_MEM_RESERVED:
+		return !!(r->efi_attribute & EFI_MEMORY_WB);
+	default:
+		return 0;
+	}
+}
+
 static void print_memory_summary(void)
 {
 	struct palloc_stats st;
+	uint64_t reserved_pages = 0;
 
+	for (unsigned i = 0; i < boot.memmap_count; i++) {
+		if (firmware_reserved(&memmap[i]))
+			reserved_pages += memmap[i].npages;
+	}
 	palloc_get_stats(&st);
-	kinfo("solo: memory: %lu MiB usable, %lu MiB free, largest free run %lu MiB\n",
+	kinfo("solo: memory: %lu MiB usable, %lu MiB firmware-reserved, %lu MiB free, "
+	      "largest free run %lu MiB\n",
 	      (st.total_pages + st.low_total_pages) * PAGE_SIZE >> 20,
+	      reserved_pages * PAGE_SIZE >> 20,
 	      (st.free_pages + st.low_free_pages) * PAGE_SIZE >> 20,
 	      st.largest_free_run * PAGE_SIZE >> 20);
+}
+
+/* "12.3 ms" for a TSC interval. */
+static void format_ms(char *buf, size_t size, uint64_t ticks)
+{
+	uint64_t us = tsc_ns(ticks) / 1000;
+
+	ksnprintf(buf, size, "%lu.%lu ms", us / 1000, us % 1000 / 100);
+}
+
+/*
+ * The boot's stage times, from the stub's TSC stamps in boot_info and the
+ * kernel's own: the stub (loading files through the firmware), the firmware's
+ * ExitBootServices, and the kernel from its entry to here (just before the
+ * app starts). The stub-entry TSC is printed for make bench, which subtracts
+ * it from the TSC the app reads first thing.
+ */
+static void print_boot_times(uint64_t tsc_kernel_entry)
+{
+	char stub[24], ebs[24], kernel[24];
+
+	format_ms(stub, sizeof(stub), boot.tsc_exit_boot_services - boot.tsc_stub_entry);
+	format_ms(ebs, sizeof(ebs), boot.tsc_kernel_jump - boot.tsc_exit_boot_services);
+	format_ms(kernel, sizeof(kernel), arch_timestamp() - tsc_kernel_entry);
+	kinfo("solo: boot: stub %s, exit boot services %s, kernel %s\n", stub, ebs, kernel);
+	kinfo("solo: boot: stub entry tsc %lu\n", boot.tsc_stub_entry);
 }
 
 void kmain(uint64_t boot_info_phys)
@@ -325,7 +379,7 @@ void kmain(uint64_t boot_info_phys)
 	serial_init();
 	take_boot_info(boot_info_phys);
 	read_boot_config(&cfg);
-	kinfo("solo: Solo %s\n", SOLO_VERSION);
+	kinfo("solo: Solo %s, built with gcc %s\n", SOLO_VERSION, __VERSION__);
 	kinfo("solo: firmware: %s rev %#x, UEFI %u.%u\n", boot.firmware_vendor,
 	      boot.firmware_revision, boot.uefi_revision >> 16, (boot.uefi_revision & 0xffff) / 10);
 
@@ -337,6 +391,8 @@ void kmain(uint64_t boot_info_phys)
 	unsigned enabled = arch_cpu_harden();
 	arch_feature_names(enabled, features, sizeof(features));
 	kinfo("solo: cpu: %s\n", features);
+	tsc_calibrate();
+	kinfo("solo: tsc: %lu MHz (%s)\n", (tsc_hz() + 500000) / 1000000, tsc_source());
 	kmalloc_init();
 	init_screen();
 	aspace_set_phys_policy(app_phys_policy);
@@ -354,9 +410,10 @@ void kmain(uint64_t boot_info_phys)
 	print_memory_summary();
 
 	power_init(boot.acpi_rsdp, boot.acpi_rsdp_revision, !!(found & CPU_FEATURE_HYPERVISOR));
-	kinfo("solo: kernel ready in %lu kcycles since stub entry (%lu in the kernel)\n",
-	      (arch_timestamp() - boot.tsc_stub_entry) / 1000,
-	      (arch_timestamp() - tsc_entry) / 1000);
+	if (cfg.poweroff == BOOTCFG_POWEROFF_ACPI)
+		power_prefer_acpi();
+	else if (power_init_uefi(boot.efi_runtime_services, memmap, boot.memmap_count))
+		kdebug("solo: power: no UEFI ResetSystem; ACPI only\n");
 	if (log_level >= LOG_DEBUG)
 		kmalloc_dump();
 
@@ -368,6 +425,9 @@ void kmain(uint64_t boot_info_phys)
 	if (cfg.selftests & BOOTCFG_SELFTEST_MM)
 		selftest_mm();
 
+	if (app_module)
+		kinfo("solo: app: %s%s%s\n", cfg.name, cfg.args[0] ? " " : "", cfg.args);
+	app_set_rootfs(rootfs ? phys_to_virt(rootfs->phys) : NULL, rootfs ? rootfs->size : 0);
 	if (!app_module) {
 		kprintf("solo: app not started: no app.elf was loaded\n");
 	} else if (!app_load(phys_to_virt(app_module->phys), app_module->size, &cfg)) {
@@ -375,6 +435,7 @@ void kmain(uint64_t boot_info_phys)
 		size_t file_pages = ALIGN_UP(app_module->size, PAGE_SIZE) / PAGE_SIZE;
 		palloc_add_range(app_module->phys, file_pages);
 		app_note_free_baseline(file_pages);
+		print_boot_times(tsc_entry);
 		app_enter();
 	}
 	/* Only reached when the app could not start. */

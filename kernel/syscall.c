@@ -3,7 +3,12 @@
  * include/solo/uapi/syscall.h). Every pointer from the app goes through the
  * vm copy helpers, which fail with -EFAULT instead of faulting, so no argument
  * value can crash the kernel. Numbers without a handler return -ENOSYS and
- * are logged once each.
+ * are logged once each, with the Linux name (build/gen/syscall_names.c,
+ * generated from <asm/unistd_64.h>). The file calls are in kernel/fd.c.
+ *
+ * docs/syscalls.md is generated from the table between the "syscall table"
+ * markers below (tools/gen-syscall-docs.sh; `make docs`); the build fails
+ * when it is stale. One entry per line; a trailing comment is the note.
  */
 #include "kernel/arch/x86_64/syscall.h"
 
@@ -12,15 +17,15 @@
 #include "kernel/app.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/errno.h"
+#include "kernel/fd.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
+#include "kernel/syscall_names.h"
 #include "mm/aspace.h"
 #include "mm/palloc.h"
 #include "mm/vm.h"
 
 #define SIGSEGV	     11
-#define IOV_MAX	     1024
-#define COPY_CHUNK   512
 #define LOGGED_WORDS 16 /* numbers below 1024 are logged once each */
 
 typedef long (*syscall_fn)(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
@@ -28,66 +33,6 @@ typedef long (*syscall_fn)(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, u
 
 static uint64_t logged_unsupported[LOGGED_WORDS];
 static int logged_large_number;
-
-/* Writes app memory [buf, buf + len) to the console. Returns bytes written
- * or -EFAULT when nothing could be read. */
-static long console_write_user(uint64_t buf, uint64_t len)
-{
-	char chunk[COPY_CHUNK];
-	uint64_t done = 0;
-
-	while (done < len) {
-		size_t n = len - done < COPY_CHUNK ? (size_t)(len - done) : COPY_CHUNK;
-		if (app_copy_from(chunk, buf + done, n))
-			return done ? (long)done : -EFAULT;
-		console_write(chunk, n);
-		done += n;
-	}
-	return (long)done;
-}
-
-static int is_console_fd(uint64_t fd)
-{
-	return fd == 1 || fd == 2;
-}
-
-static long sys_write(uint64_t fd, uint64_t buf, uint64_t len, uint64_t a3, uint64_t a4,
-		      uint64_t a5)
-{
-	if (!is_console_fd(fd))
-		return -EBADF;
-	if ((int64_t)len < 0)
-		return -EINVAL;
-	return console_write_user(buf, len);
-}
-
-static long sys_writev(uint64_t fd, uint64_t iov_addr, uint64_t count, uint64_t a3, uint64_t a4,
-		       uint64_t a5)
-{
-	struct {
-		uint64_t base;
-		uint64_t len;
-	} iov;
-	long total = 0;
-
-	if (!is_console_fd(fd))
-		return -EBADF;
-	if (count > IOV_MAX)
-		return -EINVAL;
-	for (uint64_t i = 0; i < count; i++) {
-		if (app_copy_from(&iov, iov_addr + i * sizeof(iov), sizeof(iov)))
-			return total ? total : -EFAULT;
-		if ((int64_t)iov.len < 0 || iov.len > (uint64_t)INT64_MAX - (uint64_t)total)
-			return total ? total : -EINVAL;
-		long n = console_write_user(iov.base, iov.len);
-		if (n < 0)
-			return total ? total : n;
-		total += n;
-		if ((uint64_t)n < iov.len)
-			break;
-	}
-	return total;
-}
 
 static long sys_exit(uint64_t status, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 		     uint64_t a5)
@@ -127,12 +72,6 @@ static long sys_getpid(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint6
 	return 1;
 }
 
-static long sys_ioctl(uint64_t fd, uint64_t request, uint64_t arg, uint64_t a3, uint64_t a4,
-		      uint64_t a5)
-{
-	return fd <= 2 ? -ENOTTY : -EBADF;
-}
-
 static long sys_brk(uint64_t addr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
 	return (long)aspace_brk(app_aspace(), addr);
@@ -165,6 +104,8 @@ static long sys_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags,
 		return -ENODEV;
 	if (prot & ~(uint64_t)(PROT_READ | PROT_WRITE | PROT_EXEC))
 		return -EINVAL;
+	if ((prot & PROT_WRITE) && (prot & PROT_EXEC))
+		return -EACCES; /* W^X, see sys_mprotect */
 	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
 		if (addr & (PAGE_SIZE - 1))
 			return -EINVAL;
@@ -246,6 +187,223 @@ static long sys_mem_stats(uint64_t out, uint64_t a1, uint64_t a2, uint64_t a3, u
 	return app_copy_to(out, &user, sizeof(user));
 }
 
+/* ---------------------------------------------------------------- process basics */
+
+#define SIGKILL	      9
+#define SIGSTOP	      19
+#define NSIG	      64
+#define SIG_BLOCK     0
+#define SIG_UNBLOCK   1
+#define SIG_SETMASK   2
+#define SS_DISABLE    2
+#define RLIMIT_STACK  3
+#define RLIMIT_NOFILE 7
+#define RLIM_NLIMITS  16
+#define RLIM_INFINITY (~0ull)
+#define MADV_DONTNEED 4
+#define MADV_FREE     8
+
+static long sys_gettid(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	return 1;
+}
+
+/* getppid, getuid, geteuid, getgid, getegid: no parent, and the app is root. */
+static long sys_zero(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	return 0;
+}
+
+static long sys_uname(uint64_t buf, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	static const char fields[6][65] = {"Solo", "solo", "0.1", "Solo 0.1", "x86_64", "(none)"};
+	_Static_assert(sizeof(fields) == 390, "struct utsname is 6 x 65 bytes");
+
+	return app_copy_to(buf, fields, sizeof(fields));
+}
+
+static long sys_set_robust_list(uint64_t head, uint64_t len, uint64_t a2, uint64_t a3, uint64_t a4,
+				uint64_t a5)
+{
+	return len == 24 ? 0 : -EINVAL; /* one thread, no futexes to wake: recorded nowhere */
+}
+
+/* Signal state: recorded and returned, never delivered (Solo sends no
+ * signals to the app; a fault kills it). */
+struct k_sigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+static struct k_sigaction sigactions[NSIG + 1];
+static uint64_t sigmask;
+static struct {
+	uint64_t sp;
+	int32_t flags, pad;
+	uint64_t size;
+} altstack = {.flags = SS_DISABLE};
+
+#define UNBLOCKABLE ((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)))
+
+static long sys_rt_sigaction(uint64_t sig, uint64_t act, uint64_t oact, uint64_t setsize,
+			     uint64_t a4, uint64_t a5)
+{
+	struct k_sigaction new;
+
+	if (setsize != 8 || sig < 1 || sig > NSIG)
+		return -EINVAL;
+	if (act && (sig == SIGKILL || sig == SIGSTOP))
+		return -EINVAL;
+	if (act && app_copy_from(&new, act, sizeof(new)))
+		return -EFAULT;
+	if (oact && app_copy_to(oact, &sigactions[sig], sizeof(new)))
+		return -EFAULT;
+	if (act) {
+		new.mask &= ~UNBLOCKABLE;
+		sigactions[sig] = new;
+	}
+	return 0;
+}
+
+static long sys_rt_sigprocmask(uint64_t how, uint64_t set, uint64_t oset, uint64_t setsize,
+			       uint64_t a4, uint64_t a5)
+{
+	uint64_t new = 0, old = sigmask;
+
+	if (setsize != 8)
+		return -EINVAL;
+	if (set) {
+		if (app_copy_from(&new, set, sizeof(new)))
+			return -EFAULT;
+		switch (how) {
+		case SIG_BLOCK:
+			new = old | new;
+			break;
+		case SIG_UNBLOCK:
+			new = old & ~new;
+			break;
+		case SIG_SETMASK:
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (oset && app_copy_to(oset, &old, sizeof(old)))
+		return -EFAULT;
+	if (set)
+		sigmask = new & ~UNBLOCKABLE;
+	return 0;
+}
+
+static long sys_sigaltstack(uint64_t ss, uint64_t old_ss, uint64_t a2, uint64_t a3, uint64_t a4,
+			    uint64_t a5)
+{
+	__typeof__(altstack) new;
+
+	if (ss && app_copy_from(&new, ss, sizeof(new)))
+		return -EFAULT;
+	if (old_ss && app_copy_to(old_ss, &altstack, sizeof(altstack)))
+		return -EFAULT;
+	if (ss) {
+		if (new.flags & ~SS_DISABLE)
+			return -EINVAL;
+		altstack = new;
+	}
+	return 0;
+}
+
+/* Limits: RLIMIT_STACK is the stack reserve, RLIMIT_NOFILE the fd table;
+ * everything else is unlimited. New limits are accepted and not enforced. */
+static long sys_prlimit64(uint64_t pid, uint64_t resource, uint64_t new_lim, uint64_t old_lim,
+			  uint64_t a4, uint64_t a5)
+{
+	uint64_t lim[2] = {RLIM_INFINITY, RLIM_INFINITY};
+
+	if (pid != 0 && pid != 1)
+		return -ESRCH;
+	if (resource >= RLIM_NLIMITS)
+		return -EINVAL;
+	if (resource == RLIMIT_STACK && app_aspace()->stack)
+		lim[0] = lim[1] = app_aspace()->stack->npages * PAGE_SIZE;
+	if (resource == RLIMIT_NOFILE)
+		lim[0] = lim[1] = FD_MAX;
+	if (new_lim) {
+		uint64_t want[2];
+		if (app_copy_from(want, new_lim, sizeof(want)))
+			return -EFAULT;
+		if (want[0] > want[1])
+			return -EINVAL;
+	}
+	return old_lim ? app_copy_to(old_lim, lim, sizeof(lim)) : 0;
+}
+
+static long sys_getrlimit(uint64_t resource, uint64_t rlim, uint64_t a2, uint64_t a3, uint64_t a4,
+			  uint64_t a5)
+{
+	return sys_prlimit64(0, resource, 0, rlim, 0, 0);
+}
+
+static long sys_setrlimit(uint64_t resource, uint64_t rlim, uint64_t a2, uint64_t a3, uint64_t a4,
+			  uint64_t a5)
+{
+	return sys_prlimit64(0, resource, rlim, 0, 0, 0);
+}
+
+static long sys_sched_getaffinity(uint64_t pid, uint64_t len, uint64_t mask, uint64_t a3,
+				  uint64_t a4, uint64_t a5)
+{
+	uint64_t one_cpu = 1;
+
+	if (pid != 0 && pid != 1)
+		return -ESRCH;
+	if (len < sizeof(one_cpu) || (len & 7))
+		return -EINVAL;
+	return app_copy_to(mask, &one_cpu, sizeof(one_cpu)) ? -EFAULT : (long)sizeof(one_cpu);
+}
+
+/*
+ * mprotect keeps W^X: PROT_WRITE | PROT_EXEC together is -EACCES (what a
+ * Linux with an execmem-denying policy, e.g. SELinux or PaX MPROTECT,
+ * answers), while write-then-exec flips work, which is how careful JITs
+ * run. Solo already refuses W+X mappings everywhere else, and one app in
+ * ring 3 with no other isolation is where a writable code page hurts most.
+ * PROT_NONE is read-only for now: regions have no "no access" state yet.
+ */
+static long sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot, uint64_t a3, uint64_t a4,
+			 uint64_t a5)
+{
+	uint64_t size = ALIGN_UP(len, PAGE_SIZE);
+
+	if ((addr & (PAGE_SIZE - 1)) || size < len ||
+	    (prot & ~(uint64_t)(PROT_READ | PROT_WRITE | PROT_EXEC)))
+		return -EINVAL;
+	if (!len)
+		return 0;
+	return aspace_protect(app_aspace(), addr, size,
+			      ((prot & PROT_WRITE) ? VM_WRITE : 0) |
+				  ((prot & PROT_EXEC) ? VM_EXEC : 0));
+}
+
+/* MADV_DONTNEED and MADV_FREE free the pages (the next touch reads zeroes);
+ * other advice is accepted and has no effect. */
+static long sys_madvise(uint64_t addr, uint64_t len, uint64_t advice, uint64_t a3, uint64_t a4,
+			uint64_t a5)
+{
+	uint64_t size = ALIGN_UP(len, PAGE_SIZE);
+
+	if ((addr & (PAGE_SIZE - 1)) || size < len)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	if (advice == MADV_DONTNEED || advice == MADV_FREE)
+		return aspace_dontneed(app_aspace(), addr, size);
+	return 0;
+}
+
+static long sys_sched_yield(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+			    uint64_t a5)
+{
+	return 0;
+}
+
 /* Native calls live at SOLO_SYS_BASE; they get their own small table. */
 static const struct {
 	syscall_fn fn;
@@ -262,17 +420,77 @@ static const struct {
 	syscall_fn fn;
 	const char *name;
 } syscalls[] = {
-    [SYS_write] = {sys_write, "write"},
-    [SYS_mmap] = {sys_mmap, "mmap"},
+    /* BEGIN syscall table (tools/gen-syscall-docs.sh reads these lines) */
+    [SYS_read] = {sys_read, "read"},	/* files; stdin: serial line discipline */
+    [SYS_write] = {sys_write, "write"}, /* console; files are read-only (EBADF) */
+    [SYS_open] = {sys_open, "open"},	/* read-only: EROFS for writing or creating */
+    [SYS_close] = {sys_close, "close"},
+    [SYS_stat] = {sys_stat, "stat"},
+    [SYS_fstat] = {sys_fstat, "fstat"},
+    [SYS_lstat] = {sys_lstat, "lstat"},
+    [SYS_lseek] = {sys_lseek, "lseek"},		 /* ESPIPE on the console */
+    [SYS_mmap] = {sys_mmap, "mmap"},		 /* anonymous private only; W+X is EACCES */
+    [SYS_mprotect] = {sys_mprotect, "mprotect"}, /* W+X is EACCES; PROT_NONE reads */
     [SYS_munmap] = {sys_munmap, "munmap"},
     [SYS_brk] = {sys_brk, "brk"},
-    [SYS_ioctl] = {sys_ioctl, "ioctl"},
+    [SYS_rt_sigaction] = {sys_rt_sigaction, "rt_sigaction"},	   /* recorded, never delivered */
+    [SYS_rt_sigprocmask] = {sys_rt_sigprocmask, "rt_sigprocmask"}, /* recorded */
+    [SYS_ioctl] = {sys_ioctl, "ioctl"}, /* console: TCGETS/TCSETS*, TIOCGWINSZ */
+    [SYS_pread64] = {sys_pread64, "pread64"},
+    [SYS_readv] = {sys_readv, "readv"},
     [SYS_writev] = {sys_writev, "writev"},
-    [SYS_getpid] = {sys_getpid, "getpid"},
+    [SYS_access] = {sys_access, "access"}, /* W_OK is EROFS */
+    [SYS_pipe] = {sys_pipe, "pipe"},	   /* one thread: EAGAIN where Linux blocks */
+    [SYS_sched_yield] = {sys_sched_yield, "sched_yield"},
+    [SYS_madvise] = {sys_madvise, "madvise"}, /* DONTNEED/FREE free pages; rest ignored */
+    [SYS_dup] = {sys_dup, "dup"},
+    [SYS_dup2] = {sys_dup2, "dup2"},
+    [SYS_getpid] = {sys_getpid, "getpid"}, /* 1 */
     [SYS_exit] = {sys_exit, "exit"},
-    [SYS_arch_prctl] = {sys_arch_prctl, "arch_prctl"},
+    [SYS_uname] = {sys_uname, "uname"},		  /* Solo solo 0.1 x86_64 */
+    [SYS_fcntl] = {sys_fcntl, "fcntl"},		  /* F_DUPFD*, F_GETFD/SETFD, F_GETFL/SETFL */
+    [SYS_truncate] = {sys_rofs_path, "truncate"}, /* EROFS */
+    [SYS_getcwd] = {sys_getcwd, "getcwd"},
+    [SYS_chdir] = {sys_chdir, "chdir"},
+    [SYS_fchdir] = {sys_fchdir, "fchdir"},
+    [SYS_rename] = {sys_rofs_path, "rename"},	/* EROFS */
+    [SYS_mkdir] = {sys_rofs_path, "mkdir"},	/* EROFS */
+    [SYS_rmdir] = {sys_rofs_path, "rmdir"},	/* EROFS */
+    [SYS_creat] = {sys_rofs_path, "creat"},	/* EROFS */
+    [SYS_link] = {sys_rofs_path, "link"},	/* EROFS */
+    [SYS_unlink] = {sys_rofs_path, "unlink"},	/* EROFS */
+    [SYS_symlink] = {sys_rofs_path, "symlink"}, /* EROFS */
+    [SYS_readlink] = {sys_readlink, "readlink"},
+    [SYS_chmod] = {sys_rofs_path, "chmod"},		  /* EROFS */
+    [SYS_getrlimit] = {sys_getrlimit, "getrlimit"},	  /* STACK, NOFILE; others infinite */
+    [SYS_getuid] = {sys_zero, "getuid"},		  /* 0 */
+    [SYS_getgid] = {sys_zero, "getgid"},		  /* 0 */
+    [SYS_geteuid] = {sys_zero, "geteuid"},		  /* 0 */
+    [SYS_getegid] = {sys_zero, "getegid"},		  /* 0 */
+    [SYS_getppid] = {sys_zero, "getppid"},		  /* 0 */
+    [SYS_sigaltstack] = {sys_sigaltstack, "sigaltstack"}, /* recorded */
+    [SYS_arch_prctl] = {sys_arch_prctl, "arch_prctl"},	  /* ARCH_SET_FS, ARCH_GET_FS */
+    [SYS_setrlimit] = {sys_setrlimit, "setrlimit"},	  /* accepted, not enforced */
+    [SYS_gettid] = {sys_gettid, "gettid"},		  /* 1 */
+    [SYS_sched_getaffinity] = {sys_sched_getaffinity, "sched_getaffinity"}, /* one CPU */
+    [SYS_getdents64] = {sys_getdents64, "getdents64"},
     [SYS_set_tid_address] = {sys_set_tid_address, "set_tid_address"},
     [SYS_exit_group] = {sys_exit, "exit_group"},
+    [SYS_openat] = {sys_openat, "openat"},	       /* AT_FDCWD or a directory fd */
+    [SYS_mkdirat] = {sys_rofs_pathat, "mkdirat"},      /* EROFS */
+    [SYS_newfstatat] = {sys_newfstatat, "newfstatat"}, /* AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW */
+    [SYS_unlinkat] = {sys_rofs_pathat, "unlinkat"},    /* EROFS */
+    [SYS_renameat] = {sys_rofs_pathat, "renameat"},    /* EROFS */
+    [SYS_readlinkat] = {sys_readlinkat, "readlinkat"},
+    [SYS_faccessat] = {sys_faccessat, "faccessat"},
+    [SYS_set_robust_list] = {sys_set_robust_list, "set_robust_list"}, /* accepted */
+    [SYS_dup3] = {sys_dup3, "dup3"},
+    [SYS_pipe2] = {sys_pipe2, "pipe2"},		      /* O_CLOEXEC, O_NONBLOCK */
+    [SYS_prlimit64] = {sys_prlimit64, "prlimit64"},   /* as getrlimit/setrlimit */
+    [SYS_renameat2] = {sys_rofs_pathat, "renameat2"}, /* EROFS */
+    [SYS_statx] = {sys_statx, "statx"},		      /* basic fields */
+    [SYS_faccessat2] = {sys_faccessat2, "faccessat2"},
+    /* END syscall table */
 };
 
 static void log_unsupported(uint64_t nr)
@@ -285,7 +503,10 @@ static void log_unsupported(uint64_t nr)
 	} else if (logged_large_number++) {
 		return;
 	}
-	kprintf("solo: unsupported syscall %lu\n", nr);
+	if (nr < syscall_names_count && syscall_names[nr])
+		kprintf("solo: unsupported syscall %lu (%s)\n", nr, syscall_names[nr]);
+	else
+		kprintf("solo: unsupported syscall %lu\n", nr);
 }
 
 void syscall_dispatch(struct syscall_frame *f)

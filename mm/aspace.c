@@ -597,6 +597,125 @@ long aspace_unmap(struct aspace *as, vaddr_t base, size_t size)
 
 /* ------------------------------------------------------------ diagnostics */
 
+/* ------------------------------------------------------------ mprotect and madvise */
+
+/*
+ * Splits MAPPING region r at at (page aligned, inside r, above its base): r
+ * keeps the part below, a new region the part from at up. The backed count
+ * of the smaller part is counted (O(its pages)). Returns 0 or -ENOMEM.
+ */
+static int region_split(struct aspace *as, struct region *r, vaddr_t at)
+{
+	size_t lo = (at - r->base) / PAGE_SIZE, hi_pages = r->npages - lo;
+	struct region *hi = region_new(r->kind, at, hi_pages, r->flags);
+
+	if (!hi)
+		return -ENOMEM;
+	if (hi_pages < lo) {
+		hi->backed = count_mapped(&as->ctx, at, hi_pages);
+		r->backed -= hi->backed;
+	} else {
+		size_t below = count_mapped(&as->ctx, r->base, lo);
+		hi->backed = r->backed - below;
+		r->backed = below;
+	}
+	r->npages = lo;
+	region_link(as, hi);
+	return 0;
+}
+
+/* Checks that regions cover [base, end) with none of a kind in refused
+ * (a bit mask of 1 << kind). Returns 0, -ENOMEM (a hole) or -EINVAL. */
+static int check_covered(const struct aspace *as, vaddr_t base, vaddr_t end, unsigned refused)
+{
+	for (vaddr_t at = base; at < end;) {
+		const struct region *r = region_at(as, at);
+		if (!r)
+			return -ENOMEM;
+		if (refused & (1u << r->kind))
+			return -EINVAL;
+		at = region_end(r);
+	}
+	return 0;
+}
+
+static int range_ok(vaddr_t base, size_t size)
+{
+	return size && !((base | size) & (PAGE_SIZE - 1)) && base < VM_USER_TOP &&
+	       size <= VM_USER_TOP - base;
+}
+
+long aspace_protect(struct aspace *as, vaddr_t base, size_t size, unsigned flags)
+{
+	vaddr_t end = base + size;
+
+	if (!range_ok(base, size) || (flags & ~(VM_WRITE | VM_EXEC)))
+		return -EINVAL;
+	if ((flags & (VM_WRITE | VM_EXEC)) == (VM_WRITE | VM_EXEC))
+		return -EACCES;
+	int err = check_covered(as, base, end, 1u << REGION_DEVICE);
+	if (err)
+		return err;
+	/* HEAP and STACK are single regions that brk and stack growth rely
+	 * on: they keep their permissions. */
+	for (vaddr_t at = base; at < end;) {
+		const struct region *r = region_at(as, at);
+		if ((r->kind == REGION_HEAP || r->kind == REGION_STACK) && r->flags != flags)
+			return -EINVAL;
+		at = region_end(r);
+	}
+	/* MAPPING regions are split so that the range is whole regions. */
+	struct region *first = region_at(as, base), *last = region_at(as, end - 1);
+	if (first->kind == REGION_MAPPING && first->base < base) {
+		err = region_split(as, first, base);
+		if (err)
+			return err;
+	}
+	last = region_at(as, end - 1);
+	if (last->kind == REGION_MAPPING && region_end(last) > end) {
+		err = region_split(as, last, end);
+		if (err)
+			return err; /* the first split alone changes nothing visible */
+	}
+	for (vaddr_t at = base; at < end;) {
+		struct region *r = region_at(as, at);
+		vaddr_t stop = MIN(end, region_end(r));
+		if (r->kind == REGION_MAPPING)
+			r->flags = (r->flags & CACHE_FLAGS) | flags;
+		if (r->kind == REGION_MAPPING || r->kind == REGION_IMAGE) {
+			for (vaddr_t va = at; va < stop; va += PAGE_SIZE)
+				vm_protect(&as->ctx, va,
+					   VM_USER | (r->flags & CACHE_FLAGS) | flags);
+		}
+		at = stop;
+	}
+	return 0;
+}
+
+long aspace_dontneed(struct aspace *as, vaddr_t base, size_t size)
+{
+	vaddr_t end = base + size;
+
+	if (!range_ok(base, size))
+		return -EINVAL;
+	int err = check_covered(as, base, end, (1u << REGION_DEVICE) | (1u << REGION_IMAGE));
+	if (err)
+		return err;
+	for (vaddr_t at = base; at < end;) {
+		struct region *r = region_at(as, at);
+		vaddr_t stop = MIN(end, region_end(r));
+		for (vaddr_t va = at; va < stop && r->backed; va += PAGE_SIZE) {
+			paddr_t pa;
+			if (vm_unmap(&as->ctx, va, &pa))
+				continue;
+			pfree(pa, 1);
+			r->backed--;
+		}
+		at = stop;
+	}
+	return 0;
+}
+
 void aspace_get_stats(const struct aspace *as, struct aspace_stats *out)
 {
 	*out = (struct aspace_stats){.system_free_pages = palloc_free_pages()};

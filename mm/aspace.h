@@ -173,6 +173,27 @@ long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsi
  * none (nothing changes). */
 long aspace_unmap(struct aspace *as, vaddr_t base, size_t size);
 
+/*
+ * aspace_protect - mprotect: sets the permissions of [base, base + size)
+ * (page aligned, size > 0) to flags (VM_WRITE, VM_EXEC; read is always
+ * allowed). The range may span regions but must be covered by them.
+ * MAPPING regions are split at the ends of the range (demand pages then
+ * come with the new flags); IMAGE pages are changed page by page; HEAP and
+ * STACK keep their permissions (asking for others is -EINVAL). W^X holds:
+ * VM_WRITE | VM_EXEC is -EACCES, as on a Linux that denies execmem (a JIT
+ * writes, then flips to exec). Returns 0, -EINVAL (alignment, flags, a
+ * DEVICE region), -EACCES or -ENOMEM (a hole in the range, or no record for
+ * a split: then at most one split happened, which changes no permission).
+ */
+long aspace_protect(struct aspace *as, vaddr_t base, size_t size, unsigned flags);
+/*
+ * aspace_dontneed - madvise(MADV_DONTNEED): frees the backed pages of
+ * [base, base + size) in demand regions (MAPPING, HEAP, STACK); the range
+ * stays reserved, and the next touch gets a zeroed page. Returns 0,
+ * -EINVAL (alignment, or IMAGE/DEVICE in the range) or -ENOMEM (a hole).
+ */
+long aspace_dontneed(struct aspace *as, vaddr_t base, size_t size);
+
 void aspace_get_stats(const struct aspace *as, struct aspace_stats *out);
 /* Prints the regions (Xous page-table view: backed and demand pages). */
 void aspace_dump(const struct aspace *as);

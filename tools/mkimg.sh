@@ -53,7 +53,8 @@ Options:
   --file SRC:DEST       put the host file SRC at the absolute path DEST in the
                         app's file system (repeatable). DEST ending in '/' is
                         a directory: the file keeps its name. A directory SRC
-                        is copied recursively into DEST. Parent directories
+                        is copied recursively into DEST (symlinks in it stay
+                        symlinks). Parent directories
                         are created. SRC must not contain ':'; DEST must be
                         absolute and must not contain '..'.
   --name NAME           argv[0] [the app's file name without .elf]
@@ -325,7 +326,7 @@ make_rootfs() {
 		if [[ -d $src ]]; then
 			mkdir -p -- "$stage$dest" 2>/dev/null ||
 				die "--file '$spec': cannot make directory $dest (a file is in the way)"
-			cp -RL --preserve=mode,timestamps -- "$src/." "$stage$dest/" ||
+			cp -R --preserve=mode,timestamps -- "$src/." "$stage$dest/" ||
 				die "--file '$spec': copying the directory failed"
 			continue
 		fi

@@ -37,6 +37,9 @@ Options:
                         QEMU monitor is muxed in (Ctrl-A C switches, Ctrl-A X
                         quits, Ctrl-A H helps) and the output is also logged
                         for the exit status. FILE gets the complete log.
+  --input FILE          COM1 gets FILE as typed input (needs --serial FILE),
+                        sent once the log says "solo: starting the app";
+                        after its end nothing more arrives
   --timeout SEC         kill QEMU after SEC seconds (exit 124) [none]
   --mem SIZE            guest memory, e.g. 512M or 2G [512M]
   --smp N               number of CPUs [1]
@@ -100,6 +103,7 @@ qemu_escape() {
 
 image=
 serial=stdio
+input=
 timeout_s=
 mem=512M
 smp=1
@@ -132,6 +136,7 @@ parse_options() {
 		-h | --help) usage; exit 0 ;;
 		--serial) need_value "$opt" $#; serial=$2; shift 2 ;;
 		--timeout) need_value "$opt" $#; timeout_s=$2; shift 2 ;;
+		--input) need_value "$opt" $#; input=$2; shift 2 ;;
 		--mem) need_value "$opt" $#; mem=$2; shift 2 ;;
 		--smp) need_value "$opt" $#; smp=$2; shift 2 ;;
 		--machine) need_value "$opt" $#; machine=$2; shift 2 ;;
@@ -164,6 +169,7 @@ parse_options() {
 	*) usage_error "--accel is auto, kvm or tcg, not '$accel'" ;;
 	esac
 	[[ -n $serial ]] || usage_error "--serial wants stdio or a file name"
+	[[ -z $input || $serial != stdio ]] || usage_error "--input needs --serial FILE (stdio is already the input)"
 }
 
 # ------------------------------------------------------------ setup
@@ -338,7 +344,14 @@ main() {
 		log=$serial
 		mkdir -p -- "$(dirname -- "$log")" || die_with "$EXIT_USAGE" "cannot create the directory of $log"
 		: >"$log" || die_with "$EXIT_USAGE" "cannot write the serial log $log"
-		cmd+=(-chardev "file,id=serial0,path=$(qemu_escape "$log")" -serial chardev:serial0)
+		if [[ -n $input ]]; then
+			# QEMU 7.2's file chardev has no input-path: COM1 is QEMU's
+			# stdio instead, with stdin from FILE and stdout to the log.
+			[[ -f $input && -r $input ]] || die_with "$EXIT_MISSING" "input file not found: $input"
+			cmd+=(-chardev "stdio,id=serial0,signal=off" -serial chardev:serial0)
+		else
+			cmd+=(-chardev "file,id=serial0,path=$(qemu_escape "$log")" -serial chardev:serial0)
+		fi
 	fi
 	if [[ -n $monitor ]]; then
 		cmd+=(-monitor "unix:$(qemu_escape "$monitor"),server=on,wait=off")
@@ -355,12 +368,32 @@ main() {
 		local -a tmo=(timeout -k 5)
 		# Interactive: QEMU must stay in the terminal's foreground group.
 		[[ $serial != stdio ]] || tmo+=(--foreground)
-		"${tmo[@]}" "$timeout_s" "${cmd[@]}" || status=$?
-		# 124: timed out; 137: it also needed the KILL signal.
-		[[ $status != 124 && $status != 137 ]] || timed_out=1
+		cmd=("${tmo[@]}" "$timeout_s" "${cmd[@]}")
+	fi
+	if [[ -n $input ]]; then
+		# The firmware reads COM1 too, and serial_init clears the FIFO:
+		# FILE goes in only once the kernel starts the app.
+		local fifo=$tmpdir/input.fifo
+		mkfifo "$fifo"
+		(
+			exec 3>"$fifo"
+			for ((i = 0; i < 600 * 10; i++)); do
+				grep -qs 'solo: starting the app' "$log" && break
+				sleep 0.1
+			done
+			cat -- "$input" >&3
+			# Hold the write end open: QEMU sees no end of file.
+			while kill -0 "$$" 2>/dev/null; do sleep 0.5; done
+		) &
+		local feeder=$!
+		"${cmd[@]}" <"$fifo" >"$log" || status=$?
+		kill "$feeder" 2>/dev/null || true
+		wait "$feeder" 2>/dev/null || true
 	else
 		"${cmd[@]}" || status=$?
 	fi
+	# 124: timed out; 137: it also needed the KILL signal.
+	[[ -z $timeout_s || ($status != 124 && $status != 137) ]] || timed_out=1
 
 	app_status=$(exit_status_from_log "$log")
 	if ((timed_out)); then

@@ -132,6 +132,15 @@ Test(boot, kernel_fault_prints_a_readable_panic_report)
 	cr_assert(strstr(log, "in the kernel"), "log:\n%s", log);
 	cr_assert(strstr(log, "cr2 0x0000000000001000"), "report shows CR2:\n%s", log);
 	cr_assert(strstr(log, "rip 0xffffffff8"), "report shows RIP:\n%s", log);
+	/* The test build faults in kmain: RIP and the first frame are symbolized. */
+	const char *rip = strstr(log, "rip 0xffffffff8");
+	cr_assert(rip && !strncmp(rip + strlen("rip 0xffffffff80000000"), " kmain+0x", 9),
+		  "RIP is symbolized as kmain+0x...:\n%s", log);
+	const char *trace = strstr(log, "stack trace:");
+	cr_assert(trace && strstr(trace, "0xffffffff8") &&
+		      !strncmp(strstr(trace, "0xffffffff8") + strlen("0xffffffff80000000"),
+			       " kmain+0x", 9),
+		  "the stack trace starts in kmain:\n%s", log);
 	cr_assert(strstr(log, "rax "), "report shows registers:\n%s", log);
 	cr_assert(strstr(log, "stack trace:"), "log:\n%s", log);
 	const char *last = harness_last_line_starting(log, "solo: ");
@@ -252,16 +261,18 @@ Test(boot, stub_refuses_a_corrupt_kernel_with_a_clear_message)
 	free(log);
 }
 
-/* on_exit=poweroff without QEMU's debug-exit device: the ACPI S5 path that
- * real machines take must end QEMU on both chipsets. */
-static void acpi_poweroff_ends_qemu(const char *machine)
+/* on_exit=poweroff without QEMU's debug-exit device: the paths real
+ * machines take (UEFI ResetSystem by default, ACPI S5 as the fallback) must
+ * end QEMU on both chipsets. */
+static void poweroff_ends_qemu(const char *machine, const char *way)
 {
-	char opts[64], name[32];
+	char opts[64], name[32], args[128];
 	int status;
 
 	snprintf(opts, sizeof(opts), "--no-debug-exit --machine %s", machine);
-	snprintf(name, sizeof(name), "acpi-%s", machine);
-	char *image = harness_mkimg(name, "--app build/user/demo.elf");
+	snprintf(name, sizeof(name), "poweroff-%s-%s", way, machine);
+	snprintf(args, sizeof(args), "--app build/user/demo.elf --config poweroff=%s", way);
+	char *image = harness_mkimg(name, args);
 	char *log = harness_boot(image, opts, BOOT_TIMEOUT, &status);
 	assert_ends_with_exit(log, status, 0);
 	free(image);
@@ -270,12 +281,22 @@ static void acpi_poweroff_ends_qemu(const char *machine)
 
 Test(boot, acpi_poweroff_on_q35)
 {
-	acpi_poweroff_ends_qemu("q35");
+	poweroff_ends_qemu("q35", "acpi");
 }
 
 Test(boot, acpi_poweroff_on_pc)
 {
-	acpi_poweroff_ends_qemu("pc");
+	poweroff_ends_qemu("pc", "acpi");
+}
+
+Test(boot, uefi_resetsystem_poweroff_on_q35)
+{
+	poweroff_ends_qemu("q35", "uefi");
+}
+
+Test(boot, uefi_resetsystem_poweroff_on_pc)
+{
+	poweroff_ends_qemu("pc", "uefi");
 }
 
 Test(boot, on_exit_reboot_resets_the_machine)
@@ -318,6 +339,49 @@ Test(boot, mm_selftest_returns_every_page_to_palloc)
 	    2);
 	cr_assert_eq(before, after);
 	cr_assert_gt(before, 1000);
+	assert_ends_with_exit(log, status, 3);
+	free(log);
+}
+
+/* The info-level boot log a person reads: versions, firmware, CPU, TSC,
+ * memory, the app's command line and the boot-stage times. */
+Test(boot, boot_log_names_versions_stages_and_the_app)
+{
+	int status;
+	char *log = boot("bootlog", "--app build/tests/apps/exit3.elf --args 'one \"two words\"'",
+			 "", &status);
+	unsigned long mhz, usable, reserved;
+	unsigned stub_ms, ebs_ms, kernel_ms;
+	const char *line;
+
+	cr_assert(strstr(log, "solo: Solo 0."), "version line:\n%s", log);
+	cr_assert(strstr(log, ", built with gcc "), "compiler version:\n%s", log);
+	cr_assert(strstr(log, "solo: firmware: "), "log:\n%s", log);
+	cr_assert(strstr(log, "solo: cpu: "), "log:\n%s", log);
+	line = strstr(log, "solo: tsc: ");
+	cr_assert(line && sscanf(line, "solo: tsc: %lu MHz", &mhz) == 1 && mhz >= 100 &&
+		      mhz < 100000,
+		  "a plausible TSC rate:\n%s", log);
+	line = strstr(log, "solo: memory: ");
+	cr_assert(line &&
+		      sscanf(line, "solo: memory: %lu MiB usable, %lu MiB firmware-reserved",
+			     &usable, &reserved) == 2 &&
+		      usable > 400 && reserved < usable,
+		  "usable and reserved memory:\n%s", log);
+	cr_assert(harness_has_line(log, "solo: app: exit3 one \"two words\""), "log:\n%s", log);
+	line = strstr(log, "solo: boot: stub ");
+	cr_assert(line &&
+		      sscanf(line,
+			     "solo: boot: stub %u.%*u ms, exit boot services %u.%*u ms, kernel %u.",
+			     &stub_ms, &ebs_ms, &kernel_ms) == 3,
+		  "stage times:\n%s", log);
+	cr_assert(stub_ms < 10000 && ebs_ms < 10000 && kernel_ms < 10000, "log:\n%s", log);
+	cr_assert(strstr(log, "solo: boot: stub entry tsc "), "log:\n%s", log);
+	cr_assert(!strstr(log, "kcycles"), "the old line is gone:\n%s", log);
+	/* Order: the stage times come last, just before the app starts. */
+	cr_assert(strstr(log, "solo: boot: stub ") > strstr(log, "solo: app: "), "log:\n%s", log);
+	cr_assert(strstr(log, "solo: starting the app") > strstr(log, "solo: boot: stub "),
+		  "log:\n%s", log);
 	assert_ends_with_exit(log, status, 3);
 	free(log);
 }
@@ -437,6 +501,21 @@ Test(memory, fixed_mappings_unmap_and_bad_requests)
 Test(memory, physical_mappings_of_free_ram_and_devices_only)
 {
 	memtest("phys", "", "", 0);
+}
+
+Test(memory, app_uses_ram_above_4g)
+{
+	int status;
+	char *log =
+	    boot("memtest-high", "--app build/tests/apps/memtest.elf --args 'phys-at 0x200000000'",
+		 "--mem 8G", &status);
+
+	cr_assert(harness_has_line(log, "memtest: map RAM at the given physical address: ok"),
+		  "log:\n%s", log);
+	cr_assert(!strstr(log, "FAILED"), "log:\n%s", log);
+	assert_ends_with_exit(log, status, 0);
+	assert_memory_returned(log);
+	free(log);
 }
 
 Test(memory, stack_grows_on_faults_within_its_reserve)

@@ -1225,3 +1225,91 @@ Test(aspace, random_operations_keep_regions_pages_and_counts_consistent)
 	}
 	destroy_and_check_all_returned();
 }
+
+/* ------------------------------------------------------------ mprotect and madvise */
+
+Test(aspace, protect_in_the_middle_splits_and_changes_backed_and_demand_pages)
+{
+	setup();
+	long v = aspace_map(&as, 0, 0, 8 * P, VM_WRITE);
+	for (size_t i = 0; i < 8; i += 2)
+		cr_assert_eq(aspace_fault(&as, v + i * P, ASPACE_ACCESS_WRITE), 0);
+	size_t n = nregions();
+
+	cr_assert_eq(aspace_protect(&as, v + 2 * P, 3 * P, VM_EXEC), 0);
+	cr_assert_eq(nregions(), n + 2);
+	unsigned flags;
+	cr_assert(mapped(v + 2 * P, NULL, &flags));
+	cr_assert_eq(flags, VM_USER | VM_EXEC, "a backed page gets the new flags");
+	cr_assert(mapped(v, NULL, &flags));
+	cr_assert_eq(flags, VM_USER | VM_WRITE, "pages outside keep theirs");
+	cr_assert_eq(region_holding(v + 2 * P)->npages, 3);
+	cr_assert_eq(region_holding(v + 2 * P)->backed, 2);
+	cr_assert_eq(region_holding(v)->backed, 1);
+	cr_assert_eq(region_holding(v + 5 * P)->backed, 1);
+	cr_assert_eq(stats().backed[REGION_MAPPING], 4);
+	/* A demand page in the range comes with the new flags. */
+	cr_assert_eq(aspace_fault(&as, v + 3 * P, ASPACE_ACCESS_WRITE), -EFAULT);
+	cr_assert_eq(aspace_fault(&as, v + 3 * P, ASPACE_ACCESS_EXEC), 0);
+	/* And back to writable, across the three regions. */
+	cr_assert_eq(aspace_protect(&as, v, 8 * P, VM_WRITE), 0);
+	cr_assert(mapped(v + 2 * P, NULL, &flags));
+	cr_assert_eq(flags, VM_USER | VM_WRITE);
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, protect_refuses_write_and_exec_holes_devices_and_heap_changes)
+{
+	setup();
+	aspace_set_phys_policy(test_policy);
+	long v = aspace_map(&as, 0, 0, 4 * P, VM_WRITE);
+	cr_assert_eq(aspace_protect(&as, v, P, VM_WRITE | VM_EXEC), -EACCES);
+	cr_assert_eq(aspace_protect(&as, v, 5 * P, VM_WRITE), -ENOMEM, "a hole after it");
+	cr_assert_eq(aspace_protect(&as, v + 1, P, VM_WRITE), -EINVAL);
+	cr_assert_eq(aspace_protect(&as, v, 0, VM_WRITE), -EINVAL);
+	cr_assert_eq(aspace_protect(&as, v, P, VM_UNCACHED), -EINVAL);
+	long d = aspace_map(&as, DEV_BASE, 0, 2 * P, VM_WRITE);
+	cr_assert_eq(aspace_protect(&as, d, P, 0), -EINVAL);
+	cr_assert_eq(aspace_brk(&as, IMG_END + 4 * P), IMG_END + 4 * P);
+	cr_assert_eq(aspace_protect(&as, IMG_END, P, VM_EXEC), -EINVAL);
+	cr_assert_eq(aspace_protect(&as, IMG_END, P, VM_WRITE), 0, "the heap's own flags");
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, protect_of_image_pages_changes_each_mapped_page)
+{
+	setup();
+	cr_assert_eq(aspace_protect(&as, IMG_BASE, IMG_PAGES * P, 0), 0);
+	unsigned flags;
+	cr_assert(mapped(IMG_BASE, NULL, &flags));
+	cr_assert_eq(flags, VM_USER);
+	cr_assert(mapped(IMG_BASE + 3 * P, NULL, &flags));
+	cr_assert_eq(flags, VM_USER);
+	cr_assert(!mapped(IMG_BASE + 2 * P, NULL, NULL), "the gap stays unmapped");
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, dontneed_frees_backed_pages_and_keeps_the_reservation)
+{
+	setup();
+	long v = aspace_map(&as, 0, 0, 8 * P, VM_WRITE);
+	for (size_t i = 0; i < 8; i++)
+		cr_assert_eq(aspace_fault(&as, v + i * P, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(aspace_brk(&as, IMG_END + 2 * P), IMG_END + 2 * P);
+	cr_assert_eq(aspace_fault(&as, IMG_END, ASPACE_ACCESS_WRITE), 0);
+	size_t before = free_pages(), n = nregions();
+
+	cr_assert_eq(aspace_dontneed(&as, v + 2 * P, 4 * P), 0);
+	cr_assert_eq(free_pages(), before + 4);
+	cr_assert_eq(nregions(), n);
+	cr_assert(!mapped(v + 2 * P, NULL, NULL));
+	cr_assert(mapped(v + 6 * P, NULL, NULL));
+	cr_assert_eq(stats().backed[REGION_MAPPING], 4);
+	cr_assert_eq(stats().reserved[REGION_MAPPING], 8);
+	cr_assert_eq(aspace_fault(&as, v + 3 * P, ASPACE_ACCESS_WRITE), 0, "still reserved");
+	cr_assert_eq(aspace_dontneed(&as, IMG_END, 2 * P), 0);
+	cr_assert_eq(stats().backed[REGION_HEAP], 0);
+	cr_assert_eq(aspace_dontneed(&as, IMG_BASE, P), -EINVAL, "image pages are not anonymous");
+	cr_assert_eq(aspace_dontneed(&as, v, 9 * P), -ENOMEM);
+	destroy_and_check_all_returned();
+}

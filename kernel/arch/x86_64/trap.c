@@ -14,6 +14,7 @@
 #include "kernel/arch/x86_64/ulvisible.h"
 #include "kernel/kprintf.h"
 #include "kernel/panic.h"
+#include "kernel/symbols.h"
 
 struct idt_gate {
 	uint16_t offset_low;
@@ -130,11 +131,23 @@ static int kernel_address(uint64_t addr)
 	return addr >= (uint64_t)__kernel_start && addr < (uint64_t)__kernel_end;
 }
 
+/* "0xffffffff80009ef0 kmain+0x1a0", or the bare address outside any function. */
+static void print_address(const char *prefix, uint64_t addr, const char *suffix)
+{
+	uint64_t offset;
+	const char *name = symbolize(addr, &offset);
+
+	if (name)
+		kprintf("%s%#018lx %s+%#lx%s\n", prefix, addr, name, offset, suffix);
+	else
+		kprintf("%s%#018lx%s\n", prefix, addr, suffix);
+}
+
 static void print_backtrace(uint64_t rip, uint64_t rbp)
 {
 	kprintf("solo:   stack trace:\n");
 	if (rip)
-		kprintf("solo:     %#018lx\n", rip);
+		print_address("solo:     ", rip, "");
 	/* Only follow frames inside the kernel image: all kernel stacks live in
 	 * its .bss, so a bad rbp ends the walk instead of faulting again. */
 	for (int depth = 0;
@@ -143,7 +156,7 @@ static void print_backtrace(uint64_t rip, uint64_t rbp)
 		const uint64_t *frame = (const uint64_t *)rbp;
 		if (!frame[1])
 			break;
-		kprintf("solo:     %#018lx\n", frame[1]);
+		print_address("solo:     ", frame[1], "");
 		if (frame[0] <= rbp)
 			break; /* stacks grow down: a caller's frame is always higher */
 		rbp = frame[0];
@@ -158,7 +171,14 @@ void trap_print_report(const struct trap_frame *f)
 	}
 	kprintf("solo: %s %s, error code %#lx, %s\n", trap_mnemonic(f->vector),
 		trap_name(f->vector), f->error_code, (f->cs & 3) ? "in ring 3" : "in the kernel");
-	kprintf("solo:   rip %#018lx  cs %#lx  rflags %#lx\n", f->rip, f->cs, f->rflags);
+	if (f->cs & 3) {
+		kprintf("solo:   rip %#018lx  cs %#lx  rflags %#lx\n", f->rip, f->cs, f->rflags);
+	} else {
+		char rest[64];
+
+		ksnprintf(rest, sizeof(rest), "  cs %#lx  rflags %#lx", f->cs, f->rflags);
+		print_address("solo:   rip ", f->rip, rest);
+	}
 	kprintf("solo:   rsp %#018lx  ss %#lx\n", f->rsp, f->ss);
 	kprintf("solo:   cr2 %#018lx  cr3 %#018lx  cr0 %#lx  cr4 %#lx\n", read_cr2(), read_cr3(),
 		read_cr0(), read_cr4());

@@ -1,0 +1,67 @@
+/*
+ * fd - the app's file descriptors and the file syscalls over them.
+ *
+ * One table of FD_MAX slots for the one app. A slot points at an open file
+ * (refcounted: dup'd descriptors share the offset and status flags, as on
+ * Linux) plus its own close-on-exec bit. Files are pipes, the console (fds 0, 1,
+ * 2 at start: reads come from the serial port through a small line
+ * discipline, writes go to console_write), or regular files and
+ * directories of the root file system (kernel/tarfs.h), which is
+ * read-only: anything that would write to it is -EROFS.
+ *
+ * The handlers below are the dispatcher's table entries (kernel/syscall.c);
+ * each takes the six raw argument registers.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FD_MAX 256 /* RLIMIT_NOFILE */
+
+/* Mounts the rootfs.tar image (which must stay in memory) as "/". A bad
+ * archive is reported on the console and replaced by an empty root, so the
+ * app still starts. tar may be NULL (no --file given). Call once, before
+ * fd_table_init. */
+void fd_mount_rootfs(const void *tar, size_t size);
+/* Opens 0, 1 and 2 on the console and sets the cwd to "/". Returns 0. */
+int fd_table_init(void);
+/* Closes every descriptor (returns the kmalloc'd files). */
+void fd_table_release(void);
+
+#define FD_SYSCALL(name)                                                                           \
+	long sys_##name(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,           \
+			uint64_t a5)
+
+FD_SYSCALL(read);
+FD_SYSCALL(write);
+FD_SYSCALL(readv);
+FD_SYSCALL(writev);
+FD_SYSCALL(pread64);
+FD_SYSCALL(open);
+FD_SYSCALL(openat);
+FD_SYSCALL(close);
+FD_SYSCALL(lseek);
+FD_SYSCALL(fstat);
+FD_SYSCALL(stat);
+FD_SYSCALL(lstat);
+FD_SYSCALL(newfstatat);
+FD_SYSCALL(statx);
+FD_SYSCALL(access);
+FD_SYSCALL(faccessat);
+FD_SYSCALL(faccessat2);
+FD_SYSCALL(getdents64);
+FD_SYSCALL(getcwd);
+FD_SYSCALL(chdir);
+FD_SYSCALL(fchdir);
+FD_SYSCALL(fcntl);
+FD_SYSCALL(dup);
+FD_SYSCALL(dup2);
+FD_SYSCALL(dup3);
+FD_SYSCALL(ioctl);
+FD_SYSCALL(readlink);
+FD_SYSCALL(readlinkat);
+FD_SYSCALL(pipe);
+FD_SYSCALL(pipe2);
+FD_SYSCALL(rofs_path);	 /* mkdir, unlink, rename, ...: -EROFS (or the lookup's error) */
+FD_SYSCALL(rofs_pathat); /* the *at flavours: dirfd, path */

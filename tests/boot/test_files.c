@@ -1,0 +1,94 @@
+/*
+ * Boot tests of the file and process syscalls (issue 5): tests/apps/files.c
+ * over a rootfs made with mkimg --file (files, a directory, symlinks), and
+ * tests/apps/echo.c reading typed lines from COM1 (qemu.sh --input).
+ */
+#define _GNU_SOURCE /* asprintf */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define BOOT_TIMEOUT 120
+
+static void assert_exit(const char *log, int status, int code)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), "solo: exit %d", code);
+	const char *last = harness_last_line_starting(log, "solo: ");
+	cr_assert(last && !strcmp(last, want), "expected '%s' last, log:\n%s", want, log);
+	cr_assert_eq(status, code, "qemu.sh status %d, expected %d; log:\n%s", status, code, log);
+}
+
+Test(files, an_app_reads_stats_lists_and_follows_links_in_the_rootfs)
+{
+	const char *src = "build/tests/files-src";
+	int status;
+
+	cr_assert_eq(
+	    harness_run(
+		NULL,
+		"rm -rf %s && mkdir -p %s/data/sub && "
+		"printf 'hello, file\\n' > %s/hello.txt && "
+		"printf 'alpha\\n' > %s/data/a.txt && printf 'beta\\n' > %s/data/sub/b.txt && "
+		"ln -s a.txt %s/data/link && ln -s ../etc %s/data/up",
+		src, src, src, src, src, src, src),
+	    0);
+	char *args = NULL;
+	cr_assert_geq(
+	    asprintf(&args,
+		     "--app build/tests/apps/files.elf --file %s/hello.txt:/etc/hello.txt "
+		     "--file %s/data:/data",
+		     src, src),
+	    0);
+	char *image = harness_mkimg("files", args);
+	char *log = harness_boot(image, NULL, BOOT_TIMEOUT, &status);
+
+	cr_assert(!strstr(log, "files: FAIL"), "a check failed; log:\n%s", log);
+	cr_assert(harness_has_line(log, "files: 0 failures"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "files: ok open_follows_link"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "files: ok readdir_lists_every_entry"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "files: ok o_creat_is_erofs"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "solo: unsupported syscall 999"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "solo: unsupported syscall 41 (socket)"), "log:\n%s", log);
+	assert_exit(log, status, 0);
+}
+
+Test(files, without_a_rootfs_the_root_is_empty_and_the_rest_works)
+{
+	int status;
+
+	/* No --file: no rootfs.tar, an empty "/" (a bad archive is refused by
+	 * tarfs_mount the same way; its host tests cover the messages). */
+	char *image = harness_mkimg("files-empty", "--app build/tests/apps/files.elf");
+	char *log = harness_boot(image, NULL, BOOT_TIMEOUT, &status);
+
+	cr_assert(strstr(log, "files: FAIL open (fd >= 3) errno=2 "), "ENOENT; log:\n%s", log);
+	cr_assert(harness_has_line(log, "files: ok uname"), "log:\n%s", log);
+	cr_assert(strstr(log, "solo: exit "), "log:\n%s", log);
+}
+
+Test(files, stdin_lines_are_echoed_edited_and_raw_mode_reads_bytes)
+{
+	int status;
+	const char *input = "build/tests/echo-input.txt";
+
+	cr_assert_eq(harness_run(NULL,
+				 "printf 'hello world\\ntypo\\177\\177st\\nraw\\nxyzquit\\n' > %s",
+				 input),
+		     0);
+	char *image = harness_mkimg("echo", "--app build/tests/apps/echo.elf");
+	char *opts = NULL;
+	cr_assert_geq(asprintf(&opts, "--input %s", harness_path("%s", input)), 0);
+	char *log = harness_boot(image, opts, BOOT_TIMEOUT, &status);
+
+	cr_assert(harness_has_line(log, "echo: ready"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "hello world"), "typed text is echoed; log:\n%s", log);
+	cr_assert(harness_has_line(log, "echo: hello world"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "echo: tyst"), "backspace erases; log:\n%s", log);
+	cr_assert(harness_has_line(log, "raw: xyz"), "log:\n%s", log);
+	assert_exit(log, status, 0);
+}
