@@ -50,28 +50,6 @@ static struct aspace_stats stats(void)
 	return st;
 }
 
-static struct kmalloc_stats kstats(void)
-{
-	struct kmalloc_stats st;
-	kmalloc_get_stats(&st);
-	return st;
-}
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
-static size_t rnd_below(size_t n)
-{
-	return (size_t)(rnd() % n);
-}
-
 /* The last question the policy was asked, and its answers: DEVICE inside
  * the device window, RAM inside the test RAM, FORBIDDEN elsewhere. */
 static paddr_t asked_phys;
@@ -104,8 +82,8 @@ static void setup_empty(void)
 	aspace_set_phys_policy(NULL);
 	kmalloc_trim();
 	free_at_start = free_pages();
-	kmalloc_held_at_start = kstats().pages_held;
-	kmalloc_live_at_start = kstats().live_allocations;
+	kmalloc_held_at_start = mm_test_kmalloc_stats().pages_held;
+	kmalloc_live_at_start = mm_test_kmalloc_stats().live_allocations;
 	cr_assert_eq(aspace_init(&as, &kctx), 0);
 }
 
@@ -166,7 +144,7 @@ static void destroy_and_check_all_returned(void)
 	aspace_destroy(&as);
 	kmalloc_trim();
 	cr_assert_eq(free_pages(), free_at_start, "%zu pages lost", free_at_start - free_pages());
-	cr_assert_eq(kstats().live_allocations, kmalloc_live_at_start);
+	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, kmalloc_live_at_start);
 	cr_assert_eq(palloc_check(), 0);
 }
 
@@ -1081,7 +1059,7 @@ static void check_invariants(int op)
 	/* Every page palloc lacks is accounted for: PML4, tables, pool nodes,
 	 * kmalloc's pages, the frames mapped. */
 	size_t used = 1 + w.tables + vs.nnode_pages +
-		      (kstats().pages_held - kmalloc_held_at_start) + owned_backed;
+		      (mm_test_kmalloc_stats().pages_held - kmalloc_held_at_start) + owned_backed;
 	cr_assert_eq(free_at_start - free_pages(), used, "op %d: %zu pages used, %zu accounted", op,
 		     free_at_start - free_pages(), used);
 	cr_assert_eq(palloc_check(), 0, "op %d", op);
@@ -1092,16 +1070,16 @@ static const unsigned map_flag_choices[] = {0, VM_WRITE, VM_EXEC, VM_WRITE | VM_
 
 static void random_map(int op)
 {
-	size_t npages = 1 + rnd_below(24);
-	vaddr_t virt = rnd_below(10) < 7 ? 0 : DEF + rnd_below(400) * P;
-	unsigned flags = map_flag_choices[rnd_below(ARRAY_SIZE(map_flag_choices))];
+	size_t npages = 1 + mm_test_random_below(24);
+	vaddr_t virt = mm_test_random_below(10) < 7 ? 0 : DEF + mm_test_random_below(400) * P;
+	unsigned flags = map_flag_choices[mm_test_random_below(ARRAY_SIZE(map_flag_choices))];
 	paddr_t phys = 0;
-	size_t r = rnd_below(10);
+	size_t r = mm_test_random_below(10);
 
 	if (r == 0)
-		phys = DEV_BASE + rnd_below(DEV_PAGES) * P; /* may run past the window */
+		phys = DEV_BASE + mm_test_random_below(DEV_PAGES) * P; /* may run past the window */
 	else if (r == 1)
-		phys = CLAIM_LO + rnd_below(512) * P;
+		phys = CLAIM_LO + mm_test_random_below(512) * P;
 
 	long expect;
 	if (phys >= DEV_BASE && npages > (DEV_END - phys) / P)
@@ -1120,7 +1098,7 @@ static void random_map(int op)
 
 static void random_unmap(int op)
 {
-	size_t n = nregions(), k = rnd_below(n);
+	size_t n = nregions(), k = mm_test_random_below(n);
 	const struct region *r = as.regions;
 
 	while (k--)
@@ -1128,16 +1106,16 @@ static void random_unmap(int op)
 	vaddr_t base;
 	size_t npages;
 	long expect = 0;
-	if (r->npages && rnd_below(10) < 8) {
-		size_t first = rnd_below(r->npages);
+	if (r->npages && mm_test_random_below(10) < 8) {
+		size_t first = mm_test_random_below(r->npages);
 		base = r->base + first * P;
-		npages = 1 + rnd_below(r->npages - first);
+		npages = 1 + mm_test_random_below(r->npages - first);
 		if (r->kind != REGION_MAPPING && r->kind != REGION_DEVICE)
 			expect = -EINVAL;
 	} else {
 		/* Anywhere near the default region: valid only inside one region. */
-		base = DEF + rnd_below(400) * P;
-		npages = 1 + rnd_below(8);
+		base = DEF + mm_test_random_below(400) * P;
+		npages = 1 + mm_test_random_below(8);
 		const struct region *h = region_holding(base);
 		if (!h || (h->kind != REGION_MAPPING && h->kind != REGION_DEVICE) ||
 		    base + npages * P > h->base + h->npages * P)
@@ -1150,18 +1128,18 @@ static void random_unmap(int op)
 static void random_fault(int op)
 {
 	vaddr_t addr;
-	size_t n = nregions(), k = rnd_below(n);
+	size_t n = nregions(), k = mm_test_random_below(n);
 	const struct region *r = as.regions;
 
 	while (k--)
 		r = r->next;
-	if (r->npages && rnd_below(10) < 8)
-		addr = r->base + rnd_below(r->npages * P);
+	if (r->npages && mm_test_random_below(10) < 8)
+		addr = r->base + mm_test_random_below(r->npages * P);
 	else
-		addr = DEF + rnd_below(400 * P);
+		addr = DEF + mm_test_random_below(400 * P);
 	const unsigned accesses[] = {ASPACE_ACCESS_READ, ASPACE_ACCESS_WRITE, ASPACE_ACCESS_EXEC};
-	unsigned access = accesses[rnd_below(3)];
-	int present = mapped(addr & ~(P - 1), NULL, NULL) && rnd_below(2);
+	unsigned access = accesses[mm_test_random_below(3)];
+	int present = mapped(addr & ~(P - 1), NULL, NULL) && mm_test_random_below(2);
 	if (present)
 		access |= ASPACE_ACCESS_PRESENT;
 
@@ -1181,7 +1159,8 @@ static void random_brk(int op)
 {
 	const struct region *h = as.heap;
 	vaddr_t end = h->base + h->npages * P;
-	vaddr_t want = rnd_below(8) == 0 ? 0 : IMG_END - 2 * P + rnd_below(48 * P);
+	vaddr_t want =
+	    mm_test_random_below(8) == 0 ? 0 : IMG_END - 2 * P + mm_test_random_below(48 * P);
 	vaddr_t expect = end;
 
 	if (want >= h->base) {
@@ -1196,7 +1175,7 @@ static void random_brk(int op)
 /* A fixed mapping within the heap's reach, so that brk runs into some. */
 static void random_wall(int op)
 {
-	vaddr_t virt = IMG_END + (20 + rnd_below(30)) * P;
+	vaddr_t virt = IMG_END + (20 + mm_test_random_below(30)) * P;
 	long expect = model_taken(virt, 1) ? -EEXIST : (long)virt;
 	long got = aspace_map(&as, 0, virt, P, 0);
 
@@ -1207,10 +1186,10 @@ Test(aspace, random_operations_keep_regions_pages_and_counts_consistent)
 {
 	setup_app(64);
 	aspace_set_phys_policy(test_policy);
-	rng_state = 0xa5ace5eed0001ull;
+	mm_test_seed(0xa5ace5eed0001ull);
 	check_invariants(-1);
 	for (int op = 0; op < 4000; op++) {
-		size_t r = rnd_below(100);
+		size_t r = mm_test_random_below(100);
 		if (r < 22)
 			random_map(op);
 		else if (r < 47)

@@ -20,28 +20,6 @@ static size_t palloc_free(void)
 	return st.free_pages;
 }
 
-static struct kmalloc_stats kstats(void)
-{
-	struct kmalloc_stats st;
-	kmalloc_get_stats(&st);
-	return st;
-}
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
-static size_t rnd_below(size_t n)
-{
-	return (size_t)(rnd() % n);
-}
-
 struct block {
 	uint8_t *p;
 	size_t size;
@@ -102,7 +80,7 @@ Test(kmalloc, every_size_up_to_8192_is_aligned_writable_and_disjoint)
 		assert_in_ram(b->p, size);
 		fill(b, size);
 	}
-	cr_assert_eq(kstats().live_allocations, 8192);
+	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, 8192);
 	memcpy(sorted, v, sizeof(v));
 	assert_disjoint(sorted, 8192);
 	for (size_t size = 1; size <= 8192; size++)
@@ -111,10 +89,10 @@ Test(kmalloc, every_size_up_to_8192_is_aligned_writable_and_disjoint)
 		kfree(v[size - 1].p);
 	for (size_t size = 2; size <= 8192; size += 2)
 		kfree(v[size - 1].p);
-	cr_assert_eq(kstats().live_allocations, 0);
+	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, 0);
 	cr_assert_eq(kmalloc_check(), 0);
 	kmalloc_trim();
-	cr_assert_eq(kstats().pages_held, 0);
+	cr_assert_eq(mm_test_kmalloc_stats().pages_held, 0);
 	cr_assert_eq(palloc_free(), before);
 }
 
@@ -133,7 +111,7 @@ Test(kmalloc, kmalloc_a_is_page_aligned)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
 		kfree(p[i]);
-	cr_assert_eq(kstats().live_allocations, 0);
+	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, 0);
 }
 
 Test(kmalloc, zmalloc_returns_zeroed_memory)
@@ -158,7 +136,7 @@ Test(kmalloc, kfree_null_does_nothing)
 {
 	mm_test_setup();
 	kfree(NULL);
-	cr_assert_eq(kstats().live_allocations, 0);
+	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, 0);
 }
 
 Test(kmalloc, size_zero_returns_null)
@@ -170,7 +148,7 @@ Test(kmalloc, size_zero_returns_null)
 	cr_assert_null(zmalloc_a(0));
 	cr_assert_null(kmalloc(SIZE_MAX));
 	cr_assert_null(kmalloc(SIZE_MAX / 2 + 1));
-	cr_assert_eq(kstats().pages_held, 0);
+	cr_assert_eq(mm_test_kmalloc_stats().pages_held, 0);
 }
 
 Test(kmalloc, one_empty_slab_per_class_stays_cached)
@@ -180,7 +158,7 @@ Test(kmalloc, one_empty_slab_per_class_stays_cached)
 
 	for (int i = 0; i < 1000; i++)
 		kfree(kmalloc(40));
-	cr_assert_eq(kstats().pages_held, 1);
+	cr_assert_eq(mm_test_kmalloc_stats().pages_held, 1);
 	cr_assert_eq(palloc_free(), before - 1);
 	kmalloc_trim();
 	cr_assert_eq(palloc_free(), before);
@@ -190,7 +168,7 @@ Test(kmalloc, stats_count_live_blocks_per_class)
 {
 	mm_test_setup();
 	void *a = kmalloc(10), *b = kmalloc(16), *c = kmalloc(17), *d = kmalloc(5000);
-	struct kmalloc_stats st = kstats();
+	struct kmalloc_stats st = mm_test_kmalloc_stats();
 	size_t live = 0, slabs = 0;
 
 	cr_assert_eq(st.live_allocations, 4);
@@ -210,7 +188,7 @@ Test(kmalloc, stats_count_live_blocks_per_class)
 	kfree(b);
 	kfree(c);
 	kfree(d);
-	st = kstats();
+	st = mm_test_kmalloc_stats();
 	cr_assert_eq(st.live_allocations, 0);
 	cr_assert_eq(st.bytes_in_use, 0);
 }
@@ -232,7 +210,7 @@ Test(kmalloc, exhaustion_returns_null_and_recovers)
 	cr_assert_null(kmalloc(16));
 	cr_assert_null(kmalloc_a(1));
 	cr_assert_eq(palloc_free(), 0);
-	cr_assert_eq(kstats().live_allocations, n);
+	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, n);
 	while (n)
 		kfree(v[--n]);
 	kmalloc_trim();
@@ -248,25 +226,26 @@ Test(kmalloc, storm_gives_every_page_back)
 	static struct block v[5000];
 	size_t n = 0;
 
-	rng_state = 777;
+	mm_test_seed(777);
 	for (int op = 0; op < 100000; op++) {
-		if (n < ARRAY_SIZE(v) && (n == 0 || rnd_below(2))) {
-			size_t size = 1 + rnd_below(rnd_below(8) ? 512 : 12000);
-			v[n].p = rnd_below(20) ? kmalloc(size) : kmalloc_a(size);
+		if (n < ARRAY_SIZE(v) && (n == 0 || mm_test_random_below(2))) {
+			size_t size =
+			    1 + mm_test_random_below(mm_test_random_below(8) ? 512 : 12000);
+			v[n].p = mm_test_random_below(20) ? kmalloc(size) : kmalloc_a(size);
 			v[n].size = size;
 			cr_assert_not_null(v[n].p);
 			n++;
 		} else {
-			size_t k = rnd_below(n);
+			size_t k = mm_test_random_below(n);
 			kfree(v[k].p);
 			v[k] = v[--n];
 		}
 	}
 	while (n)
 		kfree(v[--n].p);
-	cr_assert_eq(kstats().live_allocations, 0);
+	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, 0);
 	kmalloc_trim();
-	cr_assert_eq(kstats().pages_held, 0);
+	cr_assert_eq(mm_test_kmalloc_stats().pages_held, 0);
 	cr_assert_eq(palloc_free(), before);
 	cr_assert_eq(palloc_check(), 0);
 }
@@ -280,15 +259,15 @@ Test(kmalloc, random_operations_match_a_reference_model)
 	static size_t id[MAX_LIVE];
 	size_t n = 0, next_id = 1, bytes = 0;
 
-	rng_state = 0xfeedface;
+	mm_test_seed(0xfeedface);
 	for (int op = 0; op < OPS; op++) {
-		if (n < MAX_LIVE && (n == 0 || rnd_below(100) < 52)) {
-			size_t r = rnd_below(100), size;
-			size = r < 70	? 1 + rnd_below(128)
-			       : r < 95 ? 1 + rnd_below(2100)
-					: 1 + rnd_below(40000);
-			bool aligned = rnd_below(100) < 3;
-			bool zero = rnd_below(100) < 10;
+		if (n < MAX_LIVE && (n == 0 || mm_test_random_below(100) < 52)) {
+			size_t r = mm_test_random_below(100), size;
+			size = r < 70	? 1 + mm_test_random_below(128)
+			       : r < 95 ? 1 + mm_test_random_below(2100)
+					: 1 + mm_test_random_below(40000);
+			bool aligned = mm_test_random_below(100) < 3;
+			bool zero = mm_test_random_below(100) < 10;
 			uint8_t *p = aligned ? (zero ? zmalloc_a(size) : kmalloc_a(size))
 					     : (zero ? zmalloc(size) : kmalloc(size));
 			cr_assert_not_null(p, "op %d: size %zu", op, size);
@@ -303,7 +282,7 @@ Test(kmalloc, random_operations_match_a_reference_model)
 			bytes += size;
 			n++;
 		} else {
-			size_t k = rnd_below(n);
+			size_t k = mm_test_random_below(n);
 			assert_filled(&live[k], id[k]);
 			kfree(live[k].p);
 			bytes -= live[k].size;
@@ -311,7 +290,7 @@ Test(kmalloc, random_operations_match_a_reference_model)
 			live[k] = live[n];
 			id[k] = id[n];
 		}
-		struct kmalloc_stats st = kstats();
+		struct kmalloc_stats st = mm_test_kmalloc_stats();
 		cr_assert_eq(st.live_allocations, n, "op %d", op);
 		cr_assert_geq(st.bytes_in_use, bytes);
 		cr_assert_eq(palloc_free() + st.pages_held, before, "op %d: pages leaked", op);

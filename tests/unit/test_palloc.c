@@ -12,38 +12,16 @@
 #define RAM_PAGES	(MM_TEST_RAM_BYTES / PAGE_SIZE)
 #define LOW_PAGES_GIVEN ((MM_TEST_LOW_END - MM_TEST_LOW_BASE) / PAGE_SIZE)
 
-static struct palloc_stats stats(void)
-{
-	struct palloc_stats st;
-	palloc_get_stats(&st);
-	return st;
-}
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
-static size_t rnd_below(size_t n)
-{
-	return (size_t)(rnd() % n);
-}
-
 /* The managed main-pool RAM of the default layout: metadata is carved from its end. */
 static paddr_t ram_managed_end(void)
 {
-	return MM_TEST_RAM_END - stats().meta_pages * PAGE_SIZE;
+	return MM_TEST_RAM_END - mm_test_palloc_stats().meta_pages * PAGE_SIZE;
 }
 
 /* Allocates every free main-pool page one at a time; returns them in *out (malloc'd). */
 static size_t take_all_singles(paddr_t **out)
 {
-	size_t n = stats().free_pages, got = 0;
+	size_t n = mm_test_palloc_stats().free_pages, got = 0;
 	paddr_t *v = malloc((n + 1) * sizeof(*v));
 	paddr_t p;
 
@@ -56,7 +34,7 @@ static size_t take_all_singles(paddr_t **out)
 Test(palloc, init_accounts_for_every_page)
 {
 	mm_test_setup();
-	struct palloc_stats st = stats();
+	struct palloc_stats st = mm_test_palloc_stats();
 
 	cr_assert_gt(st.meta_pages, 0);
 	cr_assert_eq(st.total_pages + st.meta_pages, RAM_PAGES);
@@ -76,7 +54,7 @@ Test(palloc, single_pages_are_distinct_aligned_and_managed)
 	size_t n = take_all_singles(&v);
 	uint8_t *seen = calloc(RAM_PAGES, 1);
 
-	cr_assert_eq(n, stats().total_pages);
+	cr_assert_eq(n, mm_test_palloc_stats().total_pages);
 	for (size_t i = 0; i < n; i++) {
 		cr_assert_eq(v[i] % PAGE_SIZE, 0);
 		cr_assert(v[i] >= MM_TEST_RAM_BASE && v[i] < ram_managed_end(), "page %#lx", v[i]);
@@ -89,7 +67,7 @@ Test(palloc, single_pages_are_distinct_aligned_and_managed)
 	cr_assert_eq(palloc_check(), 0);
 	for (size_t i = 0; i < n; i++)
 		pfree(v[i], 1);
-	cr_assert_eq(stats().free_pages, stats().total_pages);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, mm_test_palloc_stats().total_pages);
 	cr_assert_eq(palloc_check(), 0);
 	free(seen);
 	free(v);
@@ -113,8 +91,8 @@ Test(palloc, never_returns_page_zero_or_low_memory)
 	paddr_t *v;
 	size_t n = take_all_singles(&v);
 
-	cr_assert_eq(stats().low_total_pages, 255);
-	cr_assert_eq(n + stats().meta_pages, 1024 - 256);
+	cr_assert_eq(mm_test_palloc_stats().low_total_pages, 255);
+	cr_assert_eq(n + mm_test_palloc_stats().meta_pages, 1024 - 256);
 	for (size_t i = 0; i < n; i++)
 		cr_assert_geq(v[i], 1UL << 20);
 	paddr_t p;
@@ -131,39 +109,39 @@ Test(palloc, never_returns_page_zero_or_low_memory)
 Test(palloc, zero_pages_returns_zero_and_pfree_of_zero_pages_does_nothing)
 {
 	mm_test_setup();
-	size_t before = stats().free_pages;
+	size_t before = mm_test_palloc_stats().free_pages;
 
 	cr_assert_eq(palloc(0), 0);
 	cr_assert_eq(palloc_aligned(0, 8), 0);
 	cr_assert_eq(palloc_low(0), 0);
 	pfree(MM_TEST_RAM_BASE, 0);
 	pfree(0, 0);
-	cr_assert_eq(stats().free_pages, before);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, before);
 }
 
 Test(palloc, exhaustion_returns_zero_and_changes_nothing)
 {
 	mm_test_setup();
-	size_t total = stats().total_pages;
+	size_t total = mm_test_palloc_stats().total_pages;
 
 	cr_assert_eq(palloc(total + 1), 0);
-	cr_assert_eq(stats().free_pages, total);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, total);
 
 	paddr_t *v;
 	size_t n = take_all_singles(&v);
 	cr_assert_eq(n, total);
-	cr_assert_eq(stats().free_pages, 0);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, 0);
 	cr_assert_eq(palloc(1), 0);
 	cr_assert_eq(palloc(2), 0);
 	cr_assert_eq(palloc(600), 0);
 	cr_assert_eq(palloc_aligned(1, 512), 0);
-	cr_assert_eq(stats().free_pages, 0);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, 0);
 
 	/* One page back: only single pages fit, and a failed run takes nothing. */
 	pfree(v[n / 2], 1);
 	cr_assert_eq(palloc(2), 0);
 	cr_assert_eq(palloc_aligned(1, 1UL << 20), 0);
-	cr_assert_eq(stats().free_pages, 1);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, 1);
 	cr_assert_eq(palloc(1), v[n / 2]);
 	cr_assert_eq(palloc_check(), 0);
 	free(v);
@@ -175,19 +153,19 @@ Test(palloc, freed_pages_coalesce_into_one_run)
 	paddr_t *v;
 	size_t n = take_all_singles(&v);
 
-	rng_state = 12345;
+	mm_test_seed(12345);
 	for (size_t i = n - 1; i > 0; i--) { /* free in random order */
-		size_t j = rnd_below(i + 1);
+		size_t j = mm_test_random_below(i + 1);
 		paddr_t t = v[i];
 		v[i] = v[j];
 		v[j] = t;
 	}
 	for (size_t i = 0; i < n; i++)
 		pfree(v[i], 1);
-	cr_assert_eq(stats().largest_free_run, n);
+	cr_assert_eq(mm_test_palloc_stats().largest_free_run, n);
 	paddr_t all = palloc(n);
 	cr_assert_eq(all, MM_TEST_RAM_BASE);
-	cr_assert_eq(stats().free_pages, 0);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, 0);
 	pfree(all, n);
 	cr_assert_eq(palloc_check(), 0);
 	free(v);
@@ -238,11 +216,11 @@ Test(palloc, large_runs_are_contiguous_and_disjoint)
 	cr_assert(c + PAGE_SIZE <= b || c >= b + 5000 * PAGE_SIZE);
 	memset(phys_to_virt(a), 1, 3000 * PAGE_SIZE);
 	memset(phys_to_virt(b), 2, 5000 * PAGE_SIZE);
-	cr_assert_eq(stats().free_pages, stats().total_pages - 8001);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, mm_test_palloc_stats().total_pages - 8001);
 	pfree(a, 3000);
 	pfree(b, 5000);
 	pfree(c, 1);
-	cr_assert_eq(stats().largest_free_run, stats().total_pages);
+	cr_assert_eq(mm_test_palloc_stats().largest_free_run, mm_test_palloc_stats().total_pages);
 	cr_assert_eq(palloc_check(), 0);
 }
 
@@ -250,12 +228,12 @@ Test(palloc, parts_of_a_run_can_be_freed_separately)
 {
 	mm_test_setup();
 	paddr_t p = palloc(10);
-	size_t before = stats().free_pages;
+	size_t before = mm_test_palloc_stats().free_pages;
 
 	pfree(p + 3 * PAGE_SIZE, 4);
 	pfree(p, 3);
 	pfree(p + 7 * PAGE_SIZE, 3);
-	cr_assert_eq(stats().free_pages, before + 10);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, before + 10);
 	cr_assert_eq(palloc_check(), 0);
 }
 
@@ -274,7 +252,7 @@ Test(palloc, fragmented_memory_still_serves_unaligned_runs)
 		}
 	}
 	cr_assert_eq(palloc(2), 0);
-	cr_assert_eq(stats().free_pages, freed);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, freed);
 	/* Free 40 pages that are 2 mod 4, at the bottom: runs of 3 from 1 mod 4, no aligned 4. */
 	size_t more = 0;
 	for (size_t i = 0; i < n && more < 40; i++) {
@@ -284,13 +262,13 @@ Test(palloc, fragmented_memory_still_serves_unaligned_runs)
 		}
 	}
 	cr_assert_eq(palloc(4), 0);
-	cr_assert_eq(stats().free_pages, freed + more);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, freed + more);
 	paddr_t p = palloc(3);
 	cr_assert_neq(p, 0);
 	cr_assert_eq(p / PAGE_SIZE % 4, 1);
 	paddr_t q = palloc(2);
 	cr_assert_neq(q, 0);
-	cr_assert_eq(stats().free_pages, freed + more - 5);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, freed + more - 5);
 	cr_assert_eq(palloc_check(), 0);
 	free(v);
 }
@@ -316,7 +294,7 @@ Test(palloc, stale_block_hints_neither_hide_nor_fake_blocks)
 	/* ...and a block completed by a multi-page free is found too. */
 	pfree(v[64], 8);
 	cr_assert_eq(palloc_aligned(8, 8), v[64]);
-	cr_assert_eq(stats().free_pages, 2); /* pages 3 and 7 */
+	cr_assert_eq(mm_test_palloc_stats().free_pages, 2); /* pages 3 and 7 */
 	cr_assert_eq(palloc_check(), 0);
 	(void)n;
 	free(v);
@@ -333,12 +311,12 @@ Test(palloc, large_runs_skip_free_runs_that_are_too_short)
 		pfree(v[i], 1);
 	for (size_t i = 1000; i < 1300; i++)
 		pfree(v[i], 1);
-	cr_assert_eq(stats().largest_free_run, 300);
+	cr_assert_eq(mm_test_palloc_stats().largest_free_run, 300);
 	/* The first run holds a whole free 64-page word but is too short. */
 	cr_assert_eq(palloc(290), v[1000]);
 	cr_assert_eq(palloc(101), 0);
 	cr_assert_eq(palloc(100), v[64]);
-	cr_assert_eq(stats().free_pages, 10);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, 10);
 	cr_assert_eq(palloc_check(), 0);
 	(void)n;
 	free(v);
@@ -347,18 +325,18 @@ Test(palloc, large_runs_skip_free_runs_that_are_too_short)
 Test(palloc, low_pool_is_separate)
 {
 	mm_test_setup();
-	size_t low_total = stats().low_total_pages;
+	size_t low_total = mm_test_palloc_stats().low_total_pages;
 	paddr_t p = palloc_low(4);
 
 	cr_assert_eq(p, MM_TEST_LOW_BASE);
-	cr_assert_eq(stats().low_free_pages, low_total - 4);
-	cr_assert_eq(stats().free_pages, stats().total_pages);
+	cr_assert_eq(mm_test_palloc_stats().low_free_pages, low_total - 4);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, mm_test_palloc_stats().total_pages);
 	cr_assert_eq(palloc_low(low_total), 0);
 	cr_assert_eq(palloc_low(low_total - 4) != 0, 1);
 	cr_assert_eq(palloc_low(1), 0);
-	cr_assert_eq(stats().low_free_pages, 0);
+	cr_assert_eq(mm_test_palloc_stats().low_free_pages, 0);
 	pfree_low(p, 4);
-	cr_assert_eq(stats().low_free_pages, 4);
+	cr_assert_eq(mm_test_palloc_stats().low_free_pages, 4);
 	cr_assert_eq(palloc_check(), 0);
 	/* The main pool never hands out low memory, even when it is all that is free. */
 	paddr_t *v;
@@ -379,7 +357,7 @@ Test(palloc, unsorted_ranges_with_holes_are_all_used)
 	    {(1UL << 20) - 2 * PAGE_SIZE, 300}, /* straddles 1 MiB */
 	};
 	mm_test_setup_ranges(r, ARRAY_SIZE(r));
-	struct palloc_stats st = stats();
+	struct palloc_stats st = mm_test_palloc_stats();
 
 	cr_assert_eq(st.low_total_pages, 8 + 2);
 	cr_assert_eq(st.total_pages + st.meta_pages, 100 + 1000 + 50 + 4 + 7 + 298);
@@ -396,7 +374,7 @@ Test(palloc, unsorted_ranges_with_holes_are_all_used)
 		pfree(v[i], 1);
 	/* Take the two larger runs; what is left that holds 150 pages is the two
 	 * adjacent ranges at 40 MiB, merged. */
-	cr_assert_eq(stats().largest_free_run, 1000 - st.meta_pages);
+	cr_assert_eq(mm_test_palloc_stats().largest_free_run, 1000 - st.meta_pages);
 	cr_assert_eq(palloc(1000 - st.meta_pages), 16UL << 20);
 	cr_assert_eq(palloc(298), 1UL << 20);
 	cr_assert_eq(palloc(150), 40UL << 20);
@@ -410,7 +388,7 @@ Test(palloc, memory_beyond_a_large_hole_gets_its_own_zone)
 	    {16UL << 20, 1024}, {3UL << 30, 2048}, /* 3 GiB: a hole of ~3 GiB */
 	};
 	mm_test_setup_ranges(r, 2);
-	struct palloc_stats st = stats();
+	struct palloc_stats st = mm_test_palloc_stats();
 
 	/* Two small zones: one metadata page each instead of ~24 for one bitmap. */
 	cr_assert_eq(st.meta_pages, 2);
@@ -426,7 +404,7 @@ Test(palloc, memory_beyond_a_large_hole_gets_its_own_zone)
 		pfree(v[i], 1);
 	pfree(a, 1500);
 	pfree(b, 1000);
-	cr_assert_eq(stats().free_pages, st.total_pages);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, st.total_pages);
 	cr_assert_eq(palloc_check(), 0);
 	free(v);
 }
@@ -436,18 +414,18 @@ Test(palloc, add_range_extends_a_zone_and_coalesces)
 	/* 17..25 MiB: the zone's span is 16..32 MiB, the metadata page at 25 MiB - 4 KiB. */
 	const struct palloc_range r[] = {{17UL << 20, 2048}};
 	mm_test_setup_ranges(r, 1);
-	size_t total = stats().total_pages, meta = stats().meta_pages;
+	size_t total = mm_test_palloc_stats().total_pages, meta = mm_test_palloc_stats().meta_pages;
 
 	cr_assert_eq(meta, 1);
 	cr_assert_eq(palloc_add_range(16UL << 20, 256), 0);  /* just below: merges */
 	cr_assert_eq(palloc_add_range(25UL << 20, 1024), 0); /* just above the metadata */
-	cr_assert_eq(stats().total_pages, total + 256 + 1024);
-	cr_assert_eq(stats().meta_pages, meta);
-	cr_assert_eq(stats().largest_free_run, 256 + 2047);
+	cr_assert_eq(mm_test_palloc_stats().total_pages, total + 256 + 1024);
+	cr_assert_eq(mm_test_palloc_stats().meta_pages, meta);
+	cr_assert_eq(mm_test_palloc_stats().largest_free_run, 256 + 2047);
 	cr_assert_eq(palloc_check(), 0);
 	cr_assert_eq(palloc(256 + 2047), 16UL << 20);
 	cr_assert_eq(palloc(1024), 25UL << 20);
-	cr_assert_eq(stats().free_pages, 0);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, 0);
 	cr_assert_eq(palloc_check(), 0);
 }
 
@@ -455,18 +433,18 @@ Test(palloc, add_range_outside_every_zone_makes_a_new_one)
 {
 	const struct palloc_range r[] = {{16UL << 20, 2048}};
 	mm_test_setup_ranges(r, 1);
-	size_t total = stats().total_pages, meta = stats().meta_pages;
+	size_t total = mm_test_palloc_stats().total_pages, meta = mm_test_palloc_stats().meta_pages;
 
 	cr_assert_eq(palloc_add_range(40UL << 20, 4096), 0); /* beyond the 32 MiB span */
-	cr_assert_eq(stats().meta_pages, meta + 1);
-	cr_assert_eq(stats().total_pages, total + 4095);
+	cr_assert_eq(mm_test_palloc_stats().meta_pages, meta + 1);
+	cr_assert_eq(mm_test_palloc_stats().total_pages, total + 4095);
 	paddr_t p = palloc(3000);
 	cr_assert_geq(p, 40UL << 20);
 	cr_assert_eq(palloc_check(), 0);
 	pfree(p, 3000);
 	/* Below 1 MiB goes to the low pool. */
 	cr_assert_eq(palloc_add_range(0x10000, 16), 0);
-	cr_assert_eq(stats().low_total_pages, 16);
+	cr_assert_eq(mm_test_palloc_stats().low_total_pages, 16);
 	/* A single page cannot hold its own metadata and a page to give. */
 	cr_assert_eq(palloc_add_range(200UL << 20, 1), -ENOMEM);
 	cr_assert_eq(palloc_check(), 0);
@@ -492,7 +470,7 @@ Test(palloc, init_with_too_many_ranges_returns_enomem)
 	mm_test_arena();
 	cr_assert_eq(palloc_init(r, 300), -ENOMEM);
 	cr_assert_eq(palloc(1), 0);
-	cr_assert_eq(stats().total_pages, 0);
+	cr_assert_eq(mm_test_palloc_stats().total_pages, 0);
 }
 
 Test(palloc, init_with_no_ranges_gives_an_empty_allocator)
@@ -523,8 +501,8 @@ Test(palloc, reinit_discards_all_state)
 	palloc(100);
 	palloc_low(3);
 	mm_test_setup();
-	cr_assert_eq(stats().free_pages, stats().total_pages);
-	cr_assert_eq(stats().low_free_pages, stats().low_total_pages);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, mm_test_palloc_stats().total_pages);
+	cr_assert_eq(mm_test_palloc_stats().low_free_pages, mm_test_palloc_stats().low_total_pages);
 	cr_assert_eq(palloc(1), MM_TEST_RAM_BASE);
 }
 
@@ -562,7 +540,7 @@ Test(palloc, freeing_past_the_end_of_managed_memory_panics, .signal = SIGABRT)
 	mm_test_setup();
 	paddr_t *v;
 	size_t n = take_all_singles(&v);
-	pfree(v[n - 1], 2 + stats().meta_pages); /* last page + metadata + beyond */
+	pfree(v[n - 1], 2 + mm_test_palloc_stats().meta_pages); /* last page + metadata + beyond */
 }
 
 Test(palloc, freeing_metadata_pages_panics, .signal = SIGABRT)
@@ -614,11 +592,11 @@ Test(palloc, alignment_not_a_power_of_two_panics, .signal = SIGABRT)
 Test(palloc, claim_takes_exactly_the_pages_asked_for)
 {
 	mm_test_setup();
-	size_t total = stats().total_pages;
+	size_t total = mm_test_palloc_stats().total_pages;
 	paddr_t base = MM_TEST_RAM_BASE + 100 * PAGE_SIZE;
 
 	cr_assert_eq(palloc_claim(base, 300), 0);
-	cr_assert_eq(stats().free_pages, total - 300);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, total - 300);
 	cr_assert_eq(palloc_check(), 0);
 	/* palloc() hands out the pages around the claim, never inside it. */
 	paddr_t *v;
@@ -633,15 +611,15 @@ Test(palloc, claim_takes_exactly_the_pages_asked_for)
 	/* Claimed pages are freed like any others, in any split. */
 	pfree(base, 100);
 	pfree(base + 100 * PAGE_SIZE, 200);
-	cr_assert_eq(stats().free_pages, total);
-	cr_assert_eq(stats().largest_free_run, total);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, total);
+	cr_assert_eq(mm_test_palloc_stats().largest_free_run, total);
 	cr_assert_eq(palloc_check(), 0);
 }
 
 Test(palloc, claim_of_an_allocated_page_returns_ebusy_and_changes_nothing)
 {
 	mm_test_setup();
-	size_t total = stats().total_pages;
+	size_t total = mm_test_palloc_stats().total_pages;
 	paddr_t a = palloc(1), b = palloc(1);
 
 	cr_assert_eq(b, a + PAGE_SIZE);
@@ -649,17 +627,17 @@ Test(palloc, claim_of_an_allocated_page_returns_ebusy_and_changes_nothing)
 	/* a is free, b is not: the whole claim fails, a stays free. */
 	cr_assert_eq(palloc_claim(a, 2), -EBUSY);
 	cr_assert_eq(palloc_claim(b, 1), -EBUSY);
-	cr_assert_eq(stats().free_pages, total - 1);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, total - 1);
 	cr_assert_eq(palloc_check(), 0);
 	cr_assert_eq(palloc_claim(a, 1), 0);
 	cr_assert_eq(palloc_claim(a, 1), -EBUSY);
-	cr_assert_eq(stats().free_pages, total - 2);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, total - 2);
 }
 
 Test(palloc, claim_outside_the_main_pool_returns_enoent)
 {
 	mm_test_setup();
-	size_t total = stats().total_pages;
+	size_t total = mm_test_palloc_stats().total_pages;
 	paddr_t meta = ram_managed_end();
 
 	cr_assert_eq(palloc_claim(MM_TEST_LOW_BASE, 1), -ENOENT);	      /* low pool */
@@ -669,7 +647,7 @@ Test(palloc, claim_outside_the_main_pool_returns_enoent)
 	/* -ENOENT wins over -EBUSY. */
 	paddr_t first = palloc(1);
 	cr_assert_eq(palloc_claim(first - PAGE_SIZE, 2), -ENOENT);
-	cr_assert_eq(stats().free_pages, total - 1);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, total - 1);
 	cr_assert_eq(palloc_check(), 0);
 }
 
@@ -679,7 +657,7 @@ Test(palloc, claim_rejects_bad_arguments)
 	cr_assert_eq(palloc_claim(MM_TEST_RAM_BASE + 8, 1), -EINVAL);
 	cr_assert_eq(palloc_claim(MM_TEST_RAM_BASE, 0), -EINVAL);
 	cr_assert_eq(palloc_claim(MM_TEST_RAM_BASE, SIZE_MAX / 2), -EINVAL);
-	cr_assert_eq(stats().free_pages, stats().total_pages);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, mm_test_palloc_stats().total_pages);
 }
 
 Test(palloc, claim_spans_adjacent_ranges_of_different_zones)
@@ -691,14 +669,14 @@ Test(palloc, claim_spans_adjacent_ranges_of_different_zones)
 	/* The first zone's metadata ends its range at 24 MiB - 4 KiB: add the
 	 * rest up to the new zone so that the ranges touch. */
 	cr_assert_eq(palloc_add_range(24UL << 20, 2048), 0);
-	size_t free_before = stats().free_pages;
+	size_t free_before = mm_test_palloc_stats().free_pages;
 
 	cr_assert_eq(palloc_claim((32UL << 20) - 8 * PAGE_SIZE, 16), 0);
-	cr_assert_eq(stats().free_pages, free_before - 16);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, free_before - 16);
 	cr_assert_eq(palloc_check(), 0);
 	pfree((32UL << 20) - 8 * PAGE_SIZE, 8);
 	pfree(32UL << 20, 8);
-	cr_assert_eq(stats().free_pages, free_before);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, free_before);
 	cr_assert_eq(palloc_check(), 0);
 }
 
@@ -707,9 +685,9 @@ Test(palloc, free_pages_matches_the_stats)
 	mm_test_setup();
 	paddr_t p = palloc(37);
 
-	cr_assert_eq(palloc_free_pages(), stats().free_pages);
+	cr_assert_eq(palloc_free_pages(), mm_test_palloc_stats().free_pages);
 	pfree(p, 37);
-	cr_assert_eq(palloc_free_pages(), stats().total_pages);
+	cr_assert_eq(palloc_free_pages(), mm_test_palloc_stats().total_pages);
 }
 
 /* ------------------------------------------------------------ randomized */
@@ -749,7 +727,7 @@ static size_t model_longest(const uint32_t *owner, size_t managed)
 Test(palloc, random_operations_match_a_reference_model)
 {
 	mm_test_setup();
-	const size_t total = stats().total_pages;
+	const size_t total = mm_test_palloc_stats().total_pages;
 	const paddr_t end = ram_managed_end();
 	const size_t managed = (end - MM_TEST_RAM_BASE) / PAGE_SIZE;
 	uint32_t *owner = calloc(managed, sizeof(*owner)); /* 0 = free */
@@ -758,18 +736,19 @@ Test(palloc, random_operations_match_a_reference_model)
 	uint32_t next_id = 1;
 
 	cr_assert_eq(managed, total);
-	rng_state = 0x5eed5eed12345ULL;
+	mm_test_seed(0x5eed5eed12345ULL);
 	for (int op = 0; op < 40000; op++) {
-		bool do_alloc = nlive == 0 ||
-				(used < total * 8 / 10 ? rnd_below(100) < 55 : rnd_below(100) < 30);
+		bool do_alloc =
+		    nlive == 0 || (used < total * 8 / 10 ? mm_test_random_below(100) < 55
+							 : mm_test_random_below(100) < 30);
 		if (do_alloc) {
-			size_t r = rnd_below(100), n, align = 1;
+			size_t r = mm_test_random_below(100), n, align = 1;
 			n = r < 60   ? 1
-			    : r < 85 ? 2 + rnd_below(15)
-			    : r < 95 ? 17 + rnd_below(184)
-				     : 201 + rnd_below(900);
-			if (rnd_below(100) < 15)
-				align = 1UL << rnd_below(11);
+			    : r < 85 ? 2 + mm_test_random_below(15)
+			    : r < 95 ? 17 + mm_test_random_below(184)
+				     : 201 + mm_test_random_below(900);
+			if (mm_test_random_below(100) < 15)
+				align = 1UL << mm_test_random_below(11);
 			paddr_t p = align > 1 ? palloc_aligned(n, align) : palloc(n);
 			if (!p) {
 				cr_assert(!model_has_run(owner, managed, n, align),
@@ -791,13 +770,13 @@ Test(palloc, random_operations_match_a_reference_model)
 			live[nlive++] = (struct alloc){p, n};
 			used += n;
 		} else {
-			size_t k = rnd_below(nlive);
+			size_t k = mm_test_random_below(nlive);
 			struct alloc a = live[k];
 			size_t s = (a.base - MM_TEST_RAM_BASE) / PAGE_SIZE;
 			cr_assert_eq(*(uint32_t *)phys_to_virt(a.base), owner[s]);
 			cr_assert_eq(*(uint32_t *)phys_to_virt(a.base + (a.npages - 1) * PAGE_SIZE),
 				     owner[s]);
-			if (a.npages > 2 && rnd_below(100) < 20) {
+			if (a.npages > 2 && mm_test_random_below(100) < 20) {
 				/* Free the tail half; the head stays allocated. */
 				size_t keep = a.npages / 2;
 				pfree(a.base + keep * PAGE_SIZE, a.npages - keep);
@@ -815,11 +794,12 @@ Test(palloc, random_operations_match_a_reference_model)
 				used -= a.npages;
 			}
 		}
-		cr_assert_eq(stats().free_pages, total - used, "op %d", op);
+		cr_assert_eq(mm_test_palloc_stats().free_pages, total - used, "op %d", op);
 		if (op % 16 == 0)
 			cr_assert_eq(palloc_check(), 0, "op %d", op);
 		if (op % 256 == 0) {
-			cr_assert_eq(stats().largest_free_run, model_longest(owner, managed));
+			cr_assert_eq(mm_test_palloc_stats().largest_free_run,
+				     model_longest(owner, managed));
 		}
 	}
 	while (nlive) {
@@ -827,7 +807,7 @@ Test(palloc, random_operations_match_a_reference_model)
 		pfree(live[nlive].base, live[nlive].npages);
 	}
 	cr_assert_eq(palloc_check(), 0);
-	cr_assert_eq(stats().free_pages, total);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, total);
 	cr_assert_eq(palloc(total), MM_TEST_RAM_BASE);
 	free(owner);
 	free(live);

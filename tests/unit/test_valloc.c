@@ -35,21 +35,6 @@ static struct valloc_stats vstats(const struct vm_ctx *ctx)
 	return st;
 }
 
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
-static size_t rnd_below(size_t n)
-{
-	return (size_t)(rnd() % n);
-}
-
 /* Fresh allocators and kernel context, as kmain leaves them. */
 static void setup(void)
 {
@@ -149,9 +134,9 @@ Test(valloc, freeing_everything_coalesces_into_one_range)
 	} v[4000];
 	size_t n = 0;
 
-	rng_state = 42;
+	mm_test_seed(42);
 	for (;;) {
-		size_t npages = 1 + rnd_below(8);
+		size_t npages = 1 + mm_test_random_below(8);
 		vaddr_t va = valloc(npages, &ctx);
 		if (!va)
 			break;
@@ -162,13 +147,14 @@ Test(valloc, freeing_everything_coalesces_into_one_range)
 	cr_assert_gt(n, 1000);
 	/* Free in random order, some ranges in two parts. */
 	for (size_t i = n - 1; i > 0; i--) {
-		size_t j = rnd_below(i + 1);
+		size_t j = mm_test_random_below(i + 1);
 		__typeof__(v[0]) t = v[i];
 		v[i] = v[j];
 		v[j] = t;
 	}
 	for (size_t i = 0; i < n; i++) {
-		size_t first = v[i].npages > 1 ? 1 + rnd_below(v[i].npages - 1) : v[i].npages;
+		size_t first =
+		    v[i].npages > 1 ? 1 + mm_test_random_below(v[i].npages - 1) : v[i].npages;
 		vfree(v[i].base, first, &ctx);
 		vfree(v[i].base + first * PAGE_SIZE, v[i].npages - first, &ctx);
 		if (i % 100 == 0)
@@ -235,10 +221,11 @@ Test(valloc, random_operations_never_overlap_and_match_a_reference_model)
 	size_t allocs = 0, reserves = 0, frees = 0, fails = 0;
 
 	memset(&m, 0, sizeof(m));
-	rng_state = 0x1234567887654321ull;
+	mm_test_seed(0x1234567887654321ull);
 	for (int op = 0; op < 30000; op++) {
-		unsigned kind = (unsigned)rnd_below(10);
-		size_t npages = 1 + (rnd_below(4) ? rnd_below(8) : rnd_below(200));
+		unsigned kind = (unsigned)mm_test_random_below(10);
+		size_t npages = 1 + (mm_test_random_below(4) ? mm_test_random_below(8)
+							     : mm_test_random_below(200));
 
 		if (kind < 4) {
 			vaddr_t va = valloc(npages, &ctx);
@@ -254,7 +241,7 @@ Test(valloc, random_operations_never_overlap_and_match_a_reference_model)
 			memset(&m.used[want], 1, npages);
 			allocs++;
 		} else if (kind < 6) {
-			size_t p = rnd_below(MODEL_PAGES);
+			size_t p = mm_test_random_below(MODEL_PAGES);
 			int err = valloc_reserve(&ctx, SMALL_BASE + p * PAGE_SIZE, npages);
 			if (p + npages > MODEL_PAGES) {
 				cr_assert_eq(err, -EINVAL);
@@ -269,7 +256,7 @@ Test(valloc, random_operations_never_overlap_and_match_a_reference_model)
 			}
 		} else {
 			/* Free a random run of allocated pages (any part of any range). */
-			size_t p = rnd_below(MODEL_PAGES), n = 0;
+			size_t p = mm_test_random_below(MODEL_PAGES), n = 0;
 			while (p < MODEL_PAGES && !m.used[p])
 				p++;
 			while (p + n < MODEL_PAGES && m.used[p + n] && n < npages)

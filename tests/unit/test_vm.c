@@ -30,16 +30,6 @@ static size_t free_pages(void)
 	return st.free_pages;
 }
 
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
 /* Fresh allocators, a kernel context with the kernel-ranges PML4 entry (as
  * kmain makes it) and a user context made from it. */
 static void setup(void)
@@ -250,9 +240,9 @@ static void scatter_and_unmap(struct vm_ctx *ctx, vaddr_t lo, vaddr_t hi, size_t
 	size_t got = 0;
 
 	while (got < n) {
-		int large = rnd() % 5 == 0;
+		int large = mm_test_random() % 5 == 0;
 		uint64_t align = large ? LARGE : PAGE_SIZE;
-		vaddr_t va = (lo + rnd() % (hi - lo)) & ~(align - 1);
+		vaddr_t va = (lo + mm_test_random() % (hi - lo)) & ~(align - 1);
 		if (va < lo)
 			continue;
 		int err = large ? vm_map_large(ctx, va, FRAME2M, VM_WRITE)
@@ -285,7 +275,7 @@ Test(vm, unmapping_scattered_user_pages_frees_every_table)
 	setup();
 	size_t before = free_pages();
 
-	rng_state = 0x9e3779b97f4a7c15ull;
+	mm_test_seed(0x9e3779b97f4a7c15ull);
 	/* Dense (many pages per table) and sparse (one per PML4 entry). */
 	scatter_and_unmap(&uctx, 0x10000, 0x10000 + (64ull << 20), 3000);
 	cr_assert_eq(free_pages(), before);
@@ -300,7 +290,7 @@ Test(vm, unmapping_kernel_pages_frees_tables_below_the_shared_pdpt)
 	setup();
 	size_t before = free_pages();
 
-	rng_state = 12345;
+	mm_test_seed(12345);
 	scatter_and_unmap(&kctx, VM_KERNEL_RANGES_BASE,
 			  VM_KERNEL_RANGES_BASE + VM_KERNEL_RANGES_SIZE, 2000);
 	cr_assert_eq(free_pages(), before);
@@ -351,9 +341,10 @@ Test(vm, destroying_a_user_context_frees_its_tables_pool_and_frames)
 
 	cr_assert_eq(vm_ctx_init_user(&uctx, &kctx), 0);
 	cr_assert_lt(free_pages(), before);
-	rng_state = 777;
+	mm_test_seed(777);
 	for (int i = 0; i < 500; i++) {
-		vaddr_t va = (0x10000 + rnd() % (VM_USER_TOP - 0x10000)) & ~(PAGE_SIZE - 1);
+		vaddr_t va =
+		    (0x10000 + mm_test_random() % (VM_USER_TOP - 0x10000)) & ~(PAGE_SIZE - 1);
 		paddr_t pa = palloc(1);
 		cr_assert_neq(pa, 0);
 		if (vm_map(&uctx, va, pa, VM_USER | VM_WRITE))

@@ -37,3 +37,39 @@ void mm_test_setup(void)
 
 	mm_test_setup_ranges(r, 2);
 }
+
+static uint64_t random_state = 1;
+
+void mm_test_seed(uint64_t seed)
+{
+	random_state = seed;
+}
+
+uint64_t mm_test_random(void)
+{
+	random_state ^= random_state << 13;
+	random_state ^= random_state >> 7;
+	random_state ^= random_state << 17;
+	return random_state;
+}
+
+size_t mm_test_random_below(size_t n)
+{
+	return (size_t)(mm_test_random() % n);
+}
+
+struct palloc_stats mm_test_palloc_stats(void)
+{
+	struct palloc_stats st;
+
+	palloc_get_stats(&st);
+	return st;
+}
+
+struct kmalloc_stats mm_test_kmalloc_stats(void)
+{
+	struct kmalloc_stats st;
+
+	kmalloc_get_stats(&st);
+	return st;
+}

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mm/kmalloc.h"
 #include "mm/palloc.h"
 
 #define MM_TEST_ARENA_BYTES (4UL << 30)
@@ -40,3 +41,14 @@ void mm_test_setup_ranges(const struct palloc_range *r, size_t n);
 
 /* mm_test_setup - mm_test_setup_ranges() with the default layout above. */
 void mm_test_setup(void);
+
+/* Reproducible pseudo-random numbers (xorshift64) for the randomized tests:
+ * seed once per test, so a failure replays. seed must not be 0. */
+void mm_test_seed(uint64_t seed);
+uint64_t mm_test_random(void);
+/* A number in [0, n), n > 0. */
+size_t mm_test_random_below(size_t n);
+
+/* The allocators' statistics as values, for comparisons in assertions. */
+struct palloc_stats mm_test_palloc_stats(void);
+struct kmalloc_stats mm_test_kmalloc_stats(void);
