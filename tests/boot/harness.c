@@ -298,3 +298,14 @@ const char *harness_last_line_starting(const char *log, const char *prefix)
 	cr_assert_not_null(copy, "harness: out of memory");
 	return copy;
 }
+
+void harness_assert_exit(const char *log, int status, int code)
+{
+	char want[32];
+	const char *last = harness_last_line_starting(log, "solo: ");
+
+	snprintf(want, sizeof(want), "solo: exit %d", code);
+	cr_assert(last && !strcmp(last, want), "expected '%s' as the last kernel line, log:\n%s",
+		  want, log);
+	cr_assert_eq(status, code, "qemu.sh status %d, expected %d; log:\n%s", status, code, log);
+}

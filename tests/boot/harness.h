@@ -61,3 +61,7 @@ char *harness_read_file(const char *path);
 
 /* harness_exists - true if path (absolute, or relative to the root) exists. */
 int harness_exists(const char *path);
+
+/* Asserts that the last kernel line of log is exactly "solo: exit CODE" and
+ * that qemu.sh returned CODE as its status (the serial contract). */
+void harness_assert_exit(const char *log, int status, int code);

@@ -20,17 +20,6 @@ static char *boot(const char *name, const char *mkimg_args, const char *qemu_opt
 	return log;
 }
 
-static void assert_ends_with_exit(const char *log, int status, int code)
-{
-	char want[32];
-
-	snprintf(want, sizeof(want), "solo: exit %d", code);
-	const char *last = harness_last_line_starting(log, "solo: ");
-	cr_assert(last && !strncmp(last, want, strlen(want)),
-		  "expected '%s' as the last kernel line, log:\n%s", want, log);
-	cr_assert_eq(status, code, "qemu.sh status %d, expected %d; log:\n%s", status, code, log);
-}
-
 Test(boot, demo_greets_prints_argv_and_exits_0)
 {
 	int status;
@@ -46,7 +35,7 @@ Test(boot, demo_greets_prints_argv_and_exits_0)
 	cr_assert(harness_has_line(log, "argv[2] = \"two words\""), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "env: GREETING=hi"), "log:\n%s", log);
 	cr_assert(strstr(log, "solo: memory: "), "boot log has the memory summary:\n%s", log);
-	assert_ends_with_exit(log, status, 0);
+	harness_assert_exit(log, status, 0);
 	free(log);
 }
 
@@ -56,7 +45,7 @@ Test(boot, exit_status_reaches_the_log_and_the_runner)
 	char *log = boot("exit3", "--app build/tests/apps/exit3.elf", "", &status);
 
 	cr_assert(harness_has_line(log, "exit3: about to exit with status 3"), "log:\n%s", log);
-	assert_ends_with_exit(log, status, 3);
+	harness_assert_exit(log, status, 3);
 	free(log);
 }
 
@@ -83,7 +72,7 @@ Test(boot, argv_and_env_from_mkimg_reach_the_app_exactly)
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		cr_assert(harness_has_line(log, want[i]), "missing '%s'; log:\n%s", want[i], log);
-	assert_ends_with_exit(log, status, 0);
+	harness_assert_exit(log, status, 0);
 	free(log);
 }
 
@@ -93,7 +82,7 @@ Test(boot, static_pie_app_runs)
 	char *log = boot("pie", "--app build/tests/apps/hello-pie.elf --args pie", "", &status);
 
 	cr_assert(harness_has_line(log, "argv[1]=<pie>"), "log:\n%s", log);
-	assert_ends_with_exit(log, status, 0);
+	harness_assert_exit(log, status, 0);
 	free(log);
 }
 
@@ -107,7 +96,7 @@ static void boots_with_memory(const char *name, const char *mem)
 	char *log = harness_boot(image, opts, BOOT_TIMEOUT, &status);
 	cr_assert(strstr(log, "solo: memory: "), "log:\n%s", log);
 	cr_assert(strstr(log, "Hello from Solo!"), "log:\n%s", log);
-	assert_ends_with_exit(log, status, 0);
+	harness_assert_exit(log, status, 0);
 	free(image);
 	free(log);
 }
@@ -164,7 +153,7 @@ static void app_is_killed(const char *what, int code, const char *reason)
 	cr_assert(strstr(log, reason), "reason '%s' missing; log:\n%s", reason, log);
 	cr_assert(!strstr(log, "misbehave: survived"), "log:\n%s", log);
 	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
-	assert_ends_with_exit(log, status, code);
+	harness_assert_exit(log, status, code);
 	free(log);
 }
 
@@ -222,7 +211,7 @@ Test(boot, bad_pointers_in_syscalls_return_efault)
 		  log);
 	cr_assert(harness_has_line(log, "misbehave: arch_prctl(SET_FS, kernel) returned -1"),
 		  "log:\n%s", log);
-	assert_ends_with_exit(log, status, 0);
+	harness_assert_exit(log, status, 0);
 	free(log);
 }
 
@@ -238,7 +227,7 @@ Test(boot, unknown_syscalls_return_enosys_and_are_logged_once)
 	const char *first = strstr(log, "solo: unsupported syscall 999");
 	cr_assert(first, "log:\n%s", log);
 	cr_assert(!strstr(first + 1, "solo: unsupported syscall 999"), "logged twice:\n%s", log);
-	assert_ends_with_exit(log, status, 0);
+	harness_assert_exit(log, status, 0);
 	free(log);
 }
 
@@ -274,7 +263,7 @@ static void poweroff_ends_qemu(const char *machine, const char *way)
 	snprintf(args, sizeof(args), "--app build/user/demo.elf --config poweroff=%s", way);
 	char *image = harness_mkimg(name, args);
 	char *log = harness_boot(image, opts, BOOT_TIMEOUT, &status);
-	assert_ends_with_exit(log, status, 0);
+	harness_assert_exit(log, status, 0);
 	free(image);
 	free(log);
 }
@@ -306,7 +295,7 @@ Test(boot, on_exit_reboot_resets_the_machine)
 	char *log =
 	    boot("reboot", "--app build/tests/apps/exit3.elf --config on_exit=reboot", "", &status);
 
-	assert_ends_with_exit(log, status, 3);
+	harness_assert_exit(log, status, 3);
 	free(log);
 }
 
@@ -339,7 +328,7 @@ Test(boot, mm_selftest_returns_every_page_to_palloc)
 	    2);
 	cr_assert_eq(before, after);
 	cr_assert_gt(before, 1000);
-	assert_ends_with_exit(log, status, 3);
+	harness_assert_exit(log, status, 3);
 	free(log);
 }
 
@@ -382,7 +371,7 @@ Test(boot, boot_log_names_versions_stages_and_the_app)
 	cr_assert(strstr(log, "solo: boot: stub ") > strstr(log, "solo: app: "), "log:\n%s", log);
 	cr_assert(strstr(log, "solo: starting the app") > strstr(log, "solo: boot: stub "),
 		  "log:\n%s", log);
-	assert_ends_with_exit(log, status, 3);
+	harness_assert_exit(log, status, 3);
 	free(log);
 }
 
@@ -395,7 +384,7 @@ Test(boot, log_quiet_keeps_only_the_serial_contract)
 	cr_assert(!strstr(log, "solo: memory:"), "log:\n%s", log);
 	cr_assert(!strstr(log, "solo: cpu:"), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "exit3: about to exit with status 3"), "log:\n%s", log);
-	assert_ends_with_exit(log, status, 3);
+	harness_assert_exit(log, status, 3);
 	free(log);
 }
 
@@ -410,7 +399,7 @@ Test(boot, log_debug_shows_the_app_page_tables)
 	cr_assert(strstr(log, " 0000000000401000 -> "), "log:\n%s", log);
 	cr_assert(strstr(log, "| X | USER)"), "log:\n%s", log);
 	cr_assert(strstr(log, "solo: kmalloc:"), "heap statistics in the debug dump:\n%s", log);
-	assert_ends_with_exit(log, status, 3);
+	harness_assert_exit(log, status, 3);
 	free(log);
 }
 
@@ -445,7 +434,7 @@ Test(boot, app_view_holds_only_ul_visible_kernel_pages)
 	cr_assert_gt(kernel_pages, 0, "trampolines must be mapped in the app's view");
 	cr_assert_lt(kernel_pages, 48,
 		     "%u kernel pages in the app's view: more than the trampolines", kernel_pages);
-	assert_ends_with_exit(log, status, 3);
+	harness_assert_exit(log, status, 3);
 	free(log);
 }
 
@@ -478,7 +467,7 @@ static void memtest(const char *what, const char *extra_mkimg, const char *qemu_
 	char *log = boot(name, args, qemu_opts, &status);
 	cr_assert(!strstr(log, "FAILED"), "a check failed:\n%s", log);
 	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
-	assert_ends_with_exit(log, status, code);
+	harness_assert_exit(log, status, code);
 	assert_memory_returned(log);
 	free(log);
 }
@@ -513,7 +502,7 @@ Test(memory, app_uses_ram_above_4g)
 	cr_assert(harness_has_line(log, "memtest: map RAM at the given physical address: ok"),
 		  "log:\n%s", log);
 	cr_assert(!strstr(log, "FAILED"), "log:\n%s", log);
-	assert_ends_with_exit(log, status, 0);
+	harness_assert_exit(log, status, 0);
 	assert_memory_returned(log);
 	free(log);
 }
@@ -532,7 +521,7 @@ Test(memory, stack_overflow_past_the_reserve_is_sigsegv)
 		 &status);
 
 	cr_assert(strstr(log, "solo: app killed: page fault"), "log:\n%s", log);
-	assert_ends_with_exit(log, status, 139);
+	harness_assert_exit(log, status, 139);
 	assert_memory_returned(log);
 	free(log);
 }
@@ -545,7 +534,7 @@ Test(memory, executing_the_heap_is_sigsegv)
 
 	cr_assert(strstr(log, "solo: app killed: page fault (execute from a non-executable page)"),
 		  "log:\n%s", log);
-	assert_ends_with_exit(log, status, 139);
+	harness_assert_exit(log, status, 139);
 	free(log);
 }
 
@@ -557,7 +546,7 @@ Test(memory, out_of_memory_kills_the_app_and_the_kernel_finishes)
 
 	cr_assert(strstr(log, "solo: app killed: out of memory"), "log:\n%s", log);
 	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
-	assert_ends_with_exit(log, status, 137);
+	harness_assert_exit(log, status, 137);
 	assert_memory_returned(log);
 	free(log);
 }
@@ -571,7 +560,7 @@ Test(memory, demo_shows_reserved_and_backed_heap_pages)
 		  "log:\n%s", log);
 	cr_assert(strstr(log, "heap 3 pages used:  reserved  1024 pages, backed     3 pages"),
 		  "log:\n%s", log);
-	assert_ends_with_exit(log, status, 0);
+	harness_assert_exit(log, status, 0);
 	assert_memory_returned(log);
 	free(log);
 }

@@ -13,16 +13,6 @@
 
 #define BOOT_TIMEOUT 120
 
-static void assert_exit(const char *log, int status, int code)
-{
-	char want[32];
-
-	snprintf(want, sizeof(want), "solo: exit %d", code);
-	const char *last = harness_last_line_starting(log, "solo: ");
-	cr_assert(last && !strcmp(last, want), "expected '%s' last, log:\n%s", want, log);
-	cr_assert_eq(status, code, "qemu.sh status %d, expected %d; log:\n%s", status, code, log);
-}
-
 Test(files, an_app_reads_stats_lists_and_follows_links_in_the_rootfs)
 {
 	const char *src = "build/tests/files-src";
@@ -54,7 +44,7 @@ Test(files, an_app_reads_stats_lists_and_follows_links_in_the_rootfs)
 	cr_assert(harness_has_line(log, "files: ok o_creat_is_erofs"), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "solo: unsupported syscall 999"), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "solo: unsupported syscall 41 (socket)"), "log:\n%s", log);
-	assert_exit(log, status, 0);
+	harness_assert_exit(log, status, 0);
 }
 
 Test(files, without_a_rootfs_the_root_is_empty_and_the_rest_works)
@@ -90,5 +80,5 @@ Test(files, stdin_lines_are_echoed_edited_and_raw_mode_reads_bytes)
 	cr_assert(harness_has_line(log, "echo: hello world"), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "echo: tyst"), "backspace erases; log:\n%s", log);
 	cr_assert(harness_has_line(log, "raw: xyz"), "log:\n%s", log);
-	assert_exit(log, status, 0);
+	harness_assert_exit(log, status, 0);
 }
