@@ -564,3 +564,38 @@ Test(memory, demo_shows_reserved_and_backed_heap_pages)
 	assert_memory_returned(log);
 	free(log);
 }
+
+/* Nothing an app passes can crash the kernel: thousands of syscalls with
+ * hostile arguments, two different sequences. */
+static void fuzz(const char *seed)
+{
+	char name[32], args[96];
+	int status;
+
+	snprintf(name, sizeof(name), "fuzz-%s", seed);
+	snprintf(args, sizeof(args), "--app build/tests/apps/fuzz.elf --args %s", seed);
+	char *log = boot(name, args, "", &status);
+	/* The kernel must survive; the app may not: a hostile app can corrupt
+	 * itself (random writes into its own memory), and then it is killed. */
+	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
+	if (strstr(log, "fuzz: survived ")) {
+		harness_assert_exit(log, status, 0);
+	} else {
+		cr_assert(strstr(log, "solo: app killed: "), "neither survived nor killed:\n%s",
+			  log);
+		cr_assert_geq(status, 128, "log:\n%s", log);
+		cr_assert_lt(status, 124 + 32, "log:\n%s", log);
+	}
+	assert_memory_returned(log);
+	free(log);
+}
+
+Test(hostile, random_syscalls_never_crash_the_kernel_seed_1)
+{
+	fuzz("1");
+}
+
+Test(hostile, random_syscalls_never_crash_the_kernel_seed_2)
+{
+	fuzz("2");
+}
