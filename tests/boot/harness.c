@@ -102,7 +102,7 @@ char *harness_quote(const char *s)
 }
 
 /* Reads all of f into a malloc'd NUL-terminated string. */
-static char *read_stream(FILE *f)
+static char *read_stream(FILE *f, size_t *len_out)
 {
 	size_t len = 0, cap = 4096, n;
 	char *buf = malloc(cap);
@@ -117,6 +117,8 @@ static char *read_stream(FILE *f)
 		}
 	}
 	buf[len] = '\0';
+	if (len_out)
+		*len_out = len;
 	return buf;
 }
 
@@ -131,7 +133,7 @@ char *harness_read_file(const char *path)
 	free(full);
 	if (!f)
 		return NULL;
-	text = read_stream(f);
+	text = read_stream(f, NULL);
 	fclose(f);
 	return text;
 }
@@ -173,7 +175,7 @@ int harness_run(char **out, const char *fmt, ...)
 	free(full);
 	if (!p)
 		return -1;
-	text = read_stream(p);
+	text = read_stream(p, NULL);
 	st = pclose(p);
 	if (out)
 		*out = text;
@@ -217,6 +219,25 @@ static char *image_stem(const char *image)
 	return stem;
 }
 
+/* The serial log as one string: an app may write any bytes, NULs included,
+ * and they must not hide the kernel's lines after them from strstr. */
+static char *read_log(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	size_t len;
+	char *text;
+
+	if (!f)
+		return NULL;
+	text = read_stream(f, &len);
+	fclose(f);
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '\0')
+			text[i] = '?';
+	}
+	return text;
+}
+
 char *harness_boot(const char *image, const char *qemu_opts, int timeout_s, int *status)
 {
 	char *stem = image_stem(image);
@@ -234,7 +255,7 @@ char *harness_boot(const char *image, const char *qemu_opts, int timeout_s, int 
 		cr_log_info("qemu.sh %s: status %d\n%s", stem, st, out ? out : "(could not run)");
 	if (status)
 		*status = st;
-	log = harness_read_file(log_path);
+	log = read_log(log_path);
 	free(out);
 	free(log_q);
 	free(img_q);
