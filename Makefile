@@ -186,7 +186,7 @@ $(B)/tests/apps/%-pie.elf: tests/apps/%.c $(wildcard user/*.h include/solo/uapi/
 
 USER_APPS := $(patsubst user/%.c,$(B)/user/%.elf,$(wildcard user/*.c))
 TEST_APPS := $(patsubst tests/apps/%.c,$(B)/tests/apps/%.elf,$(wildcard tests/apps/*.c)) \
-             $(B)/tests/apps/hello-pie.elf
+             $(B)/tests/apps/hello-pie.elf $(B)/tests/apps/where-pie.elf
 
 # ---------------------------------------------------------------- host tools
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -I. -MMD -MP
@@ -207,6 +207,8 @@ UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/shim/*.c) kernel/elf.c kernel/
              kernel/args.c $(wildcard mm/*.c) drivers/fbcon.c $(B)/gen/font.c
 # files and syscalls (issue 5): the rootfs reader is host-tested too
 UNIT_SRCS += kernel/tarfs.c
+# time (issue 5): the RTC date conversion is host-tested
+UNIT_SRCS += drivers/rtc.c
 $(B)/tests/unit_tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h tests/unit/shim/*.h mm/*.h kernel/*.h drivers/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) $(UNIT_SRCS) -o $@ -lcriterion

@@ -13,6 +13,7 @@ static void set_defaults(struct boot_config *cfg)
 	cfg->selftests = 0;
 	cfg->stack_size = BOOTCFG_STACK_DEFAULT;
 	cfg->poweroff = BOOTCFG_POWEROFF_UEFI;
+	cfg->aslr = 1;
 }
 
 /* "123", "64K", "8M", "1G" -> bytes; -1 when malformed or absurdly large. */
@@ -114,6 +115,14 @@ static int apply(struct boot_config *cfg, const char *key, const char *value, co
 			return -1;
 		}
 		cfg->stack_size = size;
+	} else if (!strcmp(key, "aslr")) {
+		static const char *const states[] = {"off", "on"};
+		int i = pick(value, states, 2);
+		if (i < 0) {
+			*why = "aslr must be on or off";
+			return -1;
+		}
+		cfg->aslr = i;
 	} else {
 		*why = "unknown key";
 		return -1;

@@ -15,6 +15,9 @@
  *                        ACPI S5 (uefi, the default), or through ACPI alone
  *   stack=SIZE           the app's stack reserve: bytes, or with K, M or G
  *                        (default 8M, from 64K to 1G); backed on demand
+ *   aslr=on|off          randomize where a static PIE and the stack land
+ *                        (on, the default); off gives the same addresses
+ *                        every boot, for debugging
  * An unknown key or a bad value is reported through the warn callback and
  * otherwise ignored: a typo must not keep the machine from booting.
  */
@@ -54,6 +57,7 @@ struct boot_config {
 	unsigned selftests;  /* BOOTCFG_SELFTEST_* */
 	uint64_t stack_size; /* bytes */
 	enum bootcfg_poweroff poweroff;
+	int aslr; /* 1 (default) or 0 */
 };
 
 #define BOOTCFG_STACK_DEFAULT (8ull << 20)

@@ -13,24 +13,54 @@
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 
-#define AT_NULL	    0
-#define AT_PHDR	    3
-#define AT_PHENT    4
-#define AT_PHNUM    5
-#define AT_PAGESZ   6
-#define AT_BASE	    7
-#define AT_FLAGS    8
-#define AT_ENTRY    9
-#define AT_UID	    11
-#define AT_EUID	    12
-#define AT_GID	    13
-#define AT_EGID	    14
-#define AT_PLATFORM 15
-#define AT_HWCAP    16
-#define AT_CLKTCK   17
-#define AT_SECURE   23
-#define AT_RANDOM   25
-#define AT_EXECFN   31
+#define AT_NULL	       0
+#define AT_PHDR	       3
+#define AT_PHENT       4
+#define AT_PHNUM       5
+#define AT_PAGESZ      6
+#define AT_BASE	       7
+#define AT_FLAGS       8
+#define AT_ENTRY       9
+#define AT_UID	       11
+#define AT_EUID	       12
+#define AT_GID	       13
+#define AT_EGID	       14
+#define AT_PLATFORM    15
+#define AT_HWCAP       16
+#define AT_CLKTCK      17
+#define AT_SECURE      23
+#define AT_RANDOM      25
+#define AT_HWCAP2      26
+#define AT_EXECFN      31
+#define AT_MINSIGSTKSZ 51
+
+/* The smallest signal stack the app must allow: 2048 covers the x86-64
+ * frame with the legacy FPU state (no AVX-512 state is enabled). */
+#define MINSIGSTKSZ 2048
+
+static int aslr = 1;
+static uint64_t app_start_tsc;
+
+void loader_set_aslr(int on)
+{
+	aslr = on;
+}
+
+uint64_t loader_app_start_tsc(void)
+{
+	return app_start_tsc;
+}
+
+/* A random number below limit (0 with ASLR off). */
+static uint64_t random_below(uint64_t limit)
+{
+	uint64_t r;
+
+	if (!aslr || !limit)
+		return 0;
+	arch_random_bytes(&r, sizeof(r));
+	return r % limit;
+}
 
 static unsigned segment_flags(uint32_t p_flags)
 {
@@ -77,7 +107,13 @@ int loader_load(const void *elf, size_t size, struct aspace *as, struct app_imag
 	memset(img, 0, sizeof(*img));
 	if (elf_check(elf, size, ELF_TARGET_APP, &info, why))
 		return -ENOEXEC;
-	img->load_base = info.type == ELF_ET_DYN ? LOADER_PIE_BASE - info.vaddr_min : 0;
+	if (info.type == ELF_ET_DYN) {
+		uint64_t pages = 2 * LOADER_PIE_SPAN / PAGE_SIZE;
+		uint64_t base = LOADER_PIE_BASE;
+		if (aslr)
+			base = LOADER_PIE_BASE - LOADER_PIE_SPAN + random_below(pages) * PAGE_SIZE;
+		img->load_base = base - info.vaddr_min;
+	}
 	err = aspace_add_image(as, img->load_base + info.vaddr_min,
 			       (info.vaddr_max - info.vaddr_min) / PAGE_SIZE);
 	if (err) {
@@ -139,12 +175,16 @@ static vaddr_t push_string(struct stack_builder *sb, const char *s)
 int loader_build_stack(struct aspace *as, struct app_image *img, uint64_t stack_size, int argc,
 		       const char *const *argv, int envc, const char *const *envp)
 {
-	struct stack_builder sb = {.size = LOADER_MAX_ARGS_SIZE, .user_top = ASPACE_STACK_TOP};
+	vaddr_t top = ASPACE_STACK_TOP - random_below(LOADER_STACK_PAGES + 1) * PAGE_SIZE;
+	struct stack_builder sb = {.size = LOADER_MAX_ARGS_SIZE, .user_top = top};
 	int err;
 
 	sb.buf = kmalloc(sb.size);
 	if (!sb.buf)
 		return -ENOMEM;
+	/* A random gap of 16-byte units (less than a page) above the strings. */
+	sb.used = random_below(PAGE_SIZE / 16) * 16;
+	memset(sb.buf + sb.size - sb.used, 0, sb.used);
 
 	err = -E2BIG;
 	size_t nptrs = 1 + (size_t)argc + 1 + (size_t)envc + 1;
@@ -185,6 +225,8 @@ int loader_build_stack(struct aspace *as, struct app_image *img, uint64_t stack_
 	    {AT_SECURE, 0},
 	    {AT_CLKTCK, 100},
 	    {AT_HWCAP, arch_hwcap()},
+	    {AT_HWCAP2, 0},
+	    {AT_MINSIGSTKSZ, MINSIGSTKSZ},
 	    {AT_PLATFORM, platform},
 	    {AT_RANDOM, random_at},
 	    {AT_EXECFN, execfn},
@@ -205,12 +247,13 @@ int loader_build_stack(struct aspace *as, struct app_image *img, uint64_t stack_
 	size_t initial_pages = ALIGN_UP(sb.used, PAGE_SIZE) / PAGE_SIZE + 1;
 	if (initial_pages * PAGE_SIZE > stack_size)
 		goto free_ptrs;
-	err = aspace_init_stack(as, ASPACE_STACK_TOP, stack_size / PAGE_SIZE, initial_pages);
+	err = aspace_init_stack(as, top, stack_size / PAGE_SIZE, initial_pages);
 	if (err)
 		goto free_ptrs;
 
 	img->stack_pointer = sb.user_top - sb.used;
 	err = vm_copy_to_user(&as->ctx, img->stack_pointer, sb.buf + sb.size - sb.used, sb.used);
+	app_start_tsc = arch_timestamp();
 free_ptrs:
 	kfree(ptrs);
 free_buf:

@@ -12,8 +12,21 @@
 #include "mm/aspace.h"
 #include "mm/vm.h"
 
-/* Where a static-PIE app is placed (no randomization yet). */
+/*
+ * Where a static-PIE app is placed: at LOADER_PIE_BASE (Linux's choice) with
+ * ASLR off; with it on, at a random page in [LOADER_PIE_BASE -
+ * LOADER_PIE_SPAN, LOADER_PIE_BASE + LOADER_PIE_SPAN), 2^25 choices. That
+ * window lies inside the default region, far above ASPACE_HEAP_LIMIT, so
+ * the heap grows from the image end as for any high image (see
+ * aspace_init_heap) and mmap's lowest-free search finds free space long
+ * before it. An ET_EXEC app is never moved.
+ */
 #define LOADER_PIE_BASE 0x0000555555554000ull
+#define LOADER_PIE_SPAN (1ull << 36)
+/* With ASLR on, the stack top moves down by up to LOADER_STACK_PAGES pages
+ * below ASPACE_STACK_TOP, and the start-up data by a random multiple of 16
+ * bytes below that (up to a page). */
+#define LOADER_STACK_PAGES 256
 /* Upper bound on argv + envp strings and pointers. */
 #define LOADER_MAX_ARGS_SIZE (64u << 10)
 
@@ -25,6 +38,14 @@ struct app_image {
 	uint64_t image_end;	/* end of the highest segment, page aligned: the heap starts here */
 	uint64_t stack_pointer; /* initial rsp, after loader_build_stack */
 };
+
+/* loader_set_aslr - on (1, the default) or off (0, boot.cfg aslr=off):
+ * whether loader_load and loader_build_stack randomize addresses. */
+void loader_set_aslr(int on);
+
+/* The TSC reading when loader_build_stack finished: the start of the app's
+ * CPU time (Solo runs nothing else). */
+uint64_t loader_app_start_tsc(void);
 
 /*
  * loader_load - validate elf (size bytes) and map it into as (fresh from
@@ -38,7 +59,8 @@ int loader_load(const void *elf, size_t size, struct aspace *as, struct app_imag
 
 /*
  * loader_build_stack - reserve the stack (stack_size bytes below
- * ASPACE_STACK_TOP, demand-paged), back the pages the start-up data needs,
+ * ASPACE_STACK_TOP, or below a randomized top, see LOADER_STACK_PAGES;
+ * demand-paged), back the pages the start-up data needs,
  * and lay out argc, argv, envp, auxv and their strings as the System V
  * x86-64 ABI and Linux do, with rsp 16-byte aligned at argc. Returns 0,
  * -E2BIG (arguments too large) or -ENOMEM.

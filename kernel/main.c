@@ -10,6 +10,7 @@
 #include <solo/bootinfo.h>
 
 #include "drivers/fbcon.h"
+#include "drivers/rtc.h"
 #include "drivers/serial.h"
 #include "drivers/tsc.h"
 #include "kernel/app.h"
@@ -17,6 +18,7 @@
 #include "kernel/bootcfg.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
+#include "kernel/loader.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/power.h"
@@ -393,9 +395,13 @@ void kmain(uint64_t boot_info_phys)
 	kinfo("solo: cpu: %s\n", features);
 	tsc_calibrate();
 	kinfo("solo: tsc: %lu MHz (%s)\n", (tsc_hz() + 500000) / 1000000, tsc_source());
+	kinfo("solo: rtc: %lu s since 1970\n", rtc_init(tsc_entry));
 	kmalloc_init();
 	init_screen();
 	aspace_set_phys_policy(app_phys_policy);
+	loader_set_aslr(cfg.aslr);
+	if (!cfg.aslr)
+		kinfo("solo: aslr: off\n");
 
 	const struct solo_module *app_module = find_module(SOLO_MODULE_APP);
 	const struct solo_module *rootfs = find_module(SOLO_MODULE_ROOTFS);

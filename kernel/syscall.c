@@ -14,12 +14,16 @@
 
 #include <solo/uapi/syscall.h>
 
+#include "drivers/rtc.h"
+#include "drivers/tsc.h"
+
 #include "kernel/app.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/errno.h"
 #include "kernel/fd.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
+#include "kernel/loader.h"
 #include "kernel/syscall_names.h"
 #include "mm/aspace.h"
 #include "mm/palloc.h"
@@ -404,6 +408,185 @@ static long sys_sched_yield(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, 
 	return 0;
 }
 
+/* ---------------------------------------------------------------- time and randomness */
+
+/*
+ * Every clock is the TSC: MONOTONIC, MONOTONIC_RAW, MONOTONIC_COARSE and
+ * BOOTTIME count from kernel entry (nothing suspends, so BOOTTIME equals
+ * MONOTONIC); REALTIME and REALTIME_COARSE are the RTC reading at boot plus
+ * the TSC time since; the CPU-time clocks count from the app's start (the
+ * one thread of the one app is all that runs). Nothing sets the clocks.
+ */
+#define CLOCK_REALTIME		 0
+#define CLOCK_MONOTONIC		 1
+#define CLOCK_PROCESS_CPUTIME_ID 2
+#define CLOCK_THREAD_CPUTIME_ID	 3
+#define CLOCK_MONOTONIC_RAW	 4
+#define CLOCK_REALTIME_COARSE	 5
+#define CLOCK_MONOTONIC_COARSE	 6
+#define CLOCK_BOOTTIME		 7
+#define TIMER_ABSTIME		 1
+#define NSEC_PER_SEC		 1000000000ull
+#define GRND_NONBLOCK		 1
+#define GRND_RANDOM		 2
+#define GRND_INSECURE		 4
+#define GETRANDOM_MAX		 33554431u /* Linux's cap per call: INT_MAX >> 6 */
+
+struct k_timespec {
+	int64_t sec, nsec;
+};
+
+/* The clock's time in ns into *ns; -EINVAL for a clock Solo does not have. */
+static int clock_now(uint64_t id, uint64_t *ns)
+{
+	uint64_t now = arch_timestamp();
+
+	switch (id) {
+	case CLOCK_MONOTONIC:
+	case CLOCK_MONOTONIC_RAW:
+	case CLOCK_MONOTONIC_COARSE:
+	case CLOCK_BOOTTIME:
+		*ns = tsc_ns(now - rtc_kernel_entry_tsc());
+		return 0;
+	case CLOCK_REALTIME:
+	case CLOCK_REALTIME_COARSE:
+		*ns = rtc_boot_seconds() * NSEC_PER_SEC + tsc_ns(now - rtc_boot_tsc());
+		return 0;
+	case CLOCK_PROCESS_CPUTIME_ID:
+	case CLOCK_THREAD_CPUTIME_ID:
+		*ns = tsc_ns(now - loader_app_start_tsc());
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static struct k_timespec ns_to_timespec(uint64_t ns)
+{
+	return (struct k_timespec){(int64_t)(ns / NSEC_PER_SEC), (int64_t)(ns % NSEC_PER_SEC)};
+}
+
+static long sys_clock_gettime(uint64_t id, uint64_t tp, uint64_t a2, uint64_t a3, uint64_t a4,
+			      uint64_t a5)
+{
+	uint64_t ns;
+	int err = clock_now(id, &ns);
+
+	if (err)
+		return err;
+	struct k_timespec ts = ns_to_timespec(ns);
+	return app_copy_to(tp, &ts, sizeof(ts));
+}
+
+/* Every clock reads the TSC: 1 ns, rounded up from the TSC period. */
+static long sys_clock_getres(uint64_t id, uint64_t res, uint64_t a2, uint64_t a3, uint64_t a4,
+			     uint64_t a5)
+{
+	uint64_t ns, hz = tsc_hz();
+
+	if (clock_now(id, &ns))
+		return -EINVAL;
+	if (!res)
+		return 0;
+	struct k_timespec ts = {0, hz >= NSEC_PER_SEC || !hz ? 1 : (int64_t)(NSEC_PER_SEC / hz)};
+	return app_copy_to(res, &ts, sizeof(ts));
+}
+
+static long sys_gettimeofday(uint64_t tv, uint64_t tz, uint64_t a2, uint64_t a3, uint64_t a4,
+			     uint64_t a5)
+{
+	uint64_t ns;
+	int32_t zone[2] = {0, 0}; /* UTC, no DST */
+
+	clock_now(CLOCK_REALTIME, &ns);
+	int64_t val[2] = {(int64_t)(ns / NSEC_PER_SEC), (int64_t)(ns % NSEC_PER_SEC / 1000)};
+	if (tv && app_copy_to(tv, val, sizeof(val)))
+		return -EFAULT;
+	if (tz && app_copy_to(tz, zone, sizeof(zone)))
+		return -EFAULT;
+	return 0;
+}
+
+static long sys_time(uint64_t tloc, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	uint64_t ns;
+
+	clock_now(CLOCK_REALTIME, &ns);
+	int64_t sec = (int64_t)(ns / NSEC_PER_SEC);
+	if (tloc && app_copy_to(tloc, &sec, sizeof(sec)))
+		return -EFAULT;
+	return sec;
+}
+
+/*
+ * The sleeps busy-wait with `pause` on the TSC until the clock reaches the
+ * deadline, and are never interrupted (rem is left alone). The goal is to
+ * hlt until a timer interrupt at the deadline; that needs a timer IRQ
+ * (LAPIC timer or HPET), which Solo does not program yet.
+ */
+static long sleep_until(uint64_t id, uint64_t flags, uint64_t req)
+{
+	struct k_timespec ts;
+	uint64_t now, deadline;
+
+	if (flags & ~(uint64_t)TIMER_ABSTIME)
+		return -EINVAL;
+	if (id == CLOCK_THREAD_CPUTIME_ID || clock_now(id, &now))
+		return -EINVAL;
+	if (app_copy_from(&ts, req, sizeof(ts)))
+		return -EFAULT;
+	if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NSEC_PER_SEC)
+		return -EINVAL;
+	/* Past ~584 years the deadline saturates: forever, in practice. */
+	uint64_t want = (uint64_t)ts.sec > UINT64_MAX / NSEC_PER_SEC - 1
+			    ? UINT64_MAX
+			    : (uint64_t)ts.sec * NSEC_PER_SEC + (uint64_t)ts.nsec;
+	if (flags & TIMER_ABSTIME)
+		deadline = want;
+	else
+		deadline = want > UINT64_MAX - now ? UINT64_MAX : now + want;
+	while (now < deadline) {
+		__builtin_ia32_pause();
+		clock_now(id, &now);
+	}
+	return 0;
+}
+
+static long sys_nanosleep(uint64_t req, uint64_t rem, uint64_t a2, uint64_t a3, uint64_t a4,
+			  uint64_t a5)
+{
+	return sleep_until(CLOCK_MONOTONIC, 0, req);
+}
+
+static long sys_clock_nanosleep(uint64_t id, uint64_t flags, uint64_t req, uint64_t rem,
+				uint64_t a4, uint64_t a5)
+{
+	return sleep_until(id, flags, req);
+}
+
+/* getrandom: RDRAND (or the TSC mix when there is none, see
+ * arch_random_bytes) never blocks, so every flag gives the same bytes. */
+static long sys_getrandom(uint64_t buf, uint64_t len, uint64_t flags, uint64_t a3, uint64_t a4,
+			  uint64_t a5)
+{
+	unsigned char chunk[256];
+	uint64_t done = 0;
+
+	if (flags & ~(uint64_t)(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) ||
+	    (flags & (GRND_RANDOM | GRND_INSECURE)) == (GRND_RANDOM | GRND_INSECURE))
+		return -EINVAL;
+	if (len > GETRANDOM_MAX)
+		len = GETRANDOM_MAX;
+	while (done < len) {
+		unsigned n = len - done < sizeof(chunk) ? (unsigned)(len - done) : sizeof(chunk);
+		arch_random_bytes(chunk, n);
+		if (app_copy_to(buf + done, chunk, n))
+			return done ? (long)done : -EFAULT;
+		done += n;
+	}
+	return (long)done;
+}
+
 /* Native calls live at SOLO_SYS_BASE; they get their own small table. */
 static const struct {
 	syscall_fn fn;
@@ -445,7 +628,8 @@ static const struct {
     [SYS_madvise] = {sys_madvise, "madvise"}, /* DONTNEED/FREE free pages; rest ignored */
     [SYS_dup] = {sys_dup, "dup"},
     [SYS_dup2] = {sys_dup2, "dup2"},
-    [SYS_getpid] = {sys_getpid, "getpid"}, /* 1 */
+    [SYS_nanosleep] = {sys_nanosleep, "nanosleep"}, /* busy-waits on the TSC */
+    [SYS_getpid] = {sys_getpid, "getpid"},	    /* 1 */
     [SYS_exit] = {sys_exit, "exit"},
     [SYS_uname] = {sys_uname, "uname"},		  /* Solo solo 0.1 x86_64 */
     [SYS_fcntl] = {sys_fcntl, "fcntl"},		  /* F_DUPFD*, F_GETFD/SETFD, F_GETFL/SETFL */
@@ -461,20 +645,25 @@ static const struct {
     [SYS_unlink] = {sys_rofs_path, "unlink"},	/* EROFS */
     [SYS_symlink] = {sys_rofs_path, "symlink"}, /* EROFS */
     [SYS_readlink] = {sys_readlink, "readlink"},
-    [SYS_chmod] = {sys_rofs_path, "chmod"},		  /* EROFS */
-    [SYS_getrlimit] = {sys_getrlimit, "getrlimit"},	  /* STACK, NOFILE; others infinite */
-    [SYS_getuid] = {sys_zero, "getuid"},		  /* 0 */
-    [SYS_getgid] = {sys_zero, "getgid"},		  /* 0 */
-    [SYS_geteuid] = {sys_zero, "geteuid"},		  /* 0 */
-    [SYS_getegid] = {sys_zero, "getegid"},		  /* 0 */
-    [SYS_getppid] = {sys_zero, "getppid"},		  /* 0 */
-    [SYS_sigaltstack] = {sys_sigaltstack, "sigaltstack"}, /* recorded */
-    [SYS_arch_prctl] = {sys_arch_prctl, "arch_prctl"},	  /* ARCH_SET_FS, ARCH_GET_FS */
-    [SYS_setrlimit] = {sys_setrlimit, "setrlimit"},	  /* accepted, not enforced */
-    [SYS_gettid] = {sys_gettid, "gettid"},		  /* 1 */
+    [SYS_chmod] = {sys_rofs_path, "chmod"},		     /* EROFS */
+    [SYS_gettimeofday] = {sys_gettimeofday, "gettimeofday"}, /* RTC at boot + TSC; UTC */
+    [SYS_getrlimit] = {sys_getrlimit, "getrlimit"},	     /* STACK, NOFILE; others infinite */
+    [SYS_getuid] = {sys_zero, "getuid"},		     /* 0 */
+    [SYS_getgid] = {sys_zero, "getgid"},		     /* 0 */
+    [SYS_geteuid] = {sys_zero, "geteuid"},		     /* 0 */
+    [SYS_getegid] = {sys_zero, "getegid"},		     /* 0 */
+    [SYS_getppid] = {sys_zero, "getppid"},		     /* 0 */
+    [SYS_sigaltstack] = {sys_sigaltstack, "sigaltstack"},    /* recorded */
+    [SYS_arch_prctl] = {sys_arch_prctl, "arch_prctl"},	     /* ARCH_SET_FS, ARCH_GET_FS */
+    [SYS_setrlimit] = {sys_setrlimit, "setrlimit"},	     /* accepted, not enforced */
+    [SYS_gettid] = {sys_gettid, "gettid"},		     /* 1 */
+    [SYS_time] = {sys_time, "time"},
     [SYS_sched_getaffinity] = {sys_sched_getaffinity, "sched_getaffinity"}, /* one CPU */
     [SYS_getdents64] = {sys_getdents64, "getdents64"},
     [SYS_set_tid_address] = {sys_set_tid_address, "set_tid_address"},
+    [SYS_clock_gettime] = {sys_clock_gettime, "clock_gettime"}, /* TSC; REALTIME from RTC */
+    [SYS_clock_getres] = {sys_clock_getres, "clock_getres"},
+    [SYS_clock_nanosleep] = {sys_clock_nanosleep, "clock_nanosleep"}, /* busy-waits */
     [SYS_exit_group] = {sys_exit, "exit_group"},
     [SYS_openat] = {sys_openat, "openat"},	       /* AT_FDCWD or a directory fd */
     [SYS_mkdirat] = {sys_rofs_pathat, "mkdirat"},      /* EROFS */
@@ -489,6 +678,7 @@ static const struct {
     [SYS_prlimit64] = {sys_prlimit64, "prlimit64"},   /* as getrlimit/setrlimit */
     [SYS_renameat2] = {sys_rofs_pathat, "renameat2"}, /* EROFS */
     [SYS_statx] = {sys_statx, "statx"},		      /* basic fields */
+    [SYS_getrandom] = {sys_getrandom, "getrandom"},   /* RDRAND; never blocks */
     [SYS_faccessat2] = {sys_faccessat2, "faccessat2"},
     /* END syscall table */
 };

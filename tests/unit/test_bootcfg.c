@@ -139,3 +139,18 @@ Test(bootcfg, rejects_bad_stack_sizes)
 		     6);
 	cr_assert_eq(cfg.stack_size, 8ull << 20);
 }
+
+Test(bootcfg, aslr_is_on_by_default_and_can_be_turned_off)
+{
+	struct boot_config cfg;
+
+	cr_assert_eq(parse("", &cfg), 0);
+	cr_assert_eq(cfg.aslr, 1);
+	cr_assert_eq(parse("aslr=off\n", &cfg), 0, "%s", last_warning);
+	cr_assert_eq(cfg.aslr, 0);
+	cr_assert_eq(parse("aslr=off\naslr=on\n", &cfg), 0, "%s", last_warning);
+	cr_assert_eq(cfg.aslr, 1);
+	cr_assert_eq(parse("aslr=no\n", &cfg), 1);
+	cr_assert_eq(cfg.aslr, 1, "a bad value keeps the default");
+	cr_assert_str_eq(last_warning, "1:aslr must be on or off:aslr=no");
+}

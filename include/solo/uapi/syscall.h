@@ -26,6 +26,7 @@
 #define SYS_madvise	      28
 #define SYS_dup		      32
 #define SYS_dup2	      33
+#define SYS_nanosleep	      35
 #define SYS_getpid	      39
 #define SYS_exit	      60
 #define SYS_uname	      63
@@ -43,6 +44,7 @@
 #define SYS_symlink	      88
 #define SYS_readlink	      89
 #define SYS_chmod	      90
+#define SYS_gettimeofday      96
 #define SYS_getrlimit	      97
 #define SYS_getuid	      102
 #define SYS_getgid	      104
@@ -53,9 +55,13 @@
 #define SYS_sigaltstack	      131
 #define SYS_arch_prctl	      158
 #define SYS_gettid	      186
+#define SYS_time	      201
 #define SYS_sched_getaffinity 204
 #define SYS_getdents64	      217
 #define SYS_set_tid_address   218
+#define SYS_clock_gettime     228
+#define SYS_clock_getres      229
+#define SYS_clock_nanosleep   230
 #define SYS_exit_group	      231
 #define SYS_openat	      257
 #define SYS_mkdirat	      258
@@ -69,6 +75,7 @@
 #define SYS_pipe2	      293
 #define SYS_prlimit64	      302
 #define SYS_renameat2	      316
+#define SYS_getrandom	      318
 #define SYS_statx	      332
 #define SYS_faccessat2	      439
 
