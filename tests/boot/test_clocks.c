@@ -13,16 +13,6 @@
 
 #define BOOT_TIMEOUT 120
 
-static void assert_exit(const char *log, int status, int code)
-{
-	char want[32];
-
-	snprintf(want, sizeof(want), "solo: exit %d", code);
-	const char *last = harness_last_line_starting(log, "solo: ");
-	cr_assert(last && !strcmp(last, want), "expected '%s' last, log:\n%s", want, log);
-	cr_assert_eq(status, code, "qemu.sh status %d, expected %d; log:\n%s", status, code, log);
-}
-
 Test(clocks, time_sleep_and_getrandom_syscalls_work)
 {
 	int status;
@@ -35,7 +25,7 @@ Test(clocks, time_sleep_and_getrandom_syscalls_work)
 	cr_assert(harness_has_line(log, "clocks: ok getrandom_fills_and_differs"), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "clocks: ok unknown_clock_einval"), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "clocks: 0 failures"), "log:\n%s", log);
-	assert_exit(log, status, 0);
+	harness_assert_exit(log, status, 0);
 }
 
 /* Boots where-pie.elf from image and returns its "where: ..." line. */
@@ -47,7 +37,7 @@ static const char *where_line(const char *image, const char *boot_name)
 	/* Each boot gets its own image file so that its serial log is its own. */
 	cr_assert_eq(harness_run(NULL, "cp %s %s", image, copy), 0);
 	char *log = harness_boot(copy, NULL, BOOT_TIMEOUT, &status);
-	assert_exit(log, status, 0);
+	harness_assert_exit(log, status, 0);
 	const char *line = harness_last_line_starting(log, "where: main=");
 	cr_assert(line, "no where line; log:\n%s", log);
 	return line;
