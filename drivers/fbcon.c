@@ -625,20 +625,6 @@ const struct fbcon_font *fbcon_font(void)
 	return con.fb ? con.font : NULL;
 }
 
-/* The largest font that still gives FBCON_MIN_COLS x FBCON_MIN_ROWS. */
-static const struct fbcon_font *pick_font(uint32_t width, uint32_t height)
-{
-	const struct fbcon_font *best = fbcon_fonts[0];
-
-	for (unsigned i = 1; i < fbcon_nfonts; i++) {
-		const struct fbcon_font *f = fbcon_fonts[i];
-
-		if (width / f->width >= FBCON_MIN_COLS && height / f->height >= FBCON_MIN_ROWS)
-			best = f;
-	}
-	return best;
-}
-
 int fbcon_init(const struct solo_framebuffer *fb, void *mapped_base)
 {
 	const struct fbcon_font *font;
@@ -653,7 +639,7 @@ int fbcon_init(const struct solo_framebuffer *fb, void *mapped_base)
 	if (fb->pitch % 4 || fb->pitch / 4 < fb->width ||
 	    (uint64_t)fb->pitch * (fb->height - 1) + (uint64_t)fb->width * 4 > fb->size)
 		return -ENODEV;
-	font = pick_font(fb->width, fb->height);
+	font = fbcon_pick_font(fb->width, fb->height);
 	if (fb->width < font->width || fb->height < font->height)
 		return -ENODEV;
 

@@ -53,6 +53,22 @@ struct fbcon_font {
 extern const struct fbcon_font *const fbcon_fonts[];
 extern const unsigned fbcon_nfonts;
 
+/* The largest built-in font that still gives FBCON_MIN_COLS x FBCON_MIN_ROWS
+ * cells on a width x height screen (the smallest font when none does). Inline
+ * so that host tools reading the screen back pick exactly what the kernel did. */
+static inline const struct fbcon_font *fbcon_pick_font(uint32_t width, uint32_t height)
+{
+	const struct fbcon_font *best = fbcon_fonts[0];
+
+	for (unsigned i = 1; i < fbcon_nfonts; i++) {
+		const struct fbcon_font *f = fbcon_fonts[i];
+
+		if (width / f->width >= FBCON_MIN_COLS && height / f->height >= FBCON_MIN_ROWS)
+			best = f;
+	}
+	return best;
+}
+
 /*
  * fbcon_font_glyph - the glyph of codepoint cp in font, or FBCON_NO_GLYPH.
  * No side effects. (Inline: the boot tests read screenshots with it.)

@@ -216,19 +216,6 @@ static int read_ppm(const char *path, struct screenshot *shot)
 	return ok ? 0 : -1;
 }
 
-/* The font fbcon picks for this screen size (the rule of fbcon.c). */
-static const struct fbcon_font *screen_font(unsigned width, unsigned height)
-{
-	const struct fbcon_font *best = fbcon_fonts[0];
-
-	for (unsigned i = 1; i < fbcon_nfonts; i++) {
-		const struct fbcon_font *f = fbcon_fonts[i];
-		if (width / f->width >= FBCON_MIN_COLS && height / f->height >= FBCON_MIN_ROWS)
-			best = f;
-	}
-	return best;
-}
-
 static int ink(const struct screenshot *s, unsigned x, unsigned y)
 {
 	const unsigned char *p = s->rgb + ((size_t)y * s->width + x) * 3;
@@ -475,7 +462,7 @@ static void capture(const char *name, const char *mkimg_args, const char *qemu_o
 		c->shot.rgb = NULL;
 		cr_assert_eq(read_ppm(c->ppm, &c->shot), 0,
 			     "screendump wrote no readable PPM at %s", c->ppm);
-		c->font = screen_font(c->shot.width, c->shot.height);
+		c->font = fbcon_pick_font(c->shot.width, c->shot.height);
 		c->rows = c->shot.height / c->font->height;
 		c->cols = c->shot.width / c->font->width;
 		c->screen = read_screen(&c->shot, c->font);
