@@ -14,6 +14,7 @@ static void set_defaults(struct boot_config *cfg)
 	cfg->stack_size = BOOTCFG_STACK_DEFAULT;
 	cfg->poweroff = BOOTCFG_POWEROFF_UEFI;
 	cfg->aslr = 1;
+	cfg->strace = 0;
 }
 
 /* "123", "64K", "8M", "1G" -> bytes; -1 when malformed or absurdly large. */
@@ -123,6 +124,14 @@ static int apply(struct boot_config *cfg, const char *key, const char *value, co
 			return -1;
 		}
 		cfg->aslr = i;
+	} else if (!strcmp(key, "strace")) {
+		static const char *const states[] = {"0", "1"};
+		int i = pick(value, states, 2);
+		if (i < 0) {
+			*why = "strace must be 0 or 1";
+			return -1;
+		}
+		cfg->strace = i;
 	} else {
 		*why = "unknown key";
 		return -1;

@@ -18,6 +18,8 @@
  *   aslr=on|off          randomize where a static PIE and the stack land
  *                        (on, the default); off gives the same addresses
  *                        every boot, for debugging
+ *   strace=0|1           log every syscall the app makes, with its
+ *                        arguments and result (kernel/strace.h); 0 default
  * An unknown key or a bad value is reported through the warn callback and
  * otherwise ignored: a typo must not keep the machine from booting.
  */
@@ -57,7 +59,8 @@ struct boot_config {
 	unsigned selftests;  /* BOOTCFG_SELFTEST_* */
 	uint64_t stack_size; /* bytes */
 	enum bootcfg_poweroff poweroff;
-	int aslr; /* 1 (default) or 0 */
+	int aslr;   /* 1 (default) or 0 */
+	int strace; /* 0 (default) or 1 */
 };
 
 #define BOOTCFG_STACK_DEFAULT (8ull << 20)

@@ -23,6 +23,7 @@
 #include "kernel/panic.h"
 #include "kernel/power.h"
 #include "kernel/selftest.h"
+#include "kernel/strace.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 #include "mm/valloc.h"
@@ -402,6 +403,7 @@ void kmain(uint64_t boot_info_phys)
 	loader_set_aslr(cfg.aslr);
 	if (!cfg.aslr)
 		kinfo("solo: aslr: off\n");
+	strace_enabled = cfg.strace;
 
 	const struct solo_module *app_module = find_module(SOLO_MODULE_APP);
 	const struct solo_module *rootfs = find_module(SOLO_MODULE_ROOTFS);

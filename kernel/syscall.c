@@ -24,6 +24,7 @@
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/loader.h"
+#include "kernel/strace.h"
 #include "kernel/syscall_names.h"
 #include "mm/aspace.h"
 #include "mm/palloc.h"
@@ -588,100 +589,105 @@ static long sys_getrandom(uint64_t buf, uint64_t len, uint64_t flags, uint64_t a
 }
 
 /* Native calls live at SOLO_SYS_BASE; they get their own small table. */
-static const struct {
+/* fmt: how strace=1 prints the call (kernel/strace.h). */
+struct syscall_entry {
 	syscall_fn fn;
 	const char *name;
-} solo_syscalls[] = {
-    [SOLO_SYS_map_memory - SOLO_SYS_BASE] = {sys_map_memory, "map_memory"},
-    [SOLO_SYS_unmap_memory - SOLO_SYS_BASE] = {sys_unmap_memory, "unmap_memory"},
-    [SOLO_SYS_increase_heap - SOLO_SYS_BASE] = {sys_increase_heap, "increase_heap"},
-    [SOLO_SYS_decrease_heap - SOLO_SYS_BASE] = {sys_decrease_heap, "decrease_heap"},
-    [SOLO_SYS_mem_stats - SOLO_SYS_BASE] = {sys_mem_stats, "mem_stats"},
+	const char *fmt;
 };
 
-static const struct {
-	syscall_fn fn;
-	const char *name;
-} syscalls[] = {
+static const struct syscall_entry solo_syscalls[] = {
+    [SOLO_SYS_map_memory - SOLO_SYS_BASE] = {sys_map_memory, "map_memory", "x:xxux"},
+    [SOLO_SYS_unmap_memory - SOLO_SYS_BASE] = {sys_unmap_memory, "unmap_memory", "d:xu"},
+    [SOLO_SYS_increase_heap - SOLO_SYS_BASE] = {sys_increase_heap, "increase_heap", "x:ux"},
+    [SOLO_SYS_decrease_heap - SOLO_SYS_BASE] = {sys_decrease_heap, "decrease_heap", "d:u"},
+    [SOLO_SYS_mem_stats - SOLO_SYS_BASE] = {sys_mem_stats, "mem_stats", "d:x"},
+};
+
+/* clang-format off: one entry per line, whatever its length (the docs
+ * generator reads them line by line). */
+// clang-format off
+static const struct syscall_entry syscalls[] = {
     /* BEGIN syscall table (tools/gen-syscall-docs.sh reads these lines) */
-    [SYS_read] = {sys_read, "read"},	/* files; stdin: serial line discipline */
-    [SYS_write] = {sys_write, "write"}, /* console; files are read-only (EBADF) */
-    [SYS_open] = {sys_open, "open"},	/* read-only: EROFS for writing or creating */
-    [SYS_close] = {sys_close, "close"},
-    [SYS_stat] = {sys_stat, "stat"},
-    [SYS_fstat] = {sys_fstat, "fstat"},
-    [SYS_lstat] = {sys_lstat, "lstat"},
-    [SYS_lseek] = {sys_lseek, "lseek"},		 /* ESPIPE on the console */
-    [SYS_mmap] = {sys_mmap, "mmap"},		 /* anonymous private only; W+X is EACCES */
-    [SYS_mprotect] = {sys_mprotect, "mprotect"}, /* W+X is EACCES; PROT_NONE reads */
-    [SYS_munmap] = {sys_munmap, "munmap"},
-    [SYS_brk] = {sys_brk, "brk"},
-    [SYS_rt_sigaction] = {sys_rt_sigaction, "rt_sigaction"},	   /* recorded, never delivered */
-    [SYS_rt_sigprocmask] = {sys_rt_sigprocmask, "rt_sigprocmask"}, /* recorded */
-    [SYS_ioctl] = {sys_ioctl, "ioctl"}, /* console: TCGETS/TCSETS*, TIOCGWINSZ */
-    [SYS_pread64] = {sys_pread64, "pread64"},
-    [SYS_readv] = {sys_readv, "readv"},
-    [SYS_writev] = {sys_writev, "writev"},
-    [SYS_access] = {sys_access, "access"}, /* W_OK is EROFS */
-    [SYS_pipe] = {sys_pipe, "pipe"},	   /* one thread: EAGAIN where Linux blocks */
-    [SYS_sched_yield] = {sys_sched_yield, "sched_yield"},
-    [SYS_madvise] = {sys_madvise, "madvise"}, /* DONTNEED/FREE free pages; rest ignored */
-    [SYS_dup] = {sys_dup, "dup"},
-    [SYS_dup2] = {sys_dup2, "dup2"},
-    [SYS_nanosleep] = {sys_nanosleep, "nanosleep"}, /* busy-waits on the TSC */
-    [SYS_getpid] = {sys_getpid, "getpid"},	    /* 1 */
-    [SYS_exit] = {sys_exit, "exit"},
-    [SYS_uname] = {sys_uname, "uname"},		  /* Solo solo 0.1 x86_64 */
-    [SYS_fcntl] = {sys_fcntl, "fcntl"},		  /* F_DUPFD*, F_GETFD/SETFD, F_GETFL/SETFL */
-    [SYS_truncate] = {sys_rofs_path, "truncate"}, /* EROFS */
-    [SYS_getcwd] = {sys_getcwd, "getcwd"},
-    [SYS_chdir] = {sys_chdir, "chdir"},
-    [SYS_fchdir] = {sys_fchdir, "fchdir"},
-    [SYS_rename] = {sys_rofs_path, "rename"},	/* EROFS */
-    [SYS_mkdir] = {sys_rofs_path, "mkdir"},	/* EROFS */
-    [SYS_rmdir] = {sys_rofs_path, "rmdir"},	/* EROFS */
-    [SYS_creat] = {sys_rofs_path, "creat"},	/* EROFS */
-    [SYS_link] = {sys_rofs_path, "link"},	/* EROFS */
-    [SYS_unlink] = {sys_rofs_path, "unlink"},	/* EROFS */
-    [SYS_symlink] = {sys_rofs_path, "symlink"}, /* EROFS */
-    [SYS_readlink] = {sys_readlink, "readlink"},
-    [SYS_chmod] = {sys_rofs_path, "chmod"},		     /* EROFS */
-    [SYS_gettimeofday] = {sys_gettimeofday, "gettimeofday"}, /* RTC at boot + TSC; UTC */
-    [SYS_getrlimit] = {sys_getrlimit, "getrlimit"},	     /* STACK, NOFILE; others infinite */
-    [SYS_getuid] = {sys_zero, "getuid"},		     /* 0 */
-    [SYS_getgid] = {sys_zero, "getgid"},		     /* 0 */
-    [SYS_geteuid] = {sys_zero, "geteuid"},		     /* 0 */
-    [SYS_getegid] = {sys_zero, "getegid"},		     /* 0 */
-    [SYS_getppid] = {sys_zero, "getppid"},		     /* 0 */
-    [SYS_sigaltstack] = {sys_sigaltstack, "sigaltstack"},    /* recorded */
-    [SYS_arch_prctl] = {sys_arch_prctl, "arch_prctl"},	     /* ARCH_SET_FS, ARCH_GET_FS */
-    [SYS_setrlimit] = {sys_setrlimit, "setrlimit"},	     /* accepted, not enforced */
-    [SYS_gettid] = {sys_gettid, "gettid"},		     /* 1 */
-    [SYS_time] = {sys_time, "time"},
-    [SYS_sched_getaffinity] = {sys_sched_getaffinity, "sched_getaffinity"}, /* one CPU */
-    [SYS_getdents64] = {sys_getdents64, "getdents64"},
-    [SYS_set_tid_address] = {sys_set_tid_address, "set_tid_address"},
-    [SYS_clock_gettime] = {sys_clock_gettime, "clock_gettime"}, /* TSC; REALTIME from RTC */
-    [SYS_clock_getres] = {sys_clock_getres, "clock_getres"},
-    [SYS_clock_nanosleep] = {sys_clock_nanosleep, "clock_nanosleep"}, /* busy-waits */
-    [SYS_exit_group] = {sys_exit, "exit_group"},
-    [SYS_openat] = {sys_openat, "openat"},	       /* AT_FDCWD or a directory fd */
-    [SYS_mkdirat] = {sys_rofs_pathat, "mkdirat"},      /* EROFS */
-    [SYS_newfstatat] = {sys_newfstatat, "newfstatat"}, /* AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW */
-    [SYS_unlinkat] = {sys_rofs_pathat, "unlinkat"},    /* EROFS */
-    [SYS_renameat] = {sys_rofs_pathat, "renameat"},    /* EROFS */
-    [SYS_readlinkat] = {sys_readlinkat, "readlinkat"},
-    [SYS_faccessat] = {sys_faccessat, "faccessat"},
-    [SYS_set_robust_list] = {sys_set_robust_list, "set_robust_list"}, /* accepted */
-    [SYS_dup3] = {sys_dup3, "dup3"},
-    [SYS_pipe2] = {sys_pipe2, "pipe2"},		      /* O_CLOEXEC, O_NONBLOCK */
-    [SYS_prlimit64] = {sys_prlimit64, "prlimit64"},   /* as getrlimit/setrlimit */
-    [SYS_renameat2] = {sys_rofs_pathat, "renameat2"}, /* EROFS */
-    [SYS_statx] = {sys_statx, "statx"},		      /* basic fields */
-    [SYS_getrandom] = {sys_getrandom, "getrandom"},   /* RDRAND; never blocks */
-    [SYS_faccessat2] = {sys_faccessat2, "faccessat2"},
+    [SYS_read] = {sys_read, "read", "d:dru"},	 /* files; stdin: serial line discipline */
+    [SYS_write] = {sys_write, "write", "d:dwu"}, /* console; files are read-only (EBADF) */
+    [SYS_open] = {sys_open, "open", "d:sxo"},	 /* read-only: EROFS for writing or creating */
+    [SYS_close] = {sys_close, "close", "d:d"},
+    [SYS_stat] = {sys_stat, "stat", "d:sx"},
+    [SYS_fstat] = {sys_fstat, "fstat", "d:dx"},
+    [SYS_lstat] = {sys_lstat, "lstat", "d:sx"},
+    [SYS_lseek] = {sys_lseek, "lseek", "d:dld"}, /* ESPIPE on the console */
+    [SYS_mmap] = {sys_mmap, "mmap", "x:xuxxdx"}, /* anonymous private only; W+X is EACCES */
+    [SYS_mprotect] = {sys_mprotect, "mprotect", "d:xux"}, /* W+X is EACCES; PROT_NONE reads */
+    [SYS_munmap] = {sys_munmap, "munmap", "d:xu"},
+    [SYS_brk] = {sys_brk, "brk", "x:x"},
+    [SYS_rt_sigaction] = {sys_rt_sigaction, "rt_sigaction", "d:dxxu"}, /* recorded, never delivered */
+    [SYS_rt_sigprocmask] = {sys_rt_sigprocmask, "rt_sigprocmask", "d:dxxu"}, /* recorded */
+    [SYS_ioctl] = {sys_ioctl, "ioctl", "d:dxx"}, /* console: TCGETS/TCSETS*, TIOCGWINSZ */
+    [SYS_pread64] = {sys_pread64, "pread64", "d:drul"},
+    [SYS_readv] = {sys_readv, "readv", "d:dxd"},
+    [SYS_writev] = {sys_writev, "writev", "d:dxd"},
+    [SYS_access] = {sys_access, "access", "d:so"}, /* W_OK is EROFS */
+    [SYS_pipe] = {sys_pipe, "pipe", "d:x"},	   /* one thread: EAGAIN where Linux blocks */
+    [SYS_sched_yield] = {sys_sched_yield, "sched_yield", "d:"},
+    [SYS_madvise] = {sys_madvise, "madvise", "d:xud"}, /* DONTNEED/FREE free pages; rest ignored */
+    [SYS_dup] = {sys_dup, "dup", "d:d"},
+    [SYS_dup2] = {sys_dup2, "dup2", "d:dd"},
+    [SYS_nanosleep] = {sys_nanosleep, "nanosleep", "d:xx"}, /* busy-waits on the TSC */
+    [SYS_getpid] = {sys_getpid, "getpid", "d:"},	    /* 1 */
+    [SYS_exit] = {sys_exit, "exit", "d:d"},
+    [SYS_uname] = {sys_uname, "uname", "d:x"},	 /* Solo solo 0.1 x86_64 */
+    [SYS_fcntl] = {sys_fcntl, "fcntl", "d:ddx"}, /* F_DUPFD*, F_GETFD/SETFD, F_GETFL/SETFL */
+    [SYS_truncate] = {sys_rofs_path, "truncate", "d:sl"}, /* EROFS */
+    [SYS_getcwd] = {sys_getcwd, "getcwd", "d:ru"},
+    [SYS_chdir] = {sys_chdir, "chdir", "d:s"},
+    [SYS_fchdir] = {sys_fchdir, "fchdir", "d:d"},
+    [SYS_rename] = {sys_rofs_path, "rename", "d:ss"},	/* EROFS */
+    [SYS_mkdir] = {sys_rofs_path, "mkdir", "d:so"},	/* EROFS */
+    [SYS_rmdir] = {sys_rofs_path, "rmdir", "d:s"},	/* EROFS */
+    [SYS_creat] = {sys_rofs_path, "creat", "d:so"},	/* EROFS */
+    [SYS_link] = {sys_rofs_path, "link", "d:ss"},	/* EROFS */
+    [SYS_unlink] = {sys_rofs_path, "unlink", "d:s"},	/* EROFS */
+    [SYS_symlink] = {sys_rofs_path, "symlink", "d:ss"}, /* EROFS */
+    [SYS_readlink] = {sys_readlink, "readlink", "d:sru"},
+    [SYS_chmod] = {sys_rofs_path, "chmod", "d:so"},		     /* EROFS */
+    [SYS_gettimeofday] = {sys_gettimeofday, "gettimeofday", "d:xx"}, /* RTC at boot + TSC; UTC */
+    [SYS_getrlimit] = {sys_getrlimit, "getrlimit", "d:dx"}, /* STACK, NOFILE; others infinite */
+    [SYS_getuid] = {sys_zero, "getuid", "d:"},		    /* 0 */
+    [SYS_getgid] = {sys_zero, "getgid", "d:"},		    /* 0 */
+    [SYS_geteuid] = {sys_zero, "geteuid", "d:"},	    /* 0 */
+    [SYS_getegid] = {sys_zero, "getegid", "d:"},	    /* 0 */
+    [SYS_getppid] = {sys_zero, "getppid", "d:"},	    /* 0 */
+    [SYS_sigaltstack] = {sys_sigaltstack, "sigaltstack", "d:xx"}, /* recorded */
+    [SYS_arch_prctl] = {sys_arch_prctl, "arch_prctl", "d:xx"},	  /* ARCH_SET_FS, ARCH_GET_FS */
+    [SYS_setrlimit] = {sys_setrlimit, "setrlimit", "d:dx"},	  /* accepted, not enforced */
+    [SYS_gettid] = {sys_gettid, "gettid", "d:"},		  /* 1 */
+    [SYS_time] = {sys_time, "time", "d:x"},
+    [SYS_sched_getaffinity] = {sys_sched_getaffinity, "sched_getaffinity", "d:dux"}, /* one CPU */
+    [SYS_getdents64] = {sys_getdents64, "getdents64", "d:dxu"},
+    [SYS_set_tid_address] = {sys_set_tid_address, "set_tid_address", "d:x"},
+    [SYS_clock_gettime] = {sys_clock_gettime, "clock_gettime", "d:dx"}, /* TSC; REALTIME from RTC */
+    [SYS_clock_getres] = {sys_clock_getres, "clock_getres", "d:dx"},
+    [SYS_clock_nanosleep] = {sys_clock_nanosleep, "clock_nanosleep", "d:dxxx"}, /* busy-waits */
+    [SYS_exit_group] = {sys_exit, "exit_group", "d:d"},
+    [SYS_openat] = {sys_openat, "openat", "d:Dsxo"},	   /* AT_FDCWD or a directory fd */
+    [SYS_mkdirat] = {sys_rofs_pathat, "mkdirat", "d:Dso"}, /* EROFS */
+    [SYS_newfstatat] = {sys_newfstatat, "newfstatat", "d:Dsxx"}, /* AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW */
+    [SYS_unlinkat] = {sys_rofs_pathat, "unlinkat", "d:Dsx"},  /* EROFS */
+    [SYS_renameat] = {sys_rofs_pathat, "renameat", "d:DsDs"}, /* EROFS */
+    [SYS_readlinkat] = {sys_readlinkat, "readlinkat", "d:Dsru"},
+    [SYS_faccessat] = {sys_faccessat, "faccessat", "d:Dso"},
+    [SYS_set_robust_list] = {sys_set_robust_list, "set_robust_list", "d:xu"}, /* accepted */
+    [SYS_dup3] = {sys_dup3, "dup3", "d:ddx"},
+    [SYS_pipe2] = {sys_pipe2, "pipe2", "d:xx"},			 /* O_CLOEXEC, O_NONBLOCK */
+    [SYS_prlimit64] = {sys_prlimit64, "prlimit64", "d:ddxx"},	 /* as getrlimit/setrlimit */
+    [SYS_renameat2] = {sys_rofs_pathat, "renameat2", "d:DsDsx"}, /* EROFS */
+    [SYS_statx] = {sys_statx, "statx", "d:Dsxxx"},		 /* basic fields */
+    [SYS_getrandom] = {sys_getrandom, "getrandom", "d:rux"},	 /* RDRAND; never blocks */
+    [SYS_faccessat2] = {sys_faccessat2, "faccessat2", "d:Dsox"},
     /* END syscall table */
 };
+// clang-format on
 
 static void log_unsupported(uint64_t nr)
 {
@@ -702,18 +708,32 @@ static void log_unsupported(uint64_t nr)
 void syscall_dispatch(struct syscall_frame *f)
 {
 	uint64_t nr = f->rax;
+	uint64_t args[6] = {f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9};
+	const struct syscall_entry *entry = NULL;
 
-	syscall_fn fn = NULL;
-
-	if (nr < ARRAY_SIZE(syscalls))
-		fn = syscalls[nr].fn;
-	else if (nr - SOLO_SYS_BASE < ARRAY_SIZE(solo_syscalls))
-		fn = solo_syscalls[nr - SOLO_SYS_BASE].fn;
-	if (fn) {
-		f->rax = (uint64_t)fn(f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+	if (nr < ARRAY_SIZE(syscalls) && syscalls[nr].fn)
+		entry = &syscalls[nr];
+	else if (nr - SOLO_SYS_BASE < ARRAY_SIZE(solo_syscalls) &&
+		 solo_syscalls[nr - SOLO_SYS_BASE].fn)
+		entry = &solo_syscalls[nr - SOLO_SYS_BASE];
+	if (entry) {
+		if (strace_enabled && entry->fn == sys_exit)
+			strace_print_noreturn(entry->name, entry->fmt, args);
+		f->rax = (uint64_t)entry->fn(args[0], args[1], args[2], args[3], args[4], args[5]);
+		if (strace_enabled)
+			strace_print(entry->name, entry->fmt, args, (long)f->rax);
 	} else {
 		log_unsupported(nr);
 		f->rax = (uint64_t)-ENOSYS;
+		if (strace_enabled) {
+			char unnamed[32];
+			const char *name = nr < syscall_names_count ? syscall_names[nr] : NULL;
+			if (!name) {
+				ksnprintf(unnamed, sizeof(unnamed), "syscall_%lu", nr);
+				name = unnamed;
+			}
+			strace_print(name, NULL, args, (long)f->rax);
+		}
 	}
 	/* sysret to a non-canonical rip would fault in ring 0 on Intel CPUs. */
 	if (f->rip >= VM_USER_TOP)

@@ -11,6 +11,10 @@ entries=$(awk '
 	/BEGIN syscall table/ { on = 1; next }
 	/END syscall table/ { on = 0 }
 	on && /\[SYS_[a-z0-9_]+\]/ {
+		if ($0 !~ /\},/) {
+			print FILENAME ":" FNR ": a table entry must fit on one line" > "/dev/stderr"
+			exit 1
+		}
 		name = $0; sub(/^[^"]*"/, "", name); sub(/".*$/, "", name)
 		note = ""
 		if (match($0, /\/\*.*\*\//)) {

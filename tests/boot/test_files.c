@@ -13,10 +13,12 @@
 
 #define BOOT_TIMEOUT 120
 
-Test(files, an_app_reads_stats_lists_and_follows_links_in_the_rootfs)
+/* A rootfs source tree under build/tests/<name>-src and the mkimg
+ * arguments that package it with tests/apps/files.elf. */
+static char *files_image_args(const char *name)
 {
-	const char *src = "build/tests/files-src";
-	int status;
+	char *src = harness_path("build/tests/%s-src", name);
+	char *args = NULL;
 
 	cr_assert_eq(
 	    harness_run(
@@ -27,14 +29,19 @@ Test(files, an_app_reads_stats_lists_and_follows_links_in_the_rootfs)
 		"ln -s a.txt %s/data/link && ln -s ../etc %s/data/up",
 		src, src, src, src, src, src, src),
 	    0);
-	char *args = NULL;
 	cr_assert_geq(
 	    asprintf(&args,
 		     "--app build/tests/apps/files.elf --file %s/hello.txt:/etc/hello.txt "
 		     "--file %s/data:/data",
 		     src, src),
 	    0);
-	char *image = harness_mkimg("files", args);
+	return args;
+}
+
+Test(files, an_app_reads_stats_lists_and_follows_links_in_the_rootfs)
+{
+	int status;
+	char *image = harness_mkimg("files", files_image_args("files"));
 	char *log = harness_boot(image, NULL, BOOT_TIMEOUT, &status);
 
 	cr_assert(!strstr(log, "files: FAIL"), "a check failed; log:\n%s", log);
@@ -44,6 +51,35 @@ Test(files, an_app_reads_stats_lists_and_follows_links_in_the_rootfs)
 	cr_assert(harness_has_line(log, "files: ok o_creat_is_erofs"), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "solo: unsupported syscall 999"), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "solo: unsupported syscall 41 (socket)"), "log:\n%s", log);
+	cr_assert(!strstr(log, "solo: strace:"), "no tracing unless asked; log:\n%s", log);
+	harness_assert_exit(log, status, 0);
+}
+
+/* strace=1: every call is logged with its decoded arguments and result,
+ * including errors and unsupported calls, and the app runs the same. */
+Test(files, strace_logs_each_syscall_with_arguments_and_result)
+{
+	int status;
+	char *args = NULL;
+
+	cr_assert_geq(asprintf(&args, "%s --config strace=1", files_image_args("files-strace")), 0);
+	char *image = harness_mkimg("files-strace", args);
+	char *log = harness_boot(image, NULL, BOOT_TIMEOUT, &status);
+
+	cr_assert(harness_has_line(log, "files: 0 failures"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "solo: strace: open(\"/etc/hello.txt\", 0x88000, 00) = 3"),
+		  "log:\n%s", log);
+	cr_assert(harness_has_line(log, "solo: strace: read(3, \"hello, file\\n\", 256) = 12"),
+		  "an output buffer shows what was read; log:\n%s", log);
+	cr_assert(harness_has_line(log, "solo: strace: write(3, \"x\", 1) = -9 EBADF"),
+		  "an input buffer and an error; log:\n%s", log);
+	cr_assert(harness_has_line(log, "solo: strace: lseek(3, 7, 0) = 7"), "log:\n%s", log);
+	cr_assert(strstr(log, "solo: strace: openat(AT_FDCWD, \"/data/link\", "),
+		  "a dirfd and a path; log:\n%s", log);
+	cr_assert(strstr(log, "solo: strace: socket(0x2, 0x1, 0x0) = -38 ENOSYS"),
+		  "unsupported calls are traced too; log:\n%s", log);
+	cr_assert(strstr(log, "solo: strace: syscall_999("), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "solo: strace: exit_group(0) = ?"), "log:\n%s", log);
 	harness_assert_exit(log, status, 0);
 }
 

@@ -154,3 +154,16 @@ Test(bootcfg, aslr_is_on_by_default_and_can_be_turned_off)
 	cr_assert_eq(cfg.aslr, 1, "a bad value keeps the default");
 	cr_assert_str_eq(last_warning, "1:aslr must be on or off:aslr=no");
 }
+
+Test(bootcfg, strace_is_off_by_default_and_takes_0_or_1)
+{
+	struct boot_config cfg;
+
+	cr_assert_eq(parse("", &cfg), 0);
+	cr_assert_eq(cfg.strace, 0);
+	cr_assert_eq(parse("strace=1\n", &cfg), 0, "%s", last_warning);
+	cr_assert_eq(cfg.strace, 1);
+	cr_assert_eq(parse("strace=yes\n", &cfg), 1);
+	cr_assert_eq(cfg.strace, 0, "a bad value keeps the default");
+	cr_assert_str_eq(last_warning, "1:strace must be 0 or 1:strace=yes");
+}
