@@ -34,3 +34,4 @@
 #define ENOTEMPTY    39
 #define ELOOP	     40
 #define EOVERFLOW    75
+#define ETIMEDOUT    110

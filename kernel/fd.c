@@ -11,7 +11,9 @@
 
 #include "drivers/fbcon.h"
 #include "drivers/serial.h"
+#include "drivers/tsc.h"
 #include "kernel/app.h"
+#include "kernel/arch/x86_64/arch.h"
 #include "kernel/errno.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
@@ -322,11 +324,19 @@ static void echo(const char *s, size_t n)
 		console_write(s, n);
 }
 
+/* A byte poll took from the UART to see whether input waits; -1 when none. */
+static int peeked_byte = -1;
+
 /* Waits for the next byte from the UART; -1 when there is no UART. */
 static int console_getc(int nonblock)
 {
 	if (!serial_present())
 		return -1;
+	if (peeked_byte >= 0) {
+		int c = peeked_byte;
+		peeked_byte = -1;
+		return c;
+	}
 	for (;;) {
 		int c = serial_read_byte();
 		if (c >= 0)
@@ -338,11 +348,12 @@ static int console_getc(int nonblock)
 }
 
 /* Canonical mode: reads one line (echoing, with erase and kill) into line.
- * Returns 0, or -EAGAIN for a non-blocking read with nothing typed. */
+ * Returns 0, or -EAGAIN for a non-blocking read before the line is complete
+ * (what was typed so far stays in line for the next call). */
 static int fill_line(int nonblock)
 {
 	for (;;) {
-		int c = console_getc(nonblock && line.len == 0);
+		int c = console_getc(nonblock);
 		if (c == -EAGAIN)
 			return -EAGAIN;
 		if (c < 0) {
@@ -415,7 +426,7 @@ static long console_read(uint64_t buf, uint64_t count, unsigned flags)
 		chunk[n++] = (char)c;
 		if (n == count || n == sizeof(chunk))
 			break;
-		c = serial_read_byte();
+		c = console_getc(1);
 	}
 	echo(chunk, n);
 	if (n && app_copy_to(buf, chunk, n))
@@ -1165,4 +1176,405 @@ FD_SYSCALL(ioctl)
 	default:
 		return -ENOTTY;
 	}
+}
+
+/* ---------------------------------------------------------------- more file calls */
+
+/* fsync, fdatasync: nothing is ever dirty. Pipes cannot be synced (EINVAL). */
+FD_SYSCALL(fsync)
+{
+	struct file *f = fd_get(a0);
+
+	if (!f)
+		return -EBADF;
+	return f->kind == FILE_PIPE ? -EINVAL : 0;
+}
+
+/* ftruncate: no descriptor is ever open for writing a file. */
+FD_SYSCALL(ftruncate)
+{
+	struct file *f = fd_get(a0);
+
+	if (!f)
+		return -EBADF;
+	if ((int64_t)a1 < 0)
+		return -EINVAL;
+	return f->kind == FILE_NODE ? -EROFS : -EINVAL;
+}
+
+/* fchmod, fchown: a rootfs file is read-only; the console and pipes accept
+ * and forget (their owner and mode are not kept). */
+FD_SYSCALL(fchange)
+{
+	struct file *f = fd_get(a0);
+
+	if (!f)
+		return -EBADF;
+	return f->kind == FILE_NODE ? -EROFS : 0;
+}
+
+/* chmod, chown, lchown, utime, utimes and the *at flavours: the path must
+ * exist (ENOENT otherwise, as on Linux), then the change is EROFS. */
+FD_SYSCALL(change_path)
+{
+	int node = lookup_at(AT_FDCWD, a0, 0);
+
+	return node < 0 ? node : -EROFS;
+}
+
+FD_SYSCALL(change_pathat)
+{
+	int node;
+
+	if (!a1) /* utimensat(fd, NULL, ...) changes fd itself */
+		return sys_fchange(a0, 0, 0, 0, 0, 0);
+	node = lookup_at((int64_t)a0, a1, 0);
+	return node < 0 ? node : -EROFS;
+}
+
+/* flock, fadvise64, readahead: advice and locks with one process are no-ops. */
+FD_SYSCALL(fd_advice)
+{
+	struct file *f = fd_get(a0);
+
+	if (!f)
+		return -EBADF;
+	return f->kind == FILE_PIPE ? -ESPIPE : 0;
+}
+
+FD_SYSCALL(pwrite64)
+{
+	struct file *f = fd_get(a0);
+
+	if (!f)
+		return -EBADF;
+	if (f->kind != FILE_NODE)
+		return -ESPIPE;
+	return -EBADF; /* rootfs files never open for writing */
+}
+
+/* The root file system as statfs describes it: read-only, 4 KiB blocks. */
+#define ROMFS_MAGIC 0x7275
+#define ST_RDONLY   1
+
+struct linux_statfs {
+	int64_t f_type, f_bsize;
+	uint64_t f_blocks, f_bfree, f_bavail, f_files, f_ffree;
+	int32_t f_fsid[2];
+	int64_t f_namelen, f_frsize, f_flags, f_spare[4];
+};
+
+static long statfs_to_user(uint64_t out)
+{
+	struct linux_statfs st = {
+	    .f_type = ROMFS_MAGIC,
+	    .f_bsize = PAGE_SIZE,
+	    .f_files = (uint64_t)rootfs.count,
+	    .f_namelen = TARFS_NAME_MAX,
+	    .f_frsize = PAGE_SIZE,
+	    .f_flags = ST_RDONLY,
+	};
+
+	for (int i = 0; i < rootfs.count; i++)
+		st.f_blocks += ALIGN_UP(tarfs_node(&rootfs, i)->size, PAGE_SIZE) / PAGE_SIZE;
+	return app_copy_to(out, &st, sizeof(st));
+}
+
+FD_SYSCALL(statfs)
+{
+	int node = lookup_at(AT_FDCWD, a0, 0);
+
+	return node < 0 ? node : statfs_to_user(a1);
+}
+
+FD_SYSCALL(fstatfs)
+{
+	if (!fd_get(a0))
+		return -EBADF;
+	return statfs_to_user(a1);
+}
+
+/*
+ * sendfile(out, in, offset, count): from a rootfs file to the console or a
+ * pipe, straight from the archive in memory. With offset, reads start there
+ * and *offset moves, not the file's position.
+ */
+FD_SYSCALL(sendfile)
+{
+	struct file *out = fd_get(a0), *in = fd_get(a1);
+	uint64_t pos, count = a3;
+	int64_t off;
+
+	if (!out || !in)
+		return -EBADF;
+	if ((in->flags & O_ACCMODE) == O_WRONLY || (out->flags & O_ACCMODE) == O_RDONLY ||
+	    ((in->flags | out->flags) & O_PATH))
+		return -EBADF;
+	if (in->kind != FILE_NODE || is_dir(in) || out->kind == FILE_NODE)
+		return -EINVAL;
+	if (a2) {
+		if (app_copy_from(&off, a2, sizeof(off)))
+			return -EFAULT;
+		if (off < 0)
+			return -EINVAL;
+		pos = (uint64_t)off;
+	} else {
+		pos = in->pos;
+	}
+	const struct tarfs_node *n = tarfs_node(&rootfs, in->node);
+	uint64_t len = pos < n->size ? MIN(count, n->size - pos) : 0;
+	if (out->kind == FILE_PIPE) {
+		struct pipe *p = out->pipe;
+		if (!p->readers)
+			return -EPIPE;
+		len = MIN(len, PIPE_SIZE - p->len);
+		if (!len && count && pos < n->size)
+			return -EAGAIN;
+		for (uint64_t done = 0; done < len;) {
+			size_t tail = (p->head + p->len) % PIPE_SIZE;
+			size_t chunk = MIN((size_t)(len - done), PIPE_SIZE - tail);
+			memcpy(p->buf + tail, n->data + pos + done, chunk);
+			p->len += chunk;
+			done += chunk;
+		}
+	} else {
+		console_write((const char *)n->data + pos, len);
+	}
+	if (a2) {
+		off = (int64_t)(pos + len);
+		if (app_copy_to(a2, &off, sizeof(off)))
+			return -EFAULT;
+	} else {
+		in->pos = pos + len;
+	}
+	return (long)len;
+}
+
+/* ---------------------------------------------------------------- poll and select */
+
+#define POLLIN	   0x001
+#define POLLPRI	   0x002
+#define POLLOUT	   0x004
+#define POLLERR	   0x008
+#define POLLHUP	   0x010
+#define POLLNVAL   0x020
+#define POLLRDNORM 0x040
+#define POLLWRNORM 0x100
+#define FD_SETSIZE 1024
+
+/* Whether console input is waiting, without blocking or losing a byte. */
+static int console_readable(void)
+{
+	if (!serial_present())
+		return 1; /* end of file, at once */
+	if (termios.c_lflag & ICANON)
+		return line.ready || fill_line(1) == 0;
+	if (peeked_byte < 0)
+		peeked_byte = serial_read_byte();
+	return peeked_byte >= 0;
+}
+
+/* The poll events that hold now for f (Linux's answers for its kind). */
+static unsigned file_events(const struct file *f)
+{
+	unsigned ev = 0, acc = f->flags & O_ACCMODE;
+
+	switch (f->kind) {
+	case FILE_NODE:
+		return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM; /* never block */
+	case FILE_CONSOLE:
+		if (acc != O_WRONLY && console_readable())
+			ev |= POLLIN | POLLRDNORM;
+		return ev | POLLOUT | POLLWRNORM;
+	case FILE_PIPE:
+		if (acc == O_RDONLY) {
+			if (f->pipe->len)
+				ev |= POLLIN | POLLRDNORM;
+			if (!f->pipe->writers)
+				ev |= POLLHUP;
+		} else {
+			if (f->pipe->len < PIPE_SIZE)
+				ev |= POLLOUT | POLLWRNORM;
+			if (!f->pipe->readers)
+				ev |= POLLERR;
+		}
+		return ev;
+	}
+	return 0;
+}
+
+/*
+ * The deadline in TSC ticks for a timeout of ns nanoseconds from now;
+ * UINT64_MAX waits forever. Only console input can change while the one
+ * thread waits, so waiting means watching the UART.
+ */
+static uint64_t deadline_after(uint64_t ns)
+{
+	uint64_t hz = tsc_hz(), now = arch_timestamp();
+
+	if (ns == UINT64_MAX || !hz)
+		return UINT64_MAX;
+	uint64_t ticks = ns / 1000000000ull * hz + ns % 1000000000ull * hz / 1000000000ull;
+	return ticks > UINT64_MAX - now ? UINT64_MAX : now + ticks;
+}
+
+static int wait_more(uint64_t deadline)
+{
+	if (arch_timestamp() >= deadline)
+		return 0;
+	__asm__ volatile("pause");
+	return 1;
+}
+
+struct linux_pollfd {
+	int32_t fd;
+	int16_t events, revents;
+};
+
+#define POLL_BATCH 64
+
+static long do_poll(uint64_t ufds, uint64_t nfds, uint64_t timeout_ns)
+{
+	struct linux_pollfd batch[POLL_BATCH];
+	uint64_t deadline = deadline_after(timeout_ns);
+
+	if (nfds > FD_MAX * 4)
+		return -EINVAL;
+	for (;;) {
+		long ready = 0;
+		for (uint64_t i = 0; i < nfds; i += POLL_BATCH) {
+			size_t n = (size_t)MIN(nfds - i, POLL_BATCH);
+			if (app_copy_from(batch, ufds + i * sizeof(batch[0]), n * sizeof(batch[0])))
+				return -EFAULT;
+			for (size_t j = 0; j < n; j++) {
+				struct linux_pollfd *p = &batch[j];
+				struct file *f = p->fd < 0 ? NULL : fd_get((uint64_t)p->fd);
+				unsigned want = (uint16_t)p->events | POLLERR | POLLHUP;
+				if (p->fd < 0)
+					p->revents = 0;
+				else if (!f)
+					p->revents = POLLNVAL;
+				else
+					p->revents = (int16_t)(file_events(f) & want);
+				ready += p->revents != 0;
+			}
+			if (app_copy_to(ufds + i * sizeof(batch[0]), batch, n * sizeof(batch[0])))
+				return -EFAULT;
+		}
+		if (ready || !wait_more(deadline))
+			return ready;
+	}
+}
+
+FD_SYSCALL(poll)
+{
+	int timeout_ms = (int)a2;
+
+	return do_poll(a0, a1, timeout_ms < 0 ? UINT64_MAX : (uint64_t)timeout_ms * 1000000ull);
+}
+
+/* A user timespec as ns (UINT64_MAX for NULL: no timeout). */
+static int timespec_ns(uint64_t uts, uint64_t *ns)
+{
+	int64_t ts[2];
+
+	if (!uts) {
+		*ns = UINT64_MAX;
+		return 0;
+	}
+	if (app_copy_from(ts, uts, sizeof(ts)))
+		return -EFAULT;
+	if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+		return -EINVAL;
+	*ns = (uint64_t)ts[0] > UINT64_MAX / 1000000000ull - 1
+		  ? UINT64_MAX - 1
+		  : (uint64_t)ts[0] * 1000000000ull + (uint64_t)ts[1];
+	return 0;
+}
+
+/* ppoll: the signal mask argument is ignored (no signal can arrive while
+ * the one thread waits in the kernel). */
+FD_SYSCALL(ppoll)
+{
+	uint64_t ns;
+	int err = timespec_ns(a2, &ns);
+
+	return err ? err : do_poll(a0, a1, ns);
+}
+
+/* select over the three fd_set bitmaps (any may be NULL). */
+static long do_select(uint64_t nfds, uint64_t rset, uint64_t wset, uint64_t eset,
+		      uint64_t timeout_ns)
+{
+	uint64_t in[3][FD_SETSIZE / 64] = {{0}}, out[3][FD_SETSIZE / 64];
+	uint64_t sets[3] = {rset, wset, eset};
+	size_t bytes = ALIGN_UP(nfds, 64) / 8;
+	uint64_t deadline = deadline_after(timeout_ns);
+
+	if ((int64_t)nfds < 0)
+		return -EINVAL;
+	if (nfds > FD_SETSIZE)
+		nfds = FD_SETSIZE, bytes = FD_SETSIZE / 8;
+	for (int k = 0; k < 3; k++) {
+		if (sets[k] && app_copy_from(in[k], sets[k], bytes))
+			return -EFAULT;
+	}
+	for (uint64_t fd = 0; fd < nfds; fd++) {
+		int asked = 0;
+		for (int k = 0; k < 3; k++)
+			asked |= (in[k][fd / 64] >> (fd % 64)) & 1;
+		if (asked && !fd_get(fd))
+			return -EBADF;
+	}
+	for (;;) {
+		long ready = 0;
+		memset(out, 0, sizeof(out));
+		for (uint64_t fd = 0; fd < nfds; fd++) {
+			uint64_t bit = 1ull << (fd % 64);
+			struct file *f = fd_get(fd);
+			if (!f || !((in[0][fd / 64] | in[1][fd / 64] | in[2][fd / 64]) & bit))
+				continue;
+			unsigned ev = file_events(f);
+			unsigned match[3] = {POLLIN | POLLHUP | POLLERR, POLLOUT | POLLERR,
+					     POLLPRI};
+			for (int k = 0; k < 3; k++) {
+				if ((in[k][fd / 64] & bit) && (ev & match[k])) {
+					out[k][fd / 64] |= bit;
+					ready++;
+				}
+			}
+		}
+		if (ready || !wait_more(deadline)) {
+			for (int k = 0; k < 3; k++) {
+				if (sets[k] && app_copy_to(sets[k], out[k], bytes))
+					return -EFAULT;
+			}
+			return ready;
+		}
+	}
+}
+
+FD_SYSCALL(select)
+{
+	int64_t tv[2];
+	uint64_t ns = UINT64_MAX;
+
+	if (a4) {
+		if (app_copy_from(tv, a4, sizeof(tv)))
+			return -EFAULT;
+		if (tv[0] < 0 || tv[1] < 0)
+			return -EINVAL;
+		ns = (uint64_t)tv[0] > UINT64_MAX / 1000000000ull - 1
+			 ? UINT64_MAX - 1
+			 : (uint64_t)tv[0] * 1000000000ull + (uint64_t)tv[1] % 1000000 * 1000;
+	}
+	return do_select(a0, a1, a2, a3, ns);
+}
+
+FD_SYSCALL(pselect6)
+{
+	uint64_t ns;
+	int err = timespec_ns(a4, &ns);
+
+	return err ? err : do_select(a0, a1, a2, a3, ns);
 }

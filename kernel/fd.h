@@ -65,3 +65,17 @@ FD_SYSCALL(pipe);
 FD_SYSCALL(pipe2);
 FD_SYSCALL(rofs_path);	 /* mkdir, unlink, rename, ...: -EROFS (or the lookup's error) */
 FD_SYSCALL(rofs_pathat); /* the *at flavours: dirfd, path */
+FD_SYSCALL(fsync);	 /* fsync, fdatasync */
+FD_SYSCALL(ftruncate);
+FD_SYSCALL(fchange);	   /* fchmod, fchown */
+FD_SYSCALL(change_path);   /* chmod-like calls on an existing path: -EROFS */
+FD_SYSCALL(change_pathat); /* their *at flavours (utimensat with a NULL path: the fd) */
+FD_SYSCALL(fd_advice);	   /* flock, fadvise64, readahead */
+FD_SYSCALL(pwrite64);
+FD_SYSCALL(statfs);
+FD_SYSCALL(fstatfs);
+FD_SYSCALL(sendfile);
+FD_SYSCALL(poll);
+FD_SYSCALL(ppoll);
+FD_SYSCALL(select);
+FD_SYSCALL(pselect6);

@@ -119,6 +119,7 @@ static const char *const errno_names[] = {
     [ENOTEMPTY] = "ENOTEMPTY",
     [ELOOP] = "ELOOP",
     [EOVERFLOW] = "EOVERFLOW",
+    [ETIMEDOUT] = "ETIMEDOUT",
 };
 
 static void add_result(char type, long ret)

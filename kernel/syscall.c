@@ -409,6 +409,279 @@ static long sys_sched_yield(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, 
 	return 0;
 }
 
+/* ---------------------------------------------------------------- more process calls */
+
+/*
+ * The rest of what a single-threaded Linux process asks about itself. Solo
+ * has one process (pid 1, its own group and session leader, root) on one
+ * CPU; calls that would change scheduling or priority are accepted and
+ * have no effect.
+ */
+#define PR_SET_PDEATHSIG    1
+#define PR_GET_DUMPABLE	    3
+#define PR_SET_DUMPABLE	    4
+#define PR_SET_NAME	    15
+#define PR_GET_NAME	    16
+#define PR_SET_NO_NEW_PRIVS 38
+#define PR_GET_NO_NEW_PRIVS 39
+#define TASK_COMM_LEN	    16
+#define RUSAGE_CHILDREN	    (-1)
+#define RUSAGE_SELF	    0
+#define RUSAGE_THREAD	    1
+#define CLK_TCK		    100
+#define FUTEX_WAIT	    0
+#define FUTEX_WAKE	    1
+#define FUTEX_WAIT_BITSET   9
+#define FUTEX_WAKE_BITSET   10
+#define FUTEX_PRIVATE	    128
+#define FUTEX_CLOCK_REAL    256
+
+static unsigned umask_bits = 022;
+static char task_name[TASK_COMM_LEN] = "app";
+static int no_new_privs, dumpable = 1;
+
+static int is_self(uint64_t pid)
+{
+	return pid == 0 || pid == 1;
+}
+
+static long sys_umask(uint64_t mask, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		      uint64_t a5)
+{
+	unsigned old = umask_bits;
+
+	umask_bits = mask & 0777;
+	return old;
+}
+
+/* getpgrp, getpgid, getsid: the app leads its own group and session. */
+static long sys_getpgid(uint64_t pid, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+			uint64_t a5)
+{
+	return is_self(pid) ? 1 : -ESRCH;
+}
+
+static long sys_setpgid(uint64_t pid, uint64_t pgid, uint64_t a2, uint64_t a3, uint64_t a4,
+			uint64_t a5)
+{
+	if (!is_self(pid))
+		return -ESRCH;
+	return is_self(pgid) ? 0 : -EPERM;
+}
+
+/* setsid: a session leader cannot start a new session. */
+static long sys_setsid(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	return -EPERM;
+}
+
+/* getresuid, getresgid: real, effective and saved ids are all 0. */
+static long sys_getresid(uint64_t r, uint64_t e, uint64_t s, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	uint32_t zero = 0;
+
+	if (app_copy_to(r, &zero, 4) || app_copy_to(e, &zero, 4) || app_copy_to(s, &zero, 4))
+		return -EFAULT;
+	return 0;
+}
+
+/* getgroups: no supplementary groups. */
+static long sys_getgroups(uint64_t size, uint64_t list, uint64_t a2, uint64_t a3, uint64_t a4,
+			  uint64_t a5)
+{
+	return (int)size < 0 ? -EINVAL : 0;
+}
+
+static long sys_prctl(uint64_t option, uint64_t arg2, uint64_t a2, uint64_t a3, uint64_t a4,
+		      uint64_t a5)
+{
+	switch (option) {
+	case PR_SET_NAME: {
+		char name[TASK_COMM_LEN];
+		for (int i = 0; i < TASK_COMM_LEN; i++) {
+			if (app_copy_from(&name[i], arg2 + (uint64_t)i, 1))
+				return -EFAULT;
+			if (!name[i])
+				break;
+		}
+		name[TASK_COMM_LEN - 1] = '\0';
+		memcpy(task_name, name, sizeof(name));
+		return 0;
+	}
+	case PR_GET_NAME:
+		return app_copy_to(arg2, task_name, sizeof(task_name));
+	case PR_GET_DUMPABLE:
+		return dumpable;
+	case PR_SET_DUMPABLE:
+		if (arg2 > 1)
+			return -EINVAL;
+		dumpable = (int)arg2;
+		return 0;
+	case PR_SET_NO_NEW_PRIVS:
+		if (arg2 != 1)
+			return -EINVAL;
+		no_new_privs = 1;
+		return 0;
+	case PR_GET_NO_NEW_PRIVS:
+		return no_new_privs;
+	case PR_SET_PDEATHSIG:
+		return arg2 > NSIG ? -EINVAL : 0; /* the parent never dies first */
+	default:
+		return -EINVAL;
+	}
+}
+
+/* getpriority answers 20 - nice (Linux's raw value); nice stays 0. */
+static long sys_getpriority(uint64_t which, uint64_t who, uint64_t a2, uint64_t a3, uint64_t a4,
+			    uint64_t a5)
+{
+	if (which > 2)
+		return -EINVAL;
+	return is_self(who) ? 20 : -ESRCH;
+}
+
+static long sys_setpriority(uint64_t which, uint64_t who, uint64_t prio, uint64_t a3, uint64_t a4,
+			    uint64_t a5)
+{
+	if (which > 2)
+		return -EINVAL;
+	return is_self(who) ? 0 : -ESRCH;
+}
+
+static long sys_sched_setaffinity(uint64_t pid, uint64_t len, uint64_t mask, uint64_t a3,
+				  uint64_t a4, uint64_t a5)
+{
+	unsigned char first;
+
+	if (!is_self(pid))
+		return -ESRCH;
+	if (!len)
+		return -EINVAL;
+	if (app_copy_from(&first, mask, 1))
+		return -EFAULT;
+	return (first & 1) ? 0 : -EINVAL; /* the set must hold CPU 0, the only one */
+}
+
+/* sched_getscheduler, sched_get_priority_max/min: SCHED_OTHER, priority 0. */
+static long sys_sched_other(uint64_t pid, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+			    uint64_t a5)
+{
+	return 0;
+}
+
+static long sys_sched_getparam(uint64_t pid, uint64_t param, uint64_t a2, uint64_t a3, uint64_t a4,
+			       uint64_t a5)
+{
+	int32_t priority = 0;
+
+	if (!is_self(pid))
+		return -ESRCH;
+	return app_copy_to(param, &priority, sizeof(priority));
+}
+
+static long sys_getcpu(uint64_t cpu, uint64_t node, uint64_t a2, uint64_t a3, uint64_t a4,
+		       uint64_t a5)
+{
+	uint32_t zero = 0;
+
+	if ((cpu && app_copy_to(cpu, &zero, 4)) || (node && app_copy_to(node, &zero, 4)))
+		return -EFAULT;
+	return 0;
+}
+
+/* wait4, waitid: the app never has children. */
+static long sys_no_children(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+			    uint64_t a5)
+{
+	return -ECHILD;
+}
+
+/* personality: only PER_LINUX (0) exists; 0xffffffff asks. */
+static long sys_personality(uint64_t persona, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+			    uint64_t a5)
+{
+	return (persona == 0 || (uint32_t)persona == 0xffffffffu) ? 0 : -EINVAL;
+}
+
+/* mlock and friends, msync: memory is never paged out or written back. */
+static long sys_memory_noop(uint64_t addr, uint64_t len, uint64_t a2, uint64_t a3, uint64_t a4,
+			    uint64_t a5)
+{
+	return 0;
+}
+
+static long sys_msync(uint64_t addr, uint64_t len, uint64_t flags, uint64_t a3, uint64_t a4,
+		      uint64_t a5)
+{
+	if ((addr & (PAGE_SIZE - 1)) || (flags & ~7ull) || (flags & 5) == 5)
+		return -EINVAL;
+	return 0;
+}
+
+/* The app's CPU time so far: everything since its start is its own. */
+static uint64_t app_cpu_ns(void)
+{
+	return tsc_ns(arch_timestamp() - loader_app_start_tsc());
+}
+
+static long sys_getrusage(uint64_t who, uint64_t out, uint64_t a2, uint64_t a3, uint64_t a4,
+			  uint64_t a5)
+{
+	int64_t usage[18] = {0}; /* struct rusage: 2 timevals, then 14 longs */
+	struct aspace_stats st;
+
+	_Static_assert(sizeof(usage) == 144, "struct rusage is 144 bytes");
+	if ((int)who != RUSAGE_SELF && (int)who != RUSAGE_THREAD && (int)who != RUSAGE_CHILDREN)
+		return -EINVAL;
+	if ((int)who != RUSAGE_CHILDREN) {
+		uint64_t ns = app_cpu_ns();
+		size_t pages = 0;
+		usage[0] = (int64_t)(ns / 1000000000ull);
+		usage[1] = (int64_t)(ns % 1000000000ull / 1000);
+		aspace_get_stats(app_aspace(), &st);
+		for (int k = 0; k < REGION_KINDS; k++)
+			pages += st.backed[k];
+		usage[4] = (int64_t)(pages * (PAGE_SIZE / 1024)); /* ru_maxrss in KiB: now */
+	}
+	return app_copy_to(out, usage, sizeof(usage));
+}
+
+/* times: CPU time in clock ticks; returns ticks since boot. */
+static long sys_times(uint64_t buf, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	int64_t tms[4] = {(int64_t)(app_cpu_ns() / (1000000000ull / CLK_TCK)), 0, 0, 0};
+	uint64_t now = tsc_ns(arch_timestamp() - rtc_kernel_entry_tsc());
+
+	if (buf && app_copy_to(buf, tms, sizeof(tms)))
+		return -EFAULT;
+	return (long)(now / (1000000000ull / CLK_TCK));
+}
+
+struct linux_sysinfo {
+	int64_t uptime;
+	uint64_t loads[3];
+	uint64_t totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+	uint16_t procs, pad;
+	uint32_t pad2;
+	uint64_t totalhigh, freehigh;
+	uint32_t mem_unit;
+	char reserved[4];
+};
+
+static long sys_sysinfo(uint64_t out, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+			uint64_t a5)
+{
+	struct palloc_stats ps;
+	struct linux_sysinfo info = {.procs = 1, .mem_unit = PAGE_SIZE};
+
+	_Static_assert(sizeof(info) == 112, "struct sysinfo is 112 bytes");
+	palloc_get_stats(&ps);
+	info.uptime = (int64_t)(tsc_ns(arch_timestamp() - rtc_kernel_entry_tsc()) / 1000000000ull);
+	info.totalram = ps.total_pages;
+	info.freeram = ps.free_pages;
+	return app_copy_to(out, &info, sizeof(info));
+}
+
 /* ---------------------------------------------------------------- time and randomness */
 
 /*
@@ -565,6 +838,50 @@ static long sys_clock_nanosleep(uint64_t id, uint64_t flags, uint64_t req, uint6
 	return sleep_until(id, flags, req);
 }
 
+/*
+ * futex with one thread: a wake finds no waiter; a wait whose word differs
+ * is EAGAIN; a wait whose word matches can only end by its timeout, so it
+ * sleeps that long and says ETIMEDOUT. Without a timeout nothing could ever
+ * wake it: the app is deadlocked, and it is stopped with a message rather
+ * than left hanging.
+ */
+static long sys_futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout, uint64_t uaddr2,
+		      uint64_t val3)
+{
+	unsigned cmd = op & ~(unsigned)(FUTEX_PRIVATE | FUTEX_CLOCK_REAL);
+	uint32_t word;
+
+	if (uaddr & 3)
+		return -EINVAL;
+	switch (cmd) {
+	case FUTEX_WAKE:
+	case FUTEX_WAKE_BITSET:
+		return app_copy_from(&word, uaddr, sizeof(word)) ? -EFAULT : 0;
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET:
+		if (cmd == FUTEX_WAIT_BITSET && !(uint32_t)val3)
+			return -EINVAL;
+		if (app_copy_from(&word, uaddr, sizeof(word)))
+			return -EFAULT;
+		if (word != (uint32_t)val)
+			return -EAGAIN;
+		if (!timeout) {
+			kprintf("solo: app deadlocked: futex wait at %#lx with no other thread to "
+				"wake it\n",
+				uaddr);
+			app_exit(128 + SIGKILL);
+		}
+		/* FUTEX_WAIT's timeout is relative; the BITSET one absolute. */
+		long err = sleep_until(cmd == FUTEX_WAIT	 ? CLOCK_MONOTONIC
+				       : (op & FUTEX_CLOCK_REAL) ? CLOCK_REALTIME
+								 : CLOCK_MONOTONIC,
+				       cmd == FUTEX_WAIT ? 0 : TIMER_ABSTIME, timeout);
+		return err ? err : -ETIMEDOUT;
+	default:
+		return -ENOSYS;
+	}
+}
+
 /* getrandom: RDRAND (or the TSC mix when there is none, see
  * arch_random_bytes) never blocks, so every flag gives the same bytes. */
 static long sys_getrandom(uint64_t buf, uint64_t len, uint64_t flags, uint64_t a3, uint64_t a4,
@@ -650,7 +967,7 @@ static const struct syscall_entry syscalls[] = {
     [SYS_unlink] = {sys_rofs_path, "unlink", "d:s"},	/* EROFS */
     [SYS_symlink] = {sys_rofs_path, "symlink", "d:ss"}, /* EROFS */
     [SYS_readlink] = {sys_readlink, "readlink", "d:sru"},
-    [SYS_chmod] = {sys_rofs_path, "chmod", "d:so"},		     /* EROFS */
+    [SYS_chmod] = {sys_change_path, "chmod", "d:so"},		     /* EROFS */
     [SYS_gettimeofday] = {sys_gettimeofday, "gettimeofday", "d:xx"}, /* RTC at boot + TSC; UTC */
     [SYS_getrlimit] = {sys_getrlimit, "getrlimit", "d:dx"}, /* STACK, NOFILE; others infinite */
     [SYS_getuid] = {sys_zero, "getuid", "d:"},		    /* 0 */
@@ -685,6 +1002,61 @@ static const struct syscall_entry syscalls[] = {
     [SYS_statx] = {sys_statx, "statx", "d:Dsxxx"},		 /* basic fields */
     [SYS_getrandom] = {sys_getrandom, "getrandom", "d:rux"},	 /* RDRAND; never blocks */
     [SYS_faccessat2] = {sys_faccessat2, "faccessat2", "d:Dsox"},
+    [SYS_poll] = {sys_poll, "poll", "d:xud"}, /* files, pipes, console input */
+    [SYS_select] = {sys_select, "select", "d:dxxxx"}, /* as poll */
+    [SYS_msync] = {sys_msync, "msync", "d:xux"}, /* nothing to write back */
+    [SYS_sendfile] = {sys_sendfile, "sendfile", "d:ddxu"}, /* rootfs file to console or pipe */
+    [SYS_wait4] = {sys_no_children, "wait4", "d:dxxx"}, /* ECHILD: no children */
+    [SYS_fsync] = {sys_fsync, "fsync", "d:d"},
+    [SYS_fdatasync] = {sys_fsync, "fdatasync", "d:d"},
+    [SYS_flock] = {sys_fd_advice, "flock", "d:dx"}, /* one process: always granted */
+    [SYS_ftruncate] = {sys_ftruncate, "ftruncate", "d:dl"}, /* EROFS */
+    [SYS_fchmod] = {sys_fchange, "fchmod", "d:do"}, /* EROFS on files */
+    [SYS_chown] = {sys_change_path, "chown", "d:sdd"}, /* EROFS */
+    [SYS_fchown] = {sys_fchange, "fchown", "d:ddd"}, /* EROFS on files */
+    [SYS_lchown] = {sys_change_path, "lchown", "d:sdd"}, /* EROFS */
+    [SYS_umask] = {sys_umask, "umask", "d:o"},
+    [SYS_getrusage] = {sys_getrusage, "getrusage", "d:dx"}, /* CPU time since the app started */
+    [SYS_sysinfo] = {sys_sysinfo, "sysinfo", "d:x"},
+    [SYS_times] = {sys_times, "times", "d:x"},
+    [SYS_setpgid] = {sys_setpgid, "setpgid", "d:dd"},
+    [SYS_getpgrp] = {sys_getpgid, "getpgrp", "d:"}, /* 1 */
+    [SYS_setsid] = {sys_setsid, "setsid", "d:"}, /* EPERM: already a session leader */
+    [SYS_getgroups] = {sys_getgroups, "getgroups", "d:dx"}, /* none */
+    [SYS_getresuid] = {sys_getresid, "getresuid", "d:xxx"}, /* 0 */
+    [SYS_getresgid] = {sys_getresid, "getresgid", "d:xxx"}, /* 0 */
+    [SYS_getpgid] = {sys_getpgid, "getpgid", "d:d"}, /* 1 */
+    [SYS_getsid] = {sys_getpgid, "getsid", "d:d"}, /* 1 */
+    [SYS_utime] = {sys_change_path, "utime", "d:sx"}, /* EROFS */
+    [SYS_personality] = {sys_personality, "personality", "d:x"}, /* PER_LINUX only */
+    [SYS_statfs] = {sys_statfs, "statfs", "d:sx"}, /* read-only, 4 KiB blocks */
+    [SYS_fstatfs] = {sys_fstatfs, "fstatfs", "d:dx"},
+    [SYS_getpriority] = {sys_getpriority, "getpriority", "d:dd"}, /* nice 0 */
+    [SYS_setpriority] = {sys_setpriority, "setpriority", "d:ddd"}, /* accepted, no effect */
+    [SYS_sched_getparam] = {sys_sched_getparam, "sched_getparam", "d:dx"},
+    [SYS_sched_getscheduler] = {sys_sched_other, "sched_getscheduler", "d:d"}, /* SCHED_OTHER */
+    [SYS_sched_get_priority_max] = {sys_sched_other, "sched_get_priority_max", "d:d"}, /* 0 */
+    [SYS_sched_get_priority_min] = {sys_sched_other, "sched_get_priority_min", "d:d"}, /* 0 */
+    [SYS_mlock] = {sys_memory_noop, "mlock", "d:xu"}, /* never paged out */
+    [SYS_munlock] = {sys_memory_noop, "munlock", "d:xu"},
+    [SYS_mlockall] = {sys_memory_noop, "mlockall", "d:x"},
+    [SYS_munlockall] = {sys_memory_noop, "munlockall", "d:"},
+    [SYS_prctl] = {sys_prctl, "prctl", "d:dxxxx"}, /* NAME, DUMPABLE, NO_NEW_PRIVS, PDEATHSIG */
+    [SYS_readahead] = {sys_fd_advice, "readahead", "d:dlu"},
+    [SYS_futex] = {sys_futex, "futex", "d:xdxxxx"}, /* one thread: WAIT times out, WAKE finds none */
+    [SYS_sched_setaffinity] = {sys_sched_setaffinity, "sched_setaffinity", "d:dux"}, /* CPU 0 only */
+    [SYS_fadvise64] = {sys_fd_advice, "fadvise64", "d:dlud"},
+    [SYS_utimes] = {sys_change_path, "utimes", "d:sx"}, /* EROFS */
+    [SYS_waitid] = {sys_no_children, "waitid", "d:ddxd"}, /* ECHILD */
+    [SYS_fchownat] = {sys_change_pathat, "fchownat", "d:Dsddx"}, /* EROFS */
+    [SYS_futimesat] = {sys_change_pathat, "futimesat", "d:Dsx"}, /* EROFS */
+    [SYS_fchmodat] = {sys_change_pathat, "fchmodat", "d:Dso"}, /* EROFS */
+    [SYS_pselect6] = {sys_pselect6, "pselect6", "d:dxxxxx"}, /* as poll */
+    [SYS_ppoll] = {sys_ppoll, "ppoll", "d:xuxxu"}, /* as poll */
+    [SYS_utimensat] = {sys_change_pathat, "utimensat", "d:Dsxx"}, /* EROFS */
+    [SYS_pwrite64] = {sys_pwrite64, "pwrite64", "d:dwul"}, /* EBADF: nothing is writable */
+    [SYS_syncfs] = {sys_fsync, "syncfs", "d:d"},
+    [SYS_getcpu] = {sys_getcpu, "getcpu", "d:xxx"}, /* CPU 0, node 0 */
     /* END syscall table */
 };
 // clang-format on

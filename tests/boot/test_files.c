@@ -118,3 +118,26 @@ Test(files, stdin_lines_are_echoed_edited_and_raw_mode_reads_bytes)
 	cr_assert(harness_has_line(log, "raw: xyz"), "log:\n%s", log);
 	harness_assert_exit(log, status, 0);
 }
+
+Test(files, process_calls_poll_sendfile_and_futex_behave_like_linux)
+{
+	int status;
+	char *src = harness_path("build/tests/process-src");
+
+	cr_assert_eq(harness_run(NULL, "rm -rf %s && mkdir -p %s && printf 'hello, file\\n' > %s/h",
+				 src, src, src),
+		     0);
+	char *args = NULL;
+	cr_assert_geq(
+	    asprintf(&args, "--app build/tests/apps/process.elf --file %s/h:/etc/hello.txt", src),
+	    0);
+	char *image = harness_mkimg("process", args);
+	char *log = harness_boot(image, NULL, BOOT_TIMEOUT, &status);
+
+	cr_assert(!strstr(log, "process: FAIL"), "a check failed; log:\n%s", log);
+	cr_assert(harness_has_line(log, "process: sendfile says hello, file"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "process: ok sem_timedwait_times_out"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "process: 0 failures"), "log:\n%s", log);
+	cr_assert(!strstr(log, "solo: unsupported syscall"), "log:\n%s", log);
+	harness_assert_exit(log, status, 0);
+}
