@@ -55,6 +55,7 @@
 #define SEEK_CUR 1
 #define SEEK_END 2
 
+#define S_IFMT	0170000
 #define S_IFIFO 0010000
 #define S_IFCHR 0020000
 #define S_IFDIR 0040000
@@ -139,7 +140,27 @@ struct linux_winsize {
 
 /* ---------------------------------------------------------------- state */
 
-enum file_kind { FILE_CONSOLE = 1, FILE_NODE, FILE_PIPE };
+enum file_kind { FILE_CONSOLE = 1, FILE_NODE, FILE_PIPE, FILE_DEVICE };
+
+/*
+ * The few device files programs open by name. They exist outside the rootfs
+ * (a rootfs /dev is shadowed for these names): /dev/null, /dev/zero,
+ * /dev/random and /dev/urandom as on Linux; the terminal names and
+ * /dev/std{in,out,err} open the console. Only absolute paths match.
+ */
+enum device { DEV_NULL, DEV_ZERO, DEV_RANDOM, DEV_URANDOM, DEV_CONSOLE };
+
+static const struct {
+	const char *path;
+	enum device device;
+	uint32_t rdev; /* major << 8 | minor, Linux's numbers */
+} devices[] = {
+    {"/dev/null", DEV_NULL, (1u << 8) | 3},	  {"/dev/zero", DEV_ZERO, (1u << 8) | 5},
+    {"/dev/random", DEV_RANDOM, (1u << 8) | 8},	  {"/dev/urandom", DEV_URANDOM, (1u << 8) | 9},
+    {"/dev/tty", DEV_CONSOLE, (5u << 8) | 0},	  {"/dev/console", DEV_CONSOLE, (5u << 8) | 1},
+    {"/dev/ttyS0", DEV_CONSOLE, (4u << 8) | 64},  {"/dev/stdin", DEV_CONSOLE, (4u << 8) | 64},
+    {"/dev/stdout", DEV_CONSOLE, (4u << 8) | 64}, {"/dev/stderr", DEV_CONSOLE, (4u << 8) | 64},
+};
 
 #define PIPE_SIZE 4096
 
@@ -155,6 +176,7 @@ struct file {
 	enum file_kind kind;
 	int node;	   /* FILE_NODE: the tarfs node */
 	struct pipe *pipe; /* FILE_PIPE: the pipe; flags say which end */
+	int device;	   /* FILE_DEVICE: index in devices[] */
 	uint64_t pos;	   /* byte offset; directories: entry index */
 	unsigned flags;	   /* O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH | ... */
 };
@@ -541,6 +563,74 @@ FD_SYSCALL(pipe)
 	return sys_pipe2(a0, 0, 0, 0, 0, 0);
 }
 
+/* ---------------------------------------------------------------- devices */
+
+/* The devices[] entry path_buf names, or -1. */
+static int device_named(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
+		if (!strcmp(path_buf, devices[i].path))
+			return (int)i;
+	}
+	return -1;
+}
+
+static long device_read(enum device device, uint64_t buf, uint64_t count)
+{
+	unsigned char chunk[CHUNK];
+	uint64_t done = 0;
+
+	if (device == DEV_NULL)
+		return 0;
+	while (done < count) {
+		unsigned n = (unsigned)MIN(count - done, sizeof(chunk));
+		if (device == DEV_ZERO)
+			memset(chunk, 0, n);
+		else
+			arch_random_bytes(chunk, n);
+		if (app_copy_to(buf + done, chunk, n))
+			return done ? (long)done : -EFAULT;
+		done += n;
+	}
+	return (long)done;
+}
+
+static void stat_device(int index, struct linux_stat *st)
+{
+	*st = (struct linux_stat){
+	    .st_dev = 4,
+	    .st_ino = (uint64_t)index + 1,
+	    .st_nlink = 1,
+	    .st_mode = S_IFCHR | 0666,
+	    .st_rdev = devices[index].rdev,
+	    .st_blksize = PAGE_SIZE,
+	};
+}
+
+/* Opens devices[index]; the terminal names share the console's file. */
+static long open_device(int index, uint64_t flags)
+{
+	struct file *f = &console_file;
+
+	if (flags & O_DIRECTORY)
+		return -ENOTDIR;
+	if ((flags & O_CREAT) && (flags & O_EXCL))
+		return -EEXIST;
+	if (devices[index].device != DEV_CONSOLE) {
+		f = kmalloc(sizeof(*f));
+		if (!f)
+			return -ENOMEM;
+		*f = (struct file){.kind = FILE_DEVICE,
+				   .device = index,
+				   .flags = (unsigned)(flags & (O_ACCMODE | O_APPEND | O_NONBLOCK |
+								O_PATH | O_LARGEFILE))};
+	}
+	int fd = fd_install(0, f, (flags & O_CLOEXEC) != 0);
+	if (fd < 0 && f != &console_file)
+		kfree(f);
+	return fd;
+}
+
 /* ---------------------------------------------------------------- read and write */
 
 static int is_dir(const struct file *f)
@@ -557,6 +647,8 @@ static long file_read_at(struct file *f, uint64_t buf, uint64_t count, uint64_t 
 		return console_read(buf, count, f->flags);
 	if (f->kind == FILE_PIPE)
 		return pipe_read(f->pipe, buf, count);
+	if (f->kind == FILE_DEVICE)
+		return device_read(devices[f->device].device, buf, count);
 	const struct tarfs_node *n = tarfs_node(&rootfs, f->node);
 	if (n->type == TARFS_DIR)
 		return -EISDIR;
@@ -585,7 +677,9 @@ static long file_write(struct file *f, uint64_t buf, uint64_t count)
 		return console_write_user(buf, count);
 	if (f->kind == FILE_PIPE)
 		return pipe_write(f->pipe, buf, count);
-	return -EROFS; /* not reached: files never open for writing */
+	if (f->kind == FILE_DEVICE)
+		return (long)count; /* null, zero and the random devices take anything */
+	return -EROFS;		    /* not reached: files never open for writing */
 }
 
 FD_SYSCALL(read)
@@ -616,7 +710,7 @@ FD_SYSCALL(pread64)
 
 	if (!f)
 		return -EBADF;
-	if (f->kind != FILE_NODE)
+	if (f->kind != FILE_NODE && f->kind != FILE_DEVICE)
 		return -ESPIPE;
 	if ((int64_t)a2 < 0 || (int64_t)a3 < 0)
 		return -EINVAL;
@@ -670,6 +764,10 @@ static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags)
 {
 	unsigned acc = flags & O_ACCMODE;
 	int node = lookup_at(dirfd, upath, (flags & O_NOFOLLOW) ? TARFS_NOFOLLOW : 0);
+	int device = device_named(); /* lookup_at left the path in path_buf */
+
+	if (device >= 0 && node != -EFAULT && node != -ENAMETOOLONG)
+		return open_device(device, flags);
 
 	if (node == -ENOENT && (flags & O_CREAT))
 		return -EROFS;
@@ -730,6 +828,8 @@ FD_SYSCALL(lseek)
 
 	if (!f)
 		return -EBADF;
+	if (f->kind == FILE_DEVICE)
+		return 0; /* Linux's memory devices accept any seek and stay at 0 */
 	if (f->kind != FILE_NODE)
 		return -ESPIPE;
 	const struct tarfs_node *n = tarfs_node(&rootfs, f->node);
@@ -784,6 +884,10 @@ static void stat_file(const struct file *f, struct linux_stat *st)
 		stat_node(f->node, st);
 		return;
 	}
+	if (f->kind == FILE_DEVICE) {
+		stat_device(f->device, st);
+		return;
+	}
 	if (f->kind == FILE_PIPE) {
 		*st = (struct linux_stat){.st_dev = 3,
 					  .st_ino = (uint64_t)(uintptr_t)f->pipe,
@@ -832,6 +936,11 @@ static int stat_at(int64_t dirfd, uint64_t upath, uint64_t flags, struct linux_s
 		if (!f)
 			return -EBADF;
 		stat_file(f, st);
+		return 0;
+	}
+	int device = device_named();
+	if (device >= 0) {
+		stat_device(device, st);
 		return 0;
 	}
 	int dir;
@@ -911,7 +1020,7 @@ static long do_access(int64_t dirfd, uint64_t upath, uint64_t mode, uint64_t fla
 	int err = stat_at(dirfd, upath, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH), &st);
 	if (err)
 		return err;
-	if (mode & W_OK)
+	if ((mode & W_OK) && (st.st_mode & S_IFMT) != S_IFCHR)
 		return -EROFS;
 	if ((mode & X_OK) && (st.st_mode & S_IFDIR) != S_IFDIR && !(st.st_mode & 0111))
 		return -EACCES;
@@ -1381,6 +1490,7 @@ static unsigned file_events(const struct file *f)
 
 	switch (f->kind) {
 	case FILE_NODE:
+	case FILE_DEVICE:
 		return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM; /* never block */
 	case FILE_CONSOLE:
 		if (acc != O_WRONLY && console_readable())

@@ -1,7 +1,7 @@
 /*
  * process: the long tail of calls a single-threaded Linux program makes
  * about itself and its descriptors (identity, limits, usage, poll/select,
- * sendfile, futex, read-only file changes), through musl as any static
+ * sendfile, futex, read-only file changes, /dev), through musl as any static
  * program uses them. tests/boot/test_files.c packs /etc/hello.txt
  * ("hello, file\n"). Prints "process: ok NAME" per check, "process: FAIL
  * ..." on a failure, and exits with the number of failures.
@@ -24,6 +24,7 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/times.h>
@@ -175,6 +176,38 @@ static void files(void)
 	close(fd);
 }
 
+static void devices(void)
+{
+	unsigned char buf[64];
+	struct stat st;
+	int fd = open("/dev/null", O_RDWR);
+
+	CHECK("dev_null_reads_eof_and_takes_writes",
+	      fd >= 0 && read(fd, buf, sizeof(buf)) == 0 && write(fd, "gone", 4) == 4);
+	CHECK("dev_null_is_char_1_3", fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+					  major(st.st_rdev) == 1 && minor(st.st_rdev) == 3);
+	close(fd);
+	memset(buf, 0xff, sizeof(buf));
+	fd = open("/dev/zero", O_RDONLY);
+	CHECK("dev_zero_reads_zeroes",
+	      fd >= 0 && read(fd, buf, sizeof(buf)) == sizeof(buf) && buf[0] == 0 && buf[63] == 0);
+	close(fd);
+	unsigned char a[16] = {0}, b[16] = {0};
+	fd = open("/dev/urandom", O_RDONLY);
+	CHECK("dev_urandom_differs_each_read",
+	      fd >= 0 && read(fd, a, 16) == 16 && read(fd, b, 16) == 16 && memcmp(a, b, 16));
+	close(fd);
+	CHECK("stat_dev_null", stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
+	CHECK("access_dev_null_w_ok", access("/dev/null", W_OK) == 0);
+	FILE *tty = fopen("/dev/tty", "w");
+	CHECK("dev_tty_is_the_console", tty && isatty(fileno(tty)));
+	if (tty) {
+		fprintf(tty, "process: said on /dev/tty\n");
+		fclose(tty);
+	}
+	CHECK("dev_missing_is_enoent", errno_of(open("/dev/nothing", O_RDONLY), ENOENT));
+}
+
 static void futexes(void)
 {
 	uint32_t word = 5;
@@ -207,6 +240,7 @@ int main(void)
 	identity();
 	usage();
 	files();
+	devices();
 	futexes();
 	printf("process: %d failures\n", failures);
 	return failures;
