@@ -2,8 +2,11 @@
  * echo: reads lines from stdin (the serial port) and prints each back as
  * "echo: LINE" until a line "quit". A line "raw" switches the console to
  * raw mode (no ICANON, no ECHO) and reads 3 bytes with read(2), printed as
- * "raw: XYZ", then restores canonical mode. Exits 0, or 1 on end of input.
+ * "raw: XYZ", then restores canonical mode. A line "poll" polls stdin for
+ * the next line (5 s at most) and prints "poll: N revents R". Exits 0, or 1
+ * on end of input.
  */
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
@@ -20,6 +23,11 @@ int main(void)
 		if (!strcmp(line, "quit"))
 			return 0;
 		printf("echo: %s\n", line);
+		if (!strcmp(line, "poll")) {
+			struct pollfd p = {0, POLLIN, 0};
+			int n = poll(&p, 1, 5000);
+			printf("poll: %d revents %#x\n", n, (unsigned)p.revents);
+		}
 		if (!strcmp(line, "raw")) {
 			struct termios old, raw;
 			char b[4] = {0};

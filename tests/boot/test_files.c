@@ -102,10 +102,11 @@ Test(files, stdin_lines_are_echoed_edited_and_raw_mode_reads_bytes)
 	int status;
 	const char *input = "build/tests/echo-input.txt";
 
-	cr_assert_eq(harness_run(NULL,
-				 "printf 'hello world\\ntypo\\177\\177st\\nraw\\nxyzquit\\n' > %s",
-				 input),
-		     0);
+	cr_assert_eq(
+	    harness_run(NULL,
+			"printf 'hello world\\ntypo\\177\\177st\\npoll\\nraw\\nxyzquit\\n' > %s",
+			input),
+	    0);
 	char *image = harness_mkimg("echo", "--app build/tests/apps/echo.elf");
 	char *opts = NULL;
 	cr_assert_geq(asprintf(&opts, "--input %s", harness_path("%s", input)), 0);
@@ -115,6 +116,9 @@ Test(files, stdin_lines_are_echoed_edited_and_raw_mode_reads_bytes)
 	cr_assert(harness_has_line(log, "hello world"), "typed text is echoed; log:\n%s", log);
 	cr_assert(harness_has_line(log, "echo: hello world"), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "echo: tyst"), "backspace erases; log:\n%s", log);
+	cr_assert(harness_has_line(log, "poll: 1 revents 0x1"), "typed input polls; log:\n%s", log);
+	cr_assert(harness_has_line(log, "echo: raw"), "the polled line is still read; log:\n%s",
+		  log);
 	cr_assert(harness_has_line(log, "raw: xyz"), "log:\n%s", log);
 	harness_assert_exit(log, status, 0);
 }
