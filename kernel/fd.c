@@ -75,6 +75,10 @@
 #define TIOCSPGRP  0x5410
 #define TIOCGWINSZ 0x5413
 #define TIOCSWINSZ 0x5414
+#define FIONREAD   0x541b
+#define FIONBIO	   0x5421
+#define FIONCLEX   0x5450
+#define FIOCLEX	   0x5451
 
 #define ICRNL  0000400
 #define OPOST  0000001
@@ -1250,6 +1254,32 @@ FD_SYSCALL(ioctl)
 
 	if (!f)
 		return -EBADF;
+	switch (a1) { /* the calls every kind of file takes */
+	case FIOCLEX:
+	case FIONCLEX:
+		fds[a0].cloexec = a1 == FIOCLEX;
+		return 0;
+	case FIONBIO: {
+		int32_t on;
+		if (app_copy_from(&on, a2, sizeof(on)))
+			return -EFAULT;
+		f->flags = on ? f->flags | O_NONBLOCK : f->flags & ~(unsigned)O_NONBLOCK;
+		return 0;
+	}
+	case FIONREAD: {
+		int32_t n = 0;
+		if (f->kind == FILE_PIPE)
+			n = (int32_t)f->pipe->len;
+		else if (f->kind == FILE_CONSOLE)
+			n = (int32_t)(line.ready ? line.len - line.start : 0);
+		else if (f->kind == FILE_NODE && !is_dir(f)) {
+			uint64_t size = tarfs_node(&rootfs, f->node)->size;
+			n = (int32_t)MIN(size > f->pos ? size - f->pos : 0, (uint64_t)INT32_MAX);
+		} else if (f->kind == FILE_NODE)
+			return -ENOTTY;
+		return app_copy_to(a2, &n, sizeof(n));
+	}
+	}
 	if (f->kind != FILE_CONSOLE)
 		return -ENOTTY;
 	switch (a1) {

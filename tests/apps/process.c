@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -149,6 +150,8 @@ static void files(void)
 	double t0 = now_ms();
 	CHECK("poll_times_out", poll(pfd, 1, 50) == 0 && now_ms() - t0 >= 49);
 	write(p[1], "x", 1);
+	int waiting = -1;
+	CHECK("fionread_counts_pipe_bytes", ioctl(p[0], FIONREAD, &waiting) == 0 && waiting == 1);
 	CHECK("poll_sees_pipe_data", poll(pfd, 1, -1) == 1 && (pfd[0].revents & POLLIN));
 	struct pollfd bad = {999, POLLIN, 0};
 	CHECK("poll_bad_fd_is_pollnval", poll(&bad, 1, 0) == 1 && bad.revents == POLLNVAL);
