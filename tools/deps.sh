@@ -11,13 +11,14 @@
 # Needs apt (Debian/Ubuntu). Uses sudo when not run as root.
 #
 # --src: `apt-get source` needs deb-src entries and their fetched Sources
-# indexes. When /var/lib/apt/lists holds no Sources index, deps.sh adds
-# deb-src twins of the distribution's own `deb` entries (those whose suite is
-# this release's codename or CODENAME-*, so third-party repositories are left
-# out) unless some deb-src entry is configured already, then runs apt-get
-# update. The twins go to /etc/apt/sources.list.d/solo-deb-src.sources (from
-# deb822 .sources files) and solo-deb-src.list (from one-line .list files);
-# with no such entry, deb.debian.org's bookworm is the fallback.
+# indexes. When /var/lib/apt/lists holds no Sources index of this release
+# (VERSION_CODENAME in /etc/os-release), deps.sh adds deb-src twins of the
+# distribution's own `deb` entries (those whose suite is CODENAME or
+# CODENAME-*, so third-party repositories are left out) unless some deb-src
+# entry is configured already, then runs apt-get update. The twins go to
+# /etc/apt/sources.list.d/solo-deb-src.sources (from deb822 .sources files)
+# and solo-deb-src.list (from one-line .list files); with no such entry,
+# deb.debian.org's bookworm is the fallback.
 set -euo pipefail
 
 readonly PROG=deps.sh
@@ -82,9 +83,12 @@ run_quietly() {
 	return "$status"
 }
 
-# True when apt has fetched at least one Sources index (deb-src is usable).
+# True when apt has fetched a Sources index of this release (deb-src is usable).
 have_source_indexes() {
-	compgen -G "$APT_LISTS/*_Sources*" >/dev/null
+	local code
+
+	code=$(codename)
+	compgen -G "$APT_LISTS/*_dists_${code:-*}_*_Sources*" >/dev/null
 }
 
 # True when some apt source file has a deb-src entry (fetched or not).
