@@ -6,6 +6,7 @@
 #   make debug      boot with QEMU waiting for gdb (see tools/gdbinit)
 #   make bench      host benchmark of mm/ (palloc, valloc, kmalloc vs glibc)
 #   make deps | image | clean | format-check
+#   make real-programs   fetch + build the real-program tests' Debian programs
 #
 # DEBUG=1 builds the kernel with extra checks (kmalloc canaries, -O1).
 
@@ -271,8 +272,22 @@ BENCH_BOOT_AWK := \
 	}
 # ---------------------------------------------------------------- (end of host benchmark)
 
+# ---------------------------------------------------------------- real programs (issue 5)
+# tests/boot/test_real.c boots unmodified Debian programs and compares their
+# output with the same static binary run on the host. tools/real-programs.sh
+# fetches them with `apt-get source` (deb-src sources: tools/deps.sh --src)
+# and builds them with musl-gcc -static into $(B)/real/, skipping what is
+# done. Only `make test` needs them: `make all` and `make run` never touch
+# the network.
+REAL_PROGRAMS := $(B)/real/lua $(B)/real/bzip2
+$(REAL_PROGRAMS) &: tools/real-programs.sh
+	tools/real-programs.sh $(B)/real
+real-programs: $(REAL_PROGRAMS)
+# ---------------------------------------------------------------- (end of real programs)
+
 # ---------------------------------------------------------------- top-level targets
-.PHONY: all image deps run debug test test-unit test-boot check-build clean format-check bench
+.PHONY: all image deps run debug test test-unit test-boot check-build clean format-check bench \
+        real-programs
 
 all: $(B)/BOOTX64.EFI $(B)/kernel.elf $(USER_APPS) $(B)/tools/elfcheck $(B)/solo.img \
      $(B)/gen/syscalls-doc.ok
@@ -294,10 +309,10 @@ debug:
 	tools/qemu.sh $(B)/solo.img --gdb $(QEMU_ARGS)
 
 TEST_ARTIFACTS := all $(B)/tests/unit_tests $(B)/tests/unit_tests_kcheck $(B)/tests/boot_tests $(TEST_APPS) \
-                  $(B)/test/kernel-panic.elf
+                  $(B)/test/kernel-panic.elf $(REAL_PROGRAMS)
 
 test:
-	tools/deps.sh
+	tools/deps.sh --src
 	$(MAKE) $(TEST_ARTIFACTS)
 	$(MAKE) test-unit
 	$(MAKE) test-boot

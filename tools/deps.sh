@@ -5,8 +5,20 @@
 #
 #   tools/deps.sh            build + test + QEMU packages
 #   tools/deps.sh --debug    the same plus gdb (for make debug)
+#   tools/deps.sh --src      the same plus what the real-program tests need:
+#                            dpkg-dev and deb-src apt sources (for make test)
 #
 # Needs apt (Debian/Ubuntu). Uses sudo when not run as root.
+#
+# --src: `apt-get source` needs deb-src entries and their fetched Sources
+# indexes. When /var/lib/apt/lists holds no Sources index of this release
+# (VERSION_CODENAME in /etc/os-release), deps.sh adds deb-src twins of the
+# distribution's own `deb` entries (those whose suite is CODENAME or
+# CODENAME-*, so third-party repositories are left out) unless some deb-src
+# entry is configured already, then runs apt-get update. The twins go to
+# /etc/apt/sources.list.d/solo-deb-src.sources (from deb822 .sources files)
+# and solo-deb-src.list (from one-line .list files); with no such entry,
+# deb.debian.org's bookworm is the fallback.
 set -euo pipefail
 
 readonly PROG=deps.sh
@@ -29,6 +41,12 @@ readonly PACKAGES=(
 	console-setup-linux # Terminus PSF fonts: built into the framebuffer console
 )
 readonly DEBUG_PACKAGES=(gdb)
+readonly SRC_PACKAGES=(dpkg-dev) # apt-get source unpacks with dpkg-source
+
+readonly APT_DIR=/etc/apt
+readonly APT_LISTS=/var/lib/apt/lists
+readonly SOLO_SOURCES=$APT_DIR/sources.list.d/solo-deb-src.sources
+readonly SOLO_LIST=$APT_DIR/sources.list.d/solo-deb-src.list
 
 die() {
 	echo "$PROG: $*" >&2
@@ -36,7 +54,7 @@ die() {
 }
 
 usage() {
-	sed -n '2,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+	sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 # Prints the packages among "$@" that are not fully installed, one per line.
@@ -65,20 +83,148 @@ run_quietly() {
 	return "$status"
 }
 
+# True when apt has fetched a Sources index of this release (deb-src is usable).
+have_source_indexes() {
+	local code
+
+	code=$(codename)
+	compgen -G "$APT_LISTS/*_dists_${code:-*}_*_Sources*" >/dev/null
+}
+
+# True when some apt source file has a deb-src entry (fetched or not).
+have_deb_src_entry() {
+	local f
+
+	for f in "$APT_DIR/sources.list" "$APT_DIR"/sources.list.d/*.list; do
+		[[ -f $f ]] && grep -Eqs '^[[:space:]]*deb-src[[:space:]]' "$f" && return 0
+	done
+	for f in "$APT_DIR"/sources.list.d/*.sources; do
+		[[ -f $f ]] && grep -Eiqs '^types:(.*[[:space:]])?deb-src([[:space:]]|$)' "$f" && return 0
+	done
+	return 1
+}
+
+# The release codename (bookworm), from /etc/os-release; "" if unknown.
+codename() {
+	local VERSION_CODENAME=""
+
+	# shellcheck disable=SC1091
+	[[ -r /etc/os-release ]] && . /etc/os-release
+	echo "${VERSION_CODENAME:-}"
+}
+
+# Prints deb822 stanzas: each stanza of the .sources files "$@" whose Types
+# has deb and whose Suites has CODE or CODE-*, with Types: deb-src.
+deb822_twins() {
+	local code=$1
+	shift
+	awk -v code="$code" '
+		function flush() {
+			if (n && is_deb && is_ours) {
+				if (out++) print ""
+				for (i = 1; i <= n; i++) print lines[i]
+			}
+			n = 0; is_deb = 0; is_ours = 0
+		}
+		FNR == 1 { flush() }
+		/^[[:space:]]*$/ { flush(); next }
+		{
+			line = $0
+			if (tolower($1) == "types:") {
+				for (i = 2; i <= NF; i++) if ($i == "deb") is_deb = 1
+				line = "Types: deb-src"
+			} else if (tolower($1) == "suites:") {
+				for (i = 2; i <= NF; i++)
+					if ($i == code || index($i, code "-") == 1) is_ours = 1
+			}
+			lines[++n] = line
+		}
+		END { flush() }' "$@"
+}
+
+# Prints one-line deb-src entries: each "deb [opts] URI SUITE COMP..." line
+# of the .list files "$@" whose SUITE is CODE or CODE-*.
+list_twins() {
+	local code=$1
+	shift
+	awk -v code="$code" '
+		$1 == "deb" {
+			i = 2
+			if ($i ~ /^\[/) while ($i !~ /\]$/ && i < NF) i++
+			if ($i ~ /^\[/ || $i ~ /\]$/) i++
+			suite = $(i + 1)
+			if (suite == code || index(suite, code "-") == 1) {
+				sub(/^deb/, "deb-src"); print
+			}
+		}' "$@"
+}
+
+# Writes the solo-deb-src files (see the header) with "$@" as the sudo prefix.
+add_deb_src() {
+	local code twins lists=() sources=() f written=()
+
+	code=$(codename)
+	for f in "$APT_DIR/sources.list" "$APT_DIR"/sources.list.d/*.list; do
+		[[ -f $f && $f != "$SOLO_LIST" ]] && lists+=("$f")
+	done
+	for f in "$APT_DIR"/sources.list.d/*.sources; do
+		[[ -f $f && $f != "$SOLO_SOURCES" ]] && sources+=("$f")
+	done
+	if [[ -n $code ]] && ((${#sources[@]})); then
+		twins=$(deb822_twins "$code" "${sources[@]}")
+		if [[ -n $twins ]]; then
+			printf '# deb-src twins of the deb entries, for apt-get source (added by Solo'"'"'s tools/deps.sh)\n%s\n' \
+				"$twins" | "$@" tee "$SOLO_SOURCES" >/dev/null
+			written+=("$SOLO_SOURCES")
+		fi
+	fi
+	if [[ -n $code ]] && ((${#lists[@]})); then
+		twins=$(list_twins "$code" "${lists[@]}")
+		if [[ -n $twins ]]; then
+			printf '# deb-src twins of the deb entries, for apt-get source (added by Solo'"'"'s tools/deps.sh)\n%s\n' \
+				"$twins" | "$@" tee "$SOLO_LIST" >/dev/null
+			written+=("$SOLO_LIST")
+		fi
+	fi
+	if ((${#written[@]} == 0)); then
+		"$@" tee "$SOLO_SOURCES" >/dev/null <<-'EOF'
+			# deb-src for apt-get source (added by Solo's tools/deps.sh; no deb entry to copy)
+			Types: deb-src
+			URIs: http://deb.debian.org/debian
+			Suites: bookworm bookworm-updates
+			Components: main
+			Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+			Types: deb-src
+			URIs: http://deb.debian.org/debian-security
+			Suites: bookworm-security
+			Components: main
+			Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+		EOF
+		written+=("$SOLO_SOURCES")
+	fi
+	echo "$PROG: added deb-src entries: ${written[*]}"
+}
+
 main() {
 	local -a wanted=("${PACKAGES[@]}") missing=() sudo=()
+	local src=0 arg
 
-	case "${1:-}" in
-	"") ;;
-	--debug) wanted+=("${DEBUG_PACKAGES[@]}") ;;
-	-h | --help) usage; exit 0 ;;
-	*) die "unknown option '$1' (try --help)" ;;
-	esac
+	for arg in "$@"; do
+		case "$arg" in
+		--debug) wanted+=("${DEBUG_PACKAGES[@]}") ;;
+		--src) wanted+=("${SRC_PACKAGES[@]}"); src=1 ;;
+		-h | --help) usage; exit 0 ;;
+		*) die "unknown option '$arg' (try --help)" ;;
+		esac
+	done
 
 	command -v dpkg-query >/dev/null || die "dpkg-query not found: install these by hand: ${wanted[*]}"
 	mapfile -t missing < <(list_missing "${wanted[@]}")
-	if ((${#missing[@]} == 0)); then
-		echo "$PROG: all ${#wanted[@]} packages already installed"
+	local need_src=0
+	((src)) && ! have_source_indexes && need_src=1
+	if ((${#missing[@]} == 0 && !need_src)); then
+		echo "$PROG: all ${#wanted[@]} packages already installed$( ((src)) && echo ', deb-src ready')"
 		return 0
 	fi
 
@@ -86,9 +232,19 @@ main() {
 		command -v sudo >/dev/null || die "not root and no sudo: install these as root: ${missing[*]}"
 		sudo=(sudo)
 	fi
+	if ((need_src)) && ! have_deb_src_entry; then
+		add_deb_src "${sudo[@]}"
+	fi
 	# A fresh machine (CI, container) has empty package lists: update once.
 	run_quietly "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update ||
 		die "apt-get update failed"
+	if ((need_src)) && ! have_source_indexes; then
+		die "apt-get update fetched no Sources index: check the deb-src entries in $APT_DIR"
+	fi
+	if ((${#missing[@]} == 0)); then
+		echo "$PROG: deb-src ready"
+		return 0
+	fi
 	run_quietly "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y --no-install-recommends "${missing[@]}" ||
 		die "apt-get install failed for: ${missing[*]}"
