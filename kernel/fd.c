@@ -49,6 +49,18 @@
 #define F_GETFL		3
 #define F_SETFL		4
 #define F_DUPFD_CLOEXEC 1030
+#define F_GETLK		5
+#define F_SETLK		6
+#define F_SETLKW	7
+#define F_SETOWN	8
+#define F_GETOWN	9
+#define F_OFD_GETLK	36
+#define F_OFD_SETLK	37
+#define F_OFD_SETLKW	38
+#define F_GETPIPE_SZ	1032
+#define F_RDLCK		0
+#define F_WRLCK		1
+#define F_UNLCK		2
 #define FD_CLOEXEC	1
 
 #define SEEK_SET 0
@@ -1181,6 +1193,42 @@ FD_SYSCALL(fchdir)
 
 /* ---------------------------------------------------------------- descriptors */
 
+/*
+ * POSIX and open-file-description record locks. The app is the only
+ * process, so every lock it asks for is granted at once and none ever
+ * conflicts: F_GETLK answers F_UNLCK. What Linux checks is checked: the
+ * struct, the lock type, and that a read (write) lock is on a descriptor
+ * open for reading (writing), which rootfs files never are for writing.
+ */
+struct linux_flock {
+	int16_t l_type, l_whence;
+	int64_t l_start, l_len;
+	int32_t l_pid, pad;
+};
+
+static long record_lock(struct file *f, uint64_t cmd, uint64_t ulock)
+{
+	struct linux_flock lock;
+	unsigned acc = f->flags & O_ACCMODE;
+
+	if (app_copy_from(&lock, ulock, sizeof(lock)))
+		return -EFAULT;
+	if (lock.l_type != F_RDLCK && lock.l_type != F_WRLCK && lock.l_type != F_UNLCK)
+		return -EINVAL;
+	if (lock.l_whence != SEEK_SET && lock.l_whence != SEEK_CUR && lock.l_whence != SEEK_END)
+		return -EINVAL;
+	if (cmd >= F_OFD_GETLK && lock.l_pid != 0)
+		return -EINVAL;
+	if (cmd == F_GETLK || cmd == F_OFD_GETLK) {
+		lock.l_type = F_UNLCK;
+		return app_copy_to(ulock, &lock, sizeof(lock));
+	}
+	if ((lock.l_type == F_RDLCK && acc == O_WRONLY) ||
+	    (lock.l_type == F_WRLCK && acc == O_RDONLY))
+		return -EBADF;
+	return 0;
+}
+
 FD_SYSCALL(fcntl)
 {
 	struct file *f = fd_get(a0);
@@ -1204,6 +1252,19 @@ FD_SYSCALL(fcntl)
 		f->flags = (f->flags & ~(unsigned)(O_APPEND | O_NONBLOCK)) |
 			   (unsigned)(a2 & (O_APPEND | O_NONBLOCK));
 		return 0;
+	case F_GETLK:
+	case F_SETLK:
+	case F_SETLKW:
+	case F_OFD_GETLK:
+	case F_OFD_SETLK:
+	case F_OFD_SETLKW:
+		return record_lock(f, a1, a2);
+	case F_GETOWN:
+		return 0;
+	case F_SETOWN:
+		return 0; /* no SIGIO is ever sent */
+	case F_GETPIPE_SZ:
+		return f->kind == FILE_PIPE ? PIPE_SIZE : -EINVAL;
 	default:
 		return -EINVAL;
 	}

@@ -127,6 +127,12 @@ static void files(void)
 	CHECK("utimensat_is_erofs",
 	      errno_of(utimensat(AT_FDCWD, "/etc/hello.txt", NULL, 0), EROFS));
 	CHECK("flock_is_granted", flock(fd, LOCK_EX) == 0 && flock(fd, LOCK_UN) == 0);
+	struct flock lk = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 10};
+	CHECK("read_lock_is_granted", fcntl(fd, F_SETLK, &lk) == 0);
+	lk.l_type = F_WRLCK;
+	CHECK("getlk_finds_no_conflict", fcntl(fd, F_GETLK, &lk) == 0 && lk.l_type == F_UNLCK);
+	lk.l_type = F_WRLCK;
+	CHECK("write_lock_needs_a_writable_fd", errno_of(fcntl(fd, F_SETLK, &lk), EBADF));
 	CHECK("statfs_root_is_read_only",
 	      statfs("/", &fs) == 0 && (fs.f_flags & ST_RDONLY) && fs.f_bsize == 4096);
 	CHECK("fstatfs", fstatfs(fd, &fs) == 0 && fs.f_blocks >= 1);
