@@ -3,12 +3,14 @@
  * (see fd.h). Every user pointer goes through app_copy_to/app_copy_from or
  * copy_path(), so a bad one is -EFAULT, never a kernel fault.
  *
- * Console input polls the UART with interrupts off (serial_read_byte and
- * `pause`): the one CPU has nothing else to do while the app waits. Later:
- * sleep on the UART's receive interrupt instead (hlt until IRQ 4).
+ * Console input polls the UART with interrupts off (serial_read_byte), and
+ * halts for CONSOLE_POLL_NS on the APIC timer after each empty poll, so an
+ * app waiting for input does not spin the CPU. Later: sleep on the UART's
+ * receive interrupt instead (hlt until IRQ 4, routed through the I/O APIC).
  */
 #include "kernel/fd.h"
 
+#include "drivers/apic_timer.h"
 #include "drivers/fbcon.h"
 #include "drivers/serial.h"
 #include "kernel/app.h"
@@ -322,6 +324,11 @@ static void echo(const char *s, size_t n)
 		console_write(s, n);
 }
 
+/* How long an empty console poll halts: far below what a typist notices,
+ * and 1000 wake-ups a second cost next to nothing. The UART's 16-byte FIFO
+ * holds what arrives meanwhile at up to 160 kbit/s, above COM1's 115200. */
+#define CONSOLE_POLL_NS 1000000
+
 /* Waits for the next byte from the UART; -1 when there is no UART. */
 static int console_getc(int nonblock)
 {
@@ -333,7 +340,7 @@ static int console_getc(int nonblock)
 			return c;
 		if (nonblock)
 			return -EAGAIN;
-		__asm__ volatile("pause");
+		apic_timer_sleep_ns(CONSOLE_POLL_NS);
 	}
 }
 
