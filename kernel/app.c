@@ -1,6 +1,7 @@
 /* The app's lifecycle (see app.h). */
 #include "kernel/app.h"
 
+#include "drivers/apic_timer.h"
 #include "kernel/args.h"
 #include "kernel/errno.h"
 #include "kernel/fd.h"
@@ -53,6 +54,17 @@ static void report_returned_memory(void)
 	      app.free_baseline);
 }
 
+/* How the app's sleeps went: a sleep that halts shows about one timer
+ * interrupt and one wake-up per sleep, a spin shows none. */
+static void report_timer(void)
+{
+	struct apic_timer_stats st;
+
+	apic_timer_get_stats(&st);
+	kdebug("solo: timer: %lu interrupts, %lu wake-ups from hlt, %lu spurious\n", st.interrupts,
+	       st.wakeups, st.spurious);
+}
+
 _Noreturn void app_exit(int status)
 {
 	/* The exit line is the last line of the log (the serial contract), so
@@ -63,6 +75,7 @@ _Noreturn void app_exit(int status)
 		arch_switch_address_space(kernel_ctx.root);
 		aspace_destroy(&app.as);
 		report_returned_memory();
+		report_timer();
 	}
 	kprintf("solo: exit %d\n", status & 0xff);
 	power_finish(app.on_exit);

@@ -3,12 +3,14 @@
  * (see fd.h). Every user pointer goes through app_copy_to/app_copy_from or
  * copy_path(), so a bad one is -EFAULT, never a kernel fault.
  *
- * Console input polls the UART with interrupts off (serial_read_byte and
- * `pause`): the one CPU has nothing else to do while the app waits. Later:
- * sleep on the UART's receive interrupt instead (hlt until IRQ 4).
+ * Console input polls the UART with interrupts off (serial_read_byte), and
+ * halts for CONSOLE_POLL_NS on the APIC timer after each empty poll, so an
+ * app waiting for input does not spin the CPU. Later: sleep on the UART's
+ * receive interrupt instead (hlt until IRQ 4, routed through the I/O APIC).
  */
 #include "kernel/fd.h"
 
+#include "drivers/apic_timer.h"
 #include "drivers/fbcon.h"
 #include "drivers/serial.h"
 #include "drivers/tsc.h"
@@ -365,6 +367,11 @@ static void echo(const char *s, size_t n)
 /* A byte poll took from the UART to see whether input waits; -1 when none. */
 static int peeked_byte = -1;
 
+/* How long an empty console poll halts: far below what a typist notices,
+ * and 1000 wake-ups a second cost next to nothing. The UART's 16-byte FIFO
+ * holds what arrives meanwhile at up to 160 kbit/s, above COM1's 115200. */
+#define CONSOLE_POLL_NS 1000000
+
 /* Waits for the next byte from the UART; -1 when there is no UART. */
 static int console_getc(int nonblock)
 {
@@ -381,7 +388,7 @@ static int console_getc(int nonblock)
 			return c;
 		if (nonblock)
 			return -EAGAIN;
-		__asm__ volatile("pause");
+		apic_timer_sleep_ns(CONSOLE_POLL_NS);
 	}
 }
 
@@ -1619,11 +1626,16 @@ static uint64_t deadline_after(uint64_t ns)
 	return ticks > UINT64_MAX - now ? UINT64_MAX : now + ticks;
 }
 
+/* Halts until the deadline or the next console poll, whichever is first;
+ * 0 once the deadline has passed. */
 static int wait_more(uint64_t deadline)
 {
-	if (arch_timestamp() >= deadline)
+	uint64_t now = arch_timestamp();
+	uint64_t step = apic_timer_tsc_ticks(CONSOLE_POLL_NS, tsc_hz());
+
+	if (now >= deadline)
 		return 0;
-	__asm__ volatile("pause");
+	apic_timer_sleep_until(deadline - now > step ? now + step : deadline);
 	return 1;
 }
 

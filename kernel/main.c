@@ -9,6 +9,7 @@
  */
 #include <solo/bootinfo.h>
 
+#include "drivers/apic_timer.h"
 #include "drivers/fbcon.h"
 #include "drivers/rtc.h"
 #include "drivers/serial.h"
@@ -396,6 +397,7 @@ void kmain(uint64_t boot_info_phys)
 	kinfo("solo: cpu: %s\n", features);
 	tsc_calibrate();
 	kinfo("solo: tsc: %lu MHz (%s)\n", (tsc_hz() + 500000) / 1000000, tsc_source());
+	kinfo("solo: timer: %s\n", apic_timer_init());
 	kinfo("solo: rtc: %lu s since 1970\n", rtc_init(tsc_entry));
 	kmalloc_init();
 	init_screen();

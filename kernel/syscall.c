@@ -14,6 +14,7 @@
 
 #include <solo/uapi/syscall.h>
 
+#include "drivers/apic_timer.h"
 #include "drivers/rtc.h"
 #include "drivers/tsc.h"
 
@@ -793,10 +794,11 @@ static long sys_time(uint64_t tloc, uint64_t a1, uint64_t a2, uint64_t a3, uint6
 }
 
 /*
- * The sleeps busy-wait with `pause` on the TSC until the clock reaches the
- * deadline, and are never interrupted (rem is left alone). The goal is to
- * hlt until a timer interrupt at the deadline; that needs a timer IRQ
- * (LAPIC timer or HPET), which Solo does not program yet.
+ * The sleeps hlt until a local APIC timer interrupt at the deadline
+ * (drivers/apic_timer.h; a `pause` spin on a CPU without one), and are never
+ * interrupted (rem is left alone). Every clock runs on the TSC, so sleeping
+ * deadline - now nanoseconds of TSC time gets there; the loop only repeats
+ * for the rounding of tsc_ns.
  */
 static long sleep_until(uint64_t id, uint64_t flags, uint64_t req)
 {
@@ -820,7 +822,7 @@ static long sleep_until(uint64_t id, uint64_t flags, uint64_t req)
 	else
 		deadline = want > UINT64_MAX - now ? UINT64_MAX : now + want;
 	while (now < deadline) {
-		__builtin_ia32_pause();
+		apic_timer_sleep_ns(deadline - now);
 		clock_now(id, &now);
 	}
 	return 0;
@@ -950,7 +952,7 @@ static const struct syscall_entry syscalls[] = {
     [SYS_madvise] = {sys_madvise, "madvise", "d:xud"}, /* DONTNEED/FREE free pages; rest ignored */
     [SYS_dup] = {sys_dup, "dup", "d:d"},
     [SYS_dup2] = {sys_dup2, "dup2", "d:dd"},
-    [SYS_nanosleep] = {sys_nanosleep, "nanosleep", "d:xx"}, /* busy-waits on the TSC */
+    [SYS_nanosleep] = {sys_nanosleep, "nanosleep", "d:xx"}, /* hlt, LAPIC timer */
     [SYS_getpid] = {sys_getpid, "getpid", "d:"},	    /* 1 */
     [SYS_exit] = {sys_exit, "exit", "d:d"},
     [SYS_uname] = {sys_uname, "uname", "d:x"},	 /* Solo solo 0.1 x86_64 */
@@ -985,7 +987,7 @@ static const struct syscall_entry syscalls[] = {
     [SYS_set_tid_address] = {sys_set_tid_address, "set_tid_address", "d:x"},
     [SYS_clock_gettime] = {sys_clock_gettime, "clock_gettime", "d:dx"}, /* TSC; REALTIME from RTC */
     [SYS_clock_getres] = {sys_clock_getres, "clock_getres", "d:dx"},
-    [SYS_clock_nanosleep] = {sys_clock_nanosleep, "clock_nanosleep", "d:dxxx"}, /* busy-waits */
+    [SYS_clock_nanosleep] = {sys_clock_nanosleep, "clock_nanosleep", "d:dxxx"}, /* hlt, LAPIC timer */
     [SYS_exit_group] = {sys_exit, "exit_group", "d:d"},
     [SYS_openat] = {sys_openat, "openat", "d:Dsxo"},	   /* AT_FDCWD or a directory fd */
     [SYS_mkdirat] = {sys_rofs_pathat, "mkdirat", "d:Dso"}, /* EROFS */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "harness.h"
 
@@ -26,6 +27,73 @@ Test(clocks, time_sleep_and_getrandom_syscalls_work)
 	cr_assert(harness_has_line(log, "clocks: ok unknown_clock_einval"), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "clocks: 0 failures"), "log:\n%s", log);
 	harness_assert_exit(log, status, 0);
+}
+
+/* CPU seconds (user + system) used so far by this test's finished children:
+ * QEMU, through qemu.sh and the shell harness_run starts, which wait for it. */
+static double children_cpu_seconds(void)
+{
+	struct rusage ru;
+
+	cr_assert_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Boots tests/apps/sleep.c asked to sleep ms milliseconds, at log=debug.
+ * Returns the CPU seconds the boot cost; *log gets the serial log. */
+static double boot_sleeping_app(int ms, char **log)
+{
+	int status;
+	char name[32], args[128];
+
+	snprintf(name, sizeof(name), "sleep-%d", ms);
+	snprintf(args, sizeof(args),
+		 "--app build/tests/apps/sleep.elf --args %d --config log=debug", ms);
+	char *image = harness_mkimg(name, args);
+
+	double before = children_cpu_seconds();
+	*log = harness_boot(image, NULL, BOOT_TIMEOUT, &status);
+	double cpu = children_cpu_seconds() - before;
+	harness_assert_exit(*log, status, 0);
+	return cpu;
+}
+
+/*
+ * A sleep halts the CPU: QEMU burns about as much CPU time for a boot whose
+ * app sleeps 4 s as for one whose app does not sleep (a spin under TCG costs
+ * a CPU-second per second while QEMU gets a core), and the kernel counts one
+ * timer interrupt and a few wake-ups from hlt for it (a spin counts none).
+ * The counters are the firm evidence; the CPU time is what a user sees. Its
+ * margin is half the sleep: the boots' own CPU time varied by 0.8 s between
+ * runs on a loaded 2-core machine.
+ */
+Test(clocks, nanosleep_halts_instead_of_spinning)
+{
+	char *idle_log, *sleep_log;
+	double idle = boot_sleeping_app(0, &idle_log);
+	double asleep = boot_sleeping_app(4000, &sleep_log);
+	unsigned long interrupts, wakeups, spurious;
+	long long asked, slept_us;
+
+	cr_log_info("QEMU's CPU time: %.2f s with a 4 s sleep, %.2f s without\n", asleep, idle);
+	cr_assert(
+	    asleep - idle < 2.0,
+	    "QEMU used %.2f CPU s for a 4 s sleep and %.2f CPU s without one: the sleep spins",
+	    asleep, idle);
+	const char *line = harness_last_line_starting(sleep_log, "sleep: asked");
+	cr_assert(line, "log:\n%s", sleep_log);
+	cr_assert_eq(sscanf(line, "sleep: asked %lld ms, slept %lld us", &asked, &slept_us), 2,
+		     "%s", line);
+	cr_assert(slept_us >= 4000000 && slept_us < 6000000, "%s", line);
+
+	line = harness_last_line_starting(sleep_log, "solo: timer: ");
+	cr_assert(line, "no timer statistics; log:\n%s", sleep_log);
+	cr_assert_eq(sscanf(line,
+			    "solo: timer: %lu interrupts, %lu wake-ups from hlt, %lu spurious",
+			    &interrupts, &wakeups, &spurious),
+		     3, "%s", line);
+	cr_assert(interrupts >= 1 && wakeups >= 1 && wakeups <= 50, "%s", line);
 }
 
 /* Boots where-pie.elf from image and returns its "where: ..." line. */

@@ -36,6 +36,8 @@ extern const char __kernel_start[], __kernel_end[];
 
 static struct idt_gate idt[256] UL_VISIBLE;
 static uint64_t stray_interrupts;
+/* Not UL_VISIBLE: trap_dispatch runs in the kernel's view. */
+static void (*irq_handlers[256])(void);
 
 struct exception_info {
 	const char *mnemonic;
@@ -220,11 +222,25 @@ static _Noreturn void user_exception(struct trap_frame *f)
 	app_kill(exceptions[f->vector].signal, reason, f->rip, addr);
 }
 
+void trap_set_irq_handler(unsigned vector, void (*handler)(void))
+{
+	if (vector < 32 || vector > 255)
+		panic("trap_set_irq_handler: vector %u is an exception or out of range", vector);
+	irq_handlers[vector] = handler;
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
 	if (f->vector >= 32) {
-		/* Nothing is programmed to interrupt yet: the 8259s are masked.
-		 * A stray vector is noted, not fatal. */
+		/* From ring 0 (the kernel halting with interrupts on) or ring 3
+		 * (the app runs with IF set): either way the handler only
+		 * acknowledges the device and the interrupted code resumes. */
+		if (irq_handlers[f->vector]) {
+			irq_handlers[f->vector]();
+			return;
+		}
+		/* The 8259s are masked: a vector nobody asked for is noted,
+		 * not fatal. */
 		if (stray_interrupts++ == 0)
 			kprintf("solo: ignoring stray interrupt vector %lu\n", f->vector);
 		return;

@@ -1,0 +1,238 @@
+/*
+ * Local APIC timer (see apic_timer.h).
+ *
+ * Registers, as offsets in the xAPIC's 4 KiB MMIO page; in x2APIC mode the
+ * same register is MSR 0x800 + offset / 16. 0x080 task priority, 0x0b0 EOI,
+ * 0x0f0 spurious vector (bit 8: APIC software enable), 0x320 LVT timer (bits
+ * 0-7 vector, bit 16 mask, bits 17-18 mode: 0 one-shot, 2 TSC-deadline),
+ * 0x350 LVT LINT0, 0x380 initial count, 0x390 current count, 0x3e0 divide
+ * configuration. In TSC-deadline mode the count registers are unused and
+ * the deadline is MSR IA32_TSC_DEADLINE (0x6e0): the timer fires once when
+ * the TSC reaches it; writing 0 disarms it.
+ *
+ * The arithmetic at the top is pure C (host-tested); the rest is
+ * kernel-only.
+ */
+#include "drivers/apic_timer.h"
+
+#define NSEC_PER_SEC 1000000000ull
+
+uint64_t apic_timer_ratio(uint64_t timer_ticks, uint64_t tsc_ticks)
+{
+	if (!timer_ticks || !tsc_ticks)
+		return 0;
+	if (timer_ticks > 0xffffffffull) /* the counter is 32 bits: cannot happen */
+		timer_ticks = 0xffffffffull;
+	return (timer_ticks << 32) / tsc_ticks;
+}
+
+uint32_t apic_timer_count(uint64_t tsc_delta, uint64_t ratio)
+{
+	unsigned __int128 count = ((unsigned __int128)tsc_delta * ratio) >> 32;
+
+	if (count > 0xffffffffu)
+		return 0xffffffffu;
+	return count ? (uint32_t)count : 1;
+}
+
+uint64_t apic_timer_tsc_ticks(uint64_t ns, uint64_t tsc_hz)
+{
+	uint64_t sec = ns / NSEC_PER_SEC, rest = ns % NSEC_PER_SEC;
+
+	if (tsc_hz && sec > UINT64_MAX / tsc_hz)
+		return UINT64_MAX;
+	uint64_t whole = sec * tsc_hz;
+	/* rest * tsc_hz fits while the TSC runs below 18 GHz. */
+	uint64_t part = (rest * tsc_hz + NSEC_PER_SEC - 1) / NSEC_PER_SEC;
+	return part > UINT64_MAX - whole ? UINT64_MAX : whole + part;
+}
+
+#ifndef HOST_TEST
+#include "drivers/tsc.h"
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/trap.h"
+#include "kernel/kprintf.h"
+#include "mm/valloc.h"
+
+#define MSR_APIC_BASE	    0x1b
+#define APIC_BASE_X2APIC    (1ull << 10)
+#define APIC_BASE_ENABLE    (1ull << 11)
+#define APIC_BASE_ADDR_MASK 0x000ffffffffff000ull
+#define MSR_X2APIC_FIRST    0x800
+#define MSR_TSC_DEADLINE    0x6e0
+
+#define APIC_TPR		0x080
+#define APIC_EOI		0x0b0
+#define APIC_SVR		0x0f0
+#define APIC_SVR_ENABLE		(1u << 8)
+#define APIC_LVT_TIMER		0x320
+#define APIC_LVT_LINT0		0x350
+#define APIC_LVT_MASKED		(1u << 16)
+#define APIC_TIMER_ONESHOT	(0u << 17)
+#define APIC_TIMER_TSC_DEADLINE (2u << 17)
+#define APIC_TIMER_INITIAL	0x380
+#define APIC_TIMER_CURRENT	0x390
+#define APIC_TIMER_DIVIDE	0x3e0
+#define APIC_DIVIDE_BY_16	0x3
+
+#define CPUID1_EDX_APIC		(1u << 9)
+#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
+
+#define CALIBRATE_MS 5
+
+enum mode { MODE_SPIN, MODE_ONESHOT, MODE_TSC_DEADLINE };
+
+static enum mode mode = MODE_SPIN;
+static int x2apic;
+static volatile uint32_t *mmio;
+static uint64_t ratio; /* one-shot: timer ticks per TSC tick, 32.32 */
+static struct apic_timer_stats stats;
+static char description[64];
+
+static uint32_t apic_read(unsigned reg)
+{
+	if (x2apic)
+		return (uint32_t)rdmsr(MSR_X2APIC_FIRST + reg / 16);
+	return mmio[reg / 4];
+}
+
+static void apic_write(unsigned reg, uint32_t v)
+{
+	if (x2apic)
+		wrmsr(MSR_X2APIC_FIRST + reg / 16, v);
+	else
+		mmio[reg / 4] = v;
+}
+
+/* Runs in trap context, from ring 0 (a sleep) or ring 3 (a late one). */
+static void timer_interrupt(void)
+{
+	stats.interrupts++;
+	apic_write(APIC_EOI, 0);
+}
+
+/* A spurious interrupt is not in service: no EOI, by the SDM. */
+static void spurious_interrupt(void)
+{
+	stats.spurious++;
+}
+
+/* Counts the timer ticks (divide by 16) over CALIBRATE_MS of TSC time.
+ * The TSC window encloses the count's, so the rate comes out a hair low
+ * and the timer fires a hair early: one more loop, never an oversleep. */
+static uint64_t calibrate(void)
+{
+	uint64_t window = tsc_hz() / 1000 * CALIBRATE_MS;
+
+	apic_write(APIC_TIMER_DIVIDE, APIC_DIVIDE_BY_16);
+	apic_write(APIC_LVT_TIMER, APIC_LVT_MASKED | APIC_TIMER_ONESHOT | APIC_TIMER_VECTOR);
+	uint64_t start = rdtsc();
+	apic_write(APIC_TIMER_INITIAL, 0xffffffffu);
+	while (rdtsc() - start < window)
+		__builtin_ia32_pause();
+	uint32_t left = apic_read(APIC_TIMER_CURRENT);
+	uint64_t end = rdtsc();
+	apic_write(APIC_TIMER_INITIAL, 0);
+	return apic_timer_ratio(0xffffffffu - left, end - start);
+}
+
+static const char *fall_back(const char *why)
+{
+	mode = MODE_SPIN;
+	ksnprintf(description, sizeof(description), "none: sleeps spin on the TSC (%s)", why);
+	return description;
+}
+
+const char *apic_timer_init(void)
+{
+	uint32_t r[4];
+
+	cpuid(1, 0, r);
+	if (!(r[3] & CPUID1_EDX_APIC))
+		return fall_back("no local APIC");
+	int tsc_deadline = !!(r[2] & CPUID1_ECX_TSC_DEADLINE);
+
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+	x2apic =
+	    (base & (APIC_BASE_ENABLE | APIC_BASE_X2APIC)) == (APIC_BASE_ENABLE | APIC_BASE_X2APIC);
+	if (!x2apic) {
+		if (!(base & APIC_BASE_ENABLE))
+			wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
+		mmio = map_mmio(base & APIC_BASE_ADDR_MASK, 4096, VM_UNCACHED);
+		if (!mmio)
+			return fall_back("cannot map the APIC");
+	}
+
+	trap_set_irq_handler(APIC_TIMER_VECTOR, timer_interrupt);
+	trap_set_irq_handler(APIC_SPURIOUS_VECTOR, spurious_interrupt);
+	apic_write(APIC_TPR, 0);
+	apic_write(APIC_LVT_LINT0, APIC_LVT_MASKED);
+	apic_write(APIC_SVR, APIC_SVR_ENABLE | APIC_SPURIOUS_VECTOR);
+
+	if (tsc_deadline) {
+		wrmsr(MSR_TSC_DEADLINE, 0);
+		apic_write(APIC_LVT_TIMER, APIC_TIMER_TSC_DEADLINE | APIC_TIMER_VECTOR);
+		/* The SDM wants the LVT write ordered before the first deadline
+		 * write in xAPIC mode (an MMIO store, then a WRMSR). */
+		__asm__ volatile("mfence" ::: "memory");
+		mode = MODE_TSC_DEADLINE;
+		return "LAPIC TSC-deadline";
+	}
+	ratio = calibrate();
+	if (!ratio)
+		return fall_back("the APIC timer does not count");
+	apic_write(APIC_LVT_TIMER, APIC_TIMER_ONESHOT | APIC_TIMER_VECTOR);
+	mode = MODE_ONESHOT;
+	ksnprintf(description, sizeof(description), "LAPIC one-shot, %u ticks/ms",
+		  apic_timer_count(tsc_hz() / 1000, ratio));
+	return description;
+}
+
+static void arm(uint64_t deadline, uint64_t now)
+{
+	if (mode == MODE_TSC_DEADLINE)
+		wrmsr(MSR_TSC_DEADLINE, deadline);
+	else
+		apic_write(APIC_TIMER_INITIAL, apic_timer_count(deadline - now, ratio));
+}
+
+static void disarm(void)
+{
+	if (mode == MODE_TSC_DEADLINE)
+		wrmsr(MSR_TSC_DEADLINE, 0);
+	else
+		apic_write(APIC_TIMER_INITIAL, 0);
+}
+
+void apic_timer_sleep_until(uint64_t deadline_tsc)
+{
+	uint64_t now;
+
+	if (mode == MODE_SPIN) {
+		while (rdtsc() < deadline_tsc)
+			__builtin_ia32_pause();
+		return;
+	}
+	while ((now = rdtsc()) < deadline_tsc) {
+		arm(deadline_tsc, now);
+		/* sti takes effect after the next instruction: an interrupt
+		 * already pending wakes the hlt instead of slipping in before
+		 * it and leaving the CPU halted with nothing armed. */
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		stats.wakeups++;
+	}
+	disarm();
+}
+
+void apic_timer_sleep_ns(uint64_t ns)
+{
+	uint64_t now = rdtsc(), ticks = apic_timer_tsc_ticks(ns, tsc_hz());
+
+	apic_timer_sleep_until(ticks > UINT64_MAX - now ? UINT64_MAX : now + ticks);
+}
+
+void apic_timer_get_stats(struct apic_timer_stats *st)
+{
+	*st = stats;
+}
+#endif

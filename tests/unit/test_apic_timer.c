@@ -1,0 +1,78 @@
+/* The APIC timer's arithmetic (drivers/apic_timer.c): the one-shot
+ * calibration ratio, the count it arms for a TSC interval, and nanoseconds
+ * as TSC ticks. */
+#include <criterion/criterion.h>
+#include <stdint.h>
+
+#include "drivers/apic_timer.h"
+
+/* QEMU's APIC timer at 1 GHz / 16 beside a 2.5 GHz TSC: 62500 timer ticks
+ * per 2.5 million TSC ticks (1 ms). */
+#define QEMU_TIMER_PER_MS 62500ull
+#define TSC_PER_MS	  2500000ull
+
+Test(apic_timer, ratio_is_timer_ticks_per_tsc_tick_in_32_32)
+{
+	uint64_t ratio = apic_timer_ratio(QEMU_TIMER_PER_MS, TSC_PER_MS);
+
+	cr_assert_eq(ratio, (QEMU_TIMER_PER_MS << 32) / TSC_PER_MS);
+	cr_assert_eq(apic_timer_ratio(1000, 1000), 1ull << 32);
+}
+
+Test(apic_timer, ratio_of_an_empty_measurement_is_zero)
+{
+	cr_assert_eq(apic_timer_ratio(0, TSC_PER_MS), 0);
+	cr_assert_eq(apic_timer_ratio(QEMU_TIMER_PER_MS, 0), 0);
+}
+
+Test(apic_timer, ratio_of_a_full_32_bit_count_does_not_overflow)
+{
+	cr_assert_eq(apic_timer_ratio(0xffffffffull, 0xffffffffull), 1ull << 32);
+	cr_assert_eq(apic_timer_ratio(1ull << 40, 1ull << 40), (0xffffffffull << 32) >> 40);
+}
+
+Test(apic_timer, count_converts_a_tsc_interval_rounding_down)
+{
+	uint64_t ratio = apic_timer_ratio(QEMU_TIMER_PER_MS, TSC_PER_MS);
+
+	cr_assert_eq(apic_timer_count(TSC_PER_MS, ratio), QEMU_TIMER_PER_MS - 1); /* fixed point */
+	cr_assert_eq(apic_timer_count(100 * TSC_PER_MS, ratio), 100 * QEMU_TIMER_PER_MS - 1);
+	cr_assert_leq(apic_timer_count(TSC_PER_MS / 2, ratio), QEMU_TIMER_PER_MS / 2);
+	cr_assert_geq(apic_timer_count(TSC_PER_MS / 2, ratio), QEMU_TIMER_PER_MS / 2 - 1);
+}
+
+Test(apic_timer, count_is_at_least_one_so_the_timer_runs)
+{
+	uint64_t ratio = apic_timer_ratio(QEMU_TIMER_PER_MS, TSC_PER_MS);
+
+	cr_assert_eq(apic_timer_count(0, ratio), 1);
+	cr_assert_eq(apic_timer_count(10, ratio), 1);
+}
+
+Test(apic_timer, count_of_a_long_sleep_clamps_to_32_bits)
+{
+	uint64_t ratio = apic_timer_ratio(QEMU_TIMER_PER_MS, TSC_PER_MS);
+
+	/* 100 s is 6.25e9 timer ticks: more than the register holds. */
+	cr_assert_eq(apic_timer_count(100000 * TSC_PER_MS, ratio), 0xffffffffu);
+	cr_assert_eq(apic_timer_count(UINT64_MAX, ratio), 0xffffffffu);
+	cr_assert_eq(apic_timer_count(UINT64_MAX, UINT64_MAX), 0xffffffffu);
+}
+
+Test(apic_timer, tsc_ticks_round_nanoseconds_up)
+{
+	cr_assert_eq(apic_timer_tsc_ticks(0, 2500000000ull), 0);
+	cr_assert_eq(apic_timer_tsc_ticks(1, 2500000000ull), 3); /* 2.5 ticks */
+	cr_assert_eq(apic_timer_tsc_ticks(1000000, 2500000000ull), TSC_PER_MS);
+	cr_assert_eq(apic_timer_tsc_ticks(3000000001ull, 2500000000ull), 7500000003ull);
+	cr_assert_eq(apic_timer_tsc_ticks(1, 1000000000ull), 1);
+	cr_assert_eq(apic_timer_tsc_ticks(999999999, 1000000000ull), 999999999);
+}
+
+Test(apic_timer, tsc_ticks_saturate_for_centuries)
+{
+	cr_assert_eq(apic_timer_tsc_ticks(UINT64_MAX, 2500000000ull), UINT64_MAX);
+	cr_assert_eq(apic_timer_tsc_ticks(UINT64_MAX - 1, 18000000000ull), UINT64_MAX);
+	/* 7 s at 2.5 GHz still fits exactly */
+	cr_assert_eq(apic_timer_tsc_ticks(7000000000ull, 2500000000ull), 17500000000ull);
+}
