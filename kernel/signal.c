@@ -75,10 +75,8 @@ _Static_assert(sizeof(struct k_siginfo) == SIGINFO_SIZE, "siginfo_t is 128 bytes
 enum default_action { TERMINATE, IGNORE, STOP };
 
 static struct k_sigaction actions[NSIG + 1];
-static uint64_t blocked;
-static uint64_t pending;
+struct signal_state signal_state;
 static int32_t pending_code[NSIG + 1]; /* si_code of the pending signal */
-static int sigreturn_requested;
 static struct {
 	uint64_t sp;
 	int32_t flags, pad;
@@ -168,7 +166,7 @@ static int enter_handler(struct user_regs *r, int sig, const struct k_siginfo *i
 	    .info = info,
 	    .handler = act->handler,
 	    .restorer = act->restorer,
-	    .old_mask = blocked,
+	    .old_mask = signal_state.blocked,
 	    .ss_sp = altstack.sp,
 	    .ss_size = altstack.size,
 	    .ss_flags = on_alt ? SS_ONSTACK : (altstack.flags & SS_DISABLE),
@@ -177,8 +175,8 @@ static int enter_handler(struct user_regs *r, int sig, const struct k_siginfo *i
 		a.stack_top = altstack.sp + altstack.size;
 	if (sigframe_push(r, &a))
 		return -EFAULT;
-	blocked |= act->mask | ((act->flags & SA_NODEFER) ? 0 : BIT(sig));
-	blocked &= ~UNBLOCKABLE;
+	signal_state.blocked |= act->mask | ((act->flags & SA_NODEFER) ? 0 : BIT(sig));
+	signal_state.blocked &= ~UNBLOCKABLE;
 	if (act->flags & SA_RESETHAND)
 		act->handler = SIG_DFL;
 	return 0;
@@ -215,31 +213,29 @@ static void deliver_pending(struct user_regs *r)
 
 	/* Each handler entered blocks at least its own signal, so this ends;
 	 * several ready signals nest, the last one's handler running first. */
-	while ((ready = pending & ~blocked)) {
+	while ((ready = signal_state.pending & ~signal_state.blocked)) {
 		int sig = __builtin_ctzll(ready) + 1;
 		struct k_siginfo info = {.signo = sig, .code = pending_code[sig]};
 
 		info.u.kill.pid = APP_PID;
-		pending &= ~BIT(sig);
+		signal_state.pending &= ~BIT(sig);
 		deliver(r, sig, &info);
 	}
 }
 
-int signal_syscall_exit(struct syscall_frame *f)
+int signal_deliver_on_exit(struct syscall_frame *f)
 {
 	struct user_regs r;
 
-	if (!sigreturn_requested && !(pending & ~blocked))
-		return 0;
 	user_regs_from_syscall(f, &r);
-	if (sigreturn_requested) {
+	if (signal_state.sigreturn_requested) {
 		const char *why;
 		uint64_t mask;
 
-		sigreturn_requested = 0;
+		signal_state.sigreturn_requested = 0;
 		if (sigframe_pop(&r, &mask, &why))
 			app_kill(SIGSEGV, why, f->rip, user_regs_sp(&r));
-		blocked = mask & ~UNBLOCKABLE;
+		signal_state.blocked = mask & ~UNBLOCKABLE;
 	}
 	deliver_pending(&r);
 	return user_regs_to_syscall(&r, f);
@@ -252,7 +248,7 @@ int signal_fault(struct user_regs *r, int sig, int code, uint64_t addr, const ch
 
 	/* As Linux's force_sig_fault: a blocked or ignored fault signal
 	 * cannot be set aside, the instruction would only fault again. */
-	if ((blocked & BIT(sig)) || h == SIG_DFL || h == SIG_IGN)
+	if ((signal_state.blocked & BIT(sig)) || h == SIG_DFL || h == SIG_IGN)
 		return -1;
 	if (enter_handler(r, sig, &info)) {
 		char why[160];
@@ -268,12 +264,12 @@ static long send(int sig, int code)
 {
 	if (!sig)
 		return 0;
-	if (!(blocked & BIT(sig)) && is_ignored(sig)) {
+	if (!(signal_state.blocked & BIT(sig)) && is_ignored(sig)) {
 		if (actions[sig].handler == SIG_DFL && default_action(sig) == STOP)
 			note_stop(sig);
 		return 0;
 	}
-	pending |= BIT(sig);
+	signal_state.pending |= BIT(sig);
 	pending_code[sig] = code;
 	return 0;
 }
@@ -316,7 +312,7 @@ long sys_tgkill(uint64_t tgid, uint64_t tid, uint64_t sig, uint64_t a3, uint64_t
 
 long sys_rt_sigreturn(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
-	sigreturn_requested = 1;
+	signal_state.sigreturn_requested = 1;
 	return 0; /* replaced by the restored rax */
 }
 
@@ -338,7 +334,7 @@ long sys_rt_sigaction(uint64_t sig, uint64_t act, uint64_t oact, uint64_t setsiz
 		actions[sig] = new;
 		/* POSIX: setting a pending signal to be ignored discards it. */
 		if (is_ignored((int)sig))
-			pending &= ~BIT(sig);
+			signal_state.pending &= ~BIT(sig);
 	}
 	return 0;
 }
@@ -346,7 +342,7 @@ long sys_rt_sigaction(uint64_t sig, uint64_t act, uint64_t oact, uint64_t setsiz
 long sys_rt_sigprocmask(uint64_t how, uint64_t set, uint64_t oset, uint64_t setsize, uint64_t a4,
 			uint64_t a5)
 {
-	uint64_t new = 0, old = blocked;
+	uint64_t new = 0, old = signal_state.blocked;
 
 	if (setsize != 8)
 		return -EINVAL;
@@ -369,16 +365,17 @@ long sys_rt_sigprocmask(uint64_t how, uint64_t set, uint64_t oset, uint64_t sets
 	if (oset && app_copy_to(oset, &old, sizeof(old)))
 		return -EFAULT;
 	if (set)
-		blocked = new & ~UNBLOCKABLE; /* newly unblocked ones go on the way out */
+		signal_state.blocked =
+		    new & ~UNBLOCKABLE; /* newly unblocked ones go on the way out */
 	return 0;
 }
 
 long sys_rt_sigpending(uint64_t set, uint64_t setsize, uint64_t a2, uint64_t a3, uint64_t a4,
 		       uint64_t a5)
 {
-	if (setsize > sizeof(pending))
+	if (setsize > sizeof(signal_state.pending))
 		return -EINVAL;
-	return app_copy_to(set, &pending, setsize);
+	return app_copy_to(set, &signal_state.pending, setsize);
 }
 
 /* The current stack is not known here, so sigaltstack neither reports

@@ -29,13 +29,29 @@ long sys_tgkill(uint64_t tgid, uint64_t tid, uint64_t sig, uint64_t a3, uint64_t
 /* Only notes the request: signal_syscall_exit does the work, with the frame. */
 long sys_rt_sigreturn(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
 
+/* Owned by kernel/signal.c. Public only for the inline check below, which
+ * every syscall runs: a function call there cost 25 instructions. */
+struct signal_state {
+	uint64_t pending, blocked; /* bit sig - 1 for signal sig */
+	int sigreturn_requested;
+};
+extern struct signal_state signal_state;
+
+/* The slow path of signal_syscall_exit. */
+int signal_deliver_on_exit(struct syscall_frame *f);
+
 /*
  * signal_syscall_exit - the last step of every syscall, with f holding the
  * result: performs a requested rt_sigreturn, then delivers the pending
  * signals that are not blocked. May kill the app (a default action, a bad
  * frame). Returns 1 when f must be restored in full (iretq), else 0.
  */
-int signal_syscall_exit(struct syscall_frame *f);
+static inline int signal_syscall_exit(struct syscall_frame *f)
+{
+	if (!signal_state.sigreturn_requested && !(signal_state.pending & ~signal_state.blocked))
+		return 0;
+	return signal_deliver_on_exit(f);
+}
 
 /*
  * signal_fault - the app raised a CPU fault that Linux reports as sig
