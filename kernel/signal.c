@@ -274,9 +274,11 @@ static long send(int sig, int code)
 	return 0;
 }
 
+/* The signal argument is an int: the upper half of the register is not
+ * part of it, as on Linux. */
 static int valid_signal(uint64_t sig)
 {
-	return (int)sig >= 0 && (int)sig <= NSIG && sig == (uint32_t)sig;
+	return (int)sig >= 0 && (int)sig <= NSIG;
 }
 
 /* pid 1 is the app; 0 (its process group) and -1 (every process it may
