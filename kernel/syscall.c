@@ -25,13 +25,16 @@
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/loader.h"
+#include "kernel/signal.h"
 #include "kernel/strace.h"
 #include "kernel/syscall_names.h"
 #include "mm/aspace.h"
 #include "mm/palloc.h"
 #include "mm/vm.h"
 
+#define SIGKILL	     9
 #define SIGSEGV	     11
+#define NSIG	     64
 #define LOGGED_WORDS 16 /* numbers below 1024 are logged once each */
 
 typedef long (*syscall_fn)(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
@@ -195,13 +198,6 @@ static long sys_mem_stats(uint64_t out, uint64_t a1, uint64_t a2, uint64_t a3, u
 
 /* ---------------------------------------------------------------- process basics */
 
-#define SIGKILL	      9
-#define SIGSTOP	      19
-#define NSIG	      64
-#define SIG_BLOCK     0
-#define SIG_UNBLOCK   1
-#define SIG_SETMASK   2
-#define SS_DISABLE    2
 #define RLIMIT_STACK  3
 #define RLIMIT_NOFILE 7
 #define RLIM_NLIMITS  16
@@ -232,88 +228,6 @@ static long sys_set_robust_list(uint64_t head, uint64_t len, uint64_t a2, uint64
 				uint64_t a5)
 {
 	return len == 24 ? 0 : -EINVAL; /* one thread, no futexes to wake: recorded nowhere */
-}
-
-/* Signal state: recorded and returned, never delivered (Solo sends no
- * signals to the app; a fault kills it). */
-struct k_sigaction {
-	uint64_t handler, flags, restorer, mask;
-};
-static struct k_sigaction sigactions[NSIG + 1];
-static uint64_t sigmask;
-static struct {
-	uint64_t sp;
-	int32_t flags, pad;
-	uint64_t size;
-} altstack = {.flags = SS_DISABLE};
-
-#define UNBLOCKABLE ((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)))
-
-static long sys_rt_sigaction(uint64_t sig, uint64_t act, uint64_t oact, uint64_t setsize,
-			     uint64_t a4, uint64_t a5)
-{
-	struct k_sigaction new;
-
-	if (setsize != 8 || sig < 1 || sig > NSIG)
-		return -EINVAL;
-	if (act && (sig == SIGKILL || sig == SIGSTOP))
-		return -EINVAL;
-	if (act && app_copy_from(&new, act, sizeof(new)))
-		return -EFAULT;
-	if (oact && app_copy_to(oact, &sigactions[sig], sizeof(new)))
-		return -EFAULT;
-	if (act) {
-		new.mask &= ~UNBLOCKABLE;
-		sigactions[sig] = new;
-	}
-	return 0;
-}
-
-static long sys_rt_sigprocmask(uint64_t how, uint64_t set, uint64_t oset, uint64_t setsize,
-			       uint64_t a4, uint64_t a5)
-{
-	uint64_t new = 0, old = sigmask;
-
-	if (setsize != 8)
-		return -EINVAL;
-	if (set) {
-		if (app_copy_from(&new, set, sizeof(new)))
-			return -EFAULT;
-		switch (how) {
-		case SIG_BLOCK:
-			new = old | new;
-			break;
-		case SIG_UNBLOCK:
-			new = old & ~new;
-			break;
-		case SIG_SETMASK:
-			break;
-		default:
-			return -EINVAL;
-		}
-	}
-	if (oset && app_copy_to(oset, &old, sizeof(old)))
-		return -EFAULT;
-	if (set)
-		sigmask = new & ~UNBLOCKABLE;
-	return 0;
-}
-
-static long sys_sigaltstack(uint64_t ss, uint64_t old_ss, uint64_t a2, uint64_t a3, uint64_t a4,
-			    uint64_t a5)
-{
-	__typeof__(altstack) new;
-
-	if (ss && app_copy_from(&new, ss, sizeof(new)))
-		return -EFAULT;
-	if (old_ss && app_copy_to(old_ss, &altstack, sizeof(altstack)))
-		return -EFAULT;
-	if (ss) {
-		if (new.flags & ~SS_DISABLE)
-			return -EINVAL;
-		altstack = new;
-	}
-	return 0;
 }
 
 /* Limits: RLIMIT_STACK is the stack reserve, RLIMIT_NOFILE the fd table;
@@ -940,8 +854,9 @@ static const struct syscall_entry syscalls[] = {
     [SYS_mprotect] = {sys_mprotect, "mprotect", "d:xux"}, /* W+X is EACCES; PROT_NONE reads */
     [SYS_munmap] = {sys_munmap, "munmap", "d:xu"},
     [SYS_brk] = {sys_brk, "brk", "x:x"},
-    [SYS_rt_sigaction] = {sys_rt_sigaction, "rt_sigaction", "d:dxxu"}, /* recorded, never delivered */
-    [SYS_rt_sigprocmask] = {sys_rt_sigprocmask, "rt_sigprocmask", "d:dxxu"}, /* recorded */
+    [SYS_rt_sigaction] = {sys_rt_sigaction, "rt_sigaction", "d:dxxu"}, /* handlers need SA_RESTORER */
+    [SYS_rt_sigprocmask] = {sys_rt_sigprocmask, "rt_sigprocmask", "d:dxxu"}, /* unblocked: delivered */
+    [SYS_rt_sigreturn] = {sys_rt_sigreturn, "rt_sigreturn", "d:"}, /* restores all registers */
     [SYS_ioctl] = {sys_ioctl, "ioctl", "d:dxx"}, /* console: TCGETS/TCSETS*, TIOCGWINSZ; any fd: FIONREAD, FIONBIO, FIOCLEX */
     [SYS_pread64] = {sys_pread64, "pread64", "d:drul"},
     [SYS_readv] = {sys_readv, "readv", "d:dxd"},
@@ -953,6 +868,9 @@ static const struct syscall_entry syscalls[] = {
     [SYS_dup] = {sys_dup, "dup", "d:d"},
     [SYS_dup2] = {sys_dup2, "dup2", "d:dd"},
     [SYS_nanosleep] = {sys_nanosleep, "nanosleep", "d:xx"}, /* hlt, LAPIC timer */
+    [SYS_kill] = {sys_kill, "kill", "d:dd"}, /* the app only: pid 1, 0, -1 */
+    [SYS_tkill] = {sys_tkill, "tkill", "d:dd"}, /* the app only: tid 1 */
+    [SYS_tgkill] = {sys_tgkill, "tgkill", "d:ddd"}, /* the app only: tgid 1, tid 1 */
     [SYS_getpid] = {sys_getpid, "getpid", "d:"},	    /* 1 */
     [SYS_exit] = {sys_exit, "exit", "d:d"},
     [SYS_uname] = {sys_uname, "uname", "d:x"},	 /* Solo solo 0.1 x86_64 */
@@ -977,7 +895,8 @@ static const struct syscall_entry syscalls[] = {
     [SYS_geteuid] = {sys_zero, "geteuid", "d:"},	    /* 0 */
     [SYS_getegid] = {sys_zero, "getegid", "d:"},	    /* 0 */
     [SYS_getppid] = {sys_zero, "getppid", "d:"},	    /* 0 */
-    [SYS_sigaltstack] = {sys_sigaltstack, "sigaltstack", "d:xx"}, /* recorded */
+    [SYS_sigaltstack] = {sys_sigaltstack, "sigaltstack", "d:xx"}, /* used by SA_ONSTACK */
+    [SYS_rt_sigpending] = {sys_rt_sigpending, "rt_sigpending", "d:xu"},
     [SYS_arch_prctl] = {sys_arch_prctl, "arch_prctl", "d:xx"},	  /* ARCH_SET_FS, ARCH_GET_FS */
     [SYS_setrlimit] = {sys_setrlimit, "setrlimit", "d:dx"},	  /* accepted, not enforced */
     [SYS_gettid] = {sys_gettid, "gettid", "d:"},		  /* 1 */
@@ -1079,8 +998,9 @@ static void log_unsupported(uint64_t nr)
 		kprintf("solo: unsupported syscall %lu\n", nr);
 }
 
-void syscall_dispatch(struct syscall_frame *f)
+int syscall_dispatch(struct syscall_frame *f)
 {
+	int full_restore;
 	uint64_t nr = f->rax;
 	uint64_t args[6] = {f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9};
 	const struct syscall_entry *entry = NULL;
@@ -1109,7 +1029,9 @@ void syscall_dispatch(struct syscall_frame *f)
 			strace_print(name, NULL, args, (long)f->rax);
 		}
 	}
+	full_restore = signal_syscall_exit(f);
 	/* sysret to a non-canonical rip would fault in ring 0 on Intel CPUs. */
 	if (f->rip >= VM_USER_TOP)
 		app_kill(SIGSEGV, "return to a non-canonical address", f->rip, f->rip);
+	return full_restore;
 }

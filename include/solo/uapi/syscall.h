@@ -16,6 +16,7 @@
 #define SYS_mprotect	      10
 #define SYS_rt_sigaction      13
 #define SYS_rt_sigprocmask    14
+#define SYS_rt_sigreturn      15
 #define SYS_ioctl	      16
 #define SYS_pread64	      17
 #define SYS_readv	      19
@@ -29,6 +30,7 @@
 #define SYS_nanosleep	      35
 #define SYS_getpid	      39
 #define SYS_exit	      60
+#define SYS_kill	      62
 #define SYS_uname	      63
 #define SYS_fcntl	      72
 #define SYS_truncate	      76
@@ -52,9 +54,11 @@
 #define SYS_geteuid	      107
 #define SYS_getegid	      108
 #define SYS_getppid	      110
+#define SYS_rt_sigpending     127
 #define SYS_sigaltstack	      131
 #define SYS_arch_prctl	      158
 #define SYS_gettid	      186
+#define SYS_tkill	      200
 #define SYS_time	      201
 #define SYS_sched_getaffinity 204
 #define SYS_getdents64	      217
@@ -63,6 +67,7 @@
 #define SYS_clock_getres      229
 #define SYS_clock_nanosleep   230
 #define SYS_exit_group	      231
+#define SYS_tgkill	      234
 #define SYS_openat	      257
 #define SYS_mkdirat	      258
 #define SYS_newfstatat	      262

@@ -9,9 +9,16 @@
  * itself, so one slot and one stack are enough (no swapgs). The stack is
  * UL_VISIBLE too: it is in use across the CR3 switch.
  *
- * Entry path to the C dispatcher, counted: 26 instructions (3 to switch
- * stacks, 16 register saves, 4 to switch CR3, 2 to set up the call + call).
- * Exit: 28 (CR3 back, 16 restores, rcx/r11/rsp, sysretq).
+ * Entry path to the C dispatcher, counted: 27 instructions (4 to switch
+ * stacks and make room for the iretq exit's rcx/r11, 16 register saves, 4
+ * to switch CR3, 2 to set up the call + call). Exit: 30 (CR3 back, the
+ * choice of exit, 16 restores, rcx/r11/rsp, sysretq).
+ *
+ * sysret loads rip from rcx and rflags from r11, so it cannot give the app
+ * back its own rcx and r11. After rt_sigreturn the app expects every
+ * register as it was when the signal arrived (a fault can interrupt any
+ * instruction), so the dispatcher then asks for the iretq exit, which
+ * restores all of them from the frame.
  */
 #include "kernel/arch/x86_64/gdt.h"
 
@@ -32,6 +39,7 @@ syscall_user_rsp:
 syscall_entry:
 	movq	%rsp, syscall_user_rsp(%rip)
 	movq	syscall_kernel_rsp(%rip), %rsp
+	subq	$16, %rsp		/* frame->rcx, frame->r11: set only for iretq */
 	pushq	syscall_user_rsp(%rip)
 	pushq	%r11
 	pushq	%rcx
@@ -53,8 +61,10 @@ syscall_entry:
 	xorl	%ebp, %ebp		/* stack traces stop at the user boundary */
 	movq	%rsp, %rdi
 	call	syscall_dispatch
-	movq	ul_user_root(%rip), %rax
-	movq	%rax, %cr3
+	movq	ul_user_root(%rip), %rcx
+	movq	%rcx, %cr3
+	testl	%eax, %eax
+	jnz	syscall_exit_iret
 	popq	%r15
 	popq	%r14
 	popq	%r13
@@ -72,6 +82,36 @@ syscall_entry:
 	popq	%r11			/* user rflags */
 	popq	%rsp
 	sysretq
+
+/*
+ * The full-restore exit. Frame words from rax up: rax, rip, rflags, rsp,
+ * rcx, r11. rcx and r11 are loaded, then rip..r11 are rearranged in place
+ * into the iretq frame rip, cs, rflags, rsp, ss. The dispatcher checked rip
+ * and built rflags from user-settable bits only.
+ */
+syscall_exit_iret:
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbp
+	popq	%rbx
+	popq	%r9
+	popq	%r8
+	popq	%r10
+	popq	%rdx
+	popq	%rsi
+	popq	%rdi
+	movq	32(%rsp), %rcx
+	movq	40(%rsp), %r11
+	movq	24(%rsp), %rax
+	movq	%rax, 32(%rsp)		/* rsp */
+	movq	16(%rsp), %rax
+	movq	%rax, 24(%rsp)		/* rflags */
+	movq	$GDT_USER_CS, 16(%rsp)
+	movq	$GDT_USER_DS, 40(%rsp)
+	popq	%rax
+	iretq
 
 /*
  * arch_enter_user(entry, user_stack, root): load the app's view and iretq

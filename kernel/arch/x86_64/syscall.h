@@ -13,8 +13,12 @@ struct syscall_frame {
 	uint64_t rip;	 /* user rcx: where sysret returns */
 	uint64_t rflags; /* user r11 */
 	uint64_t rsp;	 /* user stack */
+	/* Not saved on entry (they equal rip and rflags then): read only by
+	 * the iretq exit, when a signal return restores all registers. */
+	uint64_t rcx, r11;
 };
-_Static_assert(sizeof(struct syscall_frame) == 16 * 8, "syscall frame matches syscall.S");
+_Static_assert(sizeof(struct syscall_frame) == 18 * 8, "syscall frame matches syscall.S");
 
-/* Generic C entry, in kernel/syscall.c. */
-void syscall_dispatch(struct syscall_frame *f);
+/* Generic C entry, in kernel/syscall.c. Returns 0 to leave with sysret, or
+ * 1 to leave with iretq, which also restores rcx and r11 from the frame. */
+int syscall_dispatch(struct syscall_frame *f);

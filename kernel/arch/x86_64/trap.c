@@ -1,19 +1,22 @@
 /*
  * IDT setup and the C side of every interrupt and exception.
  *
- * Policy: an exception raised in ring 3 is the app's fault and kills the app
- * with the signal Linux would send (never a kernel panic); an exception in
- * ring 0 is a kernel bug and ends in a register report and a panic. Nothing
- * here returns to a faulting kernel context.
+ * Policy: an exception raised in ring 3 is the app's fault: it becomes the
+ * signal Linux would send, which goes to the app's handler when it has one
+ * (kernel/signal.c) and otherwise kills the app (never a kernel panic); an
+ * exception in ring 0 is a kernel bug and ends in a register report and a
+ * panic. Nothing here returns to a faulting kernel context.
  */
 #include "kernel/arch/x86_64/trap.h"
 
 #include "kernel/app.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/gdt.h"
+#include "kernel/arch/x86_64/sigframe.h"
 #include "kernel/arch/x86_64/ulvisible.h"
 #include "kernel/kprintf.h"
 #include "kernel/panic.h"
+#include "kernel/signal.h"
 #include "kernel/symbols.h"
 
 struct idt_gate {
@@ -206,10 +209,51 @@ static const char *page_fault_cause(uint64_t error)
 	return (error & PF_PRESENT) ? "read of a kernel page" : "read from an unmapped address";
 }
 
-static _Noreturn void user_exception(struct trap_frame *f)
+/* Linux's si_code and si_addr for a ring-3 exception (arch/x86/kernel/traps.c
+ * and mm/fault.c): the faulting address for page faults, the instruction
+ * for #DE/#UD/#MF/#XM, nothing (SI_KERNEL) for #GP and the rest. */
+#define SI_KERNEL   0x80
+#define SEGV_MAPERR 1
+#define SEGV_ACCERR 2
+#define ILL_ILLOPN  2
+#define FPE_INTDIV  1
+#define BUS_ADRALN  1
+#define TRAP_TRACE  2
+
+static int fault_code(const struct trap_frame *f, uint64_t cr2, uint64_t *si_addr)
+{
+	*si_addr = 0;
+	switch (f->vector) {
+	case TRAP_PF:
+		*si_addr = cr2;
+		return (f->error_code & PF_PRESENT) && cr2 < VM_USER_TOP ? SEGV_ACCERR
+									 : SEGV_MAPERR;
+	case TRAP_DE:
+		*si_addr = f->rip;
+		return FPE_INTDIV;
+	case TRAP_UD:
+		*si_addr = f->rip;
+		return ILL_ILLOPN;
+	case TRAP_DB:
+		*si_addr = f->rip;
+		return TRAP_TRACE;
+	case 16: /* #MF */
+	case 19: /* #XM */
+		*si_addr = f->rip;
+		return SI_KERNEL;
+	case 17: /* #AC */
+		return BUS_ADRALN;
+	default:
+		return SI_KERNEL;
+	}
+}
+
+/* Hands a ring-3 exception to the app's handler, or kills the app. */
+static void user_exception(struct trap_frame *f)
 {
 	char reason[128];
 	uint64_t addr = f->vector == TRAP_PF ? read_cr2() : f->rip;
+	int sig = exceptions[f->vector].signal;
 
 	if (f->vector == TRAP_PF)
 		ksnprintf(reason, sizeof(reason), "page fault (%s)",
@@ -219,7 +263,16 @@ static _Noreturn void user_exception(struct trap_frame *f)
 			  f->error_code);
 	else
 		ksnprintf(reason, sizeof(reason), "%s", trap_name(f->vector));
-	app_kill(exceptions[f->vector].signal, reason, f->rip, addr);
+
+	struct user_regs r;
+	uint64_t si_addr;
+	int code = fault_code(f, addr, &si_addr);
+	user_regs_from_trap(f, &r);
+	if (!signal_fault(&r, sig, code, si_addr, reason)) {
+		user_regs_to_trap(&r, f);
+		return; /* iretq into the handler */
+	}
+	app_kill(sig, reason, f->rip, addr);
 }
 
 void trap_set_irq_handler(unsigned vector, void (*handler)(void))
@@ -258,8 +311,10 @@ void trap_dispatch(struct trap_frame *f)
 		if (!(f->error_code & PF_RSVD) && !app_page_fault(read_cr2(), access, f->rip))
 			return;
 	}
-	if ((f->cs & 3) && exceptions[f->vector].signal)
+	if ((f->cs & 3) && exceptions[f->vector].signal) {
 		user_exception(f);
+		return;
+	}
 
 	console_urgent();
 	trap_print_report(f);
