@@ -8,6 +8,20 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+static long raw_syscall6(long n, long a, long b, long c, long d, long e, long f)
+{
+	long ret;
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
 /* The raw kernel result (-errno), not libc's -1 + errno. */
 static long raw_syscall(long n, long a, long b, long c)
 {
@@ -18,6 +32,11 @@ static long raw_syscall(long n, long a, long b, long c)
 			 : "a"(n), "D"(a), "S"(b), "d"(c)
 			 : "rcx", "r11", "memory");
 	return ret;
+}
+
+static volatile unsigned char *mmap_pages(int n)
+{
+	return (volatile unsigned char *)raw_syscall6(SYS_mmap, 0, 4096L * n, 3, 0x22, -1, 0);
 }
 
 static void report(const char *what, long ret)
@@ -64,6 +83,23 @@ int main(int argc, char **argv)
 		report("arch_prctl(SET_FS, kernel)",
 		       raw_syscall(SYS_arch_prctl, 0x1002, (long)0xffffffff80000000ull, 0));
 		return 0;
+	} else if (!strcmp(what, "flags")) {
+		/* DF and AC set across a demand fault and a syscall: the kernel
+		 * must not run its string instructions backwards (zeroing the
+		 * page below instead of the new one) or lose SMAP. */
+		volatile unsigned char *p = mmap_pages(2);
+		unsigned long bad = 0;
+		__asm__ volatile("pushfq; orq $0x40000, (%%rsp); popfq; std\n\t"
+				 "movb 4096(%0), %%al\n\t"
+				 "cld; pushfq; andq $~0x40000, (%%rsp); popfq" ::"r"(p)
+				 : "rax", "memory", "cc");
+		__asm__ volatile("std");
+		long ret = raw_syscall(SYS_getpid, 0, 0, 0);
+		__asm__ volatile("cld");
+		for (int i = 0; i < 8192; i++)
+			bad += p[i] != 0;
+		printf("misbehave: flags: %lu nonzero bytes, getpid %ld\n", bad, ret);
+		return bad != 0;
 	} else if (!strcmp(what, "nosys")) {
 		report("syscall 999", raw_syscall(999, 0, 0, 0));
 		report("syscall 999 again", raw_syscall(999, 0, 0, 0));

@@ -197,6 +197,18 @@ Test(boot, privileged_instruction_is_sigsegv)
 	app_is_killed("hlt", 139, "general protection");
 }
 
+Test(boot, app_flags_df_and_ac_do_not_leak_into_the_kernel)
+{
+	int status;
+	char *log = boot("misbehave-flags", "--app build/tests/apps/misbehave.elf --args flags", "",
+			 &status);
+
+	cr_assert(harness_has_line(log, "misbehave: flags: 0 nonzero bytes, getpid 1"),
+		  "a demand page under DF=1 is zeroed forwards; log:\n%s", log);
+	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
+	harness_assert_exit(log, status, 0);
+}
+
 Test(boot, bad_pointers_in_syscalls_return_efault)
 {
 	int status;

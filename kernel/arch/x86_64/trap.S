@@ -34,6 +34,14 @@ trap_stubs:
 trap_stubs_end:
 
 trap_common:
+	/* Interrupt delivery leaves DF and AC as the interrupted code had them.
+	 * The kernel's C code needs DF clear, and AC set would switch SMAP off
+	 * for the whole trap; iretq restores the app's own flags. (No clac:
+	 * it is #UD on CPUs without SMAP.) */
+	cld
+	pushfq
+	andq	$~0x40000, (%rsp)
+	popfq
 	pushq	%rax
 	pushq	%rbx
 	pushq	%rcx
