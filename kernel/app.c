@@ -15,6 +15,7 @@
 
 extern struct vm_ctx app_view_template;
 
+#define SIGBUS	7
 #define SIGKILL 9
 
 static struct {
@@ -114,6 +115,8 @@ int app_page_fault(uint64_t addr, unsigned access, uint64_t rip)
 		return 0;
 	if (err == -ENOMEM)
 		app_kill(SIGKILL, "out of memory: no page for a demand fault", rip, addr);
+	if (err == -EIO)
+		app_kill(SIGBUS, "bus error: page past the end of a mapped file", rip, addr);
 	return err;
 }
 
