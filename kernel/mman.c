@@ -98,7 +98,7 @@ long sys_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags, uint64
 		if (addr & (PAGE_SIZE - 1))
 			return -EINVAL;
 		if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE))
-			aspace_unmap(as, addr, size); /* fine if nothing was there */
+			aspace_unmap_range(as, addr, size); /* fine if nothing was there */
 		at = addr;
 	}
 	if (data)
@@ -106,11 +106,13 @@ long sys_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags, uint64
 	return aspace_map(as, 0, at, size, (unsigned)vm);
 }
 
+/* munmap: any mix of mappings and holes (an mprotect'ed range is several
+ * regions); the image, heap and stack are refused with -EINVAL. */
 long sys_munmap(uint64_t addr, uint64_t len, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
 	if ((addr & (PAGE_SIZE - 1)) || !len || ALIGN_UP(len, PAGE_SIZE) < len)
 		return -EINVAL;
-	return aspace_unmap(app_aspace(), addr, ALIGN_UP(len, PAGE_SIZE));
+	return aspace_unmap_range(app_aspace(), addr, ALIGN_UP(len, PAGE_SIZE));
 }
 
 /*

@@ -360,13 +360,19 @@ free_record:
 
 int aspace_fault(struct aspace *as, vaddr_t addr, unsigned access)
 {
-	if (addr >= VM_USER_TOP || (access & ASPACE_ACCESS_PRESENT))
+	if (addr >= VM_USER_TOP)
 		return -EFAULT;
 	struct region *r = region_at(as, addr);
-	if (!r || r->kind == REGION_IMAGE || r->kind == REGION_DEVICE)
-		return -EFAULT; /* nothing there, or a page left unmapped on purpose */
-	if (r->flags & ASPACE_NOACCESS)
-		return -EFAULT; /* PROT_NONE: never backed on access */
+	if (r && (r->flags & ASPACE_NOACCESS))
+		return -EACCES; /* PROT_NONE, backed or not: never backed on access */
+	unsigned f;
+	if (r && r->kind == REGION_IMAGE && (access & ASPACE_ACCESS_PRESENT) &&
+	    !vm_lookup(&as->ctx, addr, NULL, &f) && !(f & VM_USER))
+		return -EACCES; /* an image page made PROT_NONE (kept per page) */
+	if (!r || r->kind == REGION_IMAGE || r->kind == REGION_DEVICE ||
+	    (access & ASPACE_ACCESS_PRESENT))
+		return -EFAULT; /* nothing there, a page left unmapped on purpose, or
+				 * a protection fault */
 	if (((access & ASPACE_ACCESS_WRITE) && !(r->flags & VM_WRITE)) ||
 	    ((access & ASPACE_ACCESS_EXEC) && !(r->flags & VM_EXEC)))
 		return -EFAULT;
@@ -672,6 +678,35 @@ long aspace_unmap(struct aspace *as, vaddr_t base, size_t size)
 	return 0;
 }
 
+long aspace_unmap_range(struct aspace *as, vaddr_t base, size_t size)
+{
+	if (size == 0 || ((base | size) & (PAGE_SIZE - 1)) || base >= VM_USER_TOP ||
+	    size > VM_USER_TOP - base)
+		return -EINVAL;
+	vaddr_t end = base + size;
+	for (const struct region *r = as->regions; r && r->base < end; r = r->next) {
+		if (r->npages && region_end(r) > base && r->kind != REGION_MAPPING &&
+		    r->kind != REGION_DEVICE)
+			return -EINVAL;
+	}
+	struct region *r = region_at(as, base);
+	if (r && end <= region_end(r))
+		return aspace_unmap(as, base, size); /* may split: may need a record */
+	/* The range is not inside one region, so no region loses its middle:
+	 * each one meeting it loses its top, its bottom or everything, and
+	 * nothing needs a new record. */
+	for (vaddr_t at = base; at < end;) {
+		for (r = as->regions; r && (!r->npages || region_end(r) <= at); r = r->next)
+			;
+		if (!r || r->base >= end)
+			break;
+		vaddr_t lo = MAX(at, r->base), hi = MIN(end, region_end(r));
+		at = hi; /* before r may be freed */
+		unmap_in_region(as, r, lo, (hi - lo) / PAGE_SIZE, NULL);
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ mremap */
 
 /* Grows r (ending at the end of the remapped range) by npages in place.
@@ -783,7 +818,7 @@ long aspace_remap(struct aspace *as, vaddr_t old, size_t old_size, size_t new_si
 			return -EINVAL;
 		/* Whatever mapping was there goes, as with MAP_FIXED. It may
 		 * split r: look the old range up again. */
-		aspace_unmap(as, new_addr, new_size);
+		aspace_unmap_range(as, new_addr, new_size);
 		r = region_at(as, old);
 		return move_range(as, r, old, old_n, new_addr, new_n);
 	}
@@ -951,6 +986,8 @@ static void dump_page(const struct aspace *as, const struct region *r, size_t i)
 			f & VM_WRITE_COMBINING ? " | WC" : "");
 	} else if (r->kind == REGION_IMAGE) {
 		kprintf("solo:     %5zu %016lx -> %016lx (unmapped)\n", i, va, 0ul);
+	} else if (r->flags & ASPACE_NOACCESS) {
+		kprintf("solo:     %5zu %016lx -> %016lx (no access)\n", i, va, 0ul);
 	} else {
 		kprintf("solo:     %5zu %016lx -> %016lx (flags: R%s%s)\n", i, va, 0ul,
 			r->flags & VM_WRITE ? " | W" : "", r->flags & VM_EXEC ? " | X" : "");

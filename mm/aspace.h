@@ -159,8 +159,9 @@ int aspace_init_stack(struct aspace *as, vaddr_t top, size_t reserve_pages, size
  * fault seen twice; nothing changes, and a restart that is not allowed
  * faults again with ASPACE_ACCESS_PRESENT);
  * -EFAULT when the access is not allowed (no region, a protection fault, a
- * write to a read-only region, an execute of a non-executable one, any
- * access to an ASPACE_NOACCESS region);
+ * write to a read-only region, an execute of a non-executable one);
+ * -EACCES for any access to an ASPACE_NOACCESS region (PROT_NONE: the
+ * kernel names it in the kill message);
  * -EIO for a page of a file mapping wholly past the end of the file (Linux
  * sends SIGBUS);
  * -ENOMEM when no page could be had (the app is then killed).
@@ -213,14 +214,23 @@ long aspace_map_file(struct aspace *as, vaddr_t virt, size_t size, unsigned flag
  * none (nothing changes). */
 long aspace_unmap(struct aspace *as, vaddr_t base, size_t size);
 /*
+ * aspace_unmap_range - Linux munmap: removes every MAPPING and DEVICE page
+ * of [base, base + size) (page aligned, size > 0); the range may span
+ * several regions and holes (nothing there is fine). Returns 0, -EINVAL
+ * (alignment, or an IMAGE, HEAP or STACK region in the range: nothing
+ * changes) or -ENOMEM (the range is inside one region and splitting it
+ * needed a record: nothing changes).
+ */
+long aspace_unmap_range(struct aspace *as, vaddr_t base, size_t size);
+/*
  * aspace_remap - Linux mremap of [old, old + old_size), which must lie in
  * one MAPPING region; sizes are page multiples > 0. Shrinking frees the
  * pages past new_size in place. Growing stays in place when the range
  * ends its region and the pages after it are free; otherwise, with
  * ASPACE_REMAP_MAYMOVE, the range moves to the lowest free gap of the
  * default region (or to new_addr with ASPACE_REMAP_FIXED, which must come
- * with MAYMOVE and must not overlap the old range; whatever MAPPING was
- * there is unmapped first, as Linux does). A move takes the backed frames
+ * with MAYMOVE and must not overlap the old range; whatever mappings were
+ * there are unmapped first (aspace_unmap_range), as Linux does). A move takes the backed frames
  * along in the page tables: nothing is copied, and demand and file pages
  * stay demand. Returns the new address, or -EINVAL (flags, alignment,
  * size 0, overlap, a region that is not a MAPPING), -EFAULT (the range is
