@@ -20,7 +20,12 @@
  *
  * Page ownership: demand pages (HEAP, MAPPING, STACK), the image pages and
  * claimed RAM (DEVICE with owns_phys) came from palloc and are pfree'd when
- * unmapped; device pages (DEVICE without owns_phys) never are.
+ * unmapped; device pages (DEVICE without owns_phys) never are. A file
+ * mapping's pages are the app's own copies: the file's bytes (the rootfs
+ * archive) are only read, never mapped. PROT_NONE pages stay in the page
+ * tables (supervisor-only), so every walk above counts and frees them as
+ * usual. mremap moves page-table entries, not pages: a frame changes its
+ * address, never its owner.
  *
  * Costs: a demand fault is one list walk, one vm_lookup, one palloc(1), a
  * 4 KiB memset and one vm_map. Unmapping and shrinking walk the released
@@ -186,13 +191,15 @@ static size_t region_backed(const struct aspace *as, const struct region *r)
 /* ------------------------------------------------------------ backing pages */
 
 /*
- * A zeroed page for the app, mapped at va with flags | VM_USER; counted in
- * r. A file mapping's page is filled from the file instead (the bytes past
- * its end zeroed); a page wholly past the end is -EIO. Zeroing happens here, at fault time, rather
- * than when pages are freed: the page is about to be used, so the lines the memset leaves in the
- * cache are the ones the app touches next (the kernel's memset is an ERMS rep stosb). For an
- * uncached or write-combining mapping the zeroes are flushed out first: the direct map that wrote
- * them is write-back. Returns 0, -EIO or -ENOMEM (also when only the kernel's reserve is left).
+ * A page for the app, mapped at va with the region's flags (pte_flags);
+ * counted in r. It is zeroed, or for a file mapping filled from the file
+ * with the bytes past its end zeroed; a page wholly past the end is -EIO.
+ * This happens at fault time rather than when pages are freed: the page
+ * is about to be used, so the lines the stores leave in the cache are the
+ * ones the app touches next. For an uncached or write-combining mapping
+ * the contents are flushed out first: the direct map that wrote them is
+ * write-back. Returns 0, -EIO or -ENOMEM (also when only the kernel's
+ * reserve is left).
  */
 static int back_page(struct aspace *as, struct region *r, vaddr_t va)
 {
