@@ -705,6 +705,25 @@ static long file_write(struct file *f, uint64_t buf, uint64_t count)
 	return -EROFS;		    /* not reached: files never open for writing */
 }
 
+int fd_mmap_source(uint64_t fd, const void **data, uint64_t *size, int *writable)
+{
+	struct file *f = fd_get(fd);
+
+	if (!f || (f->flags & O_PATH))
+		return -EBADF;
+	if (f->kind != FILE_NODE || is_dir(f))
+		return -ENODEV;
+	if ((f->flags & O_ACCMODE) == O_WRONLY)
+		return -EACCES;
+	const struct tarfs_node *n = tarfs_node(&rootfs, f->node);
+	/* An empty file may have no data pointer; a mapping of it still is a
+	 * file mapping (every page past the end), never anonymous memory. */
+	*data = n->data ? (const void *)n->data : (const void *)"";
+	*size = n->size;
+	*writable = (f->flags & O_ACCMODE) == O_RDWR;
+	return 0;
+}
+
 FD_SYSCALL(read)
 {
 	struct file *f = fd_get(a0);

@@ -29,6 +29,16 @@ int fd_table_init(void);
 /* Closes every descriptor (returns the kmalloc'd files). */
 void fd_table_release(void);
 
+/*
+ * fd_mmap_source - what a file mapping of descriptor fd is filled from: the
+ * file's bytes in the rootfs archive (*data, *size), which stay in memory
+ * and unchanged for the whole run. *writable says whether fd is open for
+ * writing (never, on the read-only rootfs). Returns 0, -EBADF (not open,
+ * or O_PATH), -ENODEV (the console, a pipe or a directory: not mappable)
+ * or -EACCES (not open for reading).
+ */
+int fd_mmap_source(uint64_t fd, const void **data, uint64_t *size, int *writable);
+
 #define FD_SYSCALL(name)                                                                           \
 	long sys_##name(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,           \
 			uint64_t a5)

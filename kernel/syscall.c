@@ -25,6 +25,7 @@
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/loader.h"
+#include "kernel/mman.h"
 #include "kernel/signal.h"
 #include "kernel/strace.h"
 #include "kernel/syscall_names.h"
@@ -79,58 +80,6 @@ static long sys_set_tid_address(uint64_t tidptr, uint64_t a1, uint64_t a2, uint6
 static long sys_getpid(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
 	return 1;
-}
-
-static long sys_brk(uint64_t addr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
-{
-	return (long)aspace_brk(app_aspace(), addr);
-}
-
-#define PROT_READ	    1
-#define PROT_WRITE	    2
-#define PROT_EXEC	    4
-#define MAP_SHARED	    0x01
-#define MAP_PRIVATE	    0x02
-#define MAP_FIXED	    0x10
-#define MAP_ANONYMOUS	    0x20
-#define MAP_NORESERVE	    0x4000
-#define MAP_FIXED_NOREPLACE 0x100000
-
-/*
- * mmap for anonymous private memory: demand-zero pages in the default
- * region, the same as map_memory without phys. File mappings come with the
- * file system. MAP_FIXED over an existing mapping replaces it, as on Linux.
- */
-static long sys_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags, uint64_t fd,
-		     uint64_t offset)
-{
-	unsigned vm = ((prot & PROT_WRITE) ? VM_WRITE : 0) | ((prot & PROT_EXEC) ? VM_EXEC : 0);
-	uint64_t size = ALIGN_UP(len, PAGE_SIZE);
-
-	if (!len || size < len || (flags & MAP_SHARED) || !(flags & MAP_PRIVATE))
-		return -EINVAL;
-	if (!(flags & MAP_ANONYMOUS))
-		return -ENODEV;
-	if (prot & ~(uint64_t)(PROT_READ | PROT_WRITE | PROT_EXEC))
-		return -EINVAL;
-	if ((prot & PROT_WRITE) && (prot & PROT_EXEC))
-		return -EACCES; /* W^X, see sys_mprotect */
-	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
-		if (addr & (PAGE_SIZE - 1))
-			return -EINVAL;
-		if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE))
-			aspace_unmap(app_aspace(), addr, size); /* fine if nothing was there */
-		return aspace_map(app_aspace(), 0, addr, size, vm);
-	}
-	return aspace_map(app_aspace(), 0, 0, size, vm); /* a hint address is only a hint */
-}
-
-static long sys_munmap(uint64_t addr, uint64_t len, uint64_t a2, uint64_t a3, uint64_t a4,
-		       uint64_t a5)
-{
-	if ((addr & (PAGE_SIZE - 1)) || !len)
-		return -EINVAL;
-	return aspace_unmap(app_aspace(), addr, ALIGN_UP(len, PAGE_SIZE));
 }
 
 /* SOLO_MAP_* (the app's ABI) -> VM_* (the kernel's); -1 for unknown bits. */
@@ -202,8 +151,6 @@ static long sys_mem_stats(uint64_t out, uint64_t a1, uint64_t a2, uint64_t a3, u
 #define RLIMIT_NOFILE 7
 #define RLIM_NLIMITS  16
 #define RLIM_INFINITY (~0ull)
-#define MADV_DONTNEED 4
-#define MADV_FREE     8
 
 static long sys_gettid(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
@@ -277,45 +224,6 @@ static long sys_sched_getaffinity(uint64_t pid, uint64_t len, uint64_t mask, uin
 	if (len < sizeof(one_cpu) || (len & 7))
 		return -EINVAL;
 	return app_copy_to(mask, &one_cpu, sizeof(one_cpu)) ? -EFAULT : (long)sizeof(one_cpu);
-}
-
-/*
- * mprotect keeps W^X: PROT_WRITE | PROT_EXEC together is -EACCES (what a
- * Linux with an execmem-denying policy, e.g. SELinux or PaX MPROTECT,
- * answers), while write-then-exec flips work, which is how careful JITs
- * run. Solo already refuses W+X mappings everywhere else, and one app in
- * ring 3 with no other isolation is where a writable code page hurts most.
- * PROT_NONE is read-only for now: regions have no "no access" state yet.
- */
-static long sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot, uint64_t a3, uint64_t a4,
-			 uint64_t a5)
-{
-	uint64_t size = ALIGN_UP(len, PAGE_SIZE);
-
-	if ((addr & (PAGE_SIZE - 1)) || size < len ||
-	    (prot & ~(uint64_t)(PROT_READ | PROT_WRITE | PROT_EXEC)))
-		return -EINVAL;
-	if (!len)
-		return 0;
-	return aspace_protect(app_aspace(), addr, size,
-			      ((prot & PROT_WRITE) ? VM_WRITE : 0) |
-				  ((prot & PROT_EXEC) ? VM_EXEC : 0));
-}
-
-/* MADV_DONTNEED and MADV_FREE free the pages (the next touch reads zeroes);
- * other advice is accepted and has no effect. */
-static long sys_madvise(uint64_t addr, uint64_t len, uint64_t advice, uint64_t a3, uint64_t a4,
-			uint64_t a5)
-{
-	uint64_t size = ALIGN_UP(len, PAGE_SIZE);
-
-	if ((addr & (PAGE_SIZE - 1)) || size < len)
-		return -EINVAL;
-	if (!len)
-		return 0;
-	if (advice == MADV_DONTNEED || advice == MADV_FREE)
-		return aspace_dontneed(app_aspace(), addr, size);
-	return 0;
 }
 
 static long sys_sched_yield(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
@@ -850,8 +758,8 @@ static const struct syscall_entry syscalls[] = {
     [SYS_fstat] = {sys_fstat, "fstat", "d:dx"},
     [SYS_lstat] = {sys_lstat, "lstat", "d:sx"},
     [SYS_lseek] = {sys_lseek, "lseek", "d:dld"}, /* ESPIPE on the console */
-    [SYS_mmap] = {sys_mmap, "mmap", "x:xuxxdx"}, /* anonymous private only; W+X is EACCES */
-    [SYS_mprotect] = {sys_mprotect, "mprotect", "d:xux"}, /* W+X is EACCES; PROT_NONE reads */
+    [SYS_mmap] = {sys_mmap, "mmap", "x:xuxxdx"}, /* anonymous; files private, filled on touch; W+X EACCES */
+    [SYS_mprotect] = {sys_mprotect, "mprotect", "d:xux"}, /* W+X is EACCES; PROT_NONE is no access */
     [SYS_munmap] = {sys_munmap, "munmap", "d:xu"},
     [SYS_brk] = {sys_brk, "brk", "x:x"},
     [SYS_rt_sigaction] = {sys_rt_sigaction, "rt_sigaction", "d:dxxu"}, /* handlers need SA_RESTORER */
@@ -864,6 +772,7 @@ static const struct syscall_entry syscalls[] = {
     [SYS_access] = {sys_access, "access", "d:so"}, /* W_OK is EROFS */
     [SYS_pipe] = {sys_pipe, "pipe", "d:x"},	   /* one thread: EAGAIN where Linux blocks */
     [SYS_sched_yield] = {sys_sched_yield, "sched_yield", "d:"},
+    [SYS_mremap] = {sys_mremap, "mremap", "x:xuuxx"}, /* MAYMOVE, FIXED; moves frames, never copies */
     [SYS_madvise] = {sys_madvise, "madvise", "d:xud"}, /* DONTNEED/FREE free pages; rest ignored */
     [SYS_dup] = {sys_dup, "dup", "d:d"},
     [SYS_dup2] = {sys_dup2, "dup2", "d:dd"},

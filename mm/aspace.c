@@ -20,7 +20,12 @@
  *
  * Page ownership: demand pages (HEAP, MAPPING, STACK), the image pages and
  * claimed RAM (DEVICE with owns_phys) came from palloc and are pfree'd when
- * unmapped; device pages (DEVICE without owns_phys) never are.
+ * unmapped; device pages (DEVICE without owns_phys) never are. A file
+ * mapping's pages are the app's own copies: the file's bytes (the rootfs
+ * archive) are only read, never mapped. PROT_NONE pages stay in the page
+ * tables (supervisor-only), so every walk above counts and frees them as
+ * usual. mremap moves page-table entries, not pages: a frame changes its
+ * address, never its owner.
  *
  * Costs: a demand fault is one list walk, one vm_lookup, one palloc(1), a
  * 4 KiB memset and one vm_map. Unmapping and shrinking walk the released
@@ -41,7 +46,7 @@
 #include "mm/palloc.h"
 #include "mm/valloc.h"
 
-#define MAP_FLAGS	     (VM_WRITE | VM_EXEC | VM_UNCACHED | VM_WRITE_COMBINING)
+#define MAP_FLAGS	     (VM_WRITE | VM_EXEC | VM_UNCACHED | VM_WRITE_COMBINING | ASPACE_NOACCESS)
 #define CACHE_FLAGS	     (VM_UNCACHED | VM_WRITE_COMBINING)
 #define PHYS_LIMIT	     (1ull << 52) /* a page-table entry cannot say more */
 #define DUMP_PAGES	     16		  /* per-page lines per region in aspace_dump */
@@ -54,6 +59,15 @@ static aspace_phys_policy_fn phys_policy;
 static vaddr_t region_end(const struct region *r)
 {
 	return r->base + r->npages * PAGE_SIZE;
+}
+
+/* The page-table flags for region flags: VM_USER unless no access (see
+ * aspace.h: PROT_NONE pages stay mapped, supervisor-only). */
+static unsigned pte_flags(unsigned flags)
+{
+	if (flags & ASPACE_NOACCESS)
+		return flags & CACHE_FLAGS;
+	return VM_USER | flags;
 }
 
 /* ------------------------------------------------------------ the kernel's reserve */
@@ -128,6 +142,36 @@ static struct region *region_new(enum region_kind kind, vaddr_t base, size_t npa
 	return r;
 }
 
+/*
+ * A new record for the part of r from at (page aligned, inside r) to r's
+ * end: same kind, flags and ownership, with the physical and file offsets
+ * moved along. Nothing is linked; backed is 0. NULL without memory.
+ */
+static struct region *region_new_above(const struct region *r, vaddr_t at)
+{
+	struct region *hi = region_new(r->kind, at, (region_end(r) - at) / PAGE_SIZE, r->flags);
+
+	if (hi) {
+		hi->owns_phys = r->owns_phys;
+		hi->phys = r->phys ? r->phys + (at - r->base) : 0;
+		hi->file = r->file;
+		hi->file_size = r->file_size;
+		hi->file_off = r->file ? r->file_off + (at - r->base) : 0;
+	}
+	return hi;
+}
+
+/* Moves r's base up to at (inside r), keeping its end and offsets. */
+static void region_raise_base(struct region *r, vaddr_t at)
+{
+	if (r->phys)
+		r->phys += at - r->base;
+	if (r->file)
+		r->file_off += at - r->base;
+	r->npages -= (at - r->base) / PAGE_SIZE;
+	r->base = at;
+}
+
 /* Pages of [base, + npages pages) mapped in ctx. O(npages). */
 static size_t count_mapped(const struct vm_ctx *ctx, vaddr_t base, size_t npages)
 {
@@ -147,25 +191,37 @@ static size_t region_backed(const struct aspace *as, const struct region *r)
 /* ------------------------------------------------------------ backing pages */
 
 /*
- * A zeroed page for the app, mapped at va with flags | VM_USER; counted in
- * r. Zeroing happens here, at fault time, rather than when pages are
- * freed: the page is about to be used, so the lines the memset leaves in
- * the cache are the ones the app touches next (the kernel's memset is an
- * ERMS rep stosb). For an uncached or write-combining mapping the zeroes
- * are flushed out first: the direct map that wrote them is write-back.
- * Returns 0 or -ENOMEM (also when only the kernel's reserve is left).
+ * A page for the app, mapped at va with the region's flags (pte_flags);
+ * counted in r. It is zeroed, or for a file mapping filled from the file
+ * with the bytes past its end zeroed; a page wholly past the end is -EIO.
+ * This happens at fault time rather than when pages are freed: the page
+ * is about to be used, so the lines the stores leave in the cache are the
+ * ones the app touches next. For an uncached or write-combining mapping
+ * the contents are flushed out first: the direct map that wrote them is
+ * write-back. Returns 0, -EIO or -ENOMEM (also when only the kernel's
+ * reserve is left).
  */
 static int back_page(struct aspace *as, struct region *r, vaddr_t va)
 {
+	uint64_t off = r->file_off + (va - r->base); /* no overflow: aspace_map_file */
+
+	if (r->file && off >= r->file_size)
+		return -EIO;
 	if (!app_may_take(1, 1))
 		return -ENOMEM;
 	paddr_t pa = palloc(1);
 	if (!pa)
 		return -ENOMEM;
-	mmu_zero_page(phys_to_virt(pa));
+	if (r->file) {
+		size_t n = (size_t)MIN((uint64_t)PAGE_SIZE, r->file_size - off);
+		memcpy(phys_to_virt(pa), r->file + off, n);
+		memset((char *)phys_to_virt(pa) + n, 0, PAGE_SIZE - n);
+	} else {
+		mmu_zero_page(phys_to_virt(pa));
+	}
 	if (r->flags & CACHE_FLAGS)
 		mmu_flush_cache_page(phys_to_virt(pa));
-	int err = vm_map(&as->ctx, va, pa, VM_USER | r->flags);
+	int err = vm_map(&as->ctx, va, pa, pte_flags(r->flags));
 	if (err == -EEXIST)
 		panic("aspace: %#lx is mapped but was not backed", va);
 	if (err) {
@@ -311,11 +367,19 @@ free_record:
 
 int aspace_fault(struct aspace *as, vaddr_t addr, unsigned access)
 {
-	if (addr >= VM_USER_TOP || (access & ASPACE_ACCESS_PRESENT))
+	if (addr >= VM_USER_TOP)
 		return -EFAULT;
 	struct region *r = region_at(as, addr);
-	if (!r || r->kind == REGION_IMAGE || r->kind == REGION_DEVICE)
-		return -EFAULT; /* nothing there, or a page left unmapped on purpose */
+	if (r && (r->flags & ASPACE_NOACCESS))
+		return -EACCES; /* PROT_NONE, backed or not: never backed on access */
+	unsigned f;
+	if (r && r->kind == REGION_IMAGE && (access & ASPACE_ACCESS_PRESENT) &&
+	    !vm_lookup(&as->ctx, addr, NULL, &f) && !(f & VM_USER))
+		return -EACCES; /* an image page made PROT_NONE (kept per page) */
+	if (!r || r->kind == REGION_IMAGE || r->kind == REGION_DEVICE ||
+	    (access & ASPACE_ACCESS_PRESENT))
+		return -EFAULT; /* nothing there, a page left unmapped on purpose, or
+				 * a protection fault */
 	if (((access & ASPACE_ACCESS_WRITE) && !(r->flags & VM_WRITE)) ||
 	    ((access & ASPACE_ACCESS_EXEC) && !(r->flags & VM_EXEC)))
 		return -EFAULT;
@@ -494,6 +558,7 @@ long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsi
 
 	if (size == 0 || (size & (PAGE_SIZE - 1)) || (flags & ~MAP_FLAGS) ||
 	    (flags & (VM_WRITE | VM_EXEC)) == (VM_WRITE | VM_EXEC) ||
+	    ((flags & ASPACE_NOACCESS) && (phys || flags != ASPACE_NOACCESS)) ||
 	    (flags & CACHE_FLAGS) == CACHE_FLAGS || (phys & (PAGE_SIZE - 1)) ||
 	    phys >= PHYS_LIMIT || size > PHYS_LIMIT - phys)
 		return -EINVAL;
@@ -541,44 +606,48 @@ long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsi
 	return base;
 }
 
-long aspace_unmap(struct aspace *as, vaddr_t base, size_t size)
+long aspace_map_file(struct aspace *as, vaddr_t virt, size_t size, unsigned flags, const void *data,
+		     uint64_t file_size, uint64_t offset)
 {
-	if (size == 0 || ((base | size) & (PAGE_SIZE - 1)) || base >= VM_USER_TOP ||
-	    size > VM_USER_TOP - base)
+	if (offset & (PAGE_SIZE - 1))
 		return -EINVAL;
-	struct region *r = region_at(as, base);
-	vaddr_t end = base + size;
-	if (!r || (r->kind != REGION_MAPPING && r->kind != REGION_DEVICE) || end > region_end(r))
-		return -EINVAL;
+	if (offset > UINT64_MAX - size)
+		return -EOVERFLOW; /* back_page's offsets must not wrap */
+	long base = aspace_map(as, 0, virt, size, flags);
+	if (base < 0)
+		return base;
+	struct region *r = region_at(as, (vaddr_t)base);
+	r->file = data;
+	r->file_size = file_size;
+	r->file_off = offset;
+	return base;
+}
 
-	vaddr_t r_end = region_end(r);
-	size_t npages = size / PAGE_SIZE;
-	struct region *tail = NULL;
-	if (base > r->base && end < r_end) {
-		/* The range is in the middle: the part above becomes a region
-		 * of its own. Made first, so that failing changes nothing. */
-		tail = region_new(r->kind, end, (r_end - end) / PAGE_SIZE, r->flags);
-		if (!tail)
-			return -ENOMEM;
-	}
+/*
+ * Removes [base, + npages) from region r (MAPPING or DEVICE; the range
+ * inside it): frees what the app owns there and gives the range back to
+ * the pool. tail is the record for the part above the range when the
+ * range is in the middle of r (made beforehand with region_new_above, so
+ * that this cannot fail), else NULL.
+ */
+static void unmap_in_region(struct aspace *as, struct region *r, vaddr_t base, size_t npages,
+			    struct region *tail)
+{
+	vaddr_t end = base + npages * PAGE_SIZE, r_end = region_end(r);
+
 	release(as, r, base, npages);
 	if (base == r->base && end == r_end) {
 		region_unlink(as, r);
 		kfree(r);
-		return 0;
+		return;
 	}
 	if (base == r->base) {
-		if (r->phys)
-			r->phys += size;
-		r->base = end;
-		r->npages -= npages;
-		return 0;
+		region_raise_base(r, end);
+		return;
 	}
 	r->npages = (base - r->base) / PAGE_SIZE;
 	if (!tail)
-		return 0; /* the top of the region went */
-	tail->owns_phys = r->owns_phys;
-	tail->phys = r->phys ? r->phys + (end - r->base) : 0;
+		return; /* the top of the region went */
 	if (r->kind == REGION_DEVICE) {
 		tail->backed = tail->npages;
 		r->backed = r->npages;
@@ -592,7 +661,185 @@ long aspace_unmap(struct aspace *as, vaddr_t base, size_t size)
 		r->backed = below;
 	}
 	region_link(as, tail);
+}
+
+long aspace_unmap(struct aspace *as, vaddr_t base, size_t size)
+{
+	if (size == 0 || ((base | size) & (PAGE_SIZE - 1)) || base >= VM_USER_TOP ||
+	    size > VM_USER_TOP - base)
+		return -EINVAL;
+	struct region *r = region_at(as, base);
+	vaddr_t end = base + size;
+	if (!r || (r->kind != REGION_MAPPING && r->kind != REGION_DEVICE) || end > region_end(r))
+		return -EINVAL;
+
+	struct region *tail = NULL;
+	if (base > r->base && end < region_end(r)) {
+		/* The range is in the middle: the part above becomes a region
+		 * of its own. Made first, so that failing changes nothing. */
+		tail = region_new_above(r, end);
+		if (!tail)
+			return -ENOMEM;
+	}
+	unmap_in_region(as, r, base, size / PAGE_SIZE, tail);
 	return 0;
+}
+
+long aspace_unmap_range(struct aspace *as, vaddr_t base, size_t size)
+{
+	if (size == 0 || ((base | size) & (PAGE_SIZE - 1)) || base >= VM_USER_TOP ||
+	    size > VM_USER_TOP - base)
+		return -EINVAL;
+	vaddr_t end = base + size;
+	for (const struct region *r = as->regions; r && r->base < end; r = r->next) {
+		if (r->npages && region_end(r) > base && r->kind != REGION_MAPPING &&
+		    r->kind != REGION_DEVICE)
+			return -EINVAL;
+	}
+	struct region *r = region_at(as, base);
+	if (r && end <= region_end(r))
+		return aspace_unmap(as, base, size); /* may split: may need a record */
+	/* The range is not inside one region, so no region loses its middle:
+	 * each one meeting it loses its top, its bottom or everything, and
+	 * nothing needs a new record. */
+	for (vaddr_t at = base; at < end;) {
+		for (r = as->regions; r && (!r->npages || region_end(r) <= at); r = r->next)
+			;
+		if (!r || r->base >= end)
+			break;
+		vaddr_t lo = MAX(at, r->base), hi = MIN(end, region_end(r));
+		at = hi; /* before r may be freed */
+		unmap_in_region(as, r, lo, (hi - lo) / PAGE_SIZE, NULL);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ mremap */
+
+/* Grows r (ending at the end of the remapped range) by npages in place.
+ * Returns 0, or -ENOMEM when the pages after it are taken or past the
+ * user pool (nothing changes). */
+static int grow_in_place(struct aspace *as, struct region *r, size_t npages)
+{
+	vaddr_t end = region_end(r);
+
+	if (npages > (USER_POOL_END - end) / PAGE_SIZE)
+		return -ENOMEM;
+	if (valloc_reserve(&as->ctx, end, npages))
+		return -ENOMEM;
+	r->npages += npages;
+	return 0;
+}
+
+/*
+ * Moves [old, + old_n pages) of MAPPING region r to a new region of new_n
+ * pages at dest (0: the lowest gap of the default region). The backed
+ * frames of the first min(old_n, new_n) pages are mapped at the new place
+ * before anything is taken down, so a failure (no record, no room, no
+ * page for a table) undoes the new mappings and changes nothing; then the
+ * old range is unmapped like munmap, which frees only the pages that did
+ * not move (a shrinking move). O(pages moved) page-table walks, stopping
+ * once every backed page of r has been seen; no page is copied.
+ */
+static long move_range(struct aspace *as, struct region *r, vaddr_t old, size_t old_n, vaddr_t dest,
+		       size_t new_n)
+{
+	size_t keep = MIN(old_n, new_n), moved = 0, seen = 0, i;
+	vaddr_t old_end = old + old_n * PAGE_SIZE;
+	struct region *nr = region_new(REGION_MAPPING, 0, new_n, r->flags), *tail = NULL;
+	long base, err = -ENOMEM;
+
+	if (!nr)
+		return -ENOMEM;
+	nr->file = r->file;
+	nr->file_size = r->file_size;
+	nr->file_off = r->file ? r->file_off + (old - r->base) : 0;
+	if (old > r->base && old_end < region_end(r)) {
+		tail = region_new_above(r, old_end);
+		if (!tail)
+			goto free_records;
+	}
+	if (!app_may_take(0, keep))
+		goto free_records;
+	base = reserve_range(as, dest, new_n);
+	if (base < 0) {
+		err = base == -EINVAL ? -EINVAL : -ENOMEM;
+		goto free_records;
+	}
+	nr->base = (vaddr_t)base;
+	for (i = 0; i < keep && seen < r->backed; i++) {
+		paddr_t pa;
+
+		if (vm_lookup(&as->ctx, old + i * PAGE_SIZE, &pa, NULL))
+			continue;
+		seen++;
+		int e = vm_map(&as->ctx, nr->base + i * PAGE_SIZE, pa, pte_flags(r->flags));
+		if (e == -EEXIST)
+			panic("aspace_remap: %#lx is mapped but was free in the pool",
+			      nr->base + i * PAGE_SIZE);
+		if (e)
+			goto unmap_new;
+		moved++;
+	}
+	/* Committed: the moved frames leave the old page tables unfreed. */
+	for (size_t j = 0; j < i; j++) {
+		if (!vm_unmap(&as->ctx, old + j * PAGE_SIZE, NULL))
+			r->backed--;
+	}
+	nr->backed = moved;
+	unmap_in_region(as, r, old, old_n, tail);
+	region_link(as, nr);
+	return base;
+
+unmap_new:
+	for (size_t j = 0; j < i; j++)
+		vm_unmap(&as->ctx, nr->base + j * PAGE_SIZE, NULL);
+	vfree(nr->base, new_n, &as->ctx);
+free_records:
+	kfree(tail);
+	kfree(nr);
+	return err;
+}
+
+long aspace_remap(struct aspace *as, vaddr_t old, size_t old_size, size_t new_size, unsigned flags,
+		  vaddr_t new_addr)
+{
+	const unsigned known = ASPACE_REMAP_MAYMOVE | ASPACE_REMAP_FIXED;
+
+	if ((flags & ~known) || (flags & known) == ASPACE_REMAP_FIXED || !old_size || !new_size ||
+	    ((old | old_size | new_size) & (PAGE_SIZE - 1)) || old >= VM_USER_TOP ||
+	    old_size > VM_USER_TOP - old || new_size > VM_USER_TOP)
+		return -EINVAL;
+	size_t old_n = old_size / PAGE_SIZE, new_n = new_size / PAGE_SIZE;
+	struct region *r = region_at(as, old);
+	if (!r || old_size > region_end(r) - old)
+		return -EFAULT; /* Linux: the range is not one mapping */
+	if (r->kind != REGION_MAPPING)
+		return -EINVAL; /* the image, heap, stack and devices stay put */
+
+	if (flags & ASPACE_REMAP_FIXED) {
+		if ((new_addr & (PAGE_SIZE - 1)) || new_addr < VM_USER_BASE ||
+		    new_addr >= USER_POOL_END || new_n > (USER_POOL_END - new_addr) / PAGE_SIZE)
+			return -EINVAL;
+		if (new_addr < old + old_size && old < new_addr + new_size)
+			return -EINVAL;
+		/* Whatever mapping was there goes, as with MAP_FIXED. It may
+		 * split r: look the old range up again. */
+		aspace_unmap_range(as, new_addr, new_size);
+		r = region_at(as, old);
+		return move_range(as, r, old, old_n, new_addr, new_n);
+	}
+	if (new_n < old_n) {
+		long err = aspace_unmap(as, old + new_size, old_size - new_size);
+		return err ? err : (long)old;
+	}
+	if (new_n == old_n)
+		return (long)old;
+	if (old + old_size == region_end(r) && !grow_in_place(as, r, new_n - old_n))
+		return (long)old;
+	if (!(flags & ASPACE_REMAP_MAYMOVE))
+		return -ENOMEM;
+	return move_range(as, r, old, old_n, 0, new_n);
 }
 
 /* ------------------------------------------------------------ diagnostics */
@@ -607,7 +854,7 @@ long aspace_unmap(struct aspace *as, vaddr_t base, size_t size)
 static int region_split(struct aspace *as, struct region *r, vaddr_t at)
 {
 	size_t lo = (at - r->base) / PAGE_SIZE, hi_pages = r->npages - lo;
-	struct region *hi = region_new(r->kind, at, hi_pages, r->flags);
+	struct region *hi = region_new_above(r, at);
 
 	if (!hi)
 		return -ENOMEM;
@@ -649,7 +896,8 @@ long aspace_protect(struct aspace *as, vaddr_t base, size_t size, unsigned flags
 {
 	vaddr_t end = base + size;
 
-	if (!range_ok(base, size) || (flags & ~(VM_WRITE | VM_EXEC)))
+	if (!range_ok(base, size) || (flags & ~(VM_WRITE | VM_EXEC | ASPACE_NOACCESS)) ||
+	    ((flags & ASPACE_NOACCESS) && flags != ASPACE_NOACCESS))
 		return -EINVAL;
 	if ((flags & (VM_WRITE | VM_EXEC)) == (VM_WRITE | VM_EXEC))
 		return -EACCES;
@@ -657,7 +905,7 @@ long aspace_protect(struct aspace *as, vaddr_t base, size_t size, unsigned flags
 	if (err)
 		return err;
 	/* HEAP and STACK are single regions that brk and stack growth rely
-	 * on: they keep their permissions. */
+	 * on: they keep their permissions (and so are never PROT_NONE). */
 	for (vaddr_t at = base; at < end;) {
 		const struct region *r = region_at(as, at);
 		if ((r->kind == REGION_HEAP || r->kind == REGION_STACK) && r->flags != flags)
@@ -685,7 +933,7 @@ long aspace_protect(struct aspace *as, vaddr_t base, size_t size, unsigned flags
 		if (r->kind == REGION_MAPPING || r->kind == REGION_IMAGE) {
 			for (vaddr_t va = at; va < stop; va += PAGE_SIZE)
 				vm_protect(&as->ctx, va,
-					   VM_USER | (r->flags & CACHE_FLAGS) | flags);
+					   pte_flags((r->flags & CACHE_FLAGS) | flags));
 		}
 		at = stop;
 	}
@@ -745,6 +993,8 @@ static void dump_page(const struct aspace *as, const struct region *r, size_t i)
 			f & VM_WRITE_COMBINING ? " | WC" : "");
 	} else if (r->kind == REGION_IMAGE) {
 		kprintf("solo:     %5zu %016lx -> %016lx (unmapped)\n", i, va, 0ul);
+	} else if (r->flags & ASPACE_NOACCESS) {
+		kprintf("solo:     %5zu %016lx -> %016lx (no access)\n", i, va, 0ul);
 	} else {
 		kprintf("solo:     %5zu %016lx -> %016lx (flags: R%s%s)\n", i, va, 0ul,
 			r->flags & VM_WRITE ? " | W" : "", r->flags & VM_EXEC ? " | X" : "");
@@ -759,9 +1009,13 @@ void aspace_dump(const struct aspace *as)
 		unsigned f = r->flags;
 
 		kprintf("solo:   %s %#lx-%#lx", kind_names[r->kind], r->base, region_end(r));
-		if (r->kind != REGION_IMAGE)
+		if (r->kind != REGION_IMAGE && (f & ASPACE_NOACCESS))
+			kprintf(" none");
+		else if (r->kind != REGION_IMAGE)
 			kprintf(" R%s%s%s%s", f & VM_WRITE ? "W" : "", f & VM_EXEC ? "X" : "",
 				f & VM_UNCACHED ? " UC" : "", f & VM_WRITE_COMBINING ? " WC" : "");
+		if (r->file)
+			kprintf(" file offset %#lx of %lu bytes", r->file_off, r->file_size);
 		if (r->kind == REGION_DEVICE)
 			kprintf(" phys %#lx%s", r->phys, r->owns_phys ? " (RAM)" : "");
 		kprintf(": %zu backed, %zu %s\n", backed, r->npages - backed,

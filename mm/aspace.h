@@ -18,8 +18,17 @@
  * Every region is also reserved in the context's range pool (valloc), so
  * nothing else can land inside one. Regions never overlap. A region's pages
  * are either all backed at creation (IMAGE, DEVICE, fixed-phys RAM) or
- * backed one by one on first touch (HEAP, MAPPING, STACK): zeroed, with the
- * region's permissions.
+ * backed one by one on first touch (HEAP, MAPPING, STACK): zeroed, or for a
+ * MAPPING over a file filled from the file's bytes, with the region's
+ * permissions.
+ *
+ * No access (PROT_NONE): a MAPPING region with ASPACE_NOACCESS backs no
+ * page on a fault (-EFAULT), and the pages it had backed before stay
+ * mapped with their contents but without VM_USER: supervisor-only, so any
+ * access from ring 3 is a protection fault and the kernel's user copies
+ * (which require VM_USER) fail with -EFAULT. mprotect back to R/RW gives
+ * the same frames back to the app. (A not-present PTE that keeps its frame
+ * would need vm.c to know a second kind of entry; the U/S bit does it.)
  *
  * Physical pages for demand faults and mappings come from palloc(), but never
  * the last ASPACE_KERNEL_RESERVE_PAGES free pages: the kernel keeps those so
@@ -57,16 +66,31 @@ enum region_kind {
 #define ASPACE_ACCESS_EXEC    (1u << 1)
 #define ASPACE_ACCESS_PRESENT (1u << 2) /* the page was mapped: a protection fault */
 
+/* A region flag beside VM_WRITE/VM_EXEC: no access at all (PROT_NONE); never
+ * combined with them. Not a VM_* bit: pages get VM_USER cleared instead. */
+#define ASPACE_NOACCESS (1u << 8)
+
+/* aspace_remap flags (Linux's MREMAP_* values). */
+#define ASPACE_REMAP_MAYMOVE 1u
+#define ASPACE_REMAP_FIXED   2u
+
 struct region {
 	vaddr_t base; /* page aligned */
 	size_t npages;
-	unsigned flags; /* VM_WRITE, VM_EXEC, VM_UNCACHED, VM_WRITE_COMBINING (VM_USER implied) */
+	unsigned flags; /* VM_WRITE, VM_EXEC, VM_UNCACHED, VM_WRITE_COMBINING (VM_USER
+			 * implied), or ASPACE_NOACCESS (MAPPING only) */
 	enum region_kind kind;
-	paddr_t phys;	     /* DEVICE: first physical page (contiguous), else 0 */
-	int owns_phys;	     /* DEVICE over claimed RAM: pfree the pages on unmap */
-	size_t backed;	     /* pages currently backed; IMAGE: not kept (the
-			      * loader maps them after aspace_add_image and leaves
-			      * alignment gaps unmapped): counted when asked */
+	paddr_t phys;  /* DEVICE: first physical page (contiguous), else 0 */
+	int owns_phys; /* DEVICE over claimed RAM: pfree the pages on unmap */
+	size_t backed; /* pages currently backed; IMAGE: not kept (the
+			* loader maps them after aspace_add_image and leaves
+			* alignment gaps unmapped): counted when asked */
+	/* MAPPING over a file (private: aspace_map_file): the page at va is
+	 * filled from file byte file_off + (va - base); bytes at or past
+	 * file_size read as zero, and a page wholly past it is -EIO (SIGBUS).
+	 * file is NULL for anonymous memory. */
+	const uint8_t *file;
+	uint64_t file_size, file_off;
 	struct region *next; /* sorted by base */
 };
 
@@ -136,6 +160,10 @@ int aspace_init_stack(struct aspace *as, vaddr_t top, size_t reserve_pages, size
  * faults again with ASPACE_ACCESS_PRESENT);
  * -EFAULT when the access is not allowed (no region, a protection fault, a
  * write to a read-only region, an execute of a non-executable one);
+ * -EACCES for any access to an ASPACE_NOACCESS region (PROT_NONE: the
+ * kernel names it in the kill message);
+ * -EIO for a page of a file mapping wholly past the end of the file (Linux
+ * sends SIGBUS);
  * -ENOMEM when no page could be had (the app is then killed).
  */
 int aspace_fault(struct aspace *as, vaddr_t addr, unsigned access);
@@ -161,22 +189,62 @@ long aspace_decrease_heap(struct aspace *as, size_t size);
  * zeroed; all pages must be free). virt 0: the lowest free range of the
  * default region; otherwise exactly [virt, virt + size), which must be free
  * and inside the user range outside the null guard. flags: VM_WRITE,
- * VM_EXEC (not both: W^X), VM_UNCACHED, VM_WRITE_COMBINING. Returns the
+ * VM_EXEC (not both: W^X), VM_UNCACHED, VM_WRITE_COMBINING; or, without
+ * phys, ASPACE_NOACCESS alone (a PROT_NONE reservation). Returns the
  * address, or -EINVAL (bad size/flags/alignment), -EEXIST (virt taken),
  * -ENOMEM (no room or no memory), -EPERM (phys not allowed), -EBUSY (RAM
  * in use) as a negative long.
  */
 long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsigned flags);
+/*
+ * aspace_map_file - a private file mapping: aspace_map(as, 0, virt, size,
+ * flags) whose pages are filled on first touch by copy from
+ * data[offset...] (file_size bytes in all; see struct region). data must
+ * stay readable and unchanged for as long as the mapping exists (the
+ * rootfs archive lives for the whole run). offset is a page multiple.
+ * Writes (flags VM_WRITE) go to the app's copy only. Returns the address,
+ * aspace_map's errors, -EINVAL (offset not aligned) or -EOVERFLOW (offset
+ * + size past 2^64).
+ */
+long aspace_map_file(struct aspace *as, vaddr_t virt, size_t size, unsigned flags, const void *data,
+		     uint64_t file_size, uint64_t offset);
 /* Xous UnmapMemory: removes [base, base + size), which must lie inside one
  * MAPPING or DEVICE region (the region is split when needed). Returns 0,
  * -EINVAL, or -ENOMEM when a split needed a region record and kmalloc had
  * none (nothing changes). */
 long aspace_unmap(struct aspace *as, vaddr_t base, size_t size);
+/*
+ * aspace_unmap_range - Linux munmap: removes every MAPPING and DEVICE page
+ * of [base, base + size) (page aligned, size > 0); the range may span
+ * several regions and holes (nothing there is fine). Returns 0, -EINVAL
+ * (alignment, or an IMAGE, HEAP or STACK region in the range: nothing
+ * changes) or -ENOMEM (the range is inside one region and splitting it
+ * needed a record: nothing changes).
+ */
+long aspace_unmap_range(struct aspace *as, vaddr_t base, size_t size);
+/*
+ * aspace_remap - Linux mremap of [old, old + old_size), which must lie in
+ * one MAPPING region; sizes are page multiples > 0. Shrinking frees the
+ * pages past new_size in place. Growing stays in place when the range
+ * ends its region and the pages after it are free; otherwise, with
+ * ASPACE_REMAP_MAYMOVE, the range moves to the lowest free gap of the
+ * default region (or to new_addr with ASPACE_REMAP_FIXED, which must come
+ * with MAYMOVE and must not overlap the old range; whatever mappings were
+ * there are unmapped first (aspace_unmap_range), as Linux does). A move takes the backed frames
+ * along in the page tables: nothing is copied, and demand and file pages
+ * stay demand. Returns the new address, or -EINVAL (flags, alignment,
+ * size 0, overlap, a region that is not a MAPPING), -EFAULT (the range is
+ * not inside one region) or -ENOMEM (no room in place without MAYMOVE,
+ * no room anywhere, no memory for tables or records; nothing changes).
+ */
+long aspace_remap(struct aspace *as, vaddr_t old, size_t old_size, size_t new_size, unsigned flags,
+		  vaddr_t new_addr);
 
 /*
  * aspace_protect - mprotect: sets the permissions of [base, base + size)
- * (page aligned, size > 0) to flags (VM_WRITE, VM_EXEC; read is always
- * allowed). The range may span regions but must be covered by them.
+ * (page aligned, size > 0) to flags (VM_WRITE, VM_EXEC; read is allowed
+ * unless flags is ASPACE_NOACCESS alone: PROT_NONE, MAPPING and IMAGE pages
+ * only). The range may span regions but must be covered by them.
  * MAPPING regions are split at the ends of the range (demand pages then
  * come with the new flags); IMAGE pages are changed page by page; HEAP and
  * STACK keep their permissions (asking for others is -EINVAL). W^X holds:

@@ -1029,7 +1029,9 @@ static void check_invariants(int op)
 			if (r->kind == REGION_DEVICE)
 				cr_assert_eq(pa, r->phys + i * P, "op %d", op);
 			if (r->kind != REGION_IMAGE)
-				cr_assert_eq(flags, VM_USER | r->flags, "op %d", op);
+				cr_assert_eq(flags,
+					     (r->flags & ASPACE_NOACCESS) ? 0 : VM_USER | r->flags,
+					     "op %d", op);
 		}
 		if (r->kind != REGION_IMAGE)
 			cr_assert_eq(r->backed, n, "op %d: %s region %#lx backed %zu, mapped %zu",
@@ -1182,6 +1184,61 @@ static void random_wall(int op)
 	cr_assert_eq(got, expect, "op %d: map at %#lx = %ld", op, virt, got);
 }
 
+/* mremap of part of a random mapping: whatever it answers, the invariants
+ * must hold; a success leaves a MAPPING of the new size at the result. */
+static void random_remap(int op)
+{
+	size_t n = nregions(), k = mm_test_random_below(n);
+	const struct region *r = as.regions;
+
+	while (k--)
+		r = r->next;
+	if (!r->npages)
+		return;
+	size_t first = mm_test_random_below(r->npages);
+	vaddr_t old = r->base + first * P;
+	size_t old_n = 1 + mm_test_random_below(r->npages - first);
+	size_t new_n = 1 + mm_test_random_below(2 * old_n + 4);
+	unsigned flags = (unsigned)mm_test_random_below(4); /* FIXED alone is refused */
+	vaddr_t dest = DEF + mm_test_random_below(400) * P;
+	int mapping = r->kind == REGION_MAPPING;
+
+	long got = aspace_remap(&as, old, old_n * P, new_n * P, flags, dest);
+	if (!mapping || flags == ASPACE_REMAP_FIXED) {
+		cr_assert_eq(got, -EINVAL, "op %d", op);
+		return;
+	}
+	if (got < 0) {
+		cr_assert(got == -ENOMEM || got == -EINVAL, "op %d: remap = %ld", op, got);
+		return;
+	}
+	const struct region *h = region_holding((vaddr_t)got);
+	cr_assert(h && h->kind == REGION_MAPPING, "op %d", op);
+	cr_assert_geq(h->base + h->npages * P, (vaddr_t)got + new_n * P, "op %d", op);
+	if (flags & ASPACE_REMAP_FIXED)
+		cr_assert_eq(got, (long)dest, "op %d", op);
+}
+
+/* Linux munmap anywhere near the default region: refused only over the
+ * image, heap or stack; afterwards nothing is left in the range. */
+static void random_munmap(int op)
+{
+	vaddr_t base = DEF - 8 * P + mm_test_random_below(420) * P;
+	size_t npages = 1 + mm_test_random_below(40);
+	vaddr_t end = base + npages * P;
+	long expect = 0;
+
+	for (const struct region *r = as.regions; r; r = r->next) {
+		if (r->npages && r->base < end && base < r->base + r->npages * P &&
+		    r->kind != REGION_MAPPING && r->kind != REGION_DEVICE)
+			expect = -EINVAL;
+	}
+	long got = aspace_unmap_range(&as, base, npages * P);
+	cr_assert_eq(got, expect, "op %d: munmap(%#lx, %zu pages) = %ld", op, base, npages, got);
+	if (!got)
+		cr_assert(!model_taken(base, npages), "op %d: something is left", op);
+}
+
 Test(aspace, random_operations_keep_regions_pages_and_counts_consistent)
 {
 	setup_app(64);
@@ -1196,8 +1253,12 @@ Test(aspace, random_operations_keep_regions_pages_and_counts_consistent)
 			random_unmap(op);
 		else if (r < 85)
 			random_fault(op);
-		else if (r < 95)
+		else if (r < 92)
 			random_brk(op);
+		else if (r < 94)
+			random_remap(op);
+		else if (r < 96)
+			random_munmap(op);
 		else
 			random_wall(op);
 		check_invariants(op);
@@ -1290,5 +1351,358 @@ Test(aspace, dontneed_frees_backed_pages_and_keeps_the_reservation)
 	cr_assert_eq(stats().backed[REGION_HEAP], 0);
 	cr_assert_eq(aspace_dontneed(&as, IMG_BASE, P), -EINVAL, "image pages are not anonymous");
 	cr_assert_eq(aspace_dontneed(&as, v, 9 * P), -ENOMEM);
+	destroy_and_check_all_returned();
+}
+
+/* ------------------------------------------------------------ PROT_NONE */
+
+Test(aspace, a_noaccess_mapping_backs_nothing_and_every_access_is_efault)
+{
+	setup();
+	long v = aspace_map(&as, 0, 0, 4 * P, ASPACE_NOACCESS);
+	cr_assert_eq(v, (long)DEF);
+	size_t before = free_pages();
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_READ), -EACCES);
+	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_WRITE), -EACCES);
+	cr_assert_eq(aspace_fault(&as, v + 2 * P, ASPACE_ACCESS_EXEC), -EACCES);
+	cr_assert_eq(free_pages(), before, "nothing backed");
+	cr_assert_eq(stats().backed[REGION_MAPPING], 0);
+	cr_assert_eq(stats().reserved[REGION_MAPPING], 4);
+	/* mprotect part of the reservation read/write: a guard on each side. */
+	cr_assert_eq(aspace_protect(&as, v + P, 2 * P, VM_WRITE), 0);
+	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_READ), -EACCES);
+	cr_assert_eq(aspace_fault(&as, v + 3 * P, ASPACE_ACCESS_READ), -EACCES);
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, protect_none_keeps_backed_pages_supervisor_only_with_their_data)
+{
+	setup();
+	long v = aspace_map(&as, 0, 0, 2 * P, VM_WRITE);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_WRITE), 0);
+	paddr_t pa, pa2;
+	unsigned flags;
+	cr_assert(mapped(v, &pa, NULL));
+	memset(phys_to_virt(pa), 0x5a, P);
+	char byte = 0;
+
+	cr_assert_eq(aspace_protect(&as, v, 2 * P, ASPACE_NOACCESS), 0);
+	cr_assert(mapped(v, &pa2, &flags), "the frame stays");
+	cr_assert_eq(pa2, pa);
+	cr_assert_eq(flags, 0, "supervisor-only, read-only, NX");
+	cr_assert_eq(vm_copy_from_user(&as.ctx, &byte, v, 1), -EFAULT);
+	cr_assert_eq(vm_copy_to_user(&as.ctx, v, &byte, 1), -EFAULT);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_READ | ASPACE_ACCESS_PRESENT), -EACCES);
+	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_READ), -EACCES);
+	cr_assert(!mapped(v + P, NULL, NULL), "a demand page is not backed");
+	cr_assert_eq(stats().backed[REGION_MAPPING], 1);
+
+	cr_assert_eq(aspace_protect(&as, v, P, 0), 0);
+	cr_assert(mapped(v, NULL, &flags));
+	cr_assert_eq(flags, VM_USER);
+	cr_assert_eq(vm_copy_from_user(&as.ctx, &byte, v + 7, 1), 0);
+	cr_assert_eq(byte, 0x5a, "the data came back with the access");
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, noaccess_goes_alone_on_mappings_and_image_pages_only)
+{
+	setup();
+	aspace_set_phys_policy(test_policy);
+	cr_assert_eq(aspace_map(&as, 0, 0, P, ASPACE_NOACCESS | VM_WRITE), -EINVAL);
+	cr_assert_eq(aspace_map(&as, DEV_BASE, 0, P, ASPACE_NOACCESS), -EINVAL);
+	long v = aspace_map(&as, 0, 0, P, VM_WRITE);
+	cr_assert_eq(aspace_protect(&as, v, P, ASPACE_NOACCESS | VM_EXEC), -EINVAL);
+	cr_assert_eq(aspace_brk(&as, IMG_END + P), IMG_END + P);
+	cr_assert_eq(aspace_protect(&as, IMG_END, P, ASPACE_NOACCESS), -EINVAL, "the heap");
+	cr_assert_eq(aspace_protect(&as, TOP - P, P, ASPACE_NOACCESS), -EINVAL, "the stack");
+	cr_assert_eq(aspace_protect(&as, IMG_BASE, P, ASPACE_NOACCESS), 0);
+	unsigned flags;
+	cr_assert(mapped(IMG_BASE, NULL, &flags));
+	cr_assert_eq(flags, 0);
+	cr_assert_eq(aspace_fault(&as, IMG_BASE, ASPACE_ACCESS_READ | ASPACE_ACCESS_PRESENT),
+		     -EACCES);
+	cr_assert_eq(aspace_fault(&as, IMG_BASE + P, ASPACE_ACCESS_READ | ASPACE_ACCESS_PRESENT),
+		     -EFAULT, "a page that kept its access");
+	destroy_and_check_all_returned();
+}
+
+/* ------------------------------------------------------------ file mappings */
+
+#define FILE_BYTES (2 * P + 100) /* two pages and a part */
+static uint8_t file_data[4 * P];
+
+static void make_file(void)
+{
+	for (size_t i = 0; i < sizeof(file_data); i++)
+		file_data[i] = (uint8_t)(i * 13 + 1);
+}
+
+/* The frame of va holds file bytes [off, + n) and zeroes after them. */
+static void assert_page_holds(vaddr_t va, uint64_t off, size_t n)
+{
+	paddr_t pa;
+	cr_assert(mapped(va, &pa, NULL), "%#lx not backed", va);
+	const uint8_t *b = phys_to_virt(pa);
+	cr_assert_eq(memcmp(b, file_data + off, n), 0, "%#lx: file bytes from %#lx", va, off);
+	for (size_t i = n; i < P; i++)
+		cr_assert_eq(b[i], 0, "%#lx: byte %zu past the end of the file", va, i);
+}
+
+Test(aspace, file_pages_are_filled_on_touch_the_tail_zeroed_and_past_the_end_eio)
+{
+	setup();
+	make_file();
+	long v = aspace_map_file(&as, 0, 4 * P, 0, file_data, FILE_BYTES, 0);
+	cr_assert_eq(v, (long)DEF);
+	cr_assert_eq(stats().backed[REGION_MAPPING], 0, "nothing is filled at map time");
+
+	cr_assert_eq(aspace_fault(&as, v + P + 5, ASPACE_ACCESS_READ), 0);
+	assert_page_holds(v + P, P, P);
+	cr_assert_eq(aspace_fault(&as, v + 2 * P, ASPACE_ACCESS_READ), 0);
+	assert_page_holds(v + 2 * P, 2 * P, 100);
+	size_t before = free_pages();
+	cr_assert_eq(aspace_fault(&as, v + 3 * P, ASPACE_ACCESS_READ), -EIO);
+	cr_assert(!mapped(v + 3 * P, NULL, NULL));
+	cr_assert_eq(free_pages(), before);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_WRITE), -EFAULT, "read-only mapping");
+	cr_assert_eq(stats().backed[REGION_MAPPING], 2);
+
+	long w = aspace_map_file(&as, 0, P, VM_WRITE, file_data, FILE_BYTES, P);
+	cr_assert_eq(aspace_fault(&as, w, ASPACE_ACCESS_WRITE), 0);
+	assert_page_holds(w, P, P);
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, map_file_checks_the_offset)
+{
+	setup();
+	make_file();
+	size_t before = free_pages();
+	cr_assert_eq(aspace_map_file(&as, 0, P, 0, file_data, FILE_BYTES, 100), -EINVAL);
+	cr_assert_eq(
+	    aspace_map_file(&as, 0, 2 * P, 0, file_data, FILE_BYTES, UINT64_MAX & ~(P - 1)),
+	    -EOVERFLOW);
+	cr_assert_eq(aspace_map_file(&as, 0, 0, 0, file_data, FILE_BYTES, 0), -EINVAL);
+	cr_assert_eq(free_pages(), before);
+	/* An offset past the end maps; every page is past the end. */
+	long v = aspace_map_file(&as, 0, P, 0, file_data, FILE_BYTES, 8 * P);
+	cr_assert_gt(v, 0);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_READ), -EIO);
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, splits_by_unmap_and_protect_keep_each_page_on_its_file_offset)
+{
+	setup();
+	make_file();
+	long v = aspace_map_file(&as, 0, 4 * P, VM_WRITE, file_data, sizeof(file_data), 0);
+	cr_assert_eq(aspace_unmap(&as, v + P, P), 0, "a split: the tail keeps offset 2P");
+	cr_assert_eq(aspace_fault(&as, v + 2 * P, ASPACE_ACCESS_READ), 0);
+	assert_page_holds(v + 2 * P, 2 * P, P);
+	cr_assert_eq(aspace_unmap(&as, v + 2 * P, P), 0, "the base moves up to 3P");
+	cr_assert_eq(aspace_fault(&as, v + 3 * P, ASPACE_ACCESS_READ), 0);
+	assert_page_holds(v + 3 * P, 3 * P, P);
+
+	long w = aspace_map_file(&as, 0, 4 * P, VM_WRITE, file_data, sizeof(file_data), 0);
+	cr_assert_eq(aspace_protect(&as, w + P, 2 * P, 0), 0);
+	cr_assert_eq(aspace_fault(&as, w + 2 * P, ASPACE_ACCESS_READ), 0);
+	assert_page_holds(w + 2 * P, 2 * P, P);
+	cr_assert_eq(aspace_fault(&as, w + 3 * P, ASPACE_ACCESS_WRITE), 0);
+	assert_page_holds(w + 3 * P, 3 * P, P);
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, private_writes_stay_private_and_dontneed_refills_from_the_file)
+{
+	setup();
+	make_file();
+	long v = aspace_map_file(&as, 0, P, VM_WRITE, file_data, sizeof(file_data), 0);
+	long w = aspace_map_file(&as, 0, P, 0, file_data, sizeof(file_data), 0);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_WRITE), 0);
+	paddr_t pa;
+	cr_assert(mapped(v, &pa, NULL));
+	memset(phys_to_virt(pa), 0xee, 16); /* the app writes */
+	cr_assert_eq(aspace_fault(&as, w, ASPACE_ACCESS_READ), 0);
+	assert_page_holds(w, 0, P);
+	cr_assert_eq(file_data[0], 1, "the file is untouched");
+	cr_assert_eq(aspace_dontneed(&as, v, P), 0);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_READ), 0);
+	assert_page_holds(v, 0, P);
+	destroy_and_check_all_returned();
+}
+
+/* ------------------------------------------------------------ mremap */
+
+Test(aspace, remap_shrinks_in_place_and_frees_the_pages_given_up)
+{
+	setup();
+	long v = aspace_map(&as, 0, 0, 4 * P, VM_WRITE);
+	for (size_t i = 0; i < 4; i++)
+		cr_assert_eq(aspace_fault(&as, v + i * P, ASPACE_ACCESS_WRITE), 0);
+	size_t before = free_pages();
+	cr_assert_eq(aspace_remap(&as, v, 4 * P, 2 * P, 0, 0), v);
+	cr_assert_eq(free_pages(), before + 2);
+	cr_assert_eq(stats().reserved[REGION_MAPPING], 2);
+	cr_assert_eq(stats().backed[REGION_MAPPING], 2);
+	cr_assert_eq(aspace_remap(&as, v, 2 * P, 2 * P, 0, 0), v, "same size: nothing to do");
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, remap_grows_in_place_when_the_pages_after_are_free)
+{
+	setup();
+	long v = aspace_map(&as, 0, 0, 2 * P, VM_WRITE);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_WRITE), 0);
+	paddr_t pa, pa2;
+	cr_assert(mapped(v, &pa, NULL));
+	cr_assert_eq(aspace_remap(&as, v, 2 * P, 6 * P, 0, 0), v);
+	cr_assert(mapped(v, &pa2, NULL));
+	cr_assert_eq(pa2, pa);
+	cr_assert_eq(region_holding(v)->npages, 6);
+	cr_assert_eq(aspace_fault(&as, v + 5 * P, ASPACE_ACCESS_WRITE), 0,
+		     "the new pages are demand");
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, remap_that_cannot_grow_in_place_moves_the_frames_only_with_maymove)
+{
+	setup();
+	long v = aspace_map(&as, 0, 0, 3 * P, VM_WRITE);
+	long wall = aspace_map(&as, 0, 0, P, 0);
+	cr_assert_eq(wall, v + 3 * P);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(aspace_fault(&as, v + 2 * P, ASPACE_ACCESS_WRITE), 0);
+	paddr_t pa0, pa2, got;
+	cr_assert(mapped(v, &pa0, NULL));
+	cr_assert(mapped(v + 2 * P, &pa2, NULL));
+	size_t n = nregions();
+
+	cr_assert_eq(aspace_remap(&as, v, 3 * P, 5 * P, 0, 0), -ENOMEM);
+	cr_assert_eq(nregions(), n, "nothing changed");
+	size_t before = free_pages();
+	long m = aspace_remap(&as, v, 3 * P, 5 * P, ASPACE_REMAP_MAYMOVE, 0);
+	cr_assert_eq(m, wall + P, "the lowest gap that holds it");
+	cr_assert_eq(free_pages(), before, "no page copied (same page table)");
+	cr_assert(mapped(m, &got, NULL));
+	cr_assert_eq(got, pa0);
+	cr_assert(mapped(m + 2 * P, &got, NULL));
+	cr_assert_eq(got, pa2);
+	cr_assert(!mapped(m + P, NULL, NULL), "a demand page stays demand");
+	cr_assert(!mapped(v, NULL, NULL));
+	cr_assert_null(region_holding(v), "the old range is gone");
+	cr_assert_eq(region_holding(m)->backed, 2);
+	cr_assert_eq(region_holding(m)->npages, 5);
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, remap_fixed_replaces_what_was_there)
+{
+	setup();
+	long v = aspace_map(&as, 0, 0, 2 * P, VM_WRITE);
+	long other = aspace_map(&as, 0, DEF + 100 * P, 4 * P, 0);
+	cr_assert_eq(aspace_fault(&as, other, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_WRITE), 0);
+	paddr_t pa, got;
+	cr_assert(mapped(v + P, &pa, NULL));
+	long m = aspace_remap(&as, v, 2 * P, 2 * P, ASPACE_REMAP_MAYMOVE | ASPACE_REMAP_FIXED,
+			      (vaddr_t)other);
+	cr_assert_eq(m, other);
+	cr_assert(mapped(m + P, &got, NULL));
+	cr_assert_eq(got, pa);
+	cr_assert(!mapped(m, NULL, NULL), "the replaced mapping's page was freed");
+	cr_assert_eq(region_holding(m)->flags, VM_WRITE);
+	cr_assert_eq(region_holding(m)->npages, 2);
+	const struct region *rest = region_holding(other + 2 * P);
+	cr_assert(rest && rest->base == (vaddr_t)other + 2 * P && rest->npages == 2 &&
+		      rest->flags == 0,
+		  "only the destination range is replaced");
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, remap_from_the_middle_of_a_file_mapping_keeps_the_offsets)
+{
+	setup();
+	make_file();
+	long v = aspace_map_file(&as, 0, 4 * P, 0, file_data, sizeof(file_data), 0);
+	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_READ), 0);
+	long m = aspace_remap(&as, v + P, P, 3 * P, ASPACE_REMAP_MAYMOVE, 0);
+	cr_assert_eq(m, v + 4 * P);
+	assert_page_holds(m, P, P);
+	cr_assert_eq(aspace_fault(&as, m + 2 * P, ASPACE_ACCESS_READ), 0);
+	assert_page_holds(m + 2 * P, 3 * P, P);
+	cr_assert_eq(aspace_fault(&as, v + 2 * P, ASPACE_ACCESS_READ), 0);
+	assert_page_holds(v + 2 * P, 2 * P, P);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_READ), 0);
+	assert_page_holds(v, 0, P);
+	cr_assert_null(region_holding(v + P), "the moved page left a hole");
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, remap_checks_flags_alignment_sizes_and_the_region)
+{
+	setup();
+	long v = aspace_map(&as, 0, 0, 4 * P, VM_WRITE);
+	const unsigned mf = ASPACE_REMAP_MAYMOVE | ASPACE_REMAP_FIXED;
+	cr_assert_eq(aspace_remap(&as, v, P, 2 * P, 4, 0), -EINVAL, "unknown flag");
+	cr_assert_eq(aspace_remap(&as, v, P, P, ASPACE_REMAP_FIXED, DEF + 64 * P), -EINVAL);
+	cr_assert_eq(aspace_remap(&as, v + 1, P, 2 * P, 0, 0), -EINVAL);
+	cr_assert_eq(aspace_remap(&as, v, 0, 2 * P, 0, 0), -EINVAL);
+	cr_assert_eq(aspace_remap(&as, v, P, 0, 0, 0), -EINVAL);
+	cr_assert_eq(aspace_remap(&as, v, P, P + 1, 0, 0), -EINVAL);
+	cr_assert_eq(aspace_remap(&as, v, 2 * P, 2 * P, mf, v + P), -EINVAL, "overlap");
+	cr_assert_eq(aspace_remap(&as, v, P, P, mf, DEF + 3), -EINVAL);
+	cr_assert_eq(aspace_remap(&as, v, P, P, mf, VM_USER_TOP), -EINVAL);
+	cr_assert_eq(aspace_remap(&as, v, 5 * P, 6 * P, ASPACE_REMAP_MAYMOVE, 0), -EFAULT,
+		     "past the region");
+	cr_assert_eq(aspace_remap(&as, DEF + 64 * P, P, 2 * P, ASPACE_REMAP_MAYMOVE, 0), -EFAULT);
+	cr_assert_eq(aspace_remap(&as, VM_USER_TOP - P, 2 * P, P, 0, 0), -EINVAL);
+	cr_assert_eq(aspace_brk(&as, IMG_END + 2 * P), IMG_END + 2 * P);
+	cr_assert_eq(aspace_remap(&as, IMG_END, P, 2 * P, ASPACE_REMAP_MAYMOVE, 0), -EINVAL,
+		     "the heap stays put");
+	cr_assert_eq(aspace_remap(&as, v, P, ASPACE_DEFAULT_END, ASPACE_REMAP_MAYMOVE, 0), -ENOMEM,
+		     "no room anywhere");
+	cr_assert_eq(region_holding(v)->npages, 4);
+	destroy_and_check_all_returned();
+}
+
+/* ------------------------------------------------------------ munmap */
+
+Test(aspace, unmap_range_takes_split_regions_and_holes_at_once)
+{
+	setup();
+	size_t n = nregions();
+	long g = aspace_map(&as, 0, 0, 4 * P, ASPACE_NOACCESS);
+	cr_assert_eq(aspace_protect(&as, g + P, 2 * P, VM_WRITE), 0);
+	cr_assert_eq(aspace_fault(&as, g + P, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(nregions(), n + 3);
+	cr_assert_eq(aspace_unmap(&as, g, 4 * P), -EINVAL, "Xous unmap: one region only");
+	cr_assert_eq(aspace_unmap_range(&as, g, 4 * P), 0);
+	cr_assert_eq(nregions(), n);
+	cr_assert_eq(stats().reserved[REGION_MAPPING], 0);
+
+	/* Two mappings with a hole between them, cut at both ends. */
+	long a = aspace_map(&as, 0, DEF, 4 * P, VM_WRITE);
+	long b = aspace_map(&as, 0, DEF + 6 * P, 4 * P, VM_WRITE);
+	for (size_t i = 0; i < 4; i++) {
+		cr_assert_eq(aspace_fault(&as, a + i * P, ASPACE_ACCESS_WRITE), 0);
+		cr_assert_eq(aspace_fault(&as, b + i * P, ASPACE_ACCESS_WRITE), 0);
+	}
+	size_t before = free_pages();
+	cr_assert_eq(aspace_unmap_range(&as, a + 2 * P, 6 * P), 0);
+	cr_assert_geq(free_pages(), before + 4);
+	cr_assert_eq(region_holding(a)->npages, 2);
+	cr_assert_eq(region_holding(a)->backed, 2);
+	cr_assert_eq(region_holding(b + 2 * P)->base, (vaddr_t)b + 2 * P);
+	cr_assert_eq(region_holding(b + 2 * P)->backed, 2);
+	cr_assert_eq(aspace_unmap_range(&as, DEF + 200 * P, P), 0, "nothing there is fine");
+
+	/* The heap is refused, and nothing changes. */
+	cr_assert_eq(aspace_brk(&as, IMG_END + P), IMG_END + P);
+	long c = aspace_map(&as, 0, IMG_END + P, P, VM_WRITE);
+	cr_assert_eq(aspace_unmap_range(&as, IMG_END, 2 * P), -EINVAL);
+	cr_assert_eq(region_holding(c)->npages, 1);
+	cr_assert_eq(aspace_unmap_range(&as, c, P + 1), -EINVAL);
 	destroy_and_check_all_returned();
 }

@@ -147,6 +147,7 @@
 #define SYS_mmap   9
 #define SYS_munmap 11
 #define SYS_brk	   12
+#define SYS_mremap 25
 
 /*
  * Solo's native memory calls (Xous-style), beside the Linux numbers. Same

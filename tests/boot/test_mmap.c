@@ -1,0 +1,99 @@
+/*
+ * Boot tests of the memory syscalls added for issue 5: private file
+ * mappings, mremap and PROT_NONE (tests/apps/mmap.c), over a rootfs made
+ * with mkimg --file. Every run must also give back every page it took.
+ */
+#define _GNU_SOURCE /* asprintf */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define BOOT_TIMEOUT 120
+
+/* Every page the app held is back in palloc after it ends. */
+static void assert_memory_returned(const char *log)
+{
+	const char *line = harness_last_line_starting(log, "solo: memory: ");
+	unsigned long after = 0, before = 1;
+
+	cr_assert(line, "no memory-returned line; log:\n%s", log);
+	cr_assert_eq(sscanf(line, "solo: memory: %lu pages free after the app, %lu before it",
+			    &after, &before),
+		     2, "unparsable: %.80s", line);
+	cr_assert_eq(after, before, "the app's pages did not all come back:\n%s", log);
+}
+
+/* Boots tests/apps/mmap.c with args over its rootfs; returns the log. */
+static char *boot_mmap(const char *name, const char *args, int *status)
+{
+	char src[128], *mkimg = NULL;
+
+	/* One source tree per test: they run in parallel. */
+	snprintf(src, sizeof(src), "build/tests/%s-src", name);
+
+	cr_assert_eq(harness_run(NULL,
+				 "rm -rf %s && mkdir -p %s/data && seq 1 3000 > %s/data/big.txt && "
+				 ": > %s/data/empty",
+				 src, src, src, src),
+		     0);
+	cr_assert_geq(asprintf(&mkimg, "--app build/tests/apps/mmap.elf --file %s/data:/data%s%s",
+			       src, args ? " --args " : "", args ? args : ""),
+		      0);
+	char *image = harness_mkimg(name, mkimg);
+	char *log = harness_boot(image, NULL, BOOT_TIMEOUT, status);
+	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
+	free(mkimg);
+	free(image);
+	return log;
+}
+
+Test(mmap, file_mappings_mremap_and_prot_none_behave_as_on_linux)
+{
+	int status;
+	char *log = boot_mmap("mmap", NULL, &status);
+
+	cr_assert(!strstr(log, "mmap: FAIL"), "a check failed; log:\n%s", log);
+	cr_assert(harness_has_line(log, "mmap: 0 failures"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "mmap: ok tail_of_last_page_is_zero"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "mmap: ok private_write_not_seen_by_another_mapping"),
+		  "log:\n%s", log);
+	cr_assert(harness_has_line(log, "mmap: ok grow_moves"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "mmap: ok backed_prot_none_is_efault"), "log:\n%s", log);
+	harness_assert_exit(log, status, 0);
+	assert_memory_returned(log);
+	free(log);
+}
+
+/* An access the app may not make kills it with 128 + the Linux signal. */
+static void killed(const char *what, const char *reason, int code)
+{
+	char name[64];
+	int status;
+
+	snprintf(name, sizeof(name), "mmap-%s", what);
+	char *log = boot_mmap(name, what, &status);
+	cr_assert(strstr(log, reason), "reason '%s' missing; log:\n%s", reason, log);
+	cr_assert(!strstr(log, "mmap: survived"), "log:\n%s", log);
+	cr_assert(!strstr(log, "FAILED"), "log:\n%s", log);
+	harness_assert_exit(log, status, code);
+	assert_memory_returned(log);
+	free(log);
+}
+
+Test(mmap, reading_an_untouched_prot_none_page_is_sigsegv)
+{
+	killed("none-fresh", "solo: app killed: page fault (access to a PROT_NONE page)", 139);
+}
+
+Test(mmap, reading_a_backed_page_made_prot_none_is_sigsegv)
+{
+	killed("none-backed", "solo: app killed: page fault (access to a PROT_NONE page)", 139);
+}
+
+Test(mmap, reading_a_mapped_page_past_the_end_of_the_file_is_sigbus)
+{
+	killed("past-eof", "solo: app killed: bus error: page past the end of a mapped file", 135);
+}
