@@ -16,7 +16,6 @@
 
 extern struct vm_ctx app_view_template;
 
-#define SIGBUS	7
 #define SIGKILL 9
 #define SIGSEGV 11
 
@@ -129,10 +128,6 @@ int app_page_fault(uint64_t addr, unsigned access, uint64_t rip)
 		return 0;
 	if (err == -ENOMEM)
 		app_kill(SIGKILL, "out of memory: no page for a demand fault", rip, addr);
-	if (err == -EIO)
-		app_kill(SIGBUS, "bus error: page past the end of a mapped file", rip, addr);
-	if (err == -EACCES)
-		app_kill(SIGSEGV, "page fault (access to a PROT_NONE page)", rip, addr);
 	return err;
 }
 

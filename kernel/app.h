@@ -31,8 +31,11 @@ struct aspace *app_aspace(void);
 const struct vm_ctx *app_context(void);
 
 /* A page fault in ring 3 at addr (ASPACE_ACCESS_* bits). Returns 0 when
- * the page is now backed and the instruction can be restarted; otherwise
- * it kills the app and does not return. */
+ * the page is now backed and the instruction can be restarted. Kills the
+ * app when no page is left (out of memory). Otherwise returns the reason
+ * the access is refused, for the trap code to signal: -EIO for a page past
+ * the end of a mapped file (SIGBUS), -EACCES for PROT_NONE, another -errno
+ * for an address the app may not use at all (SIGSEGV). */
 int app_page_fault(uint64_t addr, unsigned access, uint64_t rip);
 
 /*

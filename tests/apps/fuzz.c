@@ -7,11 +7,20 @@
  * Left out are only the calls that would end or blind the fuzzer itself
  * rather than test the kernel: exit, reading the console (it would wait for
  * input), sleeping, and changing its own memory map, TLS or stdout.
+ *
+ * "fuzz SEED mm" instead aims the memory calls (mmap, munmap, mprotect,
+ * mremap, madvise) at an arena of the fuzzer's own address space, mixed with
+ * touches of random arena bytes (a fault is caught with SIGSEGV/SIGBUS
+ * handlers and siglongjmp), so they can be as hostile as they like without
+ * unmapping the fuzzer. Every page must come back at exit.
  */
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "solo.h"
 
@@ -109,6 +118,9 @@ static int excluded(long n)
 	    13,	 /* rt_sigaction */
 	    14,	 /* rt_sigprocmask */
 	    15,	 /* rt_sigreturn */
+	    62,	 /* kill: the fuzzer would end itself */
+	    200, /* tkill */
+	    234, /* tgkill */
 	    131, /* sigaltstack */
 	    SOLO_SYS_unmap_memory,
 	    SOLO_SYS_decrease_heap,
@@ -116,6 +128,114 @@ static int excluded(long n)
 	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
 		if (skip[i] == n)
 			return 1;
+	return 0;
+}
+
+#define ARENA	    0x600000000000ull
+#define ARENA_PAGES 65536ull /* 256 MiB of address space, never all backed */
+#define PAGE	    4096ull
+
+static sigjmp_buf touch_escape;
+
+static void on_fault(int sig)
+{
+	siglongjmp(touch_escape, sig);
+}
+
+/* An address in the arena: usually page-aligned, now and then not. */
+static uint64_t arena_addr(void)
+{
+	uint64_t r = next();
+	uint64_t addr = ARENA + (r % ARENA_PAGES) * PAGE;
+	return (r >> 60) == 0 ? addr + (r >> 20) % PAGE : addr;
+}
+
+/* A length: a few pages, many pages, or something nasty. */
+static uint64_t arena_len(void)
+{
+	uint64_t r = next();
+	switch (r % 8) {
+	case 0:
+		return (uint64_t)nasty();
+	case 1:
+		return (r >> 8) % (ARENA_PAGES * PAGE);
+	default:
+		return ((r >> 8) % 64 + 1) * PAGE;
+	}
+}
+
+/* Unmaps a result that landed outside the arena (a hint or a move). */
+static void keep_in_arena(long ret, uint64_t len)
+{
+	if (ret > 0 && ((uint64_t)ret < ARENA || (uint64_t)ret >= ARENA + ARENA_PAGES * PAGE))
+		raw6(SYS_munmap, ret, (long)len, 0, 0, 0, 0);
+}
+
+/* Reads or writes the byte at addr; 1 if that faulted (the handler jumped
+ * back here), else 0. Its own function, so that no caller variable lives
+ * across the siglongjmp. */
+static __attribute__((noinline)) int touch(uint64_t addr, uint64_t r)
+{
+	volatile unsigned char *p = (volatile unsigned char *)(uintptr_t)addr;
+
+	if (sigsetjmp(touch_escape, 1))
+		return 1;
+	if (r & 8)
+		*p = (unsigned char)r;
+	else
+		(void)*p;
+	return 0;
+}
+
+static int fuzz_memory(void)
+{
+	const int ops = 20000;
+	int faults = 0, errors = 0;
+	struct sigaction sa = {.sa_handler = on_fault};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	for (int i = 0; i < ops; i++) {
+		uint64_t r = next(), addr = arena_addr(), len = arena_len();
+		long prot = (long)(next() % 8), ret = 0;
+		long flags = 0x02 /* PRIVATE */ | 0x20 /* ANONYMOUS */;
+		switch (r % 7) {
+		case 0:
+			if (next() & 1)
+				flags |= (next() & 1) ? 0x10 /* FIXED */ : 0x100000 /* NOREPLACE */;
+			if (!(next() % 16))
+				flags = (long)(next() & 0x1fffff);
+			ret = raw6(SYS_mmap, (long)addr, (long)len, prot, flags, -1, 0);
+			keep_in_arena(ret, len);
+			break;
+		case 1:
+			ret = raw6(SYS_munmap, (long)addr, (long)len, 0, 0, 0, 0);
+			break;
+		case 2:
+			ret = raw6(SYS_mprotect, (long)addr, (long)len, prot, 0, 0, 0);
+			break;
+		case 3: {
+			uint64_t new_len = arena_len();
+			long mflags = (long)(next() % 4); /* MAYMOVE 1, FIXED 2 */
+			ret = raw6(SYS_mremap, (long)addr, (long)len, (long)new_len, mflags,
+				   (long)arena_addr(), 0);
+			keep_in_arena(ret, new_len);
+			break;
+		}
+		case 4:
+			ret =
+			    raw6(SYS_madvise, (long)addr, (long)len, (long)(next() % 12), 0, 0, 0);
+			break;
+		default:
+			faults += touch(addr, r);
+			break;
+		}
+		if (ret < 0 && ret > -4096)
+			errors++;
+	}
+	raw6(SYS_munmap, (long)ARENA, (long)(ARENA_PAGES * PAGE), 0, 0, 0, 0);
+	printf("fuzz: mm survived %d ops, %d errors, %d faults\n", ops, errors, faults);
 	return 0;
 }
 
@@ -127,6 +247,8 @@ int main(int argc, char **argv)
 	if (argc > 1)
 		state ^= strtoull(argv[1], NULL, 0) * 0x9e3779b97f4a7c15ull; /* another sequence */
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc > 2 && !strcmp(argv[2], "mm"))
+		return fuzz_memory();
 	for (int i = 0; i < calls; i++) {
 		uint64_t r = next();
 		long n =

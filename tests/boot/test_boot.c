@@ -610,3 +610,25 @@ Test(hostile, random_syscalls_never_crash_the_kernel_seed_2)
 {
 	fuzz("2");
 }
+
+/* The memory calls, aimed at an arena of the app's own address space and
+ * mixed with touches whose faults the app catches (SIGSEGV/SIGBUS handlers):
+ * the app must survive all of them, and every page must come back. */
+Test(hostile, random_memory_calls_and_touches_keep_the_accounts)
+{
+	int status, ops = 0, errors = 0, faults = 0;
+	char *log = boot("fuzz-mm", "--app build/tests/apps/fuzz.elf --args '3 mm'", "", &status);
+	const char *line = harness_last_line_starting(log, "fuzz: mm survived ");
+
+	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
+	cr_assert_not_null(line, "log:\n%s", log);
+	cr_assert_eq(
+	    sscanf(line, "fuzz: mm survived %d ops, %d errors, %d faults", &ops, &errors, &faults),
+	    3, "%s", line);
+	cr_assert_eq(ops, 20000, "%s", line);
+	cr_assert_gt(faults, 100, "touches must hit PROT_NONE and unmapped pages: %s", line);
+	cr_assert_gt(errors, 100, "bad arguments must be refused: %s", line);
+	assert_memory_returned(log);
+	harness_assert_exit(log, status, 0);
+	free(log);
+}

@@ -14,6 +14,7 @@
 #include "kernel/arch/x86_64/gdt.h"
 #include "kernel/arch/x86_64/sigframe.h"
 #include "kernel/arch/x86_64/ulvisible.h"
+#include "kernel/errno.h"
 #include "kernel/kprintf.h"
 #include "kernel/panic.h"
 #include "kernel/signal.h"
@@ -218,6 +219,7 @@ static const char *page_fault_cause(uint64_t error)
 #define ILL_ILLOPN  2
 #define FPE_INTDIV  1
 #define BUS_ADRALN  1
+#define BUS_ADRERR  2
 #define TRAP_TRACE  2
 
 static int fault_code(const struct trap_frame *f, uint64_t cr2, uint64_t *si_addr)
@@ -248,14 +250,22 @@ static int fault_code(const struct trap_frame *f, uint64_t cr2, uint64_t *si_add
 	}
 }
 
-/* Hands a ring-3 exception to the app's handler, or kills the app. */
-static void user_exception(struct trap_frame *f)
+/* Hands a ring-3 exception to the app's handler, or kills the app.
+ * fault_err is app_page_fault's answer for a page fault: -EIO (a page past
+ * the end of a mapped file: SIGBUS, as on Linux) and -EACCES (PROT_NONE)
+ * name their cause; anything else is a plain bad access. */
+static void user_exception(struct trap_frame *f, int fault_err)
 {
 	char reason[128];
 	uint64_t addr = f->vector == TRAP_PF ? read_cr2() : f->rip;
 	int sig = exceptions[f->vector].signal;
 
-	if (f->vector == TRAP_PF)
+	if (f->vector == TRAP_PF && fault_err == -EIO) {
+		sig = SIGBUS;
+		ksnprintf(reason, sizeof(reason), "bus error: page past the end of a mapped file");
+	} else if (f->vector == TRAP_PF && fault_err == -EACCES)
+		ksnprintf(reason, sizeof(reason), "page fault (access to a PROT_NONE page)");
+	else if (f->vector == TRAP_PF)
 		ksnprintf(reason, sizeof(reason), "page fault (%s)",
 			  page_fault_cause(f->error_code));
 	else if (f->vector == TRAP_GP && f->error_code)
@@ -267,6 +277,10 @@ static void user_exception(struct trap_frame *f)
 	struct user_regs r;
 	uint64_t si_addr;
 	int code = fault_code(f, addr, &si_addr);
+	if (fault_err == -EIO)
+		code = BUS_ADRERR;
+	else if (fault_err == -EACCES)
+		code = SEGV_ACCERR;
 	user_regs_from_trap(f, &r);
 	if (!signal_fault(&r, sig, code, si_addr, reason)) {
 		user_regs_to_trap(&r, f);
@@ -308,11 +322,15 @@ void trap_dispatch(struct trap_frame *f)
 		unsigned access = ((f->error_code & PF_WRITE) ? ASPACE_ACCESS_WRITE : 0) |
 				  ((f->error_code & PF_FETCH) ? ASPACE_ACCESS_EXEC : 0) |
 				  ((f->error_code & PF_PRESENT) ? ASPACE_ACCESS_PRESENT : 0);
-		if (!(f->error_code & PF_RSVD) && !app_page_fault(read_cr2(), access, f->rip))
+		int err = (f->error_code & PF_RSVD) ? -EFAULT
+						    : app_page_fault(read_cr2(), access, f->rip);
+		if (!err)
 			return;
+		user_exception(f, err);
+		return;
 	}
 	if ((f->cs & 3) && exceptions[f->vector].signal) {
-		user_exception(f);
+		user_exception(f, 0);
 		return;
 	}
 
