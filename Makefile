@@ -173,13 +173,13 @@ MUSL_LIB   := /usr/lib/x86_64-linux-musl
 $(B)/user/%.elf: user/%.c $(wildcard user/*.h include/solo/uapi/*.h)
 	@mkdir -p $(@D)
 	$(MUSLCC) $(APP_CFLAGS) -static $< -o $@
-$(B)/tests/apps/%.elf: tests/apps/%.c $(wildcard user/*.h include/solo/uapi/*.h)
+$(B)/tests/apps/%.elf: tests/apps/%.c $(wildcard tests/apps/*.h user/*.h include/solo/uapi/*.h)
 	@mkdir -p $(@D)
 	$(MUSLCC) $(APP_CFLAGS) -static $< -o $@
 # Static-PIE flavour of a test app. Debian's musl-gcc specs always link Scrt1.o
 # and name a dynamic linker; a static PIE needs musl's self-relocating rcrt1.o,
 # static libc and no PT_INTERP, so the link is spelled out.
-$(B)/tests/apps/%-pie.elf: tests/apps/%.c $(wildcard user/*.h include/solo/uapi/*.h)
+$(B)/tests/apps/%-pie.elf: tests/apps/%.c $(wildcard tests/apps/*.h user/*.h include/solo/uapi/*.h)
 	@mkdir -p $(@D)
 	$(MUSLCC) $(APP_CFLAGS) -fPIE -static-pie -nostartfiles $(MUSL_LIB)/rcrt1.o \
 		$(MUSL_LIB)/crti.o $$($(CC) -print-file-name=crtbeginS.o) $< -Wl,-Bstatic \

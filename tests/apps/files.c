@@ -25,18 +25,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-static int failures;
-
-#define CHECK(name, cond)                                                                          \
-	do {                                                                                       \
-		if (cond)                                                                          \
-			printf("files: ok %s\n", name);                                            \
-		else {                                                                             \
-			printf("files: FAIL %s (%s) errno=%d line %d\n", name, #cond, errno,       \
-			       __LINE__);                                                          \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#define CHECK_PREFIX "files"
+#include "check.h"
 
 /* Reads all of path (at most size - 1 bytes) into buf; -1 on error. */
 static long slurp_at(int dirfd, const char *path, char *buf, size_t size)
@@ -49,11 +39,6 @@ static long slurp_at(int dirfd, const char *path, char *buf, size_t size)
 	if (n >= 0)
 		buf[n] = '\0';
 	return n;
-}
-
-static int errno_of(long ret, int want)
-{
-	return ret == -1 && errno == want;
 }
 
 int main(void)

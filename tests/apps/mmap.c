@@ -21,27 +21,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define CHECK_PREFIX "mmap"
+#include "check.h"
+
 #include "solo.h"
 
 #define P 4096ul
-
-static int failures;
-
-#define CHECK(name, cond)                                                                          \
-	do {                                                                                       \
-		if (cond)                                                                          \
-			printf("mmap: ok %s\n", name);                                             \
-		else {                                                                             \
-			printf("mmap: FAIL %s (%s) errno=%d line %d\n", name, #cond, errno,        \
-			       __LINE__);                                                          \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
-
-static int errno_of(long ret, int want)
-{
-	return ret == -1 && errno == want;
-}
 
 static int map_failed_with(void *p, int want)
 {

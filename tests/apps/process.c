@@ -33,28 +33,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#define CHECK_PREFIX "process"
+#include "check.h"
+
 /* <linux/futex.h> is not in musl's headers. */
 #define FUTEX_WAIT	   0
 #define FUTEX_WAKE	   1
 #define FUTEX_PRIVATE_FLAG 128
-
-static int failures;
-
-#define CHECK(name, cond)                                                                          \
-	do {                                                                                       \
-		if (cond)                                                                          \
-			printf("process: ok %s\n", name);                                          \
-		else {                                                                             \
-			printf("process: FAIL %s (%s) errno=%d line %d\n", name, #cond, errno,     \
-			       __LINE__);                                                          \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
-
-static int errno_of(long ret, int want)
-{
-	return ret == -1 && errno == want;
-}
 
 static double now_ms(void)
 {
