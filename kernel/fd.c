@@ -19,6 +19,7 @@
 #include "kernel/errno.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
+#include "kernel/procfs.h"
 #include "kernel/tarfs.h"
 #include "mm/kmalloc.h"
 #include "mm/vm.h"
@@ -158,7 +159,7 @@ struct linux_winsize {
 
 /* ---------------------------------------------------------------- state */
 
-enum file_kind { FILE_CONSOLE = 1, FILE_NODE, FILE_PIPE, FILE_DEVICE };
+enum file_kind { FILE_CONSOLE = 1, FILE_NODE, FILE_PIPE, FILE_DEVICE, FILE_GENERATED };
 
 /*
  * The few device files programs open by name. They exist outside the rootfs
@@ -195,8 +196,10 @@ struct file {
 	int node;	   /* FILE_NODE: the tarfs node */
 	struct pipe *pipe; /* FILE_PIPE: the pipe; flags say which end */
 	int device;	   /* FILE_DEVICE: index in devices[] */
-	uint64_t pos;	   /* byte offset; directories: entry index */
-	unsigned flags;	   /* O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH | ... */
+	char *text;	   /* FILE_GENERATED: the text made at open (kernel/procfs.h) */
+	uint64_t text_len;
+	uint64_t pos;	/* byte offset; directories: entry index */
+	unsigned flags; /* O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH | ... */
 };
 
 struct fd_slot {
@@ -252,6 +255,8 @@ static void file_put(struct file *f)
 {
 	if (--f->refs != 0 || f == &console_file)
 		return;
+	if (f->kind == FILE_GENERATED)
+		kfree(f->text);
 	if (f->kind == FILE_PIPE) {
 		struct pipe *p = f->pipe;
 		if ((f->flags & O_ACCMODE) == O_RDONLY)
@@ -654,6 +659,49 @@ static long open_device(int index, uint64_t flags)
 	return fd;
 }
 
+/* A made-up /proc or /sys file (kernel/procfs.h) for path_buf; -ENOENT
+ * when path_buf names none. Its text is fixed at open, like a Linux
+ * seq_file read from the start. */
+static long open_generated(uint64_t flags)
+{
+	static char text[PROCFS_TEXT_MAX];
+	long len = procfs_generate(path_buf, text, sizeof(text));
+
+	if (len < 0)
+		return len;
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)))
+		return -EACCES;
+	if (flags & O_DIRECTORY)
+		return -ENOTDIR;
+	struct file *f = kmalloc(sizeof(*f));
+	char *copy = kmalloc((size_t)len + 1);
+	if (!f || !copy) {
+		kfree(f);
+		kfree(copy);
+		return -ENOMEM;
+	}
+	memcpy(copy, text, (size_t)len + 1);
+	*f = (struct file){.kind = FILE_GENERATED,
+			   .text = copy,
+			   .text_len = (uint64_t)len,
+			   .flags = (unsigned)(flags & (O_ACCMODE | O_NONBLOCK | O_LARGEFILE))};
+	int fd = fd_install(0, f, (flags & O_CLOEXEC) != 0);
+	if (fd < 0) {
+		kfree(copy);
+		kfree(f);
+	}
+	return fd;
+}
+
+static void stat_generated(struct linux_stat *st)
+{
+	*st = (struct linux_stat){.st_dev = 5,
+				  .st_ino = 1,
+				  .st_nlink = 1,
+				  .st_mode = S_IFREG | 0444,
+				  .st_blksize = PAGE_SIZE};
+}
+
 /* ---------------------------------------------------------------- read and write */
 
 static int is_dir(const struct file *f)
@@ -672,6 +720,10 @@ static long file_read_at(struct file *f, uint64_t buf, uint64_t count, uint64_t 
 		return pipe_read(f->pipe, buf, count);
 	if (f->kind == FILE_DEVICE)
 		return device_read(devices[f->device].device, buf, count);
+	if (f->kind == FILE_GENERATED) {
+		uint64_t len = pos < f->text_len ? MIN(count, f->text_len - pos) : 0;
+		return len && app_copy_to(buf, f->text + pos, len) ? -EFAULT : (long)len;
+	}
 	const struct tarfs_node *n = tarfs_node(&rootfs, f->node);
 	if (n->type == TARFS_DIR)
 		return -EISDIR;
@@ -687,7 +739,7 @@ static long file_read(struct file *f, uint64_t buf, uint64_t count)
 {
 	long n = file_read_at(f, buf, count, f->pos);
 
-	if (n > 0 && f->kind == FILE_NODE)
+	if (n > 0 && (f->kind == FILE_NODE || f->kind == FILE_GENERATED))
 		f->pos += (uint64_t)n;
 	return n;
 }
@@ -752,7 +804,7 @@ FD_SYSCALL(pread64)
 
 	if (!f)
 		return -EBADF;
-	if (f->kind != FILE_NODE && f->kind != FILE_DEVICE)
+	if (f->kind == FILE_CONSOLE || f->kind == FILE_PIPE)
 		return -ESPIPE;
 	if ((int64_t)a2 < 0 || (int64_t)a3 < 0)
 		return -EINVAL;
@@ -810,6 +862,11 @@ static long do_open(int64_t dirfd, uint64_t upath, uint64_t flags)
 
 	if (device >= 0 && node != -EFAULT && node != -ENAMETOOLONG)
 		return open_device(device, flags);
+	if (node != -EFAULT && node != -ENAMETOOLONG) {
+		long fd = open_generated(flags);
+		if (fd != -ENOENT)
+			return fd;
+	}
 
 	if (node == -ENOENT && (flags & O_CREAT))
 		return -EROFS;
@@ -872,9 +929,9 @@ FD_SYSCALL(lseek)
 		return -EBADF;
 	if (f->kind == FILE_DEVICE)
 		return 0; /* Linux's memory devices accept any seek and stay at 0 */
-	if (f->kind != FILE_NODE)
+	if (f->kind != FILE_NODE && f->kind != FILE_GENERATED)
 		return -ESPIPE;
-	const struct tarfs_node *n = tarfs_node(&rootfs, f->node);
+	const struct tarfs_node *n = f->kind == FILE_NODE ? tarfs_node(&rootfs, f->node) : NULL;
 	switch (a2) {
 	case SEEK_SET:
 		base = 0;
@@ -883,9 +940,9 @@ FD_SYSCALL(lseek)
 		base = (int64_t)f->pos;
 		break;
 	case SEEK_END:
-		if (n->type == TARFS_DIR)
+		if (n && n->type == TARFS_DIR)
 			return -EINVAL;
-		base = (int64_t)n->size;
+		base = (int64_t)(n ? n->size : f->text_len);
 		break;
 	default:
 		return -EINVAL;
@@ -928,6 +985,10 @@ static void stat_file(const struct file *f, struct linux_stat *st)
 	}
 	if (f->kind == FILE_DEVICE) {
 		stat_device(f->device, st);
+		return;
+	}
+	if (f->kind == FILE_GENERATED) {
+		stat_generated(st);
 		return;
 	}
 	if (f->kind == FILE_PIPE) {
@@ -983,6 +1044,11 @@ static int stat_at(int64_t dirfd, uint64_t upath, uint64_t flags, struct linux_s
 	int device = device_named();
 	if (device >= 0) {
 		stat_device(device, st);
+		return 0;
+	}
+	static char text[PROCFS_TEXT_MAX];
+	if (procfs_generate(path_buf, text, sizeof(text)) >= 0) {
+		stat_generated(st);
 		return 0;
 	}
 	int dir;
@@ -1608,6 +1674,7 @@ static unsigned file_events(const struct file *f)
 	switch (f->kind) {
 	case FILE_NODE:
 	case FILE_DEVICE:
+	case FILE_GENERATED:
 		return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM; /* never block */
 	case FILE_CONSOLE:
 		if (acc != O_WRONLY && console_readable())

@@ -1,7 +1,7 @@
 /*
  * process: the long tail of calls a single-threaded Linux program makes
  * about itself and its descriptors (identity, limits, usage, poll/select,
- * sendfile, futex, read-only file changes, /dev), through musl as any static
+ * sendfile, futex, read-only file changes, /dev, /proc), through musl as any static
  * program uses them. tests/boot/test_files.c packs /etc/hello.txt
  * ("hello, file\n"). Prints "process: ok NAME" per check, "process: FAIL
  * ..." on a failure, and exits with the number of failures.
@@ -202,6 +202,34 @@ static void devices(void)
 	CHECK("dev_missing_is_enoent", errno_of(open("/dev/nothing", O_RDONLY), ENOENT));
 }
 
+static void proc_files(void)
+{
+	char text[1024] = "";
+	struct stat st;
+	int fd = open("/proc/meminfo", O_RDONLY);
+	long n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+	unsigned long total = 0;
+
+	CHECK("proc_meminfo_has_memtotal",
+	      n > 0 && sscanf(text, "MemTotal: %lu kB", &total) == 1 && total > 16 * 1024);
+	CHECK("proc_file_seeks", fd >= 0 && lseek(fd, 3, SEEK_SET) == 3 && read(fd, text, 5) == 5 &&
+				     !memcmp(text, "Total", 5));
+	close(fd);
+	FILE *mounts = fopen("/proc/mounts", "r");
+	CHECK("proc_mounts_lists_root", mounts && fgets(text, sizeof(text), mounts) &&
+					    strstr(text, " / ") && strstr(text, " ro"));
+	if (mounts)
+		fclose(mounts);
+	CHECK("proc_file_is_regular_and_empty",
+	      stat("/proc/uptime", &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0);
+	CHECK("proc_file_write_is_eacces", errno_of(open("/proc/meminfo", O_WRONLY), EACCES));
+	CHECK("proc_missing_is_enoent", errno_of(open("/proc/nothing", O_RDONLY), ENOENT));
+	fd = open("/sys/devices/system/cpu/online", O_RDONLY);
+	CHECK("sys_cpu_online_is_0",
+	      fd >= 0 && read(fd, text, sizeof(text)) == 2 && !memcmp(text, "0\n", 2));
+	close(fd);
+}
+
 static void futexes(void)
 {
 	uint32_t word = 5;
@@ -235,6 +263,7 @@ int main(void)
 	usage();
 	files();
 	devices();
+	proc_files();
 	futexes();
 	printf("process: %d failures\n", failures);
 	return failures;
