@@ -20,6 +20,7 @@
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/procfs.h"
+#include "kernel/signal.h"
 #include "kernel/tarfs.h"
 #include "mm/kmalloc.h"
 #include "mm/vm.h"
@@ -69,6 +70,8 @@
 #define SEEK_SET 0
 #define SEEK_CUR 1
 #define SEEK_END 2
+
+#define SIGPIPE 13
 
 #define S_IFMT	0170000
 #define S_IFIFO 0010000
@@ -505,8 +508,9 @@ static long console_write_user(uint64_t buf, uint64_t len)
  * The app has one thread, so nothing can fill an empty pipe while a read
  * waits, or drain a full one while a write waits: where Linux would block
  * forever, a pipe read returns -EAGAIN (0 once no writer is left) and a
- * write takes what fits, -EAGAIN when nothing does, -EPIPE without readers
- * (no SIGPIPE: Solo delivers no signals).
+ * write takes what fits, -EAGAIN when nothing does, and -EPIPE plus a
+ * SIGPIPE to the app (which ends it unless handled or ignored, as on
+ * Linux) without readers.
  */
 static long pipe_read(struct pipe *p, uint64_t buf, uint64_t count)
 {
@@ -525,12 +529,19 @@ static long pipe_read(struct pipe *p, uint64_t buf, uint64_t count)
 	return (long)done;
 }
 
+/* EPIPE, with the SIGPIPE Linux sends along. */
+static long broken_pipe(void)
+{
+	sys_kill(1, SIGPIPE, 0, 0, 0, 0);
+	return -EPIPE;
+}
+
 static long pipe_write(struct pipe *p, uint64_t buf, uint64_t count)
 {
 	uint64_t done = 0;
 
 	if (!p->readers)
-		return -EPIPE;
+		return broken_pipe();
 	if (count && p->len == PIPE_SIZE)
 		return -EAGAIN;
 	while (done < count && p->len < PIPE_SIZE) {
@@ -1618,7 +1629,7 @@ FD_SYSCALL(sendfile)
 	if (out->kind == FILE_PIPE) {
 		struct pipe *p = out->pipe;
 		if (!p->readers)
-			return -EPIPE;
+			return broken_pipe();
 		len = MIN(len, PIPE_SIZE - p->len);
 		if (!len && count && pos < n->size)
 			return -EAGAIN;

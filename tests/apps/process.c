@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +41,13 @@
 #define FUTEX_WAIT	   0
 #define FUTEX_WAKE	   1
 #define FUTEX_PRIVATE_FLAG 128
+
+static volatile int sigpipes;
+
+static void on_sigpipe(int sig)
+{
+	sigpipes += sig == SIGPIPE;
+}
 
 static double now_ms(void)
 {
@@ -168,6 +176,17 @@ static void files(void)
 	CHECK("poll_hangup_without_writers", poll(pfd, 1, 0) == 1 && (pfd[0].revents & POLLHUP));
 	close(p[0]);
 	close(fd);
+
+	CHECK("pipe2", pipe(p) == 0);
+	close(p[0]);
+	signal(SIGPIPE, on_sigpipe);
+	CHECK("write_without_readers_is_epipe_and_sigpipe",
+	      errno_of(write(p[1], "x", 1), EPIPE) && sigpipes == 1);
+	signal(SIGPIPE, SIG_IGN);
+	CHECK("ignored_sigpipe_leaves_epipe",
+	      errno_of(write(p[1], "x", 1), EPIPE) && sigpipes == 1);
+	signal(SIGPIPE, SIG_DFL);
+	close(p[1]);
 }
 
 static void devices(void)
