@@ -5,7 +5,8 @@
  * to ring 3: ignored, the default action (terminate the app through
  * app_kill with status 128 + signal), or a handler entered through a Linux
  * rt_sigframe (kernel/arch/x86_64/sigframe.h) that rt_sigreturn undoes.
- * Nothing else sends signals: there are no timers, children or terminal.
+ * The kernel sends one more: SIGPIPE for a write to a pipe nobody reads.
+ * There are no timers, children or terminal to send others.
  */
 #pragma once
 
