@@ -71,6 +71,8 @@
 #define SEEK_CUR 1
 #define SEEK_END 2
 
+#define SIGINT	2
+#define SIGQUIT 3
 #define SIGPIPE 13
 
 #define S_IFMT	0170000
@@ -106,6 +108,7 @@
 #define ECHOE  0000020
 #define ISIG   0000001
 #define VINTR  0
+#define VQUIT  1
 #define VERASE 2
 #define VKILL  3
 #define VEOF   4
@@ -222,7 +225,13 @@ static struct linux_termios termios = {
     .c_oflag = OPOST | ONLCR,
     .c_cflag = 0277, /* B38400 | CS8 | CREAD */
     .c_lflag = ISIG | ICANON | ECHO | ECHOE,
-    .c_cc = {[VINTR] = 3, [VERASE] = 127, [VKILL] = 21, [VEOF] = 4, [VTIME] = 0, [VMIN] = 1},
+    .c_cc = {[VINTR] = 3,
+	     [VQUIT] = 28,
+	     [VERASE] = 127,
+	     [VKILL] = 21,
+	     [VEOF] = 4,
+	     [VTIME] = 0,
+	     [VMIN] = 1},
 };
 
 /* The canonical-mode line: filled up to a newline, then handed out. */
@@ -400,6 +409,26 @@ static int console_getc(int nonblock)
 	}
 }
 
+/*
+ * With ISIG, the interrupt and quit characters (^C, ^\) are not input: they
+ * drop what was typed, echo as "^C", and send SIGINT or SIGQUIT to the app,
+ * which ends it unless it handles or ignores the signal. Returns -EINTR
+ * when the signal is now waiting for the app (the read gives way to it, as
+ * on Linux; Solo does not restart it for SA_RESTART), 1 when the character
+ * was a signal that was ignored, 0 when c is ordinary input.
+ */
+static int console_signal(int c)
+{
+	int sig = c == termios.c_cc[VINTR] ? SIGINT : c == termios.c_cc[VQUIT] ? SIGQUIT : 0;
+
+	if (!(termios.c_lflag & ISIG) || !sig || !c)
+		return 0;
+	line.len = line.start = line.ready = 0;
+	echo(sig == SIGINT ? "^C\n" : "^\\\n", 3);
+	sys_kill(1, (uint64_t)sig, 0, 0, 0, 0);
+	return (signal_state.pending & (1ull << (sig - 1))) ? -EINTR : 1;
+}
+
 /* Canonical mode: reads one line (echoing, with erase and kill) into line.
  * Returns 0, or -EAGAIN for a non-blocking read before the line is complete
  * (what was typed so far stays in line for the next call). */
@@ -413,6 +442,11 @@ static int fill_line(int nonblock)
 			line.ready = 1; /* no UART: end of file */
 			return 0;
 		}
+		int sig = console_signal(c);
+		if (sig < 0)
+			return sig;
+		if (sig)
+			continue;
 		if (c == '\r' && (termios.c_iflag & ICRNL))
 			c = '\n';
 		if (c == '\n') {
@@ -470,16 +504,24 @@ static long console_read(uint64_t buf, uint64_t count, unsigned flags)
 	/* Raw: at least one byte (VMIN 1), then whatever else is waiting. */
 	char chunk[CHUNK];
 	size_t n = 0;
-	int c = console_getc(nonblock);
-	if (c == -EAGAIN)
-		return -EAGAIN;
-	while (c >= 0) {
+	for (;;) {
+		int c = console_getc(n ? 1 : nonblock);
+		if (c == -EAGAIN && !n)
+			return -EAGAIN;
+		if (c < 0)
+			break; /* nothing more waiting, or no UART (end of file) */
+		int sig = console_signal(c);
+		if (sig < 0 && !n)
+			return sig;
+		if (sig < 0)
+			break;
+		if (sig)
+			continue;
 		if (c == '\r' && (termios.c_iflag & ICRNL))
 			c = '\n';
 		chunk[n++] = (char)c;
 		if (n == count || n == sizeof(chunk))
 			break;
-		c = console_getc(1);
 	}
 	echo(chunk, n);
 	if (n && app_copy_to(buf, chunk, n))

@@ -146,3 +146,23 @@ Test(files, process_calls_poll_sendfile_and_futex_behave_like_linux)
 	cr_assert(!strstr(log, "solo: unsupported syscall"), "log:\n%s", log);
 	harness_assert_exit(log, status, 0);
 }
+
+/* ^C on the serial line is SIGINT for the app (ISIG), as a terminal's is:
+ * the half-typed line is dropped and, with no handler, the app ends with
+ * status 130. */
+Test(files, ctrl_c_on_the_console_interrupts_the_app)
+{
+	int status;
+	const char *input = "build/tests/echo-ctrl-c.txt";
+
+	cr_assert_eq(harness_run(NULL, "printf 'first\\nhalf\\003' > %s", input), 0);
+	char *image = harness_mkimg("echo-ctrl-c", "--app build/tests/apps/echo.elf");
+	char *opts = NULL;
+	cr_assert_geq(asprintf(&opts, "--input %s", harness_path("%s", input)), 0);
+	char *log = harness_boot(image, opts, BOOT_TIMEOUT, &status);
+
+	cr_assert(harness_has_line(log, "echo: first"), "log:\n%s", log);
+	cr_assert(!strstr(log, "echo: half"), "the interrupted line is dropped; log:\n%s", log);
+	cr_assert(strstr(log, "solo: app killed: signal 2 (SIGINT)"), "log:\n%s", log);
+	harness_assert_exit(log, status, 130);
+}
