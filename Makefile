@@ -284,7 +284,9 @@ BENCH_BOOT_AWK := \
 REAL_PROGRAMS := $(B)/real/lua $(B)/real/bzip2
 $(REAL_PROGRAMS) &: tools/real-programs.sh
 	tools/real-programs.sh $(B)/real
-real-programs: $(REAL_PROGRAMS)
+real-programs:
+	tools/deps.sh --src
+	$(MAKE) $(REAL_PROGRAMS)
 # ---------------------------------------------------------------- (end of real programs)
 
 # ---------------------------------------------------------------- top-level targets
