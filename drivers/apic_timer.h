@@ -48,6 +48,16 @@ const char *apic_timer_init(void);
  */
 void apic_timer_sleep_until(uint64_t deadline_tsc);
 
+/*
+ * apic_timer_set_slice - the one exception to "disarmed while the app
+ * runs": with more than one app thread, kernel/thread.c arms the timer for
+ * the end of a time slice (deadline_tsc) so that a thread spinning in ring
+ * 3 is preempted; 0 disarms it. A sleep in between arms its own deadline
+ * and puts the slice back when it ends (a slice already over then fires at
+ * once). Kernel context, interrupts off. Without an APIC it does nothing.
+ */
+void apic_timer_set_slice(uint64_t deadline_tsc);
+
 /* apic_timer_sleep_ns - apic_timer_sleep_until(now + ns in TSC ticks,
  * rounded up), saturating: at least ns nanoseconds of TSC time. */
 void apic_timer_sleep_ns(uint64_t ns);

@@ -29,6 +29,7 @@
 #define SYS_dup2	      33
 #define SYS_nanosleep	      35
 #define SYS_getpid	      39
+#define SYS_clone	      56
 #define SYS_exit	      60
 #define SYS_kill	      62
 #define SYS_uname	      63
