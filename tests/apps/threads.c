@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdint.h>
@@ -363,10 +364,26 @@ static int deadlock(void)
 	return 1;
 }
 
+/* A raw clone onto an unmapped stack: the child faults on its first
+ * stack access (the ret of syscall()) and that ends the app. */
+static int bad_stack(void)
+{
+	long tid = syscall(SYS_clone,
+			   CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+			       CLONE_SYSVSEM,
+			   (void *)0x1000, NULL, NULL, 0);
+	printf("threads: clone onto a bad stack gave %ld\n", tid);
+	while (sched_yield() == 0)
+		; /* the child runs, faults, and the app ends here */
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "deadlock"))
 		return deadlock();
+	if (argc > 1 && !strcmp(argv[1], "bad-stack"))
+		return bad_stack();
 	setvbuf(stdout, NULL, _IONBF, 0);
 	mutex_counter();
 	condvar_ping_pong();

@@ -13,16 +13,22 @@
 
 #define BOOT_TIMEOUT 120
 
-static char *boot_threads(const char *name, const char *mode, int *status)
+/* Boots app (threads or threads-glibc) with argument mode ("": none). */
+static char *boot_app(const char *app, const char *name, const char *mode, int *status)
 {
 	char args[128];
 
-	snprintf(args, sizeof(args), "--app build/tests/apps/threads.elf%s%s",
+	snprintf(args, sizeof(args), "--app build/tests/apps/%s.elf%s%s", app,
 		 *mode ? " --args " : "", mode);
 	char *image = harness_mkimg(name, args);
 	char *log = harness_boot(image, NULL, BOOT_TIMEOUT, status);
 	free(image);
 	return log;
+}
+
+static char *boot_threads(const char *name, const char *mode, int *status)
+{
+	return boot_app("threads", name, mode, status);
 }
 
 /* Every page the app held is back in palloc after it ends. */
@@ -39,7 +45,7 @@ static void assert_memory_returned(const char *log)
 	cr_assert_eq(after, before, "the app's pages did not all come back:\n%s", log);
 }
 
-Test(threads, pthreads_mutexes_condvars_semaphores_tls_and_preemption_work)
+static void assert_all_checks_pass(const char *app)
 {
 	static const char *const checks[] = {
 	    "mutex_counter_and_join_values",
@@ -59,7 +65,7 @@ Test(threads, pthreads_mutexes_condvars_semaphores_tls_and_preemption_work)
 	    "fork_is_enosys",
 	};
 	int status;
-	char *log = boot_threads("threads", "", &status);
+	char *log = boot_app(app, app, "", &status);
 
 	cr_assert(!strstr(log, "threads: FAIL"), "a check failed; log:\n%s", log);
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
@@ -71,6 +77,32 @@ Test(threads, pthreads_mutexes_condvars_semaphores_tls_and_preemption_work)
 	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
 	assert_memory_returned(log);
 	harness_assert_exit(log, status, 0);
+	free(log);
+}
+
+Test(threads, musl_pthreads_mutexes_condvars_semaphores_tls_and_preemption_work)
+{
+	assert_all_checks_pass("threads");
+}
+
+/* glibc tries clone3 (ENOSYS) and falls back to clone; its condition
+ * variables and mutexes use FUTEX_WAIT_BITSET and private futexes. */
+Test(threads, glibc_pthreads_pass_the_same_checks)
+{
+	assert_all_checks_pass("threads-glibc");
+}
+
+Test(threads, a_thread_on_a_bad_stack_faults_and_ends_the_app)
+{
+	int status;
+	char *log = boot_threads("threads-bad-stack", "bad-stack", &status);
+	const char *kill = harness_last_line_starting(log, "solo: app killed: ");
+
+	cr_assert(harness_has_line(log, "threads: clone onto a bad stack gave 2"), "log:\n%s", log);
+	cr_assert(kill && strstr(kill, "page fault"), "log:\n%s", log);
+	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
+	assert_memory_returned(log);
+	harness_assert_exit(log, status, 139);
 	free(log);
 }
 
