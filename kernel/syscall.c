@@ -68,6 +68,44 @@ static long sys_clone(uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ct
 	return thread_clone(current_frame, flags, stack, ptid, ctid, tls);
 }
 
+/* Linux's struct clone_args up to cgroup (CLONE_ARGS_SIZE_VER2). */
+struct clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+#define CLONE_ARGS_SIZE_VER0 64
+
+/* clone3: the same threads as clone; the stack is given as its lowest
+ * address and size. A newer, larger struct is taken when the part Solo
+ * does not know is zero, as Linux does. */
+static long sys_clone3(uint64_t uargs, uint64_t size, uint64_t a2, uint64_t a3, uint64_t a4,
+		       uint64_t a5)
+{
+	struct clone_args args = {0};
+
+	if (size < CLONE_ARGS_SIZE_VER0 || size > PAGE_SIZE)
+		return -EINVAL;
+	if (app_copy_from(&args, uargs, size < sizeof(args) ? size : sizeof(args)))
+		return -EFAULT;
+	for (uint64_t off = sizeof(args); off < size; off++) {
+		uint8_t byte;
+		if (app_copy_from(&byte, uargs + off, 1))
+			return -EFAULT;
+		if (byte)
+			return -E2BIG;
+	}
+	/* The exit signal has its own field; set_tid and cgroups need
+	 * namespaces and cgroups Solo does not have. */
+	if ((args.flags & 0xff) || args.exit_signal > 64 || args.set_tid || args.set_tid_size ||
+	    args.cgroup)
+		return -EINVAL;
+	if ((args.stack == 0) != (args.stack_size == 0) ||
+	    args.stack_size > UINT64_MAX - args.stack)
+		return -EINVAL;
+	return thread_clone(current_frame, args.flags, args.stack + args.stack_size,
+			    args.parent_tid, args.child_tid, args.tls);
+}
+
 static long sys_arch_prctl(uint64_t code, uint64_t addr, uint64_t a2, uint64_t a3, uint64_t a4,
 			   uint64_t a5)
 {
@@ -977,6 +1015,7 @@ static const struct syscall_entry syscalls[] = {
     [SYS_pwrite64] = {sys_pwrite64, "pwrite64", "d:dwul"}, /* EBADF: nothing is writable */
     [SYS_syncfs] = {sys_fsync, "syncfs", "d:d"},
     [SYS_getcpu] = {sys_getcpu, "getcpu", "d:xxx"}, /* CPU 0, node 0 */
+    [SYS_clone3] = {sys_clone3, "clone3", "d:xu"}, /* as clone: threads only */
     /* END syscall table */
 };
 // clang-format on

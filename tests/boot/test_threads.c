@@ -74,6 +74,7 @@ static void assert_all_checks_pass(const char *app)
 		cr_assert(harness_has_line(log, line), "missing '%s'; log:\n%s", line, log);
 	}
 	cr_assert(harness_has_line(log, "threads: 0 failures"), "log:\n%s", log);
+	cr_assert(!strstr(log, "(clone3)"), "glibc's clone3 is taken; log:\n%s", log);
 	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
 	assert_memory_returned(log);
 	harness_assert_exit(log, status, 0);
@@ -85,8 +86,8 @@ Test(threads, musl_pthreads_mutexes_condvars_semaphores_tls_and_preemption_work)
 	assert_all_checks_pass("threads");
 }
 
-/* glibc tries clone3 (ENOSYS) and falls back to clone; its condition
- * variables and mutexes use FUTEX_WAIT_BITSET and private futexes. */
+/* glibc starts threads with clone3; its condition variables and mutexes
+ * use FUTEX_WAIT_BITSET and private futexes. */
 Test(threads, glibc_pthreads_pass_the_same_checks)
 {
 	assert_all_checks_pass("threads-glibc");

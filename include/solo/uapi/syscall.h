@@ -83,6 +83,7 @@
 #define SYS_renameat2	      316
 #define SYS_getrandom	      318
 #define SYS_statx	      332
+#define SYS_clone3	      435
 #define SYS_faccessat2	      439
 
 /* Process, file and wait calls beyond the basics (issue 5's long tail). */
