@@ -72,6 +72,7 @@ static int live = 1;
 static int next_tid = 2;
 static int yield_requested;
 static uint64_t slice_deadline; /* TSC; 0: the timer is not armed for a slice */
+static int main_status = -1;	/* the main thread's exit status once it left */
 
 int thread_tid(void)
 {
@@ -201,8 +202,12 @@ void thread_exit(int status)
 {
 	struct thread *t = &threads[current];
 
+	/* As on Linux, the app's status is the main thread's when it left
+	 * first (musl's and glibc's last pthread_exit call exit() anyway). */
 	if (live == 1)
-		app_exit(status);
+		app_exit(main_status >= 0 ? main_status : status);
+	if (t->tid == 1)
+		main_status = status;
 	/* pthread_join waits for this word to become 0 (CLONE_CHILD_CLEARTID).
 	 * A word the app unmapped is just not written, as on Linux. */
 	if (t->clear_child_tid) {

@@ -61,7 +61,8 @@ void thread_yield(void);
  * count moved, as FUTEX_CMP_REQUEUE returns). */
 long thread_futex_wake(uint64_t uaddr, uint32_t bitset, long n, uint64_t uaddr2, long n_requeue);
 /* SYS_exit: ends the calling thread (clear_child_tid := 0 and a wake on
- * it); the last thread ends the app with status. */
+ * it); the last thread ends the app, with the main thread's status if the
+ * main thread exited before, else with status. */
 void thread_exit(int status);
 
 /* The switch point at the end of every syscall, before signals. Returns 1
