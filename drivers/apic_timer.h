@@ -4,10 +4,11 @@
  *
  * Contract: the timer is armed only inside apic_timer_sleep_until() and
  * disarmed before it returns, so no timer interrupt is due while the app
- * runs. One may still arrive late (it fired between the last wake-up and
- * the disarm); trap.c delivers it to this driver from ring 0 or ring 3 and
- * it is acknowledged and ignored. The kernel runs with interrupts off
- * everywhere else: they are on only across the `sti; hlt` in the sleep.
+ * runs, unless kernel/thread.c asked for a time slice (apic_timer_set_slice,
+ * only while the app has more than one thread). One may still arrive late (it fired between the
+ * last wake-up and the disarm); trap.c delivers it to this driver from ring 0 or ring 3 and it is
+ * acknowledged and ignored. The kernel runs with interrupts off everywhere else: they are on only
+ * across the `sti; hlt` in the sleep.
  *
  * Modes, best first: TSC-deadline (CPUID.01H:ECX[24]: the timer fires when
  * the TSC reaches a value, no calibration), else one-shot counting at the

@@ -1,6 +1,9 @@
 /*
  * Signals (see signal.h). The state is Linux's for one thread: an action
  * per signal, the blocked mask, the pending set and the alternate stack.
+ * With more threads only the mask is per thread (kernel/thread.c swaps
+ * signal_state.blocked); a pending signal goes to whichever thread next
+ * returns from a syscall with it unblocked.
  *
  * Pending is a set, not a queue: a signal sent twice before delivery is
  * delivered once (Linux queues real-time signals; Solo does not). Signals

@@ -295,7 +295,7 @@ static long sys_sched_yield(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, 
 /* ---------------------------------------------------------------- more process calls */
 
 /*
- * The rest of what a single-threaded Linux process asks about itself. Solo
+ * The rest of what a Linux process asks about itself. Solo
  * has one process (pid 1, its own group and session leader, root) on one
  * CPU; calls that would change scheduling or priority are accepted and
  * have no effect.
@@ -574,7 +574,7 @@ static long sys_sysinfo(uint64_t out, uint64_t a1, uint64_t a2, uint64_t a3, uin
  * BOOTTIME count from kernel entry (nothing suspends, so BOOTTIME equals
  * MONOTONIC); REALTIME and REALTIME_COARSE are the RTC reading at boot plus
  * the TSC time since; the CPU-time clocks count from the app's start (the
- * one thread of the one app is all that runs). Nothing sets the clocks.
+ * one app is all that runs; its threads are not told apart). Nothing sets the clocks.
  */
 #define CLOCK_REALTIME		 0
 #define CLOCK_MONOTONIC		 1
@@ -897,7 +897,7 @@ static const struct syscall_entry syscalls[] = {
     [SYS_readv] = {sys_readv, "readv", "d:dxd"},
     [SYS_writev] = {sys_writev, "writev", "d:dxd"},
     [SYS_access] = {sys_access, "access", "d:so"}, /* W_OK is EROFS */
-    [SYS_pipe] = {sys_pipe, "pipe", "d:x"},	   /* one thread: EAGAIN where Linux blocks */
+    [SYS_pipe] = {sys_pipe, "pipe", "d:x"},	   /* EAGAIN where Linux blocks */
     [SYS_sched_yield] = {sys_sched_yield, "sched_yield", "d:"}, /* runs the next runnable thread */
     [SYS_mremap] = {sys_mremap, "mremap", "x:xuuxx"}, /* MAYMOVE, FIXED; moves frames, never copies */
     [SYS_madvise] = {sys_madvise, "madvise", "d:xud"}, /* DONTNEED/FREE free pages; rest ignored */
