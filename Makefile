@@ -185,9 +185,16 @@ $(B)/tests/apps/%-pie.elf: tests/apps/%.c $(wildcard tests/apps/*.h user/*.h inc
 		$(MUSL_LIB)/crti.o $$($(CC) -print-file-name=crtbeginS.o) $< -Wl,-Bstatic \
 		$$($(CC) -print-file-name=crtendS.o) $(MUSL_LIB)/crtn.o -Wl,--no-dynamic-linker -o $@
 
+# The threads test app once more against glibc's pthreads (static), which
+# tries clone3 first and uses other futex calls than musl.
+$(B)/tests/apps/%-glibc.elf: tests/apps/%.c $(wildcard tests/apps/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -static -pthread $< -o $@
+
 USER_APPS := $(patsubst user/%.c,$(B)/user/%.elf,$(wildcard user/*.c))
 TEST_APPS := $(patsubst tests/apps/%.c,$(B)/tests/apps/%.elf,$(wildcard tests/apps/*.c)) \
-             $(B)/tests/apps/hello-pie.elf $(B)/tests/apps/where-pie.elf
+             $(B)/tests/apps/hello-pie.elf $(B)/tests/apps/where-pie.elf \
+             $(B)/tests/apps/threads-glibc.elf
 
 # ---------------------------------------------------------------- host tools
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -I. -MMD -MP

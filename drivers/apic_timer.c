@@ -88,6 +88,7 @@ static volatile uint32_t *mmio;
 static uint64_t ratio; /* one-shot: timer ticks per TSC tick, 32.32 */
 static struct apic_timer_stats stats;
 static char description[64];
+static uint64_t slice; /* apic_timer_set_slice's deadline, 0: none */
 
 static uint32_t apic_read(unsigned reg)
 {
@@ -193,7 +194,8 @@ static void arm(uint64_t deadline, uint64_t now)
 	if (mode == MODE_TSC_DEADLINE)
 		wrmsr(MSR_TSC_DEADLINE, deadline);
 	else
-		apic_write(APIC_TIMER_INITIAL, apic_timer_count(deadline - now, ratio));
+		apic_write(APIC_TIMER_INITIAL,
+			   apic_timer_count(deadline > now ? deadline - now : 0, ratio));
 }
 
 static void disarm(void)
@@ -221,7 +223,21 @@ void apic_timer_sleep_until(uint64_t deadline_tsc)
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 		stats.wakeups++;
 	}
-	disarm();
+	if (slice)
+		arm(slice, rdtsc());
+	else
+		disarm();
+}
+
+void apic_timer_set_slice(uint64_t deadline_tsc)
+{
+	slice = deadline_tsc;
+	if (mode == MODE_SPIN)
+		return;
+	if (slice)
+		arm(slice, rdtsc());
+	else
+		disarm();
 }
 
 void apic_timer_sleep_ns(uint64_t ns)

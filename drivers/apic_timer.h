@@ -4,10 +4,11 @@
  *
  * Contract: the timer is armed only inside apic_timer_sleep_until() and
  * disarmed before it returns, so no timer interrupt is due while the app
- * runs. One may still arrive late (it fired between the last wake-up and
- * the disarm); trap.c delivers it to this driver from ring 0 or ring 3 and
- * it is acknowledged and ignored. The kernel runs with interrupts off
- * everywhere else: they are on only across the `sti; hlt` in the sleep.
+ * runs, unless kernel/thread.c asked for a time slice (apic_timer_set_slice,
+ * only while the app has more than one thread). One may still arrive late (it fired between the
+ * last wake-up and the disarm); trap.c delivers it to this driver from ring 0 or ring 3 and it is
+ * acknowledged and ignored. The kernel runs with interrupts off everywhere else: they are on only
+ * across the `sti; hlt` in the sleep.
  *
  * Modes, best first: TSC-deadline (CPUID.01H:ECX[24]: the timer fires when
  * the TSC reaches a value, no calibration), else one-shot counting at the
@@ -47,6 +48,16 @@ const char *apic_timer_init(void);
  * once for a deadline in the past.
  */
 void apic_timer_sleep_until(uint64_t deadline_tsc);
+
+/*
+ * apic_timer_set_slice - the one exception to "disarmed while the app
+ * runs": with more than one app thread, kernel/thread.c arms the timer for
+ * the end of a time slice (deadline_tsc) so that a thread spinning in ring
+ * 3 is preempted; 0 disarms it. A sleep in between arms its own deadline
+ * and puts the slice back when it ends (a slice already over then fires at
+ * once). Kernel context, interrupts off. Without an APIC it does nothing.
+ */
+void apic_timer_set_slice(uint64_t deadline_tsc);
 
 /* apic_timer_sleep_ns - apic_timer_sleep_until(now + ns in TSC ticks,
  * rounded up), saturating: at least ns nanoseconds of TSC time. */

@@ -70,6 +70,7 @@ _Noreturn void app_exit(int status)
 {
 	/* The exit line is the last line of the log (the serial contract), so
 	 * the app's memory is returned and reported first. */
+	apic_timer_set_slice(0); /* no thread to preempt any more */
 	if (app.loaded) {
 		app.loaded = 0;
 		fd_table_release();

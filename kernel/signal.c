@@ -1,6 +1,9 @@
 /*
  * Signals (see signal.h). The state is Linux's for one thread: an action
  * per signal, the blocked mask, the pending set and the alternate stack.
+ * With more threads only the mask is per thread (kernel/thread.c swaps
+ * signal_state.blocked); a pending signal goes to whichever thread next
+ * returns from a syscall with it unblocked.
  *
  * Pending is a set, not a queue: a signal sent twice before delivery is
  * delivered once (Linux queues real-time signals; Solo does not). Signals
@@ -22,6 +25,7 @@
 #include "kernel/errno.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
+#include "kernel/thread.h"
 #include "mm/vm.h"
 
 #define NSIG	     64
@@ -298,8 +302,8 @@ long sys_tkill(uint64_t tid, uint64_t sig, uint64_t a2, uint64_t a3, uint64_t a4
 {
 	if ((int)tid <= 0 || !valid_signal(sig))
 		return -EINVAL;
-	if ((int)tid != APP_PID)
-		return -ESRCH;
+	if (!thread_alive((int)tid))
+		return -ESRCH; /* pending is process-wide: any thread may take it */
 	return send((int)sig, SI_TKILL);
 }
 
@@ -307,7 +311,7 @@ long sys_tgkill(uint64_t tgid, uint64_t tid, uint64_t sig, uint64_t a3, uint64_t
 {
 	if ((int)tgid <= 0 || (int)tid <= 0 || !valid_signal(sig))
 		return -EINVAL;
-	if ((int)tgid != APP_PID || (int)tid != APP_PID)
+	if ((int)tgid != APP_PID || !thread_alive((int)tid))
 		return -ESRCH;
 	return send((int)sig, SI_TKILL);
 }

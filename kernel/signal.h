@@ -1,6 +1,7 @@
 /*
- * Signals for the one single-threaded app, with Linux's numbers and
- * semantics: the app sends them to itself (kill, tkill, tgkill, raise,
+ * Signals for the one app, with Linux's numbers and semantics, process-wide
+ * across its threads except for the blocked mask, which kernel/thread.c
+ * swaps with the thread: the app sends them to itself (kill, tkill, tgkill, raise,
  * abort) or gets one for a CPU fault. A signal is delivered on the way back
  * to ring 3: ignored, the default action (terminate the app through
  * app_kill with status 128 + signal), or a handler entered through a Linux

@@ -29,6 +29,7 @@
 #include "kernel/signal.h"
 #include "kernel/strace.h"
 #include "kernel/syscall_names.h"
+#include "kernel/thread.h"
 #include "mm/aspace.h"
 #include "mm/palloc.h"
 #include "mm/vm.h"
@@ -43,11 +44,66 @@ typedef long (*syscall_fn)(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, u
 
 static uint64_t logged_unsupported[LOGGED_WORDS];
 static int logged_large_number;
+/* The frame of the syscall in progress, for clone (the child's registers). */
+static const struct syscall_frame *current_frame;
 
+/* exit_group: the whole app. */
 static long sys_exit(uint64_t status, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 		     uint64_t a5)
 {
 	app_exit((int)(status & 0xff));
+}
+
+/* exit: the calling thread; the last one ends the app. */
+static long sys_exit_thread(uint64_t status, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+			    uint64_t a5)
+{
+	thread_exit((int)(status & 0xff));
+	return 0; /* nobody sees it: the thread is gone */
+}
+
+static long sys_clone(uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid, uint64_t tls,
+		      uint64_t a5)
+{
+	return thread_clone(current_frame, flags, stack, ptid, ctid, tls);
+}
+
+/* Linux's struct clone_args up to cgroup (CLONE_ARGS_SIZE_VER2). */
+struct clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+#define CLONE_ARGS_SIZE_VER0 64
+
+/* clone3: the same threads as clone; the stack is given as its lowest
+ * address and size. A newer, larger struct is taken when the part Solo
+ * does not know is zero, as Linux does. */
+static long sys_clone3(uint64_t uargs, uint64_t size, uint64_t a2, uint64_t a3, uint64_t a4,
+		       uint64_t a5)
+{
+	struct clone_args args = {0};
+
+	if (size < CLONE_ARGS_SIZE_VER0 || size > PAGE_SIZE)
+		return -EINVAL;
+	if (app_copy_from(&args, uargs, size < sizeof(args) ? size : sizeof(args)))
+		return -EFAULT;
+	for (uint64_t off = sizeof(args); off < size; off++) {
+		uint8_t byte;
+		if (app_copy_from(&byte, uargs + off, 1))
+			return -EFAULT;
+		if (byte)
+			return -E2BIG;
+	}
+	/* The exit signal has its own field; set_tid and cgroups need
+	 * namespaces and cgroups Solo does not have. */
+	if ((args.flags & 0xff) || args.exit_signal > 64 || args.set_tid || args.set_tid_size ||
+	    args.cgroup)
+		return -EINVAL;
+	if ((args.stack == 0) != (args.stack_size == 0) ||
+	    args.stack_size > UINT64_MAX - args.stack)
+		return -EINVAL;
+	return thread_clone(current_frame, args.flags, args.stack + args.stack_size,
+			    args.parent_tid, args.child_tid, args.tls);
 }
 
 static long sys_arch_prctl(uint64_t code, uint64_t addr, uint64_t a2, uint64_t a3, uint64_t a4,
@@ -74,7 +130,8 @@ static long sys_arch_prctl(uint64_t code, uint64_t addr, uint64_t a2, uint64_t a
 static long sys_set_tid_address(uint64_t tidptr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 				uint64_t a5)
 {
-	return 1; /* the app's one thread is tid 1 */
+	thread_set_clear_tid(tidptr);
+	return thread_tid();
 }
 
 static long sys_getpid(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
@@ -154,7 +211,7 @@ static long sys_mem_stats(uint64_t out, uint64_t a1, uint64_t a2, uint64_t a3, u
 
 static long sys_gettid(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
-	return 1;
+	return thread_tid();
 }
 
 /* getppid, getuid, geteuid, getgid, getegid: no parent, and the app is root. */
@@ -174,7 +231,9 @@ static long sys_uname(uint64_t buf, uint64_t a1, uint64_t a2, uint64_t a3, uint6
 static long sys_set_robust_list(uint64_t head, uint64_t len, uint64_t a2, uint64_t a3, uint64_t a4,
 				uint64_t a5)
 {
-	return len == 24 ? 0 : -EINVAL; /* one thread, no futexes to wake: recorded nowhere */
+	/* Recorded nowhere: a thread's robust mutexes are not released when it
+	 * exits (musl and glibc only use them for PTHREAD_MUTEX_ROBUST). */
+	return len == 24 ? 0 : -EINVAL;
 }
 
 /* Limits: RLIMIT_STACK is the stack reserve, RLIMIT_NOFILE the fd table;
@@ -229,13 +288,14 @@ static long sys_sched_getaffinity(uint64_t pid, uint64_t len, uint64_t mask, uin
 static long sys_sched_yield(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 			    uint64_t a5)
 {
+	thread_yield();
 	return 0;
 }
 
 /* ---------------------------------------------------------------- more process calls */
 
 /*
- * The rest of what a single-threaded Linux process asks about itself. Solo
+ * The rest of what a Linux process asks about itself. Solo
  * has one process (pid 1, its own group and session leader, root) on one
  * CPU; calls that would change scheduling or priority are accepted and
  * have no effect.
@@ -254,6 +314,8 @@ static long sys_sched_yield(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, 
 #define CLK_TCK		    100
 #define FUTEX_WAIT	    0
 #define FUTEX_WAKE	    1
+#define FUTEX_REQUEUE	    3
+#define FUTEX_CMP_REQUEUE   4
 #define FUTEX_WAIT_BITSET   9
 #define FUTEX_WAKE_BITSET   10
 #define FUTEX_PRIVATE	    128
@@ -512,7 +574,7 @@ static long sys_sysinfo(uint64_t out, uint64_t a1, uint64_t a2, uint64_t a3, uin
  * BOOTTIME count from kernel entry (nothing suspends, so BOOTTIME equals
  * MONOTONIC); REALTIME and REALTIME_COARSE are the RTC reading at boot plus
  * the TSC time since; the CPU-time clocks count from the app's start (the
- * one thread of the one app is all that runs). Nothing sets the clocks.
+ * one app is all that runs; its threads are not told apart). Nothing sets the clocks.
  */
 #define CLOCK_REALTIME		 0
 #define CLOCK_MONOTONIC		 1
@@ -620,9 +682,13 @@ static long sys_time(uint64_t tloc, uint64_t a1, uint64_t a2, uint64_t a3, uint6
  * (drivers/apic_timer.h; a `pause` spin on a CPU without one), and are never
  * interrupted (rem is left alone). Every clock runs on the TSC, so sleeping
  * deadline - now nanoseconds of TSC time gets there; the loop only repeats
- * for the rounding of tsc_ns.
+ * for the rounding of tsc_ns. With more than one thread the sleeper blocks
+ * instead until a TSC deadline and the others run meanwhile (kernel/thread.c
+ * halts only when none can).
  */
-static long sleep_until(uint64_t id, uint64_t flags, uint64_t req)
+/* Reads the sleep request at req: *now and *deadline on clock id, in ns. */
+static long sleep_deadline(uint64_t id, uint64_t flags, uint64_t req, uint64_t *now_out,
+			   uint64_t *deadline_out)
 {
 	struct k_timespec ts;
 	uint64_t now, deadline;
@@ -643,6 +709,31 @@ static long sleep_until(uint64_t id, uint64_t flags, uint64_t req)
 		deadline = want;
 	else
 		deadline = want > UINT64_MAX - now ? UINT64_MAX : now + want;
+	*now_out = now;
+	*deadline_out = deadline;
+	return 0;
+}
+
+/* The TSC value deadline - now nanoseconds from now, saturating. */
+static uint64_t tsc_deadline(uint64_t now, uint64_t deadline)
+{
+	uint64_t tsc = arch_timestamp();
+	uint64_t ticks = deadline > now ? apic_timer_tsc_ticks(deadline - now, tsc_hz()) : 0;
+
+	return ticks > UINT64_MAX - tsc ? UINT64_MAX : tsc + ticks;
+}
+
+static long sleep_until(uint64_t id, uint64_t flags, uint64_t req)
+{
+	uint64_t now, deadline;
+	long err = sleep_deadline(id, flags, req, &now, &deadline);
+
+	if (err)
+		return err;
+	if (thread_count() > 1) {
+		thread_sleep(tsc_deadline(now, deadline));
+		return 0;
+	}
 	while (now < deadline) {
 		apic_timer_sleep_ns(deadline - now);
 		clock_now(id, &now);
@@ -663,43 +754,79 @@ static long sys_clock_nanosleep(uint64_t id, uint64_t flags, uint64_t req, uint6
 }
 
 /*
- * futex with one thread: a wake finds no waiter; a wait whose word differs
+ * futex. With one thread a wake finds no waiter; a wait whose word differs
  * is EAGAIN; a wait whose word matches can only end by its timeout, so it
  * sleeps that long and says ETIMEDOUT. Without a timeout nothing could ever
  * wake it: the app is deadlocked, and it is stopped with a message rather
- * than left hanging.
+ * than left hanging. With more threads a wait blocks the caller in
+ * kernel/thread.c until a wake on the same address (and a common bit of
+ * the bitsets) or its deadline; the deadlock is then found there, when no
+ * thread can run and none has a deadline. FUTEX_REQUEUE/CMP_REQUEUE move
+ * waiters (musl's condition variables use them); the bitset defaults to
+ * all ones for the plain ops.
  */
 static long sys_futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout, uint64_t uaddr2,
 		      uint64_t val3)
 {
 	unsigned cmd = op & ~(unsigned)(FUTEX_PRIVATE | FUTEX_CLOCK_REAL);
-	uint32_t word;
+	uint32_t word, bitset = ~0u;
+	int n = (int)val;
 
 	if (uaddr & 3)
 		return -EINVAL;
 	switch (cmd) {
-	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET:
-		return app_copy_from(&word, uaddr, sizeof(word)) ? -EFAULT : 0;
+		bitset = (uint32_t)val3;
+		if (!bitset)
+			return -EINVAL;
+		/* fall through */
+	case FUTEX_WAKE:
+		if (app_copy_from(&word, uaddr, sizeof(word)))
+			return -EFAULT;
+		return thread_futex_wake(uaddr, bitset, n < 0 ? 0 : n, 0, 0);
+	case FUTEX_REQUEUE:
+	case FUTEX_CMP_REQUEUE:
+		if ((uaddr2 & 3) || n < 0 || (int)timeout < 0)
+			return -EINVAL;
+		if (app_copy_from(&word, uaddr, sizeof(word)))
+			return -EFAULT;
+		if (cmd == FUTEX_CMP_REQUEUE && word != (uint32_t)val3)
+			return -EAGAIN;
+		/* timeout is val2 here: how many to move. */
+		return thread_futex_wake(uaddr, ~0u, n, uaddr2, (int)timeout);
 	case FUTEX_WAIT:
 	case FUTEX_WAIT_BITSET:
 		if (cmd == FUTEX_WAIT_BITSET && !(uint32_t)val3)
 			return -EINVAL;
+		if (cmd == FUTEX_WAIT_BITSET)
+			bitset = (uint32_t)val3;
 		if (app_copy_from(&word, uaddr, sizeof(word)))
 			return -EFAULT;
 		if (word != (uint32_t)val)
 			return -EAGAIN;
+		/* FUTEX_WAIT's timeout is relative; the BITSET one absolute. */
+		uint64_t clock = cmd == FUTEX_WAIT	   ? CLOCK_MONOTONIC
+				 : (op & FUTEX_CLOCK_REAL) ? CLOCK_REALTIME
+							   : CLOCK_MONOTONIC;
+		uint64_t flags = cmd == FUTEX_WAIT ? 0 : TIMER_ABSTIME;
+		if (thread_count() > 1) {
+			uint64_t now, deadline, tsc = 0;
+			if (timeout) {
+				long err = sleep_deadline(clock, flags, timeout, &now, &deadline);
+				if (err)
+					return err;
+				tsc = tsc_deadline(now, deadline);
+			}
+			thread_futex_wait(uaddr, bitset, tsc);
+			return 0; /* replaced by the waker's result */
+		}
 		if (!timeout) {
 			kprintf("solo: app deadlocked: futex wait at %#lx with no other thread to "
 				"wake it\n",
 				uaddr);
 			app_exit(128 + SIGKILL);
 		}
-		/* FUTEX_WAIT's timeout is relative; the BITSET one absolute. */
-		long err = sleep_until(cmd == FUTEX_WAIT	 ? CLOCK_MONOTONIC
-				       : (op & FUTEX_CLOCK_REAL) ? CLOCK_REALTIME
-								 : CLOCK_MONOTONIC,
-				       cmd == FUTEX_WAIT ? 0 : TIMER_ABSTIME, timeout);
+		long err = sleep_until(clock, flags, timeout);
 		return err ? err : -ETIMEDOUT;
 	default:
 		return -ENOSYS;
@@ -770,18 +897,19 @@ static const struct syscall_entry syscalls[] = {
     [SYS_readv] = {sys_readv, "readv", "d:dxd"},
     [SYS_writev] = {sys_writev, "writev", "d:dxd"},
     [SYS_access] = {sys_access, "access", "d:so"}, /* W_OK is EROFS */
-    [SYS_pipe] = {sys_pipe, "pipe", "d:x"},	   /* one thread: EAGAIN where Linux blocks; SIGPIPE */
-    [SYS_sched_yield] = {sys_sched_yield, "sched_yield", "d:"},
+    [SYS_pipe] = {sys_pipe, "pipe", "d:x"},	   /* EAGAIN where Linux blocks; SIGPIPE */
+    [SYS_sched_yield] = {sys_sched_yield, "sched_yield", "d:"}, /* runs the next runnable thread */
     [SYS_mremap] = {sys_mremap, "mremap", "x:xuuxx"}, /* MAYMOVE, FIXED; moves frames, never copies */
     [SYS_madvise] = {sys_madvise, "madvise", "d:xud"}, /* DONTNEED/FREE free pages; rest ignored */
     [SYS_dup] = {sys_dup, "dup", "d:d"},
     [SYS_dup2] = {sys_dup2, "dup2", "d:dd"},
-    [SYS_nanosleep] = {sys_nanosleep, "nanosleep", "d:xx"}, /* hlt, LAPIC timer */
+    [SYS_nanosleep] = {sys_nanosleep, "nanosleep", "d:xx"}, /* other threads run, else hlt (LAPIC timer) */
     [SYS_kill] = {sys_kill, "kill", "d:dd"}, /* the app only: pid 1, 0, -1 */
-    [SYS_tkill] = {sys_tkill, "tkill", "d:dd"}, /* the app only: tid 1 */
-    [SYS_tgkill] = {sys_tgkill, "tgkill", "d:ddd"}, /* the app only: tgid 1, tid 1 */
+    [SYS_tkill] = {sys_tkill, "tkill", "d:dd"}, /* any live tid; signals are process-wide */
+    [SYS_tgkill] = {sys_tgkill, "tgkill", "d:ddd"}, /* tgid 1, any live tid */
     [SYS_getpid] = {sys_getpid, "getpid", "d:"},	    /* 1 */
-    [SYS_exit] = {sys_exit, "exit", "d:d"},
+    [SYS_clone] = {sys_clone, "clone", "d:xxxxx"}, /* threads only (CLONE_VM|CLONE_THREAD); fork, vfork ENOSYS */
+    [SYS_exit] = {sys_exit_thread, "exit", "d:d"}, /* the calling thread; the last one ends the app */
     [SYS_uname] = {sys_uname, "uname", "d:x"},	 /* Solo solo 0.1 x86_64 */
     [SYS_fcntl] = {sys_fcntl, "fcntl", "d:ddx"}, /* F_DUPFD*, F_GETFD/SETFD, F_GETFL/SETFL, locks (always granted) */
     [SYS_truncate] = {sys_rofs_path, "truncate", "d:sl"}, /* EROFS */
@@ -808,15 +936,15 @@ static const struct syscall_entry syscalls[] = {
     [SYS_rt_sigpending] = {sys_rt_sigpending, "rt_sigpending", "d:xu"},
     [SYS_arch_prctl] = {sys_arch_prctl, "arch_prctl", "d:xx"},	  /* ARCH_SET_FS, ARCH_GET_FS */
     [SYS_setrlimit] = {sys_setrlimit, "setrlimit", "d:dx"},	  /* accepted, not enforced */
-    [SYS_gettid] = {sys_gettid, "gettid", "d:"},		  /* 1 */
+    [SYS_gettid] = {sys_gettid, "gettid", "d:"},		  /* main thread 1, then 2, 3, ... */
     [SYS_time] = {sys_time, "time", "d:x"},
     [SYS_sched_getaffinity] = {sys_sched_getaffinity, "sched_getaffinity", "d:dux"}, /* one CPU */
     [SYS_getdents64] = {sys_getdents64, "getdents64", "d:dxu"},
-    [SYS_set_tid_address] = {sys_set_tid_address, "set_tid_address", "d:x"},
+    [SYS_set_tid_address] = {sys_set_tid_address, "set_tid_address", "d:x"}, /* cleared and woken at thread exit */
     [SYS_clock_gettime] = {sys_clock_gettime, "clock_gettime", "d:dx"}, /* TSC; REALTIME from RTC */
     [SYS_clock_getres] = {sys_clock_getres, "clock_getres", "d:dx"},
-    [SYS_clock_nanosleep] = {sys_clock_nanosleep, "clock_nanosleep", "d:dxxx"}, /* hlt, LAPIC timer */
-    [SYS_exit_group] = {sys_exit, "exit_group", "d:d"},
+    [SYS_clock_nanosleep] = {sys_clock_nanosleep, "clock_nanosleep", "d:dxxx"}, /* as nanosleep */
+    [SYS_exit_group] = {sys_exit, "exit_group", "d:d"}, /* every thread */
     [SYS_openat] = {sys_openat, "openat", "d:Dsxo"},	   /* AT_FDCWD or a directory fd */
     [SYS_mkdirat] = {sys_rofs_pathat, "mkdirat", "d:Dso"}, /* EROFS */
     [SYS_newfstatat] = {sys_newfstatat, "newfstatat", "d:Dsxx"}, /* AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW */
@@ -873,7 +1001,7 @@ static const struct syscall_entry syscalls[] = {
     [SYS_munlockall] = {sys_memory_noop, "munlockall", "d:"},
     [SYS_prctl] = {sys_prctl, "prctl", "d:dxxxx"}, /* NAME, DUMPABLE, NO_NEW_PRIVS, PDEATHSIG */
     [SYS_readahead] = {sys_fd_advice, "readahead", "d:dlu"},
-    [SYS_futex] = {sys_futex, "futex", "d:xdxxxx"}, /* one thread: WAIT times out, WAKE finds none */
+    [SYS_futex] = {sys_futex, "futex", "d:xdxxxx"}, /* WAIT, WAKE, (CMP_)REQUEUE, BITSET; deadlock ends the app */
     [SYS_sched_setaffinity] = {sys_sched_setaffinity, "sched_setaffinity", "d:dux"}, /* CPU 0 only */
     [SYS_fadvise64] = {sys_fd_advice, "fadvise64", "d:dlud"},
     [SYS_utimes] = {sys_change_path, "utimes", "d:sx"}, /* EROFS */
@@ -887,6 +1015,7 @@ static const struct syscall_entry syscalls[] = {
     [SYS_pwrite64] = {sys_pwrite64, "pwrite64", "d:dwul"}, /* EBADF: nothing is writable */
     [SYS_syncfs] = {sys_fsync, "syncfs", "d:d"},
     [SYS_getcpu] = {sys_getcpu, "getcpu", "d:xxx"}, /* CPU 0, node 0 */
+    [SYS_clone3] = {sys_clone3, "clone3", "d:xu"}, /* as clone: threads only */
     /* END syscall table */
 };
 // clang-format on
@@ -920,10 +1049,12 @@ int syscall_dispatch(struct syscall_frame *f)
 		 solo_syscalls[nr - SOLO_SYS_BASE].fn)
 		entry = &solo_syscalls[nr - SOLO_SYS_BASE];
 	if (entry) {
-		if (strace_enabled && entry->fn == sys_exit)
+		int noreturn = entry->fn == sys_exit || entry->fn == sys_exit_thread;
+		if (strace_enabled && noreturn)
 			strace_print_noreturn(entry->name, entry->fmt, args);
+		current_frame = f;
 		f->rax = (uint64_t)entry->fn(args[0], args[1], args[2], args[3], args[4], args[5]);
-		if (strace_enabled)
+		if (strace_enabled && !noreturn)
 			strace_print(entry->name, entry->fmt, args, (long)f->rax);
 	} else {
 		log_unsupported(nr);
@@ -938,7 +1069,9 @@ int syscall_dispatch(struct syscall_frame *f)
 			strace_print(name, NULL, args, (long)f->rax);
 		}
 	}
-	full_restore = signal_syscall_exit(f);
+	/* The thread switch first: signals go to the thread that returns. */
+	full_restore = thread_syscall_exit(f);
+	full_restore |= signal_syscall_exit(f);
 	/* sysret to a non-canonical rip would fault in ring 0 on Intel CPUs. */
 	if (f->rip >= VM_USER_TOP)
 		app_kill(SIGSEGV, "return to a non-canonical address", f->rip, f->rip);

@@ -29,6 +29,7 @@
 #define SYS_dup2	      33
 #define SYS_nanosleep	      35
 #define SYS_getpid	      39
+#define SYS_clone	      56
 #define SYS_exit	      60
 #define SYS_kill	      62
 #define SYS_uname	      63
@@ -82,6 +83,7 @@
 #define SYS_renameat2	      316
 #define SYS_getrandom	      318
 #define SYS_statx	      332
+#define SYS_clone3	      435
 #define SYS_faccessat2	      439
 
 /* Process, file and wait calls beyond the basics (issue 5's long tail). */

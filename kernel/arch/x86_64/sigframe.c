@@ -251,6 +251,33 @@ static int fpu_restore(uint64_t uaddr)
 	return 0;
 }
 
+/* The CPU's FPU registers hold the running thread's state (the kernel
+ * never touches them); a thread switch parks them in the thread's area.
+ * XSAVE writes only XSTATE_BV in the header, so the area is cleared first:
+ * XRSTOR #GPs on a header with any other byte set. */
+void fpu_state_save(void *area)
+{
+	if (!fpu_probed)
+		fpu_probe();
+	if (!xsave_size) {
+		memset(area, 0, FXSAVE_SIZE);
+		fxsave(area);
+		return;
+	}
+	memset(area, 0, xsave_size);
+	xsave(area, xcr0);
+}
+
+void fpu_state_load(const void *area)
+{
+	if (!fpu_probed)
+		fpu_probe();
+	if (xsave_size)
+		xrstor(area, xcr0);
+	else
+		fxrstor(area);
+}
+
 void user_regs_from_syscall(const struct syscall_frame *f, struct user_regs *r)
 {
 	*r = (struct user_regs){

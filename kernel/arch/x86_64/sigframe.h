@@ -45,6 +45,16 @@ int user_regs_to_syscall(const struct user_regs *r, struct syscall_frame *f);
 void user_regs_from_trap(const struct trap_frame *f, struct user_regs *r);
 void user_regs_to_trap(const struct user_regs *r, struct trap_frame *f);
 
+/*
+ * fpu_state_save/load - park the CPU's FPU state (the app thread's that
+ * ran last) in area, or load it back, for a thread switch. area is
+ * FPU_STATE_SIZE bytes, 64-byte aligned, kernel memory, and only ever
+ * written by fpu_state_save (so XRSTOR cannot fault on it).
+ */
+#define FPU_STATE_SIZE 4096
+void fpu_state_save(void *area);
+void fpu_state_load(const void *area);
+
 #define SIGINFO_SIZE 128
 
 struct sigframe_args {

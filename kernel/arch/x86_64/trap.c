@@ -19,6 +19,7 @@
 #include "kernel/panic.h"
 #include "kernel/signal.h"
 #include "kernel/symbols.h"
+#include "kernel/thread.h"
 
 struct idt_gate {
 	uint16_t offset_low;
@@ -304,6 +305,10 @@ void trap_dispatch(struct trap_frame *f)
 		 * acknowledges the device and the interrupted code resumes. */
 		if (irq_handlers[f->vector]) {
 			irq_handlers[f->vector]();
+			/* The time slice of a thread that stayed in ring 3 ends
+			 * here: the frame may come back as another thread's. */
+			if (f->cs & 3)
+				thread_interrupted(f);
 			return;
 		}
 		/* The 8259s are masked: a vector nobody asked for is noted,
