@@ -1036,11 +1036,37 @@ static void log_unsupported(uint64_t nr)
 		kprintf("solo: unsupported syscall %lu\n", nr);
 }
 
+/* The call with its strace=1 line (kernel/strace.h); off the fast path. */
+static __attribute__((noinline)) void traced_call(struct syscall_frame *f,
+						  const struct syscall_entry *entry, uint64_t nr)
+{
+	uint64_t args[6] = {f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9};
+	char unnamed[32];
+
+	if (!entry) {
+		const char *name = nr < syscall_names_count ? syscall_names[nr] : NULL;
+		if (!name) {
+			ksnprintf(unnamed, sizeof(unnamed), "syscall_%lu", nr);
+			name = unnamed;
+		}
+		log_unsupported(nr);
+		f->rax = (uint64_t)-ENOSYS;
+		strace_print(name, NULL, args, (long)f->rax);
+		return;
+	}
+	int noreturn = entry->fn == sys_exit || entry->fn == sys_exit_thread;
+	if (noreturn)
+		strace_print_noreturn(entry->name, entry->fmt, args);
+	current_frame = f;
+	f->rax = (uint64_t)entry->fn(args[0], args[1], args[2], args[3], args[4], args[5]);
+	if (!noreturn)
+		strace_print(entry->name, entry->fmt, args, (long)f->rax);
+}
+
 int syscall_dispatch(struct syscall_frame *f)
 {
 	int full_restore;
 	uint64_t nr = f->rax;
-	uint64_t args[6] = {f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9};
 	const struct syscall_entry *entry = NULL;
 
 	if (nr < ARRAY_SIZE(syscalls) && syscalls[nr].fn)
@@ -1048,26 +1074,14 @@ int syscall_dispatch(struct syscall_frame *f)
 	else if (nr - SOLO_SYS_BASE < ARRAY_SIZE(solo_syscalls) &&
 		 solo_syscalls[nr - SOLO_SYS_BASE].fn)
 		entry = &solo_syscalls[nr - SOLO_SYS_BASE];
-	if (entry) {
-		int noreturn = entry->fn == sys_exit || entry->fn == sys_exit_thread;
-		if (strace_enabled && noreturn)
-			strace_print_noreturn(entry->name, entry->fmt, args);
+	if (__builtin_expect(strace_enabled, 0)) {
+		traced_call(f, entry, nr);
+	} else if (entry) {
 		current_frame = f;
-		f->rax = (uint64_t)entry->fn(args[0], args[1], args[2], args[3], args[4], args[5]);
-		if (strace_enabled && !noreturn)
-			strace_print(entry->name, entry->fmt, args, (long)f->rax);
+		f->rax = (uint64_t)entry->fn(f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
 	} else {
 		log_unsupported(nr);
 		f->rax = (uint64_t)-ENOSYS;
-		if (strace_enabled) {
-			char unnamed[32];
-			const char *name = nr < syscall_names_count ? syscall_names[nr] : NULL;
-			if (!name) {
-				ksnprintf(unnamed, sizeof(unnamed), "syscall_%lu", nr);
-				name = unnamed;
-			}
-			strace_print(name, NULL, args, (long)f->rax);
-		}
 	}
 	/* The thread switch first: signals go to the thread that returns. */
 	full_restore = thread_syscall_exit(f);
