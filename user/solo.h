@@ -21,16 +21,24 @@ struct solo_range {
 	long error;  /* 0, or -errno */
 };
 
-static inline long solo_syscall4(long n, long a, long b, long c, long d)
+/* A raw syscall: the kernel's result as is (-errno on failure), no errno. */
+static inline long solo_syscall6(long n, long a, long b, long c, long d, long e, long f)
 {
 	long ret;
 	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
 
 	__asm__ volatile("syscall"
 			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
 			 : "rcx", "r11", "memory");
 	return ret;
+}
+
+static inline long solo_syscall4(long n, long a, long b, long c, long d)
+{
+	return solo_syscall6(n, a, b, c, d, 0, 0);
 }
 
 static inline struct solo_range solo_result(long ret, size_t size)

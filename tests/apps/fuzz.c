@@ -34,20 +34,6 @@ static uint64_t next(void)
 	return state;
 }
 
-static long raw6(long n, long a, long b, long c, long d, long e, long f)
-{
-	long ret;
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-
 static char scratch[8192];
 
 static long nasty(void)
@@ -168,7 +154,7 @@ static uint64_t arena_len(void)
 static void keep_in_arena(long ret, uint64_t len)
 {
 	if (ret > 0 && ((uint64_t)ret < ARENA || (uint64_t)ret >= ARENA + ARENA_PAGES * PAGE))
-		raw6(SYS_munmap, ret, (long)len, 0, 0, 0, 0);
+		solo_syscall6(SYS_munmap, ret, (long)len, 0, 0, 0, 0);
 }
 
 /* Reads or writes the byte at addr; 1 if that faulted (the handler jumped
@@ -206,26 +192,26 @@ static int fuzz_memory(void)
 				flags |= (next() & 1) ? 0x10 /* FIXED */ : 0x100000 /* NOREPLACE */;
 			if (!(next() % 16))
 				flags = (long)(next() & 0x1fffff);
-			ret = raw6(SYS_mmap, (long)addr, (long)len, prot, flags, -1, 0);
+			ret = solo_syscall6(SYS_mmap, (long)addr, (long)len, prot, flags, -1, 0);
 			keep_in_arena(ret, len);
 			break;
 		case 1:
-			ret = raw6(SYS_munmap, (long)addr, (long)len, 0, 0, 0, 0);
+			ret = solo_syscall6(SYS_munmap, (long)addr, (long)len, 0, 0, 0, 0);
 			break;
 		case 2:
-			ret = raw6(SYS_mprotect, (long)addr, (long)len, prot, 0, 0, 0);
+			ret = solo_syscall6(SYS_mprotect, (long)addr, (long)len, prot, 0, 0, 0);
 			break;
 		case 3: {
 			uint64_t new_len = arena_len();
 			long mflags = (long)(next() % 4); /* MAYMOVE 1, FIXED 2 */
-			ret = raw6(SYS_mremap, (long)addr, (long)len, (long)new_len, mflags,
-				   (long)arena_addr(), 0);
+			ret = solo_syscall6(SYS_mremap, (long)addr, (long)len, (long)new_len,
+					    mflags, (long)arena_addr(), 0);
 			keep_in_arena(ret, new_len);
 			break;
 		}
 		case 4:
-			ret =
-			    raw6(SYS_madvise, (long)addr, (long)len, (long)(next() % 12), 0, 0, 0);
+			ret = solo_syscall6(SYS_madvise, (long)addr, (long)len, (long)(next() % 12),
+					    0, 0, 0);
 			break;
 		default:
 			faults += touch(addr, r);
@@ -234,7 +220,7 @@ static int fuzz_memory(void)
 		if (ret < 0 && ret > -4096)
 			errors++;
 	}
-	raw6(SYS_munmap, (long)ARENA, (long)(ARENA_PAGES * PAGE), 0, 0, 0, 0);
+	solo_syscall6(SYS_munmap, (long)ARENA, (long)(ARENA_PAGES * PAGE), 0, 0, 0, 0);
 	printf("fuzz: mm survived %d ops, %d errors, %d faults\n", ops, errors, faults);
 	return 0;
 }
@@ -257,7 +243,7 @@ int main(int argc, char **argv)
 			n = (long)(r >> 8); /* now and then a wild number */
 		if (excluded(n))
 			continue;
-		long ret = raw6(n, nasty(), nasty(), nasty(), nasty(), nasty(), nasty());
+		long ret = solo_syscall6(n, nasty(), nasty(), nasty(), nasty(), nasty(), nasty());
 		if (ret < 0 && ret > -4096)
 			errors++;
 		done++;

@@ -8,35 +8,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static long raw_syscall6(long n, long a, long b, long c, long d, long e, long f)
-{
-	long ret;
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-
-/* The raw kernel result (-errno), not libc's -1 + errno. */
-static long raw_syscall(long n, long a, long b, long c)
-{
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
+#include "solo.h"
 
 static volatile unsigned char *mmap_pages(int n)
 {
-	return (volatile unsigned char *)raw_syscall6(SYS_mmap, 0, 4096L * n, 3, 0x22, -1, 0);
+	return (volatile unsigned char *)solo_syscall6(SYS_mmap, 0, 4096L * n, 3, 0x22, -1, 0);
 }
 
 static void report(const char *what, long ret)
@@ -76,12 +52,12 @@ int main(int argc, char **argv)
 		__asm__ volatile("hlt");
 	} else if (!strcmp(what, "efault")) {
 		report("write(kernel pointer)",
-		       raw_syscall(SYS_write, 1, (long)0xffffffff80000000ull, 16));
-		report("write(unmapped pointer)", raw_syscall(SYS_write, 1, 0x1000, 16));
+		       solo_syscall4(SYS_write, 1, (long)0xffffffff80000000ull, 16, 0));
+		report("write(unmapped pointer)", solo_syscall4(SYS_write, 1, 0x1000, 16, 0));
 		report("writev(bad iovec)",
-		       raw_syscall(SYS_writev, 1, (long)0xffff800000000000ull, 2));
+		       solo_syscall4(SYS_writev, 1, (long)0xffff800000000000ull, 2, 0));
 		report("arch_prctl(SET_FS, kernel)",
-		       raw_syscall(SYS_arch_prctl, 0x1002, (long)0xffffffff80000000ull, 0));
+		       solo_syscall4(SYS_arch_prctl, 0x1002, (long)0xffffffff80000000ull, 0, 0));
 		return 0;
 	} else if (!strcmp(what, "flags")) {
 		/* DF and AC set across a demand fault and a syscall: the kernel
@@ -94,16 +70,16 @@ int main(int argc, char **argv)
 				 "cld; pushfq; andq $~0x40000, (%%rsp); popfq" ::"r"(p)
 				 : "rax", "memory", "cc");
 		__asm__ volatile("std");
-		long ret = raw_syscall(SYS_getpid, 0, 0, 0);
+		long ret = solo_syscall4(SYS_getpid, 0, 0, 0, 0);
 		__asm__ volatile("cld");
 		for (int i = 0; i < 8192; i++)
 			bad += p[i] != 0;
 		printf("misbehave: flags: %lu nonzero bytes, getpid %ld\n", bad, ret);
 		return bad != 0;
 	} else if (!strcmp(what, "nosys")) {
-		report("syscall 999", raw_syscall(999, 0, 0, 0));
-		report("syscall 999 again", raw_syscall(999, 0, 0, 0));
-		report("syscall -1", raw_syscall(-1, 0, 0, 0));
+		report("syscall 999", solo_syscall4(999, 0, 0, 0, 0));
+		report("syscall 999 again", solo_syscall4(999, 0, 0, 0, 0));
+		report("syscall -1", solo_syscall4(-1, 0, 0, 0, 0));
 		return 0;
 	}
 	printf("misbehave: survived %s\n", what);

@@ -330,3 +330,16 @@ void harness_assert_exit(const char *log, int status, int code)
 		  want, log);
 	cr_assert_eq(status, code, "qemu.sh status %d, expected %d; log:\n%s", status, code, log);
 }
+
+void harness_assert_memory_returned(const char *log)
+{
+	const char *line = harness_last_line_starting(log, "solo: memory: ");
+	unsigned long after = 0, before = 1;
+
+	cr_assert(line && strstr(line, " pages free after the app, "),
+		  "no memory-returned line; log:\n%s", log);
+	cr_assert_eq(sscanf(line, "solo: memory: %lu pages free after the app, %lu before it",
+			    &after, &before),
+		     2, "unparsable: %.80s", line);
+	cr_assert_eq(after, before, "the app's pages did not all come back:\n%s", log);
+}

@@ -65,3 +65,10 @@ int harness_exists(const char *path);
 /* Asserts that the last kernel line of log is exactly "solo: exit CODE" and
  * that qemu.sh returned CODE as its status (the serial contract). */
 void harness_assert_exit(const char *log, int status, int code);
+
+/*
+ * harness_assert_memory_returned - fails the current test unless the log's
+ * "solo: memory: N pages free after the app, M before it" line shows N == M:
+ * every page the app held is back in palloc after it ends.
+ */
+void harness_assert_memory_returned(const char *log);

@@ -452,22 +452,6 @@ Test(boot, app_view_holds_only_ul_visible_kernel_pages)
 
 /* ---------------------------------------------------------------- the app's memory */
 
-/* Every page the app held is back in palloc after it ends. */
-static void assert_memory_returned(const char *log)
-{
-	const char *hit = strstr(log, " pages free after the app, ");
-	unsigned long after = 0, before = 1;
-
-	cr_assert(hit, "no memory-returned line; log:\n%s", log);
-	const char *line = hit;
-	while (line > log && line[-1] != '\n')
-		line--;
-	cr_assert_eq(sscanf(line, "solo: memory: %lu pages free after the app, %lu before it",
-			    &after, &before),
-		     2, "unparsable: %.80s", line);
-	cr_assert_eq(after, before, "the app's pages did not all come back:\n%s", log);
-}
-
 static void memtest(const char *what, const char *extra_mkimg, const char *qemu_opts, int code)
 {
 	char args[256], name[64];
@@ -480,7 +464,7 @@ static void memtest(const char *what, const char *extra_mkimg, const char *qemu_
 	cr_assert(!strstr(log, "FAILED"), "a check failed:\n%s", log);
 	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
 	harness_assert_exit(log, status, code);
-	assert_memory_returned(log);
+	harness_assert_memory_returned(log);
 	free(log);
 }
 
@@ -515,7 +499,7 @@ Test(memory, app_uses_ram_above_4g)
 		  "log:\n%s", log);
 	cr_assert(!strstr(log, "FAILED"), "log:\n%s", log);
 	harness_assert_exit(log, status, 0);
-	assert_memory_returned(log);
+	harness_assert_memory_returned(log);
 	free(log);
 }
 
@@ -534,7 +518,7 @@ Test(memory, stack_overflow_past_the_reserve_is_sigsegv)
 
 	cr_assert(strstr(log, "solo: app killed: page fault"), "log:\n%s", log);
 	harness_assert_exit(log, status, 139);
-	assert_memory_returned(log);
+	harness_assert_memory_returned(log);
 	free(log);
 }
 
@@ -559,7 +543,7 @@ Test(memory, out_of_memory_kills_the_app_and_the_kernel_finishes)
 	cr_assert(strstr(log, "solo: app killed: out of memory"), "log:\n%s", log);
 	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
 	harness_assert_exit(log, status, 137);
-	assert_memory_returned(log);
+	harness_assert_memory_returned(log);
 	free(log);
 }
 
@@ -573,7 +557,7 @@ Test(memory, demo_shows_reserved_and_backed_heap_pages)
 	cr_assert(strstr(log, "heap 3 pages used:  reserved  1024 pages, backed     3 pages"),
 		  "log:\n%s", log);
 	harness_assert_exit(log, status, 0);
-	assert_memory_returned(log);
+	harness_assert_memory_returned(log);
 	free(log);
 }
 
@@ -597,7 +581,7 @@ static void fuzz(const char *seed)
 		cr_assert(strstr(log, "fuzz: survived "), "neither survived nor killed:\n%s", log);
 		harness_assert_exit(log, status, 0);
 	}
-	assert_memory_returned(log);
+	harness_assert_memory_returned(log);
 	free(log);
 }
 
@@ -628,7 +612,7 @@ Test(hostile, random_memory_calls_and_touches_keep_the_accounts)
 	cr_assert_eq(ops, 20000, "%s", line);
 	cr_assert_gt(faults, 100, "touches must hit PROT_NONE and unmapped pages: %s", line);
 	cr_assert_gt(errors, 100, "bad arguments must be refused: %s", line);
-	assert_memory_returned(log);
+	harness_assert_memory_returned(log);
 	harness_assert_exit(log, status, 0);
 	free(log);
 }

@@ -13,19 +13,6 @@
 
 #define BOOT_TIMEOUT 120
 
-/* Every page the app held is back in palloc after it ends. */
-static void assert_memory_returned(const char *log)
-{
-	const char *line = harness_last_line_starting(log, "solo: memory: ");
-	unsigned long after = 0, before = 1;
-
-	cr_assert(line, "no memory-returned line; log:\n%s", log);
-	cr_assert_eq(sscanf(line, "solo: memory: %lu pages free after the app, %lu before it",
-			    &after, &before),
-		     2, "unparsable: %.80s", line);
-	cr_assert_eq(after, before, "the app's pages did not all come back:\n%s", log);
-}
-
 /* Boots tests/apps/mmap.c with args over its rootfs; returns the log. */
 static char *boot_mmap(const char *name, const char *args, int *status)
 {
@@ -63,7 +50,7 @@ Test(mmap, file_mappings_mremap_and_prot_none_behave_as_on_linux)
 	cr_assert(harness_has_line(log, "mmap: ok grow_moves"), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "mmap: ok backed_prot_none_is_efault"), "log:\n%s", log);
 	harness_assert_exit(log, status, 0);
-	assert_memory_returned(log);
+	harness_assert_memory_returned(log);
 	free(log);
 }
 
@@ -79,7 +66,7 @@ static void killed(const char *what, const char *reason, int code)
 	cr_assert(!strstr(log, "mmap: survived"), "log:\n%s", log);
 	cr_assert(!strstr(log, "FAILED"), "log:\n%s", log);
 	harness_assert_exit(log, status, code);
-	assert_memory_returned(log);
+	harness_assert_memory_returned(log);
 	free(log);
 }
 

@@ -27,20 +27,6 @@ static char *boot_signals(const char *name, const char *mode, const char *qemu_o
 	return log;
 }
 
-/* Every page the app held is back in palloc after it ends. */
-static void assert_memory_returned(const char *log)
-{
-	const char *line = harness_last_line_starting(log, "solo: memory: ");
-	unsigned long after = 0, before = 1;
-
-	cr_assert(line && strstr(line, " pages free after the app, "),
-		  "no memory-returned line; log:\n%s", log);
-	cr_assert_eq(sscanf(line, "solo: memory: %lu pages free after the app, %lu before it",
-			    &after, &before),
-		     2, "unparsable: %s", line);
-	cr_assert_eq(after, before, "the app's pages did not all come back:\n%s", log);
-}
-
 /* The app was killed: the reason is in the kill line, no panic, exit code. */
 static void assert_killed(const char *mode, int code, const char *reason)
 {
@@ -55,7 +41,7 @@ static void assert_killed(const char *mode, int code, const char *reason)
 	cr_assert(strstr(kill, reason), "kill line '%s' lacks '%s'; log:\n%s", kill, reason, log);
 	cr_assert(!strstr(log, "signals: survived"), "log:\n%s", log);
 	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
-	assert_memory_returned(log);
+	harness_assert_memory_returned(log);
 	harness_assert_exit(log, status, code);
 	free(log);
 }
@@ -99,7 +85,7 @@ static void assert_all_checks_pass(const char *log, int status)
 	}
 	cr_assert(harness_has_line(log, "signals: 0 failures"), "log:\n%s", log);
 	cr_assert(!strstr(log, "solo: app killed"), "log:\n%s", log);
-	assert_memory_returned(log);
+	harness_assert_memory_returned(log);
 	harness_assert_exit(log, status, 0);
 }
 

@@ -31,20 +31,6 @@ static char *boot_threads(const char *name, const char *mode, int *status)
 	return boot_app("threads", name, mode, status);
 }
 
-/* Every page the app held is back in palloc after it ends. */
-static void assert_memory_returned(const char *log)
-{
-	const char *line = harness_last_line_starting(log, "solo: memory: ");
-	unsigned long after = 0, before = 1;
-
-	cr_assert(line && strstr(line, " pages free after the app, "),
-		  "no memory-returned line; log:\n%s", log);
-	cr_assert_eq(sscanf(line, "solo: memory: %lu pages free after the app, %lu before it",
-			    &after, &before),
-		     2, "unparsable: %s", line);
-	cr_assert_eq(after, before, "the app's pages did not all come back:\n%s", log);
-}
-
 static void assert_all_checks_pass(const char *app)
 {
 	static const char *const checks[] = {
@@ -76,7 +62,7 @@ static void assert_all_checks_pass(const char *app)
 	cr_assert(harness_has_line(log, "threads: 0 failures"), "log:\n%s", log);
 	cr_assert(!strstr(log, "(clone3)"), "glibc's clone3 is taken; log:\n%s", log);
 	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
-	assert_memory_returned(log);
+	harness_assert_memory_returned(log);
 	harness_assert_exit(log, status, 0);
 	free(log);
 }
@@ -102,7 +88,7 @@ Test(threads, a_thread_on_a_bad_stack_faults_and_ends_the_app)
 	cr_assert(harness_has_line(log, "threads: clone onto a bad stack gave 2"), "log:\n%s", log);
 	cr_assert(kill && strstr(kill, "page fault"), "log:\n%s", log);
 	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
-	assert_memory_returned(log);
+	harness_assert_memory_returned(log);
 	harness_assert_exit(log, status, 139);
 	free(log);
 }
@@ -117,7 +103,7 @@ Test(threads, two_threads_waiting_on_each_others_mutex_end_as_deadlocked)
 	cr_assert(line && strstr(line, "futex wait in all 2 threads"), "log:\n%s", log);
 	cr_assert(!strstr(log, "survived"), "log:\n%s", log);
 	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
-	assert_memory_returned(log);
+	harness_assert_memory_returned(log);
 	harness_assert_exit(log, status, 137);
 	free(log);
 }
