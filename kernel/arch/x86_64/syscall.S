@@ -22,7 +22,23 @@
  */
 #include "kernel/arch/x86_64/gdt.h"
 
-	.section .ulvisible.data, "aw"
+	/* Pops the frame's registers below rax (both exits share them). */
+.macro pop_frame_registers
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbp
+	popq	%rbx
+	popq	%r9
+	popq	%r8
+	popq	%r10
+	popq	%rdx
+	popq	%rsi
+	popq	%rdi
+.endm
+
+.section .ulvisible.data, "aw"
 	.align 8
 	.globl syscall_kernel_rsp, ul_kernel_root, ul_user_root
 syscall_kernel_rsp:
@@ -65,18 +81,7 @@ syscall_entry:
 	movq	%rcx, %cr3
 	testl	%eax, %eax
 	jnz	syscall_exit_iret
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%rbp
-	popq	%rbx
-	popq	%r9
-	popq	%r8
-	popq	%r10
-	popq	%rdx
-	popq	%rsi
-	popq	%rdi
+	pop_frame_registers
 	popq	%rax
 	popq	%rcx			/* user rip, checked canonical by the dispatcher */
 	popq	%r11			/* user rflags */
@@ -90,18 +95,7 @@ syscall_entry:
  * and built rflags from user-settable bits only.
  */
 syscall_exit_iret:
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%rbp
-	popq	%rbx
-	popq	%r9
-	popq	%r8
-	popq	%r10
-	popq	%rdx
-	popq	%rsi
-	popq	%rdi
+	pop_frame_registers
 	movq	32(%rsp), %rcx
 	movq	40(%rsp), %r11
 	movq	24(%rsp), %rax
