@@ -343,3 +343,18 @@ void harness_assert_memory_returned(const char *log)
 		     2, "unparsable: %.80s", line);
 	cr_assert_eq(after, before, "the app's pages did not all come back:\n%s", log);
 }
+
+void harness_assert_checks(const char *log, const char *prefix, const char *const *names,
+			   size_t count)
+{
+	char line[256];
+
+	snprintf(line, sizeof(line), "%s: FAIL", prefix);
+	cr_assert(!strstr(log, line), "a check failed; log:\n%s", log);
+	for (size_t i = 0; i < count; i++) {
+		snprintf(line, sizeof(line), "%s: ok %s", prefix, names[i]);
+		cr_assert(harness_has_line(log, line), "missing '%s'; log:\n%s", line, log);
+	}
+	snprintf(line, sizeof(line), "%s: 0 failures", prefix);
+	cr_assert(harness_has_line(log, line), "log:\n%s", log);
+}

@@ -11,6 +11,8 @@
  */
 #pragma once
 
+#include <stddef.h>
+
 /* The repository root, absolute, without a trailing '/'. Never NULL. */
 const char *harness_root(void);
 
@@ -72,3 +74,11 @@ void harness_assert_exit(const char *log, int status, int code);
  * every page the app held is back in palloc after it ends.
  */
 void harness_assert_memory_returned(const char *log);
+
+/*
+ * harness_assert_checks - for an app that reports with tests/apps/check.h
+ * (or the same format): no "PREFIX: FAIL" line, a "PREFIX: ok NAME" line
+ * for each of the count names, and "PREFIX: 0 failures".
+ */
+void harness_assert_checks(const char *log, const char *prefix, const char *const *names,
+			   size_t count);

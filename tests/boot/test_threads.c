@@ -53,13 +53,7 @@ static void assert_all_checks_pass(const char *app)
 	int status;
 	char *log = boot_app(app, app, "", &status);
 
-	cr_assert(!strstr(log, "threads: FAIL"), "a check failed; log:\n%s", log);
-	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
-		char line[128];
-		snprintf(line, sizeof(line), "threads: ok %s", checks[i]);
-		cr_assert(harness_has_line(log, line), "missing '%s'; log:\n%s", line, log);
-	}
-	cr_assert(harness_has_line(log, "threads: 0 failures"), "log:\n%s", log);
+	harness_assert_checks(log, "threads", checks, sizeof(checks) / sizeof(checks[0]));
 	cr_assert(!strstr(log, "(clone3)"), "glibc's clone3 is taken; log:\n%s", log);
 	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
 	harness_assert_memory_returned(log);
