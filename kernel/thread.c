@@ -72,7 +72,10 @@ static int live = 1;
 static int next_tid = 2;
 static int yield_requested;
 static uint64_t slice_deadline; /* TSC; 0: the timer is not armed for a slice */
-static int main_status = -1;	/* the main thread's exit status once it left */
+
+/* See thread.h: 0 only while one runnable thread, no yield and no slice. */
+int thread_exit_work;
+static int main_status = -1; /* the main thread's exit status once it left */
 
 int thread_tid(void)
 {
@@ -131,6 +134,7 @@ long thread_clone(const struct syscall_frame *f, uint64_t flags, uint64_t stack,
 	c->tid = tid;
 	c->state = THREAD_RUNNABLE;
 	live++;
+	thread_exit_work = 1;
 	return tid;
 }
 
@@ -144,6 +148,7 @@ void thread_futex_wait(uint64_t uaddr, uint32_t bitset, uint64_t deadline_tsc)
 	struct thread *t = &threads[current];
 
 	t->state = THREAD_FUTEX;
+	thread_exit_work = 1;
 	t->futex_addr = uaddr;
 	t->futex_bitset = bitset;
 	t->deadline = deadline_tsc;
@@ -155,6 +160,7 @@ void thread_sleep(uint64_t deadline_tsc)
 	struct thread *t = &threads[current];
 
 	t->state = THREAD_SLEEP;
+	thread_exit_work = 1;
 	t->deadline = deadline_tsc;
 	t->timeout_result = 0;
 }
@@ -163,6 +169,7 @@ void thread_yield(void)
 {
 	if (live > 1)
 		yield_requested = 1;
+	thread_exit_work = 1;
 }
 
 /* Makes t runnable again; its syscall returns result. The current thread's
@@ -217,6 +224,7 @@ void thread_exit(int status)
 	}
 	t->state = THREAD_FREE;
 	live--;
+	thread_exit_work = 1;
 }
 
 /* Parks the CPU state of the current thread (its registers are the
@@ -299,12 +307,13 @@ static int schedule(void)
 	}
 }
 
-int thread_syscall_exit(struct syscall_frame *f)
+int thread_syscall_exit_slow(struct syscall_frame *f)
 {
 	struct thread *t = &threads[current];
 
 	if (t->state == THREAD_RUNNABLE && !yield_requested) {
 		arm_slice(0);
+		thread_exit_work = live > 1 || slice_deadline;
 		return 0;
 	}
 	yield_requested = 0;
@@ -316,6 +325,7 @@ int thread_syscall_exit(struct syscall_frame *f)
 	load(next);
 	arm_slice(1);
 	user_regs_to_syscall(&threads[next].regs, f);
+	thread_exit_work = live > 1 || slice_deadline;
 	return 1;
 }
 

@@ -67,8 +67,17 @@ void thread_exit(int status);
 
 /* The switch point at the end of every syscall, before signals. Returns 1
  * when f was loaded with another thread (or the same one woken) and must
- * be left with iretq, else 0. May halt, or end a deadlocked app. */
-int thread_syscall_exit(struct syscall_frame *f);
+ * be left with iretq, else 0. May halt, or end a deadlocked app.
+ * thread_exit_work is nonzero whenever there may be work: more than one
+ * thread, a slice armed, or the caller blocked, yielded or exited. Every
+ * syscall runs this check, so a single-threaded app pays two instructions
+ * rather than a call (the same reasoning as signal_syscall_exit). */
+extern int thread_exit_work;
+int thread_syscall_exit_slow(struct syscall_frame *f);
+static inline int thread_syscall_exit(struct syscall_frame *f)
+{
+	return thread_exit_work ? thread_syscall_exit_slow(f) : 0;
+}
 /* An interrupt arrived in ring 3 with f: at the end of the slice, switch
  * to the next runnable thread. */
 void thread_interrupted(struct trap_frame *f);
