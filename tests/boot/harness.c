@@ -358,3 +358,13 @@ void harness_assert_checks(const char *log, const char *prefix, const char *cons
 	snprintf(line, sizeof(line), "%s: 0 failures", prefix);
 	cr_assert(harness_has_line(log, line), "log:\n%s", log);
 }
+
+void harness_assert_killed(const char *log, int status, int code, const char *reason)
+{
+	const char *kill = harness_last_line_starting(log, "solo: app killed: ");
+
+	cr_assert(kill, "no kill line; log:\n%s", log);
+	cr_assert(strstr(kill, reason), "kill line '%s' lacks '%s'; log:\n%s", kill, reason, log);
+	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
+	harness_assert_exit(log, status, code);
+}

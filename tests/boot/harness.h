@@ -76,6 +76,13 @@ void harness_assert_exit(const char *log, int status, int code);
 void harness_assert_memory_returned(const char *log);
 
 /*
+ * harness_assert_killed - the app was killed: the last "solo: app killed: "
+ * line names reason, the kernel did not panic, and the log and qemu.sh's
+ * status end with exit code (128 + the signal).
+ */
+void harness_assert_killed(const char *log, int status, int code, const char *reason);
+
+/*
  * harness_assert_checks - for an app that reports with tests/apps/check.h
  * (or the same format): no "PREFIX: FAIL" line, a "PREFIX: ok NAME" line
  * for each of the count names, and "PREFIX: 0 failures".
