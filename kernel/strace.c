@@ -7,13 +7,13 @@
 
 #include <stddef.h>
 
+#include "kernel/abi/errno.h"
+#include "kernel/abi/fcntl.h"
 #include "kernel/app.h"
-#include "kernel/errno.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 
 #define LINE_MAX_BYTES 640
-#define AT_FDCWD       (-100)
 
 int strace_enabled;
 
@@ -91,6 +91,7 @@ static const char *const errno_names[] = {
     [ESRCH] = "ESRCH",
     [EINTR] = "EINTR",
     [EIO] = "EIO",
+    [ENXIO] = "ENXIO",
     [E2BIG] = "E2BIG",
     [ENOEXEC] = "ENOEXEC",
     [EBADF] = "EBADF",
@@ -101,6 +102,7 @@ static const char *const errno_names[] = {
     [EFAULT] = "EFAULT",
     [EBUSY] = "EBUSY",
     [EEXIST] = "EEXIST",
+    [EXDEV] = "EXDEV",
     [ENODEV] = "ENODEV",
     [ENOTDIR] = "ENOTDIR",
     [EISDIR] = "EISDIR",
@@ -108,18 +110,27 @@ static const char *const errno_names[] = {
     [ENFILE] = "ENFILE",
     [EMFILE] = "EMFILE",
     [ENOTTY] = "ENOTTY",
+    [ETXTBSY] = "ETXTBSY",
     [EFBIG] = "EFBIG",
     [ENOSPC] = "ENOSPC",
     [ESPIPE] = "ESPIPE",
     [EROFS] = "EROFS",
+    [EMLINK] = "EMLINK",
     [EPIPE] = "EPIPE",
     [ERANGE] = "ERANGE",
+    [EDEADLK] = "EDEADLK",
     [ENAMETOOLONG] = "ENAMETOOLONG",
+    [ENOLCK] = "ENOLCK",
     [ENOSYS] = "ENOSYS",
     [ENOTEMPTY] = "ENOTEMPTY",
     [ELOOP] = "ELOOP",
+    [ENODATA] = "ENODATA",
     [EOVERFLOW] = "EOVERFLOW",
+    [EOPNOTSUPP] = "EOPNOTSUPP",
     [ETIMEDOUT] = "ETIMEDOUT",
+    [ERESTARTSYS] = "ERESTARTSYS",
+    [ERESTARTNOINTR] = "ERESTARTNOINTR",
+    [ERESTARTNOHAND] = "ERESTARTNOHAND",
 };
 
 static void add_result(char type, long ret)

@@ -37,9 +37,12 @@ uses Linux's syscall numbers, calling convention and errno values. These $count
 calls are handled. Every other number returns \`-ENOSYS\` and is logged once as
 \`solo: unsupported syscall N (name)\`.
 
-The file system is the read-only ustar image from \`tools/mkimg.sh --file\`
-(kernel/tarfs.c): anything that would write to it fails with \`EROFS\`. Solo's
-native memory calls (\`map_memory\` ... at 0x4000) are described in
+The file system is a tree in RAM filled from the ustar image of
+\`tools/mkimg.sh --file\` (fs/tmpfs.c, fs/tarfs.c): writable, and lost at
+power-off; \`root=ro\` in boot.cfg makes it read-only (\`EROFS\`) but for /tmp.
+Calls that wait (pipes, the console, poll, epoll, futex, sleeps) wait in the
+calling thread only; a signal interrupts them as on Linux. Solo's native
+memory calls (\`map_memory\` ... at 0x4000) are described in
 include/solo/uapi/syscall.h.
 
 | Number | Name | Notes |

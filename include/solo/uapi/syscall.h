@@ -146,10 +146,43 @@
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
 
-#define SYS_mmap   9
-#define SYS_munmap 11
-#define SYS_brk	   12
-#define SYS_mremap 25
+#define SYS_mmap	     9
+#define SYS_munmap	     11
+#define SYS_brk		     12
+#define SYS_mremap	     25
+#define SYS_pause	     34
+#define SYS_getitimer	     36
+#define SYS_alarm	     37
+#define SYS_setitimer	     38
+#define SYS_rt_sigtimedwait  128
+#define SYS_rt_sigsuspend    130
+#define SYS_mknod	     133
+#define SYS_sync	     162
+#define SYS_epoll_create     213
+#define SYS_timer_create     222
+#define SYS_timer_settime    223
+#define SYS_timer_gettime    224
+#define SYS_timer_getoverrun 225
+#define SYS_timer_delete     226
+#define SYS_epoll_wait	     232
+#define SYS_epoll_ctl	     233
+#define SYS_mknodat	     259
+#define SYS_linkat	     265
+#define SYS_symlinkat	     266
+#define SYS_epoll_pwait	     281
+#define SYS_timerfd_create   283
+#define SYS_eventfd	     284
+#define SYS_fallocate	     285
+#define SYS_timerfd_settime  286
+#define SYS_timerfd_gettime  287
+#define SYS_eventfd2	     290
+#define SYS_epoll_create1    291
+#define SYS_preadv	     295
+#define SYS_pwritev	     296
+#define SYS_preadv2	     327
+#define SYS_pwritev2	     328
+#define SYS_close_range	     436
+#define SYS_epoll_pwait2     441
 
 /*
  * Solo's native memory calls (Xous-style), beside the Linux numbers. Same

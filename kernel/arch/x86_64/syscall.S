@@ -5,14 +5,18 @@
  *
  * syscall leaves the user rsp in place and interrupts masked (FMASK), so the
  * first instructions switch to the kernel stack through a scratch slot.
- * Solo runs one app on one CPU and the kernel never takes a syscall from
- * itself, so one slot and one stack are enough (no swapgs). The stack is
- * UL_VISIBLE too: it is in use across the CR3 switch.
+ * Solo runs the app on one CPU and the kernel never takes a syscall from
+ * itself, so one slot and one stack are enough (no swapgs; the SMP work
+ * makes them per CPU). No thread has a stack of its own: a syscall runs to
+ * its end here, and a thread that must wait is switched out on the way
+ * back (kernel/thread.h). The stack is UL_VISIBLE too: it is in use across
+ * the CR3 switch.
  *
- * Entry path to the C dispatcher, counted: 27 instructions (4 to switch
- * stacks and make room for the iretq exit's rcx/r11, 16 register saves, 4
- * to switch CR3, 2 to set up the call + call). Exit: 30 (CR3 back, the
- * choice of exit, 16 restores, rcx/r11/rsp, sysretq).
+ * Entry path to the C dispatcher, counted: 24 instructions (3 to switch
+ * stacks and make room for the iretq exit's rcx/r11, 16 pushes: the user
+ * rsp and 15 registers, 3 to switch CR3 and clear rbp, 2 to set up the
+ * call + call). Exit to sysretq: 21 (2 for CR3, 2 to choose the exit, 16
+ * pops, sysretq).
  *
  * sysret loads rip from rcx and rflags from r11, so it cannot give the app
  * back its own rcx and r11. After rt_sigreturn the app expects every
@@ -30,12 +34,12 @@
 	popq	%r12
 	popq	%rbp
 	popq	%rbx
-	popq	%r9
-	popq	%r8
-	popq	%r10
-	popq	%rdx
-	popq	%rsi
 	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%r10
+	popq	%r8
+	popq	%r9
 .endm
 
 .section .ulvisible.data, "aw"
@@ -60,12 +64,12 @@ syscall_entry:
 	pushq	%r11
 	pushq	%rcx
 	pushq	%rax
-	pushq	%rdi
-	pushq	%rsi
+	pushq	%r9			/* the arguments, pushed last to first: */
+	pushq	%r8			/* in memory they are in argument order */
+	pushq	%r10			/* (struct syscall_args) */
 	pushq	%rdx
-	pushq	%r10
-	pushq	%r8
-	pushq	%r9
+	pushq	%rsi
+	pushq	%rdi
 	pushq	%rbx
 	pushq	%rbp
 	pushq	%r12

@@ -6,9 +6,16 @@
 
 #include <stdint.h>
 
+#include "kernel/syscall.h"
+
 struct syscall_frame {
 	uint64_t r15, r14, r13, r12, rbp, rbx;
-	uint64_t r9, r8, r10, rdx, rsi, rdi;
+	union {
+		struct {
+			uint64_t rdi, rsi, rdx, r10, r8, r9;
+		};
+		struct syscall_args args; /* the same six, in argument order */
+	};
 	uint64_t rax;	 /* number on entry, result on exit */
 	uint64_t rip;	 /* user rcx: where sysret returns */
 	uint64_t rflags; /* user r11 */
@@ -18,6 +25,9 @@ struct syscall_frame {
 	uint64_t rcx, r11;
 };
 _Static_assert(sizeof(struct syscall_frame) == 18 * 8, "syscall frame matches syscall.S");
+_Static_assert(__builtin_offsetof(struct syscall_frame, r9) ==
+		   __builtin_offsetof(struct syscall_frame, rdi) + 5 * 8,
+	       "the arguments are in order");
 
 /* Generic C entry, in kernel/syscall.c. Returns 0 to leave with sysret, or
  * 1 to leave with iretq, which also restores rcx and r11 from the frame. */
