@@ -7,8 +7,8 @@
  */
 #include "drivers/acpi.h"
 
-#include "drivers/portio.h"
-#include "kernel/errno.h"
+#include "kernel/arch/x86_64/portio.h"
+#include "kernel/abi/errno.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "mm/phys.h"

@@ -40,7 +40,7 @@
  */
 #include "drivers/fbcon.h"
 
-#include "kernel/errno.h"
+#include "kernel/abi/errno.h"
 #include "kernel/klib.h"
 #include "mm/kmalloc.h"
 

@@ -38,7 +38,7 @@ int64_t rtc_unix_seconds(int64_t year, unsigned month, unsigned day, unsigned ho
 }
 
 #ifndef HOST_TEST
-#include "drivers/portio.h"
+#include "kernel/arch/x86_64/portio.h"
 #include "kernel/arch/x86_64/arch.h"
 
 #define RTC_INDEX    0x70
@@ -50,7 +50,7 @@ int64_t rtc_unix_seconds(int64_t year, unsigned month, unsigned day, unsigned ho
 #define RTC_BINARY   0x04 /* status B */
 #define RTC_PM	     0x80 /* hours, 12-hour mode */
 
-static uint64_t boot_seconds, boot_tsc, entry_tsc;
+static uint64_t boot_seconds, boot_tsc;
 
 static uint8_t cmos_read(uint8_t reg)
 {
@@ -80,11 +80,10 @@ static unsigned from_bcd(uint8_t v)
 	return (v >> 4) * 10u + (v & 0x0f);
 }
 
-uint64_t rtc_init(uint64_t tsc_kernel_entry)
+uint64_t rtc_init(void)
 {
 	struct rtc_fields a, b;
 
-	entry_tsc = tsc_kernel_entry;
 	/* Two equal reads in a row: no update slipped in between. */
 	read_fields(&a);
 	for (int tries = 0; tries < 5; tries++) {
@@ -124,10 +123,5 @@ uint64_t rtc_boot_seconds(void)
 uint64_t rtc_boot_tsc(void)
 {
 	return boot_tsc;
-}
-
-uint64_t rtc_kernel_entry_tsc(void)
-{
-	return entry_tsc;
 }
 #endif

@@ -4,26 +4,24 @@
  * time since rtc_boot_tsc). The RTC holds no time zone: Solo takes it as UTC,
  * as QEMU's default (-rtc base=utc) and most firmware set it.
  *
- * The module also keeps the TSC reading taken at kernel entry: the zero of
- * CLOCK_MONOTONIC and CLOCK_BOOTTIME.
+ * The kernel's clocks (kernel/time.h) start from this reading.
  */
 #pragma once
 
 #include <stdint.h>
 
 /*
- * rtc_init - record tsc_kernel_entry and read the RTC (ports 0x70/0x71):
+ * rtc_init - read the RTC (ports 0x70/0x71):
  * waits for no update in progress, reads the fields twice until they agree,
  * decodes BCD or binary and 12 or 24 hour per status register B; the year
  * is 20xx. Once, at boot, interrupts off. Returns the Unix seconds read
  * (0 when the RTC gave nonsense: the wall clock then starts at 1970).
  */
-uint64_t rtc_init(uint64_t tsc_kernel_entry);
+uint64_t rtc_init(void);
 
-/* Unix seconds at the rtc_init read, and the TSC then; the kernel-entry TSC. */
+/* Unix seconds at the rtc_init read, and the TSC then. */
 uint64_t rtc_boot_seconds(void);
 uint64_t rtc_boot_tsc(void);
-uint64_t rtc_kernel_entry_tsc(void);
 
 /*
  * rtc_days_from_civil - days since 1970-01-01 of the proleptic Gregorian

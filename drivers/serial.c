@@ -5,7 +5,7 @@
  */
 #include "drivers/serial.h"
 
-#include "drivers/portio.h"
+#include "kernel/arch/x86_64/portio.h"
 
 #define COM1	       0x3f8
 #define REG_DATA       0

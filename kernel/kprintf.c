@@ -7,8 +7,7 @@
 
 #include <stdint.h>
 
-#include "drivers/fbcon.h"
-#include "drivers/serial.h"
+#include "kernel/console.h"
 #include "kernel/klib.h"
 
 struct sink {
@@ -88,6 +87,10 @@ static void format(struct sink *s, const char *fmt, va_list ap)
 		}
 		if (*p == '*') {
 			width = va_arg(ap, int);
+			if (width < 0) { /* as printf: a '-' flag and the width */
+				left = 1;
+				width = width < -INT32_MAX ? 0 : -width;
+			}
 			p++;
 		}
 		while (*p >= '0' && *p <= '9')
@@ -131,7 +134,11 @@ static void format(struct sink *s, const char *fmt, va_list ap)
 		}
 		case 'c': {
 			char c = (char)va_arg(ap, int);
+			if (!left)
+				pad(s, ' ', width - 1);
 			s->put(s, &c, 1);
+			if (left)
+				pad(s, ' ', width - 1);
 			break;
 		}
 		case '%':
@@ -152,11 +159,11 @@ static int kernel_line_start = 1;
 static int urgent;
 
 /* The screen colour of a kernel line, from how it starts. */
-static enum fbcon_colour line_colour(const char *fmt)
+static enum console_colour line_colour(const char *fmt)
 {
 	if (urgent || !strncmp(fmt, "solo: panic", 11) || !strncmp(fmt, "solo: app killed", 16))
-		return FBCON_ERROR;
-	return FBCON_INFO;
+		return CONSOLE_ERROR;
+	return CONSOLE_INFO;
 }
 
 void kvprintf(const char *fmt, va_list ap)
@@ -165,11 +172,11 @@ void kvprintf(const char *fmt, va_list ap)
 	size_t n = strlen(fmt);
 
 	if (kernel_line_start)
-		fbcon_set_colour(line_colour(fmt));
+		console_set_colour(line_colour(fmt));
 	format(&s, fmt, ap);
 	kernel_line_start = n && fmt[n - 1] == '\n';
 	if (kernel_line_start)
-		fbcon_set_colour(FBCON_NORMAL); /* for the app's output that may follow */
+		console_set_colour(CONSOLE_NORMAL); /* for the app's output that may follow */
 }
 
 void console_urgent(void)
@@ -201,31 +208,4 @@ int ksnprintf(char *buf, size_t size, const char *fmt, ...)
 	int n = kvsnprintf(buf, size, fmt, ap);
 	va_end(ap);
 	return n;
-}
-
-/* What was logged before the screen console existed (kmalloc and the
- * framebuffer mapping come after the first lines), replayed to it once. */
-static char early_log[4096];
-static size_t early_len;
-static int screen_ready;
-
-void console_write(const char *buf, size_t len)
-{
-	serial_write(buf, len);
-	if (screen_ready) {
-		fbcon_write(buf, len);
-	} else {
-		size_t room = sizeof(early_log) - early_len;
-		size_t n = len < room ? len : room;
-		memcpy(early_log + early_len, buf, n);
-		early_len += n;
-	}
-}
-
-void console_screen_ready(void)
-{
-	fbcon_set_colour(FBCON_INFO);
-	fbcon_write(early_log, early_len);
-	fbcon_set_colour(FBCON_NORMAL);
-	screen_ready = 1;
 }

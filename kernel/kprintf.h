@@ -1,9 +1,10 @@
 /*
- * kprintf - the kernel's formatted output to every console (serial, later the
- * framebuffer). Supports %d %i %u %x %X %p %s %c %%, the flags '0' '-' '#',
- * a field width (number or *), and the length modifiers l, ll, z (size_t).
- * Safe to call from any context once serial_init() ran; not re-entrant across
- * CPUs (Solo runs on one).
+ * kprintf - the kernel's formatted output, to every console sink
+ * (kernel/console.h: the serial port and the screen). Supports %d %i %u %x
+ * %X %p %s %c %%, the flags '0' '-' '#', a field width (number or *), and
+ * the length modifiers l, ll, z (size_t). Kernel lines are coloured by how
+ * they start (errors red on the screen). Safe in any kernel context; not
+ * re-entrant across CPUs (Solo runs on one). The formatter is host-tested.
  *
  * Lines from the kernel start with "solo: " by convention of the serial
  * contract; kprintf itself adds nothing.
@@ -19,9 +20,5 @@ void kvprintf(const char *fmt, va_list ap);
  * the full output would have had, like snprintf. */
 int ksnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-/* Writes raw bytes to every console (used for app output: no prefix, no formatting). */
-void console_write(const char *buf, size_t len);
-/* The screen console is up: what was logged before goes to it now. */
-void console_screen_ready(void);
 /* From now on kernel lines are shown as errors (red on screen): a panic report. */
 void console_urgent(void);

@@ -9,14 +9,15 @@
  */
 #include <solo/bootinfo.h>
 
-#include "drivers/apic_timer.h"
 #include "drivers/fbcon.h"
 #include "drivers/rtc.h"
 #include "drivers/serial.h"
-#include "drivers/tsc.h"
 #include "kernel/app.h"
+#include "kernel/arch/x86_64/apic_timer.h"
 #include "kernel/arch/x86_64/arch.h"
+#include "kernel/arch/x86_64/tsc.h"
 #include "kernel/bootcfg.h"
+#include "kernel/console.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/loader.h"
@@ -25,6 +26,7 @@
 #include "kernel/power.h"
 #include "kernel/selftest.h"
 #include "kernel/strace.h"
+#include "kernel/time.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 #include "mm/valloc.h"
@@ -166,6 +168,40 @@ static void build_app_view_template(void)
 			"UL_VISIBLE data");
 }
 
+/* ---------------------------------------------------------------- consoles */
+
+/* The serial port: the first sink (every line reaches it) and the input. */
+static struct console_sink serial_sink = {.name = "serial", .write = serial_write};
+static struct console_input serial_input = {.name = "serial", .read_byte = serial_read_byte};
+
+static void screen_colour(enum console_colour colour)
+{
+	static const enum fbcon_colour colours[] = {
+	    [CONSOLE_NORMAL] = FBCON_NORMAL,
+	    [CONSOLE_INFO] = FBCON_INFO,
+	    [CONSOLE_ERROR] = FBCON_ERROR,
+	};
+	fbcon_set_colour(colours[colour]);
+}
+
+static int screen_size(unsigned *cols, unsigned *rows)
+{
+	*cols = fbcon_cols();
+	*rows = fbcon_rows();
+	return *cols && *rows;
+}
+
+static struct console_sink screen_sink = {
+    .name = "screen", .write = fbcon_write, .set_colour = screen_colour, .size = screen_size};
+
+static void init_serial(void)
+{
+	serial_init();
+	console_register(&serial_sink, 0);
+	if (serial_present())
+		console_register_input(&serial_input);
+}
+
 /* The GOP framebuffer, mapped write-combining, as the screen console. */
 static void init_screen(void)
 {
@@ -188,7 +224,7 @@ static void init_screen(void)
 		unmap_mmio(mapped, fb->size);
 		return;
 	}
-	console_screen_ready();
+	console_register(&screen_sink, 1);
 	kinfo("solo: screen: %ux%u, %ux%u characters of %ux%u pixels (%s)\n", fb->width, fb->height,
 	      fbcon_cols(), fbcon_rows(), fbcon_font()->width, fbcon_font()->height,
 	      fbcon_font()->name);
@@ -380,7 +416,7 @@ void kmain(uint64_t boot_info_phys)
 	struct boot_config cfg;
 	char features[128];
 
-	serial_init();
+	init_serial();
 	take_boot_info(boot_info_phys);
 	read_boot_config(&cfg);
 	kinfo("solo: Solo %s, built with gcc %s\n", SOLO_VERSION, __VERSION__);
@@ -398,7 +434,9 @@ void kmain(uint64_t boot_info_phys)
 	tsc_calibrate();
 	kinfo("solo: tsc: %lu MHz (%s)\n", (tsc_hz() + 500000) / 1000000, tsc_source());
 	kinfo("solo: timer: %s\n", apic_timer_init());
-	kinfo("solo: rtc: %lu s since 1970\n", rtc_init(tsc_entry));
+	uint64_t wall = rtc_init();
+	time_init(tsc_hz(), tsc_entry, wall, rtc_boot_tsc());
+	kinfo("solo: rtc: %lu s since 1970\n", wall);
 	kmalloc_init();
 	init_screen();
 	aspace_set_phys_policy(app_phys_policy);
@@ -437,10 +475,11 @@ void kmain(uint64_t boot_info_phys)
 
 	if (app_module)
 		kinfo("solo: app: %s%s%s\n", cfg.name, cfg.args[0] ? " " : "", cfg.args);
-	app_set_rootfs(rootfs ? phys_to_virt(rootfs->phys) : NULL, rootfs ? rootfs->size : 0);
 	if (!app_module) {
 		kprintf("solo: app not started: no app.elf was loaded\n");
-	} else if (!app_load(phys_to_virt(app_module->phys), app_module->size, &cfg)) {
+	} else if (!app_load(phys_to_virt(app_module->phys), app_module->size,
+			     rootfs ? phys_to_virt(rootfs->phys) : NULL, rootfs ? rootfs->size : 0,
+			     &cfg)) {
 		/* The ELF file is copied into the app's pages: its pages are free now. */
 		size_t file_pages = ALIGN_UP(app_module->size, PAGE_SIZE) / PAGE_SIZE;
 		palloc_add_range(app_module->phys, file_pages);

@@ -18,10 +18,10 @@
 #include "kernel/power.h"
 
 #include "drivers/acpi.h"
-#include "drivers/portio.h"
+#include "kernel/arch/x86_64/portio.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/arch/x86_64/cpu.h"
-#include "kernel/errno.h"
+#include "kernel/abi/errno.h"
 #include "kernel/kprintf.h"
 #include "mm/vm.h"
 

@@ -1,10 +1,9 @@
-/* The APIC timer's arithmetic (drivers/apic_timer.c): the one-shot
- * calibration ratio, the count it arms for a TSC interval, and nanoseconds
- * as TSC ticks. */
+/* The APIC timer's arithmetic (kernel/arch/x86_64/apic_timer.c): the one-shot
+ * calibration ratio and the count it arms for a TSC interval. */
 #include <criterion/criterion.h>
 #include <stdint.h>
 
-#include "drivers/apic_timer.h"
+#include "kernel/arch/x86_64/apic_timer.h"
 
 /* QEMU's APIC timer at 1 GHz / 16 beside a 2.5 GHz TSC: 62500 timer ticks
  * per 2.5 million TSC ticks (1 ms). */
@@ -57,22 +56,4 @@ Test(apic_timer, count_of_a_long_sleep_clamps_to_32_bits)
 	cr_assert_eq(apic_timer_count(100000 * TSC_PER_MS, ratio), 0xffffffffu);
 	cr_assert_eq(apic_timer_count(UINT64_MAX, ratio), 0xffffffffu);
 	cr_assert_eq(apic_timer_count(UINT64_MAX, UINT64_MAX), 0xffffffffu);
-}
-
-Test(apic_timer, tsc_ticks_round_nanoseconds_up)
-{
-	cr_assert_eq(apic_timer_tsc_ticks(0, 2500000000ull), 0);
-	cr_assert_eq(apic_timer_tsc_ticks(1, 2500000000ull), 3); /* 2.5 ticks */
-	cr_assert_eq(apic_timer_tsc_ticks(1000000, 2500000000ull), TSC_PER_MS);
-	cr_assert_eq(apic_timer_tsc_ticks(3000000001ull, 2500000000ull), 7500000003ull);
-	cr_assert_eq(apic_timer_tsc_ticks(1, 1000000000ull), 1);
-	cr_assert_eq(apic_timer_tsc_ticks(999999999, 1000000000ull), 999999999);
-}
-
-Test(apic_timer, tsc_ticks_saturate_for_centuries)
-{
-	cr_assert_eq(apic_timer_tsc_ticks(UINT64_MAX, 2500000000ull), UINT64_MAX);
-	cr_assert_eq(apic_timer_tsc_ticks(UINT64_MAX - 1, 18000000000ull), UINT64_MAX);
-	/* 7 s at 2.5 GHz still fits exactly */
-	cr_assert_eq(apic_timer_tsc_ticks(7000000000ull, 2500000000ull), 17500000000ull);
 }

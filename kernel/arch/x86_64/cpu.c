@@ -4,7 +4,7 @@
  */
 #include "kernel/arch/x86_64/arch.h"
 
-#include "drivers/portio.h"
+#include "kernel/arch/x86_64/portio.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/gdt.h"
 #include "kernel/arch/x86_64/trap.h"

@@ -9,12 +9,14 @@
  */
 #include "kernel/arch/x86_64/trap.h"
 
+#include "kernel/abi/signal.h"
 #include "kernel/app.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/gdt.h"
 #include "kernel/arch/x86_64/sigframe.h"
 #include "kernel/arch/x86_64/ulvisible.h"
-#include "kernel/errno.h"
+#include "kernel/irq.h"
+#include "kernel/abi/errno.h"
 #include "kernel/kprintf.h"
 #include "kernel/panic.h"
 #include "kernel/signal.h"
@@ -41,20 +43,12 @@ extern const char __kernel_start[], __kernel_end[];
 
 static struct idt_gate idt[256] UL_VISIBLE;
 static uint64_t stray_interrupts;
-/* Not UL_VISIBLE: trap_dispatch runs in the kernel's view. */
-static void (*irq_handlers[256])(void);
 
 struct exception_info {
 	const char *mnemonic;
 	const char *name;
 	int signal; /* Linux signal for a ring-3 fault; 0: not the app's fault */
 };
-
-#define SIGTRAP 5
-#define SIGBUS	7
-#define SIGFPE	8
-#define SIGILL	4
-#define SIGSEGV 11
 
 static const struct exception_info exceptions[32] = {
     [0] = {"#DE", "divide error", SIGFPE},
@@ -214,15 +208,6 @@ static const char *page_fault_cause(uint64_t error)
 /* Linux's si_code and si_addr for a ring-3 exception (arch/x86/kernel/traps.c
  * and mm/fault.c): the faulting address for page faults, the instruction
  * for #DE/#UD/#MF/#XM, nothing (SI_KERNEL) for #GP and the rest. */
-#define SI_KERNEL   0x80
-#define SEGV_MAPERR 1
-#define SEGV_ACCERR 2
-#define ILL_ILLOPN  2
-#define FPE_INTDIV  1
-#define BUS_ADRALN  1
-#define BUS_ADRERR  2
-#define TRAP_TRACE  2
-
 static int fault_code(const struct trap_frame *f, uint64_t cr2, uint64_t *si_addr)
 {
 	*si_addr = 0;
@@ -290,31 +275,18 @@ static void user_exception(struct trap_frame *f, int fault_err)
 	app_kill(sig, reason, f->rip, addr);
 }
 
-void trap_set_irq_handler(unsigned vector, void (*handler)(void))
-{
-	if (vector < 32 || vector > 255)
-		panic("trap_set_irq_handler: vector %u is an exception or out of range", vector);
-	irq_handlers[vector] = handler;
-}
-
 void trap_dispatch(struct trap_frame *f)
 {
 	if (f->vector >= 32) {
-		/* From ring 0 (the kernel halting with interrupts on) or ring 3
-		 * (the app runs with IF set): either way the handler only
-		 * acknowledges the device and the interrupted code resumes. */
-		if (irq_handlers[f->vector]) {
-			irq_handlers[f->vector]();
-			/* The time slice of a thread that stayed in ring 3 ends
-			 * here: the frame may come back as another thread's. */
-			if (f->cs & 3)
-				thread_interrupted(f);
-			return;
-		}
-		/* The 8259s are masked: a vector nobody asked for is noted,
-		 * not fatal. */
-		if (stray_interrupts++ == 0)
+		/* From ring 0 (the kernel idling with interrupts on) or ring 3
+		 * (the app runs with IF set): the handlers acknowledge their
+		 * device, and on the way back to ring 3 the scheduler may switch
+		 * threads (a slice ended, a timer woke one) and signals are
+		 * delivered. */
+		if (!irq_dispatch((unsigned)f->vector) && stray_interrupts++ == 0)
 			kprintf("solo: ignoring stray interrupt vector %lu\n", f->vector);
+		if (f->cs & 3)
+			thread_interrupt_exit(f);
 		return;
 	}
 	if (f->vector == TRAP_NMI) {

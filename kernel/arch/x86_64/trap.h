@@ -1,9 +1,9 @@
 /*
  * Interrupt and exception entry. Every vector pushes the same frame
- * (trap.S), then trap_dispatch() sorts it out: exceptions from ring 3 kill
- * the app, exceptions in the kernel print a report and panic, interrupts go
- * to the handler a driver set (trap_set_irq_handler), stray interrupts are
- * counted and ignored.
+ * (trap.S), then trap_dispatch() sorts it out: exceptions from ring 3 become
+ * the app's signals, exceptions in the kernel print a report and panic,
+ * interrupts go to the handlers registered for their vector (kernel/irq.h),
+ * stray interrupts are counted and ignored.
  */
 #pragma once
 
@@ -39,14 +39,6 @@ _Static_assert(sizeof(struct trap_frame) == 24 * 8, "trap frame matches trap.S")
 
 /* Builds and loads the IDT: every vector has an entry. Once, at boot. */
 void idt_init(void);
-
-/*
- * trap_set_irq_handler - call handler for interrupt vector (32..255) from
- * now on, in trap context: interrupts off, kernel view, from whichever ring
- * the interrupt arrived in. The handler acknowledges its device (EOI) and
- * returns. Panics on an exception vector (a caller bug). Boot time only.
- */
-void trap_set_irq_handler(unsigned vector, void (*handler)(void));
 
 /* Called from trap.S with interrupts off. */
 void trap_dispatch(struct trap_frame *f);

@@ -10,9 +10,9 @@
  * Time is kept as a multiplier: ns = tsc * ns_mult >> 32, with a 128-bit
  * product (no division, and no libgcc in the kernel).
  */
-#include "drivers/tsc.h"
+#include "kernel/arch/x86_64/tsc.h"
 
-#include "drivers/portio.h"
+#include "kernel/arch/x86_64/portio.h"
 #include "kernel/arch/x86_64/cpu.h"
 
 #define PIT_HZ		  1193182u

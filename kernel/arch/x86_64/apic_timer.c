@@ -13,9 +13,7 @@
  * The arithmetic at the top is pure C (host-tested); the rest is
  * kernel-only.
  */
-#include "drivers/apic_timer.h"
-
-#define NSEC_PER_SEC 1000000000ull
+#include "kernel/arch/x86_64/apic_timer.h"
 
 uint64_t apic_timer_ratio(uint64_t timer_ticks, uint64_t tsc_ticks)
 {
@@ -35,22 +33,10 @@ uint32_t apic_timer_count(uint64_t tsc_delta, uint64_t ratio)
 	return count ? (uint32_t)count : 1;
 }
 
-uint64_t apic_timer_tsc_ticks(uint64_t ns, uint64_t tsc_hz)
-{
-	uint64_t sec = ns / NSEC_PER_SEC, rest = ns % NSEC_PER_SEC;
-
-	if (tsc_hz && sec > UINT64_MAX / tsc_hz)
-		return UINT64_MAX;
-	uint64_t whole = sec * tsc_hz;
-	/* rest * tsc_hz fits while the TSC runs below 18 GHz. */
-	uint64_t part = (rest * tsc_hz + NSEC_PER_SEC - 1) / NSEC_PER_SEC;
-	return part > UINT64_MAX - whole ? UINT64_MAX : whole + part;
-}
-
 #ifndef HOST_TEST
-#include "drivers/tsc.h"
+#include "kernel/arch/x86_64/tsc.h"
 #include "kernel/arch/x86_64/cpu.h"
-#include "kernel/arch/x86_64/trap.h"
+#include "kernel/irq.h"
 #include "kernel/kprintf.h"
 #include "mm/valloc.h"
 
@@ -88,7 +74,7 @@ static volatile uint32_t *mmio;
 static uint64_t ratio; /* one-shot: timer ticks per TSC tick, 32.32 */
 static struct apic_timer_stats stats;
 static char description[64];
-static uint64_t slice; /* apic_timer_set_slice's deadline, 0: none */
+static void (*callback)(void);
 
 static uint32_t apic_read(unsigned reg)
 {
@@ -105,16 +91,20 @@ static void apic_write(unsigned reg, uint32_t v)
 		mmio[reg / 4] = v;
 }
 
-/* Runs in trap context, from ring 0 (a sleep) or ring 3 (a late one). */
-static void timer_interrupt(void)
+/* Runs in trap context, from ring 0 (the idle hlt) or ring 3. */
+static void timer_interrupt(void *dev)
 {
+	(void)dev;
 	stats.interrupts++;
 	apic_write(APIC_EOI, 0);
+	if (callback)
+		callback();
 }
 
 /* A spurious interrupt is not in service: no EOI, by the SDM. */
-static void spurious_interrupt(void)
+static void spurious_interrupt(void *dev)
 {
+	(void)dev;
 	stats.spurious++;
 }
 
@@ -164,8 +154,8 @@ const char *apic_timer_init(void)
 			return fall_back("cannot map the APIC");
 	}
 
-	trap_set_irq_handler(APIC_TIMER_VECTOR, timer_interrupt);
-	trap_set_irq_handler(APIC_SPURIOUS_VECTOR, spurious_interrupt);
+	irq_register(APIC_TIMER_VECTOR, timer_interrupt, NULL);
+	irq_register(APIC_SPURIOUS_VECTOR, spurious_interrupt, NULL);
 	apic_write(APIC_TPR, 0);
 	apic_write(APIC_LVT_LINT0, APIC_LVT_MASKED);
 	apic_write(APIC_SVR, APIC_SVR_ENABLE | APIC_SPURIOUS_VECTOR);
@@ -189,62 +179,36 @@ const char *apic_timer_init(void)
 	return description;
 }
 
-static void arm(uint64_t deadline, uint64_t now)
+void apic_timer_set_callback(void (*expired)(void))
 {
-	if (mode == MODE_TSC_DEADLINE)
-		wrmsr(MSR_TSC_DEADLINE, deadline);
-	else
+	callback = expired;
+}
+
+int apic_timer_present(void)
+{
+	return mode != MODE_SPIN;
+}
+
+void apic_timer_arm(uint64_t deadline_tsc)
+{
+	if (mode == MODE_TSC_DEADLINE) {
+		wrmsr(MSR_TSC_DEADLINE, deadline_tsc);
+	} else if (mode == MODE_ONESHOT) {
+		uint64_t now = rdtsc();
 		apic_write(APIC_TIMER_INITIAL,
-			   apic_timer_count(deadline > now ? deadline - now : 0, ratio));
-}
-
-static void disarm(void)
-{
-	if (mode == MODE_TSC_DEADLINE)
-		wrmsr(MSR_TSC_DEADLINE, 0);
-	else
-		apic_write(APIC_TIMER_INITIAL, 0);
-}
-
-void apic_timer_sleep_until(uint64_t deadline_tsc)
-{
-	uint64_t now;
-
-	if (mode == MODE_SPIN) {
-		while (rdtsc() < deadline_tsc)
-			__builtin_ia32_pause();
-		return;
+			   !deadline_tsc ? 0
+					 : apic_timer_count(
+					       deadline_tsc > now ? deadline_tsc - now : 0, ratio));
 	}
-	while ((now = rdtsc()) < deadline_tsc) {
-		arm(deadline_tsc, now);
-		/* sti takes effect after the next instruction: an interrupt
-		 * already pending wakes the hlt instead of slipping in before
-		 * it and leaving the CPU halted with nothing armed. */
-		__asm__ volatile("sti; hlt; cli" ::: "memory");
-		stats.wakeups++;
-	}
-	if (slice)
-		arm(slice, rdtsc());
-	else
-		disarm();
 }
 
-void apic_timer_set_slice(uint64_t deadline_tsc)
+void apic_timer_idle(void)
 {
-	slice = deadline_tsc;
-	if (mode == MODE_SPIN)
-		return;
-	if (slice)
-		arm(slice, rdtsc());
-	else
-		disarm();
-}
-
-void apic_timer_sleep_ns(uint64_t ns)
-{
-	uint64_t now = rdtsc(), ticks = apic_timer_tsc_ticks(ns, tsc_hz());
-
-	apic_timer_sleep_until(ticks > UINT64_MAX - now ? UINT64_MAX : now + ticks);
+	/* sti takes effect after the next instruction: an interrupt already
+	 * pending wakes the hlt instead of slipping in before it and leaving
+	 * the CPU halted with nothing armed. */
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	stats.wakeups++;
 }
 
 void apic_timer_get_stats(struct apic_timer_stats *st)

@@ -1,0 +1,69 @@
+/*
+ * The boot CPU's local APIC timer: the hardware behind the kernel's timers
+ * (kernel/time.h), which arms it for the earliest deadline and halts the
+ * CPU in between (apic_timer_idle). It fires once per arming; its
+ * interrupt acknowledges itself and calls the callback time.c registered,
+ * in trap context (the kernel is only ever interrupted in ring 3 or in
+ * the idle hlt: it runs with interrupts off everywhere else).
+ *
+ * Modes, best first: TSC-deadline (CPUID.01H:ECX[24]: the timer fires when
+ * the TSC reaches a value, no calibration), else one-shot counting at the
+ * APIC bus clock / 16, calibrated against the TSC at init (a deadline
+ * further away than the 32-bit count reaches fires early, and the kernel
+ * re-arms). With no local APIC (CPUID.01H:EDX[9] clear) there is no timer
+ * interrupt: time_idle spins on the clock instead. The APIC is used in
+ * the mode the firmware left it: xAPIC registers through an uncached MMIO
+ * mapping, or x2APIC MSRs when the firmware enabled x2APIC.
+ */
+#pragma once
+
+#include <stdint.h>
+
+/* Interrupt vectors: the timer, and the APIC's spurious vector (low nibble
+ * 0xf, as older xAPICs require). Above any vector the 8259s or the CPU use. */
+#define APIC_TIMER_VECTOR    0xf0
+#define APIC_SPURIOUS_VECTOR 0xff
+
+/*
+ * apic_timer_init - enable the local APIC (software-enable, spurious vector,
+ * task priority 0, LINT0 masked so nothing of the 8259s gets through), pick
+ * the timer mode and calibrate it. Once, at boot, interrupts off, after
+ * tsc_calibrate() and the kernel's page tables (it uses map_mmio()).
+ * Returns a description for the boot log: "LAPIC TSC-deadline", "LAPIC
+ * one-shot, N ticks/ms" or "none: sleeps spin on the TSC (why)". Never fails:
+ * without a usable APIC the sleeps spin.
+ */
+const char *apic_timer_init(void);
+
+/* Calls expired (in trap context) at each timer interrupt from now on. */
+void apic_timer_set_callback(void (*expired)(void));
+/* Whether the timer works (apic_timer_init found a local APIC). */
+int apic_timer_present(void);
+/* Arms the timer to fire once when the TSC reaches deadline_tsc (at once
+ * for a deadline in the past); 0 disarms it. Kernel context. */
+void apic_timer_arm(uint64_t deadline_tsc);
+/* `sti; hlt; cli`: halts until the next interrupt (an interrupt already
+ * pending wakes the hlt at once), counted as a wake-up. */
+void apic_timer_idle(void);
+
+struct apic_timer_stats {
+	uint64_t interrupts; /* timer interrupts taken */
+	uint64_t wakeups;    /* returns from hlt in apic_timer_idle */
+	uint64_t spurious;   /* spurious-vector interrupts */
+};
+void apic_timer_get_stats(struct apic_timer_stats *st);
+
+/*
+ * Pure helpers (host-tested).
+ *
+ * apic_timer_ratio - the one-shot calibration: timer ticks per TSC tick as a
+ * 32.32 fixed-point number, from timer_ticks counted over tsc_ticks; 0 when
+ * either is 0 (no usable measurement).
+ *
+ * apic_timer_count - the initial count that makes the one-shot timer fire
+ * tsc_delta TSC ticks from now at ratio: rounded down (an early wake-up only
+ * costs one more loop, a late one oversleeps), at least 1 (0 would stop the
+ * timer) and at most 0xffffffff (a longer sleep re-arms when it fires).
+ */
+uint64_t apic_timer_ratio(uint64_t timer_ticks, uint64_t tsc_ticks);
+uint32_t apic_timer_count(uint64_t tsc_delta, uint64_t ratio);

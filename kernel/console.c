@@ -1,0 +1,88 @@
+/*
+ * The console registry (see console.h). Sinks and input sources are
+ * linked in the order they register; the serial port registers first, at
+ * the very start of the boot, so every line reaches it.
+ */
+#include "kernel/console.h"
+
+#include "kernel/klib.h"
+
+static struct console_sink *sinks;
+static struct console_input *inputs;
+static enum console_colour colour = CONSOLE_NORMAL;
+
+/* What was logged before the screen registered (its mapping needs the
+ * kernel heap, which comes after the first lines), replayed to it once. */
+static char early_log[4096];
+static size_t early_len;
+
+static void append(void *list_head, void *node, size_t next_offset)
+{
+	void **pp = list_head;
+
+	while (*pp)
+		pp = (void **)((char *)*pp + next_offset);
+	*pp = node;
+}
+
+void console_register(struct console_sink *sink, int replay)
+{
+	sink->next = NULL;
+	append(&sinks, sink, offsetof(struct console_sink, next));
+	if (replay && early_len) {
+		if (sink->set_colour)
+			sink->set_colour(CONSOLE_INFO);
+		sink->write(early_log, early_len);
+		if (sink->set_colour)
+			sink->set_colour(colour);
+	}
+}
+
+void console_write(const char *buf, size_t len)
+{
+	size_t room = sizeof(early_log) - early_len;
+
+	memcpy(early_log + early_len, buf, MIN(len, room));
+	early_len += MIN(len, room);
+	for (struct console_sink *s = sinks; s; s = s->next)
+		s->write(buf, len);
+}
+
+void console_set_colour(enum console_colour c)
+{
+	colour = c;
+	for (struct console_sink *s = sinks; s; s = s->next) {
+		if (s->set_colour)
+			s->set_colour(c);
+	}
+}
+
+int console_size(unsigned *cols, unsigned *rows)
+{
+	for (struct console_sink *s = sinks; s; s = s->next) {
+		if (s->size && s->size(cols, rows))
+			return 1;
+	}
+	return 0;
+}
+
+void console_register_input(struct console_input *in)
+{
+	in->next = NULL;
+	append(&inputs, in, offsetof(struct console_input, next));
+}
+
+int console_has_input(void)
+{
+	return inputs != NULL;
+}
+
+int console_read_byte(void)
+{
+	for (struct console_input *in = inputs; in; in = in->next) {
+		int c = in->read_byte();
+		if (c >= 0)
+			return c;
+	}
+	return -1;
+}

@@ -1,0 +1,54 @@
+/*
+ * console - where the kernel's log and the app's console output go, and
+ * where console input comes from: a small registry between the kernel and
+ * the drivers. The serial port and the screen register sinks, the serial
+ * port (later a keyboard) an input source; the kernel (kprintf, the tty in
+ * fs/tty.c) only talks to the registry, so no kernel code names a driver
+ * but the boot sequence.
+ */
+#pragma once
+
+#include <stddef.h>
+
+enum console_colour {
+	CONSOLE_NORMAL, /* the app's output */
+	CONSOLE_INFO,	/* kernel log lines */
+	CONSOLE_ERROR,	/* panics, app kills */
+};
+
+struct console_sink {
+	const char *name;
+	void (*write)(const char *buf, size_t len);
+	/* May be NULL. */
+	void (*set_colour)(enum console_colour colour);
+	/* The text size in characters (TIOCGWINSZ); NULL or 0: unknown. */
+	int (*size)(unsigned *cols, unsigned *rows);
+	struct console_sink *next;
+};
+
+/*
+ * console_register - output goes to sink from now on. With replay, what
+ * was logged before (up to 4 KiB: the first boot lines, before the screen
+ * existed) is written to it first. Boot time.
+ */
+void console_register(struct console_sink *sink, int replay);
+/* Writes raw bytes to every sink (the app's output; kprintf's lines). */
+void console_write(const char *buf, size_t len);
+void console_set_colour(enum console_colour colour);
+/* The first sink's text size; 0 when no sink knows one. */
+int console_size(unsigned *cols, unsigned *rows);
+
+struct console_input {
+	const char *name;
+	/* The next received byte (0..255), or -1 when none is waiting. Never
+	 * blocks; kernel context, interrupts off. */
+	int (*read_byte)(void);
+	struct console_input *next;
+};
+
+void console_register_input(struct console_input *in);
+/* Whether any input source exists (without one, console reads see end of
+ * file at once). */
+int console_has_input(void);
+/* The next byte from any source, or -1. */
+int console_read_byte(void);

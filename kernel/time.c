@@ -1,0 +1,186 @@
+/*
+ * The kernel's clocks and timers (see time.h).
+ *
+ * Armed timers are a list sorted by deadline: arming is O(armed timers),
+ * expiry O(1) per timer. An app has a handful (a sleeping thread each, its
+ * timers, the slice, the console poll); a heap would pay off with hundreds.
+ *
+ * The arithmetic at the top is pure C (host-tested); the rest needs the CPU.
+ */
+#include "kernel/time.h"
+
+#include <stddef.h>
+
+#include "kernel/abi/time.h"
+
+uint64_t time_ns_to_ticks(uint64_t ns, uint64_t hz)
+{
+	uint64_t sec = ns / NSEC_PER_SEC, rest = ns % NSEC_PER_SEC;
+
+	if (hz && sec > UINT64_MAX / hz)
+		return UINT64_MAX;
+	uint64_t whole = sec * hz;
+	/* rest * hz fits while the TSC runs below 18 GHz. */
+	uint64_t part = (rest * hz + NSEC_PER_SEC - 1) / NSEC_PER_SEC;
+	return part > UINT64_MAX - whole ? UINT64_MAX : whole + part;
+}
+
+#ifndef HOST_TEST
+#include "kernel/abi/errno.h"
+#include "kernel/arch/x86_64/apic_timer.h"
+#include "kernel/arch/x86_64/arch.h"
+#include "kernel/arch/x86_64/tsc.h"
+
+static uint64_t hz, entry_tsc, realtime_base_ns, app_start_ns;
+static struct ktimer *armed; /* by deadline */
+
+void time_init(uint64_t tsc_rate, uint64_t entry, uint64_t realtime_seconds, uint64_t realtime_tsc)
+{
+	hz = tsc_rate;
+	entry_tsc = entry;
+	/* The wall clock at monotonic zero: what the RTC read, minus the
+	 * monotonic time that had passed when it was read. */
+	uint64_t at = realtime_tsc > entry ? tsc_ns(realtime_tsc - entry) : 0;
+	uint64_t wall = realtime_seconds * NSEC_PER_SEC;
+	realtime_base_ns = wall > at ? wall - at : 0;
+	apic_timer_set_callback(time_run_expired);
+}
+
+uint64_t time_now(void)
+{
+	uint64_t tsc = arch_timestamp();
+
+	return tsc > entry_tsc ? tsc_ns(tsc - entry_tsc) : 0;
+}
+
+void time_set_app_start(uint64_t ns)
+{
+	app_start_ns = ns;
+}
+
+int time_clock(int clock, uint64_t *ns)
+{
+	uint64_t now = time_now();
+
+	switch (clock) {
+	case CLOCK_MONOTONIC:
+	case CLOCK_MONOTONIC_RAW:
+	case CLOCK_MONOTONIC_COARSE:
+	case CLOCK_BOOTTIME:
+	case CLOCK_BOOTTIME_ALARM:
+		*ns = now;
+		return 0;
+	case CLOCK_REALTIME:
+	case CLOCK_REALTIME_COARSE:
+	case CLOCK_REALTIME_ALARM:
+		*ns = realtime_base_ns + now;
+		return 0;
+	case CLOCK_PROCESS_CPUTIME_ID:
+	case CLOCK_THREAD_CPUTIME_ID:
+		*ns = now > app_start_ns ? now - app_start_ns : 0;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+uint64_t time_clock_deadline(int clock, uint64_t ns)
+{
+	switch (clock) {
+	case CLOCK_REALTIME:
+	case CLOCK_REALTIME_COARSE:
+	case CLOCK_REALTIME_ALARM:
+		return ns > realtime_base_ns ? ns - realtime_base_ns : 0;
+	case CLOCK_PROCESS_CPUTIME_ID:
+	case CLOCK_THREAD_CPUTIME_ID:
+		return time_add(app_start_ns, ns);
+	default:
+		return ns;
+	}
+}
+
+uint64_t time_tsc_at(uint64_t ns)
+{
+	uint64_t ticks = time_ns_to_ticks(ns, hz);
+
+	return ticks > UINT64_MAX - entry_tsc ? UINT64_MAX : entry_tsc + ticks;
+}
+
+/* Programs the hardware for the earliest armed timer (or disarms it). */
+static void program(void)
+{
+	apic_timer_arm(armed ? time_tsc_at(armed->deadline) : 0);
+}
+
+static void unlink_timer(struct ktimer *t)
+{
+	for (struct ktimer **pp = &armed; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	t->next = NULL;
+	t->armed = 0;
+}
+
+void ktimer_arm(struct ktimer *t, uint64_t deadline)
+{
+	struct ktimer **pp = &armed;
+	int first;
+
+	if (t->armed)
+		unlink_timer(t);
+	t->deadline = deadline;
+	while (*pp && (*pp)->deadline <= deadline)
+		pp = &(*pp)->next;
+	t->next = *pp;
+	*pp = t;
+	t->armed = 1;
+	first = armed == t;
+	if (first)
+		program();
+}
+
+void ktimer_cancel(struct ktimer *t)
+{
+	int first = armed == t;
+
+	if (!t->armed)
+		return;
+	unlink_timer(t);
+	if (first)
+		program();
+}
+
+int time_timers_armed(void)
+{
+	return armed != NULL;
+}
+
+void time_run_expired(void)
+{
+	uint64_t now = time_now();
+
+	while (armed && armed->deadline <= now) {
+		struct ktimer *t = armed;
+		unlink_timer(t);
+		t->fn(t); /* may arm timers, this one too */
+		now = time_now();
+	}
+	program();
+}
+
+void time_idle(void)
+{
+	if (apic_timer_present()) {
+		program();
+		apic_timer_idle();
+	} else {
+		/* No timer interrupt: spin to the earliest deadline. */
+		while (armed && time_now() < armed->deadline)
+			__builtin_ia32_pause();
+	}
+	time_run_expired();
+}
+#endif

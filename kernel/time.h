@@ -1,0 +1,96 @@
+/*
+ * time - the kernel's clocks and timers.
+ *
+ * Clocks: one counter, the CPU's TSC (kernel/arch/x86_64/tsc.h), read as
+ * nanoseconds since kernel entry. That is CLOCK_MONOTONIC (and BOOTTIME:
+ * nothing suspends); CLOCK_REALTIME is the RTC's reading at boot plus the
+ * same count. Nothing sets the clocks. Deadlines are absolute monotonic
+ * nanoseconds throughout the kernel; the one conversion to TSC ticks is
+ * time_tsc_at() here, used only to program the timer hardware.
+ *
+ * Timers: a struct ktimer runs its callback once the monotonic clock has
+ * reached its deadline. Callbacks run in kernel context with interrupts
+ * off, from the timer interrupt (which arrives only while the app runs in
+ * ring 3 or while the CPU idles: the kernel itself is never interrupted)
+ * or from time_idle(). They may wake threads, raise signals and re-arm
+ * timers; they must not block. The timer hardware is armed for the
+ * earliest armed timer only, so an app with no timers takes no timer
+ * interrupts.
+ *
+ * One CPU: the timer list is the boot CPU's (see docs/architecture.md).
+ */
+#pragma once
+
+#include <stdint.h>
+
+/*
+ * time_init - start the clocks: tsc_hz is the calibrated TSC rate,
+ * entry_tsc the TSC at kernel entry (monotonic zero), and the wall clock
+ * read realtime_seconds (since 1970, UTC) when the TSC was realtime_tsc.
+ * Once, at boot.
+ */
+void time_init(uint64_t tsc_hz, uint64_t entry_tsc, uint64_t realtime_seconds,
+	       uint64_t realtime_tsc);
+
+/* Monotonic nanoseconds since kernel entry. */
+uint64_t time_now(void);
+/*
+ * time_clock - the time of Linux clock id in ns into *ns: MONOTONIC and its
+ * RAW, COARSE and BOOTTIME twins; REALTIME and REALTIME_COARSE (since
+ * 1970); the CPU-time clocks count from the app's start (app_start, the
+ * monotonic time then; threads are not told apart). Returns 0 or -EINVAL
+ * for a clock Solo does not have.
+ */
+int time_clock(int clock, uint64_t *ns);
+/* The monotonic deadline at which clock (a time_clock id) reads ns; for
+ * the clocks that run at the monotonic rate this is exact. */
+uint64_t time_clock_deadline(int clock, uint64_t ns);
+/* Sets the monotonic time the app started (CPU-time clocks count from it). */
+void time_set_app_start(uint64_t ns);
+
+/* ns + delta, saturating at UINT64_MAX ("never"). */
+static inline uint64_t time_add(uint64_t ns, uint64_t delta)
+{
+	return delta > UINT64_MAX - ns ? UINT64_MAX : ns + delta;
+}
+
+/* The TSC value at monotonic time ns, rounded up (for the hardware). */
+uint64_t time_tsc_at(uint64_t ns);
+/* The pure conversion behind it: ns nanoseconds as ticks of a clock at hz,
+ * rounded up, saturating at UINT64_MAX. Host-tested. */
+uint64_t time_ns_to_ticks(uint64_t ns, uint64_t hz);
+
+struct ktimer;
+typedef void (*ktimer_fn)(struct ktimer *t);
+
+struct ktimer {
+	uint64_t deadline; /* monotonic ns */
+	ktimer_fn fn;
+	struct ktimer *next; /* the armed list, by deadline */
+	int armed;
+};
+
+static inline void ktimer_init(struct ktimer *t, ktimer_fn fn)
+{
+	*t = (struct ktimer){.fn = fn};
+}
+
+/* Arms t for deadline (an armed t moves). A deadline in the past runs the
+ * callback at the next timer check, not inside this call. */
+void ktimer_arm(struct ktimer *t, uint64_t deadline);
+/* Disarms t; nothing happens when it is not armed. */
+void ktimer_cancel(struct ktimer *t);
+
+/* Whether any timer is armed: with none, nothing but the app itself can
+ * make a waiting thread runnable (the scheduler's deadlock test). */
+int time_timers_armed(void);
+/* Runs the callbacks of the timers whose deadline has passed and re-arms
+ * the hardware for the next. From the timer interrupt and time_idle. */
+void time_run_expired(void);
+/*
+ * time_idle - halts the CPU until an interrupt (with the hardware armed for
+ * the earliest timer), then runs the expired timers. Kernel context,
+ * interrupts off, and off again on return. Without a timer interrupt
+ * source (no local APIC) it spins on the clock until the earliest deadline.
+ */
+void time_idle(void);
