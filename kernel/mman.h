@@ -1,20 +1,27 @@
 /*
- * mman - the Linux memory syscalls (brk, mmap, munmap, mprotect, madvise,
- * mremap) over the app's address space (mm/aspace.h). The handlers are the
- * dispatcher's table entries (kernel/syscall.c); each takes the six raw
- * argument registers and returns a result or a negative errno.
+ * mman - the memory calls over the app's address space (mm/aspace.h): the
+ * Linux ones (brk, mmap, munmap, mprotect, madvise, mremap, msync, the
+ * mlock family) and Solo's native ones (map_memory, unmap_memory,
+ * increase_heap, decrease_heap, mem_stats; include/solo/uapi/syscall.h).
+ * Argument checks and the ABI's flag words are here, the policy in mm/.
  */
 #pragma once
 
-#include <stdint.h>
+#include "kernel/syscall.h"
 
-long sys_brk(uint64_t addr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
-long sys_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags, uint64_t fd,
-	      uint64_t offset);
-long sys_munmap(uint64_t addr, uint64_t len, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
-long sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot, uint64_t a3, uint64_t a4,
-		  uint64_t a5);
-long sys_madvise(uint64_t addr, uint64_t len, uint64_t advice, uint64_t a3, uint64_t a4,
-		 uint64_t a5);
-long sys_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, uint64_t flags, uint64_t new_addr,
-		uint64_t a5);
+SYSCALL_DECLARE(brk);
+SYSCALL_DECLARE(mmap);
+SYSCALL_DECLARE(munmap);
+SYSCALL_DECLARE(mprotect);
+SYSCALL_DECLARE(madvise);
+SYSCALL_DECLARE(mremap);
+SYSCALL_DECLARE(msync);
+SYSCALL_DECLARE(mlock);
+SYSCALL_DECLARE(munlock);
+SYSCALL_DECLARE(mlockall);
+SYSCALL_DECLARE(munlockall);
+SYSCALL_DECLARE(map_memory);
+SYSCALL_DECLARE(unmap_memory);
+SYSCALL_DECLARE(increase_heap);
+SYSCALL_DECLARE(decrease_heap);
+SYSCALL_DECLARE(mem_stats);

@@ -18,17 +18,34 @@
  *
  * Pages are 4 KiB throughout (no 2 MiB mappings in the app's half).
  *
- * Page ownership: demand pages (HEAP, MAPPING, STACK), the image pages and
- * claimed RAM (DEVICE with owns_phys) came from palloc and are pfree'd when
- * unmapped; device pages (DEVICE without owns_phys) never are. A file
- * mapping's pages are the app's own copies: the file's bytes (the rootfs
- * archive) are only read, never mapped. PROT_NONE pages stay in the page
- * tables (supervisor-only), so every walk above counts and frees them as
- * usual. mremap moves page-table entries, not pages: a frame changes its
- * address, never its owner.
+ * Page ownership: demand pages (HEAP, MAPPING, STACK), the private copies
+ * made by copy on write, the image pages and claimed RAM (DEVICE with
+ * owns_phys) came from palloc and are pfree'd when unmapped; device pages
+ * (DEVICE without owns_phys) never are. An object mapping's entries that
+ * map the object's own pages carry VM_BORROWED: those frames belong to the
+ * object, are never pfree'd here (vm_ctx_destroy_user skips them too) and
+ * are not counted against the app's share of palloc (app_may_take), though
+ * they count as backed. So every unmap reads the entry it removes
+ * (vm_unmap_entry) and frees the frame only when it is not borrowed. In a
+ * private mapping a borrowed entry is never writable: the write that
+ * faults on it is what copies (vm_replace swaps the frame in one step).
+ * Each region record over an object holds the object once (aspace.h);
+ * records are freed through region_free, which releases it, and only after
+ * their pages are out of the page tables, so the object may free its
+ * pages on the last release. PROT_NONE pages stay in the page tables
+ * (supervisor-only), so every walk above counts and frees them as usual.
+ * mremap moves page-table entries, not pages: a frame changes its address,
+ * never its owner, and a borrowed entry stays borrowed.
+ *
+ * The live address spaces are on one list (aspace_init adds, destroy
+ * removes) for vmobj_unmap_from, which visits each of them: O(address
+ * spaces x regions) plus the pages it takes out.
  *
  * Costs: a demand fault is one list walk, one vm_lookup, one palloc(1), a
- * 4 KiB memset and one vm_map. Unmapping and shrinking walk the released
+ * 4 KiB memset and one vm_map; over an object, get_page instead of the
+ * memset (shared, or a private read) or before a 4 KiB copy (a private
+ * write). Copy on write of a present page is one palloc(1), a 4 KiB copy
+ * and one vm_replace. Unmapping and shrinking walk the released
  * range page by page with vm_unmap (stopping early once the region has no
  * backed page left): O(pages in the range), a short page-table walk per
  * page that is not backed. A tree walk that skips missing tables (a
@@ -38,13 +55,14 @@
 #include "mm/aspace.h"
 
 #include "kernel/arch/x86_64/mmu.h"
-#include "kernel/errno.h"
+#include "kernel/abi/errno.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/panic.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 #include "mm/valloc.h"
+#include "mm/vmobj.h"
 
 #define MAP_FLAGS	     (VM_WRITE | VM_EXEC | VM_UNCACHED | VM_WRITE_COMBINING | ASPACE_NOACCESS)
 #define CACHE_FLAGS	     (VM_UNCACHED | VM_WRITE_COMBINING)
@@ -55,6 +73,7 @@
 #define TOP_TABLE_SPAN_PAGES (512ull * 512 * 512) /* pages under one PDPT */
 
 static aspace_phys_policy_fn phys_policy;
+static struct aspace *live_aspaces; /* linked through next_live */
 
 static vaddr_t region_end(const struct region *r)
 {
@@ -68,6 +87,15 @@ static unsigned pte_flags(unsigned flags)
 	if (flags & ASPACE_NOACCESS)
 		return flags & CACHE_FLAGS;
 	return VM_USER | flags;
+}
+
+/* The page-table flags of a page of r: one of the app's own, or one of
+ * its object's (borrowed), which a private mapping never maps writable. */
+static unsigned page_flags(const struct region *r, int borrowed)
+{
+	if (!borrowed)
+		return pte_flags(r->flags);
+	return pte_flags(r->shared ? r->flags : r->flags & ~VM_WRITE) | VM_BORROWED;
 }
 
 /* ------------------------------------------------------------ the kernel's reserve */
@@ -142,10 +170,30 @@ static struct region *region_new(enum region_kind kind, vaddr_t base, size_t npa
 	return r;
 }
 
+/* Makes r a mapping of obj from byte offset off, holding obj once. */
+static void region_set_object(struct region *r, struct vmobj *obj, uint64_t off, int shared)
+{
+	r->obj = obj;
+	r->obj_off = off;
+	r->shared = shared;
+	if (obj)
+		vmobj_hold(obj);
+}
+
+/* Frees a record (NULL is fine), releasing its object: its pages must be
+ * out of the page tables already. */
+static void region_free(struct region *r)
+{
+	if (r && r->obj)
+		vmobj_release(r->obj);
+	kfree(r);
+}
+
 /*
  * A new record for the part of r from at (page aligned, inside r) to r's
- * end: same kind, flags and ownership, with the physical and file offsets
- * moved along. Nothing is linked; backed is 0. NULL without memory.
+ * end: same kind, flags, ownership and object (held again), with the
+ * physical and object offsets moved along. Nothing is linked; backed is 0.
+ * NULL without memory.
  */
 static struct region *region_new_above(const struct region *r, vaddr_t at)
 {
@@ -154,9 +202,7 @@ static struct region *region_new_above(const struct region *r, vaddr_t at)
 	if (hi) {
 		hi->owns_phys = r->owns_phys;
 		hi->phys = r->phys ? r->phys + (at - r->base) : 0;
-		hi->file = r->file;
-		hi->file_size = r->file_size;
-		hi->file_off = r->file ? r->file_off + (at - r->base) : 0;
+		region_set_object(hi, r->obj, r->obj ? r->obj_off + (at - r->base) : 0, r->shared);
 	}
 	return hi;
 }
@@ -166,8 +212,8 @@ static void region_raise_base(struct region *r, vaddr_t at)
 {
 	if (r->phys)
 		r->phys += at - r->base;
-	if (r->file)
-		r->file_off += at - r->base;
+	if (r->obj)
+		r->obj_off += at - r->base;
 	r->npages -= (at - r->base) / PAGE_SIZE;
 	r->base = at;
 }
@@ -191,54 +237,110 @@ static size_t region_backed(const struct aspace *as, const struct region *r)
 /* ------------------------------------------------------------ backing pages */
 
 /*
- * A page for the app, mapped at va with the region's flags (pte_flags);
- * counted in r. It is zeroed, or for a file mapping filled from the file
- * with the bytes past its end zeroed; a page wholly past the end is -EIO.
- * This happens at fault time rather than when pages are freed: the page
- * is about to be used, so the lines the stores leave in the cache are the
- * ones the app touches next. For an uncached or write-combining mapping
- * the contents are flushed out first: the direct map that wrote them is
- * write-back. Returns 0, -EIO or -ENOMEM (also when only the kernel's
- * reserve is left).
+ * A new page for the app in region r: zeroed, or a copy of the page at src
+ * (an object's). Either happens at fault time rather than when pages are
+ * freed: the page is about to be used, so the lines the stores leave in
+ * the cache are the ones the app touches next. For an uncached or
+ * write-combining mapping the contents are flushed out first: the direct
+ * map that wrote them is write-back. nmapped: the pages about to be mapped
+ * (for app_may_take's table bound). Returns the page, or 0 when none may
+ * be had (also when only the kernel's reserve is left).
  */
-static int back_page(struct aspace *as, struct region *r, vaddr_t va)
+static paddr_t new_page(const struct region *r, const void *src, size_t nmapped)
 {
-	uint64_t off = r->file_off + (va - r->base); /* no overflow: aspace_map_file */
-
-	if (r->file && off >= r->file_size)
-		return -EIO;
-	if (!app_may_take(1, 1))
-		return -ENOMEM;
+	if (!app_may_take(1, nmapped))
+		return 0;
 	paddr_t pa = palloc(1);
 	if (!pa)
-		return -ENOMEM;
-	if (r->file) {
-		size_t n = (size_t)MIN((uint64_t)PAGE_SIZE, r->file_size - off);
-		memcpy(phys_to_virt(pa), r->file + off, n);
-		memset((char *)phys_to_virt(pa) + n, 0, PAGE_SIZE - n);
-	} else {
+		return 0;
+	if (src)
+		memcpy(phys_to_virt(pa), src, PAGE_SIZE);
+	else
 		mmu_zero_page(phys_to_virt(pa));
-	}
 	if (r->flags & CACHE_FLAGS)
 		mmu_flush_cache_page(phys_to_virt(pa));
-	int err = vm_map(&as->ctx, va, pa, pte_flags(r->flags));
+	return pa;
+}
+
+/* Maps pa at va (not mapped: the caller looked) with flags, counted in r.
+ * Returns 0 or -ENOMEM (no page for a table); the caller still has pa. */
+static int map_page(struct aspace *as, struct region *r, vaddr_t va, paddr_t pa, unsigned flags)
+{
+	int err = vm_map(&as->ctx, va, pa, flags);
+
 	if (err == -EEXIST)
 		panic("aspace: %#lx is mapped but was not backed", va);
-	if (err) {
+	if (!err)
+		r->backed++;
+	return err;
+}
+
+/* A zeroed page for the app at va (not mapped) in r, which has no object.
+ * Returns 0 or -ENOMEM. */
+static int back_page(struct aspace *as, struct region *r, vaddr_t va)
+{
+	paddr_t pa = new_page(r, NULL, 1);
+
+	if (!pa)
+		return -ENOMEM;
+	int err = map_page(as, r, va, pa, pte_flags(r->flags));
+	if (err)
 		pfree(pa, 1);
-		return err;
-	}
-	r->backed++;
+	return err;
+}
+
+/*
+ * The page at va (not mapped) of object mapping r, for a fault with
+ * access: the object's page itself (shared, or a private read or exec;
+ * borrowed), or for a private write a copy of it that the app owns. The
+ * page index cannot overflow (aspace_map_object and aspace_remap keep
+ * obj_off + the region's size below 2^64). Returns 0, -EIO (past the
+ * object's end) or -ENOMEM (the object's -ENOSPC too).
+ */
+static int back_object_page(struct aspace *as, struct region *r, vaddr_t va, unsigned access)
+{
+	int copy = !r->shared && (access & ASPACE_ACCESS_WRITE);
+	uint64_t index = (r->obj_off + (va - r->base)) / PAGE_SIZE;
+	paddr_t pa;
+
+	if (!app_may_take(copy, 1))
+		return -ENOMEM;
+	int err = r->obj->ops->get_page(r->obj, index, r->shared && (r->flags & VM_WRITE), &pa);
+	if (err)
+		return err == -ENOSPC ? -ENOMEM : err;
+	if (!copy)
+		return map_page(as, r, va, pa, page_flags(r, 1));
+	paddr_t own = new_page(r, phys_to_virt(pa), 1);
+	if (!own)
+		return -ENOMEM;
+	err = map_page(as, r, va, own, page_flags(r, 0));
+	if (err)
+		pfree(own, 1);
+	return err;
+}
+
+/* Copy on write: the object's page mapped (borrowed, read-only) at va in
+ * private object mapping r becomes a copy the app owns, mapped writable in
+ * its place. Returns 0 or -ENOMEM (nothing changes). */
+static int copy_on_write(struct aspace *as, struct region *r, vaddr_t va, paddr_t src)
+{
+	paddr_t own = new_page(r, phys_to_virt(src), 0);
+
+	if (!own)
+		return -ENOMEM;
+	if (vm_replace(&as->ctx, va, own, page_flags(r, 0), NULL))
+		panic("aspace: %#lx was mapped and is not", va);
 	return 0;
 }
 
 /*
- * Unmaps the pages of [base, + npages pages) in region r and pfree()s those
- * the app owns; vfree()s the range. Demand regions: pages not backed are
- * skipped, and the walk stops once r has no backed page left. DEVICE: every
- * page must be mapped (panic otherwise).
+ * Unmaps the pages of [base, + npages pages) in region r, pfree()s those
+ * the app owns (never device pages without owns_phys nor an object's
+ * borrowed ones) and counts them out of r. Pages not backed are skipped,
+ * and the walk stops once r has no backed page left; a DEVICE region's
+ * pages must all be mapped (panic otherwise).
  */
-static void release(struct aspace *as, struct region *r, vaddr_t base, size_t npages)
+static void unmap_pages(struct aspace *as, struct region *r, vaddr_t base, size_t npages)
 {
 	int device = r->kind == REGION_DEVICE;
 	int owned = !device || r->owns_phys;
@@ -246,17 +348,24 @@ static void release(struct aspace *as, struct region *r, vaddr_t base, size_t np
 	for (size_t i = 0; i < npages && r->backed; i++) {
 		vaddr_t va = base + i * PAGE_SIZE;
 		paddr_t pa;
+		unsigned f;
 
-		if (vm_unmap(&as->ctx, va, &pa)) {
+		if (vm_unmap_entry(&as->ctx, va, &pa, &f)) {
 			if (device)
 				panic("aspace: device page %#lx of [%#lx, %#lx) not mapped", va,
 				      r->base, region_end(r));
 			continue;
 		}
-		if (owned)
+		if (owned && !(f & VM_BORROWED))
 			pfree(pa, 1);
 		r->backed--;
 	}
+}
+
+/* unmap_pages, then vfree()s the range. */
+static void release(struct aspace *as, struct region *r, vaddr_t base, size_t npages)
+{
+	unmap_pages(as, r, base, npages);
 	vfree(base, npages, &as->ctx);
 }
 
@@ -267,34 +376,57 @@ void aspace_set_phys_policy(aspace_phys_policy_fn policy)
 	phys_policy = policy;
 }
 
+/* Takes as off the live list, if it is there. */
+static void live_unlink(struct aspace *as)
+{
+	for (struct aspace **pp = &live_aspaces; *pp; pp = &(*pp)->next_live) {
+		if (*pp == as) {
+			*pp = as->next_live;
+			return;
+		}
+	}
+}
+
 int aspace_init(struct aspace *as, const struct vm_ctx *kernel_half)
 {
+	live_unlink(as); /* initialised again without a destroy: not twice on the list */
 	*as = (struct aspace){0};
-	return vm_ctx_init_user(&as->ctx, kernel_half);
+	int err = vm_ctx_init_user(&as->ctx, kernel_half);
+	if (err)
+		return err;
+	as->next_live = live_aspaces;
+	live_aspaces = as;
+	return 0;
 }
 
 void aspace_destroy(struct aspace *as)
 {
-	struct region *r = as->regions, *next;
+	struct region *r, *next;
 
 	if (!as->ctx.root)
 		return; /* never initialised, or destroyed already */
-	for (; r; r = next) {
-		next = r->next;
-		/* Device pages are not palloc's: take them out of the tables so
-		 * that vm_ctx_destroy_user does not free them. */
-		if (r->kind == REGION_DEVICE && !r->owns_phys) {
-			for (size_t i = 0; i < r->npages; i++) {
-				if (vm_unmap(&as->ctx, r->base + i * PAGE_SIZE, NULL))
-					panic("aspace_destroy: device page %#lx not mapped",
-					      r->base + i * PAGE_SIZE);
-			}
+	live_unlink(as);
+	/* Device pages are not palloc's: take them out of the tables so that
+	 * vm_ctx_destroy_user does not free them. */
+	for (r = as->regions; r; r = r->next) {
+		if (r->kind != REGION_DEVICE || r->owns_phys)
+			continue;
+		for (size_t i = 0; i < r->npages; i++) {
+			if (vm_unmap(&as->ctx, r->base + i * PAGE_SIZE, NULL))
+				panic("aspace_destroy: device page %#lx not mapped",
+				      r->base + i * PAGE_SIZE);
 		}
-		kfree(r);
 	}
-	/* Everything still mapped is palloc's: demand pages, the image, claimed
-	 * RAM. The pool's node pages and the tables go with it. */
+	/* Everything still mapped is palloc's (demand pages, private copies,
+	 * the image, claimed RAM) or an object's, marked borrowed, which
+	 * vm_ctx_destroy_user leaves alone. The pool's node pages and the
+	 * tables go with it. Then the records, and with them the holds on
+	 * objects: no page of theirs is mapped any more. */
 	vm_ctx_destroy_user(&as->ctx, 1);
+	for (r = as->regions; r; r = next) {
+		next = r->next;
+		region_free(r);
+	}
 	*as = (struct aspace){0};
 }
 
@@ -372,24 +504,32 @@ int aspace_fault(struct aspace *as, vaddr_t addr, unsigned access)
 	struct region *r = region_at(as, addr);
 	if (r && (r->flags & ASPACE_NOACCESS))
 		return -EACCES; /* PROT_NONE, backed or not: never backed on access */
-	unsigned f;
-	if (r && r->kind == REGION_IMAGE && (access & ASPACE_ACCESS_PRESENT) &&
-	    !vm_lookup(&as->ctx, addr, NULL, &f) && !(f & VM_USER))
+	vaddr_t va = ALIGN_DOWN(addr, PAGE_SIZE);
+	paddr_t pa = 0;
+	unsigned f = 0;
+	int present = r && !vm_lookup(&as->ctx, va, &pa, &f);
+	if (r && r->kind == REGION_IMAGE && (access & ASPACE_ACCESS_PRESENT) && present &&
+	    !(f & VM_USER))
 		return -EACCES; /* an image page made PROT_NONE (kept per page) */
-	if (!r || r->kind == REGION_IMAGE || r->kind == REGION_DEVICE ||
-	    (access & ASPACE_ACCESS_PRESENT))
-		return -EFAULT; /* nothing there, a page left unmapped on purpose, or
-				 * a protection fault */
+	if (!r || r->kind == REGION_IMAGE || r->kind == REGION_DEVICE)
+		return -EFAULT; /* nothing there, or a page left unmapped on purpose */
 	if (((access & ASPACE_ACCESS_WRITE) && !(r->flags & VM_WRITE)) ||
 	    ((access & ASPACE_ACCESS_EXEC) && !(r->flags & VM_EXEC)))
 		return -EFAULT;
-	vaddr_t va = ALIGN_DOWN(addr, PAGE_SIZE);
+	if (access & ASPACE_ACCESS_PRESENT) {
+		/* A protection fault: fixed up only by copy on write, a write
+		 * the region allows (checked above) to an object's page still
+		 * mapped read-only in a private mapping. */
+		if (present && (f & VM_BORROWED) && !r->shared && (access & ASPACE_ACCESS_WRITE))
+			return copy_on_write(as, r, va, pa);
+		return -EFAULT;
+	}
 	/* Backed already: the same fault reported twice. Restarting is
 	 * harmless; if the access is not allowed it faults again as a
 	 * protection fault. */
-	if (!vm_lookup(&as->ctx, va, NULL, NULL))
+	if (present)
 		return 0;
-	return back_page(as, r, va);
+	return r->obj ? back_object_page(as, r, va, access) : back_page(as, r, va);
 }
 
 /* ------------------------------------------------------------ the heap */
@@ -606,20 +746,19 @@ long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsi
 	return base;
 }
 
-long aspace_map_file(struct aspace *as, vaddr_t virt, size_t size, unsigned flags, const void *data,
-		     uint64_t file_size, uint64_t offset)
+long aspace_map_object(struct aspace *as, vaddr_t virt, size_t size, unsigned flags,
+		       struct vmobj *obj, uint64_t offset, int shared)
 {
-	if (offset & (PAGE_SIZE - 1))
+	/* No cache mode: the object's pages are write-back in the direct map,
+	 * and one frame must not be mapped with two memory types. */
+	if (!obj || (offset & (PAGE_SIZE - 1)) || (flags & CACHE_FLAGS))
 		return -EINVAL;
 	if (offset > UINT64_MAX - size)
-		return -EOVERFLOW; /* back_page's offsets must not wrap */
+		return -EOVERFLOW; /* page indexes must not wrap */
 	long base = aspace_map(as, 0, virt, size, flags);
 	if (base < 0)
 		return base;
-	struct region *r = region_at(as, (vaddr_t)base);
-	r->file = data;
-	r->file_size = file_size;
-	r->file_off = offset;
+	region_set_object(region_at(as, (vaddr_t)base), obj, offset, !!shared);
 	return base;
 }
 
@@ -638,7 +777,7 @@ static void unmap_in_region(struct aspace *as, struct region *r, vaddr_t base, s
 	release(as, r, base, npages);
 	if (base == r->base && end == r_end) {
 		region_unlink(as, r);
-		kfree(r);
+		region_free(r);
 		return;
 	}
 	if (base == r->base) {
@@ -739,7 +878,8 @@ static int grow_in_place(struct aspace *as, struct region *r, size_t npages)
  * page for a table) undoes the new mappings and changes nothing; then the
  * old range is unmapped like munmap, which frees only the pages that did
  * not move (a shrinking move). O(pages moved) page-table walks, stopping
- * once every backed page of r has been seen; no page is copied.
+ * once every backed page of r has been seen; no page is copied, and an
+ * object's page stays borrowed (page_flags).
  */
 static long move_range(struct aspace *as, struct region *r, vaddr_t old, size_t old_n, vaddr_t dest,
 		       size_t new_n)
@@ -751,9 +891,7 @@ static long move_range(struct aspace *as, struct region *r, vaddr_t old, size_t 
 
 	if (!nr)
 		return -ENOMEM;
-	nr->file = r->file;
-	nr->file_size = r->file_size;
-	nr->file_off = r->file ? r->file_off + (old - r->base) : 0;
+	region_set_object(nr, r->obj, r->obj ? r->obj_off + (old - r->base) : 0, r->shared);
 	if (old > r->base && old_end < region_end(r)) {
 		tail = region_new_above(r, old_end);
 		if (!tail)
@@ -769,11 +907,13 @@ static long move_range(struct aspace *as, struct region *r, vaddr_t old, size_t 
 	nr->base = (vaddr_t)base;
 	for (i = 0; i < keep && seen < r->backed; i++) {
 		paddr_t pa;
+		unsigned f;
 
-		if (vm_lookup(&as->ctx, old + i * PAGE_SIZE, &pa, NULL))
+		if (vm_lookup(&as->ctx, old + i * PAGE_SIZE, &pa, &f))
 			continue;
 		seen++;
-		int e = vm_map(&as->ctx, nr->base + i * PAGE_SIZE, pa, pte_flags(r->flags));
+		int e =
+		    vm_map(&as->ctx, nr->base + i * PAGE_SIZE, pa, page_flags(r, f & VM_BORROWED));
 		if (e == -EEXIST)
 			panic("aspace_remap: %#lx is mapped but was free in the pool",
 			      nr->base + i * PAGE_SIZE);
@@ -796,8 +936,8 @@ unmap_new:
 		vm_unmap(&as->ctx, nr->base + j * PAGE_SIZE, NULL);
 	vfree(nr->base, new_n, &as->ctx);
 free_records:
-	kfree(tail);
-	kfree(nr);
+	region_free(tail);
+	region_free(nr);
 	return err;
 }
 
@@ -816,6 +956,8 @@ long aspace_remap(struct aspace *as, vaddr_t old, size_t old_size, size_t new_si
 		return -EFAULT; /* Linux: the range is not one mapping */
 	if (r->kind != REGION_MAPPING)
 		return -EINVAL; /* the image, heap, stack and devices stay put */
+	if (r->obj && new_size > UINT64_MAX - (r->obj_off + (old - r->base)))
+		return -EINVAL; /* past 2^64 in the object (Linux checks this too) */
 
 	if (flags & ASPACE_REMAP_FIXED) {
 		if ((new_addr & (PAGE_SIZE - 1)) || new_addr < VM_USER_BASE ||
@@ -892,6 +1034,35 @@ static int range_ok(vaddr_t base, size_t size)
 	       size <= VM_USER_TOP - base;
 }
 
+/*
+ * Gives object mapping r (wholly inside the mprotect range) the flags
+ * flags, and its mapped pages theirs (page_flags: an object's page stays
+ * read-only in a private mapping). A shared mapping that gains VM_WRITE
+ * unmaps the object's pages instead: they were asked for without write,
+ * and the next touch asks again. O(pages of r), a lookup and a protect or
+ * an unmap each, stopping when every backed page was seen.
+ */
+static void protect_object_pages(struct aspace *as, struct region *r, unsigned flags)
+{
+	int refetch = r->shared && (flags & VM_WRITE) && !(r->flags & VM_WRITE);
+	size_t seen = 0, backed = r->backed;
+
+	r->flags = flags; /* no cache mode in an object mapping */
+	for (vaddr_t va = r->base; va < region_end(r) && seen < backed; va += PAGE_SIZE) {
+		unsigned f;
+
+		if (vm_lookup(&as->ctx, va, NULL, &f))
+			continue;
+		seen++;
+		if (refetch && (f & VM_BORROWED)) {
+			vm_unmap(&as->ctx, va, NULL);
+			r->backed--;
+		} else {
+			vm_protect(&as->ctx, va, page_flags(r, f & VM_BORROWED));
+		}
+	}
+}
+
 long aspace_protect(struct aspace *as, vaddr_t base, size_t size, unsigned flags)
 {
 	vaddr_t end = base + size;
@@ -928,9 +1099,11 @@ long aspace_protect(struct aspace *as, vaddr_t base, size_t size, unsigned flags
 	for (vaddr_t at = base; at < end;) {
 		struct region *r = region_at(as, at);
 		vaddr_t stop = MIN(end, region_end(r));
-		if (r->kind == REGION_MAPPING)
-			r->flags = (r->flags & CACHE_FLAGS) | flags;
-		if (r->kind == REGION_MAPPING || r->kind == REGION_IMAGE) {
+		if (r->kind == REGION_MAPPING && r->obj)
+			protect_object_pages(as, r, flags);
+		else if (r->kind == REGION_MAPPING || r->kind == REGION_IMAGE) {
+			if (r->kind == REGION_MAPPING)
+				r->flags = (r->flags & CACHE_FLAGS) | flags;
 			for (vaddr_t va = at; va < stop; va += PAGE_SIZE)
 				vm_protect(&as->ctx, va,
 					   pte_flags((r->flags & CACHE_FLAGS) | flags));
@@ -952,16 +1125,37 @@ long aspace_dontneed(struct aspace *as, vaddr_t base, size_t size)
 	for (vaddr_t at = base; at < end;) {
 		struct region *r = region_at(as, at);
 		vaddr_t stop = MIN(end, region_end(r));
-		for (vaddr_t va = at; va < stop && r->backed; va += PAGE_SIZE) {
-			paddr_t pa;
-			if (vm_unmap(&as->ctx, va, &pa))
-				continue;
-			pfree(pa, 1);
-			r->backed--;
-		}
+		unmap_pages(as, r, at, (stop - at) / PAGE_SIZE);
 		at = stop;
 	}
 	return 0;
+}
+
+/*
+ * Truncation (mm/vmobj.h): in every live address space, every region over
+ * obj loses the pages at object index first_index and up: the object's
+ * (unmapped) and the private copies made of them (freed), as Linux's
+ * truncate does. The regions stay; a later touch faults again.
+ */
+void vmobj_unmap_from(struct vmobj *obj, uint64_t first_index)
+{
+	if (first_index > UINT64_MAX / PAGE_SIZE)
+		return; /* no mapping reaches an offset of 2^64 */
+	uint64_t cut = first_index * PAGE_SIZE;
+
+	for (struct aspace *as = live_aspaces; as; as = as->next_live) {
+		for (struct region *r = as->regions; r; r = r->next) {
+			if (r->obj != obj || !r->backed)
+				continue;
+			size_t skip = 0;
+			if (cut > r->obj_off) {
+				if ((cut - r->obj_off) / PAGE_SIZE >= r->npages)
+					continue; /* the region ends before the cut */
+				skip = (size_t)((cut - r->obj_off) / PAGE_SIZE);
+			}
+			unmap_pages(as, r, r->base + skip * PAGE_SIZE, r->npages - skip);
+		}
+	}
 }
 
 void aspace_get_stats(const struct aspace *as, struct aspace_stats *out)
@@ -987,10 +1181,11 @@ static void dump_page(const struct aspace *as, const struct region *r, size_t i)
 	unsigned f;
 
 	if (!vm_lookup(&as->ctx, va, &pa, &f)) {
-		kprintf("solo:     %5zu %016lx -> %016lx (flags: VALID | R%s%s%s%s%s)\n", i, va, pa,
-			f & VM_WRITE ? " | W" : "", f & VM_EXEC ? " | X" : "",
+		kprintf("solo:     %5zu %016lx -> %016lx (flags: VALID | R%s%s%s%s%s%s)\n", i, va,
+			pa, f & VM_WRITE ? " | W" : "", f & VM_EXEC ? " | X" : "",
 			f & VM_USER ? " | USER" : "", f & VM_UNCACHED ? " | UC" : "",
-			f & VM_WRITE_COMBINING ? " | WC" : "");
+			f & VM_WRITE_COMBINING ? " | WC" : "",
+			f & VM_BORROWED ? " | BORROWED" : "");
 	} else if (r->kind == REGION_IMAGE) {
 		kprintf("solo:     %5zu %016lx -> %016lx (unmapped)\n", i, va, 0ul);
 	} else if (r->flags & ASPACE_NOACCESS) {
@@ -1014,8 +1209,9 @@ void aspace_dump(const struct aspace *as)
 		else if (r->kind != REGION_IMAGE)
 			kprintf(" R%s%s%s%s", f & VM_WRITE ? "W" : "", f & VM_EXEC ? "X" : "",
 				f & VM_UNCACHED ? " UC" : "", f & VM_WRITE_COMBINING ? " WC" : "");
-		if (r->file)
-			kprintf(" file offset %#lx of %lu bytes", r->file_off, r->file_size);
+		if (r->obj)
+			kprintf(" %s object %p offset %#lx", r->shared ? "shared" : "private",
+				(void *)r->obj, r->obj_off);
 		if (r->kind == REGION_DEVICE)
 			kprintf(" phys %#lx%s", r->phys, r->owns_phys ? " (RAM)" : "");
 		kprintf(": %zu backed, %zu %s\n", backed, r->npages - backed,

@@ -18,12 +18,28 @@
  * Every region is also reserved in the context's range pool (valloc), so
  * nothing else can land inside one. Regions never overlap. A region's pages
  * are either all backed at creation (IMAGE, DEVICE, fixed-phys RAM) or
- * backed one by one on first touch (HEAP, MAPPING, STACK): zeroed, or for a
- * MAPPING over a file filled from the file's bytes, with the region's
- * permissions.
+ * backed one by one on first touch (HEAP, MAPPING, STACK): zeroed, with the
+ * region's permissions, or for a MAPPING over an object, as below.
+ *
+ * Object mappings (mmap of a file: aspace_map_object). A MAPPING may be
+ * over a page-owning object (mm/vmobj.h, a tmpfs file); its page at va is
+ * the object's page at index (obj_off + va - base) / PAGE_SIZE, asked for
+ * on first touch. Such a page is mapped where it lies, marked VM_BORROWED
+ * (vm.h): it stays the object's, and nothing here ever frees it.
+ *   - shared (MAP_SHARED): the object's page is mapped with the region's
+ *     permissions, so the app's stores and read()/write() meet in it;
+ *   - private (MAP_PRIVATE): a read or exec maps the object's page read-
+ *     only; the first write (a write fault, or the kernel about to write
+ *     for a syscall) copies it into a page of the app's own, mapped
+ *     writable in its place (copy on write). The object never sees those
+ *     writes. mprotect never makes a borrowed page writable.
+ * Every region record over an object holds the object once, and releases
+ * it when the record is freed, after its pages are unmapped. When the
+ * object shrinks, vmobj_unmap_from takes its pages past the new end out of
+ * every live address space (and frees the private copies of them).
  *
  * No access (PROT_NONE): a MAPPING region with ASPACE_NOACCESS backs no
- * page on a fault (-EFAULT), and the pages it had backed before stay
+ * page on a fault (-EACCES), and the pages it had backed before stay
  * mapped with their contents but without VM_USER: supervisor-only, so any
  * access from ring 3 is a protection fault and the kernel's user copies
  * (which require VM_USER) fail with -EFAULT. mprotect back to R/RW gives
@@ -74,6 +90,8 @@ enum region_kind {
 #define ASPACE_REMAP_MAYMOVE 1u
 #define ASPACE_REMAP_FIXED   2u
 
+struct vmobj;
+
 struct region {
 	vaddr_t base; /* page aligned */
 	size_t npages;
@@ -82,23 +100,26 @@ struct region {
 	enum region_kind kind;
 	paddr_t phys;  /* DEVICE: first physical page (contiguous), else 0 */
 	int owns_phys; /* DEVICE over claimed RAM: pfree the pages on unmap */
-	size_t backed; /* pages currently backed; IMAGE: not kept (the
-			* loader maps them after aspace_add_image and leaves
-			* alignment gaps unmapped): counted when asked */
-	/* MAPPING over a file (private: aspace_map_file): the page at va is
-	 * filled from file byte file_off + (va - base); bytes at or past
-	 * file_size read as zero, and a page wholly past it is -EIO (SIGBUS).
-	 * file is NULL for anonymous memory. */
-	const uint8_t *file;
-	uint64_t file_size, file_off;
+	size_t backed; /* pages currently mapped, the object's borrowed ones
+			* included; IMAGE: not kept (the loader maps them
+			* after aspace_add_image and leaves alignment gaps
+			* unmapped): counted when asked */
+	/* MAPPING over an object (aspace_map_object), else obj is NULL
+	 * (demand-zero). The page at va is the object's page at index
+	 * (obj_off + (va - base)) / PAGE_SIZE; obj_off is a page multiple and
+	 * obj_off + npages pages stays below 2^64. The record holds obj once. */
+	struct vmobj *obj;
+	uint64_t obj_off;
+	int shared;	     /* MAP_SHARED: the object's pages, writable too */
 	struct region *next; /* sorted by base */
 };
 
 struct aspace {
-	struct vm_ctx ctx;	/* page tables and range pool */
-	struct region *regions; /* sorted by base, non-overlapping */
-	struct region *heap;	/* the HEAP region (may have npages == 0) */
-	struct region *stack;	/* the STACK region */
+	struct vm_ctx ctx;	  /* page tables and range pool */
+	struct region *regions;	  /* sorted by base, non-overlapping */
+	struct region *heap;	  /* the HEAP region (may have npages == 0) */
+	struct region *stack;	  /* the STACK region */
+	struct aspace *next_live; /* every live address space (vmobj_unmap_from) */
 };
 
 struct aspace_stats {
@@ -120,11 +141,14 @@ typedef enum aspace_phys_class (*aspace_phys_policy_fn)(paddr_t phys, size_t npa
 void aspace_set_phys_policy(aspace_phys_policy_fn policy);
 
 /* Creates an empty address space whose kernel half is kernel_half's (the
- * app-view template). Returns 0 or -ENOMEM. */
+ * app-view template), and adds it to the live ones vmobj_unmap_from
+ * visits. Returns 0 or -ENOMEM. */
 int aspace_init(struct aspace *as, const struct vm_ctx *kernel_half);
-/* Returns every page the app held (backed pages, claimed RAM, page tables,
- * pool nodes, region records) to palloc/kmalloc; device pages are unmapped,
- * not freed. The address space must not be active. */
+/* Returns every page the app held (backed pages, private copies, claimed
+ * RAM, page tables, pool nodes, region records) to palloc/kmalloc; device
+ * pages and objects' pages are unmapped, not freed; every object hold is
+ * released (after the page tables are gone). The address space leaves the
+ * live list. It must not be active. */
 void aspace_destroy(struct aspace *as);
 
 /*
@@ -158,13 +182,19 @@ int aspace_init_stack(struct aspace *as, vaddr_t top, size_t reserve_pages, size
  * (also when the page was backed already, without a protection fault: a
  * fault seen twice; nothing changes, and a restart that is not allowed
  * faults again with ASPACE_ACCESS_PRESENT);
- * -EFAULT when the access is not allowed (no region, a protection fault, a
- * write to a read-only region, an execute of a non-executable one);
+ * 0 also for ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT on a page of a
+ * private object mapping with VM_WRITE that still maps the object's page:
+ * copy on write (the page is copied into one of the app's, mapped writable
+ * in its place). The kernel calls it so too before it writes a syscall's
+ * result into a present read-only page;
+ * -EFAULT when the access is not allowed (no region, any other protection
+ * fault, a write to a read-only region, an execute of a non-executable one);
  * -EACCES for any access to an ASPACE_NOACCESS region (PROT_NONE: the
  * kernel names it in the kill message);
- * -EIO for a page of a file mapping wholly past the end of the file (Linux
- * sends SIGBUS);
- * -ENOMEM when no page could be had (the app is then killed).
+ * -EIO for a page of an object mapping that starts at or past the end of
+ * the object (Linux sends SIGBUS);
+ * -ENOMEM when no page could be had, from palloc or from the object (its
+ * -ENOSPC too): the app is then killed.
  */
 int aspace_fault(struct aspace *as, vaddr_t addr, unsigned access);
 
@@ -197,17 +227,28 @@ long aspace_decrease_heap(struct aspace *as, size_t size);
  */
 long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsigned flags);
 /*
- * aspace_map_file - a private file mapping: aspace_map(as, 0, virt, size,
- * flags) whose pages are filled on first touch by copy from
- * data[offset...] (file_size bytes in all; see struct region). data must
- * stay readable and unchanged for as long as the mapping exists (the
- * rootfs archive lives for the whole run). offset is a page multiple.
- * Writes (flags VM_WRITE) go to the app's copy only. Returns the address,
- * aspace_map's errors, -EINVAL (offset not aligned) or -EOVERFLOW (offset
- * + size past 2^64).
+ * aspace_map_object - mmap of a page-owning object (mm/vmobj.h): an
+ * aspace_map(as, 0, virt, size, flags) region whose page at virt + i pages
+ * is the object's page at index offset / PAGE_SIZE + i, asked for
+ * (obj->ops->get_page) on first touch. shared (MAP_SHARED): that very page
+ * is mapped with the region's permissions (get_page is told write when the
+ * region has VM_WRITE), so the app and the object see each other's writes.
+ * Private (shared 0): the object's page is mapped read-only until the
+ * first write copies it into a page of the app's (see aspace_fault); the
+ * object never sees the app's writes. flags: as aspace_map without a
+ * cache mode (VM_WRITE, VM_EXEC, or ASPACE_NOACCESS alone). A page that
+ * starts at or past the object's end faults with -EIO.
+ * Holds: the region record holds obj once (vmobj_hold, here on success);
+ * every record made from it (splits by unmap and mprotect, mremap) holds
+ * it once more, and every record freed (unmap, mremap, aspace_destroy)
+ * releases it once (vmobj_release) after unmapping its pages. The caller's
+ * own hold is its own: it may release it as soon as this returns.
+ * Returns the address, aspace_map's errors, -EINVAL (offset not a page
+ * multiple, a cache mode, obj NULL) or -EOVERFLOW (offset + size past
+ * 2^64); on error nothing is held.
  */
-long aspace_map_file(struct aspace *as, vaddr_t virt, size_t size, unsigned flags, const void *data,
-		     uint64_t file_size, uint64_t offset);
+long aspace_map_object(struct aspace *as, vaddr_t virt, size_t size, unsigned flags,
+		       struct vmobj *obj, uint64_t offset, int shared);
 /* Xous UnmapMemory: removes [base, base + size), which must lie inside one
  * MAPPING or DEVICE region (the region is split when needed). Returns 0,
  * -EINVAL, or -ENOMEM when a split needed a region record and kmalloc had
@@ -230,12 +271,15 @@ long aspace_unmap_range(struct aspace *as, vaddr_t base, size_t size);
  * ASPACE_REMAP_MAYMOVE, the range moves to the lowest free gap of the
  * default region (or to new_addr with ASPACE_REMAP_FIXED, which must come
  * with MAYMOVE and must not overlap the old range; whatever mappings were
- * there are unmapped first (aspace_unmap_range), as Linux does). A move takes the backed frames
- * along in the page tables: nothing is copied, and demand and file pages
- * stay demand. Returns the new address, or -EINVAL (flags, alignment,
- * size 0, overlap, a region that is not a MAPPING), -EFAULT (the range is
- * not inside one region) or -ENOMEM (no room in place without MAYMOVE,
- * no room anywhere, no memory for tables or records; nothing changes).
+ * there are unmapped first (aspace_unmap_range), as Linux does). A move
+ * takes the backed frames along in the page tables: nothing is copied,
+ * demand pages stay demand, an object mapping keeps its offsets and its
+ * object's pages stay borrowed (read-only in a private one). Returns the
+ * new address, or -EINVAL (flags, alignment, size 0, overlap, a region
+ * that is not a MAPPING, an object mapping whose offset would pass 2^64),
+ * -EFAULT (the range is not inside one region) or -ENOMEM (no room in
+ * place without MAYMOVE, no room anywhere, no memory for tables or
+ * records; nothing changes).
  */
 long aspace_remap(struct aspace *as, vaddr_t old, size_t old_size, size_t new_size, unsigned flags,
 		  vaddr_t new_addr);
@@ -246,7 +290,11 @@ long aspace_remap(struct aspace *as, vaddr_t old, size_t old_size, size_t new_si
  * unless flags is ASPACE_NOACCESS alone: PROT_NONE, MAPPING and IMAGE pages
  * only). The range may span regions but must be covered by them.
  * MAPPING regions are split at the ends of the range (demand pages then
- * come with the new flags); IMAGE pages are changed page by page; HEAP and
+ * come with the new flags); in a private object mapping the object's
+ * (borrowed) pages never get VM_WRITE, so that a write still copies them;
+ * a shared object mapping that gains VM_WRITE unmaps the object's pages it
+ * had (asked for without write), and the next touch asks again with
+ * write; IMAGE pages are changed page by page; HEAP and
  * STACK keep their permissions (asking for others is -EINVAL). W^X holds:
  * VM_WRITE | VM_EXEC is -EACCES, as on a Linux that denies execmem (a JIT
  * writes, then flips to exec). Returns 0, -EINVAL (alignment, flags, a
@@ -257,8 +305,11 @@ long aspace_protect(struct aspace *as, vaddr_t base, size_t size, unsigned flags
 /*
  * aspace_dontneed - madvise(MADV_DONTNEED): frees the backed pages of
  * [base, base + size) in demand regions (MAPPING, HEAP, STACK); the range
- * stays reserved, and the next touch gets a zeroed page. Returns 0,
- * -EINVAL (alignment, or IMAGE/DEVICE in the range) or -ENOMEM (a hole).
+ * stays reserved, and the next touch gets a zeroed page, or in an object
+ * mapping the object's page again (the object's pages are only unmapped;
+ * private copies are freed, so the object's bytes come back, as on Linux).
+ * Returns 0, -EINVAL (alignment, or IMAGE/DEVICE in the range) or -ENOMEM
+ * (a hole).
  */
 long aspace_dontneed(struct aspace *as, vaddr_t base, size_t size);
 

@@ -98,7 +98,7 @@
 
 #include <stdbool.h>
 
-#include "kernel/errno.h"
+#include "kernel/abi/errno.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/panic.h"

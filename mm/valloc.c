@@ -30,7 +30,7 @@
 #include <stdbool.h>
 
 #include "kernel/arch/x86_64/mmu.h"
-#include "kernel/errno.h"
+#include "kernel/abi/errno.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/panic.h"

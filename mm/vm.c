@@ -9,6 +9,12 @@
  * outlives the call that emptied it; the PML4 itself lives as long as its
  * context, and so do the kernel-half PDPTs (user contexts point at them).
  *
+ * Frames: vm never allocates or frees a leaf's frame, except that
+ * vm_ctx_destroy_user(ctx, 1) frees the frames still mapped. A leaf marked
+ * VM_BORROWED (PTE_BORROWED, a bit the CPU ignores) maps a frame someone
+ * else owns (a file's page): that one is never freed here, and vm_protect
+ * keeps the mark; only vm_map, vm_replace and unmapping change it.
+ *
  * TLB: a mapping is invalidated (invlpg) when it is removed or changed if
  * the context is active or the address is in the shared kernel half; other
  * contexts are not cached (no PCID yet: a CR3 load flushes their entries).
@@ -19,7 +25,7 @@
 #include "mm/vm.h"
 
 #include "kernel/arch/x86_64/mmu.h"
-#include "kernel/errno.h"
+#include "kernel/abi/errno.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/panic.h"
@@ -57,6 +63,8 @@ static uint64_t leaf_bits(unsigned flags)
 		bits |= PTE_NX;
 	if (flags & VM_GLOBAL)
 		bits |= PTE_GLOBAL;
+	if (flags & VM_BORROWED)
+		bits |= PTE_BORROWED;
 	if (flags & VM_UNCACHED)
 		bits |= PTE_CACHE_UC;
 	else if (flags & VM_WRITE_COMBINING)
@@ -76,6 +84,8 @@ static unsigned flags_of(uint64_t pte, int large)
 		flags |= VM_EXEC;
 	if (pte & PTE_GLOBAL)
 		flags |= VM_GLOBAL;
+	if (pte & PTE_BORROWED)
+		flags |= VM_BORROWED;
 	if ((pte & PTE_CACHE_UC) == PTE_CACHE_UC)
 		flags |= VM_UNCACHED;
 	else if (pte & PTE_PWT)
@@ -194,7 +204,7 @@ static void destroy_level(paddr_t table_pa, int level, int free_frames)
 		if (!(e & PTE_PRESENT))
 			continue;
 		if (level == 0 || (e & PTE_LARGE)) {
-			if (free_frames)
+			if (free_frames && !(e & PTE_BORROWED))
 				pfree(e & (level ? PTE_LARGE_ADDR_MASK : PTE_ADDR_MASK),
 				      level ? PT_ENTRIES : 1);
 		} else {
@@ -314,7 +324,8 @@ static int needs_invalidation(const struct vm_ctx *ctx, vaddr_t va)
  * then every table that became empty, bottom up: up to the PDPT for a user
  * address, never a kernel-half PDPT (user contexts share those).
  */
-static int unmap_leaf(struct vm_ctx *ctx, vaddr_t va, int leaf_level, paddr_t *pa_out)
+static int unmap_leaf(struct vm_ctx *ctx, vaddr_t va, int leaf_level, paddr_t *pa_out,
+		      unsigned *flags_out)
 {
 	uint64_t *path[PT_LEVELS];
 	uint64_t *table = table_at(ctx->root);
@@ -341,6 +352,8 @@ static int unmap_leaf(struct vm_ctx *ctx, vaddr_t va, int leaf_level, paddr_t *p
 	}
 	if (pa_out)
 		*pa_out = *path[leaf_level] & (leaf_level ? PTE_LARGE_ADDR_MASK : PTE_ADDR_MASK);
+	if (flags_out)
+		*flags_out = flags_of(*path[leaf_level], leaf_level > 0);
 	*path[leaf_level] = 0;
 
 	int top = va < VM_KERNEL_HALF ? 3 : 2; /* highest level whose entry may go */
@@ -361,14 +374,19 @@ static int unmap_leaf(struct vm_ctx *ctx, vaddr_t va, int leaf_level, paddr_t *p
 
 int vm_unmap(struct vm_ctx *ctx, vaddr_t va, paddr_t *pa_out)
 {
-	return unmap_leaf(ctx, va, 0, pa_out);
+	return unmap_leaf(ctx, va, 0, pa_out, NULL);
+}
+
+int vm_unmap_entry(struct vm_ctx *ctx, vaddr_t va, paddr_t *pa_out, unsigned *flags_out)
+{
+	return unmap_leaf(ctx, va, 0, pa_out, flags_out);
 }
 
 int vm_unmap_large(struct vm_ctx *ctx, vaddr_t va, paddr_t *pa_out)
 {
 	if (va & (VM_LARGE_PAGE_SIZE - 1))
 		panic("vm_unmap_large: misaligned va %#lx", va);
-	return unmap_leaf(ctx, va, 1, pa_out);
+	return unmap_leaf(ctx, va, 1, pa_out, NULL);
 }
 
 int vm_lookup(const struct vm_ctx *ctx, vaddr_t va, paddr_t *pa, unsigned *flags)
@@ -402,7 +420,7 @@ int vm_protect(struct vm_ctx *ctx, vaddr_t va, unsigned flags)
 
 	if (!pte || !(*pte & PTE_PRESENT))
 		return -ENOENT;
-	*pte = (*pte & PTE_ADDR_MASK) | leaf_bits(flags);
+	*pte = (*pte & (PTE_ADDR_MASK | PTE_BORROWED)) | leaf_bits(flags & ~VM_BORROWED);
 	if (needs_invalidation(ctx, va))
 		mmu_invalidate_page(va);
 	return 0;
@@ -417,7 +435,25 @@ int vm_protect_large(struct vm_ctx *ctx, vaddr_t va, unsigned flags)
 	uint64_t *pde = is_canonical(va) ? walk(ctx, va, 1, 0, &err) : NULL;
 	if (!pde || (*pde & (PTE_PRESENT | PTE_LARGE)) != (PTE_PRESENT | PTE_LARGE))
 		return -ENOENT;
-	*pde = (*pde & PTE_LARGE_ADDR_MASK) | leaf_bits(flags) | PTE_LARGE;
+	*pde = (*pde & (PTE_LARGE_ADDR_MASK | PTE_BORROWED)) | leaf_bits(flags & ~VM_BORROWED) |
+	       PTE_LARGE;
+	if (needs_invalidation(ctx, va))
+		mmu_invalidate_page(va);
+	return 0;
+}
+
+int vm_replace(struct vm_ctx *ctx, vaddr_t va, paddr_t pa, unsigned flags, paddr_t *old_pa)
+{
+	int err = 0;
+
+	if (pa & (PAGE_SIZE - 1))
+		panic("vm_replace: misaligned pa %#lx", pa);
+	uint64_t *pte = is_canonical(va) ? walk(ctx, va, 0, 0, &err) : NULL;
+	if (!pte || !(*pte & PTE_PRESENT))
+		return -ENOENT;
+	if (old_pa)
+		*old_pa = *pte & PTE_ADDR_MASK;
+	*pte = pa | leaf_bits(flags);
 	if (needs_invalidation(ctx, va))
 		mmu_invalidate_page(va);
 	return 0;
@@ -494,11 +530,12 @@ long vm_copy_string_from_user(const struct vm_ctx *ctx, char *dst, vaddr_t src, 
 
 static void dump_flags(unsigned flags, uint64_t pte)
 {
-	kprintf("(flags: VALID | R%s%s%s%s%s%s%s%s%s)\n", flags & VM_WRITE ? " | W" : "",
+	kprintf("(flags: VALID | R%s%s%s%s%s%s%s%s%s%s)\n", flags & VM_WRITE ? " | W" : "",
 		flags & VM_EXEC ? " | X" : "", flags & VM_USER ? " | USER" : "",
 		flags & VM_GLOBAL ? " | G" : "", flags & VM_UNCACHED ? " | UC" : "",
 		flags & VM_WRITE_COMBINING ? " | WC" : "", pte & PTE_ACCESSED ? " | A" : "",
-		pte & PTE_DIRTY ? " | D" : "", flags & VM_LARGE ? " | 2M" : "");
+		pte & PTE_DIRTY ? " | D" : "", flags & VM_LARGE ? " | 2M" : "",
+		flags & VM_BORROWED ? " | BORROWED" : "");
 }
 
 static void dump_level(paddr_t table_pa, int level, vaddr_t base, vaddr_t start, vaddr_t end,

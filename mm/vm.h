@@ -41,6 +41,15 @@
 #define VM_UNCACHED	   (1u << 4) /* strong uncacheable: device registers */
 #define VM_WRITE_COMBINING (1u << 5) /* framebuffers */
 #define VM_LARGE	   (1u << 6) /* lookup: the mapping is a 2 MiB page */
+/*
+ * VM_BORROWED: the frame is not the context's own (a page of a file's
+ * object, mm/vmobj.h, mapped where it lies). A software bit of the entry
+ * (the CPU ignores it): vm_map and vm_replace set it, vm_lookup and
+ * vm_unmap_entry report it, vm_protect keeps it, and vm_ctx_destroy_user
+ * never frees such a frame. Whoever unmaps an entry decides from it
+ * whether to pfree the frame.
+ */
+#define VM_BORROWED (1u << 7)
 
 #define VM_USER_BASE	      0x0000000000010000ull /* == ELF_APP_VADDR_MIN: null guard below */
 #define VM_USER_TOP	      0x0000800000000000ull
@@ -100,8 +109,8 @@ void vm_kernel_freeze_top_level(void);
 int vm_ctx_init_user(struct vm_ctx *ctx, const struct vm_ctx *kernel);
 /* Frees every lower-half page table of a user context, the pages of its
  * ranges pool and, when free_frames is set, every physical page mapped
- * there (pfree(pa, 1), or pfree(pa, 512) for a 2 MiB page). The context
- * must not be active. */
+ * there (pfree(pa, 1), or pfree(pa, 512) for a 2 MiB page) except the
+ * VM_BORROWED ones. The context must not be active. */
 void vm_ctx_destroy_user(struct vm_ctx *ctx, int free_frames);
 
 /* Maps the 4 KiB page at va to pa. Returns 0, -ENOMEM (no page for a table;
@@ -125,6 +134,9 @@ int vm_map_range(struct vm_ctx *ctx, vaddr_t va, paddr_t pa, uint64_t size, unsi
  * nothing is mapped there or the page is part of a 2 MiB mapping.
  */
 int vm_unmap(struct vm_ctx *ctx, vaddr_t va, paddr_t *pa_out);
+/* vm_unmap that also reports the VM_* flags the entry had (VM_BORROWED:
+ * the frame is not the caller's to free). flags_out may be NULL. */
+int vm_unmap_entry(struct vm_ctx *ctx, vaddr_t va, paddr_t *pa_out, unsigned *flags_out);
 /* Same for the 2 MiB mapping at va (2 MiB aligned: panic otherwise);
  * *pa_out gets the 2 MiB frame. -ENOENT when va is not mapped by a 2 MiB
  * page (nothing there, or 4 KiB pages). */
@@ -134,12 +146,24 @@ int vm_unmap_large(struct vm_ctx *ctx, vaddr_t va, paddr_t *pa_out);
 int vm_lookup(const struct vm_ctx *ctx, vaddr_t va, paddr_t *pa, unsigned *flags);
 /* Changes the flags of the 4 KiB mapping of the page holding va (the frame
  * stays; accessed/dirty bits are cleared) and invalidates its TLB entry as
- * vm_unmap() does. Returns 0, or -ENOENT when nothing is mapped there or
- * the page is part of a 2 MiB mapping (use vm_protect_large). */
+ * vm_unmap() does. The entry keeps its VM_BORROWED bit whatever flags say
+ * (it belongs to the frame, which does not change; flags may come from
+ * vm_lookup with it). Returns 0, or -ENOENT when nothing is mapped there
+ * or the page is part of a 2 MiB mapping (use vm_protect_large). */
 int vm_protect(struct vm_ctx *ctx, vaddr_t va, unsigned flags);
 /* Same for the 2 MiB mapping at va (2 MiB aligned: panic otherwise).
  * Returns 0, or -ENOENT when va is not mapped by a 2 MiB page. */
 int vm_protect_large(struct vm_ctx *ctx, vaddr_t va, unsigned flags);
+/*
+ * Points the 4 KiB mapping of the page holding va at another frame pa
+ * (page aligned: panic otherwise) with flags (VM_BORROWED as flags say),
+ * in one step: no table is freed or made, so this cannot fail for want of
+ * memory. *old_pa (may be NULL) gets the frame it had, which is not freed.
+ * Invalidates the TLB entry as vm_unmap() does. Copy on write uses it.
+ * Returns 0, or -ENOENT when nothing is mapped there or the page is part
+ * of a 2 MiB mapping.
+ */
+int vm_replace(struct vm_ctx *ctx, vaddr_t va, paddr_t pa, unsigned flags, paddr_t *old_pa);
 
 /*
  * Copies between kernel memory and the user range of ctx through the direct

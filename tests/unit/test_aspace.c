@@ -4,7 +4,8 @@
  * memory of mm_arena.h. Faults are delivered by calling aspace_fault() as
  * the kernel's page-fault path would; mapped addresses are checked with
  * vm_lookup(), never touched. Device memory is a window of the arena's
- * hole above RAM, which palloc does not manage.
+ * hole above RAM, which palloc does not manage. Object mappings map test
+ * objects (struct tobj below) that own palloc'd pages as a tmpfs file does.
  */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
@@ -13,13 +14,14 @@
 #include <string.h>
 
 #include "kernel/arch/x86_64/mmu.h"
-#include "kernel/errno.h"
+#include "kernel/abi/errno.h"
 #include "kernel/klib.h"
 #include "mm/aspace.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 #include "mm/valloc.h"
 #include "mm/vm.h"
+#include "mm/vmobj.h"
 #include "mm_arena.h"
 
 #define P	  PAGE_SIZE
@@ -69,6 +71,8 @@ static enum aspace_phys_class test_policy(paddr_t phys, size_t npages)
 
 static enum aspace_phys_class forbid_all(paddr_t phys, size_t npages)
 {
+	(void)phys;
+	(void)npages;
 	return ASPACE_PHYS_FORBIDDEN;
 }
 
@@ -137,12 +141,161 @@ static size_t nregions(void)
 	return n;
 }
 
+/* ------------------------------------------------------------ a test object */
+
+/*
+ * A page-owning object as tmpfs makes one (mm/vmobj.h): size bytes, held
+ * in pages made (palloc'd) on the first get_page of each, filled with
+ * tobj_byte() below size and zeros past it. It counts holds, releases and
+ * get_page calls; fail makes get_page return that error.
+ */
+#define TOBJ_MAX_PAGES 64
+#define TOBJ_MAX       4
+
+struct tobj {
+	struct vmobj obj; /* first: get_page gets &obj */
+	uint64_t size;
+	uint8_t seed; /* tells objects' bytes apart */
+	paddr_t pages[TOBJ_MAX_PAGES];
+	size_t npages_made;
+	int holds, releases, gets, write_gets, fail;
+};
+
+static struct tobj tobjs[TOBJ_MAX];
+static size_t ntobjs;
+
+static uint8_t tobj_byte(const struct tobj *o, uint64_t off)
+{
+	return (uint8_t)(off * 13 + o->seed);
+}
+
+static uint64_t tobj_npages(const struct tobj *o)
+{
+	return (o->size + P - 1) / P;
+}
+
+static int tobj_get_page(struct vmobj *obj, uint64_t index, int write, paddr_t *pa)
+{
+	struct tobj *o = (struct tobj *)obj;
+
+	cr_assert_gt(o->holds, o->releases, "get_page on an object no mapping holds");
+	o->gets++;
+	o->write_gets += !!write;
+	if (o->fail)
+		return o->fail;
+	if (index >= tobj_npages(o))
+		return -EIO;
+	cr_assert_lt(index, TOBJ_MAX_PAGES);
+	if (!o->pages[index]) {
+		paddr_t page = palloc(1);
+		if (!page)
+			return -ENOMEM;
+		uint8_t *b = phys_to_virt(page);
+		for (uint64_t i = 0; i < P; i++)
+			b[i] = index * P + i < o->size ? tobj_byte(o, index * P + i) : 0;
+		o->pages[index] = page;
+		o->npages_made++;
+	}
+	*pa = o->pages[index];
+	return 0;
+}
+
+static void tobj_hold(struct vmobj *obj)
+{
+	((struct tobj *)obj)->holds++;
+}
+
+static void tobj_release(struct vmobj *obj)
+{
+	struct tobj *o = (struct tobj *)obj;
+
+	o->releases++;
+	cr_assert_leq(o->releases, o->holds, "released more often than held");
+}
+
+static const struct vmobj_ops tobj_ops = {
+    .get_page = tobj_get_page,
+    .hold = tobj_hold,
+    .release = tobj_release,
+};
+
+/* A new object of size bytes; destroy_and_check_all_returned frees it. */
+static struct tobj *tobj_new(uint64_t size)
+{
+	cr_assert_lt(ntobjs, TOBJ_MAX);
+	cr_assert_leq(size, TOBJ_MAX_PAGES * P);
+	struct tobj *o = &tobjs[ntobjs++];
+	*o = (struct tobj){.obj.ops = &tobj_ops, .size = size, .seed = (uint8_t)(1 + 50 * ntobjs)};
+	return o;
+}
+
+/* The object's page at index (made now if it was not), as a pointer. */
+static uint8_t *tobj_page(struct tobj *o, uint64_t index)
+{
+	paddr_t pa;
+
+	o->holds++; /* get_page wants a holder */
+	cr_assert_eq(tobj_get_page(&o->obj, index, 0, &pa), 0);
+	o->holds--;
+	return phys_to_virt(pa);
+}
+
+/* truncate(2) as tmpfs does it: mappings first lose the pages past the
+ * new end, then the object frees them and zeroes the tail of the last. */
+static void tobj_truncate(struct tobj *o, uint64_t size)
+{
+	uint64_t keep = (size + P - 1) / P;
+
+	vmobj_unmap_from(&o->obj, keep);
+	for (uint64_t i = keep; i < TOBJ_MAX_PAGES; i++) {
+		if (o->pages[i]) {
+			pfree(o->pages[i], 1);
+			o->pages[i] = 0;
+			o->npages_made--;
+		}
+	}
+	if (size % P && o->pages[size / P])
+		memset((uint8_t *)phys_to_virt(o->pages[size / P]) + size % P, 0, P - size % P);
+	o->size = size;
+}
+
+/* Pages the test objects hold. */
+static size_t tobj_pages_made(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ntobjs; i++)
+		n += tobjs[i].npages_made;
+	return n;
+}
+
+/* Once no mapping is left: every hold was released; frees the pages. */
+static void tobj_free_all(void)
+{
+	for (size_t i = 0; i < ntobjs; i++) {
+		struct tobj *o = &tobjs[i];
+		cr_assert_eq(o->holds, o->releases, "object %zu: %d holds, %d releases", i,
+			     o->holds, o->releases);
+		for (size_t k = 0; k < TOBJ_MAX_PAGES; k++) {
+			if (o->pages[k])
+				pfree(o->pages[k], 1); /* panics if aspace freed it */
+		}
+	}
+	ntobjs = 0;
+}
+
 /* Destroys the address space and checks that every page and every
- * kmalloc block came back. */
+ * kmalloc block came back: the objects' pages only once they are freed,
+ * after every hold on them was released. */
 static void destroy_and_check_all_returned(void)
 {
 	aspace_destroy(&as);
 	kmalloc_trim();
+	cr_assert_eq(palloc_check(), 0);
+	cr_assert_eq(free_pages() + tobj_pages_made(), free_at_start,
+		     "%zu pages lost or objects' pages freed",
+		     free_at_start - free_pages() - tobj_pages_made());
+	tobj_free_all();
 	cr_assert_eq(free_pages(), free_at_start, "%zu pages lost", free_at_start - free_pages());
 	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, kmalloc_live_at_start);
 	cr_assert_eq(palloc_check(), 0);
@@ -913,6 +1066,44 @@ Test(aspace, dump_shows_backed_and_demand_pages_in_the_xous_style, .init = cr_re
 	cr_assert_not_null(strstr(out, line), "missing \"%s\" in:\n%s", line, out);
 }
 
+Test(aspace, dump_shows_object_mappings_and_borrowed_pages, .init = cr_redirect_stdout)
+{
+	setup_app(64);
+	struct tobj *o = tobj_new(4 * P);
+	long v = aspace_map_object(&as, 0, 4 * P, VM_WRITE, &o->obj, P, 0);
+	long w = aspace_map_object(&as, 0, P, 0, &o->obj, 0, 1);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_WRITE), 0);
+	paddr_t pa;
+	cr_assert(mapped(v + P, &pa, NULL));
+	aspace_dump(&as);
+	fflush(stdout);
+
+	FILE *f = cr_get_redirected_stdout();
+	static char out[1 << 16];
+	size_t len = fread(out, 1, sizeof(out) - 1, f);
+	out[len] = 0;
+	char expect[4][200];
+	snprintf(expect[0], sizeof(expect[0]),
+		 "solo:   mapping %#lx-%#lx RW private object %#lx offset 0x1000: 2 backed, 2 on "
+		 "demand\n",
+		 (unsigned long)v, (unsigned long)v + 4 * P, (unsigned long)&o->obj);
+	snprintf(
+	    expect[1], sizeof(expect[1]),
+	    "solo:   mapping %#lx-%#lx R shared object %#lx offset 0x0: 0 backed, 1 on demand\n",
+	    (unsigned long)w, (unsigned long)w + P, (unsigned long)&o->obj);
+	snprintf(expect[2], sizeof(expect[2]),
+		 "solo:         0 %016lx -> %016lx (flags: VALID | R | USER | BORROWED)\n",
+		 (unsigned long)v, (unsigned long)o->pages[1]);
+	snprintf(expect[3], sizeof(expect[3]),
+		 "solo:         1 %016lx -> %016lx (flags: VALID | R | W | USER)\n",
+		 (unsigned long)v + P, (unsigned long)pa);
+	for (size_t i = 0; i < ARRAY_SIZE(expect); i++)
+		cr_assert_not_null(strstr(out, expect[i]), "missing \"%s\" in:\n%s", expect[i],
+				   out);
+	destroy_and_check_all_returned();
+}
+
 Test(aspace, stats_count_reserved_and_backed_pages_per_kind)
 {
 	setup_app(32);
@@ -1005,10 +1196,45 @@ static vaddr_t model_default_gap(size_t npages)
 	}
 }
 
+/* The page-table flags a page of r must have (aspace.h): the region's, and
+ * for an object's page in a private mapping never VM_WRITE. */
+static unsigned model_page_flags(const struct region *r, int borrowed)
+{
+	unsigned f = r->flags;
+
+	if (borrowed && !r->shared)
+		f &= ~VM_WRITE;
+	f = (f & ASPACE_NOACCESS) ? f & (VM_UNCACHED | VM_WRITE_COMBINING) : VM_USER | f;
+	return borrowed ? f | VM_BORROWED : f;
+}
+
+static struct tobj *tobj_of(const struct region *r)
+{
+	return (struct tobj *)r->obj;
+}
+
+static uint64_t obj_index(const struct region *r, vaddr_t va)
+{
+	return (r->obj_off + (va - r->base)) / P;
+}
+
+/* Whether pa is a page of any test object. */
+static int an_objects_page(paddr_t pa)
+{
+	for (size_t i = 0; i < ntobjs; i++) {
+		for (size_t k = 0; k < TOBJ_MAX_PAGES; k++) {
+			if (tobjs[i].pages[k] == pa)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 static void check_invariants(int op)
 {
 	vaddr_t prev_end = 0;
-	size_t regions_pages = 0, owned_backed = 0, device_backed = 0;
+	size_t regions_pages = 0, owned_backed = 0, device_backed = 0, borrowed_backed = 0;
+	int records[TOBJ_MAX] = {0};
 
 	for (const struct region *r = as.regions; r; r = r->next) {
 		cr_assert_eq(r->base % P, 0, "op %d", op);
@@ -1019,19 +1245,35 @@ static void check_invariants(int op)
 				      r->base);
 			prev_end = r->base + r->npages * P;
 		}
-		size_t n = 0;
+		if (r->obj)
+			records[tobj_of(r) - tobjs]++;
+		size_t n = 0, borrowed = 0;
 		for (size_t i = 0; i < r->npages; i++) {
+			vaddr_t va = r->base + i * P;
 			paddr_t pa;
 			unsigned flags;
-			if (!mapped(r->base + i * P, &pa, &flags))
+			if (!mapped(va, &pa, &flags))
 				continue;
 			n++;
+			borrowed += !!(flags & VM_BORROWED);
 			if (r->kind == REGION_DEVICE)
 				cr_assert_eq(pa, r->phys + i * P, "op %d", op);
 			if (r->kind != REGION_IMAGE)
-				cr_assert_eq(flags,
-					     (r->flags & ASPACE_NOACCESS) ? 0 : VM_USER | r->flags,
-					     "op %d", op);
+				cr_assert_eq(flags, model_page_flags(r, flags & VM_BORROWED),
+					     "op %d: %#lx flags %#x", op, va, flags);
+			cr_assert(r->obj || !(flags & VM_BORROWED), "op %d", op);
+			if (!r->obj)
+				continue;
+			/* Only pages inside the object are mapped (truncation
+			 * took the others, copies too); a borrowed one is the
+			 * object's page there, an owned one no object's. */
+			cr_assert_lt(obj_index(r, va), tobj_npages(tobj_of(r)), "op %d: %#lx", op,
+				     va);
+			if (flags & VM_BORROWED)
+				cr_assert_eq(pa, tobj_of(r)->pages[obj_index(r, va)], "op %d: %#lx",
+					     op, va);
+			else
+				cr_assert(!an_objects_page(pa), "op %d: %#lx", op, va);
 		}
 		if (r->kind != REGION_IMAGE)
 			cr_assert_eq(r->backed, n, "op %d: %s region %#lx backed %zu, mapped %zu",
@@ -1042,14 +1284,21 @@ static void check_invariants(int op)
 		if (r->kind == REGION_DEVICE && !r->owns_phys)
 			device_backed += n;
 		else
-			owned_backed += n;
+			owned_backed += n - borrowed;
+		borrowed_backed += borrowed;
 		regions_pages += r->npages;
 	}
 
 	/* No page is mapped outside the regions. */
 	struct walk w = walk_user_half();
-	cr_assert_eq(w.leaves, owned_backed + device_backed, "op %d: stray mappings", op);
+	cr_assert_eq(w.leaves, owned_backed + device_backed + borrowed_backed,
+		     "op %d: stray mappings", op);
 	cr_assert_eq(w.device_leaves, device_backed, "op %d", op);
+
+	/* Each record over an object holds it once. */
+	for (size_t i = 0; i < ntobjs; i++)
+		cr_assert_eq(tobjs[i].holds - tobjs[i].releases, records[i], "op %d: object %zu",
+			     op, i);
 
 	/* The pool holds exactly the regions and the stack's guard page. */
 	struct valloc_stats vs;
@@ -1059,9 +1308,10 @@ static void check_invariants(int op)
 	cr_assert_eq((vs.end - vs.base) / P - vs.npages_free, regions_pages + 1, "op %d", op);
 
 	/* Every page palloc lacks is accounted for: PML4, tables, pool nodes,
-	 * kmalloc's pages, the frames mapped. */
+	 * kmalloc's pages, the frames the app owns, the objects' pages. */
 	size_t used = 1 + w.tables + vs.nnode_pages +
-		      (mm_test_kmalloc_stats().pages_held - kmalloc_held_at_start) + owned_backed;
+		      (mm_test_kmalloc_stats().pages_held - kmalloc_held_at_start) + owned_backed +
+		      tobj_pages_made();
 	cr_assert_eq(free_at_start - free_pages(), used, "op %d: %zu pages used, %zu accounted", op,
 		     free_at_start - free_pages(), used);
 	cr_assert_eq(palloc_check(), 0, "op %d", op);
@@ -1069,6 +1319,24 @@ static void check_invariants(int op)
 
 static const unsigned map_flag_choices[] = {0, VM_WRITE, VM_EXEC, VM_WRITE | VM_UNCACHED,
 					    VM_WRITE | VM_WRITE_COMBINING};
+
+/* An object mapping: one of the two objects, shared or private, at an
+ * offset that may reach past its end. */
+static void random_map_object(int op, size_t npages, vaddr_t virt)
+{
+	static const unsigned choices[] = {0, VM_WRITE, VM_WRITE, VM_EXEC, ASPACE_NOACCESS};
+	struct tobj *o = &tobjs[mm_test_random_below(2)];
+	uint64_t off = mm_test_random_below(8) * P;
+	int shared = mm_test_random_below(2);
+	unsigned flags = choices[mm_test_random_below(ARRAY_SIZE(choices))];
+	long expect = virt && model_taken(virt, npages)
+			  ? -EEXIST
+			  : (long)(virt ? virt : model_default_gap(npages));
+
+	long got = aspace_map_object(&as, virt, npages * P, flags, &o->obj, off, shared);
+	cr_assert_eq(got, expect, "op %d: map_object(%#lx, %zu pages) = %ld, expected %ld", op,
+		     virt, npages, got, expect);
+}
 
 static void random_map(int op)
 {
@@ -1082,6 +1350,10 @@ static void random_map(int op)
 		phys = DEV_BASE + mm_test_random_below(DEV_PAGES) * P; /* may run past the window */
 	else if (r == 1)
 		phys = CLAIM_LO + mm_test_random_below(512) * P;
+	else if (r < 4) {
+		random_map_object(op, npages, virt);
+		return;
+	}
 
 	long expect;
 	if (phys >= DEV_BASE && npages > (DEV_END - phys) / P)
@@ -1135,26 +1407,54 @@ static void random_fault(int op)
 
 	while (k--)
 		r = r->next;
+	if (mm_test_random_below(2)) {
+		/* Half the time an object mapping, if there is one: the pages
+		 * of such mappings go through more states. */
+		size_t nobj = 0;
+		for (const struct region *q = as.regions; q; q = q->next)
+			nobj += !!q->obj;
+		k = nobj ? mm_test_random_below(nobj) + 1 : 0;
+		for (const struct region *q = as.regions; q && k; q = q->next) {
+			if (q->obj && !--k)
+				r = q;
+		}
+	}
 	if (r->npages && mm_test_random_below(10) < 8)
 		addr = r->base + mm_test_random_below(r->npages * P);
 	else
 		addr = DEF + mm_test_random_below(400 * P);
 	const unsigned accesses[] = {ASPACE_ACCESS_READ, ASPACE_ACCESS_WRITE, ASPACE_ACCESS_EXEC};
 	unsigned access = accesses[mm_test_random_below(3)];
-	int present = mapped(addr & ~(P - 1), NULL, NULL) && mm_test_random_below(2);
+	unsigned f = 0;
+	int is_mapped = mapped(addr & ~(P - 1), NULL, &f);
+	int present = is_mapped && mm_test_random_below(2);
+	if (is_mapped && (f & VM_BORROWED) && mm_test_random_below(4)) {
+		access = ASPACE_ACCESS_WRITE; /* a copy on write, where allowed */
+		present = 1;
+	}
 	if (present)
 		access |= ASPACE_ACCESS_PRESENT;
 
 	const struct region *h = region_holding(addr);
 	int expect = 0;
-	if (present || !h || h->kind == REGION_IMAGE || h->kind == REGION_DEVICE ||
-	    ((access & ASPACE_ACCESS_WRITE) && !(h->flags & VM_WRITE)) ||
-	    ((access & ASPACE_ACCESS_EXEC) && !(h->flags & VM_EXEC)))
+	if (h && (h->flags & ASPACE_NOACCESS))
+		expect = -EACCES;
+	else if (!h || h->kind == REGION_IMAGE || h->kind == REGION_DEVICE ||
+		 ((access & ASPACE_ACCESS_WRITE) && !(h->flags & VM_WRITE)) ||
+		 ((access & ASPACE_ACCESS_EXEC) && !(h->flags & VM_EXEC)))
 		expect = -EFAULT;
+	else if (present) /* only copy on write fixes a protection fault */
+		expect =
+		    (access & ASPACE_ACCESS_WRITE) && (f & VM_BORROWED) && !h->shared ? 0 : -EFAULT;
+	else if (h->obj && !mapped(addr & ~(P - 1), NULL, NULL) &&
+		 obj_index(h, addr) >= tobj_npages(tobj_of(h)))
+		expect = -EIO;
 	int got = aspace_fault(&as, addr, access);
 	cr_assert_eq(got, expect, "op %d: fault(%#lx, %#x) = %d", op, addr, access, got);
 	if (!got)
-		cr_assert(mapped(addr & ~(P - 1), NULL, NULL), "op %d", op);
+		cr_assert(mapped(addr & ~(P - 1), NULL, &f), "op %d", op);
+	if (!got && present)
+		cr_assert(!(f & VM_BORROWED) && (f & VM_WRITE), "op %d: not copied", op);
 }
 
 static void random_brk(int op)
@@ -1239,28 +1539,96 @@ static void random_munmap(int op)
 		cr_assert(!model_taken(base, npages), "op %d: something is left", op);
 }
 
+/* What mprotect or madvise over [base, end) must answer before changing
+ * anything: the first hole (-ENOMEM) or refused kind (-EINVAL) met. */
+static long model_covered(vaddr_t base, vaddr_t end, unsigned refused)
+{
+	for (vaddr_t at = base; at < end;) {
+		const struct region *h = region_holding(at);
+		if (!h)
+			return -ENOMEM;
+		if (refused & (1u << h->kind))
+			return -EINVAL;
+		at = h->base + h->npages * P;
+	}
+	return 0;
+}
+
+/* mprotect near the default region (the heap and stack are far away). */
+static void random_protect(int op)
+{
+	static const unsigned choices[] = {0, VM_WRITE, VM_EXEC, ASPACE_NOACCESS,
+					   VM_WRITE | VM_EXEC};
+	vaddr_t base = DEF - 4 * P + mm_test_random_below(420) * P;
+	size_t npages = 1 + mm_test_random_below(16);
+	unsigned flags = choices[mm_test_random_below(ARRAY_SIZE(choices))];
+	long expect = flags == (VM_WRITE | VM_EXEC)
+			  ? -EACCES
+			  : model_covered(base, base + npages * P, 1u << REGION_DEVICE);
+
+	long got = aspace_protect(&as, base, npages * P, flags);
+	cr_assert_eq(got, expect, "op %d: protect(%#lx, %zu pages, %#x) = %ld", op, base, npages,
+		     flags, got);
+	for (vaddr_t va = base; !got && va < base + npages * P; va += P)
+		cr_assert_eq(region_holding(va)->flags & ~(VM_UNCACHED | VM_WRITE_COMBINING), flags,
+			     "op %d", op);
+}
+
+static void random_dontneed(int op)
+{
+	vaddr_t base = DEF - 4 * P + mm_test_random_below(420) * P;
+	size_t npages = 1 + mm_test_random_below(16);
+	long expect =
+	    model_covered(base, base + npages * P, (1u << REGION_DEVICE) | (1u << REGION_IMAGE));
+
+	long got = aspace_dontneed(&as, base, npages * P);
+	cr_assert_eq(got, expect, "op %d: dontneed(%#lx, %zu pages) = %ld", op, base, npages, got);
+	for (vaddr_t va = base; !got && va < base + npages * P; va += P)
+		cr_assert(!mapped(va, NULL, NULL), "op %d", op);
+}
+
+/* An object shrinks or grows (not always by whole pages). */
+static void random_truncate(int op)
+{
+	struct tobj *o = &tobjs[mm_test_random_below(2)];
+	uint64_t size = mm_test_random_below(24 * P + 1);
+
+	(void)op;
+	if (mm_test_random_below(2))
+		size &= ~(uint64_t)(P - 1);
+	tobj_truncate(o, size);
+}
+
 Test(aspace, random_operations_keep_regions_pages_and_counts_consistent)
 {
 	setup_app(64);
 	aspace_set_phys_policy(test_policy);
+	tobj_new(20 * P + 100);
+	tobj_new(6 * P);
 	mm_test_seed(0xa5ace5eed0001ull);
 	check_invariants(-1);
 	for (int op = 0; op < 4000; op++) {
 		size_t r = mm_test_random_below(100);
-		if (r < 22)
+		if (r < 20)
 			random_map(op);
-		else if (r < 47)
+		else if (r < 40)
 			random_unmap(op);
-		else if (r < 85)
+		else if (r < 76)
 			random_fault(op);
-		else if (r < 92)
+		else if (r < 82)
 			random_brk(op);
-		else if (r < 94)
+		else if (r < 85)
 			random_remap(op);
-		else if (r < 96)
+		else if (r < 88)
 			random_munmap(op);
-		else
+		else if (r < 91)
 			random_wall(op);
+		else if (r < 95)
+			random_protect(op);
+		else if (r < 98)
+			random_dontneed(op);
+		else
+			random_truncate(op);
 		check_invariants(op);
 	}
 	destroy_and_check_all_returned();
@@ -1428,108 +1796,467 @@ Test(aspace, noaccess_goes_alone_on_mappings_and_image_pages_only)
 	destroy_and_check_all_returned();
 }
 
-/* ------------------------------------------------------------ file mappings */
+/* ------------------------------------------------------------ object mappings */
 
-#define FILE_BYTES (2 * P + 100) /* two pages and a part */
-static uint8_t file_data[4 * P];
+#define OBJ_BYTES (2 * P + 100) /* two pages and a part */
 
-static void make_file(void)
-{
-	for (size_t i = 0; i < sizeof(file_data); i++)
-		file_data[i] = (uint8_t)(i * 13 + 1);
-}
-
-/* The frame of va holds file bytes [off, + n) and zeroes after them. */
-static void assert_page_holds(vaddr_t va, uint64_t off, size_t n)
+/* The frame of va holds the object's bytes [off, + n) and zeroes after
+ * them. */
+static void assert_page_holds(const struct tobj *o, vaddr_t va, uint64_t off, size_t n)
 {
 	paddr_t pa;
 	cr_assert(mapped(va, &pa, NULL), "%#lx not backed", va);
 	const uint8_t *b = phys_to_virt(pa);
-	cr_assert_eq(memcmp(b, file_data + off, n), 0, "%#lx: file bytes from %#lx", va, off);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(b[i], tobj_byte(o, off + i), "%#lx: object byte %#lx", va, off + i);
 	for (size_t i = n; i < P; i++)
-		cr_assert_eq(b[i], 0, "%#lx: byte %zu past the end of the file", va, i);
+		cr_assert_eq(b[i], 0, "%#lx: byte %zu past the end of the object", va, i);
 }
 
-Test(aspace, file_pages_are_filled_on_touch_the_tail_zeroed_and_past_the_end_eio)
+/* Whether va maps the object's own page at index (borrowed), and with
+ * exactly flags. */
+static void assert_borrowed(const struct tobj *o, vaddr_t va, uint64_t index, unsigned flags)
+{
+	paddr_t pa;
+	unsigned f;
+	cr_assert(mapped(va, &pa, &f), "%#lx not backed", va);
+	cr_assert_eq(pa, o->pages[index], "%#lx: not the object's page %lu", va, index);
+	cr_assert_eq(f, flags | VM_BORROWED, "%#lx: flags %#x", va, f);
+}
+
+/* Whether va maps a page of the app's own (none of the object's), with
+ * exactly flags. */
+static void assert_owned(const struct tobj *o, vaddr_t va, unsigned flags)
+{
+	paddr_t pa;
+	unsigned f;
+	cr_assert(mapped(va, &pa, &f), "%#lx not backed", va);
+	for (size_t i = 0; i < TOBJ_MAX_PAGES; i++)
+		cr_assert_neq(pa, o->pages[i], "%#lx maps the object's page %zu", va, i);
+	cr_assert_eq(f, flags, "%#lx: flags %#x", va, f);
+}
+
+/* Region records over o now. */
+static int records_over(const struct tobj *o)
+{
+	int n = 0;
+	for (const struct region *r = as.regions; r; r = r->next)
+		n += r->obj == &o->obj;
+	return n;
+}
+
+Test(aspace, object_pages_are_mapped_on_touch_the_tail_zeroed_and_past_the_end_eio)
 {
 	setup();
-	make_file();
-	long v = aspace_map_file(&as, 0, 4 * P, 0, file_data, FILE_BYTES, 0);
+	struct tobj *o = tobj_new(OBJ_BYTES);
+	long v = aspace_map_object(&as, 0, 4 * P, 0, &o->obj, 0, 0);
 	cr_assert_eq(v, (long)DEF);
 	cr_assert_eq(stats().backed[REGION_MAPPING], 0, "nothing is filled at map time");
+	cr_assert_eq(o->gets, 0);
+	cr_assert_eq(o->holds, 1);
 
 	cr_assert_eq(aspace_fault(&as, v + P + 5, ASPACE_ACCESS_READ), 0);
-	assert_page_holds(v + P, P, P);
+	assert_page_holds(o, v + P, P, P);
 	cr_assert_eq(aspace_fault(&as, v + 2 * P, ASPACE_ACCESS_READ), 0);
-	assert_page_holds(v + 2 * P, 2 * P, 100);
+	assert_page_holds(o, v + 2 * P, 2 * P, 100);
+	assert_borrowed(o, v + 2 * P, 2, VM_USER);
 	size_t before = free_pages();
 	cr_assert_eq(aspace_fault(&as, v + 3 * P, ASPACE_ACCESS_READ), -EIO);
 	cr_assert(!mapped(v + 3 * P, NULL, NULL));
 	cr_assert_eq(free_pages(), before);
 	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_WRITE), -EFAULT, "read-only mapping");
+	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT), -EFAULT,
+		     "no copy on write in a read-only mapping");
 	cr_assert_eq(stats().backed[REGION_MAPPING], 2);
+	cr_assert_eq(o->write_gets, 0);
 
-	long w = aspace_map_file(&as, 0, P, VM_WRITE, file_data, FILE_BYTES, P);
+	long w = aspace_map_object(&as, 0, P, VM_WRITE, &o->obj, P, 0);
 	cr_assert_eq(aspace_fault(&as, w, ASPACE_ACCESS_WRITE), 0);
-	assert_page_holds(w, P, P);
+	assert_page_holds(o, w, P, P);
+	assert_owned(o, w, VM_USER | VM_WRITE);
+	cr_assert_eq(o->holds, 2);
 	destroy_and_check_all_returned();
 }
 
-Test(aspace, map_file_checks_the_offset)
+Test(aspace, map_object_checks_the_offset_and_the_flags)
 {
 	setup();
-	make_file();
+	struct tobj *o = tobj_new(OBJ_BYTES);
 	size_t before = free_pages();
-	cr_assert_eq(aspace_map_file(&as, 0, P, 0, file_data, FILE_BYTES, 100), -EINVAL);
-	cr_assert_eq(
-	    aspace_map_file(&as, 0, 2 * P, 0, file_data, FILE_BYTES, UINT64_MAX & ~(P - 1)),
-	    -EOVERFLOW);
-	cr_assert_eq(aspace_map_file(&as, 0, 0, 0, file_data, FILE_BYTES, 0), -EINVAL);
+	cr_assert_eq(aspace_map_object(&as, 0, P, 0, &o->obj, 100, 0), -EINVAL);
+	cr_assert_eq(aspace_map_object(&as, 0, 2 * P, 0, &o->obj, UINT64_MAX & ~(P - 1), 0),
+		     -EOVERFLOW);
+	cr_assert_eq(aspace_map_object(&as, 0, 0, 0, &o->obj, 0, 0), -EINVAL);
+	cr_assert_eq(aspace_map_object(&as, 0, P, VM_WRITE | VM_UNCACHED, &o->obj, 0, 1), -EINVAL);
+	cr_assert_eq(aspace_map_object(&as, 0, P, VM_WRITE_COMBINING, &o->obj, 0, 0), -EINVAL);
+	cr_assert_eq(aspace_map_object(&as, 0, P, VM_WRITE | VM_EXEC, &o->obj, 0, 0), -EINVAL);
+	cr_assert_eq(aspace_map_object(&as, 0, P, 0, NULL, 0, 0), -EINVAL);
+	cr_assert_eq(aspace_map_object(&as, IMG_BASE, P, 0, &o->obj, 0, 0), -EEXIST);
 	cr_assert_eq(free_pages(), before);
+	cr_assert_eq(o->holds, 0, "a failed map holds nothing");
 	/* An offset past the end maps; every page is past the end. */
-	long v = aspace_map_file(&as, 0, P, 0, file_data, FILE_BYTES, 8 * P);
+	long v = aspace_map_object(&as, 0, P, 0, &o->obj, 8 * P, 0);
 	cr_assert_gt(v, 0);
 	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_READ), -EIO);
+	/* Up to the last page below 2^64 is fine. */
+	cr_assert_eq(aspace_map_object(&as, 0, P, 0, &o->obj, UINT64_MAX & ~(P - 1), 1),
+		     -EOVERFLOW);
+	cr_assert_gt(aspace_map_object(&as, 0, P, 0, &o->obj, (UINT64_MAX & ~(P - 1)) - P, 1), 0);
 	destroy_and_check_all_returned();
 }
 
-Test(aspace, splits_by_unmap_and_protect_keep_each_page_on_its_file_offset)
+Test(aspace, splits_by_unmap_and_protect_keep_each_page_on_its_object_offset)
 {
 	setup();
-	make_file();
-	long v = aspace_map_file(&as, 0, 4 * P, VM_WRITE, file_data, sizeof(file_data), 0);
+	struct tobj *o = tobj_new(4 * P);
+	long v = aspace_map_object(&as, 0, 4 * P, VM_WRITE, &o->obj, 0, 0);
 	cr_assert_eq(aspace_unmap(&as, v + P, P), 0, "a split: the tail keeps offset 2P");
+	cr_assert_eq(o->holds - o->releases, 2);
+	cr_assert_eq(records_over(o), 2);
 	cr_assert_eq(aspace_fault(&as, v + 2 * P, ASPACE_ACCESS_READ), 0);
-	assert_page_holds(v + 2 * P, 2 * P, P);
+	assert_page_holds(o, v + 2 * P, 2 * P, P);
 	cr_assert_eq(aspace_unmap(&as, v + 2 * P, P), 0, "the base moves up to 3P");
 	cr_assert_eq(aspace_fault(&as, v + 3 * P, ASPACE_ACCESS_READ), 0);
-	assert_page_holds(v + 3 * P, 3 * P, P);
+	assert_page_holds(o, v + 3 * P, 3 * P, P);
+	cr_assert_eq(aspace_unmap(&as, v, P), 0, "a record goes: its hold with it");
+	cr_assert_eq(o->holds - o->releases, 1);
 
-	long w = aspace_map_file(&as, 0, 4 * P, VM_WRITE, file_data, sizeof(file_data), 0);
+	long w = aspace_map_object(&as, 0, 4 * P, VM_WRITE, &o->obj, 0, 0);
 	cr_assert_eq(aspace_protect(&as, w + P, 2 * P, 0), 0);
+	cr_assert_eq(records_over(o), 4);
+	cr_assert_eq(o->holds - o->releases, 4);
 	cr_assert_eq(aspace_fault(&as, w + 2 * P, ASPACE_ACCESS_READ), 0);
-	assert_page_holds(w + 2 * P, 2 * P, P);
+	assert_page_holds(o, w + 2 * P, 2 * P, P);
 	cr_assert_eq(aspace_fault(&as, w + 3 * P, ASPACE_ACCESS_WRITE), 0);
-	assert_page_holds(w + 3 * P, 3 * P, P);
+	assert_page_holds(o, w + 3 * P, 3 * P, P);
 	destroy_and_check_all_returned();
 }
 
-Test(aspace, private_writes_stay_private_and_dontneed_refills_from_the_file)
+Test(aspace, private_writes_stay_private_and_dontneed_brings_the_objects_bytes_back)
 {
 	setup();
-	make_file();
-	long v = aspace_map_file(&as, 0, P, VM_WRITE, file_data, sizeof(file_data), 0);
-	long w = aspace_map_file(&as, 0, P, 0, file_data, sizeof(file_data), 0);
+	struct tobj *o = tobj_new(4 * P);
+	long v = aspace_map_object(&as, 0, P, VM_WRITE, &o->obj, 0, 0);
+	long w = aspace_map_object(&as, 0, P, 0, &o->obj, 0, 0);
 	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_WRITE), 0);
 	paddr_t pa;
 	cr_assert(mapped(v, &pa, NULL));
 	memset(phys_to_virt(pa), 0xee, 16); /* the app writes */
 	cr_assert_eq(aspace_fault(&as, w, ASPACE_ACCESS_READ), 0);
-	assert_page_holds(w, 0, P);
-	cr_assert_eq(file_data[0], 1, "the file is untouched");
+	assert_page_holds(o, w, 0, P);
+	cr_assert_eq(tobj_page(o, 0)[0], tobj_byte(o, 0), "the object is untouched");
+	size_t before = free_pages();
 	cr_assert_eq(aspace_dontneed(&as, v, P), 0);
+	cr_assert_eq(free_pages(), before + 1, "the private copy was freed");
 	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_READ), 0);
-	assert_page_holds(v, 0, P);
+	assert_page_holds(o, v, 0, P);
+	assert_borrowed(o, v, 0, VM_USER);
+	/* Dontneed of a borrowed page only unmaps it. */
+	before = free_pages();
+	cr_assert_eq(aspace_dontneed(&as, w, P), 0);
+	cr_assert(!mapped(w, NULL, NULL));
+	cr_assert_eq(free_pages(), before);
+	cr_assert_eq(aspace_fault(&as, w, ASPACE_ACCESS_READ), 0);
+	assert_borrowed(o, w, 0, VM_USER);
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, a_shared_mapping_maps_the_objects_very_page_and_both_see_each_others_writes)
+{
+	setup();
+	struct tobj *o = tobj_new(OBJ_BYTES);
+	long v = aspace_map_object(&as, 0, 3 * P, VM_WRITE, &o->obj, 0, 1);
+	cr_assert_eq(aspace_fault(&as, v + 5, ASPACE_ACCESS_READ), 0);
+	assert_borrowed(o, v, 0, VM_USER | VM_WRITE);
+	cr_assert_eq(o->write_gets, 1, "a writable shared mapping asks with write");
+	cr_assert_eq(aspace_fault(&as, v + 2 * P, ASPACE_ACCESS_WRITE), 0);
+	assert_borrowed(o, v + 2 * P, 2, VM_USER | VM_WRITE);
+	cr_assert_eq(stats().backed[REGION_MAPPING], 2);
+
+	/* The app's stores (here the kernel's user copy, which goes by the
+	 * page tables) land in the object, and the object's in the app. */
+	char buf[8] = "written";
+	cr_assert_eq(vm_copy_to_user(&as.ctx, v + 10, buf, sizeof(buf)), 0);
+	cr_assert_eq(memcmp(tobj_page(o, 0) + 10, "written", 8), 0);
+	memcpy(tobj_page(o, 2) + 50, "object", 7);
+	cr_assert_eq(vm_copy_from_user(&as.ctx, buf, v + 2 * P + 50, 7), 0);
+	cr_assert_str_eq(buf, "object");
+	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT), -EFAULT,
+		     "not mapped: no protection fault to fix");
+
+	/* A read-only shared mapping asks without write and maps read-only. */
+	long r = aspace_map_object(&as, 0, P, 0, &o->obj, 0, 1);
+	int writes = o->write_gets;
+	cr_assert_eq(aspace_fault(&as, r, ASPACE_ACCESS_READ), 0);
+	assert_borrowed(o, r, 0, VM_USER);
+	cr_assert_eq(o->write_gets, writes);
+	cr_assert_eq(aspace_fault(&as, r, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT), -EFAULT);
+	cr_assert_eq(memcmp((char *)phys_to_virt(o->pages[0]) + 10, "written", 8), 0);
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, a_private_read_maps_the_objects_page_read_only_and_a_write_copies_it)
+{
+	setup();
+	struct tobj *o = tobj_new(4 * P);
+	long v = aspace_map_object(&as, 0, 4 * P, VM_WRITE, &o->obj, 0, 0);
+	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_READ), 0);
+	assert_borrowed(o, v + P, 1, VM_USER);
+	cr_assert_eq(o->write_gets, 0, "a private mapping never asks with write");
+
+	/* The kernel's user copy refuses the read-only page; the kernel then
+	 * asks for the copy on write and retries. */
+	char buf[6] = "hello";
+	cr_assert_eq(vm_copy_to_user(&as.ctx, v + P + 8, buf, 6), -EFAULT);
+	size_t before = free_pages();
+	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT), 0);
+	cr_assert_eq(free_pages(), before - 1, "one page: the copy (no table)");
+	assert_owned(o, v + P, VM_USER | VM_WRITE);
+	assert_page_holds(o, v + P, P, P);
+	cr_assert_eq(vm_copy_to_user(&as.ctx, v + P + 8, buf, 6), 0);
+	cr_assert_eq(tobj_page(o, 1)[8], tobj_byte(o, P + 8), "the object is unchanged");
+	cr_assert_eq(stats().backed[REGION_MAPPING], 1);
+	/* Now it is the app's own: a second write fault is not a copy. */
+	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT),
+		     -EFAULT);
+
+	/* A write to a page not yet mapped copies at once. */
+	int gets = o->gets;
+	cr_assert_eq(aspace_fault(&as, v + 3 * P, ASPACE_ACCESS_WRITE), 0);
+	assert_owned(o, v + 3 * P, VM_USER | VM_WRITE);
+	assert_page_holds(o, v + 3 * P, 3 * P, P);
+	cr_assert_eq(o->gets, gets + 1);
+
+	/* An executable private mapping maps the page with exec. */
+	long x = aspace_map_object(&as, 0, P, VM_EXEC, &o->obj, 2 * P, 0);
+	cr_assert_eq(aspace_fault(&as, x, ASPACE_ACCESS_EXEC), 0);
+	assert_borrowed(o, x, 2, VM_USER | VM_EXEC);
+	cr_assert_eq(aspace_fault(&as, x, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT), -EFAULT);
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, copy_on_write_after_mprotect_from_read_only_to_read_write)
+{
+	setup();
+	struct tobj *o = tobj_new(2 * P);
+	long v = aspace_map_object(&as, 0, 2 * P, 0, &o->obj, 0, 0);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT), -EFAULT);
+	cr_assert_eq(aspace_protect(&as, v, 2 * P, VM_WRITE), 0);
+	assert_borrowed(o, v, 0, VM_USER);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT), 0);
+	assert_owned(o, v, VM_USER | VM_WRITE);
+	assert_page_holds(o, v, 0, P);
+	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_WRITE), 0);
+	assert_owned(o, v + P, VM_USER | VM_WRITE);
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, mprotect_of_a_private_mapping_never_makes_a_borrowed_page_writable)
+{
+	setup();
+	struct tobj *o = tobj_new(4 * P);
+	long v = aspace_map_object(&as, 0, 4 * P, VM_WRITE, &o->obj, 0, 0);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(aspace_fault(&as, v + 2 * P, ASPACE_ACCESS_WRITE), 0);
+
+	cr_assert_eq(aspace_protect(&as, v, 4 * P, VM_EXEC), 0);
+	assert_borrowed(o, v, 0, VM_USER | VM_EXEC);
+	assert_owned(o, v + 2 * P, VM_USER | VM_EXEC);
+	cr_assert_eq(aspace_protect(&as, v, 4 * P, VM_WRITE), 0);
+	assert_borrowed(o, v, 0, VM_USER);
+	assert_borrowed(o, v + P, 1, VM_USER);
+	assert_owned(o, v + 2 * P, VM_USER | VM_WRITE);
+	cr_assert_eq(aspace_protect(&as, v, 4 * P, ASPACE_NOACCESS), 0);
+	assert_borrowed(o, v, 0, 0);
+	assert_owned(o, v + 2 * P, 0);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT), -EACCES);
+	cr_assert_eq(aspace_protect(&as, v + P, P, VM_WRITE), 0, "one page back: a split");
+	assert_borrowed(o, v + P, 1, VM_USER);
+	assert_borrowed(o, v, 0, 0);
+	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT), 0);
+	assert_owned(o, v + P, VM_USER | VM_WRITE);
+	cr_assert_eq(o->write_gets, 0);
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, mprotect_of_a_shared_mapping_changes_every_page_and_asks_again_to_write)
+{
+	setup();
+	struct tobj *o = tobj_new(2 * P);
+	long v = aspace_map_object(&as, 0, 2 * P, 0, &o->obj, 0, 1);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(o->write_gets, 0);
+	cr_assert_eq(aspace_protect(&as, v, 2 * P, ASPACE_NOACCESS), 0);
+	assert_borrowed(o, v, 0, 0);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_READ | ASPACE_ACCESS_PRESENT), -EACCES);
+	cr_assert_eq(aspace_protect(&as, v, 2 * P, 0), 0);
+	assert_borrowed(o, v, 0, VM_USER);
+	/* Gaining write: the page asked for without write goes, and the next
+	 * touch asks again with write. */
+	cr_assert_eq(aspace_protect(&as, v, 2 * P, VM_WRITE), 0);
+	cr_assert(!mapped(v, NULL, NULL));
+	cr_assert_eq(stats().backed[REGION_MAPPING], 0);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_WRITE), 0);
+	assert_borrowed(o, v, 0, VM_USER | VM_WRITE);
+	cr_assert_eq(o->write_gets, 1);
+	cr_assert_eq(aspace_protect(&as, v, 2 * P, 0), 0);
+	assert_borrowed(o, v, 0, VM_USER);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT), -EFAULT,
+		     "a shared mapping never copies");
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, unmap_and_destroy_return_every_page_the_app_owned_and_none_of_the_objects)
+{
+	setup();
+	struct tobj *o = tobj_new(4 * P);
+	long priv = aspace_map_object(&as, 0, 4 * P, VM_WRITE, &o->obj, 0, 0);
+	long shared = aspace_map_object(&as, 0, 4 * P, VM_WRITE, &o->obj, 0, 1);
+	cr_assert_eq(shared, priv + 4 * P, "the same page table");
+	for (size_t i = 0; i < 4; i++) {
+		cr_assert_eq(aspace_fault(&as, shared + i * P, ASPACE_ACCESS_WRITE), 0);
+		cr_assert_eq(aspace_fault(&as, priv + i * P,
+					  i < 2 ? ASPACE_ACCESS_READ : ASPACE_ACCESS_WRITE),
+			     0);
+	}
+	cr_assert_eq(o->npages_made, 4);
+	cr_assert_eq(stats().backed[REGION_MAPPING], 8, "borrowed pages count as backed");
+
+	size_t before = free_pages();
+	cr_assert_eq(aspace_unmap(&as, priv, 4 * P), 0);
+	cr_assert_eq(free_pages(), before + 2, "the two copies, not the object's pages");
+	cr_assert_eq(o->holds - o->releases, 1);
+	for (size_t i = 0; i < 4; i++)
+		assert_borrowed(o, shared + i * P, i, VM_USER | VM_WRITE);
+
+	cr_assert_eq(aspace_fault(&as, priv - P, ASPACE_ACCESS_READ), -EFAULT);
+	priv = aspace_map_object(&as, 0, 2 * P, VM_WRITE, &o->obj, 2 * P, 0);
+	cr_assert_eq(aspace_fault(&as, priv, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(aspace_fault(&as, priv + P, ASPACE_ACCESS_READ), 0);
+	aspace_destroy(&as);
+	kmalloc_trim();
+	cr_assert_eq(o->holds, o->releases, "every hold released");
+	cr_assert_eq(free_pages() + o->npages_made, free_at_start, "the object keeps its pages");
+	for (size_t i = 0; i < 4; i++)
+		cr_assert_eq(tobj_page(o, i)[1], tobj_byte(o, i * P + 1), "page %zu intact", i);
+	destroy_and_check_all_returned(); /* frees the object; pfree panics on a page freed twice */
+}
+
+Test(aspace, unmap_from_takes_the_objects_pages_and_their_copies_out_of_every_address_space)
+{
+	setup();
+	struct tobj *o = tobj_new(4 * P);
+	long priv = aspace_map_object(&as, 0, 4 * P, VM_WRITE, &o->obj, 0, 0);
+	long shared = aspace_map_object(&as, 0, 4 * P, VM_WRITE, &o->obj, 0, 1);
+	long high = aspace_map_object(&as, 0, P, 0, &o->obj, 3 * P, 0); /* page 3 only */
+	long low = aspace_map_object(&as, 0, P, 0, &o->obj, 0, 1);	/* page 0 only */
+	for (size_t i = 0; i < 4; i++) {
+		cr_assert_eq(aspace_fault(&as, shared + i * P, ASPACE_ACCESS_READ), 0);
+		cr_assert_eq(aspace_fault(&as, priv + i * P,
+					  i % 2 ? ASPACE_ACCESS_WRITE : ASPACE_ACCESS_READ),
+			     0);
+	}
+	cr_assert_eq(aspace_fault(&as, high, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(aspace_fault(&as, low, ASPACE_ACCESS_READ), 0);
+
+	/* A second address space maps it too. */
+	static struct aspace other;
+	cr_assert_eq(aspace_init(&other, &kctx), 0);
+	long o2 = aspace_map_object(&other, 0, 4 * P, VM_WRITE, &o->obj, 0, 0);
+	cr_assert_eq(aspace_fault(&other, o2 + 2 * P, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(aspace_fault(&other, o2 + 3 * P, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(aspace_fault(&other, o2, ASPACE_ACCESS_WRITE), 0);
+
+	/* Truncate to a page and a part: pages 2 and 3 go everywhere, their
+	 * copies (priv page 3, other's page 3) are freed. */
+	size_t before = free_pages();
+	tobj_truncate(o, P + 10);
+	cr_assert_eq(free_pages(), before + 2 + 2, "two copies and the object's two pages");
+	for (size_t i = 2; i < 4; i++) {
+		cr_assert(!mapped(priv + i * P, NULL, NULL), "private page %zu", i);
+		cr_assert(!mapped(shared + i * P, NULL, NULL), "shared page %zu", i);
+		cr_assert_eq(vm_lookup(&other.ctx, o2 + i * P, NULL, NULL), -ENOENT);
+	}
+	cr_assert(!mapped(high, NULL, NULL));
+	assert_borrowed(o, low, 0, VM_USER);
+	assert_borrowed(o, priv, 0, VM_USER);
+	assert_owned(o, priv + P, VM_USER | VM_WRITE);
+	assert_borrowed(o, shared + P, 1, VM_USER | VM_WRITE);
+	cr_assert_eq(vm_lookup(&other.ctx, o2, NULL, NULL), 0, "other's copy of page 0 stays");
+	cr_assert_eq(stats().backed[REGION_MAPPING], 2 + 2 + 1);
+
+	/* Past the new end is SIGBUS; grown again, the pages come back (zeroed
+	 * past the old tail, as the object now holds them). */
+	cr_assert_eq(aspace_fault(&as, priv + 2 * P, ASPACE_ACCESS_READ), -EIO);
+	cr_assert_eq(aspace_fault(&as, shared + 3 * P, ASPACE_ACCESS_WRITE), -EIO);
+	cr_assert_eq(aspace_fault(&other, o2 + 2 * P, ASPACE_ACCESS_WRITE), -EIO);
+	cr_assert_eq(aspace_fault(&as, high, ASPACE_ACCESS_READ), -EIO);
+	o->size = 3 * P;
+	cr_assert_eq(aspace_fault(&as, shared + 2 * P, ASPACE_ACCESS_READ), 0);
+	assert_borrowed(o, shared + 2 * P, 2, VM_USER | VM_WRITE);
+	cr_assert_eq(aspace_fault(&other, o2 + 2 * P, ASPACE_ACCESS_READ), 0);
+	paddr_t pa;
+	cr_assert_eq(vm_lookup(&other.ctx, o2 + 2 * P, &pa, NULL), 0);
+	cr_assert_eq(pa, o->pages[2]);
+
+	/* A cut past every mapping changes nothing; a destroyed address space
+	 * is no longer visited. */
+	before = free_pages();
+	vmobj_unmap_from(&o->obj, 5);
+	vmobj_unmap_from(&o->obj, UINT64_MAX);
+	cr_assert_eq(free_pages(), before);
+	aspace_destroy(&other);
+	tobj_truncate(o, 0);
+	cr_assert(!mapped(low, NULL, NULL));
+	cr_assert_eq(stats().backed[REGION_MAPPING], 0, "the private copy of page 1 went too");
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, object_errors_reach_the_fault_and_nothing_is_mapped)
+{
+	setup();
+	struct tobj *o = tobj_new(4 * P);
+	long v = aspace_map_object(&as, 0, 4 * P, VM_WRITE, &o->obj, 0, 0);
+	o->fail = -ENOSPC;
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_READ), -ENOMEM, "-ENOSPC is out of memory");
+	o->fail = -ENOMEM;
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_WRITE), -ENOMEM);
+	o->fail = -EIO;
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_READ), -EIO);
+	cr_assert(!mapped(v, NULL, NULL));
+	cr_assert_eq(stats().backed[REGION_MAPPING], 0);
+	o->fail = 0;
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_READ), 0);
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, a_borrowed_page_takes_no_frame_from_the_apps_share)
+{
+	setup();
+	struct tobj *o = tobj_new(4 * P);
+	long anon = aspace_map(&as, 0, 0, 4 * P, VM_WRITE);
+	long v = aspace_map_object(&as, 0, 4 * P, VM_WRITE, &o->obj, 0, 0);
+	cr_assert_eq(v, anon + 4 * P, "the same page table");
+	cr_assert_eq(aspace_fault(&as, anon, ASPACE_ACCESS_WRITE), 0); /* makes the tables */
+	tobj_page(o, 1);
+	tobj_page(o, 2);
+
+	size_t keep = ASPACE_KERNEL_RESERVE_PAGES + 3;
+	size_t ntaken = free_pages() - keep;
+	paddr_t run = palloc(ntaken);
+	cr_assert_neq(run, 0);
+	cr_assert_eq(free_pages(), keep);
+	cr_assert_eq(aspace_fault(&as, anon + P, ASPACE_ACCESS_WRITE), -ENOMEM);
+	cr_assert_eq(aspace_fault(&as, v + 2 * P, ASPACE_ACCESS_WRITE), -ENOMEM,
+		     "a copy needs one");
+	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_READ), 0, "mapping needs none");
+	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT),
+		     -ENOMEM);
+	assert_borrowed(o, v + P, 1, VM_USER);
+	cr_assert_eq(free_pages(), keep);
+	pfree(run, ntaken);
 	destroy_and_check_all_returned();
 }
 
@@ -1621,22 +2348,63 @@ Test(aspace, remap_fixed_replaces_what_was_there)
 	destroy_and_check_all_returned();
 }
 
-Test(aspace, remap_from_the_middle_of_a_file_mapping_keeps_the_offsets)
+Test(aspace, remap_from_the_middle_of_an_object_mapping_keeps_the_offsets)
 {
 	setup();
-	make_file();
-	long v = aspace_map_file(&as, 0, 4 * P, 0, file_data, sizeof(file_data), 0);
+	struct tobj *o = tobj_new(4 * P);
+	long v = aspace_map_object(&as, 0, 4 * P, 0, &o->obj, 0, 0);
 	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_READ), 0);
 	long m = aspace_remap(&as, v + P, P, 3 * P, ASPACE_REMAP_MAYMOVE, 0);
 	cr_assert_eq(m, v + 4 * P);
-	assert_page_holds(m, P, P);
+	assert_page_holds(o, m, P, P);
+	assert_borrowed(o, m, 1, VM_USER);
 	cr_assert_eq(aspace_fault(&as, m + 2 * P, ASPACE_ACCESS_READ), 0);
-	assert_page_holds(m + 2 * P, 3 * P, P);
+	assert_page_holds(o, m + 2 * P, 3 * P, P);
 	cr_assert_eq(aspace_fault(&as, v + 2 * P, ASPACE_ACCESS_READ), 0);
-	assert_page_holds(v + 2 * P, 2 * P, P);
+	assert_page_holds(o, v + 2 * P, 2 * P, P);
 	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_READ), 0);
-	assert_page_holds(v, 0, P);
+	assert_page_holds(o, v, 0, P);
 	cr_assert_null(region_holding(v + P), "the moved page left a hole");
+	cr_assert_eq(records_over(o), 3);
+	cr_assert_eq(o->holds - o->releases, 3);
+	destroy_and_check_all_returned();
+}
+
+Test(aspace, remap_moves_borrowed_and_copied_pages_as_they_are)
+{
+	setup();
+	struct tobj *o = tobj_new(4 * P);
+	long v = aspace_map_object(&as, 0, 2 * P, VM_WRITE, &o->obj, 0, 0);
+	long wall = aspace_map(&as, 0, 0, P, 0);
+	cr_assert_eq(wall, v + 2 * P);
+	cr_assert_eq(aspace_fault(&as, v, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(aspace_fault(&as, v + P, ASPACE_ACCESS_WRITE), 0);
+	paddr_t copy;
+	cr_assert(mapped(v + P, &copy, NULL));
+	size_t before = free_pages();
+	long m = aspace_remap(&as, v, 2 * P, 4 * P, ASPACE_REMAP_MAYMOVE, 0);
+	cr_assert_eq(m, wall + P);
+	cr_assert_eq(free_pages(), before, "nothing copied, nothing freed");
+	assert_borrowed(o, m, 0, VM_USER);
+	paddr_t pa;
+	cr_assert(mapped(m + P, &pa, NULL));
+	cr_assert_eq(pa, copy);
+	assert_owned(o, m + P, VM_USER | VM_WRITE);
+	cr_assert_eq(aspace_fault(&as, m, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT), 0,
+		     "still copy on write");
+	assert_owned(o, m, VM_USER | VM_WRITE);
+	cr_assert_eq(aspace_fault(&as, m + 3 * P, ASPACE_ACCESS_READ), 0);
+	assert_page_holds(o, m + 3 * P, 3 * P, P);
+	cr_assert_eq(records_over(o), 1);
+	cr_assert_eq(o->holds - o->releases, 1, "the old record's hold went with it");
+	/* Shrinking gives the copies back, not the object's pages. */
+	before = free_pages();
+	cr_assert_eq(aspace_remap(&as, m, 4 * P, P, 0, 0), m);
+	cr_assert_eq(free_pages(), before + 1);
+	/* Growing past 2^64 in the object is refused. */
+	long top = aspace_map_object(&as, 0, P, 0, &o->obj, (UINT64_MAX & ~(P - 1)) - P, 0);
+	cr_assert_gt(top, 0);
+	cr_assert_eq(aspace_remap(&as, top, P, 2 * P, ASPACE_REMAP_MAYMOVE, 0), -EINVAL);
 	destroy_and_check_all_returned();
 }
 

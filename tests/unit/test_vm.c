@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/errno.h"
+#include "kernel/abi/errno.h"
+#include "kernel/arch/x86_64/mmu.h"
 #include "kernel/klib.h"
 #include "mm/palloc.h"
 #include "mm/vm.h"
@@ -227,6 +228,159 @@ Test(vm, protect_large_of_a_misaligned_address_panics, .signal = SIGABRT)
 {
 	setup();
 	vm_protect_large(&uctx, 0x40000000 + PAGE_SIZE, VM_USER);
+}
+
+/* ------------------------------------------------------------ borrowed frames */
+
+Test(vm, borrowed_is_a_software_bit_that_map_sets_and_lookup_reports)
+{
+	setup();
+	vaddr_t va = 0x400000;
+	paddr_t pa;
+	unsigned flags;
+
+	cr_assert_eq(vm_map(&uctx, va, FRAME, VM_USER | VM_WRITE | VM_BORROWED), 0);
+	cr_assert_eq(vm_lookup(&uctx, va + 8, &pa, &flags), 0);
+	cr_assert_eq(pa, FRAME + 8);
+	cr_assert_eq(flags, VM_USER | VM_WRITE | VM_BORROWED);
+	cr_assert_eq(vm_map_large(&uctx, 0x40000000, FRAME2M, VM_USER | VM_BORROWED), 0);
+	cr_assert_eq(vm_lookup(&uctx, 0x40000000, NULL, &flags), 0);
+	cr_assert_eq(flags, VM_USER | VM_BORROWED | VM_LARGE);
+
+	/* In the entry it is bit 9, which the CPU ignores; the bits the CPU
+	 * reads are those of the same mapping without it. */
+	cr_assert_eq(vm_map(&uctx, va + PAGE_SIZE, FRAME, VM_USER | VM_WRITE), 0);
+	const uint64_t *pml4 = phys_to_virt(uctx.root);
+	const uint64_t *pdpt = phys_to_virt(pml4[0] & PTE_ADDR_MASK);
+	const uint64_t *pd = phys_to_virt(pdpt[0] & PTE_ADDR_MASK);
+	const uint64_t *pt = phys_to_virt(pd[2] & PTE_ADDR_MASK);
+	cr_assert_eq(pt[0], pt[1] | PTE_BORROWED);
+	cr_assert_eq(PTE_BORROWED, 1ull << 9);
+}
+
+Test(vm, protect_keeps_the_borrowed_mark_whatever_the_flags_say)
+{
+	setup();
+	vaddr_t va = 0x400000;
+	unsigned flags;
+
+	cr_assert_eq(vm_map(&uctx, va, FRAME, VM_USER | VM_BORROWED), 0);
+	cr_assert_eq(vm_protect(&uctx, va, VM_USER | VM_WRITE), 0);
+	cr_assert_eq(vm_lookup(&uctx, va, NULL, &flags), 0);
+	cr_assert_eq(flags, VM_USER | VM_WRITE | VM_BORROWED);
+	cr_assert_eq(vm_protect(&uctx, va, 0), 0);
+	cr_assert_eq(vm_lookup(&uctx, va, NULL, &flags), 0);
+	cr_assert_eq(flags, VM_BORROWED);
+
+	cr_assert_eq(vm_map(&uctx, va + PAGE_SIZE, FRAME, VM_USER), 0);
+	cr_assert_eq(vm_protect(&uctx, va + PAGE_SIZE, VM_USER | VM_EXEC | VM_BORROWED), 0);
+	cr_assert_eq(vm_lookup(&uctx, va + PAGE_SIZE, NULL, &flags), 0);
+	cr_assert_eq(flags, VM_USER | VM_EXEC, "an owned frame does not become borrowed");
+
+	cr_assert_eq(vm_map_large(&uctx, 0x40000000, FRAME2M, VM_USER | VM_BORROWED), 0);
+	cr_assert_eq(vm_protect_large(&uctx, 0x40000000, VM_USER | VM_WRITE), 0);
+	cr_assert_eq(vm_lookup(&uctx, 0x40000000, NULL, &flags), 0);
+	cr_assert_eq(flags, VM_USER | VM_WRITE | VM_BORROWED | VM_LARGE);
+}
+
+Test(vm, unmap_entry_reports_the_flags_the_entry_had)
+{
+	setup();
+	vaddr_t va = 0x400000;
+	paddr_t pa = 0;
+	unsigned flags = 0;
+
+	cr_assert_eq(vm_map(&uctx, va, FRAME, VM_USER | VM_BORROWED), 0);
+	cr_assert_eq(vm_map(&uctx, va + PAGE_SIZE, FRAME + PAGE_SIZE, VM_USER | VM_WRITE), 0);
+	cr_assert_eq(vm_unmap_entry(&uctx, va, &pa, &flags), 0);
+	cr_assert_eq(pa, FRAME);
+	cr_assert_eq(flags, VM_USER | VM_BORROWED);
+	cr_assert_eq(vm_lookup(&uctx, va, NULL, NULL), -ENOENT);
+	cr_assert_eq(vm_unmap_entry(&uctx, va, &pa, &flags), -ENOENT);
+	cr_assert_eq(vm_unmap_entry(&uctx, va + PAGE_SIZE, NULL, &flags), 0);
+	cr_assert_eq(flags, VM_USER | VM_WRITE);
+	cr_assert_eq(((uint64_t *)phys_to_virt(uctx.root))[0], 0, "the tables went too");
+}
+
+Test(vm, replace_points_an_entry_at_another_frame_in_one_step)
+{
+	setup();
+	vaddr_t va = 0x400000;
+	paddr_t pa, old = 0;
+	unsigned flags;
+
+	cr_assert_eq(vm_map(&uctx, va, FRAME, VM_USER | VM_BORROWED), 0);
+	size_t before = free_pages();
+	cr_assert_eq(vm_replace(&uctx, va + 5, FRAME + PAGE_SIZE, VM_USER | VM_WRITE, &old), 0);
+	cr_assert_eq(old, FRAME);
+	cr_assert_eq(vm_lookup(&uctx, va, &pa, &flags), 0);
+	cr_assert_eq(pa, FRAME + PAGE_SIZE);
+	cr_assert_eq(flags, VM_USER | VM_WRITE, "the new frame is not borrowed");
+	cr_assert_eq(free_pages(), before, "no table made or freed");
+	cr_assert_eq(vm_replace(&uctx, va, FRAME, VM_USER | VM_BORROWED, NULL), 0);
+	cr_assert_eq(vm_lookup(&uctx, va, &pa, &flags), 0);
+	cr_assert_eq(flags, VM_USER | VM_BORROWED);
+
+	cr_assert_eq(vm_replace(&uctx, va + PAGE_SIZE, FRAME, VM_USER, NULL), -ENOENT);
+	cr_assert_eq(vm_replace(&uctx, 0x0000800000000000ull, FRAME, VM_USER, NULL), -ENOENT);
+	cr_assert_eq(vm_map_large(&uctx, 0x40000000, FRAME2M, VM_USER), 0);
+	cr_assert_eq(vm_replace(&uctx, 0x40000000, FRAME, VM_USER, NULL), -ENOENT);
+	cr_assert_eq(vm_lookup(&uctx, 0x40000000, &pa, NULL), 0);
+	cr_assert_eq(pa, FRAME2M);
+}
+
+Test(vm, replace_with_a_misaligned_frame_panics, .signal = SIGABRT)
+{
+	setup();
+	cr_assert_eq(vm_map(&uctx, 0x400000, FRAME, VM_USER), 0);
+	vm_replace(&uctx, 0x400000, FRAME + 8, VM_USER, NULL);
+}
+
+Test(vm, destroying_a_user_context_never_frees_a_borrowed_frame)
+{
+	mm_test_setup();
+	cr_assert_eq(vm_ctx_init_kernel(&kctx), 0);
+	cr_assert_eq(vm_kernel_reserve_top_level(&kctx, VM_KERNEL_RANGES_BASE), 0);
+	/* The lender's frames: a run of 4 KiB pages and one 2 MiB page. */
+	paddr_t lent = palloc(8), lent2m = palloc_aligned(512, 512);
+	cr_assert(lent && lent2m);
+	size_t before = free_pages();
+
+	cr_assert_eq(vm_ctx_init_user(&uctx, &kctx), 0);
+	for (int i = 0; i < 8; i++) {
+		paddr_t own = palloc(1);
+		cr_assert_neq(own, 0);
+		cr_assert_eq(vm_map(&uctx, 0x400000 + 2 * i * PAGE_SIZE, own, VM_USER | VM_WRITE),
+			     0);
+		cr_assert_eq(vm_map(&uctx, 0x400000 + (2 * i + 1) * PAGE_SIZE, lent + i * PAGE_SIZE,
+				    VM_USER | VM_BORROWED),
+			     0);
+		/* The same frame may be lent to two places at once. */
+		cr_assert_eq(vm_map(&uctx, 0x7f0000000000 + i * PAGE_SIZE, lent + i * PAGE_SIZE,
+				    VM_USER | VM_BORROWED),
+			     0);
+	}
+	cr_assert_eq(vm_map_large(&uctx, 0x40000000, lent2m, VM_USER | VM_BORROWED), 0);
+	vm_ctx_destroy_user(&uctx, 1);
+	cr_assert_eq(free_pages(), before, "the app's frames and tables came back, no more");
+	cr_assert_eq(palloc_check(), 0);
+	pfree(lent, 8); /* panics if any was freed already */
+	pfree(lent2m, 512);
+	cr_assert_eq(palloc_check(), 0);
+}
+
+Test(vm, dump_marks_borrowed_pages, .init = cr_redirect_stdout)
+{
+	setup();
+	cr_assert_eq(vm_map(&uctx, 0x400000, FRAME, VM_USER | VM_BORROWED), 0);
+	vm_dump(&uctx, 0x400000, 0x401000);
+	fflush(stdout);
+	char expect[256];
+	snprintf(expect, sizeof(expect),
+		 "solo: page tables of context %#lx, [0x400000, 0x401000):\n"
+		 "solo:       0 0000000000400000 -> %016lx (flags: VALID | R | USER | BORROWED)\n",
+		 uctx.root, (unsigned long)FRAME);
+	cr_assert_stdout_eq_str(expect);
 }
 
 /* Maps n pages at random user addresses (a fifth of them 2 MiB pages),
@@ -493,10 +647,11 @@ Test(vm, dump_lists_4k_and_2m_pages_in_the_xous_style, .init = cr_redirect_stdou
 	cr_assert_eq(vm_map(&uctx, 0x7f0000000000, FRAME, VM_WRITE | VM_WRITE_COMBINING), 0);
 	cr_assert_eq(vm_map(&uctx, 0x7f0000001000, FRAME, VM_WRITE | VM_UNCACHED), 0);
 	vm_dump(&uctx, 0, 0x7f0000001000); /* end is exclusive: the last page is left out */
+	/* (kprintf, the kernel's formatter, prints %#lx of 0 as 0x0) */
 	fflush(stdout);
 	char expect[512];
 	snprintf(expect, sizeof(expect),
-		 "solo: page tables of context %#lx, [0, 0x7f0000001000):\n"
+		 "solo: page tables of context %#lx, [0x0, 0x7f0000001000):\n"
 		 "solo:       0 0000000000400000 -> %016lx (flags: VALID | R | W | USER)\n"
 		 "solo:       1 0000000040000000 -> %016lx (flags: VALID | R | X | USER | 2M)\n"
 		 "solo:       2 00007f0000000000 -> %016lx (flags: VALID | R | W | WC)\n",

@@ -1,0 +1,52 @@
+/*
+ * vmobj - a page-owning object behind file mappings (a tmpfs file). The
+ * address space asks it for the page at an index and maps that very page:
+ * writably for MAP_SHARED, so the mapping and read()/write() see the same
+ * bytes; read-only for MAP_PRIVATE, copying it on the first write (copy on
+ * write). The pages stay the object's: unmapping one never frees it
+ * (aspace marks such entries VM_BORROWED). A mapping holds the object
+ * (hold/release) for as long as any of its pages may be mapped.
+ *
+ * When the object shrinks (truncate), it first calls vmobj_unmap_from, so
+ * that no address space keeps a page it is about to free; a later touch
+ * past the new end is SIGBUS, as on Linux.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "mm/phys.h"
+
+struct vmobj;
+
+struct vmobj_ops {
+	/*
+	 * The page holding bytes [index * PAGE_SIZE, + PAGE_SIZE), made if it
+	 * was not there yet (bytes past the end of the object read as zero):
+	 * 0 and *pa; -EIO when the page starts at or past the end (SIGBUS);
+	 * -ENOMEM or -ENOSPC when no page could be had. write: the mapping
+	 * will write the page (a shared writable mapping).
+	 */
+	int (*get_page)(struct vmobj *obj, uint64_t index, int write, paddr_t *pa);
+	void (*hold)(struct vmobj *obj);
+	void (*release)(struct vmobj *obj);
+};
+
+struct vmobj {
+	const struct vmobj_ops *ops;
+};
+
+static inline void vmobj_hold(struct vmobj *obj)
+{
+	obj->ops->hold(obj);
+}
+
+static inline void vmobj_release(struct vmobj *obj)
+{
+	obj->ops->release(obj);
+}
+
+/* Removes from every address space each mapped page of obj at index
+ * first_index and after (and the private copies made of them). Implemented
+ * by mm/aspace.c. */
+void vmobj_unmap_from(struct vmobj *obj, uint64_t first_index);
