@@ -1,85 +1,145 @@
 /*
- * The app's threads (see thread.h). A fixed table: slot 0 starts as the
- * main thread; a slot is free again as soon as its thread exits (nothing
- * waits on the slot itself: pthread_join waits on the clear_child_tid
- * word, in the app's memory).
+ * The app's threads and the scheduler (see thread.h). A fixed table: slot 0
+ * starts as the main thread; a slot is free again as soon as its thread
+ * exits (nothing waits on the slot itself: pthread_join waits on the
+ * clear_child_tid word, in the app's memory).
  *
- * Invariants: exactly one slot is `current`, the thread whose registers
- * are in the CPU (or in the frame being returned through) and whose FPU
- * state, FS base and signal mask are loaded; it is RUNNABLE unless the
- * syscall in progress just blocked or ended it. Every other live slot
- * holds its thread's saved user registers, FS base, mask and FPU image.
+ * Invariants:
+ *   - this_cpu()->thread is the current thread: the one whose registers are
+ *     in the frame being returned through, or whose syscall runs. It is
+ *     RUNNABLE unless the syscall in progress just made it wait or ended it.
+ *   - Every other live thread's user registers are in its slot (regs); a
+ *     RUNNABLE one with `retry` set was woken from a wait and runs its
+ *     syscall (syscall_nr, arguments in regs) again before it returns.
+ *   - A WAITING thread's wait entries are on the queues it waits on and its
+ *     timer is armed when it has a deadline; a RUNNABLE one has neither.
+ *   - The CPU holds the FS base and FPU state of cpu_owner (saved into its
+ *     slot only when another thread's are loaded), and cpu_owner is the
+ *     current thread whenever the CPU returns to ring 3.
  */
 #include "kernel/thread.h"
 
-#include "drivers/apic_timer.h"
-#include "drivers/tsc.h"
+#include "kernel/abi/errno.h"
+#include "kernel/abi/sched.h"
+#include "kernel/abi/futex.h"
+#include "kernel/abi/signal.h"
 #include "kernel/app.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/arch/x86_64/sigframe.h"
 #include "kernel/arch/x86_64/syscall.h"
 #include "kernel/arch/x86_64/trap.h"
-#include "kernel/errno.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
-#include "kernel/signal.h"
+#include "kernel/futex.h"
+#include "kernel/percpu.h"
+#include "kernel/syscall.h"
+#include "kernel/time.h"
+#include "mm/kmalloc.h"
 #include "mm/vm.h"
 
-#define CLONE_VM	     0x00000100ull
-#define CLONE_FS	     0x00000200ull
-#define CLONE_FILES	     0x00000400ull
-#define CLONE_SIGHAND	     0x00000800ull
-#define CLONE_THREAD	     0x00010000ull
-#define CLONE_SYSVSEM	     0x00040000ull
-#define CLONE_SETTLS	     0x00080000ull
-#define CLONE_PARENT_SETTID  0x00100000ull
-#define CLONE_CHILD_CLEARTID 0x00200000ull
-#define CLONE_DETACHED	     0x00400000ull
-#define CLONE_CHILD_SETTID   0x01000000ull
-#define CSIGNAL		     0xffull /* exit signal: ignored for threads, as on Linux */
 #define CLONE_THREAD_FLAGS                                                                         \
 	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |        \
 	 CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED |              \
 	 CLONE_CHILD_SETTID | CSIGNAL)
-#define SIGKILL	 9
-#define SLICE_NS 10000000ull /* 10 ms */
+#define SLICE_NS    10000000ull /* 10 ms */
+#define WAIT_INLINE 4		/* wait entries every thread has; poll needs more */
+#define WAIT_CHUNK  32
+#define NO_SYSCALL  UINT64_MAX
 
 enum thread_state {
 	THREAD_FREE,
 	THREAD_RUNNABLE,
-	THREAD_FUTEX, /* waiting on futex_addr, until a wake or the deadline */
-	THREAD_SLEEP, /* until the deadline */
+	THREAD_WAITING, /* in thread_wait: on wait queues and/or until a deadline */
+};
+
+struct wait_chunk {
+	struct wait_chunk *next;
+	struct wait_entry e[WAIT_CHUNK];
 };
 
 struct thread {
 	enum thread_state state;
 	int tid;
 	struct user_regs regs; /* while not current */
-	uint64_t fs;	       /* while not current */
-	uint64_t sigmask;      /* while not current */
+	uint64_t fs;	       /* while another thread's is loaded */
 	uint64_t clear_child_tid;
-	uint64_t futex_addr;
-	uint32_t futex_bitset;
-	uint64_t deadline;   /* TSC; 0: none */
-	long timeout_result; /* rax when the deadline passes */
+	struct signal_thread sig;
+	uint64_t syscall_nr;  /* the syscall it waits in / whose result regs.rax holds */
+	uint64_t syscall_seq; /* and its number in this_cpu()->syscall_seq */
+	int retry;	      /* woken: run syscall_nr again before returning */
+	int result_pending;   /* regs.rax is syscall_nr's result (signals may restart it) */
+	struct {
+		int in_retry;	       /* the handler runs as a retry */
+		int woken;	       /* the last wake came from a wait queue */
+		int wake_pending;      /* a queue fired during the attempt, before thread_wait */
+		uint64_t deadline_seq; /* the syscall_seq deadline belongs to, 0: none */
+		uint64_t deadline;     /* monotonic ns; 0: none */
+		uint64_t progress_seq; /* likewise for progress */
+		uint64_t progress;
+		struct ktimer timer;
+		const char *what;
+		uint64_t addr;
+		unsigned nentries; /* entries in use in this attempt */
+		struct wait_entry entries[WAIT_INLINE];
+		struct wait_chunk *chunks; /* more entries, kept for reuse */
+	} wait;
 };
 
-static struct thread threads[THREAD_MAX] = {[0] = {.state = THREAD_RUNNABLE, .tid = 1}};
+static struct thread threads[THREAD_MAX];
 /* The FPU images of threads not running; XSAVE wants 64-byte alignment. */
 static uint8_t fpu_areas[THREAD_MAX][FPU_STATE_SIZE] __attribute__((aligned(64)));
-static int current;
-static int live = 1;
+static struct thread *cpu_owner; /* whose FS base and FPU state the CPU holds */
+static int live;
 static int next_tid = 2;
 static int yield_requested;
-static uint64_t slice_deadline; /* TSC; 0: the timer is not armed for a slice */
-
-/* See thread.h: 0 only while one runnable thread, no yield and no slice. */
-int thread_exit_work;
 static int main_status = -1; /* the main thread's exit status once it left */
+static struct ktimer slice_timer;
+/* A thread became runnable since the last switch: an interrupt that woke
+ * one switches to it at once (a sleeper wakes on time, not a slice later). */
+static int woke_since_switch;
 
-int thread_tid(void)
+/* See thread.h: 0 only while nothing but the running thread can run. */
+int thread_exit_work;
+struct cpu boot_cpu;
+
+static struct thread *current(void)
 {
-	return threads[current].tid;
+	return this_cpu()->thread;
+}
+
+static int slot_of(const struct thread *t)
+{
+	return (int)(t - threads);
+}
+
+static void make_current(struct thread *t)
+{
+	this_cpu()->thread = t;
+	this_cpu()->signals = &t->sig;
+}
+
+struct thread *thread_current(void)
+{
+	return current();
+}
+
+int thread_tid(const struct thread *t)
+{
+	return t->tid;
+}
+
+struct signal_thread *thread_signals(struct thread *t)
+{
+	return &t->sig;
+}
+
+struct thread *thread_by_tid(int tid)
+{
+	for (int i = 0; i < THREAD_MAX; i++) {
+		if (threads[i].state != THREAD_FREE && threads[i].tid == tid)
+			return &threads[i];
+	}
+	return NULL;
 }
 
 int thread_count(void)
@@ -87,18 +147,92 @@ int thread_count(void)
 	return live;
 }
 
-int thread_alive(int tid)
+void thread_for_each(void (*fn)(struct thread *t, void *arg), void *arg)
 {
-	for (int i = 0; i < THREAD_MAX; i++)
-		if (threads[i].state != THREAD_FREE && threads[i].tid == tid)
+	for (int i = 0; i < THREAD_MAX; i++) {
+		if (threads[i].state != THREAD_FREE)
+			fn(&threads[i], arg);
+	}
+}
+
+/* ---------------------------------------------------------------- the slice */
+
+static int another_runnable(void)
+{
+	for (int i = 0; i < THREAD_MAX; i++) {
+		if (&threads[i] != current() && threads[i].state == THREAD_RUNNABLE)
 			return 1;
+	}
 	return 0;
+}
+
+static void slice_over(struct ktimer *t)
+{
+	(void)t;
+	this_cpu()->resched = 1;
+	thread_exit_work = 1;
+}
+
+/* A fresh slice for the thread about to run while another could run
+ * instead; no slice (no timer interrupts) while it is alone. */
+static void start_slice(void)
+{
+	if (another_runnable())
+		ktimer_arm(&slice_timer, time_add(time_now(), SLICE_NS));
+	else
+		ktimer_cancel(&slice_timer);
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+static void wait_timeout(struct ktimer *k);
+static void drop_entries(struct thread *t);
+
+static void init_slot(struct thread *t, int tid)
+{
+	struct wait_chunk *chunks = t->wait.chunks; /* kept from an earlier thread */
+
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	t->wait.chunks = chunks;
+	ktimer_init(&t->wait.timer, wait_timeout);
+}
+
+void thread_release_all(void)
+{
+	for (int i = 0; i < THREAD_MAX; i++) {
+		struct thread *t = &threads[i];
+		if (t->state == THREAD_WAITING) {
+			drop_entries(t);
+			ktimer_cancel(&t->wait.timer);
+		}
+		while (t->wait.chunks) {
+			struct wait_chunk *next = t->wait.chunks->next;
+			kfree(t->wait.chunks);
+			t->wait.chunks = next;
+		}
+		t->state = THREAD_FREE;
+	}
+	ktimer_cancel(&slice_timer);
+	live = 0;
+}
+
+void thread_init(void)
+{
+	init_slot(&threads[0], 1);
+	signal_thread_init(&threads[0].sig, NULL);
+	threads[0].state = THREAD_RUNNABLE;
+	live = 1;
+	make_current(&threads[0]);
+	cpu_owner = &threads[0];
+	ktimer_init(&slice_timer, slice_over);
+	this_cpu()->syscall_nr = NO_SYSCALL;
 }
 
 long thread_clone(const struct syscall_frame *f, uint64_t flags, uint64_t stack, uint64_t ptid,
 		  uint64_t ctid, uint64_t tls)
 {
-	int slot;
+	struct thread *c = NULL;
 
 	if (!(flags & CLONE_VM) || !(flags & CLONE_THREAD))
 		return -ENOSYS; /* fork, vfork, posix_spawn: a new process */
@@ -107,10 +241,11 @@ long thread_clone(const struct syscall_frame *f, uint64_t flags, uint64_t stack,
 	/* As ARCH_SET_FS: a kernel-half base would let %fs reach the kernel. */
 	if ((flags & CLONE_SETTLS) && tls >= VM_USER_TOP)
 		return -EPERM;
-	for (slot = 0; slot < THREAD_MAX; slot++)
-		if (threads[slot].state == THREAD_FREE)
-			break;
-	if (slot == THREAD_MAX)
+	for (int i = 0; i < THREAD_MAX && !c; i++) {
+		if (threads[i].state == THREAD_FREE)
+			c = &threads[i];
+	}
+	if (!c)
 		return -EAGAIN;
 	int32_t tid = next_tid;
 	if ((flags & CLONE_PARENT_SETTID) && app_copy_to(ptid, &tid, sizeof(tid)))
@@ -119,8 +254,7 @@ long thread_clone(const struct syscall_frame *f, uint64_t flags, uint64_t stack,
 		return -EFAULT;
 	next_tid++;
 
-	struct thread *c = &threads[slot];
-	memset(c, 0, sizeof(*c));
+	init_slot(c, tid);
 	user_regs_from_syscall(f, &c->regs);
 	c->regs.rax = 0;
 	/* Any stack is taken: a bad one faults in the child, in ring 3,
@@ -128,41 +262,22 @@ long thread_clone(const struct syscall_frame *f, uint64_t flags, uint64_t stack,
 	if (stack)
 		c->regs.rsp = stack;
 	c->fs = (flags & CLONE_SETTLS) ? tls : arch_get_user_fs();
-	c->sigmask = signal_state.blocked;
+	signal_thread_init(&c->sig, &current()->sig);
 	c->clear_child_tid = (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
-	fpu_state_save(fpu_areas[slot]); /* the child starts with a copy of the caller's */
-	c->tid = tid;
+	/* The child starts with a copy of the caller's FPU state, which the
+	 * CPU holds: the caller is running. */
+	fpu_state_save(fpu_areas[slot_of(c)]);
 	c->state = THREAD_RUNNABLE;
 	live++;
 	thread_exit_work = 1;
+	if (!slice_timer.armed)
+		start_slice();
 	return tid;
 }
 
 void thread_set_clear_tid(uint64_t addr)
 {
-	threads[current].clear_child_tid = addr;
-}
-
-void thread_futex_wait(uint64_t uaddr, uint32_t bitset, uint64_t deadline_tsc)
-{
-	struct thread *t = &threads[current];
-
-	t->state = THREAD_FUTEX;
-	thread_exit_work = 1;
-	t->futex_addr = uaddr;
-	t->futex_bitset = bitset;
-	t->deadline = deadline_tsc;
-	t->timeout_result = -ETIMEDOUT;
-}
-
-void thread_sleep(uint64_t deadline_tsc)
-{
-	struct thread *t = &threads[current];
-
-	t->state = THREAD_SLEEP;
-	thread_exit_work = 1;
-	t->deadline = deadline_tsc;
-	t->timeout_result = 0;
+	current()->clear_child_tid = addr;
 }
 
 void thread_yield(void)
@@ -172,42 +287,9 @@ void thread_yield(void)
 	thread_exit_work = 1;
 }
 
-/* Makes t runnable again; its syscall returns result. The current thread's
- * result is in the frame instead: the switch saves it from there. */
-static void wake(struct thread *t, long result)
-{
-	t->state = THREAD_RUNNABLE;
-	t->deadline = 0;
-	t->regs.rax = (uint64_t)result;
-}
-
-long thread_futex_wake(uint64_t uaddr, uint32_t bitset, long n, uint64_t uaddr2, long n_requeue)
-{
-	long woken = 0, moved = 0;
-
-	/* Starting after the caller is round robin enough for waiters that
-	 * came in any order. */
-	for (int k = 1; k <= THREAD_MAX; k++) {
-		struct thread *t = &threads[(current + k) % THREAD_MAX];
-		if (t->state != THREAD_FUTEX || t->futex_addr != uaddr ||
-		    !(t->futex_bitset & bitset))
-			continue;
-		if (woken < n) {
-			wake(t, 0);
-			woken++;
-		} else if (moved < n_requeue) {
-			t->futex_addr = uaddr2;
-			moved++;
-		} else {
-			break;
-		}
-	}
-	return woken + moved;
-}
-
 void thread_exit(int status)
 {
-	struct thread *t = &threads[current];
+	struct thread *t = current();
 
 	/* As on Linux, the app's status is the main thread's when it left
 	 * first (musl's and glibc's last pthread_exit call exit() anyway). */
@@ -220,131 +302,354 @@ void thread_exit(int status)
 	if (t->clear_child_tid) {
 		uint32_t zero = 0;
 		if (!app_copy_to(t->clear_child_tid, &zero, sizeof(zero)))
-			thread_futex_wake(t->clear_child_tid, ~0u, 1, 0, 0);
+			futex_wake(t->clear_child_tid, FUTEX_BITSET_MATCH_ANY, 1);
 	}
 	t->state = THREAD_FREE;
+	if (cpu_owner == t)
+		cpu_owner = NULL;
 	live--;
 	thread_exit_work = 1;
 }
 
-/* Parks the CPU state of the current thread (its registers are the
- * caller's to save) in its slot. */
-static void park_current(void)
+/* ---------------------------------------------------------------- waiting */
+
+/* Takes every wait entry of t off its queue. */
+static void drop_entries(struct thread *t)
 {
-	struct thread *t = &threads[current];
+	struct wait_chunk *chunk = t->wait.chunks;
 
-	t->fs = arch_get_user_fs();
-	t->sigmask = signal_state.blocked;
-	fpu_state_save(fpu_areas[current]);
-}
-
-static void load(int slot)
-{
-	struct thread *t = &threads[slot];
-
-	current = slot;
-	arch_set_user_fs(t->fs);
-	signal_state.blocked = t->sigmask;
-	fpu_state_load(fpu_areas[slot]);
-}
-
-/* Arms a fresh slice while more than one thread lives; disarms otherwise. */
-static void arm_slice(int fresh)
-{
-	if (live > 1 && (fresh || !slice_deadline)) {
-		uint64_t now = arch_timestamp();
-		slice_deadline = now + apic_timer_tsc_ticks(SLICE_NS, tsc_hz());
-		apic_timer_set_slice(slice_deadline);
-	} else if (live == 1 && slice_deadline) {
-		slice_deadline = 0;
-		apic_timer_set_slice(0);
+	for (unsigned i = 0; i < t->wait.nentries; i++) {
+		if (i < WAIT_INLINE) {
+			waitq_remove(&t->wait.entries[i]);
+			continue;
+		}
+		unsigned k = (i - WAIT_INLINE) % WAIT_CHUNK;
+		if (i > WAIT_INLINE && !k)
+			chunk = chunk->next;
+		waitq_remove(&chunk->e[k]);
 	}
+	t->wait.nentries = 0;
+	t->wait.wake_pending = 0;
+}
+
+/* Makes the waiting t runnable, to run its syscall again. */
+static void resume(struct thread *t, int woken)
+{
+	if (t->state != THREAD_WAITING)
+		return;
+	drop_entries(t);
+	ktimer_cancel(&t->wait.timer);
+	t->wait.woken = woken;
+	t->state = THREAD_RUNNABLE;
+	t->retry = 1;
+	woke_since_switch = 1;
+	thread_exit_work = 1;
+	/* The running thread now shares the CPU: give it a slice. */
+	if (!slice_timer.armed && current()->state == THREAD_RUNNABLE && t != current())
+		ktimer_arm(&slice_timer, time_add(time_now(), SLICE_NS));
+}
+
+static void wake_entry(struct wait_entry *e, unsigned events)
+{
+	struct thread *t = e->owner;
+
+	(void)events;
+	if (t->state == THREAD_WAITING)
+		resume(t, 1);
+	else
+		t->wait.wake_pending = 1; /* during its own attempt: do not sleep through it */
+}
+
+static void wait_timeout(struct ktimer *k)
+{
+	struct thread *t = (struct thread *)((char *)k - offsetof(struct thread, wait.timer));
+
+	resume(t, 0);
+}
+
+void thread_interrupt(struct thread *t)
+{
+	resume(t, 0);
+}
+
+/* The next free entry of t, or NULL without memory. */
+static struct wait_entry *take_entry(struct thread *t)
+{
+	unsigned i = t->wait.nentries;
+	struct wait_chunk **chunk = &t->wait.chunks;
+
+	if (i < WAIT_INLINE) {
+		t->wait.nentries++;
+		return &t->wait.entries[i];
+	}
+	for (i -= WAIT_INLINE; i >= WAIT_CHUNK; i -= WAIT_CHUNK)
+		chunk = &(*chunk)->next;
+	if (!*chunk) {
+		*chunk = kmalloc(sizeof(**chunk));
+		if (!*chunk)
+			return NULL;
+		(*chunk)->next = NULL;
+	}
+	t->wait.nentries++;
+	return &(*chunk)->e[i];
+}
+
+int thread_wait_on(struct waitq *wq)
+{
+	struct thread *t = current();
+	struct wait_entry *e = take_entry(t);
+
+	if (!e)
+		return -ENOMEM;
+	wait_entry_init(e, wake_entry, t);
+	waitq_add(wq, e);
+	return 0;
+}
+
+static void queue_current(struct poll_table *pt, struct waitq *wq)
+{
+	(void)pt;
+	/* Out of entries, the wait just does not include this queue: the
+	 * caller's deadline (or another queue) still ends it. */
+	thread_wait_on(wq);
+}
+
+static struct poll_table current_poll_table = {queue_current};
+
+struct poll_table *thread_poll_table(void)
+{
+	return &current_poll_table;
+}
+
+void thread_wait_cancel(void)
+{
+	drop_entries(current());
+}
+
+long thread_wait(uint64_t deadline, long restart, const char *what, uint64_t addr)
+{
+	struct thread *t = current();
+
+	if (signal_pending(t)) {
+		drop_entries(t);
+		return restart;
+	}
+	if (deadline && time_now() >= deadline) {
+		drop_entries(t);
+		return -ETIMEDOUT;
+	}
+	t->wait.what = what;
+	t->wait.addr = addr;
+	t->state = THREAD_WAITING;
+	if (deadline)
+		ktimer_arm(&t->wait.timer, deadline);
+	if (t->wait.wake_pending)
+		resume(t, 1);
+	thread_exit_work = 1;
+	return -EWAITING;
+}
+
+uint64_t thread_wait_deadline(uint64_t timeout_ns)
+{
+	struct thread *t = current();
+
+	if (t->wait.deadline_seq != this_cpu()->syscall_seq) {
+		t->wait.deadline = timeout_ns == UINT64_MAX ? 0 : time_add(time_now(), timeout_ns);
+		t->wait.deadline_seq = this_cpu()->syscall_seq;
+	}
+	return t->wait.deadline;
+}
+
+void thread_set_wait_deadline(uint64_t deadline)
+{
+	current()->wait.deadline = deadline;
+	current()->wait.deadline_seq = this_cpu()->syscall_seq;
+}
+
+uint64_t thread_wait_progress(void)
+{
+	struct thread *t = current();
+
+	return t->wait.progress_seq == this_cpu()->syscall_seq ? t->wait.progress : 0;
+}
+
+void thread_set_wait_progress(uint64_t progress)
+{
+	current()->wait.progress = progress;
+	current()->wait.progress_seq = this_cpu()->syscall_seq;
+}
+
+int thread_woken(void)
+{
+	struct thread *t = current();
+
+	return t->wait.in_retry && t->wait.woken;
+}
+
+/* ---------------------------------------------------------------- switching */
+
+/* Loads t's FS base and FPU state into the CPU, saving the owner's. */
+static void load_cpu_state(struct thread *t)
+{
+	if (cpu_owner == t)
+		return;
+	if (cpu_owner) {
+		cpu_owner->fs = arch_get_user_fs();
+		fpu_state_save(fpu_areas[slot_of(cpu_owner)]);
+	}
+	arch_set_user_fs(t->fs);
+	fpu_state_load(fpu_areas[slot_of(t)]);
+	cpu_owner = t;
 }
 
 static _Noreturn void deadlocked(void)
 {
-	int blocked = 0;
+	int n = 0, futexes = 0;
 
-	for (int i = 0; i < THREAD_MAX; i++)
-		blocked += threads[i].state == THREAD_FUTEX;
-	kprintf("solo: app deadlocked: futex wait in all %d threads, none with a timeout\n",
-		blocked);
-	for (int i = 0; i < THREAD_MAX; i++)
-		if (threads[i].state == THREAD_FUTEX)
-			kprintf("solo:   tid %d: futex wait at %#lx\n", threads[i].tid,
-				threads[i].futex_addr);
+	for (int i = 0; i < THREAD_MAX; i++) {
+		if (threads[i].state == THREAD_WAITING) {
+			n++;
+			futexes += !strcmp(threads[i].wait.what, "futex wait");
+		}
+	}
+	if (n == 1)
+		kprintf("solo: app deadlocked: %s with no other thread or timer to end it\n",
+			current()->wait.what);
+	else if (futexes == n)
+		kprintf("solo: app deadlocked: futex wait in all %d threads, none with a timeout\n",
+			n);
+	else
+		kprintf("solo: app deadlocked: all %d threads wait, none with a timeout\n", n);
+	for (int i = 0; i < THREAD_MAX; i++) {
+		const struct thread *t = &threads[i];
+		if (t->state != THREAD_WAITING)
+			continue;
+		if (t->wait.addr)
+			kprintf("solo:   tid %d: %s at %#lx\n", t->tid, t->wait.what, t->wait.addr);
+		else
+			kprintf("solo:   tid %d: %s\n", t->tid, t->wait.what);
+	}
 	app_exit(128 + SIGKILL);
 }
 
+/* The next runnable thread after the current one (round robin; the
+ * current one comes last), or NULL. */
+static struct thread *pick(void)
+{
+	int start = slot_of(current());
+
+	for (int k = 1; k <= THREAD_MAX; k++) {
+		struct thread *t = &threads[(start + k) % THREAD_MAX];
+		if (t->state == THREAD_RUNNABLE)
+			return t;
+	}
+	return NULL;
+}
+
 /*
- * The next thread to run: round robin from the one after the current
- * (which comes last). Threads whose deadline has passed are woken first;
- * when none can run, the CPU halts until the earliest deadline. Returns a
- * RUNNABLE slot, or ends the app when nothing could ever run again.
+ * Makes t current; when it was woken from a wait, runs its syscall again.
+ * Returns 0 when t can return to ring 3 (its registers complete), or
+ * -EWAITING when the retry waits again.
  */
-static int schedule(void)
+static long resume_syscall(struct thread *t)
+{
+	make_current(t);
+	if (!t->retry)
+		return 0;
+	t->retry = 0;
+	t->wait.in_retry = 1;
+	struct syscall_args args = {
+	    {t->regs.rdi, t->regs.rsi, t->regs.rdx, t->regs.r10, t->regs.r8, t->regs.r9}};
+	/* The retry runs as its first attempt's syscall (for the state kept
+	 * across attempts); the count itself only ever goes up. */
+	uint64_t seq = this_cpu()->syscall_seq;
+	this_cpu()->syscall_nr = t->syscall_nr;
+	this_cpu()->syscall_seq = t->syscall_seq;
+	long r = syscall_rerun(t->syscall_nr, &args);
+	this_cpu()->syscall_seq = seq;
+	t->wait.in_retry = 0;
+	if (r == -EWAITING)
+		return r;
+	t->regs.rax = (uint64_t)r;
+	t->result_pending = 1;
+	return 0;
+}
+
+/*
+ * The next thread to return to ring 3, made current with its CPU state
+ * loaded and its retried syscall run. Halts while no thread can run; ends
+ * the app when none ever could again.
+ */
+static struct thread *schedule(void)
 {
 	for (;;) {
-		uint64_t now = arch_timestamp(), earliest = 0;
+		struct thread *t = pick();
 
-		for (int i = 0; i < THREAD_MAX; i++) {
-			struct thread *t = &threads[i];
-			if ((t->state == THREAD_FUTEX || t->state == THREAD_SLEEP) && t->deadline) {
-				if (t->deadline <= now)
-					wake(t, t->timeout_result);
-				else if (!earliest || t->deadline < earliest)
-					earliest = t->deadline;
-			}
+		if (t) {
+			if (resume_syscall(t) == 0)
+				break;
+			continue;
 		}
-		for (int k = 1; k <= THREAD_MAX; k++) {
-			int slot = (current + k) % THREAD_MAX;
-			if (threads[slot].state == THREAD_RUNNABLE)
-				return slot;
-		}
-		if (!earliest)
+		ktimer_cancel(&slice_timer);
+		if (!time_timers_armed())
 			deadlocked();
-		apic_timer_sleep_until(earliest);
+		time_idle();
 	}
+	struct thread *next = current();
+	load_cpu_state(next);
+	this_cpu()->resched = 0;
+	woke_since_switch = 0;
+	start_slice();
+	this_cpu()->syscall_nr = next->result_pending ? next->syscall_nr : NO_SYSCALL;
+	next->result_pending = 0;
+	thread_exit_work = live > 1 || another_runnable() || slice_timer.armed;
+	return next;
+}
+
+/* Whether the current thread must give the CPU up now. */
+static int must_switch(const struct thread *t)
+{
+	return t->state != THREAD_RUNNABLE || t->retry || yield_requested || this_cpu()->resched;
 }
 
 int thread_syscall_exit_slow(struct syscall_frame *f)
 {
-	struct thread *t = &threads[current];
+	struct thread *t = current();
 
-	if (t->state == THREAD_RUNNABLE && !yield_requested) {
-		arm_slice(0);
-		thread_exit_work = live > 1 || slice_deadline;
+	if (!must_switch(t)) {
+		thread_exit_work = live > 1 || slice_timer.armed;
 		return 0;
 	}
 	yield_requested = 0;
 	if (t->state != THREAD_FREE) {
-		user_regs_from_syscall(f, &t->regs); /* rax: the result so far */
-		park_current();
+		user_regs_from_syscall(f, &t->regs);
+		t->syscall_nr = this_cpu()->syscall_nr;
+		t->syscall_seq = this_cpu()->syscall_seq;
+		/* Switched out with its call done: rax is that call's result,
+		 * which may still be an ERESTART* code for signals to resolve. */
+		t->result_pending = t->state == THREAD_RUNNABLE && !t->retry;
 	}
-	int next = schedule();
-	load(next);
-	arm_slice(1);
-	user_regs_to_syscall(&threads[next].regs, f);
-	thread_exit_work = live > 1 || slice_deadline;
+	struct thread *next = schedule();
+	user_regs_to_syscall(&next->regs, f);
 	return 1;
 }
 
-void thread_interrupted(struct trap_frame *f)
+void thread_interrupt_exit(struct trap_frame *f)
 {
-	struct thread *t = &threads[current];
+	struct thread *t = current();
+	struct user_regs r;
+	uint64_t result_nr = NO_SYSCALL;
 
-	if (!slice_deadline)
-		return;
-	if (arch_timestamp() < slice_deadline) {
-		/* Another interrupt, or the one-shot timer a hair early. */
-		apic_timer_set_slice(slice_deadline);
-		return;
+	user_regs_from_trap(f, &r);
+	r.err = r.trapno = r.cr2 = 0;
+	if (must_switch(t) || woke_since_switch) {
+		yield_requested = 0;
+		t->regs = r;
+		t = schedule();
+		r = t->regs;
+		result_nr = this_cpu()->syscall_nr;
 	}
-	user_regs_from_trap(f, &t->regs);
-	t->regs.err = t->regs.trapno = t->regs.cr2 = 0;
-	park_current();
-	int next = schedule(); /* the current thread is runnable: never halts */
-	load(next);
-	arm_slice(1);
-	user_regs_to_trap(&threads[next].regs, f);
+	if (signal_exit_work(&t->sig, result_nr != NO_SYSCALL ? r.rax : 0))
+		signal_deliver(&r, result_nr);
+	user_regs_to_trap(&r, f);
 }

@@ -1,37 +1,63 @@
 /*
- * The app's threads: clone(CLONE_VM | CLONE_THREAD) for pthreads, on the
- * one CPU. The main thread is tid 1 (= the pid); new threads get 2, 3, ...
- * (never reused). At most THREAD_MAX threads live at once.
+ * The app's threads and the scheduler: clone(CLONE_VM | CLONE_THREAD) for
+ * pthreads, on one CPU. The main thread is tid 1 (= the pid); new threads
+ * get 2, 3, ... (never reused). At most THREAD_MAX threads live at once.
  *
- * Scheduling is cooperative with a safety net. A thread switch happens at
- * the end of a syscall (futex wait, sleep, sched_yield, exit) or on the
- * time-slice interrupt when a thread stays in ring 3 longer than a slice;
- * both rewrite the frame the app returns through (the syscall frame, left
- * with iretq, or the trap frame), so no thread needs a kernel stack of its
- * own: syscalls never nest and the kernel is never preempted. A switch
- * parks the registers, the FS base, the FPU state and the signal mask of
- * the thread going out and loads those of the thread coming in. Pending
- * signals, handlers and everything else stay process-wide.
+ * No thread has a kernel stack of its own: the kernel runs each syscall to
+ * its end on the one syscall stack and is never preempted. A switch saves
+ * the registers of the thread going out from the frame it was about to
+ * return through (the syscall frame, left with iretq, or an interrupt's
+ * trap frame) and loads the next thread's into it.
  *
- * When no thread can run, the CPU halts until the earliest deadline of a
- * blocked thread; with no deadline at all nothing can ever wake one: the
- * app is deadlocked, and it is ended with a message and status 137.
+ * Blocking, the Nanos way: a syscall that cannot complete yet queues the
+ * calling thread on the wait queues (kernel/wait.h) of what it waits for,
+ * with thread_wait_on() or a poll_table, and returns thread_wait(). The
+ * thread then sleeps until a queue wakes it, its deadline passes or a
+ * signal arrives for it; then the same handler runs again with the same
+ * arguments (a "retry"), and either completes or waits again. A handler
+ * may keep state across its retries: its deadline (thread_wait_deadline)
+ * and how far it got (thread_wait_progress). thread_woken() tells a retry
+ * that a wait queue woke it (a futex wake is that, whatever the word).
+ *
+ * Scheduling: round robin. A switch happens when the running thread
+ * blocks, yields or exits at the end of a syscall, and when it has run a
+ * 10 ms slice (a kernel timer armed while another thread can run), on the
+ * next return to ring 3. When no thread can run, the CPU halts until an
+ * interrupt (kernel/time.h, time_idle); when no thread can run and no
+ * timer is armed, nothing can ever wake one: the app is deadlocked and is
+ * ended with a message and status 137.
  */
 #pragma once
 
 #include <stdint.h>
 
+#include "kernel/signal.h"
+#include "kernel/wait.h"
+
 #define THREAD_MAX 64
 
 struct syscall_frame;
 struct trap_frame;
+struct user_regs;
+struct thread;
 
-/* The calling thread's tid. */
-int thread_tid(void);
+/* Makes the main thread (tid 1) the only one. Once, before the app starts. */
+void thread_init(void);
+/* At the app's exit: takes every thread off its queues and timers and
+ * frees what the threads held (their extra wait entries). */
+void thread_release_all(void);
+
+/* The calling thread (every syscall and fault runs on behalf of one). */
+struct thread *thread_current(void);
+/* Its tid, and its signal state (kernel/signal.c's; see signal.h). */
+int thread_tid(const struct thread *t);
+struct signal_thread *thread_signals(struct thread *t);
+/* The live thread with tid, or NULL. */
+struct thread *thread_by_tid(int tid);
 /* How many threads are alive (1 until the first clone). */
 int thread_count(void);
-/* 1 when tid names a live thread of the app. */
-int thread_alive(int tid);
+/* Calls fn for each live thread, in table order. */
+void thread_for_each(void (*fn)(struct thread *t, void *arg), void *arg);
 
 /*
  * thread_clone - the clone syscall, with the caller's registers in f: a
@@ -40,44 +66,76 @@ int thread_alive(int tid);
  * -ENOSYS for anything that needs a new process (no CLONE_VM or no
  * CLONE_THREAD), -EINVAL for other flags Solo does not do, -EPERM for a
  * kernel-half tls, -EFAULT when a tid cannot be written, -EAGAIN when
- * THREAD_MAX threads exist.
+ * THREAD_MAX threads exist (or no memory for one).
  */
 long thread_clone(const struct syscall_frame *f, uint64_t flags, uint64_t stack, uint64_t ptid,
 		  uint64_t ctid, uint64_t tls);
 /* set_tid_address: the word cleared and woken when the caller exits. */
 void thread_set_clear_tid(uint64_t addr);
-
-/*
- * The blocking calls mark the calling thread and return; the switch
- * happens in thread_syscall_exit. The value the syscall then returns is
- * the waker's: 0 for a futex wake or the end of a sleep, -ETIMEDOUT for a
- * futex deadline. deadline_tsc 0: none.
- */
-void thread_futex_wait(uint64_t uaddr, uint32_t bitset, uint64_t deadline_tsc);
-void thread_sleep(uint64_t deadline_tsc);
+/* sched_yield: the caller goes to the back of the line. */
 void thread_yield(void);
-/* Wakes up to n threads waiting on uaddr whose bitset meets bitset, then
- * moves up to n_requeue more to uaddr2. Returns the count woken (plus the
- * count moved, as FUTEX_CMP_REQUEUE returns). */
-long thread_futex_wake(uint64_t uaddr, uint32_t bitset, long n, uint64_t uaddr2, long n_requeue);
-/* SYS_exit: ends the calling thread (clear_child_tid := 0 and a wake on
- * it); the last thread ends the app, with the main thread's status if the
- * main thread exited before, else with status. */
+/*
+ * thread_exit - SYS_exit: ends the calling thread (clear_child_tid := 0
+ * and a futex wake on it) at the end of this syscall; the last thread ends
+ * the app, with the main thread's status if the main thread exited before,
+ * else with status.
+ */
 void thread_exit(int status);
 
-/* The switch point at the end of every syscall, before signals. Returns 1
- * when f was loaded with another thread (or the same one woken) and must
- * be left with iretq, else 0. May halt, or end a deadlocked app.
- * thread_exit_work is nonzero whenever there may be work: more than one
- * thread, a slice armed, or the caller blocked, yielded or exited. Every
- * syscall runs this check, so a single-threaded app pays two instructions
- * rather than a call (the same reasoning as signal_syscall_exit). */
+/* ---------------------------------------------------------------- blocking */
+
+/* thread_wait_on - in a syscall handler: the calling thread waits on wq
+ * in this attempt. Returns 0, or -ENOMEM when no entry could be had (the
+ * caller fails the call with it). */
+int thread_wait_on(struct waitq *wq);
+/* A poll_table whose queue callback is thread_wait_on (file poll ops). */
+struct poll_table *thread_poll_table(void);
+/*
+ * thread_wait - how a handler ends an attempt that must wait. Returns what
+ * the handler returns: -EWAITING when the thread now waits (on the queues
+ * it joined and, with deadline, until the monotonic time deadline; 0: no
+ * deadline); restart when a signal that is not blocked is pending (the
+ * handler's code for an interrupted call: -EINTR, -ERESTARTSYS, ...); or
+ * -ETIMEDOUT when the deadline has passed. In the last two cases the
+ * thread joined no queue. what names the wait in a deadlock report
+ * ("pipe read", "futex wait"), addr is shown with it when nonzero.
+ */
+long thread_wait(uint64_t deadline, long restart, const char *what, uint64_t addr);
+/* Undoes this attempt's thread_wait_on calls: the call completes after
+ * all (something became ready while it queued itself). */
+void thread_wait_cancel(void);
+/* The deadline timeout_ns from the first attempt of this syscall, the same
+ * in every retry (UINT64_MAX timeout: none, 0 returned). */
+uint64_t thread_wait_deadline(uint64_t timeout_ns);
+/* Sets the deadline of this syscall explicitly (absolute waits). */
+void thread_set_wait_deadline(uint64_t deadline);
+/* How far this syscall got in earlier attempts (0 in the first). */
+uint64_t thread_wait_progress(void);
+void thread_set_wait_progress(uint64_t progress);
+/* Nonzero in a retry that a wait queue woke (not the deadline, not a signal). */
+int thread_woken(void);
+/* Makes t, waiting in thread_wait, runnable for a retry (a signal for it
+ * arrived). Nothing happens when t does not wait. */
+void thread_interrupt(struct thread *t);
+
+/* ---------------------------------------------------------------- the exits */
+
+/*
+ * thread_syscall_exit - the switch point at the end of every syscall,
+ * before signals: when the caller waits (the handler returned -EWAITING),
+ * yielded, exited or used up its slice, saves it from f and loads the next
+ * runnable thread into f, running its syscall again first if it was
+ * woken from a wait. Returns 1 when f now holds another thread (or the
+ * same one woken) and must be left with iretq, else 0. May halt, or end a
+ * deadlocked app. thread_exit_work is nonzero whenever there may be work,
+ * so a single-threaded app pays a test and a branch, not a call.
+ */
 extern int thread_exit_work;
 int thread_syscall_exit_slow(struct syscall_frame *f);
 static inline int thread_syscall_exit(struct syscall_frame *f)
 {
 	return thread_exit_work ? thread_syscall_exit_slow(f) : 0;
 }
-/* An interrupt arrived in ring 3 with f: at the end of the slice, switch
- * to the next runnable thread. */
-void thread_interrupted(struct trap_frame *f);
+/* An interrupt arrived in ring 3 with f: switch threads when the slice is
+ * over (or a timer made a waiting thread runnable and nothing else ran). */
+void thread_interrupt_exit(struct trap_frame *f);

@@ -28,7 +28,7 @@
 #include "kernel/arch/x86_64/gdt.h"
 #include "kernel/arch/x86_64/syscall.h"
 #include "kernel/arch/x86_64/trap.h"
-#include "kernel/errno.h"
+#include "kernel/abi/errno.h"
 #include "kernel/klib.h"
 #include "mm/vm.h"
 

@@ -1,0 +1,169 @@
+/*
+ * futex (see futex.h). One waiter record per waiting thread, each with a
+ * wait queue of its own that only its thread waits on: a wake picks
+ * waiters by address and bitset, marks them woken and wakes their queue;
+ * a requeue just changes the address. THREAD_MAX records, scanned: an app
+ * has at most that many waiters.
+ */
+#include "kernel/futex.h"
+
+#include "kernel/abi/errno.h"
+#include "kernel/abi/futex.h"
+#include "kernel/abi/time.h"
+#include "kernel/app.h"
+#include "kernel/thread.h"
+#include "kernel/time.h"
+
+struct waiter {
+	struct thread *thread; /* NULL: a free record */
+	uint64_t addr;	       /* 0 once woken */
+	uint32_t bitset;
+	uint64_t seq; /* arrival order */
+	int woken;
+	struct waitq wq;
+};
+
+static struct waiter waiters[THREAD_MAX];
+static uint64_t next_seq;
+
+static struct waiter *waiter_of(struct thread *t)
+{
+	for (int i = 0; i < THREAD_MAX; i++) {
+		if (waiters[i].thread == t)
+			return &waiters[i];
+	}
+	return NULL;
+}
+
+/* The oldest waiter on addr not yet woken whose bitset meets bitset. */
+static struct waiter *oldest_on(uint64_t addr, uint32_t bitset)
+{
+	struct waiter *best = NULL;
+
+	for (int i = 0; i < THREAD_MAX; i++) {
+		struct waiter *w = &waiters[i];
+		if (w->thread && !w->woken && w->addr == addr && (w->bitset & bitset) &&
+		    (!best || w->seq < best->seq))
+			best = w;
+	}
+	return best;
+}
+
+long futex_wake(uint64_t uaddr, uint32_t bitset, long n)
+{
+	long woken = 0;
+	struct waiter *w;
+
+	while (woken < n && (w = oldest_on(uaddr, bitset))) {
+		w->woken = 1;
+		waitq_wake(&w->wq, 0);
+		woken++;
+	}
+	return woken;
+}
+
+static long requeue(uint64_t uaddr, long n, uint64_t uaddr2, long n2)
+{
+	long done = futex_wake(uaddr, FUTEX_BITSET_MATCH_ANY, n);
+	struct waiter *w;
+
+	for (long moved = 0; moved < n2 && (w = oldest_on(uaddr, FUTEX_BITSET_MATCH_ANY));
+	     moved++, done++)
+		w->addr = uaddr2;
+	return done;
+}
+
+/* The wait itself; deadline 0: none. A retry (the thread's record exists)
+ * ends with 0 after a wake, else with what thread_wait says. */
+static long wait(uint64_t uaddr, uint32_t val, uint32_t bitset, uint64_t deadline, long restart)
+{
+	struct thread *self = thread_current();
+	struct waiter *w = waiter_of(self);
+	uint32_t word;
+
+	if (w && !thread_wait_progress()) {
+		w->thread = NULL; /* left over from a call that ended otherwise */
+		w = NULL;
+	}
+	if (!w) {
+		if (app_copy_from(&word, uaddr, sizeof(word)))
+			return -EFAULT;
+		if (word != val)
+			return -EAGAIN;
+		w = waiter_of(NULL);
+		if (!w)
+			return -ENOMEM; /* cannot happen: one record per thread */
+		*w = (struct waiter){self, uaddr, bitset, next_seq++, 0, WAITQ_INIT};
+		thread_set_wait_progress(1);
+	} else if (w->woken) {
+		w->thread = NULL;
+		return 0;
+	}
+	long err = thread_wait_on(&w->wq);
+	if (!err)
+		err = thread_wait(deadline, restart, "futex wait", w->addr ? w->addr : uaddr);
+	if (err != -EWAITING)
+		w->thread = NULL;
+	return err;
+}
+
+SYSCALL_DEFINE6(futex, uint64_t, uaddr, int, op, uint32_t, val, uint64_t, timeout, uint64_t, uaddr2,
+		uint32_t, val3)
+{
+	int cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+	uint32_t word;
+
+	if (uaddr & 3)
+		return -EINVAL;
+	switch (cmd) {
+	case FUTEX_WAKE_BITSET:
+		if (!val3)
+			return -EINVAL;
+		/* fall through */
+	case FUTEX_WAKE:
+		if (app_copy_from(&word, uaddr, sizeof(word)))
+			return -EFAULT;
+		return futex_wake(uaddr, cmd == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : val3,
+				  (int)val < 0 ? 0 : (int)val);
+	case FUTEX_REQUEUE:
+	case FUTEX_CMP_REQUEUE:
+		/* timeout is val2 here: how many to move. */
+		if ((uaddr2 & 3) || (int)val < 0 || (int)timeout < 0)
+			return -EINVAL;
+		if (app_copy_from(&word, uaddr, sizeof(word)))
+			return -EFAULT;
+		if (cmd == FUTEX_CMP_REQUEUE && word != val3)
+			return -EAGAIN;
+		return requeue(uaddr, (int)val, uaddr2, (int)timeout);
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET: {
+		uint64_t deadline = 0;
+		if (cmd == FUTEX_WAIT_BITSET && !val3)
+			return -EINVAL;
+		if (timeout) {
+			struct k_timespec ts;
+			if (app_copy_from(&ts, timeout, sizeof(ts)))
+				return -EFAULT;
+			if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NSEC_PER_SEC)
+				return -EINVAL;
+			uint64_t ns = (uint64_t)ts.sec > UINT64_MAX / NSEC_PER_SEC - 1
+					  ? UINT64_MAX - 1
+					  : (uint64_t)ts.sec * NSEC_PER_SEC + (uint64_t)ts.nsec;
+			/* FUTEX_WAIT's timeout is relative; the BITSET one is
+			 * absolute, on the realtime clock when asked. */
+			if (cmd == FUTEX_WAIT)
+				deadline = thread_wait_deadline(ns);
+			else
+				deadline = time_clock_deadline(
+				    (op & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC,
+				    ns);
+			if (!deadline)
+				deadline = 1; /* already passed */
+		}
+		return wait(uaddr, val, cmd == FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : val3, deadline,
+			    timeout ? -EINTR : -ERESTARTSYS);
+	}
+	default:
+		return -ENOSYS;
+	}
+}

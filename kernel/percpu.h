@@ -1,0 +1,45 @@
+/*
+ * percpu - what the kernel keeps per CPU, gathered in one place (xv6's
+ * struct cpu). Solo runs on the boot CPU only, so there is one instance;
+ * this_cpu() is the one way to reach it, so that the SMP work changes this
+ * function (GS base), not its callers. docs/architecture.md lists every
+ * other place that still assumes one CPU.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "kernel/abi/fcntl.h"
+
+struct thread;
+struct signal_thread;
+struct syscall_frame;
+
+struct cpu {
+	/* The app thread whose registers are in the CPU or in the frame being
+	 * returned through (kernel/thread.c). */
+	struct thread *thread;
+	struct signal_thread *signals; /* the thread's signal state, for the exit check */
+	/* The syscall in progress, or whose result the frame being returned
+	 * through holds: its frame (clone copies the caller's registers) and
+	 * number (an interrupted call restarts it). */
+	struct syscall_frame *frame;
+	uint64_t syscall_nr;
+	/* Counts syscalls; a retry runs under its first attempt's number, so
+	 * state a handler keeps across retries is told from stale state. */
+	uint64_t syscall_seq;
+	/* The current thread's slice is over: switch at the next return to
+	 * ring 3 (kernel/thread.c). */
+	int resched;
+	/* The path arguments of the syscall in progress (fs/namei.c); syscalls
+	 * do not nest, and a retry copies them again. */
+	char path[PATH_MAX];
+	char path2[PATH_MAX]; /* the second path of link, rename, symlink */
+};
+
+extern struct cpu boot_cpu;
+
+static inline struct cpu *this_cpu(void)
+{
+	return &boot_cpu;
+}
