@@ -1,23 +1,30 @@
-/* The app's lifecycle (see app.h). */
+/*
+ * The app's lifecycle (see app.h): what it needs set up before its first
+ * instruction (its file tree, threads, descriptors, address space) and
+ * taken down after its last, in the order that keeps every pointer valid.
+ */
 #include "kernel/app.h"
 
-#include "drivers/apic_timer.h"
-#include "kernel/args.h"
-#include "kernel/errno.h"
-#include "kernel/fd.h"
+#include "fs/fdtable.h"
+#include "fs/rootfs.h"
+#include "kernel/abi/errno.h"
+#include "kernel/abi/signal.h"
+#include "kernel/arch/x86_64/apic_timer.h"
 #include "kernel/arch/x86_64/arch.h"
+#include "kernel/args.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/loader.h"
 #include "kernel/log.h"
 #include "kernel/power.h"
+#include "kernel/proc.h"
+#include "kernel/thread.h"
+#include "kernel/time.h"
+#include "kernel/timer.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 
 extern struct vm_ctx app_view_template;
-
-#define SIGKILL 9
-#define SIGSEGV 11
 
 static struct {
 	struct aspace as;
@@ -69,13 +76,18 @@ static void report_timer(void)
 _Noreturn void app_exit(int status)
 {
 	/* The exit line is the last line of the log (the serial contract), so
-	 * the app's memory is returned and reported first. */
-	apic_timer_set_slice(0); /* no thread to preempt any more */
+	 * the app's memory is returned and reported first. Threads leave their
+	 * wait queues before the files that own the queues go; mappings go
+	 * before the file system whose files they hold. */
 	if (app.loaded) {
 		app.loaded = 0;
+		thread_release_all();
+		timer_release_all();
 		fd_table_release();
 		arch_switch_address_space(kernel_ctx.root);
 		aspace_destroy(&app.as);
+		rootfs_unmount();
+		proc_release();
 		report_returned_memory();
 		report_timer();
 	}
@@ -92,9 +104,15 @@ static int back_user_range(uint64_t addr, size_t len, unsigned access)
 	if (addr >= VM_USER_TOP || len > VM_USER_TOP - addr)
 		return -EFAULT;
 	for (uint64_t page = ALIGN_DOWN(addr, PAGE_SIZE); page < addr + len; page += PAGE_SIZE) {
-		if (!vm_lookup(&app.as.ctx, page, NULL, NULL))
-			continue;
-		int err = aspace_fault(&app.as, page, access);
+		unsigned flags, how = access;
+		if (!vm_lookup(&app.as.ctx, page, NULL, &flags)) {
+			/* Present: only a write to a read-only page can still be
+			 * made to work (a copy-on-write file page). */
+			if (!(access & ASPACE_ACCESS_WRITE) || (flags & VM_WRITE))
+				continue;
+			how |= ASPACE_ACCESS_PRESENT;
+		}
+		int err = aspace_fault(&app.as, page, how);
 		if (err == -ENOMEM)
 			app_kill(SIGKILL, "out of memory: no page for a syscall's buffer", 0, page);
 		if (err)
@@ -165,8 +183,11 @@ static int build_argv(const struct boot_config *cfg, const char ***argv_out, cha
 	return n + 1;
 }
 
-int app_load(const void *elf, size_t size, const struct boot_config *cfg)
+int app_load(const void *elf, size_t size, const void *tar, size_t tar_size,
+	     const struct boot_config *cfg)
 {
+	const struct rootfs_config fs = {.read_only = cfg->root_read_only,
+					 .tmpfs_size = cfg->tmpfs_size};
 	const char *why = "";
 	const char **argv;
 	char *words;
@@ -183,31 +204,30 @@ int app_load(const void *elf, size_t size, const struct boot_config *cfg)
 	if (argc < 0)
 		return -EINVAL;
 
-	err = aspace_init(&app.as, &app_view_template);
+	thread_init();
+	err = proc_set_command(argc, argv);
+	if (!err)
+		err = rootfs_mount(tar, tar_size, &fs);
+	if (!err)
+		err = aspace_init(&app.as, &app_view_template);
 	if (err) {
 		kprintf("solo: app not started: out of memory\n");
-		kfree(argv);
-		kfree(words);
-		return err;
+		goto fail;
 	}
 	err = loader_load(elf, size, &app.as, &app.image, &why);
 	if (err) {
 		kprintf("solo: app not started: %s\n", why);
-		aspace_destroy(&app.as);
-		kfree(argv);
-		kfree(words);
-		return err;
+		goto fail;
 	}
 	err = loader_build_stack(&app.as, &app.image, cfg->stack_size, argc, argv,
 				 (int)cfg->env_count, cfg->env);
-	kfree(argv); /* copied onto the app's stack */
-	kfree(words);
 	if (err) {
 		kprintf("solo: app not started: %s\n",
 			err == -E2BIG ? "arguments and environment too large" : "out of memory");
-		aspace_destroy(&app.as);
-		return err;
+		goto fail;
 	}
+	kfree(argv); /* copied onto the app's stack */
+	kfree(words);
 	kdebug("solo: app %s: %d argument%s, %zu environment variable%s, entry %#lx\n", cfg->name,
 	       argc - 1, argc == 2 ? "" : "s", cfg->env_count, cfg->env_count == 1 ? "" : "s",
 	       app.image.entry);
@@ -216,19 +236,26 @@ int app_load(const void *elf, size_t size, const struct boot_config *cfg)
 		vm_dump(&app.as.ctx, 0, UINT64_MAX);
 		aspace_dump(&app.as);
 	}
-	fd_table_init();
+	err = fd_table_init();
+	if (err) {
+		kprintf("solo: app not started: no console (out of memory)\n");
+		return err;
+	}
 	app.loaded = 1;
 	return 0;
-}
-
-void app_set_rootfs(const void *tar, size_t size)
-{
-	fd_mount_rootfs(tar, size);
+fail:
+	aspace_destroy(&app.as);
+	rootfs_unmount();
+	proc_release();
+	kfree(argv);
+	kfree(words);
+	return err;
 }
 
 _Noreturn void app_enter(void)
 {
 	kinfo("solo: starting the app\n");
+	time_set_app_start(time_now());
 	arch_set_user_fs(0);
 	arch_enter_user(app.image.entry, app.image.stack_pointer, app.as.ctx.root);
 }

@@ -11,15 +11,13 @@
 #include "kernel/bootcfg.h"
 #include "mm/aspace.h"
 
-/* The app's file system: the rootfs.tar module (NULL: none), which must
- * stay in memory. Call before app_load; a bad archive is reported and the
- * app gets an empty "/". */
-void app_set_rootfs(const void *tar, size_t size);
-/* Loads the app ELF (a boot module) into its own address space and builds
- * its stack from cfg. After it returns 0 the ELF bytes are no longer needed.
- * Returns a negative error when the app cannot start (the reason was
- * printed). */
-int app_load(const void *elf, size_t size, const struct boot_config *cfg);
+/* Loads the app ELF (a boot module) into its own address space, builds its
+ * stack from cfg and its file tree from the rootfs.tar module tar (NULL:
+ * none; it must stay in memory: files are read where they lie). After it
+ * returns 0 the ELF bytes are no longer needed. Returns a negative error
+ * when the app cannot start (the reason was printed). */
+int app_load(const void *elf, size_t size, const void *tar, size_t tar_size,
+	     const struct boot_config *cfg);
 /* Called once the ELF file's returned_pages went back to palloc: at exit,
  * the free page count must be the one from before the app plus those. */
 void app_note_free_baseline(size_t returned_pages);

@@ -1,7 +1,7 @@
 /* Shell-like word splitting for boot.cfg's args= (contract in args.h). */
 #include "kernel/args.h"
 
-#include "kernel/errno.h"
+#include "kernel/abi/errno.h"
 
 static int is_blank(char c)
 {

@@ -15,6 +15,8 @@ static void set_defaults(struct boot_config *cfg)
 	cfg->poweroff = BOOTCFG_POWEROFF_UEFI;
 	cfg->aslr = 1;
 	cfg->strace = 0;
+	cfg->root_read_only = 0;
+	cfg->tmpfs_size = 0;
 }
 
 /* "123", "64K", "8M", "1G" -> bytes; -1 when malformed or absurdly large. */
@@ -124,6 +126,22 @@ static int apply(struct boot_config *cfg, const char *key, const char *value, co
 			return -1;
 		}
 		cfg->aslr = i;
+	} else if (!strcmp(key, "root")) {
+		static const char *const modes[] = {"rw", "ro"};
+		int i = pick(value, modes, 2);
+		if (i < 0) {
+			*why = "root must be rw or ro";
+			return -1;
+		}
+		cfg->root_read_only = i;
+	} else if (!strcmp(key, "tmpfs_size")) {
+		uint64_t size;
+		if (parse_size(value, &size) || size < BOOTCFG_TMPFS_MIN) {
+			*why =
+			    "tmpfs_size must be a size of at least 64K (bytes, or with K, M or G)";
+			return -1;
+		}
+		cfg->tmpfs_size = size;
 	} else if (!strcmp(key, "strace")) {
 		static const char *const states[] = {"0", "1"};
 		int i = pick(value, states, 2);

@@ -20,6 +20,10 @@
  *                        every boot, for debugging
  *   strace=0|1           log every syscall the app makes, with its
  *                        arguments and result (kernel/strace.h); 0 default
+ *   root=rw|ro           the root file system in RAM: writable (rw, the
+ *                        default) or read-only (ro; /tmp stays writable)
+ *   tmpfs_size=SIZE      the most RAM files may take (bytes, or with K,
+ *                        M or G; at least 64K); default half of free memory
  * An unknown key or a bad value is reported through the warn callback and
  * otherwise ignored: a typo must not keep the machine from booting.
  */
@@ -59,13 +63,16 @@ struct boot_config {
 	unsigned selftests;  /* BOOTCFG_SELFTEST_* */
 	uint64_t stack_size; /* bytes */
 	enum bootcfg_poweroff poweroff;
-	int aslr;   /* 1 (default) or 0 */
-	int strace; /* 0 (default) or 1 */
+	int aslr;	     /* 1 (default) or 0 */
+	int strace;	     /* 0 (default) or 1 */
+	int root_read_only;  /* 0 (default) or 1 */
+	uint64_t tmpfs_size; /* bytes; 0 (default): half of free memory */
 };
 
 #define BOOTCFG_STACK_DEFAULT (8ull << 20)
 #define BOOTCFG_STACK_MIN     (64ull << 10)
 #define BOOTCFG_STACK_MAX     (1ull << 30)
+#define BOOTCFG_TMPFS_MIN     (64ull << 10)
 
 typedef void (*bootcfg_warn_fn)(unsigned line, const char *message, const char *detail);
 

@@ -5,50 +5,22 @@
  */
 #include "kernel/loader.h"
 
+#include "kernel/abi/process.h"
+#include "kernel/abi/signal.h"
+
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/elf.h"
 #include "kernel/arch/x86_64/mmu.h"
-#include "kernel/errno.h"
+#include "kernel/abi/errno.h"
 #include "kernel/klib.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 
-#define AT_NULL	       0
-#define AT_PHDR	       3
-#define AT_PHENT       4
-#define AT_PHNUM       5
-#define AT_PAGESZ      6
-#define AT_BASE	       7
-#define AT_FLAGS       8
-#define AT_ENTRY       9
-#define AT_UID	       11
-#define AT_EUID	       12
-#define AT_GID	       13
-#define AT_EGID	       14
-#define AT_PLATFORM    15
-#define AT_HWCAP       16
-#define AT_CLKTCK      17
-#define AT_SECURE      23
-#define AT_RANDOM      25
-#define AT_HWCAP2      26
-#define AT_EXECFN      31
-#define AT_MINSIGSTKSZ 51
-
-/* The smallest signal stack the app must allow: 2048 covers the x86-64
- * frame with the legacy FPU state (no AVX-512 state is enabled). */
-#define MINSIGSTKSZ 2048
-
 static int aslr = 1;
-static uint64_t app_start_tsc;
 
 void loader_set_aslr(int on)
 {
 	aslr = on;
-}
-
-uint64_t loader_app_start_tsc(void)
-{
-	return app_start_tsc;
 }
 
 /* A random number below limit (0 with ASLR off). */
@@ -253,7 +225,6 @@ int loader_build_stack(struct aspace *as, struct app_image *img, uint64_t stack_
 
 	img->stack_pointer = sb.user_top - sb.used;
 	err = vm_copy_to_user(&as->ctx, img->stack_pointer, sb.buf + sb.size - sb.used, sb.used);
-	app_start_tsc = arch_timestamp();
 free_ptrs:
 	kfree(ptrs);
 free_buf:

@@ -43,10 +43,6 @@ struct app_image {
  * whether loader_load and loader_build_stack randomize addresses. */
 void loader_set_aslr(int on);
 
-/* The TSC reading when loader_build_stack finished: the start of the app's
- * CPU time (Solo runs nothing else). */
-uint64_t loader_app_start_tsc(void);
-
 /*
  * loader_load - validate elf (size bytes) and map it into as (fresh from
  * aspace_init): every PT_LOAD backed now with its p_flags, recorded as the

@@ -1,0 +1,231 @@
+/*
+ * Pipes (see pipe.h). The pipe is shared by its two end files; it counts
+ * how many of each end are open and is freed when neither is.
+ */
+#include "fs/pipe.h"
+
+#include "fs/fdtable.h"
+#include "fs/iobuf.h"
+#include "kernel/abi/errno.h"
+#include "kernel/abi/fcntl.h"
+#include "kernel/abi/poll.h"
+#include "kernel/abi/signal.h"
+#include "kernel/abi/stat.h"
+#include "kernel/abi/termios.h"
+#include "kernel/app.h"
+#include "kernel/klib.h"
+#include "kernel/signal.h"
+#include "kernel/thread.h"
+#include "kernel/wait.h"
+#include "mm/kmalloc.h"
+
+#define PIPEFS_DEV 0xc
+
+struct pipe {
+	int readers, writers; /* open end files */
+	size_t head, len;     /* ring: bytes [head, head + len) mod PIPE_BUFFER */
+	struct waitq wq;
+	uint64_t ino;
+	char *buf;
+};
+
+static uint64_t next_ino = 1;
+
+static int is_reader(const struct file *f)
+{
+	return (f->flags & O_ACCMODE) == O_RDONLY;
+}
+
+static long pipe_read(struct file *f, struct iobuf *b, uint64_t *pos)
+{
+	struct pipe *p = f->priv;
+	uint64_t done = 0;
+
+	(void)pos;
+	if (!iobuf_left(b))
+		return 0;
+	if (!p->len)
+		return p->writers ? -EAGAIN : 0;
+	while (iobuf_left(b) && p->len) {
+		size_t n = (size_t)MIN(iobuf_left(b), (uint64_t)MIN(p->len, PIPE_BUFFER - p->head));
+		if (iobuf_put(b, p->buf + p->head, n)) {
+			if (!done)
+				return -EFAULT;
+			break;
+		}
+		p->head = (p->head + n) % PIPE_BUFFER;
+		p->len -= n;
+		done += n;
+	}
+	if (!p->len)
+		p->head = 0; /* keep small writes contiguous */
+	waitq_wake(&p->wq, POLLOUT | POLLWRNORM);
+	return (long)done;
+}
+
+static long pipe_write(struct file *f, struct iobuf *b, uint64_t *pos)
+{
+	struct pipe *p = f->priv;
+	uint64_t want = iobuf_left(b), done = 0;
+
+	(void)pos;
+	if (!want)
+		return 0; /* as Linux: before the reader check, no SIGPIPE */
+	if (!p->readers) {
+		signal_raise(thread_current(), SIGPIPE, NULL);
+		return -EPIPE;
+	}
+	/* POSIX: a write of at most PIPE_BUF bytes is never interleaved
+	 * with others, so it waits for room for all of it. */
+	if (PIPE_BUFFER - p->len < (want <= PIPE_BUF ? want : 1))
+		return -EAGAIN;
+	while (iobuf_left(b) && p->len < PIPE_BUFFER) {
+		size_t tail = (p->head + p->len) % PIPE_BUFFER;
+		size_t n = (size_t)MIN(iobuf_left(b),
+				       (uint64_t)MIN(PIPE_BUFFER - p->len, PIPE_BUFFER - tail));
+		if (iobuf_get(b, p->buf + tail, n)) {
+			if (!done)
+				return -EFAULT;
+			break;
+		}
+		p->len += n;
+		done += n;
+	}
+	waitq_wake(&p->wq, POLLIN | POLLRDNORM);
+	return (long)done;
+}
+
+static unsigned pipe_poll(struct file *f, struct poll_table *pt)
+{
+	struct pipe *p = f->priv;
+	unsigned ev = 0;
+
+	poll_wait(pt, &p->wq);
+	if (is_reader(f)) {
+		if (p->len)
+			ev |= POLLIN | POLLRDNORM;
+		if (!p->writers)
+			ev |= POLLHUP;
+	} else {
+		if (PIPE_BUFFER - p->len >= PIPE_BUF)
+			ev |= POLLOUT | POLLWRNORM;
+		if (!p->readers)
+			ev |= POLLERR;
+	}
+	return ev;
+}
+
+static long pipe_ioctl(struct file *f, unsigned cmd, uint64_t arg)
+{
+	struct pipe *p = f->priv;
+
+	if (cmd != FIONREAD)
+		return -ENOTTY;
+	int32_t n = (int32_t)p->len;
+	return app_copy_to(arg, &n, sizeof(n));
+}
+
+static int pipe_stat(struct file *f, struct kstat *st)
+{
+	struct pipe *p = f->priv;
+
+	*st = (struct kstat){.dev = PIPEFS_DEV,
+			     .ino = p->ino,
+			     .nlink = 1,
+			     .mode = S_IFIFO | 0600,
+			     .blksize = PIPE_BUF};
+	return 0;
+}
+
+static void pipe_release(struct file *f)
+{
+	struct pipe *p = f->priv;
+
+	if (is_reader(f))
+		p->readers--;
+	else
+		p->writers--;
+	if (!p->readers && !p->writers) {
+		kfree(p->buf);
+		kfree(p);
+		return;
+	}
+	waitq_wake(&p->wq, is_reader(f) ? POLLERR : POLLHUP);
+}
+
+static const struct file_ops pipe_ops = {
+    .kind = "pipe",
+    .read = pipe_read,
+    .write = pipe_write,
+    .poll = pipe_poll,
+    .ioctl = pipe_ioctl,
+    .stat = pipe_stat,
+    .release = pipe_release,
+};
+
+long pipe_buffer_size(const struct file *f)
+{
+	return f->ops == &pipe_ops ? PIPE_BUFFER : -EINVAL;
+}
+
+int pipe_create(unsigned flags, struct file **rd, struct file **wr)
+{
+	struct pipe *p = kmalloc(sizeof(*p));
+	char *buf = kmalloc(PIPE_BUFFER);
+
+	*rd = *wr = NULL;
+	if (p && buf) {
+		*p = (struct pipe){.readers = 1, .writers = 1, .ino = next_ino++, .buf = buf};
+		waitq_init(&p->wq);
+		*rd = file_new(&pipe_ops, O_RDONLY | (flags & O_NONBLOCK), p);
+		*wr = file_new(&pipe_ops, O_WRONLY | (flags & O_NONBLOCK), p);
+	}
+	if (*rd && *wr)
+		return 0;
+	kfree(*rd);
+	kfree(*wr);
+	kfree(buf);
+	kfree(p);
+	*rd = *wr = NULL;
+	return -ENOMEM;
+}
+
+/* pipe and pipe2: a new pipe on the two lowest free descriptors, whose
+ * numbers go to the app's int[2] at fds. */
+static long make_pipe(uint64_t fds, unsigned flags)
+{
+	struct file *rd, *wr;
+	int32_t pair[2];
+	int cloexec = (flags & O_CLOEXEC) != 0;
+
+	if (flags & ~(unsigned)(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
+		return -EINVAL;
+	int err = pipe_create(flags, &rd, &wr);
+	if (err)
+		return err;
+	pair[0] = fd_install(0, rd, cloexec);
+	pair[1] = pair[0] < 0 ? pair[0] : fd_install(0, wr, cloexec);
+	file_put(rd);
+	file_put(wr);
+	if (pair[1] < 0) {
+		if (pair[0] >= 0)
+			fd_close(pair[0]);
+		return pair[1];
+	}
+	if (app_copy_to(fds, pair, sizeof(pair))) {
+		fd_close(pair[0]);
+		fd_close(pair[1]);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+SYSCALL_DEFINE2(pipe2, uint64_t, fds, unsigned, flags)
+{
+	return make_pipe(fds, flags);
+}
+
+SYSCALL_DEFINE1(pipe, uint64_t, fds)
+{
+	return make_pipe(fds, 0);
+}

@@ -1,0 +1,205 @@
+/* /proc and /sys (see procfs.h): synth file systems (fs/synth.h). */
+#include "fs/procfs.h"
+
+#include "fs/fdtable.h"
+#include "fs/rootfs.h"
+#include "fs/synth.h"
+#include "kernel/abi/fcntl.h"
+#include "kernel/abi/stat.h"
+#include "kernel/abi/time.h"
+#include "kernel/arch/x86_64/tsc.h"
+#include "kernel/klib.h"
+#include "kernel/proc.h"
+#include "kernel/kprintf.h"
+#include "kernel/time.h"
+#include "mm/palloc.h"
+
+#define PROC_DEV 5
+#define SYS_DEV	 6
+
+static long mounts(char *buf, size_t size)
+{
+	return rootfs_mounts_text(buf, size);
+}
+
+static long meminfo(char *buf, size_t size)
+{
+	struct palloc_stats st;
+
+	palloc_get_stats(&st);
+	uint64_t total = st.total_pages * (PAGE_SIZE / 1024),
+		 free = st.free_pages * (PAGE_SIZE / 1024);
+	return ksnprintf(buf, size,
+			 "MemTotal:       %8lu kB\nMemFree:        %8lu kB\n"
+			 "MemAvailable:   %8lu kB\nBuffers:               0 kB\n"
+			 "Cached:                0 kB\nSwapTotal:             0 kB\n"
+			 "SwapFree:              0 kB\n",
+			 total, free, free);
+}
+
+static long cpuinfo(char *buf, size_t size)
+{
+	return ksnprintf(buf, size,
+			 "processor\t: 0\ncpu MHz\t\t: %lu.000\nphysical id\t: 0\n"
+			 "siblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\n\n",
+			 (tsc_hz() + 500000) / 1000000);
+}
+
+static long uptime(char *buf, size_t size)
+{
+	uint64_t cs = time_now() / 10000000ull;
+
+	return ksnprintf(buf, size, "%lu.%02lu 0.00\n", cs / 100, cs % 100);
+}
+
+static long loadavg(char *buf, size_t size)
+{
+	return ksnprintf(buf, size, "0.00 0.00 0.00 1/1 1\n");
+}
+
+/* The CPU line of /proc/stat: the app's time as user time, in ticks. */
+static long stat(char *buf, size_t size)
+{
+	uint64_t ticks = time_now() / (NSEC_PER_SEC / 100);
+
+	return ksnprintf(buf, size,
+			 "cpu  %lu 0 0 0 0 0 0 0 0 0\ncpu0 %lu 0 0 0 0 0 0 0 0 0\nbtime 0\n"
+			 "processes 1\nprocs_running 1\nprocs_blocked 0\n",
+			 ticks, ticks);
+}
+
+static long version(char *buf, size_t size)
+{
+	return ksnprintf(buf, size, "Solo version 0.1\n");
+}
+
+static long osrelease(char *buf, size_t size)
+{
+	return ksnprintf(buf, size, "0.1\n");
+}
+
+static long ostype(char *buf, size_t size)
+{
+	return ksnprintf(buf, size, "Solo\n");
+}
+
+static long self_target(char *buf, size_t size)
+{
+	return ksnprintf(buf, size, "1");
+}
+
+static long exe_target(char *buf, size_t size)
+{
+	return ksnprintf(buf, size, "/%s", proc_name());
+}
+
+static long cmdline(char *buf, size_t size)
+{
+	return proc_cmdline(buf, size);
+}
+
+static long cpu_list(char *buf, size_t size)
+{
+	return ksnprintf(buf, size, "0\n");
+}
+
+/* /proc/self/fd: one entry per open descriptor, by number. */
+static int fd_entry(int i, char *name, size_t size)
+{
+	for (int fd = 0, seen = 0; fd < FD_MAX; fd++) {
+		if (fd_get(fd) && seen++ == i) {
+			ksnprintf(name, size, "%d", fd);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* What a descriptor's link says, as Linux words it for each kind. */
+static long fd_target(const char *name, char *buf, size_t size)
+{
+	int fd = 0;
+	struct kstat st;
+
+	for (const char *p = name; *p; p++)
+		fd = fd * 10 + (*p - '0');
+	struct file *f = fd_get(fd);
+	if (!f)
+		return ksnprintf(buf, size, "(closed)");
+	if (f->inode && S_ISDIR(f->inode->mode)) {
+		long n = vfs_path(f->inode, buf, size);
+		if (n >= 0)
+			return n;
+	}
+	file_stat(f, &st);
+	if (S_ISFIFO(st.mode))
+		return ksnprintf(buf, size, "pipe:[%lu]", st.ino);
+	if (S_ISCHR(st.mode))
+		return ksnprintf(buf, size, "/dev/ttyS0");
+	return ksnprintf(buf, size, "anon_inode:[%s]", f->ops->kind);
+}
+
+#define DIR(name, parent)                                                                          \
+	{                                                                                          \
+		name, parent, S_IFDIR | 0555, 0, NULL, NULL, NULL, NULL, NULL                      \
+	}
+#define TEXT(name, parent, fn)                                                                     \
+	{                                                                                          \
+		name, parent, S_IFREG | 0444, 0, NULL, fn, NULL, NULL, NULL                        \
+	}
+#define LINK(name, parent, target)                                                                 \
+	{                                                                                          \
+		name, parent, S_IFLNK | 0777, 0, NULL, NULL, target, NULL, NULL                    \
+	}
+
+enum { P_ROOT, P_SELF_DIR = 10, P_FD = 15, P_SYS = 16, P_KERNEL = 17 };
+
+static const struct synth_node proc_nodes[] = {
+    [P_ROOT] = DIR("", P_ROOT),
+    [1] = TEXT("mounts", P_ROOT, mounts),
+    [2] = TEXT("meminfo", P_ROOT, meminfo),
+    [3] = TEXT("cpuinfo", P_ROOT, cpuinfo),
+    [4] = TEXT("uptime", P_ROOT, uptime),
+    [5] = TEXT("loadavg", P_ROOT, loadavg),
+    [6] = TEXT("version", P_ROOT, version),
+    [7] = TEXT("stat", P_ROOT, stat),
+    [8] = LINK("self", P_ROOT, self_target),
+    [9] = LINK("thread-self", P_ROOT, self_target),
+    [P_SELF_DIR] = DIR("1", P_ROOT),
+    [11] = LINK("exe", P_SELF_DIR, exe_target),
+    [12] = TEXT("cmdline", P_SELF_DIR, cmdline),
+    [13] = TEXT("mounts", P_SELF_DIR, mounts),
+    [14] = TEXT("stat", P_SELF_DIR, stat),
+    [P_FD] = {"fd", P_SELF_DIR, S_IFDIR | 0500, 0, NULL, NULL, NULL, fd_entry, fd_target},
+    [P_SYS] = DIR("sys", P_ROOT),
+    [P_KERNEL] = DIR("kernel", P_SYS),
+    [18] = TEXT("osrelease", P_KERNEL, osrelease),
+    [19] = TEXT("ostype", P_KERNEL, ostype),
+};
+
+enum { S_ROOT, S_DEVICES, S_SYSTEM, S_CPU };
+
+static const struct synth_node sys_nodes[] = {
+    [S_ROOT] = DIR("", S_ROOT),
+    [S_DEVICES] = DIR("devices", S_ROOT),
+    [S_SYSTEM] = DIR("system", S_DEVICES),
+    [S_CPU] = DIR("cpu", S_SYSTEM),
+    [4] = TEXT("online", S_CPU, cpu_list),
+    [5] = TEXT("possible", S_CPU, cpu_list),
+    [6] = TEXT("present", S_CPU, cpu_list),
+};
+
+int procfs_mount(struct inode **root)
+{
+	return synth_mount(proc_nodes, (int)ARRAY_SIZE(proc_nodes), PROC_MAGIC, PROC_DEV, root);
+}
+
+int sysfs_mount(struct inode **root)
+{
+	return synth_mount(sys_nodes, (int)ARRAY_SIZE(sys_nodes), SYSFS_MAGIC, SYS_DEV, root);
+}
+
+void procfs_unmount(struct inode *root)
+{
+	synth_unmount(root);
+}

@@ -1,0 +1,371 @@
+/* Moving bytes through descriptors (see read_write.h). */
+#include "fs/read_write.h"
+
+#include "fs/fdtable.h"
+#include "fs/vfs.h"
+#include "kernel/abi/errno.h"
+#include "kernel/abi/fcntl.h"
+#include "kernel/abi/poll.h"
+#include "kernel/abi/stat.h"
+#include "kernel/app.h"
+#include "kernel/klib.h"
+#include "kernel/thread.h"
+#include "mm/kmalloc.h"
+
+#define SENDFILE_CHUNK 4096
+#define RWF_SUPPORTED  0x1fu /* RWF_HIPRI ... RWF_APPEND: accepted as hints */
+
+/*
+ * Waits until f may have what the call needs (events), by queuing the
+ * thread on f's queues: -EWAITING, or restart when a signal is pending.
+ * When f turns out ready already, returns 1: the caller tries again now.
+ */
+static long wait_file(struct file *f, unsigned events, long restart, const char *what)
+{
+	unsigned ready = file_poll(f, thread_poll_table());
+
+	if (ready & (events | POLLERR | POLLHUP | POLLNVAL)) {
+		thread_wait_cancel();
+		return 1;
+	}
+	return thread_wait(0, restart, what, 0);
+}
+
+long rw_blocking(struct file *f, struct iobuf *b, uint64_t *pos, int writing)
+{
+	uint64_t total = iobuf_left(b);
+	uint64_t done = writing ? thread_wait_progress() : 0; /* earlier attempts' bytes */
+	long n;
+
+	iobuf_skip(b, done);
+	for (;;) {
+		n = writing ? file_write(f, b, pos) : file_read(f, b, pos);
+		if (n > 0)
+			done += (uint64_t)n;
+		/* A read returns what it got; so does a write that failed,
+		 * finished or must not wait. */
+		if (!writing && n != -EAGAIN)
+			return n;
+		if (writing && ((n < 0 && n != -EAGAIN) || done == total))
+			return done ? (long)done : n;
+		if (f->flags & O_NONBLOCK)
+			return done ? (long)done : -EAGAIN;
+		long w = wait_file(f, writing ? POLLOUT : POLLIN, -ERESTARTSYS,
+				   writing ? "write" : "read");
+		if (w == 1)
+			continue;
+		if (w == -EWAITING && writing)
+			thread_set_wait_progress(done);
+		if (w != -EWAITING && done)
+			return (long)done; /* interrupted after some bytes: those */
+		return w;
+	}
+}
+
+static struct file *io_file(int fd)
+{
+	return fd_get(fd);
+}
+
+SYSCALL_DEFINE3(read, int, fd, uint64_t, buf, uint64_t, count)
+{
+	struct file *f = io_file(fd);
+	struct iobuf b;
+
+	if (!f)
+		return -EBADF;
+	if ((int64_t)count < 0)
+		return -EINVAL;
+	iobuf_user(&b, buf, count);
+	return rw_blocking(f, &b, &f->pos, 0);
+}
+
+SYSCALL_DEFINE3(write, int, fd, uint64_t, buf, uint64_t, count)
+{
+	struct file *f = io_file(fd);
+	struct iobuf b;
+
+	if (!f)
+		return -EBADF;
+	if ((int64_t)count < 0)
+		return -EINVAL;
+	iobuf_user(&b, buf, count);
+	return rw_blocking(f, &b, &f->pos, 1);
+}
+
+/* pread/pwrite: the file must have offsets (ESPIPE for pipes, the
+ * console, sockets); pos < 0 is EINVAL. */
+static long positioned(int fd, struct iobuf *b, int64_t pos, int writing)
+{
+	struct file *f = io_file(fd);
+	uint64_t at = (uint64_t)pos;
+
+	if (!f)
+		return -EBADF;
+	if (!f->ops->seek)
+		return -ESPIPE;
+	if (pos < 0)
+		return -EINVAL;
+	/* (With O_APPEND the write goes to the end anyway, as on Linux.) */
+	return rw_blocking(f, b, &at, writing);
+}
+
+SYSCALL_DEFINE4(pread64, int, fd, uint64_t, buf, uint64_t, count, int64_t, pos)
+{
+	struct iobuf b;
+
+	if ((int64_t)count < 0)
+		return -EINVAL;
+	iobuf_user(&b, buf, count);
+	return positioned(fd, &b, pos, 0);
+}
+
+SYSCALL_DEFINE4(pwrite64, int, fd, uint64_t, buf, uint64_t, count, int64_t, pos)
+{
+	struct iobuf b;
+
+	if ((int64_t)count < 0)
+		return -EINVAL;
+	iobuf_user(&b, buf, count);
+	return positioned(fd, &b, pos, 1);
+}
+
+/*
+ * The iovec array of readv/writev into kernel memory (n <= IOV_MAX, whose
+ * 16 KiB does not belong on the kernel stack), with its total: -EINVAL
+ * when n is too large or the total passes SSIZE_MAX, -EFAULT, -ENOMEM.
+ * The caller frees *iov.
+ */
+static long read_iovec(uint64_t uiov, uint64_t n, struct linux_iovec **iov, uint64_t *total)
+{
+	*iov = NULL;
+	*total = 0;
+	if (n > IOV_MAX)
+		return -EINVAL;
+	if (!n)
+		return 0;
+	*iov = kmalloc(n * sizeof(**iov));
+	if (!*iov)
+		return -ENOMEM;
+	if (app_copy_from(*iov, uiov, n * sizeof(**iov)))
+		return -EFAULT;
+	for (uint64_t i = 0; i < n; i++) {
+		if ((int64_t)(*iov)[i].len < 0 || (*iov)[i].len > (uint64_t)INT64_MAX - *total)
+			return -EINVAL;
+		*total += (*iov)[i].len;
+	}
+	return 0;
+}
+
+/* readv, writev and their positioned forms; pos < 0: the file offset. */
+static long vector_io(int fd, uint64_t uiov, uint64_t n, int64_t pos, int positioned_io,
+		      int writing)
+{
+	struct file *f = io_file(fd);
+	struct linux_iovec *iov;
+	struct iobuf b;
+	uint64_t total;
+	long ret;
+
+	if (!f)
+		return -EBADF;
+	ret = read_iovec(uiov, n, &iov, &total);
+	if (!ret) {
+		iobuf_user_vec(&b, iov, (unsigned)n, total);
+		if (positioned_io)
+			ret = positioned(fd, &b, pos, writing);
+		else
+			ret = rw_blocking(f, &b, &f->pos, writing);
+	}
+	kfree(iov);
+	return ret;
+}
+
+SYSCALL_DEFINE3(readv, int, fd, uint64_t, iov, uint64_t, n)
+{
+	return vector_io(fd, iov, n, 0, 0, 0);
+}
+
+SYSCALL_DEFINE3(writev, int, fd, uint64_t, iov, uint64_t, n)
+{
+	return vector_io(fd, iov, n, 0, 0, 1);
+}
+
+SYSCALL_DEFINE4(preadv, int, fd, uint64_t, iov, uint64_t, n, int64_t, pos)
+{
+	return vector_io(fd, iov, n, pos, 1, 0);
+}
+
+SYSCALL_DEFINE4(pwritev, int, fd, uint64_t, iov, uint64_t, n, int64_t, pos)
+{
+	return vector_io(fd, iov, n, pos, 1, 1);
+}
+
+/* The *v2 forms: pos -1 means the file offset; the RWF_* flags are hints. */
+SYSCALL_DEFINE5(preadv2, int, fd, uint64_t, iov, uint64_t, n, int64_t, pos, unsigned, flags)
+{
+	if (flags & ~RWF_SUPPORTED)
+		return -EOPNOTSUPP;
+	return vector_io(fd, iov, n, pos, pos != -1, 0);
+}
+
+SYSCALL_DEFINE5(pwritev2, int, fd, uint64_t, iov, uint64_t, n, int64_t, pos, unsigned, flags)
+{
+	if (flags & ~RWF_SUPPORTED)
+		return -EOPNOTSUPP;
+	return vector_io(fd, iov, n, pos, pos != -1, 1);
+}
+
+SYSCALL_DEFINE3(lseek, int, fd, int64_t, off, int, whence)
+{
+	struct file *f = io_file(fd);
+
+	if (!f)
+		return -EBADF;
+	if (!f->ops->seek)
+		return -ESPIPE;
+	int64_t pos = f->ops->seek(f, off, whence);
+	if (pos >= 0)
+		f->pos = (uint64_t)pos;
+	return pos;
+}
+
+/*
+ * sendfile(out, in, offset, count): from any readable file with offsets to
+ * any writable file, through a kernel buffer, one chunk per step. With
+ * offset, reads start there and *offset moves, not the file's position.
+ * Like Linux, it may move less than count (at most what one blocking
+ * write of a chunk takes) and the caller loops.
+ */
+SYSCALL_DEFINE4(sendfile, int, out_fd, int, in_fd, uint64_t, uoff, uint64_t, count)
+{
+	struct file *out = io_file(out_fd), *in = io_file(in_fd);
+	uint64_t pos, moved = 0;
+	int64_t off;
+	char *buf;
+
+	if (!out || !in)
+		return -EBADF;
+	if (!file_readable(in) || !file_writable(out))
+		return -EBADF;
+	if (!in->ops->seek || (in->inode && S_ISDIR(in->inode->mode)))
+		return -EINVAL;
+	if ((int64_t)count < 0)
+		return -EINVAL;
+	if (uoff) {
+		if (app_copy_from(&off, uoff, sizeof(off)))
+			return -EFAULT;
+		if (off < 0)
+			return -EINVAL;
+		pos = (uint64_t)off;
+	} else {
+		pos = in->pos;
+	}
+	buf = kmalloc(SENDFILE_CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	long ret = 0;
+	while (moved < count) {
+		struct iobuf b;
+		uint64_t want = MIN(count - moved, (uint64_t)SENDFILE_CHUNK), at = pos;
+		iobuf_kernel(&b, buf, want);
+		long got = file_read(in, &b, &at);
+		if (got <= 0) {
+			ret = got;
+			break;
+		}
+		/* Only the first chunk may wait: a later one that would block
+		 * ends the call with what moved so far. */
+		iobuf_kernel(&b, buf, (uint64_t)got);
+		long put =
+		    moved ? file_write(out, &b, &out->pos) : rw_blocking(out, &b, &out->pos, 1);
+		if (put <= 0) {
+			ret = put;
+			break;
+		}
+		pos += (uint64_t)put;
+		moved += (uint64_t)put;
+		if (put < got)
+			break;
+	}
+	kfree(buf);
+	if (!moved)
+		return ret;
+	if (uoff) {
+		off = (int64_t)pos;
+		if (app_copy_to(uoff, &off, sizeof(off)))
+			return -EFAULT;
+	} else {
+		in->pos = pos;
+	}
+	return (long)moved;
+}
+
+SYSCALL_DEFINE3(getdents64, int, fd, uint64_t, buf, uint64_t, size)
+{
+	struct file *f = io_file(fd);
+	struct iobuf b;
+
+	if (!f)
+		return -EBADF;
+	if (!f->ops->getdents)
+		return -ENOTDIR;
+	iobuf_user(&b, buf, size > INT32_MAX ? INT32_MAX : size);
+	return f->ops->getdents(f, &b);
+}
+
+static long do_fsync(int fd)
+{
+	struct file *f = io_file(fd);
+
+	if (!f)
+		return -EBADF;
+	return f->ops->fsync ? f->ops->fsync(f) : -EINVAL;
+}
+
+/* Memory is the only storage: every sync succeeds at once. */
+SYSCALL_DEFINE1(fsync, int, fd)
+{
+	return do_fsync(fd);
+}
+
+SYSCALL_DEFINE1(fdatasync, int, fd)
+{
+	return do_fsync(fd);
+}
+
+SYSCALL_DEFINE0(sync)
+{
+	return 0;
+}
+
+SYSCALL_DEFINE1(syncfs, int, fd)
+{
+	return io_file(fd) ? 0 : -EBADF;
+}
+
+/* Advice on a file with offsets is taken and ignored (everything is in
+ * memory); pipes are ESPIPE, as on Linux. */
+SYSCALL_DEFINE4(fadvise64, int, fd, int64_t, off, int64_t, len, int, advice)
+{
+	struct file *f = io_file(fd);
+
+	(void)off;
+	if (!f)
+		return -EBADF;
+	if (len < 0 || advice < 0 || advice > 5)
+		return -EINVAL;
+	return f->ops->seek ? 0 : -ESPIPE;
+}
+
+SYSCALL_DEFINE3(readahead, int, fd, int64_t, off, uint64_t, count)
+{
+	struct file *f = io_file(fd);
+
+	(void)count;
+	if (!f || !file_readable(f))
+		return -EBADF;
+	if (!f->ops->seek || off < 0)
+		return -EINVAL;
+	return 0;
+}
