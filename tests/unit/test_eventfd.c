@@ -1,0 +1,253 @@
+/*
+ * Host tests of fs/eventfd.c: the counter and semaphore semantics, the
+ * limits, the poll bits and the wakes, through the syscall handlers and
+ * the generic file operations (file_read, file_write, file_poll), as the
+ * kernel's read/write path calls them. User pointers are host pointers
+ * (the shim); an address below 4096 is a bad one. Each test ends by
+ * closing every descriptor and checking that the heap is empty again.
+ */
+#include <criterion/criterion.h>
+#include <stdint.h>
+
+/* glibc's (through Criterion); kernel/abi/poll.h defines Linux's, the same 1024. */
+#undef FD_SETSIZE
+
+#include "fs/eventfd.h"
+#include "fs/fdtable.h"
+#include "fs/file.h"
+#include "fs/iobuf.h"
+#include "kernel/abi/errno.h"
+#include "kernel/abi/fcntl.h"
+#include "kernel/abi/poll.h"
+#include "kernel/thread.h"
+#include "kernel_shim.h"
+#include "mm_arena.h"
+
+#define U(p)		((uint64_t)(uintptr_t)(p))
+#define CALL(name, ...) sys_##name(&(struct syscall_args){{__VA_ARGS__}})
+#define MAXCOUNT	0xfffffffffffffffeull
+
+static void setup(void)
+{
+	mm_test_setup();
+	shim_reset();
+}
+
+/* Closes every descriptor: everything the test made must be gone then
+ * (called at the end of each test: Criterion does not fail a test for an
+ * assertion in .fini). */
+static void close_all_and_check(void)
+{
+	fd_table_release();
+	cr_assert_eq(shim_queued(), 0, "a wait entry outlived its file");
+	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, 0, "memory leaked");
+}
+
+TestSuite(eventfd, .init = setup);
+
+static long efd_read_n(int fd, uint64_t *value, size_t n)
+{
+	struct iobuf b;
+	uint64_t pos = 0;
+
+	iobuf_user(&b, U(value), n);
+	return file_read(fd_get(fd), &b, &pos);
+}
+
+static long efd_write_n(int fd, uint64_t value, size_t n)
+{
+	struct iobuf b;
+	uint64_t pos = 0;
+
+	iobuf_user(&b, U(&value), n);
+	return file_write(fd_get(fd), &b, &pos);
+}
+
+static long efd_read(int fd, uint64_t *value)
+{
+	return efd_read_n(fd, value, sizeof(*value));
+}
+
+static long efd_write(int fd, uint64_t value)
+{
+	return efd_write_n(fd, value, sizeof(value));
+}
+
+static unsigned efd_poll(int fd)
+{
+	return file_poll(fd_get(fd), NULL);
+}
+
+Test(eventfd, a_new_counter_holds_the_initial_value)
+{
+	uint64_t v = 0;
+	int fd = (int)CALL(eventfd2, 3, 0);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(efd_read(fd, &v), 8);
+	cr_assert_eq(v, 3);
+	cr_assert_eq(efd_read(fd, &v), -EAGAIN);
+	close_all_and_check();
+}
+
+Test(eventfd, read_takes_the_whole_count_and_resets_it)
+{
+	uint64_t v = 0;
+	int fd = (int)CALL(eventfd, 0);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(efd_read(fd, &v), -EAGAIN);
+	cr_assert_eq(efd_write(fd, 2), 8);
+	cr_assert_eq(efd_write(fd, 5), 8);
+	cr_assert_eq(efd_read(fd, &v), 8);
+	cr_assert_eq(v, 7);
+	cr_assert_eq(efd_read(fd, &v), -EAGAIN);
+	close_all_and_check();
+}
+
+Test(eventfd, semaphore_mode_reads_one_at_a_time)
+{
+	uint64_t v = 0;
+	int fd = (int)CALL(eventfd2, 2, EFD_SEMAPHORE);
+
+	cr_assert_eq(efd_write(fd, 1), 8);
+	for (int i = 0; i < 3; i++) {
+		v = 0;
+		cr_assert_eq(efd_read(fd, &v), 8);
+		cr_assert_eq(v, 1);
+	}
+	cr_assert_eq(efd_read(fd, &v), -EAGAIN);
+	close_all_and_check();
+}
+
+Test(eventfd, a_write_past_the_maximum_returns_eagain_until_a_read)
+{
+	uint64_t v = 0;
+	int fd = (int)CALL(eventfd2, 0, EFD_NONBLOCK);
+
+	cr_assert_eq(efd_write(fd, MAXCOUNT - 1), 8);
+	cr_assert_eq(efd_write(fd, 1), 8); /* exactly the maximum */
+	cr_assert_eq(efd_write(fd, 1), -EAGAIN);
+	cr_assert_eq(efd_write(fd, 0), 8); /* adding nothing always fits */
+	cr_assert_eq(efd_read(fd, &v), 8);
+	cr_assert_eq(v, MAXCOUNT);
+	cr_assert_eq(efd_write(fd, MAXCOUNT), 8);
+	cr_assert_eq(efd_write(fd, 1), -EAGAIN);
+	close_all_and_check();
+}
+
+Test(eventfd, short_buffers_and_the_all_ones_value_are_einval)
+{
+	uint64_t v = 0;
+	int fd = (int)CALL(eventfd2, 1, 0);
+
+	cr_assert_eq(efd_read_n(fd, &v, 7), -EINVAL);
+	cr_assert_eq(efd_write_n(fd, 1, 7), -EINVAL);
+	cr_assert_eq(efd_write(fd, UINT64_MAX), -EINVAL);
+	cr_assert_eq(efd_read(fd, &v), 8);
+	cr_assert_eq(v, 1, "the failed calls changed the count");
+	close_all_and_check();
+}
+
+Test(eventfd, a_longer_buffer_moves_eight_bytes)
+{
+	uint64_t v[2] = {0, 42};
+	int fd = (int)CALL(eventfd2, 9, 0);
+
+	cr_assert_eq(efd_read_n(fd, v, sizeof(v)), 8);
+	cr_assert_eq(v[0], 9);
+	cr_assert_eq(v[1], 42);
+	close_all_and_check();
+}
+
+Test(eventfd, unknown_flags_are_einval)
+{
+	cr_assert_eq(CALL(eventfd2, 0, O_APPEND), -EINVAL);
+	cr_assert_eq(CALL(eventfd2, 0, 0x80000000u), -EINVAL);
+	close_all_and_check();
+}
+
+Test(eventfd, flags_give_nonblock_and_cloexec)
+{
+	int a = (int)CALL(eventfd2, 0, EFD_NONBLOCK | EFD_CLOEXEC);
+	int b = (int)CALL(eventfd2, 0, 0);
+
+	cr_assert(fd_get(a)->flags & O_NONBLOCK);
+	cr_assert_eq(fd_get(a)->flags & O_ACCMODE, O_RDWR);
+	cr_assert(fd_cloexec(a));
+	cr_assert_not(fd_get(b)->flags & O_NONBLOCK);
+	cr_assert_not(fd_cloexec(b));
+	cr_assert_eq(fd_get(a)->refs, 1, "the descriptor holds the only reference");
+	close_all_and_check();
+}
+
+Test(eventfd, a_bad_buffer_is_efault_and_keeps_the_count)
+{
+	uint64_t v = 0;
+	int fd = (int)CALL(eventfd2, 4, 0);
+	struct iobuf b;
+	uint64_t pos = 0;
+
+	cr_assert_eq(efd_read_n(fd, (uint64_t *)16, 8), -EFAULT);
+	iobuf_user(&b, 16, 8);
+	cr_assert_eq(file_write(fd_get(fd), &b, &pos), -EFAULT);
+	cr_assert_eq(efd_read(fd, &v), 8);
+	cr_assert_eq(v, 4);
+	close_all_and_check();
+}
+
+Test(eventfd, poll_reports_in_while_counting_and_out_below_the_maximum)
+{
+	uint64_t v;
+	int fd = (int)CALL(eventfd2, 0, 0);
+
+	cr_assert_eq(efd_poll(fd), POLLOUT);
+	efd_write(fd, 1);
+	cr_assert_eq(efd_poll(fd), POLLIN | POLLOUT);
+	efd_write(fd, MAXCOUNT - 1);
+	cr_assert_eq(efd_poll(fd), POLLIN);
+	efd_read(fd, &v);
+	cr_assert_eq(efd_poll(fd), POLLOUT);
+	close_all_and_check();
+}
+
+Test(eventfd, writes_and_reads_wake_the_queue_poll_names)
+{
+	uint64_t v;
+	int fd = (int)CALL(eventfd2, 0, 0);
+
+	cr_assert_eq(file_poll(fd_get(fd), thread_poll_table()), POLLOUT);
+	cr_assert_eq(shim_queued(), 1);
+	cr_assert_eq(shim_wakes, 0);
+	efd_write(fd, 3);
+	cr_assert_eq(shim_wakes, 1);
+	efd_read(fd, &v);
+	cr_assert_eq(shim_wakes, 2);
+	cr_assert_eq(efd_read(fd, &v), -EAGAIN);
+	cr_assert_eq(shim_wakes, 2, "a read that took nothing woke the queue");
+	close_all_and_check();
+}
+
+Test(eventfd, closing_while_a_thread_waits_wakes_and_dequeues_it)
+{
+	int fd = (int)CALL(eventfd2, 0, 0);
+
+	file_poll(fd_get(fd), thread_poll_table());
+	cr_assert_eq(shim_queued(), 1);
+	cr_assert_eq(fd_close(fd), 0);
+	cr_assert_eq(shim_queued(), 0);
+	cr_assert_eq(shim_wakes, 1);
+	close_all_and_check();
+}
+
+Test(eventfd, stat_reports_an_anonymous_file)
+{
+	struct kstat st;
+	int a = (int)CALL(eventfd2, 0, 0), b = (int)CALL(eventfd2, 0, 0);
+
+	cr_assert_eq(file_stat(fd_get(a), &st), 0);
+	cr_assert_eq(st.mode, 0600);
+	cr_assert_eq(st.ino, fd_get(a)->id);
+	cr_assert_neq(fd_get(a)->id, fd_get(b)->id);
+	close_all_and_check();
+}
