@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "kernel/args.h"
-#include "kernel/errno.h"
+#include "kernel/abi/errno.h"
 
 static char buf[256];
 static const char *argv[16];

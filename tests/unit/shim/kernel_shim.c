@@ -1,0 +1,255 @@
+/* Host stand-ins for kernel services (see kernel_shim.h). */
+#include "kernel_shim.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "fs/file.h"
+#include "fs/tty.h"
+#include "kernel/abi/errno.h"
+#include "kernel/abi/time.h"
+#include "kernel/app.h"
+#include "kernel/console.h"
+#include "kernel/signal.h"
+#include "kernel/thread.h"
+
+uint64_t shim_now;
+int shim_wakes, shim_signal_pending, shim_last_signal, shim_signals, shim_woken;
+uint64_t shim_deadline, shim_progress;
+char shim_console[65536];
+size_t shim_console_len;
+
+#define SHIM_ENTRIES 256
+
+static struct wait_entry entries[SHIM_ENTRIES];
+static struct ktimer *armed;
+
+int app_copy_to(uint64_t dst, const void *src, size_t len)
+{
+	if (len && dst < 4096)
+		return -EFAULT;
+	memcpy((void *)(uintptr_t)dst, src, len);
+	return 0;
+}
+
+int app_copy_from(void *dst, uint64_t src, size_t len)
+{
+	if (len && src < 4096)
+		return -EFAULT;
+	memcpy(dst, (const void *)(uintptr_t)src, len);
+	return 0;
+}
+
+uint64_t time_now(void)
+{
+	return shim_now;
+}
+
+int time_clock(int clock, uint64_t *ns)
+{
+	if (clock < 0 || clock > CLOCK_BOOTTIME)
+		return -EINVAL;
+	*ns = clock == CLOCK_REALTIME || clock == CLOCK_REALTIME_COARSE
+		  ? 1700000000ull * NSEC_PER_SEC + shim_now
+		  : shim_now;
+	return 0;
+}
+
+uint64_t time_clock_deadline(int clock, uint64_t ns)
+{
+	if (clock == CLOCK_REALTIME || clock == CLOCK_REALTIME_COARSE)
+		return ns >= 1700000000ull * NSEC_PER_SEC ? ns - 1700000000ull * NSEC_PER_SEC : 0;
+	return ns;
+}
+
+void ktimer_arm(struct ktimer *t, uint64_t deadline)
+{
+	ktimer_cancel(t);
+	t->deadline = deadline;
+	t->armed = 1;
+	t->next = armed;
+	armed = t;
+}
+
+void ktimer_cancel(struct ktimer *t)
+{
+	for (struct ktimer **pp = &armed; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	t->armed = 0;
+	t->next = NULL;
+}
+
+int time_timers_armed(void)
+{
+	return armed != NULL;
+}
+
+void shim_advance(uint64_t now)
+{
+	shim_now = now;
+	for (;;) {
+		struct ktimer *due = NULL;
+		for (struct ktimer *t = armed; t; t = t->next)
+			if (t->deadline <= now && (!due || t->deadline < due->deadline))
+				due = t;
+		if (!due)
+			return;
+		ktimer_cancel(due);
+		due->fn(due);
+	}
+}
+
+static void shim_wake(struct wait_entry *e, unsigned events)
+{
+	(void)e;
+	(void)events;
+	shim_wakes++;
+}
+
+int thread_wait_on(struct waitq *wq)
+{
+	for (int i = 0; i < SHIM_ENTRIES; i++) {
+		if (!entries[i].wq) {
+			wait_entry_init(&entries[i], shim_wake, NULL);
+			waitq_add(wq, &entries[i]);
+			return 0;
+		}
+	}
+	return -ENOMEM;
+}
+
+static void shim_queue(struct poll_table *pt, struct waitq *wq)
+{
+	(void)pt;
+	thread_wait_on(wq);
+}
+
+static struct poll_table shim_table = {shim_queue};
+
+struct poll_table *thread_poll_table(void)
+{
+	return &shim_table;
+}
+
+int shim_queued(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < SHIM_ENTRIES; i++)
+		n += entries[i].wq != NULL;
+	return n;
+}
+
+void shim_unqueue(void)
+{
+	for (int i = 0; i < SHIM_ENTRIES; i++)
+		waitq_remove(&entries[i]);
+}
+
+void thread_wait_cancel(void)
+{
+	shim_unqueue();
+}
+
+long thread_wait(uint64_t deadline, long restart, const char *what, uint64_t addr)
+{
+	(void)what;
+	(void)addr;
+	shim_deadline = deadline;
+	if (shim_signal_pending) {
+		shim_unqueue();
+		return restart;
+	}
+	if (deadline && shim_now >= deadline) {
+		shim_unqueue();
+		return -ETIMEDOUT;
+	}
+	return -EWAITING;
+}
+
+uint64_t thread_wait_deadline(uint64_t timeout_ns)
+{
+	return timeout_ns == UINT64_MAX ? 0 : time_add(shim_now, timeout_ns);
+}
+
+void thread_set_wait_deadline(uint64_t deadline)
+{
+	shim_deadline = deadline;
+}
+
+uint64_t thread_wait_progress(void)
+{
+	return shim_progress;
+}
+
+void thread_set_wait_progress(uint64_t progress)
+{
+	shim_progress = progress;
+}
+
+int thread_woken(void)
+{
+	return shim_woken;
+}
+
+struct thread *thread_current(void)
+{
+	return NULL;
+}
+
+int signal_raise(struct thread *t, int sig, const struct signal_info *info)
+{
+	(void)t;
+	(void)info;
+	shim_last_signal = sig;
+	shim_signals++;
+	return 0;
+}
+
+int signal_pending(struct thread *t)
+{
+	(void)t;
+	return shim_signal_pending;
+}
+
+void signal_set_temporary_mask(uint64_t mask)
+{
+	(void)mask;
+}
+
+static const struct file_ops shim_console_ops = {.kind = "shim console"};
+
+int tty_open_console(unsigned flags, struct file **out)
+{
+	*out = file_new(&shim_console_ops, flags, NULL);
+	return *out ? 0 : -ENOMEM;
+}
+
+void console_write(const char *buf, size_t len)
+{
+	size_t room = sizeof(shim_console) - shim_console_len;
+
+	fwrite(buf, 1, len, stdout); /* the dump tests read kprintf's output there */
+	memcpy(shim_console + shim_console_len, buf, len < room ? len : room);
+	shim_console_len += len < room ? len : room;
+}
+
+void console_set_colour(enum console_colour colour)
+{
+	(void)colour;
+}
+
+void shim_reset(void)
+{
+	shim_unqueue();
+	while (armed)
+		ktimer_cancel(armed);
+	shim_now = 0;
+	shim_wakes = shim_signal_pending = shim_last_signal = shim_signals = shim_woken = 0;
+	shim_deadline = shim_progress = 0;
+	shim_console_len = 0;
+}

@@ -1,0 +1,46 @@
+/*
+ * Host stand-ins for the kernel services the host-tested modules call
+ * (fs/, kernel/wait.c, kernel/kprintf.c), with knobs for the tests:
+ *
+ *   app_copy_to/app_copy_from  user addresses are host pointers; an address
+ *                              below 4096 is a bad one (-EFAULT)
+ *   time_now, time_clock       a fake clock the test sets (shim_now)
+ *   ktimer_*                   an armed list; shim_advance() moves the clock
+ *                              and runs what expired
+ *   thread_*                   one fake thread: thread_wait_on queues its
+ *                              entry (a wake counts in shim_wakes), thread_wait
+ *                              returns -EWAITING, the restart code when
+ *                              shim_signal_pending is set, -ETIMEDOUT past the
+ *                              deadline
+ *   signal_raise               recorded in shim_last_signal / shim_signals
+ *   tty_open_console           a file with no operations
+ *   console_write              printed to stdout and kept in shim_console
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/time.h"
+#include "kernel/wait.h"
+
+extern uint64_t shim_now;
+extern int shim_wakes;		/* wake callbacks of the fake thread's entries */
+extern int shim_signal_pending; /* thread_wait sees a pending signal */
+extern int shim_last_signal;	/* the last signal_raise'd number */
+extern int shim_signals;	/* how many signal_raise calls */
+extern int shim_woken;		/* what thread_woken returns */
+extern uint64_t shim_deadline;	/* the last thread_wait deadline */
+extern uint64_t shim_progress;
+extern char shim_console[65536]; /* what console_write wrote */
+extern size_t shim_console_len;
+
+/* Resets every knob above, dequeues the fake thread's entries and drops
+ * the armed timers. */
+void shim_reset(void);
+/* How many wait entries of the fake thread are queued now. */
+int shim_queued(void);
+/* Dequeues them (what a wake of the real thread does). */
+void shim_unqueue(void);
+/* Moves the fake clock to now and runs the timers that expired. */
+void shim_advance(uint64_t now);
