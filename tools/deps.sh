@@ -6,7 +6,7 @@
 #   tools/deps.sh            build + test + QEMU packages
 #   tools/deps.sh --debug    the same plus gdb (for make debug)
 #   tools/deps.sh --src      the same plus what the real-program tests need:
-#                            dpkg-dev and deb-src apt sources (for make test)
+#                            dpkg-dev, tcl, golang-go, deb-src (for make test)
 #
 # Needs apt (Debian/Ubuntu). Uses sudo when not run as root.
 #
@@ -41,7 +41,12 @@ readonly PACKAGES=(
 	console-setup-linux # Terminus PSF fonts: built into the framebuffer console
 )
 readonly DEBUG_PACKAGES=(gdb)
-readonly SRC_PACKAGES=(dpkg-dev) # apt-get source unpacks with dpkg-source
+# What tools/real-programs.sh needs besides the packages above.
+readonly SRC_PACKAGES=(
+	dpkg-dev  # apt-get source unpacks with dpkg-source
+	tcl       # tclsh: sqlite3's build generates its amalgamation (sqlite3.c) with it
+	golang-go # the Go test program (Debian's Go toolchain, no module proxy)
+)
 
 readonly APT_DIR=/etc/apt
 readonly APT_LISTS=/var/lib/apt/lists

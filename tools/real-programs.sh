@@ -5,16 +5,21 @@
 #
 #   tools/real-programs.sh [OUT_DIR]      default OUT_DIR: build/real
 #
-# Writes OUT_DIR/lua (lua5.4: the interpreter, src/*.c but luac.c) and
-# OUT_DIR/bzip2 (bzip2: the command-line tool and libbz2's sources). The
-# sources come from `apt-get source` (whatever version apt offers, with
-# Debian's patches applied) into OUT_DIR/src and are never edited: the build
-# is our own compiler command, not the packages' build systems (which make
-# shared libraries). Work already done is skipped: a package is fetched once
-# (OUT_DIR/src/PKG.dir names its unpacked tree) and a program is rebuilt only
-# when it is missing or older than its source tree's stamp or this script.
+# Writes OUT_DIR/lua (lua5.4: the interpreter, src/*.c but luac.c),
+# OUT_DIR/bzip2 (bzip2: the command-line tool and libbz2's sources),
+# OUT_DIR/sqlite3 (sqlite3: the shell over the amalgamation, which the
+# package's own configure + make generate out of tree with tclsh) and
+# OUT_DIR/gotest (tests/real/go/gotest.go, by Debian's Go, CGO_ENABLED=0).
+# Each source package is pinned (PINS below) to one Debian version and the
+# SHA-256 of its .dsc, fetched with `apt-get source`, with Debian's patches
+# applied, into OUT_DIR/src and never edited: the build is our own compiler
+# command, not the packages' build systems (which make shared libraries).
+# Work already done is skipped: a package is fetched once (OUT_DIR/src/PKG.dir
+# names its unpacked tree and version) and a program is rebuilt only when it
+# is missing or older than its sources or this script.
 #
-# Needs network for the first fetch and deb-src apt sources: tools/deps.sh --src.
+# Needs network for the first fetch, deb-src apt sources, tclsh and go:
+# tools/deps.sh --src.
 set -euo pipefail
 
 readonly PROG=real-programs.sh
@@ -25,42 +30,99 @@ MUSLCC=${MUSLCC:-musl-gcc}
 # Not our code: its warnings are not ours to fix, so they are not shown.
 readonly CFLAGS_COMMON=(-static -O2 -w)
 
+# The source packages, each pinned as PKG -> "VERSION SHA256", SHA256 being
+# that of the version's .dsc file. The .dsc lists the checksums of the
+# tarballs, which dpkg-source verifies when it unpacks them, so one hash pins
+# the whole tree. A pinned version that apt no longer offers (Debian replaced
+# it, e.g. with a security update) stops the build with a message. To move a
+# pin: `apt-cache showsrc PKG` prints each offered version; take its Version
+# and, from the same stanza's Checksums-Sha256, the hash of the .dsc line.
+declare -rA PINS=(
+	[lua5.4]="5.4.4-3+deb12u1 d47c50154294a68c8a209c5d61bc09e5b22891c01b7c47501ac3f9725eb4a813"
+	[bzip2]="1.0.8-5 ed9c40f4de3f9e064535e15eac1c61a0f606763db98f4579dbc04067b94a8944"
+	[sqlite3]="3.40.1-2+deb12u2 ee3459ae9d00939741c7708fc1b8ce1bde12d8c3fb1dfa005bbbc8651d884e23"
+)
+
 die() {
 	echo "$PROG: $*" >&2
 	exit 1
 }
 
 usage() {
-	sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+	sed -n '2,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
-# fetch PKG: apt-get source PKG into $SRC once; prints the unpacked tree's path.
-fetch() {
-	local pkg=$1 stamp="$SRC/$1.dir" log tree
+# offered_versions PKG: the versions of source package PKG apt offers, on one line.
+offered_versions() {
+	apt-cache showsrc "$1" 2>/dev/null |
+		awk -v pkg="$1" '/^Package: / { ours = ($2 == pkg) } ours && /^Version: / { print $2 }' |
+		sort -u | tr '\n' ' '
+}
 
-	if [[ -f $stamp ]]; then
-		tree=$(<"$stamp")
-		if [[ -d $SRC/$tree ]]; then
-			echo "$SRC/$tree"
-			return 0
-		fi
+# fetch PKG: the pinned source of PKG (PINS) unpacked into $SRC once; prints
+# the tree's path. $SRC/PKG.dir holds "TREE VERSION": a tree of another
+# version (the pin moved) is fetched again.
+fetch() {
+	local pkg=$1 stamp="$SRC/$1.dir" version sha tree have_tree="" have_version=""
+	local offered log dl dsc got
+
+	[[ -n ${PINS[$pkg]:-} ]] || die "no pin for source package $pkg in PINS"
+	read -r version sha <<<"${PINS[$pkg]}"
+	if [[ -f $stamp ]] && read -r have_tree have_version <"$stamp" &&
+		[[ $have_version == "$version" && -n $have_tree && -d $SRC/$have_tree ]]; then
+		echo "$SRC/$have_tree"
+		return 0
 	fi
-	echo "$PROG: apt-get source $pkg" >&2
+
+	offered=$(offered_versions "$pkg")
+	[[ -n $offered ]] ||
+		die "apt offers no source package $pkg: is deb-src configured? run tools/deps.sh --src"
+	if [[ " $offered" != *" $version "* ]]; then
+		die "$pkg: the pinned version $version is not offered by apt (apt offers: ${offered% })." \
+			"To move the pin, set PINS[$pkg] in tools/real-programs.sh to a version that" \
+			"'apt-cache showsrc $pkg' lists and the sha256 of its .dsc from the same stanza."
+	fi
+
+	echo "$PROG: apt-get source $pkg=$version" >&2
 	log="$SRC/$pkg.fetch.log"
-	# Unpack in a fresh directory so the new tree is the only one there.
-	rm -rf "$SRC/.fetch-$pkg"
-	mkdir -p "$SRC/.fetch-$pkg"
-	if ! (cd "$SRC/.fetch-$pkg" && apt-get source "$pkg") >"$log" 2>&1; then
+	dl="$SRC/.fetch-$pkg"
+	# Download only, into a fresh directory: the .dsc is checked before
+	# dpkg-source unpacks anything.
+	rm -rf "$dl"
+	mkdir -p "$dl"
+	if ! (cd "$dl" && apt-get source --download-only "$pkg=$version") >"$log" 2>&1; then
 		cat "$log" >&2
-		die "apt-get source $pkg failed: is deb-src configured? run tools/deps.sh --src"
+		die "apt-get source $pkg=$version failed: is deb-src configured? run tools/deps.sh --src"
 	fi
-	tree=$(cd "$SRC/.fetch-$pkg" && find . -mindepth 1 -maxdepth 1 -type d -name "*-*" -printf '%f\n')
-	[[ -n $tree && $tree != *$'\n'* ]] ||
-		die "apt-get source $pkg: expected one unpacked directory in $SRC/.fetch-$pkg, found: ${tree:-none}"
+	dsc="$dl/${pkg}_${version#*:}.dsc"
+	[[ -f $dsc ]] || die "apt-get source $pkg=$version: no ${dsc##*/} in $dl"
+	got=$(sha256sum <"$dsc")
+	got=${got%% *}
+	if [[ $got != "$sha" ]]; then
+		rm -rf "$dl"
+		die "$pkg $version: the .dsc's sha256 is $got but the pin says $sha: the archive's" \
+			"package changed under the same version. Check it ('apt-cache showsrc $pkg')" \
+			"before moving PINS[$pkg] in tools/real-programs.sh."
+	fi
+	# The tree is named after the full version, so a moved pin never reuses
+	# it; --no-copy: the tarballs stay in the download directory, removed next.
+	tree="$pkg-${version//:/_}"
 	rm -rf "${SRC:?}/$tree"
-	mv "$SRC/.fetch-$pkg/$tree" "$SRC/$tree"
-	rm -rf "$SRC/.fetch-$pkg"
-	echo "$tree" >"$stamp"
+	if ! dpkg-source --no-copy -x "$dsc" "$SRC/$tree" >>"$log" 2>&1; then
+		cat "$log" >&2
+		die "dpkg-source -x ${dsc##*/} failed (a tarball's checksum does not match the .dsc?)"
+	fi
+	# The Makefile reads every file named *.d under build/ as make
+	# dependencies (find build -name '*.d'), so a tree's own *.d would break
+	# every make run: sqlite3's website (www/, not built) has a search.d
+	# directory. They go, and the log says which.
+	find "$SRC/$tree" -name '*.d' -prune -printf "$PROG: removed %p\n" -exec rm -rf {} + >>"$log"
+	rm -rf "$dl"
+	# The tree of the previous pin, if any, is not needed any more.
+	if [[ -n $have_tree && $have_tree != "$tree" && $have_tree != */* && $have_tree != .* ]]; then
+		rm -rf "${SRC:?}/$have_tree"
+	fi
+	echo "$tree $version" >"$stamp"
 	echo "$SRC/$tree"
 }
 
@@ -110,6 +172,62 @@ build_bzip2() {
 		crctable.c randtable.c compress.c decompress.c bzlib.c
 }
 
+# Debian's sqlite3 source is the full tree, not the amalgamation: sqlite3.c
+# and shell.c are generated by its Makefile (lemon, mkkeywordhash and friends
+# built with the host compiler, then Tcl scripts). We run the package's own
+# configure out of tree, in OUT_DIR/gen/sqlite3, and make just those two
+# files; the tree stays as unpacked.
+build_sqlite3() {
+	local tree gen="$OUT/gen/sqlite3" log="$OUT/gen/sqlite3.log"
+
+	tree=$(fetch sqlite3)
+	fresh "$OUT/sqlite3" "$SRC/sqlite3.dir" && return 0
+	if [[ ! ($gen/sqlite3.c -nt $SRC/sqlite3.dir && $gen/shell.c -nt $SRC/sqlite3.dir) ]]; then
+		command -v tclsh >/dev/null || die "tclsh not found: run tools/deps.sh --src (tcl)"
+		echo "$PROG: generating the sqlite3 amalgamation in $gen" >&2
+		rm -rf "$gen"
+		mkdir -p "$gen"
+		# Only the generators' options matter here (lemon and mkkeywordhash
+		# see them): the same OMIT as the compile below. The outer make's
+		# flags (-rR, its jobserver) must not reach sqlite's Makefile.
+		if ! (cd "$gen" && unset MAKEFLAGS MFLAGS MAKELEVEL &&
+			"$tree/configure" --disable-tcl --disable-readline --disable-load-extension &&
+			make sqlite3.c shell.c) >"$log" 2>&1; then
+			tail -n 30 "$log" >&2
+			rm -f "$gen/sqlite3.c" "$gen/shell.c"
+			die "generating the sqlite3 amalgamation failed (log: $log)"
+		fi
+	fi
+	# The sqlite3 shell as upstream builds it from the amalgamation, single-
+	# threaded (the tests never share a connection between threads) and
+	# without extension loading (no dlopen in a static binary); JSON is
+	# built in (3.38+), math functions, FTS5 and R-Tree as in Debian's.
+	# HAVE_*: what musl has (there is no config.h from configure here, which
+	# probed the host's glibc).
+	compile "$OUT/sqlite3" "$gen" -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION=1 \
+		-DSQLITE_ENABLE_MATH_FUNCTIONS -DSQLITE_ENABLE_FTS5 -DSQLITE_ENABLE_RTREE \
+		-DSQLITE_ENABLE_DBSTAT_VTAB -DHAVE_USLEEP=1 -DHAVE_FDATASYNC=1 -DHAVE_LOCALTIME_R=1 \
+		-DHAVE_GMTIME_R=1 -DHAVE_STRCHRNUL=1 -I. shell.c sqlite3.c -lm
+}
+
+# The Go test program, by Debian's golang-go. Everything the go command
+# writes (build cache, GOPATH, its idea of HOME) stays under OUT_DIR/go, and
+# the environment is cleared so the user's GOFLAGS or go env file play no
+# part; the program imports only the standard library, so GOPROXY=off.
+build_gotest() {
+	local src="$ROOT/tests/real/go/gotest.go" out="$OUT/gotest" go
+
+	fresh "$out" "$src" && return 0
+	go=$(command -v go) || die "go not found: run tools/deps.sh --src (golang-go)"
+	echo "$PROG: building $out with $("$go" version)" >&2
+	mkdir -p "$OUT/go"
+	(cd "${src%/*}" && env -i PATH="$PATH" HOME="$OUT/go/home" GOPATH="$OUT/go/path" \
+		GOCACHE="$OUT/go/cache" GOENV=off GOPROXY=off GOFLAGS= CGO_ENABLED=0 \
+		GOOS=linux GOARCH=amd64 "$go" build -trimpath -buildvcs=false -o "$out.tmp" \
+		"${src##*/}") || die "building $out failed"
+	mv -f "$out.tmp" "$out"
+}
+
 main() {
 	case "${1:-}" in
 	-h | --help) usage; exit 0 ;;
@@ -121,8 +239,11 @@ main() {
 	SRC=$OUT/src
 	command -v "$MUSLCC" >/dev/null || die "$MUSLCC not found: run tools/deps.sh"
 	command -v apt-get >/dev/null || die "apt-get not found: the real programs come from Debian source packages"
+	command -v dpkg-source >/dev/null || die "dpkg-source not found: run tools/deps.sh --src (dpkg-dev)"
 	build_lua
 	build_bzip2
+	build_sqlite3
+	build_gotest
 }
 
 main "$@"

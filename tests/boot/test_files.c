@@ -29,10 +29,11 @@ static char *files_image_args(const char *name)
 		"ln -s a.txt %s/data/link && ln -s ../etc %s/data/up",
 		src, src, src, src, src, src, src),
 	    0);
+	/* root=ro: these apps check the read-only tree's answers (EROFS). */
 	cr_assert_geq(
 	    asprintf(&args,
 		     "--app build/tests/apps/files.elf --file %s/hello.txt:/etc/hello.txt "
-		     "--file %s/data:/data",
+		     "--file %s/data:/data --config root=ro",
 		     src, src),
 	    0);
 	return args;
@@ -133,7 +134,10 @@ Test(files, process_calls_poll_sendfile_and_futex_behave_like_linux)
 		     0);
 	char *args = NULL;
 	cr_assert_geq(
-	    asprintf(&args, "--app build/tests/apps/process.elf --file %s/h:/etc/hello.txt", src),
+	    asprintf(
+		&args,
+		"--app build/tests/apps/process.elf --file %s/h:/etc/hello.txt --config root=ro",
+		src),
 	    0);
 	char *image = harness_mkimg("process", args);
 	char *log = harness_boot(image, NULL, BOOT_TIMEOUT, &status);

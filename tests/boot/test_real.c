@@ -1,14 +1,23 @@
 /*
  * The real-program tests (issue 5): unmodified Debian programs, built as
  * static musl binaries by tools/real-programs.sh (build/real/lua from lua5.4,
- * build/real/bzip2 from bzip2), run on Solo and compared with the same binary
- * run natively on the host, which is the oracle.
+ * build/real/bzip2 from bzip2, build/real/sqlite3 from sqlite3), a Go program
+ * (build/real/gotest, from tests/real/go/) and the fsops test app, run on
+ * Solo and compared with the same binary run natively on the host, which is
+ * the oracle.
  *
  * Each test stages the app's files in build/tests/real/<name>/, which becomes
  * the whole rootfs ("--file DIR:/"). The host run gets the same argv (argv[0]
- * included), exactly the same environment, that directory as its cwd and
- * mounted read-only (a bind mount in a private mount namespace), like Solo's
- * rootfs. Its stdout and stderr go to one pipe, as both go to COM1 on Solo.
+ * included), exactly the same environment and a private mount namespace
+ * (as root, or in a user namespace otherwise) in which its cwd is, like
+ * Solo's root, either
+ *   - read-only: the staging directory bind-mounted read-only; Solo boots
+ *     with root=ro, or
+ *   - writable (.writable): a fresh tmpfs holding a copy of the staging
+ *     files and an empty tmp/ of mode 1777, as Solo's root in RAM has; Linux
+ *     tmpfs is the closest to it. The staging directory itself is never
+ *     written, so Solo's image gets the same files.
+ * Its stdout and stderr go to one pipe, as both go to COM1 on Solo.
  * The app's serial output (after "solo: starting the app", without the
  * kernel's "solo: " lines and the "\r" of "\r\n") must equal the host's
  * output byte for byte, and the exit statuses must be equal.
@@ -24,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +49,8 @@ struct real_run {
 	const char *app;	    /* the static binary, relative to the root */
 	const char *argv[MAX_ARGS]; /* argv[0] first (Solo's boot.cfg name), NULL-ended */
 	const char *envp[MAX_ARGS]; /* the whole environment, NULL-ended */
+	int writable;		    /* a writable root (see the header); else read-only */
+	int timeout_s;		    /* Solo's boot timeout; 0: BOOT_TIMEOUT */
 };
 
 /* What a run printed (stdout and stderr together) and its exit status. */
@@ -71,10 +83,16 @@ static void append(char **buf, size_t *len, const char *s, size_t n)
 	(*buf)[*len] = '\0';
 }
 
-/* The staging directory of run, absolute: the app's rootfs and the host's cwd. */
+/* The staging directory of run, absolute: the app's rootfs (and the host's cwd when read-only). */
 static char *stage_dir(const struct real_run *run)
 {
 	return harness_path("build/tests/real/%s", run->name);
+}
+
+/* Where a writable host run mounts its tmpfs (an empty directory outside it). */
+static char *tmpfs_dir(const struct real_run *run)
+{
+	return harness_path("build/tests/real/%s.host", run->name);
 }
 
 static void child_fail(int fd, const char *what)
@@ -96,16 +114,13 @@ static int write_proc(const char *path, const char *text)
 }
 
 /*
- * In the forked child: makes dir a read-only mount in a private mount
- * namespace. As root a mount namespace is enough; otherwise a user namespace
- * maps the caller to root first. Locked flags of the original mount (nosuid,
- * nodev, noexec) are kept, as an unprivileged remount must.
+ * In the forked child: a private mount namespace, so that what the child
+ * mounts is seen by it alone and goes away with it. As root a mount
+ * namespace is enough; otherwise a user namespace maps the caller to root
+ * first.
  */
-static void child_make_read_only(const char *dir, int fd)
+static void child_private_mounts(int fd)
 {
-	unsigned long keep = 0;
-	struct statvfs sv;
-
 	if (unshare(CLONE_NEWNS) != 0) {
 		char map[64];
 		uid_t uid = getuid();
@@ -124,6 +139,19 @@ static void child_make_read_only(const char *dir, int fd)
 	}
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 		child_fail(fd, "making / private");
+}
+
+/*
+ * In the forked child: makes dir a read-only mount in a private mount
+ * namespace. Locked flags of the original mount (nosuid, nodev, noexec) are
+ * kept, as an unprivileged remount must.
+ */
+static void child_make_read_only(const char *dir, int fd)
+{
+	unsigned long keep = 0;
+	struct statvfs sv;
+
+	child_private_mounts(fd);
 	if (mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) != 0)
 		child_fail(fd, "bind-mounting the staging directory");
 	if (statvfs(dir, &sv) == 0) {
@@ -135,10 +163,46 @@ static void child_make_read_only(const char *dir, int fd)
 		child_fail(fd, "remounting the staging directory read-only");
 }
 
+/*
+ * In the forked child: mounts a fresh tmpfs on mnt in a private mount
+ * namespace and copies the staging directory's contents (src_dot is
+ * "STAGE/.") into it with cp -a, whose messages go to fd. Then makes tmp/
+ * (mode 1777, as on Solo) unless the staging files have one.
+ */
+static void child_make_writable_copy(const char *src_dot, const char *mnt, int fd)
+{
+	pid_t pid;
+	int wst;
+
+	child_private_mounts(fd);
+	if (mount("solo-real", mnt, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0)
+		child_fail(fd, "mounting a tmpfs");
+	pid = fork();
+	if (pid < 0)
+		child_fail(fd, "fork");
+	if (pid == 0) {
+		if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		execl("/bin/cp", "cp", "-a", "--", src_dot, mnt, (char *)NULL);
+		_exit(126);
+	}
+	if (waitpid(pid, &wst, 0) != pid || !WIFEXITED(wst) || WEXITSTATUS(wst) != 0)
+		child_fail(fd, "copying the staging directory into the tmpfs (cp -a)");
+	if (chdir(mnt) != 0)
+		child_fail(fd, "chdir to the tmpfs");
+	if (mkdir("tmp", 01777) == 0) {
+		if (chmod("tmp", 01777) != 0) /* mkdir's mode went through the umask */
+			child_fail(fd, "chmod tmp");
+	} else if (errno != EEXIST) {
+		child_fail(fd, "mkdir tmp");
+	}
+}
+
 /* Runs run natively on the host (see the header): the oracle. */
 static struct real_result host_run(const struct real_run *run)
 {
 	char *dir = stage_dir(run), *app = harness_path("%s", run->app);
+	char *mnt = tmpfs_dir(run), *src_dot = xasprintf("%s/.", dir);
 	struct real_result res = {NULL, -1};
 	size_t len = 0;
 	char buf[4096];
@@ -146,6 +210,9 @@ static struct real_result host_run(const struct real_run *run)
 	int fds[2], wst;
 	pid_t pid;
 
+	if (run->writable)
+		cr_assert(mkdir(mnt, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", mnt,
+			  strerror(errno));
 	cr_assert_eq(pipe(fds), 0, "pipe: %s", strerror(errno));
 	fflush(NULL);
 	pid = fork();
@@ -154,9 +221,13 @@ static struct real_result host_run(const struct real_run *run)
 		int devnull = open("/dev/null", O_RDONLY);
 
 		close(fds[0]);
-		child_make_read_only(dir, fds[1]);
-		if (chdir(dir) != 0)
-			child_fail(fds[1], "chdir to the staging directory");
+		if (run->writable) {
+			child_make_writable_copy(src_dot, mnt, fds[1]);
+		} else {
+			child_make_read_only(dir, fds[1]);
+			if (chdir(dir) != 0)
+				child_fail(fds[1], "chdir to the staging directory");
+		}
 		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(fds[1], 1) < 0 ||
 		    dup2(fds[1], 2) < 0)
 			child_fail(fds[1], "redirecting stdio");
@@ -253,7 +324,8 @@ static void compare_with_host(const struct real_run *run)
 	int status, line;
 
 	cr_assert(harness_exists(run->app),
-		  "%s is missing: run tools/real-programs.sh (make test builds it)", run->app);
+		  "%s is missing: make test builds it (build/real/: tools/real-programs.sh)",
+		  run->app);
 	host = host_run(run);
 
 	append(&args, &len, "", 0);
@@ -270,8 +342,11 @@ static void compare_with_host(const struct real_run *run)
 			  harness_quote(stage_dir(run)));
 	for (int i = 0; run->envp[i]; i++)
 		mkimg = xasprintf("%s --env %s", mkimg, harness_quote(run->envp[i]));
+	/* Solo's root is writable by default; the read-only runs keep it so. */
+	if (!run->writable)
+		mkimg = xasprintf("%s --config root=ro", mkimg);
 	image = harness_mkimg(xasprintf("real-%s", run->name), mkimg);
-	log = harness_boot(image, NULL, BOOT_TIMEOUT, &status);
+	log = harness_boot(image, NULL, run->timeout_s ? run->timeout_s : BOOT_TIMEOUT, &status);
 	solo_out = app_output(log, &kernel);
 
 	if (strstr(kernel, "unsupported syscall"))
@@ -374,5 +449,80 @@ Test(real, bzip2_cannot_write_its_output_on_a_read_only_fs_like_on_the_host)
 	};
 
 	stage_bzip2(&run);
+	compare_with_host(&run);
+}
+
+/* ---------------------------------------------------------------- Go */
+
+/*
+ * A static Go program (tests/real/go/gotest.go): goroutines, channels,
+ * mutexes, timers, tickers, sleeps and the garbage collector on the Go
+ * runtime's threads and netpoller, then files written, read back, renamed,
+ * listed and removed under tmp/. It exits with its last argument.
+ */
+Test(real, go_runs_goroutines_timers_gc_and_writes_files_like_on_the_host)
+{
+	static const struct real_run run = {
+	    .name = "go",
+	    .app = "build/real/gotest",
+	    .argv = {"gotest", "tmp", "3", NULL},
+	    .envp = {"TZ=UTC0", "LANG=C", NULL},
+	    .writable = 1,
+	    .timeout_s = 300,
+	};
+	char *dir = fresh_stage(&run);
+
+	run_ok("staging the data", xasprintf("cp -R tests/real/data %s/", dir));
+	compare_with_host(&run);
+}
+
+/* ---------------------------------------------------------------- sqlite3 */
+
+/*
+ * The sqlite3 shell runs tests/real/sqlite/test.sql on databases under tmp/:
+ * a table and indexes, committed, rolled-back and nested transactions, a
+ * second connection, WAL (shared memory), VACUUM INTO, all read back.
+ * sqliterc is empty: it keeps the shell from reading $HOME/.sqliterc (or
+ * /etc/passwd to find a home) on the host. Temporary files go to tmp/.
+ */
+Test(real, sqlite3_writes_and_reads_back_databases_like_on_the_host)
+{
+	static const struct real_run run = {
+	    .name = "sqlite3",
+	    .app = "build/real/sqlite3",
+	    .argv = {"sqlite3", "-batch", "-init", "sqliterc", "tmp/test.db", ".read test.sql",
+		     NULL},
+	    .envp = {"TZ=UTC0", "LANG=C", "SQLITE_TMPDIR=tmp", NULL},
+	    .writable = 1,
+	    .timeout_s = 300,
+	};
+	char *dir = fresh_stage(&run);
+
+	run_ok("staging the script",
+	       xasprintf("cp tests/real/sqlite/test.sql %s/ && : > %s/sqliterc", dir, dir));
+	compare_with_host(&run);
+}
+
+/* ---------------------------------------------------------------- fsops */
+
+/*
+ * tests/apps/fsops.c: every file-writing call, each result printed, in
+ * tmp/fsops (which it makes and removes). Its chown steps give files to
+ * other users, which only real root can do on the host.
+ */
+Test(real, fsops_file_system_calls_behave_like_on_the_host)
+{
+	static const struct real_run run = {
+	    .name = "fsops",
+	    .app = "build/tests/apps/fsops.elf",
+	    .argv = {"fsops", "tmp/fsops", NULL},
+	    .envp = {"LANG=C", NULL},
+	    .writable = 1,
+	    .timeout_s = 180,
+	};
+
+	if (geteuid() != 0)
+		cr_skip_test("fsops chowns files to other users: the host oracle needs root");
+	fresh_stage(&run);
 	compare_with_host(&run);
 }
