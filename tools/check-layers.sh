@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# check-layers.sh - fails when an #include points the wrong way between the
+# layers docs/architecture.md draws (run by `make test`, through
+# `make check-layers`). Each rule: the files it covers, and the include
+# paths they may not use (extended regular expressions over "path").
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+status=0
+
+# includes FILE...: prints "file: path" for each quoted #include.
+includes() {
+	grep -HoE '^#include "[^"]+"' "$@" 2>/dev/null | sed -E 's/:#include "(.*)"/: \1/'
+}
+
+# allow DESCRIPTION REGEX FILE...: every include of FILE... not matching
+# REGEX is an error.
+allow() {
+	local what=$1 regex=$2 bad
+	shift 2
+	bad=$(includes "$@" | grep -vE ": ($regex)\$" || true)
+	if [[ -n $bad ]]; then
+		echo "check-layers: $what:" >&2
+		echo "$bad" | sed 's/^/  /' >&2
+		status=1
+	fi
+}
+
+# forbid DESCRIPTION REGEX FILE...: every include of FILE... matching REGEX
+# is an error.
+forbid() {
+	local what=$1 regex=$2 bad
+	shift 2
+	bad=$(includes "$@" | grep -E ": ($regex)\$" || true)
+	if [[ -n $bad ]]; then
+		echo "check-layers: $what:" >&2
+		echo "$bad" | sed 's/^/  /' >&2
+		status=1
+	fi
+}
+
+shopt -s nullglob
+services=(kernel/wait.[ch] kernel/time.[ch] kernel/thread.[ch] kernel/signal.[ch]
+	kernel/futex.[ch] kernel/console.[ch] kernel/irq.[ch] kernel/kprintf.[ch]
+	kernel/panic.[ch] kernel/percpu.h kernel/klib.[ch] kernel/log.h)
+
+allow "mm/ is portable: only kernel/abi, klib, kprintf, panic and the MMU bits" \
+	'mm/.*|kernel/abi/.*|kernel/(klib|kprintf|panic)\.h|kernel/arch/x86_64/mmu\.h' mm/*.[ch]
+forbid "the kernel services never reach up into fs/ or drivers/" 'fs/.*|drivers/.*' \
+	"${services[@]}"
+forbid "fs/ never names a driver" 'drivers/.*' fs/*.[ch]
+forbid "drivers/ reach the kernel only through its registries and the CPU's ports" \
+	'fs/.*|kernel/(thread|signal|wait|time|app|syscall|proc|mman)\.h' drivers/*.[ch]
+forbid "only the boot and power-off sequences (kernel/main.c, power.c) name drivers" \
+	'drivers/.*' $(ls kernel/*.[ch] kernel/arch/x86_64/*.[ch] | grep -vE '^kernel/(main|power)\.c$')
+exit $status
