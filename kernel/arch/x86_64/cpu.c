@@ -73,8 +73,10 @@ static void mask_legacy_pics(void)
 static void enable_fpu_and_simd(void)
 {
 	/* Apps compiled for x86-64 use SSE freely (and AVX when the CPU has it);
-	 * the kernel itself is built without them, and with one app there is
-	 * no FPU state to switch. */
+	 * the kernel itself is built without them, so it never touches the
+	 * app's FPU state. Each thread has its own, saved and restored by
+	 * thread.c only when another thread needs the FPU (XSAVE when present,
+	 * FXSAVE otherwise), and signal frames carry a copy (sigframe.c). */
 	write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP | CR0_NE);
 	uint64_t cr4 = read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT;
 	if (features & CPU_FEATURE_XSAVE) {
