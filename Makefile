@@ -46,11 +46,13 @@ KERNEL_SRCS := $(wildcard kernel/*.c kernel/arch/x86_64/*.c kernel/arch/x86_64/*
                          drivers/*.c)
 KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(KERNEL_SRCS))
 
-# Changing a flag set rebuilds what it builds: each set is written to a
-# stamp file that changes only when the flags do, and the objects depend on
-# it. $(call flags_stamp,NAME,FLAGS) is the stamp's path.
+# Changing a flag set rebuilds what it builds: set FLAGS_<name> is written
+# to the stamp $(B)/flags/<name>, which changes only when the flags do, and
+# the objects depend on it. The stamps are precious: make would otherwise
+# delete them as intermediates, and the next run would rebuild everything.
 FORCE:
 .PHONY: FORCE
+.PRECIOUS: $(B)/flags/%
 $(B)/flags/%: FORCE
 	@mkdir -p $(@D)
 	@echo '$(FLAGS_$*)' | cmp -s - $@ 2>/dev/null || echo '$(FLAGS_$*)' > $@
