@@ -52,6 +52,7 @@
 #include "kernel/klib.h"
 #include "kernel/signal.h"
 #include "kernel/thread.h"
+#include "kernel/time.h"
 #include "kernel/wait.h"
 #include "mm/kmalloc.h"
 #include "mm/vm.h"
@@ -643,17 +644,12 @@ SYSCALL_DEFINE6(epoll_pwait2, int, epfd, uint64_t, uevents, int, maxevents, uint
 		uint64_t, usigmask, uint64_t, sigsetsize)
 {
 	uint64_t timeout_ns = UINT64_MAX, mask;
-	struct k_timespec ts;
 	long err;
 
 	if (utimeout) {
-		if (app_copy_from(&ts, utimeout, sizeof(ts)))
-			return -EFAULT;
-		if (ts.sec < 0 || ts.nsec < 0 || (uint64_t)ts.nsec >= NSEC_PER_SEC)
-			return -EINVAL;
-		timeout_ns = (uint64_t)ts.sec > (UINT64_MAX - (uint64_t)ts.nsec) / NSEC_PER_SEC
-				 ? UINT64_MAX
-				 : (uint64_t)ts.sec * NSEC_PER_SEC + (uint64_t)ts.nsec;
+		err = time_copy_timespec(utimeout, &timeout_ns);
+		if (err)
+			return err;
 	}
 	if (!usigmask)
 		return ep_wait(epfd, uevents, maxevents, timeout_ns, NULL);

@@ -67,11 +67,6 @@ int namei_copy_path(uint64_t upath, int allow_empty)
 	return copy_into(this_cpu()->path, upath, allow_empty);
 }
 
-struct file *namei_fd_file(int fd)
-{
-	return fd_get(fd);
-}
-
 int namei_start(int dirfd, const char *path, struct inode **start)
 {
 	struct file *f;
@@ -156,6 +151,26 @@ static struct inode *child(struct inode *dir, const char *name, size_t len)
 	while (ino->mounted)
 		ino = ino->mounted;
 	return ino;
+}
+
+/* lookup_parent of the user path upath, copied into this CPU's path buffer. */
+static int user_parent(int dirfd, uint64_t upath, struct parent *p)
+{
+	int err = namei_copy_path(upath, 0);
+
+	return err ? err : lookup_parent(dirfd, this_cpu()->path, p);
+}
+
+/* user_parent for the calls that make a name: it must not exist yet. */
+static int new_name(int dirfd, uint64_t upath, struct parent *p)
+{
+	int err = user_parent(dirfd, upath, p);
+
+	if (err)
+		return err;
+	if (p->special || child(p->dir, p->name, p->len))
+		return -EEXIST;
+	return 0;
 }
 
 static int read_only(const struct inode *ino)
@@ -511,14 +526,10 @@ SYSCALL_DEFINE4(readlinkat, int, dirfd, uint64_t, path, uint64_t, buf, int, size
 static long do_mkdir(int dirfd, uint64_t upath, uint32_t mode)
 {
 	struct parent p;
-	int err = namei_copy_path(upath, 0);
+	int err = new_name(dirfd, upath, &p);
 
-	if (!err)
-		err = lookup_parent(dirfd, this_cpu()->path, &p);
 	if (err)
 		return err;
-	if (p.special || child(p.dir, p.name, p.len))
-		return -EEXIST;
 	err = can_change(p.dir);
 	if (err)
 		return err;
@@ -549,13 +560,9 @@ static long do_mknod(int dirfd, uint64_t upath, uint32_t mode)
 
 	if (type && type != S_IFREG)
 		return type == S_IFDIR ? -EINVAL : -EPERM;
-	err = namei_copy_path(upath, 0);
-	if (!err)
-		err = lookup_parent(dirfd, this_cpu()->path, &p);
+	err = new_name(dirfd, upath, &p);
 	if (err)
 		return err;
-	if (p.special || child(p.dir, p.name, p.len))
-		return -EEXIST;
 	return create_in(&p, mode, &ino);
 }
 
@@ -578,13 +585,9 @@ static long do_symlink(uint64_t utarget, int dirfd, uint64_t upath)
 	int err = copy_into(target, utarget, 0);
 
 	if (!err)
-		err = namei_copy_path(upath, 0);
-	if (!err)
-		err = lookup_parent(dirfd, this_cpu()->path, &p);
+		err = new_name(dirfd, upath, &p);
 	if (err)
 		return err;
-	if (p.special || child(p.dir, p.name, p.len))
-		return -EEXIST;
 	if (p.trailing)
 		return -ENOENT;
 	err = can_change(p.dir);
@@ -657,10 +660,8 @@ SYSCALL_DEFINE5(linkat, int, olddirfd, uint64_t, oldpath, int, newdirfd, uint64_
 static long do_rmdir(int dirfd, uint64_t upath)
 {
 	struct parent p;
-	int err = namei_copy_path(upath, 0);
+	int err = user_parent(dirfd, upath, &p);
 
-	if (!err)
-		err = lookup_parent(dirfd, this_cpu()->path, &p);
 	if (err)
 		return err;
 	if (p.special) {
@@ -688,10 +689,8 @@ static long do_rmdir(int dirfd, uint64_t upath)
 static long do_unlink(int dirfd, uint64_t upath)
 {
 	struct parent p;
-	int err = namei_copy_path(upath, 0);
+	int err = user_parent(dirfd, upath, &p);
 
-	if (!err)
-		err = lookup_parent(dirfd, this_cpu()->path, &p);
 	if (err)
 		return err;
 	if (p.special)

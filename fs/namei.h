@@ -22,9 +22,6 @@ int namei_copy_path(uint64_t upath, int allow_empty);
  * working directory or an absolute path; a directory's inode; with
  * AT_EMPTY_PATH semantics (empty path) the fd's own inode. -EBADF, -ENOTDIR. */
 int namei_start(int dirfd, const char *path, struct inode **start);
-/* The file behind fd for the calls that take a descriptor or AT_EMPTY_PATH
- * (O_PATH descriptors count): -EBADF. */
-struct file *namei_fd_file(int fd);
 
 SYSCALL_DECLARE(open);
 SYSCALL_DECLARE(openat);

@@ -62,42 +62,35 @@ long rw_blocking(struct file *f, struct iobuf *b, uint64_t *pos, int writing)
 	}
 }
 
-static struct file *io_file(int fd)
+/* read/write at the file's own position. */
+static long at_position(int fd, uint64_t buf, uint64_t count, int writing)
 {
-	return fd_get(fd);
+	struct file *f = fd_get(fd);
+	struct iobuf b;
+
+	if (!f)
+		return -EBADF;
+	if ((int64_t)count < 0)
+		return -EINVAL;
+	iobuf_user(&b, buf, count);
+	return rw_blocking(f, &b, &f->pos, writing);
 }
 
 SYSCALL_DEFINE3(read, int, fd, uint64_t, buf, uint64_t, count)
 {
-	struct file *f = io_file(fd);
-	struct iobuf b;
-
-	if (!f)
-		return -EBADF;
-	if ((int64_t)count < 0)
-		return -EINVAL;
-	iobuf_user(&b, buf, count);
-	return rw_blocking(f, &b, &f->pos, 0);
+	return at_position(fd, buf, count, 0);
 }
 
 SYSCALL_DEFINE3(write, int, fd, uint64_t, buf, uint64_t, count)
 {
-	struct file *f = io_file(fd);
-	struct iobuf b;
-
-	if (!f)
-		return -EBADF;
-	if ((int64_t)count < 0)
-		return -EINVAL;
-	iobuf_user(&b, buf, count);
-	return rw_blocking(f, &b, &f->pos, 1);
+	return at_position(fd, buf, count, 1);
 }
 
 /* pread/pwrite: the file must have offsets (ESPIPE for pipes, the
  * console, sockets); pos < 0 is EINVAL. */
 static long positioned(int fd, struct iobuf *b, int64_t pos, int writing)
 {
-	struct file *f = io_file(fd);
+	struct file *f = fd_get(fd);
 	uint64_t at = (uint64_t)pos;
 
 	if (!f)
@@ -161,7 +154,7 @@ static long read_iovec(uint64_t uiov, uint64_t n, struct linux_iovec **iov, uint
 static long vector_io(int fd, uint64_t uiov, uint64_t n, int64_t pos, int positioned_io,
 		      int writing)
 {
-	struct file *f = io_file(fd);
+	struct file *f = fd_get(fd);
 	struct linux_iovec *iov;
 	struct iobuf b;
 	uint64_t total;
@@ -218,7 +211,7 @@ SYSCALL_DEFINE5(pwritev2, int, fd, uint64_t, iov, uint64_t, n, int64_t, pos, uns
 
 SYSCALL_DEFINE3(lseek, int, fd, int64_t, off, int, whence)
 {
-	struct file *f = io_file(fd);
+	struct file *f = fd_get(fd);
 
 	if (!f)
 		return -EBADF;
@@ -239,7 +232,7 @@ SYSCALL_DEFINE3(lseek, int, fd, int64_t, off, int, whence)
  */
 SYSCALL_DEFINE4(sendfile, int, out_fd, int, in_fd, uint64_t, uoff, uint64_t, count)
 {
-	struct file *out = io_file(out_fd), *in = io_file(in_fd);
+	struct file *out = fd_get(out_fd), *in = fd_get(in_fd);
 	uint64_t pos, moved = 0;
 	int64_t off;
 	char *buf;
@@ -303,7 +296,7 @@ SYSCALL_DEFINE4(sendfile, int, out_fd, int, in_fd, uint64_t, uoff, uint64_t, cou
 
 SYSCALL_DEFINE3(getdents64, int, fd, uint64_t, buf, uint64_t, size)
 {
-	struct file *f = io_file(fd);
+	struct file *f = fd_get(fd);
 	struct iobuf b;
 
 	if (!f)
@@ -316,7 +309,7 @@ SYSCALL_DEFINE3(getdents64, int, fd, uint64_t, buf, uint64_t, size)
 
 static long do_fsync(int fd)
 {
-	struct file *f = io_file(fd);
+	struct file *f = fd_get(fd);
 
 	if (!f)
 		return -EBADF;
@@ -341,14 +334,14 @@ SYSCALL_DEFINE0(sync)
 
 SYSCALL_DEFINE1(syncfs, int, fd)
 {
-	return io_file(fd) ? 0 : -EBADF;
+	return fd_get(fd) ? 0 : -EBADF;
 }
 
 /* Advice on a file with offsets is taken and ignored (everything is in
  * memory); pipes are ESPIPE, as on Linux. */
 SYSCALL_DEFINE4(fadvise64, int, fd, int64_t, off, int64_t, len, int, advice)
 {
-	struct file *f = io_file(fd);
+	struct file *f = fd_get(fd);
 
 	(void)off;
 	if (!f)
@@ -360,7 +353,7 @@ SYSCALL_DEFINE4(fadvise64, int, fd, int64_t, off, int64_t, len, int, advice)
 
 SYSCALL_DEFINE3(readahead, int, fd, int64_t, off, uint64_t, count)
 {
-	struct file *f = io_file(fd);
+	struct file *f = fd_get(fd);
 
 	(void)count;
 	if (!f || !file_readable(f))

@@ -18,20 +18,8 @@
 /* A user timespec as ns (UINT64_MAX for NULL: no timeout). */
 static int timespec_ns(uint64_t uts, uint64_t *ns)
 {
-	struct k_timespec ts;
-
-	if (!uts) {
-		*ns = UINT64_MAX;
-		return 0;
-	}
-	if (app_copy_from(&ts, uts, sizeof(ts)))
-		return -EFAULT;
-	if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NSEC_PER_SEC)
-		return -EINVAL;
-	*ns = (uint64_t)ts.sec > UINT64_MAX / NSEC_PER_SEC - 1
-		  ? UINT64_MAX - 1
-		  : (uint64_t)ts.sec * NSEC_PER_SEC + (uint64_t)ts.nsec;
-	return 0;
+	*ns = UINT64_MAX;
+	return uts ? time_copy_timespec(uts, ns) : 0;
 }
 
 /* ppoll's and pselect6's mask: read and made the temporary one. */

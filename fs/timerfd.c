@@ -44,28 +44,6 @@ struct timerfd {
 
 static const struct file_ops timerfd_ops;
 
-/* ---------------------------------------------------------------- time values */
-
-/* Linux's timespec64_valid for a timer setting. */
-static int timespec_valid(const struct k_timespec *ts)
-{
-	return ts->sec >= 0 && ts->nsec >= 0 && (uint64_t)ts->nsec < NSEC_PER_SEC;
-}
-
-/* A valid timespec in ns, saturating at UINT64_MAX ("never"). */
-static uint64_t timespec_ns(const struct k_timespec *ts)
-{
-	if ((uint64_t)ts->sec > (UINT64_MAX - (uint64_t)ts->nsec) / NSEC_PER_SEC)
-		return UINT64_MAX;
-	return (uint64_t)ts->sec * NSEC_PER_SEC + (uint64_t)ts->nsec;
-}
-
-static struct k_timespec ns_timespec(uint64_t ns)
-{
-	return (struct k_timespec){.sec = (int64_t)(ns / NSEC_PER_SEC),
-				   .nsec = (int64_t)(ns % NSEC_PER_SEC)};
-}
-
 /* ---------------------------------------------------------------- expiring */
 
 /*
@@ -105,22 +83,22 @@ static struct k_itimerspec timerfd_current(const struct timerfd *tfd)
 
 	if (tfd->armed && tfd->deadline > now)
 		left = tfd->deadline - now;
-	return (struct k_itimerspec){.interval = ns_timespec(tfd->interval),
-				     .value = ns_timespec(left)};
+	return (struct k_itimerspec){.interval = time_ns_timespec(tfd->interval),
+				     .value = time_ns_timespec(left)};
 }
 
-/* Replaces the setting (already validated): the count restarts at 0; a
- * zero value disarms; an absolute time that has passed already expires
- * here, with the periods since counted, as Linux's immediate hrtimer
- * expiry and its overrun count would. */
-static void timerfd_set(struct timerfd *tfd, int flags, const struct k_itimerspec *its)
+/* Replaces the setting (value and interval in ns): the count restarts at
+ * 0; a zero value disarms; an absolute time that has passed already
+ * expires here, with the periods since counted, as Linux's immediate
+ * hrtimer expiry and its overrun count would. */
+static void timerfd_set(struct timerfd *tfd, int flags, uint64_t value, uint64_t interval)
 {
-	uint64_t value = timespec_ns(&its->value), now = time_now(), clock_now;
+	uint64_t now = time_now(), clock_now;
 
 	ktimer_cancel(&tfd->timer);
 	tfd->armed = 0;
 	tfd->ticks = 0;
-	tfd->interval = timespec_ns(&its->interval);
+	tfd->interval = interval;
 	if (!value)
 		return;
 	if (!(flags & TFD_TIMER_ABSTIME)) {
@@ -247,6 +225,7 @@ SYSCALL_DEFINE2(timerfd_create, int, clockid, int, flags)
 SYSCALL_DEFINE4(timerfd_settime, int, fd, int, flags, uint64_t, unew, uint64_t, uold)
 {
 	struct k_itimerspec its, old;
+	uint64_t value, interval;
 	struct timerfd *tfd;
 	long err;
 
@@ -254,7 +233,7 @@ SYSCALL_DEFINE4(timerfd_settime, int, fd, int, flags, uint64_t, unew, uint64_t, 
 		return -EFAULT;
 	if (flags & ~(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET))
 		return -EINVAL;
-	if (!timespec_valid(&its.value) || !timespec_valid(&its.interval))
+	if (time_timespec_ns(&its.value, &value) || time_timespec_ns(&its.interval, &interval))
 		return -EINVAL;
 	err = timerfd_lookup(fd, &tfd);
 	if (err)
@@ -264,7 +243,7 @@ SYSCALL_DEFINE4(timerfd_settime, int, fd, int, flags, uint64_t, unew, uint64_t, 
 		if (app_copy_to(uold, &old, sizeof(old)))
 			return -EFAULT;
 	}
-	timerfd_set(tfd, flags, &its);
+	timerfd_set(tfd, flags, value, interval);
 	return 0;
 }
 

@@ -141,7 +141,7 @@ static struct k_timespec now(void)
 	uint64_t ns = 0;
 
 	time_clock(CLOCK_REALTIME, &ns);
-	return (struct k_timespec){(int64_t)(ns / NSEC_PER_SEC), (int64_t)(ns % NSEC_PER_SEC)};
+	return time_ns_timespec(ns);
 }
 
 /* Marks a change of ino's contents (mtime and ctime). */
@@ -707,7 +707,8 @@ static int tmpfs_link(struct inode *dirp, const char *name, size_t len, struct i
 	return 0;
 }
 
-static int tmpfs_unlink(struct inode *dirp, const char *name, size_t len)
+/* Removes the name: a directory (rmdir) or anything else (unlink). */
+static int remove_name(struct inode *dirp, const char *name, size_t len, int want_dir)
 {
 	struct tmpfs_inode *dir = TI(dirp);
 	struct tmpfs_dirent *de = dir_find(dir, name, len);
@@ -716,8 +717,16 @@ static int tmpfs_unlink(struct inode *dirp, const char *name, size_t len)
 	if (!de)
 		return -ENOENT;
 	child = de->node;
-	if (is_dir(child))
+	if (want_dir) {
+		if (!is_dir(child))
+			return -ENOTDIR;
+		if (child->dir.count)
+			return -ENOTEMPTY;
+		if (child->vfs.mounted)
+			return -EBUSY;
+	} else if (is_dir(child)) {
 		return -EISDIR;
+	}
 	dir_unlink(dir, de);
 	kfree(de);
 	touch(dir);
@@ -725,26 +734,14 @@ static int tmpfs_unlink(struct inode *dirp, const char *name, size_t len)
 	return 0;
 }
 
+static int tmpfs_unlink(struct inode *dirp, const char *name, size_t len)
+{
+	return remove_name(dirp, name, len, 0);
+}
+
 static int tmpfs_rmdir(struct inode *dirp, const char *name, size_t len)
 {
-	struct tmpfs_inode *dir = TI(dirp);
-	struct tmpfs_dirent *de = dir_find(dir, name, len);
-	struct tmpfs_inode *child;
-
-	if (!de)
-		return -ENOENT;
-	child = de->node;
-	if (!is_dir(child))
-		return -ENOTDIR;
-	if (child->dir.count)
-		return -ENOTEMPTY;
-	if (child->vfs.mounted)
-		return -EBUSY;
-	dir_unlink(dir, de);
-	kfree(de);
-	touch(dir);
-	drop_name(dir, child);
-	return 0;
+	return remove_name(dirp, name, len, 1);
 }
 
 /* RENAME_EXCHANGE: the two entries swap inodes; names and cookies stay. */

@@ -66,11 +66,6 @@ void vfs_set_root(struct inode *r)
 	root = r;
 }
 
-struct inode *vfs_root(void)
-{
-	return root;
-}
-
 struct inode *vfs_cwd(void)
 {
 	return cwd ? cwd : root;

@@ -136,7 +136,6 @@ void inode_stat(const struct inode *ino, struct kstat *st);
 
 /* The root of the tree (set once, at boot) and the working directory. */
 void vfs_set_root(struct inode *root);
-struct inode *vfs_root(void);
 struct inode *vfs_cwd(void);
 /* Makes dir (held from now on) the working directory; NULL only drops
  * the old one (when the tree is taken apart). */

@@ -141,14 +141,10 @@ SYSCALL_DEFINE6(futex, uint64_t, uaddr, int, op, uint32_t, val, uint64_t, timeou
 		if (cmd == FUTEX_WAIT_BITSET && !val3)
 			return -EINVAL;
 		if (timeout) {
-			struct k_timespec ts;
-			if (app_copy_from(&ts, timeout, sizeof(ts)))
-				return -EFAULT;
-			if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NSEC_PER_SEC)
-				return -EINVAL;
-			uint64_t ns = (uint64_t)ts.sec > UINT64_MAX / NSEC_PER_SEC - 1
-					  ? UINT64_MAX - 1
-					  : (uint64_t)ts.sec * NSEC_PER_SEC + (uint64_t)ts.nsec;
+			uint64_t ns;
+			int err = time_copy_timespec(timeout, &ns);
+			if (err)
+				return err;
 			/* FUTEX_WAIT's timeout is relative; the BITSET one is
 			 * absolute, on the realtime clock when asked. */
 			if (cmd == FUTEX_WAIT)

@@ -533,14 +533,9 @@ SYSCALL_DEFINE4(rt_sigtimedwait, uint64_t, uset, uint64_t, uinfo, uint64_t, utim
 		return -EFAULT;
 	set &= ~UNBLOCKABLE;
 	if (utimeout) {
-		struct k_timespec ts;
-		if (app_copy_from(&ts, utimeout, sizeof(ts)))
-			return -EFAULT;
-		if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NSEC_PER_SEC)
-			return -EINVAL;
-		timeout_ns = (uint64_t)ts.sec > UINT64_MAX / NSEC_PER_SEC - 1
-				 ? UINT64_MAX - 1
-				 : (uint64_t)ts.sec * NSEC_PER_SEC + (uint64_t)ts.nsec;
+		int err = time_copy_timespec(utimeout, &timeout_ns);
+		if (err)
+			return err;
 	}
 	/* The signals of set count as unblocked while this call looks for
 	 * them (the mask it started with comes back when it ends). */

@@ -69,8 +69,6 @@ struct thread {
 	int retry;	      /* woken: run syscall_nr again before returning */
 	int result_pending;   /* regs.rax is syscall_nr's result (signals may restart it) */
 	struct {
-		int in_retry;	       /* the handler runs as a retry */
-		int woken;	       /* the last wake came from a wait queue */
 		int wake_pending;      /* a queue fired during the attempt, before thread_wait */
 		uint64_t deadline_seq; /* the syscall_seq deadline belongs to, 0: none */
 		uint64_t deadline;     /* monotonic ns; 0: none */
@@ -140,11 +138,6 @@ struct thread *thread_by_tid(int tid)
 			return &threads[i];
 	}
 	return NULL;
-}
-
-int thread_count(void)
-{
-	return live;
 }
 
 void thread_for_each(void (*fn)(struct thread *t, void *arg), void *arg)
@@ -333,13 +326,12 @@ static void drop_entries(struct thread *t)
 }
 
 /* Makes the waiting t runnable, to run its syscall again. */
-static void resume(struct thread *t, int woken)
+static void resume(struct thread *t)
 {
 	if (t->state != THREAD_WAITING)
 		return;
 	drop_entries(t);
 	ktimer_cancel(&t->wait.timer);
-	t->wait.woken = woken;
 	t->state = THREAD_RUNNABLE;
 	t->retry = 1;
 	woke_since_switch = 1;
@@ -355,7 +347,7 @@ static void wake_entry(struct wait_entry *e, unsigned events)
 
 	(void)events;
 	if (t->state == THREAD_WAITING)
-		resume(t, 1);
+		resume(t);
 	else
 		t->wait.wake_pending = 1; /* during its own attempt: do not sleep through it */
 }
@@ -364,12 +356,12 @@ static void wait_timeout(struct ktimer *k)
 {
 	struct thread *t = (struct thread *)((char *)k - offsetof(struct thread, wait.timer));
 
-	resume(t, 0);
+	resume(t);
 }
 
 void thread_interrupt(struct thread *t)
 {
-	resume(t, 0);
+	resume(t);
 }
 
 /* The next free entry of t, or NULL without memory. */
@@ -444,7 +436,7 @@ long thread_wait(uint64_t deadline, long restart, const char *what, uint64_t add
 	if (deadline)
 		ktimer_arm(&t->wait.timer, deadline);
 	if (t->wait.wake_pending)
-		resume(t, 1);
+		resume(t);
 	thread_exit_work = 1;
 	return -EWAITING;
 }
@@ -477,13 +469,6 @@ void thread_set_wait_progress(uint64_t progress)
 {
 	current()->wait.progress = progress;
 	current()->wait.progress_seq = this_cpu()->syscall_seq;
-}
-
-int thread_woken(void)
-{
-	struct thread *t = current();
-
-	return t->wait.in_retry && t->wait.woken;
 }
 
 /* ---------------------------------------------------------------- switching */
@@ -557,7 +542,6 @@ static long resume_syscall(struct thread *t)
 	if (!t->retry)
 		return 0;
 	t->retry = 0;
-	t->wait.in_retry = 1;
 	struct syscall_args args = {
 	    {t->regs.rdi, t->regs.rsi, t->regs.rdx, t->regs.r10, t->regs.r8, t->regs.r9}};
 	/* The retry runs as its first attempt's syscall (for the state kept
@@ -567,7 +551,6 @@ static long resume_syscall(struct thread *t)
 	this_cpu()->syscall_seq = t->syscall_seq;
 	long r = syscall_rerun(t->syscall_nr, &args);
 	this_cpu()->syscall_seq = seq;
-	t->wait.in_retry = 0;
 	if (r == -EWAITING)
 		return r;
 	t->regs.rax = (uint64_t)r;

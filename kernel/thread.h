@@ -16,8 +16,7 @@
  * signal arrives for it; then the same handler runs again with the same
  * arguments (a "retry"), and either completes or waits again. A handler
  * may keep state across its retries: its deadline (thread_wait_deadline)
- * and how far it got (thread_wait_progress). thread_woken() tells a retry
- * that a wait queue woke it (a futex wake is that, whatever the word).
+ * and how far it got (thread_wait_progress).
  *
  * Scheduling: round robin. A switch happens when the running thread
  * blocks, yields or exits at the end of a syscall, and when it has run a
@@ -54,8 +53,6 @@ int thread_tid(const struct thread *t);
 struct signal_thread *thread_signals(struct thread *t);
 /* The live thread with tid, or NULL. */
 struct thread *thread_by_tid(int tid);
-/* How many threads are alive (1 until the first clone). */
-int thread_count(void);
 /* Calls fn for each live thread, in table order. */
 void thread_for_each(void (*fn)(struct thread *t, void *arg), void *arg);
 
@@ -112,8 +109,6 @@ void thread_set_wait_deadline(uint64_t deadline);
 /* How far this syscall got in earlier attempts (0 in the first). */
 uint64_t thread_wait_progress(void);
 void thread_set_wait_progress(uint64_t progress);
-/* Nonzero in a retry that a wait queue woke (not the deadline, not a signal). */
-int thread_woken(void);
 /* Makes t, waiting in thread_wait, runnable for a retry (a signal for it
  * arrived). Nothing happens when t does not wait. */
 void thread_interrupt(struct thread *t);

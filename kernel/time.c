@@ -5,13 +5,40 @@
  * expiry O(1) per timer. An app has a handful (a sleeping thread each, its
  * timers, the slice, the console poll); a heap would pay off with hundreds.
  *
- * The arithmetic at the top is pure C (host-tested); the rest needs the CPU.
+ * The conversions at the top are plain C (host-tested, the app's memory
+ * through the shim); the rest needs the CPU.
  */
 #include "kernel/time.h"
 
 #include <stddef.h>
 
+#include "kernel/abi/errno.h"
 #include "kernel/abi/time.h"
+#include "kernel/app.h"
+
+int time_timespec_ns(const struct k_timespec *ts, uint64_t *ns)
+{
+	if (ts->sec < 0 || ts->nsec < 0 || ts->nsec >= (int64_t)NSEC_PER_SEC)
+		return -EINVAL;
+	*ns = (uint64_t)ts->sec > TIME_NS_MAX / NSEC_PER_SEC - 1
+		  ? TIME_NS_MAX
+		  : (uint64_t)ts->sec * NSEC_PER_SEC + (uint64_t)ts->nsec;
+	return 0;
+}
+
+int time_copy_timespec(uint64_t uts, uint64_t *ns)
+{
+	struct k_timespec ts;
+
+	if (app_copy_from(&ts, uts, sizeof(ts)))
+		return -EFAULT;
+	return time_timespec_ns(&ts, ns);
+}
+
+struct k_timespec time_ns_timespec(uint64_t ns)
+{
+	return (struct k_timespec){(int64_t)(ns / NSEC_PER_SEC), (int64_t)(ns % NSEC_PER_SEC)};
+}
 
 uint64_t time_ns_to_ticks(uint64_t ns, uint64_t hz)
 {
@@ -26,7 +53,6 @@ uint64_t time_ns_to_ticks(uint64_t ns, uint64_t hz)
 }
 
 #ifndef HOST_TEST
-#include "kernel/abi/errno.h"
 #include "kernel/arch/x86_64/apic_timer.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/arch/x86_64/tsc.h"

@@ -54,6 +54,20 @@ static inline uint64_t time_add(uint64_t ns, uint64_t delta)
 	return delta > UINT64_MAX - ns ? UINT64_MAX : ns + delta;
 }
 
+/*
+ * Timespecs from the app. time_timespec_ns - *ts as ns into *ns: 0, or
+ * -EINVAL unless sec >= 0 and 0 <= nsec < 1 s. Past ~584 years it
+ * saturates at TIME_NS_MAX, a finite time: UINT64_MAX stays free to mean
+ * "no timeout". Pure (host-tested).
+ */
+#define TIME_NS_MAX (UINT64_MAX - 1)
+struct k_timespec;
+int time_timespec_ns(const struct k_timespec *ts, uint64_t *ns);
+/* The same for the timespec at app address uts; -EFAULT when unreadable. */
+int time_copy_timespec(uint64_t uts, uint64_t *ns);
+/* ns as a timespec (for the app). Pure. */
+struct k_timespec time_ns_timespec(uint64_t ns);
+
 /* The TSC value at monotonic time ns, rounded up (for the hardware). */
 uint64_t time_tsc_at(uint64_t ns);
 /* The pure conversion behind it: ns nanoseconds as ticks of a clock at hz,

@@ -11,27 +11,6 @@
 
 #define POSIX_TIMERS 32
 
-/* Reads a user timespec as ns: 0, -EFAULT, -EINVAL (out of range).
- * Past ~584 years it saturates: forever, in practice. */
-static int read_timespec(uint64_t uts, uint64_t *ns)
-{
-	struct k_timespec ts;
-
-	if (app_copy_from(&ts, uts, sizeof(ts)))
-		return -EFAULT;
-	if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NSEC_PER_SEC)
-		return -EINVAL;
-	*ns = (uint64_t)ts.sec > UINT64_MAX / NSEC_PER_SEC - 1
-		  ? UINT64_MAX - 1
-		  : (uint64_t)ts.sec * NSEC_PER_SEC + (uint64_t)ts.nsec;
-	return 0;
-}
-
-static struct k_timespec timespec_of(uint64_t ns)
-{
-	return (struct k_timespec){(int64_t)(ns / NSEC_PER_SEC), (int64_t)(ns % NSEC_PER_SEC)};
-}
-
 static struct k_timeval timeval_of(uint64_t ns)
 {
 	return (struct k_timeval){(int64_t)(ns / NSEC_PER_SEC),
@@ -47,7 +26,7 @@ SYSCALL_DEFINE2(clock_gettime, int, clock, uint64_t, tp)
 
 	if (err)
 		return err;
-	struct k_timespec ts = timespec_of(ns);
+	struct k_timespec ts = time_ns_timespec(ns);
 	return app_copy_to(tp, &ts, sizeof(ts));
 }
 
@@ -104,7 +83,7 @@ static long sleep_until(uint64_t deadline, uint64_t rem, const char *what)
 		return 0;
 	if (err == -EINTR && rem) {
 		uint64_t now = time_now();
-		struct k_timespec left = timespec_of(deadline > now ? deadline - now : 0);
+		struct k_timespec left = time_ns_timespec(deadline > now ? deadline - now : 0);
 		if (app_copy_to(rem, &left, sizeof(left)))
 			return -EFAULT;
 	}
@@ -114,7 +93,7 @@ static long sleep_until(uint64_t deadline, uint64_t rem, const char *what)
 SYSCALL_DEFINE2(nanosleep, uint64_t, req, uint64_t, rem)
 {
 	uint64_t ns;
-	int err = read_timespec(req, &ns);
+	int err = time_copy_timespec(req, &ns);
 
 	if (err)
 		return err;
@@ -129,7 +108,7 @@ SYSCALL_DEFINE4(clock_nanosleep, int, clock, int, flags, uint64_t, req, uint64_t
 		return -EINVAL;
 	if (clock == CLOCK_THREAD_CPUTIME_ID || time_clock(clock, &ns))
 		return -EINVAL;
-	int err = read_timespec(req, &ns);
+	int err = time_copy_timespec(req, &ns);
 	if (err)
 		return err;
 	if (flags & TIMER_ABSTIME) {
@@ -320,7 +299,7 @@ SYSCALL_DEFINE3(timer_create, int, clock, uint64_t, usev, uint64_t, uid)
 
 static struct k_itimerspec itimerspec_of(const struct sigtimer *t)
 {
-	return (struct k_itimerspec){timespec_of(t->interval), timespec_of(left(t))};
+	return (struct k_itimerspec){time_ns_timespec(t->interval), time_ns_timespec(left(t))};
 }
 
 SYSCALL_DEFINE4(timer_settime, int, id, int, flags, uint64_t, unew, uint64_t, uold)
@@ -333,11 +312,8 @@ SYSCALL_DEFINE4(timer_settime, int, id, int, flags, uint64_t, unew, uint64_t, uo
 		return -EINVAL;
 	if (app_copy_from(&v, unew, sizeof(v)))
 		return -EFAULT;
-	if (v.value.sec < 0 || v.value.nsec < 0 || v.value.nsec >= (int64_t)NSEC_PER_SEC ||
-	    v.interval.sec < 0 || v.interval.nsec < 0 || v.interval.nsec >= (int64_t)NSEC_PER_SEC)
+	if (time_timespec_ns(&v.value, &value) || time_timespec_ns(&v.interval, &interval))
 		return -EINVAL;
-	value = (uint64_t)v.value.sec * NSEC_PER_SEC + (uint64_t)v.value.nsec;
-	interval = (uint64_t)v.interval.sec * NSEC_PER_SEC + (uint64_t)v.interval.nsec;
 	old = itimerspec_of(t);
 	if (uold && app_copy_to(uold, &old, sizeof(old)))
 		return -EFAULT;

@@ -13,12 +13,12 @@ includes() {
 	grep -HoE '^#include "[^"]+"' "$@" 2>/dev/null | sed -E 's/:#include "(.*)"/: \1/'
 }
 
-# allow DESCRIPTION REGEX FILE...: every include of FILE... not matching
-# REGEX is an error.
-allow() {
-	local what=$1 regex=$2 bad
-	shift 2
-	bad=$(includes "$@" | grep -vE ": ($regex)\$" || true)
+# report DESCRIPTION GREP-FLAGS REGEX FILE...: the includes of FILE... that
+# grep (with GREP-FLAGS) selects are errors.
+report() {
+	local what=$1 flags=$2 regex=$3 bad
+	shift 3
+	bad=$(includes "$@" | grep $flags ": ($regex)\$" || true)
 	if [[ -n $bad ]]; then
 		echo "check-layers: $what:" >&2
 		echo "$bad" | sed 's/^/  /' >&2
@@ -26,18 +26,10 @@ allow() {
 	fi
 }
 
-# forbid DESCRIPTION REGEX FILE...: every include of FILE... matching REGEX
-# is an error.
-forbid() {
-	local what=$1 regex=$2 bad
-	shift 2
-	bad=$(includes "$@" | grep -E ": ($regex)\$" || true)
-	if [[ -n $bad ]]; then
-		echo "check-layers: $what:" >&2
-		echo "$bad" | sed 's/^/  /' >&2
-		status=1
-	fi
-}
+# allow DESCRIPTION REGEX FILE...: every include not matching REGEX is an error.
+allow() { report "$1" -vE "$2" "${@:3}"; }
+# forbid DESCRIPTION REGEX FILE...: every include matching REGEX is an error.
+forbid() { report "$1" -E "$2" "${@:3}"; }
 
 shopt -s nullglob
 services=(kernel/wait.[ch] kernel/time.[ch] kernel/thread.[ch] kernel/signal.[ch]

@@ -31,27 +31,9 @@
 #include "mm/kmalloc.h"
 #include "mm_arena.h"
 
-#define U(p)		((uint64_t)(uintptr_t)(p))
-#define CALL(name, ...) sys_##name(&(struct syscall_args){{__VA_ARGS__}})
-#define TFILE_SIZE	16
+#define TFILE_SIZE 16
 
-static void setup(void)
-{
-	mm_test_setup();
-	shim_reset();
-}
-
-/* Closes every descriptor: everything the test made must be gone then
- * (called at the end of each test: Criterion does not fail a test for an
- * assertion in .fini). */
-static void close_all_and_check(void)
-{
-	fd_table_release();
-	cr_assert_eq(shim_queued(), 0, "a wait entry outlived its file");
-	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, 0, "memory leaked");
-}
-
-TestSuite(epoll, .init = setup);
+TestSuite(epoll, .init = shim_setup);
 
 /* ---------------------------------------------------------------- the test file kind */
 
@@ -209,7 +191,7 @@ Test(epoll, a_level_triggered_interest_is_reported_while_ready)
 	cr_assert_eq(ep_one(ep, NULL), -1);
 	tfile_fill(t, 1);
 	cr_assert_eq(ep_one(ep, NULL), 7);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, a_level_triggered_interest_ready_at_add_is_reported)
@@ -221,7 +203,7 @@ Test(epoll, a_level_triggered_interest_ready_at_add_is_reported)
 	cr_assert_eq(ctl(ep, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLOUT, 3), 0);
 	cr_assert_eq(ep_one(ep, &ev), 3);
 	cr_assert_eq(ev, EPOLLOUT);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, an_edge_triggered_interest_is_reported_once_per_wake)
@@ -236,7 +218,7 @@ Test(epoll, an_edge_triggered_interest_is_reported_once_per_wake)
 	tfile_fill(t, 1); /* more data: a new wake */
 	cr_assert_eq(ep_one(ep, NULL), 9);
 	cr_assert_eq(ep_one(ep, NULL), -1);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, an_edge_triggered_interest_ready_at_add_is_reported_once)
@@ -248,7 +230,7 @@ Test(epoll, an_edge_triggered_interest_ready_at_add_is_reported_once)
 	cr_assert_eq(ctl(ep, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLET, 4), 0);
 	cr_assert_eq(ep_one(ep, NULL), 4);
 	cr_assert_eq(ep_one(ep, NULL), -1);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, a_oneshot_interest_is_disarmed_until_mod)
@@ -265,7 +247,7 @@ Test(epoll, a_oneshot_interest_is_disarmed_until_mod)
 	cr_assert_eq(ctl(ep, EPOLL_CTL_MOD, fd, EPOLLIN | EPOLLONESHOT, 6), 0);
 	cr_assert_eq(ep_one(ep, NULL), 6, "MOD of a ready file re-arms and reports it");
 	cr_assert_eq(ep_one(ep, NULL), -1);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, mod_changes_the_events_and_the_data)
@@ -284,7 +266,7 @@ Test(epoll, mod_changes_the_events_and_the_data)
 	cr_assert_eq(ctl(ep, EPOLL_CTL_MOD, fd, EPOLLIN | EPOLLOUT, 3), 0);
 	cr_assert_eq(ep_one(ep, &ev), 3);
 	cr_assert_eq(ev, EPOLLIN);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, errors_and_hangups_are_reported_whatever_was_asked)
@@ -302,7 +284,7 @@ Test(epoll, errors_and_hangups_are_reported_whatever_was_asked)
 	cr_assert_eq(ev, EPOLLHUP | EPOLLERR);
 	cr_assert_eq(ctl(ep, EPOLL_CTL_MOD, fd, 0, 2), 0);
 	cr_assert_eq(ep_one(ep, &ev), 2, "even with no events asked");
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, a_wake_for_other_events_does_not_wake_the_waiter)
@@ -318,7 +300,7 @@ Test(epoll, a_wake_for_other_events_does_not_wake_the_waiter)
 	cr_assert_eq(shim_wakes, 0);
 	waitq_wake(&t->wq, 0); /* 0: anything may have changed */
 	cr_assert_eq(shim_wakes, 1);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 /* ---------------------------------------------------------------- the interest set */
@@ -337,7 +319,7 @@ Test(epoll, del_removes_the_interest)
 	cr_assert_eq(ctl(ep, EPOLL_CTL_DEL, fd, 0, 0), -ENOENT);
 	cr_assert_eq(ctl(ep, EPOLL_CTL_ADD, fd, EPOLLIN, 2), 0);
 	cr_assert_eq(ep_one(ep, NULL), 2);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, closing_the_last_descriptor_removes_the_interest)
@@ -354,7 +336,7 @@ Test(epoll, closing_the_last_descriptor_removes_the_interest)
 	cr_assert_eq(fd_close(dup), 0); /* the tfile is freed (and checks its queues) */
 	cr_assert_eq(ep_one(ep, NULL), -1);
 	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, 2, "the epoll file and its state");
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, the_same_file_under_two_descriptors_is_two_interests)
@@ -373,7 +355,7 @@ Test(epoll, the_same_file_under_two_descriptors_is_two_interests)
 	cr_assert_eq(ctl(ep, EPOLL_CTL_DEL, fd, 0, 0), 0);
 	cr_assert_eq(ep_wait(ep, ev, 4, 0), 1);
 	cr_assert_eq(ev[0].data, 20);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, a_file_with_two_queues_is_heard_on_both)
@@ -390,7 +372,7 @@ Test(epoll, a_file_with_two_queues_is_heard_on_both)
 	cr_assert_eq(ep_one(ep, NULL), 1);
 	cr_assert_eq(ctl(ep, EPOLL_CTL_DEL, fd, 0, 0), 0);
 	cr_assert(waitq_empty(&t->wq) && waitq_empty(&t->wq2));
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, closing_the_epoll_file_leaves_the_watched_files_alone)
@@ -404,7 +386,7 @@ Test(epoll, closing_the_epoll_file_leaves_the_watched_files_alone)
 	cr_assert(waitq_empty(&t->wq));
 	cr_assert_null(fd_get(fd)->epitems);
 	tfile_fill(t, 1); /* no interest may be woken any more */
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 /* ---------------------------------------------------------------- epoll_ctl errors */
@@ -417,7 +399,7 @@ Test(epoll, a_file_without_poll_is_eperm)
 	file_put(f);
 	cr_assert_eq(ctl(ep, EPOLL_CTL_ADD, fd, EPOLLIN, 0), -EPERM);
 	cr_assert_eq(ctl(ep, EPOLL_CTL_DEL, fd, 0, 0), -EPERM);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, ctl_refuses_bad_descriptors_ops_and_events)
@@ -446,7 +428,7 @@ Test(epoll, ctl_refuses_bad_descriptors_ops_and_events)
 	cr_assert_eq(ctl(other, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLET | EPOLLEXCLUSIVE, 0), 0);
 	cr_assert_eq(ctl(other, EPOLL_CTL_MOD, fd, EPOLLIN, 0), -EINVAL,
 		     "an exclusive interest cannot be modified");
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, an_epoll_file_cannot_watch_itself_through_a_dup)
@@ -455,7 +437,7 @@ Test(epoll, an_epoll_file_cannot_watch_itself_through_a_dup)
 	int dup = (int)CALL(dup, ep);
 
 	cr_assert_eq(ctl(ep, EPOLL_CTL_ADD, dup, EPOLLIN, 0), -EINVAL);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, create_checks_its_arguments)
@@ -473,7 +455,7 @@ Test(epoll, create_checks_its_arguments)
 	cr_assert_geq(fd, 0);
 	cr_assert(fd_cloexec(fd));
 	cr_assert_eq(fd_get(fd)->refs, 1);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 /* ---------------------------------------------------------------- nesting */
@@ -497,7 +479,7 @@ Test(epoll, a_nested_instance_reports_readable_when_its_interests_are)
 	cr_assert_eq(file_poll(fd_get(inner), NULL), POLLIN | POLLRDNORM);
 	tfile_drain(t);
 	cr_assert_eq(ep_one(outer, NULL), -1, "the inner instance has nothing to report");
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, a_stale_ready_interest_does_not_make_the_instance_readable)
@@ -513,7 +495,7 @@ Test(epoll, a_stale_ready_interest_does_not_make_the_instance_readable)
 	cr_assert_eq(shim_queued(), 1, "poll names the instance's queue");
 	tfile_fill(t, 1);
 	cr_assert_eq(shim_wakes, 1);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, a_cycle_of_instances_is_eloop)
@@ -525,7 +507,7 @@ Test(epoll, a_cycle_of_instances_is_eloop)
 	cr_assert_eq(ctl(b, EPOLL_CTL_ADD, c, EPOLLIN, 0), 0);
 	cr_assert_eq(ctl(c, EPOLL_CTL_ADD, a, EPOLLIN, 0), -ELOOP);
 	cr_assert_eq(ctl(a, EPOLL_CTL_ADD, c, EPOLLIN, 0), 0, "a diamond is no cycle");
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, chains_of_five_instances_nest_and_six_are_eloop)
@@ -556,7 +538,7 @@ Test(epoll, chains_of_five_instances_nest_and_six_are_eloop)
 	cr_assert_eq(shim_wakes, 1);
 	shim_unqueue();
 	cr_assert_eq(ep_wait(e[4], &ev, 1, 0), 1);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 /* ---------------------------------------------------------------- epoll_wait */
@@ -580,7 +562,7 @@ Test(epoll, maxevents_truncates_and_every_ready_interest_gets_its_turn)
 	}
 	for (int i = 0; i < N; i++)
 		cr_assert_geq(seen[i], 1, "interest %d starved", i);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, more_ready_interests_than_a_batch_are_all_copied)
@@ -601,7 +583,7 @@ Test(epoll, more_ready_interests_than_a_batch_are_all_copied)
 		cr_assert_eq(seen[i], 1);
 	cr_assert_eq(*(unsigned char *)&ev[N], 0xee, "wrote past the events reported");
 	cr_assert_eq(ep_wait(ep, ev, N, 0), 0);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, wait_queues_the_thread_and_reports_after_the_wake)
@@ -622,7 +604,7 @@ Test(epoll, wait_queues_the_thread_and_reports_after_the_wake)
 	cr_assert_eq(ev.data, 42);
 	cr_assert_eq(ev.events, EPOLLIN);
 	cr_assert_eq(shim_queued(), 0);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, timeout_zero_returns_at_once)
@@ -634,7 +616,7 @@ Test(epoll, timeout_zero_returns_at_once)
 	cr_assert_eq(ctl(ep, EPOLL_CTL_ADD, fd, EPOLLIN, 1), 0);
 	cr_assert_eq(ep_wait(ep, &ev, 1, 0), 0);
 	cr_assert_eq(shim_queued(), 0);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 /*
@@ -661,7 +643,7 @@ Test(epoll, a_passed_deadline_returns_zero)
 	shim_advance(UINT64_MAX);
 	cr_assert_eq(ep_wait(ep, &ev, 1, 100), 0);
 	cr_assert_eq(shim_queued(), 0);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, events_win_over_a_passed_deadline)
@@ -677,7 +659,7 @@ Test(epoll, events_win_over_a_passed_deadline)
 	tfile_fill(t, 1);
 	shim_advance(UINT64_MAX);
 	cr_assert_eq(ep_wait(ep, &ev, 1, 5), 1);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, a_pending_signal_ends_the_wait_with_eintr)
@@ -692,7 +674,7 @@ Test(epoll, a_pending_signal_ends_the_wait_with_eintr)
 	cr_assert_eq(shim_queued(), 0);
 	tfile_fill(t, 1);
 	cr_assert_eq(ep_wait(ep, &ev, 1, -1), 1, "ready events are reported before signals");
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, wait_refuses_bad_arguments)
@@ -714,7 +696,7 @@ Test(epoll, wait_refuses_bad_arguments)
 	cr_assert_eq(CALL(epoll_wait, ep, 0x00007ffffffffff8ull, 1, 0), -EFAULT,
 		     "the array crosses the top of the app's half");
 	cr_assert_eq(ep_one(ep, NULL), 1, "a failed copy lost the event");
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, a_failed_copy_keeps_edge_and_oneshot_interests)
@@ -728,7 +710,7 @@ Test(epoll, a_failed_copy_keeps_edge_and_oneshot_interests)
 	cr_assert_eq(ep_one(ep, NULL), 1);
 	cr_assert_eq(ep_one(ep, NULL), 2);
 	cr_assert_eq(ep_one(ep, NULL), -1);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, pwait_checks_the_mask_only_when_there_is_one)
@@ -750,7 +732,7 @@ Test(epoll, pwait_checks_the_mask_only_when_there_is_one)
 	shim_unqueue();
 	shim_signal_pending = 1;
 	cr_assert_eq(CALL(epoll_pwait, ep, U(&ev), 1, -1, U(&mask), 8), -EINTR);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, pwait2_takes_a_timespec_timeout)
@@ -771,7 +753,7 @@ Test(epoll, pwait2_takes_a_timespec_timeout)
 	shim_unqueue();
 	cr_assert_eq(CALL(epoll_pwait2, ep, U(&ev), 1, 0, 0, 0), -EWAITING);
 	cr_assert_eq(shim_deadline, 0, "a NULL timeout waits forever");
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, closing_the_epoll_file_while_a_thread_waits_dequeues_it)
@@ -783,7 +765,7 @@ Test(epoll, closing_the_epoll_file_while_a_thread_waits_dequeues_it)
 	cr_assert_eq(shim_queued(), 1);
 	cr_assert_eq(fd_close(ep), 0);
 	cr_assert_eq(shim_queued(), 0);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 /* ---------------------------------------------------------------- with eventfd and timerfd */
@@ -813,7 +795,7 @@ Test(epoll, an_edge_triggered_eventfd_reports_each_write_as_go_uses_it)
 	iobuf_user(&b, U(&v), 8);
 	cr_assert_eq(file_read(fd_get(efd), &b, &pos), 8);
 	cr_assert_eq(v, 2);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(epoll, a_timerfd_expiry_wakes_the_waiter)
@@ -831,5 +813,5 @@ Test(epoll, a_timerfd_expiry_wakes_the_waiter)
 	shim_unqueue();
 	cr_assert_eq(ep_wait(ep, &ev, 1, 1000), 1);
 	cr_assert_eq(ev.data, 5);
-	close_all_and_check();
+	shim_close_all_and_check();
 }

@@ -23,27 +23,9 @@
 #include "kernel_shim.h"
 #include "mm_arena.h"
 
-#define U(p)		((uint64_t)(uintptr_t)(p))
-#define CALL(name, ...) sys_##name(&(struct syscall_args){{__VA_ARGS__}})
-#define MAXCOUNT	0xfffffffffffffffeull
+#define MAXCOUNT 0xfffffffffffffffeull
 
-static void setup(void)
-{
-	mm_test_setup();
-	shim_reset();
-}
-
-/* Closes every descriptor: everything the test made must be gone then
- * (called at the end of each test: Criterion does not fail a test for an
- * assertion in .fini). */
-static void close_all_and_check(void)
-{
-	fd_table_release();
-	cr_assert_eq(shim_queued(), 0, "a wait entry outlived its file");
-	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, 0, "memory leaked");
-}
-
-TestSuite(eventfd, .init = setup);
+TestSuite(eventfd, .init = shim_setup);
 
 static long efd_read_n(int fd, uint64_t *value, size_t n)
 {
@@ -87,7 +69,7 @@ Test(eventfd, a_new_counter_holds_the_initial_value)
 	cr_assert_eq(efd_read(fd, &v), 8);
 	cr_assert_eq(v, 3);
 	cr_assert_eq(efd_read(fd, &v), -EAGAIN);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(eventfd, read_takes_the_whole_count_and_resets_it)
@@ -102,7 +84,7 @@ Test(eventfd, read_takes_the_whole_count_and_resets_it)
 	cr_assert_eq(efd_read(fd, &v), 8);
 	cr_assert_eq(v, 7);
 	cr_assert_eq(efd_read(fd, &v), -EAGAIN);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(eventfd, semaphore_mode_reads_one_at_a_time)
@@ -117,7 +99,7 @@ Test(eventfd, semaphore_mode_reads_one_at_a_time)
 		cr_assert_eq(v, 1);
 	}
 	cr_assert_eq(efd_read(fd, &v), -EAGAIN);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(eventfd, a_write_past_the_maximum_returns_eagain_until_a_read)
@@ -133,7 +115,7 @@ Test(eventfd, a_write_past_the_maximum_returns_eagain_until_a_read)
 	cr_assert_eq(v, MAXCOUNT);
 	cr_assert_eq(efd_write(fd, MAXCOUNT), 8);
 	cr_assert_eq(efd_write(fd, 1), -EAGAIN);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(eventfd, short_buffers_and_the_all_ones_value_are_einval)
@@ -146,7 +128,7 @@ Test(eventfd, short_buffers_and_the_all_ones_value_are_einval)
 	cr_assert_eq(efd_write(fd, UINT64_MAX), -EINVAL);
 	cr_assert_eq(efd_read(fd, &v), 8);
 	cr_assert_eq(v, 1, "the failed calls changed the count");
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(eventfd, a_longer_buffer_moves_eight_bytes)
@@ -157,14 +139,14 @@ Test(eventfd, a_longer_buffer_moves_eight_bytes)
 	cr_assert_eq(efd_read_n(fd, v, sizeof(v)), 8);
 	cr_assert_eq(v[0], 9);
 	cr_assert_eq(v[1], 42);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(eventfd, unknown_flags_are_einval)
 {
 	cr_assert_eq(CALL(eventfd2, 0, O_APPEND), -EINVAL);
 	cr_assert_eq(CALL(eventfd2, 0, 0x80000000u), -EINVAL);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(eventfd, flags_give_nonblock_and_cloexec)
@@ -178,7 +160,7 @@ Test(eventfd, flags_give_nonblock_and_cloexec)
 	cr_assert_not(fd_get(b)->flags & O_NONBLOCK);
 	cr_assert_not(fd_cloexec(b));
 	cr_assert_eq(fd_get(a)->refs, 1, "the descriptor holds the only reference");
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(eventfd, a_bad_buffer_is_efault_and_keeps_the_count)
@@ -193,7 +175,7 @@ Test(eventfd, a_bad_buffer_is_efault_and_keeps_the_count)
 	cr_assert_eq(file_write(fd_get(fd), &b, &pos), -EFAULT);
 	cr_assert_eq(efd_read(fd, &v), 8);
 	cr_assert_eq(v, 4);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(eventfd, poll_reports_in_while_counting_and_out_below_the_maximum)
@@ -208,7 +190,7 @@ Test(eventfd, poll_reports_in_while_counting_and_out_below_the_maximum)
 	cr_assert_eq(efd_poll(fd), POLLIN);
 	efd_read(fd, &v);
 	cr_assert_eq(efd_poll(fd), POLLOUT);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(eventfd, writes_and_reads_wake_the_queue_poll_names)
@@ -225,7 +207,7 @@ Test(eventfd, writes_and_reads_wake_the_queue_poll_names)
 	cr_assert_eq(shim_wakes, 2);
 	cr_assert_eq(efd_read(fd, &v), -EAGAIN);
 	cr_assert_eq(shim_wakes, 2, "a read that took nothing woke the queue");
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(eventfd, closing_while_a_thread_waits_wakes_and_dequeues_it)
@@ -237,7 +219,7 @@ Test(eventfd, closing_while_a_thread_waits_wakes_and_dequeues_it)
 	cr_assert_eq(fd_close(fd), 0);
 	cr_assert_eq(shim_queued(), 0);
 	cr_assert_eq(shim_wakes, 1);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(eventfd, stat_reports_an_anonymous_file)
@@ -249,5 +231,5 @@ Test(eventfd, stat_reports_an_anonymous_file)
 	cr_assert_eq(st.mode, 0600);
 	cr_assert_eq(st.ino, fd_get(a)->id);
 	cr_assert_neq(fd_get(a)->id, fd_get(b)->id);
-	close_all_and_check();
+	shim_close_all_and_check();
 }

@@ -28,25 +28,9 @@
 #include "mm/kmalloc.h"
 #include "mm_arena.h"
 
-#define U(p)		((uint64_t)(uintptr_t)(p))
-#define CALL(name, ...) sys_##name(&(struct syscall_args){{__VA_ARGS__}})
-#define BAD_ADDRESS	16 /* below 4096: -EFAULT in the shim */
+#define BAD_ADDRESS 16 /* below 4096: -EFAULT in the shim */
 
-static void setup(void)
-{
-	mm_test_setup();
-	shim_reset();
-}
-
-TestSuite(pipe, .init = setup);
-
-/* Everything the test made must be gone (called at the end of each test:
- * Criterion does not fail a test for an assertion in .fini). */
-static void close_all_and_check(void)
-{
-	fd_table_release();
-	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, 0, "memory leaked");
-}
+TestSuite(pipe, .init = shim_setup);
 
 static long wr(struct file *f, const void *p, size_t n)
 {
@@ -148,7 +132,7 @@ Test(pipe, bytes_written_are_read_back_in_order)
 	cr_assert_arr_eq(out, "lo world", 8);
 	file_put(r);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, an_empty_pipe_with_a_writer_is_eagain)
@@ -163,7 +147,7 @@ Test(pipe, an_empty_pipe_with_a_writer_is_eagain)
 	cr_assert_eq(rd(r, &c, 1), -EAGAIN);
 	file_put(r);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, closing_the_write_end_gives_the_rest_then_end_of_file)
@@ -179,7 +163,7 @@ Test(pipe, closing_the_write_end_gives_the_rest_then_end_of_file)
 	cr_assert_eq(rd(r, out, sizeof(out)), 0);
 	cr_assert_eq(rd(r, out, sizeof(out)), 0, "end of file stays");
 	file_put(r);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, zero_length_reads_and_writes_move_nothing)
@@ -194,7 +178,7 @@ Test(pipe, zero_length_reads_and_writes_move_nothing)
 	cr_assert_eq(rd(r, &c, 1), -EAGAIN);
 	file_put(r);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, the_ends_are_one_way)
@@ -209,7 +193,7 @@ Test(pipe, the_ends_are_one_way)
 	cr_assert_eq(w->flags & O_ACCMODE, O_WRONLY);
 	file_put(r);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, bad_user_addresses_are_efault_and_move_nothing)
@@ -227,7 +211,7 @@ Test(pipe, bad_user_addresses_are_efault_and_move_nothing)
 	cr_assert_arr_eq(out, "abcd", 4);
 	file_put(r);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, a_vector_write_stops_at_a_bad_segment_after_good_chunks)
@@ -254,7 +238,7 @@ Test(pipe, a_vector_write_stops_at_a_bad_segment_after_good_chunks)
 	cr_assert_arr_eq(out, "abcdefgh", (size_t)n);
 	file_put(r);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 /* ---------------------------------------------------------------- capacity */
@@ -276,7 +260,7 @@ Test(pipe, holds_64_kib_and_no_more)
 	free(buf);
 	file_put(r);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, the_ring_wraps_around)
@@ -305,7 +289,7 @@ Test(pipe, the_ring_wraps_around)
 	free(buf);
 	file_put(r);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, a_write_of_pipe_buf_bytes_goes_in_whole_or_not_at_all)
@@ -326,7 +310,7 @@ Test(pipe, a_write_of_pipe_buf_bytes_goes_in_whole_or_not_at_all)
 	free(buf);
 	file_put(r);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, a_write_larger_than_pipe_buf_goes_in_partly)
@@ -342,7 +326,7 @@ Test(pipe, a_write_larger_than_pipe_buf_goes_in_partly)
 	free(buf);
 	file_put(r);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 /* ---------------------------------------------------------------- no reader */
@@ -360,7 +344,7 @@ Test(pipe, writing_with_no_reader_is_epipe_and_sigpipe)
 	cr_assert_eq(wr(w, "xyz", 3), -EPIPE);
 	cr_assert_eq(shim_signals, 2, "every write raises it");
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, an_empty_write_with_no_reader_is_zero_without_a_signal)
@@ -374,7 +358,7 @@ Test(pipe, an_empty_write_with_no_reader_is_zero_without_a_signal)
 	cr_assert_eq(wr(w, "x", 0), 0);
 	cr_assert_eq(shim_signals, 0);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 /* ---------------------------------------------------------------- poll */
@@ -393,7 +377,7 @@ Test(pipe, poll_of_the_read_end_shows_data_and_hangup)
 	rd(r, &c, 1);
 	cr_assert_eq(file_poll(r, NULL), POLLHUP);
 	file_put(r);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, poll_of_the_write_end_shows_room_and_error)
@@ -412,7 +396,7 @@ Test(pipe, poll_of_the_write_end_shows_room_and_error)
 	cr_assert_eq(file_poll(w, NULL) & POLLERR, POLLERR);
 	free(buf);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, poll_names_the_queue_to_the_table)
@@ -428,7 +412,7 @@ Test(pipe, poll_names_the_queue_to_the_table)
 	shim_unqueue();
 	file_put(r);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 /* ---------------------------------------------------------------- wakes */
@@ -445,7 +429,7 @@ Test(pipe, a_write_wakes_the_queue_with_pollin)
 	waitq_remove(&waiter);
 	file_put(r);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, a_read_wakes_the_queue_with_pollout)
@@ -462,7 +446,7 @@ Test(pipe, a_read_wakes_the_queue_with_pollout)
 	waitq_remove(&waiter);
 	file_put(r);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, closing_the_write_end_wakes_the_reader_with_hangup)
@@ -476,7 +460,7 @@ Test(pipe, closing_the_write_end_wakes_the_reader_with_hangup)
 	cr_assert_eq(waiter_events & POLLHUP, POLLHUP);
 	waitq_remove(&waiter);
 	file_put(r);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, closing_the_read_end_wakes_the_writer_with_an_error)
@@ -490,7 +474,7 @@ Test(pipe, closing_the_read_end_wakes_the_writer_with_an_error)
 	cr_assert_eq(waiter_events & POLLERR, POLLERR);
 	waitq_remove(&waiter);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, a_closed_end_wakes_only_once_it_is_the_last_reference)
@@ -508,7 +492,7 @@ Test(pipe, a_closed_end_wakes_only_once_it_is_the_last_reference)
 	cr_assert_eq(file_poll(r, NULL) & POLLHUP, POLLHUP);
 	waitq_remove(&waiter);
 	file_put(r);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 /* ---------------------------------------------------------------- ioctl, stat, size */
@@ -530,7 +514,7 @@ Test(pipe, fionread_counts_the_unread_bytes_on_either_end)
 	cr_assert_eq(r->ops->ioctl(r, TCGETS, U(&n)), -ENOTTY);
 	file_put(r);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, fstat_shows_a_fifo_shared_by_both_ends)
@@ -553,7 +537,7 @@ Test(pipe, fstat_shows_a_fifo_shared_by_both_ends)
 	file_put(w);
 	file_put(r2);
 	file_put(w2);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 static const struct file_ops other_ops = {.kind = "not a pipe"};
@@ -570,7 +554,7 @@ Test(pipe, f_getpipe_sz_is_the_buffer_size_for_pipes_only)
 	file_put(other);
 	file_put(r);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, create_passes_o_nonblock_to_both_ends)
@@ -587,7 +571,7 @@ Test(pipe, create_passes_o_nonblock_to_both_ends)
 	cr_assert_eq(w->flags, O_WRONLY);
 	file_put(r);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, releasing_the_ends_in_either_order_frees_everything)
@@ -604,7 +588,7 @@ Test(pipe, releasing_the_ends_in_either_order_frees_everything)
 	file_put(r);
 	cr_assert_neq(mm_test_kmalloc_stats().live_allocations, 0, "the write end holds it");
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 /* ---------------------------------------------------------------- pipe2 and pipe */
@@ -628,7 +612,7 @@ Test(pipe, pipe2_installs_the_two_lowest_descriptors)
 	cr_assert_eq(wr(w, "abc", 3), 3);
 	cr_assert_eq(rd(r, out, 3), 3);
 	cr_assert_arr_eq(out, "abc", 3);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, pipe2_flags_set_cloexec_and_nonblock)
@@ -646,7 +630,7 @@ Test(pipe, pipe2_flags_set_cloexec_and_nonblock)
 	cr_assert_eq(CALL(pipe, U(fds)), 0);
 	cr_assert_eq(fds[0], 4);
 	cr_assert(!fd_cloexec(4) && !fd_cloexec(5));
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, pipe2_refuses_other_flags)
@@ -660,7 +644,7 @@ Test(pipe, pipe2_refuses_other_flags)
 		cr_assert_null(fd_get(0));
 	}
 	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, 0);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, pipe2_to_a_bad_address_is_efault_and_closes_the_descriptors)
@@ -673,7 +657,7 @@ Test(pipe, pipe2_to_a_bad_address_is_efault_and_closes_the_descriptors)
 	cr_assert_null(fd_get(0));
 	cr_assert_null(fd_get(1));
 	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, 0);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(pipe, pipe2_with_a_full_table_is_emfile_and_leaks_nothing)
@@ -693,7 +677,7 @@ Test(pipe, pipe2_with_a_full_table_is_emfile_and_leaks_nothing)
 	cr_assert_eq(CALL(pipe2, U(fds), 0), 0);
 	file_put(r);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 /* ---------------------------------------------------------------- randomized */
@@ -750,5 +734,5 @@ Test(pipe, random_reads_and_writes_match_a_byte_queue)
 	free(buf);
 	file_put(r);
 	file_put(w);
-	close_all_and_check();
+	shim_close_all_and_check();
 }

@@ -28,30 +28,11 @@
 #include "kernel_shim.h"
 #include "mm_arena.h"
 
-#define U(p)		 ((uint64_t)(uintptr_t)(p))
-#define CALL(name, ...)	 sys_##name(&(struct syscall_args){{__VA_ARGS__}})
 #define S		 NSEC_PER_SEC
 #define MS		 NSEC_PER_MSEC
 #define REALTIME_AT_BOOT (1700000000ull * S) /* the shim's wall clock at monotonic 0 */
 
-static void setup(void)
-{
-	mm_test_setup();
-	shim_reset();
-}
-
-/* Closes every descriptor: everything the test made must be gone then
- * (called at the end of each test: Criterion does not fail a test for an
- * assertion in .fini). */
-static void close_all_and_check(void)
-{
-	fd_table_release();
-	cr_assert_not(time_timers_armed(), "a closed timerfd left its timer armed");
-	cr_assert_eq(shim_queued(), 0, "a wait entry outlived its file");
-	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, 0, "memory leaked");
-}
-
-TestSuite(timerfd, .init = setup);
+TestSuite(timerfd, .init = shim_setup);
 
 static struct k_timespec ts(uint64_t ns)
 {
@@ -125,7 +106,7 @@ Test(timerfd, create_accepts_the_timer_clocks_and_refuses_others)
 		cr_assert_eq(CALL(timerfd_create, bad[i], 0), -EINVAL, "clock %d", bad[i]);
 	cr_assert_eq(CALL(timerfd_create, CLOCK_MONOTONIC, TFD_TIMER_ABSTIME), -EINVAL);
 	cr_assert_eq(CALL(timerfd_create, CLOCK_MONOTONIC, O_APPEND), -EINVAL);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(timerfd, create_flags_give_nonblock_and_cloexec)
@@ -135,7 +116,7 @@ Test(timerfd, create_flags_give_nonblock_and_cloexec)
 	cr_assert(fd_get(fd)->flags & O_NONBLOCK);
 	cr_assert(fd_cloexec(fd));
 	cr_assert_eq(fd_get(fd)->refs, 1);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(timerfd, a_new_timer_is_disarmed_and_has_nothing_to_read)
@@ -148,7 +129,7 @@ Test(timerfd, a_new_timer_is_disarmed_and_has_nothing_to_read)
 	cr_assert_eq(tfd_read(fd), -EAGAIN);
 	cr_assert_eq(file_poll(fd_get(fd), NULL), 0);
 	cr_assert_not(time_timers_armed());
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(timerfd, a_one_shot_timer_expires_once)
@@ -169,7 +150,7 @@ Test(timerfd, a_one_shot_timer_expires_once)
 	cr_assert_eq(tfd_read(fd), -EAGAIN, "a one-shot timer fired twice");
 	cr_assert_eq(ns(gettime(fd).value), 0);
 	cr_assert_not(time_timers_armed());
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(timerfd, a_late_periodic_timer_counts_every_period_that_passed)
@@ -188,7 +169,7 @@ Test(timerfd, a_late_periodic_timer_counts_every_period_that_passed)
 	shim_advance(1500 * MS);
 	shim_advance(1600 * MS);
 	cr_assert_eq(tfd_read(fd), 2, "the counts of two expirations add up");
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(timerfd, an_absolute_time_on_the_realtime_clock_converts_to_its_deadline)
@@ -202,7 +183,7 @@ Test(timerfd, an_absolute_time_on_the_realtime_clock_converts_to_its_deadline)
 	cr_assert_eq(tfd_read(fd), -EAGAIN);
 	shim_advance(5 * S);
 	cr_assert_eq(tfd_read(fd), 1);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(timerfd, the_alarm_clocks_are_their_base_clocks)
@@ -214,7 +195,7 @@ Test(timerfd, the_alarm_clocks_are_their_base_clocks)
 	fd = tfd_new(CLOCK_BOOTTIME_ALARM);
 	cr_assert_eq(settime(fd, TFD_TIMER_ABSTIME, 3 * S, 0), 0);
 	cr_assert_eq(ns(gettime(fd).value), 3 * S);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(timerfd, an_absolute_time_that_passed_expires_at_once_with_its_periods)
@@ -232,7 +213,7 @@ Test(timerfd, an_absolute_time_that_passed_expires_at_once_with_its_periods)
 	cr_assert_eq(settime(fd, TFD_TIMER_ABSTIME, 1 * S, 0), 0);
 	cr_assert_eq(tfd_read(fd), 1, "a one-shot time in the past expires once");
 	cr_assert_eq(ns(gettime(fd).value), 0);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(timerfd, settime_reports_the_old_setting_as_gettime_would)
@@ -247,7 +228,7 @@ Test(timerfd, settime_reports_the_old_setting_as_gettime_would)
 	cr_assert_eq(ns(old.interval), 2 * S);
 	cr_assert_eq(ns(gettime(fd).value), 0);
 	cr_assert_eq(ns(gettime(fd).interval), 0);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(timerfd, a_zero_value_disarms_and_keeps_the_interval)
@@ -263,7 +244,7 @@ Test(timerfd, a_zero_value_disarms_and_keeps_the_interval)
 	cur = gettime(fd);
 	cr_assert_eq(ns(cur.value), 0);
 	cr_assert_eq(ns(cur.interval), 3 * S, "Linux reports the interval of a disarmed timer");
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(timerfd, settime_restarts_the_count)
@@ -276,7 +257,7 @@ Test(timerfd, settime_restarts_the_count)
 	settime(fd, 0, 1 * S, 0);
 	cr_assert_eq(file_poll(fd_get(fd), NULL), 0);
 	cr_assert_eq(tfd_read(fd), -EAGAIN);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(timerfd, reads_need_eight_bytes_and_a_good_buffer)
@@ -295,7 +276,7 @@ Test(timerfd, reads_need_eight_bytes_and_a_good_buffer)
 	cr_assert_eq(tfd_read(fd), 1, "a failed read lost the count");
 	iobuf_user(&b, U(&v), 8);
 	cr_assert_eq(file_write(fd_get(fd), &b, &pos), -EINVAL);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(timerfd, an_expiration_wakes_the_queue_poll_names)
@@ -310,7 +291,7 @@ Test(timerfd, an_expiration_wakes_the_queue_poll_names)
 	cr_assert_eq(shim_wakes, 1);
 	shim_advance(10 * MS);
 	cr_assert_eq(shim_wakes, 2);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(timerfd, settime_refuses_bad_flags_values_and_descriptors)
@@ -336,7 +317,7 @@ Test(timerfd, settime_refuses_bad_flags_values_and_descriptors)
 	cr_assert_eq(CALL(timerfd_gettime, 99, U(&old)), -EBADF);
 	cr_assert_eq(CALL(timerfd_gettime, efd, U(&old)), -EINVAL);
 	cr_assert_eq(CALL(timerfd_gettime, fd, 16), -EFAULT);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(timerfd, a_bad_old_pointer_is_efault_and_changes_nothing)
@@ -347,7 +328,7 @@ Test(timerfd, a_bad_old_pointer_is_efault_and_changes_nothing)
 	settime(fd, 0, 2 * S, 0);
 	cr_assert_eq(CALL(timerfd_settime, fd, 0, U(&n), 16), -EFAULT);
 	cr_assert_eq(ns(gettime(fd).value), 2 * S);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(timerfd, huge_values_saturate_instead_of_wrapping)
@@ -360,7 +341,7 @@ Test(timerfd, huge_values_saturate_instead_of_wrapping)
 	cr_assert_eq(ns(gettime(fd).value), UINT64_MAX - 1 * S);
 	shim_advance(1000 * S);
 	cr_assert_eq(tfd_read(fd), -EAGAIN);
-	close_all_and_check();
+	shim_close_all_and_check();
 }
 
 Test(timerfd, closing_cancels_the_timer)
@@ -372,5 +353,5 @@ Test(timerfd, closing_cancels_the_timer)
 	cr_assert_eq(fd_close(fd), 0);
 	cr_assert_not(time_timers_armed());
 	shim_advance(10 * S); /* nothing may run on the freed timer */
-	close_all_and_check();
+	shim_close_all_and_check();
 }

@@ -1,9 +1,11 @@
 /* Host stand-ins for kernel services (see kernel_shim.h). */
 #include "kernel_shim.h"
 
+#include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "fs/fdtable.h"
 #include "fs/file.h"
 #include "fs/tty.h"
 #include "kernel/abi/errno.h"
@@ -12,9 +14,10 @@
 #include "kernel/console.h"
 #include "kernel/signal.h"
 #include "kernel/thread.h"
+#include "mm_arena.h"
 
 uint64_t shim_now;
-int shim_wakes, shim_signal_pending, shim_last_signal, shim_signals, shim_woken;
+int shim_wakes, shim_signal_pending, shim_last_signal, shim_signals;
 uint64_t shim_deadline, shim_progress;
 char shim_console[65536];
 size_t shim_console_len;
@@ -191,11 +194,6 @@ void thread_set_wait_progress(uint64_t progress)
 	shim_progress = progress;
 }
 
-int thread_woken(void)
-{
-	return shim_woken;
-}
-
 struct thread *thread_current(void)
 {
 	return NULL;
@@ -249,7 +247,21 @@ void shim_reset(void)
 	while (armed)
 		ktimer_cancel(armed);
 	shim_now = 0;
-	shim_wakes = shim_signal_pending = shim_last_signal = shim_signals = shim_woken = 0;
+	shim_wakes = shim_signal_pending = shim_last_signal = shim_signals = 0;
 	shim_deadline = shim_progress = 0;
 	shim_console_len = 0;
+}
+
+void shim_setup(void)
+{
+	mm_test_setup();
+	shim_reset();
+}
+
+void shim_close_all_and_check(void)
+{
+	fd_table_release();
+	cr_assert_eq(shim_queued(), 0, "a wait entry outlived its file");
+	cr_assert_not(time_timers_armed(), "a closed file left its timer armed");
+	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, 0, "memory leaked");
 }

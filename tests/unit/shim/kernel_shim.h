@@ -29,11 +29,22 @@ extern int shim_wakes;		/* wake callbacks of the fake thread's entries */
 extern int shim_signal_pending; /* thread_wait sees a pending signal */
 extern int shim_last_signal;	/* the last signal_raise'd number */
 extern int shim_signals;	/* how many signal_raise calls */
-extern int shim_woken;		/* what thread_woken returns */
 extern uint64_t shim_deadline;	/* the last thread_wait deadline */
 extern uint64_t shim_progress;
 extern char shim_console[65536]; /* what console_write wrote */
 extern size_t shim_console_len;
+
+/* An app address for a host pointer; a syscall handler called directly. */
+#define U(p)		((uint64_t)(uintptr_t)(p))
+#define CALL(name, ...) sys_##name(&(struct syscall_args){{__VA_ARGS__}})
+
+/* The .init of the file-kind test suites: a fresh arena and shim. */
+void shim_setup(void);
+/* Closes every descriptor, then asserts that nothing the test made is
+ * left: no wait entry of the fake thread, no armed timer, no kernel
+ * memory. Called at the end of each test (Criterion does not fail a test
+ * for an assertion in .fini). */
+void shim_close_all_and_check(void);
 
 /* Resets every knob above, dequeues the fake thread's entries and drops
  * the armed timers. */
