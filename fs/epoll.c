@@ -75,9 +75,6 @@
 #define EP_EXCLUSIVE_OK_BITS                                                                       \
 	(EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE)
 
-/* The kernel's sigset_t, one bit per signal: epoll_pwait's sigsetsize. */
-#define EP_SIGSET_SIZE sizeof(uint64_t)
-
 struct eventpoll;
 
 /* An interest's wait entry on one queue of the watched file. */
@@ -611,16 +608,6 @@ static uint64_t ep_timeout_ms(int ms)
 	return ms < 0 ? UINT64_MAX : (uint64_t)ms * NSEC_PER_MSEC;
 }
 
-/* Reads epoll_pwait's mask into *mask: 0, or -EINVAL / -EFAULT. As on
- * Linux, sigsetsize counts only with a mask: Go passes none and leaves
- * sigsetsize as it is. */
-static long ep_read_sigmask(uint64_t usigmask, uint64_t sigsetsize, uint64_t *mask)
-{
-	if (sigsetsize != EP_SIGSET_SIZE)
-		return -EINVAL;
-	return app_copy_from(mask, usigmask, sizeof(*mask)) ? -EFAULT : 0;
-}
-
 SYSCALL_DEFINE4(epoll_wait, int, epfd, uint64_t, uevents, int, maxevents, int, timeout)
 {
 	return ep_wait(epfd, uevents, maxevents, ep_timeout_ms(timeout), NULL);
@@ -632,9 +619,11 @@ SYSCALL_DEFINE6(epoll_pwait, int, epfd, uint64_t, uevents, int, maxevents, int, 
 	uint64_t mask;
 	long err;
 
+	/* As on Linux, sigsetsize counts only with a mask: Go passes none and
+	 * leaves sigsetsize as it is. */
 	if (!usigmask)
 		return ep_wait(epfd, uevents, maxevents, ep_timeout_ms(timeout), NULL);
-	err = ep_read_sigmask(usigmask, sigsetsize, &mask);
+	err = signal_copy_sigset(usigmask, sigsetsize, &mask);
 	if (err)
 		return err;
 	return ep_wait(epfd, uevents, maxevents, ep_timeout_ms(timeout), &mask);
@@ -653,7 +642,7 @@ SYSCALL_DEFINE6(epoll_pwait2, int, epfd, uint64_t, uevents, int, maxevents, uint
 	}
 	if (!usigmask)
 		return ep_wait(epfd, uevents, maxevents, timeout_ns, NULL);
-	err = ep_read_sigmask(usigmask, sigsetsize, &mask);
+	err = signal_copy_sigset(usigmask, sigsetsize, &mask);
 	if (err)
 		return err;
 	return ep_wait(epfd, uevents, maxevents, timeout_ns, &mask);

@@ -26,15 +26,11 @@ static int timespec_ns(uint64_t uts, uint64_t *ns)
 static int use_mask(uint64_t umask, uint64_t size)
 {
 	uint64_t mask;
+	int err = umask ? signal_copy_sigset(umask, size, &mask) : 0;
 
-	if (!umask)
-		return 0;
-	if (size != sizeof(mask))
-		return -EINVAL;
-	if (app_copy_from(&mask, umask, sizeof(mask)))
-		return -EFAULT;
-	signal_set_temporary_mask(mask);
-	return 0;
+	if (!err && umask)
+		signal_set_temporary_mask(mask);
+	return err;
 }
 
 /* After every file was asked (and, with may_wait, the thread queued on

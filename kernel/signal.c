@@ -30,7 +30,6 @@
 #define APP_PID	     1 /* the app is pid 1 and its main thread tid 1 */
 #define NO_SYSCALL   UINT64_MAX
 #define SYSCALL_INSN 2 /* bytes of "syscall": a restart re-executes it */
-#define SIGSET_BYTES 8
 
 #define BIT(sig)    (1ull << ((sig)-1))
 #define UNBLOCKABLE (BIT(SIGKILL) | BIT(SIGSTOP))
@@ -499,11 +498,10 @@ SYSCALL_DEFINE2(rt_sigpending, uint64_t, set, uint64_t, setsize)
 SYSCALL_DEFINE2(rt_sigsuspend, uint64_t, umask, uint64_t, setsize)
 {
 	uint64_t mask;
+	int err = signal_copy_sigset(umask, setsize, &mask);
 
-	if (setsize != SIGSET_BYTES)
-		return -EINVAL;
-	if (app_copy_from(&mask, umask, sizeof(mask)))
-		return -EFAULT;
+	if (err)
+		return err;
 	signal_set_temporary_mask(mask);
 	return thread_wait(0, -ERESTARTNOHAND, "sigsuspend", 0);
 }
@@ -525,12 +523,10 @@ SYSCALL_DEFINE4(rt_sigtimedwait, uint64_t, uset, uint64_t, uinfo, uint64_t, utim
 	struct signal_thread *st = self();
 	struct k_siginfo info;
 	uint64_t set, timeout_ns = UINT64_MAX;
-	int sig;
+	int sig = signal_copy_sigset(uset, setsize, &set);
 
-	if (setsize != SIGSET_BYTES)
-		return -EINVAL;
-	if (app_copy_from(&set, uset, sizeof(set)))
-		return -EFAULT;
+	if (sig)
+		return sig;
 	set &= ~UNBLOCKABLE;
 	if (utimeout) {
 		int err = time_copy_timespec(utimeout, &timeout_ns);

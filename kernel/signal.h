@@ -29,6 +29,7 @@
 
 #include "kernel/abi/errno.h"
 #include "kernel/abi/signal.h"
+#include "kernel/app.h"
 #include "kernel/syscall.h"
 
 struct syscall_frame;
@@ -74,6 +75,14 @@ int signal_raise(struct thread *t, int sig, const struct signal_info *info);
 /* Whether thread t has a pending signal it does not block (a wait that
  * starts now would be interrupted at once). */
 int signal_pending(struct thread *t);
+/* Reads the app's sigset at uset into *set: -EINVAL unless setsize is
+ * Linux's 8 bytes, -EFAULT. */
+static inline int signal_copy_sigset(uint64_t uset, uint64_t setsize, uint64_t *set)
+{
+	if (setsize != SIGSET_BYTES)
+		return -EINVAL;
+	return app_copy_from(set, uset, sizeof(*set)) ? -EFAULT : 0;
+}
 /* For ppoll, pselect6, epoll_pwait, rt_sigsuspend: blocks mask instead of
  * the current mask until the call ends (the old mask is what a handler
  * that the call's EINTR runs sees as its uc_sigmask). */
