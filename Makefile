@@ -43,8 +43,42 @@ KERNEL_ASFLAGS := -g -Iinclude -I. -MMD -MP -D__ASSEMBLY__
 KERNEL_LDSCRIPT := kernel/arch/x86_64/kernel.ld
 
 KERNEL_SRCS := $(wildcard kernel/*.c kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S mm/*.c fs/*.c \
-                         drivers/*.c)
+                         drivers/*.c net/*.c net/lwip/*.c)
 KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(KERNEL_SRCS))
+
+# ---------------------------------------------------------------- lwIP (issue 11)
+# TCP/IP is lwIP 2.1.3, Debian's source package, fetched at build time by
+# tools/fetch-source.sh (pinned: version and the .dsc's sha256) into
+# $(B)/src and reached through the link $(LWIP)/tree; never committed.
+# Solo's port is net/lwip/ (lwipopts.h, arch/cc.h, port.c). lwIP's own
+# sources are built with the kernel's flags but without warnings (not our
+# code to fix); net/lwip/freestanding/ gives them <string.h> and <stdlib.h>.
+LWIP_PIN := lwip 2.1.3+dfsg1-2 8d8f944db8e6d542fc2d6f01559078fb1b5dda71651c67ee5fa3571ed1342c50
+LWIP     := $(B)/lwip
+LWIP_INC := -Inet/lwip -I$(LWIP)/tree/src/include
+LWIP_CORE := core/def.c core/dns.c core/inet_chksum.c core/init.c core/ip.c core/mem.c \
+        core/memp.c core/netif.c core/pbuf.c core/raw.c core/stats.c core/sys.c core/tcp.c \
+        core/tcp_in.c core/tcp_out.c core/timeouts.c core/udp.c core/ipv4/dhcp.c \
+        core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c core/ipv4/ip4_addr.c \
+        core/ipv4/ip4_frag.c core/ipv6/ethip6.c core/ipv6/icmp6.c core/ipv6/inet6.c \
+        core/ipv6/ip6.c core/ipv6/ip6_addr.c core/ipv6/ip6_frag.c core/ipv6/mld6.c \
+        core/ipv6/nd6.c netif/ethernet.c
+LWIP_KERNEL_OBJS := $(patsubst %.c,$(B)/kernel/lwip/%.o,$(LWIP_CORE))
+LWIP_PORT_HDRS := net/lwip/lwipopts.h net/lwip/arch/cc.h
+
+$(LWIP)/.fetched: tools/fetch-source.sh
+	@mkdir -p $(@D)
+	tree=$$(tools/fetch-source.sh $(B)/src $(LWIP_PIN)) && ln -sfn "../src/$${tree##*/}" $(LWIP)/tree
+	touch $@
+$(B)/kernel/lwip/%.o: $(LWIP)/.fetched $(LWIP_PORT_HDRS) $(B)/flags/kernel
+	@mkdir -p $(@D)
+	$(CC) $(KERNEL_CFLAGS) -w $(LWIP_INC) -Inet/lwip/freestanding -c $(LWIP)/tree/src/$*.c -o $@
+# The kernel's own users of lwIP's headers (net/) need the tree first.
+LWIP_USER_OBJS := $(patsubst %,$(B)/kernel/%.o,$(filter net/%,$(KERNEL_SRCS)))
+$(LWIP_USER_OBJS): $(LWIP)/.fetched
+$(LWIP_USER_OBJS): KERNEL_CFLAGS += $(LWIP_INC)
+KERNEL_OBJS += $(LWIP_KERNEL_OBJS)
+# ---------------------------------------------------------------- (end of lwIP)
 
 # Changing a flag set rebuilds what it builds: set FLAGS_<name> is written
 # to the stamp $(B)/flags/<name>, which changes only when the flags do, and
@@ -237,13 +271,21 @@ UNIT_MODULES := $(wildcard mm/*.c) kernel/elf.c kernel/bootcfg.c kernel/args.c k
         fs/tarfs.c fs/tmpfs.c fs/iobuf.c fs/file.c fs/pipe.c fs/ldisc.c fs/epoll.c \
         fs/eventfd.c fs/timerfd.c fs/fdtable.c fs/vfs.c fs/fcntl.c kernel/time.c
 UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/shim/*.c) $(UNIT_MODULES)
-UNIT_OBJS := $(patsubst %.c,$(B)/unit/%.o,$(UNIT_SRCS)) $(B)/unit/gen/font.o
+# The network modules and lwIP itself, with the same lwipopts.h and port.
+UNIT_NET_MODULES := net/lwip/port.c
+UNIT_OBJS := $(patsubst %.c,$(B)/unit/%.o,$(UNIT_SRCS) $(UNIT_NET_MODULES)) $(B)/unit/gen/font.o \
+        $(patsubst %.c,$(B)/unit/lwip/%.o,$(LWIP_CORE))
 UNIT_KCHECK_OBJS := $(patsubst $(B)/unit/%,$(B)/unit-kcheck/%,$(UNIT_OBJS))
 FLAGS_unit = $(CC) $(UNIT_CFLAGS)
 
 $(B)/unit/%.o: %.c $(B)/flags/unit
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -c $< -o $@
+$(patsubst %.c,$(B)/unit/%.o,$(UNIT_NET_MODULES)): $(LWIP)/.fetched
+$(patsubst %.c,$(B)/unit/%.o,$(UNIT_NET_MODULES)): UNIT_CFLAGS += $(LWIP_INC)
+$(B)/unit/lwip/%.o: $(LWIP)/.fetched $(LWIP_PORT_HDRS) $(B)/flags/unit
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) -w $(LWIP_INC) -c $(LWIP)/tree/src/$*.c -o $@
 $(B)/unit/gen/font.o: $(B)/gen/font.c $(B)/flags/unit
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -c $< -o $@
@@ -256,6 +298,11 @@ $(B)/tests/unit_tests: $(UNIT_OBJS)
 $(B)/unit-kcheck/%.o: %.c $(B)/flags/unit
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -DKMALLOC_CHECK=1 -c $< -o $@
+$(patsubst %.c,$(B)/unit-kcheck/%.o,$(UNIT_NET_MODULES)): $(LWIP)/.fetched
+$(patsubst %.c,$(B)/unit-kcheck/%.o,$(UNIT_NET_MODULES)): UNIT_CFLAGS += $(LWIP_INC)
+$(B)/unit-kcheck/lwip/%.o: $(LWIP)/.fetched $(LWIP_PORT_HDRS) $(B)/flags/unit
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) -DKMALLOC_CHECK=1 -w $(LWIP_INC) -c $(LWIP)/tree/src/$*.c -o $@
 $(B)/unit-kcheck/gen/font.o: $(B)/gen/font.c $(B)/flags/unit
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -DKMALLOC_CHECK=1 -c $< -o $@
@@ -286,7 +333,7 @@ comma := ,
 BENCH_QEMU_ARGS := $(if $(filter 1,$(ICOUNT)),--qemu-arg -icount --qemu-arg shift=0$(comma)align=off$(comma)sleep=off)
 
 bench:
-	tools/deps.sh
+	tools/deps.sh --src
 	$(MAKE) $(B)/bench/mm_bench all $(B)/bench/app_bench.elf
 	$(B)/bench/mm_bench
 	tools/mkimg.sh -o $(B)/bench/app_bench.img --app $(B)/bench/app_bench.elf >/dev/null
@@ -342,16 +389,16 @@ all: $(B)/BOOTX64.EFI $(B)/kernel.elf $(USER_APPS) $(B)/tools/elfcheck $(B)/solo
 image: $(B)/solo.img
 
 deps:
-	tools/deps.sh
+	tools/deps.sh --src
 
 QEMU_ARGS ?=
 run:
-	tools/deps.sh
+	tools/deps.sh --src
 	$(MAKE) image
 	tools/qemu.sh $(B)/solo.img $(QEMU_ARGS)
 
 debug:
-	tools/deps.sh --debug
+	tools/deps.sh --src --debug
 	$(MAKE) image
 	@echo "QEMU waits for gdb on :1234. In another terminal: gdb -x tools/gdbinit"
 	tools/qemu.sh $(B)/solo.img --gdb $(QEMU_ARGS)

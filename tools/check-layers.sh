@@ -41,6 +41,9 @@ allow "mm/ is portable: only kernel/abi, klib, kprintf, panic and the MMU bits" 
 forbid "the kernel services never reach up into fs/ or drivers/" 'fs/.*|drivers/.*' \
 	"${services[@]}"
 forbid "fs/ never names a driver" 'drivers/.*' fs/*.[ch]
+forbid "net/ (the stack and sockets) reaches devices only through kernel/netdev.h" 'drivers/.*' \
+	$(find net -name '*.[ch]')
+forbid "fs/ and the services do not reach up into net/" 'net/.*' fs/*.[ch] "${services[@]}"
 forbid "drivers/ reach the kernel only through its registries and the CPU's ports" \
 	'fs/.*|kernel/(thread|signal|wait|time|app|syscall|proc|mman)\.h' drivers/*.[ch]
 forbid "only the boot and power-off sequences (kernel/main.c, power.c) name drivers" \

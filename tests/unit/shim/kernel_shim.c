@@ -11,6 +11,7 @@
 #include "kernel/abi/errno.h"
 #include "kernel/abi/time.h"
 #include "kernel/app.h"
+#include "kernel/arch/x86_64/arch.h"
 #include "kernel/console.h"
 #include "kernel/signal.h"
 #include "kernel/thread.h"
@@ -264,4 +265,15 @@ void shim_close_all_and_check(void)
 	cr_assert_eq(shim_queued(), 0, "a wait entry outlived its file");
 	cr_assert_not(time_timers_armed(), "a closed file left its timer armed");
 	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, 0, "memory leaked");
+}
+
+/* Deterministic, so a failing test fails the same way every run. */
+void arch_random_bytes(void *buf, unsigned len)
+{
+	static uint64_t state = 0x9e3779b97f4a7c15ull;
+
+	for (unsigned i = 0; i < len; i++) {
+		state = state * 6364136223846793005ull + 1442695040888963407ull;
+		((unsigned char *)buf)[i] = (unsigned char)(state >> 56);
+	}
 }

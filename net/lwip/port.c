@@ -1,0 +1,60 @@
+/*
+ * lwIP's port to Solo (arch/cc.h): the clock lwIP's timeouts run on, its
+ * heap, randomness (TCP's initial sequence numbers, DHCP's transaction
+ * ids, ports) and its diagnostics. Also built into the host tests.
+ */
+#include <stdarg.h>
+
+#include "kernel/arch/x86_64/arch.h"
+#include "kernel/kprintf.h"
+#include "kernel/panic.h"
+#include "kernel/time.h"
+#include "lwip/sys.h"
+#include "mm/kmalloc.h"
+
+#define NS_PER_MS 1000000ull
+
+u32_t sys_now(void)
+{
+	/* Wraps after 49 days, which lwIP's timeouts are written for. */
+	return (u32_t)(time_now() / NS_PER_MS);
+}
+
+uint32_t lwip_port_rand(void)
+{
+	uint32_t r;
+
+	arch_random_bytes(&r, sizeof(r));
+	return r;
+}
+
+void *lwip_port_malloc(size_t size)
+{
+	return kmalloc(size);
+}
+
+void *lwip_port_calloc(size_t n, size_t size)
+{
+	if (size && n > (size_t)-1 / size)
+		return NULL;
+	return zmalloc(n * size);
+}
+
+void lwip_port_free(void *p)
+{
+	kfree(p);
+}
+
+void lwip_port_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+}
+
+void lwip_port_assert(const char *msg, const char *file, int line)
+{
+	panic("lwIP: %s (%s:%d)", msg, file, line);
+}
