@@ -9,6 +9,7 @@
  */
 #include <solo/bootinfo.h>
 
+#include "drivers/e1000.h"
 #include "drivers/fbcon.h"
 #include "drivers/pci.h"
 #include "drivers/rtc.h"
@@ -272,6 +273,7 @@ static enum aspace_phys_class app_phys_policy(paddr_t phys, size_t npages)
 /* The PCI drivers, in the order they are offered each device. */
 static const struct pci_driver *const pci_drivers[] = {
     &virtio_net_pci_driver,
+    &e1000_pci_driver,
 };
 
 static const struct solo_module *find_module(uint32_t kind)
