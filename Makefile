@@ -269,10 +269,10 @@ UNIT_CFLAGS := $(HOST_CFLAGS) -O1 -DHOST_TEST -fsanitize=address,undefined \
 UNIT_MODULES := $(wildcard mm/*.c) kernel/elf.c kernel/bootcfg.c kernel/args.c kernel/kprintf.c \
         kernel/wait.c drivers/fbcon.c drivers/rtc.c kernel/arch/x86_64/apic_timer.c \
         fs/tarfs.c fs/tmpfs.c fs/iobuf.c fs/file.c fs/pipe.c fs/ldisc.c fs/epoll.c \
-        fs/eventfd.c fs/timerfd.c fs/fdtable.c fs/vfs.c fs/fcntl.c kernel/time.c
+        fs/eventfd.c fs/timerfd.c fs/fdtable.c fs/vfs.c fs/fcntl.c kernel/time.c kernel/defer.c
 UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/shim/*.c) $(UNIT_MODULES)
 # The network modules and lwIP itself, with the same lwipopts.h and port.
-UNIT_NET_MODULES := net/lwip/port.c
+UNIT_NET_MODULES := net/lwip/port.c net/netcfg.c
 UNIT_OBJS := $(patsubst %.c,$(B)/unit/%.o,$(UNIT_SRCS) $(UNIT_NET_MODULES)) $(B)/unit/gen/font.o \
         $(patsubst %.c,$(B)/unit/lwip/%.o,$(LWIP_CORE))
 UNIT_KCHECK_OBJS := $(patsubst $(B)/unit/%,$(B)/unit-kcheck/%,$(UNIT_OBJS))

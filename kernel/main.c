@@ -35,6 +35,7 @@
 #include "mm/valloc.h"
 #include "mm/phys.h"
 #include "mm/vm.h"
+#include "net/netcfg.h"
 
 #define SOLO_VERSION	 "0.1"
 #define MAX_REGIONS	 1024
@@ -484,6 +485,9 @@ void kmain(uint64_t boot_info_phys)
 		selftest_mm();
 	if (cfg.selftests & BOOTCFG_SELFTEST_NET)
 		selftest_net();
+	/* After the NIC drivers and their self-test, which needs the devices
+	 * without a stack; waits for DHCP (net_wait=) before the app. */
+	net_init(&cfg);
 
 	if (app_module)
 		kinfo("solo: app: %s%s%s\n", cfg.name, cfg.args[0] ? " " : "", cfg.args);

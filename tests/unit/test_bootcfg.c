@@ -167,3 +167,124 @@ Test(bootcfg, strace_is_off_by_default_and_takes_0_or_1)
 	cr_assert_eq(cfg.strace, 0, "a bad value keeps the default");
 	cr_assert_str_eq(last_warning, "1:strace must be 0 or 1:strace=yes");
 }
+
+/* ---------------------------------------------------------------- the network */
+
+Test(bootcfg, network_defaults_to_dhcp_with_a_ten_second_wait)
+{
+	struct boot_config cfg;
+
+	cr_assert_eq(parse("", &cfg), 0);
+	cr_assert_eq(cfg.net, BOOTCFG_NET_DHCP);
+	cr_assert_eq(cfg.net_wait, 10);
+	cr_assert_eq(cfg.ip.family, 0);
+	cr_assert_eq(cfg.dns_count, 0);
+	cr_assert_null(cfg.hostname);
+}
+
+Test(bootcfg, ip_implies_static)
+{
+	struct boot_config cfg;
+
+	cr_assert_eq(parse("ip=10.0.2.20/24\ngateway=10.0.2.2\n", &cfg), 0, "%s", last_warning);
+	cr_assert_eq(cfg.net, BOOTCFG_NET_STATIC);
+	cr_assert_eq(cfg.ip.family, 4);
+	cr_assert_eq(memcmp(cfg.ip.bytes, "\x0a\x00\x02\x14", 4), 0);
+	cr_assert_eq(cfg.ip_prefix, 24);
+	cr_assert_eq(cfg.gateway.family, 4);
+	cr_assert_eq(memcmp(cfg.gateway.bytes, "\x0a\x00\x02\x02", 4), 0);
+}
+
+Test(bootcfg, ip_without_a_prefix_is_a_slash_24)
+{
+	struct boot_config cfg;
+
+	cr_assert_eq(parse("ip=192.168.1.9\n", &cfg), 0, "%s", last_warning);
+	cr_assert_eq(cfg.ip_prefix, 24);
+}
+
+Test(bootcfg, net_none_wins_over_ip)
+{
+	struct boot_config cfg;
+
+	cr_assert_eq(parse("ip=10.0.2.20/24\nnet=none\n", &cfg), 0, "%s", last_warning);
+	cr_assert_eq(cfg.net, BOOTCFG_NET_NONE);
+	cr_assert_eq(cfg.ip.family, 0);
+}
+
+Test(bootcfg, static_without_ip_falls_back_to_dhcp_with_a_warning)
+{
+	struct boot_config cfg;
+
+	cr_assert_eq(parse("name=x\nnet=static\n", &cfg), 1);
+	cr_assert_eq(cfg.net, BOOTCFG_NET_DHCP);
+	cr_assert(strstr(last_warning, "2:net=static needs ip="), "%s", last_warning);
+}
+
+Test(bootcfg, bad_addresses_are_refused)
+{
+	static const char *const bad[] = {
+	    "ip=10.0.2\n",	"ip=10.0.2.256/24\n", "ip=10.0.2.15/33\n",
+	    "ip=10.0.2.15/0\n", "ip=10.0.2.15/\n",    "ip=010.0.2.15\n",
+	    "ip=10.0.2.15 \n",	"gateway=fe80::1\n",  "dns=1:2:3:4:5:6:7:8:9\n",
+	    "dns=1::2::3\n",	"dns=:1\n",	      "dns=1:\n",
+	    "dns=12345::\n",	"dns=fe80::1%eth0\n", "dns=\n",
+	    "net=wifi\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct boot_config cfg;
+		cr_assert_eq(parse(bad[i], &cfg), 1, "accepted %s", bad[i]);
+		cr_assert_eq(cfg.net, BOOTCFG_NET_DHCP, "%s", bad[i]);
+	}
+}
+
+Test(bootcfg, dns_takes_up_to_four_of_either_family)
+{
+	struct boot_config cfg;
+
+	cr_assert_eq(
+	    parse("dns=10.0.2.3\ndns=2001:db8::53\ndns=::1\ndns=1.1.1.1\ndns=8.8.8.8\n", &cfg), 1);
+	cr_assert(strstr(last_warning, "5:more than 4 dns lines"), "%s", last_warning);
+	cr_assert_eq(cfg.dns_count, 4);
+	cr_assert_eq(cfg.dns[0].family, 4);
+	cr_assert_eq(cfg.dns[1].family, 6);
+	cr_assert_eq(cfg.dns[1].bytes[0], 0x20);
+	cr_assert_eq(cfg.dns[1].bytes[1], 0x01);
+	cr_assert_eq(cfg.dns[1].bytes[15], 0x53);
+	cr_assert_eq(cfg.dns[2].family, 6);
+	cr_assert_eq(cfg.dns[2].bytes[15], 1);
+}
+
+Test(bootcfg, ipv6_text_forms)
+{
+	uint8_t a[16];
+	static const uint8_t full[16] = {0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 8};
+
+	cr_assert_eq(bootcfg_parse_ipv6("::", a), 0);
+	for (int i = 0; i < 16; i++)
+		cr_assert_eq(a[i], 0);
+	cr_assert_eq(bootcfg_parse_ipv6("1:2:3:4:5:6:7:8", a), 0);
+	cr_assert_eq(memcmp(a, full, 16), 0);
+	cr_assert_eq(bootcfg_parse_ipv6("1:2:3:4::5:6:7:8", a), -1, "'::' must stand for a group");
+	cr_assert_eq(bootcfg_parse_ipv6("1:2:3::", a), 0);
+	cr_assert_eq(a[5], 3);
+	cr_assert_eq(a[15], 0);
+	cr_assert_eq(bootcfg_parse_ipv6("FE80::ABCD", a), 0);
+	cr_assert_eq(a[0], 0xfe);
+	cr_assert_eq(a[14], 0xab);
+}
+
+Test(bootcfg, hostname_and_net_wait)
+{
+	struct boot_config cfg;
+
+	cr_assert_eq(parse("hostname=web-1.example\nnet_wait=0\n", &cfg), 0, "%s", last_warning);
+	cr_assert_str_eq(cfg.hostname, "web-1.example");
+	cr_assert_eq(cfg.net_wait, 0);
+	cr_assert_eq(parse("hostname=-x\n", &cfg), 1);
+	cr_assert_eq(parse("hostname=a b\n", &cfg), 1);
+	cr_assert_eq(parse("hostname=\n", &cfg), 1);
+	cr_assert_eq(parse("net_wait=601\n", &cfg), 1);
+	cr_assert_eq(parse("net_wait=5s\n", &cfg), 1);
+	cr_assert_eq(cfg.net_wait, 10);
+}

@@ -18,6 +18,7 @@
 #include "mm_arena.h"
 
 uint64_t shim_now;
+int thread_exit_work; /* kernel/thread.c's flag, set by kernel/defer.c */
 int shim_wakes, shim_signal_pending, shim_last_signal, shim_signals;
 uint64_t shim_deadline, shim_progress;
 char shim_console[65536];
