@@ -192,10 +192,12 @@ struct sock_family {
 };
 
 /*
- * sock_register_family - makes fam the one that socket() uses for
- * fam->family. At boot, from socket_init (or a family's own init); a
- * second registration of a family replaces the first. Families not
- * registered are EAFNOSUPPORT.
+ * The families socket() knows are the entries of the table in
+ * net/socket.c, one line per built-in family module (AF_INET and AF_INET6
+ * from net/inet.c; AF_UNIX and AF_NETLINK add theirs); nothing needs to
+ * run at boot. Families not there are EAFNOSUPPORT.
+ * sock_register_family adds or replaces one at run time (tests, or a
+ * module with an init of its own).
  */
 void sock_register_family(const struct sock_family *fam);
 
@@ -206,10 +208,6 @@ void sock_register_family(const struct sock_family *fam);
  * ifconf; fn copies in and out itself. Without one they are -ENOTTY.
  */
 void sock_register_interface_ioctl(long (*fn)(unsigned cmd, uint64_t arg));
-
-/* Registers the families socket.c knows (AF_INET, AF_INET6 from
- * net/inet.c). Once at boot, after lwip_init. */
-void socket_init(void);
 
 /* The socket a file is, or NULL when f is no socket (ENOTSOCK). */
 struct sock *sock_from_file(struct file *f);
