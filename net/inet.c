@@ -610,6 +610,8 @@ static long tcp_sendmsg_op(struct sock *s, struct sock_msg *m, int flags)
 		return -ENOTCONN;
 	if (!pcb || (s->shut & SOCK_SHUT_WR))
 		return -EPIPE;
+	if (!iobuf_left(m->data))
+		return 0;
 	while (iobuf_left(m->data)) {
 		u32_t room = tcp_sndbuf(pcb);
 		if (!room || tcp_sndqueuelen(pcb) >= TCP_SND_QUEUELEN - 1)
