@@ -272,7 +272,7 @@ UNIT_MODULES := $(wildcard mm/*.c) kernel/elf.c kernel/bootcfg.c kernel/args.c k
         fs/eventfd.c fs/timerfd.c fs/fdtable.c fs/vfs.c fs/fcntl.c kernel/time.c kernel/defer.c
 UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/shim/*.c) $(UNIT_MODULES)
 # The network modules and lwIP itself, with the same lwipopts.h and port.
-UNIT_NET_MODULES := net/lwip/port.c net/netcfg.c
+UNIT_NET_MODULES := net/lwip/port.c net/netcfg.c net/socket.c net/inet.c
 UNIT_OBJS := $(patsubst %.c,$(B)/unit/%.o,$(UNIT_SRCS) $(UNIT_NET_MODULES)) $(B)/unit/gen/font.o \
         $(patsubst %.c,$(B)/unit/lwip/%.o,$(LWIP_CORE))
 UNIT_KCHECK_OBJS := $(patsubst $(B)/unit/%,$(B)/unit-kcheck/%,$(UNIT_OBJS))

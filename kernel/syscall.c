@@ -38,6 +38,7 @@
 #include "kernel/thread.h"
 #include "kernel/timer.h"
 #include "mm/vm.h"
+#include "net/socket.h"
 
 #define LOGGED_WORDS 16 /* numbers below 1024 are logged once each */
 
@@ -101,7 +102,22 @@ static const struct syscall_entry syscalls[] = {
     [SYS_alarm] = {sys_alarm, "alarm", "d:u"}, /* SIGALRM */
     [SYS_setitimer] = {sys_setitimer, "setitimer", "d:dxx"}, /* ITIMER_REAL only (EINVAL for the CPU-time ones) */
     [SYS_getpid] = {sys_getpid, "getpid", "d:"}, /* 1 */
-    [SYS_sendfile] = {sys_sendfile, "sendfile", "d:ddxu"}, /* any file with offsets to any writable file */
+    [SYS_sendfile] = {sys_sendfile, "sendfile", "d:ddxu"}, /* any file with offsets to any writable file, sockets too */
+    [SYS_socket] = {sys_socket, "socket", "d:ddd"}, /* AF_INET, AF_INET6 (dual stack): TCP, UDP; SOCK_NONBLOCK, SOCK_CLOEXEC */
+    [SYS_connect] = {sys_connect, "connect", "d:dxd"}, /* waits (SO_SNDTIMEO: EINPROGRESS); non-blocking EINPROGRESS, then SO_ERROR */
+    [SYS_accept] = {sys_accept, "accept", "d:dxx"}, /* waits (SO_RCVTIMEO); the new socket inherits the options */
+    [SYS_sendto] = {sys_sendto, "sendto", "d:dwudxd"}, /* waits for room; EPIPE + SIGPIPE unless MSG_NOSIGNAL */
+    [SYS_recvfrom] = {sys_recvfrom, "recvfrom", "d:drudxx"}, /* MSG_PEEK, MSG_WAITALL, MSG_TRUNC, MSG_DONTWAIT */
+    [SYS_sendmsg] = {sys_sendmsg, "sendmsg", "d:dxd"}, /* as sendto, with iovecs */
+    [SYS_recvmsg] = {sys_recvmsg, "recvmsg", "d:dxd"}, /* as recvfrom; msg_flags MSG_TRUNC; no ancillary data from TCP/UDP */
+    [SYS_shutdown] = {sys_shutdown, "shutdown", "d:dd"}, /* SHUT_WR sends the FIN */
+    [SYS_bind] = {sys_bind, "bind", "d:dxd"}, /* port 0 picks one; EADDRINUSE, EADDRNOTAVAIL */
+    [SYS_listen] = {sys_listen, "listen", "d:dd"}, /* a real backlog (at most 255 pending) */
+    [SYS_getsockname] = {sys_getsockname, "getsockname", "d:dxx"},
+    [SYS_getpeername] = {sys_getpeername, "getpeername", "d:dxx"},
+    [SYS_socketpair] = {sys_socketpair, "socketpair", "d:dddx"}, /* families with pairs (EOPNOTSUPP for AF_INET) */
+    [SYS_setsockopt] = {sys_setsockopt, "setsockopt", "d:dddxd"}, /* SOL_SOCKET, TCP_NODELAY/KEEP*, IPV6_V6ONLY, IP_TTL/TOS; ENOPROTOOPT */
+    [SYS_getsockopt] = {sys_getsockopt, "getsockopt", "d:dddxx"}, /* SO_ERROR read and cleared, buffer sizes doubled */
     [SYS_clone] = {sys_clone, "clone", "d:xxxxx"}, /* threads only (CLONE_VM|CLONE_THREAD); fork, vfork ENOSYS */
     [SYS_exit] = {sys_exit, "exit", "d:d"}, /* the calling thread; the last one ends the app */
     [SYS_wait4] = {sys_wait4, "wait4", "d:dxxx"}, /* ECHILD: no children */
@@ -219,14 +235,17 @@ static const struct syscall_entry syscalls[] = {
     [SYS_fallocate] = {sys_fallocate, "fallocate", "d:ddll"}, /* mode 0 */
     [SYS_timerfd_settime] = {sys_timerfd_settime, "timerfd_settime", "d:dxxx"},
     [SYS_timerfd_gettime] = {sys_timerfd_gettime, "timerfd_gettime", "d:dx"},
+    [SYS_accept4] = {sys_accept4, "accept4", "d:dxxx"}, /* SOCK_NONBLOCK, SOCK_CLOEXEC */
     [SYS_eventfd2] = {sys_eventfd2, "eventfd2", "d:ux"}, /* EFD_SEMAPHORE, EFD_NONBLOCK, EFD_CLOEXEC */
     [SYS_epoll_create1] = {sys_epoll_create1, "epoll_create1", "d:x"},
     [SYS_dup3] = {sys_dup3, "dup3", "d:ddx"},
     [SYS_pipe2] = {sys_pipe2, "pipe2", "d:xx"}, /* O_CLOEXEC, O_NONBLOCK */
     [SYS_preadv] = {sys_preadv, "preadv", "d:dxdl"},
     [SYS_pwritev] = {sys_pwritev, "pwritev", "d:dxdl"},
+    [SYS_recvmmsg] = {sys_recvmmsg, "recvmmsg", "d:dxuxx"}, /* each waits until the timeout; MSG_WAITFORONE */
     [SYS_prlimit64] = {sys_prlimit64, "prlimit64", "d:ddxx"}, /* as getrlimit/setrlimit */
     [SYS_syncfs] = {sys_syncfs, "syncfs", "d:d"},
+    [SYS_sendmmsg] = {sys_sendmmsg, "sendmmsg", "d:dxux"}, /* the first may wait; later ones as far as they fit */
     [SYS_getcpu] = {sys_getcpu, "getcpu", "d:xxx"}, /* CPU 0, node 0 */
     [SYS_renameat2] = {sys_renameat2, "renameat2", "d:DsDsx"}, /* RENAME_NOREPLACE, RENAME_EXCHANGE */
     [SYS_getrandom] = {sys_getrandom, "getrandom", "d:rux"}, /* RDRAND; never blocks */

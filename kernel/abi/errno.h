@@ -37,6 +37,7 @@
 #define EROFS	     30
 #define EMLINK	     31
 #define EPIPE	     32
+#define EDOM	     33
 #define ERANGE	     34
 #define EDEADLK	     35
 #define ENAMETOOLONG 36
@@ -48,6 +49,33 @@
 #define EOVERFLOW    75
 #define EOPNOTSUPP   95
 #define ETIMEDOUT    110
+
+/* Sockets (EOPNOTSUPP and ETIMEDOUT above serve them too). */
+#define ENOTSOCK	88
+#define EDESTADDRREQ	89
+#define EMSGSIZE	90
+#define EPROTOTYPE	91
+#define ENOPROTOOPT	92
+#define EPROTONOSUPPORT 93
+#define ESOCKTNOSUPPORT 94
+#define EPFNOSUPPORT	96
+#define EAFNOSUPPORT	97
+#define EADDRINUSE	98
+#define EADDRNOTAVAIL	99
+#define ENETDOWN	100
+#define ENETUNREACH	101
+#define ENETRESET	102
+#define ECONNABORTED	103
+#define ECONNRESET	104
+#define ENOBUFS		105
+#define EISCONN		106
+#define ENOTCONN	107
+#define ESHUTDOWN	108
+#define ECONNREFUSED	111
+#define EHOSTDOWN	112
+#define EHOSTUNREACH	113
+#define EALREADY	114
+#define EINPROGRESS	115
 
 /*
  * Kernel-internal results of a call that a signal interrupted, resolved on

@@ -184,6 +184,26 @@
 #define SYS_close_range	     436
 #define SYS_epoll_pwait2     441
 
+/* sockets (net/socket.c) */
+#define SYS_socket	41
+#define SYS_connect	42
+#define SYS_accept	43
+#define SYS_sendto	44
+#define SYS_recvfrom	45
+#define SYS_sendmsg	46
+#define SYS_recvmsg	47
+#define SYS_shutdown	48
+#define SYS_bind	49
+#define SYS_listen	50
+#define SYS_getsockname 51
+#define SYS_getpeername 52
+#define SYS_socketpair	53
+#define SYS_setsockopt	54
+#define SYS_getsockopt	55
+#define SYS_accept4	288
+#define SYS_recvmmsg	299
+#define SYS_sendmmsg	307
+
 /*
  * Solo's native memory calls (Xous-style), beside the Linux numbers. Same
  * convention: arguments in rdi, rsi, rdx, r10; result in rax, -errno on
