@@ -97,11 +97,13 @@ static int apply(struct boot_config *cfg, const char *key, const char *value, co
 		}
 		cfg->log = (enum bootcfg_log)i;
 	} else if (!strcmp(key, "selftest")) {
-		if (strcmp(value, "mm")) {
-			*why = "selftest must be mm";
+		static const char *const tests[] = {"mm", "net"};
+		int i = pick(value, tests, 2);
+		if (i < 0) {
+			*why = "selftest must be mm or net";
 			return -1;
 		}
-		cfg->selftests |= BOOTCFG_SELFTEST_MM;
+		cfg->selftests |= i == 0 ? BOOTCFG_SELFTEST_MM : BOOTCFG_SELFTEST_NET;
 	} else if (!strcmp(key, "poweroff")) {
 		static const char *const ways[] = {"uefi", "acpi"};
 		int i = pick(value, ways, 2);

@@ -10,7 +10,9 @@
  *   env=KEY=VALUE        one environment variable; repeatable, order kept
  *   on_exit=poweroff|reboot|halt   what happens after the app ends
  *   log=quiet|info|debug           how much the kernel logs (default info)
- *   selftest=mm          run the kernel's memory self-test before the app
+ *   selftest=mm|net      run a kernel self-test before the app: the memory
+ *                        allocators, or an ARP exchange on every network
+ *                        device (QEMU user networking); repeatable
  *   poweroff=uefi|acpi   power off through the firmware's ResetSystem, then
  *                        ACPI S5 (uefi, the default), or through ACPI alone
  *   stack=SIZE           the app's stack reserve: bytes, or with K, M or G
@@ -46,7 +48,8 @@ enum bootcfg_log {
 	BOOTCFG_LOG_DEBUG,
 };
 
-#define BOOTCFG_SELFTEST_MM (1u << 0)
+#define BOOTCFG_SELFTEST_MM  (1u << 0)
+#define BOOTCFG_SELFTEST_NET (1u << 1)
 
 enum bootcfg_poweroff {
 	BOOTCFG_POWEROFF_UEFI = 0,

@@ -21,9 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NETDEV_MAX	  8
-#define NETDEV_ETH_ALEN	  6
-#define NETDEV_MAX_FRAME  1514u /* MTU 1500 + the 14-byte Ethernet header */
+#define NETDEV_MAX	 8
+#define NETDEV_ETH_ALEN	 6
+#define NETDEV_MAX_FRAME 1514u /* MTU 1500 + the 14-byte Ethernet header */
 
 /* netdev.features: what the device can do for the stack. */
 #define NETDEV_F_TX_CSUM (1u << 0) /* completes a TCP/UDP checksum (struct netdev_csum) */
@@ -66,9 +66,9 @@ struct netdev {
 	/* Filled by the driver before netdev_register. */
 	const char *model; /* "virtio-net", "e1000e 82574L", "e1000 82540EM" */
 	uint8_t mac[NETDEV_ETH_ALEN];
-	unsigned mtu;	   /* payload bytes: 1500 */
-	unsigned features; /* NETDEV_F_* */
-	int link_up;	   /* kept current by poll */
+	unsigned mtu;	      /* payload bytes: 1500 */
+	unsigned features;    /* NETDEV_F_* */
+	int link_up;	      /* kept current by poll */
 	const char *irq_mode; /* "msi-x", "msi", "intx" or "polled": for the boot log */
 	const struct netdev_ops *ops;
 	void *priv; /* the driver's */
@@ -76,7 +76,7 @@ struct netdev {
 	/* Filled by the stack (net/). rx gets one frame of len bytes;
 	 * flags are NETDEV_RX_*. */
 	void (*rx)(struct netdev *nd, const void *frame, size_t len, unsigned flags);
-	void *stack; /* the stack's per-device state */
+	void *stack;	/* the stack's per-device state */
 	unsigned index; /* 0, 1, ...: the registration order */
 };
 
