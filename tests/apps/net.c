@@ -841,6 +841,8 @@ static void cmd_udp_client(const char *host, int port)
 	limit("udp-client", 120);
 	fd = socket(dst.ss_family, SOCK_DGRAM, 0);
 	CHECK("udp socket", fd >= 0);
+	if (fd < 0)
+		return;
 	/* The first datagram may wait for ARP: retry, then drain late duplicates. */
 	for (int i = 0; i < 10 && !got; i++) {
 		sendto(fd, "udp hello", 9, 0, (void *)&dst, dl);
@@ -1221,12 +1223,15 @@ static socklen_t unix_addr(struct sockaddr_un *sun, const char *path, int abstra
 
 static void unix_pairs(void)
 {
-	int sv[2], avail = -1;
+	int sv[2] = {-1, -1}, avail = -1;
 	char buf[64];
 	struct ucred cred;
 	socklen_t cl = sizeof(cred);
 
+	/* Without a pair, sv could name stdin and stdout: stop here. */
 	CHECK("unix stream socketpair", socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	if (sv[0] < 0)
+		return;
 	CHECK("unix stream write/read",
 	      write(sv[0], "ping", 4) == 4 && read(sv[1], buf, sizeof(buf)) == 4);
 	write(sv[0], "hello", 5);
@@ -1248,6 +1253,8 @@ static void unix_pairs(void)
 	close(sv[0]);
 
 	CHECK("unix dgram socketpair", socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0);
+	if (sv[0] < 0)
+		return;
 	write(sv[0], "a", 1);
 	write(sv[0], "bb", 2);
 	write(sv[0], "ccc", 3);
@@ -1263,6 +1270,8 @@ static void unix_pairs(void)
 	close(sv[1]);
 
 	CHECK("unix seqpacket socketpair", socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+	if (sv[0] < 0)
+		return;
 	write(sv[0], "one", 3);
 	write(sv[0], "three", 5);
 	printf("unix: seqpacket boundaries %s", result(read(sv[1], buf, sizeof(buf))));
@@ -1363,8 +1372,10 @@ static void unix_rights(void)
 	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *cm;
 
-	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-	pipe(pfd);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 || pipe(pfd) != 0) {
+		CHECK("unix SCM_RIGHTS socketpair", 0);
+		return;
+	}
 	memset(cbuf, 0, sizeof(cbuf));
 	cm = CMSG_FIRSTHDR(&mh);
 	cm->cmsg_level = SOL_SOCKET;
