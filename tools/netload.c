@@ -362,7 +362,10 @@ static int wait_for_answer(struct options *opt, struct addrinfo *ai, double wait
 	if (!buf || !w.request)
 		return 2;
 	for (long i = 0; i < tries && now_s() - start < wait_s; i++) {
-		int keep = 0, fd = open_conn(&w, 1.0);
+		int keep = 0, fd;
+
+		w.first_error[0] = '\0'; /* say the last try's reason */
+		fd = open_conn(&w, 1.0);
 
 		if (fd >= 0) {
 			int ok = exchange(&w, fd, buf, &keep) == 0;
