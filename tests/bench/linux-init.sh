@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the Linux peer of make bench-net (tools/linux-peer.sh packs it
 # into the initramfs). Busybox only: mount the kernel file systems, load the
 # NIC drivers, set up eth0 as QEMU's user networking expects (10.0.2.15/24,
