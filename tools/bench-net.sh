@@ -273,7 +273,7 @@ table() {
 		[p99_us]="p99 latency us, 1 conn" [mb_per_s]="10 MiB GET, MB/s")
 
 	echo
-	echo "bench-net: $server, NIC $nic, $(tr '\n' ' ' <"$B/bench/linux/versions.txt" | sed 's/ $//')"
+	echo "bench-net: $server, NIC $nic; Linux peer: $(paste -sd, "$B/bench/linux/versions.txt" | sed 's/,/, /g')"
 	printf '%-26s %12s %12s %12s\n' figure Linux Solo Solo/Linux
 	for key in "${keys[@]}"; do
 		label=${labels[$key]}

@@ -96,7 +96,7 @@ unpack() {
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	dpkg -x "$deb" "$dir" || die "dpkg -x ${deb##*/} failed"
-	dpkg-deb -f "$deb" Package Version | paste -sd' ' >>"$OUT/versions.txt.tmp"
+	dpkg-deb -W --showformat='${Package} ${Version}\n' "$deb" >>"$OUT/versions.txt.tmp"
 }
 
 # module_deps KO: the modules KO needs (the depends= of its .modinfo
