@@ -7,6 +7,7 @@
 #   make bench      host benchmark of mm/ (palloc, valloc, kmalloc vs glibc)
 #   make deps | image | clean | format-check
 #   make real-programs   fetch + build the real-program tests' Debian programs
+#   make bench-net  nginx and the Go httpd on Solo and on Linux 6.1, same QEMU (not a test)
 #
 # DEBUG=1 builds the kernel with extra checks (kmalloc canaries, -O1).
 
@@ -371,8 +372,9 @@ BENCH_BOOT_AWK := \
 # $(B)/real/, skipping what is done. Only `make test` needs them: `make all`
 # and `make run` never touch the network. The script rebuilds only what is
 # stale, so the touch tells make that the whole group is up to date.
-REAL_PROGRAMS := $(B)/real/lua $(B)/real/bzip2 $(B)/real/sqlite3 $(B)/real/gotest
-$(REAL_PROGRAMS) &: tools/real-programs.sh tests/real/go/gotest.go
+REAL_PROGRAMS := $(B)/real/lua $(B)/real/bzip2 $(B)/real/sqlite3 $(B)/real/gotest \
+                 $(B)/real/httpd $(B)/real/nginx
+$(REAL_PROGRAMS) &: tools/real-programs.sh tests/real/go/gotest.go $(wildcard tests/real/go/httpd/*.go)
 	tools/real-programs.sh $(B)/real
 	touch $(REAL_PROGRAMS)
 real-programs:
@@ -380,9 +382,25 @@ real-programs:
 	$(MAKE) $(REAL_PROGRAMS)
 # ---------------------------------------------------------------- (end of real programs)
 
+# ---------------------------------------------------------------- network benchmark (make bench-net)
+# tools/netload: the HTTP load client of the benchmark and of the network
+# tests (fixed request counts, bounded in time). make bench-net boots nginx
+# and the Go httpd on Solo and on Debian's Linux 6.1 (tools/linux-peer.sh)
+# under the same QEMU command and prints the table (tools/bench-net.sh;
+# BENCH_NET_ARGS="--server nginx --nic e1000e --runs 3" picks). Not a test.
+$(B)/tools/netload: tools/netload.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -pthread $< -o $@
+BENCH_NET_ARGS ?=
+bench-net:
+	tools/deps.sh --src
+	$(MAKE) all $(B)/tools/netload $(REAL_PROGRAMS)
+	tools/bench-net.sh $(BENCH_NET_ARGS)
+# ---------------------------------------------------------------- (end of network benchmark)
+
 # ---------------------------------------------------------------- top-level targets
 .PHONY: all image deps run debug test test-unit test-boot clean format-check check-layers bench \
-        real-programs
+        real-programs bench-net
 
 all: $(B)/BOOTX64.EFI $(B)/kernel.elf $(USER_APPS) $(B)/tools/elfcheck $(B)/solo.img \
      $(B)/gen/syscalls-doc.ok
@@ -404,7 +422,7 @@ debug:
 	tools/qemu.sh $(B)/solo.img --gdb $(QEMU_ARGS)
 
 TEST_ARTIFACTS := all $(B)/tests/unit_tests $(B)/tests/unit_tests_kcheck $(B)/tests/boot_tests $(TEST_APPS) \
-                  $(B)/test/kernel-panic.elf $(REAL_PROGRAMS)
+                  $(B)/test/kernel-panic.elf $(REAL_PROGRAMS) $(B)/tools/netload
 
 test:
 	tools/deps.sh --src

@@ -6,7 +6,9 @@
 #   tools/deps.sh            build + test + QEMU packages
 #   tools/deps.sh --debug    the same plus gdb (for make debug)
 #   tools/deps.sh --src      the same plus what the real-program tests need:
-#                            dpkg-dev, tcl, golang-go, deb-src (for make test)
+#                            dpkg-dev, tcl, golang-go, curl, deb-src (for make test)
+#                            and make bench-net (whose Linux peer's packages
+#                            tools/linux-peer.sh downloads, never installs)
 #
 # Needs apt (Debian/Ubuntu). Uses sudo when not run as root.
 #
@@ -46,6 +48,7 @@ readonly SRC_PACKAGES=(
 	dpkg-dev  # apt-get source unpacks with dpkg-source
 	tcl       # tclsh: sqlite3's build generates its amalgamation (sqlite3.c) with it
 	golang-go # the Go test program (Debian's Go toolchain, no module proxy)
+	curl      # the network tests' HTTP client (tests/boot/test_net_servers.c)
 )
 
 readonly APT_DIR=/etc/apt
@@ -59,7 +62,7 @@ die() {
 }
 
 usage() {
-	sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+	sed -n '2,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 # Prints the packages among "$@" that are not fully installed, one per line.

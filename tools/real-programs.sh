@@ -8,8 +8,12 @@
 # Writes OUT_DIR/lua (lua5.4: the interpreter, src/*.c but luac.c),
 # OUT_DIR/bzip2 (bzip2: the command-line tool and libbz2's sources),
 # OUT_DIR/sqlite3 (sqlite3: the shell over the amalgamation, which the
-# package's own configure + make generate out of tree with tclsh) and
-# OUT_DIR/gotest (tests/real/go/gotest.go, by Debian's Go, CGO_ENABLED=0).
+# package's own configure + make generate out of tree with tclsh),
+# OUT_DIR/gotest (tests/real/go/gotest.go, by Debian's Go, CGO_ENABLED=0),
+# and the two servers of the network tests and make bench-net:
+# OUT_DIR/nginx (nginx: its own configure + make, on a copy of the tree, with
+# musl-gcc -static and only the static-file modules) and OUT_DIR/httpd
+# (tests/real/go/httpd/, a net/http server, by Debian's Go).
 # Each source package is pinned (PINS below) to one Debian version and the
 # SHA-256 of its .dsc, fetched with `apt-get source`, with Debian's patches
 # applied, into OUT_DIR/src and never edited: the build is our own compiler
@@ -37,10 +41,15 @@ readonly CFLAGS_COMMON=(-static -O2 -w)
 # it, e.g. with a security update) stops the build with a message. To move a
 # pin: `apt-cache showsrc PKG` prints each offered version; take its Version
 # and, from the same stanza's Checksums-Sha256, the hash of the .dsc line.
+# Prefer the version of the release's main archive (`apt-get source
+# --print-uris PKG=VERSION` shows where it is): the security archive drops a
+# version as soon as the next update replaces it (nginx: deb12u9, not
+# security's deb12u12).
 declare -rA PINS=(
 	[lua5.4]="5.4.4-3+deb12u1 d47c50154294a68c8a209c5d61bc09e5b22891c01b7c47501ac3f9725eb4a813"
 	[bzip2]="1.0.8-5 ed9c40f4de3f9e064535e15eac1c61a0f606763db98f4579dbc04067b94a8944"
 	[sqlite3]="3.40.1-2+deb12u2 ee3459ae9d00939741c7708fc1b8ce1bde12d8c3fb1dfa005bbbc8651d884e23"
+	[nginx]="1.22.1-9+deb12u9 28baa4abda06503ae8ecde6e9f049905de7c172d6ec767636628bfcd87499cf4"
 )
 
 die() {
@@ -49,7 +58,7 @@ die() {
 }
 
 usage() {
-	sed -n '2,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+	sed -n '2,27s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 # offered_versions PKG: the versions of source package PKG apt offers, on one line.
@@ -210,22 +219,83 @@ build_sqlite3() {
 		-DHAVE_GMTIME_R=1 -DHAVE_STRCHRNUL=1 -I. shell.c sqlite3.c -lm
 }
 
-# The Go test program, by Debian's golang-go. Everything the go command
-# writes (build cache, GOPATH, its idea of HOME) stays under OUT_DIR/go, and
-# the environment is cleared so the user's GOFLAGS or go env file play no
-# part; the program imports only the standard library, so GOPROXY=off.
-build_gotest() {
-	local src="$ROOT/tests/real/go/gotest.go" out="$OUT/gotest" go
+# The Go programs, by Debian's golang-go. Everything the go command writes
+# (build cache, GOPATH, its idea of HOME) stays under OUT_DIR/go, and the
+# environment is cleared so the user's GOFLAGS or go env file play no part;
+# the programs import only the standard library, so GOPROXY=off.
+# go_build OUT SRC.go...: the static program OUT from the files SRC.go (one
+# directory, package main), unless OUT is newer than all of them.
+go_build() {
+	local out=$1 go f stale=0
+	shift
 
-	fresh "$out" "$src" && return 0
+	for f in "$@"; do
+		fresh "$out" "$f" || stale=1
+	done
+	((stale)) || return 0
 	go=$(command -v go) || die "go not found: run tools/deps.sh --src (golang-go)"
 	echo "$PROG: building $out with $("$go" version)" >&2
 	mkdir -p "$OUT/go"
-	(cd "${src%/*}" && env -i PATH="$PATH" HOME="$OUT/go/home" GOPATH="$OUT/go/path" \
+	(cd "${1%/*}" && env -i PATH="$PATH" HOME="$OUT/go/home" GOPATH="$OUT/go/path" \
 		GOCACHE="$OUT/go/cache" GOENV=off GOPROXY=off GOFLAGS= CGO_ENABLED=0 \
 		GOOS=linux GOARCH=amd64 "$go" build -trimpath -buildvcs=false -o "$out.tmp" \
-		"${src##*/}") || die "building $out failed"
+		"${@##*/}") || die "building $out failed"
 	mv -f "$out.tmp" "$out"
+}
+
+build_gotest() {
+	go_build "$OUT/gotest" "$ROOT/tests/real/go/gotest.go"
+}
+
+# The net/http server of the network tests (tests/real/go/httpd/).
+build_httpd() {
+	go_build "$OUT/httpd" "$ROOT"/tests/real/go/httpd/*.go
+}
+
+# nginx with its own build system: auto/configure probes the compiler and
+# writes objs/ and a Makefile into the current directory, so it runs in a
+# copy of the unpacked tree (OUT_DIR/gen/nginx), which the pristine tree in
+# OUT_DIR/src never sees. One process (tests/real/nginx/nginx.conf: daemon
+# off, master_process off), static files only: no PCRE (so no rewrite), no
+# zlib (no gzip), no OpenSSL, no upstream modules; epoll is found by
+# configure, select and poll are built in too. Every default path is
+# absolute and lands under /etc/nginx or /tmp on Solo's tree; the error log
+# goes to stderr from the first line (before the configuration is read).
+build_nginx() {
+	local tree gen="$OUT/gen/nginx" log="$OUT/gen/nginx.log"
+
+	tree=$(fetch nginx)
+	fresh "$OUT/nginx" "$SRC/nginx.dir" && return 0
+	echo "$PROG: building $OUT/nginx (configure + make in $gen)" >&2
+	rm -rf "$gen"
+	mkdir -p "$gen" "$OUT/gen/nginx-include"
+	cp -a "$tree/." "$gen/"
+	# nginx's Linux configuration includes <crypt.h>, which Debian's musl
+	# does not ship; musl declares crypt() in <unistd.h>, and crypt_r is
+	# not used (configure finds no GNU crypt_r). The header goes beside the
+	# tree, like lua's.
+	printf '%s\n' '/* crypt.h for nginx over musl (tools/real-programs.sh) */' \
+		'#include <unistd.h>' >"$OUT/gen/nginx-include/crypt.h"
+	# The outer make's flags (-rR, its jobserver) must not reach nginx's
+	# Makefile; -w: not our code (CFLAGS_COMMON), and -Werror is nginx's
+	# default with gcc.
+	if ! (cd "$gen" && unset MAKEFLAGS MFLAGS MAKELEVEL &&
+		./configure --with-cc="$MUSLCC" --with-cc-opt="-O2 -w -I$OUT/gen/nginx-include" --with-ld-opt=-static \
+			--prefix=/ --sbin-path=/nginx --conf-path=/etc/nginx/nginx.conf \
+			--error-log-path=stderr --pid-path=/tmp/nginx.pid --lock-path=/tmp/nginx.lock \
+			--http-log-path=/dev/null --http-client-body-temp-path=/tmp/nginx-body \
+			--user=nobody --group=nogroup \
+			--with-select_module --with-poll_module \
+			--without-pcre --without-http_rewrite_module --without-http_gzip_module \
+			--without-http_proxy_module --without-http_fastcgi_module \
+			--without-http_uwsgi_module --without-http_scgi_module \
+			--without-http_grpc_module --without-http_memcached_module \
+			--without-http_auth_basic_module --without-http-cache &&
+		make -j"$(nproc 2>/dev/null || echo 2)" build) >"$log" 2>&1; then
+		tail -n 30 "$log" >&2
+		die "building nginx failed (log: $log)"
+	fi
+	mv -f "$gen/objs/nginx" "$OUT/nginx"
 }
 
 main() {
@@ -244,6 +314,8 @@ main() {
 	build_bzip2
 	build_sqlite3
 	build_gotest
+	build_httpd
+	build_nginx
 }
 
 main "$@"
