@@ -113,6 +113,16 @@ Test(bootcfg, reads_log_level_and_selftests)
 	cr_assert_eq(cfg.selftests, 0);
 }
 
+Test(bootcfg, selftest_lines_add_up)
+{
+	struct boot_config cfg;
+
+	cr_assert_eq(parse("selftest=net\n", &cfg), 0, "%s", last_warning);
+	cr_assert_eq(cfg.selftests, BOOTCFG_SELFTEST_NET);
+	cr_assert_eq(parse("selftest=mm\nselftest=net\n", &cfg), 0, "%s", last_warning);
+	cr_assert_eq(cfg.selftests, BOOTCFG_SELFTEST_MM | BOOTCFG_SELFTEST_NET);
+}
+
 Test(bootcfg, reads_stack_sizes_with_suffixes)
 {
 	struct boot_config cfg;
