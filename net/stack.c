@@ -7,6 +7,9 @@
  *     notify hook and the timer callback only raise `work`.
  *   - ifs[0..nifs) are the attached NICs in netdev order; ifs[i].nd->stack
  *     points back at ifs[i].
+ *   - A driver's poll and send are never nested: received frames wait in
+ *     rx_queue until the poll returned, then go to lwIP (whose replies
+ *     call send).
  *   - The timer is armed (background) for lwIP's next timeout whenever
  *     the timeouts matter: a NIC is attached (ARP, DHCP, ND) or a TCP pcb
  *     exists (retransmissions, delayed ACKs on loopback). With neither,
@@ -55,6 +58,12 @@ static int polled; /* some NIC has no interrupt */
 static struct deferred work;
 static struct ktimer timer;
 static uint8_t bounce[NETDEV_MAX_FRAME];
+/* The frames of one poll, for lwIP once the poll returned. */
+static struct rx_frame {
+	struct pbuf *p;
+	unsigned flags;
+} rx_queue[POLL_BUDGET];
+static unsigned rx_count;
 
 /* ---------------------------------------------------------------- frames */
 
@@ -98,13 +107,16 @@ static err_t linkoutput(struct netif *netif, struct pbuf *p)
 	return ERR_OK;
 }
 
-/* nd->rx: one received frame, the driver's until we return. */
+/*
+ * nd->rx: one received frame, the driver's until we return. It is copied
+ * into pool pbufs and only queued: lwIP sees it after the driver's poll
+ * returned, so what lwIP sends in reply never re-enters the driver.
+ */
 static void receive(struct netdev *nd, const void *frame, size_t len, unsigned flags)
 {
 	struct net_if *nif = nd->stack;
-	struct netif *netif = &nif->netif;
 
-	if (len < SIZEOF_ETH_HDR || len > NETDEV_MAX_FRAME) {
+	if (len < SIZEOF_ETH_HDR || len > NETDEV_MAX_FRAME || rx_count == POLL_BUDGET) {
 		nif->rx_dropped++;
 		return;
 	}
@@ -116,18 +128,31 @@ static void receive(struct netdev *nd, const void *frame, size_t len, unsigned f
 	pbuf_take(p, frame, (u16_t)len);
 	nif->rx_packets++;
 	nif->rx_bytes += len;
-	/* The device verified the TCP/UDP sum (or the peer is local and left
-	 * it partial): lwIP must not check it again, for this frame only. */
-	if (flags & NETDEV_RX_CSUM_OK)
-		NETIF_SET_CHECKSUM_CTRL(netif,
-					NETIF_CHECKSUM_ENABLE_ALL &
-					    ~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP));
-	if (netif->input(p, netif) != ERR_OK) {
-		pbuf_free(p);
-		nif->rx_dropped++;
+	rx_queue[rx_count++] = (struct rx_frame){p, flags};
+}
+
+/* Hands the frames one poll queued to lwIP. */
+static void input_queued(struct net_if *nif)
+{
+	struct netif *netif = &nif->netif;
+
+	for (unsigned i = 0; i < rx_count; i++) {
+		struct rx_frame *f = &rx_queue[i];
+		/* The device verified the TCP/UDP sum (or the peer is local
+		 * and left it partial): lwIP must not check it, for this
+		 * frame only. */
+		if (f->flags & NETDEV_RX_CSUM_OK)
+			NETIF_SET_CHECKSUM_CTRL(
+			    netif, NETIF_CHECKSUM_ENABLE_ALL &
+				       ~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP));
+		if (netif->input(f->p, netif) != ERR_OK) {
+			pbuf_free(f->p);
+			nif->rx_dropped++;
+		}
+		if (f->flags & NETDEV_RX_CSUM_OK)
+			NETIF_SET_CHECKSUM_CTRL(netif, NETIF_CHECKSUM_ENABLE_ALL);
 	}
-	if (flags & NETDEV_RX_CSUM_OK)
-		NETIF_SET_CHECKSUM_CTRL(netif, NETIF_CHECKSUM_ENABLE_ALL);
+	rx_count = 0;
 }
 
 /* ---------------------------------------------------------------- the work */
@@ -193,6 +218,7 @@ static void run_stack(struct deferred *d)
 		struct net_if *nif = &ifs[i];
 		if (nif->nd->ops->poll(nif->nd, POLL_BUDGET) >= POLL_BUDGET)
 			again = 1;
+		input_queued(nif);
 		update_link(nif);
 		if (nif->tx_blocked) {
 			nif->tx_blocked = 0;

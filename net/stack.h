@@ -54,11 +54,13 @@ int net_stack_init(void);
 struct netif *net_stack_attach(struct netdev *nd);
 
 /*
- * net_kick - run the stack's work soon: at the end of the current syscall,
- * or at once when called outside one. For the socket layer after it
- * changed something lwIP only acts on in its timers or polls (not needed
- * after a send: loopback delivery and transmission already take care of
- * themselves). Never blocks; callable from interrupt handlers too.
+ * net_kick - run the stack's work soon: at the end of the current syscall
+ * (or at the caller's next defer_run outside one). For the socket layer
+ * after an lwIP call that may have started a timer lwIP runs through
+ * sys_check_timeouts (tcp_connect, tcp_listen, a first tcp_write): the
+ * work re-arms the stack's timer for it. Not needed for delivery: a send
+ * on a loopback path raises the work itself, and frames go out at once.
+ * Never blocks; callable from interrupt handlers too.
  */
 void net_kick(void);
 
