@@ -128,6 +128,16 @@ static const struct sdt_header *find_table(uint64_t rsdp_phys, uint32_t revision
 	return NULL;
 }
 
+const void *acpi_find_table(uint64_t rsdp, uint32_t revision, const char *signature,
+			    uint32_t *length)
+{
+	const struct sdt_header *t = find_table(rsdp, revision, signature);
+
+	if (t)
+		*length = t->length;
+	return t;
+}
+
 /* Reads one AML integer constant of a package element; advances *p. */
 static int aml_small_integer(const uint8_t **p, const uint8_t *end, uint16_t *out)
 {

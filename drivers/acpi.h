@@ -1,9 +1,10 @@
 /*
  * Just enough ACPI to turn the machine off or reset it: the RSDP, the
  * RSDT/XSDT, the FADT (PM1 control blocks, reset register) and the \_S5
- * sleep type from the DSDT. Tables are read through the direct map; every
- * length and checksum is checked before use, and a table that fails a check
- * is ignored, never trusted.
+ * sleep type from the DSDT; and any other table by its signature, for the
+ * drivers that need one (the PCI bus's MCFG). Tables are read through the
+ * direct map; every length and checksum is checked before use, and a table
+ * that fails a check is ignored, never trusted.
  */
 #pragma once
 
@@ -12,6 +13,15 @@
 /* Finds and checks the tables. rsdp is physical (0: no ACPI). Returns 0, or
  * -ENOENT when poweroff through ACPI will not be possible. */
 int acpi_init(uint64_t rsdp, uint32_t revision);
+/*
+ * acpi_find_table - the first table with signature (4 characters, "MCFG")
+ * that the RSDT/XSDT lists and whose length and checksum check out, read in
+ * place through the direct map (never to be written or freed); *length gets
+ * its length in bytes, header included. rsdp and revision as for
+ * acpi_init. Returns NULL when there is none. Boot time.
+ */
+const void *acpi_find_table(uint64_t rsdp, uint32_t revision, const char *signature,
+			    uint32_t *length);
 /* Enters S5. Returns only when that did not work. */
 void acpi_poweroff(void);
 /* Writes the FADT reset register when it has one. Returns if that did not work. */

@@ -48,6 +48,24 @@ static void mount_on(struct inode *parent, const char *name, struct inode *root)
 	vfs_mount(dir, root);
 }
 
+/* Adds f unless the archive had a file by its name (or its directory is
+ * not one). */
+static void provide(const struct rootfs_file *f)
+{
+	struct inode *dir = directory(tree.root, f->dir, 0755), *ino;
+	int err;
+
+	if (!dir) {
+		kprintf("solo: root: /%s is not a directory: no /%s/%s\n", f->dir, f->dir, f->name);
+		return;
+	}
+	if (!dir->ops->lookup(dir, f->name, strlen(f->name), &ino))
+		return; /* the app brought its own */
+	err = tmpfs_create_external(dir, f->name, strlen(f->name), 0644, f->data, f->size, NULL);
+	if (err)
+		kprintf("solo: root: cannot make /%s/%s (error %d)\n", f->dir, f->name, err);
+}
+
 int rootfs_mount(const void *tar, size_t size, const struct rootfs_config *cfg)
 {
 	uint64_t limit = cfg->tmpfs_size;
@@ -75,6 +93,8 @@ int rootfs_mount(const void *tar, size_t size, const struct rootfs_config *cfg)
 	}
 	vfs_set_root(tree.root);
 	vfs_set_cwd(tree.root);
+	for (size_t i = 0; i < cfg->nfiles; i++)
+		provide(&cfg->files[i]);
 
 	/* The mount points first: a read-only root cannot make them later. */
 	struct inode *tmp = directory(tree.root, "tmp", 01777);

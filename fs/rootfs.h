@@ -12,14 +12,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A file the kernel provides in the root when rootfs.tar has none by that
+ * name (the network's /etc/resolv.conf, /etc/hosts): dir (one component,
+ * made 0755 when missing) / name, mode 0644, whose contents are the size
+ * bytes at data, read where they lie (copied only when written): data must
+ * stay valid and unchanged until rootfs_unmount. */
+struct rootfs_file {
+	const char *dir, *name;
+	const void *data;
+	size_t size;
+};
+
 struct rootfs_config {
 	int read_only;
 	uint64_t tmpfs_size; /* bytes; 0: half of the free memory now */
+	const struct rootfs_file *files;
+	size_t nfiles;
 };
 
 /* Builds the tree over the archive tar (NULL: none), which must stay in
- * memory. A bad archive is reported and the root starts empty. Returns 0,
- * or -ENOMEM when not even the empty tree could be made. */
+ * memory, and adds cfg->files the archive lacks (also under root=ro). A
+ * bad archive is reported and the root starts empty; a provided file that
+ * cannot be made is reported and left out. Returns 0, or -ENOMEM when not
+ * even the empty tree could be made. */
 int rootfs_mount(const void *tar, size_t size, const struct rootfs_config *cfg);
 /* Frees the whole tree (no file may be open, mapped or the cwd any more). */
 void rootfs_unmount(void);

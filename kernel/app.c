@@ -23,6 +23,8 @@
 #include "kernel/timer.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
+#include "net/netcfg.h"
+#include "net/stack.h"
 
 extern struct vm_ctx app_view_template;
 
@@ -84,6 +86,7 @@ _Noreturn void app_exit(int status)
 		thread_release_all();
 		timer_release_all();
 		fd_table_release();
+		net_app_exit(); /* after the sockets closed: what lwIP still holds */
 		arch_switch_address_space(kernel_ctx.root);
 		aspace_destroy(&app.as);
 		rootfs_unmount();
@@ -186,8 +189,7 @@ static int build_argv(const struct boot_config *cfg, const char ***argv_out, cha
 int app_load(const void *elf, size_t size, const void *tar, size_t tar_size,
 	     const struct boot_config *cfg)
 {
-	const struct rootfs_config fs = {.read_only = cfg->root_read_only,
-					 .tmpfs_size = cfg->tmpfs_size};
+	struct rootfs_config fs = {.read_only = cfg->root_read_only, .tmpfs_size = cfg->tmpfs_size};
 	const char *why = "";
 	const char **argv;
 	char *words;
@@ -205,6 +207,9 @@ int app_load(const void *elf, size_t size, const void *tar, size_t tar_size,
 		return -EINVAL;
 
 	thread_init();
+	/* /etc/resolv.conf, hosts and nsswitch.conf as the network is now
+	 * (net_init waited for it), unless rootfs.tar has its own. */
+	fs.files = net_root_files(&fs.nfiles);
 	err = proc_set_command(argc, argv);
 	if (!err)
 		err = rootfs_mount(tar, tar_size, &fs);

@@ -10,7 +10,9 @@
  *   env=KEY=VALUE        one environment variable; repeatable, order kept
  *   on_exit=poweroff|reboot|halt   what happens after the app ends
  *   log=quiet|info|debug           how much the kernel logs (default info)
- *   selftest=mm          run the kernel's memory self-test before the app
+ *   selftest=mm|net      run a kernel self-test before the app: the memory
+ *                        allocators, or an ARP exchange on every network
+ *                        device (QEMU user networking); repeatable
  *   poweroff=uefi|acpi   power off through the firmware's ResetSystem, then
  *                        ACPI S5 (uefi, the default), or through ACPI alone
  *   stack=SIZE           the app's stack reserve: bytes, or with K, M or G
@@ -24,6 +26,18 @@
  *                        default) or read-only (ro; /tmp stays writable)
  *   tmpfs_size=SIZE      the most RAM files may take (bytes, or with K,
  *                        M or G; at least 64K); default half of free memory
+ *   net=dhcp|static|none how the network interfaces get an IPv4 address
+ *                        (dhcp, the default; ip= implies static); none
+ *                        leaves only the loopback interface
+ *   ip=ADDR[/PREFIX]     the static IPv4 address of eth0 (prefix 1..32,
+ *                        default 24)
+ *   gateway=ADDR         the IPv4 default gateway with a static address
+ *   dns=ADDR             a DNS server, IPv4 or IPv6; repeatable, up to 4;
+ *                        given ones replace those DHCP hands out
+ *   hostname=NAME        the machine's name (uname, /etc/hosts, DHCP):
+ *                        1..63 letters, digits, '-' and '.'
+ *   net_wait=SECONDS     how long the boot waits for an address before the
+ *                        app starts (0..600, default 10; 0: no wait)
  * An unknown key or a bad value is reported through the warn callback and
  * otherwise ignored: a typo must not keep the machine from booting.
  */
@@ -46,11 +60,29 @@ enum bootcfg_log {
 	BOOTCFG_LOG_DEBUG,
 };
 
-#define BOOTCFG_SELFTEST_MM (1u << 0)
+#define BOOTCFG_SELFTEST_MM  (1u << 0)
+#define BOOTCFG_SELFTEST_NET (1u << 1)
 
 enum bootcfg_poweroff {
 	BOOTCFG_POWEROFF_UEFI = 0,
 	BOOTCFG_POWEROFF_ACPI,
+};
+
+enum bootcfg_net {
+	BOOTCFG_NET_DHCP = 0,
+	BOOTCFG_NET_STATIC,
+	BOOTCFG_NET_NONE,
+};
+
+#define BOOTCFG_MAX_DNS		 4
+#define BOOTCFG_NET_WAIT_DEFAULT 10u  /* seconds */
+#define BOOTCFG_NET_WAIT_MAX	 600u /* seconds */
+#define BOOTCFG_HOSTNAME_MAX	 63u  /* bytes */
+
+/* An IP address from boot.cfg, in network byte order. */
+struct bootcfg_addr {
+	unsigned family; /* 0: none, 4 or 6 */
+	uint8_t bytes[16];
 };
 
 struct boot_config {
@@ -67,7 +99,21 @@ struct boot_config {
 	int strace;	     /* 0 (default) or 1 */
 	int root_read_only;  /* 0 (default) or 1 */
 	uint64_t tmpfs_size; /* bytes; 0 (default): half of free memory */
+	enum bootcfg_net net;
+	struct bootcfg_addr ip; /* family 4 with net=static, else 0 */
+	unsigned ip_prefix;	/* 1..32 */
+	struct bootcfg_addr gateway;
+	struct bootcfg_addr dns[BOOTCFG_MAX_DNS];
+	size_t dns_count;
+	const char *hostname; /* NULL: none given */
+	unsigned net_wait;    /* seconds */
 };
+
+/* bootcfg_parse_ipv4 / _ipv6 - s as an address into out (network byte
+ * order): 0, or -1 when s is not exactly one (dotted quad; RFC 4291 text
+ * with at most one "::", no embedded IPv4, no zone). Pure. */
+int bootcfg_parse_ipv4(const char *s, uint8_t out[4]);
+int bootcfg_parse_ipv6(const char *s, uint8_t out[16]);
 
 #define BOOTCFG_STACK_DEFAULT (8ull << 20)
 #define BOOTCFG_STACK_MIN     (64ull << 10)

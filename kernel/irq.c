@@ -20,6 +20,8 @@ struct irq_slot {
 static struct irq_slot slots[IRQ_SLOTS];
 static unsigned used;
 static struct irq_slot *handlers[256];
+static unsigned next_device_vector = IRQ_DEVICE_FIRST;
+static void (*eoi_hook)(void);
 
 int irq_register(unsigned vector, irq_fn fn, void *dev)
 {
@@ -44,5 +46,26 @@ int irq_dispatch(unsigned vector)
 		return 0;
 	for (struct irq_slot *s = handlers[vector]; s; s = s->next, n++)
 		s->fn(s->dev);
+	/* Even with no handler: an unacknowledged vector would block every
+	 * interrupt of its priority class and below. */
+	if (eoi_hook && irq_vector_allocated(vector))
+		eoi_hook();
 	return n;
+}
+
+int irq_alloc_vector(void)
+{
+	if (next_device_vector > IRQ_DEVICE_LAST)
+		return -ENOSPC;
+	return (int)next_device_vector++;
+}
+
+int irq_vector_allocated(unsigned vector)
+{
+	return vector >= IRQ_DEVICE_FIRST && vector < next_device_vector;
+}
+
+void irq_set_eoi(void (*eoi)(void))
+{
+	eoi_hook = eoi;
 }

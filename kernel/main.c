@@ -10,8 +10,10 @@
 #include <solo/bootinfo.h>
 
 #include "drivers/fbcon.h"
+#include "drivers/pci.h"
 #include "drivers/rtc.h"
 #include "drivers/serial.h"
+#include "drivers/virtio_net.h"
 #include "kernel/app.h"
 #include "kernel/arch/x86_64/apic_timer.h"
 #include "kernel/arch/x86_64/arch.h"
@@ -32,6 +34,7 @@
 #include "mm/valloc.h"
 #include "mm/phys.h"
 #include "mm/vm.h"
+#include "net/netcfg.h"
 
 #define SOLO_VERSION	 "0.1"
 #define MAX_REGIONS	 1024
@@ -267,6 +270,11 @@ static enum aspace_phys_class app_phys_policy(paddr_t phys, size_t npages)
 	return ram ? ASPACE_PHYS_RAM : ASPACE_PHYS_DEVICE;
 }
 
+/* The PCI drivers, in the order they are offered each device. */
+static const struct pci_driver *const pci_drivers[] = {
+    &virtio_net_pci_driver,
+};
+
 static const struct solo_module *find_module(uint32_t kind)
 {
 	for (unsigned i = 0; i < boot.module_count; i++) {
@@ -464,6 +472,7 @@ void kmain(uint64_t boot_info_phys)
 		kdebug("solo: power: no UEFI ResetSystem; ACPI only\n");
 	if (log_level >= LOG_DEBUG)
 		kmalloc_dump();
+	pci_init(boot.acpi_rsdp, boot.acpi_rsdp_revision, pci_drivers, ARRAY_SIZE(pci_drivers));
 
 #ifdef SOLO_TEST_PANIC
 	/* Test build only: a deliberate kernel fault, to show the panic report. */
@@ -472,6 +481,11 @@ void kmain(uint64_t boot_info_phys)
 #endif
 	if (cfg.selftests & BOOTCFG_SELFTEST_MM)
 		selftest_mm();
+	if (cfg.selftests & BOOTCFG_SELFTEST_NET)
+		selftest_net();
+	/* After the NIC drivers and their self-test, which needs the devices
+	 * without a stack; waits for DHCP (net_wait=) before the app. */
+	net_init(&cfg);
 
 	if (app_module)
 		kinfo("solo: app: %s%s%s\n", cfg.name, cfg.args[0] ? " " : "", cfg.args);

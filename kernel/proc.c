@@ -250,11 +250,24 @@ SYSCALL_DEFINE0(setsid)
 	return -EPERM;
 }
 
+static struct linux_utsname uts = {"Solo", "solo", "0.1", "Solo 0.1", "x86_64", "(none)"};
+
+void proc_set_hostname(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!n || n >= sizeof(uts.nodename))
+		return;
+	memcpy(uts.nodename, name, n + 1);
+}
+
+const char *proc_hostname(void)
+{
+	return uts.nodename;
+}
+
 SYSCALL_DEFINE1(uname, uint64_t, buf)
 {
-	static const struct linux_utsname uts = {"Solo",     "solo",   "0.1",
-						 "Solo 0.1", "x86_64", "(none)"};
-
 	return app_copy_to(buf, &uts, sizeof(uts));
 }
 

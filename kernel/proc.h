@@ -20,6 +20,11 @@ void proc_release(void);
 const char *proc_name(void);
 /* /proc/self/cmdline: the arguments, each NUL-terminated; the length. */
 long proc_cmdline(char *buf, size_t size);
+/* uname's nodename: "solo" until set (boot.cfg hostname=, through the
+ * network's configuration). A name of 1..64 bytes is copied; anything
+ * else is ignored. proc_hostname returns the current one. */
+void proc_set_hostname(const char *name);
+const char *proc_hostname(void);
 
 SYSCALL_DECLARE(exit);
 SYSCALL_DECLARE(exit_group);

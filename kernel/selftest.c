@@ -8,8 +8,11 @@
 
 #include <stdint.h>
 
+#include "kernel/abi/errno.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
+#include "kernel/netdev.h"
+#include "kernel/time.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 #include "mm/phys.h"
@@ -145,5 +148,146 @@ int selftest_mm(void)
 	if (before.free_pages != after.free_pages)
 		failed = -1;
 	kprintf("solo: selftest mm: %s\n", failed ? "FAILED" : "ok");
+	return failed;
+}
+
+/* ---------------------------------------------------------------- selftest=net */
+
+#define ETH_TYPE_ARP  0x0806
+#define ARP_FRAME_LEN 60 /* 14 + 28, padded to Ethernet's minimum (no FCS) */
+#define NET_WAIT_NS   (10ull * 1000000000ull)
+#define NET_RESEND_NS (1000ull * 1000000ull)
+#define NET_IDLE_NS   (2ull * 1000000ull)
+
+static const uint8_t guest_ip[4] = {10, 0, 2, 15}, gateway_ip[4] = {10, 0, 2, 2};
+
+static struct {
+	int replied;
+	uint8_t gateway_mac[NETDEV_ETH_ALEN];
+	unsigned long notifications, frames;
+} arp_test;
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void build_arp_request(const struct netdev *nd, uint8_t *f)
+{
+	memset(f, 0, ARP_FRAME_LEN);
+	memset(f, 0xff, NETDEV_ETH_ALEN); /* broadcast */
+	memcpy(f + 6, nd->mac, NETDEV_ETH_ALEN);
+	put16(f + 12, ETH_TYPE_ARP);
+	uint8_t *a = f + 14;
+	put16(a, 1);	      /* Ethernet */
+	put16(a + 2, 0x0800); /* IPv4 */
+	a[4] = NETDEV_ETH_ALEN;
+	a[5] = 4;
+	put16(a + 6, 1); /* request */
+	memcpy(a + 8, nd->mac, NETDEV_ETH_ALEN);
+	memcpy(a + 14, guest_ip, 4);
+	memcpy(a + 24, gateway_ip, 4);
+}
+
+/* nd->rx while the test runs: looks for the gateway's ARP reply to us. */
+static void arp_test_rx(struct netdev *nd, const void *frame, size_t len, unsigned flags)
+{
+	static const uint8_t reply_head[8] = {0, 1, 8, 0, 6, 4, 0, 2};
+	const uint8_t *f = frame, *a = f + 14;
+
+	(void)flags;
+	arp_test.frames++;
+	if (len < 42 || f[12] != ETH_TYPE_ARP >> 8 || f[13] != (ETH_TYPE_ARP & 0xff))
+		return;
+	if (memcmp(a, reply_head, 8) || memcmp(a + 14, gateway_ip, 4) ||
+	    memcmp(a + 18, nd->mac, NETDEV_ETH_ALEN) || memcmp(a + 24, guest_ip, 4))
+		return;
+	memcpy(arp_test.gateway_mac, a + 8, NETDEV_ETH_ALEN);
+	arp_test.replied = 1;
+}
+
+static void arp_test_notify(struct netdev *nd)
+{
+	(void)nd;
+	arp_test.notifications++;
+}
+
+static void wake_up(struct ktimer *t)
+{
+	(void)t;
+}
+
+static const char *format_mac(const uint8_t *m, char *buf, size_t size)
+{
+	ksnprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf;
+}
+
+static int arp_exchange(struct netdev *nd)
+{
+	uint8_t frame[ARP_FRAME_LEN];
+	struct netdev_seg seg = {frame, sizeof(frame)};
+	struct ktimer tick;
+	char mac[24], peer[24];
+	uint64_t start = time_now(), next_send = start;
+	int err = 0;
+
+	arp_test.replied = 0;
+	arp_test.notifications = arp_test.frames = 0;
+	nd->rx = arp_test_rx;
+	build_arp_request(nd, frame);
+	ktimer_init(&tick, wake_up);
+	while (!arp_test.replied && time_now() - start < NET_WAIT_NS) {
+		if (time_now() >= next_send) {
+			err = nd->ops->send(nd, &seg, 1, NULL);
+			if (err && err != -EAGAIN)
+				break;
+			next_send = time_now() + NET_RESEND_NS;
+		}
+		if (nd->ops->poll(nd, 16) > 0 || arp_test.replied)
+			continue;
+		/* Halt till the device's interrupt (or a short timer, for a
+		 * polled device) */
+		ktimer_arm(&tick, time_now() + NET_IDLE_NS);
+		time_idle();
+		ktimer_cancel(&tick);
+	}
+	nd->rx = NULL;
+	format_mac(nd->mac, mac, sizeof(mac));
+	if (!arp_test.replied) {
+		kprintf("solo: selftest net: %s %s no arp reply from 10.0.2.2 within %lu ms "
+			"(link %s, %lu frames seen, send error %d)\n",
+			nd->model, mac, (time_now() - start) / 1000000, nd->link_up ? "up" : "down",
+			arp_test.frames, err);
+		return -1;
+	}
+	kprintf("solo: selftest net: %s %s arp reply from 10.0.2.2 %s\n", nd->model, mac,
+		format_mac(arp_test.gateway_mac, peer, sizeof(peer)));
+	kprintf("solo: selftest net: net%u %s, %lu notifications, %lu frames, %lu ms\n", nd->index,
+		nd->irq_mode, arp_test.notifications, arp_test.frames,
+		(time_now() - start) / 1000000);
+	return 0;
+}
+
+int selftest_net(void)
+{
+	int failed = 0;
+	unsigned tested = 0;
+
+	netdev_set_notify(arp_test_notify);
+	for (unsigned i = 0; i < netdev_count(); i++) {
+		struct netdev *nd = netdev_get(i);
+		if (nd->rx) /* a stack owns it */
+			continue;
+		tested++;
+		failed |= arp_exchange(nd);
+	}
+	netdev_set_notify(NULL);
+	if (!tested) {
+		kprintf("solo: selftest net: no network device to test\n");
+		failed = -1;
+	}
+	kprintf("solo: selftest net: %s\n", failed ? "FAILED" : "ok");
 	return failed;
 }

@@ -28,6 +28,7 @@
 #include "kernel/arch/x86_64/sigframe.h"
 #include "kernel/arch/x86_64/syscall.h"
 #include "kernel/arch/x86_64/trap.h"
+#include "kernel/defer.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/futex.h"
@@ -566,6 +567,9 @@ static long resume_syscall(struct thread *t)
 static struct thread *schedule(void)
 {
 	for (;;) {
+		/* Deferred work first (the network's frames and timeouts): it
+		 * may make a thread runnable. Here after every halt too. */
+		defer_run();
 		struct thread *t = pick();
 
 		if (t) {
@@ -574,7 +578,11 @@ static struct thread *schedule(void)
 			continue;
 		}
 		ktimer_cancel(&slice_timer);
-		if (!time_timers_armed())
+		if (defer_pending())
+			continue;
+		/* Deadlocked: nothing runnable, no timer that could wake a
+		 * thread, and no interrupt source (a NIC) that still could. */
+		if (!time_timers_armed() && !defer_sources_live())
 			deadlocked();
 		time_idle();
 	}
@@ -585,7 +593,7 @@ static struct thread *schedule(void)
 	start_slice();
 	this_cpu()->syscall_nr = next->result_pending ? next->syscall_nr : NO_SYSCALL;
 	next->result_pending = 0;
-	thread_exit_work = live > 1 || another_runnable() || slice_timer.armed;
+	thread_exit_work = live > 1 || another_runnable() || slice_timer.armed || defer_pending();
 	return next;
 }
 
@@ -599,8 +607,11 @@ int thread_syscall_exit_slow(struct syscall_frame *f)
 {
 	struct thread *t = current();
 
+	/* Work raised during the syscall (or by an interrupt before it) runs
+	 * now, before the caller goes on or the CPU halts. */
+	defer_run();
 	if (!must_switch(t)) {
-		thread_exit_work = live > 1 || slice_timer.armed;
+		thread_exit_work = live > 1 || slice_timer.armed || defer_pending();
 		return 0;
 	}
 	yield_requested = 0;
@@ -623,6 +634,9 @@ void thread_interrupt_exit(struct trap_frame *f)
 	struct user_regs r;
 	uint64_t result_nr = NO_SYSCALL;
 
+	/* An interrupt's deferred work (frames a NIC received) runs on the
+	 * way back to ring 3; it may wake a thread to switch to. */
+	defer_run();
 	user_regs_from_trap(f, &r);
 	r.err = r.trapno = r.cr2 = 0;
 	if (must_switch(t) || woke_since_switch) {

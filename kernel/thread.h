@@ -22,9 +22,11 @@
  * blocks, yields or exits at the end of a syscall, and when it has run a
  * 10 ms slice (a kernel timer armed while another thread can run), on the
  * next return to ring 3. When no thread can run, the CPU halts until an
- * interrupt (kernel/time.h, time_idle); when no thread can run and no
- * timer is armed, nothing can ever wake one: the app is deadlocked and is
- * ended with a message and status 137.
+ * interrupt (kernel/time.h, time_idle); when no thread can run, no timer
+ * is armed and no interrupt source can still deliver (kernel/defer.h), nothing
+ * can ever wake one: the app is deadlocked and is ended with a message and
+ * status 137. Deferred work (kernel/defer.h) runs at the end of every
+ * syscall, on the way back to ring 3 from an interrupt and in the idle loop.
  */
 #pragma once
 

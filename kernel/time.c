@@ -181,7 +181,11 @@ void ktimer_cancel(struct ktimer *t)
 
 int time_timers_armed(void)
 {
-	return armed != NULL;
+	for (const struct ktimer *t = armed; t; t = t->next) {
+		if (!t->background)
+			return 1;
+	}
+	return 0;
 }
 
 void time_run_expired(void)

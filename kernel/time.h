@@ -82,11 +82,23 @@ struct ktimer {
 	ktimer_fn fn;
 	struct ktimer *next; /* the armed list, by deadline */
 	int armed;
+	int background; /* see ktimer_init_background */
 };
 
 static inline void ktimer_init(struct ktimer *t, ktimer_fn fn)
 {
 	*t = (struct ktimer){.fn = fn};
+}
+
+/*
+ * ktimer_init_background - a timer for the kernel's own housekeeping (the
+ * network stack's protocol timers): it runs like any other but does not
+ * count in time_timers_armed, so it never keeps a deadlocked app alive.
+ * Its owner reports what it can wake through kernel/defer.h instead.
+ */
+static inline void ktimer_init_background(struct ktimer *t, ktimer_fn fn)
+{
+	*t = (struct ktimer){.fn = fn, .background = 1};
 }
 
 /* Arms t for deadline (an armed t moves). A deadline in the past runs the
@@ -95,8 +107,8 @@ void ktimer_arm(struct ktimer *t, uint64_t deadline);
 /* Disarms t; nothing happens when it is not armed. */
 void ktimer_cancel(struct ktimer *t);
 
-/* Whether any timer is armed: with none, nothing but the app itself can
- * make a waiting thread runnable (the scheduler's deadlock test). */
+/* Whether any timer but a background one is armed: with none, no timer
+ * can make a waiting thread runnable (the scheduler's deadlock test). */
 int time_timers_armed(void);
 /* Runs the callbacks of the timers whose deadline has passed and re-arms
  * the hardware for the next. From the timer interrupt and time_idle. */

@@ -33,7 +33,7 @@ forbid() { report "$1" -E "$2" "${@:3}"; }
 
 shopt -s nullglob
 services=(kernel/wait.[ch] kernel/time.[ch] kernel/thread.[ch] kernel/signal.[ch]
-	kernel/futex.[ch] kernel/console.[ch] kernel/irq.[ch] kernel/netdev.[ch] kernel/kprintf.[ch]
+	kernel/futex.[ch] kernel/console.[ch] kernel/irq.[ch] kernel/netdev.[ch] kernel/defer.[ch] kernel/kprintf.[ch]
 	kernel/panic.[ch] kernel/percpu.h kernel/klib.[ch] kernel/log.h)
 
 allow "mm/ is portable: only kernel/abi, klib, kprintf, panic and the MMU bits" \

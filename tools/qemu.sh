@@ -49,6 +49,19 @@ Options:
   --accel auto|kvm|tcg  [auto]: KVM only if a probe shows OVMF boots under it
                         here (the answer is cached in build/.kvm-probe),
                         otherwise TCG. CPU model: host (KVM), max (TCG).
+  --net none|user       the network [none]: none has no NIC at all; user is
+                        QEMU's user-mode network (slirp: the guest is
+                        10.0.2.15, the gateway and DNS 10.0.2.2/.3)
+  --nic MODEL           the NIC with --net user [virtio]: virtio (modern
+                        virtio-net-pci), virtio-legacy (the same with
+                        disable-modern=on: the legacy I/O interface),
+                        e1000e (82574L, q35's own) or e1000 (82540EM, pc's)
+  --hostfwd PROTO:HOST:GUEST
+                        forward 127.0.0.1:HOST on the host to GUEST in the
+                        guest, PROTO tcp or udp (repeatable; --net user);
+                        the host side is bound to 127.0.0.1 only
+  --restrict            --net user with restrict=on: the guest reaches
+                        nothing outside (only --hostfwd connections in)
   --usb                 attach the image as a USB stick (usb-storage on
                         qemu-xhci) instead of a SATA/IDE disk
   --gdb                 start paused with a gdb server on :1234 (-s -S); then
@@ -63,7 +76,7 @@ Options also accept --opt=VALUE. Environment: QEMU (the binary,
 qemu-system-x86_64), OVMF_DIR (/usr/share/OVMF), OVMF_CODE / OVMF_VARS
 (explicit firmware files).
 
-Always: -nic none, -no-reboot (a guest reset ends QEMU), isa-debug-exit at
+Always: -no-reboot (a guest reset ends QEMU), isa-debug-exit at
 port 0xf4 (unless --no-debug-exit) (QEMU then exits with (v << 1) | 1), a standard VGA for GOP.
 
 Exit status:
@@ -115,7 +128,10 @@ debug_exit=1
 gdb=0
 display=0
 monitor=
-declare -a extra_args=()
+net=none
+nic=virtio
+restrict=0
+declare -a extra_args=() hostfwds=()
 
 need_value() {
 	(($2 >= 2)) || usage_error "option '$1' needs a value"
@@ -144,6 +160,10 @@ parse_options() {
 		--accel) need_value "$opt" $#; accel=$2; shift 2 ;;
 		--monitor) need_value "$opt" $#; monitor=$2; shift 2 ;;
 		--qemu-arg) need_value "$opt" $#; extra_args+=("$2"); shift 2 ;;
+		--net) need_value "$opt" $#; net=$2; shift 2 ;;
+		--nic) need_value "$opt" $#; nic=$2; shift 2 ;;
+		--hostfwd) need_value "$opt" $#; hostfwds+=("$2"); shift 2 ;;
+		--restrict) restrict=1; shift ;;
 		--usb) usb=1; shift ;;
 		--no-debug-exit) debug_exit=0; shift ;;
 		--gdb) gdb=1; shift ;;
@@ -169,6 +189,18 @@ parse_options() {
 	*) usage_error "--accel is auto, kvm or tcg, not '$accel'" ;;
 	esac
 	[[ -n $serial ]] || usage_error "--serial wants stdio or a file name"
+	[[ $net == none || $net == user ]] || usage_error "--net is none or user, not '$net'"
+	case $nic in
+	virtio | virtio-legacy | e1000e | e1000) ;;
+	*) usage_error "--nic is virtio, virtio-legacy, e1000e or e1000, not '$nic'" ;;
+	esac
+	local fwd
+	for fwd in "${hostfwds[@]}"; do
+		[[ $fwd =~ ^(tcp|udp):[1-9][0-9]{0,4}:[1-9][0-9]{0,4}$ ]] ||
+			usage_error "--hostfwd wants tcp|udp:HOSTPORT:GUESTPORT, not '$fwd'"
+	done
+	[[ $net == user || (${#hostfwds[@]} -eq 0 && $restrict == 0) ]] ||
+		usage_error "--hostfwd and --restrict need --net user"
 	[[ -z $input || $serial != stdio ]] || usage_error "--input needs --serial FILE (stdio is already the input)"
 }
 
@@ -205,6 +237,28 @@ firmware_args() {
 	printf '%s\0' \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$(qemu_escape "$ovmf_code")" \
 		-drive "if=pflash,format=raw,unit=1,file=$(qemu_escape "$vars_copy")"
+}
+
+# The network options: nothing (-nic none), or a user-mode backend n0 and
+# the NIC model on it.
+net_args() {
+	local fwd proto host guest netdev=user,id=n0
+
+	if [[ $net == none ]]; then
+		printf '%s\0' -nic none
+		return
+	fi
+	((restrict)) && netdev+=,restrict=on
+	for fwd in "${hostfwds[@]}"; do
+		IFS=: read -r proto host guest <<<"$fwd"
+		netdev+=",hostfwd=$proto:127.0.0.1:$host-:$guest"
+	done
+	printf '%s\0' -netdev "$netdev"
+	case $nic in
+	virtio) printf '%s\0' -device virtio-net-pci,netdev=n0 ;;
+	virtio-legacy) printf '%s\0' -device virtio-net-pci,netdev=n0,disable-modern=on ;;
+	e1000e | e1000) printf '%s\0' -device "$nic,netdev=n0" ;;
+	esac
 }
 
 # ------------------------------------------------------------ KVM probe
@@ -294,7 +348,7 @@ exit_status_from_log() {
 
 main() {
 	local log vars_copy status=0 app_status cpu=max accel_name=tcg use_kvm=0 timed_out=0
-	local -a cmd fw
+	local -a cmd fw netopts
 
 	parse_options "$@"
 	command -v "$QEMU" >/dev/null ||
@@ -321,10 +375,11 @@ main() {
 	fi
 
 	mapfile -d '' -t fw < <(firmware_args "$vars_copy")
+	mapfile -d '' -t netopts < <(net_args)
 	cmd=("$QEMU"
 		-machine "$machine" -accel "$accel_name" -cpu "$cpu"
 		-m "$mem" -smp "$smp"
-		-nodefaults -vga std -nic none -no-reboot
+		-nodefaults -vga std "${netopts[@]}" -no-reboot
 		"${fw[@]}"
 		-drive "if=none,id=disk0,format=raw,snapshot=on,file=$(qemu_escape "$image")")
 	((debug_exit)) && cmd+=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)

@@ -76,11 +76,24 @@
 #define LWIP_HAVE_LOOPIF	      1 /* lo: 127.0.0.1 and ::1 */
 #define LWIP_NETIF_LOOPBACK	      1 /* sends to a netif's own address loop back */
 #define LWIP_LOOPBACK_MAX_PBUFS	      0
-#define LWIP_NETIF_STATUS_CALLBACK    1
-#define LWIP_NETIF_LINK_CALLBACK      1
-#define LWIP_NETIF_HOSTNAME	      1
-#define LWIP_SINGLE_NETIF	      0
-#define LWIP_CHECKSUM_CTRL_PER_NETIF  1 /* a NIC with checksum offload skips the software sum */
+/*
+ * Loopback delivery in NO_SYS: lwIP queues a packet for a loopback path
+ * (127.0.0.1, ::1, or an interface's own address) and someone must call
+ * netif_poll. The "multithreading" variant is the one that says when: on
+ * the first packet queued it calls tcpip_try_callback(netif_poll, netif),
+ * which here is the port's hook (port.c): the stack raises its deferred
+ * work, which polls the queues at the end of the same syscall. lwIP then
+ * leaves netif_poll_all out; port.c provides it (every interface's queue).
+ */
+#define LWIP_NETIF_LOOPBACK_MULTITHREADING 1
+#define tcpip_try_callback(fn, netif)	   lwip_port_loopback_queued(netif)
+int lwip_port_loopback_queued(void *netif);
+void netif_poll_all(void);
+#define LWIP_NETIF_STATUS_CALLBACK   1
+#define LWIP_NETIF_LINK_CALLBACK     1
+#define LWIP_NETIF_HOSTNAME	     1
+#define LWIP_SINGLE_NETIF	     0
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1 /* a NIC with checksum offload skips the software sum */
 
 /* ---- DHCP and DNS: lwIP's DHCP client; DNS is the app's (resolv.conf) */
 #define LWIP_DHCP		  1

@@ -9,6 +9,7 @@
 #include "kernel/kprintf.h"
 #include "kernel/panic.h"
 #include "kernel/time.h"
+#include "lwip/netif.h"
 #include "lwip/sys.h"
 #include "mm/kmalloc.h"
 
@@ -57,4 +58,28 @@ void lwip_port_diag(const char *fmt, ...)
 void lwip_port_assert(const char *msg, const char *file, int line)
 {
 	panic("lwIP: %s (%s:%d)", msg, file, line);
+}
+
+void (*lwip_port_loopback_hook)(void);
+
+/* lwipopts.h's tcpip_try_callback: netif's loopback queue went from empty
+ * to not. ERR_OK: lwIP need not ask again until it was polled. */
+int lwip_port_loopback_queued(void *netif)
+{
+	(void)netif;
+	if (lwip_port_loopback_hook)
+		lwip_port_loopback_hook();
+	return ERR_OK;
+}
+
+/* Delivers what every interface's loopback queue holds (lwIP leaves its
+ * own out with LWIP_NETIF_LOOPBACK_MULTITHREADING). */
+void netif_poll_all(void)
+{
+	struct netif *netif;
+
+	NETIF_FOREACH(netif)
+	{
+		netif_poll(netif);
+	}
 }

@@ -47,6 +47,7 @@ uint32_t apic_timer_count(uint64_t tsc_delta, uint64_t ratio)
 #define MSR_X2APIC_FIRST    0x800
 #define MSR_TSC_DEADLINE    0x6e0
 
+#define APIC_ID			0x020
 #define APIC_TPR		0x080
 #define APIC_EOI		0x0b0
 #define APIC_SVR		0x0f0
@@ -154,6 +155,7 @@ const char *apic_timer_init(void)
 			return fall_back("cannot map the APIC");
 	}
 
+	irq_set_eoi(apic_eoi);
 	irq_register(APIC_TIMER_VECTOR, timer_interrupt, NULL);
 	irq_register(APIC_SPURIOUS_VECTOR, spurious_interrupt, NULL);
 	apic_write(APIC_TPR, 0);
@@ -177,6 +179,20 @@ const char *apic_timer_init(void)
 	ksnprintf(description, sizeof(description), "LAPIC one-shot, %u ticks/ms",
 		  apic_timer_count(tsc_hz() / 1000, ratio));
 	return description;
+}
+
+uint32_t apic_id(void)
+{
+	if (!x2apic && !mmio)
+		return 0;
+	/* xAPIC: the ID in bits 31:24; x2APIC: the whole register. */
+	return x2apic ? apic_read(APIC_ID) : apic_read(APIC_ID) >> 24;
+}
+
+void apic_eoi(void)
+{
+	if (x2apic || mmio)
+		apic_write(APIC_EOI, 0);
 }
 
 void apic_timer_set_callback(void (*expired)(void))

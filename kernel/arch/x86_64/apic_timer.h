@@ -46,6 +46,13 @@ void apic_timer_arm(uint64_t deadline_tsc);
  * pending wakes the hlt at once), counted as a wake-up. */
 void apic_timer_idle(void);
 
+/* The boot CPU's local APIC ID (what an MSI message's destination field
+ * names), 0 without an APIC. */
+uint32_t apic_id(void);
+/* Signals end of interrupt to the local APIC. apic_timer_init hands it to
+ * irq_set_eoi for the device vectors. */
+void apic_eoi(void);
+
 struct apic_timer_stats {
 	uint64_t interrupts; /* timer interrupts taken */
 	uint64_t wakeups;    /* returns from hlt in apic_timer_idle */

@@ -44,3 +44,8 @@ void lwip_port_free(void *p);
 #define mem_clib_malloc lwip_port_malloc
 #define mem_clib_calloc lwip_port_calloc
 #define mem_clib_free	lwip_port_free
+
+/* Called (from lwIP, in the stack's context) when a packet was queued on a
+ * loopback path and the queues need a netif_poll soon; NULL: nobody is
+ * told (host tests call netif_poll_all themselves). Set by net/stack.c. */
+extern void (*lwip_port_loopback_hook)(void);
