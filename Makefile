@@ -273,7 +273,7 @@ UNIT_MODULES := $(wildcard mm/*.c) kernel/elf.c kernel/bootcfg.c kernel/args.c k
         fs/eventfd.c fs/timerfd.c fs/fdtable.c fs/vfs.c fs/fcntl.c kernel/time.c kernel/defer.c
 UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/shim/*.c) $(UNIT_MODULES)
 # The network modules and lwIP itself, with the same lwipopts.h and port.
-UNIT_NET_MODULES := net/lwip/port.c net/netcfg.c net/socket.c net/inet.c
+UNIT_NET_MODULES := net/lwip/port.c net/netcfg.c net/socket.c net/inet.c net/unix.c net/netlink.c
 UNIT_OBJS := $(patsubst %.c,$(B)/unit/%.o,$(UNIT_SRCS) $(UNIT_NET_MODULES)) $(B)/unit/gen/font.o \
         $(patsubst %.c,$(B)/unit/lwip/%.o,$(LWIP_CORE))
 UNIT_KCHECK_OBJS := $(patsubst $(B)/unit/%,$(B)/unit-kcheck/%,$(UNIT_OBJS))
@@ -284,6 +284,10 @@ $(B)/unit/%.o: %.c $(B)/flags/unit
 	$(CC) $(UNIT_CFLAGS) -c $< -o $@
 $(patsubst %.c,$(B)/unit/%.o,$(UNIT_NET_MODULES)): $(LWIP)/.fetched
 $(patsubst %.c,$(B)/unit/%.o,$(UNIT_NET_MODULES)): UNIT_CFLAGS += $(LWIP_INC)
+# Tests that build lwIP's structures themselves (interfaces for netlink).
+UNIT_NET_TESTS := tests/unit/test_netlink.c
+$(patsubst %.c,$(B)/unit/%.o,$(UNIT_NET_TESTS)): $(LWIP)/.fetched
+$(patsubst %.c,$(B)/unit/%.o,$(UNIT_NET_TESTS)): UNIT_CFLAGS += $(LWIP_INC)
 $(B)/unit/lwip/%.o: $(LWIP)/.fetched $(LWIP_PORT_HDRS) $(B)/flags/unit
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -w $(LWIP_INC) -c $(LWIP)/tree/src/$*.c -o $@
@@ -301,6 +305,8 @@ $(B)/unit-kcheck/%.o: %.c $(B)/flags/unit
 	$(CC) $(UNIT_CFLAGS) -DKMALLOC_CHECK=1 -c $< -o $@
 $(patsubst %.c,$(B)/unit-kcheck/%.o,$(UNIT_NET_MODULES)): $(LWIP)/.fetched
 $(patsubst %.c,$(B)/unit-kcheck/%.o,$(UNIT_NET_MODULES)): UNIT_CFLAGS += $(LWIP_INC)
+$(patsubst %.c,$(B)/unit-kcheck/%.o,$(UNIT_NET_TESTS)): $(LWIP)/.fetched
+$(patsubst %.c,$(B)/unit-kcheck/%.o,$(UNIT_NET_TESTS)): UNIT_CFLAGS += $(LWIP_INC)
 $(B)/unit-kcheck/lwip/%.o: $(LWIP)/.fetched $(LWIP_PORT_HDRS) $(B)/flags/unit
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -DKMALLOC_CHECK=1 -w $(LWIP_INC) -c $(LWIP)/tree/src/$*.c -o $@

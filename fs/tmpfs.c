@@ -128,7 +128,7 @@ struct tmpfs_inode {
 };
 
 static const struct inode_ops dir_iops, reg_iops, lnk_iops;
-static const struct file_ops dir_fops, reg_fops;
+static const struct file_ops dir_fops, reg_fops, sock_fops;
 static const struct vmobj_ops reg_vmobj_ops;
 
 static struct tmpfs_inode *TI(const struct inode *ino)
@@ -374,6 +374,10 @@ static int tnode_new(struct tmpfs *fs, uint32_t mode, struct tmpfs_inode **out)
 		ti->vfs.ops = &reg_iops;
 		ti->vfs.fops = &reg_fops;
 		ti->obj.ops = &reg_vmobj_ops;
+		break;
+	case S_IFSOCK:
+		ti->vfs.ops = &reg_iops; /* attributes only: no data */
+		ti->vfs.fops = &sock_fops;
 		break;
 	default:
 		ti->vfs.ops = &lnk_iops;
@@ -673,6 +677,20 @@ static int tmpfs_mkdir(struct inode *dir, const char *name, size_t len, uint32_t
 	return err;
 }
 
+/* A socket's name (the only special node made here). */
+static int tmpfs_mknod(struct inode *dir, const char *name, size_t len, uint32_t mode,
+		       struct inode **out)
+{
+	struct tmpfs_inode *ti;
+
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return -EPERM;
+	int err = make_node(dir, name, len, S_IFSOCK | (mode & 07777), NULL, &ti);
+	if (!err)
+		*out = &ti->vfs;
+	return err;
+}
+
 static int tmpfs_symlink(struct inode *dir, const char *name, size_t len, const char *target,
 			 struct inode **out)
 {
@@ -916,6 +934,7 @@ static const struct inode_ops dir_iops = {
     .create = tmpfs_create,
     .mkdir = tmpfs_mkdir,
     .symlink = tmpfs_symlink,
+    .mknod = tmpfs_mknod,
     .link = tmpfs_link,
     .unlink = tmpfs_unlink,
     .rmdir = tmpfs_rmdir,
@@ -1124,6 +1143,19 @@ static const struct file_ops reg_fops = {
     .truncate = reg_truncate,
     .fallocate = reg_fallocate,
     .fsync = tmpfs_fsync,
+};
+
+/* A socket's name: open is ENXIO as on Linux (the socket is reached with
+ * connect, net/unix.c); an O_PATH file of it works. */
+static int sock_open(struct file *f)
+{
+	return (f->flags & O_PATH) ? 0 : -ENXIO;
+}
+
+static const struct file_ops sock_fops = {
+    .kind = "tmpfs socket",
+    .open = sock_open,
+    .stat = tmpfs_stat,
 };
 
 static int obj_get_page(struct vmobj *obj, uint64_t index, int write, paddr_t *pa)

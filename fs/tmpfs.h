@@ -1,6 +1,7 @@
 /*
  * tmpfs - the file system in RAM that is the app's root (and could be
- * mounted anywhere): directories, regular files, symlinks, created and
+ * mounted anywhere): directories, regular files, symlinks and the names
+ * of AF_UNIX sockets (S_IFSOCK nodes, which hold no data), created and
  * changed by the app; everything is lost at power-off.
  *
  * File data lives in pages (palloc), one page per 4 KiB of file, made on

@@ -74,6 +74,12 @@ struct inode_ops {
 		     struct inode **out);
 	int (*symlink)(struct inode *dir, const char *name, size_t len, const char *target,
 		       struct inode **out);
+	/* A new node of a special type, linked as name: mode is S_IFSOCK
+	 * (what bind makes of an AF_UNIX path, net/unix.c) with permission
+	 * bits. -EPERM for a type the file system does not make. NULL: the
+	 * file system makes none (-EPERM). */
+	int (*mknod)(struct inode *dir, const char *name, size_t len, uint32_t mode,
+		     struct inode **out);
 	/* A new name for target (never a directory: the vfs checks), in the
 	 * same file system. */
 	int (*link)(struct inode *dir, const char *name, size_t len, struct inode *target);

@@ -30,6 +30,8 @@
 #include "kernel/thread.h"
 #include "mm/kmalloc.h"
 #include "net/inet.h"
+#include "net/netlink.h"
+#include "net/unix.h"
 
 #define SOCKFS_DEV     0x8
 #define SOCKOPT_MAX    256   /* the most option bytes copied in */
@@ -44,8 +46,10 @@
 static const struct sock_family *families[AF_MAX] = {
     [AF_INET] = &inet_family,
     [AF_INET6] = &inet6_family,
+    [AF_UNIX] = &unix_family,
+    [AF_NETLINK] = &netlink_family,
 };
-static long (*interface_ioctl)(unsigned cmd, uint64_t arg);
+static long (*interface_ioctl)(unsigned cmd, uint64_t arg) = netlink_interface_ioctl;
 
 void sock_register_family(const struct sock_family *fam)
 {

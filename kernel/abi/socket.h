@@ -442,17 +442,26 @@ _Static_assert(sizeof(struct linux_ifconf) == 16, "x86-64 struct ifconf is 16 by
 #define SIOCGIFADDR    0x8915
 #define SIOCSIFADDR    0x8916
 #define SIOCGIFDSTADDR 0x8917
+#define SIOCSIFDSTADDR 0x8918
 #define SIOCGIFBRDADDR 0x8919
+#define SIOCSIFBRDADDR 0x891a
 #define SIOCGIFNETMASK 0x891b
 #define SIOCSIFNETMASK 0x891c
 #define SIOCGIFMETRIC  0x891d
+#define SIOCSIFMETRIC  0x891e
 #define SIOCGIFMTU     0x8921
 #define SIOCSIFMTU     0x8922
+#define SIOCSIFNAME    0x8923
+#define SIOCSIFHWADDR  0x8924
 #define SIOCGIFHWADDR  0x8927
+#define SIOCADDMULTI   0x8931
+#define SIOCDELMULTI   0x8932
 #define SIOCGIFINDEX   0x8933
 #define SIOCGIFTXQLEN  0x8942
+#define SIOCSIFTXQLEN  0x8943
 #define SIOCETHTOOL    0x8946
 #define SIOCGIFMAP     0x8970
+#define SIOCSIFMAP     0x8971
 /* The interface ioctls: the range net/socket.c hands to the interface code. */
 #define SIOC_IF_FIRST 0x8910
 #define SIOC_IF_LAST  0x89ff
@@ -614,6 +623,24 @@ _Static_assert(sizeof(struct linux_ifinfomsg) == 16, "struct ifinfomsg is 16 byt
 #define IFLA_CARRIER	   33
 #define IFLA_MIN_MTU	   50
 #define IFLA_MAX_MTU	   51
+
+/* IFLA_STATS and IFLA_STATS64 (linux/if_link.h, up to rx_nohandler) */
+#define LINUX_LINK_STATS_FIELDS(T)                                                                 \
+	T rx_packets, tx_packets, rx_bytes, tx_bytes, rx_errors, tx_errors, rx_dropped,            \
+	    tx_dropped, multicast, collisions;                                                     \
+	T rx_length_errors, rx_over_errors, rx_crc_errors, rx_frame_errors, rx_fifo_errors,        \
+	    rx_missed_errors;                                                                      \
+	T tx_aborted_errors, tx_carrier_errors, tx_fifo_errors, tx_heartbeat_errors,               \
+	    tx_window_errors;                                                                      \
+	T rx_compressed, tx_compressed, rx_nohandler
+struct linux_rtnl_link_stats {
+	LINUX_LINK_STATS_FIELDS(uint32_t);
+};
+struct linux_rtnl_link_stats64 {
+	LINUX_LINK_STATS_FIELDS(uint64_t);
+};
+_Static_assert(sizeof(struct linux_rtnl_link_stats) == 96, "struct rtnl_link_stats is 96 bytes");
+_Static_assert(sizeof(struct linux_rtnl_link_stats64) == 192, "rtnl_link_stats64 is 192 bytes");
 
 /* IFLA_OPERSTATE values (RFC 2863) */
 #define IF_OPER_UNKNOWN 0

@@ -13,6 +13,7 @@
 #include "kernel/app.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/console.h"
+#include "kernel/proc.h"
 #include "kernel/signal.h"
 #include "kernel/thread.h"
 #include "mm_arena.h"
@@ -277,4 +278,10 @@ void arch_random_bytes(void *buf, unsigned len)
 		state = state * 6364136223846793005ull + 1442695040888963407ull;
 		((unsigned char *)buf)[i] = (unsigned char)(state >> 56);
 	}
+}
+
+/* kernel/proc.c's umask, for the modules that make names (net/unix.c). */
+unsigned proc_umask(void)
+{
+	return 022;
 }
