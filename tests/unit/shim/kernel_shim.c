@@ -21,7 +21,7 @@
 uint64_t shim_now;
 int thread_exit_work; /* kernel/thread.c's flag, set by kernel/defer.c */
 int shim_wakes, shim_signal_pending, shim_last_signal, shim_signals;
-uint64_t shim_deadline, shim_progress;
+uint64_t shim_deadline, shim_progress, shim_retry_deadline;
 char shim_console[65536];
 size_t shim_console_len;
 
@@ -179,6 +179,8 @@ long thread_wait(uint64_t deadline, long restart, const char *what, uint64_t add
 
 uint64_t thread_wait_deadline(uint64_t timeout_ns)
 {
+	if (shim_retry_deadline)
+		return shim_retry_deadline;
 	return timeout_ns == UINT64_MAX ? 0 : time_add(shim_now, timeout_ns);
 }
 
@@ -251,7 +253,7 @@ void shim_reset(void)
 		ktimer_cancel(armed);
 	shim_now = 0;
 	shim_wakes = shim_signal_pending = shim_last_signal = shim_signals = 0;
-	shim_deadline = shim_progress = 0;
+	shim_deadline = shim_progress = shim_retry_deadline = 0;
 	shim_console_len = 0;
 }
 

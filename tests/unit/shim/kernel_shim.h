@@ -31,7 +31,8 @@ extern int shim_last_signal;	/* the last signal_raise'd number */
 extern int shim_signals;	/* how many signal_raise calls */
 extern uint64_t shim_deadline;	/* the last thread_wait deadline */
 extern uint64_t shim_progress;
-extern char shim_console[65536]; /* what console_write wrote */
+extern uint64_t shim_retry_deadline; /* nonzero: what thread_wait_deadline returns (a retry's) */
+extern char shim_console[65536];     /* what console_write wrote */
 extern size_t shim_console_len;
 
 /* An app address for a host pointer; a syscall handler called directly. */
