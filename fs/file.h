@@ -73,6 +73,11 @@ struct file_ops {
 	int (*truncate)(struct file *f, uint64_t size);
 	int (*fallocate)(struct file *f, int mode, uint64_t off, uint64_t len);
 	int (*fsync)(struct file *f);
+	/* How long a blocking read (writing 0) or write (1) may wait, in
+	 * ns; 0: as long as it takes. Sockets' SO_RCVTIMEO/SO_SNDTIMEO: the
+	 * wait then ends with -EAGAIN (or the bytes moved), and a signal
+	 * with -EINTR rather than a restart, as Linux does. NULL: 0. */
+	uint64_t (*wait_timeout)(struct file *f, int writing);
 	/* The last reference went away. */
 	void (*release)(struct file *f);
 };

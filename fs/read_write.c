@@ -22,13 +22,16 @@
  */
 static long wait_file(struct file *f, unsigned events, long restart, const char *what)
 {
+	uint64_t timeout = f->ops->wait_timeout ? f->ops->wait_timeout(f, events == POLLOUT) : 0;
+	uint64_t deadline = timeout ? thread_wait_deadline(timeout) : 0;
 	unsigned ready = file_poll(f, thread_poll_table());
 
 	if (ready & (events | POLLERR | POLLHUP | POLLNVAL)) {
 		thread_wait_cancel();
 		return 1;
 	}
-	return thread_wait(0, restart, what, 0);
+	long r = thread_wait(deadline, timeout ? -EINTR : restart, what, 0);
+	return r == -ETIMEDOUT ? -EAGAIN : r;
 }
 
 long rw_blocking(struct file *f, struct iobuf *b, uint64_t *pos, int writing)

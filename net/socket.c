@@ -260,8 +260,16 @@ static void sock_file_release(struct file *f)
 	s->ops->release(s);
 }
 
+static uint64_t sock_file_wait_timeout(struct file *f, int writing)
+{
+	struct sock *s = f->priv;
+
+	return writing ? s->sndtimeo_ns : s->rcvtimeo_ns;
+}
+
 static const struct file_ops sock_file_ops = {
     .kind = "socket",
+    .wait_timeout = sock_file_wait_timeout,
     .read = sock_file_read,
     .write = sock_file_write,
     .poll = sock_file_poll,
