@@ -306,12 +306,17 @@ static void put_addr6(struct nl_reply *r, const struct net_ifinfo *ifi)
 		const ip6_addr_t *a = netif_ip6_addr(ifi->netif, i);
 		uint8_t bytes[16];
 
-		if (!ip6_addr_isvalid(state))
+		/* Linux lists an address while duplicate detection still
+		 * runs (tentative, about a second after the link comes up),
+		 * so programs that look once at start see it. */
+		if (!ip6_addr_isvalid(state) && !ip6_addr_istentative(state))
 			continue;
 		memcpy(bytes, a->addr, sizeof(bytes));
 		uint32_t flags = IFA_F_PERMANENT;
 		if (ip6_addr_isdeprecated(state))
 			flags |= IFA_F_DEPRECATED;
+		if (ip6_addr_istentative(state))
+			flags |= IFA_F_TENTATIVE;
 		struct linux_ifaddrmsg ifa = {
 		    .ifa_family = AF_INET6,
 		    .ifa_prefixlen = ip6_addr_isloopback(a) ? 128 : 64,
