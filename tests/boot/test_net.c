@@ -11,6 +11,9 @@
  *     host's 127.0.0.1:P. That needs QEMU's user network without restrict=on
  *     (restrict=on drops every connection the guest starts, and UDP, unless a
  *     guestfwd names it: libslirp's tcp_input and udp_input).
+ *   - Tests where only the host connects (the DHCP lease and the NIC
+ *     models) run with restrict=on: the guest reaches nothing but its
+ *     forwarded ports and QEMU's DHCP server.
  *   - Where the output must not depend on the kernel (loopback, unix,
  *     sockopts), the same binary runs natively on the host first and Solo's
  *     output must equal it byte for byte.
@@ -908,7 +911,7 @@ Test(net, dhcp_lease_ifaces_ipv6_link_local_and_dns, .timeout = 300)
 	guest_start(
 	    &g, "net-dhcp", args,
 	    xasprintf("--config hostname=solo-net --file %s:/etc/hosts", harness_quote(hosts)),
-	    net_opts(xasprintf("--hostfwd tcp:%d:%d", p, p)), 180);
+	    net_opts(xasprintf("--restrict --hostfwd tcp:%d:%d", p, p)), 180);
 	guest_wait_line(&g, xasprintf("net: ready v6 %d", p), READY_WAIT);
 	err = peer_sequential(p, 2, &bytes);
 	guest_assert(&g, !err, "v6: %s\n%s", err, guest_report(&g));
@@ -966,13 +969,14 @@ static void nic_echo(const char *nic, const char *machine, int offset)
 	struct guest g;
 	long bytes;
 
-	guest_start(
-	    &g, name,
-	    on_host() ? xasprintf("ifaces + serve-tcp %d 3", p)
-		      : xasprintf("ifaces %s/24 %s + serve-tcp %d 3", DHCP_ADDR, QEMU_MAC, p),
-	    NULL,
-	    net_opts(xasprintf("--nic %s --machine %s --hostfwd tcp:%d:%d", nic, machine, p, p)),
-	    150);
+	guest_start(&g, name,
+		    on_host()
+			? xasprintf("ifaces + serve-tcp %d 3", p)
+			: xasprintf("ifaces %s/24 %s + serve-tcp %d 3", DHCP_ADDR, QEMU_MAC, p),
+		    NULL,
+		    net_opts(xasprintf("--restrict --nic %s --machine %s --hostfwd tcp:%d:%d", nic,
+				       machine, p, p)),
+		    150);
 	guest_wait_line(&g, xasprintf("net: ready serve-tcp %d", p), READY_WAIT);
 	err = peer_sequential(p, 3, &bytes);
 	guest_assert(&g, !err, "%s: %s\n%s", name, err, guest_report(&g));
