@@ -66,34 +66,34 @@ static void boots_and_answers_arp(const struct nic_case *c)
 Test(net_drivers, virtio_modern_on_q35)
 {
 	boots_and_answers_arp(&(struct nic_case){
-	    "net-virtio-q35", "q35", "virtio",
+	    "netdrv-virtio-q35", "q35", "virtio",
 	    "solo: pci 00:02.0 1af4:1000 class 0200 -> virtio-net", "virtio-net", "msi-x"});
 }
 
 Test(net_drivers, virtio_legacy_on_q35)
 {
 	boots_and_answers_arp(&(struct nic_case){
-	    "net-virtio-legacy-q35", "q35", "virtio-legacy",
+	    "netdrv-virtio-legacy-q35", "q35", "virtio-legacy",
 	    "solo: pci 00:02.0 1af4:1000 class 0200 -> virtio-net", "virtio-net legacy", "msi-x"});
 }
 
 Test(net_drivers, e1000e_on_q35)
 {
-	boots_and_answers_arp(&(struct nic_case){"net-e1000e-q35", "q35", "e1000e",
+	boots_and_answers_arp(&(struct nic_case){"netdrv-e1000e-q35", "q35", "e1000e",
 						 "solo: pci 00:02.0 8086:10d3 class 0200 -> e1000e",
 						 "e1000e 82574L", "msi-x"});
 }
 
 Test(net_drivers, e1000_on_q35)
 {
-	boots_and_answers_arp(&(struct nic_case){"net-e1000-q35", "q35", "e1000",
+	boots_and_answers_arp(&(struct nic_case){"netdrv-e1000-q35", "q35", "e1000",
 						 "solo: pci 00:02.0 8086:100e class 0200 -> e1000",
 						 "e1000 82540EM", "polled"});
 }
 
 Test(net_drivers, e1000_on_pc)
 {
-	boots_and_answers_arp(&(struct nic_case){"net-e1000-pc", "pc", "e1000",
+	boots_and_answers_arp(&(struct nic_case){"netdrv-e1000-pc", "pc", "e1000",
 						 "solo: pci 00:03.0 8086:100e class 0200 -> e1000",
 						 "e1000 82540EM", "polled"});
 }
@@ -101,14 +101,15 @@ Test(net_drivers, e1000_on_pc)
 Test(net_drivers, virtio_on_pc)
 {
 	boots_and_answers_arp(&(struct nic_case){
-	    "net-virtio-pc", "pc", "virtio", "solo: pci 00:03.0 1af4:1000 class 0200 -> virtio-net",
-	    "virtio-net", "msi-x"});
+	    "netdrv-virtio-pc", "pc", "virtio",
+	    "solo: pci 00:03.0 1af4:1000 class 0200 -> virtio-net", "virtio-net", "msi-x"});
 }
 
 Test(net_drivers, no_nic_boots_clean_without_a_netdev)
 {
 	int status;
-	char *image = harness_mkimg("net-none", "--app build/user/demo.elf --config selftest=net");
+	char *image =
+	    harness_mkimg("netdrv-none", "--app build/user/demo.elf --config selftest=net");
 	char *log = harness_boot(image, "--net none", NET_TIMEOUT, &status);
 
 	/* The bus is walked (q35's host bridge), no NIC is claimed. */

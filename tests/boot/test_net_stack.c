@@ -30,7 +30,8 @@ static char *boot_net(const char *name, const char *mkimg_args, const char *qemu
 Test(net_stack, dhcp_on_user_networking_configures_eth0_before_the_app)
 {
 	int status;
-	char *log = boot_net("net-dhcp", "--app build/tests/apps/netcfg.elf", NET_USER, &status);
+	char *log =
+	    boot_net("netstack-dhcp", "--app build/tests/apps/netcfg.elf", NET_USER, &status);
 
 	cr_assert(harness_has_line(
 		      log, "solo: net: eth0 virtio-net 52:54:00:12:34:56 mtu 1500 link up (msi-x)"),
@@ -58,7 +59,7 @@ Test(net_stack, dhcp_on_user_networking_configures_eth0_before_the_app)
 Test(net_stack, static_address_hostname_and_dns_from_boot_cfg)
 {
 	int status;
-	char *log = boot_net("net-static",
+	char *log = boot_net("netstack-static",
 			     "--app build/tests/apps/netcfg.elf --config ip=10.0.2.20/24 "
 			     "--config gateway=10.0.2.2 --config hostname=web1 "
 			     "--config dns=10.0.2.3 --config dns=2001:db8::53",
@@ -82,7 +83,7 @@ Test(net_stack, static_address_hostname_and_dns_from_boot_cfg)
 Test(net_stack, net_none_leaves_only_loopback)
 {
 	int status;
-	char *log = boot_net("net-none", "--app build/tests/apps/netcfg.elf --config net=none",
+	char *log = boot_net("netstack-none", "--app build/tests/apps/netcfg.elf --config net=none",
 			     NET_USER, &status);
 
 	cr_assert(harness_has_line(log, "solo: net: off (net=none)"), "log:\n%s", log);
@@ -99,7 +100,7 @@ Test(net_stack, without_a_nic_the_log_says_loopback_only)
 {
 	int status;
 	char *log =
-	    boot_net("net-nonic", "--app build/tests/apps/netcfg.elf", "--net none", &status);
+	    boot_net("netstack-nonic", "--app build/tests/apps/netcfg.elf", "--net none", &status);
 
 	cr_assert(harness_has_line(log, "solo: net: no network device; loopback only"), "log:\n%s",
 		  log);
@@ -114,7 +115,7 @@ Test(net_stack, dhcp_that_gets_no_answer_gives_up_after_net_wait)
 	/* A NIC on a QEMU hub with nothing else on it: no DHCP server
 	 * answers (the device is also polled: no MSI-X on this backend). */
 	char *log =
-	    boot_net("net-nodhcp", "--app build/tests/apps/netcfg.elf --config net_wait=2",
+	    boot_net("netstack-nodhcp", "--app build/tests/apps/netcfg.elf --config net_wait=2",
 		     "--qemu-arg -nic --qemu-arg hubport,hubid=0,model=virtio-net-pci", &status);
 
 	cr_assert(harness_has_line(log, "solo: net: no address after 2 s (dhcp)"), "log:\n%s", log);
@@ -127,8 +128,9 @@ Test(net_stack, dhcp_that_gets_no_answer_gives_up_after_net_wait)
 Test(net_stack, a_nic_does_not_keep_a_deadlocked_app_alive)
 {
 	int status;
-	char *log = boot_net("net-deadlock", "--app build/tests/apps/netcfg.elf --args deadlock",
-			     NET_USER, &status);
+	char *log =
+	    boot_net("netstack-deadlock", "--app build/tests/apps/netcfg.elf --args deadlock",
+		     NET_USER, &status);
 
 	cr_assert(strstr(log, "solo: app deadlocked: read with no other thread or timer"),
 		  "log:\n%s", log);
