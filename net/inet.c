@@ -848,10 +848,25 @@ static int ip_getsockopt(struct inet_sock *is, int level, int name, int *v)
 	return 0;
 }
 
+/*
+ * Sends at once what Nagle's rule holds back (Linux's TCP_NAGLE_PUSH), for
+ * the options after which Linux pushes the pending frames: TCP_NODELAY set
+ * and TCP_CORK cleared.
+ */
+static void tcp_push(struct tcp_pcb *pcb)
+{
+	int nagle = !tcp_nagle_disabled(pcb);
+
+	tcp_nagle_disable(pcb);
+	tcp_output(pcb);
+	if (nagle)
+		tcp_nagle_enable(pcb);
+}
+
 static int tcp_setsockopt_op(struct sock *s, int level, int name, const void *val, unsigned len)
 {
 	struct inet_sock *is = isk(s);
-	int v, err;
+	int v, err, push = 0;
 
 	if (level == SOL_SOCKET) {
 		if (name != SO_KEEPALIVE && name != SO_REUSEADDR)
@@ -869,6 +884,7 @@ static int tcp_setsockopt_op(struct sock *s, int level, int name, const void *va
 	switch (name) {
 	case TCP_NODELAY:
 		is->nodelay = v != 0;
+		push = is->nodelay;
 		break;
 	case TCP_KEEPIDLE:
 	case TCP_KEEPINTVL:
@@ -885,6 +901,15 @@ static int tcp_setsockopt_op(struct sock *s, int level, int name, const void *va
 		is->keep_cnt = (u32_t)v;
 		break;
 	case TCP_CORK:
+		/*
+		 * Not kept: what is written under the cork goes out as without
+		 * it, but for what Nagle holds. Uncorking sends that at once,
+		 * as on Linux; nginx (tcp_nopush) corks around each response's
+		 * header and body, and with Nagle on waited for the peer's ACK
+		 * of the header before the body left.
+		 */
+		push = !v;
+		break;
 	case TCP_QUICKACK:
 	case TCP_DEFER_ACCEPT:
 	case TCP_USER_TIMEOUT:
@@ -898,8 +923,11 @@ static int tcp_setsockopt_op(struct sock *s, int level, int name, const void *va
 	default:
 		return -ENOPROTOOPT;
 	}
-	if (is->tcp && is->state != INET_LISTEN)
+	if (is->tcp && is->state != INET_LISTEN) {
 		tcp_apply_options(is, is->tcp);
+		if (push && is->state == INET_CONNECTED)
+			tcp_push(is->tcp);
+	}
 	return 0;
 }
 

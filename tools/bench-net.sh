@@ -9,7 +9,7 @@
 #                      [--requests N] [--accel auto|kvm|tcg]
 #
 #   --server    which server [both]
-#   --nic       QEMU's NIC model: virtio-net-pci, e1000e or e1000 [virtio-net-pci]
+#   --nic       tools/qemu.sh's --nic: virtio, virtio-legacy, e1000e or e1000 [virtio]
 #   --runs      runs of each figure, the median is shown [5]
 #   --requests  requests of one keep-alive run [1000]
 #   --accel     passed to tools/qemu.sh [auto]
@@ -25,9 +25,9 @@
 #
 # The Linux peer comes from tools/linux-peer.sh, the Solo images from
 # tools/mkimg.sh with the files the peer's initramfs holds. A kernel whose
-# server does not answer (Solo before its network stack) gets "n/a" and the
-# reason, and the others' figures are still shown. Exit status 0 when Linux's
-# figures were measured. Logs: build/bench/net/.
+# server does not answer gets "n/a" and the reason, and the others' figures
+# are still shown. Exit status 0 when Linux's figures were measured. Logs:
+# build/bench/net/.
 set -euo pipefail
 
 readonly PROG=bench-net.sh
@@ -41,7 +41,7 @@ readonly READY_S=300   # boot + server start, each kernel (TCG is slow)
 readonly QEMU_LIMIT_S=1800
 
 servers=(nginx httpd)
-nic=virtio-net-pci
+nic=virtio
 runs=5
 requests=1000
 accel=auto
@@ -66,21 +66,6 @@ say() {
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
 		echo $((20000 + RANDOM % 20000))
-}
-
-# The QEMU options for user networking with PORT forwarded to the guest's
-# 8080. tools/qemu.sh is getting --net/--nic/--hostfwd; until it lists them
-# in --help, the same thing goes in raw (switch to the options then, and
-# drop the raw branch).
-net_args() {
-	local port=$1
-
-	if "$ROOT/tools/qemu.sh" --help 2>/dev/null | grep -q -- '--hostfwd'; then
-		printf '%s\n' --net user --nic "$nic" --hostfwd "tcp:127.0.0.1:$port:8080"
-	else
-		printf '%s\n' --qemu-arg -nic --qemu-arg \
-			"user,model=$nic,hostfwd=tcp:127.0.0.1:$port-:8080"
-	fi
 }
 
 # The QEMU process's CPU time so far, in milliseconds (utime + stime).
@@ -126,12 +111,11 @@ stop_qemu() {
 # sets qemu_pid and runner_pid.
 boot() {
 	local kernel=$1 server=$2 image=$3 port=$4 log="$WORK/$1-$2.serial" i
-	local -a net
 
-	mapfile -t net < <(net_args "$port")
 	rm -f "$WORK/$kernel-$server.pid" "$log"
 	"$ROOT/tools/qemu.sh" "$image" --serial "$log" --timeout "$QEMU_LIMIT_S" --accel "$accel" \
-		--qemu-arg -pidfile --qemu-arg "$WORK/$kernel-$server.pid" "${net[@]}" \
+		--qemu-arg -pidfile --qemu-arg "$WORK/$kernel-$server.pid" \
+		--net user --nic "$nic" --hostfwd "tcp:$port:8080" \
 		>"$WORK/$kernel-$server.qemu.log" 2>&1 &
 	runner_pid=$!
 	for ((i = 0; i < 100; i++)); do
@@ -168,7 +152,7 @@ wait_ready() {
 		return 0
 	fi
 	if [[ $kernel == solo ]] && ! tr -d '\r' <"$log" | grep -qa '^solo: net'; then
-		echo "no answer: the boot log has no 'solo: net' line (Solo has no network stack yet)"
+		echo "no answer: the boot log has no 'solo: net' line (no NIC, or eth0 did not come up)"
 	elif tr -d '\r' <"$log" | grep -qa '^solo: exit'; then
 		echo "the server ended: $(tr -d '\r' <"$log" | grep -a '^solo: exit' | tail -n1)"
 	else
@@ -305,7 +289,8 @@ main() {
 		*) die "unknown option '$1' (try --help)" ;;
 		esac
 	done
-	case $nic in virtio-net-pci | e1000e | e1000) ;; *) die "--nic is virtio-net-pci, e1000e or e1000" ;; esac
+	case $nic in virtio | virtio-legacy | e1000e | e1000) ;;
+	*) die "--nic is virtio, virtio-legacy, e1000e or e1000" ;; esac
 	[[ -x $NETLOAD ]] || die "$NETLOAD is missing: make bench-net builds it"
 	for s in "${servers[@]}"; do
 		[[ -x $B/real/$s ]] || die "build/real/$s is missing: make real-programs"

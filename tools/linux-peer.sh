@@ -42,8 +42,8 @@ readonly SELF="$ROOT/tools/linux-peer.sh"
 readonly INIT="$ROOT/tests/bench/linux-init.sh"
 readonly NGINX_DIR="$ROOT/tests/real/nginx"
 readonly SERVERS=(nginx httpd)
-# The NIC drivers tools/qemu.sh's --nic models need (virtio-net-pci: the
-# virtio PCI transport and virtio_net; e1000e; e1000) and IPv6 (Go's
+# The NIC drivers tools/qemu.sh's --nic models need (virtio and
+# virtio-legacy: the virtio PCI transport and virtio_net; e1000e; e1000) and IPv6 (Go's
 # default listener is dual-stack [::]); what they need is found from their
 # .modinfo. Loaded in this order.
 readonly MODULES=(virtio_pci virtio_net e1000e e1000 ipv6)

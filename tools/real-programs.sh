@@ -15,9 +15,10 @@
 # musl-gcc -static and only the static-file modules) and OUT_DIR/httpd
 # (tests/real/go/httpd/, a net/http server, by Debian's Go).
 # Each source package is pinned (PINS below) to one Debian version and the
-# SHA-256 of its .dsc, fetched with `apt-get source`, with Debian's patches
-# applied, into OUT_DIR/src and never edited: the build is our own compiler
-# command, not the packages' build systems (which make shared libraries).
+# SHA-256 of its .dsc, fetched by tools/fetch-source.sh (`apt-get source`,
+# Debian's patches applied) into OUT_DIR/src and never edited: the build is
+# our own compiler command, not the packages' build systems (which make
+# shared libraries).
 # Work already done is skipped: a package is fetched once (OUT_DIR/src/PKG.dir
 # names its unpacked tree and version) and a program is rebuilt only when it
 # is missing or older than its sources or this script.
@@ -58,81 +59,20 @@ die() {
 }
 
 usage() {
-	sed -n '2,27s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+	sed -n '2,28s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
-# offered_versions PKG: the versions of source package PKG apt offers, on one line.
-offered_versions() {
-	apt-cache showsrc "$1" 2>/dev/null |
-		awk -v pkg="$1" '/^Package: / { ours = ($2 == pkg) } ours && /^Version: / { print $2 }' |
-		sort -u | tr '\n' ' '
-}
-
-# fetch PKG: the pinned source of PKG (PINS) unpacked into $SRC once; prints
-# the tree's path. $SRC/PKG.dir holds "TREE VERSION": a tree of another
-# version (the pin moved) is fetched again.
+# fetch PKG: the pinned source of PKG (PINS) unpacked into $SRC once, by
+# tools/fetch-source.sh (the one copy of the fetch, also lwIP's); prints the
+# tree's path. $SRC/PKG.dir holds "TREE VERSION": a tree of another version
+# (the pin moved) is fetched again.
 fetch() {
-	local pkg=$1 stamp="$SRC/$1.dir" version sha tree have_tree="" have_version=""
-	local offered log dl dsc got
+	local pkg=$1 version sha
 
 	[[ -n ${PINS[$pkg]:-} ]] || die "no pin for source package $pkg in PINS"
 	read -r version sha <<<"${PINS[$pkg]}"
-	if [[ -f $stamp ]] && read -r have_tree have_version <"$stamp" &&
-		[[ $have_version == "$version" && -n $have_tree && -d $SRC/$have_tree ]]; then
-		echo "$SRC/$have_tree"
-		return 0
-	fi
-
-	offered=$(offered_versions "$pkg")
-	[[ -n $offered ]] ||
-		die "apt offers no source package $pkg: is deb-src configured? run tools/deps.sh --src"
-	if [[ " $offered" != *" $version "* ]]; then
-		die "$pkg: the pinned version $version is not offered by apt (apt offers: ${offered% })." \
-			"To move the pin, set PINS[$pkg] in tools/real-programs.sh to a version that" \
-			"'apt-cache showsrc $pkg' lists and the sha256 of its .dsc from the same stanza."
-	fi
-
-	echo "$PROG: apt-get source $pkg=$version" >&2
-	log="$SRC/$pkg.fetch.log"
-	dl="$SRC/.fetch-$pkg"
-	# Download only, into a fresh directory: the .dsc is checked before
-	# dpkg-source unpacks anything.
-	rm -rf "$dl"
-	mkdir -p "$dl"
-	if ! (cd "$dl" && apt-get source --download-only "$pkg=$version") >"$log" 2>&1; then
-		cat "$log" >&2
-		die "apt-get source $pkg=$version failed: is deb-src configured? run tools/deps.sh --src"
-	fi
-	dsc="$dl/${pkg}_${version#*:}.dsc"
-	[[ -f $dsc ]] || die "apt-get source $pkg=$version: no ${dsc##*/} in $dl"
-	got=$(sha256sum <"$dsc")
-	got=${got%% *}
-	if [[ $got != "$sha" ]]; then
-		rm -rf "$dl"
-		die "$pkg $version: the .dsc's sha256 is $got but the pin says $sha: the archive's" \
-			"package changed under the same version. Check it ('apt-cache showsrc $pkg')" \
-			"before moving PINS[$pkg] in tools/real-programs.sh."
-	fi
-	# The tree is named after the full version, so a moved pin never reuses
-	# it; --no-copy: the tarballs stay in the download directory, removed next.
-	tree="$pkg-${version//:/_}"
-	rm -rf "${SRC:?}/$tree"
-	if ! dpkg-source --no-copy -x "$dsc" "$SRC/$tree" >>"$log" 2>&1; then
-		cat "$log" >&2
-		die "dpkg-source -x ${dsc##*/} failed (a tarball's checksum does not match the .dsc?)"
-	fi
-	# The Makefile reads every file named *.d under build/ as make
-	# dependencies (find build -name '*.d'), so a tree's own *.d would break
-	# every make run: sqlite3's website (www/, not built) has a search.d
-	# directory. They go, and the log says which.
-	find "$SRC/$tree" -name '*.d' -prune -printf "$PROG: removed %p\n" -exec rm -rf {} + >>"$log"
-	rm -rf "$dl"
-	# The tree of the previous pin, if any, is not needed any more.
-	if [[ -n $have_tree && $have_tree != "$tree" && $have_tree != */* && $have_tree != .* ]]; then
-		rm -rf "${SRC:?}/$have_tree"
-	fi
-	echo "$tree $version" >"$stamp"
-	echo "$SRC/$tree"
+	"$ROOT/tools/fetch-source.sh" "$SRC" "$pkg" "$version" "$sha" ||
+		die "fetching $pkg failed; its pin is PINS[$pkg] in tools/real-programs.sh"
 }
 
 # fresh OUT STAMP: true when OUT exists and is newer than STAMP and this script.

@@ -12,10 +12,6 @@
  * READY_S (build/tools/netload --wait), each request has curl's --max-time,
  * and QEMU has qemu.sh's --timeout. Ports come from the kernel (bind to port
  * 0), so tests running in parallel never share one.
- *
- * GUARD (remove when the network stack lands): while the kernel has no
- * network stack, its boot log has no line starting "solo: net", and these
- * tests are skipped after the host half (which runs and is checked now).
  */
 #define _GNU_SOURCE /* asprintf */
 #include <criterion/criterion.h>
@@ -87,19 +83,10 @@ static int free_port(void)
 	return port;
 }
 
-/*
- * qemu.sh's options for user networking with host port forwarded to the
- * guest's 8080. tools/qemu.sh is getting --net/--nic/--hostfwd; until its
- * --help lists them, the same thing goes in raw (then drop this branch).
- */
+/* qemu.sh's options: user networking, 127.0.0.1:port on the host to the guest's 8080. */
 static char *net_opts(int port)
 {
-	if (harness_run(NULL, "tools/qemu.sh --help | grep -q -- --hostfwd") == 0)
-		return xasprintf("--net user --nic virtio-net-pci --hostfwd tcp:127.0.0.1:%d:8080",
-				 port);
-	return xasprintf("--qemu-arg -nic --qemu-arg "
-			 "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:%d-:8080",
-			 port);
+	return xasprintf("--net user --nic virtio --hostfwd tcp:%d:8080", port);
 }
 
 /* Starts sh -c cmd (from the root) in a process group of its own, output to log. */
@@ -188,9 +175,8 @@ static int first_difference(const char *a, const char *b)
 
 /*
  * Boots image with the guest's 8080 forwarded to a free port, waits for the
- * app to start, applies the GUARD (see the header), waits for an answer and
- * returns Solo's transcript. QEMU is stopped before any assertion can end
- * the test.
+ * app to start, waits for an answer and returns Solo's transcript. QEMU is
+ * stopped before any assertion can end the test.
  */
 static char *solo_transcript(const char *name, const char *image, const char *server,
 			     const char *out, const char *data_dir)
@@ -222,14 +208,6 @@ static char *solo_transcript(const char *name, const char *image, const char *se
 		}
 		if (!started)
 			usleep(500 * 1000);
-	}
-	log = harness_read_file(qemu.log);
-	if (started && log && !strstr(log, "\nsolo: net")) {
-		stop(&qemu);
-		cr_skip_test("GUARD: the kernel has no network stack yet (no 'solo: net' line in "
-			     "its boot log): %s was checked on the host only. Remove this guard "
-			     "from tests/boot/test_net_servers.c when the stack lands.",
-			     server);
 	}
 	answered = started && wait_answer(port, READY_S) == 0;
 	if (answered)

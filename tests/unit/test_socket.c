@@ -474,6 +474,40 @@ Test(socket, large_send_is_reassembled_in_order)
 	finish();
 }
 
+/*
+ * Nagle's rule holds a small write while an earlier one is unacked (the
+ * receiver delays its ACK, and the clock does not move here). Clearing
+ * TCP_CORK or setting TCP_NODELAY sends it at once, as on Linux: nginx
+ * corks around each response's header and body.
+ */
+static void assert_push_after(int level, int name, int value)
+{
+	char buf[16] = {0};
+	int c, s, one = value;
+
+	pair(&c, &s);
+	cr_assert_eq(send_str(c, "a"), 1);
+	pump();
+	cr_assert_eq(send_str(c, "bcd"), 3);
+	pump();
+	cr_assert_eq(recv_buf(s, buf, sizeof(buf), 0), 1, "Nagle holds the second write");
+	cr_assert_eq(CALL(setsockopt, (uint64_t)c, (uint64_t)level, (uint64_t)name, U(&one), 4), 0);
+	pump();
+	cr_assert_eq(recv_buf(s, buf, sizeof(buf), 0), 3);
+	cr_assert_str_eq(buf, "bcd");
+	finish();
+}
+
+Test(socket, uncorking_sends_what_nagle_held)
+{
+	assert_push_after(SOL_TCP, TCP_CORK, 0);
+}
+
+Test(socket, setting_nodelay_sends_what_nagle_held)
+{
+	assert_push_after(SOL_TCP, TCP_NODELAY, 1);
+}
+
 /* ---------------------------------------------------------------- UDP */
 
 Test(socket, udp_datagrams_keep_their_bounds_and_truncate)
