@@ -32,8 +32,7 @@ static char *xvasprintf(const char *fmt, va_list ap)
 	return s;
 }
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
+char *harness_format(const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
@@ -73,7 +72,7 @@ char *harness_path(const char *fmt, ...)
 	va_start(ap, fmt);
 	rel = xvasprintf(fmt, ap);
 	va_end(ap);
-	path = xasprintf("%s/%s", harness_root(), rel);
+	path = harness_format("%s/%s", harness_root(), rel);
 	free(rel);
 	return path;
 }
@@ -164,9 +163,9 @@ int harness_run(char **out, const char *fmt, ...)
 	va_end(ap);
 	root_q = harness_quote(harness_root());
 	/* The newline ends a trailing comment in cmd; sfdisk and fsck.fat live in sbin. */
-	full = xasprintf("cd %s && PATH=\"$PATH:/usr/sbin:/sbin\" && export PATH && "
-			 "{ %s\n} </dev/null 2>&1",
-			 root_q, cmd);
+	full = harness_format("cd %s && PATH=\"$PATH:/usr/sbin:/sbin\" && export PATH && "
+			      "{ %s\n} </dev/null 2>&1",
+			      root_q, cmd);
 	free(root_q);
 	free(cmd);
 

@@ -52,6 +52,9 @@ int harness_has_line(const char *log, const char *line);
  */
 const char *harness_last_line_starting(const char *log, const char *prefix);
 
+/* harness_format - the formatted string, malloc'd; fails the test without memory. */
+char *harness_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* harness_path - root + "/" + the formatted relative path. */
 char *harness_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -66,20 +66,6 @@
 #define UDP_DGRAMS  64
 #define GUEST_CONNS 202 /* client-tcp: 1 + 1 non-blocking + 200 sequential */
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	cr_assert_geq(n, 0, "out of memory");
-	return s;
-}
-
 static int on_host(void)
 {
 	const char *v = getenv("SOLO_NET_TEST_ON_HOST");
@@ -152,18 +138,19 @@ static void guest_start(struct guest *g, const char *name, const char *args,
 	if (g->native) {
 		char *dir = harness_path("build/tests/net/%s", name);
 
-		cmd = xasprintf("mkdir -p %s && cd %s && exec %s %s >%s 2>&1 </dev/null",
-				harness_quote(dir), harness_quote(dir),
-				harness_quote(harness_path(APP)), args, harness_quote(g->log_path));
+		cmd = harness_format("mkdir -p %s && cd %s && exec %s %s >%s 2>&1 </dev/null",
+				     harness_quote(dir), harness_quote(dir),
+				     harness_quote(harness_path(APP)), args,
+				     harness_quote(g->log_path));
 	} else {
-		char *image = harness_mkimg(name, xasprintf("--app %s --name net --args %s %s", APP,
-							    harness_quote(args),
-							    mkimg_extra ? mkimg_extra : ""));
+		char *image = harness_mkimg(name, harness_format("--app %s --name net --args %s %s",
+								 APP, harness_quote(args),
+								 mkimg_extra ? mkimg_extra : ""));
 
-		cmd = xasprintf("exec tools/qemu.sh %s --serial %s --timeout %d %s >%s 2>&1 "
-				"</dev/null",
-				harness_quote(image), harness_quote(g->log_path), timeout_s,
-				qemu_opts ? qemu_opts : "", harness_quote(g->runner_path));
+		cmd = harness_format("exec tools/qemu.sh %s --serial %s --timeout %d %s >%s 2>&1 "
+				     "</dev/null",
+				     harness_quote(image), harness_quote(g->log_path), timeout_s,
+				     qemu_opts ? qemu_opts : "", harness_quote(g->runner_path));
 	}
 	harness_run(NULL, "mkdir -p build/tests/log && rm -f %s %s && : >%s",
 		    harness_quote(g->log_path), harness_quote(g->runner_path),
@@ -223,8 +210,8 @@ static char *guest_report(const struct guest *g)
 	else if (runner && strstr(runner, "unknown option"))
 		hint = "tools/qemu.sh lacks --net/--nic/--hostfwd (the net-drivers branch adds "
 		       "them).\n";
-	return xasprintf("%s---- qemu.sh:\n%s---- log (%s):\n%s", hint, runner ? runner : "",
-			 g->log_path, log);
+	return harness_format("%s---- qemu.sh:\n%s---- log (%s):\n%s", hint, runner ? runner : "",
+			      g->log_path, log);
 }
 
 /* Fails the test (after stopping the guest) unless cond holds. */
@@ -442,16 +429,16 @@ static char *peer_sequential(int port_no, int n, long *bytes)
 		long got;
 
 		if (fd < 0)
-			return xasprintf("connection %d: connect: %s", i, strerror(errno));
+			return harness_format("connection %d: connect: %s", i, strerror(errno));
 		if (host_write(fd, msg, len, deadline) != 0 || shutdown(fd, SHUT_WR) != 0) {
 			close(fd);
-			return xasprintf("connection %d: send failed", i);
+			return harness_format("connection %d: send failed", i);
 		}
 		got = host_read_to_eof(fd, back, sizeof(back), deadline);
 		close(fd);
 		if (got != (long)len || memcmp(back, msg, len))
-			return xasprintf("connection %d: echo of %zu bytes came back as %ld bytes",
-					 i, len, got);
+			return harness_format(
+			    "connection %d: echo of %zu bytes came back as %ld bytes", i, len, got);
 		*bytes += (long)len;
 	}
 	return NULL;
@@ -475,7 +462,7 @@ static char *peer_concurrent(int port_no, int n, long *bytes)
 	for (int i = 0; i < n; i++) {
 		fds[i] = host_connect(port_no, 10000);
 		if (fds[i] < 0) {
-			err = xasprintf("connection %d: connect: %s", i, strerror(errno));
+			err = harness_format("connection %d: connect: %s", i, strerror(errno));
 			goto out;
 		}
 	}
@@ -483,7 +470,7 @@ static char *peer_concurrent(int port_no, int n, long *bytes)
 		want[i] = client_message(msg, "concurrent", i);
 		*bytes += (long)want[i];
 		if (host_write(fds[i], msg, want[i], deadline) != 0) {
-			err = xasprintf("connection %d: send failed", i);
+			err = harness_format("connection %d: send failed", i);
 			goto out;
 		}
 	}
@@ -494,7 +481,7 @@ static char *peer_concurrent(int port_no, int n, long *bytes)
 			pf[i] =
 			    (struct pollfd){.fd = got[i] < want[i] ? fds[i] : -1, .events = POLLIN};
 		if (now_ms() >= deadline || poll(pf, (nfds_t)n, 1000) < 0) {
-			err = xasprintf("%d of %d echoes missing after 60 s", left, n);
+			err = harness_format("%d of %d echoes missing after 60 s", left, n);
 			goto out;
 		}
 		for (int i = 0; i < n; i++) {
@@ -504,8 +491,8 @@ static char *peer_concurrent(int port_no, int n, long *bytes)
 				continue;
 			r = read(fds[i], buf, sizeof(buf));
 			if (r <= 0 && !(r < 0 && errno == EAGAIN)) {
-				err = xasprintf("connection %d: read %zd (%s) before its echo", i,
-						r, r < 0 ? strerror(errno) : "EOF");
+				err = harness_format("connection %d: read %zd (%s) before its echo",
+						     i, r, r < 0 ? strerror(errno) : "EOF");
 				goto out;
 			}
 			if (r > 0 && (got[i] += (size_t)r) >= want[i])
@@ -518,7 +505,7 @@ static char *peer_concurrent(int port_no, int n, long *bytes)
 	for (int i = 0; i < n; i++)
 		eofs += host_read_to_eof(fds[i], buf, sizeof(buf), deadline) == 0;
 	if (eofs != n)
-		err = xasprintf("%d of %d connections saw EOF after SHUT_WR", eofs, n);
+		err = harness_format("%d of %d connections saw EOF after SHUT_WR", eofs, n);
 out:
 	for (int i = 0; i < n; i++)
 		if (fds[i] > 0)
@@ -553,8 +540,8 @@ static char *peer_udp(int port_no, int n, long *bytes)
 			int missing = 0;
 
 			if (attempt == 15)
-				return xasprintf("datagrams %d..%d: no echo after 15 attempts",
-						 base, top - 1);
+				return harness_format("datagrams %d..%d: no echo after 15 attempts",
+						      base, top - 1);
 			for (int i = base; i < top; i++) {
 				size_t len = udp_size(i);
 
@@ -728,7 +715,7 @@ static void *bulk_server(void *arg)
 			} else if (r == 0) {
 				eof = 1;
 			} else if (errno != EAGAIN) {
-				s->err = xasprintf("bulk read: %s", strerror(errno));
+				s->err = harness_format("bulk read: %s", strerror(errno));
 				break;
 			}
 		}
@@ -747,7 +734,7 @@ static void *bulk_server(void *arg)
 				if (s->sent == total)
 					shutdown(c, SHUT_WR);
 			} else if (errno != EAGAIN) {
-				s->err = xasprintf("bulk send: %s", strerror(errno));
+				s->err = harness_format("bulk send: %s", strerror(errno));
 				break;
 			}
 		}
@@ -775,7 +762,7 @@ static void server_stop(struct server *s)
 /* The qemu.sh options of a user-mode network with these forwards (a shell word list). */
 static char *net_opts(const char *more)
 {
-	return xasprintf("--net user %s", more ? more : "");
+	return harness_format("--net user %s", more ? more : "");
 }
 
 /* Expected summary of serve-tcp after peer_sequential. */
@@ -804,18 +791,19 @@ Test(net, host_connects_1000_times_then_100_at_once_then_udp, .timeout = 300)
 	long seq_bytes, conc_bytes, udp_bytes;
 	char *err, *log;
 
-	guest_start(
-	    &g, "net-host-client",
-	    xasprintf("serve-tcp %d %d + serve-concurrent %d %d + udp-echo %d %d", p, SEQ_CONNS, p,
-		      CONCURRENT, p, UDP_DGRAMS),
-	    NULL, net_opts(xasprintf("--hostfwd tcp:%d:%d --hostfwd udp:%d:%d", p, p, p, p)), 240);
-	guest_wait_line(&g, xasprintf("net: ready serve-tcp %d", p), READY_WAIT);
+	guest_start(&g, "net-host-client",
+		    harness_format("serve-tcp %d %d + serve-concurrent %d %d + udp-echo %d %d", p,
+				   SEQ_CONNS, p, CONCURRENT, p, UDP_DGRAMS),
+		    NULL,
+		    net_opts(harness_format("--hostfwd tcp:%d:%d --hostfwd udp:%d:%d", p, p, p, p)),
+		    240);
+	guest_wait_line(&g, harness_format("net: ready serve-tcp %d", p), READY_WAIT);
 	err = peer_sequential(p, SEQ_CONNS, &seq_bytes);
 	guest_assert(&g, !err, "sequential clients: %s\n%s", err, guest_report(&g));
-	guest_wait_line(&g, xasprintf("net: ready serve-concurrent %d", p), 30);
+	guest_wait_line(&g, harness_format("net: ready serve-concurrent %d", p), 30);
 	err = peer_concurrent(p, CONCURRENT, &conc_bytes);
 	guest_assert(&g, !err, "concurrent clients: %s\n%s", err, guest_report(&g));
-	guest_wait_line(&g, xasprintf("net: ready udp-echo %d", p), 30);
+	guest_wait_line(&g, harness_format("net: ready udp-echo %d", p), 30);
 	err = peer_udp(p, UDP_DGRAMS, &udp_bytes);
 	guest_assert(&g, !err, "udp: %s\n%s", err, guest_report(&g));
 	log = guest_finish(&g, 60);
@@ -843,8 +831,8 @@ Test(net, guest_connects_to_host_tcp_and_udp_servers, .timeout = 300)
 	server_start(&tcp, host_socket(SOCK_STREAM, p, 1), tcp_echo_server);
 	server_start(&udp, host_socket(SOCK_DGRAM, p, 0), udp_echo_server);
 	guest_start(&g, "net-guest-client",
-		    xasprintf("client-tcp %s %d %d + udp-client %s %d", host_addr(), p, closed,
-			      host_addr(), p),
+		    harness_format("client-tcp %s %d %d + udp-client %s %d", host_addr(), p, closed,
+				   host_addr(), p),
 		    NULL, net_opts(NULL), 240);
 	log = guest_finish(&g, 260);
 	server_stop(&tcp);
@@ -866,7 +854,7 @@ Test(net, bulk_64_mib_each_way_with_checksums, .timeout = 400)
 	char *log;
 
 	server_start(&bulk, host_socket(SOCK_STREAM, p, 1), bulk_server);
-	guest_start(&g, "net-bulk", xasprintf("bulk %s %d %d", host_addr(), p, BULK_MIB), NULL,
+	guest_start(&g, "net-bulk", harness_format("bulk %s %d %d", host_addr(), p, BULK_MIB), NULL,
 		    net_opts(NULL), 300);
 	log = guest_finish(&g, 320);
 	server_stop(&bulk);
@@ -903,16 +891,17 @@ Test(net, dhcp_lease_ifaces_ipv6_link_local_and_dns, .timeout = 300)
 	fprintf(f, "127.0.0.1 localhost\n%s solo-host\n", SLIRP_HOST);
 	fclose(f);
 	if (on_host())
-		args = xasprintf("ifaces + v6 %d 2 ll + dns --resolve localhost=127.0.0.1", p);
+		args = harness_format("ifaces + v6 %d 2 ll + dns --resolve localhost=127.0.0.1", p);
 	else
-		args = xasprintf("ifaces %s/24 %s + v6 %d 2 ll + dns --resolve localhost=127.0.0.1 "
-				 "--resolve solo-host=%s --nameserver %s --hostname solo-net",
-				 DHCP_ADDR, QEMU_MAC, p, SLIRP_HOST, SLIRP_DNS);
+		args = harness_format(
+		    "ifaces %s/24 %s + v6 %d 2 ll + dns --resolve localhost=127.0.0.1 "
+		    "--resolve solo-host=%s --nameserver %s --hostname solo-net",
+		    DHCP_ADDR, QEMU_MAC, p, SLIRP_HOST, SLIRP_DNS);
 	guest_start(
 	    &g, "net-dhcp", args,
-	    xasprintf("--config hostname=solo-net --file %s:/etc/hosts", harness_quote(hosts)),
-	    net_opts(xasprintf("--restrict --hostfwd tcp:%d:%d", p, p)), 180);
-	guest_wait_line(&g, xasprintf("net: ready v6 %d", p), READY_WAIT);
+	    harness_format("--config hostname=solo-net --file %s:/etc/hosts", harness_quote(hosts)),
+	    net_opts(harness_format("--restrict --hostfwd tcp:%d:%d", p, p)), 180);
+	guest_wait_line(&g, harness_format("net: ready v6 %d", p), READY_WAIT);
 	err = peer_sequential(p, 2, &bytes);
 	guest_assert(&g, !err, "v6: %s\n%s", err, guest_report(&g));
 	log = guest_finish(&g, 60);
@@ -938,13 +927,14 @@ Test(net, static_address_from_boot_cfg, .timeout = 300)
 	server_start(&tcp, host_socket(SOCK_STREAM, p, 1), tcp_echo_server);
 	if (on_host())
 		guest_start(&g, "net-static",
-			    xasprintf("ifaces + echo-client 127.0.0.1 %d 127.0.0.1", p), NULL, NULL,
-			    0);
+			    harness_format("ifaces + echo-client 127.0.0.1 %d 127.0.0.1", p), NULL,
+			    NULL, 0);
 	else
-		guest_start(
-		    &g, "net-static",
-		    xasprintf("ifaces 10.0.2.20/24 + echo-client %s %d 10.0.2.20", SLIRP_HOST, p),
-		    "--config ip=10.0.2.20/24 --config gateway=" SLIRP_HOST, net_opts(NULL), 180);
+		guest_start(&g, "net-static",
+			    harness_format("ifaces 10.0.2.20/24 + echo-client %s %d 10.0.2.20",
+					   SLIRP_HOST, p),
+			    "--config ip=10.0.2.20/24 --config gateway=" SLIRP_HOST, net_opts(NULL),
+			    180);
 	log = guest_finish(&g, 200);
 	server_stop(&tcp);
 	assert_app_ok(&g, log);
@@ -965,19 +955,19 @@ Test(net, static_address_from_boot_cfg, .timeout = 300)
 static void nic_echo(const char *nic, const char *machine, int offset)
 {
 	int p = port(50 + offset);
-	char *name = xasprintf("net-nic-%s-%s", nic, machine), *log, *err;
+	char *name = harness_format("net-nic-%s-%s", nic, machine), *log, *err;
 	struct guest g;
 	long bytes;
 
-	guest_start(&g, name,
-		    on_host()
-			? xasprintf("ifaces + serve-tcp %d 3", p)
-			: xasprintf("ifaces %s/24 %s + serve-tcp %d 3", DHCP_ADDR, QEMU_MAC, p),
-		    NULL,
-		    net_opts(xasprintf("--restrict --nic %s --machine %s --hostfwd tcp:%d:%d", nic,
-				       machine, p, p)),
-		    150);
-	guest_wait_line(&g, xasprintf("net: ready serve-tcp %d", p), READY_WAIT);
+	guest_start(
+	    &g, name,
+	    on_host() ? harness_format("ifaces + serve-tcp %d 3", p)
+		      : harness_format("ifaces %s/24 %s + serve-tcp %d 3", DHCP_ADDR, QEMU_MAC, p),
+	    NULL,
+	    net_opts(harness_format("--restrict --nic %s --machine %s --hostfwd tcp:%d:%d", nic,
+				    machine, p, p)),
+	    150);
+	guest_wait_line(&g, harness_format("net: ready serve-tcp %d", p), READY_WAIT);
 	err = peer_sequential(p, 3, &bytes);
 	guest_assert(&g, !err, "%s: %s\n%s", name, err, guest_report(&g));
 	log = guest_finish(&g, 60);

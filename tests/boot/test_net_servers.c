@@ -44,20 +44,6 @@ struct proc {
 	char *pidfile;
 };
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	cr_assert_geq(n, 0, "out of memory");
-	return s;
-}
-
 /* harness_run, asserting success and showing the command's output if not. */
 static void run_ok(const char *what, const char *cmd)
 {
@@ -86,7 +72,7 @@ static int free_port(void)
 /* qemu.sh's options: user networking, 127.0.0.1:port on the host to the guest's 8080. */
 static char *net_opts(int port)
 {
-	return xasprintf("--net user --nic virtio --hostfwd tcp:%d:8080", port);
+	return harness_format("--net user --nic virtio --hostfwd tcp:%d:8080", port);
 }
 
 /* Starts sh -c cmd (from the root) in a process group of its own, output to log. */
@@ -156,8 +142,8 @@ static char *transcript(const char *server, int port, const char *out, const cha
 			     harness_quote(out), harness_quote(data_dir));
 
 	if (st != 0) {
-		*err = xasprintf("net-client.sh %s on port %d: status %d\n%s", server, port, st,
-				 *err ? *err : "");
+		*err = harness_format("net-client.sh %s on port %d: status %d\n%s", server, port,
+				      st, *err ? *err : "");
 		return NULL;
 	}
 	return harness_read_file(out);
@@ -192,10 +178,10 @@ static char *solo_transcript(const char *name, const char *image, const char *se
 	run_ok("making the log directory", "mkdir -p build/tests/log");
 	unlink(qemu.log);
 	unlink(qemu.pidfile);
-	qemu.pid = spawn(xasprintf("tools/qemu.sh %s --serial %s --timeout %d %s --qemu-arg "
-				   "-pidfile --qemu-arg %s",
-				   harness_quote(image), harness_quote(qemu.log), QEMU_LIMIT_S,
-				   net_opts(port), harness_quote(qemu.pidfile)),
+	qemu.pid = spawn(harness_format("tools/qemu.sh %s --serial %s --timeout %d %s --qemu-arg "
+					"-pidfile --qemu-arg %s",
+					harness_quote(image), harness_quote(qemu.log), QEMU_LIMIT_S,
+					net_opts(port), harness_quote(qemu.pidfile)),
 			 out_log);
 	/* The boot: bounded by READY_S, 0.5 s steps, or QEMU's end. */
 	for (int i = 0; i < READY_S * 2 && !started; i++) {
@@ -264,15 +250,15 @@ static char *stage_nginx(int host_port)
 {
 	char *dir = harness_path("build/tests/net/nginx"), *q = harness_quote(dir);
 
-	run_ok(
-	    "staging nginx's files",
-	    xasprintf("rm -rf %s && mkdir -p %s/tmp && cp -R tests/real/nginx/www %s/www && "
-		      "cp tests/real/nginx/nginx.conf tests/real/nginx/passwd "
-		      "tests/real/nginx/group %s/ && "
-		      "yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c %d > %s/www/big.bin && "
-		      "sed -e 's|/tmp/|%s/tmp/|g' -e 's|listen 8080;|listen 127.0.0.1:%d;|' "
-		      "-e 's|/srv/www|%s/www|' tests/real/nginx/nginx.conf > %s/host.conf",
-		      q, q, q, q, BIG_BYTES, q, dir, host_port, dir, q));
+	run_ok("staging nginx's files",
+	       harness_format(
+		   "rm -rf %s && mkdir -p %s/tmp && cp -R tests/real/nginx/www %s/www && "
+		   "cp tests/real/nginx/nginx.conf tests/real/nginx/passwd "
+		   "tests/real/nginx/group %s/ && "
+		   "yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c %d > %s/www/big.bin && "
+		   "sed -e 's|/tmp/|%s/tmp/|g' -e 's|listen 8080;|listen 127.0.0.1:%d;|' "
+		   "-e 's|/srv/www|%s/www|' tests/real/nginx/nginx.conf > %s/host.conf",
+		   q, q, q, q, BIG_BYTES, q, dir, host_port, dir, q));
 	return dir;
 }
 
@@ -280,25 +266,26 @@ Test(net_servers, nginx_serves_files_like_on_the_host, .timeout = 900)
 {
 	int port = free_port();
 	char *dir = stage_nginx(port), *host_text, *solo_text, *image;
-	struct proc host = {.log = xasprintf("%s/host.log", dir)};
+	struct proc host = {.log = harness_format("%s/host.log", dir)};
 
 	cr_assert(harness_exists("build/real/nginx"), "build/real/nginx is missing: make test "
 						      "builds it (tools/real-programs.sh)");
-	host.pid =
-	    spawn(xasprintf("exec build/real/nginx -p %s/ -c %s/host.conf", dir, dir), host.log);
-	host_text = host_transcript(&host, "nginx", port, xasprintf("%s.host", dir),
-				    xasprintf("%s/www", dir));
+	host.pid = spawn(harness_format("exec build/real/nginx -p %s/ -c %s/host.conf", dir, dir),
+			 host.log);
+	host_text = host_transcript(&host, "nginx", port, harness_format("%s.host", dir),
+				    harness_format("%s/www", dir));
 	cr_assert(strstr(host_text, "HTTP/1.1 200 OK") && strstr(host_text, "Hello from nginx"),
 		  "the host transcript lacks the index page:\n%s", host_text);
 
 	image = harness_mkimg(
 	    "net-nginx",
-	    xasprintf("--app build/real/nginx --name nginx --args '-p / -c /etc/nginx/nginx.conf' "
-		      "--file %s/nginx.conf:/etc/nginx/nginx.conf --file %s/passwd:/etc/passwd "
-		      "--file %s/group:/etc/group --file %s/www:/srv/www",
-		      dir, dir, dir, dir));
-	solo_text = solo_transcript("net-nginx", image, "nginx", xasprintf("%s.solo", dir),
-				    xasprintf("%s/www", dir));
+	    harness_format(
+		"--app build/real/nginx --name nginx --args '-p / -c /etc/nginx/nginx.conf' "
+		"--file %s/nginx.conf:/etc/nginx/nginx.conf --file %s/passwd:/etc/passwd "
+		"--file %s/group:/etc/group --file %s/www:/srv/www",
+		dir, dir, dir, dir));
+	solo_text = solo_transcript("net-nginx", image, "nginx", harness_format("%s.solo", dir),
+				    harness_format("%s/www", dir));
 	assert_same("nginx", host_text, solo_text);
 }
 
@@ -309,19 +296,19 @@ Test(net_servers, go_httpd_answers_like_on_the_host, .timeout = 900)
 	int port = free_port();
 	char *dir = harness_path("build/tests/net/httpd"), *q = harness_quote(dir);
 	char *host_text, *solo_text, *image;
-	struct proc host = {.log = xasprintf("%s/host.log", dir)};
+	struct proc host = {.log = harness_format("%s/host.log", dir)};
 
 	cr_assert(harness_exists("build/real/httpd"), "build/real/httpd is missing: make test "
 						      "builds it (tools/real-programs.sh)");
 	run_ok("staging httpd's data",
-	       xasprintf("rm -rf %s && mkdir -p %s && head -c %d /dev/urandom > %s/big.bin", q, q,
-			 BIG_BYTES, q));
+	       harness_format("rm -rf %s && mkdir -p %s && head -c %d /dev/urandom > %s/big.bin", q,
+			      q, BIG_BYTES, q));
 	/* The same environment as the image's boot.cfg: /env shows it. */
-	host.pid = spawn(xasprintf("exec env -i LANG=C SOLO_TEST=net build/real/httpd "
-				   "127.0.0.1:%d",
-				   port),
+	host.pid = spawn(harness_format("exec env -i LANG=C SOLO_TEST=net build/real/httpd "
+					"127.0.0.1:%d",
+					port),
 			 host.log);
-	host_text = host_transcript(&host, "httpd", port, xasprintf("%s.host", dir), dir);
+	host_text = host_transcript(&host, "httpd", port, harness_format("%s.host", dir), dir);
 	cr_assert(strstr(host_text, "Hello from httpd") && strstr(host_text, "SOLO_TEST=net"),
 		  "the host transcript lacks the index page or the environment:\n%s", host_text);
 	cr_assert(strstr(host_text, "body: " BIG_BYTES_STR " bytes"),
@@ -329,6 +316,7 @@ Test(net_servers, go_httpd_answers_like_on_the_host, .timeout = 900)
 
 	image = harness_mkimg("net-httpd", "--app build/real/httpd --name httpd --args :8080 "
 					   "--env LANG=C --env SOLO_TEST=net");
-	solo_text = solo_transcript("net-httpd", image, "httpd", xasprintf("%s.solo", dir), dir);
+	solo_text =
+	    solo_transcript("net-httpd", image, "httpd", harness_format("%s.solo", dir), dir);
 	assert_same("httpd", host_text, solo_text);
 }

@@ -59,20 +59,6 @@ struct real_result {
 	int status;
 };
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	cr_assert_geq(n, 0, "out of memory");
-	return s;
-}
-
 /* A string builder: appends n bytes of s to *buf (length *len). */
 static void append(char **buf, size_t *len, const char *s, size_t n)
 {
@@ -202,7 +188,7 @@ static void child_make_writable_copy(const char *src_dot, const char *mnt, int f
 static struct real_result host_run(const struct real_run *run)
 {
 	char *dir = stage_dir(run), *app = harness_path("%s", run->app);
-	char *mnt = tmpfs_dir(run), *src_dot = xasprintf("%s/.", dir);
+	char *mnt = tmpfs_dir(run), *src_dot = harness_format("%s/.", dir);
 	struct real_result res = {NULL, -1};
 	size_t len = 0;
 	char buf[4096];
@@ -306,9 +292,9 @@ static int first_difference(const char *a, const char *b, char **line_a, char **
 	*line_b = strndup(lb, strcspn(lb, "\n"));
 	cr_assert(*line_a && *line_b, "out of memory");
 	if (!*a && *b)
-		*line_a = xasprintf("%s<end of output>", *line_a);
+		*line_a = harness_format("%s<end of output>", *line_a);
 	if (*a && !*b)
-		*line_b = xasprintf("%s<end of output>", *line_b);
+		*line_b = harness_format("%s<end of output>", *line_b);
 	return line;
 }
 
@@ -337,15 +323,15 @@ static void compare_with_host(const struct real_run *run)
 		append(&args, &len, q, strlen(q));
 		free(q);
 	}
-	mkimg = xasprintf("--app %s --name %s --args %s --file %s:/", run->app,
-			  harness_quote(run->argv[0]), harness_quote(args),
-			  harness_quote(stage_dir(run)));
+	mkimg = harness_format("--app %s --name %s --args %s --file %s:/", run->app,
+			       harness_quote(run->argv[0]), harness_quote(args),
+			       harness_quote(stage_dir(run)));
 	for (int i = 0; run->envp[i]; i++)
-		mkimg = xasprintf("%s --env %s", mkimg, harness_quote(run->envp[i]));
+		mkimg = harness_format("%s --env %s", mkimg, harness_quote(run->envp[i]));
 	/* Solo's root is writable by default; the read-only runs keep it so. */
 	if (!run->writable)
-		mkimg = xasprintf("%s --config root=ro", mkimg);
-	image = harness_mkimg(xasprintf("real-%s", run->name), mkimg);
+		mkimg = harness_format("%s --config root=ro", mkimg);
+	image = harness_mkimg(harness_format("real-%s", run->name), mkimg);
 	log = harness_boot(image, NULL, run->timeout_s ? run->timeout_s : BOOT_TIMEOUT, &status);
 	solo_out = app_output(log, &kernel);
 
@@ -374,7 +360,8 @@ static char *fresh_stage(const struct real_run *run)
 {
 	char *dir = harness_quote(stage_dir(run));
 
-	run_ok("making the staging directory", xasprintf("rm -rf %s && mkdir -p %s", dir, dir));
+	run_ok("making the staging directory",
+	       harness_format("rm -rf %s && mkdir -p %s", dir, dir));
 	return dir;
 }
 
@@ -390,8 +377,9 @@ Test(real, lua_runs_a_script_with_heap_files_and_time_like_on_the_host)
 	};
 	char *dir = fresh_stage(&run);
 
-	run_ok("staging the script",
-	       xasprintf("cp tests/real/script.lua %s/ && cp -R tests/real/data %s/", dir, dir));
+	run_ok(
+	    "staging the script",
+	    harness_format("cp tests/real/script.lua %s/ && cp -R tests/real/data %s/", dir, dir));
 	compare_with_host(&run);
 }
 
@@ -406,11 +394,11 @@ static void stage_bzip2(const struct real_run *run)
 {
 	char *dir = fresh_stage(run);
 
-	run_ok(
-	    "making the bzip2 inputs",
-	    xasprintf("build/real/lua tests/real/gen-text.lua 20000 | build/real/bzip2 -9 > "
-		      "%s/big.bz2 && build/real/bzip2 -9 < tests/real/data/poem.txt > %s/small.bz2",
-		      dir, dir));
+	run_ok("making the bzip2 inputs",
+	       harness_format(
+		   "build/real/lua tests/real/gen-text.lua 20000 | build/real/bzip2 -9 > "
+		   "%s/big.bz2 && build/real/bzip2 -9 < tests/real/data/poem.txt > %s/small.bz2",
+		   dir, dir));
 }
 
 Test(real, bzip2_tests_archives_and_reports_a_missing_file_like_on_the_host)
@@ -472,7 +460,7 @@ Test(real, go_runs_goroutines_timers_gc_and_writes_files_like_on_the_host)
 	};
 	char *dir = fresh_stage(&run);
 
-	run_ok("staging the data", xasprintf("cp -R tests/real/data %s/", dir));
+	run_ok("staging the data", harness_format("cp -R tests/real/data %s/", dir));
 	compare_with_host(&run);
 }
 
@@ -499,7 +487,7 @@ Test(real, sqlite3_writes_and_reads_back_databases_like_on_the_host)
 	char *dir = fresh_stage(&run);
 
 	run_ok("staging the script",
-	       xasprintf("cp tests/real/sqlite/test.sql %s/ && : > %s/sqliterc", dir, dir));
+	       harness_format("cp tests/real/sqlite/test.sql %s/ && : > %s/sqliterc", dir, dir));
 	compare_with_host(&run);
 }
 
