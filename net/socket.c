@@ -437,17 +437,26 @@ SYSCALL_DEFINE4(socketpair, int, family, int, type, int, protocol, uint64_t, usv
 
 /* ---------------------------------------------------------------- bind, listen, accept, connect */
 
-SYSCALL_DEFINE3(bind, int, fd, uint64_t, uaddr, int32_t, len)
+/* The socket behind fd and a kernel copy of the app's address (bind and
+ * connect): 0, -EBADF, -ENOTSOCK, -EINVAL (negative or too long), -EFAULT. */
+static long sock_fd_addr(int fd, uint64_t uaddr, int32_t len, struct sock **s,
+			 struct linux_sockaddr_storage *a)
 {
-	struct linux_sockaddr_storage a;
-	struct sock *s;
-	long err = sock_fd(fd, &s);
+	long err = sock_fd(fd, s);
 
 	if (err)
 		return err;
 	if (len < 0)
 		return -EINVAL;
-	err = addr_in(&a, uaddr, (uint32_t)len);
+	return addr_in(a, uaddr, (uint32_t)len);
+}
+
+SYSCALL_DEFINE3(bind, int, fd, uint64_t, uaddr, int32_t, len)
+{
+	struct linux_sockaddr_storage a;
+	struct sock *s;
+	long err = sock_fd_addr(fd, uaddr, len, &s, &a);
+
 	if (err)
 		return err;
 	return s->ops->bind ? s->ops->bind(s, &a, (unsigned)len) : -EOPNOTSUPP;
@@ -549,13 +558,8 @@ SYSCALL_DEFINE3(connect, int, fd, uint64_t, uaddr, int32_t, len)
 	struct linux_sockaddr_storage a;
 	struct sock *s;
 	int spins = 0;
-	long err = sock_fd(fd, &s);
+	long err = sock_fd_addr(fd, uaddr, len, &s, &a);
 
-	if (err)
-		return err;
-	if (len < 0)
-		return -EINVAL;
-	err = addr_in(&a, uaddr, (uint32_t)len);
 	if (err)
 		return err;
 	if (!s->ops->connect)
