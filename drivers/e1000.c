@@ -174,7 +174,7 @@ static void warn_once(struct e1000 *e, const char *what, unsigned long a)
 	if (e->warned)
 		return;
 	e->warned = 1;
-	kprintf("solo: net%u: %s: %s (%lu); dropped (reported once)\n", e->nd.index, e->nd.model,
+	kprintf("solo: eth%u: %s: %s (%lu); dropped (reported once)\n", e->nd.index, e->nd.model,
 		what, a);
 }
 
@@ -461,9 +461,9 @@ static int e1000_probe(struct pci_device *dev, const struct pci_id *id)
 		reset(e); /* no DMA into memory we may reuse */
 		return err;
 	}
-	kinfo("solo: net%u: %s %02x:%02x:%02x:%02x:%02x:%02x, link %s, %s\n", e->nd.index,
-	      e->nd.model, e->nd.mac[0], e->nd.mac[1], e->nd.mac[2], e->nd.mac[3], e->nd.mac[4],
-	      e->nd.mac[5], e->nd.link_up ? "up" : "down", e->nd.irq_mode);
+	kdebug("solo: eth%u: %s %02x:%02x:%02x:%02x:%02x:%02x, link %s, %s\n", e->nd.index,
+	       e->nd.model, e->nd.mac[0], e->nd.mac[1], e->nd.mac[2], e->nd.mac[3], e->nd.mac[4],
+	       e->nd.mac[5], e->nd.link_up ? "up" : "down", e->nd.irq_mode);
 	return 0;
 }
 

@@ -178,7 +178,7 @@ static void warn_once(struct vnet *v, const char *what, unsigned long a, unsigne
 	if (v->warned)
 		return;
 	v->warned = 1;
-	kprintf("solo: net%u: virtio-net: %s (%lu, %lu); dropped (reported once)\n", v->nd.index,
+	kprintf("solo: eth%u: virtio-net: %s (%lu, %lu); dropped (reported once)\n", v->nd.index,
 		what, a, b);
 }
 
@@ -186,7 +186,7 @@ static void mark_broken(struct vnet *v, const char *why, unsigned long a, unsign
 {
 	warn_once(v, why, a, b);
 	if (!v->broken)
-		kprintf("solo: net%u: virtio-net: device stopped: it is not trusted any more\n",
+		kprintf("solo: eth%u: virtio-net: device stopped: it is not trusted any more\n",
 			v->nd.index);
 	v->broken = 1;
 	v->nd.link_up = 0;
@@ -731,11 +731,11 @@ static int vnet_probe(struct pci_device *dev, const struct pci_id *id)
 		set_status(v, 0);
 		return err;
 	}
-	kinfo("solo: net%u: %s %02x:%02x:%02x:%02x:%02x:%02x, link %s, %s%s%s\n", v->nd.index,
-	      v->nd.model, v->nd.mac[0], v->nd.mac[1], v->nd.mac[2], v->nd.mac[3], v->nd.mac[4],
-	      v->nd.mac[5], v->nd.link_up ? "up" : "down", v->nd.irq_mode,
-	      (v->nd.features & NETDEV_F_TX_CSUM) ? ", tx-csum" : "",
-	      (v->nd.features & NETDEV_F_RX_CSUM) ? ", rx-csum" : "");
+	kdebug("solo: eth%u: %s %02x:%02x:%02x:%02x:%02x:%02x, link %s, %s%s%s\n", v->nd.index,
+	       v->nd.model, v->nd.mac[0], v->nd.mac[1], v->nd.mac[2], v->nd.mac[3], v->nd.mac[4],
+	       v->nd.mac[5], v->nd.link_up ? "up" : "down", v->nd.irq_mode,
+	       (v->nd.features & NETDEV_F_TX_CSUM) ? ", tx-csum" : "",
+	       (v->nd.features & NETDEV_F_RX_CSUM) ? ", rx-csum" : "");
 	return 0;
 }
 

@@ -274,7 +274,7 @@ static int arp_exchange(struct netdev *nd)
 	}
 	kprintf("solo: selftest net: %s %s arp reply from 10.0.2.2 %s\n", nd->model, mac,
 		format_mac(arp_test.gateway_mac, peer, sizeof(peer)));
-	kprintf("solo: selftest net: net%u %s, %lu interrupts, %lu frames, %lu ms\n", nd->index,
+	kprintf("solo: selftest net: eth%u %s, %lu interrupts, %lu frames, %lu ms\n", nd->index,
 		nd->irq_mode, arp_test.notifications, arp_test.frames,
 		(time_now() - start) / 1000000);
 	return 0;

@@ -38,17 +38,17 @@ static void boots_and_answers_arp(const struct nic_case *c)
 	char *log = harness_boot(image, opts, NET_TIMEOUT, &status);
 
 	cr_assert(harness_has_line(log, c->pci_line), "missing '%s'; log:\n%s", c->pci_line, log);
-	snprintf(want, sizeof(want), "solo: net0: %s " GUEST_MAC ", link up, %s", c->model,
-		 c->irq_mode);
+	snprintf(want, sizeof(want), "solo: net: eth0 %s " GUEST_MAC " mtu 1500 link up (%s)",
+		 c->model, c->irq_mode);
 	cr_assert(strstr(log, want), "missing '%s'; log:\n%s", want, log);
 	snprintf(want, sizeof(want),
 		 "solo: selftest net: %s " GUEST_MAC " arp reply from 10.0.2.2 " GATEWAY_MAC,
 		 c->model);
 	cr_assert(harness_has_line(log, want), "missing '%s'; log:\n%s", want, log);
 
-	/* "solo: selftest net: net0 MODE, N interrupts, ...": an interrupt-
+	/* "solo: selftest net: eth0 MODE, N interrupts, ...": an interrupt-
 	 * driven device's message reached the CPU. */
-	snprintf(want, sizeof(want), "solo: selftest net: net0 %s, ", c->irq_mode);
+	snprintf(want, sizeof(want), "solo: selftest net: eth0 %s, ", c->irq_mode);
 	const char *line = harness_last_line_starting(log, want);
 	cr_assert(line, "missing '%s...'; log:\n%s", want, log);
 	unsigned long interrupts = 0;
@@ -115,7 +115,7 @@ Test(net_drivers, no_nic_boots_clean_without_a_netdev)
 	/* The bus is walked (q35's host bridge), no NIC is claimed. */
 	cr_assert(harness_has_line(log, "solo: pci 00:00.0 8086:29c0 class 0600 -> none"),
 		  "log:\n%s", log);
-	cr_assert(!strstr(log, "solo: net0:"), "log:\n%s", log);
+	cr_assert(!strstr(log, "solo: net: eth0"), "log:\n%s", log);
 	cr_assert(!strstr(log, "-> virtio-net") && !strstr(log, "-> e1000"), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "solo: selftest net: no network device to test"),
 		  "log:\n%s", log);
