@@ -444,24 +444,6 @@ int net_if_info(unsigned i, struct net_ifinfo *out)
 	return 0;
 }
 
-int net_if_by_name(const char *name, struct net_ifinfo *out)
-{
-	for (unsigned i = 0; i < net_if_count(); i++) {
-		if (!net_if_info(i, out) && !strcmp(out->name, name))
-			return 0;
-	}
-	return -ENODEV;
-}
-
-int net_if_by_index(unsigned ifindex, struct net_ifinfo *out)
-{
-	for (unsigned i = 0; i < net_if_count(); i++) {
-		if (!net_if_info(i, out) && out->ifindex == ifindex)
-			return 0;
-	}
-	return -ENODEV;
-}
-
 const char *net_if_name(const struct netif *netif)
 {
 	for (unsigned i = 0; i < nifs; i++) {
