@@ -186,17 +186,6 @@ static void delay_us(uint64_t us)
 		__builtin_ia32_pause();
 }
 
-static void *dma_alloc(size_t size, paddr_t *pa)
-{
-	size_t npages = ALIGN_UP(size, PAGE_SIZE) / PAGE_SIZE;
-
-	*pa = palloc(npages);
-	if (!*pa)
-		return NULL;
-	memset(phys_to_virt(*pa), 0, npages * PAGE_SIZE);
-	return phys_to_virt(*pa);
-}
-
 /* One 16-bit EEPROM word through EERD; -1 when the read does not finish. */
 static int eeprom_read(struct e1000 *e, unsigned word)
 {
@@ -402,10 +391,10 @@ static int e1000_init(struct e1000 *e)
 	for (unsigned i = 0; i < 128; i++)
 		wr(e, REG_MTA + 4 * i, 0);
 
-	e->rx = dma_alloc(NDESC * sizeof(struct rx_desc), &e->rx_pa);
-	e->tx = dma_alloc(NDESC * sizeof(struct tx_desc), &e->tx_pa);
-	e->rxbuf = dma_alloc(NDESC * BUF_SIZE, &e->rxbuf_pa);
-	e->txbuf = dma_alloc(NDESC * BUF_SIZE, &e->txbuf_pa);
+	e->rx = pci_dma_alloc(NDESC * sizeof(struct rx_desc), &e->rx_pa);
+	e->tx = pci_dma_alloc(NDESC * sizeof(struct tx_desc), &e->tx_pa);
+	e->rxbuf = pci_dma_alloc(NDESC * BUF_SIZE, &e->rxbuf_pa);
+	e->txbuf = pci_dma_alloc(NDESC * BUF_SIZE, &e->txbuf_pa);
 	if (!e->rx || !e->tx || !e->rxbuf || !e->txbuf)
 		return -ENOMEM; /* what was taken stays: boot-time, tiny */
 	for (unsigned i = 0; i < NDESC; i++)

@@ -23,6 +23,8 @@
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/log.h"
+#include "mm/palloc.h"
+#include "mm/phys.h"
 #include "mm/valloc.h"
 
 #define PCI_MAX_FUNCTIONS 64
@@ -483,4 +485,15 @@ unsigned pci_init(uint64_t acpi_rsdp, uint32_t acpi_revision,
 	}
 	scan_bus(pci.ecam_base ? pci.ecam_first_bus : 0, 0);
 	return pci.ndevices;
+}
+
+void *pci_dma_alloc(size_t size, uint64_t *pa)
+{
+	size_t npages = ALIGN_UP(size, PAGE_SIZE) / PAGE_SIZE;
+
+	*pa = palloc(npages);
+	if (!*pa)
+		return NULL;
+	memset(phys_to_virt(*pa), 0, npages * PAGE_SIZE);
+	return phys_to_virt(*pa);
 }

@@ -104,6 +104,14 @@ void pci_write32(const struct pci_device *dev, unsigned offset, uint32_t value);
 unsigned pci_find_capability(const struct pci_device *dev, uint8_t id, unsigned after);
 
 /*
+ * pci_dma_alloc - size bytes of zeroed, physically contiguous memory a
+ * bus-mastering device may read and write: the kernel address, with the
+ * physical one in *pa, or NULL without memory. Whole pages, kept for the
+ * kernel's life (devices are never torn down).
+ */
+void *pci_dma_alloc(size_t size, uint64_t *pa);
+
+/*
  * pci_map_bar - map size bytes at offset into memory BAR bar, uncached.
  * Returns the kernel address, or NULL when the BAR is an I/O range or
  * absent, the range does not fit in it, or map_mmio failed. The mapping

@@ -192,18 +192,6 @@ static void mark_broken(struct vnet *v, const char *why, unsigned long a, unsign
 	v->nd.link_up = 0;
 }
 
-/* size bytes of zeroed, physically contiguous memory. */
-static void *dma_alloc(size_t size, paddr_t *pa)
-{
-	size_t npages = ALIGN_UP(size, PAGE_SIZE) / PAGE_SIZE;
-
-	*pa = palloc(npages);
-	if (!*pa)
-		return NULL;
-	memset(phys_to_virt(*pa), 0, npages * PAGE_SIZE);
-	return phys_to_virt(*pa);
-}
-
 /* Spins up to ms milliseconds of TSC time for cond. */
 #define WAIT_MS(cond, ms)                                                                          \
 	({                                                                                         \
@@ -357,7 +345,7 @@ static int queue_alloc(struct vnet *v, struct vq *q, unsigned index, unsigned si
 	q->index = index;
 	q->size = size;
 	q->ring_size = total;
-	ring = dma_alloc(total, &q->ring_pa);
+	ring = pci_dma_alloc(total, &q->ring_pa);
 	if (!ring)
 		return -ENOMEM;
 	q->desc = (struct vring_desc *)ring;
@@ -367,7 +355,7 @@ static int queue_alloc(struct vnet *v, struct vq *q, unsigned index, unsigned si
 	q->desc_pa = q->ring_pa;
 	q->avail_pa = q->ring_pa + 16 * size;
 	q->used_pa = q->ring_pa + used_off;
-	q->bufs = dma_alloc(NBUFS * BUF_SIZE, &q->bufs_pa);
+	q->bufs = pci_dma_alloc(NBUFS * BUF_SIZE, &q->bufs_pa);
 	if (!q->bufs) {
 		pfree(q->ring_pa, ALIGN_UP(total, PAGE_SIZE) / PAGE_SIZE);
 		return -ENOMEM;
