@@ -321,7 +321,16 @@ static int e1000_poll(struct netdev *nd, int budget)
 	return handed;
 }
 
-static const struct netdev_ops e1000_ops = {.send = e1000_send, .poll = e1000_poll};
+static unsigned e1000_tx_pending(struct netdev *nd)
+{
+	struct e1000 *e = nd->priv;
+
+	tx_reclaim(e);
+	return (e->tx_tail + NDESC - e->tx_clean) % NDESC;
+}
+
+static const struct netdev_ops e1000_ops = {
+    .send = e1000_send, .poll = e1000_poll, .tx_pending = e1000_tx_pending};
 
 /* Masks the device's interrupts until the stack has polled. */
 static void e1000_interrupt(void *dev)

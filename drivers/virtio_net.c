@@ -150,8 +150,8 @@ struct vq {
 	uint16_t avail_idx, used_idx; /* next to publish, next to consume */
 	uint8_t in_flight[NBUFS];     /* which buffers the device holds */
 	uint16_t free_ids[NBUFS];     /* tx: buffers we hold */
-	unsigned nfree;
-	volatile uint16_t *notify; /* modern: the queue's notify address */
+	unsigned nfree, nbufs;	      /* held by us, in all */
+	volatile uint16_t *notify;    /* modern: the queue's notify address */
 };
 
 struct vnet {
@@ -365,6 +365,7 @@ static int queue_alloc(struct vnet *v, struct vq *q, unsigned index, unsigned si
 		    (struct vring_desc){.addr = q->bufs_pa + i * BUF_SIZE, .len = BUF_SIZE};
 		q->free_ids[q->nfree++] = (uint16_t)i;
 	}
+	q->nbufs = q->nfree;
 	return 0;
 }
 
@@ -568,7 +569,19 @@ static int vnet_poll(struct netdev *nd, int budget)
 	return handed;
 }
 
-static const struct netdev_ops vnet_ops = {.send = vnet_send, .poll = vnet_poll};
+static unsigned vnet_tx_pending(struct netdev *nd)
+{
+	struct vnet *v = nd->priv;
+	uint32_t len;
+	int id;
+
+	while ((id = queue_get(v, &v->tx, &len)) >= 0)
+		v->tx.free_ids[v->tx.nfree++] = (uint16_t)id;
+	return v->broken ? 0 : v->tx.nbufs - v->tx.nfree;
+}
+
+static const struct netdev_ops vnet_ops = {
+    .send = vnet_send, .poll = vnet_poll, .tx_pending = vnet_tx_pending};
 
 /* Queue interrupts: the stack polls; the receive ring stays quiet till then. */
 static void vnet_queue_interrupt(void *dev)

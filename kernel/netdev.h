@@ -60,6 +60,11 @@ struct netdev_ops {
 	 * device's interrupt when it has drained its queue. Returns the
 	 * frames handed up (budget means: call again). */
 	int (*poll)(struct netdev *nd, int budget);
+	/* Frames queued by send that the device has not finished with yet
+	 * (reclaiming finished slots first); 0 for a broken device. The
+	 * stack waits for 0 before the machine powers off, so what the app
+	 * sent last is on the wire. */
+	unsigned (*tx_pending)(struct netdev *nd);
 };
 
 struct netdev {

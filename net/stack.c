@@ -42,6 +42,8 @@
 #define TX_SEGS		 16	  /* pbufs per frame before the bounce buffer */
 #define DHCP_CLIENT_PORT 68
 #define LO_MTU		 65536u
+#define EXIT_LINGER_NS	 2000000000ull /* at the app's exit: see linger() */
+#define EXIT_CHECK_NS	 1000000u
 
 struct net_if {
 	struct netif netif;
@@ -344,6 +346,67 @@ struct netif *net_stack_attach(struct netdev *nd)
 
 /* ---------------------------------------------------------------- the app's end */
 
+/* A closed connection whose data or FIN the peer has not acknowledged. */
+static int tcp_still_sending(void)
+{
+	for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next)
+		if (pcb->unsent || pcb->unacked || pcb->state == FIN_WAIT_1 ||
+		    pcb->state == CLOSING || pcb->state == LAST_ACK)
+			return 1;
+	return 0;
+}
+
+static unsigned frames_in_flight(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < nifs; i++)
+		if (ifs[i].nd->ops->tx_pending)
+			n += ifs[i].nd->ops->tx_pending(ifs[i].nd);
+	return n;
+}
+
+static void linger_tick(struct ktimer *t)
+{
+	(void)t;
+}
+
+/*
+ * What the app sent before it exited goes out before the machine powers
+ * off, as it would from a Linux host that stays up: the stack keeps
+ * running (its work, timers and retransmissions) until every closed
+ * connection's data and FIN are acknowledged and the NICs have sent every
+ * queued frame, for EXIT_LINGER_NS at most (a peer that vanished must not
+ * hold the exit). With nothing pending this returns at once.
+ */
+static void linger(void)
+{
+	uint64_t deadline = time_add(time_now(), EXIT_LINGER_NS);
+	struct ktimer tick;
+
+	if (!tcp_still_sending() && !frames_in_flight())
+		return;
+	ktimer_init(&tick, linger_tick);
+	for (;;) {
+		defer_raise(&work);
+		defer_run();
+		if (!tcp_still_sending() && !frames_in_flight())
+			break;
+		uint64_t now = time_now();
+		if (now >= deadline) {
+			kdebug("solo: net: the app's last data was not all acknowledged after "
+			       "%llu ms; resetting\n",
+			       (unsigned long long)(EXIT_LINGER_NS / 1000000u));
+			break;
+		}
+		/* A device may not interrupt for finished transmissions: look
+		 * again after EXIT_CHECK_NS whatever happens. */
+		ktimer_arm(&tick, MIN(time_add(now, EXIT_CHECK_NS), deadline));
+		time_idle();
+	}
+	ktimer_cancel(&tick);
+}
+
 void net_app_exit(void)
 {
 	/* Callbacks first: their args are socket-layer objects, gone now. */
@@ -358,6 +421,7 @@ void net_app_exit(void)
 			tcp_poll(pcb, NULL, 0);
 		}
 	}
+	linger();
 	while (tcp_active_pcbs)
 		tcp_abort(tcp_active_pcbs);
 	while (tcp_tw_pcbs)

@@ -69,7 +69,10 @@ void net_kick(void);
 
 /*
  * net_app_exit - at the app's exit, after its descriptors are closed (the
- * socket layer has closed its sockets): frees what lwIP still holds for
+ * socket layer has closed its sockets): first lets the stack run until
+ * what the app sent is out (acknowledged connections, empty transmit
+ * rings; two seconds at most, so it may block that long), then frees what
+ * lwIP still holds for
  * the app, so every page the app caused to be taken comes back: aborts
  * every TCP pcb still alive (closing, TIME_WAIT, listening, bound),
  * removes every UDP pcb but DHCP's, drains the loopback queues and drops

@@ -21,6 +21,10 @@
  *   udp-client HOST PORT      against a UDP echo server: sendto/recvfrom,
  *                             empty datagrams, MSG_TRUNC, FIONREAD,
  *                             sendmmsg/recvmmsg, connected UDP, SO_RCVTIMEO
+ *   send-exit HOST TCP UDP BYTES  32 datagrams to HOST:UDP, BYTES on a TCP
+ *                             connection to HOST:TCP, then exit at once with
+ *                             nothing closed: all of it must reach the host.
+ *                             Ends the app, so it comes last
  *   echo-client HOST PORT [LOCAL]  one short echo exchange; LOCAL: the address
  *                             getsockname must show
  *   bulk HOST PORT MIB        send MIB MiB and receive MIB MiB at once, print
@@ -772,6 +776,43 @@ static void client_refused(const char *host, int closed_port)
 	}
 	CHECK("tcp SO_ERROR is cleared once read", get_int(fd, SOL_SOCKET, SO_ERROR) == 0);
 	close(fd);
+}
+
+/*
+ * send-exit: UDP datagrams and then bytes on a TCP connection to the host,
+ * and the app exits at once, closing nothing itself: all of it must still
+ * reach the host (the kernel sends what was queued before it powers off).
+ * Always the last command: it ends the app.
+ */
+#define SEND_EXIT_DGRAMS 32
+#define SEND_EXIT_DGRAM	 1000
+
+static void cmd_send_exit(const char *host, int tcp_port, int udp_port, long bytes)
+{
+	static char block[65536];
+	struct sockaddr_storage ss;
+	socklen_t len = make_addr(host, udp_port, &ss);
+	int u = socket(ss.ss_family, SOCK_DGRAM, 0), fd, sent = 0;
+
+	limit("send-exit", 120);
+	memset(block, 'x', sizeof(block));
+	for (int i = 0; u >= 0 && i < SEND_EXIT_DGRAMS; i++)
+		sent += sendto(u, block, SEND_EXIT_DGRAM, 0, (void *)&ss, len) == SEND_EXIT_DGRAM;
+	CHECK("send-exit udp datagrams queued", sent == SEND_EXIT_DGRAMS);
+	fd = tcp_connect(host, tcp_port);
+	CHECK("send-exit tcp connect", fd >= 0);
+	for (long left = bytes; fd >= 0 && left > 0;) {
+		size_t n = left < (long)sizeof(block) ? (size_t)left : sizeof(block);
+
+		if (write_all(fd, block, n) != 0) {
+			CHECK("send-exit tcp write", 0);
+			break;
+		}
+		left -= (long)n;
+	}
+	printf("net: send-exit queued %d datagrams and %ld bytes\n", sent, bytes);
+	printf("net: %d failures\n", failures);
+	_exit(failures > 98 ? 98 : failures);
 }
 
 static void cmd_client_tcp(const char *host, int port, int closed_port)
@@ -1914,6 +1955,9 @@ static int run(int argc, char **argv)
 	} else if (!strcmp(c, "udp-client")) {
 		ARGS(2);
 		cmd_udp_client(argv[1], atoi(argv[2]));
+	} else if (!strcmp(c, "send-exit")) {
+		ARGS(4);
+		cmd_send_exit(argv[1], atoi(argv[2]), atoi(argv[3]), atol(argv[4]));
 	} else if (!strcmp(c, "echo-client")) {
 		ARGS(2);
 		cmd_echo_client(argv[1], atoi(argv[2]), argc > 3 ? argv[3] : NULL);

@@ -55,17 +55,19 @@
 
 #include "harness.h"
 
-#define APP	    "build/tests/apps/net.elf"
-#define READY_WAIT  90 /* seconds from QEMU's start to the app's first ready line (TCG) */
-#define QEMU_MAC    "52:54:00:12:34:56" /* QEMU's default for the first NIC */
-#define DHCP_ADDR   "10.0.2.15"		/* slirp's first DHCP lease */
-#define SLIRP_HOST  "10.0.2.2"		/* the host, as the guest sees it */
-#define SLIRP_DNS   "10.0.2.3"
-#define BULK_MIB    64
-#define SEQ_CONNS   1000
-#define CONCURRENT  100
-#define UDP_DGRAMS  64
-#define GUEST_CONNS 202 /* client-tcp: 1 + 1 non-blocking + 200 sequential */
+#define APP		 "build/tests/apps/net.elf"
+#define READY_WAIT	 90 /* seconds from QEMU's start to the app's first ready line (TCG) */
+#define QEMU_MAC	 "52:54:00:12:34:56" /* QEMU's default for the first NIC */
+#define DHCP_ADDR	 "10.0.2.15"	     /* slirp's first DHCP lease */
+#define SLIRP_HOST	 "10.0.2.2"	     /* the host, as the guest sees it */
+#define SLIRP_DNS	 "10.0.2.3"
+#define BULK_MIB	 64
+#define SEQ_CONNS	 1000
+#define CONCURRENT	 100
+#define UDP_DGRAMS	 64
+#define GUEST_CONNS	 202	   /* client-tcp: 1 + 1 non-blocking + 200 sequential */
+#define SEND_EXIT_BYTES	 (1 << 20) /* send-exit: TCP bytes queued right before the exit */
+#define SEND_EXIT_DGRAMS 32	   /* its datagrams (tests/apps/net.c) */
 
 static int on_host(void)
 {
@@ -744,6 +746,59 @@ static void *bulk_server(void *arg)
 	return NULL;
 }
 
+/* TCP sink: one connection, read to EOF; got counts the bytes, err says
+ * how it ended if not with a clean EOF (a reset loses what was in flight). */
+static void *tcp_sink_server(void *arg)
+{
+	struct server *s = arg;
+	static char buf[65536];
+	int c = -1;
+
+	while (!s->stop && c < 0) {
+		struct pollfd pf = {.fd = s->fd, .events = POLLIN};
+
+		if (poll(&pf, 1, 100) == 1)
+			c = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
+	}
+	if (c < 0)
+		return NULL;
+	s->connections++;
+	for (;;) {
+		ssize_t r = read(c, buf, sizeof(buf));
+
+		if (r > 0) {
+			s->got += (uint64_t)r;
+			continue;
+		}
+		if (r < 0)
+			s->err = harness_format("read after %llu bytes: %s",
+						(unsigned long long)s->got, strerror(errno));
+		break;
+	}
+	close(c);
+	return NULL;
+}
+
+/* UDP sink: counts datagrams (connections) and their bytes (got). */
+static void *udp_sink_server(void *arg)
+{
+	struct server *s = arg;
+	static char buf[65536];
+
+	while (!s->stop) {
+		struct pollfd pf = {.fd = s->fd, .events = POLLIN};
+
+		if (poll(&pf, 1, 100) != 1)
+			continue;
+		ssize_t r = recv(s->fd, buf, sizeof(buf), 0);
+		if (r >= 0) {
+			s->connections++;
+			s->got += (uint64_t)r;
+		}
+	}
+	return NULL;
+}
+
 static void server_start(struct server *s, int fd, void *(*fn)(void *))
 {
 	memset(s, 0, sizeof(*s));
@@ -819,31 +874,45 @@ Test(net, host_connects_1000_times_then_100_at_once_then_udp, .timeout = 300)
 
 /*
  * The guest is the client: client-tcp and udp-client against echo servers
- * on the host (10.0.2.2:P), and a host port that refuses connections.
+ * on the host (10.0.2.2:P), and a host port that refuses connections; then
+ * send-exit: what the app queued right before it exited reaches the host.
  */
 Test(net, guest_connects_to_host_tcp_and_udp_servers, .timeout = 300)
 {
-	int p = port(10), closed = port(11);
-	struct server tcp, udp;
+	int p = port(10), closed = port(11), sink = port(12);
+	struct server tcp, udp, tcp_sink, udp_sink;
 	int refuser = host_socket(SOCK_STREAM, closed, 0); /* bound, not listening */
 	struct guest g;
 	char *log;
 
 	server_start(&tcp, host_socket(SOCK_STREAM, p, 1), tcp_echo_server);
 	server_start(&udp, host_socket(SOCK_DGRAM, p, 0), udp_echo_server);
+	server_start(&tcp_sink, host_socket(SOCK_STREAM, sink, 1), tcp_sink_server);
+	server_start(&udp_sink, host_socket(SOCK_DGRAM, sink, 0), udp_sink_server);
 	guest_start(&g, "net-guest-client",
-		    harness_format("client-tcp %s %d %d + udp-client %s %d", host_addr(), p, closed,
-				   host_addr(), p),
+		    harness_format("client-tcp %s %d %d + udp-client %s %d + send-exit %s %d %d %d",
+				   host_addr(), p, closed, host_addr(), p, host_addr(), sink, sink,
+				   SEND_EXIT_BYTES),
 		    NULL, net_opts(NULL), 240);
 	log = guest_finish(&g, 260);
+	sleep_ms(500); /* the host's own sockets: the last datagrams to the sink */
 	server_stop(&tcp);
 	server_stop(&udp);
+	server_stop(&tcp_sink);
+	server_stop(&udp_sink);
 	close(refuser);
 	assert_app_ok(&g, log);
 	assert_has_line(&g, log, "client-tcp: done");
 	assert_has_line(&g, log, "udp-client: done");
 	cr_assert_eq(tcp.connections, GUEST_CONNS, "the host's echo server saw %d connections",
 		     tcp.connections);
+	cr_assert(!tcp_sink.err && tcp_sink.got == SEND_EXIT_BYTES,
+		  "sent right before the exit: the host got %llu of %d bytes (%s)",
+		  (unsigned long long)tcp_sink.got, SEND_EXIT_BYTES,
+		  tcp_sink.err ? tcp_sink.err : "then EOF");
+	cr_assert_eq(udp_sink.connections, SEND_EXIT_DGRAMS,
+		     "sent right before the exit: the host got %d of %d datagrams",
+		     udp_sink.connections, SEND_EXIT_DGRAMS);
 }
 
 /* 64 MiB each way at once over one connection the guest opens; FNV-1a of each direction. */
