@@ -61,6 +61,7 @@ int main(int argc, char **argv)
 	exe[n > 0 ? n : 0] = 0;
 	printf("info: exe %s\n", exe);
 	printf("info: dynamic %d\n", dynamic);
+	printf("info: AT_BASE %#lx\n", getauxval(AT_BASE));
 	for (int i = 0; i < argc; i++)
 		printf("info: argv[%d] %s\n", i, argv[i]);
 	return 3;
