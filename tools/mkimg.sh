@@ -795,14 +795,16 @@ add_interpreter() {
 	[[ -f $path ]] || die "the interpreter $path (of $for) is not on this host: give it with --file"
 	real=$(readlink -f -- "$path")
 	stage_walk "$path" 1 1 || die "the interpreter $path (of $for): a file in the image is in the way"
-	if [[ $walk_dir/$walk_name != "$path" ]]; then
-		echo "$PROG: added $path -> $walk_dir/$walk_name (symlinks, as on the host)"
-	fi
 	if stage_copy "$real" "$walk_dir/$walk_name" "the interpreter $path (of $for)"; then
 		size=$(stat -c %s -- "$real")
 		added_files=$((added_files + 1))
 		added_bytes=$((added_bytes + size))
-		echo "$PROG: added $walk_dir/$walk_name ($(human "$size")) for $for"
+		if [[ $walk_dir/$walk_name == "$path" ]]; then
+			echo "$PROG: added $path ($(human "$size")) for $for"
+		else
+			echo "$PROG: added $walk_dir/$walk_name ($(human "$size")) for $for," \
+				"as $path through the host's symlinks"
+		fi
 	fi
 }
 
@@ -1078,7 +1080,7 @@ check_script() {
 }
 
 file_size() {
-	stat -c %s -- "$1"
+	stat -L -c %s -- "$1"
 }
 
 # Bytes the ESP needs for the contents: each file rounded up to 4 KiB, plus
