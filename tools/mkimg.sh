@@ -358,6 +358,11 @@ check_inputs() {
 	if [[ -n $app_path ]]; then
 		check_image_path "--app-path" "$app_path"
 		[[ $app_path != */ ]] || die "--app-path '$app_path' names a directory (it ends in '/')"
+		for path in "${MOUNTED_DIRS[@]}"; do
+			if [[ $app_path == "$path"/* ]]; then
+				die "--app-path '$app_path' is under $path, which the kernel mounts over: the app would be hidden"
+			fi
+		done
 	fi
 	check_file_specs
 
