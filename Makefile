@@ -275,7 +275,7 @@ $(B)/tests/apps/%-glibc.elf: tests/apps/%.c $(wildcard tests/apps/*.h)
 USER_APPS := $(patsubst user/%.c,$(B)/user/%.elf,$(wildcard user/*.c))
 TEST_APPS := $(patsubst tests/apps/%.c,$(B)/tests/apps/%.elf,$(wildcard tests/apps/*.c)) \
              $(B)/tests/apps/hello-pie.elf $(B)/tests/apps/where-pie.elf \
-             $(B)/tests/apps/threads-glibc.elf
+             $(B)/tests/apps/threads-glibc.elf $(B)/tests/apps/vdso-glibc.elf
 
 # ---------------------------------------------------------------- host tools
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -I. -MMD -MP
