@@ -306,6 +306,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/shim/*.c) $(UNIT_MODULES)
 UNIT_NET_MODULES := net/lwip/port.c net/netcfg.c net/socket.c net/inet.c net/unix.c net/netlink.c
 UNIT_OBJS := $(patsubst %.c,$(B)/unit/%.o,$(UNIT_SRCS) $(UNIT_NET_MODULES)) $(B)/unit/gen/font.o \
         $(patsubst %.c,$(B)/unit/lwip/%.o,$(LWIP_CORE))
+UNIT_OBJS += $(B)/unit/vdso/image.o
 UNIT_KCHECK_OBJS := $(patsubst $(B)/unit/%,$(B)/unit-kcheck/%,$(UNIT_OBJS))
 FLAGS_unit = $(CC) $(UNIT_CFLAGS)
 
@@ -324,6 +325,10 @@ $(B)/unit/lwip/%.o: $(LWIP)/.fetched $(LWIP_PORT_HDRS) $(B)/flags/unit
 $(B)/unit/gen/font.o: $(B)/gen/font.c $(B)/flags/unit
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -c $< -o $@
+# The vDSO image as the kernel embeds it (tests/unit/test_vdso.c reads and runs it).
+$(B)/unit/vdso/image.o $(B)/unit-kcheck/vdso/image.o: vdso/image.S $(VDSO_SO)
+	@mkdir -p $(@D)
+	$(CC) -DVDSO_SO='"$(VDSO_SO)"' -c $< -o $@
 $(B)/tests/unit_tests: $(UNIT_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) $(UNIT_OBJS) -o $@ -lcriterion
