@@ -272,10 +272,20 @@ $(B)/tests/apps/%-glibc.elf: tests/apps/%.c $(wildcard tests/apps/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -static -pthread $< -o $@
 
+# tests/boot/test_exec.c: the auxv app dynamically linked (PT_INTERP), against
+# glibc (gcc's default, a PIE) and against musl (/lib/ld-musl-x86_64.so.1).
+$(B)/tests/apps/exec-auxv-gnu.elf: tests/apps/exec-auxv.c
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) $< -o $@
+$(B)/tests/apps/exec-auxv-musl.elf: tests/apps/exec-auxv.c
+	@mkdir -p $(@D)
+	$(MUSLCC) $(APP_CFLAGS) $< -o $@
+
 USER_APPS := $(patsubst user/%.c,$(B)/user/%.elf,$(wildcard user/*.c))
 TEST_APPS := $(patsubst tests/apps/%.c,$(B)/tests/apps/%.elf,$(wildcard tests/apps/*.c)) \
              $(B)/tests/apps/hello-pie.elf $(B)/tests/apps/where-pie.elf \
-             $(B)/tests/apps/threads-glibc.elf $(B)/tests/apps/vdso-glibc.elf
+             $(B)/tests/apps/threads-glibc.elf $(B)/tests/apps/vdso-glibc.elf \
+             $(B)/tests/apps/exec-auxv-gnu.elf $(B)/tests/apps/exec-auxv-musl.elf
 
 # ---------------------------------------------------------------- host tools
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -I. -MMD -MP
@@ -297,7 +307,7 @@ $(B)/solo.img: $(IMAGE_INPUTS)
 # pointers). A module joins the host tests by being listed here.
 UNIT_CFLAGS := $(HOST_CFLAGS) -O1 -DHOST_TEST -fsanitize=address,undefined \
         -fno-sanitize-recover=undefined -Itests/unit/shim
-UNIT_MODULES := $(wildcard mm/*.c) kernel/elf.c kernel/bootcfg.c kernel/args.c kernel/kprintf.c \
+UNIT_MODULES := $(wildcard mm/*.c) kernel/elf.c kernel/exec.c kernel/bootcfg.c kernel/args.c kernel/kprintf.c \
         kernel/wait.c drivers/fbcon.c drivers/rtc.c kernel/arch/x86_64/apic_timer.c \
         fs/tarfs.c fs/tmpfs.c fs/iobuf.c fs/file.c fs/pipe.c fs/ldisc.c fs/epoll.c \
         fs/eventfd.c fs/timerfd.c fs/fdtable.c fs/vfs.c fs/fcntl.c kernel/time.c kernel/defer.c
