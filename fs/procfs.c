@@ -2,11 +2,13 @@
 #include "fs/procfs.h"
 
 #include "fs/fdtable.h"
+#include "fs/procmaps.h"
 #include "fs/rootfs.h"
 #include "fs/synth.h"
 #include "kernel/abi/fcntl.h"
 #include "kernel/abi/stat.h"
 #include "kernel/abi/time.h"
+#include "kernel/app.h"
 #include "kernel/arch/x86_64/tsc.h"
 #include "kernel/klib.h"
 #include "kernel/proc.h"
@@ -93,6 +95,16 @@ static long exe_target(char *buf, size_t size)
 	return ksnprintf(buf, size, "/%s", proc_name());
 }
 
+static long maps(char *buf, size_t size)
+{
+	char image[256];
+	struct procmaps_names names = {image, 0};
+
+	if (exe_target(image, sizeof(image)) >= (long)sizeof(image))
+		image[0] = '\0';
+	return procmaps_text(app_aspace(), &names, buf, size);
+}
+
 static long cmdline(char *buf, size_t size)
 {
 	return proc_cmdline(buf, size);
@@ -175,6 +187,7 @@ static const struct synth_node proc_nodes[] = {
     [P_KERNEL] = DIR("kernel", P_SYS),
     [18] = TEXT("osrelease", P_KERNEL, osrelease),
     [19] = TEXT("ostype", P_KERNEL, ostype),
+    [20] = TEXT("maps", P_SELF_DIR, maps),
 };
 
 enum { S_ROOT, S_DEVICES, S_SYSTEM, S_CPU };
