@@ -242,10 +242,30 @@ $(B)/tests/apps/%-glibc.elf: tests/apps/%.c $(wildcard tests/apps/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -static -pthread $< -o $@
 
+# Dynamically linked test programs (tests/boot/test_dynamic.c): dynhost,
+# the library it links against and the plugin it dlopen()s, side by side in
+# one directory per C library (RUNPATH $ORIGIN finds the libraries). glibc's
+# loader is /lib64/ld-linux-x86-64.so.2, musl's /lib/ld-musl-x86_64.so.1.
+DYN_SRC  := tests/apps/dynamic
+DYN_DEPS := $(DYN_SRC)/dynlib.h
+DYN_CC_glibc := $(CC)
+DYN_CC_musl  := $(MUSLCC)
+define dyn_rules
+$(B)/tests/apps/dyn-$(1)/libdynlib.so: $(DYN_SRC)/dynlib.c $(DYN_DEPS)
+	@mkdir -p $$(@D)
+	$(DYN_CC_$(1)) $(APP_CFLAGS) -fPIC -shared -Wl,-soname,libdynlib.so $$< -o $$@
+$(B)/tests/apps/dyn-$(1)/libdynplugin.so: $(DYN_SRC)/dynplugin.c $(DYN_DEPS) $(B)/tests/apps/dyn-$(1)/libdynlib.so
+	$(DYN_CC_$(1)) $(APP_CFLAGS) -fPIC -shared $$< -L$$(@D) -ldynlib -Wl,-rpath,'$$$$ORIGIN' -o $$@
+$(B)/tests/apps/dyn-$(1)/dynhost: $(DYN_SRC)/dynhost.c $(DYN_DEPS) $(B)/tests/apps/dyn-$(1)/libdynlib.so $(B)/tests/apps/dyn-$(1)/libdynplugin.so
+	$(DYN_CC_$(1)) $(APP_CFLAGS) -fPIE -pie -pthread $$< -L$$(@D) -ldynlib -ldl -Wl,-rpath,'$$$$ORIGIN' -o $$@
+endef
+$(foreach libc,glibc musl,$(eval $(call dyn_rules,$(libc))))
+DYN_APPS := $(foreach libc,glibc musl,$(B)/tests/apps/dyn-$(libc)/dynhost)
+
 USER_APPS := $(patsubst user/%.c,$(B)/user/%.elf,$(wildcard user/*.c))
 TEST_APPS := $(patsubst tests/apps/%.c,$(B)/tests/apps/%.elf,$(wildcard tests/apps/*.c)) \
              $(B)/tests/apps/hello-pie.elf $(B)/tests/apps/where-pie.elf \
-             $(B)/tests/apps/threads-glibc.elf
+             $(B)/tests/apps/threads-glibc.elf $(DYN_APPS)
 
 # ---------------------------------------------------------------- host tools
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -I. -MMD -MP
