@@ -287,7 +287,7 @@ $(B)/solo.img: $(IMAGE_INPUTS)
 # pointers). A module joins the host tests by being listed here.
 UNIT_CFLAGS := $(HOST_CFLAGS) -O1 -DHOST_TEST -fsanitize=address,undefined \
         -fno-sanitize-recover=undefined -Itests/unit/shim
-UNIT_MODULES := $(wildcard mm/*.c) kernel/elf.c kernel/bootcfg.c kernel/args.c kernel/kprintf.c \
+UNIT_MODULES := $(wildcard mm/*.c) kernel/elf.c kernel/exec.c kernel/bootcfg.c kernel/args.c kernel/kprintf.c \
         kernel/wait.c drivers/fbcon.c drivers/rtc.c kernel/arch/x86_64/apic_timer.c \
         fs/tarfs.c fs/tmpfs.c fs/iobuf.c fs/file.c fs/pipe.c fs/ldisc.c fs/epoll.c \
         fs/eventfd.c fs/timerfd.c fs/fdtable.c fs/vfs.c fs/fcntl.c kernel/time.c kernel/defer.c

@@ -21,6 +21,7 @@
 #include "kernel/thread.h"
 #include "kernel/time.h"
 #include "kernel/timer.h"
+#include "kernel/vdso.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 #include "net/netcfg.h"
@@ -222,6 +223,11 @@ int app_load(const void *elf, size_t size, const void *tar, size_t tar_size,
 	err = loader_load(elf, size, &app.as, &app.image, &why);
 	if (err) {
 		kprintf("solo: app not started: %s\n", why);
+		goto fail;
+	}
+	err = vdso_map(&app.as, &app.image.vdso_base);
+	if (err) {
+		kprintf("solo: app not started: out of memory (vDSO)\n");
 		goto fail;
 	}
 	err = loader_build_stack(&app.as, &app.image, cfg->stack_size, argc, argv,

@@ -22,16 +22,46 @@ static int in_bounds(uint64_t off, uint64_t len, uint64_t size)
 	return off <= size && len <= size - off;
 }
 
-static int check_segments(const struct elf_image *img, enum elf_target target, const char **why,
-			  uint64_t size)
+int elf_interp_valid(const char *p, uint64_t len, const char **why)
+{
+	if (len < 2 || len > ELF_INTERP_MAX)
+		return fail(why, "PT_INTERP path is empty or longer than 4096 bytes");
+	for (uint64_t i = 0; i < len - 1; i++)
+		if (!p[i])
+			return fail(why, "PT_INTERP path has a NUL byte inside it");
+	if (p[len - 1])
+		return fail(why, "PT_INTERP path is not NUL-terminated");
+	if (p[0] != '/')
+		return fail(why, "PT_INTERP path is not absolute");
+	return 0;
+}
+
+/* The PT_INTERP path (at most one, as Linux requires), checked. */
+static int check_interp(struct elf_image *img, const char **why, const void *file, uint64_t size)
+{
+	const struct elf64_phdr *ph = img->phdrs;
+
+	for (unsigned i = 0; i < img->phnum; i++) {
+		if (ph[i].p_type != ELF_PT_INTERP)
+			continue;
+		if (img->interp)
+			return fail(why, "more than one PT_INTERP");
+		if (!in_bounds(ph[i].p_offset, ph[i].p_filesz, size))
+			return fail(why, "PT_INTERP extends past the end of the file");
+		const char *p = (const char *)file + ph[i].p_offset;
+		if (elf_interp_valid(p, ph[i].p_filesz, why))
+			return EINVAL_ELF;
+		img->interp = p;
+	}
+	return 0;
+}
+
+static int check_segments(const struct elf_image *img, const char **why, uint64_t size)
 {
 	const struct elf64_phdr *ph = img->phdrs;
 	int loads = 0;
 
 	for (unsigned i = 0; i < img->phnum; i++) {
-		if (ph[i].p_type == ELF_PT_INTERP && target == ELF_TARGET_APP)
-			return fail(why, "dynamically linked (has PT_INTERP): build the app "
-					 "with -static (e.g. musl-gcc -static)");
 		if (ph[i].p_type != ELF_PT_LOAD)
 			continue;
 		loads++;
@@ -137,7 +167,9 @@ int elf_check(const void *file, uint64_t size, enum elf_target target, struct el
 	img.type = eh->e_type;
 	img.entry = eh->e_entry;
 
-	err = check_segments(&img, target, why, size);
+	err = check_segments(&img, why, size);
+	if (!err && target == ELF_TARGET_APP)
+		err = check_interp(&img, why, file, size);
 	if (err)
 		return err;
 	compute_span(&img, eh->e_phoff);
@@ -154,7 +186,7 @@ int elf_check(const void *file, uint64_t size, enum elf_target target, struct el
 			return fail(why, "app segments outside the user range "
 					 "[0x10000, 0x7f0000000000)");
 	} else if (img.vaddr_max > ELF_APP_VADDR_MAX / 2) {
-		return fail(why, "static-PIE app spans too much address space");
+		return fail(why, "position-independent app spans too much address space");
 	}
 
 	*out = img;

@@ -62,7 +62,7 @@ _Static_assert(sizeof(struct elf64_phdr) == 56, "ELF64 program header is 56 byte
 
 enum elf_target {
 	ELF_TARGET_KERNEL, /* ET_EXEC, every PT_LOAD in the kernel half */
-	ELF_TARGET_APP,	   /* ET_EXEC or static-PIE ET_DYN, user half, no PT_INTERP */
+	ELF_TARGET_APP,	   /* ET_EXEC or ET_DYN, user half; PT_INTERP reported in interp */
 };
 
 /* Lowest and highest (exclusive) app addresses an ET_EXEC may use. */
@@ -71,6 +71,7 @@ enum elf_target {
 #define ELF_KERNEL_VADDR_MIN 0xffffffff80000000ull /* -mcmodel=kernel: top 2 GiB */
 #define ELF_MAX_PHNUM	     256
 #define ELF_MAX_SPAN	     (1ull << 36) /* 64 GiB of address space per image */
+#define ELF_INTERP_MAX	     4096	  /* PT_INTERP size with its NUL (Linux: PATH_MAX) */
 
 struct elf_image {
 	const struct elf64_ehdr *ehdr;
@@ -82,7 +83,17 @@ struct elf_image {
 	uint64_t vaddr_max;  /* highest PT_LOAD end, rounded up to 4 KiB */
 	uint64_t phdr_vaddr; /* where the program headers are in memory, 0 if nowhere */
 	uint64_t tls_memsz;  /* PT_TLS size, 0 if none */
+	/* PT_INTERP: the interpreter's absolute path, NUL-terminated, inside
+	 * the buffer (ELF_TARGET_APP only); NULL for a static program. */
+	const char *interp;
 };
+
+/*
+ * elf_interp_valid - whether the PT_INTERP contents p[0..len) name an
+ * interpreter Solo can look up: 2..ELF_INTERP_MAX bytes, ending with the
+ * only NUL, an absolute path. Returns 0, or -1 with *why set.
+ */
+int elf_interp_valid(const char *p, uint64_t len, const char **why);
 
 /*
  * elf_check - validate an ELF64 x86-64 image of size bytes for target.

@@ -182,7 +182,7 @@ int loader_build_stack(struct aspace *as, struct app_image *img, uint64_t stack_
 	if (!execfn || !platform || !random_at)
 		goto free_ptrs;
 
-	const uint64_t auxv[][2] = {
+	uint64_t auxv[][2] = {
 	    {AT_PHDR, img->phdr},
 	    {AT_PHENT, sizeof(struct elf64_phdr)},
 	    {AT_PHNUM, img->phnum},
@@ -202,18 +202,25 @@ int loader_build_stack(struct aspace *as, struct app_image *img, uint64_t stack_
 	    {AT_PLATFORM, platform},
 	    {AT_RANDOM, random_at},
 	    {AT_EXECFN, execfn},
+	    {AT_SYSINFO_EHDR, img->vdso_base},
 	    {AT_NULL, 0},
 	};
+	size_t nauxv = ARRAY_SIZE(auxv);
+	if (!img->vdso_base) { /* no vDSO: the entry is left out, as Linux does */
+		nauxv--;
+		auxv[nauxv - 1][0] = AT_NULL;
+	}
 
 	/* rsp must be 16-byte aligned at argc: align the string area, then pad
 	 * so that pointers + auxv end on the alignment. */
-	size_t words = nptrs + 2 * ARRAY_SIZE(auxv);
+	size_t words = nptrs + 2 * nauxv;
 	sb.used = ALIGN_UP(sb.used, 16);
 	if (words & 1)
 		sb.used += 8;
 	if (sb.used > sb.size)
 		goto free_ptrs;
-	if (!push_bytes(&sb, auxv, sizeof(auxv)) || !push_bytes(&sb, ptrs, nptrs * sizeof(vaddr_t)))
+	if (!push_bytes(&sb, auxv, nauxv * sizeof(auxv[0])) ||
+	    !push_bytes(&sb, ptrs, nptrs * sizeof(vaddr_t)))
 		goto free_ptrs;
 	/* The start-up data plus at least one free page must fit the reserve. */
 	size_t initial_pages = ALIGN_UP(sb.used, PAGE_SIZE) / PAGE_SIZE + 1;

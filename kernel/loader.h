@@ -37,6 +37,7 @@ struct app_image {
 	uint16_t phnum;
 	uint64_t image_end;	/* end of the highest segment, page aligned: the heap starts here */
 	uint64_t stack_pointer; /* initial rsp, after loader_build_stack */
+	uint64_t vdso_base;	/* the vDSO's ELF header (AT_SYSINFO_EHDR), 0: none */
 };
 
 /* loader_set_aslr - on (1, the default) or off (0, boot.cfg aslr=off):

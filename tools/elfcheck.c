@@ -3,11 +3,14 @@
  * elf_check() the stub and the kernel run at boot (kernel/elf.c), so that
  * tools/mkimg.sh refuses at build time what Solo would refuse at boot.
  *
- *   elfcheck --app FILE      a static x86-64 app (ET_EXEC or static-PIE)
+ *   elfcheck --app FILE      an x86-64 app: static (ET_EXEC or static-PIE) or
+ *                            dynamically linked (its PT_INTERP path is checked)
+ *   elfcheck --interp FILE   as --app, and prints the PT_INTERP path (one line;
+ *                            nothing for a static app)
  *   elfcheck --kernel FILE   the higher-half kernel image
  *
  * Exit 0 when the file passes; 1 with "FILE: <reason>" on stderr when it does
- * not (or cannot be read); 2 on a usage error. Prints nothing on success.
+ * not (or cannot be read); 2 on a usage error. Prints nothing else.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +24,7 @@
 
 static void usage(FILE *to)
 {
-	fputs("usage: elfcheck --app FILE | --kernel FILE\n"
+	fputs("usage: elfcheck --app FILE | --interp FILE | --kernel FILE\n"
 	      "Checks FILE with Solo's ELF loader rules; exit 0 if it would load.\n",
 	      to);
 }
@@ -95,6 +98,7 @@ int main(int argc, char **argv)
 	struct elf_image img;
 	const char *why = "unknown error";
 	uint64_t size = 0;
+	int print_interp = 0;
 	void *buf;
 	int err;
 
@@ -106,8 +110,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(argv[1], "--app")) {
+	if (!strcmp(argv[1], "--app") || !strcmp(argv[1], "--interp")) {
 		target = ELF_TARGET_APP;
+		print_interp = !strcmp(argv[1], "--interp");
 	} else if (!strcmp(argv[1], "--kernel")) {
 		target = ELF_TARGET_KERNEL;
 	} else {
@@ -120,10 +125,10 @@ int main(int argc, char **argv)
 	if (!buf)
 		return 1;
 	err = elf_check(buf, size, target, &img, &why);
-	free(buf);
-	if (err) {
+	if (err)
 		fprintf(stderr, "%s: %s\n", argv[2], why);
-		return 1;
-	}
-	return 0;
+	else if (print_interp && img.interp)
+		printf("%s\n", img.interp);
+	free(buf);
+	return err ? 1 : 0;
 }

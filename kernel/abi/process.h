@@ -106,3 +106,5 @@ _Static_assert(sizeof(struct linux_utsname) == 390, "struct utsname is 6 x 65 by
 #define AT_HWCAP2      26
 #define AT_EXECFN      31
 #define AT_MINSIGSTKSZ 51
+/* the vDSO's ELF header, when there is one (kernel/vdso.h) */
+#define AT_SYSINFO_EHDR 33

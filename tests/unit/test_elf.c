@@ -98,15 +98,90 @@ Test(elf, rejects_other_machines)
 	cr_assert(strstr(why, "x86-64"), "%s", why);
 }
 
-Test(elf, rejects_dynamically_linked_apps)
+/* A dynamic program: PT_INTERP naming path (with its NUL) in the body. */
+static struct fake_elf make_dynamic(const char *path, size_t len)
 {
 	struct fake_elf f = make_app();
-	const char *why;
 
-	f.ph[2] = (struct elf64_phdr){.p_type = ELF_PT_INTERP, .p_offset = 0, .p_filesz = 4};
+	memcpy(f.body, path, len);
+	f.ph[2] = (struct elf64_phdr){
+	    .p_type = ELF_PT_INTERP, .p_offset = offsetof(struct fake_elf, body), .p_filesz = len};
 	f.eh.e_phnum = 3;
-	cr_assert_neq(check(&f, ELF_TARGET_APP, &why), 0);
-	cr_assert(strstr(why, "PT_INTERP"), "%s", why);
+	return f;
+}
+
+Test(elf, reports_the_interpreter_of_a_dynamic_program)
+{
+	static const char ld[] = "/lib64/ld-linux-x86-64.so.2";
+	struct fake_elf f = make_dynamic(ld, sizeof(ld));
+	struct elf_image img;
+	const char *why = NULL;
+
+	cr_assert_eq(elf_check(&f, sizeof(f), ELF_TARGET_APP, &img, &why), 0, "%s", why);
+	cr_assert_str_eq(img.interp, ld);
+	cr_assert_eq((const void *)img.interp, (const void *)f.body, "points into the file");
+	f = make_app();
+	cr_assert_eq(elf_check(&f, sizeof(f), ELF_TARGET_APP, &img, &why), 0, "%s", why);
+	cr_assert_null(img.interp, "a static program has none");
+}
+
+static void assert_interp_refused(struct fake_elf *f, const char *reason)
+{
+	const char *why = "";
+
+	cr_assert_neq(check(f, ELF_TARGET_APP, &why), 0, "accepted, expected: %s", reason);
+	cr_assert(strstr(why, reason), "why \"%s\", expected \"%s\"", why, reason);
+}
+
+Test(elf, refuses_a_bad_interpreter_path)
+{
+	struct fake_elf f = make_dynamic("/lib/ld.so", 10); /* no NUL */
+	assert_interp_refused(&f, "not NUL-terminated");
+	f = make_dynamic("lib/ld.so", 10);
+	assert_interp_refused(&f, "not absolute");
+	f = make_dynamic("/lib\0/ld.so", 12);
+	assert_interp_refused(&f, "NUL byte inside");
+	f = make_dynamic("", 1);
+	assert_interp_refused(&f, "empty");
+	f = make_dynamic("/x", 3);
+	f.ph[2].p_filesz = ELF_INTERP_MAX + 1;
+	f.ph[2].p_offset = 0;
+	assert_interp_refused(&f, "longer than 4096");
+	f = make_dynamic("/x", 3);
+	f.ph[2].p_offset = sizeof(f) - 2; /* the last two bytes, then past the end */
+	assert_interp_refused(&f, "past the end");
+	f = make_dynamic("/x", 3);
+	f.ph[2].p_offset = UINT64_MAX - 1; /* offset + size wraps around */
+	assert_interp_refused(&f, "past the end");
+	f = make_dynamic("/x", 3);
+	f.ph[1] = f.ph[2];
+	assert_interp_refused(&f, "more than one PT_INTERP");
+}
+
+Test(elf, interp_valid_takes_exactly_the_path_and_its_nul)
+{
+	const char *why;
+	char longest[ELF_INTERP_MAX];
+
+	cr_assert_eq(elf_interp_valid("/a", 3, &why), 0);
+	cr_assert_neq(elf_interp_valid("/", 1, &why), 0, "no NUL and too short");
+	cr_assert_eq(elf_interp_valid("/\0", 2, &why), 0);
+	memset(longest, 'a', sizeof(longest));
+	longest[0] = '/';
+	longest[sizeof(longest) - 1] = 0;
+	cr_assert_eq(elf_interp_valid(longest, sizeof(longest), &why), 0, "%s", why);
+	cr_assert_neq(elf_interp_valid("/a\0\0", 4, &why), 0, "two NULs");
+}
+
+Test(elf, the_kernel_target_ignores_pt_interp)
+{
+	struct fake_elf f = make_dynamic("bad", 3);
+	const char *why = NULL;
+
+	f.ph[0].p_vaddr = 0xffffffff80000000ull;
+	f.ph[1].p_vaddr = 0xffffffff80200000ull;
+	f.eh.e_entry = 0xffffffff80000100ull;
+	cr_assert_eq(check(&f, ELF_TARGET_KERNEL, &why), 0, "%s", why);
 }
 
 Test(elf, rejects_truncated_files)
