@@ -40,6 +40,7 @@ readonly PACKAGES=(
 	dosfstools       # fsck.fat in the image tests
 	fdisk            # sfdisk: GPT on an image file
 	tar              # rootfs.tar (ustar)
+	qemu-utils       # qemu-img: mkimg.sh --format qcow2|vmdk|vhdx|vdi, qemu.sh reads the format
 	console-setup-linux # Terminus PSF fonts: built into the framebuffer console
 )
 readonly DEBUG_PACKAGES=(gdb)

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# mkimg.sh - package one static app into a bootable Solo disk image.
+# mkimg.sh - package one app into a bootable Solo disk image.
 #
 # The image is a GPT disk with a single EFI System Partition that holds the
-# stub, the kernel, the app, boot.cfg and (with --file) rootfs.tar. It is
+# stub, the kernel, the app, boot.cfg and (with --file, or for a dynamically
+# linked app or a script) rootfs.tar. For a dynamically linked app it adds the
+# interpreter and the DT_NEEDED closure, found as the host's loader would
+# (readelf reads the ELF files; the app is never run). It is
 # made without root or loop devices: sfdisk writes the partition table into
 # the image file, mtools formats and fills the partition in place at its
 # byte offset. The same image boots under QEMU and from a USB stick.
@@ -27,6 +30,15 @@ readonly MIN_SIZE_MIB=4           # smallest --size accepted
 readonly MAX_SIZE_MIB=$((2 * 1024 * 1024)) # 2 TiB
 readonly FAT32_MIN_ESP_MIB=34     # FAT32 needs >= 65525 clusters (of 512 B)
 readonly ESP_TYPE=C12A7328-F81F-11D2-BA4B-00A0C93EC93B
+readonly FORMATS="raw qcow2 vmdk vhdx vdi"
+# glibc's built-in search path on Debian x86-64 (ld.so --help), after the cache.
+readonly GLIBC_DEFAULT_DIRS=(/lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu /lib /usr/lib)
+readonly GLIBC_LIB=lib/x86_64-linux-gnu # what glibc's $LIB expands to on Debian
+readonly PLATFORM=x86_64                # $PLATFORM: AT_PLATFORM
+readonly MUSL_PATH_FILE=/etc/ld-musl-x86_64.path
+readonly MUSL_DEFAULT_PATH=/lib:/usr/local/lib:/usr/lib
+# Directories the kernel mounts over: an app put there would be hidden.
+readonly MOUNTED_DIRS=(/tmp /dev /proc /sys)
 
 usage() {
 	cat <<'EOF'
@@ -36,16 +48,38 @@ Writes a bootable Solo disk image: GPT with one EFI System Partition (FAT32
 from --size 36 up, FAT12/16 below) holding
     EFI/BOOT/BOOTX64.EFI   the UEFI stub
     kernel.elf             the kernel
-    app.elf                your app (static x86-64 ELF)
+    app.elf                your app (an x86-64 ELF, or the text of a script)
     boot.cfg               name, args, env and kernel settings (see below)
-    rootfs.tar             the --file files (only when --file is given)
+    rootfs.tar             the app's file system: the --file files, and what
+                           a dynamically linked app or a script needs (only
+                           when there is something to put in it)
 
 Options:
   -o, --output OUT.img  the image to write (required). Written atomically:
                         on any error OUT is left as it was.
-  --app APP.elf         the app [build/user/demo.elf]. Must be a statically
-                        linked ELF64 x86-64 executable (ET_EXEC or static
-                        PIE), e.g. built with `musl-gcc -static`.
+  --app APP             the app [build/user/demo.elf], one of
+                        - a statically linked ELF64 x86-64 executable
+                          (ET_EXEC or static PIE), e.g. musl-gcc -static;
+                        - a dynamically linked one (it has PT_INTERP), e.g.
+                          /usr/bin/python3: mkimg adds its interpreter and
+                          libraries to the rootfs (see "Dynamically linked
+                          apps" below);
+                        - a script starting with #!/ABS/INTERPRETER [ARG]:
+                          the interpreter must be in the image (--file, or
+                          a --file tree); mkimg warns when it is not.
+                        APP may also be an absolute path inside a directory
+                        given with --file DIR:DEST (e.g. --file DIR:/ --app
+                        /usr/bin/x): it is then taken from that tree.
+  --app-path PATH       where the app is in its own file system (absolute):
+                        boot.cfg's app_path, which the kernel uses for
+                        /proc/self/exe, AT_EXECFN and as the script path it
+                        hands a #! interpreter. Default for a dynamically
+                        linked app or a script: APP's absolute path
+                        (realpath -s), or /app/NAME when that is under
+                        /tmp, /dev, /proc or /sys (the kernel mounts over
+                        them); an APP inside a --file tree is at its own
+                        path. A static app gets app_path (and a copy in
+                        the rootfs) only with --app-path.
   --args "ARGS"         the app's command line, after argv[0], stored
                         verbatim; the kernel splits it like a shell does:
                         spaces separate, '...' and "..." quote, \ escapes.
@@ -54,14 +88,25 @@ Options:
                         app's file system (repeatable). DEST ending in '/' is
                         a directory: the file keeps its name. A directory SRC
                         is copied recursively into DEST (symlinks in it stay
-                        symlinks). Parent directories
-                        are created. SRC must not contain ':'; DEST must be
-                        absolute and must not contain '..'.
+                        symlinks); directories are placed before single
+                        files. Parent directories are created; where the
+                        host has a symlink to a directory on the way (Debian's
+                        /lib -> usr/lib), the image gets the same symlink.
+                        Two --file (or a --file and a library mkimg adds)
+                        that put the same content at the same path are
+                        fine; different contents, or a file where the other
+                        has a directory or a symlink, are refused by name.
+                        SRC must not contain ':'; DEST must be absolute and
+                        must not contain '..'.
   --name NAME           argv[0] [the app's file name without .elf]
   --config KEY=VALUE    a kernel setting written to boot.cfg (repeatable);
                         KEY matches [a-z_][a-z0-9_]*, e.g. on_exit=halt
   --size MiB            the image size in MiB [enough for the contents plus
                         slack, at least 64]; at least 4
+  --format FORMAT       the image file's format [raw]: raw (for dd to a USB
+                        stick, QEMU, most clouds), qcow2 (QEMU, libvirt),
+                        vmdk (VMware), vhdx (Hyper-V Generation 2) or vdi
+                        (VirtualBox); converted with qemu-img (qemu-utils)
   --efi PATH            the UEFI stub [build/BOOTX64.EFI]
   --kernel PATH         the kernel [build/kernel.elf]
   -h, --help            this text
@@ -73,23 +118,53 @@ of the line verbatim; lines starting with '#' are comments.
     name=NAME     argv[0]
     args=ARGS     the --args string (split by the kernel)
     env=K=V       one line per --env, in order
+    app_path=P    where the app is in the rootfs (see --app-path)
     KEY=VALUE     one line per --config. Keys the kernel knows include
                   on_exit=poweroff|reboot|halt (what to do when the app
                   exits) and log=LEVEL (kernel log verbosity, e.g. debug);
-                  see the README for the full list. name, args and env are
-                  reserved for the options above.
+                  see the README for the full list. name, args, env and
+                  app_path are reserved for the options above.
 Values cannot contain a newline, a carriage return or a NUL byte.
 
-rootfs.tar is a POSIX ustar archive; member names are the DEST paths without
+rootfs.tar is a POSIX ustar archive; member names are the paths without
 the leading '/' (directories have their own entries), owner 0:0.
+
+Dynamically linked apps: mkimg reads the app's PT_INTERP and DT_NEEDED
+entries (with readelf; the app is never run) and adds the interpreter and
+every library of the closure, each at the path the loader will open:
+  glibc (/lib64/ld-linux-x86-64.so.2): DT_RPATH (of the object that needs
+    the library, then of what needed that one, up to the app; only when the
+    object has no DT_RUNPATH), then DT_RUNPATH, then the host's ld.so.cache
+    (ldconfig -p; x86-64 entries), then /lib/x86_64-linux-gnu,
+    /usr/lib/x86_64-linux-gnu, /lib, /usr/lib (not with DF_1_NODEFLIB);
+    LD_LIBRARY_PATH is not used. $ORIGIN, $LIB (lib/x86_64-linux-gnu) and
+    $PLATFORM (x86_64) are expanded. When a library was found through the
+    cache outside those directories, /etc/ld.so.cache is added too.
+  musl (/lib/ld-musl-x86_64.so.1): DT_RUNPATH or DT_RPATH of the object and
+    of those that needed it, then /etc/ld-musl-x86_64.path (added to the
+    image) or /lib:/usr/local/lib:/usr/lib; libc.so, libm.so etc. are the
+    interpreter itself.
+A library is put at the path it was found by, with the contents of the
+file that path names on the host; the interpreter keeps the host's symlinks
+to its file (e.g. /lib64/ld-linux-x86-64.so.2). mkimg prints each file it
+adds and the total. A library it cannot find is refused by name. For an APP
+inside a --file tree, the tree is searched first and the host only for what
+the tree lacks. Libraries in glibc-hwcaps or legacy hwcap subdirectories are
+not considered, nor what the app dlopen()s at run time: add those with
+--file.
+
+Scripts: the first line names the interpreter by its absolute path (Solo
+starts it as execve does, one level deep; there is no PATH search, so
+#!/usr/bin/env NAME cannot work and is warned about). When the interpreter
+is in the image and dynamically linked, its closure is added as above.
 
 Writing the image to a USB stick (this ERASES the whole stick):
     lsblk                  # find the stick, e.g. /dev/sdX; check its size
                            # and model: dd overwrites whatever you name
     sudo dd if=OUT.img of=/dev/sdX bs=4M conv=fsync status=progress
-Use the whole device (/dev/sdX), not a partition (/dev/sdX1). Boot the PC
-from the stick in UEFI mode, with Secure Boot turned off in the firmware
-setup (the stub is not signed).
+Use the whole device (/dev/sdX), not a partition (/dev/sdX1), and a raw
+image (the default). Boot the PC from the stick in UEFI mode, with
+Secure Boot turned off in the firmware setup (the stub is not signed).
 
 Exit status: 0 on success, 1 when an input is refused (message on stderr),
 2 on a usage error.
@@ -117,6 +192,8 @@ name=
 args=
 size_mib=
 name_given=0
+app_path=
+format=raw
 declare -a envs=() files=() configs=()
 
 # need_value OPTION "$#": an option that takes a value must have one.
@@ -140,6 +217,8 @@ parse_options() {
 		-h | --help) usage; exit 0 ;;
 		-o | --output) need_value "$opt" $#; out=$2; shift 2 ;;
 		--app) need_value "$opt" $#; app=$2; shift 2 ;;
+		--app-path) need_value "$opt" $#; app_path=$2; shift 2 ;;
+		--format) need_value "$opt" $#; format=$2; shift 2 ;;
 		--args) need_value "$opt" $#; args=$2; shift 2 ;;
 		--env) need_value "$opt" $#; envs+=("$2"); shift 2 ;;
 		--file) need_value "$opt" $#; files+=("$2"); shift 2 ;;
@@ -159,6 +238,8 @@ parse_options() {
 		((size_mib >= MIN_SIZE_MIB && size_mib <= MAX_SIZE_MIB)) ||
 			usage_error "--size must be between $MIN_SIZE_MIB and $MAX_SIZE_MIB MiB"
 	fi
+	[[ " $FORMATS " == *" $format "* ]] ||
+		usage_error "--format is one of ${FORMATS// /, }, not '$format'"
 	: "${app:=$ROOT/build/user/demo.elf}"
 	: "${efi:=$ROOT/build/BOOTX64.EFI}"
 	: "${kernel:=$ROOT/build/kernel.elf}"
@@ -219,11 +300,39 @@ check_efi_app() {
 	[[ $machine == 6486 ]] || die "EFI stub is not an x86-64 image (PE machine 0x${machine:2:2}${machine:0:2}): $path"
 }
 
+# Is --app an absolute path inside a --file directory tree? The last such
+# tree that has it wins, as later --file trees are laid over earlier ones.
+find_app_in_tree() {
+	local i spec src dest rel
+
+	app_in_tree=0
+	[[ $app == /* ]] || return 0
+	for ((i = ${#files[@]} - 1; i >= 0; i--)); do
+		spec=${files[i]}
+		src=${spec%%:*}
+		dest=${spec#*:}
+		dest=${dest%/}
+		[[ -d $src ]] || continue
+		if [[ -z $dest ]]; then
+			rel=${app#/}
+		elif [[ $app == "$dest"/* ]]; then
+			rel=${app#"$dest"/}
+		else
+			continue
+		fi
+		if [[ -n $rel && (-e $src/$rel || -L $src/$rel) ]]; then
+			app_in_tree=1
+			return 0
+		fi
+	done
+}
+
 check_inputs() {
 	local env cfg key path
 
 	[[ ! -d $out ]] || die "-o $out is a directory"
-	check_readable_file "app" "$app"
+	find_app_in_tree
+	((app_in_tree)) || check_readable_file "app" "$app"
 	check_readable_file "EFI stub" "$efi"
 	check_readable_file "kernel" "$kernel"
 
@@ -243,12 +352,20 @@ check_inputs() {
 			die "--config key '$key' is invalid: keys match [a-z_][a-z0-9_]*"
 		case $key in
 		name | args | env) die "--config $key=... is reserved: use --$key" ;;
+		app_path) die "--config app_path=... is reserved: use --app-path" ;;
 		esac
 	done
+	if [[ -n $app_path ]]; then
+		check_image_path "--app-path" "$app_path"
+		[[ $app_path != */ ]] || die "--app-path '$app_path' names a directory (it ends in '/')"
+	fi
 	check_file_specs
 
+	command -v readelf >/dev/null || die "readelf not found: install binutils (tools/deps.sh)"
+	if [[ $format != raw ]] && ! command -v qemu-img >/dev/null; then
+		die "--format $format needs qemu-img: install qemu-utils (tools/deps.sh)"
+	fi
 	find_elfcheck
-	check_elf "app $app" --app "$app"
 	check_elf "kernel $kernel" --kernel "$kernel"
 	check_efi_app "$efi"
 
@@ -257,17 +374,22 @@ check_inputs() {
 	done
 }
 
-# check_dest DEST: an absolute path inside the app's file system.
-check_dest() {
-	local dest=$1 part
+# check_image_path WHAT PATH: an absolute path inside the app's file system.
+check_image_path() {
+	local what=$1 path=$2 part
 	local -a parts
 
-	check_text "--file DEST" "$dest"
-	[[ $dest == /* ]] || die "--file DEST '$dest' is not absolute (it must start with '/')"
-	IFS=/ read -r -a parts <<<"$dest"
+	check_text "$what" "$path"
+	[[ $path == /* ]] || die "$what '$path' is not absolute (it must start with '/')"
+	IFS=/ read -r -a parts <<<"$path"
 	for part in "${parts[@]}"; do
-		[[ $part != .. ]] || die "--file DEST '$dest' contains '..'"
+		[[ $part != .. ]] || die "$what '$path' contains '..'"
 	done
+}
+
+# check_dest DEST: an absolute path inside the app's file system.
+check_dest() {
+	check_image_path "--file DEST" "$1"
 }
 
 check_file_specs() {
@@ -293,9 +415,13 @@ check_file_specs() {
 
 tmpdir=
 tmpimg=
+tmpconv=
+stage=          # the rootfs tree being built: $stage/PATH is the image's /PATH
+rootfs_used=0   # something was put into the stage
 
 cleanup() {
 	[[ -z $tmpimg ]] || rm -f -- "$tmpimg"
+	[[ -z $tmpconv ]] || rm -f -- "$tmpconv"
 	[[ -z $tmpdir ]] || rm -rf -- "$tmpdir"
 }
 
@@ -309,41 +435,640 @@ write_boot_cfg() {
 		for line in "${envs[@]}"; do
 			printf 'env=%s\n' "$line"
 		done
+		[[ -z $app_path ]] || printf 'app_path=%s\n' "$app_path"
 		for line in "${configs[@]}"; do
 			printf '%s\n' "$line"
 		done
 	} >"$tmpdir/boot.cfg"
 }
 
-# Copies the --file sources into a staging tree and packs it as ustar.
-make_rootfs() {
-	local stage=$tmpdir/rootfs spec src dest target
+# stage_walk PATH CREATE FOLLOW: finds the image path PATH (absolute) in the
+# stage, one component at a time, following the stage's symlinks inside the
+# stage (an absolute target starts again at the image's root, as it will in
+# the guest). Where the stage has nothing and CREATE is 1, the host's
+# structure is mirrored: a host symlink becomes the same symlink (so that
+# Debian's /lib -> usr/lib makes /lib/... and /usr/lib/... the same files),
+# anything else a directory. The last component is followed only when FOLLOW
+# is 1. Sets walk_dir (the parent's real path in the image, symlink-free, ""
+# for the root) and walk_name (the last component; "" for "/"). Returns 1
+# when a component is missing (CREATE 0), is not a directory, or symlinks
+# nest more than 40 deep.
+stage_walk() {
+	local create=$2 follow=$3 dir="" c p t links=0
+	local -a todo more
 
-	mkdir -p "$stage"
+	IFS=/ read -r -a todo <<<"$1"
+	while ((${#todo[@]} > 0)); do
+		c=${todo[0]}
+		todo=("${todo[@]:1}")
+		[[ -n $c && $c != . ]] || continue
+		if [[ $c == .. ]]; then
+			dir=${dir%/*}
+			continue
+		fi
+		p=$stage$dir/$c
+		if ((${#todo[@]} == 0 && !follow)); then
+			walk_dir=$dir walk_name=$c
+			return 0
+		fi
+		if [[ -L $p ]]; then
+			t=$(readlink -- "$p")
+		elif [[ -d $p ]]; then
+			dir=$dir/$c
+			continue
+		elif ((${#todo[@]} == 0)); then
+			# The last component: a file, or nothing yet.
+			if [[ ! -e $p ]] && ((create)) && [[ -L $dir/$c ]]; then
+				t=$(readlink -- "$dir/$c")
+				ln -s -- "$t" "$p"
+			else
+				walk_dir=$dir walk_name=$c
+				return 0
+			fi
+		elif [[ -e $p ]]; then
+			return 1
+		elif ((!create)); then
+			return 1
+		elif [[ -L $dir/$c ]]; then
+			t=$(readlink -- "$dir/$c")
+			ln -s -- "$t" "$p"
+		else
+			mkdir -- "$p"
+			dir=$dir/$c
+			continue
+		fi
+		((++links <= 40)) || return 1
+		IFS=/ read -r -a more <<<"$t"
+		[[ $t != /* ]] || dir=
+		todo=("${more[@]}" "${todo[@]}")
+	done
+	walk_dir=$dir walk_name=
+	return 0
+}
+
+# stage_dir PATH WHAT: makes the directory PATH in the stage (see stage_walk)
+# and prints its real path in the image.
+stage_dir() {
+	local p
+
+	stage_walk "$1" 1 1 || die "$2: cannot make the directory $1 (a file is in the way)"
+	p=$walk_dir${walk_name:+/$walk_name}
+	if [[ -n $walk_name && ! -d $stage$p ]]; then
+		[[ ! -e $stage$p ]] || die "$2: cannot make the directory $1: $p is a file"
+		mkdir -- "$stage$p"
+	fi
+	echo "$p"
+}
+
+# same_file A B: same contents (cmp stops at the first difference).
+same_file() {
+	cmp -s -- "$1" "$2"
+}
+
+# stage_copy SRC PATH WHAT: puts the host file SRC (symlinks followed) at the
+# image path PATH, through the stage's directories and symlinks. Returns 0
+# when it was copied, 1 when the same contents were there already; dies when
+# something else is there.
+stage_copy() {
+	local src=$1 path=$2 what=$3 dest
+
+	stage_walk "$path" 1 0 || die "$what: cannot make the parent directory of $path (a file is in the way)"
+	dest=$stage$walk_dir/$walk_name
+	if [[ -L $dest ]]; then
+		# A symlink from a --file tree: what it names must be the same file.
+		if stage_walk "$path" 0 1 && [[ -f $stage$walk_dir/$walk_name ]] &&
+			same_file "$src" "$stage$walk_dir/$walk_name"; then
+			return 1
+		fi
+		die "$what: $path is already in the image as a symlink to a different file"
+	fi
+	if [[ -d $dest ]]; then
+		die "$what: $path is already a directory in the image"
+	fi
+	if [[ -e $dest ]]; then
+		same_file "$src" "$dest" && return 1
+		die "$what: a different file is already at $path"
+	fi
+	cp -L --preserve=mode,timestamps -- "$src" "$dest" || die "$what: copying $src failed"
+	rootfs_used=1
+	return 0
+}
+
+# stage_tree SRC DEST SPEC: copies the directory SRC into the image directory
+# DEST. Entries already there must be the same: a directory where SRC has a
+# directory, a symlink with the same target, a file with the same contents.
+# One find, one bash pass and one cmp per clash, so trees of thousands of
+# files take well under a second (no process per file).
+stage_tree() {
+	local src=$1 dest=$2 spec=$3 real type rel t n=0
+	local -a clash_src=() clash_dst=()
+
+	real=$(stage_dir "$dest" "--file '$spec'")
+	while IFS= read -r -d '' type && IFS= read -r -d '' rel; do
+		t=$stage$real/$rel
+		if [[ -L $t ]]; then
+			[[ $type == l && $(readlink -- "$t") == "$(readlink -- "$src/$rel")" ]] ||
+				die "--file '$spec': $real/$rel is already in the image as a different symlink"
+		elif [[ -d $t ]]; then
+			[[ $type == d ]] || die "--file '$spec': $real/$rel is already a directory in the image"
+		elif [[ -e $t ]]; then
+			[[ $type == f ]] || die "--file '$spec': $real/$rel is already a file in the image"
+			clash_src+=("$src/$rel") clash_dst+=("$t")
+		fi
+	done < <(find "$src" -mindepth 1 \( -type d -o -type f -o -type l \) -printf '%y\0%P\0')
+	for ((n = 0; n < ${#clash_src[@]}; n++)); do
+		same_file "${clash_src[n]}" "${clash_dst[n]}" ||
+			die "--file '$spec': a different file is already at ${clash_dst[n]#"$stage"}"
+	done
+	# -n: never overwrite (what is there is the same, or a directory to merge).
+	cp -R -n --preserve=mode,timestamps -- "$src/." "$stage$real/" ||
+		die "--file '$spec': copying the directory failed"
+	rootfs_used=1
+}
+
+# The --file sources into the stage: directory trees first, so that their
+# structure (a real /lib, say) wins over what single files would mirror.
+stage_files() {
+	local spec src dest target
+
 	for spec in "${files[@]}"; do
 		src=${spec%%:*}
 		dest=${spec#*:}
-		if [[ -d $src ]]; then
-			mkdir -p -- "$stage$dest" 2>/dev/null ||
-				die "--file '$spec': cannot make directory $dest (a file is in the way)"
-			cp -R --preserve=mode,timestamps -- "$src/." "$stage$dest/" ||
-				die "--file '$spec': copying the directory failed"
-			continue
-		fi
+		[[ -d $src ]] || continue
+		stage_tree "$src" "$dest" "$spec"
+	done
+	for spec in "${files[@]}"; do
+		src=${spec%%:*}
+		dest=${spec#*:}
+		[[ -f $src ]] || continue
 		target=$dest
 		[[ $target != */ ]] || target=$target$(basename -- "$src")
-		[[ ! -e $stage$target ]] || die "--file '$spec': $target is given twice"
-		mkdir -p -- "$(dirname -- "$stage$target")" 2>/dev/null ||
-			die "--file '$spec': cannot make the parent directory of $target (a file is in the way)"
-		cp -L --preserve=mode,timestamps -- "$src" "$stage$target" ||
-			die "--file '$spec': copying failed"
+		stage_copy "$src" "$target" "--file '$spec'" || true
 	done
+}
 
-	# Sorted member list, so the archive does not depend on readdir order.
+# Packs the stage as ustar, members sorted so the archive does not depend on
+# readdir order.
+make_rootfs() {
 	(cd "$stage" && find . -mindepth 1 -printf '%P\0' | LC_ALL=C sort -z) >"$tmpdir/rootfs.list"
 	tar --format=ustar --owner=0 --group=0 --numeric-owner --no-recursion \
 		-C "$stage" --null -T "$tmpdir/rootfs.list" -cf "$tmpdir/rootfs.tar" 2>"$tmpdir/tar.err" ||
 		die "making rootfs.tar failed (ustar names are at most 255 bytes): $(cat "$tmpdir/tar.err")"
+}
+
+# ------------------------------------------------------------ the app
+
+app_file=     # the app's bytes: the host file, or its file in the stage
+app_kind=     # static, dynamic or script
+
+# human BYTES: 1.9 MiB, 140 KiB, 812 B.
+human() {
+	local b=$1
+
+	if ((b >= MIB)); then
+		echo "$((b / MIB)).$((b % MIB * 10 / MIB)) MiB"
+	elif ((b >= 1024)); then
+		echo "$(((b + 512) / 1024)) KiB"
+	else
+		echo "$b B"
+	fi
+}
+
+# elf_read FILE: one readelf over FILE's headers and dynamic section. Sets
+# ei_ok (1 for an ELF64 x86-64 file), ei_interp, ei_needed (array),
+# ei_rpath, ei_runpath, ei_soname and ei_nodeflib.
+elf_read() {
+	local line class='' machine=''
+
+	ei_ok=0 ei_interp='' ei_rpath='' ei_runpath='' ei_soname='' ei_nodeflib=0
+	ei_needed=()
+	while IFS= read -r line; do
+		case $line in
+		*"Class:"*) class=${line##* } ;;
+		*"Machine:"*) machine=${line#*Machine:} ;;
+		*"[Requesting program interpreter: "*)
+			ei_interp=${line#*interpreter: }
+			ei_interp=${ei_interp%]*}
+			;;
+		*"(NEEDED)"*"Shared library: ["*)
+			line=${line#*Shared library: [}
+			ei_needed+=("${line%]}")
+			;;
+		*"(RPATH)"*"Library rpath: ["*)
+			line=${line#*Library rpath: [}
+			ei_rpath=${line%]}
+			;;
+		*"(RUNPATH)"*"Library runpath: ["*)
+			line=${line#*Library runpath: [}
+			ei_runpath=${line%]}
+			;;
+		*"(SONAME)"*"Library soname: ["*)
+			line=${line#*Library soname: [}
+			ei_soname=${line%]}
+			;;
+		*"(FLAGS_1)"*) [[ " $line " != *" NODEFLIB "* ]] || ei_nodeflib=1 ;;
+		esac
+	done < <(readelf -W -h -l -d -- "$1" 2>/dev/null || true)
+	# RUNPATH makes glibc ignore RPATH (elf/get-dynamic-info.h); musl too.
+	[[ -z $ei_runpath ]] || ei_rpath=''
+	[[ $class == ELF64 && $machine == *X86-64* ]] && ei_ok=1
+	return 0
+}
+
+# The app's kind and checks: a script, or an ELF that elfcheck accepts
+# (kernel/elf.c's rules). A dynamically linked ELF is let through the one
+# refusal elfcheck has for it (PT_INTERP) until the kernel's loader accepts
+# it there too; its header checks come before that one.
+check_app() {
+	local head why
+
+	if ((app_in_tree)); then
+		if ! stage_walk "$app" 0 1 || [[ ! -f $stage$walk_dir/$walk_name ]]; then
+			die "app $app: not a regular file in the --file tree"
+		fi
+		app_file=$stage$walk_dir/$walk_name
+	else
+		app_file=$app
+	fi
+	head=$(head -c 2 -- "$app_file" | od -An -c | tr -d ' ')
+	if [[ $head == '#!' ]]; then
+		app_kind=script
+		return 0
+	fi
+	elf_read "$app_file"
+	if [[ -n $ei_interp ]]; then
+		app_kind=dynamic
+		if ! why=$("$elfcheck" --app "$app_file" 2>&1); then
+			[[ $why == *"has PT_INTERP"* ]] || die "app $app refused: ${why#"$app_file: "}"
+		fi
+		return 0
+	fi
+	app_kind=static
+	check_elf "app $app" --app "$app_file"
+}
+
+# Where the app is in its own file system (boot.cfg app_path), and its copy
+# there. See --app-path in the help.
+place_app() {
+	local d
+
+	if [[ -z $app_path ]]; then
+		if ((app_in_tree)); then
+			app_path=$app
+		elif [[ $app_kind == static ]]; then
+			return 0
+		else
+			app_path=$(realpath -s -- "$app")
+			for d in "${MOUNTED_DIRS[@]}"; do
+				if [[ $app_path == "$d" || $app_path == "$d"/* ]]; then
+					app_path=/app/$(basename -- "$app")
+					break
+				fi
+			done
+		fi
+	fi
+	check_text "app_path" "$app_path"
+	if ((!app_in_tree)); then
+		origin_guest=${app_path%/*}
+		origin_host=$(realpath -s -- "$app")
+		origin_host=${origin_host%/*}
+		[[ $origin_guest != "$origin_host" ]] || origin_guest=''
+	fi
+	if ((app_in_tree)) && [[ $app_path == "$app" ]]; then
+		return 0
+	fi
+	if stage_copy "$app_file" "$app_path" "--app $app"; then
+		echo "$PROG: put the app at $app_path ($(human "$(file_size "$app_file")")) in the rootfs"
+	fi
+}
+
+# ------------------------------------------------------------ the closure
+
+added_files=0
+added_bytes=0
+declare -A cache_map=()   # soname -> path, from the host's ld.so.cache
+cache_read=0
+need_ld_cache=0
+
+# The x86-64 entries of the host's ld.so.cache; the first of a name wins, as
+# in glibc's lookup.
+read_ld_cache() {
+	local line name path
+
+	((cache_read)) && return 0
+	cache_read=1
+	while IFS= read -r line; do
+		[[ $line == *"x86-64"*" => /"* && $line != *hwcap* ]] || continue
+		name=${line#"${line%%[![:space:]]*}"}
+		name=${name%% *}
+		path=${line##* => }
+		[[ -n ${cache_map[$name]:-} ]] || cache_map[$name]=$path
+	done < <(ldconfig -p 2>/dev/null || true)
+}
+
+# add_file SRC PATH FOR: stage_copy and the "added" line.
+add_file() {
+	local size
+
+	if stage_copy "$1" "$2" "$2 (needed by $3)"; then
+		size=$(stat -L -c %s -- "$1")
+		added_files=$((added_files + 1))
+		added_bytes=$((added_bytes + size))
+		echo "$PROG: added $2 ($(human "$size")) for $3"
+	fi
+}
+
+# The interpreter keeps the host's symlinks to its file: the program names
+# one path (/lib64/ld-linux-x86-64.so.2), tools and the libraries another.
+add_interpreter() {
+	local path=$1 for=$2 real size
+
+	if ((app_in_tree)) && stage_walk "$path" 0 1 && [[ -f $stage$walk_dir/$walk_name ]]; then
+		return 0
+	fi
+	[[ -f $path ]] || die "the interpreter $path (of $for) is not on this host: give it with --file"
+	real=$(readlink -f -- "$path")
+	stage_walk "$path" 1 1 || die "the interpreter $path (of $for): a file in the image is in the way"
+	if [[ $walk_dir/$walk_name != "$path" ]]; then
+		echo "$PROG: added $path -> $walk_dir/$walk_name (symlinks, as on the host)"
+	fi
+	if stage_copy "$real" "$walk_dir/$walk_name" "the interpreter $path (of $for)"; then
+		size=$(stat -c %s -- "$real")
+		added_files=$((added_files + 1))
+		added_bytes=$((added_bytes + size))
+		echo "$PROG: added $walk_dir/$walk_name ($(human "$size")) for $for"
+	fi
+}
+
+# expand_dst STRING ORIGIN: $ORIGIN, $LIB and $PLATFORM (and ${...}) replaced.
+# musl knows $ORIGIN only.
+# shellcheck disable=SC2016 # the '$NAME' patterns are literal
+expand_dst() {
+	local s=$1
+
+	s=${s//'${ORIGIN}'/$2}
+	s=${s//'$ORIGIN'/$2}
+	if [[ $libc == glibc ]]; then
+		s=${s//'${LIB}'/$GLIBC_LIB}
+		s=${s//'$LIB'/$GLIBC_LIB}
+		s=${s//'${PLATFORM}'/$PLATFORM}
+		s=${s//'$PLATFORM'/$PLATFORM}
+	fi
+	echo "$s"
+}
+
+# Objects of the closure, by index: 0 is the program.
+declare -a o_path=() o_loader=() o_rpath=() o_runpath=() o_nodeflib=()
+declare -A o_by_name=()
+libc=
+found_path='' found_file=''
+origin_guest='' origin_host=''
+
+# try_candidate PATH: PATH is an x86-64 ELF in the image or on the host
+# (glibc's open_verify skips files of another class or machine). Sets
+# found_path and found_file (where to read it: the stage or the host). A
+# path under the app's directory in the image is looked for under its
+# directory on the host (origin_guest, origin_host), so that an app moved to
+# /app/NAME or to its --app-path keeps the libraries its $ORIGIN names.
+try_candidate() {
+	local path=$1 in_stage='' host
+
+	[[ $path == /* ]] || return 1
+	if stage_walk "$path" 0 1 && [[ -f $stage$walk_dir/$walk_name ]]; then
+		in_stage=$stage$walk_dir/$walk_name
+	fi
+	host=$path
+	if [[ -n $origin_guest && $path == "$origin_guest"/* ]]; then
+		host=$origin_host/${path#"$origin_guest"/}
+	fi
+	if [[ -n $in_stage ]] && { ((app_in_tree)) || [[ ! -f $host ]]; }; then
+		found_file=$in_stage
+	elif [[ -f $host ]]; then
+		found_file=$host
+	else
+		return 1
+	fi
+	elf_read "$found_file"
+	((ei_ok)) || return 1
+	found_path=$path
+	return 0
+}
+
+# search_dirs NAME DIRS: each directory of the ':' list DIRS in turn.
+search_dirs() {
+	local name=$1 d
+	local -a dirs
+
+	IFS=: read -r -a dirs <<<"$2"
+	for d in "${dirs[@]}"; do
+		[[ -n $d ]] || d=.
+		try_candidate "${d%/}/$name" && return 0
+	done
+	return 1
+}
+
+# in_default_dir PATH: PATH is in one of glibc's built-in directories.
+in_default_dir() {
+	local d
+
+	for d in "${GLIBC_DEFAULT_DIRS[@]}"; do
+		[[ ${1%/*} == "$d" ]] && return 0
+	done
+	return 1
+}
+
+# find_glibc NAME INDEX: glibc's _dl_map_object for NAME needed by object
+# INDEX (elf/dl-load.c), without LD_LIBRARY_PATH.
+find_glibc() {
+	local name=$1 i=$2 l
+
+	if [[ -z ${o_runpath[i]} ]]; then
+		for ((l = i; l >= 0; l = o_loader[l])); do
+			if [[ -n ${o_rpath[l]} ]] && search_dirs "$name" "${o_rpath[l]}"; then
+				return 0
+			fi
+		done
+	fi
+	if [[ -n ${o_runpath[i]} ]] && search_dirs "$name" "${o_runpath[i]}"; then
+		return 0
+	fi
+	read_ld_cache
+	l=${cache_map[$name]:-}
+	if [[ -n $l ]] && ! { ((o_nodeflib[i])) && in_default_dir "$l"; } && try_candidate "$l"; then
+		in_default_dir "$l" || need_ld_cache=1
+		return 0
+	fi
+	if ((!o_nodeflib[i])); then
+		local IFS=:
+		search_dirs "$name" "${GLIBC_DEFAULT_DIRS[*]}" && return 0
+	fi
+	return 1
+}
+
+# The directories musl searches after the RPATHs: the path file, else the
+# built-in list.
+musl_sys_path() {
+	local line out=''
+
+	if [[ -r $MUSL_PATH_FILE ]]; then
+		while IFS= read -r line || [[ -n $line ]]; do
+			out+=${out:+:}${line//[[:space:]]/:}
+		done <"$MUSL_PATH_FILE"
+		echo "$out"
+	else
+		echo "$MUSL_DEFAULT_PATH"
+	fi
+}
+
+# find_musl NAME INDEX: musl's load_library (ldso/dynlink.c).
+find_musl() {
+	local name=$1 i=$2 l
+
+	for ((l = i; l >= 0; l = o_loader[l])); do
+		if [[ -n ${o_rpath[l]}${o_runpath[l]} ]] &&
+			search_dirs "$name" "${o_runpath[l]:-${o_rpath[l]}}"; then
+			return 0
+		fi
+	done
+	search_dirs "$name" "$(musl_sys_path)"
+}
+
+# add_object PATH FILE LOADER: records the object found at PATH (read from
+# FILE, which elf_read must have just read) and its dynamic entries.
+add_object() {
+	local n=${#o_path[@]} origin
+
+	o_path[n]=$1 o_loader[n]=$3 o_nodeflib[n]=$ei_nodeflib
+	o_needed_list[n]=$(printf '%s\n' "${ei_needed[@]}")
+	origin=${1%/*}
+	o_rpath[n]=$(expand_dst "$ei_rpath" "${origin:-/}")
+	o_runpath[n]=$(expand_dst "$ei_runpath" "${origin:-/}")
+	[[ -z $ei_soname ]] || o_by_name[$ei_soname]=$n
+}
+declare -a o_needed_list=()
+
+# is_musl_self NAME: musl answers these names with itself (load_library's
+# "reserved" list).
+is_musl_self() {
+	[[ $1 =~ ^lib(c|pthread|rt|m|dl|util|xnet)\. ]]
+}
+
+# closure PATH FILE: the interpreter and the DT_NEEDED closure of the dynamic
+# ELF that is at PATH in the image, read from FILE; breadth first, as both
+# loaders do.
+closure() {
+	local prog_path=$1 prog_file=$2 interp i name
+	local -a needed
+
+	elf_read "$prog_file"
+	interp=$ei_interp
+	[[ -n $interp ]] || return 0
+	case ${interp##*/} in
+	ld-musl-*) libc=musl ;;
+	*) libc=glibc ;;
+	esac
+	o_path=() o_loader=() o_rpath=() o_runpath=() o_nodeflib=() o_needed_list=()
+	o_by_name=()
+	add_object "$prog_path" "$prog_file" -1
+	add_interpreter "$interp" "$prog_path"
+	# glibc matches the interpreter by its soname: libc.so.6's NEEDED
+	# ld-linux-x86-64.so.2 opens no file.
+	if try_candidate "$interp"; then
+		[[ -z $ei_soname ]] || o_by_name[$ei_soname]=-2
+	fi
+	if [[ $libc == musl && -r $MUSL_PATH_FILE ]] && { ! stage_walk "$MUSL_PATH_FILE" 0 1 ||
+		[[ ! -e $stage$walk_dir/$walk_name ]]; }; then
+		add_file "$MUSL_PATH_FILE" "$MUSL_PATH_FILE" "the musl loader"
+	fi
+
+	for ((i = 0; i < ${#o_path[@]}; i++)); do
+		mapfile -t needed <<<"${o_needed_list[i]}"
+		for name in "${needed[@]}"; do
+			[[ -n $name ]] || continue
+			[[ -z ${o_by_name[$name]:-} ]] || continue
+			if [[ $libc == musl ]] && is_musl_self "$name"; then
+				continue
+			fi
+			found_path='' found_file=''
+			if [[ $name == */* ]]; then
+				try_candidate "$name" || found_path=
+			elif [[ $libc == musl ]]; then
+				find_musl "$name" "$i" || found_path=
+			else
+				find_glibc "$name" "$i" || found_path=
+			fi
+			if [[ -z $found_path ]]; then
+				die "$name (needed by ${o_path[i]}) not found in $(search_summary "$i")"
+			fi
+			o_by_name[$name]=${#o_path[@]}
+			add_object "$found_path" "$found_file" "$i"
+			[[ $found_file != "$stage"/* ]] || continue
+			add_file "$found_file" "$found_path" "${o_path[i]}"
+		done
+	done
+	if ((need_ld_cache)) && { ! stage_walk /etc/ld.so.cache 0 1 ||
+		[[ ! -e $stage$walk_dir/$walk_name ]]; }; then
+		add_file /etc/ld.so.cache /etc/ld.so.cache "the glibc loader (libraries outside its default directories)"
+	fi
+}
+
+# Where find_* looked, for the refusal.
+search_summary() {
+	local i=$1 l where=''
+
+	if [[ $libc == musl ]]; then
+		for ((l = i; l >= 0; l = o_loader[l])); do
+			[[ -z ${o_rpath[l]}${o_runpath[l]} ]] || where+="${o_runpath[l]:-${o_rpath[l]}}:"
+		done
+		echo "$where$(musl_sys_path)"
+		return
+	fi
+	if [[ -z ${o_runpath[i]} ]]; then
+		for ((l = i; l >= 0; l = o_loader[l])); do
+			[[ -z ${o_rpath[l]} ]] || where+="${o_rpath[l]}:"
+		done
+	fi
+	[[ -z ${o_runpath[i]} ]] || where+="${o_runpath[i]}:"
+	where+="the ld.so.cache"
+	if ((!o_nodeflib[i])); then
+		local IFS=:
+		where+=":${GLIBC_DEFAULT_DIRS[*]}"
+	fi
+	echo "$where"
+}
+
+# A #! script: warn when its interpreter is not in the image; add the
+# closure of one that is and is dynamically linked.
+check_script() {
+	local line interp base
+
+	IFS= read -r line <"$app_file" || true
+	line=${line%$'\r'}
+	line=${line#\#!}
+	line=${line#"${line%%[![:space:]]*}"}
+	interp=${line%%[[:space:]]*}
+	base=$(basename -- "$app")
+	if [[ -z $interp ]]; then
+		echo "$PROG: warning: $base starts with #! but names no interpreter" >&2
+		return 0
+	fi
+	if [[ ${interp##*/} == env ]]; then
+		echo "$PROG: warning: $base starts with #!$line: Solo has no PATH search at exec" \
+			"(and env cannot exec), so start it with the interpreter's absolute path," \
+			"e.g. #!/usr/bin/${line##*[[:space:]]}, and put that in the image" >&2
+		return 0
+	fi
+	if [[ $interp != /* ]]; then
+		echo "$PROG: warning: $base starts with #!$interp, a relative path: Solo starts" \
+			"the interpreter by its absolute path in the image" >&2
+		return 0
+	fi
+	if ! stage_walk "$interp" 0 1 || [[ ! -f $stage$walk_dir/$walk_name ]]; then
+		echo "$PROG: warning: $base starts with #!$interp, which is not in the image:" \
+			"add it with --file $interp:$interp (its libraries come with it)" >&2
+		return 0
+	fi
+	closure "$interp" "$stage$walk_dir/$walk_name"
 }
 
 file_size() {
@@ -394,9 +1119,9 @@ build_image() {
 		die "mmd failed: $(cat "$tmpdir/mtools.log")"
 	copy_to_esp "$efi" ::/EFI/BOOT/BOOTX64.EFI
 	copy_to_esp "$kernel" ::/kernel.elf
-	copy_to_esp "$app" ::/app.elf
+	copy_to_esp "$app_file" ::/app.elf
 	copy_to_esp "$tmpdir/boot.cfg" ::/boot.cfg
-	if ((${#files[@]} > 0)); then
+	if ((rootfs_used)); then
 		copy_to_esp "$tmpdir/rootfs.tar" ::/rootfs.tar
 	fi
 }
@@ -410,8 +1135,22 @@ copy_to_esp() {
 	fi
 }
 
+# The raw image in another format, next to OUT (renamed by main).
+convert_image() {
+	local outdir
+
+	outdir=$(dirname -- "$out")
+	tmpconv=$(mktemp "$outdir/.$(basename -- "$out").XXXXXX") ||
+		die "cannot create a temporary file in $outdir"
+	qemu-img convert -f raw -O "$format" -- "$tmpimg" "$tmpconv" >"$tmpdir/qemu-img.log" 2>&1 ||
+		die "qemu-img convert to $format failed: $(cat "$tmpdir/qemu-img.log")"
+	rm -f -- "$tmpimg"
+	tmpimg=$tmpconv
+	tmpconv=
+}
+
 main() {
-	local need esp_mib fat need_mib
+	local need esp_mib fat need_mib rootfs_note=''
 
 	parse_options "$@"
 	check_inputs
@@ -419,11 +1158,24 @@ main() {
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 	tmpdir=$(mktemp -d "${TMPDIR:-/tmp}/solo-mkimg.XXXXXX")
+	stage=$tmpdir/rootfs
+	mkdir -p "$stage"
+	stage_files
+	check_app
+	place_app
+	case $app_kind in
+	dynamic) closure "$app_path" "$app_file" ;;
+	script) check_script ;;
+	esac
+	if ((added_files > 0)); then
+		echo "$PROG: added $added_files file(s) for the loader and libraries, $(human "$added_bytes") in all"
+	fi
 	write_boot_cfg
-	local -a contents=("$efi" "$kernel" "$app" "$tmpdir/boot.cfg")
-	if ((${#files[@]} > 0)); then
+	local -a contents=("$efi" "$kernel" "$app_file" "$tmpdir/boot.cfg")
+	if ((rootfs_used)); then
 		make_rootfs
 		contents+=("$tmpdir/rootfs.tar")
+		rootfs_note=", rootfs $(human "$(file_size "$tmpdir/rootfs.tar")")"
 	fi
 
 	need=$(content_bytes "${contents[@]}")
@@ -441,6 +1193,7 @@ main() {
 	fi
 
 	build_image "$esp_mib"
+	[[ $format == raw ]] || convert_image
 	# mktemp made it 0600; give it the mode a plain new file would get.
 	chmod "$(printf '%o' $((0666 & ~$(umask))))" -- "$tmpimg"
 	mv -f -- "$tmpimg" "$out" || die "cannot move the image to $out"
@@ -448,8 +1201,8 @@ main() {
 
 	fat=FAT32
 	((esp_mib >= FAT32_MIN_ESP_MIB)) || fat=FAT12/16
-	echo "$PROG: wrote $out ($size_mib MiB, $fat ESP; app $(basename -- "$app") as '$name'," \
-		"${#envs[@]} env, ${#files[@]} --file)"
+	echo "$PROG: wrote $out ($format, $size_mib MiB, $fat ESP; app $(basename -- "$app") as '$name'," \
+		"${#envs[@]} env, ${#files[@]} --file$rootfs_note)"
 }
 
 main "$@"

@@ -28,9 +28,9 @@ usage() {
 	cat <<'EOF'
 usage: tools/qemu.sh IMAGE [options]
 
-Boots IMAGE (from tools/mkimg.sh) under QEMU with OVMF. The image file is
-never modified (snapshot=on); each run uses a fresh copy of the UEFI
-variables.
+Boots IMAGE (from tools/mkimg.sh, in any of its --format choices) under
+QEMU with OVMF. The image file is never modified (snapshot=on); each run
+uses a fresh copy of the UEFI variables.
 
 Options:
   --serial stdio|FILE   where COM1 goes [stdio]. stdio is interactive: the
@@ -62,6 +62,9 @@ Options:
                         the host side is bound to 127.0.0.1 only
   --restrict            --net user with restrict=on: the guest reaches
                         nothing outside (only --hostfwd connections in)
+  --format FORMAT       the image's format: auto, raw, qcow2, vmdk, vhdx or
+                        vdi [auto: what `qemu-img info` reads in the file
+                        (qemu-utils); raw when qemu-img is not installed]
   --usb                 attach the image as a USB stick (usb-storage on
                         qemu-xhci) instead of a SATA/IDE disk
   --gdb                 start paused with a gdb server on :1234 (-s -S); then
@@ -131,6 +134,7 @@ monitor=
 net=none
 nic=virtio
 restrict=0
+format=auto
 declare -a extra_args=() hostfwds=()
 
 need_value() {
@@ -163,6 +167,7 @@ parse_options() {
 		--net) need_value "$opt" $#; net=$2; shift 2 ;;
 		--nic) need_value "$opt" $#; nic=$2; shift 2 ;;
 		--hostfwd) need_value "$opt" $#; hostfwds+=("$2"); shift 2 ;;
+		--format) need_value "$opt" $#; format=$2; shift 2 ;;
 		--restrict) restrict=1; shift ;;
 		--usb) usb=1; shift ;;
 		--no-debug-exit) debug_exit=0; shift ;;
@@ -189,6 +194,10 @@ parse_options() {
 	*) usage_error "--accel is auto, kvm or tcg, not '$accel'" ;;
 	esac
 	[[ -n $serial ]] || usage_error "--serial wants stdio or a file name"
+	case $format in
+	auto | raw | qcow2 | vmdk | vhdx | vdi) ;;
+	*) usage_error "--format is auto, raw, qcow2, vmdk, vhdx or vdi, not '$format'" ;;
+	esac
 	[[ $net == none || $net == user ]] || usage_error "--net is none or user, not '$net'"
 	case $nic in
 	virtio | virtio-legacy | e1000e | e1000) ;;
@@ -258,6 +267,29 @@ net_args() {
 	virtio) printf '%s\0' -device virtio-net-pci,netdev=n0 ;;
 	virtio-legacy) printf '%s\0' -device virtio-net-pci,netdev=n0,disable-modern=on ;;
 	e1000e | e1000) printf '%s\0' -device "$nic,netdev=n0" ;;
+	esac
+}
+
+# The image's format for -drive: --format, else what qemu-img reads in it.
+# Naming it keeps QEMU from guessing (and from its raw-probing warning).
+image_format() {
+	local info
+
+	if [[ $format != auto ]]; then
+		echo "$format"
+		return
+	fi
+	if ! command -v qemu-img >/dev/null; then
+		echo raw
+		return
+	fi
+	info=$(qemu-img info --output=json -- "$image" 2>/dev/null) ||
+		die_with "$EXIT_USAGE" "qemu-img cannot read $image (give --format)"
+	info=${info#*\"format\": \"}
+	info=${info%%\"*}
+	case $info in
+	raw | qcow2 | vmdk | vhdx | vdi) echo "$info" ;;
+	*) die_with "$EXIT_USAGE" "$image is a '$info' image: mkimg makes raw, qcow2, vmdk, vhdx or vdi" ;;
 	esac
 }
 
@@ -347,7 +379,7 @@ exit_status_from_log() {
 }
 
 main() {
-	local log vars_copy status=0 app_status cpu=max accel_name=tcg use_kvm=0 timed_out=0
+	local log vars_copy status=0 drive_format app_status cpu=max accel_name=tcg use_kvm=0 timed_out=0
 	local -a cmd fw netopts
 
 	parse_options "$@"
@@ -356,6 +388,7 @@ main() {
 	[[ -e $image ]] || die_with "$EXIT_MISSING" "image not found: $image (make image, or tools/mkimg.sh)"
 	[[ -f $image && -r $image ]] || die_with "$EXIT_MISSING" "image is not a readable file: $image"
 	find_firmware
+	drive_format=$(image_format)
 
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM HUP
@@ -381,7 +414,7 @@ main() {
 		-m "$mem" -smp "$smp"
 		-nodefaults -vga std "${netopts[@]}" -no-reboot
 		"${fw[@]}"
-		-drive "if=none,id=disk0,format=raw,snapshot=on,file=$(qemu_escape "$image")")
+		-drive "if=none,id=disk0,format=$drive_format,snapshot=on,file=$(qemu_escape "$image")")
 	((debug_exit)) && cmd+=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)
 	if ((usb)); then
 		cmd+=(-device qemu-xhci,id=xhci -device usb-storage,bus=xhci.0,drive=disk0,bootindex=0)
