@@ -41,6 +41,8 @@ readonly PACKAGES=(
 	fdisk            # sfdisk: GPT on an image file
 	tar              # rootfs.tar (ustar)
 	qemu-utils       # qemu-img: mkimg.sh --format qcow2|vmdk|vhdx|vdi, qemu.sh reads the format
+	python3          # tests/boot/test_dynamic.c: Debian's python3 (3.11, _sqlite3 included) as shipped
+	sqlite3          # tests/boot/test_dynamic.c: Debian's dynamically linked sqlite3 CLI
 	console-setup-linux # Terminus PSF fonts: built into the framebuffer console
 )
 readonly DEBUG_PACKAGES=(gdb)
