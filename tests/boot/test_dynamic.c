@@ -250,3 +250,30 @@ Test(dynamic, sqlite3_cli_runs_a_workload_like_on_the_host)
 			      harness_quote(dyn_dir(&run, "root"))));
 	compare_with_host(&run);
 }
+
+/* ---------------------------------------------------------------- Solo's answers */
+
+/* What Linux answers, where the host cannot be the oracle (its kernel may
+ * have rseq, more CPUs, other layouts): tests/apps/dyncompat.c's checks. */
+Test(dynamic, rseq_membarrier_prctl_and_maps_answer_as_linux)
+{
+	static const char *const names[] = {"rseq is ENOSYS",
+					    "membarrier query lists private expedited",
+					    "prctl get name is cut to 15",
+					    "prctl pdeathsig round trip",
+					    "prctl set vma is EINVAL",
+					    "maps: the private file mapping",
+					    "maps: the shared one",
+					    "maps: PROT_NONE and anonymous",
+					    "maps: the heap",
+					    "maps: the stack",
+					    "maps: the program",
+					    "maps: the name column is 74"};
+	int status;
+	char *log = harness_boot(
+	    harness_mkimg("dyn-compat", "--app build/tests/apps/dyncompat.elf --name dyncompat"),
+	    NULL, 60, &status);
+
+	harness_assert_checks(log, "dyncompat", names, sizeof(names) / sizeof(names[0]));
+	harness_assert_exit(log, status, 0);
+}
