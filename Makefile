@@ -262,10 +262,20 @@ endef
 $(foreach libc,glibc musl,$(eval $(call dyn_rules,$(libc))))
 DYN_APPS := $(foreach libc,glibc musl,$(B)/tests/apps/dyn-$(libc)/dynhost)
 
+# tests/boot/test_exec.c: the auxv app dynamically linked (PT_INTERP), against
+# glibc (gcc's default, a PIE) and against musl (/lib/ld-musl-x86_64.so.1).
+$(B)/tests/apps/exec-auxv-gnu.elf: tests/apps/exec-auxv.c
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) $< -o $@
+$(B)/tests/apps/exec-auxv-musl.elf: tests/apps/exec-auxv.c
+	@mkdir -p $(@D)
+	$(MUSLCC) $(APP_CFLAGS) $< -o $@
+
 USER_APPS := $(patsubst user/%.c,$(B)/user/%.elf,$(wildcard user/*.c))
 TEST_APPS := $(patsubst tests/apps/%.c,$(B)/tests/apps/%.elf,$(wildcard tests/apps/*.c)) \
              $(B)/tests/apps/hello-pie.elf $(B)/tests/apps/where-pie.elf \
-             $(B)/tests/apps/threads-glibc.elf $(DYN_APPS)
+             $(B)/tests/apps/threads-glibc.elf \
+             $(B)/tests/apps/exec-auxv-gnu.elf $(B)/tests/apps/exec-auxv-musl.elf $(DYN_APPS)
 
 # ---------------------------------------------------------------- host tools
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -I. -MMD -MP

@@ -115,7 +115,11 @@ static EFI_STATUS load_files(EFI_HANDLE image, struct file_buf *kernel, struct b
 	status = load_required(root, L"\\app.elf", &app);
 	if (EFI_ERROR(status))
 		goto close;
-	if (elf_check((const void *)(UINTN)app.phys, app.size, ELF_TARGET_APP, &img, &why)) {
+	/* A "#!" script is the kernel's to parse (kernel/exec.h); anything
+	 * else must be an ELF the kernel can load. */
+	const char *head = (const char *)(UINTN)app.phys;
+	int script = app.size >= 2 && head[0] == '#' && head[1] == '!';
+	if (!script && elf_check(head, app.size, ELF_TARGET_APP, &img, &why)) {
 		Print(L"solo: \\app.elf is not a valid app: %a\n", why);
 		status = EFI_LOAD_ERROR;
 		goto close;

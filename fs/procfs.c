@@ -90,8 +90,14 @@ static long self_target(char *buf, size_t size)
 	return ksnprintf(buf, size, "1");
 }
 
+/* app_path (or a script's interpreter) when known; else the ESP's app.elf
+ * under its name, the only place the app exists. */
 static long exe_target(char *buf, size_t size)
 {
+	const char *path = proc_exe_path();
+
+	if (path)
+		return ksnprintf(buf, size, "%s", path);
 	return ksnprintf(buf, size, "/%s", proc_name());
 }
 

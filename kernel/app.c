@@ -12,6 +12,7 @@
 #include "kernel/arch/x86_64/apic_timer.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/args.h"
+#include "kernel/exec.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/loader.h"
@@ -187,10 +188,77 @@ static int build_argv(const struct boot_config *cfg, const char ***argv_out, cha
 	return n + 1;
 }
 
+/*
+ * A "#!" script as the app, as execve does it (binfmt_script): the
+ * interpreter named on the first line is read from the root file system and
+ * becomes the program, with argv = [interpreter as written, the optional
+ * argument, the script's path (app_path), argv[1..]]. One level only: an
+ * interpreter that is itself a script is refused, as Linux refuses it.
+ * On success *prog / *prog_size are the interpreter's bytes (kfree them)
+ * and *argv_io / *argc_io the new argv (kfree it; its strings live in *sb
+ * and the old argv). Prints why and returns a negative error otherwise.
+ */
+static int resolve_script(const void *text, size_t size, const struct boot_config *cfg,
+			  struct exec_shebang *sb, void **prog, size_t *prog_size,
+			  const char ***argv_io, int *argc_io)
+{
+	const char *why;
+	int err;
+
+	if (exec_parse_shebang(text, size, sb, &why)) {
+		kprintf("solo: app not started: %s\n", why);
+		return -ENOEXEC;
+	}
+	if (!cfg->app_path) {
+		kprintf("solo: app not started: a \"#!\" script (interpreter %s) needs its path in "
+			"the root file system: boot.cfg app_path= (mkimg.sh writes it)\n",
+			sb->interp);
+		return -ENOEXEC;
+	}
+	err = loader_read_file(sb->interp, prog, prog_size, &why);
+	if (err) {
+		size_t n = strlen(sb->interp);
+		int dos = n && sb->interp[n - 1] == '\r';
+		kprintf("solo: app not started: #! interpreter %s: %s%s\n", sb->interp, why,
+			dos ? " (the script has DOS line endings: \"\\r\" ends the name)" : "");
+		return err;
+	}
+	if (exec_is_script(*prog, *prog_size)) {
+		kprintf("solo: app not started: #! interpreter %s is itself a script (only one "
+			"level of \"#!\" is followed, as on Linux)\n",
+			sb->interp);
+		kfree(*prog);
+		*prog = NULL;
+		return -ELOOP;
+	}
+	int argc = *argc_io;
+	const char **argv = kmalloc(((size_t)argc + 3) * sizeof(char *));
+	if (!argv) {
+		kprintf("solo: app not started: out of memory\n");
+		kfree(*prog);
+		*prog = NULL;
+		return -ENOMEM;
+	}
+	int n = 0;
+	argv[n++] = sb->interp;
+	if (sb->has_arg)
+		argv[n++] = sb->arg;
+	argv[n++] = cfg->app_path;
+	for (int i = 1; i < argc; i++)
+		argv[n++] = (*argv_io)[i];
+	argv[n] = NULL;
+	*argv_io = argv;
+	*argc_io = n;
+	return 0;
+}
+
 int app_load(const void *elf, size_t size, const void *tar, size_t tar_size,
 	     const struct boot_config *cfg)
 {
 	struct rootfs_config fs = {.read_only = cfg->root_read_only, .tmpfs_size = cfg->tmpfs_size};
+	struct exec_shebang *sb = NULL;
+	const char **script_argv = NULL;
+	void *interp_prog = NULL;
 	const char *why = "";
 	const char **argv;
 	char *words;
@@ -211,11 +279,32 @@ int app_load(const void *elf, size_t size, const void *tar, size_t tar_size,
 	/* /etc/resolv.conf, hosts and nsswitch.conf as the network is now
 	 * (net_init waited for it), unless rootfs.tar has its own. */
 	fs.files = net_root_files(&fs.nfiles);
-	err = proc_set_command(argc, argv);
-	if (!err)
-		err = rootfs_mount(tar, tar_size, &fs);
+	err = rootfs_mount(tar, tar_size, &fs);
 	if (!err)
 		err = aspace_init(&app.as, &app_view_template);
+	if (err) {
+		kprintf("solo: app not started: out of memory\n");
+		goto fail;
+	}
+	const char *exe = cfg->app_path;
+	if (exec_is_script(elf, size)) {
+		sb = kmalloc(sizeof(*sb));
+		script_argv = argv;
+		err = sb ? resolve_script(elf, size, cfg, sb, &interp_prog, &size, &script_argv,
+					  &argc)
+			 : -ENOMEM;
+		if (err) {
+			if (!sb)
+				kprintf("solo: app not started: out of memory\n");
+			script_argv = NULL;
+			goto fail;
+		}
+		elf = interp_prog;
+		exe = sb->interp; /* Linux's /proc/self/exe is the interpreter */
+	}
+	err = proc_set_command(argc, script_argv ? script_argv : argv);
+	if (!err)
+		err = proc_set_exe(exe);
 	if (err) {
 		kprintf("solo: app not started: out of memory\n");
 		goto fail;
@@ -225,23 +314,34 @@ int app_load(const void *elf, size_t size, const void *tar, size_t tar_size,
 		kprintf("solo: app not started: %s\n", why);
 		goto fail;
 	}
+	kfree(interp_prog); /* copied into the app's pages */
+	interp_prog = NULL;
 	err = vdso_map(&app.as, &app.image.vdso_base);
 	if (err) {
 		kprintf("solo: app not started: out of memory (vDSO)\n");
 		goto fail;
 	}
-	err = loader_build_stack(&app.as, &app.image, cfg->stack_size, argc, argv,
-				 (int)cfg->env_count, cfg->env);
+	/* AT_EXECFN: what execve was given, the script for a script */
+	app.image.execfn = cfg->app_path;
+	err = loader_build_stack(&app.as, &app.image, cfg->stack_size, argc,
+				 script_argv ? script_argv : argv, (int)cfg->env_count, cfg->env);
+	if (!err)
+		err = proc_set_auxv(app.image.auxv, app.image.auxv_len);
 	if (err) {
 		kprintf("solo: app not started: %s\n",
 			err == -E2BIG ? "arguments and environment too large" : "out of memory");
 		goto fail;
 	}
-	kfree(argv); /* copied onto the app's stack */
+	kfree(script_argv); /* copied onto the app's stack */
+	kfree(sb);
+	kfree(argv);
 	kfree(words);
 	kdebug("solo: app %s: %d argument%s, %zu environment variable%s, entry %#lx\n", cfg->name,
 	       argc - 1, argc == 2 ? "" : "s", cfg->env_count, cfg->env_count == 1 ? "" : "s",
 	       app.image.entry);
+	if (app.image.interp_base)
+		kdebug("solo: interpreter at %#lx, program entry %#lx\n", app.image.interp_base,
+		       app.image.prog_entry);
 	if (log_level >= LOG_DEBUG) {
 		/* both halves: the kernel half holds only UL_VISIBLE pages */
 		vm_dump(&app.as.ctx, 0, UINT64_MAX);
@@ -258,6 +358,9 @@ fail:
 	aspace_destroy(&app.as);
 	rootfs_unmount();
 	proc_release();
+	kfree(interp_prog);
+	kfree(script_argv);
+	kfree(sb);
 	kfree(argv);
 	kfree(words);
 	return err;

@@ -8,6 +8,7 @@ static int pick(const char *value, const char *const *names, int count);
 static void set_defaults(struct boot_config *cfg)
 {
 	cfg->name = "app";
+	cfg->app_path = NULL;
 	cfg->args = "";
 	cfg->env_count = 0;
 	cfg->on_exit = BOOTCFG_ON_EXIT_POWEROFF;
@@ -266,6 +267,12 @@ static int apply(struct boot_config *cfg, struct parse_state *st, const char *ke
 			return -1;
 		}
 		cfg->name = value;
+	} else if (!strcmp(key, "app_path")) {
+		if (value[0] != '/' || strlen(value) > BOOTCFG_APP_PATH_MAX) {
+			*why = "app_path must be an absolute path of at most 4095 bytes";
+			return -1;
+		}
+		cfg->app_path = value;
 	} else if (!strcmp(key, "args")) {
 		cfg->args = value;
 	} else if (!strcmp(key, "env")) {

@@ -6,6 +6,10 @@
  * verbatim (a trailing \r is dropped); lines starting with '#' and blank
  * lines are ignored. Keys:
  *   name=NAME            argv[0] (default "app")
+ *   app_path=/PATH       the app's absolute path in the root file system
+ *                        (mkimg writes it when it puts the app there): its
+ *                        AT_EXECFN, /proc/self/exe, and the script path a
+ *                        "#!" interpreter gets; at most 4095 bytes
  *   args=WORDS           the arguments, split like a POSIX shell splits words
  *   env=KEY=VALUE        one environment variable; repeatable, order kept
  *   on_exit=poweroff|reboot|halt   what happens after the app ends
@@ -75,9 +79,10 @@ enum bootcfg_net {
 };
 
 #define BOOTCFG_MAX_DNS		 4
-#define BOOTCFG_NET_WAIT_DEFAULT 10u  /* seconds */
-#define BOOTCFG_NET_WAIT_MAX	 600u /* seconds */
-#define BOOTCFG_HOSTNAME_MAX	 63u  /* bytes */
+#define BOOTCFG_NET_WAIT_DEFAULT 10u   /* seconds */
+#define BOOTCFG_NET_WAIT_MAX	 600u  /* seconds */
+#define BOOTCFG_HOSTNAME_MAX	 63u   /* bytes */
+#define BOOTCFG_APP_PATH_MAX	 4095u /* bytes, without the NUL (Linux's PATH_MAX - 1) */
 
 /* An IP address from boot.cfg, in network byte order. */
 struct bootcfg_addr {
@@ -86,8 +91,9 @@ struct bootcfg_addr {
 };
 
 struct boot_config {
-	const char *name; /* points into the parsed text */
-	const char *args; /* "" when absent */
+	const char *name;     /* points into the parsed text */
+	const char *app_path; /* NULL: none given (the app is only the ESP's app.elf) */
+	const char *args;     /* "" when absent */
 	const char *env[BOOTCFG_MAX_ENV];
 	size_t env_count;
 	enum bootcfg_on_exit on_exit;

@@ -8,11 +8,17 @@
 #include "kernel/abi/process.h"
 #include "kernel/abi/signal.h"
 
-#include "kernel/arch/x86_64/arch.h"
-#include "kernel/elf.h"
-#include "kernel/arch/x86_64/mmu.h"
+#include "fs/file.h"
+#include "fs/iobuf.h"
+#include "fs/vfs.h"
 #include "kernel/abi/errno.h"
+#include "kernel/abi/fcntl.h"
+#include "kernel/abi/stat.h"
+#include "kernel/arch/x86_64/arch.h"
+#include "kernel/arch/x86_64/mmu.h"
+#include "kernel/elf.h"
 #include "kernel/klib.h"
+#include "kernel/kprintf.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 
@@ -69,10 +75,148 @@ static int back_range(struct vm_ctx *ctx, vaddr_t start, vaddr_t end, unsigned f
 	return 0;
 }
 
+/* Records [bias + vaddr_min, bias + vaddr_max) as an IMAGE region and
+ * copies every PT_LOAD of the checked file there. */
+static int map_segments(struct aspace *as, const void *elf, const struct elf_image *info,
+			uint64_t bias)
+{
+	int err = aspace_add_image(as, bias + info->vaddr_min,
+				   (info->vaddr_max - info->vaddr_min) / PAGE_SIZE);
+
+	if (err)
+		return err;
+	for (unsigned i = 0; i < info->phnum; i++) {
+		const struct elf64_phdr *ph = &info->phdrs[i];
+		if (ph->p_type != ELF_PT_LOAD || ph->p_memsz == 0)
+			continue;
+		vaddr_t start = bias + ph->p_vaddr;
+		vaddr_t first = start & ~(vaddr_t)(PAGE_SIZE - 1);
+		vaddr_t last = (start + ph->p_memsz + PAGE_SIZE - 1) & ~(vaddr_t)(PAGE_SIZE - 1);
+
+		err = back_range(&as->ctx, first, last, segment_flags(ph->p_flags));
+		if (!err)
+			err = vm_copy_to_mapped(&as->ctx, start, (const char *)elf + ph->p_offset,
+						ph->p_filesz);
+		if (err)
+			return err;
+	}
+	/* Pages between segments (alignment gaps) are part of the image range
+	 * but unbacked: map nothing there, so touching them faults and kills. */
+	return 0;
+}
+
+int loader_read_file(const char *path, void **buf, size_t *size, const char **why)
+{
+	struct inode *ino;
+	struct file *f;
+	uint64_t pos = 0;
+	size_t done = 0;
+	int err = vfs_lookup(NULL, path, 0, &ino);
+
+	if (err) {
+		*why = err == -ENOENT	 ? "no such file in the root file system"
+		       : err == -ENOTDIR ? "a component of the path is not a directory"
+		       : err == -ELOOP	 ? "too many levels of symbolic links"
+					 : "bad path";
+		return err;
+	}
+	if (!S_ISREG(ino->mode)) {
+		*why = "not a regular file";
+		return -EACCES;
+	}
+	if (!(ino->mode & 0111)) {
+		*why = "not executable (no x permission bit)";
+		return -EACCES;
+	}
+	if (ino->size == 0 || ino->size > LOADER_MAX_FILE) {
+		*why = ino->size ? "larger than 1 GiB" : "empty file";
+		return ino->size ? -EFBIG : -ENOEXEC;
+	}
+	*size = ino->size;
+	*buf = kmalloc(*size);
+	if (!*buf) {
+		*why = "out of memory to read it";
+		return -ENOMEM;
+	}
+	err = vfs_open(ino, O_RDONLY, &f);
+	while (!err && done < *size) {
+		struct iobuf b;
+		iobuf_kernel(&b, (char *)*buf + done, *size - done);
+		long n = file_read(f, &b, &pos);
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	if (!err)
+		file_put(f);
+	if (err || done != *size) {
+		kfree(*buf);
+		*buf = NULL;
+		*why = "read error";
+		return err ? err : -EIO;
+	}
+	return 0;
+}
+
+/* Why the interpreter could not be loaded, naming it. */
+static char interp_reason[ELF_INTERP_MAX + 128];
+
+static int interp_fail(const char **why, const char *path, const char *reason, int err)
+{
+	ksnprintf(interp_reason, sizeof(interp_reason), "interpreter %s: %s", path, reason);
+	*why = interp_reason;
+	return err;
+}
+
+/* Loads the interpreter at path (the program's PT_INTERP) as Linux does:
+ * an ET_DYN one at its own base (see LOADER_INTERP_BASE), an ET_EXEC one
+ * where it says. Its bytes are copied, then the file buffer is freed. */
+static int load_interp(struct aspace *as, const char *path, struct app_image *img, const char **why)
+{
+	struct elf_image info;
+	const char *reason;
+	size_t size;
+	void *buf;
+	int err = loader_read_file(path, &buf, &size, &reason);
+
+	if (err)
+		return interp_fail(why, path, reason, err);
+	if (elf_check(buf, size, ELF_TARGET_APP, &info, &reason)) {
+		err = interp_fail(why, path, reason, -ENOEXEC);
+		goto free_buf;
+	}
+	if (info.interp) {
+		err = interp_fail(why, path, "is itself dynamically linked (has PT_INTERP)",
+				  -ENOEXEC);
+		goto free_buf;
+	}
+	uint64_t bias = 0;
+	if (info.type == ELF_ET_DYN) {
+		uint64_t pages = (LOADER_INTERP_SPAN - ELF_MAX_SPAN) / PAGE_SIZE;
+		uint64_t base = LOADER_INTERP_BASE;
+		if (aslr)
+			base = LOADER_INTERP_BASE - LOADER_INTERP_SPAN +
+			       random_below(pages) * PAGE_SIZE;
+		bias = base - info.vaddr_min;
+	}
+	err = map_segments(as, buf, &info, bias);
+	if (err) {
+		err = interp_fail(why, path,
+				  err == -ENOMEM ? "out of memory while loading it"
+						 : "its segments overlap the program",
+				  err);
+		goto free_buf;
+	}
+	img->interp_base = bias;
+	img->entry = bias + info.entry;
+free_buf:
+	kfree(buf);
+	return err;
+}
+
 int loader_load(const void *elf, size_t size, struct aspace *as, struct app_image *img,
 		const char **why)
 {
-	struct vm_ctx *ctx = &as->ctx;
 	struct elf_image info;
 	int err;
 
@@ -86,38 +230,25 @@ int loader_load(const void *elf, size_t size, struct aspace *as, struct app_imag
 			base = LOADER_PIE_BASE - LOADER_PIE_SPAN + random_below(pages) * PAGE_SIZE;
 		img->load_base = base - info.vaddr_min;
 	}
-	err = aspace_add_image(as, img->load_base + info.vaddr_min,
-			       (info.vaddr_max - info.vaddr_min) / PAGE_SIZE);
+	err = map_segments(as, elf, &info, img->load_base);
 	if (err) {
-		*why = "no room for the app's segments";
+		*why = err == -ENOMEM ? "out of memory while loading the app"
+				      : "no room for the app's segments";
 		return err;
 	}
-	for (unsigned i = 0; i < info.phnum; i++) {
-		const struct elf64_phdr *ph = &info.phdrs[i];
-		if (ph->p_type != ELF_PT_LOAD || ph->p_memsz == 0)
-			continue;
-		vaddr_t start = img->load_base + ph->p_vaddr;
-		vaddr_t first = start & ~(vaddr_t)(PAGE_SIZE - 1);
-		vaddr_t last = (start + ph->p_memsz + PAGE_SIZE - 1) & ~(vaddr_t)(PAGE_SIZE - 1);
-
-		err = back_range(ctx, first, last, segment_flags(ph->p_flags));
-		if (!err)
-			err = vm_copy_to_mapped(ctx, start, (const char *)elf + ph->p_offset,
-						ph->p_filesz);
-		if (err) {
-			*why = "out of memory while loading the app";
-			return err;
-		}
-	}
-	/* Pages between segments (alignment gaps) are part of the image range
-	 * but unbacked: map nothing there, so touching them faults and kills. */
-	img->entry = img->load_base + info.entry;
+	img->prog_entry = img->load_base + info.entry;
+	img->entry = img->prog_entry;
 	img->phdr = info.phdr_vaddr ? img->load_base + info.phdr_vaddr : 0;
 	img->phnum = info.phnum;
 	img->image_end = img->load_base + info.vaddr_max;
+	/* The heap follows the program, never the interpreter (Linux's brk). */
 	err = aspace_init_heap(as, img->image_end);
-	if (err)
+	if (err) {
 		*why = "no room for the heap";
+		return err;
+	}
+	if (info.interp)
+		err = load_interp(as, info.interp, img, why);
 	return err;
 }
 
@@ -166,7 +297,7 @@ int loader_build_stack(struct aspace *as, struct app_image *img, uint64_t stack_
 
 	unsigned char random[16];
 	arch_random_bytes(random, sizeof(random));
-	vaddr_t execfn = push_string(&sb, argc ? argv[0] : "app");
+	vaddr_t execfn = push_string(&sb, img->execfn ? img->execfn : argc ? argv[0] : "app");
 	vaddr_t platform = push_string(&sb, "x86_64");
 	vaddr_t random_at = push_bytes(&sb, random, sizeof(random));
 	size_t n = 0;
@@ -187,9 +318,9 @@ int loader_build_stack(struct aspace *as, struct app_image *img, uint64_t stack_
 	    {AT_PHENT, sizeof(struct elf64_phdr)},
 	    {AT_PHNUM, img->phnum},
 	    {AT_PAGESZ, PAGE_SIZE},
-	    {AT_BASE, 0},
+	    {AT_BASE, img->interp_base},
 	    {AT_FLAGS, 0},
-	    {AT_ENTRY, img->entry},
+	    {AT_ENTRY, img->prog_entry},
 	    {AT_UID, 0},
 	    {AT_EUID, 0},
 	    {AT_GID, 0},
@@ -210,6 +341,9 @@ int loader_build_stack(struct aspace *as, struct app_image *img, uint64_t stack_
 		nauxv--;
 		auxv[nauxv - 1][0] = AT_NULL;
 	}
+	_Static_assert(ARRAY_SIZE(auxv) <= LOADER_AUXV_MAX, "img->auxv holds the whole auxv");
+	memcpy(img->auxv, auxv, nauxv * sizeof(auxv[0]));
+	img->auxv_len = nauxv * sizeof(auxv[0]);
 
 	/* rsp must be 16-byte aligned at argc: align the string area, then pad
 	 * so that pointers + auxv end on the alignment. */

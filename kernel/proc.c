@@ -27,6 +27,9 @@ static int no_new_privs, dumpable = 1;
 
 static char *cmdline; /* argv, each NUL-terminated */
 static size_t cmdline_len;
+static char *exe_path;	/* /proc/self/exe, or NULL */
+static void *auxv_copy; /* the auxv the app started with */
+static size_t auxv_len;
 
 int proc_set_command(int argc, const char *const *argv)
 {
@@ -46,11 +49,54 @@ int proc_set_command(int argc, const char *const *argv)
 	return 0;
 }
 
+int proc_set_exe(const char *path)
+{
+	kfree(exe_path);
+	exe_path = NULL;
+	if (!path)
+		return 0;
+	exe_path = kmalloc(strlen(path) + 1);
+	if (!exe_path)
+		return -ENOMEM;
+	memcpy(exe_path, path, strlen(path) + 1);
+	return 0;
+}
+
+const char *proc_exe_path(void)
+{
+	return exe_path;
+}
+
+int proc_set_auxv(const void *auxv, size_t len)
+{
+	kfree(auxv_copy);
+	auxv_len = 0;
+	auxv_copy = kmalloc(len ? len : 1);
+	if (!auxv_copy)
+		return -ENOMEM;
+	memcpy(auxv_copy, auxv, len);
+	auxv_len = len;
+	return 0;
+}
+
+long proc_auxv(char *buf, size_t size)
+{
+	if (size < auxv_len)
+		return -ENOSPC;
+	memcpy(buf, auxv_copy, auxv_len);
+	return (long)auxv_len;
+}
+
 void proc_release(void)
 {
 	kfree(cmdline);
 	cmdline = NULL;
 	cmdline_len = 0;
+	kfree(exe_path);
+	exe_path = NULL;
+	kfree(auxv_copy);
+	auxv_copy = NULL;
+	auxv_len = 0;
 }
 
 const char *proc_name(void)

@@ -20,6 +20,19 @@ void proc_release(void);
 const char *proc_name(void);
 /* /proc/self/cmdline: the arguments, each NUL-terminated; the length. */
 long proc_cmdline(char *buf, size_t size);
+/* The app's executable for /proc/self/exe: its path in the root file system
+ * (boot.cfg app_path, or a script's interpreter), copied; NULL: none (the
+ * app exists only as the ESP's app.elf). Returns 0 or -ENOMEM. Dropped by
+ * proc_release. proc_exe_path returns it, or NULL. */
+int proc_set_exe(const char *path);
+const char *proc_exe_path(void);
+/* The auxiliary vector the app started with (len bytes: uint64 pairs up to
+ * and including AT_NULL), copied at start; dropped by proc_release. Returns
+ * 0 or -ENOMEM. */
+int proc_set_auxv(const void *auxv, size_t len);
+/* /proc/self/auxv: the raw auxv bytes into buf; their length, or -ENOSPC
+ * when size is smaller (nothing copied). Does not block. */
+long proc_auxv(char *buf, size_t size);
 /* uname's nodename: "solo" until set (boot.cfg hostname=, through the
  * network's configuration). A name of 1..64 bytes is copied; anything
  * else is ignored. proc_hostname returns the current one. */

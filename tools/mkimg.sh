@@ -557,17 +557,17 @@ stage_copy() {
 # stage_tree SRC DEST SPEC: copies the directory SRC into the image directory
 # DEST. Entries already there must be the same: a directory where SRC has a
 # directory, a symlink with the same target, a file with the same contents.
-# One find, one bash pass and one cmp per clash, so trees of thousands of
-# files take well under a second (no process per file).
+# One find, one bash pass and two sha256sum runs for all the clashes, so
+# trees of thousands of files take seconds (no process per file).
 stage_tree() {
-	local src=$1 dest=$2 spec=$3 real type rel t n=0
-	local -a clash_src=() clash_dst=()
+	local src=$1 dest=$2 spec=$3 real type rel link t n
+	local -a clash_src=() clash_dst=() sum_src=() sum_dst=()
 
 	real=$(stage_dir "$dest" "--file '$spec'")
-	while IFS= read -r -d '' type && IFS= read -r -d '' rel; do
+	while IFS= read -r -d '' type && IFS= read -r -d '' rel && IFS= read -r -d '' link; do
 		t=$stage$real/$rel
 		if [[ -L $t ]]; then
-			[[ $type == l && $(readlink -- "$t") == "$(readlink -- "$src/$rel")" ]] ||
+			[[ $type == l && $(readlink -- "$t") == "$link" ]] ||
 				die "--file '$spec': $real/$rel is already in the image as a different symlink"
 		elif [[ -d $t ]]; then
 			[[ $type == d ]] || die "--file '$spec': $real/$rel is already a directory in the image"
@@ -575,11 +575,17 @@ stage_tree() {
 			[[ $type == f ]] || die "--file '$spec': $real/$rel is already a file in the image"
 			clash_src+=("$src/$rel") clash_dst+=("$t")
 		fi
-	done < <(find "$src" -mindepth 1 \( -type d -o -type f -o -type l \) -printf '%y\0%P\0')
-	for ((n = 0; n < ${#clash_src[@]}; n++)); do
-		same_file "${clash_src[n]}" "${clash_dst[n]}" ||
-			die "--file '$spec': a different file is already at ${clash_dst[n]#"$stage"}"
-	done
+	done < <(find "$src" -mindepth 1 \( -type d -o -type f -o -type l \) -printf '%y\0%P\0%l\0')
+	if ((${#clash_src[@]} > 0)); then
+		mapfile -d '' -t sum_src < <(printf '%s\0' "${clash_src[@]}" | xargs -0 sha256sum -z -- | cut -z -c1-64)
+		mapfile -d '' -t sum_dst < <(printf '%s\0' "${clash_dst[@]}" | xargs -0 sha256sum -z -- | cut -z -c1-64)
+		((${#sum_src[@]} == ${#clash_src[@]} && ${#sum_dst[@]} == ${#clash_dst[@]})) ||
+			die "--file '$spec': reading the files it shares with earlier --file failed"
+		for ((n = 0; n < ${#clash_src[@]}; n++)); do
+			[[ ${sum_src[n]} == "${sum_dst[n]}" ]] ||
+				die "--file '$spec': a different file is already at ${clash_dst[n]#"$stage"}"
+		done
+	fi
 	# -n: never overwrite (what is there is the same, or a directory to merge).
 	cp -R -n --preserve=mode,timestamps -- "$src/." "$stage$real/" ||
 		die "--file '$spec': copying the directory failed"
@@ -789,14 +795,16 @@ add_interpreter() {
 	[[ -f $path ]] || die "the interpreter $path (of $for) is not on this host: give it with --file"
 	real=$(readlink -f -- "$path")
 	stage_walk "$path" 1 1 || die "the interpreter $path (of $for): a file in the image is in the way"
-	if [[ $walk_dir/$walk_name != "$path" ]]; then
-		echo "$PROG: added $path -> $walk_dir/$walk_name (symlinks, as on the host)"
-	fi
 	if stage_copy "$real" "$walk_dir/$walk_name" "the interpreter $path (of $for)"; then
 		size=$(stat -c %s -- "$real")
 		added_files=$((added_files + 1))
 		added_bytes=$((added_bytes + size))
-		echo "$PROG: added $walk_dir/$walk_name ($(human "$size")) for $for"
+		if [[ $walk_dir/$walk_name == "$path" ]]; then
+			echo "$PROG: added $path ($(human "$size")) for $for"
+		else
+			echo "$PROG: added $walk_dir/$walk_name ($(human "$size")) for $for," \
+				"as $path through the host's symlinks"
+		fi
 	fi
 }
 
@@ -1072,7 +1080,7 @@ check_script() {
 }
 
 file_size() {
-	stat -c %s -- "$1"
+	stat -L -c %s -- "$1"
 }
 
 # Bytes the ESP needs for the contents: each file rounded up to 4 KiB, plus

@@ -16,9 +16,10 @@ static void record_warning(unsigned line, const char *message, const char *detai
 
 static unsigned parse(const char *text, struct boot_config *cfg)
 {
-	static char buf[4096];
+	static char buf[8192];
 	size_t len = strlen(text);
 
+	cr_assert_lt(len, sizeof(buf));
 	warned = 0;
 	memcpy(buf, text, len + 1);
 	return bootcfg_parse(buf, len, cfg, record_warning);
@@ -297,4 +298,30 @@ Test(bootcfg, hostname_and_net_wait)
 	cr_assert_eq(parse("net_wait=601\n", &cfg), 1);
 	cr_assert_eq(parse("net_wait=5s\n", &cfg), 1);
 	cr_assert_eq(cfg.net_wait, 10);
+}
+
+Test(bootcfg, app_path_is_absolute_and_bounded)
+{
+	struct boot_config cfg;
+	static char text[BOOTCFG_APP_PATH_MAX + 64];
+
+	cr_assert_eq(parse("name=x\n", &cfg), 0);
+	cr_assert_null(cfg.app_path, "absent unless given");
+	cr_assert_eq(parse("app_path=/usr/bin/python3\r\n", &cfg), 0, "%s", last_warning);
+	cr_assert_str_eq(cfg.app_path, "/usr/bin/python3");
+	cr_assert_eq(parse("app_path=usr/bin/python3\n", &cfg), 1);
+	cr_assert_null(cfg.app_path, "a relative path is refused");
+	cr_assert_eq(parse("app_path=\n", &cfg), 1);
+	cr_assert_null(cfg.app_path);
+	/* The longest path, then one byte more. */
+	int n = snprintf(text, sizeof(text), "app_path=/");
+	memset(text + n, 'a', BOOTCFG_APP_PATH_MAX - 1);
+	strcpy(text + n + BOOTCFG_APP_PATH_MAX - 1, "\n");
+	cr_assert_eq(parse(text, &cfg), 0, "%s", last_warning);
+	cr_assert_eq(strlen(cfg.app_path), BOOTCFG_APP_PATH_MAX);
+	n = snprintf(text, sizeof(text), "app_path=/");
+	memset(text + n, 'a', BOOTCFG_APP_PATH_MAX);
+	strcpy(text + n + BOOTCFG_APP_PATH_MAX, "\n");
+	cr_assert_eq(parse(text, &cfg), 1);
+	cr_assert_null(cfg.app_path);
 }
