@@ -29,7 +29,7 @@ readonly PROG=deps.sh
 readonly PACKAGES=(
 	gcc              # kernel, host tools, tests
 	libc6-dev        # host tools and tests
-	binutils         # ld, objcopy, objdump, nm
+	binutils         # ld, objcopy, objdump, nm; readelf for mkimg.sh's library closure
 	make
 	gnu-efi          # the UEFI stub
 	musl-tools       # musl-gcc: static apps
@@ -40,6 +40,7 @@ readonly PACKAGES=(
 	dosfstools       # fsck.fat in the image tests
 	fdisk            # sfdisk: GPT on an image file
 	tar              # rootfs.tar (ustar)
+	perl-base        # mkimg.sh: aligns rootfs.tar's file data to 4 KiB (Essential: always there)
 	qemu-utils       # qemu-img: mkimg.sh --format qcow2|vmdk|vhdx|vdi, qemu.sh reads the format
 	python3          # tests/boot/test_dynamic.c: Debian's python3 (3.11, _sqlite3 included) as shipped
 	sqlite3          # tests/boot/test_dynamic.c: Debian's dynamically linked sqlite3 CLI

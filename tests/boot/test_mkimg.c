@@ -702,6 +702,26 @@ Test(mkimg, python3_closure_is_complete, .timeout = 120)
 		checked++;
 	}
 	cr_assert_geq(checked, 3, "ldd resolved only %d files:\n%s", checked, ldd);
+	/* Every file's data starts at a 4 KiB boundary of the archive: tar -R
+	 * gives each member's header block, the data follows it. */
+	{
+		char *cmd = NULL, *list, *l, *sp = NULL, *q = harness_quote(img);
+		int files = 0;
+
+		cr_assert_geq(
+		    asprintf(&cmd, "mcopy -i %s" ESP " ::/rootfs.tar - | tar -tvR -f -", q), 0);
+		list = must_run("tar -tvR", cmd);
+		for (l = strtok_r(list, "\n", &sp); l; l = strtok_r(NULL, "\n", &sp)) {
+			long block;
+			char kind;
+
+			if (sscanf(l, "block %ld: %c", &block, &kind) != 2 || kind != '-')
+				continue;
+			cr_assert_eq((block + 1) * 512 % 4096, 0, "data not 4 KiB aligned: %s", l);
+			files++;
+		}
+		cr_assert_geq(files, 5, "only %d files in rootfs.tar", files);
+	}
 	/* The interpreter keeps the host's symlink to its real file. */
 	{
 		char link[PATH_MAX], real[PATH_MAX];
