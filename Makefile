@@ -148,6 +148,36 @@ $(B)/gen/syscalls-doc.ok: tools/gen-syscall-docs.sh kernel/syscall.c docs/syscal
 .PHONY: docs
 # ---------------------------------------------------------------- (end of syscall names and docs)
 
+# ---------------------------------------------------------------- vDSO (issue 12)
+# vdso/vdso.c as its own position-independent shared object (vdso.lds: one
+# R+X segment from address 0, the data page below it; vdso.map: Linux's
+# names at LINUX_2.6), stripped, then embedded in the kernel on whole pages
+# by vdso/image.S (.incbin). No relocation may be left: nobody would apply
+# it (tests/unit/test_vdso.c checks the image).
+VDSO_CFLAGS := -std=gnu11 -O2 $(WARN) -ffreestanding -fPIC -fno-stack-protector \
+        -fno-asynchronous-unwind-tables -fno-unwind-tables -fcf-protection=none \
+        -mno-sse -mno-sse2 -mno-mmx -mno-80387 -mgeneral-regs-only -fno-plt \
+        -Iinclude -I. -MMD -MP
+VDSO_LDFLAGS := -nostdlib -shared -Bsymbolic --no-undefined -soname=linux-vdso.so.1 \
+        --hash-style=both --build-id=none -z max-page-size=4096 -z noexecstack -z norelro \
+        -T vdso/vdso.lds --version-script=vdso/vdso.map
+VDSO_SO := $(B)/vdso/vdso.so
+FLAGS_vdso = $(CC) $(VDSO_CFLAGS) $(LD) $(VDSO_LDFLAGS)
+$(B)/vdso/vdso.o: vdso/vdso.c $(B)/flags/vdso
+	@mkdir -p $(@D)
+	$(CC) $(VDSO_CFLAGS) -c $< -o $@
+$(B)/vdso/vdso.so.dbg: $(B)/vdso/vdso.o vdso/vdso.lds vdso/vdso.map
+	$(LD) $(VDSO_LDFLAGS) $< -o $@
+	@if readelf -rW $@ | grep -q 'R_X86_64'; then \
+		echo "$@: the vDSO has relocations; nothing would apply them" >&2; rm -f $@; exit 1; fi
+$(VDSO_SO): $(B)/vdso/vdso.so.dbg
+	$(OBJCOPY) -S $< $@
+$(B)/kernel/vdso/image.S.o: vdso/image.S $(VDSO_SO) $(B)/flags/kernel
+	@mkdir -p $(@D)
+	$(CC) $(KERNEL_ASFLAGS) -DVDSO_SO='"$(VDSO_SO)"' -c $< -o $@
+KERNEL_OBJS += $(B)/kernel/vdso/image.S.o
+# ---------------------------------------------------------------- (end of vDSO)
+
 # ---------------------------------------------------------------- kernel link, symbol table
 # Panic reports name functions from a table linked into the kernel
 # (kernel/symbols.h). Two links: the first with an empty table, whose
@@ -274,7 +304,7 @@ $(B)/tests/apps/exec-auxv-musl.elf: tests/apps/exec-auxv.c
 USER_APPS := $(patsubst user/%.c,$(B)/user/%.elf,$(wildcard user/*.c))
 TEST_APPS := $(patsubst tests/apps/%.c,$(B)/tests/apps/%.elf,$(wildcard tests/apps/*.c)) \
              $(B)/tests/apps/hello-pie.elf $(B)/tests/apps/where-pie.elf \
-             $(B)/tests/apps/threads-glibc.elf \
+             $(B)/tests/apps/threads-glibc.elf $(B)/tests/apps/vdso-glibc.elf \
              $(B)/tests/apps/exec-auxv-gnu.elf $(B)/tests/apps/exec-auxv-musl.elf $(DYN_APPS)
 
 # ---------------------------------------------------------------- host tools
@@ -306,6 +336,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/shim/*.c) $(UNIT_MODULES)
 UNIT_NET_MODULES := net/lwip/port.c net/netcfg.c net/socket.c net/inet.c net/unix.c net/netlink.c
 UNIT_OBJS := $(patsubst %.c,$(B)/unit/%.o,$(UNIT_SRCS) $(UNIT_NET_MODULES)) $(B)/unit/gen/font.o \
         $(patsubst %.c,$(B)/unit/lwip/%.o,$(LWIP_CORE))
+UNIT_OBJS += $(B)/unit/vdso/image.o
 UNIT_KCHECK_OBJS := $(patsubst $(B)/unit/%,$(B)/unit-kcheck/%,$(UNIT_OBJS))
 FLAGS_unit = $(CC) $(UNIT_CFLAGS)
 
@@ -324,6 +355,10 @@ $(B)/unit/lwip/%.o: $(LWIP)/.fetched $(LWIP_PORT_HDRS) $(B)/flags/unit
 $(B)/unit/gen/font.o: $(B)/gen/font.c $(B)/flags/unit
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -c $< -o $@
+# The vDSO image as the kernel embeds it (tests/unit/test_vdso.c reads and runs it).
+$(B)/unit/vdso/image.o $(B)/unit-kcheck/vdso/image.o: vdso/image.S $(VDSO_SO)
+	@mkdir -p $(@D)
+	$(CC) -DVDSO_SO='"$(VDSO_SO)"' -c $< -o $@
 $(B)/tests/unit_tests: $(UNIT_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) $(UNIT_OBJS) -o $@ -lcriterion

@@ -30,6 +30,7 @@
 #include "kernel/selftest.h"
 #include "kernel/strace.h"
 #include "kernel/time.h"
+#include "kernel/vdso.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 #include "mm/valloc.h"
@@ -451,6 +452,7 @@ void kmain(uint64_t boot_info_phys)
 	init_screen();
 	aspace_set_phys_policy(app_phys_policy);
 	loader_set_aslr(cfg.aslr);
+	vdso_set_aslr(cfg.aslr);
 	if (!cfg.aslr)
 		kinfo("solo: aslr: off\n");
 	strace_enabled = cfg.strace;

@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include <solo/vvar.h>
+
 #include "kernel/abi/errno.h"
 #include "kernel/abi/time.h"
 #include "kernel/app.h"
@@ -56,27 +58,37 @@ uint64_t time_ns_to_ticks(uint64_t ns, uint64_t hz)
 #include "kernel/arch/x86_64/apic_timer.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/arch/x86_64/tsc.h"
+#include "kernel/vdso.h"
 
-static uint64_t hz, entry_tsc, realtime_base_ns, app_start_ns;
+/* The clock parameters; the vDSO computes its clocks from a copy of them
+ * (vdso_update), with the same vvar.h arithmetic as time_now here. */
+static uint64_t hz, entry_tsc, ns_mult, realtime_base_ns, app_start_ns;
 static struct ktimer *armed; /* by deadline */
 
 void time_init(uint64_t tsc_rate, uint64_t entry, uint64_t realtime_seconds, uint64_t realtime_tsc)
 {
 	hz = tsc_rate;
 	entry_tsc = entry;
+	ns_mult = vvar_ns_mult(hz);
 	/* The wall clock at monotonic zero: what the RTC read, minus the
 	 * monotonic time that had passed when it was read. */
-	uint64_t at = realtime_tsc > entry ? tsc_ns(realtime_tsc - entry) : 0;
+	uint64_t at = vvar_monotonic_ns(realtime_tsc, entry, ns_mult);
 	uint64_t wall = realtime_seconds * NSEC_PER_SEC;
 	realtime_base_ns = wall > at ? wall - at : 0;
 	apic_timer_set_callback(time_run_expired);
+	vdso_update();
+}
+
+void time_get_params(uint64_t *tsc_base, uint64_t *mult, uint64_t *realtime)
+{
+	*tsc_base = entry_tsc;
+	*mult = ns_mult;
+	*realtime = realtime_base_ns;
 }
 
 uint64_t time_now(void)
 {
-	uint64_t tsc = arch_timestamp();
-
-	return tsc > entry_tsc ? tsc_ns(tsc - entry_tsc) : 0;
+	return vvar_monotonic_ns(arch_timestamp(), entry_tsc, ns_mult);
 }
 
 void time_set_app_start(uint64_t ns)

@@ -2,11 +2,12 @@
  * time - the kernel's clocks and timers.
  *
  * Clocks: one counter, the CPU's TSC (kernel/arch/x86_64/tsc.h), read as
- * nanoseconds since kernel entry. That is CLOCK_MONOTONIC (and BOOTTIME:
- * nothing suspends); CLOCK_REALTIME is the RTC's reading at boot plus the
- * same count. Nothing sets the clocks. Deadlines are absolute monotonic
- * nanoseconds throughout the kernel; the one conversion to TSC ticks is
- * time_tsc_at() here, used only to program the timer hardware.
+ * nanoseconds since kernel entry with include/solo/vvar.h's arithmetic,
+ * which the vDSO shares (kernel/vdso.h) so that both read the same time. That is CLOCK_MONOTONIC
+ * (and BOOTTIME: nothing suspends); CLOCK_REALTIME is the RTC's reading at boot plus the same
+ * count. Nothing sets the clocks. Deadlines are absolute monotonic nanoseconds throughout the
+ * kernel; the one conversion to TSC ticks is time_tsc_at() here, used only to program the timer
+ * hardware.
  *
  * Timers: a struct ktimer runs its callback once the monotonic clock has
  * reached its deadline. Callbacks run in kernel context with interrupts
@@ -31,6 +32,16 @@
  */
 void time_init(uint64_t tsc_hz, uint64_t entry_tsc, uint64_t realtime_seconds,
 	       uint64_t realtime_tsc);
+
+/*
+ * time_get_params - what the clocks are computed from, for the vDSO's data
+ * page (include/solo/vvar.h): the TSC at monotonic zero, the TSC-to-ns
+ * multiplier (vvar_ns_mult of the TSC rate) and CLOCK_REALTIME at
+ * monotonic zero in ns. time_now is vvar_monotonic_ns of the TSC with
+ * these, in the kernel and in the vDSO alike. After time_init; whoever
+ * changes them calls vdso_update.
+ */
+void time_get_params(uint64_t *tsc_base, uint64_t *ns_mult, uint64_t *realtime_base_ns);
 
 /* Monotonic nanoseconds since kernel entry. */
 uint64_t time_now(void);

@@ -746,6 +746,33 @@ long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsi
 	return base;
 }
 
+long aspace_map_kernel(struct aspace *as, paddr_t phys, vaddr_t virt, size_t npages, unsigned flags)
+{
+	if (npages == 0 || (flags & ~VM_EXEC) || (phys & (PAGE_SIZE - 1)) || phys >= PHYS_LIMIT ||
+	    npages > (PHYS_LIMIT - phys) / PAGE_SIZE || !virt)
+		return -EINVAL;
+	if (!app_may_take(0, npages))
+		return -ENOMEM;
+	struct region *r = region_new(REGION_DEVICE, 0, npages, flags);
+	if (!r)
+		return -ENOMEM;
+	long base = reserve_range(as, virt, npages);
+	if (base < 0) {
+		kfree(r);
+		return base;
+	}
+	r->base = (vaddr_t)base;
+	r->phys = phys; /* owns_phys 0: unmap and destroy never free these */
+	int err = map_phys(as, r, 0);
+	if (err) {
+		vfree(r->base, npages, &as->ctx);
+		kfree(r);
+		return err;
+	}
+	region_link(as, r);
+	return base;
+}
+
 long aspace_map_object(struct aspace *as, vaddr_t virt, size_t size, unsigned flags,
 		       struct vmobj *obj, uint64_t offset, int shared)
 {

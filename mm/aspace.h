@@ -227,6 +227,19 @@ long aspace_decrease_heap(struct aspace *as, size_t size);
  */
 long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsigned flags);
 /*
+ * aspace_map_kernel - give the app a read-only view of npages of the
+ * kernel's own memory at phys (the vDSO's code and data pages), at exactly
+ * virt: a DEVICE region that is never the app's to free (owns_phys 0), so
+ * munmap and aspace_destroy only unmap it; mprotect and mremap refuse it
+ * (-EINVAL, as for any DEVICE region). Mapped write-back, the kernel's own
+ * memory type. flags: 0 (read) or VM_EXEC; never VM_WRITE. No phys policy:
+ * only the kernel calls this, with pages it set aside for the purpose.
+ * Returns virt, or -EINVAL (flags, alignment, virt 0), -EEXIST (virt taken)
+ * or -ENOMEM as a negative long.
+ */
+long aspace_map_kernel(struct aspace *as, paddr_t phys, vaddr_t virt, size_t npages,
+		       unsigned flags);
+/*
  * aspace_map_object - mmap of a page-owning object (mm/vmobj.h): an
  * aspace_map(as, 0, virt, size, flags) region whose page at virt + i pages
  * is the object's page at index offset / PAGE_SIZE + i, asked for

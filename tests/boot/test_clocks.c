@@ -3,6 +3,8 @@
  * tests/apps/clocks.c checks the clock, sleep and getrandom syscalls, and
  * tests/apps/where.c (as a static PIE) prints where its code and stack
  * landed, which must change between boots unless boot.cfg says aslr=off.
+ * tests/apps/vdso.c (issue 12), built against musl and against glibc,
+ * checks the vDSO against the syscalls.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -27,6 +29,92 @@ Test(clocks, time_sleep_and_getrandom_syscalls_work)
 	cr_assert(harness_has_line(log, "clocks: ok unknown_clock_einval"), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "clocks: 0 failures"), "log:\n%s", log);
 	harness_assert_exit(log, status, 0);
+}
+
+/* The end of the default region (mm/aspace.h): the vDSO's end with ASLR off. */
+#define VDSO_FIXED_END 0x700000000000ul
+
+/* Boots the vDSO app; returns the log after checking that all went well,
+ * with *end the end of the vDSO's pages it reported. */
+static char *boot_vdso(const char *name, const char *args, unsigned long *end)
+{
+	int status;
+	unsigned long base;
+	char *image = harness_mkimg(name, args);
+	char *log = harness_boot(image, NULL, BOOT_TIMEOUT, &status);
+
+	cr_assert(!strstr(log, "vdso: FAIL"), "a check failed; log:\n%s", log);
+	cr_assert(harness_has_line(log, "vdso: ok auxv_points_at_an_elf"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "vdso: ok five_functions_at_linux_2_6"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "vdso: ok monotonic_agrees_with_syscall"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "vdso: ok realtime_agrees_with_syscall"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "vdso: ok getres_equals_syscall"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "vdso: ok time_agrees_with_syscall"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "vdso: ok app_cannot_hurt_the_vdso_pages"), "log:\n%s",
+		  log);
+	cr_assert(harness_has_line(log, "vdso: 0 failures"), "log:\n%s", log);
+	const char *line = harness_last_line_starting(log, "vdso: base=");
+	cr_assert(line, "log:\n%s", log);
+	cr_assert_eq(sscanf(line, "vdso: base=%lx end=%lx", &base, end), 2, "%s", line);
+	cr_assert(*end > base && *end <= VDSO_FIXED_END, "%s", line);
+	/* Its pages are the kernel's: the app's exit gave none of them to palloc. */
+	line = harness_last_line_starting(log, "solo: memory: ");
+	unsigned long after, before;
+	cr_assert(line &&
+		      sscanf(line, "solo: memory: %lu pages free after the app, %lu before it",
+			     &after, &before) == 2 &&
+		      after == before,
+		  "%s", line ? line : log);
+	harness_assert_exit(log, status, 0);
+	return log;
+}
+
+/* Counts the log's lines that start with prefix. */
+static int count_lines_starting(const char *log, const char *prefix)
+{
+	int n = 0;
+
+	for (const char *p = log; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		n += !strncmp(p, prefix, strlen(prefix));
+	return n;
+}
+
+/* musl (static): AT_SYSINFO_EHDR, the five functions found by version, each
+ * agreeing with its syscall; the vDSO at a random place (ASLR on: its end is
+ * not the fixed one but for one chance in 2^24). */
+Test(clocks, vdso_agrees_with_the_syscalls_musl)
+{
+	unsigned long end;
+
+	boot_vdso("vdso-musl", "--app build/tests/apps/vdso.elf", &end);
+	cr_assert_neq(end, VDSO_FIXED_END, "the vDSO did not move with ASLR on");
+}
+
+/*
+ * glibc (static) with strace=1 and aslr=off: the same checks, the vDSO at
+ * its fixed place, and the log shows exactly the clock syscalls the app made
+ * itself (and the vDSO's fallbacks it counts): libc's clock_gettime,
+ * gettimeofday and time went through the vDSO.
+ */
+Test(clocks, vdso_glibc_clocks_are_no_syscalls_under_strace)
+{
+	unsigned long end;
+	long expected;
+	char *log = boot_vdso(
+	    "vdso-glibc",
+	    "--app build/tests/apps/vdso-glibc.elf --config strace=1 --config aslr=off", &end);
+
+	cr_assert_eq(end, VDSO_FIXED_END, "aslr=off: the vDSO ends the default region");
+	const char *line = harness_last_line_starting(log, "vdso: clock syscalls ");
+	cr_assert(line && sscanf(line, "vdso: clock syscalls %ld", &expected) == 1, "log:\n%s",
+		  log);
+	int seen = count_lines_starting(log, "solo: strace: clock_gettime(") +
+		   count_lines_starting(log, "solo: strace: gettimeofday(") +
+		   count_lines_starting(log, "solo: strace: time(") +
+		   count_lines_starting(log, "solo: strace: clock_getres(");
+	cr_assert(expected > 0);
+	cr_assert_eq(seen, expected, "strace shows %d clock syscalls, the app made %ld", seen,
+		     expected);
 }
 
 /* CPU seconds (user + system) used so far by this test's finished children:

@@ -8,9 +8,12 @@
  * ticks of 1/1193182 s. The error is about one PIT tick (0.84 us) per run.
  *
  * Time is kept as a multiplier: ns = tsc * ns_mult >> 32, with a 128-bit
- * product (no division, and no libgcc in the kernel).
+ * product (no division, and no libgcc in the kernel): include/solo/vvar.h's
+ * conversion, the one kernel/time.c and the vDSO use.
  */
 #include "kernel/arch/x86_64/tsc.h"
+
+#include <solo/vvar.h>
 
 #include "kernel/arch/x86_64/portio.h"
 #include "kernel/arch/x86_64/cpu.h"
@@ -108,7 +111,7 @@ void tsc_calibrate(void)
 		hz = FALLBACK_HZ;
 		source = "guess";
 	}
-	ns_mult = (1000000000ull << 32) / hz;
+	ns_mult = vvar_ns_mult(hz);
 }
 
 uint64_t tsc_hz(void)
@@ -123,5 +126,5 @@ const char *tsc_source(void)
 
 uint64_t tsc_ns(uint64_t tsc)
 {
-	return (uint64_t)(((unsigned __int128)tsc * ns_mult) >> 32);
+	return vvar_ticks_ns(tsc, ns_mult);
 }
