@@ -6,6 +6,7 @@
 #include "fs/rootfs.h"
 #include "fs/synth.h"
 #include "kernel/abi/fcntl.h"
+#include "kernel/abi/process.h"
 #include "kernel/abi/stat.h"
 #include "kernel/abi/time.h"
 #include "kernel/app.h"
@@ -101,10 +102,27 @@ static long exe_target(char *buf, size_t size)
 	return ksnprintf(buf, size, "/%s", proc_name());
 }
 
+static long auxv(char *buf, size_t size)
+{
+	return proc_auxv(buf, size);
+}
+
+/* The vDSO's place, as the app was told it (AT_SYSINFO_EHDR), or 0. */
+static uint64_t vdso_base(void)
+{
+	uint64_t v[64];
+	long n = proc_auxv((char *)v, sizeof(v));
+
+	for (long i = 0; i + 1 < n / 8 && v[i] != AT_NULL; i += 2)
+		if (v[i] == AT_SYSINFO_EHDR)
+			return v[i + 1];
+	return 0;
+}
+
 static long maps(char *buf, size_t size)
 {
 	char image[256];
-	struct procmaps_names names = {image, 0};
+	struct procmaps_names names = {image, vdso_base()};
 
 	if (exe_target(image, sizeof(image)) >= (long)sizeof(image))
 		image[0] = '\0';
@@ -194,6 +212,7 @@ static const struct synth_node proc_nodes[] = {
     [18] = TEXT("osrelease", P_KERNEL, osrelease),
     [19] = TEXT("ostype", P_KERNEL, ostype),
     [20] = TEXT("maps", P_SELF_DIR, maps),
+    [21] = TEXT("auxv", P_SELF_DIR, auxv),
 };
 
 enum { S_ROOT, S_DEVICES, S_SYSTEM, S_CPU };
