@@ -60,6 +60,9 @@ python)
 	(cd "$tmp" && /usr/bin/python3 -B -v script.py "$@" 2>"$tmp/.v" >/dev/null)
 	closure "$dir" /usr/bin/python3
 	put "$dir" /usr/bin/python3
+	# The landmarks python3 finds its prefix by (os is frozen: never loaded
+	# from os.py) and its exec prefix by.
+	put "$dir" /usr/lib/python3.11/os.py
 	mkdir -p "$dir/usr/lib/python3.11/lib-dynload"
 	while read -r file; do
 		put "$dir" "$file"
