@@ -11,11 +11,14 @@
 #include "kernel/bootcfg.h"
 #include "mm/aspace.h"
 
-/* Loads the app ELF (a boot module) into its own address space, builds its
- * stack from cfg and its file tree from the rootfs.tar module tar (NULL:
- * none; it must stay in memory: files are read where they lie). After it
- * returns 0 the ELF bytes are no longer needed. Returns a negative error
- * when the app cannot start (the reason was printed). */
+/* Loads the app (a boot module: an ELF, or a "#!" script whose interpreter
+ * is read from the root file system, see kernel/exec.h) into its own
+ * address space, with its ELF interpreter when it names one (loader.h),
+ * builds its stack from cfg and its file tree from the rootfs.tar module
+ * tar (NULL: none; it must stay in memory: files are read where they lie).
+ * After it returns 0 the module's bytes are no longer needed. Returns a
+ * negative error when the app cannot start (the reason was printed, as
+ * "solo: app not started: ..."). */
 int app_load(const void *elf, size_t size, const void *tar, size_t tar_size,
 	     const struct boot_config *cfg);
 /* Called once the ELF file's returned_pages went back to palloc: at exit,

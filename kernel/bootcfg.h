@@ -21,9 +21,9 @@
  *                        ACPI S5 (uefi, the default), or through ACPI alone
  *   stack=SIZE           the app's stack reserve: bytes, or with K, M or G
  *                        (default 8M, from 64K to 1G); backed on demand
- *   aslr=on|off          randomize where a static PIE and the stack land
- *                        (on, the default); off gives the same addresses
- *                        every boot, for debugging
+ *   aslr=on|off          randomize where a PIE, an ELF interpreter (ld.so)
+ *                        and the stack land (on, the default); off gives
+ *                        the same addresses every boot, for debugging
  *   strace=0|1           log every syscall the app makes, with its
  *                        arguments and result (kernel/strace.h); 0 default
  *   root=rw|ro           the root file system in RAM: writable (rw, the
