@@ -742,11 +742,9 @@ elf_read() {
 }
 
 # The app's kind and checks: a script, or an ELF that elfcheck accepts
-# (kernel/elf.c's rules). A dynamically linked ELF is let through the one
-# refusal elfcheck has for it (PT_INTERP) until the kernel's loader accepts
-# it there too; its header checks come before that one.
+# (kernel/elf.c's rules, PT_INTERP included).
 check_app() {
-	local head why
+	local head
 
 	if ((app_in_tree)); then
 		if ! stage_walk "$app" 0 1 || [[ ! -f $stage$walk_dir/$walk_name ]]; then
@@ -761,16 +759,10 @@ check_app() {
 		app_kind=script
 		return 0
 	fi
-	elf_read "$app_file"
-	if [[ -n $ei_interp ]]; then
-		app_kind=dynamic
-		if ! why=$("$elfcheck" --app "$app_file" 2>&1); then
-			[[ $why == *"has PT_INTERP"* ]] || die "app $app refused: ${why#"$app_file: "}"
-		fi
-		return 0
-	fi
-	app_kind=static
 	check_elf "app $app" --app "$app_file"
+	elf_read "$app_file"
+	app_kind=static
+	[[ -z $ei_interp ]] || app_kind=dynamic
 }
 
 # Where the app is in its own file system (boot.cfg app_path), and its copy
