@@ -1,13 +1,16 @@
 /*
- * In-guest benchmark (make bench): the cost of entering the kernel and of
- * the app's memory operations, measured with the TSC inside the guest.
+ * In-guest benchmark (make bench): the cost of entering the kernel, of a
+ * clock read through the vDSO against the syscall, and of the app's memory
+ * operations, measured with the TSC inside the guest.
  * Under QEMU's -icount shift=0 (make bench ICOUNT=1) the guest TSC counts
  * guest instructions, so the figures repeat run to run and compare with the
  * instruction counts quoted for Linux 6.1 in the same QEMU setup.
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include "solo.h"
 
@@ -29,6 +32,16 @@ static inline long raw_getpid(void)
 {
 	long ret;
 	__asm__ volatile("syscall" : "=a"(ret) : "a"(SYS_getpid) : "rcx", "r11", "memory");
+	return ret;
+}
+
+static inline long raw_clock_gettime(clockid_t id, struct timespec *ts)
+{
+	long ret;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(SYS_clock_gettime), "D"(id), "S"(ts)
+			 : "rcx", "r11", "memory");
 	return ret;
 }
 
@@ -54,6 +67,27 @@ int main(void)
 	for (int i = 0; i < calls; i++)
 		raw_getpid();
 	report("null_syscall", (double)(tsc() - t0) / calls, LINUX_GETPID);
+
+	/* clock_gettime(CLOCK_MONOTONIC): musl's, which takes the vDSO (issue
+	 * 12), against the syscall itself. */
+	struct timespec ts;
+	if (!getauxval(AT_SYSINFO_EHDR))
+		printf("bench: no vDSO (AT_SYSINFO_EHDR missing): libc takes the syscall\n");
+	for (int i = 0; i < 100; i++)
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = tsc();
+	for (int i = 0; i < calls; i++)
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	double vdso = (double)(tsc() - t0) / calls;
+	for (int i = 0; i < 100; i++)
+		raw_clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = tsc();
+	for (int i = 0; i < calls; i++)
+		raw_clock_gettime(CLOCK_MONOTONIC, &ts);
+	double sys = (double)(tsc() - t0) / calls;
+	printf("bench: vdso_clock_gettime %.0f tsc/op\n", vdso);
+	printf("bench: syscall_clock_gettime %.0f tsc/op\n", sys);
+	printf("bench: vdso_vs_syscall %.3f x\n", vdso / sys);
 
 	/* Demand-zero page fault: first touch of each page of a fresh mapping. */
 	struct solo_range r = solo_map_memory(0, 0, faults * PAGE, SOLO_MAP_WRITE);

@@ -196,10 +196,11 @@ static void check_clock(cgt_fn cgt, clockid_t id, const char *name)
 	snprintf(what, sizeof(what), "%s_agrees_with_syscall", name);
 	snprintf(detail, sizeof(detail), "err=%ld out_of_order=%ld min_gap=%lld ns", err, bad,
 		 (long long)min_gap);
-	/* In order, the syscall's reading lies between the vDSO's two; those
-	 * are a syscall apart: microseconds under TCG, when the host does not
-	 * pause the guest between them (it may, so the smallest gap counts). */
-	check(!err && !bad && min_gap < 1000000, what, detail);
+	/* In order, the syscall's reading lies between the vDSO's two, so they
+	 * agree to within the smallest gap between those: a syscall or three
+	 * (the clocks the vDSO leaves to the kernel), each logged under strace:
+	 * well below 100 ms even under TCG on a busy host. */
+	check(!err && !bad && min_gap < 100000000, what, detail);
 }
 
 static void check_getres(long (*getres)(long, struct timespec *))
@@ -253,7 +254,7 @@ static void check_gettimeofday(gtod_fn gtod)
 	}
 	snprintf(detail, sizeof(detail), "err=%ld bad=%ld min_gap=%lld us", err, bad,
 		 (long long)min_gap);
-	check(!err && !bad && min_gap < 1000, "gettimeofday_agrees_with_syscall", detail);
+	check(!err && !bad && min_gap < 100000, "gettimeofday_agrees_with_syscall", detail);
 }
 
 static void check_time(time_fn vtime)

@@ -3,8 +3,8 @@
  * tests/apps/clocks.c checks the clock, sleep and getrandom syscalls, and
  * tests/apps/where.c (as a static PIE) prints where its code and stack
  * landed, which must change between boots unless boot.cfg says aslr=off.
- * tests/apps/vdso.c (issue 12), built against musl and against glibc,
- * checks the vDSO against the syscalls.
+ * tests/apps/vdso.c (issue 12), static against musl and dynamic against
+ * glibc, checks the vDSO against the syscalls.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -79,33 +79,14 @@ static int count_lines_starting(const char *log, const char *prefix)
 	return n;
 }
 
-/* musl (static): AT_SYSINFO_EHDR, the five functions found by version, each
- * agreeing with its syscall; the vDSO at a random place (ASLR on: its end is
- * not the fixed one but for one chance in 2^24). */
-Test(clocks, vdso_agrees_with_the_syscalls_musl)
-{
-	unsigned long end;
-
-	boot_vdso("vdso-musl", "--app build/tests/apps/vdso.elf", &end);
-	cr_assert_neq(end, VDSO_FIXED_END, "the vDSO did not move with ASLR on");
-}
-
-/*
- * glibc (static) with strace=1 and aslr=off: the same checks, the vDSO at
- * its fixed place, and the log shows exactly the clock syscalls the app made
+/* With strace=1 the log shows exactly the clock syscalls the app made
  * itself (and the vDSO's fallbacks it counts): libc's clock_gettime,
- * gettimeofday and time went through the vDSO.
- */
-Test(clocks, vdso_glibc_clocks_are_no_syscalls_under_strace)
+ * gettimeofday and time went through the vDSO. */
+static void assert_libc_clocks_made_no_syscall(const char *log)
 {
-	unsigned long end;
 	long expected;
-	char *log = boot_vdso(
-	    "vdso-glibc",
-	    "--app build/tests/apps/vdso-glibc.elf --config strace=1 --config aslr=off", &end);
-
-	cr_assert_eq(end, VDSO_FIXED_END, "aslr=off: the vDSO ends the default region");
 	const char *line = harness_last_line_starting(log, "vdso: clock syscalls ");
+
 	cr_assert(line && sscanf(line, "vdso: clock syscalls %ld", &expected) == 1, "log:\n%s",
 		  log);
 	int seen = count_lines_starting(log, "solo: strace: clock_gettime(") +
@@ -115,6 +96,35 @@ Test(clocks, vdso_glibc_clocks_are_no_syscalls_under_strace)
 	cr_assert(expected > 0);
 	cr_assert_eq(seen, expected, "strace shows %d clock syscalls, the app made %ld", seen,
 		     expected);
+}
+
+/* musl (static), strace=1: AT_SYSINFO_EHDR, the five functions found by
+ * version, each agreeing with its syscall, libc's clocks without a syscall;
+ * the vDSO at a random place (ASLR on: its end is not the fixed one but for
+ * one chance in 2^24). */
+Test(clocks, vdso_agrees_with_the_syscalls_musl)
+{
+	unsigned long end;
+	char *log =
+	    boot_vdso("vdso-musl", "--app build/tests/apps/vdso.elf --config strace=1", &end);
+
+	cr_assert_neq(end, VDSO_FIXED_END, "the vDSO did not move with ASLR on");
+	assert_libc_clocks_made_no_syscall(log);
+}
+
+/* glibc, dynamically linked (mkimg adds ld.so and libc.so.6), strace=1,
+ * aslr=off: the same through glibc's ld.so, which takes all five calls
+ * from the vDSO, and the vDSO at its fixed place. */
+Test(clocks, vdso_agrees_with_the_syscalls_glibc_dynamic_aslr_off)
+{
+	unsigned long end;
+	char *log = boot_vdso("vdso-gnu",
+			      "--app build/tests/apps/vdso-gnu.elf --app-path /usr/bin/vdso "
+			      "--config strace=1 --config aslr=off",
+			      &end);
+
+	cr_assert_eq(end, VDSO_FIXED_END, "aslr=off: the vDSO ends the default region");
+	assert_libc_clocks_made_no_syscall(log);
 }
 
 /* CPU seconds (user + system) used so far by this test's finished children:
