@@ -92,7 +92,9 @@ long procmaps_text(const struct aspace *as, const struct procmaps_names *names, 
 		if (!r->npages)
 			continue; /* an empty heap: Linux has no [heap] line either */
 		if (r->kind == REGION_IMAGE && r != vdso) {
-			put_image(&o, as, r, names->image);
+			int interp = names->interp && names->interp_base >= r->base &&
+				     names->interp_base < end;
+			put_image(&o, as, r, interp ? names->interp : names->image);
 			continue;
 		}
 		if (r == vdso)

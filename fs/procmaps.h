@@ -8,7 +8,8 @@
  * addresses and the offset in at least 8 lowercase hex digits, perms "rwxp"
  * or "s" for shared, the name (when there is one) starting in column 74,
  * and a line without a name ending in "inode ". Names: the program's path
- * for its image, the file's path for a file mapping, [heap], [stack],
+ * for its image, the interpreter's for its own (a dynamically linked
+ * program's ld.so), the file's path for a file mapping, [heap], [stack],
  * [vdso] and [vvar] (the read-only pages right below the vDSO).
  * An image region is listed as runs of pages with the same permissions
  * (Linux's text, rodata and data mappings); its offset is the page's
@@ -22,8 +23,10 @@
 struct aspace;
 
 struct procmaps_names {
-	const char *image; /* the program's path (what /proc/self/exe reads) */
-	uint64_t vdso;	   /* AT_SYSINFO_EHDR, or 0 */
+	const char *image;    /* the program's path (what /proc/self/exe reads) */
+	uint64_t vdso;	      /* AT_SYSINFO_EHDR, or 0 */
+	const char *interp;   /* the interpreter's path (PT_INTERP), or NULL */
+	uint64_t interp_base; /* AT_BASE: the image holding it is the interpreter's */
 };
 
 /*

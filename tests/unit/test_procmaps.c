@@ -129,7 +129,7 @@ static const char expected[] =
 Test(procmaps, every_kind_of_mapping_in_linux_format)
 {
 	static char buf[4096];
-	struct procmaps_names names = {"/app/prog", DEF + 18 * P};
+	struct procmaps_names names = {"/app/prog", DEF + 18 * P, NULL, 0};
 	long n = procmaps_text(&as, &names, buf, sizeof(buf));
 
 	cr_assert_str_eq(buf, expected);
@@ -139,7 +139,7 @@ Test(procmaps, every_kind_of_mapping_in_linux_format)
 Test(procmaps, without_a_vdso_nothing_is_vvar_and_an_unlinked_file_has_no_name)
 {
 	static char buf[4096];
-	struct procmaps_names names = {"/app/prog", 0};
+	struct procmaps_names names = {"/app/prog", 0, NULL, 0};
 
 	obj_path = NULL;
 	procmaps_text(&as, &names, buf, sizeof(buf));
@@ -153,7 +153,7 @@ Test(procmaps, without_a_vdso_nothing_is_vvar_and_an_unlinked_file_has_no_name)
 Test(procmaps, a_small_buffer_gets_the_beginning_and_the_whole_length)
 {
 	char small[100];
-	struct procmaps_names names = {"/app/prog", DEF + 18 * P};
+	struct procmaps_names names = {"/app/prog", DEF + 18 * P, NULL, 0};
 	long n = procmaps_text(&as, &names, small, sizeof(small));
 
 	cr_assert_eq(n, (long)strlen(expected));
@@ -164,10 +164,31 @@ Test(procmaps, a_small_buffer_gets_the_beginning_and_the_whole_length)
 Test(procmaps, an_empty_heap_has_no_line)
 {
 	static char buf[4096];
-	struct procmaps_names names = {"/app/prog", 0};
+	struct procmaps_names names = {"/app/prog", 0, NULL, 0};
 
 	cr_assert_eq(aspace_brk(&as, IMG_BASE + 5 * P), IMG_BASE + 5 * P);
 	procmaps_text(&as, &names, buf, sizeof(buf));
 	cr_assert_null(strstr(buf, "[heap]"));
 	cr_assert_not_null(strstr(buf, "[stack]"));
+}
+
+/* A dynamically linked program's interpreter is an image of its own, named
+ * by its path; the program keeps its name. */
+Test(procmaps, the_interpreters_image_has_its_own_name)
+{
+	static char buf[4096];
+	const vaddr_t ld = 0x7e0000000000ull;
+	struct procmaps_names names = {"/app/prog", 0, "/lib64/ld-linux-x86-64.so.2", ld};
+	paddr_t pa = palloc(1);
+
+	cr_assert_eq(aspace_add_image(&as, ld, 2), 0);
+	cr_assert_neq(pa, 0);
+	cr_assert_eq(vm_map(&as.ctx, ld + P, pa, VM_USER | VM_EXEC), 0);
+	procmaps_text(&as, &names, buf, sizeof(buf));
+	cr_assert_not_null(strstr(buf, "7e0000001000-7e0000002000 r-xp 00001000 00:00 0          "
+				       "                /lib64/ld-linux-x86-64.so.2\n"),
+			   "%s", buf);
+	cr_assert_not_null(strstr(buf, "00401000-00403000 r-xp 00001000 00:00 0                  "
+				       "                /app/prog\n"),
+			   "%s", buf);
 }
