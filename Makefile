@@ -272,6 +272,26 @@ $(B)/tests/apps/%-glibc.elf: tests/apps/%.c $(wildcard tests/apps/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -static -pthread $< -o $@
 
+# Dynamically linked test programs (tests/boot/test_dynamic.c): dynhost,
+# the library it links against and the plugin it dlopen()s, side by side in
+# one directory per C library (RUNPATH $ORIGIN finds the libraries). glibc's
+# loader is /lib64/ld-linux-x86-64.so.2, musl's /lib/ld-musl-x86_64.so.1.
+DYN_SRC  := tests/apps/dynamic
+DYN_DEPS := $(DYN_SRC)/dynlib.h
+DYN_CC_glibc := $(CC)
+DYN_CC_musl  := $(MUSLCC)
+define dyn_rules
+$(B)/tests/apps/dyn-$(1)/libdynlib.so: $(DYN_SRC)/dynlib.c $(DYN_DEPS)
+	@mkdir -p $$(@D)
+	$(DYN_CC_$(1)) $(APP_CFLAGS) -fPIC -shared -Wl,-soname,libdynlib.so $$< -o $$@
+$(B)/tests/apps/dyn-$(1)/libdynplugin.so: $(DYN_SRC)/dynplugin.c $(DYN_DEPS) $(B)/tests/apps/dyn-$(1)/libdynlib.so
+	$(DYN_CC_$(1)) $(APP_CFLAGS) -fPIC -shared $$< -L$$(@D) -ldynlib -Wl,-rpath,'$$$$ORIGIN' -o $$@
+$(B)/tests/apps/dyn-$(1)/dynhost: $(DYN_SRC)/dynhost.c $(DYN_DEPS) $(B)/tests/apps/dyn-$(1)/libdynlib.so $(B)/tests/apps/dyn-$(1)/libdynplugin.so
+	$(DYN_CC_$(1)) $(APP_CFLAGS) -fPIE -pie -pthread $$< -L$$(@D) -ldynlib -ldl -Wl,-rpath,'$$$$ORIGIN' -o $$@
+endef
+$(foreach libc,glibc musl,$(eval $(call dyn_rules,$(libc))))
+DYN_APPS := $(foreach libc,glibc musl,$(B)/tests/apps/dyn-$(libc)/dynhost)
+
 # tests/boot/test_exec.c: the auxv app dynamically linked (PT_INTERP), against
 # glibc (gcc's default, a PIE) and against musl (/lib/ld-musl-x86_64.so.1).
 $(B)/tests/apps/exec-auxv-gnu.elf: tests/apps/exec-auxv.c
@@ -291,7 +311,7 @@ USER_APPS := $(patsubst user/%.c,$(B)/user/%.elf,$(wildcard user/*.c))
 TEST_APPS := $(patsubst tests/apps/%.c,$(B)/tests/apps/%.elf,$(wildcard tests/apps/*.c)) \
              $(B)/tests/apps/hello-pie.elf $(B)/tests/apps/where-pie.elf \
              $(B)/tests/apps/threads-glibc.elf $(B)/tests/apps/vdso-gnu.elf \
-             $(B)/tests/apps/exec-auxv-gnu.elf $(B)/tests/apps/exec-auxv-musl.elf
+             $(B)/tests/apps/exec-auxv-gnu.elf $(B)/tests/apps/exec-auxv-musl.elf $(DYN_APPS)
 
 # ---------------------------------------------------------------- host tools
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -I. -MMD -MP
@@ -316,7 +336,7 @@ UNIT_CFLAGS := $(HOST_CFLAGS) -O1 -DHOST_TEST -fsanitize=address,undefined \
 UNIT_MODULES := $(wildcard mm/*.c) kernel/elf.c kernel/exec.c kernel/bootcfg.c kernel/args.c kernel/kprintf.c \
         kernel/wait.c drivers/fbcon.c drivers/rtc.c kernel/arch/x86_64/apic_timer.c \
         fs/tarfs.c fs/tmpfs.c fs/iobuf.c fs/file.c fs/pipe.c fs/ldisc.c fs/epoll.c \
-        fs/eventfd.c fs/timerfd.c fs/fdtable.c fs/vfs.c fs/fcntl.c kernel/time.c kernel/defer.c
+        fs/eventfd.c fs/timerfd.c fs/fdtable.c fs/vfs.c fs/fcntl.c fs/procmaps.c kernel/time.c kernel/defer.c
 UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/shim/*.c) $(UNIT_MODULES)
 # The network modules and lwIP itself, with the same lwipopts.h and port.
 UNIT_NET_MODULES := net/lwip/port.c net/netcfg.c net/socket.c net/inet.c net/unix.c net/netlink.c

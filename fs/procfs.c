@@ -2,11 +2,14 @@
 #include "fs/procfs.h"
 
 #include "fs/fdtable.h"
+#include "fs/procmaps.h"
 #include "fs/rootfs.h"
 #include "fs/synth.h"
 #include "kernel/abi/fcntl.h"
+#include "kernel/abi/process.h"
 #include "kernel/abi/stat.h"
 #include "kernel/abi/time.h"
+#include "kernel/app.h"
 #include "kernel/arch/x86_64/tsc.h"
 #include "kernel/klib.h"
 #include "kernel/proc.h"
@@ -99,6 +102,66 @@ static long exe_target(char *buf, size_t size)
 	return ksnprintf(buf, size, "/%s", proc_name());
 }
 
+static long auxv(char *buf, size_t size)
+{
+	return proc_auxv(buf, size);
+}
+
+/* The auxv entry type's value, or 0. */
+static uint64_t aux_value(const uint64_t *v, long n, uint64_t type)
+{
+	for (long i = 0; i + 1 < n / 8 && v[i] != AT_NULL; i += 2)
+		if (v[i] == type)
+			return v[i + 1];
+	return 0;
+}
+
+#define PT_INTERP 3
+#define PT_PHDR	  6
+#define PHDR_SIZE 56 /* Elf64_Phdr: p_type at 0, p_vaddr at 16, p_filesz at 32 */
+
+/*
+ * The interpreter's path, as the program names it: its PT_INTERP, read
+ * from the program headers in the app's memory (AT_PHDR; PT_PHDR gives the
+ * load bias). What the app may have changed there is what Linux would not
+ * show, but the page is read-only after start. Empty when there is none.
+ */
+static void interp_path(const uint64_t *v, long n, char *buf, size_t size)
+{
+	uint64_t phdr = aux_value(v, n, AT_PHDR), phnum = aux_value(v, n, AT_PHNUM), bias = 0;
+	uint64_t interp = 0, len = 0;
+
+	buf[0] = '\0';
+	for (uint64_t i = 0; i < phnum && i < 64; i++) {
+		uint64_t h[PHDR_SIZE / 8];
+		if (app_copy_from(h, phdr + i * PHDR_SIZE, sizeof(h)))
+			return;
+		if ((uint32_t)h[0] == PT_PHDR)
+			bias = phdr - h[2];
+		if ((uint32_t)h[0] == PT_INTERP) {
+			interp = h[2];
+			len = h[4];
+		}
+	}
+	if (!interp || len < 2 || len > size || app_copy_from(buf, bias + interp, len))
+		buf[0] = '\0';
+	buf[size - 1] = '\0';
+}
+
+static long maps(char *buf, size_t size)
+{
+	static char image[256], interp[256];
+	uint64_t v[64];
+	long n = proc_auxv((char *)v, sizeof(v));
+	struct procmaps_names names = {image, aux_value(v, n, AT_SYSINFO_EHDR), interp,
+				       aux_value(v, n, AT_BASE)};
+
+	if (exe_target(image, sizeof(image)) >= (long)sizeof(image))
+		image[0] = '\0';
+	interp_path(v, n, interp, sizeof(interp));
+	return procmaps_text(app_aspace(), &names, buf, size);
+}
+
 static long cmdline(char *buf, size_t size)
 {
 	return proc_cmdline(buf, size);
@@ -181,6 +244,8 @@ static const struct synth_node proc_nodes[] = {
     [P_KERNEL] = DIR("kernel", P_SYS),
     [18] = TEXT("osrelease", P_KERNEL, osrelease),
     [19] = TEXT("ostype", P_KERNEL, ostype),
+    [20] = TEXT("maps", P_SELF_DIR, maps),
+    [21] = TEXT("auxv", P_SELF_DIR, auxv),
 };
 
 enum { S_ROOT, S_DEVICES, S_SYSTEM, S_CPU };

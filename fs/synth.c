@@ -15,8 +15,9 @@
 #include "mm/kmalloc.h"
 
 #define SYNTH_DYNAMIC 64
-#define TEXT_MAX      4096
-#define DIRENT_HEADER 19 /* d_ino, d_off, d_reclen, d_type */
+#define TEXT_MAX      4096	 /* a generated text's first buffer */
+#define TEXT_LIMIT    (1u << 20) /* and its largest */
+#define DIRENT_HEADER 19	 /* d_ino, d_off, d_reclen, d_type */
 
 struct synth_inode {
 	struct inode vfs;
@@ -289,15 +290,27 @@ struct text {
 static int text_open(struct file *f)
 {
 	struct synth_inode *s = si(f->inode);
+	size_t size = TEXT_MAX;
 	struct text *t;
+	long n;
 
 	if (f->flags & (O_ACCMODE)) /* read-only files */
 		return -EACCES;
-	t = kmalloc(sizeof(*t) + TEXT_MAX);
-	if (!t)
-		return -ENOMEM;
-	long n = s->fs->nodes[s->index].text(t->s, TEXT_MAX);
-	t->len = n < 0 ? 0 : (size_t)MIN((size_t)n, (size_t)TEXT_MAX - 1);
+	/* A text that did not fit (a length of size or more, or -ENOSPC) is
+	 * made again in a buffer that fits it: /proc/self/maps of a Python
+	 * run is tens of KiB. */
+	for (;;) {
+		t = kmalloc(sizeof(*t) + size);
+		if (!t)
+			return -ENOMEM;
+		n = s->fs->nodes[s->index].text(t->s, size);
+		if ((n < (long)size && n != -ENOSPC) || size >= TEXT_LIMIT)
+			break;
+		kfree(t);
+		size = n == -ENOSPC ? 2 * size : ALIGN_UP((size_t)n + 1, (size_t)TEXT_MAX);
+		size = MIN(size, (size_t)TEXT_LIMIT);
+	}
+	t->len = n < 0 ? 0 : (size_t)MIN((size_t)n, size - 1);
 	f->priv = t;
 	return 0;
 }

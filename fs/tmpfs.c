@@ -1177,10 +1177,44 @@ static void obj_release(struct vmobj *obj)
 	inode_put(&container_of(obj, struct tmpfs_inode, obj)->vfs);
 }
 
+/*
+ * A regular file has no parent of its own (hard links), so its name is
+ * looked for among the entries of every directory: the first one found,
+ * as Linux names a mapping by the entry it was opened through. Only
+ * /proc/self/maps asks, and rarely, so the walk is not worth an index.
+ */
+static long obj_describe(struct vmobj *obj, uint64_t *dev, uint64_t *ino, char *buf, size_t size)
+{
+	struct tmpfs_inode *ti = container_of(obj, struct tmpfs_inode, obj);
+
+	*dev = ti->vfs.sb->dev;
+	*ino = ti->vfs.ino;
+	for (struct tmpfs_inode *d = ti->fs->all; d; d = d->all_next) {
+		if (!S_ISDIR(d->vfs.mode) || !d->vfs.nlink)
+			continue;
+		for (struct tmpfs_dirent *e = d->dir.first; e; e = e->next) {
+			if (e->node != ti)
+				continue;
+			long n = vfs_path(&d->vfs, buf, size);
+			if (n < 0)
+				return n;
+			size_t at = n == 1 ? 0 : (size_t)n; /* the root's "/" is the separator */
+			if (at + 1 + e->len + 1 > size)
+				return -ERANGE;
+			buf[at] = '/';
+			memcpy(buf + at + 1, e->name, e->len);
+			buf[at + 1 + e->len] = '\0';
+			return (long)(at + 1 + e->len);
+		}
+	}
+	return -ENOENT;
+}
+
 static const struct vmobj_ops reg_vmobj_ops = {
     .get_page = obj_get_page,
     .hold = obj_hold,
     .release = obj_release,
+    .describe = obj_describe,
 };
 
 /* ---------------------------------------------------------------- directory files */

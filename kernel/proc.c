@@ -332,9 +332,12 @@ unsigned proc_umask(void)
 
 SYSCALL_DEFINE5(prctl, int, option, uint64_t, arg2, uint64_t, arg3, uint64_t, arg4, uint64_t, arg5)
 {
-	(void)arg3;
-	(void)arg4;
-	(void)arg5;
+	/* Per process, as the options without a use on Solo are kept so that
+	 * a GET returns what the SET said. */
+	static int pdeathsig, keepcaps, subreaper, thp_disable;
+	static uint64_t timerslack_ns = TIMER_SLACK_DEFAULT_NS;
+	int value;
+
 	switch (option) {
 	case PR_SET_NAME: {
 		char name[TASK_COMM_LEN];
@@ -358,15 +361,53 @@ SYSCALL_DEFINE5(prctl, int, option, uint64_t, arg2, uint64_t, arg3, uint64_t, ar
 		dumpable = (int)arg2;
 		return 0;
 	case PR_SET_NO_NEW_PRIVS:
-		if (arg2 != 1)
+		if (arg2 != 1 || arg3 || arg4 || arg5)
 			return -EINVAL;
 		no_new_privs = 1;
 		return 0;
 	case PR_GET_NO_NEW_PRIVS:
-		return no_new_privs;
-	case PR_SET_PDEATHSIG:
-		return arg2 > NSIG ? -EINVAL : 0; /* the parent never dies first */
-	default:
+		return (arg2 || arg3 || arg4 || arg5) ? -EINVAL : no_new_privs;
+	case PR_SET_PDEATHSIG: /* the parent never dies first */
+		if (arg2 > NSIG)
+			return -EINVAL;
+		pdeathsig = (int)arg2;
+		return 0;
+	case PR_GET_PDEATHSIG:
+		return app_copy_to(arg2, &pdeathsig, sizeof(pdeathsig)) ? -EFAULT : 0;
+	case PR_GET_KEEPCAPS:
+		return keepcaps;
+	case PR_SET_KEEPCAPS:
+		if (arg2 > 1)
+			return -EINVAL;
+		keepcaps = (int)arg2;
+		return 0;
+	case PR_GET_SECCOMP:
+		return 0;     /* no filter installed */
+	case PR_CAPBSET_READ: /* the app is root with every capability */
+		return arg2 <= CAP_LAST_CAP ? 1 : -EINVAL;
+	case PR_CAP_AMBIENT: /* no ambient capabilities (no exec to keep them for) */
+		if (arg2 == PR_CAP_AMBIENT_IS_SET)
+			return arg3 <= CAP_LAST_CAP ? 0 : -EINVAL;
+		return arg2 == PR_CAP_AMBIENT_CLEAR_ALL ? 0 : -EINVAL;
+	case PR_SET_TIMERSLACK:
+		timerslack_ns = arg2 ? arg2 : TIMER_SLACK_DEFAULT_NS;
+		return 0;
+	case PR_GET_TIMERSLACK:
+		return (long)timerslack_ns;
+	case PR_SET_CHILD_SUBREAPER:
+		subreaper = arg2 != 0;
+		return 0;
+	case PR_GET_CHILD_SUBREAPER:
+		value = subreaper;
+		return app_copy_to(arg2, &value, sizeof(value)) ? -EFAULT : 0;
+	case PR_SET_THP_DISABLE:
+		if (arg3 || arg4 || arg5)
+			return -EINVAL;
+		thp_disable = arg2 != 0;
+		return 0;
+	case PR_GET_THP_DISABLE:
+		return thp_disable;
+	default: /* as Linux answers an option it was built without (PR_SET_VMA, ...) */
 		return -EINVAL;
 	}
 }

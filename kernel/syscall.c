@@ -26,6 +26,7 @@
 #include "kernel/abi/errno.h"
 #include "kernel/abi/signal.h"
 #include "kernel/app.h"
+#include "kernel/compat.h"
 #include "kernel/futex.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
@@ -183,7 +184,7 @@ static const struct syscall_entry syscalls[] = {
     [SYS_munlock] = {sys_munlock, "munlock", "d:xu"},
     [SYS_mlockall] = {sys_mlockall, "mlockall", "d:x"},
     [SYS_munlockall] = {sys_munlockall, "munlockall", "d:"},
-    [SYS_prctl] = {sys_prctl, "prctl", "d:dxxxx"}, /* NAME, DUMPABLE, NO_NEW_PRIVS, PDEATHSIG */
+    [SYS_prctl] = {sys_prctl, "prctl", "d:dxxxx"}, /* NAME, DUMPABLE, NO_NEW_PRIVS, PDEATHSIG, KEEPCAPS, SECCOMP, CAPBSET_READ, CAP_AMBIENT, TIMERSLACK, CHILD_SUBREAPER, THP_DISABLE; others EINVAL */
     [SYS_arch_prctl] = {sys_arch_prctl, "arch_prctl", "d:xx"}, /* ARCH_SET_FS, ARCH_GET_FS */
     [SYS_setrlimit] = {sys_setrlimit, "setrlimit", "d:dx"}, /* accepted, not enforced */
     [SYS_sync] = {sys_sync, "sync", "d:"},
@@ -252,6 +253,8 @@ static const struct syscall_entry syscalls[] = {
     [SYS_preadv2] = {sys_preadv2, "preadv2", "d:dxdlx"}, /* flags are hints */
     [SYS_pwritev2] = {sys_pwritev2, "pwritev2", "d:dxdlx"},
     [SYS_statx] = {sys_statx, "statx", "d:Dsxxx"}, /* basic fields */
+    [SYS_membarrier] = {sys_membarrier, "membarrier", "d:dxd"}, /* one CPU: every command is complete at once */
+    [SYS_rseq] = {sys_rseq, "rseq", "d:xuxx"}, /* ENOSYS as without CONFIG_RSEQ; glibc carries on */
     [SYS_clone3] = {sys_clone3, "clone3", "d:xu"}, /* as clone: threads only */
     [SYS_close_range] = {sys_close_range, "close_range", "d:uux"}, /* CLOSE_RANGE_CLOEXEC */
     [SYS_faccessat2] = {sys_faccessat2, "faccessat2", "d:Dsox"},

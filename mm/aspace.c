@@ -981,6 +981,16 @@ long aspace_remap(struct aspace *as, vaddr_t old, size_t old_size, size_t new_si
 	struct region *r = region_at(as, old);
 	if (!r || old_size > region_end(r) - old)
 		return -EFAULT; /* Linux: the range is not one mapping */
+	if (r->kind != REGION_MAPPING && r->kind != REGION_DEVICE &&
+	    !(flags & ASPACE_REMAP_MAYMOVE)) {
+		/* Linux cannot grow a piece of one mapping in place when the
+		 * mapping goes on after it: ENOMEM, page after page, is how
+		 * musl's pthread_getattr_np finds the main thread's stack. */
+		if (new_n == old_n)
+			return (long)old;
+		if (new_n > old_n)
+			return -ENOMEM;
+	}
 	if (r->kind != REGION_MAPPING)
 		return -EINVAL; /* the image, heap, stack and devices stay put */
 	if (r->obj && new_size > UINT64_MAX - (r->obj_off + (old - r->base)))

@@ -13,6 +13,7 @@
  */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mm/phys.h"
@@ -30,6 +31,13 @@ struct vmobj_ops {
 	int (*get_page)(struct vmobj *obj, uint64_t index, int write, paddr_t *pa);
 	void (*hold)(struct vmobj *obj);
 	void (*release)(struct vmobj *obj);
+	/*
+	 * Optional, for /proc/self/maps: the file's st_dev and st_ino into
+	 * *dev and *ino, and into buf an absolute path that names it now:
+	 * the path's length, -ENOENT when no name is left (unlinked; dev and
+	 * ino are set), or -ERANGE when buf is too small.
+	 */
+	long (*describe)(struct vmobj *obj, uint64_t *dev, uint64_t *ino, char *buf, size_t size);
 };
 
 struct vmobj {

@@ -42,6 +42,8 @@ readonly PACKAGES=(
 	tar              # rootfs.tar (ustar)
 	perl-base        # mkimg.sh: aligns rootfs.tar's file data to 4 KiB (Essential: always there)
 	qemu-utils       # qemu-img: mkimg.sh --format qcow2|vmdk|vhdx|vdi, qemu.sh reads the format
+	python3          # tests/boot/test_dynamic.c: Debian's python3 (3.11, _sqlite3 included) as shipped
+	sqlite3          # tests/boot/test_dynamic.c: Debian's dynamically linked sqlite3 CLI
 	console-setup-linux # Terminus PSF fonts: built into the framebuffer console
 )
 readonly DEBUG_PACKAGES=(gdb)

@@ -2435,6 +2435,24 @@ Test(aspace, remap_checks_flags_alignment_sizes_and_the_region)
 	destroy_and_check_all_returned();
 }
 
+/* musl's pthread_getattr_np walks down the main stack with mremap(p, P,
+ * 2 P, 0): ENOMEM while p is inside it, EFAULT below it, as on Linux. */
+Test(aspace, remap_in_place_of_the_stack_is_enomem_inside_and_efault_below)
+{
+	setup_app(16);
+	vaddr_t low = TOP - 16 * P;
+
+	cr_assert_eq(aspace_remap(&as, TOP - 2 * P, P, 2 * P, 0, 0), -ENOMEM);
+	cr_assert_eq(aspace_remap(&as, low, P, 2 * P, 0, 0), -ENOMEM);
+	cr_assert_eq(aspace_remap(&as, low - P, P, 2 * P, 0, 0), -EFAULT);
+	cr_assert_eq(aspace_remap(&as, low, P, P, 0, 0), (long)low, "same size: nothing to do");
+	cr_assert_eq(aspace_remap(&as, low, 2 * P, P, 0, 0), -EINVAL, "the stack stays whole");
+	cr_assert_eq(aspace_remap(&as, low, P, 2 * P, ASPACE_REMAP_MAYMOVE, 0), -EINVAL,
+		     "the stack stays put");
+	cr_assert_eq(region_holding(low)->npages, 16);
+	destroy_and_check_all_returned();
+}
+
 /* ------------------------------------------------------------ munmap */
 
 Test(aspace, unmap_range_takes_split_regions_and_holes_at_once)

@@ -1350,3 +1350,30 @@ Test(tmpfs, unmount_returns_every_page_and_record)
 	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, live_before);
 	free(data);
 }
+
+/* /proc/self/maps names a mapped file by a path that names it now. */
+Test(tmpfs, vmobj_describe_gives_the_files_path_device_and_inode)
+{
+	struct inode *lib = mkd(root, "lib"), *ino = mk(lib, "libz.so.1"), *top = mk(root, "top");
+	struct file *f = open_ino(ino, O_RDONLY), *g = open_ino(top, O_RDONLY);
+	struct vmobj *obj, *tobj;
+	uint64_t dev = 0, inum = 0;
+	char path[64];
+
+	cr_assert_eq(f->ops->mmap(f, &obj), 0);
+	cr_assert_eq(g->ops->mmap(g, &tobj), 0);
+	cr_assert_eq(obj->ops->describe(obj, &dev, &inum, path, sizeof(path)), 14);
+	cr_assert_str_eq(path, "/lib/libz.so.1");
+	cr_assert_eq(dev, 7);
+	cr_assert_eq(inum, ino->ino);
+	cr_assert_eq(tobj->ops->describe(tobj, &dev, &inum, path, sizeof(path)), 4);
+	cr_assert_str_eq(path, "/top");
+	cr_assert_eq(obj->ops->describe(obj, &dev, &inum, path, 10), -ERANGE);
+	cr_assert_eq(lib->ops->unlink(lib, "libz.so.1", 9), 0);
+	cr_assert_eq(obj->ops->describe(obj, &dev, &inum, path, sizeof(path)), -ENOENT);
+	cr_assert_eq(inum, ino->ino, "an unlinked file still has its numbers");
+	file_put(f);
+	file_put(g);
+	vmobj_release(obj);
+	vmobj_release(tobj);
+}

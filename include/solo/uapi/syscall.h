@@ -82,7 +82,9 @@
 #define SYS_prlimit64	      302
 #define SYS_renameat2	      316
 #define SYS_getrandom	      318
+#define SYS_membarrier	      324
 #define SYS_statx	      332
+#define SYS_rseq	      334
 #define SYS_clone3	      435
 #define SYS_faccessat2	      439
 
