@@ -740,15 +740,19 @@ Test(mkimg, python3_closure_is_complete, .timeout = 120)
  * is /opt/m/lib in the guest: mkimg takes it from beside the app on the host
  * and puts it there.
  */
+static char *musl_dyn(void)
+{
+	return fixture("musl-dyn", "mkdir -p \"$tmp/lib\" && cd \"$tmp\" && "
+				   "printf 'int foo(void) { return 42; }\\n' > foo.c && "
+				   "printf 'int foo(void);\\nint main(void) { return foo(); }\\n' "
+				   "> m.c && musl-gcc -shared -fPIC -o lib/libfoo.so.1 foo.c && "
+				   "musl-gcc -o m m.c -Llib -l:libfoo.so.1 "
+				   "-Wl,-rpath,'$ORIGIN/lib' && rm foo.c m.c");
+}
+
 Test(mkimg, musl_dynamic_app_with_origin_runpath)
 {
-	char *dir =
-	    fixture("musl-dyn", "mkdir -p \"$tmp/lib\" && cd \"$tmp\" && "
-				"printf 'int foo(void) { return 42; }\\n' > foo.c && "
-				"printf 'int foo(void);\\nint main(void) { return foo(); }\\n' "
-				"> m.c && musl-gcc -shared -fPIC -o lib/libfoo.so.1 foo.c && "
-				"musl-gcc -o m m.c -Llib -l:libfoo.so.1 "
-				"-Wl,-rpath,'$ORIGIN/lib' && rm foo.c m.c");
+	char *dir = musl_dyn();
 	char *extra = NULL, *out, *img, *root, *cfg, *host = NULL;
 
 	cr_assert_geq(asprintf(&extra, "--app '%s/m' --app-path /opt/m/m", dir), 0);
@@ -763,6 +767,39 @@ Test(mkimg, musl_dynamic_app_with_origin_runpath)
 	assert_same_in_rootfs(root, "/lib/ld-musl-x86_64.so.1", "/lib/ld-musl-x86_64.so.1");
 	if (harness_exists("/etc/ld-musl-x86_64.path"))
 		assert_same_in_rootfs(root, "/etc/ld-musl-x86_64.path", "/etc/ld-musl-x86_64.path");
+}
+
+/*
+ * A musl plugin that --file puts beside a musl app is looked at with musl's
+ * rules: its libc.so is the loader itself (no warning, nothing added) and
+ * its DT_RUNPATH $ORIGIN/../plib finds libbaz.so.1 beside the tree's source
+ * on the host.
+ */
+Test(mkimg, musl_file_object_gets_its_libraries_by_musl_rules)
+{
+	char *app = musl_dyn();
+	char *dir =
+	    fixture("musl-plugin",
+		    "mkdir -p \"$tmp/plugins\" \"$tmp/plib\" && cd \"$tmp\" && "
+		    "printf 'int baz(void) { return 7; }\\n' > b.c && "
+		    "musl-gcc -shared -fPIC -Wl,-soname,libbaz.so.1 -o plib/libbaz.so.1 b.c && "
+		    "printf 'int baz(void);\\nint p(void) { return baz(); }\\n' > p.c && "
+		    "musl-gcc -shared -fPIC -o plugins/p.so p.c -Lplib -l:libbaz.so.1 "
+		    "-Wl,-rpath,'$ORIGIN/../plib' && rm b.c p.c");
+	char *extra = NULL, *out, *root, *host = NULL;
+
+	cr_assert_geq(
+	    asprintf(&extra, "--app '%s/m' --app-path /opt/m/m --file '%s/plugins:/opt/m/plugins'",
+		     app, dir),
+	    0);
+	out = mkimg_ok("musl_file_object", extra);
+	assert_contains(out, "mkimg.sh: added /opt/m/plib/libbaz.so.1 (");
+	assert_contains(out, ") for /opt/m/plugins/p.so\n");
+	cr_assert(strstr(out, "warning") == NULL, "%s", out);
+	root = extract_rootfs(harness_path("build/tests/img/musl_file_object.img"),
+			      "musl_file_object");
+	cr_assert_geq(asprintf(&host, "%s/plib/libbaz.so.1", dir), 0);
+	assert_same_in_rootfs(root, "/opt/m/plib/libbaz.so.1", host);
 }
 
 /* A program linked against a library that is then hidden: refused by name. */
