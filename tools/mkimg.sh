@@ -5,7 +5,9 @@
 # stub, the kernel, the app, boot.cfg and (with --file, or for a dynamically
 # linked app or a script) rootfs.tar. For a dynamically linked app it adds the
 # interpreter and the DT_NEEDED closure, found as the host's loader would
-# (readelf reads the ELF files; the app is never run). It is
+# (readelf reads the ELF files; the app is never run), and the closure of
+# every other ELF object --file puts in the image (Python's extension
+# modules), where a missing library is a warning, not a refusal. It is
 # made without root or loop devices: sfdisk writes the partition table into
 # the image file, mtools formats and fills the partition in place at its
 # byte offset. The same image boots under QEMU and from a USB stick.
