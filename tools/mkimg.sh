@@ -553,10 +553,12 @@ same_file() {
 	cmp -s -- "$1" "$2"
 }
 
-# stage_copy SRC PATH WHAT: puts the host file SRC (symlinks followed) at the
-# image path PATH, through the stage's directories and symlinks. Returns 0
-# when it was copied, 1 when the same contents were there already; dies when
-# something else is there.
+# stage_copy SRC PATH WHAT [LATER]: puts the host file SRC (symlinks
+# followed) at the image path PATH, through the stage's directories and
+# symlinks. Returns 0 when it was copied, 1 when the same contents were there
+# already; dies when something else is there. With LATER 1 the copy is only
+# queued for flush_added (the closure copies its libraries in one process);
+# until then the file is not in the stage.
 stage_copy() {
 	local src=$1 path=$2 what=$3 dest
 
@@ -577,8 +579,16 @@ stage_copy() {
 		same_file "$src" "$dest" && return 1
 		die "$what: a different file is already at $path"
 	fi
-	cp -L --preserve=mode,timestamps -- "$src" "$dest" || die "$what: copying $src failed"
+	if [[ -n ${pend_dst[$dest]:-} ]]; then
+		same_file "$src" "${pend_dst[$dest]}" && return 1
+		die "$what: a different file is already at $path"
+	fi
 	rootfs_used=1
+	if ((${4:-0})); then
+		pend_dst[$dest]=$src
+		return 0
+	fi
+	cp -L --preserve=mode,timestamps -- "$src" "$dest" || die "$what: copying $src failed"
 	return 0
 }
 
@@ -812,25 +822,33 @@ elf_read() {
 	elf_end "$1" ''
 }
 
-# elf_read_many FILE...: the dynamic sections of many ELF64 x86-64 files
-# (elf_files' answer) into elf_read's memory, with one readelf per few
-# thousand files. readelf heads each file's part with "File: NAME" only when
-# it is given more than one file: /dev/null goes first in every batch (it is
-# no ELF file; readelf says so on stderr and goes on).
+# elf_read_many KNOWN FILE...: what elf_read finds in many files (but the
+# interpreter: they are libraries), into its memory, with one readelf per
+# few thousand files and a grep for the lines that matter. KNOWN is 1 when
+# the files are known to be ELF64 x86-64 (elf_files' answer: only the
+# dynamic sections are read), else 0. readelf heads each file's part with
+# "File: NAME" only when it is given more than one file: /dev/null goes
+# first in every batch (it is no ELF file; readelf says so on stderr and
+# goes on).
 elf_read_many() {
-	local line cur=''
+	local known=$1 line cur='' ok='' what=(-h -d)
 
+	shift
+	if ((known)); then
+		ok=1 what=(-d)
+	fi
 	elf_begin
 	while IFS= read -r line; do
 		if [[ $line == "File: "* ]]; then
-			[[ -z $cur ]] || elf_end "$cur" 1
+			[[ -z $cur ]] || elf_end "$cur" "$ok"
 			cur=${line#File: }
 			elf_begin
 		elif [[ -n $cur ]]; then
 			elf_line "$line"
 		fi
-	done < <(printf '%s\0' "$@" | xargs -0 readelf -W -d -- /dev/null 2>/dev/null || true)
-	[[ -z $cur ]] || elf_end "$cur" 1
+	done < <(printf '%s\0' "$@" | xargs -0 readelf -W "${what[@]}" -- /dev/null 2>/dev/null |
+		grep -E '^File: |Class:|Machine:|\((NEEDED|RPATH|RUNPATH|SONAME|FLAGS_1)\)' || true)
+	[[ -z $cur ]] || elf_end "$cur" "$ok"
 }
 
 # elf_files: the stage's ELF64 x86-64 executables and shared objects (by
@@ -933,19 +951,61 @@ read_ld_cache() {
 	done < <(ldconfig -p 2>/dev/null || true)
 }
 
-# add_file SRC PATH FOR: stage_copy and the "added" line.
-add_file() {
-	local size shown=$2
+# What add_file queued and flush_added has not yet copied and printed: the
+# sources, the files in the stage, the paths to print and what needed them.
+declare -a pend_src=() pend_stage=() pend_path=() pend_for=()
+declare -A pend_dst=() # a queued file in the stage -> its source (stage_copy)
 
-	if stage_copy "$1" "$2" "$2 (needed by $3)"; then
-		size=$(stat -L -c %s -- "$1")
-		added_files=$((added_files + 1))
-		added_bytes=$((added_bytes + size))
-		human_set "$size"
+# add_file SRC PATH FOR: stage_copy, queued for flush_added. Until then the
+# file is not in the stage: the closure finds it on the host at the same
+# path (o_by_file keeps it from being added twice).
+add_file() {
+	local shown=$2
+
+	if stage_copy "$1" "$2" "$2 (needed by $3)" 1; then
 		# $ORIGIN/../lib: say where it went.
 		[[ $shown != */../* && $shown != */./* ]] || shown=$walk_dir/$walk_name
-		echo "$PROG: added $shown ($hsize) for $3"
+		pend_src+=("$1") pend_stage+=("$stage$walk_dir/$walk_name")
+		pend_path+=("$shown") pend_for+=("$3")
 	fi
+}
+
+# flush_added: copies what add_file queued, as cp -L --preserve=mode,timestamps
+# would, in one perl, which answers each file's size; then the "added" lines.
+flush_added() {
+	local k
+	local -a sizes
+
+	((${#pend_src[@]} > 0)) || return 0
+	for ((k = 0; k < ${#pend_src[@]}; k++)); do
+		printf '%s\0%s\0' "${pend_src[k]}" "${pend_stage[k]}"
+	done >"$tmpdir/copies"
+	mapfile -t sizes < <(perl -0 -e '
+		use strict;
+		while (defined(my $s = <STDIN>)) {
+			my $d = <STDIN>;
+			chomp($s, $d);
+			open(my $i, "<:raw", $s) or die "$s: $!\n";
+			open(my $o, ">:raw", $d) or die "$d: $!\n";
+			my ($buf, $n);
+			while ($n = sysread($i, $buf, 1 << 20)) {
+				syswrite($o, $buf) == $n or die "$d: $!\n";
+			}
+			defined($n) or die "$s: $!\n";
+			close($o) or die "$d: $!\n";
+			my @st = stat($i);
+			chmod($st[2] & 07777, $d) or die "$d: $!\n";
+			utime($st[8], $st[9], $d) or die "$d: $!\n";
+			print "$st[7]\n";
+		}' <"$tmpdir/copies" 2>"$tmpdir/copies.err")
+	((${#sizes[@]} == ${#pend_src[@]})) || die "copying the libraries failed: $(cat "$tmpdir/copies.err")"
+	for ((k = 0; k < ${#pend_src[@]}; k++)); do
+		added_files=$((added_files + 1))
+		added_bytes=$((added_bytes + sizes[k]))
+		human_set "${sizes[k]}"
+		echo "$PROG: added ${pend_path[k]} ($hsize) for ${pend_for[k]}"
+	done
+	pend_src=() pend_stage=() pend_path=() pend_for=() pend_dst=()
 }
 
 # The interpreter keeps the host's symlinks to its file: the program names
@@ -1224,10 +1284,14 @@ note_missing() {
 # image at the path it was found by. A library the app needs that cannot be
 # found is refused; one only --file objects need is noted (note_missing).
 resolve() {
-	local i name n hd
+	local i name n hd ahead=$1
 	local -a needed
 
 	for ((i = $1; i < ${#o_path[@]}; i++)); do
+		if ((i == ahead)); then
+			ahead=${#o_path[@]}
+			prefetch "$i" "$ahead"
+		fi
 		[[ -n ${o_needed_list[i]} ]] || continue
 		mapfile -t needed <<<"${o_needed_list[i]%$'\n'}"
 		for name in "${needed[@]}"; do
@@ -1270,6 +1334,28 @@ resolve() {
 	done
 }
 
+# prefetch FROM TO: one readelf for the files the ld.so.cache names for what
+# objects FROM..TO-1 need (most of what glibc's search will read next), so
+# that a breadth of the closure costs one process, not one per library.
+prefetch() {
+	local i name p
+	local -a files=()
+	local -A seen=()
+
+	[[ $libc == glibc ]] || return 0
+	read_ld_cache
+	for ((i = $1; i < $2; i++)); do
+		while IFS= read -r name; do
+			[[ -n $name && -z ${o_by_name[$name]:-} ]] || continue
+			p=${cache_map[$name]:-}
+			[[ -n $p && -z ${seen[$p]:-} && -z ${ec_ok[$p]:-} && -f $p ]] || continue
+			seen[$p]=1
+			files+=("$p")
+		done <<<"${o_needed_list[i]}"
+	done
+	((${#files[@]} == 0)) || elf_read_many 0 "${files[@]}"
+}
+
 # closure PATH FILE: the interpreter and the DT_NEEDED closure of the dynamic
 # ELF that is at PATH in the image, read from FILE: the app, or the
 # interpreter of a script. Sets libc (whose loader's rules apply) and
@@ -1296,6 +1382,7 @@ closure() {
 		add_file "$MUSL_PATH_FILE" "$MUSL_PATH_FILE" "the musl loader"
 	fi
 	resolve 0
+	flush_added
 }
 
 # tree_closure: the libraries of every other ELF executable and shared
@@ -1319,7 +1406,7 @@ tree_closure() {
 		[[ -n ${closed[$p]:-} ]] || roots+=("$stage$p")
 	done
 	((${#roots[@]} > 0)) || return 0
-	elf_read_many "${roots[@]}"
+	elf_read_many 1 "${roots[@]}"
 	i=${#o_path[@]}
 	for f in "${roots[@]}"; do
 		elf_read "$f"
@@ -1328,6 +1415,7 @@ tree_closure() {
 		add_object "${f#"$stage"}" "$f" 0 "$hostdir" 1
 	done
 	resolve "$i"
+	flush_added
 	for name in "${miss_names[@]}"; do
 		more=''
 		((miss_more[$name] == 0)) || more=" and ${miss_more[$name]} more"
@@ -1504,6 +1592,7 @@ main() {
 	esac
 	tree_closure
 	add_ld_cache
+	flush_added
 	if ((added_files > 0)); then
 		((tree_added == 0)) || tree_note=" ($tree_added of them for --file objects)"
 		echo "$PROG: added $added_files file(s) for the loader and libraries$tree_note," \
