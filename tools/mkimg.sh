@@ -5,7 +5,9 @@
 # stub, the kernel, the app, boot.cfg and (with --file, or for a dynamically
 # linked app or a script) rootfs.tar. For a dynamically linked app it adds the
 # interpreter and the DT_NEEDED closure, found as the host's loader would
-# (readelf reads the ELF files; the app is never run). It is
+# (readelf reads the ELF files; the app is never run), and the closure of
+# every other ELF object --file puts in the image (Python's extension
+# modules), where a missing library is a warning, not a refusal. It is
 # made without root or loop devices: sfdisk writes the partition table into
 # the image file, mtools formats and fills the partition in place at its
 # byte offset. The same image boots under QEMU and from a USB stick.
@@ -149,9 +151,23 @@ file that path names on the host; the interpreter keeps the host's symlinks
 to its file (e.g. /lib64/ld-linux-x86-64.so.2). mkimg prints each file it
 adds and the total. A library it cannot find is refused by name. For an APP
 inside a --file tree, the tree is searched first and the host only for what
-the tree lacks. Libraries in glibc-hwcaps or legacy hwcap subdirectories are
-not considered, nor what the app dlopen()s at run time: add those with
---file.
+the tree lacks.
+
+The same is done for every other ELF executable or shared object that
+--file puts in the image (found by its header, whatever its name: e.g. the
+C extension modules of --file /usr/lib/python3.11:/usr/lib/python3.11,
+whose _sqlite3 module needs libsqlite3.so.0), with the rules of the app's
+loader, as if the app dlopen()ed each: libraries the app already has are
+not added twice, the others are added and printed with the object that
+needs them. Such an object's $ORIGIN is its directory in the image; what
+that names is taken from the image, else from beside the object's --file
+source on the host. A library only such objects need and that cannot be
+found is not refused: a warning names it and the object that needs it
+(trees often carry plugins whose libraries nobody uses), and that object
+will not load. With a static app (no loader) these objects are left as
+they are. Libraries in glibc-hwcaps or legacy hwcap subdirectories are not
+considered, nor a library that a program dlopen()s by name at run time and
+that is not in the image: add those with --file.
 
 Scripts: the first line names the interpreter by its absolute path (Solo
 starts it as execve does, one level deep; there is no PATH search, so
@@ -447,6 +463,8 @@ write_boot_cfg() {
 	} >"$tmpdir/boot.cfg"
 }
 
+declare -A stage_links=() # a symlink in the stage -> its target (stage_walk)
+
 # stage_walk PATH CREATE FOLLOW: finds the image path PATH (absolute) in the
 # stage, one component at a time, following the stage's symlinks inside the
 # stage (an absolute target starts again at the image's root, as it will in
@@ -477,7 +495,12 @@ stage_walk() {
 			return 0
 		fi
 		if [[ -L $p ]]; then
-			t=$(readlink -- "$p")
+			# The closure walks /lib -> usr/lib once per candidate:
+			# remember the stage's symlinks (never changed once made).
+			if [[ -z ${stage_links[$p]+set} ]]; then
+				stage_links[$p]=$(readlink -- "$p")
+			fi
+			t=${stage_links[$p]}
 		elif [[ -d $p ]]; then
 			dir=$dir/$c
 			continue
@@ -530,10 +553,12 @@ same_file() {
 	cmp -s -- "$1" "$2"
 }
 
-# stage_copy SRC PATH WHAT: puts the host file SRC (symlinks followed) at the
-# image path PATH, through the stage's directories and symlinks. Returns 0
-# when it was copied, 1 when the same contents were there already; dies when
-# something else is there.
+# stage_copy SRC PATH WHAT [LATER]: puts the host file SRC (symlinks
+# followed) at the image path PATH, through the stage's directories and
+# symlinks. Returns 0 when it was copied, 1 when the same contents were there
+# already; dies when something else is there. With LATER 1 the copy is only
+# queued for flush_added (the closure copies its libraries in one process);
+# until then the file is not in the stage.
 stage_copy() {
 	local src=$1 path=$2 what=$3 dest
 
@@ -554,8 +579,16 @@ stage_copy() {
 		same_file "$src" "$dest" && return 1
 		die "$what: a different file is already at $path"
 	fi
-	cp -L --preserve=mode,timestamps -- "$src" "$dest" || die "$what: copying $src failed"
+	if [[ -n ${pend_dst[$dest]:-} ]]; then
+		same_file "$src" "${pend_dst[$dest]}" && return 1
+		die "$what: a different file is already at $path"
+	fi
 	rootfs_used=1
+	if ((${4:-0})); then
+		pend_dst[$dest]=$src
+		return 0
+	fi
+	cp -L --preserve=mode,timestamps -- "$src" "$dest" || die "$what: copying $src failed"
 	return 0
 }
 
@@ -569,6 +602,9 @@ stage_tree() {
 	local -a clash_src=() clash_dst=() sum_src=() sum_dst=()
 
 	real=$(stage_dir "$dest" "--file '$spec'")
+	tree_dest+=("$real")
+	[[ $src == /* ]] || src=$PWD/$src
+	tree_src+=("${src%/}")
 	while IFS= read -r -d '' type && IFS= read -r -d '' rel && IFS= read -r -d '' link; do
 		t=$stage$real/$rel
 		if [[ -L $t ]]; then
@@ -615,6 +651,11 @@ stage_files() {
 		target=$dest
 		[[ $target != */ ]] || target=$target$(basename -- "$src")
 		stage_copy "$src" "$target" "--file '$spec'" || true
+		# Where it came from, for its $ORIGIN (host_dir_of).
+		if stage_walk "$target" 0 1 && [[ -z ${file_src[$walk_dir/$walk_name]:-} ]]; then
+			[[ $src == /* ]] || src=$PWD/$src
+			file_src[$walk_dir/$walk_name]=$src
+		fi
 	done
 }
 
@@ -689,56 +730,141 @@ app_kind=     # static, dynamic or script
 
 # human BYTES: 1.9 MiB, 140 KiB, 812 B.
 human() {
+	human_set "$1"
+	echo "$hsize"
+}
+
+# human_set BYTES: human's answer in hsize, without a subshell.
+human_set() {
 	local b=$1
 
 	if ((b >= MIB)); then
-		echo "$((b / MIB)).$((b % MIB * 10 / MIB)) MiB"
+		hsize="$((b / MIB)).$((b % MIB * 10 / MIB)) MiB"
 	elif ((b >= 1024)); then
-		echo "$(((b + 512) / 1024)) KiB"
+		hsize="$(((b + 512) / 1024)) KiB"
 	else
-		echo "$b B"
+		hsize="$b B"
 	fi
 }
 
-# elf_read FILE: one readelf over FILE's headers and dynamic section. Sets
-# ei_ok (1 for an ELF64 x86-64 file), ei_interp, ei_needed (array),
-# ei_rpath, ei_runpath, ei_soname and ei_nodeflib.
-elf_read() {
-	local line class='' machine=''
+# What readelf says of an ELF file, kept by file so that each is read once:
+# the closure reads the same candidates again and again, and a big --file
+# tree is read in bulk (elf_read_many) before its objects are looked at.
+declare -A ec_ok=() ec_interp=() ec_needed=() ec_rpath=() ec_runpath=() ec_soname=() ec_nodeflib=()
 
+# elf_begin: forget the ei_* of the previous file.
+elf_begin() {
 	ei_ok=0 ei_interp='' ei_rpath='' ei_runpath='' ei_soname='' ei_nodeflib=0
-	ei_needed=()
-	while IFS= read -r line; do
-		case $line in
-		*"Class:"*) class=${line##* } ;;
-		*"Machine:"*) machine=${line#*Machine:} ;;
-		*"[Requesting program interpreter: "*)
-			ei_interp=${line#*interpreter: }
-			ei_interp=${ei_interp%]*}
-			;;
-		*"(NEEDED)"*"Shared library: ["*)
-			line=${line#*Shared library: [}
-			ei_needed+=("${line%]}")
-			;;
-		*"(RPATH)"*"Library rpath: ["*)
-			line=${line#*Library rpath: [}
-			ei_rpath=${line%]}
-			;;
-		*"(RUNPATH)"*"Library runpath: ["*)
-			line=${line#*Library runpath: [}
-			ei_runpath=${line%]}
-			;;
-		*"(SONAME)"*"Library soname: ["*)
-			line=${line#*Library soname: [}
-			ei_soname=${line%]}
-			;;
-		*"(FLAGS_1)"*) [[ " $line " != *" NODEFLIB "* ]] || ei_nodeflib=1 ;;
-		esac
-	done < <(readelf -W -h -l -d -- "$1" 2>/dev/null || true)
+	ei_needed='' ei_class='' ei_machine=''
+}
+
+# elf_line LINE: one line of readelf -W -h -l -d into the ei_* being read.
+elf_line() {
+	local line=$1
+
+	case $line in
+	*"Class:"*) ei_class=${line##* } ;;
+	*"Machine:"*) ei_machine=${line#*Machine:} ;;
+	*"[Requesting program interpreter: "*)
+		ei_interp=${line#*interpreter: }
+		ei_interp=${ei_interp%]*}
+		;;
+	*"(NEEDED)"*"Shared library: ["*)
+		line=${line#*Shared library: [}
+		ei_needed+=${line%]}$'\n'
+		;;
+	*"(RPATH)"*"Library rpath: ["*)
+		line=${line#*Library rpath: [}
+		ei_rpath=${line%]}
+		;;
+	*"(RUNPATH)"*"Library runpath: ["*)
+		line=${line#*Library runpath: [}
+		ei_runpath=${line%]}
+		;;
+	*"(SONAME)"*"Library soname: ["*)
+		line=${line#*Library soname: [}
+		ei_soname=${line%]}
+		;;
+	*"(FLAGS_1)"*) [[ " $line " != *" NODEFLIB "* ]] || ei_nodeflib=1 ;;
+	esac
+}
+
+# elf_end FILE OK: the ei_* just read are FILE's; OK is 1 when the caller
+# knows FILE is an ELF64 x86-64 file, else the header lines decide.
+elf_end() {
 	# RUNPATH makes glibc ignore RPATH (elf/get-dynamic-info.h); musl too.
 	[[ -z $ei_runpath ]] || ei_rpath=''
-	[[ $class == ELF64 && $machine == *X86-64* ]] && ei_ok=1
-	return 0
+	if [[ $2 == 1 || ($ei_class == ELF64 && $ei_machine == *X86-64*) ]]; then
+		ei_ok=1
+	fi
+	ec_ok[$1]=$ei_ok ec_interp[$1]=$ei_interp ec_needed[$1]=$ei_needed
+	ec_rpath[$1]=$ei_rpath ec_runpath[$1]=$ei_runpath ec_soname[$1]=$ei_soname
+	ec_nodeflib[$1]=$ei_nodeflib
+}
+
+# elf_read FILE: FILE's headers and dynamic section (one readelf, the first
+# time). Sets ei_ok (1 for an ELF64 x86-64 file), ei_interp, ei_needed (the
+# DT_NEEDED names, each followed by a newline), ei_rpath, ei_runpath,
+# ei_soname and ei_nodeflib.
+elf_read() {
+	local line
+
+	if [[ -n ${ec_ok[$1]:-} ]]; then
+		ei_ok=${ec_ok[$1]} ei_interp=${ec_interp[$1]} ei_needed=${ec_needed[$1]}
+		ei_rpath=${ec_rpath[$1]} ei_runpath=${ec_runpath[$1]} ei_soname=${ec_soname[$1]}
+		ei_nodeflib=${ec_nodeflib[$1]}
+		return 0
+	fi
+	elf_begin
+	while IFS= read -r line; do
+		elf_line "$line"
+	done < <(readelf -W -h -l -d -- "$1" 2>/dev/null || true)
+	elf_end "$1" ''
+}
+
+# elf_read_many KNOWN FILE...: what elf_read finds in many files (but the
+# interpreter: they are libraries), into its memory, with one readelf per
+# few thousand files and a grep for the lines that matter. KNOWN is 1 when
+# the files are known to be ELF64 x86-64 (elf_files' answer: only the
+# dynamic sections are read), else 0. readelf heads each file's part with
+# "File: NAME" only when it is given more than one file: /dev/null goes
+# first in every batch (it is no ELF file; readelf says so on stderr and
+# goes on).
+elf_read_many() {
+	local known=$1 line cur='' ok='' what=(-h -d)
+
+	shift
+	if ((known)); then
+		ok=1 what=(-d)
+	fi
+	elf_begin
+	while IFS= read -r line; do
+		if [[ $line == "File: "* ]]; then
+			[[ -z $cur ]] || elf_end "$cur" "$ok"
+			cur=${line#File: }
+			elf_begin
+		elif [[ -n $cur ]]; then
+			elf_line "$line"
+		fi
+	done < <(printf '%s\0' "$@" | xargs -0 readelf -W "${what[@]}" -- /dev/null 2>/dev/null |
+		grep -E '^File: |Class:|Machine:|\((NEEDED|RPATH|RUNPATH|SONAME|FLAGS_1)\)' || true)
+	[[ -z $cur ]] || elf_end "$cur" "$ok"
+}
+
+# elf_files: the stage's ELF64 x86-64 executables and shared objects (by
+# their magic, type and machine, not their names: Python's extension modules
+# end in .so, a program in nothing), as paths in the image, sorted, each
+# ended by a NUL. One find and one perl for the whole tree.
+elf_files() {
+	(cd "$stage" && find . -type f -size +63c -printf '%P\0' | LC_ALL=C sort -z |
+		perl -0 -ne '
+			chomp;
+			next if /\n/; # readelf names files one per line
+			open(my $f, "<:raw", $_) or next;
+			read($f, my $h, 20) == 20 or next;
+			my ($magic, $class, $data, $type, $machine) = unpack("a4 C C x10 v v", $h);
+			print "/$_\0" if $magic eq "\x7fELF" && $class == 2 && $data == 1 &&
+				($type == 2 || $type == 3) && $machine == 62;')
 }
 
 # The app's kind and checks: a script, or an ELF that elfcheck accepts
@@ -804,6 +930,7 @@ place_app() {
 
 added_files=0
 added_bytes=0
+tree_added=0              # of added_files, those only --file objects need
 declare -A cache_map=()   # soname -> path, from the host's ld.so.cache
 cache_read=0
 need_ld_cache=0
@@ -824,16 +951,61 @@ read_ld_cache() {
 	done < <(ldconfig -p 2>/dev/null || true)
 }
 
-# add_file SRC PATH FOR: stage_copy and the "added" line.
-add_file() {
-	local size
+# What add_file queued and flush_added has not yet copied and printed: the
+# sources, the files in the stage, the paths to print and what needed them.
+declare -a pend_src=() pend_stage=() pend_path=() pend_for=()
+declare -A pend_dst=() # a queued file in the stage -> its source (stage_copy)
 
-	if stage_copy "$1" "$2" "$2 (needed by $3)"; then
-		size=$(stat -L -c %s -- "$1")
-		added_files=$((added_files + 1))
-		added_bytes=$((added_bytes + size))
-		echo "$PROG: added $2 ($(human "$size")) for $3"
+# add_file SRC PATH FOR: stage_copy, queued for flush_added. Until then the
+# file is not in the stage: the closure finds it on the host at the same
+# path (o_by_file keeps it from being added twice).
+add_file() {
+	local shown=$2
+
+	if stage_copy "$1" "$2" "$2 (needed by $3)" 1; then
+		# $ORIGIN/../lib: say where it went.
+		[[ $shown != */../* && $shown != */./* ]] || shown=$walk_dir/$walk_name
+		pend_src+=("$1") pend_stage+=("$stage$walk_dir/$walk_name")
+		pend_path+=("$shown") pend_for+=("$3")
 	fi
+}
+
+# flush_added: copies what add_file queued, as cp -L --preserve=mode,timestamps
+# would, in one perl, which answers each file's size; then the "added" lines.
+flush_added() {
+	local k
+	local -a sizes
+
+	((${#pend_src[@]} > 0)) || return 0
+	for ((k = 0; k < ${#pend_src[@]}; k++)); do
+		printf '%s\0%s\0' "${pend_src[k]}" "${pend_stage[k]}"
+	done >"$tmpdir/copies"
+	mapfile -t sizes < <(perl -0 -e '
+		use strict;
+		while (defined(my $s = <STDIN>)) {
+			my $d = <STDIN>;
+			chomp($s, $d);
+			open(my $i, "<:raw", $s) or die "$s: $!\n";
+			open(my $o, ">:raw", $d) or die "$d: $!\n";
+			my ($buf, $n);
+			while ($n = sysread($i, $buf, 1 << 20)) {
+				syswrite($o, $buf) == $n or die "$d: $!\n";
+			}
+			defined($n) or die "$s: $!\n";
+			close($o) or die "$d: $!\n";
+			my @st = stat($i);
+			chmod($st[2] & 07777, $d) or die "$d: $!\n";
+			utime($st[8], $st[9], $d) or die "$d: $!\n";
+			print "$st[7]\n";
+		}' <"$tmpdir/copies" 2>"$tmpdir/copies.err")
+	((${#sizes[@]} == ${#pend_src[@]})) || die "copying the libraries failed: $(cat "$tmpdir/copies.err")"
+	for ((k = 0; k < ${#pend_src[@]}; k++)); do
+		added_files=$((added_files + 1))
+		added_bytes=$((added_bytes + sizes[k]))
+		human_set "${sizes[k]}"
+		echo "$PROG: added ${pend_path[k]} ($hsize) for ${pend_for[k]}"
+	done
+	pend_src=() pend_stage=() pend_path=() pend_for=() pend_dst=()
 }
 
 # The interpreter keeps the host's symlinks to its file: the program names
@@ -860,8 +1032,8 @@ add_interpreter() {
 	fi
 }
 
-# expand_dst STRING ORIGIN: $ORIGIN, $LIB and $PLATFORM (and ${...}) replaced.
-# musl knows $ORIGIN only.
+# expand_dst STRING ORIGIN: sets dst to STRING with $ORIGIN, $LIB and
+# $PLATFORM (and ${...}) replaced. musl knows $ORIGIN only.
 # shellcheck disable=SC2016 # the '$NAME' patterns are literal
 expand_dst() {
 	local s=$1
@@ -874,34 +1046,79 @@ expand_dst() {
 		s=${s//'${PLATFORM}'/$PLATFORM}
 		s=${s//'$PLATFORM'/$PLATFORM}
 	fi
-	echo "$s"
+	dst=$s
 }
 
-# Objects of the closure, by index: 0 is the program.
-declare -a o_path=() o_loader=() o_rpath=() o_runpath=() o_nodeflib=()
-declare -A o_by_name=()
+# Objects of the closure, by index: 0 is the program. o_rpath and o_runpath
+# are the object's lists with $ORIGIN its directory in the image;
+# o_rpath_host and o_runpath_host the same lists with $ORIGIN the directory
+# it came from on the host (they differ only for an object from a --file).
+# o_optional is 1 for a --file object examined for itself and what it brings
+# in: a library missing there is warned about, not refused.
+declare -a o_path=() o_loader=() o_rpath=() o_runpath=() o_rpath_host=() o_runpath_host=()
+declare -a o_nodeflib=() o_needed_list=() o_optional=()
+declare -A o_by_name=()  # a DT_NEEDED name or soname -> the object it is
+declare -A o_by_file=()  # the file an object was read from -> the object
 libc=
+closure_interp=
 found_path='' found_file=''
 origin_guest='' origin_host=''
+musl_path=''
 
-# try_candidate PATH: PATH is an x86-64 ELF in the image or on the host
-# (glibc's open_verify skips files of another class or machine). Sets
-# found_path and found_file (where to read it: the stage or the host). A
-# path under the app's directory in the image is looked for under its
-# directory on the host (origin_guest, origin_host), so that an app moved to
-# /app/NAME or to its --app-path keeps the libraries its $ORIGIN names.
+# Where the --file sources are, for the $ORIGIN of an object among them:
+# each directory's real path in the image ("" for /) and its host path, in
+# --file order; each single file's real path in the image -> its host path.
+declare -a tree_dest=() tree_src=()
+declare -A file_src=()
+
+# host_dir_of PATH: sets hostdir to the host directory that the stage file
+# at the real image path PATH came from, when that is not PATH's own
+# directory, else "".
+host_dir_of() {
+	local p=$1 k d
+
+	hostdir=''
+	if [[ -n ${file_src[$p]:-} ]]; then
+		hostdir=${file_src[$p]%/*}
+	else
+		for ((k = 0; k < ${#tree_dest[@]}; k++)); do
+			d=${tree_dest[k]}
+			if [[ -z $d || $p == "$d"/* ]]; then
+				hostdir=${tree_src[k]}${p#"$d"}
+				hostdir=${hostdir%/*}
+				break
+			fi
+		done
+	fi
+	[[ $hostdir != "${p%/*}" ]] || hostdir=''
+}
+
+# try_candidate PATH [HOST]: PATH is an x86-64 ELF in the image or on the
+# host (glibc's open_verify skips files of another class or machine). Sets
+# found_path and found_file (where to read it: the stage or the host).
+# HOST, when given, is PATH as the host has it (a $ORIGIN of a --file object
+# expanded with the directory it came from): the image's file wins and HOST
+# is read only when the image has none. Without HOST, a path under the app's
+# directory in the image is looked for under its directory on the host
+# (origin_guest, origin_host), so that an app moved to /app/NAME or to its
+# --app-path keeps the libraries its $ORIGIN names; the image's file wins
+# only for an app inside a --file tree or where the host has none.
 try_candidate() {
-	local path=$1 in_stage='' host
+	local path=$1 in_stage='' host prefer_stage=$app_in_tree
 
 	[[ $path == /* ]] || return 1
 	if stage_walk "$path" 0 1 && [[ -f $stage$walk_dir/$walk_name ]]; then
 		in_stage=$stage$walk_dir/$walk_name
 	fi
-	host=$path
-	if [[ -n $origin_guest && $path == "$origin_guest"/* ]]; then
-		host=$origin_host/${path#"$origin_guest"/}
+	if [[ -n ${2:-} ]]; then
+		host=$2 prefer_stage=1
+	else
+		host=$path
+		if [[ -n $origin_guest && $path == "$origin_guest"/* ]]; then
+			host=$origin_host/${path#"$origin_guest"/}
+		fi
 	fi
-	if [[ -n $in_stage ]] && { ((app_in_tree)) || [[ ! -f $host ]]; }; then
+	if [[ -n $in_stage ]] && { ((prefer_stage)) || [[ ! -f $host ]]; }; then
 		found_file=$in_stage
 	elif [[ -f $host ]]; then
 		found_file=$host
@@ -914,15 +1131,26 @@ try_candidate() {
 	return 0
 }
 
-# search_dirs NAME DIRS: each directory of the ':' list DIRS in turn.
+# search_dirs NAME DIRS [HOSTDIRS]: each directory of the ':' list DIRS in
+# turn; HOSTDIRS is the same list as the host has it (o_rpath_host).
 search_dirs() {
-	local name=$1 d
-	local -a dirs
+	local name=$1 k d h
+	local -a dirs hosts=()
 
 	IFS=: read -r -a dirs <<<"$2"
-	for d in "${dirs[@]}"; do
+	if [[ -n ${3:-} && $3 != "$2" ]]; then
+		IFS=: read -r -a hosts <<<"$3"
+		((${#hosts[@]} == ${#dirs[@]})) || hosts=()
+	fi
+	for ((k = 0; k < ${#dirs[@]}; k++)); do
+		d=${dirs[k]}
 		[[ -n $d ]] || d=.
-		try_candidate "${d%/}/$name" && return 0
+		h=${hosts[k]:-}
+		if [[ -n $h && $h != "$d" ]]; then
+			try_candidate "${d%/}/$name" "${h%/}/$name" && return 0
+		else
+			try_candidate "${d%/}/$name" && return 0
+		fi
 	done
 	return 1
 }
@@ -944,12 +1172,12 @@ find_glibc() {
 
 	if [[ -z ${o_runpath[i]} ]]; then
 		for ((l = i; l >= 0; l = o_loader[l])); do
-			if [[ -n ${o_rpath[l]} ]] && search_dirs "$name" "${o_rpath[l]}"; then
+			if [[ -n ${o_rpath[l]} ]] && search_dirs "$name" "${o_rpath[l]}" "${o_rpath_host[l]}"; then
 				return 0
 			fi
 		done
 	fi
-	if [[ -n ${o_runpath[i]} ]] && search_dirs "$name" "${o_runpath[i]}"; then
+	if [[ -n ${o_runpath[i]} ]] && search_dirs "$name" "${o_runpath[i]}" "${o_runpath_host[i]}"; then
 		return 0
 	fi
 	read_ld_cache
@@ -965,19 +1193,18 @@ find_glibc() {
 	return 1
 }
 
-# The directories musl searches after the RPATHs: the path file, else the
-# built-in list.
+# Sets musl_path to the directories musl searches after the RPATHs: the
+# path file, else the built-in list.
 musl_sys_path() {
-	local line out=''
+	local line
 
+	[[ -z $musl_path ]] || return 0
 	if [[ -r $MUSL_PATH_FILE ]]; then
 		while IFS= read -r line || [[ -n $line ]]; do
-			out+=${out:+:}${line//[[:space:]]/:}
+			musl_path+=${musl_path:+:}${line//[[:space:]]/:}
 		done <"$MUSL_PATH_FILE"
-		echo "$out"
-	else
-		echo "$MUSL_DEFAULT_PATH"
 	fi
+	: "${musl_path:=$MUSL_DEFAULT_PATH}"
 }
 
 # find_musl NAME INDEX: musl's load_library (ldso/dynlink.c).
@@ -986,26 +1213,45 @@ find_musl() {
 
 	for ((l = i; l >= 0; l = o_loader[l])); do
 		if [[ -n ${o_rpath[l]}${o_runpath[l]} ]] &&
-			search_dirs "$name" "${o_runpath[l]:-${o_rpath[l]}}"; then
+			search_dirs "$name" "${o_runpath[l]:-${o_rpath[l]}}" \
+				"${o_runpath_host[l]:-${o_rpath_host[l]}}"; then
 			return 0
 		fi
 	done
-	search_dirs "$name" "$(musl_sys_path)"
+	musl_sys_path
+	search_dirs "$name" "$musl_path"
 }
 
-# add_object PATH FILE LOADER: records the object found at PATH (read from
-# FILE, which elf_read must have just read) and its dynamic entries.
+# add_object PATH FILE LOADER HOSTDIR ROOT: records the object found at PATH
+# (read from FILE, which elf_read must have just read) and its dynamic
+# entries. HOSTDIR is the host directory its $ORIGIN stands for when that is
+# not PATH's own (an object from --file: where it came from), else "".
+# ROOT is 1 for a --file object examined for itself: what it needs is
+# optional, and its soname does not count as loaded (the app's loader opens
+# it only when asked for it by path).
 add_object() {
-	local n=${#o_path[@]} origin
+	local n=${#o_path[@]} origin=${1%/*}
 
-	o_path[n]=$1 o_loader[n]=$3 o_nodeflib[n]=$ei_nodeflib
-	o_needed_list[n]=$(printf '%s\n' "${ei_needed[@]}")
-	origin=${1%/*}
-	o_rpath[n]=$(expand_dst "$ei_rpath" "${origin:-/}")
-	o_runpath[n]=$(expand_dst "$ei_runpath" "${origin:-/}")
-	[[ -z $ei_soname ]] || o_by_name[$ei_soname]=$n
+	o_path[n]=$1 o_loader[n]=$3 o_nodeflib[n]=$ei_nodeflib o_needed_list[n]=$ei_needed
+	o_by_file[$2]=$n
+	expand_dst "$ei_rpath" "${origin:-/}"
+	o_rpath[n]=$dst o_rpath_host[n]=$dst
+	expand_dst "$ei_runpath" "${origin:-/}"
+	o_runpath[n]=$dst o_runpath_host[n]=$dst
+	if [[ -n $4 ]]; then
+		expand_dst "$ei_rpath" "$4"
+		o_rpath_host[n]=$dst
+		expand_dst "$ei_runpath" "$4"
+		o_runpath_host[n]=$dst
+	fi
+	if (($5)); then
+		o_optional[n]=1
+	else
+		o_optional[n]=0
+		(($3 < 0)) || o_optional[n]=${o_optional[$3]}
+		[[ -z $ei_soname ]] || o_by_name[$ei_soname]=$n
+	fi
 }
-declare -a o_needed_list=()
 
 # is_musl_self NAME: musl answers these names with itself (load_library's
 # "reserved" list).
@@ -1013,36 +1259,41 @@ is_musl_self() {
 	[[ $1 =~ ^lib(c|pthread|rt|m|dl|util|xnet)\. ]]
 }
 
-# closure PATH FILE: the interpreter and the DT_NEEDED closure of the dynamic
-# ELF that is at PATH in the image, read from FILE; breadth first, as both
-# loaders do.
-closure() {
-	local prog_path=$1 prog_file=$2 interp i name
+# Libraries that only --file objects need and that were not found, in the
+# order met: the first object that needs each, how many more do, and where
+# the first one's loader would look.
+declare -a miss_names=()
+declare -A miss_by=() miss_more=() miss_where=()
+
+# note_missing NAME INDEX
+note_missing() {
+	local name=$1 i=$2
+
+	if [[ -z ${miss_by[$name]:-} ]]; then
+		miss_names+=("$name")
+		miss_by[$name]=${o_path[i]}
+		miss_more[$name]=0
+		miss_where[$name]=$(search_summary "$i")
+	else
+		miss_more[$name]=$((miss_more[$name] + 1))
+	fi
+}
+
+# resolve FROM: the DT_NEEDED libraries of objects FROM, FROM+1, ... and of
+# what they bring in, breadth first as both loaders do, each added to the
+# image at the path it was found by. A library the app needs that cannot be
+# found is refused; one only --file objects need is noted (note_missing).
+resolve() {
+	local i name n hd ahead=$1
 	local -a needed
 
-	elf_read "$prog_file"
-	interp=$ei_interp
-	[[ -n $interp ]] || return 0
-	case ${interp##*/} in
-	ld-musl-*) libc=musl ;;
-	*) libc=glibc ;;
-	esac
-	o_path=() o_loader=() o_rpath=() o_runpath=() o_nodeflib=() o_needed_list=()
-	o_by_name=()
-	add_object "$prog_path" "$prog_file" -1
-	add_interpreter "$interp" "$prog_path"
-	# glibc matches the interpreter by its soname: libc.so.6's NEEDED
-	# ld-linux-x86-64.so.2 opens no file.
-	if try_candidate "$interp"; then
-		[[ -z $ei_soname ]] || o_by_name[$ei_soname]=-2
-	fi
-	if [[ $libc == musl && -r $MUSL_PATH_FILE ]] && { ! stage_walk "$MUSL_PATH_FILE" 0 1 ||
-		[[ ! -e $stage$walk_dir/$walk_name ]]; }; then
-		add_file "$MUSL_PATH_FILE" "$MUSL_PATH_FILE" "the musl loader"
-	fi
-
-	for ((i = 0; i < ${#o_path[@]}; i++)); do
-		mapfile -t needed <<<"${o_needed_list[i]}"
+	for ((i = $1; i < ${#o_path[@]}; i++)); do
+		if ((i == ahead)); then
+			ahead=${#o_path[@]}
+			prefetch "$i" "$ahead"
+		fi
+		[[ -n ${o_needed_list[i]} ]] || continue
+		mapfile -t needed <<<"${o_needed_list[i]%$'\n'}"
 		for name in "${needed[@]}"; do
 			[[ -n $name ]] || continue
 			[[ -z ${o_by_name[$name]:-} ]] || continue
@@ -1058,14 +1309,125 @@ closure() {
 				find_glibc "$name" "$i" || found_path=
 			fi
 			if [[ -z $found_path ]]; then
-				die "$name (needed by ${o_path[i]}) not found in $(search_summary "$i")"
+				((o_optional[i])) ||
+					die "$name (needed by ${o_path[i]}) not found in $(search_summary "$i")"
+				note_missing "$name" "$i"
+				continue
+			fi
+			n=${o_by_file[$found_file]:-}
+			if [[ -n $n ]]; then
+				o_by_name[$name]=$n
+				continue
 			fi
 			o_by_name[$name]=${#o_path[@]}
-			add_object "$found_path" "$found_file" "$i"
-			[[ $found_file != "$stage"/* ]] || continue
+			if [[ $found_file == "$stage"/* ]]; then
+				host_dir_of "${found_file#"$stage"}"
+				add_object "$found_path" "$found_file" "$i" "$hostdir" 0
+				continue
+			fi
+			hd=''
+			[[ $found_file == "$found_path" ]] || hd=${found_file%/*}
+			add_object "$found_path" "$found_file" "$i" "$hd" 0
 			add_file "$found_file" "$found_path" "${o_path[i]}"
+			((!o_optional[i])) || tree_added=$((tree_added + 1))
 		done
 	done
+}
+
+# prefetch FROM TO: one readelf for the files the ld.so.cache names for what
+# objects FROM..TO-1 need (most of what glibc's search will read next), so
+# that a breadth of the closure costs one process, not one per library.
+prefetch() {
+	local i name p
+	local -a files=()
+	local -A seen=()
+
+	[[ $libc == glibc ]] || return 0
+	read_ld_cache
+	for ((i = $1; i < $2; i++)); do
+		while IFS= read -r name; do
+			[[ -n $name && -z ${o_by_name[$name]:-} ]] || continue
+			p=${cache_map[$name]:-}
+			[[ -n $p && -z ${seen[$p]:-} && -z ${ec_ok[$p]:-} && -f $p ]] || continue
+			seen[$p]=1
+			files+=("$p")
+		done <<<"${o_needed_list[i]}"
+	done
+	((${#files[@]} == 0)) || elf_read_many 0 "${files[@]}"
+}
+
+# closure PATH FILE: the interpreter and the DT_NEEDED closure of the dynamic
+# ELF that is at PATH in the image, read from FILE: the app, or the
+# interpreter of a script. Sets libc (whose loader's rules apply) and
+# closure_interp.
+closure() {
+	local prog_path=$1 prog_file=$2
+
+	elf_read "$prog_file"
+	closure_interp=$ei_interp
+	[[ -n $closure_interp ]] || return 0
+	case ${closure_interp##*/} in
+	ld-musl-*) libc=musl ;;
+	*) libc=glibc ;;
+	esac
+	add_object "$prog_path" "$prog_file" -1 '' 0
+	add_interpreter "$closure_interp" "$prog_path"
+	# glibc matches the interpreter by its soname: libc.so.6's NEEDED
+	# ld-linux-x86-64.so.2 opens no file.
+	if try_candidate "$closure_interp"; then
+		[[ -z $ei_soname ]] || o_by_name[$ei_soname]=-2
+	fi
+	if [[ $libc == musl && -r $MUSL_PATH_FILE ]] && { ! stage_walk "$MUSL_PATH_FILE" 0 1 ||
+		[[ ! -e $stage$walk_dir/$walk_name ]]; }; then
+		add_file "$MUSL_PATH_FILE" "$MUSL_PATH_FILE" "the musl loader"
+	fi
+	resolve 0
+	flush_added
+}
+
+# tree_closure: the libraries of every other ELF executable and shared
+# object in the image (what --file put there: Python's extension modules,
+# a program's plugins), found by the same loader's rules as the app's, as
+# if the app dlopen()ed each of them. What only these need and cannot be
+# found is warned about, one line per library: a tree often carries plugins
+# whose libraries nobody needs. Nothing to do for a static app (no loader).
+tree_closure() {
+	local i f p name more
+	local -a elfs roots=()
+	local -A closed=()
+
+	[[ -n $libc ]] || return 0
+	for ((i = 0; i < ${#o_path[@]}; i++)); do
+		! stage_walk "${o_path[i]}" 0 1 || closed[$walk_dir/$walk_name]=1
+	done
+	! stage_walk "$closure_interp" 0 1 || closed[$walk_dir/$walk_name]=1
+	mapfile -d '' -t elfs < <(elf_files)
+	for p in "${elfs[@]}"; do
+		[[ -n ${closed[$p]:-} ]] || roots+=("$stage$p")
+	done
+	((${#roots[@]} > 0)) || return 0
+	elf_read_many 1 "${roots[@]}"
+	i=${#o_path[@]}
+	for f in "${roots[@]}"; do
+		elf_read "$f"
+		[[ -n $ei_needed ]] || continue
+		host_dir_of "${f#"$stage"}"
+		add_object "${f#"$stage"}" "$f" 0 "$hostdir" 1
+	done
+	resolve "$i"
+	flush_added
+	for name in "${miss_names[@]}"; do
+		more=''
+		((miss_more[$name] == 0)) || more=" and ${miss_more[$name]} more"
+		echo "$PROG: warning: $name (needed by ${miss_by[$name]}$more) not found in" \
+			"${miss_where[$name]}: left out, as only --file objects need it;" \
+			"${miss_by[$name]} will not load" >&2
+	done
+}
+
+# /etc/ld.so.cache, when glibc found a library through it outside its
+# default directories.
+add_ld_cache() {
 	if ((need_ld_cache)) && { ! stage_walk /etc/ld.so.cache 0 1 ||
 		[[ ! -e $stage$walk_dir/$walk_name ]]; }; then
 		add_file /etc/ld.so.cache /etc/ld.so.cache "the glibc loader (libraries outside its default directories)"
@@ -1080,7 +1442,8 @@ search_summary() {
 		for ((l = i; l >= 0; l = o_loader[l])); do
 			[[ -z ${o_rpath[l]}${o_runpath[l]} ]] || where+="${o_runpath[l]:-${o_rpath[l]}}:"
 		done
-		echo "$where$(musl_sys_path)"
+		musl_sys_path
+		echo "$where$musl_path"
 		return
 	fi
 	if [[ -z ${o_runpath[i]} ]]; then
@@ -1210,7 +1573,7 @@ convert_image() {
 }
 
 main() {
-	local need esp_mib fat need_mib rootfs_note=''
+	local need esp_mib fat need_mib rootfs_note='' tree_note=''
 
 	parse_options "$@"
 	check_inputs
@@ -1227,8 +1590,13 @@ main() {
 	dynamic) closure "$app_path" "$app_file" ;;
 	script) check_script ;;
 	esac
+	tree_closure
+	add_ld_cache
+	flush_added
 	if ((added_files > 0)); then
-		echo "$PROG: added $added_files file(s) for the loader and libraries, $(human "$added_bytes") in all"
+		((tree_added == 0)) || tree_note=" ($tree_added of them for --file objects)"
+		echo "$PROG: added $added_files file(s) for the loader and libraries$tree_note," \
+			"$(human "$added_bytes") in all"
 	fi
 	write_boot_cfg
 	local -a contents=("$efi" "$kernel" "$app_file" "$tmpdir/boot.cfg")

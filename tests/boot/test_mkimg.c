@@ -740,15 +740,19 @@ Test(mkimg, python3_closure_is_complete, .timeout = 120)
  * is /opt/m/lib in the guest: mkimg takes it from beside the app on the host
  * and puts it there.
  */
+static char *musl_dyn(void)
+{
+	return fixture("musl-dyn", "mkdir -p \"$tmp/lib\" && cd \"$tmp\" && "
+				   "printf 'int foo(void) { return 42; }\\n' > foo.c && "
+				   "printf 'int foo(void);\\nint main(void) { return foo(); }\\n' "
+				   "> m.c && musl-gcc -shared -fPIC -o lib/libfoo.so.1 foo.c && "
+				   "musl-gcc -o m m.c -Llib -l:libfoo.so.1 "
+				   "-Wl,-rpath,'$ORIGIN/lib' && rm foo.c m.c");
+}
+
 Test(mkimg, musl_dynamic_app_with_origin_runpath)
 {
-	char *dir =
-	    fixture("musl-dyn", "mkdir -p \"$tmp/lib\" && cd \"$tmp\" && "
-				"printf 'int foo(void) { return 42; }\\n' > foo.c && "
-				"printf 'int foo(void);\\nint main(void) { return foo(); }\\n' "
-				"> m.c && musl-gcc -shared -fPIC -o lib/libfoo.so.1 foo.c && "
-				"musl-gcc -o m m.c -Llib -l:libfoo.so.1 "
-				"-Wl,-rpath,'$ORIGIN/lib' && rm foo.c m.c");
+	char *dir = musl_dyn();
 	char *extra = NULL, *out, *img, *root, *cfg, *host = NULL;
 
 	cr_assert_geq(asprintf(&extra, "--app '%s/m' --app-path /opt/m/m", dir), 0);
@@ -763,6 +767,39 @@ Test(mkimg, musl_dynamic_app_with_origin_runpath)
 	assert_same_in_rootfs(root, "/lib/ld-musl-x86_64.so.1", "/lib/ld-musl-x86_64.so.1");
 	if (harness_exists("/etc/ld-musl-x86_64.path"))
 		assert_same_in_rootfs(root, "/etc/ld-musl-x86_64.path", "/etc/ld-musl-x86_64.path");
+}
+
+/*
+ * A musl plugin that --file puts beside a musl app is looked at with musl's
+ * rules: its libc.so is the loader itself (no warning, nothing added) and
+ * its DT_RUNPATH $ORIGIN/../plib finds libbaz.so.1 beside the tree's source
+ * on the host.
+ */
+Test(mkimg, musl_file_object_gets_its_libraries_by_musl_rules)
+{
+	char *app = musl_dyn();
+	char *dir =
+	    fixture("musl-plugin",
+		    "mkdir -p \"$tmp/plugins\" \"$tmp/plib\" && cd \"$tmp\" && "
+		    "printf 'int baz(void) { return 7; }\\n' > b.c && "
+		    "musl-gcc -shared -fPIC -Wl,-soname,libbaz.so.1 -o plib/libbaz.so.1 b.c && "
+		    "printf 'int baz(void);\\nint p(void) { return baz(); }\\n' > p.c && "
+		    "musl-gcc -shared -fPIC -o plugins/p.so p.c -Lplib -l:libbaz.so.1 "
+		    "-Wl,-rpath,'$ORIGIN/../plib' && rm b.c p.c");
+	char *extra = NULL, *out, *root, *host = NULL;
+
+	cr_assert_geq(
+	    asprintf(&extra, "--app '%s/m' --app-path /opt/m/m --file '%s/plugins:/opt/m/plugins'",
+		     app, dir),
+	    0);
+	out = mkimg_ok("musl_file_object", extra);
+	assert_contains(out, "mkimg.sh: added /opt/m/plib/libbaz.so.1 (");
+	assert_contains(out, ") for /opt/m/plugins/p.so\n");
+	cr_assert(strstr(out, "warning") == NULL, "%s", out);
+	root = extract_rootfs(harness_path("build/tests/img/musl_file_object.img"),
+			      "musl_file_object");
+	cr_assert_geq(asprintf(&host, "%s/plib/libbaz.so.1", dir), 0);
+	assert_same_in_rootfs(root, "/opt/m/plib/libbaz.so.1", host);
 }
 
 /* A program linked against a library that is then hidden: refused by name. */
@@ -885,29 +922,107 @@ Test(mkimg, app_inside_a_file_tree)
 	cr_assert_str_eq(sum_esp, sum_app);
 }
 
-/* A tree of tens of MiB builds in seconds and the image grows to fit. */
-Test(mkimg, large_tree_grows_the_image, .timeout = 300)
+/*
+ * A tree of tens of MiB builds in seconds and the image grows to fit. With
+ * python3 as the app, the C extension modules in the tree bring their
+ * libraries (lib-dynload's _sqlite3 brings libsqlite3.so.0). The oracle:
+ * every path the host's ldd resolves for any of them is in the rootfs with
+ * the host's bytes, and a library ldd cannot find is a warning, not a
+ * refusal.
+ */
+Test(mkimg, large_tree_grows_the_image_and_brings_its_modules_libraries, .timeout = 300)
 {
-	char *out, *img, *q, *cmd = NULL, *size, *root;
-	int status;
+	static const char tree[] = "/usr/lib/python3.11";
+	char *out, *img, *q, *cmd = NULL, *size, *root, *ldd, *line, *save = NULL;
+	int status, checked = 0;
 
-	if (!harness_exists("/usr/lib/python3.11/json/__init__.py"))
-		cr_skip_test("/usr/lib/python3.11 is not installed");
-	img = image_path("large_tree_grows_the_image");
+	if (!harness_exists("/usr/bin/python3") ||
+	    !harness_exists("/usr/lib/python3.11/json/__init__.py"))
+		cr_skip_test("/usr/bin/python3 or /usr/lib/python3.11 is not installed");
+	img = image_path("large_tree");
 	q = harness_quote(img);
 	status = harness_run(&out,
 			     "s=$(date +%%s%%N) && tools/mkimg.sh -o %s --efi '%s' --kernel '%s' "
-			     "--app '%s' --file /usr/lib/python3.11:/usr/lib/python3.11 && "
+			     "--app /usr/bin/python3 --file %s:%s && "
 			     "echo took=$((($(date +%%s%%N) - s) / 1000000)) ms",
-			     q, fake_stub(), fake_kernel(), static_app());
+			     q, fake_stub(), fake_kernel(), tree, tree);
 	cr_assert_eq(status, 0, "%s", out);
-	cr_log_info("mkimg with /usr/lib/python3.11: %s", strstr(out, "took="));
+	cr_log_info("mkimg with %s: %s", tree, strstr(out, "took="));
+	assert_contains(out, "mkimg.sh: added /lib/x86_64-linux-gnu/libsqlite3.so.0 (");
+	assert_contains(out, ") for /usr/lib/python3.11/lib-dynload/"
+			     "_sqlite3.cpython-311-x86_64-linux-gnu.so\n");
+	assert_contains(out, " of them for --file objects)");
 	cr_assert_geq(asprintf(&cmd, "echo $(($(stat -c %%s %s) / 1048576))", q), 0);
 	size = must_run("stat", cmd);
 	cr_assert_gt(atoi(size), 64, "image is %s MiB: it did not grow", size);
-	root = extract_rootfs(img, "large_tree_grows_the_image");
+	root = extract_rootfs(img, "large_tree");
 	assert_same_in_rootfs(root, "/usr/lib/python3.11/json/__init__.py",
 			      "/usr/lib/python3.11/json/__init__.py");
+
+	/* "\tlibsqlite3.so.0 => /lib/x86_64-linux-gnu/libsqlite3.so.0 (0x...)",
+	 * "\tlibfoo.so.1 => not found"; one line per library, sorted. */
+	free(cmd);
+	cr_assert_geq(asprintf(&cmd,
+			       "find %s -type f -name '*.so' -exec ldd {} + 2>/dev/null | "
+			       "sed -nE -e 's@^\\s*(\\S+ => )?(/\\S+) \\(0x.*@\\2@p' "
+			       "-e 's@^\\s*(\\S+) => not found.*@missing \\1@p' | sort -u",
+			       tree),
+		      0);
+	ldd = must_run("ldd of the extension modules", cmd);
+	for (line = strtok_r(ldd, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "missing ", 8)) {
+			char *want = harness_format("mkimg.sh: warning: %s (needed by ", line + 8);
+
+			assert_contains(out, want);
+			continue;
+		}
+		assert_same_in_rootfs(root, line, line);
+		checked++;
+	}
+	cr_assert_geq(checked, 10, "ldd resolved only %d files:\n%s", checked, ldd);
+}
+
+/*
+ * The objects --file puts in the image are looked at with the app's loader's
+ * rules: plugins/uses-sib.so's DT_RUNPATH $ORIGIN/../lib names a directory
+ * that is not in the --file tree, so libsib.so.1 comes from beside the
+ * tree's source on the host and goes to /opt/lib; plugins/needs-gone.so
+ * needs a library that is nowhere, which is warned about by name and the
+ * image is still written. A static app has no loader: the tree is left as
+ * it is.
+ */
+Test(mkimg, file_objects_bring_their_libraries_and_a_missing_one_is_a_warning)
+{
+	char *dir = fixture(
+	    "tree-objs",
+	    "mkdir -p \"$tmp/opt/plugins\" \"$tmp/opt/lib\" \"$tmp/gone\" && cd \"$tmp\" && "
+	    "printf 'int gone(void) { return 1; }\\n' > g.c && "
+	    "gcc -shared -fPIC -Wl,-soname,libgone.so.1 -o gone/libgone.so.1 g.c && "
+	    "printf 'int gone(void);\\nint f(void) { return gone(); }\\n' > n.c && "
+	    "gcc -shared -fPIC -o opt/plugins/needs-gone.so n.c -Lgone -l:libgone.so.1 && "
+	    "printf 'int sib(void) { return 2; }\\n' > s.c && "
+	    "gcc -shared -fPIC -Wl,-soname,libsib.so.1 -o opt/lib/libsib.so.1 s.c && "
+	    "printf 'int sib(void);\\nint h(void) { return sib(); }\\n' > u.c && "
+	    "gcc -shared -fPIC -o opt/plugins/uses-sib.so u.c -Lopt/lib -l:libsib.so.1 "
+	    "-Wl,-rpath,'$ORIGIN/../lib' && rm -rf gone g.c n.c s.c u.c");
+	char *dyn = dynamic_app(), *extra = NULL, *out, *root, *host = NULL, real[PATH_MAX];
+
+	cr_assert_geq(asprintf(&extra, "--app '%s' --file '%s/opt/plugins:/opt/p'", dyn, dir), 0);
+	out = mkimg_ok("file_objects_dynamic_app", extra);
+	assert_contains(out, "mkimg.sh: added /opt/lib/libsib.so.1 (");
+	assert_contains(out, ") for /opt/p/uses-sib.so\n");
+	assert_contains(out, "mkimg.sh: warning: libgone.so.1 (needed by /opt/p/needs-gone.so) "
+			     "not found in ");
+	root = extract_rootfs(harness_path("build/tests/img/file_objects_dynamic_app.img"),
+			      "file_objects_dynamic_app");
+	cr_assert_geq(asprintf(&host, "%s/opt/lib/libsib.so.1", dir), 0);
+	assert_same_in_rootfs(root, "/opt/lib/libsib.so.1", host);
+	cr_assert_neq(resolve_in(root, "/opt/p/needs-gone.so", real), -1);
+	free(extra);
+
+	cr_assert_geq(asprintf(&extra, "--file '%s/opt/plugins:/opt/p'", dir), 0);
+	out = mkimg_ok("file_objects_static_app", extra);
+	cr_assert(strstr(out, "warning") == NULL && strstr(out, "added") == NULL, "%s", out);
 }
 
 /* Every --format is what qemu-img reads back; a bad one is a usage error. */
