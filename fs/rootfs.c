@@ -83,6 +83,9 @@ int rootfs_mount(const void *tar, size_t size, const struct rootfs_config *cfg)
 	if (err)
 		return err;
 	if (tar) {
+		/* The module stays reserved and unchanged until power-off
+		 * (kernel/main.c keeps it from palloc), in the direct map. */
+		tmpfs_lend_range(tree.root, tar, size);
 		members = tarfs_unpack(tar, size, tree.root, error, sizeof(error));
 		if (members == -EINVAL)
 			kprintf("solo: rootfs.tar: %s; starting with an empty file system\n",

@@ -30,8 +30,10 @@ struct rootfs_config {
 	size_t nfiles;
 };
 
-/* Builds the tree over the archive tar (NULL: none), which must stay in
- * memory, and adds cfg->files the archive lacks (also under root=ro). A
+/* Builds the tree over the archive tar (NULL: none), which must lie in the
+ * direct map and stay there unchanged, never freed, for as long as the tree
+ * (its members' whole pages are mapped where they lie: tmpfs_lend_range),
+ * and adds cfg->files the archive lacks (also under root=ro). A
  * bad archive is reported and the root starts empty; a provided file that
  * cannot be made is reported and left out. Returns 0, or -ENOMEM when not
  * even the empty tree could be made. */

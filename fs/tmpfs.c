@@ -31,6 +31,22 @@
  * starts as a copy of what it read as. Every page, counted or not, stays
  * out of the kernel's reserve (ASPACE_KERNEL_RESERVE_PAGES).
  *
+ * Pages lent in place. When the external bytes lie in memory the file
+ * system was told it may map (tmpfs_lend_range: the rootfs.tar module,
+ * whose members' data mkimg puts on page boundaries), a mapping that only
+ * reads a page of them is given that page where it lies, so every mapping
+ * of a library shares the archive's own frames and none is copied. Such a
+ * page never enters the tree: nothing here writes or frees it, and
+ * truncate, unlink and unmount find no slot to free. The page has to lie
+ * wholly inside the file's bytes and on a page boundary; the last, partial
+ * page (its tail is the archive's next header) is copied as before. When a
+ * lent page is then written (write, fallocate, a writable shared mapping)
+ * or cut by truncate, the file makes its own page as it always did and
+ * first takes the archive's page out of every address space
+ * (vmobj_unmap_page), so that every mapping faults again and finds the
+ * file's page: shared mappings stay coherent with write(), and private
+ * ones see the file as Linux's do until they write (their copies stay).
+ *
  * Invariant: bytes of a page at or past the file's size are zero, and the
  * external bytes never extend past the size, so growing a file (truncate
  * up, a write past the end) shows zeros.
@@ -77,7 +93,8 @@ struct tmpfs {
 	uint64_t max_pages, used_pages;
 	uint64_t max_inodes, inodes;
 	uint64_t next_ino;
-	struct tmpfs_inode *all; /* every inode, named or not */
+	struct tmpfs_inode *all;       /* every inode, named or not */
+	uintptr_t lend_base, lend_end; /* tmpfs_lend_range: external bytes mapped in place */
 };
 
 struct tmpfs_dirent {
@@ -119,6 +136,7 @@ struct tmpfs_inode {
 			uint64_t npages; /* pages held */
 			const uint8_t *ext;
 			uint64_t ext_size;
+			int lent; /* a page of ext was handed out in place */
 		} reg;
 		struct {
 			char *target;
@@ -268,12 +286,28 @@ static void pages_free_from(struct tmpfs_inode *ti, uint64_t first)
 	}
 }
 
+/* Whether page index of a regular file, absent from its tree, may be lent
+ * in place: its external bytes fill the whole page, start on a page
+ * boundary and lie in the file system's lendable range. */
+static int ext_lendable(const struct tmpfs_inode *ti, uint64_t index)
+{
+	const struct tmpfs *fs = ti->fs;
+	uint64_t off = index << PAGE_SHIFT;
+
+	if (off >= ti->reg.ext_size || ti->reg.ext_size - off < PAGE_SIZE)
+		return 0; /* (index < 2^28: no file reaches TMPFS_MAX_FILE_SIZE) */
+	uintptr_t at = (uintptr_t)(ti->reg.ext + off);
+	return !(at & (PAGE_SIZE - 1)) && at >= fs->lend_base && at < fs->lend_end &&
+	       fs->lend_end - at >= PAGE_SIZE;
+}
+
 /*
  * page_get - the page at index of a regular file, made when absent (as a
- * copy of the external bytes it reads as, or zeros). count: the page will
- * hold written data, so it counts against the limit from now on. Returns
- * 0 and *pa, or -ENOSPC (the limit, or palloc at the kernel's reserve),
- * -ENOMEM (no memory for the tree).
+ * copy of the external bytes it reads as, or zeros), or for a reader
+ * (!count) the external page itself when ext_lendable. count: the page
+ * will hold written data, so it counts against the limit from now on.
+ * Returns 0 and *pa, or -ENOSPC (the limit, or palloc at the kernel's
+ * reserve), -ENOMEM (no memory for the tree).
  */
 static int page_get(struct tmpfs_inode *ti, uint64_t index, int count, paddr_t *pa)
 {
@@ -288,6 +322,12 @@ static int page_get(struct tmpfs_inode *ti, uint64_t index, int count, paddr_t *
 			fs->used_pages++;
 		}
 		*pa = *slot & ~SLOT_FLAGS;
+		return 0;
+	}
+	int lendable = ext_lendable(ti, index);
+	if (!count && lendable) {
+		ti->reg.lent = 1;
+		*pa = virt_to_phys_direct(ti->reg.ext + (index << PAGE_SHIFT));
 		return 0;
 	}
 	if (count && fs->used_pages >= fs->max_pages)
@@ -312,6 +352,8 @@ static int page_get(struct tmpfs_inode *ti, uint64_t index, int count, paddr_t *
 	if (count)
 		fs->used_pages++;
 	set_npages(ti, ti->reg.npages + 1);
+	if (lendable && ti->reg.lent)
+		vmobj_unmap_page(&ti->obj, index); /* mappings of the lent page find this one */
 	*pa = p;
 	return 0;
 }
@@ -333,6 +375,10 @@ static int set_size(struct tmpfs_inode *ti, uint64_t size)
 			if (slot && *slot)
 				memset((uint8_t *)phys_to_virt(*slot & ~SLOT_FLAGS) + in, 0,
 				       PAGE_SIZE - in);
+			else if (ti->reg.lent && ext_lendable(ti, size >> PAGE_SHIFT))
+				/* A lent page keeps its bytes past the new end:
+				 * the next touch gets a copy, zeroed there. */
+				vmobj_unmap_page(&ti->obj, size >> PAGE_SHIFT);
 		}
 		if (ti->reg.ext_size > size)
 			ti->reg.ext_size = size;
@@ -1358,6 +1404,15 @@ int tmpfs_mount(uint64_t max_bytes, uint64_t dev, unsigned flags, struct inode *
 void tmpfs_set_flags(struct inode *root, unsigned flags)
 {
 	fs_of(root)->sb.flags = flags;
+}
+
+void tmpfs_lend_range(struct inode *root, const void *base, uint64_t size)
+{
+	struct tmpfs *fs = fs_of(root);
+	uintptr_t b = (uintptr_t)base;
+
+	fs->lend_base = b;
+	fs->lend_end = size > UINTPTR_MAX - b ? UINTPTR_MAX : b + (uintptr_t)size;
 }
 
 int tmpfs_create_external(struct inode *dir, const char *name, size_t len, uint32_t mode,

@@ -10,7 +10,10 @@
  * rootfs.tar (tmpfs_create_external). Reading such a file reads those
  * bytes; writing a page of it first copies that page (page-granular copy
  * on write), so an app that rewrites one block of a 100 MiB data file
- * costs one page, not 100 MiB.
+ * costs one page, not 100 MiB. Where those bytes may be mapped as they lie
+ * (tmpfs_lend_range), a mapping that only reads a whole, page-aligned
+ * page of them gets that very page, shared by every mapping, instead of a
+ * copy; the first write copies it then.
  *
  * Each regular file is a page-owning object (mm/vmobj.h): mmap maps its
  * pages, so MAP_SHARED mappings and read/write stay coherent.
@@ -46,6 +49,19 @@ void tmpfs_set_flags(struct inode *root, unsigned flags);
  */
 int tmpfs_create_external(struct inode *dir, const char *name, size_t len, uint32_t mode,
 			  const void *data, uint64_t size, struct inode **out);
+/*
+ * tmpfs_lend_range - tells the file system whose root is root that the
+ * external bytes in [base, base + size) may be mapped where they lie:
+ * memory of the direct map (phys_to_virt) that nothing else owns, never
+ * changes and outlives the file system (the rootfs.tar module). A page of
+ * an external file that lies wholly inside the range, on a page boundary,
+ * is then handed to read-only and private mappings by its physical
+ * address instead of being copied; tmpfs never writes nor frees it (a
+ * write copies it first). Bytes outside the range (or base NULL) are
+ * copied as before. Call it before anything of the file system is mapped;
+ * a later call replaces the range. Never fails.
+ */
+void tmpfs_lend_range(struct inode *root, const void *base, uint64_t size);
 /* Frees the whole file system whose root is root: every inode, page and
  * record (at the app's exit, when nothing is open or mapped any more). */
 void tmpfs_unmount(struct inode *root);

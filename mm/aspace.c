@@ -38,8 +38,8 @@
  * never its owner, and a borrowed entry stays borrowed.
  *
  * The live address spaces are on one list (aspace_init adds, destroy
- * removes) for vmobj_unmap_from, which visits each of them: O(address
- * spaces x regions) plus the pages it takes out.
+ * removes) for vmobj_unmap_from and vmobj_unmap_page, which visit each of
+ * them: O(address spaces x regions) plus the pages they take out.
  *
  * Costs: a demand fault is one list walk, one vm_lookup, one palloc(1), a
  * 4 KiB memset and one vm_map; over an object, get_page instead of the
@@ -1191,6 +1191,33 @@ void vmobj_unmap_from(struct vmobj *obj, uint64_t first_index)
 				skip = (size_t)((cut - r->obj_off) / PAGE_SIZE);
 			}
 			unmap_pages(as, r, r->base + skip * PAGE_SIZE, r->npages - skip);
+		}
+	}
+}
+
+/*
+ * A page replaced (mm/vmobj.h): in every live address space, every region
+ * over obj that maps the object's own page at index (a borrowed entry)
+ * loses that entry; a private copy made of it is the app's and stays. The
+ * region stays; a later touch asks the object again.
+ */
+void vmobj_unmap_page(struct vmobj *obj, uint64_t index)
+{
+	if (index > UINT64_MAX / PAGE_SIZE)
+		return;
+	uint64_t at = index * PAGE_SIZE;
+
+	for (struct aspace *as = live_aspaces; as; as = as->next_live) {
+		for (struct region *r = as->regions; r; r = r->next) {
+			unsigned f;
+			if (r->obj != obj || !r->backed || at < r->obj_off ||
+			    (at - r->obj_off) / PAGE_SIZE >= r->npages)
+				continue;
+			vaddr_t va = r->base + (at - r->obj_off);
+			if (vm_lookup(&as->ctx, va, NULL, &f) || !(f & VM_BORROWED))
+				continue;
+			vm_unmap(&as->ctx, va, NULL);
+			r->backed--;
 		}
 	}
 }

@@ -58,3 +58,8 @@ static inline void vmobj_release(struct vmobj *obj)
  * first_index and after (and the private copies made of them). Implemented
  * by mm/aspace.c. */
 void vmobj_unmap_from(struct vmobj *obj, uint64_t first_index);
+/* Removes from every address space each mapping of obj's own page at
+ * index (its borrowed entries; the private copies made of it stay): the
+ * object is about to hold another page there, which the next touch finds.
+ * Implemented by mm/aspace.c. */
+void vmobj_unmap_page(struct vmobj *obj, uint64_t index);

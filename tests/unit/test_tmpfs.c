@@ -3,7 +3,8 @@
  * a randomized run against a small in-memory model (every step compared:
  * listings, contents, sizes, link counts, pages counted), and focused
  * tests for holes, external data, the limits, unlinked open files,
- * rename, getdents positions, the vmobj side and unmount.
+ * rename, getdents positions, the vmobj side and unmount, and pages lent
+ * in place from a stand-in rootfs.tar (with a real address space).
  *
  * vmobj_unmap_from belongs to mm/aspace.c. Until aspace.c has it, the
  * weak one here records the calls; once it does, the tests that look at
@@ -24,6 +25,7 @@
 #include "kernel_shim.h"
 #include "mm/aspace.h"
 #include "mm/palloc.h"
+#include "mm/vm.h"
 #include "mm/vmobj.h"
 #include "mm_arena.h"
 
@@ -960,6 +962,279 @@ Test(tmpfs, vmobj_of_external_data_copies_on_get_page)
 	cr_assert_eq(usage().used_bytes, 0);
 	vmobj_release(obj);
 	file_put(f);
+}
+
+/* ---------------------------------------------------------------- pages lent in place */
+
+/*
+ * A stand-in for rootfs.tar: TAR_PAGES pages taken from palloc (so that a
+ * pfree of one by tmpfs would show: the free count rises, or the test's
+ * own pfree at the end panics as a double free), filled with a pattern,
+ * and lent to the file system; one more page after them is taken but not
+ * lent (bytes past the range). Members sit at page boundaries as mkimg
+ * lays them out.
+ */
+#define TAR_PAGES 8
+
+static paddr_t tar_pa;
+static uint8_t *tar;
+
+static uint8_t tar_byte(size_t i)
+{
+	return (uint8_t)(i * 13 + 5);
+}
+
+static void tar_setup(void)
+{
+	tar_pa = palloc(TAR_PAGES + 1);
+	cr_assert_neq(tar_pa, 0);
+	tar = phys_to_virt(tar_pa);
+	for (size_t i = 0; i < (TAR_PAGES + 1) * P; i++)
+		tar[i] = tar_byte(i);
+	tmpfs_lend_range(root, tar, TAR_PAGES * P);
+}
+
+/* Whether the archive still holds its pattern: nothing wrote it. */
+static void assert_tar_unchanged(void)
+{
+	for (size_t i = 0; i < (TAR_PAGES + 1) * P; i++)
+		cr_assert_eq(tar[i], tar_byte(i), "tar byte %zu was written", i);
+}
+
+static int in_tar(paddr_t pa)
+{
+	return pa >= tar_pa && pa < tar_pa + TAR_PAGES * P;
+}
+
+Test(tmpfs, a_page_aligned_external_page_is_the_tars_own_and_never_freed)
+{
+	tar_setup();
+	struct inode *ino;
+	struct vmobj *obj;
+	paddr_t pa, pb;
+
+	/* Pages 0 and 1 lie whole in the archive; page 2 holds 100 bytes. */
+	kmalloc_trim();
+	size_t free_at_start = palloc_free_pages();
+	cr_assert_eq(tmpfs_create_external(root, "lib", 3, 0644, tar + P, 2 * P + 100, &ino), 0);
+	struct file *f = open_ino(ino, O_RDWR);
+	cr_assert_eq(f->ops->mmap(f, &obj), 0);
+	kmalloc_trim();
+	size_t free_before = palloc_free_pages();
+	cr_assert_eq(obj->ops->get_page(obj, 0, 0, &pa), 0);
+	cr_assert_eq(pa, tar_pa + P, "the tar's own page");
+	cr_assert_eq(obj->ops->get_page(obj, 1, 0, &pb), 0);
+	cr_assert_eq(pb, tar_pa + 2 * P);
+	cr_assert_eq(obj->ops->get_page(obj, 0, 0, &pa), 0);
+	cr_assert_eq(pa, tar_pa + P, "every reader gets the same page");
+	cr_assert_eq(palloc_free_pages(), free_before, "lending allocates nothing");
+	cr_assert_eq(ino->blocks, 0);
+	cr_assert_eq(usage().used_bytes, 0);
+
+	/* The partial last page: its tail is the next tar header. */
+	cr_assert_eq(obj->ops->get_page(obj, 2, 0, &pa), 0);
+	cr_assert(!in_tar(pa), "the partial page is copied");
+	cr_assert_eq(memcmp(phys_to_virt(pa), tar + 3 * P, 100), 0);
+	for (size_t i = 100; i < P; i++)
+		cr_assert_eq(((uint8_t *)phys_to_virt(pa))[i], 0, "zeros past the end");
+	cr_assert_eq(usage().used_bytes, 0, "a page made for reading does not count");
+
+	/* A write gives the file its own copy; the archive keeps its bytes. */
+	cr_assert_eq(pwrite_f(f, "W", 1, 10), 1);
+	cr_assert_eq(obj->ops->get_page(obj, 0, 0, &pa), 0);
+	cr_assert(!in_tar(pa), "a written page is the file's own");
+	cr_assert_eq(((uint8_t *)phys_to_virt(pa))[10], 'W');
+	cr_assert_eq(memcmp(phys_to_virt(pa), tar + P, 10), 0, "the rest was copied");
+	cr_assert_eq(memcmp((uint8_t *)phys_to_virt(pa) + 11, tar + P + 11, P - 11), 0);
+	cr_assert_eq(usage().used_bytes, P);
+	assert_tar_unchanged();
+
+	/* A writer's get_page (a shared writable mapping) copies too. */
+	cr_assert_eq(obj->ops->get_page(obj, 1, 1, &pb), 0);
+	cr_assert(!in_tar(pb));
+	cr_assert_eq(memcmp(phys_to_virt(pb), tar + 2 * P, P), 0);
+	memset(phys_to_virt(pb), 'S', 8); /* the mapping writes */
+	cr_assert_eq(usage().used_bytes, 2 * P);
+	assert_tar_unchanged();
+
+	/* Truncate, unlink, release and unmount free the file's pages only. */
+	cr_assert_eq(set_size(ino, 0), 0);
+	cr_assert_eq(usage().used_bytes, 0);
+	cr_assert_eq(root->ops->unlink(root, "lib", 3), 0);
+	vmobj_release(obj);
+	file_put(f);
+	kmalloc_trim();
+	cr_assert_eq(palloc_free_pages(), free_at_start, "the file's own pages came back, no more");
+	cr_assert_eq(tmpfs_create_external(root, "e2", 2, 0644, tar, TAR_PAGES * P, &ino), 0);
+	f = open_ino(ino, O_RDONLY);
+	cr_assert_eq(f->ops->mmap(f, &obj), 0);
+	for (uint64_t i = 0; i < TAR_PAGES; i++) {
+		cr_assert_eq(obj->ops->get_page(obj, i, 0, &pa), 0);
+		cr_assert_eq(pa, tar_pa + i * P, "page %lu", (unsigned long)i);
+	}
+	vmobj_release(obj);
+	file_put(f);
+	tmpfs_unmount(root);
+	root = NULL;
+	cr_assert_eq(palloc_check(), 0);
+	assert_tar_unchanged();
+	pfree(tar_pa, TAR_PAGES + 1); /* panics if tmpfs freed any of them */
+}
+
+Test(tmpfs, unaligned_or_unlent_external_pages_are_copied)
+{
+	static uint8_t outside[2 * P] __attribute__((aligned(4096)));
+	struct inode *odd, *out, *tail;
+	struct vmobj *obj;
+	paddr_t pa;
+
+	tar_setup();
+	memset(outside, 'o', sizeof(outside));
+	cr_assert_eq(tmpfs_create_external(root, "odd", 3, 0644, tar + P + 8, 2 * P, &odd), 0);
+	cr_assert_eq(tmpfs_create_external(root, "out", 3, 0644, outside, sizeof(outside), &out),
+		     0);
+	/* Aligned, but its last page would run past the lent range. */
+	cr_assert_eq(
+	    tmpfs_create_external(root, "tail", 4, 0644, tar + (TAR_PAGES - 1) * P, 2 * P, &tail),
+	    0);
+	struct inode *files[] = {odd, out, tail};
+	const uint64_t index[] = {0, 0, 1};
+	const uint8_t *bytes[] = {tar + P + 8, outside, tar + TAR_PAGES * P};
+	for (int k = 0; k < 3; k++) {
+		struct file *f = open_ino(files[k], O_RDONLY);
+		cr_assert_eq(f->ops->mmap(f, &obj), 0);
+		size_t free_before = palloc_free_pages();
+		cr_assert_eq(obj->ops->get_page(obj, index[k], 0, &pa), 0);
+		cr_assert_lt(palloc_free_pages(), free_before, "file %d: a page was made", k);
+		cr_assert(!in_tar(pa) && pa != tar_pa + TAR_PAGES * P, "file %d", k);
+		cr_assert_eq(memcmp(phys_to_virt(pa), bytes[k], P), 0, "file %d", k);
+		vmobj_release(obj);
+		file_put(f);
+	}
+	/* tail's first page lies in the range: that one is lent. */
+	struct file *f = open_ino(tail, O_RDONLY);
+	cr_assert_eq(f->ops->mmap(f, &obj), 0);
+	cr_assert_eq(obj->ops->get_page(obj, 0, 0, &pa), 0);
+	cr_assert_eq(pa, tar_pa + (TAR_PAGES - 1) * P);
+	vmobj_release(obj);
+	file_put(f);
+	tmpfs_lend_range(root, NULL, 0);
+	cr_assert_eq(tmpfs_create_external(root, "none", 4, 0644, tar, P, &out), 0);
+	f = open_ino(out, O_RDONLY);
+	cr_assert_eq(f->ops->mmap(f, &obj), 0);
+	cr_assert_eq(obj->ops->get_page(obj, 0, 0, &pa), 0);
+	cr_assert(!in_tar(pa), "no range lent: copied");
+	vmobj_release(obj);
+	file_put(f);
+	assert_tar_unchanged();
+}
+
+/*
+ * Through a real address space (mm/aspace.c): private and read-only
+ * shared mappings map the tar's page itself; a private write copies it
+ * for the app; write() and a writable shared mapping give the file its
+ * own page and take the tar's out of every mapping, which then find the
+ * file's; truncate into a lent page zeroes what mappings see past the end.
+ */
+Test(tmpfs, mappings_share_the_tars_page_until_the_file_is_written)
+{
+	static struct vm_ctx kctx;
+	static struct aspace as;
+	struct inode *ino;
+	struct vmobj *obj;
+	paddr_t pa;
+	unsigned fl;
+
+	tar_setup();
+	cr_assert_eq(vm_ctx_init_kernel(&kctx), 0);
+	cr_assert_eq(vm_kernel_reserve_top_level(&kctx, VM_KERNEL_RANGES_BASE), 0);
+	cr_assert_eq(aspace_init(&as, &kctx), 0);
+	cr_assert_eq(tmpfs_create_external(root, "lib", 3, 0644, tar, 3 * P, &ino), 0);
+	struct file *f = open_ino(ino, O_RDWR);
+	cr_assert_eq(f->ops->mmap(f, &obj), 0);
+	long priv = aspace_map_object(&as, 0, 3 * P, VM_EXEC, obj, 0, 0);
+	long shro = aspace_map_object(&as, 0, 3 * P, 0, obj, 0, 1);
+	long cow = aspace_map_object(&as, 0, 3 * P, VM_WRITE, obj, 0, 0);
+	cr_assert_gt(priv, 0);
+	cr_assert_gt(shro, 0);
+	cr_assert_gt(cow, 0);
+	vmobj_release(obj); /* the mappings hold it now */
+	size_t free_before = palloc_free_pages();
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(aspace_fault(&as, (vaddr_t)priv + i * P, ASPACE_ACCESS_EXEC), 0);
+		cr_assert_eq(aspace_fault(&as, (vaddr_t)shro + i * P, ASPACE_ACCESS_READ), 0);
+		cr_assert_eq(aspace_fault(&as, (vaddr_t)cow + i * P, ASPACE_ACCESS_READ), 0);
+		cr_assert_eq(vm_lookup(&as.ctx, (vaddr_t)priv + i * P, &pa, &fl), 0);
+		cr_assert_eq(pa, tar_pa + i * P);
+		cr_assert(fl & VM_BORROWED);
+		cr_assert_eq(vm_lookup(&as.ctx, (vaddr_t)shro + i * P, &pa, &fl), 0);
+		cr_assert_eq(pa, tar_pa + i * P);
+		cr_assert(!(fl & VM_WRITE));
+	}
+	cr_assert_geq(palloc_free_pages() + 8, free_before, "at most page tables were taken");
+
+	/* The app writes its private mapping: a copy of its own. */
+	cr_assert_eq(aspace_fault(&as, (vaddr_t)cow, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT),
+		     0);
+	paddr_t own;
+	cr_assert_eq(vm_lookup(&as.ctx, (vaddr_t)cow, &own, &fl), 0);
+	cr_assert(!in_tar(own));
+	cr_assert(!(fl & VM_BORROWED) && (fl & VM_WRITE));
+	memset(phys_to_virt(own), 'c', 4);
+	assert_tar_unchanged();
+
+	/* write() of page 0: every mapping of the tar's page 0 goes; the
+	 * private copy stays; touching again finds the written page. */
+	cr_assert_eq(pwrite_f(f, "WW", 2, 100), 2);
+	assert_tar_unchanged();
+	cr_assert_neq(vm_lookup(&as.ctx, (vaddr_t)priv, NULL, NULL), 0);
+	cr_assert_neq(vm_lookup(&as.ctx, (vaddr_t)shro, NULL, NULL), 0);
+	cr_assert_eq(vm_lookup(&as.ctx, (vaddr_t)cow, &pa, NULL), 0);
+	cr_assert_eq(pa, own, "the app's copy stays");
+	cr_assert_eq(vm_lookup(&as.ctx, (vaddr_t)priv + P, &pa, NULL), 0, "page 1 untouched");
+	cr_assert_eq(pa, tar_pa + P);
+	cr_assert_eq(aspace_fault(&as, (vaddr_t)shro + 100, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(vm_lookup(&as.ctx, (vaddr_t)shro, &pa, NULL), 0);
+	cr_assert(!in_tar(pa));
+	cr_assert_eq(memcmp((uint8_t *)phys_to_virt(pa) + 100, "WW", 2), 0);
+	cr_assert_eq(aspace_fault(&as, (vaddr_t)priv, ASPACE_ACCESS_EXEC), 0);
+	paddr_t pb;
+	cr_assert_eq(vm_lookup(&as.ctx, (vaddr_t)priv, &pb, NULL), 0);
+	cr_assert_eq(pb, pa, "both find the file's page");
+
+	/* A writable shared mapping of page 1 gives the file its page 1. */
+	long shrw = aspace_map_object(&as, 0, P, VM_WRITE, obj, P, 1);
+	cr_assert_gt(shrw, 0);
+	cr_assert_eq(aspace_fault(&as, (vaddr_t)shrw, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(vm_lookup(&as.ctx, (vaddr_t)shrw, &pa, &fl), 0);
+	cr_assert(!in_tar(pa) && (fl & VM_WRITE));
+	memset(phys_to_virt(pa), 's', 3);
+	cr_assert_neq(vm_lookup(&as.ctx, (vaddr_t)shro + P, NULL, NULL), 0, "the tar's page went");
+	cr_assert_eq(aspace_fault(&as, (vaddr_t)shro + P, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(vm_lookup(&as.ctx, (vaddr_t)shro + P, &pb, NULL), 0);
+	cr_assert_eq(pb, pa, "coherent with the writer");
+	assert_tar_unchanged();
+
+	/* Truncate into lent page 2: mappings see zeros past the new end. */
+	cr_assert_eq(vm_lookup(&as.ctx, (vaddr_t)priv + 2 * P, &pa, NULL), 0);
+	cr_assert_eq(pa, tar_pa + 2 * P);
+	cr_assert_eq(set_size(ino, 2 * P + 10), 0);
+	cr_assert_neq(vm_lookup(&as.ctx, (vaddr_t)priv + 2 * P, NULL, NULL), 0);
+	cr_assert_eq(aspace_fault(&as, (vaddr_t)priv + 2 * P, ASPACE_ACCESS_EXEC), 0);
+	cr_assert_eq(vm_lookup(&as.ctx, (vaddr_t)priv + 2 * P, &pa, NULL), 0);
+	cr_assert(!in_tar(pa));
+	cr_assert_eq(memcmp(phys_to_virt(pa), tar + 2 * P, 10), 0);
+	for (size_t i = 10; i < P; i++)
+		cr_assert_eq(((uint8_t *)phys_to_virt(pa))[i], 0, "byte %zu past the end", i);
+	assert_tar_unchanged();
+
+	aspace_destroy(&as);
+	file_put(f);
+	tmpfs_unmount(root);
+	root = NULL;
+	cr_assert_eq(palloc_check(), 0);
+	assert_tar_unchanged();
+	pfree(tar_pa, TAR_PAGES + 1); /* panics if anything freed one of them */
 }
 
 Test(tmpfs, shrinking_calls_vmobj_unmap_from_first)
