@@ -1195,6 +1195,11 @@ void vmobj_unmap_from(struct vmobj *obj, uint64_t first_index)
 	}
 }
 
+size_t aspace_region_backed(const struct aspace *as, const struct region *r)
+{
+	return region_backed(as, r);
+}
+
 void aspace_get_stats(const struct aspace *as, struct aspace_stats *out)
 {
 	*out = (struct aspace_stats){.system_free_pages = palloc_free_pages()};
