@@ -170,18 +170,13 @@ static void count_thread(struct thread *t, void *arg)
 	(*(int *)arg)++;
 }
 
-/* What status and statm need beside the address space. comm is the base
- * name of argv[0] (Linux's: the exec'd file's). */
+/* What status and statm need beside the address space. */
 static void status_info(struct procstatus_info *info)
 {
 	uint64_t v[64];
 	long n = proc_auxv((char *)v, sizeof(v));
-	const char *name = proc_name();
 
-	for (const char *p = name; *p; p++)
-		if (*p == '/' && p[1])
-			name = p + 1;
-	*info = (struct procstatus_info){name, proc_umask(), 0, aux_value(v, n, AT_BASE),
+	*info = (struct procstatus_info){proc_comm(), proc_umask(), 0, aux_value(v, n, AT_BASE),
 					 aux_value(v, n, AT_SYSINFO_EHDR)};
 	thread_for_each(count_thread, &info->threads);
 }
