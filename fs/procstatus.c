@@ -55,11 +55,15 @@ static size_t count_borrowed(const struct aspace *as, const struct region *r)
 void procstatus_mem(const struct aspace *as, const struct procstatus_info *info,
 		    struct procstatus_mem *out)
 {
+	size_t image = 0;
+
 	*out = (struct procstatus_mem){0};
 	for (const struct region *r = as->regions; r; r = r->next) {
 		size_t backed = aspace_region_backed(as, r);
 		int exec = (r->flags & VM_EXEC) && !(r->flags & VM_WRITE);
 
+		if (r->kind == REGION_IMAGE)
+			image += backed;
 		if (r->kind == REGION_IMAGE && !holds(r, info->vdso)) {
 			count_image(as, r, !holds(r, info->interp_base), out);
 			continue;
@@ -80,6 +84,7 @@ void procstatus_mem(const struct aspace *as, const struct procstatus_info *info,
 		if ((r->flags & VM_WRITE) && !(r->obj && r->shared))
 			out->data += r->npages;
 	}
+	out->hwm = MAX(out->rss, image + as->backed_peak);
 }
 
 long procstatus_statm(const struct aspace *as, const struct procstatus_info *info, char *buf,
@@ -123,7 +128,7 @@ long procstatus_status(const struct aspace *as, const struct procstatus_info *in
 	    "Mems_allowed_list:\t0\nvoluntary_ctxt_switches:\t0\n"
 	    "nonvoluntary_ctxt_switches:\t0\n",
 	    comm, '0' + (info->umask >> 6 & 7), '0' + (info->umask >> 3 & 7),
-	    '0' + (info->umask & 7), KB(m.size), KB(m.size), KB(0), KB(0), KB(m.rss), KB(m.rss),
+	    '0' + (info->umask & 7), KB(m.size), KB(m.size), KB(0), KB(0), KB(m.hwm), KB(m.rss),
 	    KB(m.rss - m.rss_file), KB(m.rss_file), KB(0), KB(m.data), KB(m.stack), KB(m.exe),
 	    KB(m.lib), KB(0), KB(0), KB(0), info->threads);
 }

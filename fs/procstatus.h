@@ -17,7 +17,9 @@
  *          executable, non-writable pages (interpreter, libraries, vDSO);
  *   data   private writable pages (heap, writable mappings and image
  *          data), stack excluded; stk: the stack's backed pages.
- * VmPeak and VmHWM are the current VmSize and VmRSS: Solo keeps no peak.
+ * VmHWM: the image pages and the most pages the other regions had backed
+ * at once (struct aspace's backed_peak); VmPeak is the current VmSize
+ * (Solo keeps no peak of the reserved size).
  */
 #pragma once
 
@@ -35,7 +37,7 @@ struct procstatus_info {
 };
 
 struct procstatus_mem {
-	size_t size, rss, rss_file, exe, lib, data, stack; /* pages */
+	size_t size, rss, rss_file, exe, lib, data, stack, hwm; /* pages */
 };
 
 /* The figures above for as. Reads the page tables (walks the images and

@@ -262,6 +262,19 @@ static paddr_t new_page(const struct region *r, const void *src, size_t nmapped)
 	return pa;
 }
 
+/* After pages were backed: the peak (aspace.h). O(regions), as the fault's
+ * own region lookup. */
+static void note_peak(struct aspace *as)
+{
+	size_t n = 0;
+
+	for (const struct region *r = as->regions; r; r = r->next)
+		if (r->kind != REGION_IMAGE)
+			n += r->backed;
+	if (n > as->backed_peak)
+		as->backed_peak = n;
+}
+
 /* Maps pa at va (not mapped: the caller looked) with flags, counted in r.
  * Returns 0 or -ENOMEM (no page for a table); the caller still has pa. */
 static int map_page(struct aspace *as, struct region *r, vaddr_t va, paddr_t pa, unsigned flags)
@@ -270,8 +283,10 @@ static int map_page(struct aspace *as, struct region *r, vaddr_t va, paddr_t pa,
 
 	if (err == -EEXIST)
 		panic("aspace: %#lx is mapped but was not backed", va);
-	if (!err)
+	if (!err) {
 		r->backed++;
+		note_peak(as);
+	}
 	return err;
 }
 
@@ -683,8 +698,10 @@ static int map_phys(struct aspace *as, struct region *r, int zero)
 			break;
 	}
 	r->backed = i;
-	if (i == r->npages)
+	if (i == r->npages) {
+		note_peak(as);
 		return 0;
+	}
 	/* Undo: unmap without freeing (the caller owns the frames) */
 	for (size_t j = 0; j < i; j++)
 		vm_unmap(&as->ctx, r->base + j * PAGE_SIZE, NULL);

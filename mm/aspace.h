@@ -120,6 +120,10 @@ struct aspace {
 	struct region *heap;	  /* the HEAP region (may have npages == 0) */
 	struct region *stack;	  /* the STACK region */
 	struct aspace *next_live; /* every live address space (vmobj_unmap_from) */
+	/* The most pages the regions other than IMAGE had backed at once
+	 * (their backed counts' sum, after each page backed): with the image
+	 * pages, which do not change after load, Linux's VmHWM. */
+	size_t backed_peak;
 };
 
 struct aspace_stats {

@@ -171,6 +171,7 @@ int main(void)
 	munmap(touched, 64 * 4096);
 	read_status();
 	CHECK("status: and shrinks by them at munmap", rss1 - status_kb("VmRSS:") == 64 * 4);
+	CHECK("status: VmHWM keeps the peak", status_kb("VmHWM:") >= rss1);
 	printf("dyncompat: rss %ld kB -> %ld kB\n", rss0, rss1);
 	printf("dyncompat: %d failures\n", failures);
 	return failures;

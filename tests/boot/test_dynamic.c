@@ -273,7 +273,8 @@ Test(dynamic, rseq_membarrier_prctl_and_maps_answer_as_linux)
 					    "status: Linux's lone process",
 					    "statm: the same pages as status",
 					    "status: VmRSS grows by the pages touched",
-					    "status: and shrinks by them at munmap"};
+					    "status: and shrinks by them at munmap",
+					    "status: VmHWM keeps the peak"};
 	int status;
 	char *log = harness_boot(
 	    harness_mkimg("dyn-compat", "--app build/tests/apps/dyncompat.elf --name dyncompat"),

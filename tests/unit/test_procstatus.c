@@ -125,6 +125,7 @@ Test(procstatus, counts_each_kind_of_page_from_the_page_tables)
 	cr_assert_eq(m.lib, 3);
 	cr_assert_eq(m.data, 9);
 	cr_assert_eq(m.stack, 3);
+	cr_assert_eq(m.hwm, 14);
 }
 
 Test(procstatus, statm_is_size_resident_shared_text_lib_data_dt_in_pages)
@@ -170,10 +171,15 @@ Test(procstatus, resident_pages_follow_touches_and_dontneed)
 	cr_assert_eq(after.rss, before.rss + 2);
 	cr_assert_eq(after.stack, before.stack + 1);
 	cr_assert_eq(after.size, before.size + 1); /* the stack grew; the mapping did not */
+	cr_assert_eq(after.hwm, after.rss);
 	cr_assert_eq(aspace_dontneed(&as, DEF + 2 * P, 5 * P), 0);
 	procstatus_mem(&as, &info, &after);
 	cr_assert_eq(after.rss, before.rss + 2 - 5);
 	cr_assert_eq(after.rss_file, before.rss_file - 1);
+	cr_assert_eq(after.hwm, before.rss + 2, "the high-water mark stays");
+	touch(DEF + 4 * P, ASPACE_ACCESS_WRITE);
+	procstatus_mem(&as, &info, &after);
+	cr_assert_eq(after.hwm, before.rss + 2, "below the mark, it does not move");
 }
 
 Test(procstatus, a_small_buffer_gets_the_beginning_and_the_whole_length)
