@@ -4,7 +4,7 @@
 #   make run        install missing packages, build, boot the demo in QEMU
 #   make test       install missing packages, build, run the whole suite
 #   make debug      boot with QEMU waiting for gdb (see tools/gdbinit)
-#   make bench      host benchmark of mm/ (palloc, valloc, kmalloc vs glibc)
+#   make bench      mm/ on the host; in the guest: syscalls, vDSO, boot, python vs static
 #   make deps | image | clean | format-check
 #   make real-programs   fetch + build the real-program tests' Debian programs
 #   make bench-net  nginx and the Go httpd on Solo and on Linux 6.1, same QEMU (not a test)
@@ -336,7 +336,7 @@ UNIT_CFLAGS := $(HOST_CFLAGS) -O1 -DHOST_TEST -fsanitize=address,undefined \
 UNIT_MODULES := $(wildcard mm/*.c) kernel/elf.c kernel/exec.c kernel/bootcfg.c kernel/args.c kernel/kprintf.c \
         kernel/wait.c drivers/fbcon.c drivers/rtc.c kernel/arch/x86_64/apic_timer.c \
         fs/tarfs.c fs/tmpfs.c fs/iobuf.c fs/file.c fs/pipe.c fs/ldisc.c fs/epoll.c \
-        fs/eventfd.c fs/timerfd.c fs/fdtable.c fs/vfs.c fs/fcntl.c fs/procmaps.c kernel/time.c kernel/defer.c
+        fs/eventfd.c fs/timerfd.c fs/fdtable.c fs/vfs.c fs/fcntl.c fs/procmaps.c fs/procstatus.c kernel/time.c kernel/defer.c
 UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/shim/*.c) $(UNIT_MODULES)
 # The network modules and lwIP itself, with the same lwipopts.h and port.
 UNIT_NET_MODULES := net/lwip/port.c net/netcfg.c net/socket.c net/inet.c net/unix.c net/netlink.c
@@ -410,15 +410,38 @@ $(B)/bench/app_bench.elf: bench/app_bench.c $(wildcard user/*.h include/solo/uap
 comma := ,
 BENCH_QEMU_ARGS := $(if $(filter 1,$(ICOUNT)),--qemu-arg -icount --qemu-arg shift=0$(comma)align=off$(comma)sleep=off)
 
+# Python against a static program (bench/first_line.py, bench/first_line.c):
+# the static program is the one ELF on the image; Python's image holds what
+# it loads to run its script (tests/apps/dynamic/stage.sh), nothing more.
+$(B)/bench/first_line.elf: bench/first_line.c
+	@mkdir -p $(@D)
+	$(MUSLCC) $(APP_CFLAGS) -static $< -o $@
+BENCH_PY := $(B)/bench/py
+
 bench:
 	tools/deps.sh --src
-	$(MAKE) $(B)/bench/mm_bench all $(B)/bench/app_bench.elf
+	$(MAKE) $(B)/bench/mm_bench all $(B)/bench/app_bench.elf $(B)/bench/first_line.elf
 	$(B)/bench/mm_bench
 	tools/mkimg.sh -o $(B)/bench/app_bench.img --app $(B)/bench/app_bench.elf >/dev/null
 	tools/qemu.sh $(B)/bench/app_bench.img --serial $(B)/bench/app_bench.log --timeout 300 \
 		$(BENCH_QEMU_ARGS) >/dev/null
 	@tr -d '\r' < $(B)/bench/app_bench.log | awk -v icount=$(if $(filter 1,$(ICOUNT)),1,0) \
 		-v linux=$(LINUX_BOOT_INSNS) '$(BENCH_BOOT_AWK)'
+	rm -rf $(BENCH_PY) && mkdir -p $(BENCH_PY)/root $(BENCH_PY)/work
+	cp bench/first_line.py $(BENCH_PY)/work/script.py
+	tests/apps/dynamic/stage.sh python $(BENCH_PY)/root $(BENCH_PY)/work
+	cp bench/first_line.py $(BENCH_PY)/root/first_line.py
+	tools/mkimg.sh -o $(B)/bench/python.img --file $(BENCH_PY)/root:/ --app /usr/bin/python3.11 \
+		--name python3 --args "-B /first_line.py" --env LANG=C.UTF-8 >/dev/null
+	tools/qemu.sh $(B)/bench/python.img --serial $(B)/bench/python.log --timeout 300 \
+		$(BENCH_QEMU_ARGS) >/dev/null
+	tools/mkimg.sh -o $(B)/bench/static.img --app $(B)/bench/first_line.elf >/dev/null
+	tools/qemu.sh $(B)/bench/static.img --serial $(B)/bench/static.log --timeout 300 \
+		$(BENCH_QEMU_ARGS) >/dev/null
+	@tr -d '\r' < $(B)/bench/python.log > $(B)/bench/python.txt
+	@tr -d '\r' < $(B)/bench/static.log > $(B)/bench/static.txt
+	@awk -v icount=$(if $(filter 1,$(ICOUNT)),1,0) '$(BENCH_PY_AWK)' \
+		$(B)/bench/python.txt $(B)/bench/static.txt
 
 # Boot cost: the TSC at the app's main (its first line) minus the TSC at the
 # stub's entry (the kernel's "solo: boot: stub entry tsc" line, log=info).
@@ -437,6 +460,35 @@ BENCH_BOOT_AWK := \
 			printf "bench: boot_vs_linux %.4f x\n", (app - stub) / linux; \
 		} else \
 			printf "bench: boot_stub_to_app %.0f tsc (ICOUNT=1 counts instructions)\n", app - stub; \
+	}
+# Stub to first line, for each of python and static: the app writes
+# CLOCK_MONOTONIC (ns) in its first line; the kernel's "monotonic zero" line
+# gives the TSC at ns 0 and the TSC rate, so the line's TSC is
+# zero + ns * hz / 1e9 (the static program also prints the TSC it read, a
+# check of the conversion: static_ns_check is the difference, in TSC).
+# Resident: VmRSS from /proc/self/status, read by the program just before
+# it exits, in 4 KiB pages.
+BENCH_PY_AWK := \
+	FNR == 1 { app = FILENAME ~ /python/ ? "python" : "static" } \
+	/^solo: boot: stub entry tsc / { stub[app] = $$6 } \
+	/^solo: boot: monotonic zero tsc / { zero[app] = $$6 + 0; hz[app] = $$8 } \
+	/^bench: (python|static)_first_line_ns / { ns[app] = $$3 } \
+	/^bench: static_first_line_tsc / { direct = $$3 } \
+	/^bench: (python|static)_rss_kb / { rss[app] = $$3 / 4 } \
+	END { \
+		unit = icount ? "insns" : "tsc (ICOUNT=1 counts instructions)"; \
+		for (i = 0; i < 2; i++) { \
+			a = i ? "static" : "python"; \
+			if (!stub[a] || !hz[a] || ns[a] == "" || !rss[a]) { \
+				print "bench: " a " figures missing from the serial log"; exit 1 } \
+			line[a] = zero[a] + ns[a] * hz[a] / 1e9 - stub[a]; \
+			printf "bench: %s_stub_to_first_line %.0f %s\n", a, line[a], unit; \
+			printf "bench: %s_resident_pages %d pages\n", a, rss[a]; \
+		} \
+		printf "bench: static_ns_check %.0f tsc (first line: from ns minus read)\n", \
+			zero["static"] + ns["static"] * hz["static"] / 1e9 - direct; \
+		printf "bench: first_line_python_vs_static %.2f x\n", line["python"] / line["static"]; \
+		printf "bench: resident_python_vs_static %.2f x\n", rss["python"] / rss["static"]; \
 	}
 # ---------------------------------------------------------------- (end of host benchmark)
 

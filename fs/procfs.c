@@ -3,6 +3,7 @@
 
 #include "fs/fdtable.h"
 #include "fs/procmaps.h"
+#include "fs/procstatus.h"
 #include "fs/rootfs.h"
 #include "fs/synth.h"
 #include "kernel/abi/fcntl.h"
@@ -13,6 +14,7 @@
 #include "kernel/arch/x86_64/tsc.h"
 #include "kernel/klib.h"
 #include "kernel/proc.h"
+#include "kernel/thread.h"
 #include "kernel/kprintf.h"
 #include "kernel/time.h"
 #include "mm/palloc.h"
@@ -162,6 +164,39 @@ static long maps(char *buf, size_t size)
 	return procmaps_text(app_aspace(), &names, buf, size);
 }
 
+static void count_thread(struct thread *t, void *arg)
+{
+	(void)t;
+	(*(int *)arg)++;
+}
+
+/* What status and statm need beside the address space. */
+static void status_info(struct procstatus_info *info)
+{
+	uint64_t v[64];
+	long n = proc_auxv((char *)v, sizeof(v));
+
+	*info = (struct procstatus_info){proc_comm(), proc_umask(), 0, aux_value(v, n, AT_BASE),
+					 aux_value(v, n, AT_SYSINFO_EHDR)};
+	thread_for_each(count_thread, &info->threads);
+}
+
+static long status(char *buf, size_t size)
+{
+	struct procstatus_info info;
+
+	status_info(&info);
+	return procstatus_status(app_aspace(), &info, buf, size);
+}
+
+static long statm(char *buf, size_t size)
+{
+	struct procstatus_info info;
+
+	status_info(&info);
+	return procstatus_statm(app_aspace(), &info, buf, size);
+}
+
 static long cmdline(char *buf, size_t size)
 {
 	return proc_cmdline(buf, size);
@@ -246,6 +281,8 @@ static const struct synth_node proc_nodes[] = {
     [19] = TEXT("ostype", P_KERNEL, ostype),
     [20] = TEXT("maps", P_SELF_DIR, maps),
     [21] = TEXT("auxv", P_SELF_DIR, auxv),
+    [22] = TEXT("status", P_SELF_DIR, status),
+    [23] = TEXT("statm", P_SELF_DIR, statm),
 };
 
 enum { S_ROOT, S_DEVICES, S_SYSTEM, S_CPU };

@@ -3,8 +3,8 @@
  * machine and themselves, made when opened, in Linux's format: mounts,
  * meminfo, cpuinfo, uptime, loadavg, version, stat; self (a symlink to 1)
  * with exe, cmdline, mounts, maps (fs/procmaps.h), auxv (the raw vector
- * the app started with) and fd (a symlink per
- * open descriptor);
+ * the app started with), status and statm (fs/procstatus.h) and fd (a
+ * symlink per open descriptor);
  * sys/kernel's osrelease and ostype; /sys's CPU lists (glibc's get_nprocs).
  * Read-only.
  */

@@ -408,7 +408,8 @@ static void format_ms(char *buf, size_t size, uint64_t ticks)
  * kernel's own: the stub (loading files through the firmware), the firmware's
  * ExitBootServices, and the kernel from its entry to here (just before the
  * app starts). The stub-entry TSC is printed for make bench, which subtracts
- * it from the TSC the app reads first thing.
+ * it from the TSC the app reads first thing, and the clock's zero and rate
+ * for the apps that can only read CLOCK_MONOTONIC.
  */
 static void print_boot_times(uint64_t tsc_kernel_entry)
 {
@@ -419,6 +420,10 @@ static void print_boot_times(uint64_t tsc_kernel_entry)
 	format_ms(kernel, sizeof(kernel), arch_timestamp() - tsc_kernel_entry);
 	kinfo("solo: boot: stub %s, exit boot services %s, kernel %s\n", stub, ebs, kernel);
 	kinfo("solo: boot: stub entry tsc %lu\n", boot.tsc_stub_entry);
+	/* What turns an app's CLOCK_MONOTONIC reading back into a TSC value
+	 * (make bench times programs that cannot read the TSC, like Python):
+	 * tsc = zero + ns * hz / 1e9. */
+	kinfo("solo: boot: monotonic zero tsc %lu, tsc %lu Hz\n", tsc_kernel_entry, tsc_hz());
 }
 
 void kmain(uint64_t boot_info_phys)

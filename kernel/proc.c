@@ -46,7 +46,20 @@ int proc_set_command(int argc, const char *const *argv)
 		memcpy(cmdline + cmdline_len, argv[i], n);
 		cmdline_len += n;
 	}
+	/* Linux's comm: the base name of what was exec'd, cut to 15 bytes. */
+	const char *base = argc > 0 ? argv[0] : "app";
+	for (const char *p = base; *p; p++)
+		if (*p == '/' && p[1])
+			base = p + 1;
+	size_t n = MIN(strlen(base), sizeof(task_name) - 1);
+	memcpy(task_name, base, n);
+	task_name[n] = '\0';
 	return 0;
+}
+
+const char *proc_comm(void)
+{
+	return task_name;
 }
 
 int proc_set_exe(const char *path)

@@ -18,6 +18,9 @@ unsigned proc_umask(void);
 int proc_set_command(int argc, const char *const *argv);
 void proc_release(void);
 const char *proc_name(void);
+/* The task's name (Linux's comm, /proc/self/status Name): the base name of
+ * argv[0] cut to 15 bytes, until prctl(PR_SET_NAME) changes it. */
+const char *proc_comm(void);
 /* /proc/self/cmdline: the arguments, each NUL-terminated; the length. */
 long proc_cmdline(char *buf, size_t size);
 /* The app's executable for /proc/self/exe: its path in the root file system

@@ -262,6 +262,24 @@ static paddr_t new_page(const struct region *r, const void *src, size_t nmapped)
 	return pa;
 }
 
+/* r gained n backed pages: the running count and its peak (aspace.h). O(1):
+ * it runs on every demand fault. */
+static void count_backed(struct aspace *as, const struct region *r, size_t n)
+{
+	if (r->kind == REGION_IMAGE)
+		return;
+	as->backed_now += n;
+	if (as->backed_now > as->backed_peak)
+		as->backed_peak = as->backed_now;
+}
+
+/* r lost n backed pages. */
+static void count_unbacked(struct aspace *as, const struct region *r, size_t n)
+{
+	if (r->kind != REGION_IMAGE)
+		as->backed_now -= n;
+}
+
 /* Maps pa at va (not mapped: the caller looked) with flags, counted in r.
  * Returns 0 or -ENOMEM (no page for a table); the caller still has pa. */
 static int map_page(struct aspace *as, struct region *r, vaddr_t va, paddr_t pa, unsigned flags)
@@ -270,8 +288,10 @@ static int map_page(struct aspace *as, struct region *r, vaddr_t va, paddr_t pa,
 
 	if (err == -EEXIST)
 		panic("aspace: %#lx is mapped but was not backed", va);
-	if (!err)
+	if (!err) {
 		r->backed++;
+		count_backed(as, r, 1);
+	}
 	return err;
 }
 
@@ -359,6 +379,7 @@ static void unmap_pages(struct aspace *as, struct region *r, vaddr_t base, size_
 		if (owned && !(f & VM_BORROWED))
 			pfree(pa, 1);
 		r->backed--;
+		count_unbacked(as, r, 1);
 	}
 }
 
@@ -683,8 +704,10 @@ static int map_phys(struct aspace *as, struct region *r, int zero)
 			break;
 	}
 	r->backed = i;
-	if (i == r->npages)
+	if (i == r->npages) {
+		count_backed(as, r, i);
 		return 0;
+	}
 	/* Undo: unmap without freeing (the caller owns the frames) */
 	for (size_t j = 0; j < i; j++)
 		vm_unmap(&as->ctx, r->base + j * PAGE_SIZE, NULL);
@@ -950,10 +973,13 @@ static long move_range(struct aspace *as, struct region *r, vaddr_t old, size_t 
 	}
 	/* Committed: the moved frames leave the old page tables unfreed. */
 	for (size_t j = 0; j < i; j++) {
-		if (!vm_unmap(&as->ctx, old + j * PAGE_SIZE, NULL))
+		if (!vm_unmap(&as->ctx, old + j * PAGE_SIZE, NULL)) {
 			r->backed--;
+			count_unbacked(as, r, 1);
+		}
 	}
 	nr->backed = moved;
+	count_backed(as, nr, moved);
 	unmap_in_region(as, r, old, old_n, tail);
 	region_link(as, nr);
 	return base;
@@ -1094,6 +1120,7 @@ static void protect_object_pages(struct aspace *as, struct region *r, unsigned f
 		if (refetch && (f & VM_BORROWED)) {
 			vm_unmap(&as->ctx, va, NULL);
 			r->backed--;
+			count_unbacked(as, r, 1);
 		} else {
 			vm_protect(&as->ctx, va, page_flags(r, f & VM_BORROWED));
 		}
@@ -1218,8 +1245,14 @@ void vmobj_unmap_page(struct vmobj *obj, uint64_t index)
 				continue;
 			vm_unmap(&as->ctx, va, NULL);
 			r->backed--;
+			count_unbacked(as, r, 1);
 		}
 	}
+}
+
+size_t aspace_region_backed(const struct aspace *as, const struct region *r)
+{
+	return region_backed(as, r);
 }
 
 void aspace_get_stats(const struct aspace *as, struct aspace_stats *out)

@@ -120,6 +120,11 @@ struct aspace {
 	struct region *heap;	  /* the HEAP region (may have npages == 0) */
 	struct region *stack;	  /* the STACK region */
 	struct aspace *next_live; /* every live address space (vmobj_unmap_from) */
+	/* The pages the regions other than IMAGE have backed now (the sum of
+	 * their backed counts, kept as they change), and the most they had
+	 * at once: with the image pages, which do not change after load,
+	 * Linux's VmRSS and VmHWM. */
+	size_t backed_now, backed_peak;
 };
 
 struct aspace_stats {
@@ -327,5 +332,9 @@ long aspace_protect(struct aspace *as, vaddr_t base, size_t size, unsigned flags
 long aspace_dontneed(struct aspace *as, vaddr_t base, size_t size);
 
 void aspace_get_stats(const struct aspace *as, struct aspace_stats *out);
+/* aspace_region_backed - the pages of r (one of as's regions) mapped now:
+ * the record's count, or for IMAGE a walk of its page tables (O(npages)).
+ * Changes nothing; does not block. */
+size_t aspace_region_backed(const struct aspace *as, const struct region *r);
 /* Prints the regions (Xous page-table view: backed and demand pages). */
 void aspace_dump(const struct aspace *as);

@@ -1,7 +1,7 @@
 /*
  * dyncompat: what C libraries and runtimes ask at start and in ordinary
  * work, answered as Linux answers (kernel/compat.h, sys_prctl, procfs's
- * maps): a static program, so that it runs whatever the loader can do;
+ * maps, status and statm): a static program, so that it runs whatever the loader can do;
  * tests/boot/test_dynamic.c boots it. The dynamically linked programs there
  * meet the same answers through glibc and musl.
  */
@@ -37,6 +37,33 @@ static const char *line_of(uintptr_t addr)
 			snprintf(line, sizeof(line), "%s", l);
 	}
 	return line;
+}
+
+static char status[4096], statm[256];
+
+/* Reads /proc/self/status and statm into the buffers (static: reading
+ * them touches no new page once they were read once). */
+static void read_status(void)
+{
+	const char *paths[2] = {"/proc/self/status", "/proc/self/statm"};
+	char *bufs[2] = {status, statm};
+	size_t sizes[2] = {sizeof(status), sizeof(statm)};
+
+	for (int i = 0; i < 2; i++) {
+		int fd = open(paths[i], O_RDONLY);
+		ssize_t n = fd >= 0 ? read(fd, bufs[i], sizes[i] - 1) : -1;
+		bufs[i][n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+}
+
+/* A "Key:\t   N kB" field of status, in kB, or -1. */
+static long status_kb(const char *key)
+{
+	const char *p = strstr(status, key);
+	long v;
+
+	return p && sscanf(p + strlen(key), " %ld kB", &v) == 1 ? v : -1;
 }
 
 static int ends_with(const char *s, const char *tail)
@@ -116,6 +143,36 @@ int main(void)
 						 line_of((uintptr_t)&local)[73] == '[' &&
 						 line_of((uintptr_t)&local)[72] == ' ');
 	CHECK("maps: ends with a newline", len > 0 && maps[len - 1] == '\n');
+
+	/* /proc/self/status and statm: the counts follow the pages touched. */
+	long statm_f[7] = {0};
+	read_status();
+	read_status();
+	long rss0 = status_kb("VmRSS:");
+	CHECK("status: Linux's lone process",
+	      !strncmp(status, "Name:\tcompat-thread-n\nUmask:\t0", 30) &&
+		  strstr(status, "\nPid:\t1\nPPid:\t0\n") && strstr(status, "\nThreads:\t1\n") &&
+		  strstr(status, "\nUid:\t0\t0\t0\t0\n"));
+	CHECK("statm: the same pages as status",
+	      sscanf(statm, "%ld %ld %ld %ld %ld %ld %ld", &statm_f[0], &statm_f[1], &statm_f[2],
+		     &statm_f[3], &statm_f[4], &statm_f[5], &statm_f[6]) == 7 &&
+		  statm_f[0] * 4 == status_kb("VmSize:") && statm_f[1] * 4 == rss0 &&
+		  statm_f[2] * 4 == status_kb("RssFile:") &&
+		  statm_f[3] * 4 == status_kb("VmExe:") && statm_f[3] > 0 && statm_f[4] == 0 &&
+		  statm_f[6] == 0);
+	char *touched =
+	    mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	for (int i = 0; touched != MAP_FAILED && i < 64; i++)
+		touched[i * 4096] = 1;
+	read_status();
+	long rss1 = status_kb("VmRSS:");
+	CHECK("status: VmRSS grows by the pages touched",
+	      touched != MAP_FAILED && rss1 - rss0 >= 64 * 4 && rss1 - rss0 <= 66 * 4);
+	munmap(touched, 64 * 4096);
+	read_status();
+	CHECK("status: and shrinks by them at munmap", rss1 - status_kb("VmRSS:") == 64 * 4);
+	CHECK("status: VmHWM keeps the peak", status_kb("VmHWM:") >= rss1);
+	printf("dyncompat: rss %ld kB -> %ld kB\n", rss0, rss1);
 	printf("dyncompat: %d failures\n", failures);
 	return failures;
 }

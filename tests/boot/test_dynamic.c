@@ -269,7 +269,12 @@ Test(dynamic, rseq_membarrier_prctl_and_maps_answer_as_linux)
 					    "maps: the heap",
 					    "maps: the stack",
 					    "maps: the program",
-					    "maps: the name column is 74"};
+					    "maps: the name column is 74",
+					    "status: Linux's lone process",
+					    "statm: the same pages as status",
+					    "status: VmRSS grows by the pages touched",
+					    "status: and shrinks by them at munmap",
+					    "status: VmHWM keeps the peak"};
 	int status;
 	char *log = harness_boot(
 	    harness_mkimg("dyn-compat", "--app build/tests/apps/dyncompat.elf --name dyncompat"),

@@ -1234,6 +1234,7 @@ static void check_invariants(int op)
 {
 	vaddr_t prev_end = 0;
 	size_t regions_pages = 0, owned_backed = 0, device_backed = 0, borrowed_backed = 0;
+	size_t backed_not_image = 0;
 	int records[TOBJ_MAX] = {0};
 
 	for (const struct region *r = as.regions; r; r = r->next) {
@@ -1275,10 +1276,12 @@ static void check_invariants(int op)
 			else
 				cr_assert(!an_objects_page(pa), "op %d: %#lx", op, va);
 		}
-		if (r->kind != REGION_IMAGE)
+		if (r->kind != REGION_IMAGE) {
 			cr_assert_eq(r->backed, n, "op %d: %s region %#lx backed %zu, mapped %zu",
 				     op, r->kind == REGION_DEVICE ? "device" : "demand", r->base,
 				     r->backed, n);
+			backed_not_image += n;
+		}
 		if (r->kind == REGION_DEVICE)
 			cr_assert_eq(n, r->npages, "op %d", op);
 		if (r->kind == REGION_DEVICE && !r->owns_phys)
@@ -1288,6 +1291,11 @@ static void check_invariants(int op)
 		borrowed_backed += borrowed;
 		regions_pages += r->npages;
 	}
+
+	/* The running count (VmRSS, VmHWM) follows every change. */
+	cr_assert_eq(as.backed_now, backed_not_image, "op %d: backed_now %zu, regions %zu", op,
+		     as.backed_now, backed_not_image);
+	cr_assert_geq(as.backed_peak, as.backed_now, "op %d", op);
 
 	/* No page is mapped outside the regions. */
 	struct walk w = walk_user_half();
