@@ -679,6 +679,26 @@ static long reserve_range(struct aspace *as, vaddr_t virt, size_t npages)
 	return err ? err : (long)virt;
 }
 
+/* A new region of kind over a range reserve_range found (virt 0: anywhere),
+ * not linked yet: *out and the base, or a negative errno with nothing
+ * taken. */
+static long region_reserve(struct aspace *as, enum region_kind kind, vaddr_t virt, size_t npages,
+			   unsigned flags, struct region **out)
+{
+	struct region *r = region_new(kind, 0, npages, flags);
+
+	if (!r)
+		return -ENOMEM;
+	long base = reserve_range(as, virt, npages);
+	if (base < 0) {
+		kfree(r);
+		return base;
+	}
+	r->base = (vaddr_t)base;
+	*out = r;
+	return base;
+}
+
 /*
  * Maps [r->base, + npages) to [phys, + npages) now: device memory as it
  * is, or claimed RAM zeroed first. On failure unmaps what it mapped and
@@ -735,15 +755,11 @@ long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsi
 		if (!app_may_take(class == ASPACE_PHYS_RAM ? npages : 0, npages))
 			return -ENOMEM;
 	}
-	struct region *r = region_new(phys ? REGION_DEVICE : REGION_MAPPING, 0, npages, flags);
-	if (!r)
-		return -ENOMEM;
-	long base = reserve_range(as, virt, npages);
-	if (base < 0) {
-		kfree(r);
+	struct region *r;
+	long base =
+	    region_reserve(as, phys ? REGION_DEVICE : REGION_MAPPING, virt, npages, flags, &r);
+	if (base < 0)
 		return base;
-	}
-	r->base = (vaddr_t)base;
 	if (phys) {
 		long err = 0;
 
@@ -776,15 +792,10 @@ long aspace_map_kernel(struct aspace *as, paddr_t phys, vaddr_t virt, size_t npa
 		return -EINVAL;
 	if (!app_may_take(0, npages))
 		return -ENOMEM;
-	struct region *r = region_new(REGION_DEVICE, 0, npages, flags);
-	if (!r)
-		return -ENOMEM;
-	long base = reserve_range(as, virt, npages);
-	if (base < 0) {
-		kfree(r);
+	struct region *r;
+	long base = region_reserve(as, REGION_DEVICE, virt, npages, flags, &r);
+	if (base < 0)
 		return base;
-	}
-	r->base = (vaddr_t)base;
 	r->phys = phys; /* owns_phys 0: unmap and destroy never free these */
 	int err = map_phys(as, r, 0);
 	if (err) {
