@@ -699,6 +699,13 @@ static long region_reserve(struct aspace *as, enum region_kind kind, vaddr_t vir
 	return base;
 }
 
+/* Undoes region_reserve for a region that was never linked. */
+static void region_unreserve(struct aspace *as, struct region *r)
+{
+	vfree(r->base, r->npages, &as->ctx);
+	kfree(r);
+}
+
 /*
  * Maps [r->base, + npages) to [phys, + npages) now: device memory as it
  * is, or claimed RAM zeroed first. On failure unmaps what it mapped and
@@ -776,8 +783,7 @@ long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsi
 				pfree(phys, npages);
 		}
 		if (err) {
-			vfree(r->base, npages, &as->ctx);
-			kfree(r);
+			region_unreserve(as, r);
 			return err;
 		}
 	}
@@ -799,8 +805,7 @@ long aspace_map_kernel(struct aspace *as, paddr_t phys, vaddr_t virt, size_t npa
 	r->phys = phys; /* owns_phys 0: unmap and destroy never free these */
 	int err = map_phys(as, r, 0);
 	if (err) {
-		vfree(r->base, npages, &as->ctx);
-		kfree(r);
+		region_unreserve(as, r);
 		return err;
 	}
 	region_link(as, r);

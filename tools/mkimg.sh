@@ -478,19 +478,19 @@ declare -A stage_links=() # a symlink in the stage -> its target (stage_walk)
 # nest more than 40 deep.
 stage_walk() {
 	local create=$2 follow=$3 dir="" c p t links=0
-	local -a todo more
+	local -a unwalked more
 
-	IFS=/ read -r -a todo <<<"$1"
-	while ((${#todo[@]} > 0)); do
-		c=${todo[0]}
-		todo=("${todo[@]:1}")
+	IFS=/ read -r -a unwalked <<<"$1"
+	while ((${#unwalked[@]} > 0)); do
+		c=${unwalked[0]}
+		unwalked=("${unwalked[@]:1}")
 		[[ -n $c && $c != . ]] || continue
 		if [[ $c == .. ]]; then
 			dir=${dir%/*}
 			continue
 		fi
 		p=$stage$dir/$c
-		if ((${#todo[@]} == 0 && !follow)); then
+		if ((${#unwalked[@]} == 0 && !follow)); then
 			walk_dir=$dir walk_name=$c
 			return 0
 		fi
@@ -504,7 +504,7 @@ stage_walk() {
 		elif [[ -d $p ]]; then
 			dir=$dir/$c
 			continue
-		elif ((${#todo[@]} == 0)); then
+		elif ((${#unwalked[@]} == 0)); then
 			# The last component: a file, or nothing yet.
 			if [[ ! -e $p ]] && ((create)) && [[ -L $dir/$c ]]; then
 				t=$(readlink -- "$dir/$c")
@@ -528,7 +528,7 @@ stage_walk() {
 		((++links <= 40)) || return 1
 		IFS=/ read -r -a more <<<"$t"
 		[[ $t != /* ]] || dir=
-		todo=("${more[@]}" "${todo[@]}")
+		unwalked=("${more[@]}" "${unwalked[@]}")
 	done
 	walk_dir=$dir walk_name=
 	return 0

@@ -575,12 +575,12 @@ static char *extract_rootfs(const char *img, const char *name)
  */
 static int resolve_in(const char *root, const char *path, char *out)
 {
-	char todo[PATH_MAX], real[PATH_MAX] = "", probe[PATH_MAX * 2], target[PATH_MAX];
+	char unwalked[PATH_MAX], real[PATH_MAX] = "", probe[PATH_MAX * 2], target[PATH_MAX];
 	int links = 0;
 
-	snprintf(todo, sizeof(todo), "%s", path);
-	while (todo[0]) {
-		char *c = todo, *rest;
+	snprintf(unwalked, sizeof(unwalked), "%s", path);
+	while (unwalked[0]) {
+		char *c = unwalked, *rest;
 		size_t clen;
 		struct stat st;
 
@@ -591,7 +591,7 @@ static int resolve_in(const char *root, const char *path, char *out)
 		if (clen == 0)
 			break;
 		if (clen == 1 && c[0] == '.') {
-			memmove(todo, c + 1, strlen(c + 1) + 1);
+			memmove(unwalked, c + 1, strlen(c + 1) + 1);
 			continue;
 		}
 		if (clen == 2 && c[0] == '.' && c[1] == '.') {
@@ -599,7 +599,7 @@ static int resolve_in(const char *root, const char *path, char *out)
 
 			if (slash)
 				*slash = '\0';
-			memmove(todo, c + 2, strlen(c + 2) + 1);
+			memmove(unwalked, c + 2, strlen(c + 2) + 1);
 			continue;
 		}
 		snprintf(probe, sizeof(probe), "%s%s/%.*s", root, real, (int)clen, c);
@@ -615,11 +615,11 @@ static int resolve_in(const char *root, const char *path, char *out)
 			snprintf(next, sizeof(next), "%s%s", target, c + clen);
 			if (target[0] == '/')
 				real[0] = '\0';
-			snprintf(todo, sizeof(todo), "%s", next);
+			snprintf(unwalked, sizeof(unwalked), "%s", next);
 			continue;
 		}
 		snprintf(real + strlen(real), sizeof(real) - strlen(real), "/%.*s", (int)clen, c);
-		memmove(todo, c + clen, strlen(c + clen) + 1);
+		memmove(unwalked, c + clen, strlen(c + clen) + 1);
 	}
 	snprintf(out, PATH_MAX, "%s%s", root, real);
 	return 0;
