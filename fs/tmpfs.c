@@ -1213,6 +1213,26 @@ static int obj_get_page(struct vmobj *obj, uint64_t index, int write, paddr_t *p
 	return page_get(ti, index, write, pa);
 }
 
+/* The page a reader would get now, if it is there without making one:
+ * the file's own, or a whole lendable external one (lent from now on). */
+static int obj_find_page(struct vmobj *obj, uint64_t index, paddr_t *pa)
+{
+	struct tmpfs_inode *ti = container_of(obj, struct tmpfs_inode, obj);
+
+	if (index >= pages_for(ti->vfs.size))
+		return -ENOENT;
+	uint64_t *slot = page_slot(ti, index);
+	if (slot && *slot) {
+		*pa = *slot & ~SLOT_FLAGS;
+		return 0;
+	}
+	if (!ext_lendable(ti, index))
+		return -ENOENT;
+	ti->reg.lent = 1;
+	*pa = virt_to_phys_direct(ti->reg.ext + (index << PAGE_SHIFT));
+	return 0;
+}
+
 static void obj_hold(struct vmobj *obj)
 {
 	inode_get(&container_of(obj, struct tmpfs_inode, obj)->vfs);
@@ -1258,6 +1278,7 @@ static long obj_describe(struct vmobj *obj, uint64_t *dev, uint64_t *ino, char *
 
 static const struct vmobj_ops reg_vmobj_ops = {
     .get_page = obj_get_page,
+    .find_page = obj_find_page,
     .hold = obj_hold,
     .release = obj_release,
     .describe = obj_describe,

@@ -71,6 +71,7 @@
 #define USER_POOL_END	     (VM_USER_TOP - PAGE_SIZE) /* the user pool's end (vm.h) */
 #define PT_SPAN_PAGES	     512ull
 #define TOP_TABLE_SPAN_PAGES (512ull * 512 * 512) /* pages under one PDPT */
+#define FAULT_AROUND_PAGES   16ull		  /* Linux's fault_around_bytes: 64 KiB */
 
 static aspace_phys_policy_fn phys_policy;
 static struct aspace *live_aspaces; /* linked through next_live */
@@ -310,6 +311,36 @@ static int back_page(struct aspace *as, struct region *r, vaddr_t va)
 }
 
 /*
+ * After a read or exec fault at va in object mapping r: maps the other
+ * pages of va's aligned FAULT_AROUND_PAGES window that lie in r, are not
+ * mapped yet and that the object already has (find_page), borrowed and
+ * read-only as the fault's own page. The window sits inside the page table
+ * that now maps va, so no table is allocated and nothing can fail. Not in
+ * a shared writable mapping: there get_page must learn of each page the
+ * mapping may write.
+ */
+static void fault_around(struct aspace *as, struct region *r, vaddr_t va)
+{
+	const uint64_t window = FAULT_AROUND_PAGES * PAGE_SIZE;
+
+	if (!r->obj->ops->find_page || (r->shared && (r->flags & VM_WRITE)))
+		return;
+	vaddr_t start = MAX(ALIGN_DOWN(va, window), r->base);
+	vaddr_t end = MIN(ALIGN_DOWN(va, window) + window, region_end(r));
+	for (vaddr_t at = start; at < end; at += PAGE_SIZE) {
+		uint64_t index = (r->obj_off + (at - r->base)) / PAGE_SIZE;
+		paddr_t pa;
+		unsigned f;
+
+		if (at == va || !vm_lookup(&as->ctx, at, &pa, &f) ||
+		    r->obj->ops->find_page(r->obj, index, &pa))
+			continue;
+		if (map_page(as, r, at, pa, page_flags(r, 1)))
+			panic("fault_around: %#lx needed a page table", at);
+	}
+}
+
+/*
  * The page at va (not mapped) of object mapping r, for a fault with
  * access: the object's page itself (shared, or a private read or exec;
  * borrowed), or for a private write a copy of it that the app owns. The
@@ -328,8 +359,12 @@ static int back_object_page(struct aspace *as, struct region *r, vaddr_t va, uns
 	int err = r->obj->ops->get_page(r->obj, index, r->shared && (r->flags & VM_WRITE), &pa);
 	if (err)
 		return err == -ENOSPC ? -ENOMEM : err;
-	if (!copy)
-		return map_page(as, r, va, pa, page_flags(r, 1));
+	if (!copy) {
+		err = map_page(as, r, va, pa, page_flags(r, 1));
+		if (!err)
+			fault_around(as, r, va);
+		return err;
+	}
 	paddr_t own = new_page(r, phys_to_virt(pa), 1);
 	if (!own)
 		return -ENOMEM;

@@ -7,6 +7,12 @@
  * (aspace marks such entries VM_BORROWED). A mapping holds the object
  * (hold/release) for as long as any of its pages may be mapped.
  *
+ * A read or exec fault also maps the neighbours the object already has
+ * (find_page), in the aligned 16-page window around the fault (not in a
+ * shared writable mapping, whose pages get_page must see written),
+ * as Linux's fault-around does: a file read through a mapping takes one
+ * fault per 16 pages, not one per page.
+ *
  * When the object shrinks (truncate), it first calls vmobj_unmap_from, so
  * that no address space keeps a page it is about to free; a later touch
  * past the new end is SIGBUS, as on Linux.
@@ -38,6 +44,14 @@ struct vmobj_ops {
 	 * ino are set), or -ERANGE when buf is too small.
 	 */
 	long (*describe)(struct vmobj *obj, uint64_t *dev, uint64_t *ino, char *buf, size_t size);
+	/*
+	 * Optional, for fault-around: the page at index if the object has it
+	 * already (or can lend it) and it lies wholly below the object's end,
+	 * for reading: 0 and *pa, else -ENOENT. Never allocates, never
+	 * fails otherwise. The page is the same one get_page(index, 0)
+	 * would return now.
+	 */
+	int (*find_page)(struct vmobj *obj, uint64_t index, paddr_t *pa);
 };
 
 struct vmobj {

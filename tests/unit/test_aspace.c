@@ -158,7 +158,7 @@ struct tobj {
 	uint8_t seed; /* tells objects' bytes apart */
 	paddr_t pages[TOBJ_MAX_PAGES];
 	size_t npages_made;
-	int holds, releases, gets, write_gets, fail;
+	int holds, releases, gets, write_gets, finds, fail;
 };
 
 static struct tobj tobjs[TOBJ_MAX];
@@ -200,6 +200,19 @@ static int tobj_get_page(struct vmobj *obj, uint64_t index, int write, paddr_t *
 	return 0;
 }
 
+/* Fault-around's look-up: a page made already, below the end. */
+static int tobj_find_page(struct vmobj *obj, uint64_t index, paddr_t *pa)
+{
+	struct tobj *o = (struct tobj *)obj;
+
+	cr_assert_gt(o->holds, o->releases, "find_page on an object no mapping holds");
+	o->finds++;
+	if (index >= tobj_npages(o) || index >= TOBJ_MAX_PAGES || !o->pages[index])
+		return -ENOENT;
+	*pa = o->pages[index];
+	return 0;
+}
+
 static void tobj_hold(struct vmobj *obj)
 {
 	((struct tobj *)obj)->holds++;
@@ -215,6 +228,7 @@ static void tobj_release(struct vmobj *obj)
 
 static const struct vmobj_ops tobj_ops = {
     .get_page = tobj_get_page,
+    .find_page = tobj_find_page,
     .hold = tobj_hold,
     .release = tobj_release,
 };
@@ -2173,9 +2187,14 @@ Test(aspace, unmap_from_takes_the_objects_pages_and_their_copies_out_of_every_ad
 	static struct aspace other;
 	cr_assert_eq(aspace_init(&other, &kctx), 0);
 	long o2 = aspace_map_object(&other, 0, 4 * P, VM_WRITE, &o->obj, 0, 0);
+	/* Its read maps the object's four pages (fault-around), so its
+	 * writes are protection faults that copy. */
 	cr_assert_eq(aspace_fault(&other, o2 + 2 * P, ASPACE_ACCESS_READ), 0);
-	cr_assert_eq(aspace_fault(&other, o2 + 3 * P, ASPACE_ACCESS_WRITE), 0);
-	cr_assert_eq(aspace_fault(&other, o2, ASPACE_ACCESS_WRITE), 0);
+	for (size_t i = 0; i < 4; i++)
+		cr_assert_eq(vm_lookup(&other.ctx, o2 + i * P, NULL, NULL), 0, "page %zu", i);
+	cr_assert_eq(aspace_fault(&other, o2 + 3 * P, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT),
+		     0);
+	cr_assert_eq(aspace_fault(&other, o2, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT), 0);
 
 	/* Truncate to a page and a part: pages 2 and 3 go everywhere, their
 	 * copies (priv page 3, other's page 3) are freed. */
@@ -2498,5 +2517,89 @@ Test(aspace, unmap_range_takes_split_regions_and_holes_at_once)
 	cr_assert_eq(aspace_unmap_range(&as, IMG_END, 2 * P), -EINVAL);
 	cr_assert_eq(region_holding(c)->npages, 1);
 	cr_assert_eq(aspace_unmap_range(&as, c, P + 1), -EINVAL);
+	destroy_and_check_all_returned();
+}
+
+/* ------------------------------------------------------------ fault-around */
+
+/* A read fault maps, besides its own page, the pages of its aligned
+ * 16-page window that the object already has, and only those: nothing is
+ * made, the window stops at the region's ends, the object's offset sets
+ * which pages are whose. */
+Test(aspace, a_read_fault_maps_the_objects_pages_present_in_its_16_page_window)
+{
+	setup();
+	struct tobj *o = tobj_new(40 * P);
+	for (size_t i = 0; i < 40; i++)
+		if (i % 3)
+			tobj_page(o, i);
+	size_t made = o->npages_made;
+	/* Object pages 2..37 at a 16-page-aligned address: mapping page k is
+	 * object page k + 2. */
+	vaddr_t at = DEF + 64 * P;
+	long m = aspace_map_object(&as, at, 36 * P, 0, &o->obj, 2 * P, 0);
+	cr_assert_eq(m, (long)at);
+
+	int gets = o->gets;
+	cr_assert_eq(aspace_fault(&as, m + 19 * P, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(o->gets, gets + 1, "one get_page: the faulting page's");
+	cr_assert_eq(o->npages_made, made + 1, "only the faulting page (object page 21) was made");
+	for (size_t k = 0; k < 36; k++) {
+		uint64_t index = k + 2;
+		int in_window = k >= 16 && k < 32;
+		if (in_window && o->pages[index])
+			assert_borrowed(o, m + k * P, index, VM_USER);
+		else
+			cr_assert(!mapped(m + k * P, NULL, NULL), "mapping page %zu", k);
+	}
+	cr_assert_eq(stats().backed[REGION_MAPPING], 11, "page 21 and the 10 made in 18..33");
+
+	/* The last window is cut at the region's end: pages 32..35. */
+	cr_assert_eq(aspace_fault(&as, m + 35 * P, ASPACE_ACCESS_EXEC), -EFAULT, "no exec");
+	cr_assert_eq(aspace_fault(&as, m + 34 * P, ASPACE_ACCESS_READ), 0);
+	for (size_t k = 32; k < 36; k++)
+		cr_assert_eq(mapped(m + k * P, NULL, NULL), !!o->pages[k + 2], "page %zu", k);
+	destroy_and_check_all_returned();
+}
+
+/* A write that copies, and any fault in a shared writable mapping, maps
+ * one page: a shared writable page must be asked for with write set. A
+ * shared read-only, a private writable (on a read) and an executable
+ * mapping get their neighbours, read-only; writes to them later copy. */
+Test(aspace, fault_around_skips_private_writes_and_shared_writable_mappings)
+{
+	setup();
+	struct tobj *o = tobj_new(16 * P);
+	for (size_t i = 0; i < 16; i++)
+		tobj_page(o, i);
+	long priv = aspace_map_object(&as, DEF + 16 * P, 16 * P, VM_WRITE, &o->obj, 0, 0);
+	long sw = aspace_map_object(&as, DEF + 48 * P, 16 * P, VM_WRITE, &o->obj, 0, 1);
+	long sro = aspace_map_object(&as, DEF + 80 * P, 16 * P, 0, &o->obj, 0, 1);
+	long text = aspace_map_object(&as, DEF + 112 * P, 16 * P, VM_EXEC, &o->obj, 0, 0);
+	cr_assert(priv > 0 && sw > 0 && sro > 0 && text > 0);
+
+	cr_assert_eq(aspace_fault(&as, priv + 3 * P, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(aspace_fault(&as, sw + 3 * P, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(stats().backed[REGION_MAPPING], 2, "one page each");
+	assert_owned(o, priv + 3 * P, VM_USER | VM_WRITE);
+	assert_borrowed(o, sw + 3 * P, 3, VM_USER | VM_WRITE);
+
+	cr_assert_eq(aspace_fault(&as, sro + 9 * P, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(aspace_fault(&as, text + 15 * P, ASPACE_ACCESS_EXEC), 0);
+	for (size_t i = 0; i < 16; i++) {
+		assert_borrowed(o, sro + i * P, i, VM_USER);
+		assert_borrowed(o, text + i * P, i, VM_USER | VM_EXEC);
+	}
+	cr_assert_eq(aspace_fault(&as, priv + 5 * P, ASPACE_ACCESS_READ), 0);
+	for (size_t i = 0; i < 16; i++) {
+		if (i == 3)
+			assert_owned(o, priv + i * P, VM_USER | VM_WRITE);
+		else
+			assert_borrowed(o, priv + i * P, i, VM_USER);
+	}
+	cr_assert_eq(aspace_fault(&as, priv + 7 * P, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT),
+		     0);
+	assert_owned(o, priv + 7 * P, VM_USER | VM_WRITE);
+	cr_assert_eq(tobj_page(o, 7)[5], tobj_byte(o, 7 * P + 5), "the object's page unchanged");
 	destroy_and_check_all_returned();
 }

@@ -58,8 +58,8 @@ static long obj_describe(struct vmobj *obj, uint64_t *dev, uint64_t *ino, char *
 	return (long)strlen(obj_path);
 }
 
-static const struct vmobj_ops file_ops = {obj_get_page, obj_hold, obj_release, obj_describe};
-static const struct vmobj_ops nameless_ops = {obj_get_page, obj_hold, obj_release, NULL};
+static const struct vmobj_ops file_ops = {obj_get_page, obj_hold, obj_release, obj_describe, NULL};
+static const struct vmobj_ops nameless_ops = {obj_get_page, obj_hold, obj_release, NULL, NULL};
 static struct vmobj file = {&file_ops}, nameless = {&nameless_ops};
 
 static void map_image_page(size_t i, unsigned flags)

@@ -42,7 +42,7 @@ static void obj_nop(struct vmobj *obj)
 	(void)obj;
 }
 
-static const struct vmobj_ops file_ops = {obj_get_page, obj_nop, obj_nop, NULL};
+static const struct vmobj_ops file_ops = {obj_get_page, obj_nop, obj_nop, NULL, NULL};
 static struct vmobj file = {&file_ops};
 
 static void map_page(vaddr_t va, unsigned flags)

@@ -1237,6 +1237,55 @@ Test(tmpfs, mappings_share_the_tars_page_until_the_file_is_written)
 	pfree(tar_pa, TAR_PAGES + 1); /* panics if anything freed one of them */
 }
 
+/* find_page (fault-around's look-up) gives what get_page would give a
+ * reader now and makes nothing: the tar's page when lent, the file's own
+ * page once written, -ENOENT for a page that would have to be made or lies
+ * past the end. */
+Test(tmpfs, vmobj_find_page_gives_lent_and_own_pages_and_makes_none)
+{
+	struct inode *ino, *odd;
+	struct vmobj *obj, *oddobj;
+	paddr_t pa, pb;
+
+	tar_setup();
+	cr_assert_eq(tmpfs_create_external(root, "lib", 3, 0644, tar, 3 * P + 100, &ino), 0);
+	cr_assert_eq(tmpfs_create_external(root, "odd", 3, 0644, tar + 8, 2 * P, &odd), 0);
+	struct file *f = open_ino(ino, O_RDWR);
+	struct file *g = open_ino(odd, O_RDONLY);
+	cr_assert_eq(f->ops->mmap(f, &obj), 0);
+	cr_assert_eq(g->ops->mmap(g, &oddobj), 0);
+	size_t free_before = palloc_free_pages();
+	for (uint64_t i = 0; i < 3; i++) {
+		cr_assert_eq(obj->ops->find_page(obj, i, &pa), 0, "page %lu", i);
+		cr_assert_eq(pa, tar_pa + i * P);
+	}
+	cr_assert_eq(obj->ops->find_page(obj, 3, &pa), -ENOENT, "a partial page is a copy");
+	cr_assert_eq(obj->ops->find_page(obj, 4, &pa), -ENOENT, "past the end");
+	cr_assert_eq(oddobj->ops->find_page(oddobj, 0, &pa), -ENOENT, "unaligned: a copy");
+	cr_assert_eq(palloc_free_pages(), free_before, "nothing made");
+
+	cr_assert_eq(obj->ops->get_page(obj, 3, 0, &pa), 0);
+	cr_assert_eq(obj->ops->find_page(obj, 3, &pb), 0, "made now");
+	cr_assert_eq(pb, pa);
+	cr_assert_eq(pwrite_f(f, "WW", 2, P + 7), 2);
+	cr_assert_eq(obj->ops->find_page(obj, 1, &pa), 0);
+	cr_assert(!in_tar(pa), "the written page is the file's own");
+	cr_assert_eq(memcmp((uint8_t *)phys_to_virt(pa) + P + 7 - P, "WW", 2), 0);
+	cr_assert_eq(oddobj->ops->get_page(oddobj, 0, 0, &pa), 0);
+	cr_assert_eq(oddobj->ops->find_page(oddobj, 0, &pb), 0);
+	cr_assert_eq(pb, pa);
+
+	vmobj_release(obj);
+	vmobj_release(oddobj);
+	file_put(f);
+	file_put(g);
+	tmpfs_unmount(root);
+	root = NULL;
+	cr_assert_eq(palloc_check(), 0);
+	assert_tar_unchanged();
+	pfree(tar_pa, TAR_PAGES + 1);
+}
+
 Test(tmpfs, shrinking_calls_vmobj_unmap_from_first)
 {
 	struct inode *ino = mk(root, "f");
