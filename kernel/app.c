@@ -37,7 +37,13 @@ static struct {
 	int loaded;
 	size_t free_before_load; /* palloc free pages before the app, heap trimmed */
 	size_t free_baseline;	 /* palloc free pages expected once the app is gone */
+	uint64_t minor_faults;	 /* faults that backed or copied a page: ru_minflt */
 } app;
+
+uint64_t app_minor_faults(void)
+{
+	return app.minor_faults;
+}
 
 struct aspace *app_aspace(void)
 {
@@ -118,6 +124,7 @@ static int back_user_range(uint64_t addr, size_t len, unsigned access)
 			how |= ASPACE_ACCESS_PRESENT;
 		}
 		int err = aspace_fault(&app.as, page, how);
+		app.minor_faults += !err;
 		if (err == -ENOMEM)
 			app_kill(SIGKILL, "out of memory: no page for a syscall's buffer", 0, page);
 		if (err)
@@ -148,8 +155,10 @@ int app_page_fault(uint64_t addr, unsigned access, uint64_t rip)
 {
 	int err = aspace_fault(&app.as, addr, access);
 
-	if (!err)
+	if (!err) {
+		app.minor_faults++;
 		return 0;
+	}
 	if (err == -ENOMEM)
 		app_kill(SIGKILL, "out of memory: no page for a demand fault", rip, addr);
 	return err;

@@ -38,6 +38,10 @@ const struct vm_ctx *app_context(void);
  * the end of a mapped file (SIGBUS), -EACCES for PROT_NONE, another -errno
  * for an address the app may not use at all (SIGSEGV). */
 int app_page_fault(uint64_t addr, unsigned access, uint64_t rip);
+/* The page faults of the app's accesses and its syscalls' copies that were
+ * resolved (a page backed or copied), since it started: getrusage's
+ * ru_minflt. Every fault is minor: nothing is ever read from a disk. */
+uint64_t app_minor_faults(void);
 
 /*
  * Copies between the kernel and the app's memory for syscalls. Demand pages

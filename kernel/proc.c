@@ -491,6 +491,7 @@ SYSCALL_DEFINE2(getrusage, int, who, uint64_t, out)
 		for (int k = 0; k < REGION_KINDS; k++)
 			pages += st.backed[k];
 		usage.maxrss = (int64_t)(pages * (PAGE_SIZE / 1024)); /* KiB: now */
+		usage.minflt = (int64_t)app_minor_faults();
 	}
 	return app_copy_to(out, &usage, sizeof(usage));
 }

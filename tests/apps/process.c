@@ -104,6 +104,19 @@ static void usage(void)
 	      sysinfo(&info) == 0 && info.procs == 1 && info.freeram <= info.totalram &&
 		  (uint64_t)info.totalram * info.mem_unit > (16u << 20));
 	CHECK("mlock_is_a_noop", mlock((void *)&spin, sizeof(spin)) == 0);
+
+	/* Each fresh page touched is a minor fault (Linux may count a few
+	 * more: its own, of the stack or of getrusage's buffer). */
+	enum { PAGES = 64 };
+	char *fresh =
+	    mmap(NULL, PAGES * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	getrusage(RUSAGE_SELF, &before);
+	for (int i = 0; fresh != MAP_FAILED && i < PAGES; i++)
+		fresh[i * 4096] = 1;
+	getrusage(RUSAGE_SELF, &after);
+	CHECK("minflt_counts_each_page_touched",
+	      fresh != MAP_FAILED && after.ru_minflt - before.ru_minflt >= PAGES &&
+		  after.ru_minflt - before.ru_minflt < PAGES + 8);
 }
 
 static void files(void)

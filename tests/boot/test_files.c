@@ -146,6 +146,8 @@ Test(files, process_calls_poll_sendfile_and_futex_behave_like_linux)
 	cr_assert(!strstr(log, "process: FAIL"), "a check failed; log:\n%s", log);
 	cr_assert(harness_has_line(log, "process: sendfile says hello, file"), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "process: ok sem_timedwait_times_out"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "process: ok minflt_counts_each_page_touched"), "log:\n%s",
+		  log);
 	cr_assert(harness_has_line(log, "process: said on /dev/tty"), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "process: 0 failures"), "log:\n%s", log);
 	cr_assert(!strstr(log, "solo: unsupported syscall"), "log:\n%s", log);
