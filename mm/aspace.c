@@ -44,12 +44,14 @@
  * Costs: a demand fault is one list walk, one vm_lookup, one palloc(1), a
  * 4 KiB memset and one vm_map; over an object, get_page instead of the
  * memset (shared, or a private read) or before a 4 KiB copy (a private
- * write), then for a read or exec, up to 15 vm_lookup + find_page +
- * vm_map for the fault-around window. Copy on write of a present page is one palloc(1), a 4 KiB
- * copy and one vm_replace. Unmapping and shrinking walk the released range page by page with
- * vm_unmap (stopping early once the region has no backed page left): O(pages in the range), a short
- * page-table walk per page that is not backed. A tree walk that skips missing tables (a
- * vm_next_mapped() in vm.c) would make that O(tables) when it matters.
+ * write), then for a read or exec up to 15 vm_lookup + find_page + vm_map
+ * for the fault-around window. Copy on write of a present page is one
+ * palloc(1), a 4 KiB copy and one vm_replace. Unmapping and shrinking walk
+ * the released range page by page with vm_unmap (stopping early once the
+ * region has no backed page left): O(pages in the range), a short
+ * page-table walk per page that is not backed. A tree walk that skips
+ * missing tables (a vm_next_mapped() in vm.c) would make that O(tables)
+ * when it matters.
  * aspace_destroy is O(page tables), whatever the sizes of the regions.
  */
 #include "mm/aspace.h"
