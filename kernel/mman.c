@@ -142,9 +142,12 @@ SYSCALL_DEFINE3(mprotect, uint64_t, addr, uint64_t, len, uint64_t, prot)
 	return aspace_protect(app_aspace(), addr, size, (unsigned)vm);
 }
 
-/* MADV_DONTNEED and MADV_FREE free the pages (the next touch reads zeroes,
- * or the file's bytes again in a file mapping, as on Linux); other advice
- * is accepted and has no effect. */
+/* MADV_DONTNEED frees the pages (the next touch reads zeroes, or the
+ * file's bytes again in a file mapping, as on Linux). MADV_FREE is lazy,
+ * as on Linux: the pages stay until memory runs short, a write keeps one,
+ * and only a page reclaimed unwritten reads zeroes afterwards (musl's
+ * malloc gives freed groups back this way, and reuses them soon). Other
+ * advice is accepted and has no effect. */
 SYSCALL_DEFINE3(madvise, uint64_t, addr, uint64_t, len, int, advice)
 {
 	uint64_t size = ALIGN_UP(len, PAGE_SIZE);
@@ -153,8 +156,10 @@ SYSCALL_DEFINE3(madvise, uint64_t, addr, uint64_t, len, int, advice)
 		return -EINVAL;
 	if (!len)
 		return 0;
-	if (advice == MADV_DONTNEED || advice == MADV_FREE)
+	if (advice == MADV_DONTNEED)
 		return aspace_dontneed(app_aspace(), addr, size);
+	if (advice == MADV_FREE)
+		return aspace_free_lazily(app_aspace(), addr, size);
 	return 0;
 }
 
