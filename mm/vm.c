@@ -598,9 +598,24 @@ static void *user_byte(const struct vm_ctx *ctx, vaddr_t va, int access)
 	return NULL;
 }
 
+/*
+ * After a copy that failed part way: marks every mapped page of the range
+ * accessed and dirty, as if it had been copied. The kernel then backs the
+ * missing pages and copies again (app_copy_to/app_copy_from), and backing
+ * may reclaim lazily freed pages: the ones of this very buffer must still
+ * be there for the second copy. O(pages of the range).
+ */
+static void keep_range(const struct vm_ctx *ctx, vaddr_t uva, size_t len)
+{
+	for (vaddr_t va = uva & ~(vaddr_t)(PAGE_SIZE - 1); va < uva + len; va += PAGE_SIZE)
+		user_byte(ctx, va, ACCESS_ANY);
+}
+
 static int copy_user(const struct vm_ctx *ctx, vaddr_t uva, void *kbuf, size_t len, int access)
 {
 	int to_user = access & (ACCESS_WRITE | ACCESS_ANY);
+	vaddr_t start = uva;
+	size_t total = len;
 
 	if (uva >= VM_USER_TOP || len > VM_USER_TOP - uva)
 		return -EFAULT;
@@ -609,8 +624,10 @@ static int copy_user(const struct vm_ctx *ctx, vaddr_t uva, void *kbuf, size_t l
 		if (chunk > len)
 			chunk = len;
 		void *k = user_byte(ctx, uva, access);
-		if (!k)
+		if (!k) {
+			keep_range(ctx, start, total);
 			return -EFAULT;
+		}
 		if (to_user)
 			memcpy(k, kbuf, chunk);
 		else

@@ -221,7 +221,10 @@ vaddr_t vm_lazyfree_next(const struct vm_ctx *ctx, vaddr_t va, vaddr_t end);
  * copies). Works whichever context is active. A copy to user memory sets
  * the accessed and dirty bits of the entries it writes, as the CPU would
  * for the app's own stores: a lazy-free page the kernel wrote into is then
- * kept (vm_lazyfree_settle). vm_copy_to_mapped does the same.
+ * kept (vm_lazyfree_settle). vm_copy_to_mapped does the same. A copy that
+ * fails (either way) marks every mapped page of its range so, before it
+ * returns: the caller that backs the missing pages and copies again finds
+ * the others still there, even if backing had to reclaim.
  */
 int vm_copy_to_user(const struct vm_ctx *ctx, vaddr_t dst, const void *src, size_t len);
 int vm_copy_from_user(const struct vm_ctx *ctx, void *dst, vaddr_t src, size_t len);

@@ -426,6 +426,50 @@ Test(lazyfree, kmalloc_under_pressure_reclaims)
 	destroy_and_check_all_returned();
 }
 
+/*
+ * A syscall's buffer: page 0 not backed yet, page 1 freed lazily and never
+ * written since, page 2 not backed. The kernel's copy fails at page 0,
+ * backs pages 0 and 2 (under pressure: backing reclaims, in address order,
+ * where page 1 comes first) and copies again: page 1 must still be there.
+ */
+Test(lazyfree, a_user_copy_that_must_back_pages_keeps_the_buffers_other_pages)
+{
+	setup();
+	vaddr_t buf = DEF;
+	map_written_and_free(buf, 3 + 4 * ASPACE_RECLAIM_BATCH, 0x40);
+	cr_assert_eq(aspace_dontneed(&as, buf, P), 0);
+	cr_assert_eq(aspace_dontneed(&as, buf + 2 * P, P), 0);
+	take_all_free();
+
+	uint8_t data[3 * 4096];
+	memset(data, 0x5a, sizeof(data));
+	cr_assert_eq(vm_copy_to_user(&as.ctx, buf, data, sizeof(data)), -EFAULT);
+	cr_assert_eq(aspace_fault(&as, buf, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(aspace_fault(&as, buf + 2 * P, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_lt(as.lazy_pages, 4 * ASPACE_RECLAIM_BATCH, "backing did reclaim");
+	cr_assert_eq(vm_copy_to_user(&as.ctx, buf, data, sizeof(data)), 0);
+	uint8_t back[3 * 4096];
+	cr_assert_eq(vm_copy_from_user(&as.ctx, back, buf, sizeof(back)), 0);
+	cr_assert(!memcmp(back, data, sizeof(data)));
+
+	/* The same for a copy from the app (write(2) from the buffer). */
+	vaddr_t src = buf + 4 * ASPACE_RECLAIM_BATCH * P; /* the last 3 pages: still marked */
+	cr_assert(marked(src + P));
+	cr_assert_eq(aspace_dontneed(&as, src, P), 0);
+	cr_assert_eq(aspace_dontneed(&as, src + 2 * P, P), 0);
+	give_back_taken();
+	take_all_free();
+	as.reclaim_cursor = 0; /* page 1 of this buffer first in line again */
+	cr_assert_eq(vm_copy_from_user(&as.ctx, back, src, sizeof(back)), -EFAULT);
+	cr_assert_eq(aspace_fault(&as, src, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(aspace_fault(&as, src + 2 * P, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(vm_copy_from_user(&as.ctx, back, src, sizeof(back)), 0);
+	cr_assert_eq(back[P], (uint8_t)(4 * ASPACE_RECLAIM_BATCH + 1 + 0x40), "the old bytes");
+	cr_assert_lt(as.lazy_pages, 2 * ASPACE_RECLAIM_BATCH, "backing did reclaim again");
+	give_back_taken();
+	destroy_and_check_all_returned();
+}
+
 /* ------------------------------------------------------------ the paths that drop pages */
 
 Test(lazyfree, munmap_dontneed_brk_and_remap_keep_the_counts)
