@@ -823,6 +823,15 @@ long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsi
 	return base;
 }
 
+long aspace_map_shared_anon(struct aspace *as, vaddr_t virt, size_t size, unsigned flags)
+{
+	long base = aspace_map(as, 0, virt, size, flags);
+
+	if (base >= 0)
+		region_at(as, (vaddr_t)base)->shared = 1;
+	return base;
+}
+
 long aspace_map_kernel(struct aspace *as, paddr_t phys, vaddr_t virt, size_t npages, unsigned flags)
 {
 	if (npages == 0 || (flags & ~VM_EXEC) || (phys & (PAGE_SIZE - 1)) || phys >= PHYS_LIMIT ||
@@ -1257,12 +1266,12 @@ long aspace_dontneed(struct aspace *as, vaddr_t base, size_t size)
 
 /* ------------------------------------------------------------ lazy freeing */
 
-/* Whether MADV_FREE may mark r's pages: the app's own anonymous memory
- * (Linux's madvise_free_single_vma takes anonymous VMAs only). */
+/* Whether MADV_FREE may mark r's pages: the app's own private anonymous
+ * memory (Linux's madvise_free_single_vma takes anonymous VMAs only). */
 static int lazy_eligible(const struct region *r)
 {
 	return (r->kind == REGION_HEAP || r->kind == REGION_STACK || r->kind == REGION_MAPPING) &&
-	       !r->obj;
+	       !r->obj && !r->shared;
 }
 
 /* The first region with pages that ends above at, or NULL. */

@@ -130,7 +130,8 @@ struct region {
 	 * obj_off + npages pages stays below 2^64. The record holds obj once. */
 	struct vmobj *obj;
 	uint64_t obj_off;
-	int shared;	     /* MAP_SHARED: the object's pages, writable too */
+	int shared;	     /* MAP_SHARED: the object's pages, writable too;
+			      * without obj, shared anonymous memory */
 	struct region *next; /* sorted by base */
 };
 
@@ -259,6 +260,12 @@ long aspace_decrease_heap(struct aspace *as, size_t size);
  * in use) as a negative long.
  */
 long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsigned flags);
+/* aspace_map_shared_anon - mmap(MAP_SHARED | MAP_ANONYMOUS): aspace_map
+ * without phys, the region marked shared. With one process it behaves as
+ * private memory, except that MADV_FREE refuses it (-EINVAL), as Linux
+ * refuses shared memory; the mark follows splits and moves. Returns as
+ * aspace_map. */
+long aspace_map_shared_anon(struct aspace *as, vaddr_t virt, size_t size, unsigned flags);
 /*
  * aspace_map_kernel - give the app a read-only view of npages of the
  * kernel's own memory at phys (the vDSO's code and data pages), at exactly
@@ -365,8 +372,9 @@ long aspace_dontneed(struct aspace *as, vaddr_t base, size_t size);
  * skipped. Regions are visited in address order, as Linux visits VMAs: a
  * part of the range in no region is skipped and makes the result -ENOMEM
  * at the end (at once when no region is left above it); a region that is
- * not private anonymous memory (IMAGE, DEVICE, an object mapping: Linux
- * refuses file and shared mappings) ends the walk with -EINVAL, after the
+ * not private anonymous memory (IMAGE, DEVICE, an object mapping, shared
+ * anonymous memory: Linux refuses file and shared mappings) ends the walk
+ * with -EINVAL, after the
  * regions below it were done. Returns 0, -EINVAL or -ENOMEM. Never frees
  * or allocates anything; O(regions + page tables of the range).
  */

@@ -323,6 +323,10 @@ static int lazyfree(void)
 	CHECK("hole_is_enomem", h != MAP_FAILED && munmap(h + P, P) == 0 &&
 				    errno_of(madvise(h, 3 * P, MADV_FREE), ENOMEM));
 	munmap(h, 3 * P);
+	char *sh = mmap(NULL, P, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK("shared_anonymous_is_einval",
+	      sh != MAP_FAILED && errno_of(madvise(sh, P, MADV_FREE), EINVAL));
+	munmap(sh, P);
 
 	/* Fill most of the free memory, free it lazily, then take more than
 	 * what is free: only a reclaim of the freed pages makes room (without

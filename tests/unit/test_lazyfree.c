@@ -293,6 +293,28 @@ Test(lazyfree, holes_and_refused_regions_are_handled_as_linux_madvise_walks_vmas
 	cr_assert_eq(palloc_check(), 0);
 }
 
+Test(lazyfree, shared_anonymous_memory_is_refused_through_splits_and_moves)
+{
+	setup();
+	long v = aspace_map_shared_anon(&as, DEF, 4 * P, VM_WRITE);
+	cr_assert_eq(v, (long)DEF);
+	for (size_t i = 0; i < 4; i++)
+		app_write(DEF + i * P, 1);
+	cr_assert_eq(aspace_free_lazily(&as, DEF, 4 * P), -EINVAL);
+	cr_assert_eq(aspace_protect(&as, DEF + P, P, 0), 0); /* three regions now */
+	cr_assert_eq(aspace_free_lazily(&as, DEF + 2 * P, 2 * P), -EINVAL);
+	long m = aspace_remap(&as, DEF + 3 * P, P, 2 * P, ASPACE_REMAP_MAYMOVE, 0);
+	cr_assert_gt(m, 0);
+	cr_assert_eq(aspace_free_lazily(&as, (vaddr_t)m, P), -EINVAL);
+	cr_assert_eq(as.lazy_pages, 0);
+	/* Private anonymous memory beside it is marked. */
+	cr_assert_eq(aspace_map(&as, 0, DEF + 0x100000, P, VM_WRITE), (long)(DEF + 0x100000));
+	app_write(DEF + 0x100000, 2);
+	cr_assert_eq(aspace_free_lazily(&as, DEF + 0x100000, P), 0);
+	cr_assert_eq(as.lazy_pages, 1);
+	destroy_and_check_all_returned();
+}
+
 /* ------------------------------------------------------------ reclaim */
 
 Test(lazyfree, reclaim_frees_the_clean_pages_and_keeps_the_written_ones)
