@@ -192,8 +192,9 @@ stop_all() {
 
 	for f in "${pidfiles[@]}"; do
 		pid=$(cat "$f" 2>/dev/null || true)
-		[[ -n $pid ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$f" &&
+		if [[ -n $pid ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$f"; then
 			kill "$pid" 2>/dev/null || true
+		fi
 	done
 }
 
