@@ -8,6 +8,7 @@
 #   make deps | image | clean | format-check
 #   make real-programs   fetch + build the real-program tests' Debian programs
 #   make bench-net  nginx and the Go httpd on Solo and on Linux 6.1, same QEMU (not a test)
+#   make bench-apps sqlite, Lua, malloc, realloc, read, mmap, futex: Solo/Linux 6.1 (not a test)
 #
 # DEBUG=1 builds the kernel with extra checks (kmalloc canaries, -O1).
 
@@ -527,9 +528,28 @@ bench-net:
 	tools/bench-net.sh $(BENCH_NET_ARGS)
 # ---------------------------------------------------------------- (end of network benchmark)
 
+# ---------------------------------------------------------------- app benchmark (make bench-apps)
+# One static driver of real code (bench/apps/appbench.c, with sqlite3 and
+# Lua 5.4 from the real programs' pinned Debian sources) on Solo and on
+# Debian's Linux 6.1 (tools/linux-peer.sh --apps), same QEMU -icount command:
+# each workload's guest instructions, its checksum against the host's, and
+# Solo/Linux (tools/bench-apps.sh; logs in build/bench/apps/). Not a test.
+# WORKLOADS="malloc mmap" picks (in that order), RUNS=1 boots each once
+# [3], JOBS=2 runs two QEMUs at once (same figures, -icount counts
+# instructions) [1].
+WORKLOADS ?=
+RUNS ?=
+JOBS ?=
+bench-apps:
+	tools/deps.sh --src
+	$(MAKE) all $(REAL_PROGRAMS)
+	tools/bench-apps.sh $(if $(strip $(WORKLOADS)),--workloads "$(strip $(WORKLOADS))") \
+		$(if $(RUNS),--runs $(RUNS)) $(if $(JOBS),--jobs $(JOBS))
+# ---------------------------------------------------------------- (end of app benchmark)
+
 # ---------------------------------------------------------------- top-level targets
 .PHONY: all image deps run debug test test-unit test-boot clean format-check check-layers bench \
-        real-programs bench-net
+        real-programs bench-net bench-apps
 
 all: $(B)/BOOTX64.EFI $(B)/kernel.elf $(USER_APPS) $(B)/tools/elfcheck $(B)/solo.img \
      $(B)/gen/syscalls-doc.ok

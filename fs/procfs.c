@@ -17,6 +17,7 @@
 #include "kernel/thread.h"
 #include "kernel/kprintf.h"
 #include "kernel/time.h"
+#include "mm/aspace.h"
 #include "mm/palloc.h"
 
 #define PROC_DEV 5
@@ -33,13 +34,14 @@ static long meminfo(char *buf, size_t size)
 
 	palloc_get_stats(&st);
 	uint64_t total = st.total_pages * (PAGE_SIZE / 1024),
-		 free = st.free_pages * (PAGE_SIZE / 1024);
+		 free = st.free_pages * (PAGE_SIZE / 1024),
+		 lazy = aspace_lazyfree_pages() * (PAGE_SIZE / 1024);
 	return ksnprintf(buf, size,
 			 "MemTotal:       %8lu kB\nMemFree:        %8lu kB\n"
 			 "MemAvailable:   %8lu kB\nBuffers:               0 kB\n"
 			 "Cached:                0 kB\nSwapTotal:             0 kB\n"
-			 "SwapFree:              0 kB\n",
-			 total, free, free);
+			 "SwapFree:              0 kB\nLazyFree:       %8lu kB\n",
+			 total, free, free + lazy, lazy);
 }
 
 static long cpuinfo(char *buf, size_t size)

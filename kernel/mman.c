@@ -42,6 +42,8 @@ static long prot_flags(uint64_t prot)
 static long map_at(struct aspace *as, vaddr_t virt, size_t size, unsigned flags, struct vmobj *obj,
 		   uint64_t offset, int shared)
 {
+	if (!obj && shared)
+		return aspace_map_shared_anon(as, virt, size, flags);
 	if (!obj)
 		return aspace_map(as, 0, virt, size, flags);
 	return aspace_map_object(as, virt, size, flags, obj, offset, shared);
@@ -52,11 +54,10 @@ static long map_at(struct aspace *as, vaddr_t virt, size_t size, unsigned flags,
  * same as map_memory without phys; a file is its object's pages (see the
  * top). MAP_SHARED and MAP_SHARED_VALIDATE share the file's pages; a
  * shared anonymous mapping is private memory (one process: nothing else
- * could see it). Writing a shared file mapping needs an fd open for
- * writing, any file mapping one open for reading (EACCES, as on Linux).
- * PROT_NONE reserves without access. MAP_FIXED over an existing mapping
- * replaces it, as on Linux; any other address is a hint, taken when the
- * range there is free.
+ * could see it) that MADV_FREE refuses, as Linux does. Writing a shared file mapping needs an fd
+ * open for writing, any file mapping one open for reading (EACCES, as on Linux). PROT_NONE reserves
+ * without access. MAP_FIXED over an existing mapping replaces it, as on Linux; any other address is
+ * a hint, taken when the range there is free.
  */
 SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, uint64_t, prot, uint64_t, flags, int, fd,
 		uint64_t, offset)
@@ -142,9 +143,12 @@ SYSCALL_DEFINE3(mprotect, uint64_t, addr, uint64_t, len, uint64_t, prot)
 	return aspace_protect(app_aspace(), addr, size, (unsigned)vm);
 }
 
-/* MADV_DONTNEED and MADV_FREE free the pages (the next touch reads zeroes,
- * or the file's bytes again in a file mapping, as on Linux); other advice
- * is accepted and has no effect. */
+/* MADV_DONTNEED frees the pages (the next touch reads zeroes, or the
+ * file's bytes again in a file mapping, as on Linux). MADV_FREE is lazy,
+ * as on Linux: the pages stay until memory runs short, a write keeps one,
+ * and only a page reclaimed unwritten reads zeroes afterwards (musl's
+ * malloc gives freed groups back this way, and reuses them soon). Other
+ * advice is accepted and has no effect. */
 SYSCALL_DEFINE3(madvise, uint64_t, addr, uint64_t, len, int, advice)
 {
 	uint64_t size = ALIGN_UP(len, PAGE_SIZE);
@@ -153,8 +157,10 @@ SYSCALL_DEFINE3(madvise, uint64_t, addr, uint64_t, len, int, advice)
 		return -EINVAL;
 	if (!len)
 		return 0;
-	if (advice == MADV_DONTNEED || advice == MADV_FREE)
+	if (advice == MADV_DONTNEED)
 		return aspace_dontneed(app_aspace(), addr, size);
+	if (advice == MADV_FREE)
+		return aspace_free_lazily(app_aspace(), addr, size);
 	return 0;
 }
 

@@ -39,7 +39,19 @@
  *
  * The live address spaces are on one list (aspace_init adds, destroy
  * removes) for vmobj_unmap_from and vmobj_unmap_page, which visit each of
- * them: O(address spaces x regions) plus the pages they take out.
+ * them: O(address spaces x regions) plus the pages they take out, and for
+ * the reclaimer of lazily freed pages.
+ *
+ * Lazy-free marks (MADV_FREE, aspace.h) live in the entries (VM_LAZYFREE)
+ * and nowhere else, so they go wherever an entry goes; the counts follow
+ * them: every unmap reads the entry's flags (unmap_pages) and counts a
+ * marked one out, a move re-marks the new entry only while the old one is
+ * still clean, and destroy drops the address space's count whole. Only
+ * the app's own frames in regions without an object are ever marked, so
+ * the object paths (borrowed entries, copy on write, truncation) never
+ * meet a mark. The reclaimer finds marked entries with vm_lazyfree_next,
+ * which skips missing tables, region by region from a cursor: a reclaim
+ * costs the page tables it walks, not the address space's size.
  *
  * Costs: a demand fault is one list walk, one vm_lookup, one palloc(1), a
  * 4 KiB memset and one vm_map; over an object, get_page instead of the
@@ -77,6 +89,7 @@
 
 static aspace_phys_policy_fn phys_policy;
 static struct aspace *live_aspaces; /* linked through next_live */
+static size_t lazy_total;	    /* the live address spaces' lazy_pages */
 
 static vaddr_t region_end(const struct region *r)
 {
@@ -120,13 +133,17 @@ static size_t tables_bound(size_t npages)
 /*
  * Whether the app may take nframes more pages from palloc and map
  * nmapped pages, and still leave the kernel ASPACE_KERNEL_RESERVE_PAGES
- * free pages. O(1).
+ * free pages; when too few are free, lazily freed pages are reclaimed
+ * first. O(1) unless it reclaims.
  */
 static int app_may_take(size_t nframes, size_t nmapped)
 {
 	size_t need = nframes + tables_bound(nmapped) + ASPACE_KERNEL_RESERVE_PAGES;
+	size_t free = palloc_free_pages();
 
-	return palloc_free_pages() >= need;
+	if (free < need && lazy_total)
+		free += palloc_reclaim(need - free);
+	return free >= need;
 }
 
 /* ------------------------------------------------------------ the region list */
@@ -283,6 +300,13 @@ static void count_unbacked(struct aspace *as, const struct region *r, size_t n)
 		as->backed_now -= n;
 }
 
+/* n entries of as lost their lazy-free mark (unmapped, moved or settled). */
+static void count_unmarked(struct aspace *as, size_t n)
+{
+	as->lazy_pages -= n;
+	lazy_total -= n;
+}
+
 /* Maps pa at va (not mapped: the caller looked) with flags, counted in r.
  * Returns 0 or -ENOMEM (no page for a table); the caller still has pa. */
 static int map_page(struct aspace *as, struct region *r, vaddr_t va, paddr_t pa, unsigned flags)
@@ -393,7 +417,8 @@ static int copy_on_write(struct aspace *as, struct region *r, vaddr_t va, paddr_
 /*
  * Unmaps the pages of [base, + npages pages) in region r, pfree()s those
  * the app owns (never device pages without owns_phys nor an object's
- * borrowed ones) and counts them out of r. Pages not backed are skipped,
+ * borrowed ones) and counts them out of r (and out of the lazy-free count
+ * when marked). Pages not backed are skipped,
  * and the walk stops once r has no backed page left; a DEVICE region's
  * pages must all be mapped (panic otherwise).
  */
@@ -415,6 +440,8 @@ static void unmap_pages(struct aspace *as, struct region *r, vaddr_t base, size_
 		}
 		if (owned && !(f & VM_BORROWED))
 			pfree(pa, 1);
+		if (f & VM_LAZYFREE)
+			count_unmarked(as, 1);
 		r->backed--;
 		count_unbacked(as, r, 1);
 	}
@@ -434,21 +461,26 @@ void aspace_set_phys_policy(aspace_phys_policy_fn policy)
 	phys_policy = policy;
 }
 
-/* Takes as off the live list, if it is there. */
+/* Takes as off the live list, if it is there, and its marks out of the
+ * total. */
 static void live_unlink(struct aspace *as)
 {
 	for (struct aspace **pp = &live_aspaces; *pp; pp = &(*pp)->next_live) {
 		if (*pp == as) {
 			*pp = as->next_live;
+			lazy_total -= as->lazy_pages; /* the marked frames go with it */
 			return;
 		}
 	}
 }
 
+static size_t reclaim(size_t npages);
+
 int aspace_init(struct aspace *as, const struct vm_ctx *kernel_half)
 {
 	live_unlink(as); /* initialised again without a destroy: not twice on the list */
 	*as = (struct aspace){0};
+	palloc_set_reclaim(reclaim);
 	int err = vm_ctx_init_user(&as->ctx, kernel_half);
 	if (err)
 		return err;
@@ -828,6 +860,15 @@ long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsi
 	return base;
 }
 
+long aspace_map_shared_anon(struct aspace *as, vaddr_t virt, size_t size, unsigned flags)
+{
+	long base = aspace_map(as, 0, virt, size, flags);
+
+	if (base >= 0)
+		region_at(as, (vaddr_t)base)->shared = 1;
+	return base;
+}
+
 long aspace_map_kernel(struct aspace *as, paddr_t phys, vaddr_t virt, size_t npages, unsigned flags)
 {
 	if (npages == 0 || (flags & ~VM_EXEC) || (phys & (PAGE_SIZE - 1)) || phys >= PHYS_LIMIT ||
@@ -982,7 +1023,11 @@ static int grow_in_place(struct aspace *as, struct region *r, size_t npages)
  * old range is unmapped like munmap, which frees only the pages that did
  * not move (a shrinking move). O(pages moved) page-table walks, stopping
  * once every backed page of r has been seen; no page is copied, and an
- * object's page stays borrowed (page_flags).
+ * object's page stays borrowed (page_flags). A lazy-free mark moves with
+ * its entry while the page is clean (a dirty one is settled: it loses the
+ * mark, as a reclaim would decide). No reclaim may touch as while frames
+ * are mapped at both places (vm_map may allocate tables, which may
+ * reclaim).
  */
 static long move_range(struct aspace *as, struct region *r, vaddr_t old, size_t old_n, vaddr_t dest,
 		       size_t new_n)
@@ -1008,15 +1053,21 @@ static long move_range(struct aspace *as, struct region *r, vaddr_t old, size_t 
 		goto free_records;
 	}
 	nr->base = (vaddr_t)base;
+	as->no_reclaim++;
 	for (i = 0; i < keep && seen < r->backed; i++) {
+		vaddr_t va = old + i * PAGE_SIZE;
 		paddr_t pa;
 		unsigned f;
 
-		if (vm_lookup(&as->ctx, old + i * PAGE_SIZE, &pa, &f))
+		if (vm_lookup(&as->ctx, va, &pa, &f))
 			continue;
 		seen++;
-		int e =
-		    vm_map(&as->ctx, nr->base + i * PAGE_SIZE, pa, page_flags(r, f & VM_BORROWED));
+		if ((f & VM_LAZYFREE) && !vm_lazyfree_settle(&as->ctx, va, 0, NULL)) {
+			count_unmarked(as, 1); /* written since: kept, unmarked */
+			f &= ~VM_LAZYFREE;
+		}
+		int e = vm_map(&as->ctx, nr->base + i * PAGE_SIZE, pa,
+			       page_flags(r, f & VM_BORROWED) | (f & VM_LAZYFREE));
 		if (e == -EEXIST)
 			panic("aspace_remap: %#lx is mapped but was free in the pool",
 			      nr->base + i * PAGE_SIZE);
@@ -1031,6 +1082,7 @@ static long move_range(struct aspace *as, struct region *r, vaddr_t old, size_t 
 			count_unbacked(as, r, 1);
 		}
 	}
+	as->no_reclaim--;
 	nr->backed = moved;
 	count_backed(as, nr, moved);
 	unmap_in_region(as, r, old, old_n, tail);
@@ -1040,6 +1092,7 @@ static long move_range(struct aspace *as, struct region *r, vaddr_t old, size_t 
 unmap_new:
 	for (size_t j = 0; j < i; j++)
 		vm_unmap(&as->ctx, nr->base + j * PAGE_SIZE, NULL);
+	as->no_reclaim--;
 	vfree(nr->base, new_n, &as->ctx);
 free_records:
 	region_free(tail);
@@ -1248,6 +1301,145 @@ long aspace_dontneed(struct aspace *as, vaddr_t base, size_t size)
 	return 0;
 }
 
+/* ------------------------------------------------------------ lazy freeing */
+
+/* Whether MADV_FREE may mark r's pages: the app's own private anonymous
+ * memory (Linux's madvise_free_single_vma takes anonymous VMAs only). */
+static int lazy_eligible(const struct region *r)
+{
+	return (r->kind == REGION_HEAP || r->kind == REGION_STACK || r->kind == REGION_MAPPING) &&
+	       !r->obj && !r->shared;
+}
+
+/* The first region with pages that ends above at, or NULL. */
+static struct region *region_from(const struct aspace *as, vaddr_t at)
+{
+	struct region *r = as->regions;
+
+	while (r && (!r->npages || region_end(r) <= at))
+		r = r->next;
+	return r;
+}
+
+long aspace_free_lazily(struct aspace *as, vaddr_t base, size_t size)
+{
+	vaddr_t end = base + size;
+	long unmapped = 0;
+
+	if (!range_ok(base, size))
+		return -EINVAL;
+	/* Linux's madvise_walk_vmas: holes are skipped but reported, a VMA
+	 * that refuses stops the walk with what was done so far kept. */
+	for (vaddr_t at = base; at < end;) {
+		struct region *r = region_from(as, at);
+		if (!r)
+			return -ENOMEM;
+		if (r->base > at) {
+			unmapped = -ENOMEM;
+			at = r->base;
+			if (at >= end)
+				break;
+		}
+		if (!lazy_eligible(r))
+			return -EINVAL;
+		vaddr_t stop = MIN(end, region_end(r));
+		if (r->backed) {
+			size_t n = vm_lazyfree_mark(&as->ctx, at, stop);
+			as->lazy_pages += n;
+			lazy_total += n;
+		}
+		at = stop;
+	}
+	return unmapped;
+}
+
+size_t aspace_lazyfree_pages(void)
+{
+	return lazy_total;
+}
+
+/*
+ * Settles the marked entries of r in [va, stop) in address order until
+ * want pages were freed or as has no mark left: a clean one is unmapped
+ * and its frame freed, a dirty one loses its mark. Returns the pages freed;
+ * *at gets the address after the last entry settled (va when none).
+ */
+static size_t reclaim_range(struct aspace *as, struct region *r, vaddr_t va, vaddr_t stop,
+			    size_t want, vaddr_t *at)
+{
+	size_t freed = 0;
+
+	*at = va;
+	while (freed < want && as->lazy_pages) {
+		va = vm_lazyfree_next(&as->ctx, va, stop);
+		if (va >= stop)
+			break;
+		paddr_t pa;
+		int took = vm_lazyfree_settle(&as->ctx, va, VM_SETTLE_TAKE, &pa);
+		if (took < 0)
+			panic("aspace_reclaim: %#lx was marked and is not", va);
+		count_unmarked(as, 1);
+		if (took) {
+			/* The entry is gone and its TLB entry with it:
+			 * nothing can reach the frame any more. */
+			pfree(pa, 1);
+			r->backed--;
+			count_unbacked(as, r, 1);
+			freed++;
+		}
+		va += PAGE_SIZE;
+		*at = va;
+	}
+	return freed;
+}
+
+/*
+ * Reclaims from as, walking its regions from the cursor up to the top of
+ * the user range, then from the bottom up to the cursor, until want pages
+ * were freed or no mark is left; the cursor moves to where it stopped.
+ * Returns the pages freed.
+ */
+static size_t reclaim_from(struct aspace *as, size_t want)
+{
+	vaddr_t cursor = as->reclaim_cursor, at = cursor;
+	size_t freed = 0;
+
+	for (int pass = 0; pass < 2 && freed < want && as->lazy_pages; pass++) {
+		vaddr_t lo = pass ? 0 : cursor, hi = pass ? cursor : VM_USER_TOP;
+		for (struct region *r = as->regions; r && freed < want && as->lazy_pages;
+		     r = r->next) {
+			if (!lazy_eligible(r) || !r->backed || region_end(r) <= lo || r->base >= hi)
+				continue;
+			vaddr_t stop = MIN(hi, region_end(r)), last;
+			freed += reclaim_range(as, r, MAX(lo, r->base), stop, want - freed, &last);
+			if (last > MAX(lo, r->base))
+				at = last;
+		}
+	}
+	as->reclaim_cursor = at < VM_USER_TOP ? at : 0;
+	return freed;
+}
+
+/*
+ * The reclaimer palloc calls (palloc_set_reclaim, registered by
+ * aspace_init) when it finds no page, and app_may_take through
+ * palloc_reclaim: at least npages, in a batch of ASPACE_RECLAIM_BATCH when
+ * there is that much, so that memory pressure does not call it for every
+ * page. Safe inside any allocation (see aspace.h): it only clears leaf
+ * entries, frees their frames and changes backed counts; an address space
+ * in the middle of a move is skipped. palloc keeps it from running twice.
+ */
+static size_t reclaim(size_t npages)
+{
+	size_t want = MAX(npages, (size_t)ASPACE_RECLAIM_BATCH), freed = 0;
+
+	for (struct aspace *as = live_aspaces; as && freed < want; as = as->next_live) {
+		if (as->lazy_pages && !as->no_reclaim)
+			freed += reclaim_from(as, want - freed);
+	}
+	return freed;
+}
+
 /*
  * Truncation (mm/vmobj.h): in every live address space, every region over
  * obj loses the pages at object index first_index and up: the object's
@@ -1331,11 +1523,11 @@ static void dump_page(const struct aspace *as, const struct region *r, size_t i)
 	unsigned f;
 
 	if (!vm_lookup(&as->ctx, va, &pa, &f)) {
-		kprintf("solo:     %5zu %016lx -> %016lx (flags: VALID | R%s%s%s%s%s%s)\n", i, va,
+		kprintf("solo:     %5zu %016lx -> %016lx (flags: VALID | R%s%s%s%s%s%s%s)\n", i, va,
 			pa, f & VM_WRITE ? " | W" : "", f & VM_EXEC ? " | X" : "",
 			f & VM_USER ? " | USER" : "", f & VM_UNCACHED ? " | UC" : "",
-			f & VM_WRITE_COMBINING ? " | WC" : "",
-			f & VM_BORROWED ? " | BORROWED" : "");
+			f & VM_WRITE_COMBINING ? " | WC" : "", f & VM_BORROWED ? " | BORROWED" : "",
+			f & VM_LAZYFREE ? " | LAZYFREE" : "");
 	} else if (r->kind == REGION_IMAGE) {
 		kprintf("solo:     %5zu %016lx -> %016lx (unmapped)\n", i, va, 0ul);
 	} else if (r->flags & ASPACE_NOACCESS) {

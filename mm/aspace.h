@@ -50,6 +50,25 @@
  * the last ASPACE_KERNEL_RESERVE_PAGES free pages: the kernel keeps those so
  * that it can always finish, print the exit line and power off.
  *
+ * Lazy freeing (madvise MADV_FREE: aspace_free_lazily). The app's own pages
+ * in private anonymous memory (HEAP, STACK, a MAPPING without an object)
+ * are marked VM_LAZYFREE and made clean; nothing is freed and nothing is
+ * unmapped, so reusing them costs no fault. Until such a page is
+ * reclaimed a read sees its old bytes, and a write (the CPU sets the dirty
+ * bit; so do the kernel's user copies) keeps it. When memory runs short
+ * (palloc finds no page, or app_may_take sees too few free) the reclaimer
+ * (registered with palloc by aspace_init) walks the marked entries of the
+ * live address spaces: a clean one is unmapped and freed, so the next
+ * touch demand-faults a zeroed page; a dirty one loses its mark and stays.
+ * It frees at least what was asked for and a batch of at least
+ * ASPACE_RECLAIM_BATCH pages when it can, and goes on next time where it
+ * stopped. MADV_DONTNEED (aspace_dontneed) still frees at once.
+ * The reclaimer may run inside any allocation, so it never allocates,
+ * never frees a page table, never changes a region record (only backed
+ * counts), and does nothing (returns 0) when entered again from itself,
+ * and in an address space in the middle of aspace_remap's move (whose
+ * frames are mapped at two places at once then).
+ *
  * Not re-entrant; the kernel runs one CPU with interrupts off in syscalls.
  */
 #pragma once
@@ -66,6 +85,7 @@
 #define ASPACE_STACK_TOP	    0x00007ffffffff000ull
 #define ASPACE_STACK_DEFAULT	    (8ull << 20) /* reserve, boot.cfg stack= */
 #define ASPACE_KERNEL_RESERVE_PAGES 256		 /* 1 MiB never given to the app */
+#define ASPACE_RECLAIM_BATCH	    256		 /* pages a reclaim frees at least, when it can */
 
 enum region_kind {
 	REGION_IMAGE = 0,
@@ -110,7 +130,8 @@ struct region {
 	 * obj_off + npages pages stays below 2^64. The record holds obj once. */
 	struct vmobj *obj;
 	uint64_t obj_off;
-	int shared;	     /* MAP_SHARED: the object's pages, writable too */
+	int shared;	     /* MAP_SHARED: the object's pages, writable too;
+			      * without obj, shared anonymous memory */
 	struct region *next; /* sorted by base */
 };
 
@@ -125,6 +146,13 @@ struct aspace {
 	 * at once: with the image pages, which do not change after load,
 	 * Linux's VmRSS and VmHWM. */
 	size_t backed_now, backed_peak;
+	/* Entries marked VM_LAZYFREE now (those written since too, until a
+	 * reclaim looks at them; they count in backed as well), where the
+	 * next reclaim goes on, and whether a reclaim must leave this address
+	 * space alone now (> 0: in the middle of a move). */
+	size_t lazy_pages;
+	vaddr_t reclaim_cursor;
+	unsigned no_reclaim;
 };
 
 struct aspace_stats {
@@ -146,11 +174,12 @@ typedef enum aspace_phys_class (*aspace_phys_policy_fn)(paddr_t phys, size_t npa
 void aspace_set_phys_policy(aspace_phys_policy_fn policy);
 
 /* Creates an empty address space whose kernel half is kernel_half's (the
- * app-view template), and adds it to the live ones vmobj_unmap_from
- * visits. Returns 0 or -ENOMEM. */
+ * app-view template), and adds it to the live ones vmobj_unmap_from and
+ * the reclaimer visit; registers the reclaimer with palloc (again: palloc_init
+ * forgets it). Returns 0 or -ENOMEM. */
 int aspace_init(struct aspace *as, const struct vm_ctx *kernel_half);
-/* Returns every page the app held (backed pages, private copies, claimed
- * RAM, page tables, pool nodes, region records) to palloc/kmalloc; device
+/* Returns every page the app held (backed pages, lazily freed ones, private
+ * copies, claimed RAM, page tables, pool nodes, region records) to palloc/kmalloc; device
  * pages and objects' pages are unmapped, not freed; every object hold is
  * released (after the page tables are gone). The address space leaves the
  * live list. It must not be active. */
@@ -231,6 +260,12 @@ long aspace_decrease_heap(struct aspace *as, size_t size);
  * in use) as a negative long.
  */
 long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsigned flags);
+/* aspace_map_shared_anon - mmap(MAP_SHARED | MAP_ANONYMOUS): aspace_map
+ * without phys, the region marked shared. With one process it behaves as
+ * private memory, except that MADV_FREE refuses it (-EINVAL), as Linux
+ * refuses shared memory; the mark follows splits and moves. Returns as
+ * aspace_map. */
+long aspace_map_shared_anon(struct aspace *as, vaddr_t virt, size_t size, unsigned flags);
 /*
  * aspace_map_kernel - give the app a read-only view of npages of the
  * kernel's own memory at phys (the vDSO's code and data pages), at exactly
@@ -330,6 +365,27 @@ long aspace_protect(struct aspace *as, vaddr_t base, size_t size, unsigned flags
  * (a hole).
  */
 long aspace_dontneed(struct aspace *as, vaddr_t base, size_t size);
+/*
+ * aspace_free_lazily - madvise(MADV_FREE) of [base, base + size) (page
+ * aligned, size > 0), as Linux does it: the app's backed pages there are
+ * marked lazy-free (see the top) and stay mapped; pages not backed are
+ * skipped. Regions are visited in address order, as Linux visits VMAs: a
+ * part of the range in no region is skipped and makes the result -ENOMEM
+ * at the end (at once when no region is left above it); a region that is
+ * not private anonymous memory (IMAGE, DEVICE, an object mapping, shared
+ * anonymous memory: Linux refuses file and shared mappings) ends the walk
+ * with -EINVAL, after the
+ * regions below it were done. Returns 0, -EINVAL or -ENOMEM. Never frees
+ * or allocates anything; O(regions + page tables of the range).
+ */
+long aspace_free_lazily(struct aspace *as, vaddr_t base, size_t size);
+/*
+ * aspace_lazyfree_pages - the entries marked lazy-free in every live
+ * address space: what a reclaim could free (/proc/meminfo's LazyFree and
+ * MemAvailable). Pages written since they were marked count until a
+ * reclaim finds them dirty, as in Linux's count. O(1).
+ */
+size_t aspace_lazyfree_pages(void);
 
 void aspace_get_stats(const struct aspace *as, struct aspace_stats *out);
 /* aspace_region_backed - the pages of r (one of as's regions) mapped now:

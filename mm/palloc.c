@@ -91,6 +91,11 @@
  *
  * The low pool is a fixed 256-bit bitmap searched linearly.
  *
+ * Reclaim: a palloc() or palloc_aligned() that finds nothing calls the
+ * registered reclaimer (palloc.h) once and searches again. It runs between
+ * two searches, never inside one, so the pfree() calls it makes find the
+ * allocator consistent; a flag keeps it from being entered twice.
+ *
  * Concurrency: none; Solo runs on one CPU and palloc is not called from
  * interrupt handlers.
  */
@@ -147,6 +152,8 @@ static struct range ranges[MAX_RANGES]; /* sorted by base_pfn, disjoint */
 static unsigned nranges;
 static unsigned last_range; /* pfree's guess: the range it hit last time */
 static size_t total_pages, free_pages, meta_pages;
+static palloc_reclaim_fn reclaim_fn; /* palloc_set_reclaim */
+static bool reclaiming;		     /* inside reclaim_fn: no second call */
 
 static struct {
 	uint64_t free[LOW_PAGES / 64];	  /* bit set = free */
@@ -820,6 +827,7 @@ int palloc_init(const struct palloc_range *free, size_t count)
 	memset(zones, 0, sizeof(zones));
 	memset(&low, 0, sizeof(low));
 	nzones = nranges = last_range = 0;
+	reclaim_fn = NULL;
 	total_pages = free_pages = meta_pages = 0;
 
 	for (size_t i = 0; i < count; i++) {
@@ -932,8 +940,6 @@ int palloc_add_range(paddr_t base, size_t npages)
 	return err;
 }
 
-/* ------------------------------------------------------------ alloc/free */
-
 static paddr_t take(struct zone *z, size_t s, size_t n)
 {
 	update_run(z, s, n, false);
@@ -942,13 +948,28 @@ static paddr_t take(struct zone *z, size_t s, size_t n)
 	return (z->base_pfn + s) << PAGE_SHIFT;
 }
 
-paddr_t palloc_aligned(size_t npages, size_t align_pages)
+/* ------------------------------------------------------------ reclaim */
+
+void palloc_set_reclaim(palloc_reclaim_fn fn)
 {
-	if (align_pages == 0)
-		align_pages = 1;
-	if (align_pages & (align_pages - 1))
-		panic("palloc_aligned: alignment %zu pages not a power of two", align_pages);
-	if (npages == 0 || npages > free_pages)
+	reclaim_fn = fn;
+}
+
+size_t palloc_reclaim(size_t npages)
+{
+	if (!reclaim_fn || reclaiming || !npages)
+		return 0;
+	reclaiming = true;
+	size_t n = reclaim_fn(npages);
+	reclaiming = false;
+	return n;
+}
+
+/* ------------------------------------------------------------ alloc/free */
+
+static paddr_t try_aligned(size_t npages, size_t align_pages)
+{
+	if (npages > free_pages)
 		return 0;
 
 	if (npages <= FAST_MAX_PAGES && align_pages <= FAST_MAX_PAGES) {
@@ -969,11 +990,23 @@ paddr_t palloc_aligned(size_t npages, size_t align_pages)
 	return 0;
 }
 
-paddr_t palloc(size_t npages)
+paddr_t palloc_aligned(size_t npages, size_t align_pages)
 {
-	if (npages != 1)
-		return palloc_aligned(npages, 1);
-	/* The common case: the lowest free page, usually found at the cursor. */
+	if (align_pages == 0)
+		align_pages = 1;
+	if (align_pages & (align_pages - 1))
+		panic("palloc_aligned: alignment %zu pages not a power of two", align_pages);
+	if (npages == 0)
+		return 0;
+	paddr_t pa = try_aligned(npages, align_pages);
+	if (!pa && palloc_reclaim(npages))
+		pa = try_aligned(npages, align_pages);
+	return pa;
+}
+
+/* The lowest free page, usually found at the cursor. */
+static paddr_t try_one(void)
+{
 	for (unsigned zi = 0; zi < nzones; zi++) {
 		struct zone *z = &zones[zi];
 		size_t i = z->low_word;
@@ -993,6 +1026,16 @@ paddr_t palloc(size_t npages)
 		return (z->base_pfn + i * 64 + ctz64(bit)) << PAGE_SHIFT;
 	}
 	return 0;
+}
+
+paddr_t palloc(size_t npages)
+{
+	if (npages != 1)
+		return palloc_aligned(npages, 1);
+	paddr_t pa = try_one();
+	if (!pa && palloc_reclaim(1))
+		pa = try_one();
+	return pa;
 }
 
 void pfree(paddr_t page, size_t npages)

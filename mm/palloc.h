@@ -26,6 +26,12 @@
  * Context: one CPU, not interrupt-safe (no locking): do not call from
  * interrupt handlers. Double frees and frees of memory palloc does not own
  * panic ("pfree: page 0x... not allocated"); exhaustion never panics.
+ *
+ * Reclaim: when the main pool cannot satisfy palloc() or palloc_aligned(),
+ * palloc calls the registered reclaimer (palloc_set_reclaim: the app's
+ * lazily freed pages, mm/aspace.h), which may pfree() pages it can do
+ * without, and tries once more. So any allocation may run the reclaimer
+ * first; it never allocates and is never re-entered.
  */
 #pragma once
 
@@ -71,10 +77,10 @@ int palloc_add_range(paddr_t base, size_t npages);
 /*
  * palloc - allocate npages contiguous physical pages (main pool, >= 1 MiB).
  * Returns the physical address of the first page, or 0 when no run of
- * npages is free or npages is 0. A run of up to 512 pages comes from a block
- * aligned to the next power of two >= npages when one exists, so
- * palloc(512) is normally 2 MiB aligned; use palloc_aligned() to require it.
- * The caller frees with pfree(page, npages).
+ * npages is free, even after a reclaim (see the top), or npages is 0. A run of up to 512 pages
+ * comes from a block aligned to the next power of two >= npages when one exists, so palloc(512) is
+ * normally 2 MiB aligned; use palloc_aligned() to require it. The caller frees with pfree(page,
+ * npages).
  */
 paddr_t palloc(size_t npages);
 
@@ -96,6 +102,29 @@ paddr_t palloc_aligned(size_t npages, size_t align_pages);
  * page aligned.
  */
 void pfree(paddr_t page, size_t npages);
+
+/*
+ * A reclaimer: frees (with pfree) pages it can do without, at least npages
+ * when it can (it may free more, or fewer when it has nothing left), and
+ * returns how many it freed. It must not allocate; palloc never calls it
+ * while it runs.
+ */
+typedef size_t (*palloc_reclaim_fn)(size_t npages);
+
+/*
+ * palloc_set_reclaim - registers fn (NULL: none) as the one reclaimer.
+ * palloc_init forgets it. O(1).
+ */
+void palloc_set_reclaim(palloc_reclaim_fn fn);
+
+/*
+ * palloc_reclaim - runs the reclaimer for npages: for a caller that checks
+ * palloc_free_pages() against what it is about to need (a commit check)
+ * and finds too few. Returns the pages freed: 0 with no reclaimer, with
+ * nothing to reclaim, when npages is 0, or when called from inside the
+ * reclaimer.
+ */
+size_t palloc_reclaim(size_t npages);
 
 /*
  * palloc_claim - allocate exactly the npages pages at base (page aligned)

@@ -8,12 +8,18 @@
  * vm_map that fails half-way frees the tables it made, so no empty table
  * outlives the call that emptied it; the PML4 itself lives as long as its
  * context, and so do the kernel-half PDPTs (user contexts point at them).
+ * The one exception is vm_lazyfree_settle, which may run from inside a
+ * walk (a reclaim called by palloc for a table): it clears a leaf and
+ * leaves its table, even an empty one, to the next unmap next to it or
+ * to vm_ctx_destroy_user.
  *
  * Frames: vm never allocates or frees a leaf's frame, except that
  * vm_ctx_destroy_user(ctx, 1) frees the frames still mapped. A leaf marked
  * VM_BORROWED (PTE_BORROWED, a bit the CPU ignores) maps a frame someone
  * else owns (a file's page): that one is never freed here, and vm_protect
- * keeps the mark; only vm_map, vm_replace and unmapping change it.
+ * keeps the mark; only vm_map, vm_replace and unmapping change it. The
+ * other software bit, VM_LAZYFREE (PTE_LAZYFREE), is kept the same way,
+ * together with the CPU's dirty bit that gives it its meaning.
  *
  * TLB: a mapping is invalidated (invlpg) when it is removed or changed if
  * the context is active or the address is in the shared kernel half; other
@@ -65,6 +71,8 @@ static uint64_t leaf_bits(unsigned flags)
 		bits |= PTE_GLOBAL;
 	if (flags & VM_BORROWED)
 		bits |= PTE_BORROWED;
+	if (flags & VM_LAZYFREE)
+		bits |= PTE_LAZYFREE;
 	if (flags & VM_UNCACHED)
 		bits |= PTE_CACHE_UC;
 	else if (flags & VM_WRITE_COMBINING)
@@ -86,6 +94,8 @@ static unsigned flags_of(uint64_t pte, int large)
 		flags |= VM_GLOBAL;
 	if (pte & PTE_BORROWED)
 		flags |= VM_BORROWED;
+	if (pte & PTE_LAZYFREE)
+		flags |= VM_LAZYFREE;
 	if ((pte & PTE_CACHE_UC) == PTE_CACHE_UC)
 		flags |= VM_UNCACHED;
 	else if (pte & PTE_PWT)
@@ -420,7 +430,8 @@ int vm_protect(struct vm_ctx *ctx, vaddr_t va, unsigned flags)
 
 	if (!pte || !(*pte & PTE_PRESENT))
 		return -ENOENT;
-	*pte = (*pte & (PTE_ADDR_MASK | PTE_BORROWED)) | leaf_bits(flags & ~VM_BORROWED);
+	*pte = (*pte & (PTE_ADDR_MASK | PTE_BORROWED | PTE_LAZYFREE | PTE_DIRTY)) |
+	       leaf_bits(flags & ~(VM_BORROWED | VM_LAZYFREE));
 	if (needs_invalidation(ctx, va))
 		mmu_invalidate_page(va);
 	return 0;
@@ -459,26 +470,152 @@ int vm_replace(struct vm_ctx *ctx, vaddr_t va, paddr_t pa, unsigned flags, paddr
 	return 0;
 }
 
+/* ------------------------------------------------------------ lazy freeing */
+
+/* The present 4 KiB entry of va, or NULL (nothing there, or a 2 MiB page). */
+static uint64_t *present_pte(const struct vm_ctx *ctx, vaddr_t va)
+{
+	int err = 0;
+	uint64_t *pte = is_canonical(va) ? walk(ctx, va, 0, 0, &err) : NULL;
+
+	return pte && (*pte & PTE_PRESENT) ? pte : NULL;
+}
+
+/*
+ * The page table that holds va's 4 KiB entry, or NULL when there is none
+ * (a table missing on the way, or a 2 MiB page): then *next is the first
+ * address past the span that has no table.
+ */
+static uint64_t *leaf_table(const struct vm_ctx *ctx, vaddr_t va, vaddr_t *next)
+{
+	uint64_t *table = table_at(ctx->root);
+
+	for (int level = 3; level > 0; level--) {
+		uint64_t e = table[pt_index(va, level)];
+		if (!(e & PTE_PRESENT) || (e & PTE_LARGE)) {
+			uint64_t span = 1ull << (12 + 9 * level);
+			*next = (va & ~(span - 1)) + span;
+			return NULL;
+		}
+		table = table_at(e & PTE_ADDR_MASK);
+	}
+	return table;
+}
+
+size_t vm_lazyfree_mark(struct vm_ctx *ctx, vaddr_t va, vaddr_t end)
+{
+	size_t fresh = 0;
+
+	while (va < end) {
+		uint64_t *table = leaf_table(ctx, va, &va);
+		if (!table)
+			continue;
+		for (unsigned i = pt_index(va, 0); i < PT_ENTRIES && va < end;
+		     i++, va += PAGE_SIZE) {
+			uint64_t e = table[i];
+			if (!(e & PTE_PRESENT) || (e & PTE_BORROWED))
+				continue;
+			fresh += !(e & PTE_LAZYFREE);
+			table[i] = (e & ~(PTE_DIRTY | PTE_ACCESSED)) | PTE_LAZYFREE;
+			/* A cached entry that is dirty already would let a write
+			 * through without setting the bit again. */
+			if (needs_invalidation(ctx, va))
+				mmu_invalidate_page(va);
+		}
+	}
+	return fresh;
+}
+
+int vm_lazyfree_settle(struct vm_ctx *ctx, vaddr_t va, unsigned how, paddr_t *pa_out)
+{
+	uint64_t *pte = present_pte(ctx, va);
+
+	if (!pte || !(*pte & PTE_LAZYFREE))
+		return -ENOENT;
+	if (*pte & PTE_DIRTY) {
+		*pte &= ~PTE_LAZYFREE;
+		return 0; /* only a software bit changed: nothing cached to drop */
+	}
+	if (!(how & VM_SETTLE_TAKE))
+		return 1;
+	if (pa_out)
+		*pa_out = *pte & PTE_ADDR_MASK;
+	*pte = 0;
+	if (needs_invalidation(ctx, va))
+		mmu_invalidate_page(va);
+	return 1;
+}
+
+vaddr_t vm_lazyfree_next(const struct vm_ctx *ctx, vaddr_t va, vaddr_t end)
+{
+	while (va < end) {
+		const uint64_t *table = leaf_table(ctx, va, &va);
+		if (!table)
+			continue;
+		for (unsigned i = pt_index(va, 0); i < PT_ENTRIES && va < end;
+		     i++, va += PAGE_SIZE) {
+			if ((table[i] & (PTE_PRESENT | PTE_LAZYFREE)) ==
+			    (PTE_PRESENT | PTE_LAZYFREE))
+				return va;
+		}
+	}
+	return end;
+}
+
+/* ------------------------------------------------------------ user copies */
+
 #define ACCESS_WRITE 1
 #define ACCESS_ANY   2 /* ignore permissions: the loader */
 
-/* Resolves one user byte for a copy: the page must be user-accessible. */
+/*
+ * Resolves one user byte for a copy: the page must be user-accessible. A
+ * write marks the entry accessed and dirty, as the CPU does for the app's
+ * stores (the direct map's own entry would not tell anyone).
+ */
 static void *user_byte(const struct vm_ctx *ctx, vaddr_t va, int access)
 {
-	paddr_t pa;
-	unsigned flags;
+	uint64_t *table = table_at(ctx->root);
 
-	if (va >= VM_USER_TOP || vm_lookup(ctx, va, &pa, &flags))
+	if (va >= VM_USER_TOP)
 		return NULL;
-	if (!(access & ACCESS_ANY) &&
-	    (!(flags & VM_USER) || ((access & ACCESS_WRITE) && !(flags & VM_WRITE))))
-		return NULL;
-	return phys_to_virt(pa);
+	for (int level = 3; level >= 0; level--) {
+		uint64_t *entry = &table[pt_index(va, level)];
+		uint64_t e = *entry;
+
+		if (!(e & PTE_PRESENT))
+			return NULL;
+		if (level == 0 || (e & PTE_LARGE)) {
+			uint64_t span = 1ull << (12 + 9 * level);
+			if (!(access & ACCESS_ANY) &&
+			    (!(e & PTE_USER) || ((access & ACCESS_WRITE) && !(e & PTE_WRITE))))
+				return NULL;
+			if (access & (ACCESS_WRITE | ACCESS_ANY))
+				*entry = e | PTE_ACCESSED | PTE_DIRTY;
+			return phys_to_virt((e & PTE_ADDR_MASK & ~(span - 1)) | (va & (span - 1)));
+		}
+		table = table_at(e & PTE_ADDR_MASK);
+	}
+	return NULL;
+}
+
+/*
+ * After a copy that failed part way: marks every mapped page of the range
+ * accessed and dirty, as if it had been copied. The kernel then backs the
+ * missing pages and copies again (app_copy_to/app_copy_from), and backing
+ * may reclaim lazily freed pages: the ones of this very buffer must still
+ * be there for the second copy. O(pages of the range).
+ */
+static void keep_range(const struct vm_ctx *ctx, vaddr_t uva, size_t len)
+{
+	for (vaddr_t va = uva & ~(vaddr_t)(PAGE_SIZE - 1); va < uva + len; va += PAGE_SIZE)
+		user_byte(ctx, va, ACCESS_ANY);
 }
 
 static int copy_user(const struct vm_ctx *ctx, vaddr_t uva, void *kbuf, size_t len, int access)
 {
 	int to_user = access & (ACCESS_WRITE | ACCESS_ANY);
+	vaddr_t start = uva;
+	size_t total = len;
 
 	if (uva >= VM_USER_TOP || len > VM_USER_TOP - uva)
 		return -EFAULT;
@@ -487,8 +624,10 @@ static int copy_user(const struct vm_ctx *ctx, vaddr_t uva, void *kbuf, size_t l
 		if (chunk > len)
 			chunk = len;
 		void *k = user_byte(ctx, uva, access);
-		if (!k)
+		if (!k) {
+			keep_range(ctx, start, total);
 			return -EFAULT;
+		}
 		if (to_user)
 			memcpy(k, kbuf, chunk);
 		else

@@ -50,6 +50,16 @@
  * whether to pfree the frame.
  */
 #define VM_BORROWED (1u << 7)
+/*
+ * VM_LAZYFREE: the frame's contents may be dropped (madvise MADV_FREE,
+ * mm/aspace.h): a software bit of the entry, set by vm_lazyfree_mark (or
+ * vm_map with the flag, for an entry that moves), reported by vm_lookup
+ * and vm_unmap_entry, kept by vm_protect. The mark stays on an entry the
+ * app writes afterwards: the CPU's dirty bit (set by such a write, and by
+ * the user copies below) is what vm_lazyfree_settle looks at. Bit 8 is
+ * left out: region flags use it (ASPACE_NOACCESS).
+ */
+#define VM_LAZYFREE (1u << 9)
 
 #define VM_USER_BASE	      0x0000000000010000ull /* == ELF_APP_VADDR_MIN: null guard below */
 #define VM_USER_TOP	      0x0000800000000000ull
@@ -145,11 +155,13 @@ int vm_unmap_large(struct vm_ctx *ctx, vaddr_t va, paddr_t *pa_out);
  * effects. Returns 0 or -ENOENT. Either out pointer may be NULL. */
 int vm_lookup(const struct vm_ctx *ctx, vaddr_t va, paddr_t *pa, unsigned *flags);
 /* Changes the flags of the 4 KiB mapping of the page holding va (the frame
- * stays; accessed/dirty bits are cleared) and invalidates its TLB entry as
- * vm_unmap() does. The entry keeps its VM_BORROWED bit whatever flags say
- * (it belongs to the frame, which does not change; flags may come from
- * vm_lookup with it). Returns 0, or -ENOENT when nothing is mapped there
- * or the page is part of a 2 MiB mapping (use vm_protect_large). */
+ * stays; the accessed bit is cleared, the dirty bit kept) and invalidates
+ * its TLB entry as vm_unmap() does. The entry keeps its VM_BORROWED and
+ * VM_LAZYFREE bits whatever flags say (they belong to the frame, which does
+ * not change; flags may come from vm_lookup with them); the dirty bit stays
+ * because a lazy-free mark means nothing without it. Returns 0, or -ENOENT
+ * when nothing is mapped there or the page is part of a 2 MiB mapping (use
+ * vm_protect_large). */
 int vm_protect(struct vm_ctx *ctx, vaddr_t va, unsigned flags);
 /* Same for the 2 MiB mapping at va (2 MiB aligned: panic otherwise).
  * Returns 0, or -ENOENT when va is not mapped by a 2 MiB page. */
@@ -166,10 +178,53 @@ int vm_protect_large(struct vm_ctx *ctx, vaddr_t va, unsigned flags);
 int vm_replace(struct vm_ctx *ctx, vaddr_t va, paddr_t pa, unsigned flags, paddr_t *old_pa);
 
 /*
+ * Lazy freeing (MADV_FREE) in the 4 KiB leaf entries. None of these
+ * allocates or frees anything, tables included, so they are safe in the
+ * middle of any other page-table operation on ctx (a reclaim that runs
+ * from inside vm_map's table allocation). Each invalidates the TLB entry
+ * as vm_unmap() does when it changes one.
+ *
+ * vm_lazyfree_mark - marks every 4 KiB entry in [va, end) (page aligned,
+ * user addresses) VM_LAZYFREE and clears its dirty and accessed bits, so
+ * that a later write (or user copy) shows; VM_BORROWED entries (not the
+ * context's frames) are left alone, and so are 2 MiB pages. Missing
+ * tables are skipped whole. Returns how many entries were not marked
+ * before (those marked already are only made clean again).
+ *
+ * vm_lazyfree_settle - decides a marked entry at va: written since it was
+ * marked (dirty), it loses the mark and stays: returns 0. Clean, it is
+ * still free to drop: with VM_SETTLE_TAKE the entry is cleared (tables
+ * stay, even an empty one: the caller may be inside a walk that holds
+ * them; vm_unmap of a neighbour or vm_ctx_destroy_user frees them later)
+ * and *pa_out (may be NULL) gets the frame, which is not freed; without,
+ * it stays marked. Returns 1 then. -ENOENT when nothing is mapped there,
+ * the page is part of a 2 MiB mapping, or the entry is not marked.
+ *
+ * vm_lazyfree_next - the lowest address in [va, end) (page aligned, user
+ * addresses) whose 4 KiB entry is marked VM_LAZYFREE, or end when there is
+ * none; missing tables are skipped whole, so a sparse range costs its
+ * tables, not its pages. No side effects.
+ *
+ * SMP (planned): reading and clearing the dirty bit must then be one
+ * atomic exchange of the entry, and the invalidation a shootdown on every
+ * CPU that runs ctx, before the frame is given away.
+ */
+#define VM_SETTLE_TAKE 1u
+size_t vm_lazyfree_mark(struct vm_ctx *ctx, vaddr_t va, vaddr_t end);
+int vm_lazyfree_settle(struct vm_ctx *ctx, vaddr_t va, unsigned how, paddr_t *pa_out);
+vaddr_t vm_lazyfree_next(const struct vm_ctx *ctx, vaddr_t va, vaddr_t end);
+
+/*
  * Copies between kernel memory and the user range of ctx through the direct
  * map, checking that every page is mapped with VM_USER (and VM_WRITE for
  * copy_to). Returns 0 or -EFAULT (nothing is guaranteed about partial
- * copies). Works whichever context is active.
+ * copies). Works whichever context is active. A copy to user memory sets
+ * the accessed and dirty bits of the entries it writes, as the CPU would
+ * for the app's own stores: a lazy-free page the kernel wrote into is then
+ * kept (vm_lazyfree_settle). vm_copy_to_mapped does the same. A copy that
+ * fails (either way) marks every mapped page of its range so, before it
+ * returns: the caller that backs the missing pages and copies again finds
+ * the others still there, even if backing had to reclaim.
  */
 int vm_copy_to_user(const struct vm_ctx *ctx, vaddr_t dst, const void *src, size_t len);
 int vm_copy_from_user(const struct vm_ctx *ctx, void *dst, vaddr_t src, size_t len);

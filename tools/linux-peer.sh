@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# linux-peer.sh - build the Linux peer of make bench-net: Debian's Linux 6.1
-# booted by the same OVMF and tools/qemu.sh as Solo, running the same static
-# server binary (build/real/nginx or build/real/httpd) as its only program.
+# linux-peer.sh - build the Linux peer of make bench-net and make bench-apps:
+# Debian's Linux 6.1 booted by the same OVMF and tools/qemu.sh as Solo,
+# running the same static binaries as Solo does.
 #
 #   tools/linux-peer.sh [OUT_DIR]      default OUT_DIR: build/bench/linux
+#   tools/linux-peer.sh --apps TREE --workloads "W..." [OUT_DIR]
 #
-# Writes OUT_DIR/linux-nginx.img and OUT_DIR/linux-httpd.img: GPT disk
-# images with one EFI System Partition (sfdisk + mtools, as tools/mkimg.sh)
-# holding one file, EFI/BOOT/BOOTX64.EFI, a unified kernel image (UKI):
-# systemd-boot-efi's linuxx64.efi.stub with the kernel (.linux), an initramfs
-# (.initrd), the command line (.cmdline, which names the server) and
-# os-release (.osrel) added as PE sections with objcopy.
+# The first form writes OUT_DIR/linux-nginx.img and OUT_DIR/linux-httpd.img
+# (make bench-net), the second OUT_DIR/linux-apps.img (make bench-apps): GPT
+# disk images with one EFI System Partition (sfdisk + mtools, as
+# tools/mkimg.sh) holding one file, EFI/BOOT/BOOTX64.EFI, a unified kernel
+# image (UKI): systemd-boot-efi's linuxx64.efi.stub with the kernel (.linux),
+# an initramfs (.initrd), the command line (.cmdline, which names the server
+# or the workloads) and os-release (.osrel) added as PE sections with objcopy.
 #
 # Everything comes from Debian packages fetched with `apt-get download` into
 # OUT_DIR/debs and unpacked with `dpkg -x` under OUT_DIR, never installed on
@@ -20,15 +22,22 @@
 # written to OUT_DIR/versions.txt. The .debs are fetched once; delete
 # OUT_DIR/debs to take newer ones.
 #
-# The initramfs holds busybox, the NIC modules with what they depend on
-# (virtio_pci and virtio_net with net_failover and failover, e1000e, e1000,
-# and ipv6; what each needs, from its .modinfo), both servers, and
+# bench-net's initramfs holds busybox, the NIC modules with what they depend
+# on (virtio_pci and virtio_net with net_failover and failover, e1000e,
+# e1000, and ipv6; what each needs, from its .modinfo), both servers, and
 # tests/real/nginx's configuration, docroot, passwd and group at the paths
 # the Solo image uses,
 # and tests/bench/linux-init.sh as /init. /init configures eth0 statically
 # (10.0.2.15/24, gateway 10.0.2.2: QEMU's user networking), starts the server
 # named by server= on the command line, and prints "server ready" on the
 # serial console once the server answers on 127.0.0.1:8080.
+#
+# bench-apps's initramfs holds busybox, the files of the directory TREE at
+# the same paths from / (the benchmark driver and its inputs; no modules),
+# and tests/bench/linux-apps-init.sh as /init, which runs the workloads that
+# apps= on the command line names (the --workloads list), each as its own
+# process, then powers off. It is rebuilt when TREE, the list or this script
+# changed.
 #
 # Needs network for the first download, dpkg-deb, objcopy, sfdisk, mtools
 # (xz if the modules come compressed); the servers: make real-programs.
@@ -40,6 +49,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly ROOT
 readonly SELF="$ROOT/tools/linux-peer.sh"
 readonly INIT="$ROOT/tests/bench/linux-init.sh"
+readonly APPS_INIT="$ROOT/tests/bench/linux-apps-init.sh"
 readonly NGINX_DIR="$ROOT/tests/real/nginx"
 readonly SERVERS=(nginx httpd)
 # The NIC drivers tools/qemu.sh's --nic models need (virtio and
@@ -47,7 +57,7 @@ readonly SERVERS=(nginx httpd)
 # default listener is dual-stack [::]); what they need is found from their
 # .modinfo. Loaded in this order.
 readonly MODULES=(virtio_pci virtio_net e1000e e1000 ipv6)
-readonly IMG_MIB=64
+IMG_MIB=64
 readonly ESP_OFFSET=$((1024 * 1024))
 readonly ESP_TYPE=C12A7328-F81F-11D2-BA4B-00A0C93EC93B
 
@@ -57,7 +67,7 @@ die() {
 }
 
 usage() {
-	sed -n '2,33s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+	sed -n '2,42s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 # download PKG: OUT_DIR/debs/PKG_*.deb, fetched when there is none; prints its path.
@@ -242,26 +252,49 @@ up_to_date() {
 	done
 }
 
-main() {
-	local kpkg kdeb bbdeb stubdeb kver vmlinuz stub s
+# build_apps_initramfs KROOT BBROOT INITRD: busybox, TREE's files and
+# linux-apps-init.sh as /init; prints the kernel version. Uncompressed (as
+# bench-net's): the kernel unpacks it faster than it would inflate it, and the
+# driver's input files do not compress.
+build_apps_initramfs() {
+	local kroot=$1 bbroot=$2 initrd=$3 dir="$OUT/initramfs-apps" kver
 
-	case "${1:-}" in
-	-h | --help) usage; exit 0 ;;
-	-*) die "unknown option '$1' (try --help)" ;;
-	esac
-	OUT=${1:-$ROOT/build/bench/linux}
-	mkdir -p "$OUT"
-	OUT=$(cd "$OUT" && pwd)
-	DEBS=$OUT/debs
-	mkdir -p "$DEBS"
-	for s in "${SERVERS[@]}"; do
-		[[ -x $ROOT/build/real/$s ]] || die "build/real/$s is missing: make real-programs"
+	kver=$(basename "$(compgen -G "$kroot/lib/modules/*" | head -n1)")
+	rm -rf "$dir"
+	mkdir -p "$dir"/{bin,dev,proc,sys,tmp}
+	cp -R "$APPS_TREE/." "$dir/"
+	cp "$bbroot/bin/busybox" "$dir/bin/busybox"
+	cp "$APPS_INIT" "$dir/init"
+	chmod 755 "$dir/init"
+	(cd "$dir" && find . -mindepth 1 | LC_ALL=C sort |
+		"$bbroot/bin/busybox" cpio -o -H newc 2>/dev/null) >"$initrd.tmp" ||
+		die "packing the apps initramfs failed"
+	mv -f "$initrd.tmp" "$initrd"
+	rm -rf "$dir"
+	echo "$kver"
+}
+
+# True when linux-apps.img is newer than its inputs and was made for the
+# same command line.
+apps_up_to_date() {
+	local img=$OUT/linux-apps.img f
+
+	[[ -f $img && -f $OUT/cmdline-apps ]] || return 1
+	[[ $(cat "$OUT/cmdline-apps") == "$APPS_CMDLINE" ]] || return 1
+	for f in "$SELF" "$APPS_INIT"; do
+		[[ $img -nt $f ]] || return 1
 	done
-	up_to_date && return 0
+	[[ -z $(find "$APPS_TREE" -newer "$img" -print -quit) ]]
+}
+
+# fetch_kernel: downloads and unpacks the three packages (versions.txt);
+# sets VMLINUZ, STUB.
+fetch_kernel() {
+	local kpkg kdeb bbdeb stubdeb s
+
 	for s in apt-get dpkg-deb objcopy objdump sfdisk mformat mcopy; do
 		command -v "$s" >/dev/null || die "$s not found: run tools/deps.sh"
 	done
-
 	kpkg=$(kernel_package)
 	[[ -n $kpkg ]] || die "apt names no kernel package for linux-image-amd64 (apt-get update?)"
 	kdeb=$(download "$kpkg")
@@ -273,16 +306,76 @@ main() {
 	unpack "$stubdeb" "$OUT/systemd-boot"
 	mv -f "$OUT/versions.txt.tmp" "$OUT/versions.txt"
 
-	vmlinuz=$(compgen -G "$OUT/kernel/boot/vmlinuz-*" | head -n1)
-	[[ -n $vmlinuz ]] || die "no boot/vmlinuz-* in ${kdeb##*/}"
-	stub=$OUT/systemd-boot/usr/lib/systemd/boot/efi/linuxx64.efi.stub
-	[[ -f $stub ]] || die "no linuxx64.efi.stub in ${stubdeb##*/}"
-	kver=$(build_initramfs "$OUT/kernel" "$OUT/busybox" "$OUT/initrd.cpio")
+	VMLINUZ=$(compgen -G "$OUT/kernel/boot/vmlinuz-*" | head -n1)
+	[[ -n $VMLINUZ ]] || die "no boot/vmlinuz-* in ${kdeb##*/}"
+	STUB=$OUT/systemd-boot/usr/lib/systemd/boot/efi/linuxx64.efi.stub
+	[[ -f $STUB ]] || die "no linuxx64.efi.stub in ${stubdeb##*/}"
+}
+
+write_os_release() {
 	printf 'NAME="Debian GNU/Linux"\nID=debian\nVERSION_ID="12"\nPRETTY_NAME="Solo bench peer: Linux %s"\n' \
-		"$kver" >"$OUT/os-release"
+		"$1" >"$OUT/os-release"
+}
+
+# The apps image: one UKI whose command line names the workloads; the ESP
+# grows with the initramfs (the driver's inputs are tens of MiB).
+main_apps() {
+	local kver uki_mib
+
+	[[ -d $APPS_TREE ]] || die "--apps: $APPS_TREE is not a directory"
+	[[ -x $APPS_TREE/appbench ]] || die "--apps: $APPS_TREE/appbench is missing"
+	apps_up_to_date && return 0
+	fetch_kernel
+	kver=$(build_apps_initramfs "$OUT/kernel" "$OUT/busybox" "$OUT/initrd-apps.cpio")
+	write_os_release "$kver"
+	printf '%s' "$APPS_CMDLINE" >"$OUT/cmdline-apps"
+	make_uki "$STUB" "$VMLINUZ" "$OUT/initrd-apps.cpio" "$OUT/cmdline-apps" "$OUT/os-release" \
+		"$OUT/linux-apps.efi"
+	uki_mib=$((($(stat -c%s "$OUT/linux-apps.efi") + (1 << 20) - 1) >> 20))
+	IMG_MIB=$((uki_mib + 16 > 64 ? uki_mib + 16 : 64))
+	make_esp_image "$OUT/linux-apps.efi" "$OUT/linux-apps.img"
+	rm -f "$OUT/initrd-apps.cpio" "$OUT/linux-apps.efi"
+	echo "$PROG: wrote $OUT/linux-apps.img (Linux $kver, apps=${APPS_CMDLINE##*apps=})" >&2
+}
+
+main() {
+	local kver s workloads=
+
+	APPS_TREE=
+	while (($# > 0)); do
+		case $1 in
+		-h | --help) usage; exit 0 ;;
+		--apps) [[ $# -ge 2 ]] || die "--apps needs a directory"; APPS_TREE=$2; shift 2 ;;
+		--workloads) [[ $# -ge 2 ]] || die "--workloads needs a list"; workloads=$2; shift 2 ;;
+		-*) die "unknown option '$1' (try --help)" ;;
+		*) break ;;
+		esac
+	done
+	(($# <= 1)) || die "one OUT_DIR at most (try --help)"
+	OUT=${1:-$ROOT/build/bench/linux}
+	mkdir -p "$OUT"
+	OUT=$(cd "$OUT" && pwd)
+	DEBS=$OUT/debs
+	mkdir -p "$DEBS"
+	if [[ -n $APPS_TREE || -n $workloads ]]; then
+		[[ -n $APPS_TREE && -n $workloads ]] || die "--apps and --workloads go together"
+		[[ $workloads =~ ^[a-z0-9]+([ ,][a-z0-9]+)*$ ]] ||
+			die "--workloads: names of [a-z0-9], separated by spaces or commas"
+		APPS_TREE=$(cd "$APPS_TREE" && pwd)
+		APPS_CMDLINE="console=ttyS0,115200 loglevel=4 panic=-1 apps=${workloads// /,}"
+		main_apps
+		return 0
+	fi
+	for s in "${SERVERS[@]}"; do
+		[[ -x $ROOT/build/real/$s ]] || die "build/real/$s is missing: make real-programs"
+	done
+	up_to_date && return 0
+	fetch_kernel
+	kver=$(build_initramfs "$OUT/kernel" "$OUT/busybox" "$OUT/initrd.cpio")
+	write_os_release "$kver"
 	for s in "${SERVERS[@]}"; do
 		printf 'console=ttyS0,115200 loglevel=4 panic=-1 server=%s' "$s" >"$OUT/cmdline-$s"
-		make_uki "$stub" "$vmlinuz" "$OUT/initrd.cpio" "$OUT/cmdline-$s" "$OUT/os-release" \
+		make_uki "$STUB" "$VMLINUZ" "$OUT/initrd.cpio" "$OUT/cmdline-$s" "$OUT/os-release" \
 			"$OUT/linux-$s.efi"
 		make_esp_image "$OUT/linux-$s.efi" "$OUT/linux-$s.img"
 		echo "$PROG: wrote $OUT/linux-$s.img (Linux $kver, server $s)" >&2

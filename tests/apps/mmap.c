@@ -9,6 +9,8 @@
  *   none-fresh   reads a PROT_NONE page never touched       (SIGSEGV)
  *   none-backed  reads a written page after mprotect(PROT_NONE)  (SIGSEGV)
  *   past-eof     reads a mapped page wholly past the end of the file  (SIGBUS)
+ * or, with "lazyfree", runs the MADV_FREE checks (booted with little
+ * memory): the checks' lines as above, then "mmap: N failures".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -241,6 +243,141 @@ static void prot_none(void)
 	close(fd);
 }
 
+/* ------------------------------------------------------------ MADV_FREE */
+
+/* A field of /proc/meminfo or /proc/self/status in kB, or -1. */
+static long proc_kb(const char *file, const char *field)
+{
+	static char buf[4096];
+	int fd = open(file, O_RDONLY);
+	long n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	const char *at = strstr(buf, field);
+	return at ? strtol(at + strlen(field), NULL, 10) : -1;
+}
+
+/* Page i of a range filled by fill_pages: its byte at offset o. */
+static char page_byte(size_t i, size_t o, unsigned seed)
+{
+	return (char)(i * 31 + o / 512 + seed) | 1; /* never 0 */
+}
+
+static void fill_pages(char *p, size_t npages, unsigned seed)
+{
+	for (size_t i = 0; i < npages; i++)
+		for (size_t o = 0; o < P; o += 512)
+			p[i * P + o] = page_byte(i, o, seed);
+}
+
+/* Each page holds its old bytes or is all zero (reclaimed): what Linux
+ * promises after MADV_FREE. Counts the zeroed pages into *zeroed. */
+static int old_or_zero(const char *p, size_t npages, unsigned seed, size_t *zeroed)
+{
+	for (size_t i = 0; i < npages; i++) {
+		int old = 1, zero = 1;
+		for (size_t o = 0; o < P; o += 512) {
+			old &= p[i * P + o] == page_byte(i, o, seed);
+			zero &= p[i * P + o] == 0;
+		}
+		if (!old && !zero)
+			return 0;
+		*zeroed += zero;
+	}
+	return 1;
+}
+
+/*
+ * MADV_FREE as Linux gives it: the call frees nothing by itself (LazyFree
+ * in /proc/meminfo rises, VmRSS stays); until memory runs short a read
+ * sees the old bytes, and a page written afterwards keeps the new ones
+ * for good. Then an allocation larger than the free memory succeeds
+ * because the freeable pages are reclaimed; the written pages survive it,
+ * the others read old bytes or zeros.
+ */
+static int lazyfree(void)
+{
+	const size_t small = 16;
+	long lazy0 = proc_kb("/proc/meminfo", "LazyFree:");
+	CHECK("meminfo_has_lazyfree", lazy0 >= 0);
+
+	char *a = mmap(NULL, small * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK("map_small", a != MAP_FAILED);
+	fill_pages(a, small, 1);
+	long rss0 = proc_kb("/proc/self/status", "VmRSS:");
+	CHECK("free_small", madvise(a, small * P, MADV_FREE) == 0);
+	CHECK("lazyfree_rises", proc_kb("/proc/meminfo", "LazyFree:") >= lazy0 + (long)small * 4);
+	CHECK("rss_keeps_them", proc_kb("/proc/self/status", "VmRSS:") >= rss0);
+	size_t zeroed = 0;
+	CHECK("read_after_free_is_old_or_zero", old_or_zero(a, small, 1, &zeroed));
+	/* Written again: pages 0-7 keep these bytes whatever happens next. */
+	fill_pages(a, small / 2, 2);
+
+	/* Linux's rules for ranges: holes are ENOMEM (after the mapped part),
+	 * file mappings EINVAL. */
+	int fd = open("/data/big.txt", O_RDONLY);
+	char *f = mmap(NULL, P, PROT_READ, MAP_PRIVATE, fd, 0);
+	CHECK("file_mapping_is_einval",
+	      f != MAP_FAILED && errno_of(madvise(f, P, MADV_FREE), EINVAL));
+	munmap(f, P);
+	close(fd);
+	char *h = mmap(NULL, 3 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK("hole_is_enomem", h != MAP_FAILED && munmap(h + P, P) == 0 &&
+				    errno_of(madvise(h, 3 * P, MADV_FREE), ENOMEM));
+	munmap(h, 3 * P);
+	char *sh = mmap(NULL, P, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK("shared_anonymous_is_einval",
+	      sh != MAP_FAILED && errno_of(madvise(sh, P, MADV_FREE), EINVAL));
+	munmap(sh, P);
+
+	/* Fill most of the free memory, free it lazily, then take more than
+	 * what is free: only a reclaim of the freed pages makes room (without
+	 * it the app would be killed out of memory). */
+	long free_kb = proc_kb("/proc/meminfo", "MemFree:");
+	CHECK("meminfo_memfree", free_kb > 64 * 1024);
+	size_t big = (size_t)(free_kb - 24 * 1024) / 4;
+	char *b = mmap(NULL, big * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK("map_big", b != MAP_FAILED);
+	fill_pages(b, big, 3);
+	long lazy1 = proc_kb("/proc/meminfo", "LazyFree:");
+	CHECK("free_big", madvise(b, big * P, MADV_FREE) == 0);
+	long lazy2 = proc_kb("/proc/meminfo", "LazyFree:");
+	CHECK("lazyfree_counts_them", lazy2 >= lazy1 + (long)big * 4);
+	long avail = proc_kb("/proc/meminfo", "MemAvailable:");
+	free_kb = proc_kb("/proc/meminfo", "MemFree:");
+	CHECK("memavailable_counts_them", avail >= free_kb + (long)big * 4);
+
+	size_t more = (size_t)(free_kb + 16 * 1024) / 4;
+	char *c = mmap(NULL, more * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK("map_more_than_free", c != MAP_FAILED);
+	for (size_t i = 0; i < more; i++)
+		c[i * P] = (char)i;
+	printf("mmap: touched %zu MiB with %ld MiB free\n", more / 256, free_kb / 1024);
+	CHECK("more_than_free_was_backed", c[(more - 1) * P] == (char)(more - 1));
+	CHECK("reclaim_took_freeable_pages", proc_kb("/proc/meminfo", "LazyFree:") < lazy2);
+	zeroed = 0;
+	CHECK("written_pages_survive_reclaim", old_or_zero(a, small / 2, 2, &zeroed) && !zeroed);
+	CHECK("others_read_old_or_zero", old_or_zero(a + small / 2 * P, small / 2, 1, &zeroed));
+	/* Reading a reclaimed page backs a zeroed one: make room first. */
+	munmap(c, more * P);
+	size_t big_zeroed = 0;
+	CHECK("big_reads_old_or_zero", old_or_zero(b, big, 3, &big_zeroed));
+	printf("mmap: %zu of %zu freed pages were reclaimed\n", big_zeroed, big);
+	CHECK("some_were_reclaimed", big_zeroed > 0);
+	/* A reclaimed page is an ordinary demand page again. */
+	b[0] = 'z';
+	CHECK("reclaimed_page_is_writable", b[0] == 'z');
+	munmap(a, small * P);
+	munmap(b, big * P);
+	CHECK("munmap_drops_the_count", proc_kb("/proc/meminfo", "LazyFree:") == lazy0);
+	printf("mmap: %d failures\n", failures);
+	return failures;
+}
+
 static int die(const char *how)
 {
 	int fd = open("/data/big.txt", O_RDONLY);
@@ -270,6 +407,8 @@ static int die(const char *how)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc > 1 && !strcmp(argv[1], "lazyfree"))
+		return lazyfree();
 	if (argc > 1)
 		return die(argv[1]);
 	file_mappings();

@@ -1248,7 +1248,7 @@ static void check_invariants(int op)
 {
 	vaddr_t prev_end = 0;
 	size_t regions_pages = 0, owned_backed = 0, device_backed = 0, borrowed_backed = 0;
-	size_t backed_not_image = 0;
+	size_t backed_not_image = 0, marked = 0;
 	int records[TOBJ_MAX] = {0};
 
 	for (const struct region *r = as.regions; r; r = r->next) {
@@ -1271,10 +1271,18 @@ static void check_invariants(int op)
 				continue;
 			n++;
 			borrowed += !!(flags & VM_BORROWED);
+			if (flags & VM_LAZYFREE) {
+				/* MADV_FREE marks only the app's own anonymous pages. */
+				cr_assert(!r->obj && !r->shared && r->kind != REGION_IMAGE &&
+					      r->kind != REGION_DEVICE,
+					  "op %d: %#lx marked", op, va);
+				marked++;
+			}
 			if (r->kind == REGION_DEVICE)
 				cr_assert_eq(pa, r->phys + i * P, "op %d", op);
 			if (r->kind != REGION_IMAGE)
-				cr_assert_eq(flags, model_page_flags(r, flags & VM_BORROWED),
+				cr_assert_eq(flags & ~VM_LAZYFREE,
+					     model_page_flags(r, flags & VM_BORROWED),
 					     "op %d: %#lx flags %#x", op, va, flags);
 			cr_assert(r->obj || !(flags & VM_BORROWED), "op %d", op);
 			if (!r->obj)
@@ -1305,6 +1313,11 @@ static void check_invariants(int op)
 		borrowed_backed += borrowed;
 		regions_pages += r->npages;
 	}
+
+	/* The lazy-free counts follow every mark and every entry that goes. */
+	cr_assert_eq(as.lazy_pages, marked, "op %d: lazy_pages %zu, marked %zu", op, as.lazy_pages,
+		     marked);
+	cr_assert_eq(aspace_lazyfree_pages(), marked, "op %d", op);
 
 	/* The running count (VmRSS, VmHWM) follows every change. */
 	cr_assert_eq(as.backed_now, backed_not_image, "op %d: backed_now %zu, regions %zu", op,
@@ -1526,6 +1539,12 @@ static void random_remap(int op)
 	int mapping = r->kind == REGION_MAPPING;
 
 	long got = aspace_remap(&as, old, old_n * P, new_n * P, flags, dest);
+	if (!mapping && flags != ASPACE_REMAP_FIXED && r->kind != REGION_DEVICE &&
+	    !(flags & ASPACE_REMAP_MAYMOVE) && new_n >= old_n) {
+		/* Linux answers a piece of one mapping so (aspace_remap). */
+		cr_assert_eq(got, new_n == old_n ? (long)old : -ENOMEM, "op %d", op);
+		return;
+	}
 	if (!mapping || flags == ASPACE_REMAP_FIXED) {
 		cr_assert_eq(got, -EINVAL, "op %d", op);
 		return;
@@ -1609,6 +1628,74 @@ static void random_dontneed(int op)
 		cr_assert(!mapped(va, NULL, NULL), "op %d", op);
 }
 
+/* What MADV_FREE over [base, end) must answer, Linux's VMA walk: the
+ * first region that refuses ends it with -EINVAL, a hole makes it -ENOMEM. */
+static long model_free_lazily(vaddr_t base, vaddr_t end)
+{
+	long unmapped = 0;
+
+	for (vaddr_t at = base; at < end;) {
+		const struct region *h = NULL;
+		for (const struct region *r = as.regions; r && !h; r = r->next) {
+			if (r->npages && r->base + r->npages * P > at)
+				h = r;
+		}
+		if (!h)
+			return -ENOMEM;
+		if (h->base > at) {
+			unmapped = -ENOMEM;
+			at = h->base;
+			if (at >= end)
+				break;
+		}
+		if (h->obj || h->shared || h->kind == REGION_IMAGE || h->kind == REGION_DEVICE)
+			return -EINVAL;
+		at = MIN(end, h->base + h->npages * P);
+	}
+	return unmapped;
+}
+
+/* MADV_FREE near the default region or over the heap. */
+static void random_free_lazily(int op)
+{
+	vaddr_t base = mm_test_random_below(4) ? DEF - 4 * P + mm_test_random_below(420) * P
+					       : IMG_END - P + mm_test_random_below(40) * P;
+	size_t npages = 1 + mm_test_random_below(24);
+	long expect = model_free_lazily(base, base + npages * P);
+
+	long got = aspace_free_lazily(&as, base, npages * P);
+	cr_assert_eq(got, expect, "op %d: free_lazily(%#lx, %zu pages) = %ld", op, base, npages,
+		     got);
+}
+
+/* The app stores into a backed writable page of a random region (the CPU
+ * would set the dirty bit: vm_copy_to_user does). */
+static void random_store(int op)
+{
+	size_t n = nregions(), k = mm_test_random_below(n);
+	const struct region *r = as.regions;
+
+	while (k--)
+		r = r->next;
+	if (!r->npages || r->kind == REGION_IMAGE || r->kind == REGION_DEVICE)
+		return;
+	vaddr_t va = r->base + mm_test_random_below(r->npages) * P;
+	unsigned f;
+	if (!mapped(va, NULL, &f) || !(f & VM_WRITE) || !(f & VM_USER))
+		return;
+	uint8_t b = (uint8_t)op;
+	cr_assert_eq(vm_copy_to_user(&as.ctx, va, &b, 1), 0, "op %d", op);
+}
+
+/* Memory runs short: some or all of the clean marked pages go. */
+static void random_reclaim(int op)
+{
+	size_t before = free_pages();
+	size_t got = palloc_reclaim(mm_test_random_below(2) ? SIZE_MAX : 1);
+
+	cr_assert_eq(free_pages(), before + got, "op %d", op);
+}
+
 /* An object shrinks or grows (not always by whole pages). */
 static void random_truncate(int op)
 {
@@ -1651,6 +1738,14 @@ Test(aspace, random_operations_keep_regions_pages_and_counts_consistent)
 			random_dontneed(op);
 		else
 			random_truncate(op);
+		/* And lazy freeing beside all of it. */
+		size_t l = mm_test_random_below(100);
+		if (l < 15)
+			random_free_lazily(op);
+		else if (l < 22)
+			random_store(op);
+		else if (l < 25)
+			random_reclaim(op);
 		check_invariants(op);
 	}
 	destroy_and_check_all_returned();

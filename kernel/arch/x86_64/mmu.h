@@ -19,7 +19,8 @@
 #define PTE_DIRTY	    (1ull << 6)
 #define PTE_LARGE	    (1ull << 7) /* in a PDPT/PD entry: maps 1 GiB / 2 MiB */
 #define PTE_GLOBAL	    (1ull << 8)
-#define PTE_BORROWED	    (1ull << 9) /* software (bits 9-11 are the OS's): VM_BORROWED */
+#define PTE_BORROWED	    (1ull << 9)	 /* software (bits 9-11 are the OS's): VM_BORROWED */
+#define PTE_LAZYFREE	    (1ull << 10) /* software: VM_LAZYFREE (MADV_FREE) */
 #define PTE_NX		    (1ull << 63)
 #define PTE_ADDR_MASK	    0x000ffffffffff000ull
 #define PTE_LARGE_ADDR_MASK 0x000fffffffe00000ull
