@@ -366,8 +366,13 @@ static int deadlock(void)
 
 /* A raw clone onto an unmapped stack: the child faults on its first
  * stack access (the ret of syscall()) and that ends the app. */
+/* The child may run, fault and end the app before clone returns to the
+ * parent (a slice can end in between), so the line before clone is the
+ * one the test can count on. */
 static int bad_stack(void)
 {
+	printf("threads: cloning onto a bad stack\n");
+	fflush(stdout);
 	long tid = syscall(SYS_clone,
 			   CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
 			       CLONE_SYSVSEM,
