@@ -169,13 +169,17 @@ static void touch(struct tmpfs_inode *ti)
 }
 
 /* Whether npages pages may come from palloc: the kernel keeps its
- * reserve, as the app's demand faults do. */
+ * reserve, as the app's demand faults do. Pages the app freed lazily
+ * (MADV_FREE) are reclaimed first when too few are free, as a fault does:
+ * a full file system is never the answer while they are there. */
 static int pages_available(uint64_t npages)
 {
 	size_t avail = palloc_free_pages();
+	uint64_t need = ASPACE_KERNEL_RESERVE_PAGES + npages;
 
-	return avail >= ASPACE_KERNEL_RESERVE_PAGES &&
-	       avail - ASPACE_KERNEL_RESERVE_PAGES >= npages;
+	if (avail < need && need - avail <= aspace_lazyfree_pages())
+		avail += palloc_reclaim((size_t)(need - avail));
+	return avail >= need;
 }
 
 /* A zeroed record for the file system's bookkeeping, or NULL when memory

@@ -371,6 +371,22 @@ static int lazyfree(void)
 	/* A reclaimed page is an ordinary demand page again. */
 	b[0] = 'z';
 	CHECK("reclaimed_page_is_writable", b[0] == 'z');
+	/* A file written to /tmp takes freed pages too: tmpfs reclaims before
+	 * it answers ENOSPC. */
+	fill_pages(b, big, 4);
+	CHECK("free_big_again", madvise(b, big * P, MADV_FREE) == 0);
+	free_kb = proc_kb("/proc/meminfo", "MemFree:");
+	size_t file_pages = (size_t)(free_kb + 8 * 1024) / 4, written = 0;
+	static char page[P];
+	memset(page, 'f', sizeof(page));
+	int out = open("/tmp/lazy.dat", O_CREAT | O_RDWR | O_TRUNC, 0600);
+	while (out >= 0 && written < file_pages && write(out, page, P) == (ssize_t)P)
+		written++;
+	printf("mmap: wrote %zu of %zu pages to /tmp with %ld MiB free\n", written, file_pages,
+	       free_kb / 1024);
+	CHECK("tmpfs_write_reclaims_freed_pages", written == file_pages);
+	close(out);
+	unlink("/tmp/lazy.dat");
 	munmap(a, small * P);
 	munmap(b, big * P);
 	CHECK("munmap_drops_the_count", proc_kb("/proc/meminfo", "LazyFree:") == lazy0);

@@ -76,6 +76,8 @@ Test(mmap, madv_free_is_lazy_and_reclaimed_when_memory_runs_short)
 	cr_assert(harness_has_line(log, "mmap: ok more_than_free_was_backed"), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "mmap: ok written_pages_survive_reclaim"), "log:\n%s", log);
 	cr_assert(harness_has_line(log, "mmap: ok lazyfree_rises"), "log:\n%s", log);
+	cr_assert(harness_has_line(log, "mmap: ok tmpfs_write_reclaims_freed_pages"), "log:\n%s",
+		  log);
 	harness_assert_exit(log, status, 0);
 	harness_assert_memory_returned(log);
 	free(log);
