@@ -3,13 +3,15 @@
  *
  *   fuzz-gen-seeds DIR
  *
- * DIR/elf/gen-*    the smallest ELF files elf_check accepts: a static app
- *                  (ET_EXEC), a PIE with PT_INTERP and PT_PHDR, a kernel
- *   DIR/acpi/gen-*   firmware memory as tests/fuzz/fuzz_acpi.c reads it: an
- *                  RSDP at FUZZ_ACPI_BASE, then an XSDT (or an RSDT),
- *                  a FADT with its DSDT (with \_S5), an MCFG and a MADT,
- *                  every length and checksum right, as QEMU's OVMF lays
- *                  them out in spirit (not byte for byte)
+ * DIR/elf/gen-*   the smallest ELF files elf_check accepts: a static app
+ *                 (ET_EXEC), a PIE with PT_INTERP and PT_PHDR, a kernel
+ * DIR/acpi/gen-*  firmware memory as tests/fuzz/fuzz_acpi.c reads it: an
+ *                 RSDP at FUZZ_ACPI_BASE, then an XSDT (or an RSDT), a
+ *                 FADT with its DSDT (with \_S5), an MCFG and a MADT,
+ *                 every length and checksum right, laid out as OVMF's
+ *                 are in spirit (not byte for byte)
+ * DIR/<t>/regress-*  the inputs of bugs found, replayed by make test-fuzz
+ *                 so that they stay fixed
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -100,6 +102,10 @@ static void elf_seeds(void)
 	put("elf", "gen-pie-interp", buf, n);
 	n = elf(buf, ELF_ET_EXEC, 0xffffffff80000000ull, NULL);
 	put("elf", "gen-kernel", buf, n);
+	/* Regression: a segment in the last page, whose end rounded up to a
+	 * page wrapped to 0, was accepted as an app (kernel/elf.c). */
+	n = elf(buf, ELF_ET_EXEC, 0xfffffffffffff000ull, NULL);
+	put("elf", "regress-vaddr-wrap", buf, n);
 }
 
 /* ---- ACPI ---- */
@@ -224,6 +230,22 @@ static void acpi_seeds(void)
 	put("acpi", "gen-xsdt", mem, n);
 	n = acpi_memory(0, 0);
 	put("acpi", "gen-rsdt", mem, n);
+
+	/* Regressions: a table address whose table would end past 2^64 was
+	 * followed unchecked (drivers/acpi.c map_phys); found by fuzz_acpi with
+	 * an X_DSDT of ~0. */
+	n = acpi_memory(1, 0);
+	put64(mem + FADT + 140, ~0ull);
+	checksum(mem + FADT, 276, 9);
+	put("acpi", "regress-xdsdt-wrap", mem, n);
+	n = acpi_memory(1, 0);
+	put64(mem + XSDT + 44, ~0ull - 20);
+	checksum(mem + XSDT, 36 + 3 * 8, 9);
+	put("acpi", "regress-xsdt-entry-wrap", mem, n);
+	n = acpi_memory(1, 0);
+	put64(mem + RSDP + 24, ~0ull - 35);
+	checksum(mem + RSDP, 36, 32);
+	put("acpi", "regress-rsdp-xsdt-wrap", mem, n);
 }
 
 int main(int argc, char **argv)
