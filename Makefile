@@ -395,11 +395,14 @@ $(B)/tests/boot_tests: $(BOOT_TEST_SRCS) $(wildcard tests/boot/*.h) drivers/fbco
 	$(CC) $(HOST_CFLAGS) $(BOOT_TEST_SRCS) -o $@ -lcriterion
 
 # ---------------------------------------------------------------- host fuzzers (issue 15)
-# libFuzzer over the real parsers of outside input (tests/fuzz/fuzz_<t>.c),
-# built with Debian's clang, ASan and UBSan, against the unit tests' shims.
-# Seed corpora: tests/fuzz/corpus/<t>/ (hand-written) plus what
-# tests/fuzz/seeds.sh generates from the build (apps, kernel, tar, ACPI
-# tables from tests/fuzz/gen_seeds.c) into $(B)/fuzz/seeds/<t>/.
+# libFuzzer over the real code that takes outside input (tests/fuzz/
+# fuzz_<t>.c): the ELF checks, the #! line, args_split, boot.cfg, the tar
+# rootfs reader, the ACPI tables, and Ethernet frames into lwIP with the
+# socket layer listening; built with Debian's clang, ASan and UBSan,
+# against the unit tests' shims. Seed corpora: tests/fuzz/corpus/<t>/
+# (hand-written) plus what tests/fuzz/seeds.sh generates from the build
+# (apps, kernel, tar; ELF, ACPI tables and frames from
+# tests/fuzz/gen_seeds.c) into $(B)/fuzz/seeds/<t>/.
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="elf acpi"]
 #       each target for FUZZ_SECONDS, growing $(B)/fuzz/corpus/<t>/; prints
 #       libFuzzer's "Done N runs" per target. A crash leaves its input in
@@ -412,7 +415,7 @@ FUZZ_CC      := clang
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -std=gnu11 -O1 -g $(WARN) -DHOST_TEST -Iinclude -I. -Itests/unit/shim \
         -fsanitize=fuzzer-no-link $(FUZZ_SAN) -MMD -MP
-FUZZ_ALL     := elf exec args bootcfg tarfs acpi
+FUZZ_ALL     := elf exec args bootcfg tarfs acpi net
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SECONDS ?= 60
 FUZZ_TEST_RUNS ?= 20000
@@ -429,13 +432,29 @@ FUZZ_MODS_tarfs   := fs/tarfs.c fs/tmpfs.c fs/vfs.c fs/file.c fs/iobuf.c fs/fdta
         $(wildcard tests/unit/shim/*.c)
 FUZZ_LIBS_tarfs   := -lcriterion
 FUZZ_MODS_acpi    := drivers/acpi.c
+# The network: lwIP's core as the unit tests build it, the socket layer,
+# and what they call (the file layer, mm/, the shims).
+FUZZ_MODS_net     := $(UNIT_NET_MODULES) fs/tmpfs.c fs/vfs.c fs/file.c fs/iobuf.c fs/fdtable.c \
+        fs/fcntl.c fs/epoll.c fs/pipe.c kernel/time.c kernel/wait.c $(wildcard mm/*.c) \
+        kernel/kprintf.c $(wildcard tests/unit/shim/*.c)
+FUZZ_LIBS_net     := -lcriterion
+FUZZ_LWIP_OBJS    := $(patsubst %.c,$(B)/fuzz/lwip/%.o,$(LWIP_CORE))
+$(B)/fuzz/fuzz_net: $(FUZZ_LWIP_OBJS)
+$(B)/fuzz/lwip/%.o: $(LWIP)/.fetched $(LWIP_PORT_HDRS) $(B)/flags/fuzz
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -w $(LWIP_INC) -c $(LWIP)/tree/src/$*.c -o $@
+FUZZ_NET_OBJS := $(patsubst %.c,$(B)/fuzz/obj/%.o,tests/fuzz/fuzz_net.c $(UNIT_NET_MODULES))
+$(FUZZ_NET_OBJS): $(LWIP)/.fetched
+# (Not FUZZ_CFLAGS +=: a target's variables reach its prerequisites, and
+# the flags stamp would flip between two values, rebuilding everything.)
+$(FUZZ_NET_OBJS): FUZZ_INC := $(LWIP_INC)
 
 $(B)/fuzz/obj/%.o: %.c $(B)/flags/fuzz
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_INC) -c $< -o $@
 define fuzz_rules
 $(B)/fuzz/fuzz_$(1): $(patsubst %.c,$(B)/fuzz/obj/%.o,tests/fuzz/fuzz_$(1).c $(FUZZ_MODS_$(1)))
-	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $$^ -o $$@ $(FUZZ_LIBS_$(1))
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $$(filter %.o,$$^) -o $$@ $(FUZZ_LIBS_$(1))
 endef
 $(foreach t,$(FUZZ_ALL),$(eval $(call fuzz_rules,$(t))))
 

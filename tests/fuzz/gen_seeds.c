@@ -10,6 +10,9 @@
  *                 FADT with its DSDT (with \_S5), an MCFG and a MADT,
  *                 every length and checksum right, laid out as OVMF's
  *                 are in spirit (not byte for byte)
+ * DIR/net/gen-*   Ethernet frames as fuzz_net reads them: ARP, ICMP echo,
+ *                 UDP (whole and in fragments), TCP conversations over
+ *                 IPv4 and IPv6, every checksum right
  * DIR/<t>/regress-*  the inputs of bugs found, replayed by make test-fuzz
  *                 so that they stay fixed
  */
@@ -248,6 +251,248 @@ static void acpi_seeds(void)
 	put("acpi", "regress-rsdp-xsdt-wrap", mem, n);
 }
 
+/* ---- network frames (fuzz_net: records of flags, length, frame) ---- */
+
+static uint8_t rec[8192];
+static size_t rec_len;
+
+static const uint8_t solo_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+static const uint8_t peer_mac[6] = {0x52, 0x55, 0x0a, 0x00, 0x02, 0x02};
+static const uint8_t solo_ip[4] = {10, 0, 2, 15}, peer_ip[4] = {10, 0, 2, 2};
+/* fe80::5054:ff:fe12:3456, lwIP's link-local address from the MAC. */
+static const uint8_t solo_ip6[16] = {0xfe, 0x80, 0, 0,	  0,	0,    0,    0,
+				     0x50, 0x54, 0, 0xff, 0xfe, 0x12, 0x34, 0x56};
+static const uint8_t peer_ip6[16] = {0xfe, 0x80, 0,    0,    0,	   0, 0, 0,
+				     0x50, 0x55, 0x0a, 0xff, 0xfe, 0, 2, 2};
+
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void be16at(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void record(unsigned flags, const uint8_t *f, size_t n)
+{
+	rec[rec_len] = (uint8_t)flags;
+	rec[rec_len + 1] = (uint8_t)n;
+	rec[rec_len + 2] = (uint8_t)(n >> 8);
+	memcpy(rec + rec_len + 3, f, n);
+	rec_len += 3 + n;
+}
+
+/* An Ethernet frame to Solo of type with payload; returns its length. */
+static size_t ether(uint8_t *f, unsigned type, const uint8_t *payload, size_t n)
+{
+	memcpy(f, solo_mac, 6);
+	memcpy(f + 6, peer_mac, 6);
+	be16at(f + 12, type);
+	memcpy(f + 14, payload, n);
+	return 14 + n;
+}
+
+/* An IPv4 packet from the peer to Solo: proto, payload (its checksum at
+ * csum_at, -1: none, filled over the pseudo-header for TCP and UDP). */
+static size_t ipv4(uint8_t *f, unsigned proto, uint8_t *l4, size_t n, int csum_at, unsigned frag)
+{
+	uint8_t ip[1500];
+
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	be16at(ip + 2, (unsigned)(20 + n));
+	be16at(ip + 4, 0x1234);
+	be16at(ip + 6, frag);
+	ip[8] = 64;
+	ip[9] = (uint8_t)proto;
+	memcpy(ip + 12, peer_ip, 4);
+	memcpy(ip + 16, solo_ip, 4);
+	be16at(ip + 10, fold(sum16(ip, 20, 0)));
+	if (csum_at >= 0) {
+		be16at(l4 + csum_at, 0);
+		uint32_t sum = 0;
+		if (proto != 1) { /* the pseudo-header: TCP and UDP */
+			sum = sum16(ip + 12, 8, 0) + proto + (uint32_t)n;
+		}
+		be16at(l4 + csum_at, fold(sum16(l4, n, sum)));
+	}
+	memcpy(ip + 20, l4, n);
+	return ether(f, 0x0800, ip, 20 + n);
+}
+
+static size_t ipv6(uint8_t *f, unsigned next, uint8_t *l4, size_t n, int csum_at)
+{
+	uint8_t ip[1500];
+
+	memset(ip, 0, 40);
+	ip[0] = 0x60;
+	be16at(ip + 4, (unsigned)n);
+	ip[6] = (uint8_t)next;
+	ip[7] = 255; /* what neighbor discovery requires */
+	memcpy(ip + 8, peer_ip6, 16);
+	memcpy(ip + 24, solo_ip6, 16);
+	if (csum_at >= 0) {
+		be16at(l4 + csum_at, 0);
+		uint32_t sum = sum16(ip + 8, 32, 0) + (uint32_t)n + next;
+		be16at(l4 + csum_at, fold(sum16(l4, n, sum)));
+	}
+	memcpy(ip + 40, l4, n);
+	return ether(f, 0x86dd, ip, 40 + n);
+}
+
+static size_t tcp(uint8_t *seg, unsigned port, uint32_t seq, unsigned flags, const char *data)
+{
+	size_t n = data ? strlen(data) : 0, h = flags & 0x02 ? 24 : 20;
+
+	memset(seg, 0, h);
+	be16at(seg, 40000);
+	be16at(seg + 2, port);
+	seg[4] = (uint8_t)(seq >> 24), seg[5] = (uint8_t)(seq >> 16);
+	seg[6] = (uint8_t)(seq >> 8), seg[7] = (uint8_t)seq;
+	seg[12] = (uint8_t)(h / 4) << 4;
+	seg[13] = (uint8_t)flags;
+	be16at(seg + 14, 64240);
+	if (h == 24) { /* MSS 1460 */
+		seg[20] = 2, seg[21] = 4;
+		be16at(seg + 22, 1460);
+	}
+	memcpy(seg + h, data ? data : "", n);
+	return h + n;
+}
+
+/* The peer makes itself known, so that lwIP can answer it: an ARP request
+ * (IPv4), a neighbor solicitation with its link-layer address (IPv6). */
+static void introduce_peer(int v6)
+{
+	uint8_t f[1600], l4[64];
+	size_t n;
+
+	if (v6) {
+		memset(l4, 0, 32);
+		l4[0] = 135; /* neighbor solicitation */
+		memcpy(l4 + 8, solo_ip6, 16);
+		l4[24] = 1; /* source link-layer address option */
+		l4[25] = 1;
+		memcpy(l4 + 26, peer_mac, 6);
+		n = ipv6(f, 58, l4, 32, 2);
+	} else {
+		static const uint8_t arp_head[8] = {0, 1, 8, 0, 6, 4, 0, 1};
+		memcpy(l4, arp_head, 8);
+		memcpy(l4 + 8, peer_mac, 6);
+		memcpy(l4 + 14, peer_ip, 4);
+		memset(l4 + 18, 0, 6);
+		memcpy(l4 + 24, solo_ip, 4);
+		n = ether(f, 0x0806, l4, 28);
+		memset(f, 0xff, 6);
+	}
+	record(0, f, n);
+}
+
+/* A TCP conversation with port: SYN, then (acknowledging what lwIP sent:
+ * flags bit 1) the request, then FIN. */
+static void tcp_session(int v6, unsigned port, const char *request)
+{
+	uint8_t f[1600], seg[1500];
+	size_t n;
+	uint32_t seq = 1000;
+
+	introduce_peer(v6);
+	n = tcp(seg, port, seq, 0x02, NULL);
+	n = v6 ? ipv6(f, 6, seg, n, 16) : ipv4(f, 6, seg, n, 16, 0x4000);
+	record(0, f, n);
+	seq++;
+	n = tcp(seg, port, seq, 0x18, request); /* PSH ACK */
+	n = v6 ? ipv6(f, 6, seg, n, 16) : ipv4(f, 6, seg, n, 16, 0x4000);
+	record(3, f, n);
+	seq += (uint32_t)strlen(request);
+	n = tcp(seg, port, seq, 0x11, NULL); /* FIN ACK */
+	n = v6 ? ipv6(f, 6, seg, n, 16) : ipv4(f, 6, seg, n, 16, 0x4000);
+	record(3, f, n);
+}
+
+static void net_seeds(void)
+{
+	uint8_t f[1600], l4[1500];
+	size_t n;
+
+	/* ARP: who has 10.0.2.15, tell 10.0.2.2; the IPv6 neighbor solicitation. */
+	rec_len = 0;
+	introduce_peer(0);
+	introduce_peer(1);
+	put("net", "gen-arp-nd", rec, rec_len);
+
+	/* ICMP echo request (checksummed: lwIP checks ICMP sums). */
+	rec_len = 0;
+	introduce_peer(0);
+	memset(l4, 0, 8);
+	l4[0] = 8;
+	be16at(l4 + 4, 1);
+	be16at(l4 + 6, 1);
+	memcpy(l4 + 8, "solo-ping", 9);
+	n = ipv4(f, 1, l4, 17, 2, 0);
+	record(0, f, n);
+	put("net", "gen-icmp-echo", rec, rec_len);
+
+	/* UDP to port 53, IPv4 and IPv6, with real checksums. */
+	rec_len = 0;
+	memset(l4, 0, 8);
+	be16at(l4, 40001);
+	be16at(l4 + 2, 53);
+	/* A DNS query for "solo", type A. */
+	static const uint8_t query[] = {0x12, 0x34, 1,	 0,   0,   1,	0, 0, 0, 0, 0,
+					0,    4,    's', 'o', 'l', 'o', 0, 0, 1, 0, 1};
+	memcpy(l4 + 8, query, sizeof(query));
+	size_t udp_len = 8 + sizeof(query);
+	be16at(l4 + 4, (unsigned)udp_len);
+	n = ipv4(f, 17, l4, udp_len, 6, 0);
+	record(0, f, n);
+	n = ipv6(f, 17, l4, udp_len, 6);
+	record(0, f, n);
+	put("net", "gen-udp-dns", rec, rec_len);
+
+	/* The same datagram in two IPv4 fragments (checksum as one). */
+	rec_len = 0;
+	{
+		uint8_t whole[64], ip_f[1600];
+		memcpy(whole, l4, udp_len);
+		/* Checksum over the whole datagram first. */
+		uint32_t sum = sum16(peer_ip, 4, 0) + sum16(solo_ip, 4, 0) + 17 + (uint32_t)udp_len;
+		be16at(whole + 6, 0);
+		be16at(whole + 6, fold(sum16(whole, udp_len, sum)));
+		n = ipv4(ip_f, 17, whole, 16, -1, 0x2000); /* MF, offset 0 */
+		record(0, ip_f, n);
+		n = ipv4(ip_f, 17, whole + 16, udp_len - 16, -1, 2); /* offset 16 bytes */
+		record(0, ip_f, n);
+	}
+	put("net", "gen-udp-fragments", rec, rec_len);
+
+	/* TCP: an HTTP request to port 80, IPv4 and IPv6; port 7 too. */
+	rec_len = 0;
+	tcp_session(0, 80, "GET / HTTP/1.0\r\n\r\n");
+	put("net", "gen-tcp4-http", rec, rec_len);
+	rec_len = 0;
+	tcp_session(1, 80, "GET / HTTP/1.0\r\n\r\n");
+	put("net", "gen-tcp6-http", rec, rec_len);
+	rec_len = 0;
+	tcp_session(0, 7, "echo me");
+	tcp_session(0, 81, "nobody listens");
+	put("net", "gen-tcp4-echo-and-closed", rec, rec_len);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -257,5 +502,6 @@ int main(int argc, char **argv)
 	dir = argv[1];
 	elf_seeds();
 	acpi_seeds();
+	net_seeds();
 	return 0;
 }

@@ -7,7 +7,8 @@
 # and what is made here from the build and the host's tools: the test apps
 # and the kernel as ELF files (whole and cut short), archives written by
 # tar, the args= lines of the corpus in fuzz_args' input format, and what
-# BUILD/tools/fuzz-gen-seeds writes (minimal ELF files, ACPI tables).
+# BUILD/tools/fuzz-gen-seeds writes (minimal ELF files, ACPI tables,
+# Ethernet frames).
 set -euo pipefail
 shopt -s nullglob
 
@@ -17,7 +18,7 @@ build=$1 out=$2
 here=$(cd "$(dirname "$0")" && pwd)
 
 rm -rf "$out"
-mkdir -p "$out"/{elf,exec,args,bootcfg,tarfs,acpi}
+mkdir -p "$out"/{elf,exec,args,bootcfg,tarfs,acpi,net}
 for d in "$here"/corpus/*/; do
 	t=$(basename "$d")
 	files=("$d"*)
