@@ -405,12 +405,14 @@ $(B)/tests/boot_tests: $(BOOT_TEST_SRCS) $(wildcard tests/boot/*.h) drivers/fbco
 # tests/fuzz/gen_seeds.c) into $(B)/fuzz/seeds/<t>/.
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="elf acpi"]
 #       each target for FUZZ_SECONDS, growing $(B)/fuzz/corpus/<t>/; prints
-#       libFuzzer's "Done N runs" per target. A crash leaves its input in
-#       $(B)/fuzz/crash/<t>-*: fix, then add it to tests/fuzz/corpus/<t>/.
+#       libFuzzer's "Done N runs" per target. A crash stops it and leaves
+#       its input in $(B)/fuzz/crash/<t>-*: fix the module, then keep the
+#       input as a seed (tests/fuzz/corpus/<t>/ when readable, else made by
+#       gen_seeds.c as regress-*) and add a unit test where one fits.
 #   make test-fuzz (part of make test)
 #       replays every seed (regress-* are the inputs of bugs found), then
 #       runs each target with -seed=1 up to FUZZ_TEST_RUNS inputs (seeds
-#       included) from an empty scratch corpus: deterministic, ~10 s in all.
+#       included) from an empty scratch corpus: deterministic, ~15 s in all.
 FUZZ_CC      := clang
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -std=gnu11 -O1 -g $(WARN) -DHOST_TEST -Iinclude -I. -Itests/unit/shim \
@@ -428,8 +430,9 @@ FUZZ_MODS_elf     := kernel/elf.c
 FUZZ_MODS_exec    := kernel/exec.c
 FUZZ_MODS_args    := kernel/args.c
 FUZZ_MODS_bootcfg := kernel/bootcfg.c
-FUZZ_MODS_tarfs   := fs/tarfs.c fs/tmpfs.c fs/vfs.c fs/file.c fs/iobuf.c fs/fdtable.c fs/fcntl.c fs/epoll.c fs/pipe.c kernel/time.c kernel/wait.c $(wildcard mm/*.c) kernel/kprintf.c \
-        $(wildcard tests/unit/shim/*.c)
+FUZZ_MODS_tarfs   := fs/tarfs.c fs/tmpfs.c fs/vfs.c fs/file.c fs/iobuf.c fs/fdtable.c \
+        fs/fcntl.c fs/epoll.c fs/pipe.c kernel/time.c kernel/wait.c $(wildcard mm/*.c) \
+        kernel/kprintf.c $(wildcard tests/unit/shim/*.c)
 FUZZ_LIBS_tarfs   := -lcriterion
 FUZZ_MODS_acpi    := drivers/acpi.c
 # The network: lwIP's core as the unit tests build it, the socket layer,
