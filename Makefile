@@ -487,7 +487,7 @@ fuzz: $(FUZZ_BINS) $(B)/fuzz/seeds/.done
 # values (pointers among them: the stack moves with the environment's
 # size) out of the mutations; setarch -R (util-linux) turns address
 # randomization off; -rss_limit_mb=0 stops libFuzzer's memory-watching
-# thread, whose allocations moved the heap. (make fuzz keeps all three.)
+# thread, whose allocations moved the heap. (make fuzz runs without them.)
 # The replay is exact; of the fixed-seed runs, fuzz_elf's still differs by
 # an edge or two between runs (cause not found yet), the others not.
 test-fuzz: $(FUZZ_BINS) $(B)/fuzz/seeds/.done
