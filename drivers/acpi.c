@@ -55,10 +55,13 @@ static struct {
 	int have_reset;
 } acpi;
 
-/* The bytes [phys, phys + len) are readable through the direct map. */
+/* The bytes [phys, phys + len) are readable through the direct map. A
+ * range that wraps past the top of the address space would skip the page
+ * walk below and hand back an address nothing maps (found by
+ * tests/fuzz/fuzz_acpi.c: an X_DSDT of ~0). */
 static const void *map_phys(uint64_t phys, uint64_t len)
 {
-	if (!phys || len > MAX_TABLE_LENGTH)
+	if (!phys || len > MAX_TABLE_LENGTH || phys > UINT64_MAX - len)
 		return NULL;
 	for (uint64_t page = phys & ~(uint64_t)(PAGE_SIZE - 1); page < phys + len;
 	     page += PAGE_SIZE) {

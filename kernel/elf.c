@@ -69,7 +69,10 @@ static int check_segments(const struct elf_image *img, const char **why, uint64_
 			return fail(why, "PT_LOAD with p_filesz > p_memsz");
 		if (!in_bounds(ph[i].p_offset, ph[i].p_filesz, size))
 			return fail(why, "PT_LOAD extends past the end of the file");
-		if (ph[i].p_memsz > ELF_MAX_SPAN || ph[i].p_vaddr > UINT64_MAX - ph[i].p_memsz)
+		/* The end must also round up to a page without wrapping to 0,
+		 * which would defeat the range checks on vaddr_max. */
+		if (ph[i].p_memsz > ELF_MAX_SPAN ||
+		    ph[i].p_vaddr > UINT64_MAX - PAGE_MASK_4K - ph[i].p_memsz)
 			return fail(why, "PT_LOAD size overflows the address space");
 		if (ph[i].p_align > 1 && (ph[i].p_align & (ph[i].p_align - 1)))
 			return fail(why, "PT_LOAD p_align is not a power of two");

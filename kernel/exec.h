@@ -27,6 +27,9 @@ int exec_is_script(const void *file, size_t size);
  * ends at '\n' (or a NUL); spaces and tabs around the interpreter path are
  * skipped; everything after the path and its following blanks, with
  * trailing blanks cut, is the one optional argument (not split further).
+ * Blanks are cut at the line's end only: as in Linux, a NUL inside the
+ * line, or the zero fill after a file shorter than the limit with no
+ * '\n', ends the argument where it is, after any blanks before it.
  * A '\r' is kept as part of the line, as Linux keeps it (a script with DOS
  * line endings names "/bin/sh\r"). A line longer than the limit is cut
  * there when the interpreter path ends before it; otherwise the path was

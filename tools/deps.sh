@@ -28,6 +28,8 @@ readonly PROG=deps.sh
 # Package -> why we need it.
 readonly PACKAGES=(
 	gcc              # kernel, host tools, tests
+	clang            # the host fuzzers (make fuzz, make test-fuzz): Debian's clang 14
+	libclang-rt-14-dev # its libFuzzer, ASan and UBSan runtimes (clang only recommends them)
 	libc6-dev        # host tools and tests
 	binutils         # ld, objcopy, objdump, nm; readelf for mkimg.sh's library closure
 	make

@@ -250,6 +250,34 @@ Test(elf, rejects_apps_in_the_null_guard_or_kernel_half)
 	cr_assert_neq(check(&f, ELF_TARGET_APP, &why), 0);
 }
 
+/* A segment in the last page of the address space: its end rounded up to a
+ * page wrapped to 0, so vaddr_max (0) passed the user-range check and an
+ * ET_EXEC app in the kernel half was accepted, with vaddr_max < vaddr_min
+ * (found while writing tests/fuzz/fuzz_elf.c's contract check). */
+Test(elf, rejects_a_segment_whose_end_wraps_when_rounded_up)
+{
+	struct fake_elf f = make_app();
+	struct elf_image img;
+	const char *why;
+
+	f.eh.e_phnum = 1;
+	f.ph[0].p_vaddr = 0xfffffffffffff000ull;
+	f.ph[0].p_memsz = 0x800;
+	f.ph[0].p_filesz = 0x80;
+	f.eh.e_entry = 0xfffffffffffff010ull;
+	for (int t = 0; t < 2; t++) {
+		enum elf_target target = t ? ELF_TARGET_KERNEL : ELF_TARGET_APP;
+
+		cr_assert_neq(elf_check(&f, sizeof(f), target, &img, &why), 0);
+		cr_assert(strstr(why, "overflows the address space"), "%s", why);
+	}
+	/* The highest segment that still rounds up without wrapping. */
+	f.ph[0].p_vaddr = 0xffffffffffffe000ull;
+	f.eh.e_entry = 0xffffffffffffe010ull;
+	cr_assert_eq(elf_check(&f, sizeof(f), ELF_TARGET_KERNEL, &img, &why), 0, "%s", why);
+	cr_assert_eq(img.vaddr_max, 0xfffffffffffff000ull);
+}
+
 Test(elf, kernel_target_requires_higher_half)
 {
 	struct fake_elf f = make_app();

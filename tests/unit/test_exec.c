@@ -69,6 +69,24 @@ Test(exec, a_nul_ends_the_line)
 	cr_assert_eq(sb.has_arg, 0);
 }
 
+/* Blanks are cut only at the line's end: before a NUL, or at the end of a
+ * short file with no newline (zero-filled, as Linux's buffer is), they
+ * stay in the argument, as under Linux (what tests/fuzz/fuzz_exec.c
+ * found the contract to need). */
+Test(exec, blanks_before_a_nul_or_an_unterminated_end_stay)
+{
+	static const char text[] = "#!/bin/sh -e \0x\n";
+	struct exec_shebang sb;
+	const char *why;
+
+	cr_assert_eq(exec_parse_shebang(text, sizeof(text) - 1, &sb, &why), 0);
+	cr_assert_str_eq(sb.arg, "-e ");
+	sb = parse_ok("#!/bin/sh -e ");
+	cr_assert_str_eq(sb.arg, "-e ");
+	sb = parse_ok("#!/bin/sh -e \n");
+	cr_assert_str_eq(sb.arg, "-e");
+}
+
 Test(exec, refuses_what_names_no_interpreter)
 {
 	parse_refused("#!\n", 3, "names no interpreter");
