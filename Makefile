@@ -79,7 +79,9 @@ $(B)/kernel/lwip/%.o: $(LWIP)/.fetched $(LWIP_PORT_HDRS) $(B)/flags/kernel
 # The kernel's own users of lwIP's headers (net/) need the tree first.
 LWIP_USER_OBJS := $(patsubst %,$(B)/kernel/%.o,$(filter net/%,$(KERNEL_SRCS)))
 $(LWIP_USER_OBJS): $(LWIP)/.fetched
-$(LWIP_USER_OBJS): KERNEL_CFLAGS += $(LWIP_INC)
+# (KERNEL_INC, not KERNEL_CFLAGS +=: a target's variables reach its
+# prerequisites, and the flags stamp would flip between two values.)
+$(LWIP_USER_OBJS): KERNEL_INC := $(LWIP_INC)
 KERNEL_OBJS += $(LWIP_KERNEL_OBJS)
 # ---------------------------------------------------------------- (end of lwIP)
 
@@ -97,7 +99,7 @@ FLAGS_kernel = $(CC) $(KERNEL_CFLAGS) $(KERNEL_ASFLAGS)
 
 $(B)/kernel/%.c.o: %.c $(B)/flags/kernel
 	@mkdir -p $(@D)
-	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+	$(CC) $(KERNEL_CFLAGS) $(KERNEL_INC) -c $< -o $@
 $(B)/kernel/%.S.o: %.S $(B)/flags/kernel
 	@mkdir -p $(@D)
 	$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
@@ -350,13 +352,15 @@ FLAGS_unit = $(CC) $(UNIT_CFLAGS)
 
 $(B)/unit/%.o: %.c $(B)/flags/unit
 	@mkdir -p $(@D)
-	$(CC) $(UNIT_CFLAGS) -c $< -o $@
+	$(CC) $(UNIT_CFLAGS) $(UNIT_INC) -c $< -o $@
 $(patsubst %.c,$(B)/unit/%.o,$(UNIT_NET_MODULES)): $(LWIP)/.fetched
-$(patsubst %.c,$(B)/unit/%.o,$(UNIT_NET_MODULES)): UNIT_CFLAGS += $(LWIP_INC)
+# (UNIT_INC, not UNIT_CFLAGS +=: a target's variables reach its
+# prerequisites, and the flags stamp would flip between two values.)
+$(patsubst %.c,$(B)/unit/%.o,$(UNIT_NET_MODULES)): UNIT_INC := $(LWIP_INC)
 # Tests that build lwIP's structures themselves (interfaces for netlink).
 UNIT_NET_TESTS := tests/unit/test_netlink.c
 $(patsubst %.c,$(B)/unit/%.o,$(UNIT_NET_TESTS)): $(LWIP)/.fetched
-$(patsubst %.c,$(B)/unit/%.o,$(UNIT_NET_TESTS)): UNIT_CFLAGS += $(LWIP_INC)
+$(patsubst %.c,$(B)/unit/%.o,$(UNIT_NET_TESTS)): UNIT_INC := $(LWIP_INC)
 $(B)/unit/lwip/%.o: $(LWIP)/.fetched $(LWIP_PORT_HDRS) $(B)/flags/unit
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -w $(LWIP_INC) -c $(LWIP)/tree/src/$*.c -o $@
@@ -375,11 +379,11 @@ $(B)/tests/unit_tests: $(UNIT_OBJS)
 # tests in tests/unit/test_kmalloc.c exist only in this build).
 $(B)/unit-kcheck/%.o: %.c $(B)/flags/unit
 	@mkdir -p $(@D)
-	$(CC) $(UNIT_CFLAGS) -DKMALLOC_CHECK=1 -c $< -o $@
+	$(CC) $(UNIT_CFLAGS) $(UNIT_INC) -DKMALLOC_CHECK=1 -c $< -o $@
 $(patsubst %.c,$(B)/unit-kcheck/%.o,$(UNIT_NET_MODULES)): $(LWIP)/.fetched
-$(patsubst %.c,$(B)/unit-kcheck/%.o,$(UNIT_NET_MODULES)): UNIT_CFLAGS += $(LWIP_INC)
+$(patsubst %.c,$(B)/unit-kcheck/%.o,$(UNIT_NET_MODULES)): UNIT_INC := $(LWIP_INC)
 $(patsubst %.c,$(B)/unit-kcheck/%.o,$(UNIT_NET_TESTS)): $(LWIP)/.fetched
-$(patsubst %.c,$(B)/unit-kcheck/%.o,$(UNIT_NET_TESTS)): UNIT_CFLAGS += $(LWIP_INC)
+$(patsubst %.c,$(B)/unit-kcheck/%.o,$(UNIT_NET_TESTS)): UNIT_INC := $(LWIP_INC)
 $(B)/unit-kcheck/lwip/%.o: $(LWIP)/.fetched $(LWIP_PORT_HDRS) $(B)/flags/unit
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -DKMALLOC_CHECK=1 -w $(LWIP_INC) -c $(LWIP)/tree/src/$*.c -o $@
