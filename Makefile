@@ -647,15 +647,17 @@ bench-net:
 # Solo/Linux (tools/bench-apps.sh; logs in build/bench/apps/). Not a test.
 # WORKLOADS="malloc mmap" picks (in that order), RUNS=1 boots each once
 # [3], JOBS=2 runs two QEMUs at once (same figures, -icount counts
-# instructions) [1].
+# instructions) [1], SOLO_ONLY=1 boots Solo only and reuses the last Linux
+# figures (to iterate on Solo).
 WORKLOADS ?=
 RUNS ?=
 JOBS ?=
+SOLO_ONLY ?=
 bench-apps:
 	tools/deps.sh --src
 	$(MAKE) all $(REAL_PROGRAMS)
 	tools/bench-apps.sh $(if $(strip $(WORKLOADS)),--workloads "$(strip $(WORKLOADS))") \
-		$(if $(RUNS),--runs $(RUNS)) $(if $(JOBS),--jobs $(JOBS))
+		$(if $(RUNS),--runs $(RUNS)) $(if $(JOBS),--jobs $(JOBS)) $(if $(filter 1,$(SOLO_ONLY)),--solo-only)
 # ---------------------------------------------------------------- (end of app benchmark)
 
 # ---------------------------------------------------------------- top-level targets

@@ -9,15 +9,19 @@
 # which must equal the one of the same binary run natively on the host.
 #
 #   tools/bench-apps.sh [--workloads "W..."] [--runs N] [--jobs N] [--mem SIZE]
+#                       [--solo-only]
 #
 #   --workloads  which, in this order [sqlite lua malloc realloc read mmap futex]
 #   --runs       boots of each kernel per workload; the median is shown [3]
 #   --jobs       QEMU processes at once (the figures do not depend on it:
 #                -icount counts instructions, not time) [1]
 #   --mem        guest memory of both kernels [1G]
+#   --solo-only  boot Solo only and take Linux's figures from the logs of the
+#                last run that booted Linux (the peer does not change when
+#                Solo does): for iterating on Solo
 #
-# The environment's WORKLOADS, RUNS and JOBS are the defaults of the options
-# (make bench-apps WORKLOADS="malloc mmap" RUNS=1 passes them).
+# The environment's WORKLOADS, RUNS, JOBS and SOLO_ONLY=1 are the defaults of
+# the options (make bench-apps WORKLOADS="malloc mmap" RUNS=1 passes them).
 #
 # Solo gets one image per workload (the driver as the app, `appbench W`, and
 # the input files that W reads); Linux one image for all, whose /init runs
@@ -52,6 +56,7 @@ readonly LUA_FLAGS=(-std=gnu99 -DLUA_COMPAT_5_3 -DLUA_USE_POSIX)
 read -r -a workloads <<<"${WORKLOADS:-${ALL_WORKLOADS[*]}}"
 runs=${RUNS:-3}
 jobs=${JOBS:-1}
+solo_only=${SOLO_ONLY:-0}
 mem=1G
 pidfiles=()
 
@@ -65,16 +70,16 @@ say() {
 }
 
 usage() {
-	sed -n '2,29s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+	sed -n '2,33s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
-# stale OUT IN...: true when OUT is missing or older than an IN or this script.
+# stale OUT IN...: true when OUT is missing or older than an IN.
 stale() {
 	local out=$1 f
 	shift
 
 	[[ -e $out ]] || return 0
-	for f in "$@" "$SELF"; do
+	for f in "$@"; do
 		[[ $out -nt $f ]] || return 0
 	done
 	return 1
@@ -94,6 +99,13 @@ build_driver() {
 	[[ -f $lua_tree/src/lua.h ]] || die "no Lua tree at $lua_tree: make real-programs"
 	command -v "$MUSLCC" >/dev/null || die "$MUSLCC not found: run tools/deps.sh"
 	mkdir -p "$obj" "$tree/bench"
+	# The objects depend on the compiler and flags, not on the rest of this
+	# script: an edit elsewhere does not cost the minute of sqlite3.c.
+	local flags="$MUSLCC -O2 -w ${SQLITE_FLAGS[*]} / ${LUA_FLAGS[*]}"
+	if [[ $(cat "$obj/flags" 2>/dev/null) != "$flags" ]]; then
+		rm -f "$obj"/*.o
+		echo "$flags" >"$obj/flags"
+	fi
 
 	# Not our code: its warnings are not ours to fix (-w, as real-programs.sh).
 	if stale "$obj/sqlite3.o" "$gen/sqlite3/sqlite3.c"; then
@@ -166,7 +178,7 @@ solo_image() {
 	read | mmap) files=(--file "$WORK/tree/bench/data.bin:/bench/data.bin") ;;
 	esac
 	stale "$img" "$WORK/tree/appbench" "$WORK/tree/bench/gc.lua" "$WORK/tree/bench/data.bin" \
-		"$B/kernel.elf" "$B/BOOTX64.EFI" || return 0
+		"$B/kernel.elf" "$B/BOOTX64.EFI" "$ROOT/tools/mkimg.sh" "$SELF" || return 0
 	"$ROOT/tools/mkimg.sh" -o "$img" --app "$WORK/tree/appbench" --name appbench --args "$w" \
 		"${files[@]}" >/dev/null || die "tools/mkimg.sh failed for $w"
 }
@@ -205,7 +217,8 @@ run_all() {
 	local -a names=() images=() limits=() pids=()
 
 	for ((r = 1; r <= runs; r++)); do
-		names+=("linux-run$r") images+=("$B/bench/linux/linux-apps.img") limits+=("$LINUX_LIMIT_S")
+		((solo_only)) ||
+			names+=("linux-run$r") images+=("$B/bench/linux/linux-apps.img") limits+=("$LINUX_LIMIT_S")
 		for w in "${workloads[@]}"; do
 			names+=("solo-$w-run$r") images+=("$WORK/solo-$w.img") limits+=("$SOLO_LIMIT_S")
 		done
@@ -252,26 +265,32 @@ why() {
 	echo "$l"
 }
 
-# stats V...: "MEDIAN REPEAT" over the runs' figures.
+# stats V...: "MEDIAN REPEAT" over the runs' figures; REPEAT is xN (N runs)
+# and "same" when they are equal, else their spread, (max - min) / median.
 stats() {
 	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END {
 		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		if (NR == 1) r = "1 run"
-		else if (v[1] == v[NR]) r = "exact"
-		else r = sprintf("%.2f%%", (v[NR] - v[1]) * 100 / m)
+		if (NR == 1) r = "x1"
+		else if (v[1] == v[NR]) r = "x" NR " same"
+		else r = sprintf("x%d %.2f%%", NR, (v[NR] - v[1]) * 100 / m)
 		printf "%.0f %s\n", m, r }'
 }
 
 table() {
-	local w k r log res host ok=0 med rep ratio
+	local w k r n log res host ok=0 med rep ratio linux_runs=$runs
 	local -A median=() repeat=()
 	local -a problems=() vals
 
+	if ((solo_only)); then
+		linux_runs=$(compgen -G "$WORK/linux-run*.serial" | wc -l)
+		((linux_runs > 0)) || problems+=("no Linux logs in ${WORK#"$ROOT"/}: run once without --solo-only")
+	fi
 	for w in "${workloads[@]}"; do
 		host=$(awk '{ print $6 }' "$WORK/host/$w.line")
 		for k in solo linux; do
 			vals=()
-			for ((r = 1; r <= runs; r++)); do
+			[[ $k == solo ]] && n=$runs || n=$linux_runs
+			for ((r = 1; r <= n; r++)); do
 				[[ $k == solo ]] && log=$WORK/solo-$w-run$r.serial || log=$WORK/linux-run$r.serial
 				res=$(result "$log" "$w")
 				if [[ -z $res ]]; then
@@ -284,7 +303,7 @@ table() {
 				fi
 				vals+=("${res%% *}")
 			done
-			if ((${#vals[@]} == runs)); then
+			if ((n > 0 && ${#vals[@]} == n)); then
 				read -r med rep < <(stats "${vals[@]}")
 				median[$k]=$med repeat[$k]=$rep
 			else
@@ -294,16 +313,18 @@ table() {
 		ratio=n/a
 		[[ ${median[solo]} == n/a || ${median[linux]} == n/a ]] ||
 			ratio=$(awk -v s="${median[solo]}" -v l="${median[linux]}" 'BEGIN { printf "%.3f", s / l }')
-		printf '%-9s %14s %-7s %14s %-7s %10s\n' "$w" "${median[solo]}" "${repeat[solo]}" \
+		printf '%-9s %14s %-10s %14s %-10s %10s\n' "$w" "${median[solo]}" "${repeat[solo]}" \
 			"${median[linux]}" "${repeat[linux]}" "$ratio"
 	done >"$WORK/table.body"
 	{
-		echo "bench-apps: $runs run(s) per kernel; QEMU $(qemu-system-x86_64 --version | head -n1 |
+		echo "bench-apps: $runs run(s) per kernel$( ((solo_only)) && echo ' (Linux: the last run that booted it)'); QEMU $(qemu-system-x86_64 --version | head -n1 |
 			awk '{ print $4 }'), TCG, -icount $ICOUNT (TSC = guest instructions), 1 CPU, $mem"
 		echo "bench-apps: Linux peer: $(paste -sd, "$B/bench/linux/versions.txt" | sed 's/,/, /g')"
 		echo "bench-apps: Solo: $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?')"
-		printf '%-9s %14s %-7s %14s %-7s %10s\n' workload "Solo tsc" runs "Linux tsc" runs Solo/Linux
+		printf '%-9s %14s %-10s %14s %-10s %10s\n' workload "Solo tsc" runs "Linux tsc" runs Solo/Linux
 		cat "$WORK/table.body"
+		echo "bench-apps: tsc is the median of the runs; runs: xN, 'same' when they repeat exactly," \
+			"else (max - min) / median"
 		for r in "${problems[@]}"; do
 			echo "bench-apps: FAILED $r"
 		done
@@ -325,6 +346,7 @@ main() {
 			read -r -a workloads <<<"${2//,/ }"; shift 2 ;;
 		--runs) runs=${2:-}; shift 2 || die "--runs needs a value" ;;
 		--jobs) jobs=${2:-}; shift 2 || die "--jobs needs a value" ;;
+		--solo-only) solo_only=1; shift ;;
 		--mem) [[ ${2:-} =~ ^[0-9]+[MG]$ ]] || die "--mem wants e.g. 1G or 512M"
 			mem=$2; shift 2 ;;
 		-h | --help) usage; exit 0 ;;
@@ -333,6 +355,7 @@ main() {
 	done
 	[[ $runs =~ ^[1-9][0-9]?$ ]] || die "runs: 1..99, not '$runs'"
 	[[ $jobs =~ ^[1-9]$ ]] || die "jobs: 1..9, not '$jobs'"
+	[[ $solo_only =~ ^[01]$ ]] || die "SOLO_ONLY: 0 or 1, not '$solo_only'"
 	((${#workloads[@]} > 0)) || die "no workloads"
 	for w in "${workloads[@]}"; do
 		[[ " ${ALL_WORKLOADS[*]} " == *" $w "* ]] ||
@@ -347,11 +370,17 @@ main() {
 	# page faults are slow): it goes on while the guests boot.
 	host_checks &
 	host_pid=$!
-	"$ROOT/tools/linux-peer.sh" --apps "$WORK/tree" --workloads "${workloads[*]}" "$B/bench/linux"
+	if ((solo_only)); then
+		say "--solo-only: Linux's figures are those of build/bench/apps/linux-run*.serial," \
+			"$(date -r "$WORK/linux-run1.serial" '+%F %T' 2>/dev/null || echo 'which are missing')"
+	else
+		"$ROOT/tools/linux-peer.sh" --apps "$WORK/tree" --workloads "${workloads[*]}" "$B/bench/linux"
+		rm -f "$WORK"/linux-run*.serial
+	fi
 	for w in "${workloads[@]}"; do
 		solo_image "$w"
 	done
-	rm -f "$WORK"/solo-*-run*.serial "$WORK"/linux-run*.serial
+	rm -f "$WORK"/solo-*-run*.serial
 	run_all
 	wait "$host_pid" || die "the host's run of the driver failed"
 	table
