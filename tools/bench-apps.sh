@@ -250,6 +250,12 @@ result() {
 		print $4, $6; exit }'
 }
 
+# faults LOG W: the page faults W's work took (its line's minflt), or -.
+faults() {
+	tr -d '\r' <"$1" 2>/dev/null | awk -v w="$2" '$1 == "bench-apps:" && $2 == w && $7 == "minflt" {
+		print $8; f = 1; exit } END { if (!f) print "-" }'
+}
+
 # why LOG W: why LOG has no figure for W.
 why() {
 	local log=$1 w=$2 l
@@ -313,18 +319,20 @@ table() {
 		ratio=n/a
 		[[ ${median[solo]} == n/a || ${median[linux]} == n/a ]] ||
 			ratio=$(awk -v s="${median[solo]}" -v l="${median[linux]}" 'BEGIN { printf "%.3f", s / l }')
-		printf '%-9s %14s %-10s %14s %-10s %10s\n' "$w" "${median[solo]}" "${repeat[solo]}" \
-			"${median[linux]}" "${repeat[linux]}" "$ratio"
+		printf '%-9s %14s %-10s %14s %-10s %10s %9s %9s\n' "$w" "${median[solo]}" "${repeat[solo]}" \
+			"${median[linux]}" "${repeat[linux]}" "$ratio" "$(faults "$WORK/solo-$w-run1.serial" "$w")" \
+			"$(faults "$WORK/linux-run1.serial" "$w")"
 	done >"$WORK/table.body"
 	{
 		echo "bench-apps: $runs run(s) per kernel$( ((solo_only)) && echo ' (Linux: the last run that booted it)'); QEMU $(qemu-system-x86_64 --version | head -n1 |
 			awk '{ print $4 }'), TCG, -icount $ICOUNT (TSC = guest instructions), 1 CPU, $mem"
 		echo "bench-apps: Linux peer: $(paste -sd, "$B/bench/linux/versions.txt" | sed 's/,/, /g')"
 		echo "bench-apps: Solo: $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?')"
-		printf '%-9s %14s %-10s %14s %-10s %10s\n' workload "Solo tsc" runs "Linux tsc" runs Solo/Linux
+		printf '%-9s %14s %-10s %14s %-10s %10s %9s %9s\n' workload "Solo tsc" runs "Linux tsc" runs \
+			Solo/Linux "Solo flt" "Linux flt"
 		cat "$WORK/table.body"
 		echo "bench-apps: tsc is the median of the runs; runs: xN, 'same' when they repeat exactly," \
-			"else (max - min) / median"
+			"else (max - min) / median; flt: the page faults of the work in run 1 (ru_minflt)"
 		for r in "${problems[@]}"; do
 			echo "bench-apps: FAILED $r"
 		done
