@@ -148,12 +148,25 @@ static int app_may_take(size_t nframes, size_t nmapped)
 
 /* ------------------------------------------------------------ the region list */
 
-/* The region holding addr, or NULL. O(regions). */
+/*
+ * The region holding addr, or NULL. O(regions), O(1) when it is the one
+ * the last lookup found: an allocator's madvise and munmap calls and an
+ * app's faults mostly come back to the region they used last, and a
+ * process may have hundreds (musl maps each large group on its own). The
+ * hint is only a pointer into the list: region_unlink drops it, and a
+ * record that changes its range is checked again on every use.
+ */
 static struct region *region_at(const struct aspace *as, vaddr_t addr)
 {
+	struct region *h = as->hint;
+
+	if (h && h->base <= addr && addr < region_end(h))
+		return h;
 	for (struct region *r = as->regions; r && r->base <= addr; r = r->next) {
-		if (addr < region_end(r))
+		if (addr < region_end(r)) {
+			((struct aspace *)as)->hint = r; /* a cache, not the space's state */
 			return r;
+		}
 	}
 	return NULL;
 }
@@ -173,6 +186,8 @@ static void region_unlink(struct aspace *as, struct region *r)
 {
 	struct region **pp = &as->regions;
 
+	if (as->hint == r)
+		as->hint = NULL;
 	while (*pp != r) {
 		if (!*pp)
 			panic("aspace: region %#lx missing from its list", r->base);
@@ -1314,8 +1329,11 @@ static int lazy_eligible(const struct region *r)
 /* The first region with pages that ends above at, or NULL. */
 static struct region *region_from(const struct aspace *as, vaddr_t at)
 {
-	struct region *r = as->regions;
+	struct region *r = region_at(as, at);
 
+	if (r && r->npages)
+		return r; /* it holds at, so it is the first to end past it */
+	r = as->regions;
 	while (r && (!r->npages || region_end(r) <= at))
 		r = r->next;
 	return r;

@@ -138,6 +138,7 @@ struct region {
 struct aspace {
 	struct vm_ctx ctx;	  /* page tables and range pool */
 	struct region *regions;	  /* sorted by base, non-overlapping */
+	struct region *hint;	  /* the region the last lookup found, or NULL (a cache) */
 	struct region *heap;	  /* the HEAP region (may have npages == 0) */
 	struct region *stack;	  /* the STACK region */
 	struct aspace *next_live; /* every live address space (vmobj_unmap_from) */

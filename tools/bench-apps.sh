@@ -11,7 +11,7 @@
 #   tools/bench-apps.sh [--workloads "W..."] [--runs N] [--jobs N] [--mem SIZE]
 #                       [--solo-only]
 #
-#   --workloads  which, in this order [sqlite lua malloc realloc read mmap futex]
+#   --workloads  which, in this order [sqlite lua malloc realloc read mmap maptouch futex]
 #   --runs       boots of each kernel per workload; the median is shown [3]
 #   --jobs       QEMU processes at once (the figures do not depend on it:
 #                -icount counts instructions, not time) [1]
@@ -40,7 +40,7 @@ readonly SELF="$ROOT/tools/bench-apps.sh"
 readonly B=$ROOT/build
 readonly WORK=$B/bench/apps
 readonly SRC=$ROOT/bench/apps
-readonly ALL_WORKLOADS=(sqlite lua malloc realloc read mmap futex)
+readonly ALL_WORKLOADS=(sqlite lua malloc realloc read mmap maptouch futex)
 readonly DATA_MIB=32
 readonly SOLO_LIMIT_S=1800  # one workload, boot included (TCG, -icount)
 readonly LINUX_LIMIT_S=5400 # every workload in one boot
@@ -146,7 +146,7 @@ host_arg() {
 	case $1 in
 	sqlite) echo "$WORK/host/appbench.db" ;;
 	lua) echo "$WORK/tree/bench/gc.lua" ;;
-	read | mmap) echo "$WORK/tree/bench/data.bin" ;;
+	read | mmap | maptouch) echo "$WORK/tree/bench/data.bin" ;;
 	esac
 }
 
@@ -175,7 +175,7 @@ solo_image() {
 
 	case $w in
 	lua) files=(--file "$WORK/tree/bench/gc.lua:/bench/gc.lua") ;;
-	read | mmap) files=(--file "$WORK/tree/bench/data.bin:/bench/data.bin") ;;
+	read | mmap | maptouch) files=(--file "$WORK/tree/bench/data.bin:/bench/data.bin") ;;
 	esac
 	stale "$img" "$WORK/tree/appbench" "$WORK/tree/bench/gc.lua" "$WORK/tree/bench/data.bin" \
 		"$B/kernel.elf" "$B/BOOTX64.EFI" "$ROOT/tools/mkimg.sh" "$SELF" || return 0
