@@ -149,12 +149,132 @@ static int app_may_take(size_t nframes, size_t nmapped)
 /* ------------------------------------------------------------ the region list */
 
 /*
- * The region holding addr, or NULL. O(regions), O(1) when it is the one
- * the last lookup found: an allocator's madvise and munmap calls and an
- * app's faults mostly come back to the region they used last, and a
- * process may have hundreds (musl maps each large group on its own). The
- * hint is only a pointer into the list: region_unlink drops it, and a
- * record that changes its range is checked again on every use.
+ * Regions are found through a treap keyed by base beside the sorted list:
+ * an allocator's madvise calls and an app's faults look one up each time,
+ * and a process may have hundreds (musl maps each large group on its own;
+ * Go and Python map many). The priorities are a hash of the record's
+ * address, which the app does not choose, so the depth stays logarithmic
+ * whatever addresses it maps; every walk below is a loop, never recursion
+ * over the depth. The one region with no pages (the heap before brk grows
+ * it) may sit inside another region's range, so at such a node a lookup
+ * looks on both sides.
+ */
+static unsigned tree_prio(const struct region *r)
+{
+	uint64_t x = (uint64_t)(uintptr_t)r;
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return (unsigned)x;
+}
+
+/* Splits t into the regions with base < key (*lo) and the rest (*hi). */
+static void tree_split(struct region *t, vaddr_t key, struct region **lo, struct region **hi)
+{
+	while (t) {
+		if (t->base < key) {
+			*lo = t;
+			lo = &t->right;
+			t = t->right;
+		} else {
+			*hi = t;
+			hi = &t->left;
+			t = t->left;
+		}
+	}
+	*lo = *hi = NULL;
+}
+
+/* Joins a and b, every base in a below every base in b (or equal, b's). */
+static struct region *tree_merge(struct region *a, struct region *b)
+{
+	struct region *root = NULL, **link = &root;
+
+	while (a && b) {
+		if (tree_prio(a) > tree_prio(b)) {
+			*link = a;
+			link = &a->right;
+			a = a->right;
+		} else {
+			*link = b;
+			link = &b->left;
+			b = b->left;
+		}
+	}
+	*link = a ? a : b;
+	return root;
+}
+
+static void tree_insert(struct aspace *as, struct region *r)
+{
+	struct region **link = &as->tree;
+	unsigned prio = tree_prio(r);
+
+	while (*link && tree_prio(*link) >= prio)
+		link = r->base < (*link)->base ? &(*link)->left : &(*link)->right;
+	tree_split(*link, r->base, &r->left, &r->right);
+	*link = r;
+}
+
+/* The link that points at r in the subtree at *link, or NULL: guided by
+ * base, O(depth). At the empty region both sides are looked at: a region
+ * that held its base and then gave up its start (munmap of its first
+ * pages) has a base past it, on the side it was linked on. */
+static struct region **tree_link_of(struct region **link, const struct region *r)
+{
+	while (*link && *link != r) {
+		struct region *t = *link;
+		if (!t->npages) {
+			struct region **found = tree_link_of(&t->right, r);
+			if (found)
+				return found;
+			link = &t->left;
+			continue;
+		}
+		link = r->base < t->base ? &t->left : &t->right;
+	}
+	return *link ? link : NULL;
+}
+
+static void tree_remove(struct aspace *as, struct region *r)
+{
+	struct region **link = tree_link_of(&as->tree, r);
+
+	if (!link)
+		panic("aspace: region %#lx missing from its tree", r->base);
+	*link = tree_merge(r->left, r->right);
+	r->left = r->right = NULL;
+}
+
+/* The region of t holding addr, or NULL. */
+static struct region *tree_find(struct region *t, vaddr_t addr)
+{
+	while (t) {
+		if (addr < t->base) {
+			t = t->left;
+		} else if (addr < region_end(t)) {
+			return t;
+		} else if (!t->npages) {
+			/* An empty region decides nothing: one holding addr
+			 * may start below it. (Recursion only here: one
+			 * such region per address space.) */
+			struct region *r = tree_find(t->right, addr);
+			if (r)
+				return r;
+			t = t->left;
+		} else {
+			t = t->right; /* below t, a region would overlap it */
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The region holding addr, or NULL. O(log regions), O(1) when it is the
+ * one the last lookup found. The hint is only a pointer into the list:
+ * region_unlink drops it, and a record that changes its range is checked
+ * again on every use.
  */
 static struct region *region_at(const struct aspace *as, vaddr_t addr)
 {
@@ -162,13 +282,10 @@ static struct region *region_at(const struct aspace *as, vaddr_t addr)
 
 	if (h && h->base <= addr && addr < region_end(h))
 		return h;
-	for (struct region *r = as->regions; r && r->base <= addr; r = r->next) {
-		if (addr < region_end(r)) {
-			((struct aspace *)as)->hint = r; /* a cache, not the space's state */
-			return r;
-		}
-	}
-	return NULL;
+	h = tree_find(as->tree, addr);
+	if (h)
+		((struct aspace *)as)->hint = h; /* a cache, not the space's state */
+	return h;
 }
 
 /* Inserts r after every region whose base is <= r->base. */
@@ -180,6 +297,7 @@ static void region_link(struct aspace *as, struct region *r)
 		pp = &(*pp)->next;
 	r->next = *pp;
 	*pp = r;
+	tree_insert(as, r);
 }
 
 static void region_unlink(struct aspace *as, struct region *r)
@@ -194,6 +312,7 @@ static void region_unlink(struct aspace *as, struct region *r)
 		pp = &(*pp)->next;
 	}
 	*pp = r->next;
+	tree_remove(as, r);
 }
 
 static struct region *region_new(enum region_kind kind, vaddr_t base, size_t npages, unsigned flags)

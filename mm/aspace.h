@@ -133,11 +133,15 @@ struct region {
 	int shared;	     /* MAP_SHARED: the object's pages, writable too;
 			      * without obj, shared anonymous memory */
 	struct region *next; /* sorted by base */
+	/* The lookup tree: a treap by base (left: smaller bases, right: equal
+	 * or larger), its priorities a hash of the record's address. */
+	struct region *left, *right;
 };
 
 struct aspace {
 	struct vm_ctx ctx;	  /* page tables and range pool */
 	struct region *regions;	  /* sorted by base, non-overlapping */
+	struct region *tree;	  /* the same regions, for lookups in O(log regions) */
 	struct region *hint;	  /* the region the last lookup found, or NULL (a cache) */
 	struct region *heap;	  /* the HEAP region (may have npages == 0) */
 	struct region *stack;	  /* the STACK region */

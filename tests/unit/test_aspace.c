@@ -2698,3 +2698,72 @@ Test(aspace, fault_around_skips_private_writes_and_shared_writable_mappings)
 	cr_assert_eq(tobj_page(o, 7)[5], tobj_byte(o, 7 * P + 5), "the object's page unchanged");
 	destroy_and_check_all_returned();
 }
+
+/* ------------------------------------------------------------ many regions */
+
+/* Hundreds of regions, mapped, split, cut at the front and unmapped in a
+ * random order: every lookup (here, a fault) finds exactly the region a
+ * linear model holds, so the lookup tree agrees with the list. */
+Test(aspace, lookups_among_hundreds_of_regions_match_a_linear_model)
+{
+	enum { SLOTS = 600 };
+	static unsigned char model[SLOTS]; /* page i of the slots: 1 mapped */
+	const vaddr_t base = DEF + 1024 * P;
+
+	setup();
+	memset(model, 0, sizeof(model));
+	for (size_t i = 0; i < SLOTS; i += 3) {
+		size_t n = 1 + mm_test_random_below(2);
+		cr_assert_eq(aspace_map(&as, 0, base + i * P, n * P, VM_WRITE),
+			     (long)(base + i * P));
+		memset(model + i, 1, n);
+	}
+	for (int op = 0; op < 3000; op++) {
+		size_t i = mm_test_random_below(SLOTS);
+		vaddr_t va = base + i * P;
+		if (op % 5 == 0 && model[i]) {
+			/* One page out: a front cut, a split or the whole region. */
+			cr_assert_eq(aspace_unmap_range(&as, va, P), 0, "op %d", op);
+			model[i] = 0;
+		} else if (op % 5 == 1 && !model[i]) {
+			cr_assert_eq(aspace_map(&as, 0, va, P, VM_WRITE), (long)va, "op %d", op);
+			model[i] = 1;
+		} else {
+			int got = aspace_fault(&as, va + 8, ASPACE_ACCESS_WRITE);
+			cr_assert_eq(got, model[i] ? 0 : -EFAULT, "op %d: page %zu", op, i);
+		}
+	}
+	destroy_and_check_all_returned();
+}
+
+/* The empty heap can lie inside a mapping placed over it at a fixed
+ * address (nothing reserves an empty heap's base); when the mapping then
+ * gives up its first pages its base moves past the heap's. Lookups and
+ * unmapping still find it. (Whether the tree's shape puts the heap above
+ * the mapping depends on the records' addresses, so this may or may not
+ * take the both-sides path of tree_find and tree_link_of.) */
+Test(aspace, a_mapping_over_the_empty_heap_is_found_after_its_front_is_cut)
+{
+	setup();
+	long m = aspace_map(&as, 0, IMG_END, 8 * P, VM_WRITE);
+	cr_assert_eq(m, (long)IMG_END);
+	cr_assert_eq(aspace_fault(&as, IMG_END, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(aspace_fault(&as, IMG_END + P, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(aspace_unmap_range(&as, IMG_END, 2 * P), 0);
+	cr_assert_eq(aspace_fault(&as, IMG_END, ASPACE_ACCESS_WRITE), -EFAULT);
+	cr_assert_eq(aspace_fault(&as, IMG_END + P, ASPACE_ACCESS_WRITE), -EFAULT);
+	/* Demand faults in what is left: the region is found. */
+	cr_assert_eq(aspace_fault(&as, IMG_END + 2 * P, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(aspace_fault(&as, IMG_END + 5 * P, ASPACE_ACCESS_WRITE), 0);
+	/* More regions around it, then the mapping goes piece by piece. */
+	for (size_t i = 0; i < 40; i++)
+		cr_assert_gt(aspace_map(&as, 0, 0, P, VM_WRITE), 0);
+	cr_assert_eq(aspace_unmap_range(&as, IMG_END + 4 * P, P), 0); /* a split */
+	cr_assert_eq(aspace_fault(&as, IMG_END + 3 * P, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(aspace_fault(&as, IMG_END + 4 * P, ASPACE_ACCESS_WRITE), -EFAULT);
+	cr_assert_eq(aspace_fault(&as, IMG_END + 7 * P, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(aspace_unmap_range(&as, IMG_END + 2 * P, 6 * P), 0);
+	cr_assert(!mapped(IMG_END + 7 * P, NULL, NULL));
+	cr_assert_eq(aspace_fault(&as, IMG_END + 7 * P, ASPACE_ACCESS_WRITE), -EFAULT);
+	destroy_and_check_all_returned();
+}
