@@ -1,11 +1,13 @@
 /*
  * The app's address space (see aspace.h): regions over one user context.
  *
- * Regions are kmalloc'd records in a singly linked list sorted by base.
- * Finding the region of an address walks the list: O(regions) per fault
- * and per call. That is fine for now: an app has a handful of regions (the
- * image, the heap, the stack and the few mappings it asks for); an app
- * that maps hundreds of separate ranges would want a tree here.
+ * Regions are kmalloc'd records in a singly linked list sorted by base,
+ * which the walks over ranges follow, and in a treap by base, through
+ * which the region of an address is found: O(log regions) per fault and
+ * per call, O(1) when it is the region found last (the hint). An app has
+ * a handful of regions or, with musl's allocator under churn or Go,
+ * hundreds (musl maps each large group on its own): with the list alone,
+ * make bench-apps' malloc spent most of its kernel time walking it.
  *
  * Two records of the same thing are kept in step:
  *   - the context's range pool (valloc) holds every region's range, and the
@@ -53,7 +55,7 @@
  * which skips missing tables, region by region from a cursor: a reclaim
  * costs the page tables it walks, not the address space's size.
  *
- * Costs: a demand fault is one list walk, one vm_lookup, one palloc(1), a
+ * Costs: a demand fault is one tree lookup, one vm_lookup, one palloc(1), a
  * 4 KiB memset and one vm_map; over an object, get_page instead of the
  * memset (shared, or a private read) or before a 4 KiB copy (a private
  * write), then for a read or exec up to 15 vm_lookup + find_page + vm_map
