@@ -165,16 +165,18 @@ func goroutines() {
 func timers() {
 	fmt.Println("== timers")
 
-	t := time.NewTimer(20 * time.Millisecond)
+	// Each start is read before its timer is made: read after, a delay in
+	// between (a busy host) would make the elapsed time look short.
 	start := time.Now()
+	t := time.NewTimer(20 * time.Millisecond)
 	<-t.C
 	fmt.Println("timer fired after >= 20ms:", time.Since(start) >= 20*time.Millisecond)
 
 	long := time.NewTimer(time.Hour)
 	fmt.Println("stop of a pending timer:", long.Stop())
 	fmt.Println("stop of a stopped timer:", long.Stop())
-	long.Reset(10 * time.Millisecond)
 	start = time.Now()
+	long.Reset(10 * time.Millisecond)
 	<-long.C
 	fmt.Println("reset timer fired after >= 10ms:", time.Since(start) >= 10*time.Millisecond)
 
@@ -192,8 +194,8 @@ func timers() {
 	time.AfterFunc(5*time.Millisecond, func() { done <- "ran" })
 	fmt.Println("AfterFunc:", <-done)
 
-	ticker := time.NewTicker(5 * time.Millisecond)
 	start = time.Now()
+	ticker := time.NewTicker(5 * time.Millisecond)
 	ticks := 0
 	for range ticker.C {
 		ticks++
