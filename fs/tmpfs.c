@@ -168,25 +168,11 @@ static void touch(struct tmpfs_inode *ti)
 	ti->vfs.mtime = ti->vfs.ctime = now();
 }
 
-/* Whether npages pages may come from palloc: the kernel keeps its
- * reserve, as the app's demand faults do. Pages the app freed lazily
- * (MADV_FREE) are reclaimed first when too few are free, as a fault does:
- * a full file system is never the answer while they are there. */
-static int pages_available(uint64_t npages)
-{
-	size_t avail = palloc_free_pages();
-	uint64_t need = ASPACE_KERNEL_RESERVE_PAGES + npages;
-
-	if (avail < need && need - avail <= aspace_lazyfree_pages())
-		avail += palloc_reclaim((size_t)(need - avail));
-	return avail >= need;
-}
-
 /* A zeroed record for the file system's bookkeeping, or NULL when memory
  * is short (the reserve counts here too: records are the app's doing). */
 static void *meta_alloc(size_t size)
 {
-	return pages_available(1) ? zmalloc(size) : NULL;
+	return aspace_pages_available(1) ? zmalloc(size) : NULL;
 }
 
 static uint64_t pages_for(uint64_t size)
@@ -336,7 +322,7 @@ static int page_get(struct tmpfs_inode *ti, uint64_t index, int count, paddr_t *
 	}
 	if (count && fs->used_pages >= fs->max_pages)
 		return -ENOSPC;
-	if (!pages_available(1))
+	if (!aspace_pages_available(1))
 		return -ENOSPC;
 	int err = page_slot_make(ti, index, &slot);
 	if (err)
@@ -1163,7 +1149,7 @@ static int reg_fallocate(struct file *f, int mode, uint64_t off, uint64_t len)
 		absent += !slot || !*slot;
 		need += !slot || !(*slot & PAGE_COUNTED);
 	}
-	if (need > fs->max_pages - fs->used_pages || !pages_available(absent))
+	if (need > fs->max_pages - fs->used_pages || !aspace_pages_available(absent))
 		return -ENOSPC;
 	for (uint64_t i = first; i < last; i++) {
 		paddr_t pa;

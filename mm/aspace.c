@@ -133,19 +133,30 @@ static size_t tables_bound(size_t npages)
 }
 
 /*
- * Whether the app may take nframes more pages from palloc and map
- * nmapped pages, and still leave the kernel ASPACE_KERNEL_RESERVE_PAGES
- * free pages; when too few are free, lazily freed pages are reclaimed
- * first. O(1) unless it reclaims.
+ * Whether need pages are free; when too few are and the lazily freed ones
+ * could make up the difference, those are reclaimed first. O(1) unless it
+ * reclaims.
  */
-static int app_may_take(size_t nframes, size_t nmapped)
+static int free_at_least(uint64_t need)
 {
-	size_t need = nframes + tables_bound(nmapped) + ASPACE_KERNEL_RESERVE_PAGES;
 	size_t free = palloc_free_pages();
 
-	if (free < need && lazy_total)
-		free += palloc_reclaim(need - free);
+	if (free < need && need - free <= lazy_total)
+		free += palloc_reclaim((size_t)(need - free));
 	return free >= need;
+}
+
+/* Whether the app may take nframes more pages from palloc and map nmapped
+ * pages, and still leave the kernel ASPACE_KERNEL_RESERVE_PAGES free. */
+static int app_may_take(size_t nframes, size_t nmapped)
+{
+	return free_at_least(nframes + tables_bound(nmapped) + ASPACE_KERNEL_RESERVE_PAGES);
+}
+
+int aspace_pages_available(uint64_t npages)
+{
+	return npages <= UINT64_MAX - ASPACE_KERNEL_RESERVE_PAGES &&
+	       free_at_least(npages + ASPACE_KERNEL_RESERVE_PAGES);
 }
 
 /* ------------------------------------------------------------ the region list */

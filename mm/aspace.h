@@ -391,6 +391,14 @@ long aspace_free_lazily(struct aspace *as, vaddr_t base, size_t size);
  * reclaim finds them dirty, as in Linux's count. O(1).
  */
 size_t aspace_lazyfree_pages(void);
+/*
+ * aspace_pages_available - whether npages pages may still come from palloc
+ * for what the app causes (a tmpfs file's pages and records) and leave the
+ * kernel its ASPACE_KERNEL_RESERVE_PAGES, as the app's own faults do; lazily
+ * freed pages are reclaimed first when that makes the difference. O(1)
+ * unless it reclaims.
+ */
+int aspace_pages_available(uint64_t npages);
 
 void aspace_get_stats(const struct aspace *as, struct aspace_stats *out);
 /* aspace_region_backed - the pages of r (one of as's regions) mapped now:
