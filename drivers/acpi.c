@@ -141,6 +141,35 @@ const void *acpi_find_table(uint64_t rsdp, uint32_t revision, const char *signat
 	return t;
 }
 
+/* The MADT: header, local APIC address and flags, then entries of
+ * (type, length, ...); an I/O APIC entry (type 1, 12 bytes) has its register
+ * address at byte 4. */
+#define MADT_ENTRIES	 44
+#define MADT_IOAPIC	 1
+#define MADT_IOAPIC_SIZE 12
+
+unsigned acpi_ioapics(uint64_t rsdp, uint32_t revision, uint64_t *addrs, unsigned max)
+{
+	const struct sdt_header *madt = find_table(rsdp, revision, "APIC");
+	unsigned n = 0;
+
+	if (!madt)
+		return 0;
+	const uint8_t *t = (const uint8_t *)madt;
+	for (uint32_t off = MADT_ENTRIES; off + 2 <= madt->length;) {
+		uint8_t type = t[off], len = t[off + 1];
+		if (len < 2 || len > madt->length - off)
+			break;
+		if (type == MADT_IOAPIC && len >= MADT_IOAPIC_SIZE) {
+			if (n < max)
+				addrs[n] = read32(t, off + 4);
+			n++;
+		}
+		off += len;
+	}
+	return n;
+}
+
 /* Reads one AML integer constant of a package element; advances *p. */
 static int aml_small_integer(const uint8_t **p, const uint8_t *end, uint16_t *out)
 {

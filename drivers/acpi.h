@@ -22,6 +22,13 @@ int acpi_init(uint64_t rsdp, uint32_t revision);
  */
 const void *acpi_find_table(uint64_t rsdp, uint32_t revision, const char *signature,
 			    uint32_t *length);
+/*
+ * acpi_ioapics - the physical register addresses of the I/O APICs the MADT
+ * ("APIC") lists, up to max of them into addrs. Returns how many the table
+ * lists (may exceed max; 0 without a valid MADT). Entries with a bad length
+ * end the walk. Boot time.
+ */
+unsigned acpi_ioapics(uint64_t rsdp, uint32_t revision, uint64_t *addrs, unsigned max);
 /* Enters S5. Returns only when that did not work. */
 void acpi_poweroff(void);
 /* Writes the FADT reset register when it has one. Returns if that did not work. */

@@ -487,6 +487,23 @@ unsigned pci_init(uint64_t acpi_rsdp, uint32_t acpi_revision,
 	return pci.ndevices;
 }
 
+void pci_keep_ranges(int (*keep)(uint64_t base, uint64_t size, const char *what))
+{
+	if (pci.ecam_base) {
+		unsigned nbuses = (unsigned)pci.ecam_last_bus - pci.ecam_first_bus + 1;
+		keep(pci.ecam_base, (uint64_t)nbuses * ECAM_BUS_SIZE, "the PCI ECAM window");
+	}
+	for (unsigned i = 0; i < pci.ndevices; i++) {
+		const struct pci_device *d = &pci.devices[i];
+		if (!d->driver)
+			continue;
+		for (unsigned b = 0; b < PCI_MAX_BARS; b++) {
+			if (d->bars[b].size && !(d->bars[b].flags & PCI_BAR_IO))
+				keep(d->bars[b].base, d->bars[b].size, d->driver->name);
+		}
+	}
+}
+
 void *pci_dma_alloc(size_t size, uint64_t *pa)
 {
 	size_t npages = ALIGN_UP(size, PAGE_SIZE) / PAGE_SIZE;

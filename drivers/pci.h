@@ -87,6 +87,15 @@ struct pci_driver {
 unsigned pci_init(uint64_t acpi_rsdp, uint32_t acpi_revision,
 		  const struct pci_driver *const *drivers, unsigned ndrivers);
 
+/*
+ * pci_keep_ranges - hands keep() every physical range the kernel's PCI use
+ * owns: the whole ECAM window (configuration space of every bus the MCFG
+ * covers) and each memory BAR of a function a driver claimed. For
+ * map_memory's policy (kernel/physpolicy.h); after pci_init. keep's result
+ * is the policy's business and is ignored here.
+ */
+void pci_keep_ranges(int (*keep)(uint64_t base, uint64_t size, const char *what));
+
 /* Configuration-space reads and writes of naturally aligned 8/16/32-bit
  * fields at offset (0..4095 with ECAM, 0..255 with the ports; beyond that
  * reads give all ones and writes are dropped). */

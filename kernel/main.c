@@ -10,6 +10,7 @@
 #include <solo/bootinfo.h>
 
 #include "drivers/e1000.h"
+#include "drivers/acpi.h"
 #include "drivers/fbcon.h"
 #include "drivers/pci.h"
 #include "drivers/rtc.h"
@@ -26,6 +27,7 @@
 #include "kernel/loader.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "kernel/physpolicy.h"
 #include "kernel/power.h"
 #include "kernel/selftest.h"
 #include "kernel/strace.h"
@@ -236,40 +238,27 @@ static void init_screen(void)
 }
 
 /*
- * What map_memory may give the app at a physical address: RAM that palloc
- * manages (claimed only if free), or device memory the kernel does not use
- * (MMIO, or addresses the firmware's map does not describe, such as PCI
- * BARs). Never firmware, ACPI or reserved memory, and never the framebuffer,
- * which is the kernel's console.
+ * map_memory's physical policy (kernel/physpolicy.h): the firmware's map,
+ * and what the kernel runs before PCI is up: the framebuffer (the screen
+ * console) and the I/O APICs the MADT lists (unused by the kernel, but an
+ * app that reprograms one can route interrupts at the kernel's vectors).
+ * The PCI ranges follow in pci_keep_ranges once the bus is enumerated.
  */
-static enum aspace_phys_class app_phys_policy(paddr_t phys, size_t npages)
+static void physmap_policy_init(void)
 {
-	paddr_t end = phys + npages * PAGE_SIZE;
 	const struct solo_framebuffer *fb = &boot.framebuffer;
-	uint64_t covered = 0;
-	int ram = 0, device = 0;
+	uint64_t ioapics[8];
 
-	if (fb->size && phys < fb->base + fb->size && fb->base < end)
-		return ASPACE_PHYS_FORBIDDEN;
-	for (unsigned i = 0; i < boot.memmap_count; i++) {
-		const struct solo_mem_region *r = &memmap[i];
-		paddr_t rend = r->base + r->npages * PAGE_SIZE;
-		if (rend <= phys || r->base >= end)
-			continue;
-		covered += MIN(rend, end) - MAX(r->base, phys);
-		if (r->type == SOLO_MEM_USABLE || r->type == SOLO_MEM_BOOT_SERVICES ||
-		    r->type == SOLO_MEM_LOADER)
-			ram = 1;
-		else if (r->type == SOLO_MEM_MMIO)
-			device = 1;
-		else
-			return ASPACE_PHYS_FORBIDDEN;
-	}
-	if (covered < end - phys)
-		device = 1; /* not described: a device window */
-	if (ram && device)
-		return ASPACE_PHYS_FORBIDDEN;
-	return ram ? ASPACE_PHYS_RAM : ASPACE_PHYS_DEVICE;
+	physpolicy_set_memmap(memmap, boot.memmap_count);
+	physpolicy_keep(fb->base, fb->size, "the framebuffer");
+	unsigned n = boot.acpi_rsdp ? acpi_ioapics(boot.acpi_rsdp, boot.acpi_rsdp_revision, ioapics,
+						   ARRAY_SIZE(ioapics))
+				    : 0;
+	for (unsigned i = 0; i < n && i < ARRAY_SIZE(ioapics); i++)
+		physpolicy_keep(ioapics[i], PAGE_SIZE, "an I/O APIC");
+	/* More I/O APICs than the array holds: keep their usual window whole. */
+	if (n > ARRAY_SIZE(ioapics))
+		physpolicy_keep(0xfec00000, 0x100000, "the I/O APIC window");
 }
 
 /* The PCI drivers, in the order they are offered each device. */
@@ -455,7 +444,8 @@ void kmain(uint64_t boot_info_phys)
 	kinfo("solo: rtc: %lu s since 1970\n", wall);
 	kmalloc_init();
 	init_screen();
-	aspace_set_phys_policy(app_phys_policy);
+	physmap_policy_init();
+	aspace_set_phys_policy(physpolicy_classify);
 	loader_set_aslr(cfg.aslr);
 	vdso_set_aslr(cfg.aslr);
 	if (!cfg.aslr)
@@ -482,6 +472,7 @@ void kmain(uint64_t boot_info_phys)
 	if (log_level >= LOG_DEBUG)
 		kmalloc_dump();
 	pci_init(boot.acpi_rsdp, boot.acpi_rsdp_revision, pci_drivers, ARRAY_SIZE(pci_drivers));
+	pci_keep_ranges(physpolicy_keep);
 
 #ifdef SOLO_TEST_PANIC
 	/* Test build only: a deliberate kernel fault, to show the panic report. */

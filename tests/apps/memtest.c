@@ -166,6 +166,15 @@ static int phys(void)
 		       (unsigned long)((caps >> 16) & 0xffff), (unsigned long)(caps >> 32));
 		check((caps >> 32) != 0, "HPET registers readable");
 	}
+	/* What the kernel uses is never the app's (q35's addresses; the boot
+	 * test checks the log names the same ECAM base). */
+	check(solo_map_memory(0xfee00000, 0, PAGE, 0).error == -1, "the local APIC: -EPERM");
+	check(solo_map_memory(0xfeeff000, 0, PAGE, 0).error == -1, "MSI range: -EPERM");
+	check(solo_map_memory(0xfec00000, 0, PAGE, 0).error == -1, "the I/O APIC: -EPERM");
+	check(solo_map_memory(0xb0000000, 0, PAGE, 0).error == -1, "PCI ECAM: -EPERM");
+	check(solo_map_memory(0xbffff000, 0, PAGE, 0).error == -1, "ECAM's last page: -EPERM");
+	check(solo_map_memory(0xafff0000, 0, 32 * PAGE, 0).error == -1,
+	      "a range reaching into ECAM: -EPERM");
 	return failures;
 }
 

@@ -480,9 +480,21 @@ Test(memory, fixed_mappings_unmap_and_bad_requests)
 	memtest("fixed", "", "", 0);
 }
 
+/* Free RAM and devices nobody uses, never the kernel's own: the APICs and
+ * the PCI configuration window (whose address the app checks). */
 Test(memory, physical_mappings_of_free_ram_and_devices_only)
 {
-	memtest("phys", "", "", 0);
+	int status;
+	char *log =
+	    boot("memtest-phys", "--app build/tests/apps/memtest.elf --args phys", "", &status);
+
+	cr_assert(harness_has_line(log, "solo: pci: ECAM at 0xb0000000, buses 00-ff"),
+		  "memtest's ECAM address is q35's: log:\n%s", log);
+	cr_assert(!strstr(log, "FAILED"), "a check failed:\n%s", log);
+	cr_assert(harness_has_line(log, "memtest: PCI ECAM: -EPERM: ok"), "log:\n%s", log);
+	harness_assert_exit(log, status, 0);
+	harness_assert_memory_returned(log);
+	free(log);
 }
 
 Test(memory, app_uses_ram_above_4g)

@@ -1,7 +1,7 @@
 /*
- * Fuzzer for drivers/acpi.c: acpi_init and acpi_find_table over firmware
- * tables in memory. The input is physical memory from FUZZ_ACPI_BASE on,
- * with the RSDP at its start; every physical address the tables name is
+ * Fuzzer for drivers/acpi.c: acpi_init, acpi_find_table and acpi_ioapics
+ * over firmware tables in memory. The input is physical memory from
+ * FUZZ_ACPI_BASE on, with the RSDP at its start; every physical address the tables name is
  * followed through the direct map, as in the kernel.
  *
  * The direct map here is a 4 GiB reservation with no access except the
@@ -102,6 +102,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			else
 				FUZZ_ASSERT(length == 0xdeadbeef);
 		}
+		/* The I/O APICs: only from a MADT that checks out, never more
+		 * written than asked for, the count no larger than the entries
+		 * a table of that length can hold. */
+		uint64_t addrs[3] = {0, 0, ~0ull};
+		uint32_t madt_length = 0;
+		unsigned n = acpi_ioapics(FUZZ_ACPI_BASE, revision, addrs, 2);
+		if (!acpi_find_table(FUZZ_ACPI_BASE, revision, "APIC", &madt_length))
+			FUZZ_ASSERT(n == 0);
+		else
+			FUZZ_ASSERT(n <= madt_length / 12);
+		FUZZ_ASSERT(addrs[2] == ~0ull);
+		for (unsigned i = n; i < 2; i++)
+			FUZZ_ASSERT(addrs[i] == 0);
+		for (unsigned i = 0; i < n && i < 2; i++)
+			FUZZ_ASSERT(addrs[i] <= UINT32_MAX);
 	}
 	FUZZ_ASSERT(!acpi_find_table(0, 2, "FACP", &(uint32_t){0}));
 	FUZZ_ASSERT(!mprotect(window, bytes, PROT_NONE));
