@@ -436,6 +436,9 @@ void kmain(uint64_t boot_info_phys)
 	unsigned enabled = arch_cpu_harden();
 	arch_feature_names(enabled, features, sizeof(features));
 	kinfo("solo: cpu: %s\n", features);
+	if (!(enabled & CPU_FEATURE_RDRAND))
+		kinfo("solo: random: no RDRAND: getrandom, AT_RANDOM and ASLR come from the TSC, "
+		      "not a cryptographic source\n");
 	tsc_calibrate();
 	kinfo("solo: tsc: %lu MHz (%s)\n", (tsc_hz() + 500000) / 1000000, tsc_source());
 	kinfo("solo: timer: %s\n", apic_timer_init());
