@@ -319,6 +319,10 @@ TEST_APPS := $(patsubst tests/apps/%.c,$(B)/tests/apps/%.elf,$(wildcard tests/ap
 
 # ---------------------------------------------------------------- host tools
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -I. -MMD -MP
+# Arms the signed-image manifest in a copy of the stub (mkimg --sign).
+$(B)/tools/solo-manifest: tools/solo-manifest.c efi/sha256.c efi/sha256.h include/solo/manifest.h
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) tools/solo-manifest.c efi/sha256.c -o $@
 $(B)/tools/elfcheck: tools/elfcheck.c kernel/elf.c
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) tools/elfcheck.c kernel/elf.c -o $@
@@ -341,7 +345,7 @@ UNIT_MODULES := $(wildcard mm/*.c) kernel/elf.c kernel/exec.c kernel/bootcfg.c k
         kernel/wait.c drivers/fbcon.c drivers/rtc.c kernel/arch/x86_64/apic_timer.c \
         fs/tarfs.c fs/tmpfs.c fs/iobuf.c fs/file.c fs/pipe.c fs/ldisc.c fs/epoll.c \
         fs/eventfd.c fs/timerfd.c fs/fdtable.c fs/vfs.c fs/fcntl.c fs/procmaps.c fs/procstatus.c kernel/time.c kernel/defer.c \
-        kernel/physpolicy.c
+        kernel/physpolicy.c efi/sha256.c efi/manifest.c
 UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/shim/*.c) $(UNIT_MODULES)
 # The network modules and lwIP itself, with the same lwipopts.h and port.
 UNIT_NET_MODULES := net/lwip/port.c net/netcfg.c net/socket.c net/inet.c net/unix.c net/netlink.c
@@ -665,7 +669,7 @@ bench-apps:
 .PHONY: all image deps run debug test test-unit test-boot clean format-check check-layers bench \
         real-programs bench-net bench-apps fuzz test-fuzz
 
-all: $(B)/BOOTX64.EFI $(B)/kernel.elf $(USER_APPS) $(B)/tools/elfcheck $(B)/solo.img \
+all: $(B)/BOOTX64.EFI $(B)/kernel.elf $(USER_APPS) $(B)/tools/elfcheck $(B)/tools/solo-manifest $(B)/solo.img \
      $(B)/gen/syscalls-doc.ok
 image: $(B)/solo.img
 

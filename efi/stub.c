@@ -20,6 +20,7 @@
 #include "alloc.h"
 #include "file.h"
 #include "gop.h"
+#include "manifest.h"
 #include "memmap.h"
 #include "paging.h"
 #include "kernel/elf.h"
@@ -28,6 +29,14 @@
 #define MAP_SLACK_DESCS 64	/* headroom for the allocations after sizing */
 #define REGION_SLACK	64	/* boot_info regions beyond the firmware count */
 #define EXIT_TRIES	8
+
+/*
+ * The signed-image manifest (include/solo/manifest.h). Unarmed as built;
+ * tools/mkimg.sh --sign arms it in the copy it signs, so the firmware's
+ * signature check covers the hashes of every file loaded below.
+ */
+struct solo_manifest solo_manifest
+    __attribute__((used, aligned(8))) = {.magic = SOLO_MANIFEST_MAGIC};
 
 static EFI_GUID acpi20_guid = ACPI_20_TABLE_GUID;
 static EFI_GUID acpi10_guid = ACPI_TABLE_GUID;
@@ -87,6 +96,35 @@ static void add_module(struct boot_info *bi, const struct file_buf *f, uint32_t 
 	m->reserved = 0;
 }
 
+/*
+ * The manifest as the file holds it: the bytes are written after the build,
+ * so the compiler must not assume the initializer's values.
+ */
+static const struct solo_manifest *signed_manifest(void)
+{
+	const struct solo_manifest *m = &solo_manifest;
+
+	__asm__("" : "+r"(m));
+	return m;
+}
+
+/*
+ * Whether \name (f, or NULL when it is not on the volume) is the file that
+ * was signed. A refusal is printed for the person at the screen.
+ */
+static EFI_STATUS check_signed(const char *name, const struct file_buf *f)
+{
+	const char *why = manifest_check(signed_manifest(), name,
+					 f ? (const void *)(UINTN)f->phys : NULL, f ? f->size : 0);
+
+	if (!why)
+		return EFI_SUCCESS;
+	Print(L"solo: stub: \\%a was changed after this image was signed: %a. Refusing to "
+	      L"boot.\n",
+	      name, why);
+	return EFI_SECURITY_VIOLATION;
+}
+
 /* Required files print their own "solo: " line when missing. */
 static EFI_STATUS load_required(EFI_FILE_HANDLE root, CHAR16 *path, struct file_buf *f)
 {
@@ -110,9 +148,13 @@ static EFI_STATUS load_files(EFI_HANDLE image, struct file_buf *kernel, struct b
 		return status;
 
 	status = load_required(root, L"\\kernel.elf", kernel);
+	if (!EFI_ERROR(status))
+		status = check_signed("kernel.elf", kernel);
 	if (EFI_ERROR(status))
 		goto close;
 	status = load_required(root, L"\\app.elf", &app);
+	if (!EFI_ERROR(status))
+		status = check_signed("app.elf", &app);
 	if (EFI_ERROR(status))
 		goto close;
 	/* A "#!" script is the kernel's to parse (kernel/exec.h); anything
@@ -127,18 +169,28 @@ static EFI_STATUS load_files(EFI_HANDLE image, struct file_buf *kernel, struct b
 	add_module(bi, &app, SOLO_MODULE_APP);
 
 	status = file_load(root, L"\\boot.cfg", &cfg);
+	if (status != EFI_SUCCESS && status != EFI_NOT_FOUND)
+		goto close;
+	if (EFI_ERROR(check_signed("boot.cfg", status == EFI_SUCCESS ? &cfg : NULL))) {
+		status = EFI_SECURITY_VIOLATION;
+		goto close;
+	}
 	if (status == EFI_SUCCESS)
 		add_module(bi, &cfg, SOLO_MODULE_CONFIG);
-	else if (status == EFI_NOT_FOUND)
-		Print(L"solo: no \\boot.cfg; the kernel uses its defaults\n");
 	else
-		goto close;
+		Print(L"solo: no \\boot.cfg; the kernel uses its defaults\n");
 
 	status = file_load(root, L"\\rootfs.tar", &rootfs);
+	if (status != EFI_SUCCESS && status != EFI_NOT_FOUND)
+		goto close;
+	if (EFI_ERROR(check_signed("rootfs.tar", status == EFI_SUCCESS ? &rootfs : NULL))) {
+		status = EFI_SECURITY_VIOLATION;
+		goto close;
+	}
 	if (status == EFI_SUCCESS)
 		add_module(bi, &rootfs, SOLO_MODULE_ROOTFS);
-	else if (status != EFI_NOT_FOUND)
-		goto close;
+	if (signed_manifest()->armed)
+		Print(L"solo: stub: signed image: every file matches its SHA-256\n");
 	status = EFI_SUCCESS;
 close:
 	root->Close(root);

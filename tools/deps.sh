@@ -47,6 +47,9 @@ readonly PACKAGES=(
 	python3          # tests/boot/test_dynamic.c: Debian's python3 (3.11, _sqlite3 included) as shipped
 	sqlite3          # tests/boot/test_dynamic.c: Debian's dynamically linked sqlite3 CLI
 	console-setup-linux # Terminus PSF fonts: built into the framebuffer console
+	sbsigntool       # sbsign/sbverify: mkimg.sh --sign signs the stub
+	efitools         # cert-to-efi-sig-list, sign-efi-sig-list: tools/keys.sh's enrollment files
+	openssl          # tools/keys.sh makes the key pair
 )
 readonly DEBUG_PACKAGES=(gdb)
 # What tools/real-programs.sh needs besides the packages above.

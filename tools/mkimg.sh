@@ -109,6 +109,13 @@ Options:
                         stick, QEMU, most clouds), qcow2 (QEMU, libvirt),
                         vmdk (VMware), vhdx (Hyper-V Generation 2) or vdi
                         (VirtualBox); converted with qemu-img (qemu-utils)
+  --sign KEY --cert CERT
+                        sign the stub for Secure Boot with sbsign (sbsigntool),
+                        KEY and CERT in PEM (tools/keys.sh makes them). The
+                        stub first gets the SHA-256 of kernel.elf, app.elf,
+                        boot.cfg and rootfs.tar (build/tools/solo-manifest)
+                        and refuses to boot when any of them was changed
+                        after signing; the one signature covers them all
   --efi PATH            the UEFI stub [build/BOOTX64.EFI]
   --kernel PATH         the kernel [build/kernel.elf]
   -h, --help            this text
@@ -204,6 +211,10 @@ out=
 app=
 efi=
 kernel=
+sign_key=
+sign_cert=
+sign_note=
+manifest_tool=
 name=
 args=
 size_mib=
@@ -242,12 +253,16 @@ parse_options() {
 		--name) need_value "$opt" $#; name=$2; name_given=1; shift 2 ;;
 		--size) need_value "$opt" $#; size_mib=$2; shift 2 ;;
 		--efi) need_value "$opt" $#; efi=$2; shift 2 ;;
+		--sign) need_value "$opt" $#; sign_key=$2; shift 2 ;;
+		--cert) need_value "$opt" $#; sign_cert=$2; shift 2 ;;
 		--kernel) need_value "$opt" $#; kernel=$2; shift 2 ;;
 		-*) usage_error "unknown option '$opt'" ;;
 		*) usage_error "unexpected argument '$opt' (options only; the image is -o OUT)" ;;
 		esac
 	done
 	[[ -n $out ]] || usage_error "missing -o OUT.img"
+	[[ -z $sign_key || -n $sign_cert ]] || usage_error "--sign needs --cert (the certificate of the key)"
+	[[ -n $sign_key || -z $sign_cert ]] || usage_error "--cert goes with --sign KEY"
 	if [[ -n $size_mib ]]; then
 		[[ $size_mib =~ ^[0-9]+$ ]] || usage_error "--size wants a whole number of MiB, not '$size_mib'"
 		size_mib=$((10#$size_mib))
@@ -1510,6 +1525,49 @@ content_bytes() {
 	echo $((total + total / 32 + 256 * 1024))
 }
 
+# ------------------------------------------------------------ signing
+
+# Checked before anything is staged, so a bad key costs nothing.
+check_signing() {
+	[[ -n $sign_key ]] || return 0
+	check_readable_file "--sign key" "$sign_key"
+	check_readable_file "--cert certificate" "$sign_cert"
+	command -v sbsign >/dev/null && command -v sbverify >/dev/null ||
+		die "--sign needs sbsign and sbverify: install sbsigntool (make deps)"
+	manifest_tool=$ROOT/build/tools/solo-manifest
+	if [[ ! -x $manifest_tool ]]; then
+		echo "$PROG: building build/tools/solo-manifest" >&2
+		make -s -C "$ROOT" build/tools/solo-manifest >&2 && [[ -x $manifest_tool ]] ||
+			die "build/tools/solo-manifest is missing and could not be built: run 'make' in $ROOT"
+	fi
+}
+
+# A copy of the stub with every file's SHA-256 in its manifest, signed:
+# the firmware checks the signature, the stub checks the files. efi then
+# names the signed copy.
+sign_stub() {
+	local rootfs_entry=rootfs.tar= armed=$tmpdir/BOOTX64.armed.efi signed=$tmpdir/BOOTX64.EFI
+
+	((rootfs_used)) && rootfs_entry=rootfs.tar=$tmpdir/rootfs.tar
+	"$manifest_tool" "$efi" "$armed" kernel.elf="$kernel" app.elf="$app_file" \
+		boot.cfg="$tmpdir/boot.cfg" "$rootfs_entry" >"$tmpdir/manifest.log" 2>&1 ||
+		die "cannot write the stub's manifest: $(cat "$tmpdir/manifest.log")"
+	if grep -q ENCRYPTED -- "$sign_key"; then
+		# A passphrase-protected key: sbsign asks on the terminal.
+		sbsign --key "$sign_key" --cert "$sign_cert" --output "$signed" "$armed" ||
+			die "sbsign failed (see above)"
+	else
+		sbsign --key "$sign_key" --cert "$sign_cert" --output "$signed" "$armed" \
+			>"$tmpdir/sbsign.log" 2>&1 </dev/null ||
+			die "sbsign failed: $(grep -v '^warning: data remaining' "$tmpdir/sbsign.log")"
+	fi
+	sbverify --cert "$sign_cert" "$signed" >"$tmpdir/sbverify.log" 2>&1 ||
+		die "the signed stub does not verify with $sign_cert (is it KEY's certificate?):" \
+			"$(grep -v '^warning: data remaining' "$tmpdir/sbverify.log")"
+	efi=$signed
+	sign_note=", signed"
+}
+
 # ------------------------------------------------------------ the image
 
 # The mtools image spec for the ESP inside the image file.
@@ -1577,6 +1635,7 @@ main() {
 
 	parse_options "$@"
 	check_inputs
+	check_signing
 
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
@@ -1606,6 +1665,10 @@ main() {
 		rootfs_note=", rootfs $(human "$(file_size "$tmpdir/rootfs.tar")")"
 	fi
 
+	if [[ -n $sign_key ]]; then
+		sign_stub
+		contents[0]=$efi
+	fi
 	need=$(content_bytes "${contents[@]}")
 	need_mib=$(((need + MIB - 1) / MIB))
 	if [[ -z $size_mib ]]; then
@@ -1630,7 +1693,7 @@ main() {
 	fat=FAT32
 	((esp_mib >= FAT32_MIN_ESP_MIB)) || fat=FAT12/16
 	echo "$PROG: wrote $out ($format, $size_mib MiB, $fat ESP; app $(basename -- "$app") as '$name'," \
-		"${#envs[@]} env, ${#files[@]} --file$rootfs_note)"
+		"${#envs[@]} env, ${#files[@]} --file$rootfs_note$sign_note)"
 }
 
 main "$@"

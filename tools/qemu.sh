@@ -46,6 +46,13 @@ Options:
   --machine q35|pc      machine type [q35]
   --firmware 4m|2m      OVMF_CODE_4M.fd + OVMF_VARS_4M.fd, or the 2 MiB
                         OVMF_CODE.fd + OVMF_VARS.fd [4m]
+  --secure-boot VARS    boot with Secure Boot enforced: OVMF_CODE_4M.secboot.fd
+                        (SMM on, q35 only) with the variables VARS: snakeoil
+                        (OVMF_VARS_4M.snakeoil.fd: Debian's snakeoil key is PK,
+                        KEK and db; sign with /usr/share/ovmf/PkKek-1-snakeoil.*),
+                        ms (OVMF_VARS_4M.ms.fd: Microsoft's keys, as most PCs),
+                        or a variables file of your own (e.g. with your keys
+                        enrolled) [off]
   --accel auto|kvm|tcg  [auto]: KVM only if a probe shows OVMF boots under it
                         here (the answer is cached in build/.kvm-probe),
                         otherwise TCG. CPU model: host (KVM), max (TCG).
@@ -125,6 +132,7 @@ mem=512M
 smp=1
 machine=q35
 firmware=4m
+secure_boot=
 accel=auto
 usb=0
 debug_exit=1
@@ -161,6 +169,7 @@ parse_options() {
 		--smp) need_value "$opt" $#; smp=$2; shift 2 ;;
 		--machine) need_value "$opt" $#; machine=$2; shift 2 ;;
 		--firmware) need_value "$opt" $#; firmware=$2; shift 2 ;;
+		--secure-boot) need_value "$opt" $#; secure_boot=$2; shift 2 ;;
 		--accel) need_value "$opt" $#; accel=$2; shift 2 ;;
 		--monitor) need_value "$opt" $#; monitor=$2; shift 2 ;;
 		--qemu-arg) need_value "$opt" $#; extra_args+=("$2"); shift 2 ;;
@@ -189,6 +198,10 @@ parse_options() {
 	[[ $mem =~ ^[1-9][0-9]*[MGmg]?$ ]] || usage_error "--mem wants a size like 512M or 2G, not '$mem'"
 	[[ $machine == q35 || $machine == pc ]] || usage_error "--machine is q35 or pc, not '$machine'"
 	[[ $firmware == 4m || $firmware == 2m ]] || usage_error "--firmware is 4m or 2m, not '$firmware'"
+	if [[ -n $secure_boot ]]; then
+		[[ $firmware == 4m ]] || usage_error "--secure-boot needs --firmware 4m"
+		[[ $machine == q35 ]] || usage_error "--secure-boot needs --machine q35 (OVMF's Secure Boot build needs SMM)"
+	fi
 	case $accel in
 	auto | kvm | tcg) ;;
 	*) usage_error "--accel is auto, kvm or tcg, not '$accel'" ;;
@@ -228,7 +241,14 @@ cleanup() {
 find_firmware() {
 	local code vars
 
-	if [[ $firmware == 4m ]]; then
+	if [[ -n $secure_boot ]]; then
+		code=$OVMF_DIR/OVMF_CODE_4M.secboot.fd
+		case $secure_boot in
+		snakeoil) vars=$OVMF_DIR/OVMF_VARS_4M.snakeoil.fd ;;
+		ms) vars=$OVMF_DIR/OVMF_VARS_4M.ms.fd ;;
+		*) vars=$secure_boot ;;
+		esac
+	elif [[ $firmware == 4m ]]; then
 		code=$OVMF_DIR/OVMF_CODE_4M.fd vars=$OVMF_DIR/OVMF_VARS_4M.fd
 	else
 		code=$OVMF_DIR/OVMF_CODE.fd vars=$OVMF_DIR/OVMF_VARS.fd
@@ -409,12 +429,17 @@ main() {
 
 	mapfile -d '' -t fw < <(firmware_args "$vars_copy")
 	mapfile -d '' -t netopts < <(net_args)
+	local machine_opts=$machine
+	# OVMF's Secure Boot build keeps its variables behind SMM, so the OS
+	# cannot rewrite them: SMM on, and the flash writable only from SMM.
+	[[ -z $secure_boot ]] || machine_opts+=,smm=on
 	cmd=("$QEMU"
-		-machine "$machine" -accel "$accel_name" -cpu "$cpu"
+		-machine "$machine_opts" -accel "$accel_name" -cpu "$cpu"
 		-m "$mem" -smp "$smp"
 		-nodefaults -vga std "${netopts[@]}" -no-reboot
 		"${fw[@]}"
 		-drive "if=none,id=disk0,format=$drive_format,snapshot=on,file=$(qemu_escape "$image")")
+	[[ -z $secure_boot ]] || cmd+=(-global driver=cfi.pflash01,property=secure,value=on)
 	((debug_exit)) && cmd+=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)
 	if ((usb)); then
 		cmd+=(-device qemu-xhci,id=xhci -device usb-storage,bus=xhci.0,drive=disk0,bootindex=0)

@@ -1,0 +1,141 @@
+/*
+ * Secure Boot under OVMF with it enforced (tools/qemu.sh --secure-boot:
+ * OVMF_CODE_4M.secboot.fd, SMM on): Debian's snakeoil variables have the
+ * snakeoil certificate as PK, KEK and db, so an image signed with its key
+ * (mkimg.sh --sign) must boot, an unsigned one must be refused by the
+ * firmware, and a signed one whose files were edited afterwards (with
+ * mtools, as anyone holding the stick could) must be refused by the stub.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define SNAKEOIL_CERT "/usr/share/ovmf/PkKek-1-snakeoil.pem"
+#define SNAKEOIL_KEY  "build/tests/snakeoil.key"
+#define SIGN_ARGS     "--sign " SNAKEOIL_KEY " --cert " SNAKEOIL_CERT
+#define BOOT_TIMEOUT  120
+
+/* Debian ships the snakeoil key encrypted (passphrase "snakeoil"). */
+static void snakeoil_key(void)
+{
+	char *out = NULL;
+	int rc = harness_run(&out, "test -s " SNAKEOIL_KEY " || { mkdir -p build/tests && "
+				   "openssl pkey -in /usr/share/ovmf/PkKek-1-snakeoil.key "
+				   "-passin pass:snakeoil -out " SNAKEOIL_KEY
+				   ".tmp && mv " SNAKEOIL_KEY ".tmp " SNAKEOIL_KEY "; }");
+	cr_assert_eq(rc, 0, "cannot decrypt the snakeoil key: %s", out);
+	free(out);
+}
+
+/*
+ * Boots image with qemu_opts until its serial log has a line containing
+ * want (or QEMU ends, or timeout_s passes), then stops QEMU: a refused
+ * image leaves OVMF waiting in its boot menu for ever. Returns the log.
+ */
+static char *boot_until(const char *name, const char *image, const char *qemu_opts,
+			const char *want, int timeout_s)
+{
+	char *log_path = harness_format("build/tests/log/%s.log", name);
+	char *q_want = harness_quote(want);
+	char *q_path = harness_quote(log_path);
+	char *q_image = harness_quote(image);
+	char *kill_pattern = harness_format("path=%s", log_path);
+	char *q_kill = harness_quote(kill_pattern);
+
+	harness_run(NULL,
+		    "mkdir -p build/tests/log && rm -f %s && "
+		    "{ tools/qemu.sh %s --serial %s --timeout %d %s >/dev/null 2>&1 & } ; "
+		    "i=0; while [ $i -lt %d ]; do "
+		    "  grep -qaF -- %s %s 2>/dev/null && break; "
+		    "  pgrep -f -- %s >/dev/null || { [ $i -gt 10 ] && break; }; "
+		    "  sleep 0.5; i=$((i + 1)); done; "
+		    "pkill -f -- %s; wait",
+		    q_path, q_image, q_path, timeout_s, qemu_opts, timeout_s * 2, q_want, q_path,
+		    q_kill, q_kill);
+	char *log = harness_read_file(log_path);
+	free(q_want);
+	free(q_path);
+	free(q_image);
+	free(q_kill);
+	free(kill_pattern);
+	free(log_path);
+	return log ? log : strdup("");
+}
+
+Test(secboot, a_signed_image_boots_with_secure_boot_enforced)
+{
+	int status;
+
+	snakeoil_key();
+	char *image =
+	    harness_mkimg("sb-signed", "--app build/tests/apps/hello.elf --args 'a b' "
+				       "--file tests/real/data/poem.txt:/srv/ " SIGN_ARGS);
+	char *log = harness_boot(image, "--secure-boot snakeoil", BOOT_TIMEOUT, &status);
+
+	cr_assert(harness_has_line(log, "solo: stub: signed image: every file matches its SHA-256"),
+		  "log:\n%s", log);
+	cr_assert(harness_has_line(log, "argv[2]=<b>"), "log:\n%s", log);
+	harness_assert_exit(log, status, 0);
+	free(image);
+	free(log);
+}
+
+Test(secboot, the_firmware_refuses_an_unsigned_image)
+{
+	char *image = harness_mkimg("sb-unsigned", "--app build/tests/apps/hello.elf");
+	char *log = boot_until("sb-unsigned", image, "--secure-boot snakeoil", "Access Denied", 60);
+
+	cr_assert(strstr(log, "Access Denied"), "OVMF must refuse to load the stub:\n%s", log);
+	cr_assert(!strstr(log, "solo: stub"), "the stub must not run:\n%s", log);
+	free(image);
+	free(log);
+}
+
+/* Each file the stub loads, edited after signing: the stub names it and
+ * refuses; the kernel never starts. One image, one file changed per boot. */
+static void refused_when_changed(const char *file, const char *replacement)
+{
+	char *name = harness_format("sb-changed-%s", file);
+	char *image;
+	char *out = NULL;
+
+	snakeoil_key();
+	image = harness_mkimg(name, "--app build/tests/apps/hello.elf "
+				    "--file tests/real/data/poem.txt:/srv/ " SIGN_ARGS);
+	int rc = harness_run(&out,
+			     "%s > build/tests/img/%s.new && "
+			     "mcopy -o -i %s@@1M build/tests/img/%s.new ::/%s",
+			     replacement, name, image, name, file);
+	cr_assert_eq(rc, 0, "mcopy: %s", out);
+	char *want =
+	    harness_format("solo: stub: \\%s was changed after this image was signed", file);
+	char *log = boot_until(name, image, "--secure-boot snakeoil", "Refusing to boot", 60);
+
+	cr_assert(strstr(log, want), "the stub must name %s:\n%s", file, log);
+	cr_assert(!strstr(log, "solo: Solo "), "the kernel must not start:\n%s", log);
+	cr_assert(!strstr(log, "solo: exit"), "log:\n%s", log);
+	free(want);
+	free(out);
+	free(image);
+	free(name);
+	free(log);
+}
+
+Test(secboot, the_stub_refuses_a_changed_boot_cfg_or_rootfs)
+{
+	/* The same keys, one more: enough to turn on the syscall log. */
+	refused_when_changed("boot.cfg", "{ mtype -i build/tests/img/sb-changed-boot.cfg.img@@1M "
+					 "::/boot.cfg; echo strace=1; }");
+	/* One byte of a file's data, the size unchanged: only the hash tells. */
+	refused_when_changed("rootfs.tar", "mtype -i build/tests/img/sb-changed-rootfs.tar.img@@1M "
+					   "::/rootfs.tar | perl -0777 -pe 's/\\n(\\w)/\\nX/'");
+}
+
+Test(secboot, the_stub_refuses_a_changed_kernel_or_app)
+{
+	refused_when_changed("kernel.elf", "perl -0777 -pe 's/Solo/Sol0/' build/kernel.elf");
+	refused_when_changed("app.elf", "cat build/tests/apps/exit3.elf");
+}
