@@ -250,6 +250,17 @@ $(B)/BOOTX64.EFI: $(B)/efi/stub.so
 		-j .rela -j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 \
 		--subsystem=10 $< $@
 
+# The key enroller (tools/keys.sh --enroll-image, --ovmf-vars): its own
+# EFI application, with the stub's file loading.
+ENROLL_OBJS := $(B)/efi/efi/enroll/enroll.c.o $(B)/efi/efi/file.c.o $(B)/efi/efi/alloc.c.o
+$(B)/efi/enroll.so: $(ENROLL_OBJS)
+	$(LD) -nostdlib -znocombreloc -T $(EFI_LIB)/elf_x86_64_efi.lds -shared -Bsymbolic \
+		-L$(EFI_LIB) $(EFI_LIB)/crt0-efi-x86_64.o $(ENROLL_OBJS) -o $@ -lefi -lgnuefi
+$(B)/ENROLL.EFI: $(B)/efi/enroll.so
+	$(OBJCOPY) -j .text -j .sdata -j .data -j .rodata -j .dynamic -j .dynsym -j .rel \
+		-j .rela -j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 \
+		--subsystem=10 $< $@
+
 # ---------------------------------------------------------------- apps (musl, static)
 # Apps keep -Wno-unused-parameter: signal handlers and thread functions
 # have fixed signatures and often ignore their arguments.
@@ -669,7 +680,7 @@ bench-apps:
 .PHONY: all image deps run debug test test-unit test-boot clean format-check check-layers bench \
         real-programs bench-net bench-apps fuzz test-fuzz
 
-all: $(B)/BOOTX64.EFI $(B)/kernel.elf $(USER_APPS) $(B)/tools/elfcheck $(B)/tools/solo-manifest $(B)/solo.img \
+all: $(B)/BOOTX64.EFI $(B)/ENROLL.EFI $(B)/kernel.elf $(USER_APPS) $(B)/tools/elfcheck $(B)/tools/solo-manifest $(B)/solo.img \
      $(B)/gen/syscalls-doc.ok
 image: $(B)/solo.img
 

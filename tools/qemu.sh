@@ -53,6 +53,8 @@ Options:
                         ms (OVMF_VARS_4M.ms.fd: Microsoft's keys, as most PCs),
                         or a variables file of your own (e.g. with your keys
                         enrolled) [off]
+  --keep-vars FILE      write the UEFI variables as the run left them to FILE
+                        (e.g. after tools/keys.sh's enroller ran) [not kept]
   --accel auto|kvm|tcg  [auto]: KVM only if a probe shows OVMF boots under it
                         here (the answer is cached in build/.kvm-probe),
                         otherwise TCG. CPU model: host (KVM), max (TCG).
@@ -133,6 +135,7 @@ smp=1
 machine=q35
 firmware=4m
 secure_boot=
+keep_vars=
 accel=auto
 usb=0
 debug_exit=1
@@ -170,6 +173,7 @@ parse_options() {
 		--machine) need_value "$opt" $#; machine=$2; shift 2 ;;
 		--firmware) need_value "$opt" $#; firmware=$2; shift 2 ;;
 		--secure-boot) need_value "$opt" $#; secure_boot=$2; shift 2 ;;
+		--keep-vars) need_value "$opt" $#; keep_vars=$2; shift 2 ;;
 		--accel) need_value "$opt" $#; accel=$2; shift 2 ;;
 		--monitor) need_value "$opt" $#; monitor=$2; shift 2 ;;
 		--qemu-arg) need_value "$opt" $#; extra_args+=("$2"); shift 2 ;;
@@ -504,6 +508,9 @@ main() {
 		wait "$feeder" 2>/dev/null || true
 	else
 		"${cmd[@]}" || status=$?
+	fi
+	if [[ -n $keep_vars ]]; then
+		cp -- "$vars_copy" "$keep_vars" || die_with "$EXIT_USAGE" "cannot write --keep-vars $keep_vars"
 	fi
 	# 124: timed out; 137: it also needed the KILL signal.
 	[[ -z $timeout_s || ($status != 124 && $status != 137) ]] || timed_out=1

@@ -139,3 +139,41 @@ Test(secboot, the_stub_refuses_a_changed_kernel_or_app)
 	refused_when_changed("kernel.elf", "perl -0777 -pe 's/Solo/Sol0/' build/kernel.elf");
 	refused_when_changed("app.elf", "cat build/tests/apps/exit3.elf");
 }
+
+/*
+ * The own-keys route a user follows: tools/keys.sh makes PK, KEK and db,
+ * its enroller (efi/enroll/enroll.c) puts them into OVMF's blank variables
+ * under QEMU (the same image a PC boots from a stick), and then an image
+ * signed with db boots while one signed with another key (snakeoil) is
+ * refused by the firmware.
+ */
+Test(secboot, own_keys_enrolled_by_keys_sh_admit_only_their_images, .timeout = 300)
+{
+	char *out = NULL;
+	int status;
+
+	snakeoil_key();
+	int rc = harness_run(&out, "rm -rf build/tests/own-keys build/tests/own-vars.fd && "
+				   "tools/keys.sh --name 'Solo test' --ovmf-vars "
+				   "build/tests/own-vars.fd build/tests/own-keys");
+	cr_assert_eq(rc, 0, "keys.sh: %s", out);
+	free(out);
+	char *image = harness_mkimg("sb-own", "--app build/tests/apps/hello.elf --sign "
+					      "build/tests/own-keys/db.key --cert "
+					      "build/tests/own-keys/db.crt");
+	char *log =
+	    harness_boot(image, "--secure-boot build/tests/own-vars.fd", BOOT_TIMEOUT, &status);
+	cr_assert(harness_has_line(log, "solo: stub: signed image: every file matches its SHA-256"),
+		  "log:\n%s", log);
+	harness_assert_exit(log, status, 0);
+	free(log);
+	free(image);
+
+	image = harness_mkimg("sb-own-other", "--app build/tests/apps/hello.elf " SIGN_ARGS);
+	log = boot_until("sb-own-other", image, "--secure-boot build/tests/own-vars.fd",
+			 "Access Denied", 60);
+	cr_assert(strstr(log, "Access Denied"), "a snakeoil-signed stub must be refused:\n%s", log);
+	cr_assert(!strstr(log, "solo: stub"), "log:\n%s", log);
+	free(image);
+	free(log);
+}
