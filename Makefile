@@ -247,7 +247,7 @@ $(B)/efi/stub.so: $(EFI_OBJS)
 		-L$(EFI_LIB) $(EFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) -o $@ -lefi -lgnuefi
 $(B)/BOOTX64.EFI: $(B)/efi/stub.so
 	$(OBJCOPY) -j .text -j .sdata -j .data -j .rodata -j .dynamic -j .dynsym -j .rel \
-		-j .rela -j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 \
+		-j .rela -j '.rel.*' -j '.rela.*' -j .reloc -j .sbat --target efi-app-x86_64 \
 		--subsystem=10 $< $@
 
 # The key enroller (tools/keys.sh --enroll-image, --ovmf-vars): its own

@@ -116,6 +116,13 @@ Options:
                         boot.cfg and rootfs.tar (build/tools/solo-manifest)
                         and refuses to boot when any of them was changed
                         after signing; the one signature covers them all
+  --shim                with --sign: the layout for PCs that trust only
+                        Microsoft's keys. EFI/BOOT/BOOTX64.EFI is Debian's
+                        Microsoft-signed shim, grubx64.efi beside it the signed
+                        stub (shim's second stage), mmx64.efi MokManager, and
+                        \solo.cer the certificate (DER) to enroll in MokManager
+                        at the first boot (build/shim, from tools/fetch-shim.sh;
+                        fetched when missing)
   --efi PATH            the UEFI stub [build/BOOTX64.EFI]
   --kernel PATH         the kernel [build/kernel.elf]
   -h, --help            this text
@@ -213,6 +220,8 @@ efi=
 kernel=
 sign_key=
 sign_cert=
+shim=0
+shim_dir=
 sign_note=
 manifest_tool=
 name=
@@ -255,6 +264,7 @@ parse_options() {
 		--efi) need_value "$opt" $#; efi=$2; shift 2 ;;
 		--sign) need_value "$opt" $#; sign_key=$2; shift 2 ;;
 		--cert) need_value "$opt" $#; sign_cert=$2; shift 2 ;;
+		--shim) shim=1; shift ;;
 		--kernel) need_value "$opt" $#; kernel=$2; shift 2 ;;
 		-*) usage_error "unknown option '$opt'" ;;
 		*) usage_error "unexpected argument '$opt' (options only; the image is -o OUT)" ;;
@@ -263,6 +273,7 @@ parse_options() {
 	[[ -n $out ]] || usage_error "missing -o OUT.img"
 	[[ -z $sign_key || -n $sign_cert ]] || usage_error "--sign needs --cert (the certificate of the key)"
 	[[ -n $sign_key || -z $sign_cert ]] || usage_error "--cert goes with --sign KEY"
+	((!shim)) || [[ -n $sign_key ]] || usage_error "--shim needs --sign KEY --cert CERT (shim boots only signed stubs)"
 	if [[ -n $size_mib ]]; then
 		[[ $size_mib =~ ^[0-9]+$ ]] || usage_error "--size wants a whole number of MiB, not '$size_mib'"
 		size_mib=$((10#$size_mib))
@@ -1534,6 +1545,11 @@ check_signing() {
 	check_readable_file "--cert certificate" "$sign_cert"
 	command -v sbsign >/dev/null && command -v sbverify >/dev/null ||
 		die "--sign needs sbsign and sbverify: install sbsigntool (make deps)"
+	if ((shim)); then
+		shim_dir=$ROOT/build/shim
+		"$ROOT/tools/fetch-shim.sh" "$shim_dir" || die "cannot fetch Debian's shim (tools/fetch-shim.sh)"
+		command -v openssl >/dev/null || die "--shim needs openssl (for solo.cer): make deps"
+	fi
 	manifest_tool=$ROOT/build/tools/solo-manifest
 	if [[ ! -x $manifest_tool ]]; then
 		echo "$PROG: building build/tools/solo-manifest" >&2
@@ -1566,6 +1582,11 @@ sign_stub() {
 			"$(grep -v '^warning: data remaining' "$tmpdir/sbverify.log")"
 	efi=$signed
 	sign_note=", signed"
+	if ((shim)); then
+		openssl x509 -in "$sign_cert" -outform DER -out "$tmpdir/solo.cer" 2>"$tmpdir/openssl.log" ||
+			die "cannot convert $sign_cert to DER: $(cat "$tmpdir/openssl.log")"
+		sign_note=", signed, behind shim ($(paste -sd, "$shim_dir/VERSIONS"))"
+	fi
 }
 
 # ------------------------------------------------------------ the image
@@ -1596,9 +1617,18 @@ build_image() {
 		-v SOLO :: >"$tmpdir/mformat.log" 2>&1 ||
 		die "mformat failed: $(cat "$tmpdir/mformat.log")"
 
+	# solo.cer first: MokManager lists the root in directory order, and the
+	# README tells the user to pick the first entry.
+	((!shim)) || copy_to_esp "$tmpdir/solo.cer" ::/solo.cer
 	mmd -i "$(esp)" ::/EFI ::/EFI/BOOT 2>"$tmpdir/mtools.log" ||
 		die "mmd failed: $(cat "$tmpdir/mtools.log")"
-	copy_to_esp "$efi" ::/EFI/BOOT/BOOTX64.EFI
+	if ((shim)); then
+		copy_to_esp "$shim_dir/shimx64.efi" ::/EFI/BOOT/BOOTX64.EFI
+		copy_to_esp "$shim_dir/mmx64.efi" ::/EFI/BOOT/mmx64.efi
+		copy_to_esp "$efi" ::/EFI/BOOT/grubx64.efi
+	else
+		copy_to_esp "$efi" ::/EFI/BOOT/BOOTX64.EFI
+	fi
 	copy_to_esp "$kernel" ::/kernel.elf
 	copy_to_esp "$app_file" ::/app.elf
 	copy_to_esp "$tmpdir/boot.cfg" ::/boot.cfg
@@ -1668,6 +1698,7 @@ main() {
 	if [[ -n $sign_key ]]; then
 		sign_stub
 		contents[0]=$efi
+		((!shim)) || contents+=("$shim_dir/shimx64.efi" "$shim_dir/mmx64.efi" "$tmpdir/solo.cer")
 	fi
 	need=$(content_bytes "${contents[@]}")
 	need_mib=$(((need + MIB - 1) / MIB))
