@@ -277,11 +277,11 @@ Test(secboot, shim_with_microsofts_keys_runs_solo_once_its_key_is_enrolled, .tim
 	const char *vars = "build/tests/sb-shim-vars.fd";
 	int status;
 
+	/* Signed with snakeoil, which the ms variables do not hold either. */
+	snakeoil_key();
 	char *image =
 	    harness_mkimg("sb-shim", "--app build/tests/apps/hello.elf --sign " SNAKEOIL_KEY
 				     " --cert " SNAKEOIL_CERT " --shim");
-	/* Signed with snakeoil, which the ms variables do not hold either. */
-	snakeoil_key();
 	unlink(log1);
 	unlink(sock);
 	unlink(vars);
