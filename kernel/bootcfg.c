@@ -26,6 +26,7 @@ static void set_defaults(struct boot_config *cfg)
 	cfg->gateway = (struct bootcfg_addr){0};
 	cfg->dns_count = 0;
 	cfg->hostname = NULL;
+	cfg->keymap = "us";
 	cfg->net_wait = BOOTCFG_NET_WAIT_DEFAULT;
 }
 
@@ -205,6 +206,16 @@ static int apply_net(struct boot_config *cfg, struct parse_state *st, const char
 			return -1;
 		}
 		cfg->hostname = value;
+	} else if (!strcmp(key, "keymap")) {
+		size_t n = strlen(value);
+		int ok = n >= 1 && n <= 15;
+		for (size_t i = 0; i < n; i++)
+			ok &= value[i] >= 'a' && value[i] <= 'z';
+		if (!ok) {
+			*why = "keymap must be a layout name: 1..15 lowercase letters (us, de)";
+			return -1;
+		}
+		cfg->keymap = value;
 	} else if (!strcmp(key, "net_wait")) {
 		const char *p = value;
 		long v = parse_decimal(&p, BOOTCFG_NET_WAIT_MAX);

@@ -42,6 +42,9 @@
  *                        1..63 letters, digits, '-' and '.'
  *   net_wait=SECONDS     how long the boot waits for an address before the
  *                        app starts (0..600, default 10; 0: no wait)
+ *   keymap=NAME          the keyboard layout (drivers/kbd.h: us, de; the
+ *                        kernel reports a name it has no layout for);
+ *                        1..15 lowercase letters, default us
  * An unknown key or a bad value is reported through the warn callback and
  * otherwise ignored: a typo must not keep the machine from booting.
  */
@@ -113,6 +116,7 @@ struct boot_config {
 	size_t dns_count;
 	const char *hostname; /* NULL: none given */
 	unsigned net_wait;    /* seconds */
+	const char *keymap;   /* "us" unless given */
 };
 
 /* bootcfg_parse_ipv4 / _ipv6 - s as an address into out (network byte

@@ -12,10 +12,13 @@
 #include "drivers/e1000.h"
 #include "drivers/acpi.h"
 #include "drivers/fbcon.h"
+#include "drivers/kbd.h"
 #include "drivers/pci.h"
+#include "drivers/ps2kbd.h"
 #include "drivers/rtc.h"
 #include "drivers/serial.h"
 #include "drivers/virtio_net.h"
+#include "kernel/abi/errno.h"
 #include "kernel/app.h"
 #include "kernel/arch/x86_64/apic_timer.h"
 #include "kernel/arch/x86_64/arch.h"
@@ -200,6 +203,25 @@ static int screen_size(unsigned *cols, unsigned *rows)
 
 static struct console_sink screen_sink = {
     .name = "screen", .write = fbcon_write, .set_colour = screen_colour, .size = screen_size};
+
+/* The PS/2 keyboard (or the firmware's emulation of one): a second input
+ * beside the serial port, into the same line discipline. */
+static struct console_input ps2_input = {.name = "ps2 keyboard", .read_byte = ps2kbd_read_byte};
+
+static void init_keyboard(const char *keymap)
+{
+	int err = ps2kbd_init(keymap);
+
+	if (err == -ENODEV) {
+		kinfo("solo: keyboard: no PS/2 controller\n");
+		return;
+	}
+	if (err == -EINVAL)
+		kprintf("solo: keyboard: no layout \"%s\" (there are %s); using us\n", keymap,
+			kbd_layout_names());
+	console_register_input(&ps2_input);
+	kinfo("solo: keyboard: PS/2, layout %s\n", err ? "us" : keymap);
+}
 
 static void init_serial(void)
 {
@@ -476,6 +498,7 @@ void kmain(uint64_t boot_info_phys)
 		kmalloc_dump();
 	pci_init(boot.acpi_rsdp, boot.acpi_rsdp_revision, pci_drivers, ARRAY_SIZE(pci_drivers));
 	pci_keep_ranges(physpolicy_keep);
+	init_keyboard(cfg.keymap);
 
 #ifdef SOLO_TEST_PANIC
 	/* Test build only: a deliberate kernel fault, to show the panic report. */

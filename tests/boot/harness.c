@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -276,6 +278,83 @@ static size_t line_length(const char *s, const char **next)
 	if (len > 0 && s[len - 1] == '\r')
 		len--;
 	return len;
+}
+
+/* The serial log without its escape sequences (shim and MokManager draw
+ * their screens with them), or NULL. */
+static char *plain_log(const char *path)
+{
+	char *raw = harness_read_file(path);
+	if (!raw)
+		return NULL;
+	char *out = raw;
+	for (const char *p = raw; *p;) {
+		if (p[0] == '\x1b' && p[1] == '[') {
+			p += 2;
+			while (*p && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+				p++;
+			if (*p)
+				p++;
+			*out++ = ' ';
+		} else {
+			*out++ = *p++;
+		}
+	}
+	*out = '\0';
+	return raw;
+}
+
+/* Waits until the plain log has text at or after offset from; returns the
+ * offset just past it. Fails the test after timeout_s. */
+size_t harness_wait_text(const char *path, const char *text, size_t from, int timeout_s)
+{
+	for (int i = 0; i < timeout_s * 4; i++) {
+		char *log = plain_log(path);
+		if (log && strlen(log) > from) {
+			char *hit = strstr(log + from, text);
+			if (hit) {
+				size_t at = (size_t)(hit - log) + strlen(text);
+				free(log);
+				return at;
+			}
+		}
+		free(log);
+		usleep(250000);
+	}
+	char *log = plain_log(path);
+	cr_assert_fail("no \"%s\" after %d s; log:\n%s", text, timeout_s,
+		       log ? log + (strlen(log) > 3000 ? strlen(log) - 3000 : 0) : "(none)");
+	return 0;
+}
+
+/* Presses keys (QEMU's sendkey names) through the monitor at sock. */
+void harness_press_keys(const char *sock, const char *const *keys)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	cr_assert_geq(fd, 0);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0, "monitor %s", sock);
+	for (; *keys; keys++) {
+		char cmd[64];
+		int n = snprintf(cmd, sizeof(cmd), "sendkey %s\n", *keys);
+		cr_assert_eq(write(fd, cmd, (size_t)n), n);
+		usleep(500000); /* MokManager redraws between keys */
+	}
+	close(fd);
+}
+
+pid_t harness_start(const char *cmd)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
 }
 
 int harness_has_line(const char *log, const char *line)

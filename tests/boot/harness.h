@@ -12,6 +12,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* The repository root, absolute, without a trailing '/'. Never NULL. */
 const char *harness_root(void);
@@ -42,6 +43,20 @@ char *harness_mkimg(const char *name, const char *mkimg_args);
  * status is 124 or more.
  */
 char *harness_boot(const char *image, const char *qemu_opts, int timeout_s, int *status);
+
+/*
+ * For tests that talk to a running guest (the keyboard, shim's MokManager):
+ * harness_start runs cmd (sh syntax, e.g. "exec tools/qemu.sh ... --monitor
+ * SOCK") in the background and returns its pid (waitpid it);
+ * harness_wait_text waits until the serial log at path, with its escape
+ * sequences taken out, has text at or after offset from, and returns the
+ * offset just past it (fails the test after timeout_s);
+ * harness_press_keys types keys (QEMU's sendkey names, NULL-terminated)
+ * through the QEMU monitor at the unix socket sock, half a second apart.
+ */
+pid_t harness_start(const char *cmd);
+size_t harness_wait_text(const char *path, const char *text, size_t from, int timeout_s);
+void harness_press_keys(const char *sock, const char *const *keys);
 
 /* True when log contains line as a whole line (a trailing '\r' is ignored). */
 int harness_has_line(const char *log, const char *line);

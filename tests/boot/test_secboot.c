@@ -11,10 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -186,83 +183,6 @@ Test(secboot, own_keys_enrolled_by_keys_sh_admit_only_their_images, .timeout = 3
 
 /* ---------------------------------------------------------------- shim */
 
-/* The serial log without its escape sequences (shim and MokManager draw
- * their screens with them), or NULL. */
-static char *plain_log(const char *path)
-{
-	char *raw = harness_read_file(path);
-	if (!raw)
-		return NULL;
-	char *out = raw;
-	for (const char *p = raw; *p;) {
-		if (p[0] == '\x1b' && p[1] == '[') {
-			p += 2;
-			while (*p && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-				p++;
-			if (*p)
-				p++;
-			*out++ = ' ';
-		} else {
-			*out++ = *p++;
-		}
-	}
-	*out = '\0';
-	return raw;
-}
-
-/* Waits until the plain log has text at or after offset from; returns the
- * offset just past it. Fails the test after timeout_s. */
-static size_t wait_text(const char *path, const char *text, size_t from, int timeout_s)
-{
-	for (int i = 0; i < timeout_s * 4; i++) {
-		char *log = plain_log(path);
-		if (log && strlen(log) > from) {
-			char *hit = strstr(log + from, text);
-			if (hit) {
-				size_t at = (size_t)(hit - log) + strlen(text);
-				free(log);
-				return at;
-			}
-		}
-		free(log);
-		usleep(250000);
-	}
-	char *log = plain_log(path);
-	cr_assert_fail("no \"%s\" after %d s; log:\n%s", text, timeout_s,
-		       log ? log + (strlen(log) > 3000 ? strlen(log) - 3000 : 0) : "(none)");
-	return 0;
-}
-
-/* Presses keys (QEMU's sendkey names) through the monitor at sock. */
-static void press(const char *sock, const char *const *keys)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-	cr_assert_geq(fd, 0);
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock);
-	cr_assert_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0, "monitor %s", sock);
-	for (; *keys; keys++) {
-		char cmd[64];
-		int n = snprintf(cmd, sizeof(cmd), "sendkey %s\n", *keys);
-		cr_assert_eq(write(fd, cmd, (size_t)n), n);
-		usleep(500000); /* MokManager redraws between keys */
-	}
-	close(fd);
-}
-
-static pid_t start_qemu(const char *cmd)
-{
-	pid_t pid = fork();
-
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
 /*
  * The shim route on a PC that trusts only Microsoft's keys (OVMF's ms
  * variables): the image from mkimg --shim boots Debian's Microsoft-signed
@@ -289,25 +209,26 @@ Test(secboot, shim_with_microsofts_keys_runs_solo_once_its_key_is_enrolled, .tim
 	    harness_format("exec tools/qemu.sh %s --secure-boot ms --serial %s --monitor %s "
 			   "--keep-vars %s --timeout 240 >/dev/null 2>&1",
 			   image, log1, sock, vars);
-	pid_t pid = start_qemu(cmd);
+	pid_t pid = harness_start(cmd);
 
-	size_t at = wait_text(log1, "Verification failed: (0x1A) Security Violation", 0, 120);
+	size_t at =
+	    harness_wait_text(log1, "Verification failed: (0x1A) Security Violation", 0, 120);
 	sleep(1);
-	press(sock, (const char *const[]){"ret", NULL});
-	at = wait_text(log1, "Press any key to perform MOK management", at, 60);
-	press(sock, (const char *const[]){"ret", NULL});
-	at = wait_text(log1, "Enroll key from disk", at, 30);
-	press(sock, (const char *const[]){"down", "ret", NULL});
-	at = wait_text(log1, "Select Key", at, 30);
-	press(sock, (const char *const[]){"ret", NULL}); /* the volume */
-	at = wait_text(log1, "solo.cer", at, 30);
-	press(sock, (const char *const[]){"ret", NULL}); /* solo.cer, first */
-	at = wait_text(log1, "[Enroll MOK]", at, 30);
-	press(sock, (const char *const[]){"down", "ret", NULL}); /* Continue */
-	at = wait_text(log1, "Enroll the key(s)?", at, 30);
-	press(sock, (const char *const[]){"down", "ret", NULL}); /* Yes */
-	at = wait_text(log1, "Reboot", at, 30);
-	press(sock, (const char *const[]){"ret", NULL});
+	harness_press_keys(sock, (const char *const[]){"ret", NULL});
+	at = harness_wait_text(log1, "Press any key to perform MOK management", at, 60);
+	harness_press_keys(sock, (const char *const[]){"ret", NULL});
+	at = harness_wait_text(log1, "Enroll key from disk", at, 30);
+	harness_press_keys(sock, (const char *const[]){"down", "ret", NULL});
+	at = harness_wait_text(log1, "Select Key", at, 30);
+	harness_press_keys(sock, (const char *const[]){"ret", NULL}); /* the volume */
+	at = harness_wait_text(log1, "solo.cer", at, 30);
+	harness_press_keys(sock, (const char *const[]){"ret", NULL}); /* solo.cer, first */
+	at = harness_wait_text(log1, "[Enroll MOK]", at, 30);
+	harness_press_keys(sock, (const char *const[]){"down", "ret", NULL}); /* Continue */
+	at = harness_wait_text(log1, "Enroll the key(s)?", at, 30);
+	harness_press_keys(sock, (const char *const[]){"down", "ret", NULL}); /* Yes */
+	at = harness_wait_text(log1, "Reboot", at, 30);
+	harness_press_keys(sock, (const char *const[]){"ret", NULL});
 	/* The reboot ends QEMU (-no-reboot); qemu.sh keeps the variables. */
 	int wstatus = 0;
 	for (int i = 0; i < 120 && waitpid(pid, &wstatus, WNOHANG) == 0; i++)
