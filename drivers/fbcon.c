@@ -104,6 +104,11 @@ static struct {
 	unsigned utf8_need; /* continuation bytes still expected */
 
 	int busy;
+	int cursor_on;	   /* fbcon_set_cursor */
+	int cursor_hidden; /* by the app: ESC[?25l */
+	int cursor_drawn;  /* the cursor is drawn at cursor_row, cursor_col */
+	unsigned cursor_row, cursor_col;
+	uint8_t csi_private; /* the private marker of this CSI ('?'), or 0 */
 } con;
 
 /* ------------------------------------------------------------ pixels */
@@ -224,20 +229,36 @@ static void mark_dirty(unsigned first, unsigned end)
 	con.dirty_hi = MAX(con.dirty_hi, end);
 }
 
-/* Brings the framebuffer up to date with text, drawing only what differs. */
+/*
+ * Brings the framebuffer up to date with text, drawing only what differs.
+ * The cursor is the text cell under it with its colours swapped: shown
+ * holds that, so the cell is redrawn plain once the cursor leaves it.
+ */
 static void flush(void)
 {
+	int cursor = con.cursor_on && !con.cursor_hidden;
+
+	if (con.cursor_drawn)
+		mark_dirty(con.cursor_row, con.cursor_row + 1);
+	if (cursor)
+		mark_dirty(con.row, con.row + 1);
 	for (unsigned r = con.dirty_lo; r < con.dirty_hi; r++) {
 		const uint32_t *t = text_row(r);
 		uint32_t *s = con.shown + (size_t)r * con.cols;
 
 		for (unsigned c = 0; c < con.cols; c++) {
-			if (t[c] != s[c]) {
-				draw_cell(r, c, t[c], s[c]);
-				s[c] = t[c];
+			uint32_t want = t[c];
+			if (cursor && r == con.row && c == con.col)
+				want = CELL(CELL_GLYPH(want), CELL_BG(want), CELL_FG(want));
+			if (want != s[c]) {
+				draw_cell(r, c, want, s[c]);
+				s[c] = want;
 			}
 		}
 	}
+	con.cursor_drawn = cursor;
+	con.cursor_row = con.row;
+	con.cursor_col = con.col;
 	con.dirty_lo = con.rows;
 	con.dirty_hi = 0;
 }
@@ -445,13 +466,21 @@ static void csi_byte(uint8_t b)
 		if (con.nparam + 1 < MAX_PARAMS)
 			con.params[++con.nparam] = 0;
 	} else if (b >= 0x3c && b <= 0x3f) {
-		con.csi_ignored = 1; /* private marker: ESC[?25l and friends */
+		/* A private marker leads: ESC[?25l is ours, the rest not. */
+		if (b == '?' && !con.nparam && !con.params[0] && !con.csi_private)
+			con.csi_private = b;
+		else
+			con.csi_ignored = 1;
 	} else if (b >= 0x20 && b <= 0x2f) {
 		con.csi_ignored = 1; /* intermediate bytes */
 	} else if (b >= 0x40 && b <= 0x7e) {
 		con.state = GROUND;
-		if (!con.csi_ignored)
+		if (con.csi_ignored)
+			return;
+		if (!con.csi_private)
 			csi_dispatch(b);
+		else if ((b == 'h' || b == 'l') && !con.nparam && con.params[0] == 25)
+			con.cursor_hidden = b == 'l';
 	}
 }
 
@@ -542,6 +571,7 @@ static void put_byte(uint8_t b)
 			con.nparam = 0;
 			con.params[0] = 0;
 			con.csi_ignored = 0;
+			con.csi_private = 0;
 		} else if (b == ']' || b == 'P' || b == 'X' || b == '^' || b == '_') {
 			con.state = STRING;
 			con.string_len = 0;
@@ -606,6 +636,15 @@ void fbcon_clear(void)
 	for (unsigned r = 0; r < con.rows; r++)
 		erase(r, 0, con.cols);
 	move_to(0, 0);
+	if (!con.busy)
+		flush();
+}
+
+void fbcon_set_cursor(int on)
+{
+	if (!con.fb)
+		return;
+	con.cursor_on = !!on;
 	if (!con.busy)
 		flush();
 }

@@ -120,8 +120,9 @@ int fbcon_init(const struct solo_framebuffer *fb, void *mapped_base);
  * other C0 and C1 controls are ignored. Lines longer than the screen wrap;
  * the bottom line scrolls the screen up. Escape sequences: SGR ESC[...m
  * with 0, 1, 22, 7, 27, 30-37, 38;5;n (n < 16), 39, 40-47, 48;5;n, 49,
- * 90-97, 100-107; ESC[nA/B/C/D, ESC[r;cH (and f), ESC[nJ, ESC[nK; every
- * other CSI, OSC and two-byte escape is read and dropped.
+ * 90-97, 100-107; ESC[nA/B/C/D, ESC[r;cH (and f), ESC[nJ, ESC[nK,
+ * ESC[?25h/l (cursor shown/hidden); every other CSI, OSC and two-byte
+ * escape is read and dropped.
  * The framebuffer is brought up to date before it returns.
  */
 void fbcon_write(const char *buf, size_t len);
@@ -133,6 +134,15 @@ void fbcon_write(const char *buf, size_t len);
  * unfinished sequence is not swallowed.
  */
 void fbcon_set_colour(enum fbcon_colour c);
+
+/*
+ * fbcon_set_cursor - whether the cursor is shown: the cell where the next
+ * character goes, in inverse video, while on is set (the console sets it
+ * while the app waits for input) and the app has not hidden it with
+ * ESC[?25l (ESC[?25h shows it again). Off after fbcon_init. The screen is
+ * updated at once.
+ */
+void fbcon_set_cursor(int on);
 
 /* fbcon_clear - blank the screen, cursor top left; colours are kept. */
 void fbcon_clear(void);

@@ -102,6 +102,9 @@ static long tty_read(struct file *f, struct iobuf *b, uint64_t *pos)
 		return 0;
 	pull_input();
 	long n = ldisc_read(&ldisc, chunk, (size_t)MIN(iobuf_left(b), (uint64_t)sizeof(chunk)));
+	/* The cursor shows while the app waits for typing (the read retries
+	 * until there is input), and goes once it has its input. */
+	console_set_cursor(n == -EAGAIN);
 	if (n > 0 && iobuf_put(b, chunk, (size_t)n))
 		return -EFAULT;
 	return n;
@@ -133,6 +136,7 @@ static unsigned tty_poll(struct file *f, struct poll_table *pt)
 	if (eof_forever() || ldisc_readable(&ldisc))
 		return ev | POLLIN | POLLRDNORM;
 	if (pt) {
+		console_set_cursor(1); /* waiting for typing, as in tty_read */
 		poll_wait(pt, &waiters);
 		if (!poll_timer.armed)
 			ktimer_arm(&poll_timer, time_add(time_now(), POLL_NS));

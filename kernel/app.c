@@ -12,6 +12,7 @@
 #include "kernel/arch/x86_64/apic_timer.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/args.h"
+#include "kernel/console.h"
 #include "kernel/exec.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
@@ -102,6 +103,7 @@ _Noreturn void app_exit(int status)
 		report_returned_memory();
 		report_timer();
 	}
+	console_set_cursor(0); /* nobody types to an app that is gone */
 	kprintf("solo: exit %d\n", status & 0xff);
 	power_finish(app.on_exit);
 }

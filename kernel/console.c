@@ -57,6 +57,14 @@ void console_set_colour(enum console_colour c)
 	}
 }
 
+void console_set_cursor(int on)
+{
+	for (struct console_sink *s = sinks; s; s = s->next) {
+		if (s->set_cursor)
+			s->set_cursor(on);
+	}
+}
+
 int console_size(unsigned *cols, unsigned *rows)
 {
 	for (struct console_sink *s = sinks; s; s = s->next) {

@@ -23,6 +23,8 @@ struct console_sink {
 	void (*set_colour)(enum console_colour colour);
 	/* The text size in characters (TIOCGWINSZ); NULL or 0: unknown. */
 	int (*size)(unsigned *cols, unsigned *rows);
+	/* Show the cursor (1) or not (0); NULL: the sink has none to show. */
+	void (*set_cursor)(int on);
 	struct console_sink *next;
 };
 
@@ -35,6 +37,9 @@ void console_register(struct console_sink *sink, int replay);
 /* Writes raw bytes to every sink (the app's output; kprintf's lines). */
 void console_write(const char *buf, size_t len);
 void console_set_colour(enum console_colour colour);
+/* Shows (1) or hides (0) the cursor on every sink that draws one: the
+ * console shows it while the app waits for typed input. */
+void console_set_cursor(int on);
 /* The first sink's text size; 0 when no sink knows one. */
 int console_size(unsigned *cols, unsigned *rows);
 

@@ -201,8 +201,11 @@ static int screen_size(unsigned *cols, unsigned *rows)
 	return *cols && *rows;
 }
 
-static struct console_sink screen_sink = {
-    .name = "screen", .write = fbcon_write, .set_colour = screen_colour, .size = screen_size};
+static struct console_sink screen_sink = {.name = "screen",
+					  .write = fbcon_write,
+					  .set_colour = screen_colour,
+					  .size = screen_size,
+					  .set_cursor = fbcon_set_cursor};
 
 /* The PS/2 keyboard (or the firmware's emulation of one): a second input
  * beside the serial port, into the same line discipline. */

@@ -33,7 +33,9 @@
 #define NUM_ARGS	 64  /* argv lines: more than a screen, so it scrolls */
 #define LONG_ARG_LEN	 230 /* an argv line wider than 160 columns: it wraps */
 #define UNKNOWN_CELL	 '\x01'
+#define UNKNOWN_CELL_STR "\x01"
 #define FULL_SCREEN	 ((size_t)-1)
+#define ANY_SCREEN	 ((size_t)-2) /* any screenshot: the test checks it itself */
 
 static pid_t runner = -1; /* tools/qemu.sh */
 static int monitor = -1;
@@ -352,6 +354,8 @@ static char *mismatch(const struct text *screen, const struct text *serial, size
 
 	if (screen->n == 0)
 		return strdup("the screen is blank");
+	if (rows == ANY_SCREEN)
+		return NULL;
 	if (rows && screen->n != rows) {
 		if (asprintf(&why, "the screen has %zu rows of text, want %zu", screen->n, rows) <
 		    0)
@@ -566,5 +570,64 @@ Test(screen, panic_report_is_on_the_screen_in_red, .timeout = 300)
 	cr_assert(reddish(colour), "'solo: panic' is drawn in %#08x", colour);
 	cr_assert_geq(screen_row_starting(&c, "solo:   stack trace:"), 0,
 		      "the report is on the screen");
+	stop_qemu();
+}
+
+/* A cell filled with one colour edge to edge: the cursor on a blank. */
+static int solid_cell(const struct screenshot *s, const struct fbcon_font *f, unsigned row,
+		      unsigned col)
+{
+	for (unsigned y = 0; y < f->height; y++) {
+		for (unsigned x = 0; x < f->width; x++) {
+			if (!ink(s, col * f->width + x, row * f->height + y))
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Typing on the PS/2 keyboard shows on the screen: while echo.elf waits
+ * for a line the cursor is a block where the next character goes, and
+ * keys typed appear (the line discipline's echo) with the cursor after
+ * them.
+ */
+Test(screen, typed_keys_echo_on_the_screen_with_a_cursor, .timeout = 300)
+{
+	struct capture c;
+
+	capture("screen-typing", "--app build/tests/apps/echo.elf", NULL, "echo: ready", ANY_SCREEN,
+		&c);
+	int ready = screen_row_starting(&c, "echo: ready");
+	cr_assert_geq(ready, 0, "screen:\n%s", show(&c.screen));
+	unsigned row = (unsigned)ready + 1;
+	int cursor = 0;
+	for (int i = 0; i < SCREENDUMP_TRIES && !cursor; i++) {
+		if (i) {
+			sleep_ms(500);
+			monitor_command(harness_format("screendump %s", c.ppm));
+			free(c.shot.rgb);
+			cr_assert_eq(read_ppm(c.ppm, &c.shot), 0);
+		}
+		cursor = solid_cell(&c.shot, c.font, row, 0);
+	}
+	cr_assert(cursor, "no cursor block at row %u column 0:\n%s", row, show(&c.screen));
+
+	static const char *const keys[] = {"h", "i", "spc", "t", "h", "e", "r", "e"};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		monitor_command(harness_format("sendkey %s", keys[i]));
+	int typed = 0;
+	for (int i = 0; i < SCREENDUMP_TRIES * 4 && !typed; i++) {
+		sleep_ms(500);
+		monitor_command(harness_format("screendump %s", c.ppm));
+		free(c.shot.rgb);
+		cr_assert_eq(read_ppm(c.ppm, &c.shot), 0);
+		c.screen = read_screen(&c.shot, c.font);
+		typed = row < c.screen.n &&
+			!strcmp(c.screen.lines[row], "hi there" UNKNOWN_CELL_STR) &&
+			solid_cell(&c.shot, c.font, row, 8);
+	}
+	cr_assert(typed, "row %u should read \"hi there\" with the cursor after it:\n%s", row,
+		  show(&c.screen));
 	stop_qemu();
 }

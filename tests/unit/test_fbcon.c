@@ -531,3 +531,45 @@ Test(fbcon, font_tables_map_codepoints_to_glyphs)
 				     fbcon_fonts[i - 1]->width * fbcon_fonts[i - 1]->height);
 	}
 }
+
+/* The cursor: the cell where the next character goes, colours swapped,
+ * only while the console asks for it and the app has not hidden it. */
+Test(fbcon, the_cursor_shows_where_typing_goes)
+{
+	start();
+	put("ab");
+	cr_assert(cell_is(0, 2, ' ', GREY, BLACK), "off after init");
+	fbcon_set_cursor(1);
+	cr_assert(cell_is(0, 2, ' ', BLACK, GREY), "a grey block after \"ab\"");
+	cr_assert(cell_is(0, 1, 'b', GREY, BLACK));
+	put("c\n");
+	cr_assert(cell_is(0, 2, 'c', GREY, BLACK), "the old cell redrawn plain");
+	cr_assert(cell_is(1, 0, ' ', BLACK, GREY), "the cursor moved to the next line");
+	put("x\b");
+	cr_assert(cell_is(1, 0, 'x', BLACK, GREY), "over a character: the character inverted");
+	put("\033[?25l");
+	cr_assert(cell_is(1, 0, 'x', GREY, BLACK), "hidden by the app");
+	put("\033[?25h");
+	cr_assert(cell_is(1, 0, 'x', BLACK, GREY), "shown again");
+	put("\033[?1049h\033[?25;1l");
+	cr_assert(cell_is(1, 0, 'x', BLACK, GREY), "other private modes change nothing");
+	fbcon_set_cursor(0);
+	cr_assert(cell_is(1, 0, 'x', GREY, BLACK), "off");
+	assert_padding_untouched();
+}
+
+Test(fbcon, the_cursor_follows_a_scroll)
+{
+	start();
+	fbcon_set_cursor(1);
+	for (unsigned i = 0; i < fbcon_rows(); i++)
+		put("line\n");
+	unsigned last = fbcon_rows() - 1;
+	cr_assert(cell_is(last, 0, ' ', BLACK, GREY), "on the new bottom line");
+	for (unsigned r = 0; r < last; r++)
+		cr_assert_str_eq(row_text(r), "line", "row %u", r);
+	put("abc");
+	cr_assert_str_eq(row_text(last - 1), "line");
+	cr_assert(cell_is(last, 3, ' ', BLACK, GREY));
+	cr_assert(cell_is(last, 2, 'c', GREY, BLACK));
+}
