@@ -504,11 +504,16 @@ static int tcp_bind_op(struct sock *s, const struct linux_sockaddr_storage *a, u
  * Linux keeps the SYN queue apart and answers a flood with SYN cookies; we
  * do what FreeBSD's syncache does with a full bucket: a SYN to a full
  * listener takes the place of its oldest half-open connection, dropped
- * without an RST. A connection that finished its handshake is never
- * dropped for it: a full queue of those still refuses SYNs, as on Linux.
- * lwIP calls this (LWIP_HOOK_TCP_INPACKET_PCB, lwipopts.h) for every
- * segment that found a pcb, before it is handled; it never refuses one.
+ * without an RST, provided that one has left its SYN-ACK unanswered for
+ * SYN_STALE_MS (a real client answers within a round trip; so two SYNs
+ * that arrive together still find the backlog as full as before). A
+ * connection that finished its handshake is never dropped for it: a full
+ * queue of those still refuses SYNs, as on Linux. lwIP calls this
+ * (LWIP_HOOK_TCP_INPACKET_PCB, lwipopts.h) for every segment that found a
+ * pcb, before it is handled; it never refuses one.
  */
+#define SYN_STALE_MS 1000
+
 int inet_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr)
 {
 	struct tcp_pcb_listen *lpcb = (struct tcp_pcb_listen *)(void *)pcb;
@@ -519,6 +524,7 @@ int inet_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr)
 		return ERR_OK;
 	for (p = tcp_active_pcbs; p; p = p->next)
 		if (p->state == SYN_RCVD && p->listener == lpcb &&
+		    (u32_t)(tcp_ticks - p->tmr) >= SYN_STALE_MS / TCP_SLOW_INTERVAL &&
 		    (!oldest || (u32_t)(tcp_ticks - p->tmr) >= (u32_t)(tcp_ticks - oldest->tmr)))
 			oldest = p;
 	if (oldest)
