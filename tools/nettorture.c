@@ -1389,7 +1389,7 @@ static void h_ipv6(void)
 	uint8_t *ip = f + 14, *p = ip + 40;
 	size_t plen = 8 + below(300);
 	int multicast = below(2);
-	unsigned kind = below(10);
+	unsigned kind = below(11);
 
 	fill_random(f, sizeof(f));
 	eth(f, multicast ? (const uint8_t[]){0x33, 0x33, 0, 0, 0, 1} : guest_mac, host_mac, 0x86dd);
@@ -1454,6 +1454,26 @@ static void h_ipv6(void)
 	case 8:
 		put16(ip + 4, rnd());
 		break; /* payload length lies */
+	case 10: {     /* a fragment header: tiny, overlapping, never completed, past 64 KiB */
+		unsigned off = below(4) ? below(64) : 8000 + below(192), m = below(3) != 0;
+
+		ip[6] = 44;
+		p[0] = 58;
+		p[1] = 0;
+		put16(p + 2, off << 3 | m);
+		put32(p + 4, frag_id_pool[below(8)]);
+		if (off == 0) { /* the first: an echo request inside */
+			p[8] = 128;
+			p[9] = 0;
+		}
+		plen = 8 + (below(4) ? 8 * (1 + below(30)) : 1 + below(300));
+		put16(ip + 4, (uint32_t)plen);
+		if (multicast) { /* fragments go to the guest's own address */
+			memcpy(ip + 24, guest_ll, 16);
+			memcpy(f, guest_mac, 6);
+		}
+		break;
+	}
 	default:
 		ip[7] = (uint8_t)below(255);
 		p[0] = 134;
