@@ -10,6 +10,7 @@
 #   make real-programs   fetch + build the real-program tests' Debian programs
 #   make bench-net  nginx and the Go httpd on Solo and on Linux 6.1, same QEMU (not a test)
 #   make bench-apps sqlite, Lua, malloc, realloc, read, mmap, futex: Solo/Linux 6.1 (not a test)
+#   make torture-net  hostile frames at a server (TORTURE_FRAMES, TORTURE_SEED, TORTURE_NIC)
 #
 # DEBUG=1 builds the kernel with extra checks (kmalloc canaries, -O1).
 
@@ -653,7 +654,9 @@ TORTURE_FRAMES ?= 100000
 TORTURE_SEED   ?= 1
 TORTURE_NIC    ?= virtio
 TORTURE_DIR    := $(B)/torture-net
-torture-net: all $(B)/tools/nettorture $(B)/tests/apps/netserve.elf
+torture-net:
+	tools/deps.sh --src
+	$(MAKE) all $(B)/tools/nettorture $(B)/tests/apps/netserve.elf
 	@mkdir -p $(TORTURE_DIR)
 	tools/mkimg.sh -o $(TORTURE_DIR)/netserve.img --app $(B)/tests/apps/netserve.elf --args 7777
 	rm -f $(TORTURE_DIR)/link.sock; \
