@@ -105,7 +105,7 @@ static enum cat cur_cat = C_RUNT;
 /* Valid exchanges: tried, right, wrong answers. */
 enum ex { X_UDP, X_UDPFRAG, X_TCP, X_TCPHOSTILE, NEX };
 static const char *const ex_name[NEX] = {"udp", "udp-frag", "tcp", "tcp-overlap"};
-static long ex_tried[NEX], ex_ok[NEX], wrong_answers, guest_frames, rx_dropped;
+static long ex_tried[NEX], ex_ok[NEX], ex_slowest_ms[NEX], wrong_answers, guest_frames, rx_dropped;
 
 /* DHCP: the guest's transaction. */
 static uint32_t dhcp_xid;
@@ -1619,6 +1619,8 @@ static int valid_round(long round)
 		ok = tcp_exchange(1, answer_ms);
 		break;
 	}
+	if (now_ms() - t0 > ex_slowest_ms[round % 4])
+		ex_slowest_ms[round % 4] = now_ms() - t0;
 	if (verbose)
 		note("%s exchange %s in %ld ms after %ld frames (last: %s)", ex_name[round % 4],
 		     ok ? "right" : "FAILED", now_ms() - t0, hostile_total, cat_name[cur_cat]);
@@ -1736,7 +1738,8 @@ int main(int argc, char **argv)
 		note("sent %-10s %ld", cat_name[i], sent[i]);
 	note("sent total      %ld hostile frames", hostile_total);
 	for (int i = 0; i < NEX; i++)
-		note("exchanges %-11s %ld/%ld right", ex_name[i], ex_ok[i], ex_tried[i]);
+		note("exchanges %-11s %ld/%ld right, the slowest in %ld ms", ex_name[i], ex_ok[i],
+		     ex_tried[i], ex_slowest_ms[i]);
 	note("guest frames received %ld (%ld not looked at), wrong answers %ld", guest_frames,
 	     rx_dropped, wrong_answers);
 	/* "quit" until the guest is gone. */
