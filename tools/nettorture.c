@@ -28,6 +28,10 @@
  * real transaction with garbage options) and broadcast (storms of broadcast
  * and multicast frames, VLAN tags, unknown ethertypes).
  *
+ * A seed always sends the same hostile frames in the same order: the valid
+ * exchanges, which retry as often as they need, draw from a stream of their
+ * own, and what we send in reply to the guest takes no random numbers.
+ *
  * -v prints each exchange with its time and what the guest sent while one
  * was retried; NETTORTURE_TRACE=1 in the environment logs every frame each
  * way with a millisecond stamp on stderr (for finding where time went).
@@ -325,6 +329,18 @@ static void send_hostile(const uint8_t *f, size_t len)
 
 /* ------------------------------------------------------------ frame builders */
 
+/*
+ * IPv4 identifications of the frames that are not hostile come from a
+ * counter, not from the seeded stream: what the guest sends (and so how
+ * often we answer) never changes which hostile frames a seed sends.
+ */
+static unsigned next_ip_id(void)
+{
+	static unsigned id;
+
+	return ++id & 0xffff;
+}
+
 static size_t eth(uint8_t *f, const uint8_t *dst, const uint8_t *src, uint32_t type)
 {
 	memcpy(f, dst, 6);
@@ -378,7 +394,7 @@ static size_t udp4(uint8_t *f, uint32_t src, uint32_t dst, unsigned sport, unsig
 	size_t o = eth(f, guest_mac, host_mac, 0x0800);
 	uint8_t *ip = f + o, *u = ip + 20;
 
-	ip4_hdr(ip, 28 + n, 17, src, dst, rnd() & 0xffff, 0);
+	ip4_hdr(ip, 28 + n, 17, src, dst, next_ip_id(), 0);
 	ip4_sum(ip);
 	put16(u, sport);
 	put16(u + 2, dport);
@@ -396,7 +412,7 @@ static size_t tcp4(uint8_t *f, uint32_t src, unsigned sport, unsigned dport, uin
 	size_t o = eth(f, guest_mac, host_mac, 0x0800), hl = 20 + optlen;
 	uint8_t *ip = f + o, *t = ip + 20;
 
-	ip4_hdr(ip, 20 + hl + n, 6, src, GUEST_IP, rnd() & 0xffff, 0x4000);
+	ip4_hdr(ip, 20 + hl + n, 6, src, GUEST_IP, next_ip_id(), 0x4000);
 	ip4_sum(ip);
 	memset(t, 0, 20);
 	put16(t, sport);
@@ -593,7 +609,7 @@ static size_t dhcp_reply(uint8_t *f, unsigned type, uint32_t xid, const uint8_t 
 	size_t e = eth(f, bcast_mac, host_mac, 0x0800);
 	uint8_t *ip = f + e, *u = ip + 20;
 
-	ip4_hdr(ip, 28 + o, 17, HOST_IP, 0xffffffffu, rnd() & 0xffff, 0);
+	ip4_hdr(ip, 28 + o, 17, HOST_IP, 0xffffffffu, next_ip_id(), 0);
 	ip4_sum(ip);
 	put16(u, 67);
 	put16(u + 2, 68);
@@ -1603,7 +1619,13 @@ static void usage(void)
 static int valid_round(long round)
 {
 	long t0 = now_ms();
+	uint64_t hostile_rng = rng;
 	int ok;
+
+	/* The exchange draws from a stream of its own (it may retry any
+	 * number of times); the hostile stream goes on as if it had not run. */
+	rng = hostile_rng ^ 0xa5a5a5a5a5a5a5a5ULL;
+	rnd();
 
 	switch (round % 4) {
 	case 0:
@@ -1619,6 +1641,8 @@ static int valid_round(long round)
 		ok = tcp_exchange(1, answer_ms);
 		break;
 	}
+	rng = hostile_rng;
+	rnd();
 	if (now_ms() - t0 > ex_slowest_ms[round % 4])
 		ex_slowest_ms[round % 4] = now_ms() - t0;
 	if (verbose)
