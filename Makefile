@@ -10,6 +10,7 @@
 #   make real-programs   fetch + build the real-program tests' Debian programs
 #   make bench-net  nginx and the Go httpd on Solo and on Linux 6.1, same QEMU (not a test)
 #   make bench-apps sqlite, Lua, malloc, realloc, read, mmap, futex: Solo/Linux 6.1 (not a test)
+#   make torture-net  hostile frames at a server (TORTURE_FRAMES, TORTURE_SEED, TORTURE_NIC)
 #
 # DEBUG=1 builds the kernel with extra checks (kmalloc canaries, -O1).
 
@@ -655,6 +656,37 @@ bench-net:
 	tools/bench-net.sh $(BENCH_NET_ARGS)
 # ---------------------------------------------------------------- (end of network benchmark)
 
+# ---------------------------------------------------------------- network torture (issue 15)
+# tools/nettorture: the guest's whole Ethernet link through QEMU's stream
+# netdev (tools/qemu.sh --net stream:PATH): its DHCP server and gateway, a
+# seeded stream of hostile frames, and valid TCP/UDP echo exchanges with
+# tests/apps/netserve.c in between. make test runs a short campaign
+# (tests/boot/test_net_torture.c); make torture-net a long one:
+#   make torture-net TORTURE_FRAMES=200000 TORTURE_SEED=7 TORTURE_NIC=e1000e
+$(B)/tools/nettorture: tools/nettorture.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $< -o $@
+TORTURE_FRAMES ?= 100000
+TORTURE_SEED   ?= 1
+TORTURE_NIC    ?= virtio
+TORTURE_DIR    := $(B)/torture-net
+torture-net:
+	tools/deps.sh --src
+	$(MAKE) all $(B)/tools/nettorture $(B)/tests/apps/netserve.elf
+	@mkdir -p $(TORTURE_DIR)
+	tools/mkimg.sh -o $(TORTURE_DIR)/netserve.img --app $(B)/tests/apps/netserve.elf --args 7777
+	rm -f $(TORTURE_DIR)/link.sock; \
+	tools/qemu.sh $(TORTURE_DIR)/netserve.img --serial $(TORTURE_DIR)/serial.log \
+		--timeout $$(( $(TORTURE_FRAMES) / 20 + 600 )) --nic $(TORTURE_NIC) \
+		--net stream:$(TORTURE_DIR)/link.sock & q=$$!; \
+	$(B)/tools/nettorture --socket $(TORTURE_DIR)/link.sock --frames $(TORTURE_FRAMES) \
+		--seed $(TORTURE_SEED) -v; t=$$?; wait $$q; s=$$?; \
+	grep -a -E '^(solo: (memory|exit|panic|app killed)|netserve: )' $(TORTURE_DIR)/serial.log; \
+	echo "torture-net: nettorture status $$t, qemu.sh status $$s (log: $(TORTURE_DIR)/serial.log)"; \
+	test $$t -eq 0 && test $$s -eq 0 && tr -d '\r' <$(TORTURE_DIR)/serial.log | \
+		awk '/^solo: memory: .* pages free after the app, / { ok = $$3 == $$9 } END { exit !ok }'
+# ---------------------------------------------------------------- (end of network torture)
+
 # ---------------------------------------------------------------- app benchmark (make bench-apps)
 # One static driver of real code (bench/apps/appbench.c, with sqlite3 and
 # Lua 5.4 from the real programs' pinned Debian sources) on Solo and on
@@ -678,7 +710,7 @@ bench-apps:
 
 # ---------------------------------------------------------------- top-level targets
 .PHONY: all image deps run debug test test-unit test-boot clean format-check check-layers bench \
-        real-programs bench-net bench-apps fuzz test-fuzz
+        real-programs bench-net bench-apps fuzz test-fuzz torture-net
 
 all: $(B)/BOOTX64.EFI $(B)/ENROLL.EFI $(B)/kernel.elf $(USER_APPS) $(B)/tools/elfcheck $(B)/tools/solo-manifest $(B)/solo.img \
      $(B)/gen/syscalls-doc.ok
@@ -700,7 +732,8 @@ debug:
 	tools/qemu.sh $(B)/solo.img --gdb $(QEMU_ARGS)
 
 TEST_ARTIFACTS := all $(B)/tests/unit_tests $(B)/tests/unit_tests_kcheck $(B)/tests/boot_tests $(TEST_APPS) \
-                  $(B)/test/kernel-panic.elf $(REAL_PROGRAMS) $(B)/tools/netload
+                  $(B)/test/kernel-panic.elf $(REAL_PROGRAMS) $(B)/tools/netload \
+                  $(B)/tools/nettorture
 
 test:
 	tools/deps.sh --src

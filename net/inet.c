@@ -25,6 +25,7 @@
 #include "lwip/ip_addr.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
+#include "lwip/priv/tcp_priv.h" /* tcp_active_pcbs, tcp_ticks: the SYN hook */
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 #include "mm/kmalloc.h"
@@ -493,6 +494,42 @@ static int tcp_bind_op(struct sock *s, const struct linux_sockaddr_storage *a, u
 		return -EADDRNOTAVAIL;
 	tcp_apply_options(is, is->tcp);
 	return lwip_errno(tcp_bind(is->tcp, &ip, port));
+}
+
+/*
+ * lwIP counts a listener's half-open connections (SYN_RCVD) in its backlog
+ * beside the established ones waiting for accept(), and keeps a half-open
+ * one 20 s (TCP_SYN_RCVD_TIMEOUT): backlog + 1 spoofed SYNs closed a
+ * listener to everyone for 20 s (tools/nettorture's syn-flood found it).
+ * Linux keeps the SYN queue apart and answers a flood with SYN cookies; we
+ * do what FreeBSD's syncache does with a full bucket: a SYN to a full
+ * listener takes the place of its oldest half-open connection, dropped
+ * without an RST, provided that one has left its SYN-ACK unanswered for
+ * SYN_STALE_MS (a real client answers within a round trip; so two SYNs
+ * that arrive together still find the backlog as full as before). A
+ * connection that finished its handshake is never dropped for it: a full
+ * queue of those still refuses SYNs, as on Linux. lwIP calls this
+ * (LWIP_HOOK_TCP_INPACKET_PCB, lwipopts.h) for every segment that found a
+ * pcb, before it is handled; it never refuses one.
+ */
+#define SYN_STALE_MS 1000
+
+int inet_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr)
+{
+	struct tcp_pcb_listen *lpcb = (struct tcp_pcb_listen *)(void *)pcb;
+	struct tcp_pcb *p, *oldest = NULL;
+
+	if (pcb->state != LISTEN || (TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN ||
+	    lpcb->accepts_pending < lpcb->backlog)
+		return ERR_OK;
+	for (p = tcp_active_pcbs; p; p = p->next)
+		if (p->state == SYN_RCVD && p->listener == lpcb &&
+		    (u32_t)(tcp_ticks - p->tmr) >= SYN_STALE_MS / TCP_SLOW_INTERVAL &&
+		    (!oldest || (u32_t)(tcp_ticks - p->tmr) >= (u32_t)(tcp_ticks - oldest->tmr)))
+			oldest = p;
+	if (oldest)
+		tcp_abandon(oldest, 0); /* gives its backlog place back */
+	return ERR_OK;
 }
 
 static int tcp_listen_op(struct sock *s, int backlog)

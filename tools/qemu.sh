@@ -58,10 +58,17 @@ Options:
   --accel auto|kvm|tcg  [auto]: KVM only if a probe shows OVMF boots under it
                         here (the answer is cached in build/.kvm-probe),
                         otherwise TCG. CPU model: host (KVM), max (TCG).
-  --net none|user       the network [none]: none has no NIC at all; user is
+  --net none|user|stream:PATH
+                        the network [none]: none has no NIC at all; user is
                         QEMU's user-mode network (slirp: the guest is
-                        10.0.2.15, the gateway and DNS 10.0.2.2/.3)
-  --nic MODEL           the NIC with --net user [virtio]: virtio (modern
+                        10.0.2.15, the gateway and DNS 10.0.2.2/.3);
+                        stream:PATH wires the NIC to a unix stream socket
+                        that QEMU listens on at PATH (QEMU's stream netdev:
+                        each frame is a 4-byte big-endian length and the
+                        Ethernet frame). Whatever connects there is the
+                        whole link, e.g. build/tools/nettorture; until
+                        something connects the guest's frames are dropped
+  --nic MODEL           the NIC with --net user or stream [virtio]: virtio (modern
                         virtio-net-pci), virtio-legacy (the same with
                         disable-modern=on: the legacy I/O interface),
                         e1000e (82574L, q35's own) or e1000 (82540EM, pc's)
@@ -215,7 +222,14 @@ parse_options() {
 	auto | raw | qcow2 | vmdk | vhdx | vdi) ;;
 	*) usage_error "--format is auto, raw, qcow2, vmdk, vhdx or vdi, not '$format'" ;;
 	esac
-	[[ $net == none || $net == user ]] || usage_error "--net is none or user, not '$net'"
+	case $net in
+	none | user) ;;
+	stream:?*)
+		# sun_path holds 107 bytes and a NUL.
+		((${#net} - 7 <= 107)) || usage_error "--net stream:PATH: PATH is longer than 107 bytes"
+		;;
+	*) usage_error "--net is none, user or stream:PATH, not '$net'" ;;
+	esac
 	case $nic in
 	virtio | virtio-legacy | e1000e | e1000) ;;
 	*) usage_error "--nic is virtio, virtio-legacy, e1000e or e1000, not '$nic'" ;;
@@ -272,14 +286,17 @@ firmware_args() {
 		-drive "if=pflash,format=raw,unit=1,file=$(qemu_escape "$vars_copy")"
 }
 
-# The network options: nothing (-nic none), or a user-mode backend n0 and
-# the NIC model on it.
+# The network options: nothing (-nic none), or a backend n0 (user-mode, or
+# a unix stream socket QEMU listens on) and the NIC model on it.
 net_args() {
 	local fwd proto host guest netdev=user,id=n0
 
 	if [[ $net == none ]]; then
 		printf '%s\0' -nic none
 		return
+	fi
+	if [[ $net == stream:* ]]; then
+		netdev="stream,id=n0,server=on,addr.type=unix,addr.path=$(qemu_escape "${net#stream:}")"
 	fi
 	((restrict)) && netdev+=,restrict=on
 	for fwd in "${hostfwds[@]}"; do

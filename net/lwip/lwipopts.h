@@ -130,6 +130,11 @@ void netif_poll_all(void);
 #define LWIP_TCP_PCB_NUM_EXT_ARGS  0
 #define SO_REUSE		   1 /* SO_REUSEADDR: bind over TIME_WAIT */
 #define SO_REUSE_RXTOALL	   0
+/* A SYN to a full listener replaces its oldest half-open connection: SYN floods (net/inet.c). */
+struct tcp_pcb;
+struct tcp_hdr;
+int inet_tcp_inpacket(struct tcp_pcb *pcb, struct tcp_hdr *hdr);
+#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) inet_tcp_inpacket(pcb, hdr)
 
 /* ---- the socket layer's needs */
 #define LWIP_SO_RCVBUF		  0 /* net/ keeps its own receive queues */
