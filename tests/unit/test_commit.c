@@ -20,6 +20,7 @@
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 #include "mm/vm.h"
+#include "mm/vmobj.h"
 #include "mm_arena.h"
 
 #define P	  PAGE_SIZE
@@ -356,6 +357,80 @@ Test(commit, lazy_mode_maps_more_than_memory)
 	cr_assert_gt(v, 0);
 	cr_assert_gt(as.commit_pages, aspace_commit_limit(), "charged, not checked");
 	aspace_destroy(&as);
+}
+
+/* ------------------------------------------------------------ file mappings */
+
+/* A file of FILE_PAGES pages, made on first use, as a tmpfs file. */
+#define FILE_PAGES 16
+static struct vmobj file;
+static paddr_t file_pages[FILE_PAGES];
+static int file_holds;
+
+static int file_get_page(struct vmobj *obj, uint64_t index, int write, paddr_t *pa)
+{
+	(void)obj;
+	(void)write;
+	if (index >= FILE_PAGES)
+		return -EIO;
+	if (!file_pages[index]) {
+		file_pages[index] = palloc(1);
+		cr_assert_neq(file_pages[index], 0);
+		memset(phys_to_virt(file_pages[index]), (int)index, P);
+	}
+	*pa = file_pages[index];
+	return 0;
+}
+
+static void file_hold(struct vmobj *obj)
+{
+	(void)obj;
+	file_holds++;
+}
+
+static void file_release(struct vmobj *obj)
+{
+	(void)obj;
+	file_holds--;
+}
+
+static const struct vmobj_ops file_ops = {
+    .get_page = file_get_page, .hold = file_hold, .release = file_release};
+
+Test(commit, private_writable_file_mappings_are_charged_and_shared_ones_are_not)
+{
+	setup_app();
+	commit_set_mode(COMMIT_STRICT);
+	file.ops = &file_ops;
+	size_t before = as.commit_pages, owned = as.commit_owned;
+	long shared = aspace_map_object(&as, 0, FILE_PAGES * P, VM_WRITE, &file, 0, 1);
+	cr_assert_gt(shared, 0);
+	cr_assert_eq(as.commit_pages, before, "the file's pages are the file's");
+	long priv = aspace_map_object(&as, 0, FILE_PAGES * P, VM_WRITE, &file, 0, 0);
+	cr_assert_gt(priv, 0);
+	cr_assert_eq(as.commit_pages, before + FILE_PAGES, "a write may copy every page");
+	/* A read borrows the file's page: charged, not owned; a write copies. */
+	cr_assert_eq(aspace_fault(&as, (vaddr_t)priv, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(as.commit_owned, owned);
+	cr_assert_eq(aspace_fault(&as, (vaddr_t)priv, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT),
+		     0);
+	cr_assert_eq(aspace_fault(&as, (vaddr_t)priv + P, ASPACE_ACCESS_WRITE), 0);
+	cr_assert_eq(as.commit_owned, owned + 2, "two copies");
+	/* Read-only: the copies leave the owned count with the charge. */
+	cr_assert_eq(aspace_protect(&as, (vaddr_t)priv, FILE_PAGES * P, 0), 0);
+	cr_assert_eq(as.commit_pages, before);
+	cr_assert_eq(as.commit_owned, owned);
+	cr_assert_eq(aspace_protect(&as, (vaddr_t)priv, 4 * P, VM_WRITE), 0);
+	cr_assert_eq(as.commit_pages, before + 4);
+	cr_assert_eq(as.commit_owned, owned + 2, "and come back with it");
+	aspace_destroy(&as);
+	struct commit_stats st;
+	commit_get_stats(&st);
+	cr_assert_eq(st.charged + st.owned + st.tables, 0);
+	cr_assert_eq(file_holds, 0);
+	for (int i = 0; i < FILE_PAGES; i++)
+		if (file_pages[i])
+			pfree(file_pages[i], 1);
 }
 
 /* ------------------------------------------------------------ boot.cfg overcommit= */
