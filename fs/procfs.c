@@ -18,6 +18,7 @@
 #include "kernel/kprintf.h"
 #include "kernel/time.h"
 #include "mm/aspace.h"
+#include "mm/commit.h"
 #include "mm/palloc.h"
 
 #define PROC_DEV 5
@@ -36,12 +37,17 @@ static long meminfo(char *buf, size_t size)
 	uint64_t total = st.total_pages * (PAGE_SIZE / 1024),
 		 free = st.free_pages * (PAGE_SIZE / 1024),
 		 lazy = aspace_lazyfree_pages() * (PAGE_SIZE / 1024);
+	struct commit_stats cs;
+	commit_get_stats(&cs);
+	uint64_t limit = aspace_commit_limit() * (PAGE_SIZE / 1024),
+		 committed = cs.charged * (PAGE_SIZE / 1024);
 	return ksnprintf(buf, size,
 			 "MemTotal:       %8lu kB\nMemFree:        %8lu kB\n"
 			 "MemAvailable:   %8lu kB\nBuffers:               0 kB\n"
 			 "Cached:                0 kB\nSwapTotal:             0 kB\n"
-			 "SwapFree:              0 kB\nLazyFree:       %8lu kB\n",
-			 total, free, free + lazy, lazy);
+			 "SwapFree:              0 kB\nLazyFree:       %8lu kB\n"
+			 "CommitLimit:    %8lu kB\nCommitted_AS:   %8lu kB\n",
+			 total, free, free + lazy, lazy, limit, committed);
 }
 
 static long cpuinfo(char *buf, size_t size)

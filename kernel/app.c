@@ -24,6 +24,7 @@
 #include "kernel/time.h"
 #include "kernel/timer.h"
 #include "kernel/vdso.h"
+#include "mm/commit.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 #include "net/netcfg.h"
@@ -36,9 +37,10 @@ static struct {
 	struct app_image image;
 	enum bootcfg_on_exit on_exit;
 	int loaded;
-	size_t free_before_load; /* palloc free pages before the app, heap trimmed */
-	size_t free_baseline;	 /* palloc free pages expected once the app is gone */
-	uint64_t minor_faults;	 /* faults that backed or copied a page: ru_minflt */
+	size_t free_before_load;      /* palloc free pages before the app, heap trimmed */
+	size_t free_baseline;	      /* palloc free pages expected once the app is gone */
+	size_t commit_limit_at_start; /* CommitLimit before the app was loaded, pages */
+	uint64_t minor_faults;	      /* faults that backed or copied a page: ru_minflt */
 } app;
 
 uint64_t app_minor_faults(void)
@@ -69,6 +71,12 @@ static void report_returned_memory(void)
 
 	kmalloc_trim();
 	palloc_get_stats(&st);
+	/* Before the free-pages line: the harness reads the last memory line. */
+	struct commit_stats cs;
+	commit_get_stats(&cs);
+	kinfo("solo: memory: commit charge peak %zu KiB, limit %zu KiB at start (overcommit=%s)\n",
+	      cs.peak_charged * (PAGE_SIZE / 1024), app.commit_limit_at_start * (PAGE_SIZE / 1024),
+	      commit_mode() == COMMIT_STRICT ? "strict" : "lazy");
 	kinfo("solo: memory: %zu pages free after the app, %zu before it\n", st.free_pages,
 	      app.free_baseline);
 }
@@ -281,6 +289,11 @@ int app_load(const void *elf, size_t size, const void *tar, size_t tar_size,
 	kmalloc_trim();
 	palloc_get_stats(&before);
 	app.free_before_load = before.free_pages;
+	commit_set_mode(cfg->overcommit == BOOTCFG_OVERCOMMIT_STRICT ? COMMIT_STRICT : COMMIT_LAZY);
+	app.commit_limit_at_start = aspace_commit_limit();
+	kinfo("solo: memory: overcommit=%s, commit limit %zu KiB\n",
+	      commit_mode() == COMMIT_STRICT ? "strict" : "lazy",
+	      app.commit_limit_at_start * (PAGE_SIZE / 1024));
 	app.on_exit = cfg->on_exit;
 	int argc = build_argv(cfg, &argv, &words);
 	if (argc < 0)

@@ -20,6 +20,7 @@ static void set_defaults(struct boot_config *cfg)
 	cfg->strace = 0;
 	cfg->root_read_only = 0;
 	cfg->tmpfs_size = 0;
+	cfg->overcommit = BOOTCFG_OVERCOMMIT_DEFAULT;
 	cfg->net = BOOTCFG_NET_DHCP;
 	cfg->ip = (struct bootcfg_addr){0};
 	cfg->ip_prefix = 0;
@@ -347,6 +348,14 @@ static int apply(struct boot_config *cfg, struct parse_state *st, const char *ke
 			return -1;
 		}
 		cfg->aslr = i;
+	} else if (!strcmp(key, "overcommit")) {
+		static const char *const modes[] = {"lazy", "strict"};
+		int i = pick(value, modes, 2);
+		if (i < 0) {
+			*why = "overcommit must be strict or lazy";
+			return -1;
+		}
+		cfg->overcommit = (enum bootcfg_overcommit)i;
 	} else if (!strcmp(key, "root")) {
 		static const char *const modes[] = {"rw", "ro"};
 		int i = pick(value, modes, 2);

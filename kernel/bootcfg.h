@@ -28,6 +28,12 @@
  *                        arguments and result (kernel/strace.h); 0 default
  *   root=rw|ro           the root file system in RAM: writable (rw, the
  *                        default) or read-only (ro; /tmp stays writable)
+ *   overcommit=strict|lazy  commit accounting (mm/commit.h): strict charges
+ *                        private writable memory when it is mapped and
+ *                        fails the call with ENOMEM past what RAM can
+ *                        back; lazy lets every mapping succeed and kills
+ *                        the app at a touch that finds no page (default:
+ *                        BOOTCFG_OVERCOMMIT_DEFAULT)
  *   tmpfs_size=SIZE      the most RAM files may take (bytes, or with K,
  *                        M or G; at least 64K); default half of free memory
  *   net=dhcp|static|none how the network interfaces get an IPv4 address
@@ -75,6 +81,12 @@ enum bootcfg_poweroff {
 	BOOTCFG_POWEROFF_ACPI,
 };
 
+enum bootcfg_overcommit {
+	BOOTCFG_OVERCOMMIT_LAZY = 0,
+	BOOTCFG_OVERCOMMIT_STRICT,
+};
+#define BOOTCFG_OVERCOMMIT_DEFAULT BOOTCFG_OVERCOMMIT_STRICT
+
 enum bootcfg_net {
 	BOOTCFG_NET_DHCP = 0,
 	BOOTCFG_NET_STATIC,
@@ -108,6 +120,7 @@ struct boot_config {
 	int strace;	     /* 0 (default) or 1 */
 	int root_read_only;  /* 0 (default) or 1 */
 	uint64_t tmpfs_size; /* bytes; 0 (default): half of free memory */
+	enum bootcfg_overcommit overcommit;
 	enum bootcfg_net net;
 	struct bootcfg_addr ip; /* family 4 with net=static, else 0 */
 	unsigned ip_prefix;	/* 1..32 */

@@ -57,7 +57,11 @@ static long map_at(struct aspace *as, vaddr_t virt, size_t size, unsigned flags,
  * could see it) that MADV_FREE refuses, as Linux does. Writing a shared file mapping needs an fd
  * open for writing, any file mapping one open for reading (EACCES, as on Linux). PROT_NONE reserves
  * without access. MAP_FIXED over an existing mapping replaces it, as on Linux; any other address is
- * a hint, taken when the range there is free.
+ * a hint, taken when the range there is free. With overcommit=strict (mm/commit.h) private
+ * writable memory is charged here, and mmap, brk, mprotect to writable and mremap growth answer
+ * ENOMEM past what RAM can back, as Linux's vm.overcommit_memory=2 does (MAP_NORESERVE changes
+ * nothing there either); a MAP_FIXED that fails so has already unmapped what was in its range,
+ * as on Linux.
  */
 SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, len, uint64_t, prot, uint64_t, flags, int, fd,
 		uint64_t, offset)

@@ -146,17 +146,62 @@ static int free_at_least(uint64_t need)
 	return free >= need;
 }
 
-/* Whether the app may take nframes more pages from palloc and map nmapped
- * pages, and still leave the kernel ASPACE_KERNEL_RESERVE_PAGES free. */
-static int app_may_take(size_t nframes, size_t nmapped)
+/*
+ * Whether n pages that are not charged memory may come from palloc and
+ * leave the kernel's reserve and what the commit charge holds (0 in lazy
+ * mode) free. A reclaim of lazily freed charged pages frees as much as it
+ * adds to what is held, so the need is looked at again after it.
+ */
+static int room_for(uint64_t n)
 {
-	return free_at_least(nframes + tables_bound(nmapped) + ASPACE_KERNEL_RESERVE_PAGES);
+	if (n > UINT64_MAX / 2)
+		return 0;
+	if (!free_at_least(n + ASPACE_KERNEL_RESERVE_PAGES + commit_held()))
+		return 0;
+	return palloc_free_pages() >= n + ASPACE_KERNEL_RESERVE_PAGES + commit_held();
+}
+
+/* The table budget of a charge of npages (commit.h): 0 for none. */
+static size_t tables_for(size_t npages)
+{
+	return npages ? tables_bound(npages) : 0;
+}
+
+/*
+ * Whether the app may take nframes more pages from palloc and map nmapped
+ * pages in region r (NULL: no region's), and still leave the kernel
+ * ASPACE_KERNEL_RESERVE_PAGES free. In strict mode a charged region's pages
+ * and tables are held for it already (commit.h), so only the frames are
+ * looked at; anything else must leave what is held free too.
+ */
+static int app_may_take(const struct region *r, size_t nframes, size_t nmapped)
+{
+	if (r && r->commit && commit_mode() == COMMIT_STRICT)
+		return free_at_least(nframes + ASPACE_KERNEL_RESERVE_PAGES);
+	return room_for(nframes + tables_bound(nmapped));
+}
+
+/* Whether npages more charged pages and ntables more table budget may be
+ * promised (always in lazy mode). Charged lazily freed pages are held
+ * either way, so no reclaim can help: none is tried. */
+static int may_charge(size_t npages, size_t ntables)
+{
+	if (commit_mode() != COMMIT_STRICT)
+		return 1;
+	size_t free = palloc_free_pages(), held = commit_held();
+	return free >= ASPACE_KERNEL_RESERVE_PAGES && npages <= SIZE_MAX / 4 &&
+	       free - ASPACE_KERNEL_RESERVE_PAGES >= held &&
+	       free - ASPACE_KERNEL_RESERVE_PAGES - held >= npages + ntables;
 }
 
 int aspace_pages_available(uint64_t npages)
 {
-	return npages <= UINT64_MAX - ASPACE_KERNEL_RESERVE_PAGES &&
-	       free_at_least(npages + ASPACE_KERNEL_RESERVE_PAGES);
+	return room_for(npages);
+}
+
+size_t aspace_commit_limit(void)
+{
+	return commit_limit(palloc_free_pages(), ASPACE_KERNEL_RESERVE_PAGES);
 }
 
 /* ------------------------------------------------------------ the region list */
@@ -401,6 +446,97 @@ static size_t region_backed(const struct aspace *as, const struct region *r)
 	return r->kind == REGION_IMAGE ? count_mapped(&as->ctx, r->base, r->npages) : r->backed;
 }
 
+/* ------------------------------------------------------------ the commit charge */
+
+/* Whether r's pages are charged (commit.h): private writable demand memory. */
+static int region_chargeable(const struct region *r)
+{
+	return (r->kind == REGION_HEAP || r->kind == REGION_STACK || r->kind == REGION_MAPPING) &&
+	       (r->flags & VM_WRITE) && !(r->obj && r->shared);
+}
+
+/* Adds the deltas to as's share and to the totals. */
+static void account(struct aspace *as, long dpages, long downed, long dtables)
+{
+	as->commit_pages += (size_t)dpages;
+	as->commit_owned += (size_t)downed;
+	as->commit_tables += (size_t)dtables;
+	commit_add(dpages, downed, dtables);
+}
+
+/* n frames of the app's own came (n > 0) to or went (n < 0) from r. */
+static void count_owned(struct aspace *as, const struct region *r, long n)
+{
+	if (r->commit)
+		account(as, 0, n, 0);
+}
+
+/* The frames of r the app owns: its backed pages, less an object's
+ * borrowed ones (a walk then: O(pages of r)). */
+static size_t region_owned(const struct aspace *as, const struct region *r)
+{
+	size_t n = 0, seen = 0;
+
+	if (!r->obj)
+		return r->backed;
+	for (vaddr_t va = r->base; va < region_end(r) && seen < r->backed; va += PAGE_SIZE) {
+		unsigned f;
+
+		if (vm_lookup(&as->ctx, va, NULL, &f))
+			continue;
+		seen++;
+		n += !(f & VM_BORROWED);
+	}
+	return n;
+}
+
+/*
+ * Brings r's charge in line with its size and flags. owned: whether its
+ * frames move in or out of the owned count with it (its chargeability
+ * changed: mprotect, a new region); otherwise its frames are counted where
+ * they are already (a region that only changed size, or a part split off
+ * a charged region, whose frames the whole counted).
+ */
+static void charge_set(struct aspace *as, struct region *r, int owned)
+{
+	size_t want = region_chargeable(r) ? r->npages : 0;
+	long downed = 0;
+
+	if (want == r->commit)
+		return;
+	if (owned && !want != !r->commit) {
+		size_t o = region_owned(as, r);
+		downed = want ? (long)o : -(long)o;
+	}
+	account(as, (long)want - (long)r->commit, downed,
+		(long)tables_for(want) - (long)tables_for(r->commit));
+	r->commit = want;
+}
+
+/* r's size changed, or r is a part split off: pages and tables only. */
+static void charge_resize(struct aspace *as, struct region *r)
+{
+	charge_set(as, r, 0);
+}
+
+/* What the table budget of charged region r grows by when [lo, hi) (inside
+ * it, page aligned) leaves and the parts below and above stay charged:
+ * each part is bounded on its own, so a split may add a little. */
+static size_t split_tables(const struct region *r, vaddr_t lo, vaddr_t hi)
+{
+	size_t below = tables_for((lo - r->base) / PAGE_SIZE);
+	size_t above = tables_for((region_end(r) - hi) / PAGE_SIZE);
+
+	return below + above > tables_for(r->npages) ? below + above - tables_for(r->npages) : 0;
+}
+
+/* r goes: its frames must be unmapped (counted out) already. */
+static void charge_drop(struct aspace *as, struct region *r)
+{
+	account(as, -(long)r->commit, 0, -(long)tables_for(r->commit));
+	r->commit = 0;
+}
+
 /* ------------------------------------------------------------ backing pages */
 
 /*
@@ -415,7 +551,7 @@ static size_t region_backed(const struct aspace *as, const struct region *r)
  */
 static paddr_t new_page(const struct region *r, const void *src, size_t nmapped)
 {
-	if (!app_may_take(1, nmapped))
+	if (!app_may_take(r, 1, nmapped))
 		return 0;
 	paddr_t pa = palloc(1);
 	if (!pa)
@@ -480,6 +616,8 @@ static int back_page(struct aspace *as, struct region *r, vaddr_t va)
 	int err = map_page(as, r, va, pa, pte_flags(r->flags));
 	if (err)
 		pfree(pa, 1);
+	else
+		count_owned(as, r, 1);
 	return err;
 }
 
@@ -527,7 +665,7 @@ static int back_object_page(struct aspace *as, struct region *r, vaddr_t va, uns
 	uint64_t index = (r->obj_off + (va - r->base)) / PAGE_SIZE;
 	paddr_t pa;
 
-	if (!app_may_take(copy, 1))
+	if (!app_may_take(r, copy, 1))
 		return -ENOMEM;
 	int err = r->obj->ops->get_page(r->obj, index, r->shared && (r->flags & VM_WRITE), &pa);
 	if (err)
@@ -544,6 +682,8 @@ static int back_object_page(struct aspace *as, struct region *r, vaddr_t va, uns
 	err = map_page(as, r, va, own, page_flags(r, 0));
 	if (err)
 		pfree(own, 1);
+	else
+		count_owned(as, r, 1);
 	return err;
 }
 
@@ -558,6 +698,7 @@ static int copy_on_write(struct aspace *as, struct region *r, vaddr_t va, paddr_
 		return -ENOMEM;
 	if (vm_replace(&as->ctx, va, own, page_flags(r, 0), NULL))
 		panic("aspace: %#lx was mapped and is not", va);
+	count_owned(as, r, 1);
 	return 0;
 }
 
@@ -585,8 +726,10 @@ static void unmap_pages(struct aspace *as, struct region *r, vaddr_t base, size_
 				      r->base, region_end(r));
 			continue;
 		}
-		if (owned && !(f & VM_BORROWED))
+		if (owned && !(f & VM_BORROWED)) {
 			pfree(pa, 1);
+			count_owned(as, r, -1);
+		}
 		if (f & VM_LAZYFREE)
 			count_unmarked(as, 1);
 		r->backed--;
@@ -616,6 +759,9 @@ static void live_unlink(struct aspace *as)
 		if (*pp == as) {
 			*pp = as->next_live;
 			lazy_total -= as->lazy_pages; /* the marked frames go with it */
+			/* and its charge: destroy frees every page of it */
+			commit_add(-(long)as->commit_pages, -(long)as->commit_owned,
+				   -(long)as->commit_tables);
 			return;
 		}
 	}
@@ -712,14 +858,20 @@ int aspace_init_stack(struct aspace *as, vaddr_t top, size_t reserve_pages, size
 		return -ENOMEM;
 	/* The guard page below is reserved too, so nothing is ever placed
 	 * there and an overflow faults outside every region. */
-	int err = valloc_reserve(&as->ctx, base - PAGE_SIZE, reserve_pages + 1);
+	int err = may_charge(reserve_pages, tables_for(reserve_pages)) ? 0 : -ENOMEM;
+	if (!err)
+		err = valloc_reserve(&as->ctx, base - PAGE_SIZE, reserve_pages + 1);
 	if (err)
 		goto free_record;
-	err = app_may_take(initial_pages, initial_pages) ? 0 : -ENOMEM;
+	/* Charged first: its first pages are then held for it, and counted
+	 * as owned as they come. */
+	charge_set(as, r, 1);
+	err = app_may_take(r, initial_pages, initial_pages) ? 0 : -ENOMEM;
 	for (size_t i = 1; !err && i <= initial_pages; i++)
 		err = back_page(as, r, top - i * PAGE_SIZE);
 	if (err) {
 		release(as, r, base, reserve_pages);
+		charge_drop(as, r);
 		vfree(base - PAGE_SIZE, 1, &as->ctx);
 		goto free_record;
 	}
@@ -791,9 +943,13 @@ static int heap_grow(struct aspace *as, size_t npages)
 
 	if (npages > (heap_limit(h) - end) / PAGE_SIZE)
 		return -ENOMEM;
+	if (region_chargeable(h) &&
+	    !may_charge(npages, tables_for(h->npages + npages) - tables_for(h->commit)))
+		return -ENOMEM;
 	if (valloc_reserve(&as->ctx, end, npages))
 		return -ENOMEM;
 	h->npages += npages;
+	charge_resize(as, h);
 	return 0;
 }
 
@@ -805,6 +961,7 @@ static void heap_shrink(struct aspace *as, size_t npages)
 	h->npages -= npages;
 	if (npages)
 		release(as, h, region_end(h), npages);
+	charge_resize(as, h);
 }
 
 vaddr_t aspace_brk(struct aspace *as, vaddr_t new_end)
@@ -958,7 +1115,12 @@ static int map_phys(struct aspace *as, struct region *r, int zero)
 	return -ENOMEM;
 }
 
-long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsigned flags)
+/*
+ * aspace_map, and for a demand region the object it maps (obj NULL: none)
+ * and whether it is shared, set before the region is linked and charged.
+ */
+static long map_region(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsigned flags,
+		       struct vmobj *obj, uint64_t offset, int shared)
 {
 	enum aspace_phys_class class = ASPACE_PHYS_FORBIDDEN;
 
@@ -975,7 +1137,12 @@ long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsi
 			return -EPERM;
 		if (class == ASPACE_PHYS_DEVICE && !(flags & CACHE_FLAGS))
 			flags |= VM_UNCACHED;
-		if (!app_may_take(class == ASPACE_PHYS_RAM ? npages : 0, npages))
+		if (!app_may_take(NULL, class == ASPACE_PHYS_RAM ? npages : 0, npages))
+			return -ENOMEM;
+	} else {
+		struct region probe = {
+		    .kind = REGION_MAPPING, .flags = flags, .obj = obj, .shared = shared};
+		if (region_chargeable(&probe) && !may_charge(npages, tables_for(npages)))
 			return -ENOMEM;
 	}
 	struct region *r;
@@ -1002,18 +1169,22 @@ long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsi
 			region_unreserve(as, r);
 			return err;
 		}
+	} else {
+		region_set_object(r, obj, offset, shared);
 	}
 	region_link(as, r);
+	charge_set(as, r, 1);
 	return base;
+}
+
+long aspace_map(struct aspace *as, paddr_t phys, vaddr_t virt, size_t size, unsigned flags)
+{
+	return map_region(as, phys, virt, size, flags, NULL, 0, 0);
 }
 
 long aspace_map_shared_anon(struct aspace *as, vaddr_t virt, size_t size, unsigned flags)
 {
-	long base = aspace_map(as, 0, virt, size, flags);
-
-	if (base >= 0)
-		region_at(as, (vaddr_t)base)->shared = 1;
-	return base;
+	return map_region(as, 0, virt, size, flags, NULL, 0, 1);
 }
 
 long aspace_map_kernel(struct aspace *as, paddr_t phys, vaddr_t virt, size_t npages, unsigned flags)
@@ -1021,7 +1192,7 @@ long aspace_map_kernel(struct aspace *as, paddr_t phys, vaddr_t virt, size_t npa
 	if (npages == 0 || (flags & ~VM_EXEC) || (phys & (PAGE_SIZE - 1)) || phys >= PHYS_LIMIT ||
 	    npages > (PHYS_LIMIT - phys) / PAGE_SIZE || !virt)
 		return -EINVAL;
-	if (!app_may_take(0, npages))
+	if (!app_may_take(NULL, 0, npages))
 		return -ENOMEM;
 	struct region *r;
 	long base = region_reserve(as, REGION_DEVICE, virt, npages, flags, &r);
@@ -1046,11 +1217,7 @@ long aspace_map_object(struct aspace *as, vaddr_t virt, size_t size, unsigned fl
 		return -EINVAL;
 	if (offset > UINT64_MAX - size)
 		return -EOVERFLOW; /* page indexes must not wrap */
-	long base = aspace_map(as, 0, virt, size, flags);
-	if (base < 0)
-		return base;
-	region_set_object(region_at(as, (vaddr_t)base), obj, offset, !!shared);
-	return base;
+	return map_region(as, 0, virt, size, flags, obj, offset, !!shared);
 }
 
 /*
@@ -1067,15 +1234,18 @@ static void unmap_in_region(struct aspace *as, struct region *r, vaddr_t base, s
 
 	release(as, r, base, npages);
 	if (base == r->base && end == r_end) {
+		charge_drop(as, r);
 		region_unlink(as, r);
 		region_free(r);
 		return;
 	}
 	if (base == r->base) {
 		region_raise_base(r, end);
+		charge_resize(as, r);
 		return;
 	}
 	r->npages = (base - r->base) / PAGE_SIZE;
+	charge_resize(as, r);
 	if (!tail)
 		return; /* the top of the region went */
 	if (r->kind == REGION_DEVICE) {
@@ -1091,6 +1261,7 @@ static void unmap_in_region(struct aspace *as, struct region *r, vaddr_t base, s
 		r->backed = below;
 	}
 	region_link(as, tail);
+	charge_resize(as, tail);
 }
 
 long aspace_unmap(struct aspace *as, vaddr_t base, size_t size)
@@ -1107,6 +1278,8 @@ long aspace_unmap(struct aspace *as, vaddr_t base, size_t size)
 	if (base > r->base && end < region_end(r)) {
 		/* The range is in the middle: the part above becomes a region
 		 * of its own. Made first, so that failing changes nothing. */
+		if (r->commit && !may_charge(0, split_tables(r, base, end)))
+			return -ENOMEM;
 		tail = region_new_above(r, end);
 		if (!tail)
 			return -ENOMEM;
@@ -1155,9 +1328,13 @@ static int grow_in_place(struct aspace *as, struct region *r, size_t npages)
 
 	if (npages > (USER_POOL_END - end) / PAGE_SIZE)
 		return -ENOMEM;
+	if (r->commit &&
+	    !may_charge(npages, tables_for(r->npages + npages) - tables_for(r->npages)))
+		return -ENOMEM;
 	if (valloc_reserve(&as->ctx, end, npages))
 		return -ENOMEM;
 	r->npages += npages;
+	charge_resize(as, r);
 	return 0;
 }
 
@@ -1192,7 +1369,12 @@ static long move_range(struct aspace *as, struct region *r, vaddr_t old, size_t 
 		if (!tail)
 			goto free_records;
 	}
-	if (!app_may_take(0, keep))
+	/* The new region is charged whole before the old range lets go:
+	 * the pages it grows by, its tables, and what the split adds. */
+	if (r->commit && !may_charge(new_n > old_n ? new_n - old_n : 0,
+				     tables_for(new_n) + split_tables(r, old, old_end)))
+		goto free_records;
+	if (!app_may_take(r, 0, keep))
 		goto free_records;
 	base = reserve_range(as, dest, new_n);
 	if (base < 0) {
@@ -1222,11 +1404,15 @@ static long move_range(struct aspace *as, struct region *r, vaddr_t old, size_t 
 			goto unmap_new;
 		moved++;
 	}
-	/* Committed: the moved frames leave the old page tables unfreed. */
+	/* Committed: the moved frames leave the old page tables unfreed
+	 * (and the owned count, until the new region counts them). */
 	for (size_t j = 0; j < i; j++) {
-		if (!vm_unmap(&as->ctx, old + j * PAGE_SIZE, NULL)) {
+		unsigned f;
+		if (!vm_unmap_entry(&as->ctx, old + j * PAGE_SIZE, NULL, &f)) {
 			r->backed--;
 			count_unbacked(as, r, 1);
+			if (!(f & VM_BORROWED))
+				count_owned(as, r, -1);
 		}
 	}
 	as->no_reclaim--;
@@ -1234,6 +1420,7 @@ static long move_range(struct aspace *as, struct region *r, vaddr_t old, size_t 
 	count_backed(as, nr, moved);
 	unmap_in_region(as, r, old, old_n, tail);
 	region_link(as, nr);
+	charge_set(as, nr, 1);
 	return base;
 
 unmap_new:
@@ -1326,6 +1513,8 @@ static int region_split(struct aspace *as, struct region *r, vaddr_t at)
 	}
 	r->npages = lo;
 	region_link(as, hi);
+	charge_resize(as, r);
+	charge_resize(as, hi);
 	return 0;
 }
 
@@ -1380,6 +1569,38 @@ static void protect_object_pages(struct aspace *as, struct region *r, unsigned f
 	}
 }
 
+/*
+ * Whether mprotect of [base, end) (covered by regions) to flags may charge
+ * what it would: the MAPPING pages in the range that become charged, their
+ * regions' tables, and what splitting a charged region at either end adds
+ * to the budget. 0 or -ENOMEM (nothing has changed yet).
+ */
+static int protect_may_charge(const struct aspace *as, vaddr_t base, vaddr_t end, unsigned flags)
+{
+	size_t pages = 0, tables = 0;
+
+	for (vaddr_t at = base; at < end;) {
+		const struct region *r = region_at(as, at);
+		vaddr_t lo = MAX(base, r->base), hi = MIN(end, region_end(r));
+		struct region after = *r;
+
+		after.flags = (r->flags & CACHE_FLAGS) | flags;
+		if (r->kind == REGION_MAPPING && region_chargeable(&after)) {
+			if (!r->commit) {
+				pages += (hi - lo) / PAGE_SIZE;
+				tables += tables_for((hi - lo) / PAGE_SIZE);
+			}
+			if (r->commit && (lo > r->base || hi < region_end(r)))
+				tables += split_tables(r, lo, lo) + split_tables(r, hi, hi);
+		} else if (r->kind == REGION_MAPPING && r->commit &&
+			   (lo > r->base || hi < region_end(r))) {
+			tables += split_tables(r, lo, hi);
+		}
+		at = region_end(r);
+	}
+	return pages + tables == 0 || may_charge(pages, tables) ? 0 : -ENOMEM;
+}
+
 long aspace_protect(struct aspace *as, vaddr_t base, size_t size, unsigned flags)
 {
 	vaddr_t end = base + size;
@@ -1400,6 +1621,9 @@ long aspace_protect(struct aspace *as, vaddr_t base, size_t size, unsigned flags
 			return -EINVAL;
 		at = region_end(r);
 	}
+	err = protect_may_charge(as, base, end, flags);
+	if (err)
+		return err;
 	/* MAPPING regions are split so that the range is whole regions. */
 	struct region *first = region_at(as, base), *last = region_at(as, end - 1);
 	if (first->kind == REGION_MAPPING && first->base < base) {
@@ -1425,6 +1649,7 @@ long aspace_protect(struct aspace *as, vaddr_t base, size_t size, unsigned flags
 				vm_protect(&as->ctx, va,
 					   pte_flags((r->flags & CACHE_FLAGS) | flags));
 		}
+		charge_set(as, r, 1); /* made writable or no longer */
 		at = stop;
 	}
 	return 0;
@@ -1535,6 +1760,7 @@ static size_t reclaim_range(struct aspace *as, struct region *r, vaddr_t va, vad
 			pfree(pa, 1);
 			r->backed--;
 			count_unbacked(as, r, 1);
+			count_owned(as, r, -1);
 			freed++;
 		}
 		va += PAGE_SIZE;

@@ -50,6 +50,30 @@
  * the last ASPACE_KERNEL_RESERVE_PAGES free pages: the kernel keeps those so
  * that it can always finish, print the exit line and power off.
  *
+ * Commit accounting (mm/commit.h, boot.cfg overcommit=). Each region
+ * records the pages it has charged (HEAP, STACK, MAPPING that are writable
+ * and not a shared file mapping), and the address space its share of the
+ * totals, so that whatever changes a region (map, unmap, brk, the native
+ * heap calls, mprotect, mremap, splits) moves the charge with it and
+ * aspace_destroy returns the rest. In strict mode:
+ *   - a call that would charge more (mapping, growing or making writable
+ *     private memory, or a split that adds to the table budget) first
+ *     checks free >= ASPACE_KERNEL_RESERVE_PAGES + held + its pages and
+ *     tables, and fails with -ENOMEM, changing nothing, when that is not
+ *     so;
+ *   - a page for anything else the app causes (an uncharged fault, a
+ *     tmpfs page through aspace_pages_available, claimed RAM) must leave
+ *     ASPACE_KERNEL_RESERVE_PAGES + held free;
+ *   - a demand fault (or copy on write) in charged memory only needs one
+ *     page above the reserve: the invariant of commit.h (free >= reserve +
+ *     held) promises it that page and its tables.
+ * What the invariant does not fence: the kernel heap (kmalloc) and the
+ * kernel's own records (region records, descriptors, thread stacks) take
+ * pages from palloc without looking at the charge; they come out of the
+ * kernel's reserve first, and an app that makes very many of them can
+ * still eat into held memory. Lazy mode keeps every count and checks none:
+ * a touch that finds no page kills the app, as before.
+ *
  * Lazy freeing (madvise MADV_FREE: aspace_free_lazily). The app's own pages
  * in private anonymous memory (HEAP, STACK, a MAPPING without an object)
  * are marked VM_LAZYFREE and made clean; nothing is freed and nothing is
@@ -76,6 +100,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mm/commit.h"
 #include "mm/phys.h"
 #include "mm/vm.h"
 
@@ -132,6 +157,7 @@ struct region {
 	uint64_t obj_off;
 	int shared;	     /* MAP_SHARED: the object's pages, writable too;
 			      * without obj, shared anonymous memory */
+	size_t commit;	     /* pages charged (mm/commit.h): npages or 0 */
 	struct region *next; /* sorted by base */
 	/* The lookup tree: a treap by base (left: smaller bases, right: equal
 	 * or larger), its priorities a hash of the record's address. */
@@ -158,6 +184,9 @@ struct aspace {
 	size_t lazy_pages;
 	vaddr_t reclaim_cursor;
 	unsigned no_reclaim;
+	/* This address space's share of the commit totals (mm/commit.h),
+	 * given back whole by aspace_destroy. */
+	size_t commit_pages, commit_owned, commit_tables;
 };
 
 struct aspace_stats {
@@ -394,11 +423,15 @@ size_t aspace_lazyfree_pages(void);
 /*
  * aspace_pages_available - whether npages pages may still come from palloc
  * for what the app causes (a tmpfs file's pages and records) and leave the
- * kernel its ASPACE_KERNEL_RESERVE_PAGES, as the app's own faults do; lazily
+ * kernel its ASPACE_KERNEL_RESERVE_PAGES and, in strict mode, what the
+ * commit charge holds (commit_held), as the app's own faults do; lazily
  * freed pages are reclaimed first when that makes the difference. O(1)
  * unless it reclaims.
  */
 int aspace_pages_available(uint64_t npages);
+/* aspace_commit_limit - CommitLimit now (commit_limit over palloc's free
+ * pages and the kernel's reserve), in pages. O(1). */
+size_t aspace_commit_limit(void);
 
 void aspace_get_stats(const struct aspace *as, struct aspace_stats *out);
 /* aspace_region_backed - the pages of r (one of as's regions) mapped now:
