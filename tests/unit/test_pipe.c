@@ -765,3 +765,22 @@ Test(pipe, a_lowered_nofile_limit_bounds_new_descriptors_until_raised)
 	file_put(w);
 	shim_close_all_and_check();
 }
+
+/* The fuzzer's threads found it: a poll of a pipe's ends, one thread's,
+ * while another closes both. The last close frees the pipe, and its queue
+ * must hold no entry then (a wake that leaves the entry queued is what a
+ * thread not yet asleep does). */
+Test(pipe, freeing_the_pipe_takes_every_waiter_off_its_queue)
+{
+	struct file *r, *w;
+
+	make(0, &r, &w);
+	file_poll(r, thread_poll_table());
+	file_poll(w, thread_poll_table());
+	cr_assert_eq(shim_queued(), 2);
+	file_put(w);
+	file_put(r);
+	cr_assert_eq(shim_queued(), 0, "no entry left on the freed queue");
+	cr_assert_geq(shim_wakes, 1);
+	shim_close_all_and_check();
+}

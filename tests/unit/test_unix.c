@@ -536,3 +536,22 @@ Test(af_unix, descriptors_in_flight_are_closed_with_the_queue)
 	fd_close(b[1]);
 	done();
 }
+
+/* The fuzzer's threads found it: one thread waits in a read of a socket
+ * while another closes its descriptor. The socket is freed, and its queue
+ * must hold no entry then: the waiter is woken and taken off (its retry
+ * finds EBADF). Before, the entry stayed on the freed queue and the
+ * waiter's wake-up wrote into freed memory (a kfree double free later). */
+Test(af_unix, closing_a_socket_a_thread_waits_on_takes_the_waiter_off)
+{
+	int sv[2];
+	char buf[8];
+
+	pair(SOCK_STREAM, sv);
+	cr_assert_eq(rcv(sv[1], buf, sizeof(buf), 0), -EWAITING, "a blocking read waits");
+	cr_assert_eq(shim_queued(), 1);
+	cr_assert_eq(CALL(close, sv[1]), 0);
+	cr_assert_eq(shim_queued(), 0, "no entry left on the freed queue");
+	cr_assert_eq(shim_wakes, 1, "the waiter was woken");
+	done();
+}
