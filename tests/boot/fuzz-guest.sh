@@ -35,8 +35,10 @@ one() {
 	local status=$? log="$OUT/$name.log" took=$((SECONDS - start))
 	rm -f "$OUT/$name.img"
 	local line mem
-	line=$(grep -a "^$want" "$log" | tail -n 1 | tr -d '\r')
-	mem=$(grep -a "^solo: memory: .* pages free after the app" "$log" | tail -n 1 | tr -d '\r')
+	# The raw mode writes random bytes to the console: a line may start
+	# with them, so the lines are found anywhere in a line.
+	line=$(grep -ao "$want.*" "$log" | tail -n 1 | tr -d '\r')
+	mem=$(grep -ao "solo: memory: [0-9]* pages free after the app.*" "$log" | tail -n 1 | tr -d '\r')
 	local why=""
 	if grep -aq "solo: panic" "$log"; then
 		why="panic"
@@ -48,7 +50,7 @@ one() {
 		why="leak: $mem"
 	elif [ -z "$line" ]; then
 		if [ "$mode" = raw ] && grep -aq "solo: app killed: " "$log"; then
-			line="killed by its own writes: $(grep -a 'solo: app killed: ' "$log" | tail -n 1 | tr -d '\r')"
+			line="killed by its own writes: $(grep -ao 'solo: app killed: .*' "$log" | tail -n 1 | tr -d '\r')"
 		else
 			why="no '$want' line, status $status"
 		fi
