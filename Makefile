@@ -4,6 +4,7 @@
 #   make run        install missing packages, build, boot the demo in QEMU
 #   make test       install missing packages, build, run the whole suite
 #   make fuzz       the host fuzzers, FUZZ_SECONDS each (see "host fuzzers")
+#   make fuzz-guest the in-guest syscall fuzzer and fsx over SEEDS (see "fuzz-guest")
 #   make debug      boot with QEMU waiting for gdb (see tools/gdbinit)
 #   make bench      mm/ on the host; in the guest: syscalls, vDSO, boot, python vs static
 #   make deps | image | clean | format-check
