@@ -43,6 +43,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -472,6 +473,57 @@ static long io_names(uint64_t r)
 	}
 }
 
+/* Sends up to 4 descriptors from the table over fd (SCM_RIGHTS): a unix
+ * socket may carry itself, its peer or an epoll that watches it, so the
+ * references in flight form cycles that only the close of both ends ends. */
+static long pass_fds(int fd)
+{
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	int n = (int)(next() % 4) + 1;
+	struct iovec iov = {scratch, (size_t)(next() % 64) + 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf};
+	struct cmsghdr *c = (struct cmsghdr *)u.buf;
+
+	memset(&u, 0, sizeof(u));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = next() % 8 ? SCM_RIGHTS : (int)next() % 4;
+	c->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+	for (int i = 0; i < n; i++)
+		((int *)CMSG_DATA(c))[i] = (next() % 2) ? fd : any_fd();
+	m.msg_controllen = next() % 8 ? CMSG_SPACE((size_t)n * sizeof(int)) : (size_t)nasty();
+	return sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* Receives with room for descriptors and keeps any that arrive. */
+static long take_fds(int fd)
+{
+	union {
+		char buf[CMSG_SPACE(8 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	char data[128];
+	struct iovec iov = {data, sizeof(data)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf};
+
+	/* Sometimes too little room: the descriptors that do not fit are
+	 * closed by the kernel (MSG_CTRUNC). */
+	m.msg_controllen = next() % 4 ? sizeof(u.buf) : CMSG_SPACE(sizeof(int));
+	long ret = recvmsg(fd, &m, (int)(next() % 2) * MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (ret < 0)
+		return ret;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++)
+			keep(((int *)CMSG_DATA(c))[i]);
+	}
+	return ret;
+}
+
 /* Uses whatever is in the table. */
 static long io_use(uint64_t r)
 {
@@ -479,7 +531,7 @@ static long io_use(uint64_t r)
 	int fd = any_fd();
 	long n = (long)(next() % sizeof(buf));
 
-	switch (r % 16) {
+	switch (r % 18) {
 	case 0:
 		return read(fd, buf, (size_t)n);
 	case 1:
@@ -544,6 +596,10 @@ static long io_use(uint64_t r)
 		struct itimerspec its;
 		return syscall(SYS_timerfd_gettime, fd, (next() % 8) ? (long)&its : nasty());
 	}
+	case 15:
+		return pass_fds(fd);
+	case 16:
+		return take_fds(fd);
 	default: {
 		/* A raw call on a real descriptor, the rest hostile. */
 		long nr = (long)(next() % 335);
