@@ -86,10 +86,12 @@ Test(hostile, random_memory_calls_and_touches_keep_the_accounts)
 
 /* Four threads over one descriptor table, on the newer surfaces, each
  * interrupted every few ms by its own timer and by its siblings' signals:
- * every call answered, every thread joined, every page back. (Before the
- * fix in kernel/wait.c's waitq_release, a socket or pipe closed by one
- * thread while another waited on it left a wait entry on freed memory:
- * seed 4 ended in a kfree double free or a #PF in inode_stat.) */
+ * every call answered, every thread joined, every page back. The io mode
+ * found two bugs, both with unit tests now: a socket or pipe closed by one
+ * thread while another waited on it left a wait entry on freed memory (a
+ * kfree double free, a #PF in inode_stat; kernel/wait.c waitq_release),
+ * and sockets sent over themselves were never freed (pages lost at exit;
+ * net/unix.c unix_release_in_flight). */
 Test(hostile, io_calls_from_threads_under_signals_never_crash_the_kernel)
 {
 	int status, calls = 0, errors = 0, threads = 0;
