@@ -783,8 +783,9 @@ int main(int argc, char **argv)
 			long a[6];
 			for (int k = 0; k < 6; k++)
 				a[k] = nasty();
-			ret = solo_syscall6(n, (unsigned long)a[0] < 3 ? 3 : a[0], a[1], a[2], a[3],
-					    a[4], a[5]);
+			if ((unsigned)a[0] < 3) /* the kernel reads 32 bits, as Linux */
+				a[0] = 3;
+			ret = solo_syscall6(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 		} else {
 			ret =
 			    solo_syscall6(n, nasty(), nasty(), nasty(), nasty(), nasty(), nasty());
