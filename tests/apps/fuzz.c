@@ -21,13 +21,16 @@
  * at once: pipes, eventfd, timerfd, epoll (nested, with loops attempted),
  * POSIX timers, files, directories, renames, links and unlinks under
  * /tmp/fz, mmap of those files, and sockets over loopback (TCP and UDP on
- * 127.0.0.1, unix stream/datagram/seqpacket, named and unnamed). The
+ * 127.0.0.1, unix stream/datagram/seqpacket, named and unnamed, carrying
+ * descriptors with SCM_RIGHTS, themselves included). The
  * threads share one table of descriptors, so one closes, dups over or
  * reads what another is using; a quarter of the arguments are hostile so
  * both the checks and the real paths are reached. Signals arrive during
  * the calls: each thread has a POSIX timer aimed at it (SIGEV_THREAD_ID)
  * every few ms, the threads send each other SIGUSR1, and the handlers have
  * no SA_RESTART, so every wait ends with EINTR at the latest.
+ * "fuzz SEED io FAMILIES THREADS" narrows a failure down: FAMILIES is a
+ * subset of "mnsu" (make, names, signals and timers, use), THREADS 1..4.
  */
 #include <fcntl.h>
 #include <netinet/in.h>
