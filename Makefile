@@ -4,6 +4,7 @@
 #   make run        install missing packages, build, boot the demo in QEMU
 #   make test       install missing packages, build, run the whole suite
 #   make fuzz       the host fuzzers, FUZZ_SECONDS each (see "host fuzzers")
+#   make fuzz-guest the in-guest syscall fuzzer and fsx over SEEDS (see "fuzz-guest")
 #   make debug      boot with QEMU waiting for gdb (see tools/gdbinit)
 #   make bench      mm/ on the host; in the guest: syscalls, vDSO, boot, python vs static
 #   make deps | image | clean | format-check
@@ -710,7 +711,7 @@ bench-apps:
 
 # ---------------------------------------------------------------- top-level targets
 .PHONY: all image deps run debug test test-unit test-boot clean format-check check-layers bench \
-        real-programs bench-net bench-apps fuzz test-fuzz torture-net
+        real-programs bench-net bench-apps fuzz test-fuzz torture-net fuzz-guest
 
 all: $(B)/BOOTX64.EFI $(B)/ENROLL.EFI $(B)/kernel.elf $(USER_APPS) $(B)/tools/elfcheck $(B)/tools/solo-manifest $(B)/solo.img \
      $(B)/gen/syscalls-doc.ok
@@ -742,6 +743,19 @@ test:
 	$(MAKE) test-unit
 	$(MAKE) test-fuzz
 	$(MAKE) test-boot
+
+# The in-guest campaigns (issue 15): per seed, one boot of each of
+# tests/apps/fuzz.c's modes (raw syscalls, memory calls, io from threads
+# under signals) and one of tests/apps/fsx.c (FSX_OPS operations, its line
+# compared with the same binary's on this host), FUZZ_GUEST_JOBS at a time;
+# fails on a panic, a leaked page, a timeout or a missing survived line.
+#   make fuzz-guest [SEEDS="1 2 3"] [MODES="raw mm io fsx"] [FSX_OPS=100000]
+SEEDS ?= $(shell seq 1 16)
+MODES ?= raw mm io fsx
+FSX_OPS ?= 100000
+FUZZ_GUEST_JOBS ?= $(NPROC)
+fuzz-guest: all $(B)/tests/apps/fuzz.elf $(B)/tests/apps/fsx.elf
+	tests/boot/fuzz-guest.sh $(B) "$(SEEDS)" "$(MODES)" $(FUZZ_GUEST_JOBS) $(FSX_OPS)
 
 test-unit: $(B)/tests/unit_tests $(B)/tests/unit_tests_kcheck
 	$(B)/tests/unit_tests --jobs=$(NPROC)

@@ -516,9 +516,7 @@ static void ep_release(struct file *f)
 	/* The parents' hooks went with epoll_file_closed; a thread of the app
 	 * may still wait in epoll_wait on a descriptor another thread closed:
 	 * wake it (its retry finds EBADF), and leave no entry on the queue. */
-	waitq_wake(&ep->wq, 0);
-	while (ep->wq.head)
-		waitq_remove(ep->wq.head);
+	waitq_release(&ep->wq);
 	kfree(ep);
 }
 

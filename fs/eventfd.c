@@ -94,9 +94,7 @@ static void eventfd_release(struct file *f)
 	/* A thread of the app may still wait in a read of a descriptor that
 	 * another thread closed: wake it (its retry finds EBADF) and make
 	 * sure no entry points into the freed queue. */
-	waitq_wake(&efd->wq, 0);
-	while (efd->wq.head)
-		waitq_remove(efd->wq.head);
+	waitq_release(&efd->wq);
 	kfree(efd);
 }
 

@@ -159,7 +159,7 @@ SYSCALL_DEFINE3(fcntl, int, fd, int, cmd, uint64_t, arg)
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
-		if (arg >= FD_MAX)
+		if (arg >= (uint64_t)fd_limit())
 			return -EINVAL;
 		return fd_install((int)arg, f, cmd == F_DUPFD_CLOEXEC);
 	case F_GETFD:

@@ -14,6 +14,29 @@ struct fd_slot {
 };
 
 static struct fd_slot fds[FD_MAX];
+static uint64_t nofile_cur = FD_MAX, nofile_max = FD_MAX;
+
+void fd_get_limits(uint64_t *cur, uint64_t *max)
+{
+	*cur = nofile_cur;
+	*max = nofile_max;
+}
+
+int fd_set_limits(uint64_t cur, uint64_t max)
+{
+	if (cur > max)
+		return -EINVAL;
+	if (max > FD_MAX)
+		return -EPERM;
+	nofile_cur = cur;
+	nofile_max = max;
+	return 0;
+}
+
+int fd_limit(void)
+{
+	return (int)nofile_cur;
+}
 
 int fd_table_init(void)
 {
@@ -41,9 +64,9 @@ struct file *fd_get(int fd)
 
 int fd_install(int min, struct file *f, int cloexec)
 {
-	if (min < 0 || min >= FD_MAX)
+	if (min < 0 || min >= fd_limit())
 		return -EINVAL;
-	for (int fd = min; fd < FD_MAX; fd++) {
+	for (int fd = min; fd < fd_limit(); fd++) {
 		if (!fds[fd].file) {
 			file_get(f);
 			fds[fd] = (struct fd_slot){f, cloexec};
@@ -57,7 +80,7 @@ int fd_install_at(int fd, struct file *f, int cloexec)
 {
 	struct file *old;
 
-	if (fd < 0 || fd >= FD_MAX)
+	if (fd < 0 || fd >= fd_limit())
 		return -EBADF;
 	file_get(f); /* first: the slot may hold f itself */
 	old = fds[fd].file;

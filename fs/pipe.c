@@ -146,6 +146,9 @@ static void pipe_release(struct file *f)
 	else
 		p->writers--;
 	if (!p->readers && !p->writers) {
+		/* A poll of the last end, from a thread of the app other
+		 * than the one closing it, still has its entry here. */
+		waitq_release(&p->wq);
 		kfree(p->buf);
 		kfree(p);
 		return;

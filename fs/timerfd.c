@@ -151,9 +151,7 @@ static void timerfd_release(struct file *f)
 	/* A thread may still wait in a read of a descriptor another thread
 	 * closed: wake it (its retry finds EBADF); no entry may point into
 	 * the freed queue. */
-	waitq_wake(&tfd->wq, 0);
-	while (tfd->wq.head)
-		waitq_remove(tfd->wq.head);
+	waitq_release(&tfd->wq);
 	kfree(tfd);
 }
 

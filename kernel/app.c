@@ -29,6 +29,7 @@
 #include "mm/palloc.h"
 #include "net/netcfg.h"
 #include "net/stack.h"
+#include "net/unix.h"
 
 extern struct vm_ctx app_view_template;
 
@@ -103,7 +104,8 @@ _Noreturn void app_exit(int status)
 		thread_release_all();
 		timer_release_all();
 		fd_table_release();
-		net_app_exit(); /* after the sockets closed: what lwIP still holds */
+		unix_release_in_flight(); /* what only descriptors in flight held */
+		net_app_exit();		  /* after the sockets closed: what lwIP still holds */
 		arch_switch_address_space(kernel_ctx.root);
 		aspace_destroy(&app.as);
 		rootfs_unmount();

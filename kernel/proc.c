@@ -427,8 +427,9 @@ SYSCALL_DEFINE5(prctl, int, option, uint64_t, arg2, uint64_t, arg3, uint64_t, ar
 
 /* ---------------------------------------------------------------- limits and usage */
 
-/* RLIMIT_STACK is the stack reserve, RLIMIT_NOFILE the fd table; the rest
- * is unlimited. New limits are accepted and not enforced. */
+/* RLIMIT_STACK is the stack reserve, RLIMIT_NOFILE the fd table's limits
+ * (enforced, see fdtable.h); the rest is unlimited, and new limits for
+ * them are accepted and not enforced. */
 static long limits(int pid, unsigned resource, uint64_t new_lim, uint64_t old_lim)
 {
 	uint64_t lim[2] = {RLIM_INFINITY, RLIM_INFINITY};
@@ -440,13 +441,18 @@ static long limits(int pid, unsigned resource, uint64_t new_lim, uint64_t old_li
 	if (resource == RLIMIT_STACK && app_aspace()->stack)
 		lim[0] = lim[1] = app_aspace()->stack->npages * PAGE_SIZE;
 	if (resource == RLIMIT_NOFILE)
-		lim[0] = lim[1] = FD_MAX;
+		fd_get_limits(&lim[0], &lim[1]);
 	if (new_lim) {
 		uint64_t want[2];
 		if (app_copy_from(want, new_lim, sizeof(want)))
 			return -EFAULT;
 		if (want[0] > want[1])
 			return -EINVAL;
+		if (resource == RLIMIT_NOFILE) {
+			int err = fd_set_limits(want[0], want[1]);
+			if (err)
+				return err;
+		}
 	}
 	return old_lim ? app_copy_to(old_lim, lim, sizeof(lim)) : 0;
 }

@@ -59,3 +59,10 @@ int waitq_wake(struct waitq *wq, unsigned events)
 	}
 	return woken;
 }
+
+void waitq_release(struct waitq *wq)
+{
+	waitq_wake(wq, 0);
+	while (wq->head)
+		waitq_remove(wq->head);
+}

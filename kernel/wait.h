@@ -73,6 +73,14 @@ void waitq_remove(struct wait_entry *e);
  * more. Returns how many callbacks ran.
  */
 int waitq_wake(struct waitq *wq, unsigned events);
+/*
+ * waitq_release - before the memory that holds wq is freed: wakes every
+ * entry (with events 0) and takes off any entry still queued after its
+ * callback, so that no waiter keeps a pointer into freed memory. (A thread
+ * of the app blocked on a descriptor that another thread closes is woken
+ * here; its retry finds EBADF.)
+ */
+void waitq_release(struct waitq *wq);
 
 struct poll_table {
 	void (*queue)(struct poll_table *pt, struct waitq *wq);

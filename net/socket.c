@@ -257,6 +257,10 @@ static void sock_file_release(struct file *f)
 	struct sock *s = f->priv;
 
 	s->file = NULL;
+	/* A thread of the app may still wait (accept, recv, connect, poll)
+	 * on a descriptor another thread closed: wake it (its retry finds
+	 * EBADF) before the family frees s and its queue. */
+	waitq_release(&s->wq);
 	s->ops->release(s);
 }
 

@@ -1053,6 +1053,31 @@ static void unix_release(struct sock *s)
 	}
 }
 
+void unix_release_in_flight(void)
+{
+	struct unix_sock *u;
+
+	/* With every descriptor closed, a socket still here is held only by
+	 * messages queued on sockets (on itself, or around a cycle). Its
+	 * queue is taken off whole, then its messages freed: that puts the
+	 * files they carry and may free u and any other socket, so the scan
+	 * starts again each time. */
+	for (;;) {
+		for (u = all; u && !u->head; u = u->all_next)
+			;
+		if (!u)
+			return;
+		struct unix_msg *q = u->head;
+		u->head = u->tail = NULL;
+		u->charged = u->unread = 0;
+		while (q) {
+			struct unix_msg *next = q->next;
+			msg_free(q);
+			q = next;
+		}
+	}
+}
+
 static const struct sock_ops unix_ops = {
     .bind = unix_bind,
     .listen = unix_listen,

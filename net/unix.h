@@ -23,7 +23,7 @@
  *
  * Not done: the garbage collector of Linux for descriptors in flight that
  * form a cycle (a socket sent over itself and then closed stays allocated
- * until the kernel stops); a blocking stream sendmsg with SCM_RIGHTS that
+ * until the app exits: unix_release_in_flight); a blocking stream sendmsg with SCM_RIGHTS that
  * waits halfway attaches its descriptors again to the rest.
  *
  * Single CPU, never preempted, no locks (docs/architecture.md).
@@ -38,3 +38,10 @@
 
 /* The descriptor net/socket.c's family table names. */
 extern const struct sock_family unix_family;
+
+/*
+ * unix_release_in_flight - at the app's exit, after every descriptor was
+ * closed: frees the sockets that only descriptors in flight still hold
+ * (cycles of sockets sent over sockets), with everything they carry.
+ */
+void unix_release_in_flight(void);

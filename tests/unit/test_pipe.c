@@ -736,3 +736,51 @@ Test(pipe, random_reads_and_writes_match_a_byte_queue)
 	file_put(w);
 	shim_close_all_and_check();
 }
+
+/* RLIMIT_NOFILE lowered: new descriptors stay below it (EMFILE past it,
+ * dup2 and F_DUPFD beyond it refused), those above it stay open; raised
+ * again, the table is whole again; the hard limit cannot pass FD_MAX. */
+Test(pipe, a_lowered_nofile_limit_bounds_new_descriptors_until_raised)
+{
+	struct file *r, *w;
+	uint64_t cur, max;
+
+	make(0, &r, &w);
+	cr_assert_eq(fd_install(100, r, 0), 100);
+	cr_assert_eq(fd_set_limits(8, FD_MAX), 0);
+	fd_get_limits(&cur, &max);
+	cr_assert(cur == 8 && max == FD_MAX);
+	for (int fd = 0; fd < 8; fd++)
+		cr_assert_eq(fd_install(0, w, 0), fd);
+	cr_assert_eq(fd_install(0, w, 0), -EMFILE);
+	cr_assert_eq(fd_install(8, w, 0), -EINVAL, "F_DUPFD at the limit");
+	cr_assert_eq(fd_install_at(8, w, 0), -EBADF, "dup2 at the limit");
+	cr_assert_not_null(fd_get(100), "a descriptor above a lowered limit stays open");
+	cr_assert_eq(fd_set_limits(9, 8), -EINVAL);
+	cr_assert_eq(fd_set_limits(FD_MAX, FD_MAX + 1), -EPERM);
+	cr_assert_eq(fd_set_limits(FD_MAX, FD_MAX), 0);
+	cr_assert_eq(fd_install(0, w, 0), 8);
+	cr_assert_eq(fd_install_at(FD_MAX - 1, w, 0), FD_MAX - 1);
+	file_put(r);
+	file_put(w);
+	shim_close_all_and_check();
+}
+
+/* The fuzzer's threads found it: a poll of a pipe's ends, one thread's,
+ * while another closes both. The last close frees the pipe, and its queue
+ * must hold no entry then (a wake that leaves the entry queued is what a
+ * thread not yet asleep does). */
+Test(pipe, freeing_the_pipe_takes_every_waiter_off_its_queue)
+{
+	struct file *r, *w;
+
+	make(0, &r, &w);
+	file_poll(r, thread_poll_table());
+	file_poll(w, thread_poll_table());
+	cr_assert_eq(shim_queued(), 2);
+	file_put(w);
+	file_put(r);
+	cr_assert_eq(shim_queued(), 0, "no entry left on the freed queue");
+	cr_assert_geq(shim_wakes, 1);
+	shim_close_all_and_check();
+}

@@ -30,6 +30,7 @@
 #include "kernel/abi/termios.h"
 #include "kernel/thread.h"
 #include "kernel_shim.h"
+#include "mm_arena.h"
 #include "net/socket.h"
 #include "net/unix.h"
 
@@ -534,5 +535,52 @@ Test(af_unix, descriptors_in_flight_are_closed_with_the_queue)
 	cr_assert_eq(send_fd(a[0], b[1], 1), 1);
 	fd_close(c[1]);
 	fd_close(b[1]);
+	done();
+}
+
+/* The fuzzer's threads found it: one thread waits in a read of a socket
+ * while another closes its descriptor. The socket is freed, and its queue
+ * must hold no entry then: the waiter is woken and taken off (its retry
+ * finds EBADF). Before, the entry stayed on the freed queue and the
+ * waiter's wake-up wrote into freed memory (a kfree double free later). */
+Test(af_unix, closing_a_socket_a_thread_waits_on_takes_the_waiter_off)
+{
+	int sv[2];
+	char buf[8];
+
+	pair(SOCK_STREAM, sv);
+	cr_assert_eq(rcv(sv[1], buf, sizeof(buf), 0), -EWAITING, "a blocking read waits");
+	cr_assert_eq(shim_queued(), 1);
+	cr_assert_eq(CALL(close, sv[1]), 0);
+	cr_assert_eq(shim_queued(), 0, "no entry left on the freed queue");
+	cr_assert_eq(shim_wakes, 1, "the waiter was woken");
+	done();
+}
+
+/* The fuzzer found it (SCM_RIGHTS with random descriptors): sockets that
+ * carry each other, or themselves, stay held by their own queues after
+ * every descriptor is closed. At the app's exit unix_release_in_flight
+ * frees them and all they carry, so every page comes back. */
+Test(af_unix, cycles_in_flight_are_freed_at_the_apps_exit)
+{
+	int a[2], b[2], p[2];
+	size_t before = mm_test_kmalloc_stats().live_allocations;
+
+	pair(SOCK_STREAM, a);
+	pair(SOCK_DGRAM, b);
+	cr_assert_eq(CALL(pipe2, U(p), 0), 0);
+	/* a[1] in its own queue; b[0] in a[1]'s, b[1] in b[0]'s (a cycle of
+	 * two) with the pipe's read end beside it. */
+	cr_assert_eq(send_fd(a[0], a[1], 1), 1);
+	cr_assert_eq(send_fd(a[0], b[0], 1), 1);
+	cr_assert_eq(send_fd(b[1], b[1], 1), 1);
+	cr_assert_eq(send_fd(b[1], p[0], 1), 1);
+	int fds[] = {a[0], a[1], b[0], b[1], p[0], p[1]};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		cr_assert_eq(fd_close(fds[i]), 0);
+	cr_assert_gt(mm_test_kmalloc_stats().live_allocations, before,
+		     "the cycles hold themselves");
+	unix_release_in_flight();
+	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, before, "everything freed");
 	done();
 }
