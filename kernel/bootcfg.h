@@ -42,6 +42,9 @@
  *                        1..63 letters, digits, '-' and '.'
  *   net_wait=SECONDS     how long the boot waits for an address before the
  *                        app starts (0..600, default 10; 0: no wait)
+ *   failalloc=N|random:SEED:PER_MILLE   fail the app's Nth kernel allocation,
+ *                        or each at random (mm/failinj.h); only the
+ *                        sanitized kernel (build/kernel-san.elf) obeys it
  * An unknown key or a bad value is reported through the warn callback and
  * otherwise ignored: a typo must not keep the machine from booting.
  */
@@ -113,6 +116,9 @@ struct boot_config {
 	size_t dns_count;
 	const char *hostname; /* NULL: none given */
 	unsigned net_wait;    /* seconds */
+
+	/* failalloc='s value, checked by failinj_parse; NULL: none given */
+	const char *failalloc;
 };
 
 /* bootcfg_parse_ipv4 / _ipv6 - s as an address into out (network byte

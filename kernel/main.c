@@ -30,7 +30,9 @@
 #include "kernel/selftest.h"
 #include "kernel/strace.h"
 #include "kernel/time.h"
+#include "kernel/ubsan.h"
 #include "kernel/vdso.h"
+#include "mm/failinj.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 #include "mm/valloc.h"
@@ -426,6 +428,30 @@ static void print_boot_times(uint64_t tsc_kernel_entry)
 	kinfo("solo: boot: monotonic zero tsc %lu, tsc %lu Hz\n", tsc_kernel_entry, tsc_hz());
 }
 
+/* boot.cfg's failalloc= (mm/failinj.h): armed when the app starts. */
+static void setup_failalloc(const char *value)
+{
+	if (!value)
+		return;
+#ifndef SOLO_FAILINJ
+	kinfo("solo: failalloc: needs the sanitized kernel (make kernel-san); ignored\n");
+#else
+	struct failinj_config fc;
+	if (failinj_parse(value, &fc)) {
+		kinfo("solo: failalloc: bad value '%s' (N, or random:SEED:PER_MILLE); ignored\n",
+		      value);
+		return;
+	}
+	failinj_set(&fc);
+	if (fc.mode == FAILINJ_NTH)
+		kinfo("solo: failalloc: the app's allocation %lu fails\n", fc.nth);
+	else
+		kinfo("solo: failalloc: the app's allocations fail at random, seed %lu, %u per "
+		      "mille\n",
+		      fc.seed, fc.per_mille);
+#endif
+}
+
 void kmain(uint64_t boot_info_phys)
 {
 	uint64_t tsc_entry = arch_timestamp();
@@ -440,6 +466,7 @@ void kmain(uint64_t boot_info_phys)
 	      boot.firmware_revision, boot.uefi_revision >> 16, (boot.uefi_revision & 0xffff) / 10);
 
 	unsigned found = arch_cpu_init();
+	ubsan_stack_guard_init(); /* RDRAND known now; kmain never returns */
 	mm_direct_map_offset = SOLO_DIRECT_MAP_BASE;
 	init_palloc();
 	build_kernel_page_tables();
@@ -461,6 +488,7 @@ void kmain(uint64_t boot_info_phys)
 	if (!cfg.aslr)
 		kinfo("solo: aslr: off\n");
 	strace_enabled = cfg.strace;
+	setup_failalloc(cfg.failalloc);
 
 	const struct solo_module *app_module = find_module(SOLO_MODULE_APP);
 	const struct solo_module *rootfs = find_module(SOLO_MODULE_ROOTFS);
