@@ -251,8 +251,16 @@ SAN_CFLAGS := $(filter-out -O1 -O2 -fno-stack-protector,$(KERNEL_CFLAGS)) -O1 \
         -DKMALLOC_CHECK=1 -DSOLO_DEBUG=1 -DSOLO_SANITIZE=1 -DSOLO_FAILINJ=1 \
         -fsanitize=undefined -fstack-protector-strong -mstack-protector-guard=global
 SAN_SRCS := $(filter %.c,$(KERNEL_SRCS))
+# lwIP's pools (memp.c) once more, their memp_malloc renamed so that
+# net/lwip/port.c can put a failure point in front of it.
+SAN_LWIP_MEMP := $(B)/san/lwip/core/memp.o
 SAN_OBJS := $(patsubst %,$(B)/san/%.o,$(SAN_SRCS)) $(filter %.S.o,$(KERNEL_OBJS)) \
-        $(LWIP_KERNEL_OBJS) $(KERNEL_GEN_OBJS)
+        $(filter-out $(B)/kernel/lwip/core/memp.o,$(LWIP_KERNEL_OBJS)) $(SAN_LWIP_MEMP) \
+        $(KERNEL_GEN_OBJS)
+$(SAN_LWIP_MEMP): $(LWIP)/.fetched $(LWIP_PORT_HDRS) $(B)/flags/kernel
+	@mkdir -p $(@D)
+	$(CC) $(KERNEL_CFLAGS) -w $(LWIP_INC) -Inet/lwip/freestanding \
+		-Dmemp_malloc=lwip_memp_malloc_pooled -c $(LWIP)/tree/src/core/memp.c -o $@
 FLAGS_san = $(CC) $(SAN_CFLAGS)
 $(B)/san/%.c.o: %.c $(B)/flags/san
 	@mkdir -p $(@D)
@@ -264,6 +272,15 @@ $(SAN_NET_OBJS): SAN_INC := $(LWIP_INC)
 $(B)/kernel-san.elf: $(SAN_OBJS) $(KSYMS_DEPS)
 	$(call link_kernel_with_symbols,$(SAN_OBJS))
 kernel-san: $(B)/kernel-san.elf
+# The same with a deliberate stack smash or undefined shift after init
+# (kernel/main.c, SOLO_TEST_SANITIZERS): tests/boot/test_sweep.c checks
+# that the sanitizers report them.
+$(B)/test/san/main-faults.o: kernel/main.c $(B)/flags/san
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -DSOLO_TEST_SANITIZERS=1 -c $< -o $@
+SAN_FAULTS_OBJS := $(filter-out $(B)/san/kernel/main.c.o,$(SAN_OBJS)) $(B)/test/san/main-faults.o
+$(B)/test/kernel-san-faults.elf: $(SAN_FAULTS_OBJS) $(KSYMS_DEPS)
+	$(call link_kernel_with_symbols,$(SAN_FAULTS_OBJS))
 
 # ---------------------------------------------------------------- UEFI stub
 EFI_INC  := /usr/include/efi
@@ -724,7 +741,8 @@ debug:
 	tools/qemu.sh $(B)/solo.img --gdb $(QEMU_ARGS)
 
 TEST_ARTIFACTS := all $(B)/tests/unit_tests $(B)/tests/unit_tests_kcheck $(B)/tests/boot_tests $(TEST_APPS) \
-                  $(B)/test/kernel-panic.elf $(REAL_PROGRAMS) $(B)/tools/netload $(B)/kernel-san.elf
+                  $(B)/test/kernel-panic.elf $(REAL_PROGRAMS) $(B)/tools/netload $(B)/kernel-san.elf \
+                  $(B)/test/kernel-san-faults.elf
 
 test:
 	tools/deps.sh --src

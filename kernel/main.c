@@ -428,6 +428,30 @@ static void print_boot_times(uint64_t tsc_kernel_entry)
 	kinfo("solo: boot: monotonic zero tsc %lu, tsc %lu Hz\n", tsc_kernel_entry, tsc_hz());
 }
 
+#ifdef SOLO_TEST_SANITIZERS
+/* Writes past a local array: the stack protector must stop the return. */
+static __attribute__((noinline)) void test_smash_stack(void)
+{
+	char buf[16];
+	/* Through an integer, so UBSan's object-size check cannot see buf. */
+	volatile uintptr_t where = (uintptr_t)buf;
+	volatile char *p = (volatile char *)where;
+
+	kprintf("solo: test build: smashing the stack on purpose\n");
+	for (int i = 0; i < 64; i++)
+		p[i] = 'x';
+}
+
+/* A shift by more than the width: UBSan must name this line. */
+static __attribute__((noinline)) void test_undefined_shift(void)
+{
+	volatile int by = 40, one = 1;
+
+	kprintf("solo: test build: shifting out of bounds on purpose\n");
+	kprintf("%d\n", one << by);
+}
+#endif
+
 /* boot.cfg's failalloc= (mm/failinj.h): armed when the app starts. */
 static void setup_failalloc(const char *value)
 {
@@ -511,6 +535,13 @@ void kmain(uint64_t boot_info_phys)
 		kmalloc_dump();
 	pci_init(boot.acpi_rsdp, boot.acpi_rsdp_revision, pci_drivers, ARRAY_SIZE(pci_drivers));
 
+#ifdef SOLO_TEST_SANITIZERS
+	/* Test build of the sanitized kernel only: what its checks must catch. */
+	if (!strcmp(cfg.name, "smash"))
+		test_smash_stack();
+	else
+		test_undefined_shift();
+#endif
 #ifdef SOLO_TEST_PANIC
 	/* Test build only: a deliberate kernel fault, to show the panic report. */
 	kprintf("solo: test build: faulting on purpose\n");

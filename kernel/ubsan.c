@@ -60,8 +60,10 @@ __attribute__((no_stack_protector)) void ubsan_stack_guard_init(void)
 _Noreturn void __stack_chk_fail(void);
 _Noreturn void __stack_chk_fail(void)
 {
-	panic("stack protector: canary overwritten in the function returning to %p",
-	      __builtin_return_address(0));
+	/* The check is the smashed function's last call: one byte back is
+	 * still inside it, for addr2line. */
+	panic("stack protector: canary overwritten in the function at %p",
+	      (char *)__builtin_return_address(0) - 1);
 }
 
 static int reporting;

@@ -54,7 +54,7 @@ static struct outcome boot_with(const struct workload *w, const char *spec)
 
 	cr_assert(harness_exists(KERNEL), "%s is missing: make kernel-san", KERNEL);
 	char *image = harness_mkimg(
-	    harness_format("sweep-%s", w->name),
+	    harness_format("sweep-%s-%s", w->name, spec), /* a log per boot */
 	    harness_format("--kernel %s %s --config failalloc=%s", KERNEL, w->mkimg, spec));
 	char *log = harness_boot(image, NULL, BOOT_TIMEOUT, &status);
 	const char *line = harness_last_line_starting(log, "solo: failalloc: ");
@@ -123,9 +123,11 @@ Test(sweep, demo_with_one_allocation_in_three_failing_ends_cleanly, .timeout = 1
 	boot_failing(&demo, "random:3:333");
 }
 
-Test(sweep, threads_with_allocations_failing_at_random_end_cleanly, .timeout = 150)
+/* The 210th is an mmap's region in the middle of the checks: the app sees
+ * ENOMEM and reports a failed check. */
+Test(sweep, threads_with_an_mmap_failing_midway_ends_cleanly, .timeout = 150)
 {
-	boot_failing(&threads, "random:11:30");
+	boot_failing(&threads, "210");
 }
 
 Test(sweep, lua_with_its_hundredth_allocation_failing_ends_cleanly, .timeout = 150)
@@ -173,4 +175,45 @@ Test(sweep, full_lua)
 Test(sweep, full_net)
 {
 	full_sweep(&net);
+}
+
+/* ------------------------------------------------ the sanitizers themselves */
+
+/* Boots the sanitized kernel's test build, which misbehaves on purpose
+ * after init: as boot.cfg name "smash", a stack smash, else a shift out of
+ * bounds (kernel/main.c, SOLO_TEST_SANITIZERS). Returns the panic line. */
+static const char *boot_misbehaving_kernel(const char *name)
+{
+	int status;
+	char *image = harness_mkimg(
+	    harness_format("sanitizer-%s", name),
+	    harness_format(
+		"--kernel build/test/kernel-san-faults.elf --app build/tests/apps/hello.elf "
+		"--name %s",
+		name));
+	char *log = harness_boot(image, NULL, BOOT_TIMEOUT, &status);
+	const char *panic = harness_last_line_starting(log, "solo: panic: ");
+
+	cr_assert(panic, "no panic line; log:\n%s", log);
+	cr_assert(!strstr(log, "hello: argc"), "the app ran after the panic; log:\n%s", log);
+	/* 125: QEMU ended without an exit line, as a panic ends it. */
+	cr_assert_eq(status, 125, "qemu.sh status %d: the panic must end QEMU; log:\n%s", status,
+		     log);
+	return panic;
+}
+
+Test(sanitized, ubsan_names_the_kind_and_the_source_line, .timeout = 150)
+{
+	const char *panic = boot_misbehaving_kernel("shift");
+	const char *want = "solo: panic: ubsan: shift out of bounds at kernel/main.c:";
+
+	cr_assert(!strncmp(panic, want, strlen(want)), "panic line: %s", panic);
+}
+
+Test(sanitized, the_stack_protector_stops_a_smashed_return, .timeout = 150)
+{
+	const char *panic = boot_misbehaving_kernel("smash");
+	const char *want = "solo: panic: stack protector: canary overwritten";
+
+	cr_assert(!strncmp(panic, want, strlen(want)), "panic line: %s", panic);
 }
