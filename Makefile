@@ -11,6 +11,9 @@
 #   make bench-net  nginx and the Go httpd on Solo and on Linux 6.1, same QEMU (not a test)
 #   make bench-apps sqlite, Lua, malloc, realloc, read, mmap, futex: Solo/Linux 6.1 (not a test)
 #
+#   make kernel-san     build/kernel-san.elf: UBSan, stack protector, failalloc= (issue 15)
+#   make test-sanitized the boot suite on it [FILTER='suite/*'];  make sweep-alloc
+#
 # DEBUG=1 builds the kernel with extra checks (kmalloc canaries, -O1).
 
 MAKEFLAGS += -rR --no-print-directory
