@@ -13,6 +13,9 @@
 #   make bench-apps sqlite, Lua, malloc, realloc, read, mmap, futex: Solo/Linux 6.1 (not a test)
 #   make torture-net  hostile frames at a server (TORTURE_FRAMES, TORTURE_SEED, TORTURE_NIC)
 #
+#   make kernel-san     build/kernel-san.elf: UBSan, stack protector, failalloc= (issue 15)
+#   make test-sanitized the boot suite on it [FILTER='suite/*'];  make sweep-alloc
+#
 # DEBUG=1 builds the kernel with extra checks (kmalloc canaries, -O1).
 
 MAKEFLAGS += -rR --no-print-directory
@@ -231,6 +234,59 @@ KERNEL_PANIC_OBJS := $(filter-out $(B)/kernel/kernel/main.c.o,$(KERNEL_OBJS)) \
 $(B)/test/kernel-panic.elf: $(KERNEL_PANIC_OBJS) $(KSYMS_DEPS)
 	$(call link_kernel_with_symbols,$(KERNEL_PANIC_OBJS))
 
+# ---------------------------------------------------------------- sanitized kernel (issue 15)
+# $(B)/kernel-san.elf: the kernel's C once more, at -O1, with UBSan (every
+# finding panics: "solo: panic: ubsan: <kind> at file:line:col",
+# kernel/ubsan.c), the stack protector with one global guard (GCC's
+# default reads it from %fs:0x28, which is the app's TLS here; the guard is
+# random from kmain's first steps), kmalloc's canaries, and the
+# allocation-failure points of mm/failinj.h (boot.cfg failalloc=). Its
+# objects live under $(B)/san/, so the release kernel is not rebuilt; the
+# assembly, the vDSO image, the generated tables and lwIP's own sources
+# are the release kernel's objects (lwIP allocates through
+# net/lwip/port.c, which is built here, so its heap is injected too).
+# -fsanitize=alignment stays on: packed structures are read through their
+# members, which GCC knows to be unaligned, and x86 tolerates the rest,
+# but a misaligned pointer is still a bug worth a panic here.
+#   make kernel-san        build it
+#   make test-sanitized    the whole boot suite against it (slow: not in
+#                          make test; FILTER='suite/*' narrows it)
+#   make sweep-alloc       the full allocation-failure sweep (tests/boot/test_sweep.c)
+SAN_CFLAGS := $(filter-out -O1 -O2 -fno-stack-protector,$(KERNEL_CFLAGS)) -O1 \
+        -DKMALLOC_CHECK=1 -DSOLO_DEBUG=1 -DSOLO_SANITIZE=1 -DSOLO_FAILINJ=1 \
+        -fsanitize=undefined -fstack-protector-strong -mstack-protector-guard=global
+SAN_SRCS := $(filter %.c,$(KERNEL_SRCS))
+# lwIP's pools (memp.c) once more, their memp_malloc renamed so that
+# net/lwip/port.c can put a failure point in front of it.
+SAN_LWIP_MEMP := $(B)/san/lwip/core/memp.o
+SAN_OBJS := $(patsubst %,$(B)/san/%.o,$(SAN_SRCS)) $(filter %.S.o,$(KERNEL_OBJS)) \
+        $(filter-out $(B)/kernel/lwip/core/memp.o,$(LWIP_KERNEL_OBJS)) $(SAN_LWIP_MEMP) \
+        $(KERNEL_GEN_OBJS)
+$(SAN_LWIP_MEMP): $(LWIP)/.fetched $(LWIP_PORT_HDRS) $(B)/flags/kernel
+	@mkdir -p $(@D)
+	$(CC) $(KERNEL_CFLAGS) -w $(LWIP_INC) -Inet/lwip/freestanding \
+		-Dmemp_malloc=lwip_memp_malloc_pooled -c $(LWIP)/tree/src/core/memp.c -o $@
+FLAGS_san = $(CC) $(SAN_CFLAGS)
+$(B)/san/%.c.o: %.c $(B)/flags/san
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(SAN_INC) -c $< -o $@
+SAN_NET_OBJS := $(patsubst %,$(B)/san/%.o,$(filter net/%,$(SAN_SRCS)))
+$(SAN_NET_OBJS): $(LWIP)/.fetched
+# (SAN_INC, not SAN_CFLAGS +=: the flags stamp, as for the kernel above.)
+$(SAN_NET_OBJS): SAN_INC := $(LWIP_INC)
+$(B)/kernel-san.elf: $(SAN_OBJS) $(KSYMS_DEPS)
+	$(call link_kernel_with_symbols,$(SAN_OBJS))
+kernel-san: $(B)/kernel-san.elf
+# The same with a deliberate stack smash or undefined shift after init
+# (kernel/main.c, SOLO_TEST_SANITIZERS): tests/boot/test_sweep.c checks
+# that the sanitizers report them.
+$(B)/test/san/main-faults.o: kernel/main.c $(B)/flags/san
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -DSOLO_TEST_SANITIZERS=1 -c $< -o $@
+SAN_FAULTS_OBJS := $(filter-out $(B)/san/kernel/main.c.o,$(SAN_OBJS)) $(B)/test/san/main-faults.o
+$(B)/test/kernel-san-faults.elf: $(SAN_FAULTS_OBJS) $(KSYMS_DEPS)
+	$(call link_kernel_with_symbols,$(SAN_FAULTS_OBJS))
+
 # ---------------------------------------------------------------- UEFI stub
 EFI_INC  := /usr/include/efi
 EFI_LIB  := /usr/lib
@@ -379,6 +435,10 @@ $(patsubst %.c,$(B)/unit/%.o,$(UNIT_NET_MODULES)): UNIT_INC := $(LWIP_INC)
 UNIT_NET_TESTS := tests/unit/test_netlink.c
 $(patsubst %.c,$(B)/unit/%.o,$(UNIT_NET_TESTS)): $(LWIP)/.fetched
 $(patsubst %.c,$(B)/unit/%.o,$(UNIT_NET_TESTS)): UNIT_INC := $(LWIP_INC)
+# mm/ with its allocation-failure points compiled in, as the sanitized
+# kernel has them (tests/unit/test_failinj.c); disarmed, they answer false.
+$(patsubst %.c,$(B)/unit/%.o,$(wildcard mm/*.c)): UNIT_INC := -DSOLO_FAILINJ=1
+$(patsubst %.c,$(B)/unit-kcheck/%.o,$(wildcard mm/*.c)): UNIT_INC := -DSOLO_FAILINJ=1
 $(B)/unit/lwip/%.o: $(LWIP)/.fetched $(LWIP_PORT_HDRS) $(B)/flags/unit
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -w $(LWIP_INC) -c $(LWIP)/tree/src/$*.c -o $@
@@ -711,7 +771,8 @@ bench-apps:
 
 # ---------------------------------------------------------------- top-level targets
 .PHONY: all image deps run debug test test-unit test-boot clean format-check check-layers bench \
-        real-programs bench-net bench-apps fuzz test-fuzz torture-net fuzz-guest
+        real-programs bench-net bench-apps fuzz test-fuzz torture-net fuzz-guest kernel-san \
+        test-sanitized sweep-alloc
 
 all: $(B)/BOOTX64.EFI $(B)/ENROLL.EFI $(B)/kernel.elf $(USER_APPS) $(B)/tools/elfcheck $(B)/tools/solo-manifest $(B)/solo.img \
      $(B)/gen/syscalls-doc.ok
@@ -734,7 +795,7 @@ debug:
 
 TEST_ARTIFACTS := all $(B)/tests/unit_tests $(B)/tests/unit_tests_kcheck $(B)/tests/boot_tests $(TEST_APPS) \
                   $(B)/test/kernel-panic.elf $(REAL_PROGRAMS) $(B)/tools/netload \
-                  $(B)/tools/nettorture
+                  $(B)/tools/nettorture $(B)/kernel-san.elf $(B)/test/kernel-san-faults.elf
 
 test:
 	tools/deps.sh --src
@@ -764,6 +825,21 @@ test-unit: $(B)/tests/unit_tests $(B)/tests/unit_tests_kcheck
 # The boot tests boot what they test: everything they build images from.
 test-boot: $(TEST_ARTIFACTS)
 	SOLO_ROOT=$(CURDIR) $(B)/tests/boot_tests --jobs=$(NPROC)
+
+# The boot suite once more on the sanitized kernel (harness_mkimg takes
+# $SOLO_KERNEL); FILTER='suite/*' runs part of it. Not part of make test.
+FILTER ?=
+test-sanitized: $(TEST_ARTIFACTS)
+	SOLO_ROOT=$(CURDIR) SOLO_KERNEL=$(CURDIR)/$(B)/kernel-san.elf $(B)/tests/boot_tests \
+		--jobs=$(NPROC) $(if $(FILTER),--filter '$(FILTER)')
+
+# The full allocation-failure sweep (tests/boot/test_sweep.c); STEPS and
+# SEEDS set how many Nth and random boots each workload gets.
+STEPS ?= 40
+SEEDS ?= 10
+sweep-alloc: $(TEST_ARTIFACTS)
+	SOLO_ROOT=$(CURDIR) SOLO_SWEEP=full SOLO_SWEEP_STEPS=$(STEPS) SOLO_SWEEP_SEEDS=$(SEEDS) \
+		$(B)/tests/boot_tests --jobs=$(NPROC) --filter 'sweep/full_*' --verbose
 
 clean:
 	rm -rf $(B)

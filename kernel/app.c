@@ -25,6 +25,7 @@
 #include "kernel/timer.h"
 #include "kernel/vdso.h"
 #include "mm/commit.h"
+#include "mm/failinj.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 #include "net/netcfg.h"
@@ -82,6 +83,18 @@ static void report_returned_memory(void)
 	      app.free_baseline);
 }
 
+/* With failalloc= (the sanitized kernel): how many allocations the app's
+ * run made and how many were failed on purpose; the sweeps read it. */
+static void report_failed_allocations(void)
+{
+	struct failinj_stats st;
+
+	if (!failinj_enabled())
+		return;
+	failinj_get_stats(&st);
+	kinfo("solo: failalloc: %lu of %lu allocations failed\n", st.failed, st.points);
+}
+
 /* How the app's sleeps went: a sleep that halts shows about one timer
  * interrupt and one wake-up per sleep, a spin shows none. */
 static void report_timer(void)
@@ -99,6 +112,7 @@ _Noreturn void app_exit(int status)
 	 * the app's memory is returned and reported first. Threads leave their
 	 * wait queues before the files that own the queues go; mappings go
 	 * before the file system whose files they hold. */
+	failinj_disarm(); /* the teardown is the kernel's own (mm/failinj.h) */
 	if (app.loaded) {
 		app.loaded = 0;
 		thread_release_all();
@@ -110,6 +124,7 @@ _Noreturn void app_exit(int status)
 		aspace_destroy(&app.as);
 		rootfs_unmount();
 		proc_release();
+		report_failed_allocations();
 		report_returned_memory();
 		report_timer();
 	}
@@ -397,5 +412,6 @@ _Noreturn void app_enter(void)
 	kinfo("solo: starting the app\n");
 	time_set_app_start(time_now());
 	arch_set_user_fs(0);
+	failinj_arm();
 	arch_enter_user(app.image.entry, app.image.stack_pointer, app.as.ctx.root);
 }

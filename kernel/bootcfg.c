@@ -10,6 +10,7 @@ static void set_defaults(struct boot_config *cfg)
 	cfg->name = "app";
 	cfg->app_path = NULL;
 	cfg->args = "";
+	cfg->failalloc = NULL;
 	cfg->env_count = 0;
 	cfg->on_exit = BOOTCFG_ON_EXIT_POWEROFF;
 	cfg->log = BOOTCFG_LOG_INFO;
@@ -287,6 +288,8 @@ static int apply(struct boot_config *cfg, struct parse_state *st, const char *ke
 		cfg->app_path = value;
 	} else if (!strcmp(key, "args")) {
 		cfg->args = value;
+	} else if (!strcmp(key, "failalloc")) {
+		cfg->failalloc = value; /* checked by failinj_parse (mm/failinj.h) */
 	} else if (!strcmp(key, "env")) {
 		const char *eq = value;
 		while (*eq && *eq != '=')

@@ -51,6 +51,9 @@
  *   keymap=NAME          the keyboard layout (drivers/kbd.h: us, de; the
  *                        kernel reports a name it has no layout for);
  *                        1..15 lowercase letters, default us
+ *   failalloc=N|random:SEED:PER_MILLE   fail the app's Nth kernel allocation,
+ *                        or each at random (mm/failinj.h); only the
+ *                        sanitized kernel (build/kernel-san.elf) obeys it
  * An unknown key or a bad value is reported through the warn callback and
  * otherwise ignored: a typo must not keep the machine from booting.
  */
@@ -130,6 +133,9 @@ struct boot_config {
 	const char *hostname; /* NULL: none given */
 	unsigned net_wait;    /* seconds */
 	const char *keymap;   /* "us" unless given */
+
+	/* failalloc='s value, checked by failinj_parse; NULL: none given */
+	const char *failalloc;
 };
 
 /* bootcfg_parse_ipv4 / _ipv6 - s as an address into out (network byte

@@ -35,7 +35,9 @@
 #include "kernel/selftest.h"
 #include "kernel/strace.h"
 #include "kernel/time.h"
+#include "kernel/ubsan.h"
 #include "kernel/vdso.h"
+#include "mm/failinj.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 #include "mm/valloc.h"
@@ -440,6 +442,54 @@ static void print_boot_times(uint64_t tsc_kernel_entry)
 	kinfo("solo: boot: monotonic zero tsc %lu, tsc %lu Hz\n", tsc_kernel_entry, tsc_hz());
 }
 
+#ifdef SOLO_TEST_SANITIZERS
+/* Writes past a local array: the stack protector must stop the return. */
+static __attribute__((noinline)) void test_smash_stack(void)
+{
+	char buf[16];
+	/* Through an integer, so UBSan's object-size check cannot see buf. */
+	volatile uintptr_t where = (uintptr_t)buf;
+	volatile char *p = (volatile char *)where;
+
+	kprintf("solo: test build: smashing the stack on purpose\n");
+	for (int i = 0; i < 64; i++)
+		p[i] = 'x';
+}
+
+/* A shift by more than the width: UBSan must name this line. */
+static __attribute__((noinline)) void test_undefined_shift(void)
+{
+	volatile int by = 40, one = 1;
+
+	kprintf("solo: test build: shifting out of bounds on purpose\n");
+	kprintf("%d\n", one << by);
+}
+#endif
+
+/* boot.cfg's failalloc= (mm/failinj.h): armed when the app starts. */
+static void setup_failalloc(const char *value)
+{
+	if (!value)
+		return;
+#ifndef SOLO_FAILINJ
+	kinfo("solo: failalloc: needs the sanitized kernel (make kernel-san); ignored\n");
+#else
+	struct failinj_config fc;
+	if (failinj_parse(value, &fc)) {
+		kinfo("solo: failalloc: bad value '%s' (N, or random:SEED:PER_MILLE); ignored\n",
+		      value);
+		return;
+	}
+	failinj_set(&fc);
+	if (fc.mode == FAILINJ_NTH)
+		kinfo("solo: failalloc: the app's allocation %lu fails\n", fc.nth);
+	else
+		kinfo("solo: failalloc: the app's allocations fail at random, seed %lu, %u per "
+		      "mille\n",
+		      fc.seed, fc.per_mille);
+#endif
+}
+
 void kmain(uint64_t boot_info_phys)
 {
 	uint64_t tsc_entry = arch_timestamp();
@@ -454,6 +504,7 @@ void kmain(uint64_t boot_info_phys)
 	      boot.firmware_revision, boot.uefi_revision >> 16, (boot.uefi_revision & 0xffff) / 10);
 
 	unsigned found = arch_cpu_init();
+	ubsan_stack_guard_init(); /* RDRAND known now; kmain never returns */
 	mm_direct_map_offset = SOLO_DIRECT_MAP_BASE;
 	init_palloc();
 	build_kernel_page_tables();
@@ -479,6 +530,7 @@ void kmain(uint64_t boot_info_phys)
 	if (!cfg.aslr)
 		kinfo("solo: aslr: off\n");
 	strace_enabled = cfg.strace;
+	setup_failalloc(cfg.failalloc);
 
 	const struct solo_module *app_module = find_module(SOLO_MODULE_APP);
 	const struct solo_module *rootfs = find_module(SOLO_MODULE_ROOTFS);
@@ -503,6 +555,13 @@ void kmain(uint64_t boot_info_phys)
 	pci_keep_ranges(physpolicy_keep);
 	init_keyboard(cfg.keymap);
 
+#ifdef SOLO_TEST_SANITIZERS
+	/* Test build of the sanitized kernel only: what its checks must catch. */
+	if (!strcmp(cfg.name, "smash"))
+		test_smash_stack();
+	else
+		test_undefined_shift();
+#endif
 #ifdef SOLO_TEST_PANIC
 	/* Test build only: a deliberate kernel fault, to show the panic report. */
 	kprintf("solo: test build: faulting on purpose\n");

@@ -58,6 +58,7 @@
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/panic.h"
+#include "mm/failinj.h"
 #include "mm/palloc.h"
 #include "mm/phys.h"
 
@@ -482,7 +483,7 @@ static void *alloc(size_t size, bool page_aligned, void *caller)
 {
 	if (!ready)
 		panic("kmalloc: called before kmalloc_init");
-	if (size == 0 || size > SIZE_MAX / 2)
+	if (size == 0 || size > SIZE_MAX / 2 || failinj_point())
 		return NULL;
 	if (!page_aligned && size <= SMALL_MAX - FRONT - TAIL_MIN)
 		return small_alloc(size, caller);

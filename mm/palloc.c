@@ -101,6 +101,8 @@
  */
 #include "mm/palloc.h"
 
+#include "mm/failinj.h"
+
 #include <stdbool.h>
 
 #include "kernel/abi/errno.h"
@@ -996,7 +998,7 @@ paddr_t palloc_aligned(size_t npages, size_t align_pages)
 		align_pages = 1;
 	if (align_pages & (align_pages - 1))
 		panic("palloc_aligned: alignment %zu pages not a power of two", align_pages);
-	if (npages == 0)
+	if (npages == 0 || failinj_point())
 		return 0;
 	paddr_t pa = try_aligned(npages, align_pages);
 	if (!pa && palloc_reclaim(npages))
@@ -1032,6 +1034,8 @@ paddr_t palloc(size_t npages)
 {
 	if (npages != 1)
 		return palloc_aligned(npages, 1);
+	if (failinj_point())
+		return 0;
 	paddr_t pa = try_one();
 	if (!pa && palloc_reclaim(1))
 		pa = try_one();

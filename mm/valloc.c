@@ -34,6 +34,7 @@
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/panic.h"
+#include "mm/failinj.h"
 #include "mm/palloc.h"
 
 struct valloc_node {
@@ -332,7 +333,7 @@ static int take_from(struct valloc_pool *pool, struct valloc_node *n, vaddr_t ba
 vaddr_t valloc(size_t npages, struct vm_ctx *ctx)
 {
 	struct valloc_pool *pool = &ctx->ranges;
-	struct valloc_node *n = npages ? first_fit(pool->root, npages) : NULL;
+	struct valloc_node *n = npages && !failinj_point() ? first_fit(pool->root, npages) : NULL;
 
 	if (!n)
 		return 0;

@@ -35,6 +35,7 @@
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/panic.h"
+#include "mm/failinj.h"
 #include "mm/palloc.h"
 #include "mm/valloc.h"
 
@@ -50,7 +51,9 @@ static uint64_t *table_at(paddr_t pa)
 
 static paddr_t new_table(void)
 {
-	paddr_t pa = palloc(1);
+	/* A point of its own (besides palloc's): the tables are the
+	 * allocations most often assumed to succeed. */
+	paddr_t pa = failinj_point() ? 0 : palloc(1);
 
 	if (pa)
 		mmu_zero_page(table_at(pa));

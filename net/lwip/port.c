@@ -9,8 +9,10 @@
 #include "kernel/kprintf.h"
 #include "kernel/panic.h"
 #include "kernel/time.h"
+#include "lwip/memp.h"
 #include "lwip/netif.h"
 #include "lwip/sys.h"
+#include "mm/failinj.h"
 #include "mm/kmalloc.h"
 
 #define NS_PER_MS 1000000ull
@@ -45,6 +47,18 @@ void lwip_port_free(void *p)
 {
 	kfree(p);
 }
+
+#ifdef SOLO_FAILINJ
+/* The sanitized kernel builds lwIP's memp.c with its memp_malloc renamed
+ * (Makefile: SAN_LWIP_MEMP): every pool allocation (pcbs, PBUF_POOL
+ * buffers, segments, reassembly) passes a failure point here first. */
+void *lwip_memp_malloc_pooled(memp_t type);
+
+void *memp_malloc(memp_t type)
+{
+	return failinj_point() ? NULL : lwip_memp_malloc_pooled(type);
+}
+#endif
 
 void lwip_port_diag(const char *fmt, ...)
 {

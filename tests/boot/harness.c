@@ -198,9 +198,14 @@ char *harness_mkimg(const char *name, const char *mkimg_args)
 	char *out;
 	int status;
 
+	const char *kernel = getenv("SOLO_KERNEL");
+	char *kernel_opt =
+	    kernel && *kernel ? harness_format("--kernel %s ", harness_quote(kernel)) : xstrdup("");
+
 	status =
-	    harness_run(&out, "mkdir -p build/tests/img && rm -f %s && tools/mkimg.sh -o %s %s",
-			img_q, img_q, mkimg_args ? mkimg_args : "");
+	    harness_run(&out, "mkdir -p build/tests/img && rm -f %s && tools/mkimg.sh -o %s %s%s",
+			img_q, img_q, kernel_opt, mkimg_args ? mkimg_args : "");
+	free(kernel_opt);
 	free(img_q);
 	cr_assert_eq(status, 0, "mkimg for %s failed (status %d):\n%s", name, status,
 		     out ? out : "(could not run)");
@@ -420,6 +425,23 @@ void harness_assert_memory_returned(const char *log)
 			    &after, &before),
 		     2, "unparsable: %.80s", line);
 	cr_assert_eq(after, before, "the app's pages did not all come back:\n%s", log);
+}
+
+int harness_assert_clean_end(const char *log, int status)
+{
+	const char *last = harness_last_line_starting(log, "solo: exit ");
+	int code = -1;
+
+	cr_assert(!strstr(log, "solo: panic"), "the kernel panicked; log:\n%s", log);
+	cr_assert(status < 124 || status > 127,
+		  "qemu.sh status %d (timeout or runner error); log:\n%s", status, log);
+	cr_assert(last && sscanf(last, "solo: exit %d", &code) == 1, "no exit line; log:\n%s", log);
+	harness_assert_exit(log, status, code);
+	if (code >= 128)
+		cr_assert(strstr(log, "solo: app killed: "),
+			  "exit %d without a kill line; log:\n%s", code, log);
+	harness_assert_memory_returned(log);
+	return code;
 }
 
 void harness_assert_checks(const char *log, const char *prefix, const char *const *names,

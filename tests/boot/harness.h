@@ -30,6 +30,8 @@ int harness_run(char **out, const char *fmt, ...) __attribute__((format(printf, 
  * harness_mkimg - make build/tests/img/<name>.img with tools/mkimg.sh, with
  * mkimg_args (shell syntax, may be NULL) appended. Fails the current test,
  * showing mkimg's output, if mkimg fails. Returns the image path.
+ * With $SOLO_KERNEL set (make test-sanitized), the image gets that kernel
+ * unless mkimg_args name one with --kernel (the last --kernel wins).
  */
 char *harness_mkimg(const char *name, const char *mkimg_args);
 
@@ -81,6 +83,14 @@ char *harness_read_file(const char *path);
 
 /* harness_exists - true if path (absolute, or relative to the root) exists. */
 int harness_exists(const char *path);
+
+/*
+ * harness_assert_clean_end - whatever the app did, the kernel ended it by
+ * the serial contract: no panic, no timeout (qemu.sh's 124..127), the last kernel line is
+ * "solo: exit S" with S qemu.sh's status, an exit of 128 or more comes
+ * with a "solo: app killed:" line, and every page came back. Returns S.
+ */
+int harness_assert_clean_end(const char *log, int status);
 
 /* Asserts that the last kernel line of log is exactly "solo: exit CODE" and
  * that qemu.sh returned CODE as its status (the serial contract). */

@@ -325,3 +325,13 @@ Test(bootcfg, app_path_is_absolute_and_bounded)
 	cr_assert_eq(parse(text, &cfg), 1);
 	cr_assert_null(cfg.app_path);
 }
+
+Test(bootcfg, failalloc_is_kept_verbatim_for_failinj)
+{
+	struct boot_config cfg;
+
+	cr_assert_eq(parse("name=x\n", &cfg), 0);
+	cr_assert_null(cfg.failalloc);
+	cr_assert_eq(parse("failalloc=random:3:250\n", &cfg), 0);
+	cr_assert_str_eq(cfg.failalloc, "random:3:250");
+}
