@@ -9,7 +9,11 @@
 #pragma once
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #ifndef CHECK_PREFIX
 #error "define CHECK_PREFIX before including check.h"
@@ -32,4 +36,21 @@ static int failures;
 static inline int errno_of(long ret, int want)
 {
 	return ret == -1 && errno == want;
+}
+
+/* A field of a /proc file in kB ("MemFree:" of /proc/meminfo, "VmRSS:" of
+ * /proc/self/status), or -1. */
+static inline long proc_kb(const char *file, const char *field)
+{
+	static char buf[4096];
+	int fd = open(file, O_RDONLY);
+	long n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	const char *at = strstr(buf, field);
+	return at ? strtol(at + strlen(field), NULL, 10) : -1;
 }

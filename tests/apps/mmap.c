@@ -245,22 +245,6 @@ static void prot_none(void)
 
 /* ------------------------------------------------------------ MADV_FREE */
 
-/* A field of /proc/meminfo or /proc/self/status in kB, or -1. */
-static long proc_kb(const char *file, const char *field)
-{
-	static char buf[4096];
-	int fd = open(file, O_RDONLY);
-	long n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	const char *at = strstr(buf, field);
-	return at ? strtol(at + strlen(field), NULL, 10) : -1;
-}
-
 /* Page i of a range filled by fill_pages: its byte at offset o. */
 static char page_byte(size_t i, size_t o, unsigned seed)
 {

@@ -32,17 +32,7 @@
 /* A field of /proc/meminfo in kB, or -1. */
 static long meminfo_kb(const char *field)
 {
-	static char buf[4096];
-	int fd = open("/proc/meminfo", O_RDONLY);
-	long n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	const char *at = strstr(buf, field);
-	return at ? strtol(at + strlen(field), NULL, 10) : -1;
+	return proc_kb("/proc/meminfo", field);
 }
 
 /* malloc + touch 1 MiB blocks until malloc says no; frees them all.
