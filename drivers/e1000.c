@@ -466,9 +466,9 @@ static int e1000_probe(struct pci_device *dev, const struct pci_id *id)
 }
 
 static const struct pci_id e1000_ids[] = {
-    {0x8086, 0x100e, "e1000"},	/* 82540EM */
-    {0x8086, 0x10d3, "e1000e"}, /* 82574L */
-    {0, 0, NULL},
+    {0x8086, 0x100e, "e1000", 0},  /* 82540EM */
+    {0x8086, 0x10d3, "e1000e", 0}, /* 82574L */
+    {0, 0, NULL, 0},
 };
 
 const struct pci_driver e1000_pci_driver = {

@@ -343,7 +343,11 @@ static const struct pci_id *match(const struct pci_device *d, const struct pci_d
 {
 	for (unsigned i = 0; i < pci.ndrivers; i++) {
 		for (const struct pci_id *id = pci.drivers[i]->ids; id->vendor; id++) {
-			if (id->vendor == d->vendor && id->device == d->device) {
+			uint32_t class_code =
+			    (uint32_t)d->class_code << 16 | (uint32_t)d->subclass << 8 | d->prog_if;
+			if (id->vendor == PCI_ANY_ID
+				? id->class_code == class_code
+				: id->vendor == d->vendor && id->device == d->device) {
 				*out = pci.drivers[i];
 				return id;
 			}

@@ -62,10 +62,14 @@ struct pci_device {
 	unsigned msix_entries;
 };
 
-/* One device a driver claims; name is the boot log's ("e1000e"). */
+/* One device a driver claims; name is the boot log's ("e1000e"). With
+ * vendor PCI_ANY_ID the entry claims by class instead: class_code is the
+ * class, subclass and programming interface (0x0c0330: an xHCI). */
+#define PCI_ANY_ID 0xffff
 struct pci_id {
 	uint16_t vendor, device;
 	const char *name;
+	uint32_t class_code;
 };
 
 struct pci_driver {

@@ -741,9 +741,9 @@ static int vnet_probe(struct pci_device *dev, const struct pci_id *id)
 }
 
 static const struct pci_id vnet_ids[] = {
-    {0x1af4, 0x1000, "virtio-net"}, /* transitional */
-    {0x1af4, 0x1041, "virtio-net"}, /* modern only */
-    {0, 0, NULL},
+    {0x1af4, 0x1000, "virtio-net", 0}, /* transitional */
+    {0x1af4, 0x1041, "virtio-net", 0}, /* modern only */
+    {0, 0, NULL, 0},
 };
 
 const struct pci_driver virtio_net_pci_driver = {

@@ -15,6 +15,7 @@
 #include "drivers/kbd.h"
 #include "drivers/pci.h"
 #include "drivers/ps2kbd.h"
+#include "drivers/xhci.h"
 #include "drivers/rtc.h"
 #include "drivers/serial.h"
 #include "drivers/virtio_net.h"
@@ -212,20 +213,30 @@ static struct console_sink screen_sink = {.name = "screen",
 /* The PS/2 keyboard (or the firmware's emulation of one): a second input
  * beside the serial port, into the same line discipline. */
 static struct console_input ps2_input = {.name = "ps2 keyboard", .read_byte = ps2kbd_read_byte};
+/* USB keyboards on the xHCI controllers, plugged in now or later. */
+static struct console_input usb_input = {.name = "usb keyboard", .read_byte = xhci_read_byte};
 
+/* After pci_init, which started the USB controllers. */
 static void init_keyboard(const char *keymap)
 {
 	int err = ps2kbd_init(keymap);
 
-	if (err == -ENODEV) {
-		kinfo("solo: keyboard: no PS/2 controller\n");
-		return;
-	}
 	if (err == -EINVAL)
 		kprintf("solo: keyboard: no layout \"%s\" (there are %s); using us\n", keymap,
 			kbd_layout_names());
-	console_register_input(&ps2_input);
-	kinfo("solo: keyboard: PS/2, layout %s\n", err ? "us" : keymap);
+	const char *layout = err == -EINVAL ? "us" : keymap;
+	if (err == -ENODEV) {
+		kinfo("solo: keyboard: no PS/2 controller\n");
+	} else {
+		console_register_input(&ps2_input);
+		kinfo("solo: keyboard: PS/2, layout %s\n", layout);
+	}
+	if (xhci_controllers()) {
+		xhci_set_layout(layout);
+		console_register_input(&usb_input);
+		kinfo("solo: keyboard: USB (%u xHCI controller%s), layout %s\n", xhci_controllers(),
+		      xhci_controllers() > 1 ? "s" : "", layout);
+	}
 }
 
 static void init_serial(void)
@@ -292,6 +303,7 @@ static void physmap_policy_init(void)
 static const struct pci_driver *const pci_drivers[] = {
     &virtio_net_pci_driver,
     &e1000_pci_driver,
+    &xhci_pci_driver,
 };
 
 static const struct solo_module *find_module(uint32_t kind)

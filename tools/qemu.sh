@@ -83,6 +83,14 @@ Options:
                         (qemu-utils); raw when qemu-img is not installed]
   --usb                 attach the image as a USB stick (usb-storage on
                         qemu-xhci) instead of a SATA/IDE disk
+  --xhci                a USB 3 controller (qemu-xhci, id xhci) even without
+                        --usb: something to plug a keyboard into later, with
+                        the monitor's device_add usb-kbd,bus=xhci.0
+  --usb-keyboard        a USB keyboard (usb-kbd, id usbkbd) on the xhci
+                        controller (implies --xhci); the monitor's sendkey
+                        then types on it rather than on the PS/2 keyboard
+  --no-ps2              a machine without the i8042 PS/2 controller, as most
+                        PCs sold today (i8042=off)
   --gdb                 start paused with a gdb server on :1234 (-s -S); then
                         in another terminal: gdb -x tools/gdbinit
   --no-debug-exit       leave out the isa-debug-exit device, so the guest
@@ -145,6 +153,9 @@ secure_boot=
 keep_vars=
 accel=auto
 usb=0
+xhci=0
+usb_keyboard=0
+ps2=1
 debug_exit=1
 gdb=0
 display=0
@@ -190,6 +201,9 @@ parse_options() {
 		--format) need_value "$opt" $#; format=$2; shift 2 ;;
 		--restrict) restrict=1; shift ;;
 		--usb) usb=1; shift ;;
+		--xhci) xhci=1; shift ;;
+		--usb-keyboard) xhci=1 usb_keyboard=1; shift ;;
+		--no-ps2) ps2=0; shift ;;
 		--no-debug-exit) debug_exit=0; shift ;;
 		--gdb) gdb=1; shift ;;
 		--display) display=1; shift ;;
@@ -451,6 +465,7 @@ main() {
 	mapfile -d '' -t fw < <(firmware_args "$vars_copy")
 	mapfile -d '' -t netopts < <(net_args)
 	local machine_opts=$machine
+	((ps2)) || machine_opts+=,i8042=off
 	# OVMF's Secure Boot build keeps its variables behind SMM, so the OS
 	# cannot rewrite them: SMM on, and the flash writable only from SMM.
 	[[ -z $secure_boot ]] || machine_opts+=,smm=on
@@ -462,11 +477,13 @@ main() {
 		-drive "if=none,id=disk0,format=$drive_format,snapshot=on,file=$(qemu_escape "$image")")
 	[[ -z $secure_boot ]] || cmd+=(-global driver=cfi.pflash01,property=secure,value=on)
 	((debug_exit)) && cmd+=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)
+	((usb || xhci)) && cmd+=(-device qemu-xhci,id=xhci)
 	if ((usb)); then
-		cmd+=(-device qemu-xhci,id=xhci -device usb-storage,bus=xhci.0,drive=disk0,bootindex=0)
+		cmd+=(-device usb-storage,bus=xhci.0,drive=disk0,bootindex=0)
 	else
 		cmd+=(-device ide-hd,drive=disk0,bootindex=0)
 	fi
+	((usb_keyboard)) && cmd+=(-device usb-kbd,bus=xhci.0,id=usbkbd)
 	((display)) || cmd+=(-display none)
 
 	if [[ $serial == stdio ]]; then

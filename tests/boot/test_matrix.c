@@ -47,6 +47,9 @@ struct config {
 	const char *boot_path; /* in the firmware's "BdsDxe: starting" line */
 	unsigned long min_usable_mib, max_usable_mib; /* "solo: memory: N MiB usable" */
 	int above_4g; /* memory above 4 GiB must be found and in palloc */
+	/* A USB keyboard beside the stick: Solo takes the controller the
+	 * firmware booted from and finds both (the stick left alone). */
+	int usb_keyboard;
 };
 
 /* The log as lines, without "\r\n"; *count gets the number of lines. */
@@ -175,6 +178,12 @@ static void check_config(const struct config *c)
 			     "log:\n%s",
 			     c->name, largest, log);
 	}
+	if (c->usb_keyboard) {
+		cr_assert(strstr(log, ": keyboard 0627:0001, high speed"),
+			  "%s: no USB keyboard; log:\n%s", c->name, log);
+		cr_assert(strstr(log, "46f4:0001 class 08, SuperSpeed: not used"),
+			  "%s: the stick was not seen as storage; log:\n%s", c->name, log);
+	}
 	free(mem);
 	free(image);
 	free(log);
@@ -267,21 +276,23 @@ Test(matrix, pc_smp4)
 Test(matrix, q35_usb_stick)
 {
 	check_config(&(struct config){.name = "q35-usb",
-				      .qemu_opts = "--machine q35 --usb",
+				      .qemu_opts = "--machine q35 --usb --usb-keyboard --no-ps2",
 				      .boot_path = USB,
 				      .min_usable_mib = 400,
 				      .max_usable_mib = 512,
-				      .above_4g = 0});
+				      .above_4g = 0,
+				      .usb_keyboard = 1});
 }
 
 Test(matrix, pc_usb_stick)
 {
 	check_config(&(struct config){.name = "pc-usb",
-				      .qemu_opts = "--machine pc --usb",
+				      .qemu_opts = "--machine pc --usb --usb-keyboard",
 				      .boot_path = USB,
 				      .min_usable_mib = 400,
 				      .max_usable_mib = 512,
-				      .above_4g = 0});
+				      .above_4g = 0,
+				      .usb_keyboard = 1});
 }
 
 Test(matrix, q35_ovmf_2M)
