@@ -501,7 +501,7 @@ FUZZ_CC      := clang
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -std=gnu11 -O1 -g $(WARN) -DHOST_TEST -Iinclude -I. -Itests/unit/shim \
         -fsanitize=fuzzer-no-link $(FUZZ_SAN) -MMD -MP
-FUZZ_ALL     := elf exec args bootcfg tarfs acpi net
+FUZZ_ALL     := elf exec args bootcfg tarfs acpi net usbdesc
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SECONDS ?= 60
 FUZZ_TEST_RUNS ?= 20000
@@ -519,6 +519,7 @@ FUZZ_MODS_tarfs   := fs/tarfs.c fs/tmpfs.c fs/vfs.c fs/file.c fs/iobuf.c fs/fdta
         kernel/kprintf.c $(wildcard tests/unit/shim/*.c)
 FUZZ_LIBS_tarfs   := -lcriterion
 FUZZ_MODS_acpi    := drivers/acpi.c
+FUZZ_MODS_usbdesc := drivers/usbdesc.c drivers/hidkbd.c drivers/kbd.c
 # The network: lwIP's core as the unit tests build it, the socket layer,
 # and what they call (the file layer, mm/, the shims).
 FUZZ_MODS_net     := $(UNIT_NET_MODULES) fs/tmpfs.c fs/vfs.c fs/file.c fs/iobuf.c fs/fdtable.c \

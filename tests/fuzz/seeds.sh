@@ -18,7 +18,7 @@ build=$1 out=$2
 here=$(cd "$(dirname "$0")" && pwd)
 
 rm -rf "$out"
-mkdir -p "$out"/{elf,exec,args,bootcfg,tarfs,acpi,net}
+mkdir -p "$out"/{elf,exec,args,bootcfg,tarfs,acpi,net,usbdesc}
 for d in "$here"/corpus/*/; do
 	t=$(basename "$d")
 	files=("$d"*)
