@@ -1170,6 +1170,33 @@ static int start(struct xhci *x)
 	return 0;
 }
 
+/*
+ * Intel's 7, 8 and 9 series chipsets route their USB ports to the EHCI
+ * controllers until the OS switches them to the xHCI (what Windows 8 and
+ * Linux do): without it a keyboard on such a PC is invisible here. The
+ * routing and SuperSpeed enable registers take what their mask registers
+ * allow (Intel's PCH datasheets; Linux's usb_enable_intel_xhci_ports).
+ */
+#define INTEL_XUSB2PR	 0xd0
+#define INTEL_USB2PRM	 0xd4
+#define INTEL_USB3_PSSEN 0xd8
+#define INTEL_USB3PRM	 0xdc
+
+static void route_intel_ports(struct pci_device *dev)
+{
+	static const uint16_t switchable[] = {0x1e31, 0x8c31, 0x9c31, 0x8cb1, 0x9cb1};
+
+	if (dev->vendor != 0x8086)
+		return;
+	for (unsigned i = 0; i < sizeof(switchable) / sizeof(switchable[0]); i++) {
+		if (dev->device == switchable[i]) {
+			pci_write32(dev, INTEL_USB3_PSSEN, pci_read32(dev, INTEL_USB3PRM));
+			pci_write32(dev, INTEL_XUSB2PR, pci_read32(dev, INTEL_USB2PRM));
+			return;
+		}
+	}
+}
+
 static int xhci_probe(struct pci_device *dev, const struct pci_id *id)
 {
 	(void)id;
@@ -1204,6 +1231,7 @@ static int xhci_probe(struct pci_device *dev, const struct pci_id *id)
 	}
 	if (!ncontrollers)
 		kbd_init(&kbd);
+	route_intel_ports(dev);
 	int err = start(x);
 	if (err) {
 		/* Stop it, so nothing more is written to memory we may reuse. */
