@@ -19,6 +19,7 @@
 #define EP_XFER_MASK	   0x03
 #define EP_XFER_INTERRUPT  0x03
 #define EP_MAX_PACKET_MASK 0x07ff
+#define EP_MAX_PACKET	   1024 /* more is not a valid USB packet size */
 
 int usbdesc_parse_config(const uint8_t *config, size_t len, uint8_t device_class,
 			 struct usb_function *out)
@@ -57,7 +58,7 @@ int usbdesc_parse_config(const uint8_t *config, size_t len, uint8_t device_class
 			   current != USB_FN_NONE) {
 			uint16_t mps = (uint16_t)((d[4] | d[5] << 8) & EP_MAX_PACKET_MASK);
 			if (!(d[2] & EP_DIR_IN) || (d[3] & EP_XFER_MASK) != EP_XFER_INTERRUPT ||
-			    !mps)
+			    !mps || mps > EP_MAX_PACKET)
 				continue;
 			/* The first usable function of the better kind wins. */
 			if (out->kind == USB_FN_NONE ||

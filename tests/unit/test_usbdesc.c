@@ -100,6 +100,12 @@ Test(usbdesc, lengths_that_lie_stay_inside_the_buffer)
 	bad[29] = 0x01;
 	cr_assert_eq(usbdesc_parse_config(bad, sizeof(bad), 0, &f), 0);
 	cr_assert_eq(f.kind, USB_FN_NONE);
+	/* A packet size past USB's 1024 bytes (found by the fuzzer). */
+	memcpy(bad, keyboard, sizeof(bad));
+	bad[31] = 0xf8;
+	bad[32] = 0x07;
+	cr_assert_eq(usbdesc_parse_config(bad, sizeof(bad), 0, &f), 0);
+	cr_assert_eq(f.kind, USB_FN_NONE);
 	/* Every truncation of a good descriptor is safe (ASan watches). */
 	for (size_t n = 0; n <= sizeof(keyboard); n++)
 		usbdesc_parse_config(keyboard, n, 0, &f);
