@@ -17,6 +17,7 @@
  */
 #include "kernel/arch/x86_64/smp.h"
 
+#include "kernel/abi/errno.h"
 #include "kernel/arch/x86_64/apic_timer.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/gdt.h"
@@ -196,9 +197,13 @@ static int give_memory(struct ap_boot *b)
 	return b->cpu ? 0 : -1;
 }
 
-/* INIT-SIPI-SIPI to apic_id, then wait for b to come online. */
+/* INIT-SIPI-SIPI to apic_id, then wait for b to come online. Returns 0,
+ * -EINVAL or -ENODEV when no IPI could be sent (so nothing can wake), or
+ * -ETIMEDOUT. */
 static int start_one(uint32_t apic_id, paddr_t tramp, struct ap_boot *b)
 {
+	int err;
+
 	uint8_t *t = phys_to_virt(tramp);
 	uint64_t stack = b->stack_top, arg = (uint64_t)b;
 
@@ -208,23 +213,25 @@ static int start_one(uint32_t apic_id, paddr_t tramp, struct ap_boot *b)
 	    .cpu = b->cpu, .kernel_rsp = b->stack_top, .index = b->index, .apic_id = apic_id};
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 
-	if (apic_send_ipi(apic_id, APIC_IPI_INIT | APIC_IPI_LEVEL_TRIG | APIC_IPI_LEVEL_ASSERT) ||
-	    apic_send_ipi(apic_id, APIC_IPI_INIT | APIC_IPI_LEVEL_TRIG))
-		return -1;
+	err = apic_send_ipi(apic_id, APIC_IPI_INIT | APIC_IPI_LEVEL_TRIG | APIC_IPI_LEVEL_ASSERT);
+	if (err)
+		return err;
+	if (apic_send_ipi(apic_id, APIC_IPI_INIT | APIC_IPI_LEVEL_TRIG))
+		return -ETIMEDOUT;
 	delay_us(10000);
 	for (int i = 0; i < 2; i++) {
 		if (apic_send_ipi(apic_id, APIC_IPI_STARTUP | (uint32_t)(tramp >> 12)))
-			return -1;
+			return -ETIMEDOUT;
 		delay_us(200);
 	}
 	uint64_t start = rdtsc(), limit = tsc_hz() / 1000 * START_TIMEOUT_MS;
 	int state;
 	while (!(state = __atomic_load_n(&b->online, __ATOMIC_ACQUIRE))) {
 		if (rdtsc() - start > limit)
-			return -1;
+			return -ETIMEDOUT;
 		__builtin_ia32_pause();
 	}
-	return state == 1 ? 0 : -1;
+	return state == 1 ? 0 : -ETIMEDOUT;
 }
 
 unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus)
@@ -256,10 +263,18 @@ unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus)
 			break;
 		}
 		b->index = next_index++;
-		if (start_one(id, tramp, b)) {
+		int err = start_one(id, tramp, b);
+		if (err == -ETIMEDOUT) {
 			b->abandoned = 1;
 			kinfo("solo: cpu %u (apic %u) did not start; skipped\n", b->index, id);
 			tramp = 0; /* it may still read this one */
+			continue;
+		}
+		if (err) {
+			/* Never signalled: the trampoline stays good. */
+			kinfo("solo: cpu %u (apic %u) cannot be signalled (%s); skipped\n",
+			      b->index, id,
+			      err == -EINVAL ? "x2APIC ID without x2APIC" : "no local APIC");
 			continue;
 		}
 		online++;

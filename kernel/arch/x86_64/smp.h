@@ -51,6 +51,8 @@ extern struct cpu_entry cpu_entries[SMP_MAX_CPUS];
  * interrupts off. A CPU that does not come up within a timeout is skipped
  * and logged ("solo: cpu N (apic A) did not start; skipped"); what it was
  * given (trampoline page, stacks) is never reused, in case it wakes late.
+ * A CPU no IPI can name (an x2APIC ID above 255 while the APIC is in xAPIC
+ * mode) is skipped too ("... cannot be signalled (why); skipped").
  * Logs one line naming the CPUs running. Boot time, once, after the kernel's
  * page tables, kmalloc and apic_timer_init. Returns how many CPUs run,
  * the boot CPU included. Never fails the boot.
