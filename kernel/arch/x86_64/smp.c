@@ -242,6 +242,7 @@ unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus)
 	paddr_t tramp = 0;
 
 	cpu_entries[0].apic_id = self;
+	cpu_entries[0].cpu->apic_id = self;
 	len += (unsigned)ksnprintf(list + len, sizeof(list) - len, " %u", self);
 	for (unsigned i = 0; i < n; i++)
 		listed += apic_ids[i] != self;
@@ -263,6 +264,8 @@ unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus)
 			break;
 		}
 		b->index = next_index++;
+		b->cpu->index = b->index;
+		b->cpu->apic_id = id;
 		int err = start_one(id, tramp, b);
 		if (err == -ETIMEDOUT) {
 			b->abandoned = 1;
