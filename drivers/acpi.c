@@ -170,6 +170,52 @@ unsigned acpi_ioapics(uint64_t rsdp, uint32_t revision, uint64_t *addrs, unsigne
 	return n;
 }
 
+/* Processor entries: type 0 has the APIC ID in byte 3 and the flags at
+ * byte 4; type 9 the x2APIC ID at byte 4 and the flags at byte 8. */
+#define MADT_LAPIC		0
+#define MADT_LAPIC_SIZE		8
+#define MADT_X2APIC		9
+#define MADT_X2APIC_SIZE	16
+#define MADT_CPU_ENABLED	(1u << 0)
+#define MADT_CPU_ONLINE_CAPABLE (1u << 1)
+
+unsigned acpi_cpus(uint64_t rsdp, uint32_t revision, uint32_t *ids, unsigned max)
+{
+	const struct sdt_header *madt = find_table(rsdp, revision, "APIC");
+	unsigned n = 0;
+
+	if (!madt)
+		return 0;
+	const uint8_t *t = (const uint8_t *)madt;
+	for (uint32_t off = MADT_ENTRIES; off + 2 <= madt->length && n < max;) {
+		uint8_t type = t[off], len = t[off + 1];
+		if (len < 2 || len > madt->length - off)
+			break;
+		uint32_t id = 0, flags = 0;
+		int cpu = 0;
+		if (type == MADT_LAPIC && len >= MADT_LAPIC_SIZE) {
+			id = t[off + 3];
+			flags = read32(t, off + 4);
+			cpu = 1;
+		} else if (type == MADT_X2APIC && len >= MADT_X2APIC_SIZE) {
+			id = read32(t, off + 4);
+			flags = read32(t, off + 8);
+			cpu = 1;
+		}
+		off += len;
+		if (!cpu || !(flags & (MADT_CPU_ENABLED | MADT_CPU_ONLINE_CAPABLE)))
+			continue;
+		/* Firmware lists a CPU in both forms when its ID fits 8 bits;
+		 * starting it twice would be a bug. */
+		unsigned i = 0;
+		while (i < n && ids[i] != id)
+			i++;
+		if (i == n)
+			ids[n++] = id;
+	}
+	return n;
+}
+
 /* Reads one AML integer constant of a package element; advances *p. */
 static int aml_small_integer(const uint8_t **p, const uint8_t *end, uint16_t *out)
 {

@@ -29,6 +29,16 @@ const void *acpi_find_table(uint64_t rsdp, uint32_t revision, const char *signat
  * end the walk. Boot time.
  */
 unsigned acpi_ioapics(uint64_t rsdp, uint32_t revision, uint64_t *addrs, unsigned max);
+/*
+ * acpi_cpus - the local APIC IDs of the processors the MADT lists as
+ * usable: Processor Local APIC (type 0, 8 bytes) and Processor Local x2APIC
+ * (type 9, 16 bytes) entries whose flags say enabled (bit 0) or online
+ * capable (bit 1), in table order, each ID once (an ID both entry kinds list
+ * counts once), up to max of them into ids. Returns how many were stored
+ * (at most max; 0 without a valid MADT). Entries with a bad length end the
+ * walk. Boot time.
+ */
+unsigned acpi_cpus(uint64_t rsdp, uint32_t revision, uint32_t *ids, unsigned max);
 /* Enters S5. Returns only when that did not work. */
 void acpi_poweroff(void);
 /* Writes the FADT reset register when it has one. Returns if that did not work. */

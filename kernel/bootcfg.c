@@ -30,6 +30,7 @@ static void set_defaults(struct boot_config *cfg)
 	cfg->hostname = NULL;
 	cfg->keymap = "us";
 	cfg->net_wait = BOOTCFG_NET_WAIT_DEFAULT;
+	cfg->cpus = 0;
 }
 
 /* What one key's line means for the keys after it: the net= line, for the
@@ -383,6 +384,14 @@ static int apply(struct boot_config *cfg, struct parse_state *st, const char *ke
 			return -1;
 		}
 		cfg->strace = i;
+	} else if (!strcmp(key, "cpus")) {
+		const char *p = value;
+		long v = parse_decimal(&p, BOOTCFG_CPUS_MAX);
+		if (v < 1 || *p) {
+			*why = "cpus must be a number of CPUs from 1 to 256";
+			return -1;
+		}
+		cfg->cpus = (unsigned)v;
 	} else {
 		return apply_net(cfg, st, key, value, why);
 	}

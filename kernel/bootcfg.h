@@ -51,6 +51,9 @@
  *   keymap=NAME          the keyboard layout (drivers/kbd.h: us, de; the
  *                        kernel reports a name it has no layout for);
  *                        1..15 lowercase letters, default us
+ *   cpus=N               start at most N CPUs, the boot CPU included
+ *                        (1..BOOTCFG_CPUS_MAX; default: every CPU the
+ *                        ACPI MADT lists; 1 starts no other CPU)
  *   failalloc=N|random:SEED:PER_MILLE   fail the app's Nth kernel allocation,
  *                        or each at random (mm/failinj.h); only the
  *                        sanitized kernel (build/kernel-san.elf) obeys it
@@ -99,6 +102,7 @@ enum bootcfg_net {
 #define BOOTCFG_MAX_DNS		 4
 #define BOOTCFG_NET_WAIT_DEFAULT 10u   /* seconds */
 #define BOOTCFG_NET_WAIT_MAX	 600u  /* seconds */
+#define BOOTCFG_CPUS_MAX	 256u  /* cpus='s largest value */
 #define BOOTCFG_HOSTNAME_MAX	 63u   /* bytes */
 #define BOOTCFG_APP_PATH_MAX	 4095u /* bytes, without the NUL (Linux's PATH_MAX - 1) */
 
@@ -133,6 +137,7 @@ struct boot_config {
 	const char *hostname; /* NULL: none given */
 	unsigned net_wait;    /* seconds */
 	const char *keymap;   /* "us" unless given */
+	unsigned cpus;	      /* 1..BOOTCFG_CPUS_MAX; 0 (default): every CPU */
 
 	/* failalloc='s value, checked by failinj_parse; NULL: none given */
 	const char *failalloc;

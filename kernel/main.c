@@ -23,6 +23,7 @@
 #include "kernel/app.h"
 #include "kernel/arch/x86_64/apic_timer.h"
 #include "kernel/arch/x86_64/arch.h"
+#include "kernel/arch/x86_64/smp.h"
 #include "kernel/arch/x86_64/tsc.h"
 #include "kernel/bootcfg.h"
 #include "kernel/console.h"
@@ -31,6 +32,7 @@
 #include "kernel/loader.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "kernel/percpu.h"
 #include "kernel/physpolicy.h"
 #include "kernel/power.h"
 #include "kernel/selftest.h"
@@ -502,6 +504,18 @@ static void setup_failalloc(const char *value)
 #endif
 }
 
+/* The CPUs the MADT lists, up to boot.cfg's cpus= (kernel/arch/x86_64/smp.h):
+ * they only park so far. */
+static void start_other_cpus(unsigned max_cpus)
+{
+	uint32_t ids[SMP_MAX_CPUS];
+	unsigned n = boot.acpi_rsdp
+			 ? acpi_cpus(boot.acpi_rsdp, boot.acpi_rsdp_revision, ids, SMP_MAX_CPUS)
+			 : 0;
+
+	smp_start(ids, n, max_cpus);
+}
+
 void kmain(uint64_t boot_info_phys)
 {
 	uint64_t tsc_entry = arch_timestamp();
@@ -515,7 +529,7 @@ void kmain(uint64_t boot_info_phys)
 	kinfo("solo: firmware: %s rev %#x, UEFI %u.%u\n", boot.firmware_vendor,
 	      boot.firmware_revision, boot.uefi_revision >> 16, (boot.uefi_revision & 0xffff) / 10);
 
-	unsigned found = arch_cpu_init();
+	unsigned found = arch_cpu_init(&boot_cpu);
 	ubsan_stack_guard_init(); /* RDRAND known now; kmain never returns */
 	mm_direct_map_offset = SOLO_DIRECT_MAP_BASE;
 	init_palloc();
@@ -534,6 +548,7 @@ void kmain(uint64_t boot_info_phys)
 	time_init(tsc_hz(), tsc_entry, wall, rtc_boot_tsc());
 	kinfo("solo: rtc: %lu s since 1970\n", wall);
 	kmalloc_init();
+	start_other_cpus(cfg.cpus);
 	init_screen();
 	physmap_policy_init();
 	aspace_set_phys_policy(physpolicy_classify);

@@ -1,9 +1,12 @@
 /*
  * percpu - what the kernel keeps per CPU, gathered in one place (xv6's
- * struct cpu). Solo runs on the boot CPU only, so there is one instance;
- * this_cpu() is the one way to reach it, so that the SMP work changes this
- * function (GS base), not its callers. docs/architecture.md lists every
- * other place that still assumes one CPU.
+ * struct cpu). One instance per CPU: boot_cpu for the boot CPU, one
+ * allocated for each other CPU the boot starts (kernel/arch/x86_64/smp.h),
+ * which only parks so far. this_cpu() is the one way to reach it: one load
+ * through the GS base, which in the kernel points at the CPU's entry block
+ * (struct cpu_entry), whose first word is this pointer; the entry paths
+ * swapgs so that it holds in every kernel context. docs/architecture.md
+ * lists every other place that still assumes one CPU.
  */
 #pragma once
 
@@ -16,6 +19,11 @@ struct signal_thread;
 struct syscall_frame;
 
 struct cpu {
+	/* Which CPU: 0 is the boot CPU, the others in the order they were
+	 * started (a CPU that failed to start leaves its number unused); and
+	 * its local APIC ID (the boot CPU's from smp_start on). */
+	unsigned index;
+	uint32_t apic_id;
 	/* The app thread whose registers are in the CPU or in the frame being
 	 * returned through (kernel/thread.c). */
 	struct thread *thread;
@@ -39,7 +47,13 @@ struct cpu {
 
 extern struct cpu boot_cpu;
 
+/* Not volatile: a CPU's answer never changes, so the compiler may reuse it
+ * (the kernel is not preempted, so code never moves to another CPU). Valid
+ * from arch_cpu_init on. */
 static inline struct cpu *this_cpu(void)
 {
-	return &boot_cpu;
+	struct cpu *c;
+
+	__asm__("movq %%gs:0, %0" : "=r"(c));
+	return c;
 }

@@ -1,6 +1,6 @@
 /*
- * Fuzzer for drivers/acpi.c: acpi_init, acpi_find_table and acpi_ioapics
- * over firmware tables in memory. The input is physical memory from
+ * Fuzzer for drivers/acpi.c: acpi_init, acpi_find_table, acpi_ioapics and
+ * acpi_cpus over firmware tables in memory. The input is physical memory from
  * FUZZ_ACPI_BASE on, with the RSDP at its start; every physical address the tables name is
  * followed through the direct map, as in the kernel.
  *
@@ -117,6 +117,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(addrs[i] == 0);
 		for (unsigned i = 0; i < n && i < 2; i++)
 			FUZZ_ASSERT(addrs[i] <= UINT32_MAX);
+		/* The CPUs: only from a MADT that checks out, at most max
+		 * stored (nothing past it), no more than 8-byte entries fit,
+		 * each ID once. */
+		uint32_t ids[4] = {0, 0, 0, 0xfeedface};
+		unsigned c = acpi_cpus(FUZZ_ACPI_BASE, revision, ids, 3);
+		FUZZ_ASSERT(c <= 3 && ids[3] == 0xfeedface);
+		if (!madt_length)
+			FUZZ_ASSERT(c == 0);
+		else
+			FUZZ_ASSERT(c <= madt_length / 8);
+		for (unsigned i = 0; i < c; i++)
+			for (unsigned j = i + 1; j < c; j++)
+				FUZZ_ASSERT(ids[i] != ids[j]);
 	}
 	FUZZ_ASSERT(!acpi_find_table(0, 2, "FACP", &(uint32_t){0}));
 	FUZZ_ASSERT(!mprotect(window, bytes, PROT_NONE));

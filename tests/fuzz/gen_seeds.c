@@ -214,13 +214,18 @@ static size_t acpi_memory(int xsdt, int reset_reg)
 	m[55] = 0xff;
 	checksum(m, mlen, 9);
 
-	/* MADT: local APIC address, one processor local APIC, one I/O APIC. */
-	uint32_t alen = 44 + 8 + 12;
+	/* MADT: local APIC address, one processor local APIC, one I/O APIC,
+	 * a disabled CPU (APIC 1), an online-capable x2APIC one (ID 0x100)
+	 * and the first CPU again as x2APIC (acpi_cpus lists it once). */
+	uint32_t alen = 44 + 8 + 12 + 8 + 16 + 16;
 	uint8_t *a = table(MADT, "APIC", alen, 4);
 	put32(a + 36, 0xfee00000);
 	put32(a + 40, 1);
 	a[44] = 0, a[45] = 8, a[46] = 0, a[47] = 0, put32(a + 48, 1);
 	a[52] = 1, a[53] = 12, a[54] = 0, put32(a + 56, 0xfec00000);
+	a[64] = 0, a[65] = 8, a[66] = 1, a[67] = 1, put32(a + 68, 0);
+	a[72] = 9, a[73] = 16, put32(a + 76, 0x100), put32(a + 80, 2), put32(a + 84, 2);
+	a[88] = 9, a[89] = 16, put32(a + 92, 0), put32(a + 96, 1), put32(a + 100, 0);
 	checksum(a, alen, 9);
 	return MADT + alen;
 }

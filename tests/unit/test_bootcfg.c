@@ -335,3 +335,27 @@ Test(bootcfg, failalloc_is_kept_verbatim_for_failinj)
 	cr_assert_eq(parse("failalloc=random:3:250\n", &cfg), 0);
 	cr_assert_str_eq(cfg.failalloc, "random:3:250");
 }
+
+Test(bootcfg, cpus_caps_the_cpu_count)
+{
+	struct boot_config cfg;
+
+	cr_assert_eq(parse("", &cfg), 0);
+	cr_assert_eq(cfg.cpus, 0, "default: every CPU");
+	cr_assert_eq(parse("cpus=1\n", &cfg), 0, "%s", last_warning);
+	cr_assert_eq(cfg.cpus, 1);
+	cr_assert_eq(parse("cpus=256\n", &cfg), 0, "%s", last_warning);
+	cr_assert_eq(cfg.cpus, 256);
+	const char *bad[] = {"cpus=0\n",
+			     "cpus=257\n",
+			     "cpus=\n",
+			     "cpus=2x\n",
+			     "cpus=-1\n",
+			     "cpus= 2\n",
+			     "cpus=99999999999999999999\n"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(parse(bad[i], &cfg), 1, "%s", bad[i]);
+		cr_assert_eq(cfg.cpus, 0, "%s: the default stays", bad[i]);
+		cr_assert(strstr(last_warning, "cpus must be"), "%s: %s", bad[i], last_warning);
+	}
+}

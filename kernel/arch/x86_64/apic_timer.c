@@ -36,6 +36,7 @@ uint32_t apic_timer_count(uint64_t tsc_delta, uint64_t ratio)
 #ifndef HOST_TEST
 #include "kernel/arch/x86_64/tsc.h"
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/abi/errno.h"
 #include "kernel/irq.h"
 #include "kernel/kprintf.h"
 #include "mm/valloc.h"
@@ -48,6 +49,10 @@ uint32_t apic_timer_count(uint64_t tsc_delta, uint64_t ratio)
 #define MSR_TSC_DEADLINE    0x6e0
 
 #define APIC_ID			0x020
+#define APIC_ESR		0x280
+#define APIC_ICR_LOW		0x300
+#define APIC_ICR_HIGH		0x310
+#define APIC_ICR_PENDING	(1u << 12)
 #define APIC_TPR		0x080
 #define APIC_EOI		0x0b0
 #define APIC_SVR		0x0f0
@@ -179,6 +184,56 @@ const char *apic_timer_init(void)
 	ksnprintf(description, sizeof(description), "LAPIC one-shot, %u ticks/ms",
 		  apic_timer_count(tsc_hz() / 1000, ratio));
 	return description;
+}
+
+uint32_t apic_timer_init_ap(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+
+	if (!x2apic && !mmio)
+		return 0;
+	if (x2apic)
+		base |= APIC_BASE_ENABLE | APIC_BASE_X2APIC;
+	else
+		base |= APIC_BASE_ENABLE;
+	wrmsr(MSR_APIC_BASE, base);
+	apic_write(APIC_TPR, 0);
+	apic_write(APIC_LVT_LINT0, APIC_LVT_MASKED);
+	apic_write(APIC_SVR, APIC_SVR_ENABLE | APIC_SPURIOUS_VECTOR);
+	if (mode == MODE_TSC_DEADLINE) {
+		wrmsr(MSR_TSC_DEADLINE, 0);
+		apic_write(APIC_LVT_TIMER,
+			   APIC_LVT_MASKED | APIC_TIMER_TSC_DEADLINE | APIC_TIMER_VECTOR);
+	} else {
+		apic_write(APIC_TIMER_DIVIDE, APIC_DIVIDE_BY_16);
+		apic_write(APIC_TIMER_INITIAL, 0);
+		apic_write(APIC_LVT_TIMER,
+			   APIC_LVT_MASKED | APIC_TIMER_ONESHOT | APIC_TIMER_VECTOR);
+	}
+	return apic_id();
+}
+
+int apic_send_ipi(uint32_t dest, uint32_t icr)
+{
+	if (x2apic) {
+		/* One MSR write sends it; x2APIC has no delivery status. */
+		wrmsr(MSR_X2APIC_FIRST + APIC_ICR_LOW / 16, ((uint64_t)dest << 32) | icr);
+		return 0;
+	}
+	if (!mmio)
+		return -ENODEV;
+	if (dest > 0xff)
+		return -EINVAL;
+	apic_write(APIC_ESR, 0);
+	apic_write(APIC_ICR_HIGH, dest << 24);
+	apic_write(APIC_ICR_LOW, icr);
+	uint64_t start = rdtsc(), limit = tsc_hz() / 50;
+	while (apic_read(APIC_ICR_LOW) & APIC_ICR_PENDING) {
+		if (rdtsc() - start > limit)
+			return -ETIMEDOUT;
+		__builtin_ia32_pause();
+	}
+	return 0;
 }
 
 uint32_t apic_id(void)

@@ -53,6 +53,32 @@ uint32_t apic_id(void);
  * irq_set_eoi for the device vectors. */
 void apic_eoi(void);
 
+/*
+ * apic_timer_init_ap - on another CPU, after smp.c set it up: enable its
+ * local APIC in the boot CPU's mode (xAPIC or x2APIC: an AP whose firmware
+ * left it in xAPIC mode is switched like the boot CPU), as apic_timer_init
+ * did the boot CPU's, with the timer in the boot CPU's mode and its
+ * calibration (one bus clock) but masked: nothing is routed to these CPUs
+ * yet. Returns this CPU's APIC ID. Boot time, interrupts off.
+ */
+uint32_t apic_timer_init_ap(void);
+
+/* Delivery modes and flags of an interprocessor interrupt (ICR low word). */
+#define APIC_IPI_INIT	      0x00000500u
+#define APIC_IPI_STARTUP      0x00000600u
+#define APIC_IPI_LEVEL_TRIG   0x00008000u
+#define APIC_IPI_LEVEL_ASSERT 0x00004000u
+
+/*
+ * apic_send_ipi - send an interprocessor interrupt with ICR low word icr
+ * (delivery mode, flags, vector) to the local APIC apic_id. Waits (up to
+ * 20 ms) for an xAPIC to report it sent. Returns 0, -ETIMEDOUT when it was
+ * not, -EINVAL when apic_id cannot be named in the APIC's mode (above 255
+ * without x2APIC), or -ENODEV without a usable local APIC. Boot time
+ * (kernel context, interrupts off).
+ */
+int apic_send_ipi(uint32_t apic_id, uint32_t icr);
+
 struct apic_timer_stats {
 	uint64_t interrupts; /* timer interrupts taken */
 	uint64_t wakeups;    /* returns from hlt in apic_timer_idle */

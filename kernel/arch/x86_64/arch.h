@@ -18,10 +18,14 @@
 #define CPU_FEATURE_HYPERVISOR (1u << 9)
 #define CPU_FEATURE_PAT	       (1u << 10)
 
-/* GDT/TSS/IDT, control registers, syscall MSRs, PAT; masks the legacy PICs.
- * Once, at boot, before the kernel's page tables are loaded (NX must be on
- * first). Returns the CPU_FEATURE_* bits it found. */
-unsigned arch_cpu_init(void);
+struct cpu;
+
+/* GDT/TSS/IDT, control registers, syscall MSRs, PAT; masks the legacy PICs;
+ * points the GS base at the boot CPU's entry block, whose this_cpu() is
+ * boot (kernel/percpu.h). Once, at boot, before the kernel's page tables
+ * are loaded (NX must be on first) and before anything calls this_cpu().
+ * Returns the CPU_FEATURE_* bits it found. */
+unsigned arch_cpu_init(struct cpu *boot);
 /* Turns on the protections that need the kernel's own page tables in place
  * (SMEP, SMAP, UMIP, global pages). Returns the CPU_FEATURE_* bits enabled. */
 unsigned arch_cpu_harden(void);

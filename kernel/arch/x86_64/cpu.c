@@ -1,19 +1,21 @@
 /*
- * CPU bring-up for the boot processor: descriptor tables, the control
- * register bits Solo relies on, PAT, syscall MSRs and ring-3 entry.
+ * CPU bring-up for the boot processor: descriptor tables, the GS base, the
+ * control register bits Solo relies on, PAT, syscall MSRs and ring-3 entry.
+ * The other CPUs copy what this sets up (smp.c).
  */
 #include "kernel/arch/x86_64/arch.h"
 
 #include "kernel/arch/x86_64/portio.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/gdt.h"
+#include "kernel/arch/x86_64/smp.h"
 #include "kernel/arch/x86_64/trap.h"
 #include "kernel/arch/x86_64/ulvisible.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 
 extern char syscall_entry[];
-extern uint64_t syscall_kernel_rsp, ul_kernel_root;
+extern uint64_t ul_kernel_root;
 
 #define SYSCALL_STACK_SIZE 32768
 static uint8_t syscall_stack[SYSCALL_STACK_SIZE] UL_VISIBLE;
@@ -92,15 +94,21 @@ static void enable_fpu_and_simd(void)
 	}
 }
 
-unsigned arch_cpu_init(void)
+unsigned arch_cpu_init(struct cpu *boot)
 {
+	uint64_t ist_top[GDT_IST_STACKS];
+	uint64_t stack_top = (uint64_t)&syscall_stack[SYSCALL_STACK_SIZE];
+
 	detect();
-	gdt_init();
+	gdt_boot_ist_tops(ist_top);
+	gdt_init_cpu(0, ist_top, stack_top);
+	/* After the GDT: loading the GS selector may clear the base. The app's
+	 * GS base starts at 0 and swaps in on the way to ring 3. */
+	cpu_entries[0] = (struct cpu_entry){.cpu = boot, .kernel_rsp = stack_top};
+	wrmsr(MSR_GS_BASE, (uint64_t)&cpu_entries[0]);
+	wrmsr(MSR_KERNEL_GS_BASE, 0);
 	idt_init();
 	mask_legacy_pics();
-
-	syscall_kernel_rsp = (uint64_t)&syscall_stack[SYSCALL_STACK_SIZE];
-	tss_set_kernel_stack(syscall_kernel_rsp);
 
 	uint64_t efer = rdmsr(MSR_EFER) | EFER_SCE;
 	if (features & CPU_FEATURE_NX)

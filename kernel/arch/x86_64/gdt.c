@@ -1,12 +1,19 @@
 /*
- * GDT with flat 64-bit kernel and user segments and one TSS. The TSS carries
- * rsp0 (kernel stack for traps from ring 3) and the IST stacks for #DF, NMI
- * and #MC, so those still get a good stack after a kernel stack overflow.
+ * GDT with flat 64-bit kernel and user segments and one TSS, per CPU. The
+ * TSS carries rsp0 (kernel stack for traps from ring 3) and the IST stacks
+ * for #DF, NMI and #MC, so those still get a good stack after a kernel stack
+ * overflow. Each CPU needs its own TSS (ltr marks it busy, and rsp0 and the
+ * IST stacks are that CPU's), hence its own GDT to hold the descriptor.
+ * Both are UL_VISIBLE: the CPU reads them on every interrupt, whatever CR3
+ * is loaded. The boot CPU's IST stacks are static UL_VISIBLE too; the other
+ * CPUs' come from smp.c (kernel view only, until they run app code).
  */
 #include "kernel/arch/x86_64/gdt.h"
 
+#include "kernel/arch/x86_64/smp.h"
 #include "kernel/arch/x86_64/ulvisible.h"
 #include "kernel/klib.h"
+#include "kernel/panic.h"
 
 struct tss {
 	uint32_t reserved0;
@@ -20,11 +27,13 @@ struct tss {
 _Static_assert(sizeof(struct tss) == 104, "TSS layout");
 
 #define IST_STACK_SIZE 16384
+#define GDT_ENTRIES    7
 
-static struct tss tss UL_VISIBLE;
-static uint8_t ist_stacks[3][IST_STACK_SIZE] UL_VISIBLE;
+static struct tss tss[SMP_MAX_CPUS] UL_VISIBLE;
+static uint8_t boot_ist_stacks[GDT_IST_STACKS][IST_STACK_SIZE] UL_VISIBLE;
+static uint64_t gdt[SMP_MAX_CPUS][GDT_ENTRIES] UL_VISIBLE;
 
-static uint64_t gdt[7] UL_VISIBLE = {
+static const uint64_t gdt_template[GDT_ENTRIES] = {
     0,
     0x00af9a000000ffff, /* 0x08 kernel code: 64-bit, DPL 0 */
     0x00cf92000000ffff, /* 0x10 kernel data */
@@ -39,25 +48,33 @@ struct descriptor_pointer {
 	uint64_t base;
 } __attribute__((packed));
 
-void tss_set_kernel_stack(uint64_t top)
+void gdt_boot_ist_tops(uint64_t ist_top[GDT_IST_STACKS])
 {
-	tss.rsp[0] = top;
+	for (int i = 0; i < GDT_IST_STACKS; i++)
+		ist_top[i] = (uint64_t)&boot_ist_stacks[i][IST_STACK_SIZE];
 }
 
-void gdt_init(void)
+void gdt_init_cpu(unsigned index, const uint64_t ist_top[GDT_IST_STACKS], uint64_t rsp0)
 {
-	uint64_t base = (uint64_t)&tss;
-	uint64_t limit = sizeof(tss) - 1;
+	if (index >= SMP_MAX_CPUS)
+		panic("gdt_init_cpu: cpu index %u", index);
+	struct tss *t = &tss[index];
+	uint64_t *g = gdt[index];
+	uint64_t base = (uint64_t)t;
+	uint64_t limit = sizeof(*t) - 1;
 
-	for (int i = 0; i < 3; i++)
-		tss.ist[i] = (uint64_t)&ist_stacks[i][IST_STACK_SIZE];
-	tss.iopb_offset = sizeof(tss); /* no I/O permission bitmap: ring 3 gets no ports */
+	memcpy(g, gdt_template, sizeof(gdt_template));
+	memset(t, 0, sizeof(*t));
+	for (int i = 0; i < GDT_IST_STACKS; i++)
+		t->ist[i] = ist_top[i];
+	t->rsp[0] = rsp0;
+	t->iopb_offset = sizeof(*t); /* no I/O permission bitmap: ring 3 gets no ports */
 
-	gdt[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
-		 (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
-	gdt[6] = base >> 32;
+	g[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
+	       (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+	g[6] = base >> 32;
 
-	struct descriptor_pointer gdtr = {sizeof(gdt) - 1, (uint64_t)gdt};
+	struct descriptor_pointer gdtr = {sizeof(gdt[0]) - 1, (uint64_t)g};
 	__asm__ volatile("lgdt %0\n\t"
 			 "pushq %1\n\t"
 			 "leaq 1f(%%rip), %%rax\n\t"

@@ -20,8 +20,17 @@
 #ifndef __ASSEMBLY__
 #include <stdint.h>
 
-/* Loads the GDT and TSS and reloads every segment register. Once, at boot. */
-void gdt_init(void);
-/* The stack the CPU switches to on an interrupt or exception from ring 3. */
-void tss_set_kernel_stack(uint64_t top);
+/* IST stacks each CPU needs (slots 1..GDT_IST_STACKS). */
+#define GDT_IST_STACKS 3
+
+/*
+ * gdt_init_cpu - fill CPU index's own GDT and TSS (index < SMP_MAX_CPUS, each
+ * index once), with ist_top[i] the top of the stack for IST slot i + 1 and
+ * rsp0 the stack for interrupts and exceptions from ring 3, then load them
+ * on the calling CPU and reload every segment register (GS's base too: the
+ * caller sets it afterwards). Boot time, on the CPU being set up.
+ */
+void gdt_init_cpu(unsigned index, const uint64_t ist_top[GDT_IST_STACKS], uint64_t rsp0);
+/* The boot CPU's IST stacks (static, UL_VISIBLE), for gdt_init_cpu(0, ...). */
+void gdt_boot_ist_tops(uint64_t ist_top[GDT_IST_STACKS]);
 #endif

@@ -4,19 +4,21 @@
  * the way in and back to the app's on the way out.
  *
  * syscall leaves the user rsp in place and interrupts masked (FMASK), so the
- * first instructions switch to the kernel stack through a scratch slot.
- * Solo runs the app on one CPU and the kernel never takes a syscall from
- * itself, so one slot and one stack are enough (no swapgs; the SMP work
- * makes them per CPU). No thread has a stack of its own: a syscall runs to
- * its end here, and a thread that must wait is switched out on the way
- * back (kernel/thread.h). The stack is UL_VISIBLE too: it is in use across
- * the CR3 switch.
+ * first instructions swapgs to this CPU's entry block (smp.h: struct
+ * cpu_entry, UL_VISIBLE) and switch to its syscall stack through the
+ * block's scratch slot. Every way back to ring 3 swapgs again, so the GS
+ * base is the CPU's entry block whenever the kernel runs and the app's
+ * (never set by Solo) in ring 3. The kernel never takes a syscall from
+ * itself, so one slot and one stack per CPU are enough. No thread has a
+ * stack of its own: a syscall runs to its end here, and a thread that must
+ * wait is switched out on the way back (kernel/thread.h). The stack is
+ * UL_VISIBLE too: it is in use across the CR3 switch.
  *
- * Entry path to the C dispatcher, counted: 24 instructions (3 to switch
- * stacks and make room for the iretq exit's rcx/r11, 16 pushes: the user
- * rsp and 15 registers, 3 to switch CR3 and clear rbp, 2 to set up the
- * call + call). Exit to sysretq: 21 (2 for CR3, 2 to choose the exit, 16
- * pops, sysretq).
+ * Entry path to the C dispatcher, counted: 25 instructions (swapgs, 3 to
+ * switch stacks and make room for the iretq exit's rcx/r11, 16 pushes: the
+ * user rsp and 15 registers, 3 to switch CR3 and clear rbp, 2 to set up the
+ * call + call). Exit to sysretq: 22 (2 for CR3, 2 to choose the exit, 16
+ * pops, swapgs, sysretq).
  *
  * sysret loads rip from rcx and rflags from r11, so it cannot give the app
  * back its own rcx and r11. After rt_sigreturn the app expects every
@@ -25,6 +27,7 @@
  * restores all of them from the frame.
  */
 #include "kernel/arch/x86_64/gdt.h"
+#include "kernel/arch/x86_64/smp.h"
 
 	/* Pops the frame's registers below rax (both exits share them). */
 .macro pop_frame_registers
@@ -44,23 +47,20 @@
 
 .section .ulvisible.data, "aw"
 	.align 8
-	.globl syscall_kernel_rsp, ul_kernel_root, ul_user_root
-syscall_kernel_rsp:
-	.quad 0
+	.globl ul_kernel_root, ul_user_root
 ul_kernel_root:			/* CR3 of the kernel's view */
 	.quad 0
 ul_user_root:			/* CR3 of the app's view */
-	.quad 0
-syscall_user_rsp:
 	.quad 0
 
 	.section .ulvisible.text, "ax"
 	.globl syscall_entry
 syscall_entry:
-	movq	%rsp, syscall_user_rsp(%rip)
-	movq	syscall_kernel_rsp(%rip), %rsp
+	swapgs
+	movq	%rsp, %gs:CPU_ENTRY_USER_RSP
+	movq	%gs:CPU_ENTRY_KERNEL_RSP, %rsp
 	subq	$16, %rsp		/* frame->rcx, frame->r11: set only for iretq */
-	pushq	syscall_user_rsp(%rip)
+	pushq	%gs:CPU_ENTRY_USER_RSP
 	pushq	%r11
 	pushq	%rcx
 	pushq	%rax
@@ -90,6 +90,7 @@ syscall_entry:
 	popq	%rcx			/* user rip, checked canonical by the dispatcher */
 	popq	%r11			/* user rflags */
 	popq	%rsp
+	swapgs				/* an NMI from here on sees the app's GS: trap.S copes */
 	sysretq
 
 /*
@@ -109,6 +110,7 @@ syscall_exit_iret:
 	movq	$GDT_USER_CS, 16(%rsp)
 	movq	$GDT_USER_DS, 40(%rsp)
 	popq	%rax
+	swapgs
 	iretq
 
 /*
@@ -120,7 +122,7 @@ syscall_exit_iret:
 	.globl arch_enter_user
 arch_enter_user:
 	movq	%rdx, ul_user_root(%rip)
-	movq	syscall_kernel_rsp(%rip), %rsp	/* the iretq frame must stay mapped */
+	movq	%gs:CPU_ENTRY_KERNEL_RSP, %rsp	/* the iretq frame must stay mapped */
 	pushq	$GDT_USER_DS
 	pushq	%rsi
 	pushq	$0x202			/* IF set, everything else clear */
@@ -146,6 +148,7 @@ arch_enter_user:
 	movw	%ax, %ds
 	movw	%ax, %es
 	xorl	%eax, %eax
+	swapgs
 	iretq
 
 	.section .note.GNU-stack, "", @progbits

@@ -9,11 +9,20 @@
  * check that hits the few instructions of syscall entry (ring 0, app CR3)
  * correct too.
  *
+ * The GS base must be this CPU's entry block (smp.h) while the kernel runs.
+ * From ring 3 it is the app's, so trap_common swaps; in ring 0 it is
+ * normally the kernel's already, except when an NMI or machine check hits
+ * syscall entry before its swapgs or the exits after theirs: so in ring 0
+ * the MSR decides (a kernel address is negative). The frame remembers
+ * whether entry swapped, and the exit swaps back exactly then.
+ *
  * Each stub is 16-byte aligned so that the IDT code finds vector n at
  * trap_stubs + 16 * n. Vectors where the CPU pushes no error code push a
  * zero, so every frame has the struct trap_frame shape.
  */
 #include "kernel/arch/x86_64/gdt.h"
+
+#define MSR_GS_BASE 0xc0000101
 
 	.section .ulvisible.text, "ax"
 	.globl trap_stubs
@@ -59,7 +68,17 @@ trap_common:
 	pushq	%r15
 	movq	%cr3, %rax
 	pushq	%rax			/* frame->cr3: the view to return to */
-	pushq	$0			/* keeps the frame a multiple of 16 bytes */
+	xorl	%ebx, %ebx
+	testb	$3, 152(%rsp)		/* the interrupted CS */
+	jnz	3f
+	movl	$MSR_GS_BASE, %ecx
+	rdmsr
+	testl	%edx, %edx
+	js	4f			/* the kernel's GS already */
+3:	swapgs
+	movl	$1, %ebx
+4:	pushq	%rbx			/* frame->gs_swapped */
+	movq	%cr3, %rax
 	movq	ul_kernel_root(%rip), %rdx
 	cmpq	%rax, %rdx
 	je	1f
@@ -67,8 +86,11 @@ trap_common:
 1:	movq	%rsp, %rdi
 	cld
 	call	trap_dispatch
-	addq	$8, %rsp
-	popq	%rax
+	popq	%rax			/* frame->gs_swapped */
+	testq	%rax, %rax
+	jz	5f
+	swapgs
+5:	popq	%rax
 	movq	%cr3, %rdx
 	cmpq	%rax, %rdx
 	je	2f

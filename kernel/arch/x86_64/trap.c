@@ -109,13 +109,18 @@ static void set_gate(unsigned vector, uint8_t type_attr, uint8_t ist)
 	};
 }
 
-void idt_init(void)
+void idt_load(void)
 {
 	struct {
 		uint16_t limit;
 		uint64_t base;
 	} __attribute__((packed)) idtr = {sizeof(idt) - 1, (uint64_t)idt};
 
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+void idt_init(void)
+{
 	KASSERT(trap_stubs_end - trap_stubs == 256 * STUB_SIZE);
 	for (unsigned v = 0; v < 256; v++)
 		set_gate(v, GATE_INTERRUPT_DPL0, 0);
@@ -124,7 +129,7 @@ void idt_init(void)
 	set_gate(TRAP_DF, GATE_INTERRUPT_DPL0, IST_DOUBLE_FAULT);
 	set_gate(TRAP_NMI, GATE_INTERRUPT_DPL0, IST_NMI);
 	set_gate(TRAP_MC, GATE_INTERRUPT_DPL0, IST_MACHINE_CHECK);
-	__asm__ volatile("lidt %0" : : "m"(idtr));
+	idt_load();
 }
 
 static int kernel_address(uint64_t addr)

@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 struct trap_frame {
-	uint64_t pad;
-	uint64_t cr3; /* page-table root at entry, restored on return */
+	uint64_t gs_swapped; /* 1: entry swapped GS and the exit swaps back (trap.S) */
+	uint64_t cr3;	     /* page-table root at entry, restored on return */
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
 	uint64_t vector, error_code;
@@ -39,6 +39,8 @@ _Static_assert(sizeof(struct trap_frame) == 24 * 8, "trap frame matches trap.S")
 
 /* Builds and loads the IDT: every vector has an entry. Once, at boot. */
 void idt_init(void);
+/* Loads the IDT idt_init built on the calling CPU (the other CPUs share it). */
+void idt_load(void);
 
 /* Called from trap.S with interrupts off. */
 void trap_dispatch(struct trap_frame *f);

@@ -1,0 +1,294 @@
+/*
+ * Starting the other CPUs (see smp.h).
+ *
+ * One CPU at a time, by the Intel SDM's INIT-SIPI-SIPI sequence (vol. 3,
+ * "MP initialization"; Linux's wakeup_secondary_cpu_via_init does the
+ * same): INIT asserted then deasserted, 10 ms, then two STARTUP IPIs 200 us
+ * apart naming the trampoline's page. The CPU runs the trampoline
+ * (smp_trampoline.S) into long mode and smp_ap_main below, which sets it up
+ * from what the boot CPU has (control registers, EFER, PAT, XCR0, the
+ * syscall MSRs: read here once, so every CPU is the same) and parks it.
+ *
+ * What a CPU is given (its struct ap_boot, stacks, struct cpu, entry block
+ * index, and the trampoline page with its page tables while it may still
+ * read them) is its own: a CPU that misses the timeout may still wake up
+ * later, so none of it is ever reused or freed, and the next CPU gets a
+ * fresh trampoline. Such a late CPU sees `abandoned` and parks at once.
+ */
+#include "kernel/arch/x86_64/smp.h"
+
+#include "kernel/abi/errno.h"
+#include "kernel/arch/x86_64/apic_timer.h"
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/gdt.h"
+#include "kernel/arch/x86_64/smp_trampoline.h"
+#include "kernel/arch/x86_64/trap.h"
+#include "kernel/arch/x86_64/tsc.h"
+#include "kernel/arch/x86_64/ulvisible.h"
+#include "kernel/klib.h"
+#include "kernel/kprintf.h"
+#include "kernel/log.h"
+#include "kernel/percpu.h"
+#include "mm/kmalloc.h"
+#include "mm/palloc.h"
+#include "mm/phys.h"
+#include "mm/valloc.h"
+
+#define SYSCALL_STACK_PAGES 8 /* as the boot CPU's 32 KiB */
+#define IST_STACK_PAGES	    4 /* as gdt.c's 16 KiB */
+#define START_TIMEOUT_MS    2000
+#define EFER_LMA	    (1ull << 10)
+#define PTE_P		    0x1ull
+#define PTE_W		    0x2ull
+#define PTE_PS		    0x80ull
+#define TRAMP_PAGES	    4 /* code and data, PML4, PDPT, PD */
+
+struct cpu_entry cpu_entries[SMP_MAX_CPUS] UL_VISIBLE;
+
+/* What a starting CPU needs, made by the boot CPU; never freed. */
+struct ap_boot {
+	unsigned index;
+	uint64_t stack_top;
+	uint64_t ist_top[GDT_IST_STACKS];
+	struct cpu *cpu;
+	volatile int online;	/* 1: set up and parked; -1: this_cpu() was wrong */
+	volatile int abandoned; /* the boot CPU gave up on it */
+};
+
+/* The boot CPU's settings, copied onto every other CPU. */
+static struct {
+	uint64_t cr0, cr4, efer, pat, star, lstar, fmask, xcr0;
+	int pat_valid, xsave;
+} bsp;
+
+static unsigned online = 1;
+
+extern char smp_trampoline_start[], smp_trampoline_end[], smp_tramp_32[], smp_tramp_64[];
+extern char smp_ap_entry[];
+_Noreturn void smp_ap_main(struct ap_boot *b);
+
+unsigned smp_cpus_online(void)
+{
+	return online;
+}
+
+static uint64_t xgetbv0(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static void read_bsp_settings(void)
+{
+	uint32_t r[4];
+
+	bsp.cr0 = read_cr0();
+	bsp.cr4 = read_cr4();
+	bsp.efer = rdmsr(MSR_EFER);
+	cpuid(1, 0, r);
+	bsp.pat_valid = !!(r[3] & (1u << 16));
+	if (bsp.pat_valid)
+		bsp.pat = rdmsr(MSR_PAT);
+	bsp.star = rdmsr(MSR_STAR);
+	bsp.lstar = rdmsr(MSR_LSTAR);
+	bsp.fmask = rdmsr(MSR_FMASK);
+	bsp.xsave = !!(bsp.cr4 & CR4_OSXSAVE);
+	if (bsp.xsave)
+		bsp.xcr0 = xgetbv0();
+}
+
+/* Runs on the new CPU, on its own stack and the kernel's page tables. */
+_Noreturn void smp_ap_main(struct ap_boot *b)
+{
+	if (b->abandoned)
+		cpu_halt_forever();
+	/* CR0 first: a CPU comes out of INIT with caching disabled (CD, NW). */
+	write_cr0(bsp.cr0);
+	write_cr4(bsp.cr4);
+	if (bsp.xsave)
+		xsetbv(0, bsp.xcr0);
+	wrmsr(MSR_EFER, bsp.efer);
+	if (bsp.pat_valid)
+		wrmsr(MSR_PAT, bsp.pat);
+	gdt_init_cpu(b->index, b->ist_top, b->stack_top);
+	struct cpu_entry *e = &cpu_entries[b->index];
+	wrmsr(MSR_GS_BASE, (uint64_t)e);
+	wrmsr(MSR_KERNEL_GS_BASE, 0);
+	idt_load();
+	wrmsr(MSR_STAR, bsp.star);
+	wrmsr(MSR_LSTAR, bsp.lstar);
+	wrmsr(MSR_FMASK, bsp.fmask);
+	e->apic_id = apic_timer_init_ap();
+	/* Nothing is routed here and the timer is masked: park until the
+	 * scheduler learns to use this CPU. Online only if this_cpu() finds
+	 * this CPU's own struct cpu through the GS base. */
+	__atomic_store_n(&b->online, this_cpu() == b->cpu ? 1 : -1, __ATOMIC_RELEASE);
+	cpu_halt_forever();
+}
+
+/* A trampoline page and its page tables, or 0 when low memory is gone. */
+static paddr_t make_trampoline(void)
+{
+	paddr_t page = palloc_low(TRAMP_PAGES);
+
+	if (!page)
+		return 0;
+	uint8_t *t = phys_to_virt(page);
+	memset(t, 0, TRAMP_PAGES * PAGE_SIZE);
+	memcpy(t, smp_trampoline_start, (size_t)(smp_trampoline_end - smp_trampoline_start));
+
+	uint64_t *pml4 = (uint64_t *)(t + PAGE_SIZE);
+	uint64_t *pdpt = (uint64_t *)(t + 2 * PAGE_SIZE);
+	uint64_t *pd = (uint64_t *)(t + 3 * PAGE_SIZE);
+	const uint64_t *kernel_pml4 = phys_to_virt(read_cr3() & ~(uint64_t)(PAGE_SIZE - 1));
+	/* The low 2 MiB to themselves (the page runs from there), and the
+	 * kernel's half as the kernel's tables have it. */
+	pml4[0] = (page + 2 * PAGE_SIZE) | PTE_P | PTE_W;
+	pdpt[0] = (page + 3 * PAGE_SIZE) | PTE_P | PTE_W;
+	pd[0] = 0 | PTE_P | PTE_W | PTE_PS;
+	for (unsigned i = 256; i < 512; i++)
+		pml4[i] = kernel_pml4[i];
+
+	uint16_t limit = 4 * 8 - 1;
+	uint32_t gdt = (uint32_t)page + TRAMP_GDT;
+	memcpy(t + TRAMP_GDTR, &limit, 2);
+	memcpy(t + TRAMP_GDTR + 2, &gdt, 4);
+	uint32_t off32 = (uint32_t)page + (uint32_t)(smp_tramp_32 - smp_trampoline_start);
+	uint32_t off64 = (uint32_t)page + (uint32_t)(smp_tramp_64 - smp_trampoline_start);
+	uint16_t sel32 = TRAMP_SEL_CODE32, sel64 = TRAMP_SEL_CODE64;
+	memcpy(t + TRAMP_JMP32, &off32, 4);
+	memcpy(t + TRAMP_JMP32 + 4, &sel32, 2);
+	memcpy(t + TRAMP_JMP64, &off64, 4);
+	memcpy(t + TRAMP_JMP64 + 4, &sel64, 2);
+	uint32_t cr3 = (uint32_t)page + PAGE_SIZE;
+	uint64_t efer = bsp.efer & ~EFER_LMA;
+	uint64_t kernel_cr3 = read_cr3(), entry = (uint64_t)smp_ap_entry;
+	memcpy(t + TRAMP_CR3, &cr3, 4);
+	memcpy(t + TRAMP_EFER, &efer, 8);
+	memcpy(t + TRAMP_KERNEL_CR3, &kernel_cr3, 8);
+	memcpy(t + TRAMP_ENTRY, &entry, 8);
+	return page;
+}
+
+static void delay_us(uint64_t us)
+{
+	uint64_t start = rdtsc(), ticks = tsc_hz() / 1000000 * us;
+
+	while (rdtsc() - start < ticks)
+		__builtin_ia32_pause();
+}
+
+/* A new CPU's own memory: 0, or -1 when there is not enough (then it is
+ * not started; what was taken is kept, as for a failed start: rare). */
+static int give_memory(struct ap_boot *b)
+{
+	struct kstack ks;
+
+	if (kstack_alloc(SYSCALL_STACK_PAGES, &ks))
+		return -1;
+	b->stack_top = ks.top;
+	for (int i = 0; i < GDT_IST_STACKS; i++) {
+		if (kstack_alloc(IST_STACK_PAGES, &ks))
+			return -1;
+		b->ist_top[i] = ks.top;
+	}
+	b->cpu = zmalloc(sizeof(*b->cpu));
+	return b->cpu ? 0 : -1;
+}
+
+/* INIT-SIPI-SIPI to apic_id, then wait for b to come online. Returns 0,
+ * -EINVAL or -ENODEV when no IPI could be sent (so nothing can wake), or
+ * -ETIMEDOUT. */
+static int start_one(uint32_t apic_id, paddr_t tramp, struct ap_boot *b)
+{
+	int err;
+
+	uint8_t *t = phys_to_virt(tramp);
+	uint64_t stack = b->stack_top, arg = (uint64_t)b;
+
+	memcpy(t + TRAMP_STACK, &stack, 8);
+	memcpy(t + TRAMP_ARG, &arg, 8);
+	cpu_entries[b->index] = (struct cpu_entry){
+	    .cpu = b->cpu, .kernel_rsp = b->stack_top, .index = b->index, .apic_id = apic_id};
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+
+	err = apic_send_ipi(apic_id, APIC_IPI_INIT | APIC_IPI_LEVEL_TRIG | APIC_IPI_LEVEL_ASSERT);
+	if (err)
+		return err;
+	if (apic_send_ipi(apic_id, APIC_IPI_INIT | APIC_IPI_LEVEL_TRIG))
+		return -ETIMEDOUT;
+	delay_us(10000);
+	for (int i = 0; i < 2; i++) {
+		if (apic_send_ipi(apic_id, APIC_IPI_STARTUP | (uint32_t)(tramp >> 12)))
+			return -ETIMEDOUT;
+		delay_us(200);
+	}
+	uint64_t start = rdtsc(), limit = tsc_hz() / 1000 * START_TIMEOUT_MS;
+	int state;
+	while (!(state = __atomic_load_n(&b->online, __ATOMIC_ACQUIRE))) {
+		if (rdtsc() - start > limit)
+			return -ETIMEDOUT;
+		__builtin_ia32_pause();
+	}
+	return state == 1 ? 0 : -ETIMEDOUT;
+}
+
+unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus)
+{
+	uint32_t self = apic_id();
+	char list[SMP_MAX_CPUS * 11 + 1];
+	unsigned len = 0, next_index = 1, listed = 0;
+	paddr_t tramp = 0;
+
+	cpu_entries[0].apic_id = self;
+	cpu_entries[0].cpu->apic_id = self;
+	len += (unsigned)ksnprintf(list + len, sizeof(list) - len, " %u", self);
+	for (unsigned i = 0; i < n; i++)
+		listed += apic_ids[i] != self;
+	if (!listed)
+		return online; /* one CPU: nothing to say, nothing sent */
+	read_bsp_settings();
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t id = apic_ids[i];
+		if (id == self)
+			continue;
+		if ((max_cpus && online >= max_cpus) || next_index >= SMP_MAX_CPUS)
+			break;
+		if (!tramp)
+			tramp = make_trampoline();
+		struct ap_boot *b = zmalloc(sizeof(*b));
+		if (!tramp || !b || give_memory(b)) {
+			kinfo("solo: smp: no memory to start cpu %u (apic %u); the rest stay off\n",
+			      next_index, id);
+			break;
+		}
+		b->index = next_index++;
+		b->cpu->index = b->index;
+		b->cpu->apic_id = id;
+		int err = start_one(id, tramp, b);
+		if (err == -ETIMEDOUT) {
+			b->abandoned = 1;
+			kinfo("solo: cpu %u (apic %u) did not start; skipped\n", b->index, id);
+			tramp = 0; /* it may still read this one */
+			continue;
+		}
+		if (err) {
+			/* Never signalled: the trampoline stays good. */
+			kinfo("solo: cpu %u (apic %u) cannot be signalled (%s); skipped\n",
+			      b->index, id,
+			      err == -EINVAL ? "x2APIC ID without x2APIC" : "no local APIC");
+			continue;
+		}
+		online++;
+		len += (unsigned)ksnprintf(list + len, sizeof(list) - len, " %u", id);
+	}
+	if (tramp)
+		pfree_low(tramp, TRAMP_PAGES);
+	if (max_cpus && listed + 1 > max_cpus)
+		kinfo("solo: smp: %u of %u cpus running (apic%s), cpus=%u\n", online, listed + 1,
+		      list, max_cpus);
+	else
+		kinfo("solo: smp: %u of %u cpus running (apic%s)\n", online, listed + 1, list);
+	return online;
+}
