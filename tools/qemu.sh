@@ -42,7 +42,8 @@ Options:
                         after its end nothing more arrives
   --timeout SEC         kill QEMU after SEC seconds (exit 124) [none]
   --mem SIZE            guest memory, e.g. 512M or 2G [512M]
-  --smp N               number of CPUs [1]
+  --smp N[,maxcpus=M]   number of CPUs [1]; with maxcpus, the firmware's tables
+                        list M CPUs of which N are present (the rest disabled)
   --machine q35|pc      machine type [q35]
   --firmware 4m|2m      OVMF_CODE_4M.fd + OVMF_VARS_4M.fd, or the 2 MiB
                         OVMF_CODE.fd + OVMF_VARS.fd [4m]
@@ -219,7 +220,8 @@ parse_options() {
 	[[ -n $image ]] || usage_error "missing IMAGE"
 	[[ -z $timeout_s || $timeout_s =~ ^[1-9][0-9]*$ ]] ||
 		usage_error "--timeout wants a whole number of seconds > 0, not '$timeout_s'"
-	[[ $smp =~ ^[1-9][0-9]*$ ]] || usage_error "--smp wants a number >= 1, not '$smp'"
+	[[ $smp =~ ^[1-9][0-9]*(,maxcpus=[1-9][0-9]*)?$ ]] ||
+		usage_error "--smp wants N or N,maxcpus=M (numbers >= 1), not '$smp'"
 	[[ $mem =~ ^[1-9][0-9]*[MGmg]?$ ]] || usage_error "--mem wants a size like 512M or 2G, not '$mem'"
 	[[ $machine == q35 || $machine == pc ]] || usage_error "--machine is q35 or pc, not '$machine'"
 	[[ $firmware == 4m || $firmware == 2m ]] || usage_error "--firmware is 4m or 2m, not '$firmware'"
