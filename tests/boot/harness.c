@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -464,8 +465,12 @@ pid_t harness_start(const char *cmd)
 	pid = fork();
 	cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
 	if (pid == 0) {
-		if (chdir(root) == 0)
-			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		/* Like harness_run: the test's stdin is not the guest's. */
+		int null = open("/dev/null", O_RDONLY);
+
+		if (null < 0 || dup2(null, 0) < 0 || chdir(root) != 0)
+			_exit(127);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
 	return pid;

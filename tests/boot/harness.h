@@ -50,7 +50,8 @@ char *harness_boot(const char *image, const char *qemu_opts, int timeout_s, int 
  * For tests that talk to a running guest (the keyboard, shim's MokManager,
  * the screen, a refused image that leaves OVMF waiting):
  * harness_start runs cmd (sh syntax, e.g. "exec tools/qemu.sh ... --monitor
- * SOCK") in the background from the repository root and returns its pid,
+ * SOCK") in the background from the repository root, stdin from
+ * /dev/null, and returns its pid,
  * the runner (end it with harness_stop, or waitpid it);
  * harness_wait_text waits until the serial log at path, with its escape
  * sequences taken out, has text at or after offset from, and returns the
