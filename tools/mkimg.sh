@@ -224,6 +224,7 @@ shim=0
 shim_dir=
 sign_note=
 manifest_tool=
+elfcheck=
 name=
 args=
 size_mib=
@@ -308,13 +309,14 @@ check_readable_file() {
 	[[ -r $2 ]] || die "$1 is not readable: $2"
 }
 
-# The host build of kernel/elf.c: the same rules the stub and kernel apply.
-find_elfcheck() {
-	elfcheck=$ROOT/build/tools/elfcheck
-	[[ -x $elfcheck ]] && return 0
-	echo "$PROG: building build/tools/elfcheck" >&2
-	if ! make -s -C "$ROOT" build/tools/elfcheck >&2 || [[ ! -x $elfcheck ]]; then
-		die "build/tools/elfcheck is missing and could not be built: run 'make' in $ROOT"
+# find_tool VAR NAME: sets VAR to build/tools/NAME, one of the repository's
+# host tools, building it first when it is missing (mkimg may run before make).
+find_tool() {
+	printf -v "$1" '%s' "$ROOT/build/tools/$2"
+	[[ -x ${!1} ]] && return 0
+	echo "$PROG: building build/tools/$2" >&2
+	if ! make -s -C "$ROOT" "build/tools/$2" >&2 || [[ ! -x ${!1} ]]; then
+		die "build/tools/$2 is missing and could not be built: run 'make' in $ROOT"
 	fi
 }
 
@@ -412,7 +414,8 @@ check_inputs() {
 	if [[ $format != raw ]] && ! command -v qemu-img >/dev/null; then
 		die "--format $format needs qemu-img: install qemu-utils (tools/deps.sh)"
 	fi
-	find_elfcheck
+	# The host build of kernel/elf.c: the same rules the stub and kernel apply.
+	find_tool elfcheck elfcheck
 	check_elf "kernel $kernel" --kernel "$kernel"
 	check_efi_app "$efi"
 
@@ -1550,12 +1553,7 @@ check_signing() {
 		"$ROOT/tools/fetch-shim.sh" "$shim_dir" || die "cannot fetch Debian's shim (tools/fetch-shim.sh)"
 		command -v openssl >/dev/null || die "--shim needs openssl (for solo.cer): make deps"
 	fi
-	manifest_tool=$ROOT/build/tools/solo-manifest
-	if [[ ! -x $manifest_tool ]]; then
-		echo "$PROG: building build/tools/solo-manifest" >&2
-		make -s -C "$ROOT" build/tools/solo-manifest >&2 && [[ -x $manifest_tool ]] ||
-			die "build/tools/solo-manifest is missing and could not be built: run 'make' in $ROOT"
-	fi
+	find_tool manifest_tool solo-manifest
 }
 
 # A copy of the stub with every file's SHA-256 in its manifest, signed:

@@ -8,7 +8,11 @@
 
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *xstrdup(const char *s)
@@ -309,42 +314,143 @@ static char *plain_log(const char *path)
 	return raw;
 }
 
-/* Waits until the plain log has text at or after offset from; returns the
- * offset just past it. Fails the test after timeout_s. */
-size_t harness_wait_text(const char *path, const char *text, size_t from, int timeout_s)
+/* Seconds on a clock that only goes forward. */
+static double now(void)
 {
-	for (int i = 0; i < timeout_s * 4; i++) {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* True while runner has not ended; WNOWAIT leaves it for harness_stop to reap. */
+static int running(pid_t runner)
+{
+	siginfo_t info = {0};
+
+	return waitid(P_PID, (id_t)runner, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	       info.si_pid == 0;
+}
+
+int harness_await_text(pid_t runner, const char *path, const char *text, size_t *at, int timeout_s)
+{
+	for (int i = 0;; i++) {
+		/* Asked before reading, so text written just before the end counts. */
+		int alive = runner <= 0 || running(runner);
 		char *log = plain_log(path);
-		if (log && strlen(log) > from) {
-			char *hit = strstr(log + from, text);
-			if (hit) {
-				size_t at = (size_t)(hit - log) + strlen(text);
-				free(log);
-				return at;
-			}
-		}
+		char *hit = log && strlen(log) > *at ? strstr(log + *at, text) : NULL;
+
+		if (hit)
+			*at = (size_t)(hit - log) + strlen(text);
 		free(log);
+		if (hit)
+			return 0;
+		if (!alive || i >= timeout_s * 4)
+			return -1;
 		usleep(250000);
 	}
+}
+
+size_t harness_wait_text(const char *path, const char *text, size_t from, int timeout_s)
+{
+	if (harness_await_text(0, path, text, &from, timeout_s) == 0)
+		return from;
 	char *log = plain_log(path);
 	cr_assert_fail("no \"%s\" after %d s; log:\n%s", text, timeout_s,
 		       log ? log + (strlen(log) > 3000 ? strlen(log) - 3000 : 0) : "(none)");
 	return 0;
 }
 
-/* Presses keys (QEMU's sendkey names) through the monitor at sock. */
-void harness_press_keys(const char *sock, const char *const *keys)
+#define MONITOR_REPLY_S 10 /* a screendump under TCG takes well under a second */
+
+/*
+ * Reads the monitor until what came ends with its "(qemu) " prompt, or
+ * until deadline (now()'s clock). *text gets what came, without the prompt,
+ * malloc'd; returns 0 when the prompt came, -1 otherwise.
+ */
+static int monitor_read(int fd, double deadline, char **text)
+{
+	static const char prompt[] = "(qemu) ";
+	const size_t plen = sizeof(prompt) - 1;
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	int found = 0;
+
+	cr_assert_not_null(buf, "harness: out of memory");
+	while (!found) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int ms = (int)((deadline - now()) * 1000);
+
+		if (ms <= 0 || poll(&p, 1, ms) <= 0)
+			break;
+		if (cap - len < 1024) {
+			buf = realloc(buf, cap *= 2);
+			cr_assert_not_null(buf, "harness: out of memory");
+		}
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		found = len >= plen && !memcmp(buf + len - plen, prompt, plen);
+	}
+	if (found)
+		len -= plen;
+	buf[len] = '\0';
+	*text = buf;
+	return found ? 0 : -1;
+}
+
+int harness_monitor_open(const char *sock, int timeout_s)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	double deadline = now() + timeout_s;
+	char *greeting;
+	int fd;
 
-	cr_assert_geq(fd, 0);
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock);
-	cr_assert_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0, "monitor %s", sock);
+	cr_assert_lt(strlen(sock), sizeof(addr.sun_path), "socket path too long: %s", sock);
+	memcpy(addr.sun_path, sock, strlen(sock) + 1);
+	for (;;) {
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
+		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
+			break;
+		close(fd);
+		cr_assert(now() < deadline, "no QEMU monitor at %s after %d s", sock, timeout_s);
+		usleep(100000);
+	}
+	cr_assert_eq(monitor_read(fd, now() + MONITOR_REPLY_S, &greeting), 0,
+		     "the QEMU monitor at %s gives no prompt:\n%s", sock, greeting);
+	free(greeting);
+	return fd;
+}
+
+char *harness_monitor_command(int monitor, const char *fmt, ...)
+{
+	va_list ap;
+	char *cmd, *line, *reply;
+	size_t len;
+
+	va_start(ap, fmt);
+	cmd = xvasprintf(fmt, ap);
+	va_end(ap);
+	line = harness_format("%s\n", cmd);
+	len = strlen(line);
+	/* MSG_NOSIGNAL: a QEMU that went away fails the test, not kills it. */
+	cr_assert_eq(send(monitor, line, len, MSG_NOSIGNAL), (ssize_t)len,
+		     "monitor: cannot send '%s': %s", cmd, strerror(errno));
+	cr_assert_eq(monitor_read(monitor, now() + MONITOR_REPLY_S, &reply), 0,
+		     "monitor: no prompt after '%s':\n%s", cmd, reply);
+	free(line);
+	free(cmd);
+	return reply;
+}
+
+void harness_press_keys(const char *sock, const char *const *keys)
+{
+	int fd = harness_monitor_open(sock, MONITOR_REPLY_S);
+
 	for (; *keys; keys++) {
-		char cmd[64];
-		int n = snprintf(cmd, sizeof(cmd), "sendkey %s\n", *keys);
-		cr_assert_eq(write(fd, cmd, (size_t)n), n);
+		free(harness_monitor_command(fd, "sendkey %s", *keys));
 		usleep(500000); /* MokManager redraws between keys */
 	}
 	close(fd);
@@ -352,14 +458,55 @@ void harness_press_keys(const char *sock, const char *const *keys)
 
 pid_t harness_start(const char *cmd)
 {
-	pid_t pid = fork();
+	const char *root = harness_root();
+	pid_t pid;
 
-	cr_assert_geq(pid, 0);
+	fflush(NULL); /* or the child may repeat our buffered output */
+	pid = fork();
+	cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
 	if (pid == 0) {
+		/* Like harness_run: the test's stdin is not the guest's. */
+		int null = open("/dev/null", O_RDONLY);
+
+		if (null < 0 || dup2(null, 0) < 0 || chdir(root) != 0)
+			_exit(127);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
+}
+
+int harness_stop(pid_t runner, const char *pidfile, int grace_s)
+{
+	pid_t qemu = 0;
+	int st;
+
+	for (int i = 0; i < grace_s * 4 && running(runner); i++)
+		usleep(250000);
+	if (!running(runner)) {
+		if (waitpid(runner, &st, 0) != runner)
+			return -1;
+		if (WIFEXITED(st))
+			return WEXITSTATUS(st);
+		return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
+	}
+	/* qemu.sh itself cannot be stopped: bash runs its TERM trap only once
+	 * QEMU has ended, and timeout(1) keeps QEMU in a group of its own. */
+	char *text = pidfile ? harness_read_file(pidfile) : NULL;
+	if (text)
+		qemu = (pid_t)atoi(text);
+	free(text);
+	if (qemu > 0) {
+		kill(qemu, SIGTERM);
+		for (int i = 0; i < 100 && running(runner); i++)
+			usleep(50000);
+		if (running(runner))
+			kill(qemu, SIGKILL);
+	} else {
+		kill(runner, SIGKILL);
+	}
+	waitpid(runner, &st, 0);
+	return -1;
 }
 
 int harness_has_line(const char *log, const char *line)

@@ -47,9 +47,12 @@ char *harness_mkimg(const char *name, const char *mkimg_args);
 char *harness_boot(const char *image, const char *qemu_opts, int timeout_s, int *status);
 
 /*
- * For tests that talk to a running guest (the keyboard, shim's MokManager):
+ * For tests that talk to a running guest (the keyboard, shim's MokManager,
+ * the screen, a refused image that leaves OVMF waiting):
  * harness_start runs cmd (sh syntax, e.g. "exec tools/qemu.sh ... --monitor
- * SOCK") in the background and returns its pid (waitpid it);
+ * SOCK") in the background from the repository root, stdin from
+ * /dev/null, and returns its pid,
+ * the runner (end it with harness_stop, or waitpid it);
  * harness_wait_text waits until the serial log at path, with its escape
  * sequences taken out, has text at or after offset from, and returns the
  * offset just past it (fails the test after timeout_s);
@@ -59,6 +62,40 @@ char *harness_boot(const char *image, const char *qemu_opts, int timeout_s, int 
 pid_t harness_start(const char *cmd);
 size_t harness_wait_text(const char *path, const char *text, size_t from, int timeout_s);
 void harness_press_keys(const char *sock, const char *const *keys);
+
+/*
+ * harness_await_text - harness_wait_text that lets the test decide: waits
+ * until the plain log at path has text at or after offset *at (sets *at just
+ * past it, returns 0), until runner (harness_start's pid; 0 for none) has
+ * ended (-1), or until timeout_s seconds have passed (-1). Does not reap the
+ * runner. Polls four times a second.
+ */
+int harness_await_text(pid_t runner, const char *path, const char *text, size_t *at, int timeout_s);
+
+/*
+ * harness_stop - ends a runner from harness_start: waits up to grace_s
+ * seconds for it to end by itself, then stops QEMU through its pid, read
+ * from pidfile (qemu.sh --qemu-arg -pidfile --qemu-arg PIDFILE, removed
+ * before the start, so no stale pid is killed): SIGTERM, SIGKILL 5 s later. Without a pidfile it
+ * kills the runner itself, and QEMU lives on until qemu.sh's --timeout. Reaps the runner; returns
+ * its exit status (128 + N if killed by signal N) when it ended within grace_s, -1 when it had to
+ * be stopped. Blocks at most grace_s + 5 s and a reap.
+ */
+int harness_stop(pid_t runner, const char *pidfile, int grace_s);
+
+/*
+ * The QEMU monitor, for more than keys (screendump, info status):
+ * harness_monitor_open connects to the monitor at the unix socket sock (the
+ * path as connect(2) takes it), retrying until QEMU serves it, and reads up
+ * to its first "(qemu) " prompt; it returns the socket (close(2) it) and
+ * fails the test after timeout_s. harness_monitor_command sends the
+ * printf-formatted command line and returns what QEMU answered up to and
+ * without its next prompt (malloc'd); it fails the test when no prompt comes
+ * within 10 s.
+ */
+int harness_monitor_open(const char *sock, int timeout_s);
+char *harness_monitor_command(int monitor, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* True when log contains line as a whole line (a trailing '\r' is ignored). */
 int harness_has_line(const char *log, const char *line);

@@ -12,14 +12,9 @@
 #define _GNU_SOURCE /* asprintf */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,7 +24,7 @@
 #define BOOT_TIMEOUT	 180 /* qemu.sh --timeout: the machine halts, it never ends alone */
 #define EXIT_LINE_WAIT	 150 /* seconds to wait for "solo: exit 0" */
 #define SCREENDUMP_TRIES 10
-#define MONITOR_WAIT_MS	 10000
+#define MONITOR_WAIT_S	 10
 #define NUM_ARGS	 64  /* argv lines: more than a screen, so it scrolls */
 #define LONG_ARG_LEN	 230 /* an argv line wider than 160 columns: it wraps */
 #define UNKNOWN_CELL	 '\x01'
@@ -37,18 +32,10 @@
 #define FULL_SCREEN	 ((size_t)-1)
 #define ANY_SCREEN	 ((size_t)-2) /* any screenshot: the test checks it itself */
 
-static pid_t runner = -1; /* tools/qemu.sh */
-static int monitor = -1;
+static pid_t runner = -1; /* tools/qemu.sh, from harness_start */
+static int monitor = -1;  /* from harness_monitor_open */
 static char tmpdir[] = "/tmp/solo-screen.XXXXXX";
 static char *qemu_pidfile;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void sleep_ms(long ms)
 {
@@ -57,129 +44,18 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* ------------------------------------------------------------ QEMU and its monitor */
+/* ------------------------------------------------------------ QEMU */
 
-static pid_t start_runner(const char *cmd)
-{
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	cr_assert_neq(pid, -1, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		if (chdir(harness_root()) == 0)
-			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-static int runner_alive(void)
-{
-	int st;
-
-	return runner > 0 && waitpid(runner, &st, WNOHANG) == 0;
-}
-
-/* Reads from the monitor until its output ends with the "(qemu) " prompt. */
-static int monitor_wait_prompt(char **text)
-{
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
-	double deadline = now() + MONITOR_WAIT_MS / 1000.0;
-	const char *prompt = "(qemu) ";
-
-	cr_assert_not_null(buf);
-	for (;;) {
-		struct pollfd p = {.fd = monitor, .events = POLLIN};
-		int ms = (int)((deadline - now()) * 1000);
-
-		if (ms <= 0 || poll(&p, 1, ms) <= 0)
-			break;
-		if (cap - len < 1024) {
-			buf = realloc(buf, cap *= 2);
-			cr_assert_not_null(buf);
-		}
-		ssize_t n = read(monitor, buf + len, cap - len - 1);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (len >= strlen(prompt) && !strcmp(buf + len - strlen(prompt), prompt)) {
-			if (text)
-				*text = buf;
-			else
-				free(buf);
-			return 0;
-		}
-	}
-	buf[len] = '\0';
-	if (text)
-		*text = buf;
-	else
-		free(buf);
-	return -1;
-}
-
-static void monitor_connect(const char *path)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	double deadline = now() + MONITOR_WAIT_MS / 1000.0;
-
-	cr_assert_lt(strlen(path), sizeof(addr.sun_path), "socket path too long: %s", path);
-	strcpy(addr.sun_path, path);
-	while (monitor < 0) {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-		cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
-		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
-			monitor = fd;
-			break;
-		}
-		close(fd);
-		cr_assert(now() < deadline, "no QEMU monitor at %s", path);
-		sleep_ms(100);
-	}
-	cr_assert_eq(monitor_wait_prompt(NULL), 0, "the QEMU monitor gives no prompt");
-}
-
-static void monitor_command(const char *cmd)
-{
-	char *line, *reply = NULL;
-	size_t len;
-
-	cr_assert_geq(asprintf(&line, "%s\n", cmd), 0);
-	len = strlen(line);
-	cr_assert_eq(write(monitor, line, len), (ssize_t)len, "monitor write: %s", strerror(errno));
-	cr_assert_eq(monitor_wait_prompt(&reply), 0, "monitor: no prompt after '%s':\n%s", cmd,
-		     reply ? reply : "");
-	free(reply);
-	free(line);
-}
-
-/* Quits QEMU (through the monitor, else by its pid) and reaps the runner. */
+/* Stops QEMU by its pid (the machine halts, it never ends alone) and reaps
+ * the runner. */
 static void stop_qemu(void)
 {
-	if (runner > 0 && monitor >= 0) {
-		const char quit[] = "quit\n";
-		if (write(monitor, quit, sizeof(quit) - 1) < 0)
-			cr_log_info("monitor quit: %s", strerror(errno));
-	}
-	if (runner > 0) {
-		for (int i = 0; i < 50 && runner_alive(); i++)
-			sleep_ms(100);
-		if (runner_alive() && qemu_pidfile) {
-			char *pid = harness_read_file(qemu_pidfile);
-			if (pid && atoi(pid) > 0)
-				kill((pid_t)atoi(pid), SIGKILL);
-			free(pid);
-		}
-		waitpid(runner, NULL, 0);
-		runner = -1;
-	}
 	if (monitor >= 0)
 		close(monitor);
 	monitor = -1;
+	if (runner > 0)
+		harness_stop(runner, qemu_pidfile, 0);
+	runner = -1;
 }
 
 static void cleanup(void)
@@ -390,82 +266,65 @@ struct capture {
 	struct text serial;  /* the serial log cut into screen rows */
 };
 
-/* True when log has a complete line starting with prefix. */
-static int has_line_starting(const char *log, const char *prefix)
+/* A screenshot in c->ppm, read into c->shot. */
+static void screendump(struct capture *c)
 {
-	size_t n = strlen(prefix);
-
-	for (const char *s = log; s && *s;) {
-		const char *end = strchr(s, '\n');
-		if (!end)
-			return 0;
-		if (!strncmp(s, prefix, n))
-			return 1;
-		s = end + 1;
-	}
-	return 0;
+	free(harness_monitor_command(monitor, "screendump %s", c->ppm));
+	free(c->shot.rgb);
+	c->shot.rgb = NULL;
+	cr_assert_eq(read_ppm(c->ppm, &c->shot), 0, "screendump wrote no readable PPM at %s",
+		     c->ppm);
 }
 
 /*
  * Boots an image made with mkimg_args (plus on_exit=halt), with qemu_opts,
- * waits for a serial line starting with wait_for, then takes screenshots
- * until the screen shows the end of the serial log from its top row down
- * (want_rows rows of text when not 0; FULL_SCREEN: all rows above the
- * cursor's empty bottom row). Fails the
- * test with both texts when it never does. QEMU stays up (see stop_qemu).
+ * waits for wait_for in the serial log, then takes screenshots until the
+ * screen shows the end of the serial log from its top row down (want_rows
+ * rows of text when not 0; FULL_SCREEN: all rows above the cursor's empty
+ * bottom row). Fails the test with both texts when it never does. QEMU
+ * stays up (see stop_qemu).
  */
 static void capture(const char *name, const char *mkimg_args, const char *qemu_opts,
 		    const char *wait_for, size_t want_rows, struct capture *c)
 {
 	char *image, *args, *cmd, *log_path, *sock, *out_path, *why = NULL;
+	size_t at = 0;
 
 	memset(c, 0, sizeof(*c));
-	cr_assert_geq(asprintf(&args, "%s --config on_exit=halt", mkimg_args), 0);
+	args = harness_format("%s --config on_exit=halt", mkimg_args);
 	image = harness_mkimg(name, args);
 	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp: %s", strerror(errno));
-	cr_assert_geq(asprintf(&sock, "%s/monitor.sock", tmpdir), 0);
-	cr_assert_geq(asprintf(&qemu_pidfile, "%s/qemu.pid", tmpdir), 0);
-	cr_assert_geq(asprintf(&out_path, "%s/qemu.out", tmpdir), 0);
+	/* In /tmp: a unix socket's path has room for 107 bytes only. */
+	sock = harness_format("%s/monitor.sock", tmpdir);
+	qemu_pidfile = harness_format("%s/qemu.pid", tmpdir);
+	out_path = harness_format("%s/qemu.out", tmpdir);
 	log_path = harness_path("build/tests/log/%s.log", name);
 	c->ppm = harness_path("build/tests/log/%s.ppm", name);
 	harness_run(NULL, "mkdir -p build/tests/log && rm -f %s %s", harness_quote(log_path),
 		    harness_quote(c->ppm));
-	cr_assert_geq(asprintf(&cmd,
-			       "exec tools/qemu.sh %s --serial %s --timeout %d --monitor %s "
-			       "--qemu-arg -pidfile --qemu-arg %s %s >%s 2>&1 </dev/null",
-			       harness_quote(image), harness_quote(log_path), BOOT_TIMEOUT,
-			       harness_quote(sock), harness_quote(qemu_pidfile),
-			       qemu_opts ? qemu_opts : "", harness_quote(out_path)),
-		      0);
-	runner = start_runner(cmd);
+	cmd = harness_format("exec tools/qemu.sh %s --serial %s --timeout %d --monitor %s "
+			     "--qemu-arg -pidfile --qemu-arg %s %s >%s 2>&1 </dev/null",
+			     harness_quote(image), harness_quote(log_path), BOOT_TIMEOUT,
+			     harness_quote(sock), harness_quote(qemu_pidfile),
+			     qemu_opts ? qemu_opts : "", harness_quote(out_path));
+	runner = harness_start(cmd);
 
-	for (double deadline = now() + EXIT_LINE_WAIT;; sleep_ms(250)) {
-		free(c->log);
-		c->log = harness_read_file(log_path);
-		if (c->log && has_line_starting(c->log, wait_for))
-			break;
-		if (!runner_alive() || now() > deadline) {
-			char *out = harness_read_file(out_path);
-			cr_assert_fail("no '%s' line (runner %s); qemu.sh said:\n%s\nlog:\n%s",
-				       wait_for, runner_alive() ? "still running" : "ended",
-				       out ? out : "", c->log ? c->log : "");
-		}
+	if (harness_await_text(runner, log_path, wait_for, &at, EXIT_LINE_WAIT)) {
+		char *out = harness_read_file(out_path), *log = harness_read_file(log_path);
+		cr_assert_fail("no '%s' before QEMU ended or %d s passed; qemu.sh said:\n%s\n"
+			       "log:\n%s",
+			       wait_for, EXIT_LINE_WAIT, out ? out : "", log ? log : "");
 	}
-	monitor_connect(sock);
+	monitor = harness_monitor_open(sock, MONITOR_WAIT_S);
 
 	/* fbcon draws just after the serial line goes out: retry a few times. */
 	for (int attempt = 0; attempt < SCREENDUMP_TRIES; attempt++) {
-		char *dump;
-
 		if (attempt)
 			sleep_ms(500);
-		cr_assert_geq(asprintf(&dump, "screendump %s", c->ppm), 0);
-		monitor_command(dump);
-		free(dump);
-		free(c->shot.rgb);
-		c->shot.rgb = NULL;
-		cr_assert_eq(read_ppm(c->ppm, &c->shot), 0,
-			     "screendump wrote no readable PPM at %s", c->ppm);
+		screendump(c);
+		free(c->log);
+		c->log = harness_read_file(log_path);
+		cr_assert_not_null(c->log);
 		c->font = fbcon_pick_font(c->shot.width, c->shot.height);
 		c->rows = c->shot.height / c->font->height;
 		c->cols = c->shot.width / c->font->width;
@@ -539,7 +398,7 @@ Test(screen, the_screen_shows_the_end_of_the_log_in_the_console_font, .timeout =
 	cr_assert(kernel_colour != app_colour, "kernel lines and app lines both in %#08x",
 		  kernel_colour);
 
-	monitor_command("info status"); /* still responsive */
+	free(harness_monitor_command(monitor, "info status")); /* still responsive */
 	stop_qemu();
 }
 
@@ -605,9 +464,7 @@ Test(screen, typed_keys_echo_on_the_screen_with_a_cursor, .timeout = 300)
 	for (int i = 0; i < SCREENDUMP_TRIES && !cursor; i++) {
 		if (i) {
 			sleep_ms(500);
-			monitor_command(harness_format("screendump %s", c.ppm));
-			free(c.shot.rgb);
-			cr_assert_eq(read_ppm(c.ppm, &c.shot), 0);
+			screendump(&c);
 		}
 		cursor = solid_cell(&c.shot, c.font, row, 0);
 	}
@@ -615,13 +472,11 @@ Test(screen, typed_keys_echo_on_the_screen_with_a_cursor, .timeout = 300)
 
 	static const char *const keys[] = {"h", "i", "spc", "t", "h", "e", "r", "e"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		monitor_command(harness_format("sendkey %s", keys[i]));
+		free(harness_monitor_command(monitor, "sendkey %s", keys[i]));
 	int typed = 0;
 	for (int i = 0; i < SCREENDUMP_TRIES * 4 && !typed; i++) {
 		sleep_ms(500);
-		monitor_command(harness_format("screendump %s", c.ppm));
-		free(c.shot.rgb);
-		cr_assert_eq(read_ppm(c.ppm, &c.shot), 0);
+		screendump(&c);
 		c.screen = read_screen(&c.shot, c.font);
 		typed = row < c.screen.n &&
 			!strcmp(c.screen.lines[row], "hi there" UNKNOWN_CELL_STR) &&

@@ -7,11 +7,9 @@
  * mtools, as anyone holding the stick could) must be refused by the stub.
  */
 #include <criterion/criterion.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -34,36 +32,33 @@ static void snakeoil_key(void)
 }
 
 /*
- * Boots image with qemu_opts until its serial log has a line containing
- * want (or QEMU ends, or timeout_s passes), then stops QEMU: a refused
- * image leaves OVMF waiting in its boot menu for ever. Returns the log.
+ * Boots image with qemu_opts until its serial log has want (or QEMU ends,
+ * or timeout_s passes), then stops QEMU: a refused image leaves OVMF
+ * waiting in its boot menu for ever. Returns the log.
  */
 static char *boot_until(const char *name, const char *image, const char *qemu_opts,
 			const char *want, int timeout_s)
 {
-	char *log_path = harness_format("build/tests/log/%s.log", name);
-	char *q_want = harness_quote(want);
-	char *q_path = harness_quote(log_path);
+	char *log_path = harness_path("build/tests/log/%s.log", name);
+	char *pidfile = harness_path("build/tests/%s.pid", name);
+	char *q_log = harness_quote(log_path), *q_pid = harness_quote(pidfile);
 	char *q_image = harness_quote(image);
-	char *kill_pattern = harness_format("path=%s", log_path);
-	char *q_kill = harness_quote(kill_pattern);
+	size_t at = 0;
 
-	harness_run(NULL,
-		    "mkdir -p build/tests/log && rm -f %s && "
-		    "{ tools/qemu.sh %s --serial %s --timeout %d %s >/dev/null 2>&1 & } ; "
-		    "i=0; while [ $i -lt %d ]; do "
-		    "  grep -qaF -- %s %s 2>/dev/null && break; "
-		    "  pgrep -f -- %s >/dev/null || { [ $i -gt 10 ] && break; }; "
-		    "  sleep 0.5; i=$((i + 1)); done; "
-		    "pkill -f -- %s; wait",
-		    q_path, q_image, q_path, timeout_s, qemu_opts, timeout_s * 2, q_want, q_path,
-		    q_kill, q_kill);
+	harness_run(NULL, "mkdir -p build/tests/log && rm -f %s %s", q_log, q_pid);
+	char *cmd = harness_format("exec tools/qemu.sh %s --serial %s --timeout %d "
+				   "--qemu-arg -pidfile --qemu-arg %s %s >/dev/null 2>&1",
+				   q_image, q_log, timeout_s, q_pid, qemu_opts);
+	pid_t runner = harness_start(cmd);
+
+	harness_await_text(runner, log_path, want, &at, timeout_s); /* the caller judges */
+	harness_stop(runner, pidfile, 0);
 	char *log = harness_read_file(log_path);
-	free(q_want);
-	free(q_path);
+	free(cmd);
 	free(q_image);
-	free(q_kill);
-	free(kill_pattern);
+	free(q_pid);
+	free(q_log);
+	free(pidfile);
 	free(log_path);
 	return log ? log : strdup("");
 }
@@ -194,7 +189,7 @@ Test(secboot, own_keys_enrolled_by_keys_sh_admit_only_their_images, .timeout = 3
 Test(secboot, shim_with_microsofts_keys_runs_solo_once_its_key_is_enrolled, .timeout = 400)
 {
 	const char *log1 = "build/tests/log/sb-shim-enroll.log", *sock = "build/tests/sb-shim.sock";
-	const char *vars = "build/tests/sb-shim-vars.fd";
+	const char *vars = "build/tests/sb-shim-vars.fd", *pidfile = "build/tests/sb-shim.pid";
 	int status;
 
 	/* Signed with snakeoil, which the ms variables do not hold either. */
@@ -205,10 +200,12 @@ Test(secboot, shim_with_microsofts_keys_runs_solo_once_its_key_is_enrolled, .tim
 	unlink(log1);
 	unlink(sock);
 	unlink(vars);
+	unlink(pidfile);
 	char *cmd =
 	    harness_format("exec tools/qemu.sh %s --secure-boot ms --serial %s --monitor %s "
-			   "--keep-vars %s --timeout 240 >/dev/null 2>&1",
-			   image, log1, sock, vars);
+			   "--keep-vars %s --timeout 240 --qemu-arg -pidfile --qemu-arg %s "
+			   ">/dev/null 2>&1",
+			   image, log1, sock, vars, pidfile);
 	pid_t pid = harness_start(cmd);
 
 	size_t at =
@@ -230,14 +227,7 @@ Test(secboot, shim_with_microsofts_keys_runs_solo_once_its_key_is_enrolled, .tim
 	at = harness_wait_text(log1, "Reboot", at, 30);
 	harness_press_keys(sock, (const char *const[]){"ret", NULL});
 	/* The reboot ends QEMU (-no-reboot); qemu.sh keeps the variables. */
-	int wstatus = 0;
-	for (int i = 0; i < 120 && waitpid(pid, &wstatus, WNOHANG) == 0; i++)
-		usleep(250000);
-	if (waitpid(pid, &wstatus, WNOHANG) == 0) {
-		kill(pid, SIGTERM);
-		waitpid(pid, &wstatus, 0);
-		cr_assert_fail("MokManager's reboot did not end QEMU");
-	}
+	cr_assert_neq(harness_stop(pid, pidfile, 30), -1, "MokManager's reboot did not end QEMU");
 	cr_assert(harness_exists(vars), "no variables kept");
 
 	char *opts = harness_format("--secure-boot %s", vars);
