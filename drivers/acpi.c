@@ -148,24 +148,52 @@ const void *acpi_find_table(uint64_t rsdp, uint32_t revision, const char *signat
 #define MADT_IOAPIC	 1
 #define MADT_IOAPIC_SIZE 12
 
-unsigned acpi_ioapics(uint64_t rsdp, uint32_t revision, uint64_t *addrs, unsigned max)
+/* Walks the MADT's entries, each length checked against the table. */
+struct madt_cursor {
+	const uint8_t *t;
+	uint32_t length, off;
+};
+
+static int madt_open(struct madt_cursor *c, uint64_t rsdp, uint32_t revision)
 {
 	const struct sdt_header *madt = find_table(rsdp, revision, "APIC");
-	unsigned n = 0;
 
 	if (!madt)
 		return 0;
-	const uint8_t *t = (const uint8_t *)madt;
-	for (uint32_t off = MADT_ENTRIES; off + 2 <= madt->length;) {
-		uint8_t type = t[off], len = t[off + 1];
-		if (len < 2 || len > madt->length - off)
-			break;
+	*c = (struct madt_cursor){(const uint8_t *)madt, madt->length, MADT_ENTRIES};
+	return 1;
+}
+
+/* The next entry's offset in the table, with its type and length; 0 at
+ * the end or at an entry whose length cannot be (the walk stops there). */
+static uint32_t madt_next(struct madt_cursor *c, uint8_t *type, uint8_t *len)
+{
+	if (c->off + 2 > c->length)
+		return 0;
+	uint32_t at = c->off;
+	uint8_t l = c->t[at + 1];
+	if (l < 2 || l > c->length - at)
+		return 0;
+	*type = c->t[at];
+	*len = l;
+	c->off += l;
+	return at;
+}
+
+unsigned acpi_ioapics(uint64_t rsdp, uint32_t revision, uint64_t *addrs, unsigned max)
+{
+	struct madt_cursor c;
+	uint8_t type, len;
+	unsigned n = 0;
+
+	if (!madt_open(&c, rsdp, revision))
+		return 0;
+	for (uint32_t off; (off = madt_next(&c, &type, &len));) {
 		if (type == MADT_IOAPIC && len >= MADT_IOAPIC_SIZE) {
 			if (n < max)
-				addrs[n] = read32(t, off + 4);
+				addrs[n] = read32(c.t, off + 4);
 			n++;
 		}
-		off += len;
 	}
 	return n;
 }
@@ -181,16 +209,14 @@ unsigned acpi_ioapics(uint64_t rsdp, uint32_t revision, uint64_t *addrs, unsigne
 
 unsigned acpi_cpus(uint64_t rsdp, uint32_t revision, uint32_t *ids, unsigned max)
 {
-	const struct sdt_header *madt = find_table(rsdp, revision, "APIC");
+	struct madt_cursor c;
+	uint8_t type, len;
 	unsigned n = 0;
 
-	if (!madt)
+	if (!madt_open(&c, rsdp, revision))
 		return 0;
-	const uint8_t *t = (const uint8_t *)madt;
-	for (uint32_t off = MADT_ENTRIES; off + 2 <= madt->length && n < max;) {
-		uint8_t type = t[off], len = t[off + 1];
-		if (len < 2 || len > madt->length - off)
-			break;
+	const uint8_t *t = c.t;
+	for (uint32_t off; n < max && (off = madt_next(&c, &type, &len));) {
 		uint32_t id = 0, flags = 0;
 		int cpu = 0;
 		if (type == MADT_LAPIC && len >= MADT_LAPIC_SIZE) {
@@ -202,7 +228,6 @@ unsigned acpi_cpus(uint64_t rsdp, uint32_t revision, uint32_t *ids, unsigned max
 			flags = read32(t, off + 8);
 			cpu = 1;
 		}
-		off += len;
 		if (!cpu || !(flags & (MADT_CPU_ENABLED | MADT_CPU_ONLINE_CAPABLE)))
 			continue;
 		/* Firmware lists a CPU in both forms when its ID fits 8 bits;

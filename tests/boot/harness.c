@@ -249,6 +249,16 @@ static char *read_log(const char *path)
 	return text;
 }
 
+char *harness_mkimg_boot(const char *name, const char *mkimg_args, const char *qemu_opts,
+			 int timeout_s, int *status)
+{
+	char *image = harness_mkimg(name, mkimg_args);
+	char *log = harness_boot(image, qemu_opts, timeout_s, status);
+
+	free(image);
+	return log;
+}
+
 char *harness_boot(const char *image, const char *qemu_opts, int timeout_s, int *status)
 {
 	char *stem = image_stem(image);

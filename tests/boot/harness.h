@@ -46,6 +46,10 @@ char *harness_mkimg(const char *name, const char *mkimg_args);
  */
 char *harness_boot(const char *image, const char *qemu_opts, int timeout_s, int *status);
 
+/* harness_mkimg then harness_boot: the image name's log, freed image. */
+char *harness_mkimg_boot(const char *name, const char *mkimg_args, const char *qemu_opts,
+			 int timeout_s, int *status);
+
 /*
  * For tests that talk to a running guest (the keyboard, shim's MokManager,
  * the screen, a refused image that leaves OVMF waiting):

@@ -22,10 +22,7 @@
 
 static char *boot(const char *name, const char *mkimg_args, const char *qemu_opts, int *status)
 {
-	char *image = harness_mkimg(name, mkimg_args);
-	char *log = harness_boot(image, qemu_opts, BOOT_TIMEOUT, status);
-	free(image);
-	return log;
+	return harness_mkimg_boot(name, mkimg_args, qemu_opts, BOOT_TIMEOUT, status);
 }
 
 /* Nothing an app passes can crash the kernel: thousands of syscalls with

@@ -12,8 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,16 +30,10 @@ struct step {
 /* Monitor commands other than sendkey (device_add, device_del). */
 static void monitor_commands(const char *sock, const char *const *commands)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	int fd = harness_monitor_open(sock, 10);
 
-	cr_assert_geq(fd, 0);
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock);
-	cr_assert_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0, "monitor %s", sock);
 	for (; *commands; commands++) {
-		char line[256];
-		int n = snprintf(line, sizeof(line), "%s\n", *commands);
-		cr_assert_eq(write(fd, line, (size_t)n), n);
+		free(harness_monitor_command(fd, "%s", *commands));
 		usleep(500000);
 	}
 	close(fd);
@@ -54,11 +46,14 @@ static char *type_at_echo(const char *name, const char *mkimg_extra, const char 
 	char *image = harness_mkimg(name, mkimg);
 	char *log_path = harness_format("build/tests/log/%s.log", name);
 	char *sock = harness_format("build/tests/%s.sock", name);
+	char *pidfile = harness_format("build/tests/%s.pid", name);
 	unlink(log_path);
 	unlink(sock);
-	char *cmd = harness_format("exec tools/qemu.sh %s %s --serial %s --monitor %s "
-				   "--timeout 120 >/dev/null 2>&1",
-				   image, qemu_opts, log_path, sock);
+	unlink(pidfile);
+	char *cmd =
+	    harness_format("exec tools/qemu.sh %s %s --serial %s --monitor %s "
+			   "--qemu-arg -pidfile --qemu-arg %s --timeout 120 >/dev/null 2>&1",
+			   image, qemu_opts, log_path, sock, pidfile);
 	pid_t pid = harness_start(cmd);
 	size_t at = 0;
 
@@ -69,19 +64,10 @@ static char *type_at_echo(const char *name, const char *mkimg_extra, const char 
 		if (steps[i].keys)
 			harness_press_keys(sock, steps[i].keys);
 	}
-	int wstatus = 0, ended = 0;
-	for (int i = 0; i < 240 && !ended; i++) {
-		ended = waitpid(pid, &wstatus, WNOHANG) == pid;
-		if (!ended)
-			usleep(250000);
-	}
-	if (!ended) {
-		kill(pid, SIGTERM);
-		waitpid(pid, &wstatus, 0);
-	}
-	*exit_status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+	*exit_status = harness_stop(pid, pidfile, 60);
 	char *log = harness_read_file(log_path);
 	free(cmd);
+	free(pidfile);
 	free(sock);
 	free(log_path);
 	free(image);
