@@ -598,6 +598,8 @@ void kmain(uint64_t boot_info_phys)
 		selftest_mm();
 	if (cfg.selftests & BOOTCFG_SELFTEST_NET)
 		selftest_net();
+	if (cfg.selftests & BOOTCFG_SELFTEST_SMP)
+		selftest_smp();
 	/* After the NIC drivers and their self-test, which needs the devices
 	 * without a stack; waits for DHCP (net_wait=) before the app. */
 	net_init(&cfg);
