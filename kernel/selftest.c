@@ -506,7 +506,7 @@ static int shootdown_test(const unsigned *cpus, unsigned n, uint64_t *ticks)
 	return err;
 }
 
-int selftest_smp(void)
+int selftest_smp(const struct vm_ctx *app_view)
 {
 	unsigned cpus[SMP_MAX_CPUS], n = 0, me = this_cpu()->index;
 	unsigned ncpus = smp_cpus_online();
@@ -554,6 +554,8 @@ int selftest_smp(void)
 	uint64_t shoot = 0;
 	if (shootdown_test(cpus, n, &shoot) || lock_test(ncpus))
 		return -1;
+	if (smp_check_app_view(app_view))
+		return fail("a cpu's stacks are not mapped in the app view", 0);
 	lo = tenths_us(lo), mid = tenths_us(mid), hi = tenths_us(hi), shoot = tenths_us(shoot);
 	kprintf("solo: selftest smp: %u cpus, ipi round trip %lu.%lu/%lu.%lu/%lu.%lu us, "
 		"shootdown %lu.%lu us, lock ok\n",

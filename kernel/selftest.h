@@ -31,10 +31,13 @@ int selftest_net(void);
  * call withdrawn, a running one abandoned; logs two "did not answer" lines
  * for the first other CPU); a TLB shootdown (single page, then a full
  * flush) checked by every CPU reading a page whose frame was switched; and
- * a counter incremented under one spinlock by every CPU at once. Prints
+ * a counter incremented under one spinlock by every CPU at once; and that
+ * every started CPU's stacks are mapped in app_view (smp_check_app_view),
+ * where the app's entry and interrupts will need them. Prints
  * "solo: selftest smp: N cpus, ipi round trip MIN/MEDIAN/MAX us, shootdown
  * US us, lock ok", or with one CPU "solo: selftest smp: 1 cpu, no other cpu
  * to call; lock ok", or "solo: selftest smp: FAILED: why (cpu N)". Returns
  * 0 or -1. Boot time, after smp_start, interrupts off.
  */
-int selftest_smp(void);
+struct vm_ctx;
+int selftest_smp(const struct vm_ctx *app_view);

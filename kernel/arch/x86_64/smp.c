@@ -46,6 +46,7 @@
 #include "mm/palloc.h"
 #include "mm/phys.h"
 #include "mm/valloc.h"
+#include "mm/vm.h"
 
 #define SYSCALL_STACK_PAGES 8 /* as the boot CPU's 32 KiB */
 #define IST_STACK_PAGES	    4 /* as gdt.c's 16 KiB */
@@ -440,22 +441,67 @@ static void delay_us(uint64_t us)
 		__builtin_ia32_pause();
 }
 
+/* Each started CPU's syscall stack and IST stacks, as mapped in the
+ * kernel's view and, at the same addresses, in the app's view template. */
+static struct kstack cpu_stacks[SMP_MAX_CPUS][1 + GDT_IST_STACKS];
+static struct vm_ctx *app_view;
+
+/* Maps ks's pages into the app view template at the same addresses,
+ * supervisor-only and writable, as the boot CPU's static ones are. */
+static int map_into_app_view(const struct kstack *ks)
+{
+	if (!app_view)
+		return 0;
+	for (vaddr_t va = ks->bottom; va < ks->top; va += PAGE_SIZE) {
+		paddr_t pa;
+		if (vm_lookup(&kernel_ctx, va, &pa, NULL))
+			return -ENOENT;
+		int err = vm_map(app_view, va, pa, VM_WRITE);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* A new CPU's own memory: 0, or -1 when there is not enough (then it is
  * not started; what was taken is kept, as for a failed start: rare). */
-static int give_memory(struct ap_boot *b)
+static int give_memory(struct ap_boot *b, unsigned index)
 {
-	struct kstack ks;
+	struct kstack *ks = cpu_stacks[index];
 
-	if (kstack_alloc(SYSCALL_STACK_PAGES, &ks))
+	if (kstack_alloc(SYSCALL_STACK_PAGES, &ks[0]) || map_into_app_view(&ks[0]))
 		return -1;
-	b->stack_top = ks.top;
+	b->stack_top = ks[0].top;
 	for (int i = 0; i < GDT_IST_STACKS; i++) {
-		if (kstack_alloc(IST_STACK_PAGES, &ks))
+		if (kstack_alloc(IST_STACK_PAGES, &ks[1 + i]) || map_into_app_view(&ks[1 + i]))
 			return -1;
-		b->ist_top[i] = ks.top;
+		b->ist_top[i] = ks[1 + i].top;
 	}
 	b->cpu = zmalloc(sizeof(*b->cpu));
 	return b->cpu ? 0 : -1;
+}
+
+int smp_check_app_view(const struct vm_ctx *view)
+{
+	for (unsigned c = 1; c < SMP_MAX_CPUS; c++) {
+		if (!smp_cpu_online(c))
+			continue;
+		for (unsigned i = 0; i < 1 + GDT_IST_STACKS; i++) {
+			const struct kstack *ks = &cpu_stacks[c][i];
+			for (vaddr_t va = ks->bottom; va < ks->top; va += PAGE_SIZE) {
+				paddr_t kpa, vpa;
+				unsigned flags;
+				if (vm_lookup(&kernel_ctx, va, &kpa, NULL) ||
+				    vm_lookup(view, va, &vpa, &flags) || vpa != kpa ||
+				    (flags & (VM_USER | VM_WRITE)) != VM_WRITE)
+					return -ENOENT;
+			}
+			/* The guard page stays unmapped there too. */
+			if (!ks->top || !vm_lookup(view, ks->guard, NULL, NULL))
+				return -ENOENT;
+		}
+	}
+	return 0;
 }
 
 /* INIT-SIPI-SIPI to apic_id, then wait for b to come online. Returns 0,
@@ -495,13 +541,15 @@ static int start_one(uint32_t apic_id, paddr_t tramp, struct ap_boot *b)
 	return state == 1 ? 0 : -ETIMEDOUT;
 }
 
-unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus)
+unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus,
+		   struct vm_ctx *app_view_template)
 {
 	uint32_t self = apic_id();
 	char list[SMP_MAX_CPUS * 11 + 1];
 	unsigned len = 0, next_index = 1, listed = 0;
 	paddr_t tramp = 0;
 
+	app_view = app_view_template;
 	cpu_entries[0].apic_id = self;
 	cpu_entries[0].cpu->apic_id = self;
 	len += (unsigned)ksnprintf(list + len, sizeof(list) - len, " %u", self);
@@ -520,7 +568,7 @@ unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus)
 		if (!tramp)
 			tramp = make_trampoline();
 		struct ap_boot *b = zmalloc(sizeof(*b));
-		if (!tramp || !b || give_memory(b)) {
+		if (!tramp || !b || give_memory(b, next_index)) {
 			kinfo("solo: smp: no memory to start cpu %u (apic %u); the rest stay off\n",
 			      next_index, id);
 			break;

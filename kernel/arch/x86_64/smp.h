@@ -37,6 +37,7 @@
 #include <stdint.h>
 
 struct cpu;
+struct vm_ctx;
 
 struct cpu_entry {
 	struct cpu *cpu;     /* this_cpu() */
@@ -65,10 +66,19 @@ extern struct cpu_entry cpu_entries[SMP_MAX_CPUS];
  * A CPU no IPI can name (an x2APIC ID above 255 while the APIC is in xAPIC
  * mode) is skipped too ("... cannot be signalled (why); skipped").
  * Logs one line naming the CPUs running. Boot time, once, after the kernel's
- * page tables, kmalloc and apic_timer_init. Returns how many CPUs run,
- * the boot CPU included. Never fails the boot.
+ * page tables, kmalloc and apic_timer_init, and before any app view is made
+ * from app_view_template: each started CPU's syscall and IST stacks are
+ * mapped there too (same addresses, supervisor-only; their guard pages
+ * not), so a scheduler can send the CPU to ring 3 (NULL: not mapped).
+ * Returns how many CPUs run, the boot CPU included. Never fails the boot.
  */
-unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus);
+unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus,
+		   struct vm_ctx *app_view_template);
+
+/* Whether every started CPU's syscall and IST stacks are mapped in view as
+ * in the kernel's (same frames, writable, supervisor-only) and their guard
+ * pages are not: 0 or -ENOENT. For the self-test. */
+int smp_check_app_view(const struct vm_ctx *view);
 
 /* The CPUs running (the boot CPU included): 1 before smp_start. */
 unsigned smp_cpus_online(void);
