@@ -414,7 +414,8 @@ UNIT_MODULES := $(wildcard mm/*.c) kernel/elf.c kernel/exec.c kernel/bootcfg.c k
         kernel/wait.c drivers/fbcon.c drivers/rtc.c kernel/arch/x86_64/apic_timer.c \
         fs/tarfs.c fs/tmpfs.c fs/iobuf.c fs/file.c fs/pipe.c fs/ldisc.c fs/epoll.c \
         fs/eventfd.c fs/timerfd.c fs/fdtable.c fs/vfs.c fs/fcntl.c fs/procmaps.c fs/procstatus.c kernel/time.c kernel/defer.c \
-        kernel/physpolicy.c efi/sha256.c efi/manifest.c drivers/kbd.c drivers/hidkbd.c drivers/usbdesc.c
+        kernel/physpolicy.c efi/sha256.c efi/manifest.c drivers/kbd.c drivers/hidkbd.c drivers/usbdesc.c \
+        kernel/spinlock.c
 UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/shim/*.c) $(UNIT_MODULES)
 # The network modules and lwIP itself, with the same lwipopts.h and port.
 UNIT_NET_MODULES := net/lwip/port.c net/netcfg.c net/socket.c net/inet.c net/unix.c net/netlink.c

@@ -321,13 +321,13 @@ static int apply(struct boot_config *cfg, struct parse_state *st, const char *ke
 		}
 		cfg->log = (enum bootcfg_log)i;
 	} else if (!strcmp(key, "selftest")) {
-		static const char *const tests[] = {"mm", "net"};
-		int i = pick(value, tests, 2);
+		static const char *const tests[] = {"mm", "net", "smp"};
+		int i = pick(value, tests, 3);
 		if (i < 0) {
-			*why = "selftest must be mm or net";
+			*why = "selftest must be mm, net or smp";
 			return -1;
 		}
-		cfg->selftests |= i == 0 ? BOOTCFG_SELFTEST_MM : BOOTCFG_SELFTEST_NET;
+		cfg->selftests |= 1u << i; /* BOOTCFG_SELFTEST_*, in this order */
 	} else if (!strcmp(key, "poweroff")) {
 		static const char *const ways[] = {"uefi", "acpi"};
 		int i = pick(value, ways, 2);

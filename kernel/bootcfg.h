@@ -14,9 +14,10 @@
  *   env=KEY=VALUE        one environment variable; repeatable, order kept
  *   on_exit=poweroff|reboot|halt   what happens after the app ends
  *   log=quiet|info|debug           how much the kernel logs (default info)
- *   selftest=mm|net      run a kernel self-test before the app: the memory
- *                        allocators, or an ARP exchange on every network
- *                        device (QEMU user networking); repeatable
+ *   selftest=mm|net|smp  run a kernel self-test before the app: the memory
+ *                        allocators, an ARP exchange on every network
+ *                        device (QEMU user networking), or the cross-CPU
+ *                        calls, TLB shootdown and spinlocks; repeatable
  *   poweroff=uefi|acpi   power off through the firmware's ResetSystem, then
  *                        ACPI S5 (uefi, the default), or through ACPI alone
  *   stack=SIZE           the app's stack reserve: bytes, or with K, M or G
@@ -81,6 +82,7 @@ enum bootcfg_log {
 
 #define BOOTCFG_SELFTEST_MM  (1u << 0)
 #define BOOTCFG_SELFTEST_NET (1u << 1)
+#define BOOTCFG_SELFTEST_SMP (1u << 2)
 
 enum bootcfg_poweroff {
 	BOOTCFG_POWEROFF_UEFI = 0,

@@ -505,7 +505,8 @@ static void setup_failalloc(const char *value)
 }
 
 /* The CPUs the MADT lists, up to boot.cfg's cpus= (kernel/arch/x86_64/smp.h):
- * they only park so far. */
+ * they idle and run cross-CPU calls so far; their stacks go into the app
+ * view template, which no app view has been made from yet. */
 static void start_other_cpus(unsigned max_cpus)
 {
 	uint32_t ids[SMP_MAX_CPUS];
@@ -513,7 +514,7 @@ static void start_other_cpus(unsigned max_cpus)
 			 ? acpi_cpus(boot.acpi_rsdp, boot.acpi_rsdp_revision, ids, SMP_MAX_CPUS)
 			 : 0;
 
-	smp_start(ids, n, max_cpus);
+	smp_start(ids, n, max_cpus, &app_view_template);
 }
 
 void kmain(uint64_t boot_info_phys)
@@ -598,6 +599,8 @@ void kmain(uint64_t boot_info_phys)
 		selftest_mm();
 	if (cfg.selftests & BOOTCFG_SELFTEST_NET)
 		selftest_net();
+	if (cfg.selftests & BOOTCFG_SELFTEST_SMP)
+		selftest_smp(&app_view_template);
 	/* After the NIC drivers and their self-test, which needs the devices
 	 * without a stack; waits for DHCP (net_wait=) before the app. */
 	net_init(&cfg);

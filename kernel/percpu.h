@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "kernel/abi/fcntl.h"
+#include "kernel/spinlock.h"
 
 struct thread;
 struct signal_thread;
@@ -43,6 +44,10 @@ struct cpu {
 	 * do not nest, and a retry copies them again. */
 	char path[PATH_MAX];
 	char path2[PATH_MAX]; /* the second path of link, rename, symlink */
+	/* The spinlocks this CPU holds, innermost last (kernel/spinlock.h):
+	 * kept only by the checking build, there in every build so that the
+	 * layout does not depend on it. */
+	struct spin_held spin_held;
 };
 
 extern struct cpu boot_cpu;

@@ -9,13 +9,22 @@
 #include <stdint.h>
 
 #include "kernel/abi/errno.h"
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/smp.h"
+#include "kernel/arch/x86_64/tsc.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
+#include "kernel/log.h"
 #include "kernel/netdev.h"
+#include "kernel/panic.h"
+#include "kernel/percpu.h"
+#include "kernel/spinlock.h"
 #include "kernel/time.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 #include "mm/phys.h"
+#include "mm/valloc.h"
+#include "mm/vm.h"
 
 #define LIVE_SLOTS 256
 #define OPERATIONS 20000
@@ -300,4 +309,258 @@ int selftest_net(void)
 	}
 	kprintf("solo: selftest net: %s\n", failed ? "FAILED" : "ok");
 	return failed;
+}
+
+/*
+ * selftest=smp: every cross-CPU path the scheduler will stand on, between
+ * the boot CPU and each other CPU: call round trips (the function must run
+ * on its target: it reports this_cpu()->index), queued calls without
+ * waiting, the timeout of a busy CPU (a queued call withdrawn, a running
+ * one abandoned), a TLB shootdown that must make every CPU see a page's new
+ * frame, and a counter incremented under one spinlock by every CPU at once.
+ */
+#define SMP_ROUNDS	  1000
+#define SMP_LOCK_ROUNDS	  20000
+#define SMP_WAIT_MS	  5000
+#define SMP_SHORT_TIMEOUT 20 /* ms: the timeout test */
+#define SMP_MARK_OLD	  0x0123456789abcdefull
+#define SMP_MARK_NEW	  0xfedcba9876543210ull
+
+static volatile unsigned ran_on[SMP_MAX_CPUS]; /* index + 1 of where whoami ran */
+static volatile uint64_t seen[SMP_MAX_CPUS];   /* what peek read, per CPU */
+static volatile uint64_t peek_va;
+static volatile int hold_release;
+static unsigned async_ran;
+static unsigned lock_done;
+static volatile uint64_t lock_counter;
+static struct spinlock counter_lock = SPINLOCK_INIT("selftest counter", LOCK_SELFTEST);
+
+static void whoami(void *arg)
+{
+	*(volatile unsigned *)arg = this_cpu()->index + 1;
+}
+
+static void count_async(void *arg)
+{
+	__atomic_add_fetch((unsigned *)arg, 1, __ATOMIC_RELEASE);
+}
+
+static void peek(void *arg)
+{
+	(void)arg;
+	seen[this_cpu()->index] = *(volatile uint64_t *)peek_va;
+}
+
+/* Keeps its CPU busy with interrupts off until released (or 3 s pass). */
+static void hold(void *arg)
+{
+	(void)arg;
+	uint64_t end = rdtsc() + tsc_hz() * 3;
+	while (!__atomic_load_n(&hold_release, __ATOMIC_ACQUIRE) && rdtsc() < end)
+		__builtin_ia32_pause();
+}
+
+static void lock_worker(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < SMP_LOCK_ROUNDS; i++) {
+		unsigned long flags = spin_lock_irqsave(&counter_lock);
+		KASSERT(spin_is_held_by_me(&counter_lock));
+		uint64_t v = lock_counter; /* a read and a write: a lost update shows */
+		lock_counter = v + 1;
+		spin_unlock_irqrestore(&counter_lock, flags);
+	}
+	__atomic_add_fetch(&lock_done, 1, __ATOMIC_RELEASE);
+}
+
+static int wait_for(unsigned *counter, unsigned value)
+{
+	uint64_t end = rdtsc() + tsc_hz() / 1000 * SMP_WAIT_MS;
+
+	while (__atomic_load_n(counter, __ATOMIC_ACQUIRE) != value)
+		if (rdtsc() > end)
+			return -1;
+	return 0;
+}
+
+static uint64_t tenths_us(uint64_t ticks)
+{
+	return ticks * 10000000ull / tsc_hz();
+}
+
+static void sort_u64(uint64_t *a, size_t n)
+{
+	for (size_t gap = n / 2; gap; gap /= 2)
+		for (size_t i = gap; i < n; i++)
+			for (size_t j = i; j >= gap && a[j - gap] > a[j]; j -= gap) {
+				uint64_t t = a[j];
+				a[j] = a[j - gap];
+				a[j - gap] = t;
+			}
+}
+
+static int fail(const char *why, unsigned cpu)
+{
+	kprintf("solo: selftest smp: FAILED: %s (cpu %u)\n", why, cpu);
+	return -1;
+}
+
+static int lock_test(unsigned ncpus)
+{
+	lock_counter = 0;
+	lock_done = 0;
+	if (ncpus > 1 && smp_call_all_others(lock_worker, NULL, 0))
+		return fail("the lock workers were not queued", 0);
+	lock_worker(NULL);
+	if (wait_for(&lock_done, ncpus))
+		return fail("a lock worker did not finish", 0);
+	if (lock_counter != (uint64_t)SMP_LOCK_ROUNDS * ncpus) {
+		kprintf("solo: selftest smp: FAILED: counter %lu, expected %lu\n",
+			(unsigned long)lock_counter, (unsigned long)SMP_LOCK_ROUNDS * ncpus);
+		return -1;
+	}
+	return 0;
+}
+
+/* The timeout path against cpu: a call queued behind a busy call is
+ * withdrawn, never runs; a waited call that is running is abandoned, and
+ * the CPU answers again afterwards. */
+static int timeout_test(unsigned cpu)
+{
+	hold_release = 0;
+	ran_on[cpu] = 0;
+	if (smp_call(cpu, hold, NULL, 0))
+		return fail("hold not queued", cpu);
+	if (smp_call_timeout(cpu, whoami, (void *)&ran_on[cpu], 1, SMP_SHORT_TIMEOUT) != -ETIMEDOUT)
+		return fail("a call to a busy cpu did not time out", cpu);
+	__atomic_store_n(&hold_release, 1, __ATOMIC_RELEASE);
+	static volatile unsigned barrier;
+	if (smp_call(cpu, whoami, (void *)&barrier, 1))
+		return fail("no answer after the hold", cpu);
+	if (ran_on[cpu])
+		return fail("a withdrawn call ran", cpu);
+	hold_release = 0;
+	if (smp_call_timeout(cpu, hold, NULL, 1, SMP_SHORT_TIMEOUT) != -ETIMEDOUT)
+		return fail("a running call did not time out", cpu);
+	__atomic_store_n(&hold_release, 1, __ATOMIC_RELEASE);
+	if (smp_call(cpu, whoami, (void *)&ran_on[cpu], 1) || ran_on[cpu] != cpu + 1)
+		return fail("no answer after an abandoned call", cpu);
+	return 0;
+}
+
+/* Every other CPU reads peek_va; how many saw want. */
+static unsigned peek_all(const unsigned *cpus, unsigned n, uint64_t want)
+{
+	unsigned good = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		seen[cpus[i]] = 0;
+		if (!smp_call(cpus[i], peek, NULL, 1) && seen[cpus[i]] == want)
+			good++;
+	}
+	return good;
+}
+
+/* Maps a page, lets every CPU cache its translation, points it at another
+ * frame with a local invalidation only, shoots down, and checks that every
+ * CPU reads the new frame; then once more with a full flush. */
+static int shootdown_test(const unsigned *cpus, unsigned n, uint64_t *ticks)
+{
+	unsigned flags = VM_WRITE | VM_GLOBAL;
+	vaddr_t va = pvalloc(1, &kernel_ctx, flags);
+	paddr_t other = palloc(1), old;
+	int err = 0;
+
+	if (!va || !other) {
+		if (va)
+			pvfree(va, 1, &kernel_ctx);
+		if (other)
+			pfree(other, 1);
+		return fail("no memory for the shootdown test", 0);
+	}
+	*(volatile uint64_t *)va = SMP_MARK_OLD;
+	*(volatile uint64_t *)phys_to_virt(other) = SMP_MARK_NEW;
+	peek_va = va;
+	if (peek_all(cpus, n, SMP_MARK_OLD) != n)
+		err = fail("a cpu did not read the page", 0);
+	if (!err && vm_replace(&kernel_ctx, va, other, flags, &old))
+		err = fail("vm_replace", 0);
+	if (!err) {
+		unsigned stale = n - peek_all(cpus, n, SMP_MARK_NEW);
+		kinfo("solo: selftest smp: before the shootdown %u of %u cpus saw the old "
+		      "frame\n",
+		      stale, n);
+		uint64_t t0 = rdtsc();
+		int r = tlb_shootdown_all_others(va, 1);
+		*ticks = rdtsc() - t0;
+		if (r || peek_all(cpus, n, SMP_MARK_NEW) != n)
+			err = fail("a cpu still saw the old frame after the shootdown", 0);
+		/* Back to the first frame, through a full flush this time. */
+		if (vm_replace(&kernel_ctx, va, old, flags, NULL))
+			err = fail("vm_replace back", 0);
+		else if (tlb_shootdown_all_others(va, 0) || peek_all(cpus, n, SMP_MARK_OLD) != n)
+			err = fail("a cpu still saw the old frame after a full flush", 0);
+	}
+	pvfree(va, 1, &kernel_ctx);
+	pfree(other, 1);
+	return err;
+}
+
+int selftest_smp(const struct vm_ctx *app_view)
+{
+	unsigned cpus[SMP_MAX_CPUS], n = 0, me = this_cpu()->index;
+	unsigned ncpus = smp_cpus_online();
+
+	for (unsigned c = 0; c < SMP_MAX_CPUS; c++)
+		if (c != me && smp_cpu_online(c))
+			cpus[n++] = c;
+	if (!n) {
+		if (smp_call(me, whoami, (void *)&ran_on[me], 1) || ran_on[me] != me + 1)
+			return fail("a call to this cpu did not run here", me);
+		if (tlb_shootdown_all_others(0, 0) || lock_test(1))
+			return -1;
+		kprintf("solo: selftest smp: 1 cpu, no other cpu to call; lock ok\n");
+		return 0;
+	}
+
+	uint64_t *t = kmalloc(sizeof(*t) * n * SMP_ROUNDS);
+	if (!t)
+		return fail("no memory for the timings", 0);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned c = cpus[i];
+		for (unsigned r = 0; r < SMP_ROUNDS; r++) {
+			ran_on[c] = 0;
+			uint64_t t0 = rdtsc();
+			int err = smp_call(c, whoami, (void *)&ran_on[c], 1);
+			t[i * SMP_ROUNDS + r] = rdtsc() - t0;
+			if (err || ran_on[c] != c + 1) {
+				kfree(t);
+				return fail(err ? "no answer" : "the call ran on another cpu", c);
+			}
+		}
+	}
+	sort_u64(t, (size_t)n * SMP_ROUNDS);
+	uint64_t lo = t[0], mid = t[(size_t)n * SMP_ROUNDS / 2], hi = t[(size_t)n * SMP_ROUNDS - 1];
+	kfree(t);
+
+	async_ran = 0;
+	if (smp_call_all_others(count_async, &async_ran, 0) || wait_for(&async_ran, n))
+		return fail("calls without waiting did not all run", 0);
+	if (timeout_test(cpus[0]))
+		return -1;
+	kprintf("solo: selftest smp: a busy cpu times out: a queued call withdrawn, a running "
+		"one abandoned, ok\n");
+
+	uint64_t shoot = 0;
+	if (shootdown_test(cpus, n, &shoot) || lock_test(ncpus))
+		return -1;
+	if (smp_check_app_view(app_view))
+		return fail("a cpu's stacks are not mapped in the app view", 0);
+	lo = tenths_us(lo), mid = tenths_us(mid), hi = tenths_us(hi), shoot = tenths_us(shoot);
+	kprintf("solo: selftest smp: %u cpus, ipi round trip %lu.%lu/%lu.%lu/%lu.%lu us, "
+		"shootdown %lu.%lu us, lock ok\n",
+		ncpus, (unsigned long)(lo / 10), (unsigned long)(lo % 10),
+		(unsigned long)(mid / 10), (unsigned long)(mid % 10), (unsigned long)(hi / 10),
+		(unsigned long)(hi % 10), (unsigned long)(shoot / 10), (unsigned long)(shoot % 10));
+	return 0;
 }

@@ -6,7 +6,9 @@
  * does with one CPU: the threads checks exercise the entry paths whose GS
  * handling changed (syscalls, timer interrupts from ring 3, signals).
  * Under -smp 1 nothing is started and no smp line is logged (every other
- * boot test).
+ * boot test). selftest=smp (kernel/selftest.c) runs the cross-CPU calls,
+ * the TLB shootdown and a spinlock shared by every CPU from inside the
+ * kernel; these tests check its report under -smp 4, 2 and 1.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -14,6 +16,26 @@
 #include <string.h>
 
 #include "harness.h"
+
+/* Checks the self-test's summary for ncpus CPUs: the figures parse and are
+ * ordered (min <= median <= max, all above 0), and it ends "lock ok". */
+static void assert_selftest_line(const char *log, unsigned ncpus)
+{
+	char *prefix = harness_format("solo: selftest smp: %u cpus, ipi round trip ", ncpus);
+	const char *line = harness_last_line_starting(log, prefix);
+	double lo, mid, hi, shoot;
+	int used = 0;
+
+	cr_assert(line, "no \"%s\" line; log:\n%s", prefix, log);
+	cr_assert_eq(sscanf(line + strlen(prefix), "%lf/%lf/%lf us, shootdown %lf us, lock ok%n",
+			    &lo, &mid, &hi, &shoot, &used),
+		     4, "line: %s", line);
+	cr_assert(used > 0 && line[strlen(prefix) + used] == 0, "line: %s", line);
+	cr_assert(lo > 0 && lo <= mid && mid <= hi && shoot > 0, "line: %s", line);
+	cr_assert(!strstr(log, "selftest smp: FAILED"), "log:\n%s", log);
+	free((char *)line);
+	free(prefix);
+}
 
 #define BOOT_TIMEOUT 120
 
@@ -50,6 +72,44 @@ Test(smp, four_cpus_start_and_park_while_the_threads_checks_pass)
 	free(log);
 }
 
+/* The self-test on four CPUs (the first other one also gets the timeout
+ * test: two calls that give up after 20 ms), then the demo as usual. */
+Test(smp, selftest_on_four_cpus_then_the_demo_runs)
+{
+	int status;
+	char *log = boot("smp4-selftest", "--app build/user/demo.elf --config selftest=smp",
+			 "--smp 4", &status);
+
+	cr_assert(harness_has_line(log, "solo: smp: 4 of 4 cpus running (apic 0 1 2 3)"),
+		  "log:\n%s", log);
+	assert_selftest_line(log, 4);
+	cr_assert(harness_has_line(log, "solo: selftest smp: a busy cpu times out: a queued call "
+					"withdrawn, a running one abandoned, ok"),
+		  "log:\n%s", log);
+	const char *late = "solo: smp: cpu 1 did not answer a call within 20 ms";
+	const char *first = strstr(log, late);
+	cr_assert(first && strstr(first + 1, late), "two timeouts expected; log:\n%s", log);
+	cr_assert(!strstr(log, "within 1000 ms"), "log:\n%s", log);
+	cr_assert(strstr(log, "Hello from Solo!"), "log:\n%s", log);
+	harness_assert_memory_returned(log);
+	harness_assert_exit(log, status, 0);
+	free(log);
+}
+
+/* One CPU: nothing to call, and the self-test says so and passes. */
+Test(smp, selftest_on_one_cpu_passes)
+{
+	int status;
+	char *log =
+	    boot("smp1-selftest", "--app build/user/demo.elf --config selftest=smp", "", &status);
+
+	cr_assert(harness_has_line(log, "solo: selftest smp: 1 cpu, no other cpu to call; lock ok"),
+		  "log:\n%s", log);
+	cr_assert(!strstr(log, "solo: smp: "), "log:\n%s", log);
+	harness_assert_exit(log, status, 0);
+	free(log);
+}
+
 Test(smp, cpus_caps_how_many_start)
 {
 	int status;
@@ -72,8 +132,9 @@ Test(smp, cpus_caps_how_many_start)
 Test(smp, pc_machine_starts_its_present_cpus_only_and_a_bad_cap_is_ignored)
 {
 	int status;
-	char *log = boot("smp2-pc", "--app build/user/demo.elf --config cpus=0",
-			 "--machine pc --smp 2,maxcpus=4", &status);
+	char *log =
+	    boot("smp2-pc", "--app build/user/demo.elf --config cpus=0 --config selftest=smp",
+		 "--machine pc --smp 2,maxcpus=4", &status);
 
 	cr_assert(strstr(log, "solo: boot.cfg line "), "log:\n%s", log);
 	cr_assert(strstr(log, "cpus must be a number of CPUs from 1 to 256: cpus=0"), "log:\n%s",
@@ -81,6 +142,7 @@ Test(smp, pc_machine_starts_its_present_cpus_only_and_a_bad_cap_is_ignored)
 	cr_assert(harness_has_line(log, "solo: smp: 2 of 2 cpus running (apic 0 1)"), "log:\n%s",
 		  log);
 	cr_assert(!strstr(log, "did not start"), "log:\n%s", log);
+	assert_selftest_line(log, 2);
 	cr_assert(strstr(log, "Hello from Solo!"), "log:\n%s", log);
 	harness_assert_exit(log, status, 0);
 	free(log);

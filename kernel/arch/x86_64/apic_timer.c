@@ -216,7 +216,11 @@ uint32_t apic_timer_init_ap(void)
 int apic_send_ipi(uint32_t dest, uint32_t icr)
 {
 	if (x2apic) {
-		/* One MSR write sends it; x2APIC has no delivery status. */
+		/* One MSR write sends it; x2APIC has no delivery status. That
+		 * WRMSR is not serializing: fence so that what the IPI announces
+		 * (a queued call) is visible first, as Linux's
+		 * weak_wrmsr_fence does. */
+		__asm__ volatile("mfence; lfence" ::: "memory");
 		wrmsr(MSR_X2APIC_FIRST + APIC_ICR_LOW / 16, ((uint64_t)dest << 32) | icr);
 		return 0;
 	}

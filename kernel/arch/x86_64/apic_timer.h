@@ -64,6 +64,7 @@ void apic_eoi(void);
 uint32_t apic_timer_init_ap(void);
 
 /* Delivery modes and flags of an interprocessor interrupt (ICR low word). */
+#define APIC_IPI_FIXED	      0x00000000u /* | the vector */
 #define APIC_IPI_INIT	      0x00000500u
 #define APIC_IPI_STARTUP      0x00000600u
 #define APIC_IPI_LEVEL_TRIG   0x00008000u
@@ -74,8 +75,11 @@ uint32_t apic_timer_init_ap(void);
  * (delivery mode, flags, vector) to the local APIC apic_id. Waits (up to
  * 20 ms) for an xAPIC to report it sent. Returns 0, -ETIMEDOUT when it was
  * not, -EINVAL when apic_id cannot be named in the APIC's mode (above 255
- * without x2APIC), or -ENODEV without a usable local APIC. Boot time
- * (kernel context, interrupts off).
+ * without x2APIC), or -ENODEV without a usable local APIC. Kernel
+ * context, interrupts off (an xAPIC's two ICR writes must not be split by
+ * an interrupt that sends another), on any CPU: the INIT and STARTUP IPIs
+ * at boot, the cross-CPU call IPI (smp.c) after. Memory written before it
+ * is visible to the target before the IPI arrives.
  */
 int apic_send_ipi(uint32_t apic_id, uint32_t icr);
 

@@ -7,13 +7,24 @@
  * apart naming the trampoline's page. The CPU runs the trampoline
  * (smp_trampoline.S) into long mode and smp_ap_main below, which sets it up
  * from what the boot CPU has (control registers, EFER, PAT, XCR0, the
- * syscall MSRs: read here once, so every CPU is the same) and parks it.
+ * syscall MSRs: read here once, so every CPU is the same) and sends it to
+ * the idle loop.
  *
  * What a CPU is given (its struct ap_boot, stacks, struct cpu, entry block
  * index, and the trampoline page with its page tables while it may still
  * read them) is its own: a CPU that misses the timeout may still wake up
  * later, so none of it is ever reused or freed, and the next CPU gets a
  * fresh trampoline. Such a late CPU sees `abandoned` and parks at once.
+ *
+ * Cross-CPU calls: each CPU has a queue of CALL_SLOTS fixed slots, in
+ * static memory, behind a spinlock (LOCK_SMP_CALL). A caller fills a free
+ * slot of the target's queue and sends SMP_IPI_VECTOR; the target's
+ * handler takes the oldest queued slot (RUNNING), runs it without the lock
+ * and marks it DONE for a waiting caller (who frees it) or FREE. Because a
+ * slot belongs to the target and is never freed, a caller that gives up
+ * never leaves the target writing into memory that is gone: it withdraws a
+ * slot not yet begun, and marks a running one abandoned, which the target
+ * then frees itself.
  */
 #include "kernel/arch/x86_64/smp.h"
 
@@ -25,14 +36,17 @@
 #include "kernel/arch/x86_64/trap.h"
 #include "kernel/arch/x86_64/tsc.h"
 #include "kernel/arch/x86_64/ulvisible.h"
+#include "kernel/irq.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/log.h"
 #include "kernel/percpu.h"
+#include "kernel/spinlock.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 #include "mm/phys.h"
 #include "mm/valloc.h"
+#include "mm/vm.h"
 
 #define SYSCALL_STACK_PAGES 8 /* as the boot CPU's 32 KiB */
 #define IST_STACK_PAGES	    4 /* as gdt.c's 16 KiB */
@@ -62,6 +76,29 @@ static struct {
 } bsp;
 
 static unsigned online = 1;
+static uint8_t cpu_up[SMP_MAX_CPUS] = {1}; /* by index; written before the CPU gets calls */
+
+#define CALL_SLOTS 16
+
+enum slot_state { SLOT_FREE, SLOT_QUEUED, SLOT_RUNNING, SLOT_DONE };
+
+struct call_slot {
+	smp_call_fn fn;
+	void *arg;
+	uint64_t ticket; /* queue order */
+	int state;	 /* enum slot_state; read without the lock by the waiter */
+	int wait;	 /* the caller frees it (after DONE) */
+	int abandoned;	 /* the caller gave up while it ran: the target frees it */
+};
+
+struct call_queue {
+	struct spinlock lock;
+	uint64_t next_ticket;
+	struct call_slot slot[CALL_SLOTS];
+};
+
+static struct call_queue queues[SMP_MAX_CPUS] = {
+    [0 ... SMP_MAX_CPUS - 1] = {.lock = SPINLOCK_INIT("smp call queue", LOCK_SMP_CALL)}};
 
 extern char smp_trampoline_start[], smp_trampoline_end[], smp_tramp_32[], smp_tramp_64[];
 extern char smp_ap_entry[];
@@ -70,6 +107,221 @@ _Noreturn void smp_ap_main(struct ap_boot *b);
 unsigned smp_cpus_online(void)
 {
 	return online;
+}
+
+int smp_cpu_online(unsigned cpu)
+{
+	return cpu < SMP_MAX_CPUS && __atomic_load_n(&cpu_up[cpu], __ATOMIC_ACQUIRE);
+}
+
+static uint64_t ms_to_tsc(unsigned ms)
+{
+	return tsc_hz() / 1000 * ms;
+}
+
+void smp_call_run(void)
+{
+	struct call_queue *q = &queues[this_cpu()->index];
+
+	for (;;) {
+		unsigned long flags = spin_lock_irqsave(&q->lock);
+		struct call_slot *s = NULL;
+		for (unsigned i = 0; i < CALL_SLOTS; i++) {
+			struct call_slot *c = &q->slot[i];
+			if (c->state == SLOT_QUEUED && (!s || c->ticket < s->ticket))
+				s = c;
+		}
+		if (!s) {
+			spin_unlock_irqrestore(&q->lock, flags);
+			return;
+		}
+		s->state = SLOT_RUNNING;
+		smp_call_fn fn = s->fn;
+		void *arg = s->arg;
+		spin_unlock_irqrestore(&q->lock, flags);
+
+		fn(arg);
+
+		flags = spin_lock_irqsave(&q->lock);
+		if (s->wait && !s->abandoned) {
+			__atomic_store_n(&s->state, SLOT_DONE, __ATOMIC_RELEASE);
+		} else {
+			s->abandoned = 0;
+			s->state = SLOT_FREE;
+		}
+		spin_unlock_irqrestore(&q->lock, flags);
+	}
+}
+
+static void ipi_interrupt(void *dev)
+{
+	(void)dev;
+	/* First: an IPI sent while the queue runs is kept pending, not lost. */
+	apic_eoi();
+	smp_call_run();
+}
+
+static void no_answer(unsigned cpu, unsigned timeout_ms)
+{
+	kinfo("solo: smp: cpu %u did not answer a call within %u ms\n", cpu, timeout_ms);
+}
+
+/* A free slot of cpu's queue, filled and queued, or NULL when none frees
+ * up before deadline. Runs this CPU's own calls while it waits. */
+static struct call_slot *queue_call(unsigned cpu, smp_call_fn fn, void *arg, int wait,
+				    uint64_t deadline)
+{
+	struct call_queue *q = &queues[cpu];
+
+	for (;;) {
+		unsigned long flags = spin_lock_irqsave(&q->lock);
+		for (unsigned i = 0; i < CALL_SLOTS; i++) {
+			struct call_slot *s = &q->slot[i];
+			if (s->state != SLOT_FREE)
+				continue;
+			*s = (struct call_slot){.fn = fn,
+						.arg = arg,
+						.ticket = q->next_ticket++,
+						.state = SLOT_QUEUED,
+						.wait = wait};
+			spin_unlock_irqrestore(&q->lock, flags);
+			/* The slot is visible before the IPI (a locked release, then
+			 * the ICR write; x2APIC's WRMSR is fenced in apic_send_ipi). */
+			(void)apic_send_ipi(cpu_entries[cpu].apic_id,
+					    APIC_IPI_FIXED | SMP_IPI_VECTOR);
+			return s;
+		}
+		spin_unlock_irqrestore(&q->lock, flags);
+		if (rdtsc() > deadline)
+			return NULL;
+		smp_call_run();
+		__builtin_ia32_pause();
+	}
+}
+
+/* Waits for a waited-for slot of cpu's queue until deadline: 0, or
+ * -ETIMEDOUT after withdrawing or abandoning it. */
+static int wait_slot(unsigned cpu, struct call_slot *s, uint64_t deadline)
+{
+	struct call_queue *q = &queues[cpu];
+	int err = 0;
+
+	while (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SLOT_DONE) {
+		if (rdtsc() > deadline) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		smp_call_run();
+		__builtin_ia32_pause();
+	}
+	unsigned long flags = spin_lock_irqsave(&q->lock);
+	if (s->state == SLOT_DONE) {
+		err = 0; /* it finished as time ran out */
+		s->state = SLOT_FREE;
+	} else if (s->state == SLOT_QUEUED) {
+		s->state = SLOT_FREE; /* never begun: withdrawn */
+	} else {
+		s->abandoned = 1; /* running: the target frees it */
+	}
+	spin_unlock_irqrestore(&q->lock, flags);
+	return err;
+}
+
+int smp_call_timeout(unsigned cpu, smp_call_fn fn, void *arg, int wait, unsigned timeout_ms)
+{
+	if (cpu == this_cpu()->index) {
+		unsigned long flags;
+		__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
+		fn(arg);
+		if (flags & (1ul << 9))
+			__asm__ volatile("sti" ::: "memory");
+		return 0;
+	}
+	if (!smp_cpu_online(cpu))
+		return -EINVAL;
+	uint64_t deadline = rdtsc() + ms_to_tsc(timeout_ms);
+	struct call_slot *s = queue_call(cpu, fn, arg, wait, deadline);
+	int err = !s ? -ETIMEDOUT : wait ? wait_slot(cpu, s, deadline) : 0;
+	if (err)
+		no_answer(cpu, timeout_ms);
+	return err;
+}
+
+int smp_call(unsigned cpu, smp_call_fn fn, void *arg, int wait)
+{
+	return smp_call_timeout(cpu, fn, arg, wait, SMP_CALL_TIMEOUT_MS);
+}
+
+int smp_call_all_others(smp_call_fn fn, void *arg, int wait)
+{
+	struct call_slot *slots[SMP_MAX_CPUS];
+	unsigned me = this_cpu()->index;
+	uint64_t deadline = rdtsc() + ms_to_tsc(SMP_CALL_TIMEOUT_MS);
+	int err = 0;
+
+	for (unsigned c = 0; c < SMP_MAX_CPUS; c++) {
+		slots[c] = NULL;
+		if (c == me || !smp_cpu_online(c))
+			continue;
+		slots[c] = queue_call(c, fn, arg, wait, deadline);
+		if (!slots[c]) {
+			no_answer(c, SMP_CALL_TIMEOUT_MS);
+			err = -ETIMEDOUT;
+		}
+	}
+	if (!wait)
+		return err;
+	for (unsigned c = 0; c < SMP_MAX_CPUS; c++) {
+		if (slots[c] && wait_slot(c, slots[c], deadline)) {
+			no_answer(c, SMP_CALL_TIMEOUT_MS);
+			err = -ETIMEDOUT;
+		}
+	}
+	return err;
+}
+
+/* Per calling CPU: a late CPU (one that timed out) may still read it. */
+static struct tlb_request {
+	uint64_t va;
+	size_t npages;
+} tlb_requests[SMP_MAX_CPUS];
+
+static void tlb_flush_all(void)
+{
+	uint64_t cr4 = read_cr4();
+
+	if (cr4 & CR4_PGE) {
+		/* Clearing PGE flushes every entry, global ones included. */
+		write_cr4(cr4 & ~CR4_PGE);
+		write_cr4(cr4);
+	} else {
+		write_cr4(cr4); /* keeps cr4 as it was; cr3 below flushes */
+		__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
+	}
+}
+
+static void tlb_flush_request(void *arg)
+{
+	const struct tlb_request *r = arg;
+	uint64_t va = r->va;
+	size_t n = r->npages;
+
+	if (!n || n > TLB_SHOOTDOWN_MAX_PAGES) {
+		tlb_flush_all();
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		invlpg(va + i * PAGE_SIZE);
+}
+
+int tlb_shootdown_all_others(uint64_t va, size_t npages)
+{
+	if (online == 1)
+		return 0;
+	struct tlb_request *r = &tlb_requests[this_cpu()->index];
+	r->va = va;
+	r->npages = npages;
+	return smp_call_all_others(tlb_flush_request, r, 1);
 }
 
 static uint64_t xgetbv0(void)
@@ -120,11 +372,21 @@ _Noreturn void smp_ap_main(struct ap_boot *b)
 	wrmsr(MSR_LSTAR, bsp.lstar);
 	wrmsr(MSR_FMASK, bsp.fmask);
 	e->apic_id = apic_timer_init_ap();
-	/* Nothing is routed here and the timer is masked: park until the
-	 * scheduler learns to use this CPU. Online only if this_cpu() finds
-	 * this CPU's own struct cpu through the GS base. */
-	__atomic_store_n(&b->online, this_cpu() == b->cpu ? 1 : -1, __ATOMIC_RELEASE);
-	cpu_halt_forever();
+	/* Online only if this_cpu() finds this CPU's own struct cpu through
+	 * the GS base. */
+	int ok = this_cpu() == b->cpu;
+	__atomic_store_n(&b->online, ok ? 1 : -1, __ATOMIC_RELEASE);
+	if (!ok)
+		cpu_halt_forever();
+	/* The idle loop: only the call IPI is sent here and the timer is
+	 * masked. The IPI's handler runs the queue; running it here too
+	 * catches a call queued while interrupts were off. An IPI that comes
+	 * between the run and the hlt is held pending and wakes the hlt (sti
+	 * takes effect after the next instruction). */
+	for (;;) {
+		smp_call_run();
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	}
 }
 
 /* A trampoline page and its page tables, or 0 when low memory is gone. */
@@ -179,22 +441,67 @@ static void delay_us(uint64_t us)
 		__builtin_ia32_pause();
 }
 
+/* Each started CPU's syscall stack and IST stacks, as mapped in the
+ * kernel's view and, at the same addresses, in the app's view template. */
+static struct kstack cpu_stacks[SMP_MAX_CPUS][1 + GDT_IST_STACKS];
+static struct vm_ctx *app_view;
+
+/* Maps ks's pages into the app view template at the same addresses,
+ * supervisor-only and writable, as the boot CPU's static ones are. */
+static int map_into_app_view(const struct kstack *ks)
+{
+	if (!app_view)
+		return 0;
+	for (vaddr_t va = ks->bottom; va < ks->top; va += PAGE_SIZE) {
+		paddr_t pa;
+		if (vm_lookup(&kernel_ctx, va, &pa, NULL))
+			return -ENOENT;
+		int err = vm_map(app_view, va, pa, VM_WRITE);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* A new CPU's own memory: 0, or -1 when there is not enough (then it is
  * not started; what was taken is kept, as for a failed start: rare). */
-static int give_memory(struct ap_boot *b)
+static int give_memory(struct ap_boot *b, unsigned index)
 {
-	struct kstack ks;
+	struct kstack *ks = cpu_stacks[index];
 
-	if (kstack_alloc(SYSCALL_STACK_PAGES, &ks))
+	if (kstack_alloc(SYSCALL_STACK_PAGES, &ks[0]) || map_into_app_view(&ks[0]))
 		return -1;
-	b->stack_top = ks.top;
+	b->stack_top = ks[0].top;
 	for (int i = 0; i < GDT_IST_STACKS; i++) {
-		if (kstack_alloc(IST_STACK_PAGES, &ks))
+		if (kstack_alloc(IST_STACK_PAGES, &ks[1 + i]) || map_into_app_view(&ks[1 + i]))
 			return -1;
-		b->ist_top[i] = ks.top;
+		b->ist_top[i] = ks[1 + i].top;
 	}
 	b->cpu = zmalloc(sizeof(*b->cpu));
 	return b->cpu ? 0 : -1;
+}
+
+int smp_check_app_view(const struct vm_ctx *view)
+{
+	for (unsigned c = 1; c < SMP_MAX_CPUS; c++) {
+		if (!smp_cpu_online(c))
+			continue;
+		for (unsigned i = 0; i < 1 + GDT_IST_STACKS; i++) {
+			const struct kstack *ks = &cpu_stacks[c][i];
+			for (vaddr_t va = ks->bottom; va < ks->top; va += PAGE_SIZE) {
+				paddr_t kpa, vpa;
+				unsigned flags;
+				if (vm_lookup(&kernel_ctx, va, &kpa, NULL) ||
+				    vm_lookup(view, va, &vpa, &flags) || vpa != kpa ||
+				    (flags & (VM_USER | VM_WRITE)) != VM_WRITE)
+					return -ENOENT;
+			}
+			/* The guard page stays unmapped there too. */
+			if (!ks->top || !vm_lookup(view, ks->guard, NULL, NULL))
+				return -ENOENT;
+		}
+	}
+	return 0;
 }
 
 /* INIT-SIPI-SIPI to apic_id, then wait for b to come online. Returns 0,
@@ -234,13 +541,15 @@ static int start_one(uint32_t apic_id, paddr_t tramp, struct ap_boot *b)
 	return state == 1 ? 0 : -ETIMEDOUT;
 }
 
-unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus)
+unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus,
+		   struct vm_ctx *app_view_template)
 {
 	uint32_t self = apic_id();
 	char list[SMP_MAX_CPUS * 11 + 1];
 	unsigned len = 0, next_index = 1, listed = 0;
 	paddr_t tramp = 0;
 
+	app_view = app_view_template;
 	cpu_entries[0].apic_id = self;
 	cpu_entries[0].cpu->apic_id = self;
 	len += (unsigned)ksnprintf(list + len, sizeof(list) - len, " %u", self);
@@ -249,6 +558,7 @@ unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus)
 	if (!listed)
 		return online; /* one CPU: nothing to say, nothing sent */
 	read_bsp_settings();
+	irq_register(SMP_IPI_VECTOR, ipi_interrupt, NULL);
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t id = apic_ids[i];
 		if (id == self)
@@ -258,7 +568,7 @@ unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus)
 		if (!tramp)
 			tramp = make_trampoline();
 		struct ap_boot *b = zmalloc(sizeof(*b));
-		if (!tramp || !b || give_memory(b)) {
+		if (!tramp || !b || give_memory(b, next_index)) {
 			kinfo("solo: smp: no memory to start cpu %u (apic %u); the rest stay off\n",
 			      next_index, id);
 			break;
@@ -281,6 +591,7 @@ unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus)
 			continue;
 		}
 		online++;
+		__atomic_store_n(&cpu_up[b->index], 1, __ATOMIC_RELEASE);
 		len += (unsigned)ksnprintf(list + len, sizeof(list) - len, " %u", id);
 	}
 	if (tramp)

@@ -1,9 +1,11 @@
 /*
  * smp - the other CPUs: found by the boot sequence in the ACPI MADT, started
  * here with INIT-SIPI-SIPI through a real-mode trampoline in low memory
- * (smp_trampoline.S), set up like the boot CPU and then parked. They run no
- * app code yet: the scheduler is single-CPU (docs/architecture.md, "What
- * assumes one CPU").
+ * (smp_trampoline.S), set up like the boot CPU and then left in an idle
+ * loop that halts with interrupts on and runs the cross-CPU calls other
+ * CPUs queue for it (smp_call, below), woken by an IPI on SMP_IPI_VECTOR.
+ * They run no app code yet: the scheduler is single-CPU
+ * (docs/architecture.md, "What assumes one CPU").
  *
  * Every CPU, the boot CPU included, has a struct cpu_entry: the few words
  * the entry trampolines need before the kernel's page tables are loaded
@@ -17,6 +19,14 @@
 /* The most CPUs Solo starts; the MADT may list more (they stay off). */
 #define SMP_MAX_CPUS 64
 
+/* The vector of the cross-CPU call IPI: with the local APIC's own, above
+ * the device vectors (kernel/irq.h), acknowledged by its handler. */
+#define SMP_IPI_VECTOR 0xf1
+
+/* How long a cross-CPU call waits for its CPU (to take it, and with wait,
+ * to finish it) before it gives up with -ETIMEDOUT. */
+#define SMP_CALL_TIMEOUT_MS 1000
+
 /* Offsets in struct cpu_entry, for the assembly. */
 #define CPU_ENTRY_CPU	     0
 #define CPU_ENTRY_KERNEL_RSP 8
@@ -27,6 +37,7 @@
 #include <stdint.h>
 
 struct cpu;
+struct vm_ctx;
 
 struct cpu_entry {
 	struct cpu *cpu;     /* this_cpu() */
@@ -47,18 +58,89 @@ extern struct cpu_entry cpu_entries[SMP_MAX_CPUS];
  * one at a time, until max_cpus CPUs run in all (the boot CPU counts;
  * 0: no cap). Each started CPU gets its own GDT, TSS, IST and syscall
  * stacks, struct cpu and GS base, the boot CPU's control registers, MSRs
- * and IDT, its local APIC enabled with the timer masked, and parks with
- * interrupts off. A CPU that does not come up within a timeout is skipped
+ * and IDT, its local APIC enabled with the timer masked, and goes to the
+ * idle loop (interrupts on only in its hlt; only SMP_IPI_VECTOR is ever
+ * sent to it). A CPU that does not come up within a timeout is skipped
  * and logged ("solo: cpu N (apic A) did not start; skipped"); what it was
  * given (trampoline page, stacks) is never reused, in case it wakes late.
  * A CPU no IPI can name (an x2APIC ID above 255 while the APIC is in xAPIC
  * mode) is skipped too ("... cannot be signalled (why); skipped").
  * Logs one line naming the CPUs running. Boot time, once, after the kernel's
- * page tables, kmalloc and apic_timer_init. Returns how many CPUs run,
- * the boot CPU included. Never fails the boot.
+ * page tables, kmalloc and apic_timer_init, and before any app view is made
+ * from app_view_template: each started CPU's syscall and IST stacks are
+ * mapped there too (same addresses, supervisor-only; their guard pages
+ * not), so a scheduler can send the CPU to ring 3 (NULL: not mapped).
+ * Returns how many CPUs run, the boot CPU included. Never fails the boot.
  */
-unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus);
+unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus,
+		   struct vm_ctx *app_view_template);
+
+/* Whether every started CPU's syscall and IST stacks are mapped in view as
+ * in the kernel's (same frames, writable, supervisor-only) and their guard
+ * pages are not: 0 or -ENOENT. For the self-test. */
+int smp_check_app_view(const struct vm_ctx *view);
 
 /* The CPUs running (the boot CPU included): 1 before smp_start. */
 unsigned smp_cpus_online(void);
+/* Whether CPU number cpu (struct cpu's index) runs and takes calls. */
+int smp_cpu_online(unsigned cpu);
+
+typedef void (*smp_call_fn)(void *arg);
+
+/*
+ * smp_call - run fn(arg) on CPU cpu (an index, as this_cpu()->index), in
+ * its interrupt context with interrupts off: queued on that CPU's call
+ * queue, which an IPI makes it run. With wait, returns once fn returned
+ * there; without, once it is queued (fn runs soon after). On this CPU
+ * itself, fn runs at once (interrupts off) and 0 is returned.
+ *
+ * Bounded: a CPU that does not take the call, or with wait does not finish
+ * it, within SMP_CALL_TIMEOUT_MS makes it return -ETIMEDOUT and log
+ * "solo: smp: cpu N did not answer a call within M ms"; a call it had not
+ * begun is withdrawn, one it is running finishes later on its own. So arg
+ * must outlive the call even past a timeout when fn may have begun: pass
+ * static or per-CPU memory, never a caller's stack unless fn copies
+ * nothing out of it late (the shootdown below keeps its request per CPU).
+ * While it waits, the calling CPU runs the calls queued for it, so two
+ * CPUs that call each other do not deadlock. Never call it with a lock
+ * held that fn or the target's other calls take.
+ *
+ * Kernel context, after smp_start (before it, only cpu 0 exists). Returns
+ * 0, -EINVAL when cpu is not online, or -ETIMEDOUT. Blocks (spins) up to
+ * the timeout. fn must not block or wait for another CPU.
+ */
+int smp_call(unsigned cpu, smp_call_fn fn, void *arg, int wait);
+
+/* smp_call on every online CPU but this one, all queued first and then
+ * waited for together (one timeout for all). Returns 0 (also with no other
+ * CPU), or -ETIMEDOUT when one did not answer (each such CPU logged; the
+ * others did run fn). */
+int smp_call_all_others(smp_call_fn fn, void *arg, int wait);
+
+/* smp_call with its own timeout, for the self-test of the timeout path. */
+int smp_call_timeout(unsigned cpu, smp_call_fn fn, void *arg, int wait, unsigned timeout_ms);
+
+/* Runs the calls queued for this CPU (the IPI handler and the idle loop
+ * do; a CPU waiting in smp_call does). Interrupts off. */
+void smp_call_run(void);
+
+/* Above this many pages, a shootdown flushes the whole TLB instead. */
+#define TLB_SHOOTDOWN_MAX_PAGES 32
+
+/*
+ * tlb_shootdown_all_others - invalidate the TLB entries of the npages pages
+ * from va (page aligned) on every other online CPU, and wait for all of
+ * them: past TLB_SHOOTDOWN_MAX_PAGES (or npages 0) each flushes its whole
+ * TLB, global entries included. The caller has already changed the page
+ * tables and invalidated its own entries (vm.c does). Returns 0 (at once
+ * when no other CPU runs), or -ETIMEDOUT as smp_call_all_others (the CPU
+ * that did not answer may still hold the old entries: a broken CPU).
+ *
+ * Not yet called by mm: the other CPUs never run the app, so they hold no
+ * entry of its address space. Once app threads run on several CPUs, the
+ * unmap, mprotect, mremap and lazy-free paths call it after changing the
+ * tables and before the frames are freed or reused. Kernel context,
+ * interrupts off; blocks (spins) for the answers.
+ */
+int tlb_shootdown_all_others(uint64_t va, size_t npages);
 #endif

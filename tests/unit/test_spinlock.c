@@ -1,0 +1,235 @@
+/*
+ * Host tests of kernel/spinlock.c in its checking build: locks taken in the
+ * written order pass and leave the (simulated) interrupt flag off while
+ * held and as it was after; a lock taken out of order, two of one class
+ * nested, a lock taken twice and too many held are reported with both
+ * locks' names (through the test hook, then for real: panic aborts);
+ * trylock; releasing a lock not held; and mutual exclusion between host
+ * threads, each playing a CPU, on a counter that is not atomic.
+ */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <string.h>
+
+#include "kernel/spinlock.h"
+
+static jmp_buf violation_jmp;
+static char violation_msg[200];
+
+static void catch_violation(const char *msg)
+{
+	strncpy(violation_msg, msg, sizeof(violation_msg) - 1);
+	longjmp(violation_jmp, 1);
+}
+
+static void setup(void)
+{
+	spin_violation_hook = catch_violation;
+	violation_msg[0] = 0;
+	spin_host_reset();
+	spin_host_irqs_on = 1;
+	spin_host_cpu = 0;
+}
+
+TestSuite(spinlock, .init = setup);
+
+static struct spinlock threads_l = SPINLOCK_INIT("threads", LOCK_THREADS);
+static struct spinlock inode_l = SPINLOCK_INIT("inode", LOCK_INODE);
+static struct spinlock inode2_l = SPINLOCK_INIT("inode2", LOCK_INODE);
+static struct spinlock waitq_l = SPINLOCK_INIT("waitq", LOCK_WAITQ);
+static struct spinlock call_l = SPINLOCK_INIT("smp call queue", LOCK_SMP_CALL);
+
+/* Whether taking `second` while holding `first` is reported; the message. */
+static int nested_violates(struct spinlock *first, struct spinlock *second)
+{
+	unsigned long f1 = spin_lock_irqsave(first);
+	int caught = 0;
+
+	if (setjmp(violation_jmp) == 0) {
+		unsigned long f2 = spin_lock_irqsave(second);
+		spin_unlock_irqrestore(second, f2);
+	} else {
+		caught = 1;
+		/* The report comes before the spin: the lock was not taken. */
+		if (second != first)
+			cr_assert(!spin_is_held_by_me(second));
+	}
+	spin_host_reset();
+	spin_host_irqs_on = 1;
+	first->locked = 0; /* the held stack was forgotten: free it by hand */
+	first->owner = 0;
+	(void)f1;
+	return caught;
+}
+
+Test(spinlock, right_order_passes_with_interrupts_off_while_held)
+{
+	unsigned long f1 = spin_lock_irqsave(&threads_l);
+	cr_assert_eq(spin_host_irqs_on, 0);
+	unsigned long f2 = spin_lock_irqsave(&inode_l);
+	unsigned long f3 = spin_lock_irqsave(&waitq_l);
+	unsigned long f4 = spin_lock_irqsave(&call_l);
+	cr_assert(spin_is_held_by_me(&threads_l) && spin_is_held_by_me(&call_l));
+	cr_assert(!spin_is_held_by_me(&inode2_l));
+	spin_unlock_irqrestore(&call_l, f4);
+	spin_unlock_irqrestore(&waitq_l, f3);
+	spin_unlock_irqrestore(&inode_l, f2);
+	cr_assert_eq(spin_host_irqs_on, 0, "still off: the outer lock is held");
+	spin_unlock_irqrestore(&threads_l, f1);
+	cr_assert_eq(spin_host_irqs_on, 1, "back on after the outermost release");
+	cr_assert(!spin_is_held_by_me(&threads_l));
+	cr_assert_eq(threads_l.locked, 0);
+	cr_assert_str_empty(violation_msg);
+}
+
+Test(spinlock, release_out_of_order_then_take_again)
+{
+	unsigned long f1 = spin_lock_irqsave(&threads_l);
+	unsigned long f2 = spin_lock_irqsave(&waitq_l);
+	spin_unlock_irqrestore(&threads_l, f2); /* outer first: allowed */
+	cr_assert(!spin_is_held_by_me(&threads_l));
+	cr_assert(spin_is_held_by_me(&waitq_l));
+	/* Only waitq is held now: inode is outside it, so still refused... */
+	if (setjmp(violation_jmp) == 0) {
+		spin_lock_irqsave(&inode_l);
+		cr_assert_fail("inode taken inside waitq");
+	}
+	cr_assert_str_eq(violation_msg, "spin_lock: order: taking inode while holding waitq");
+	/* ...and the smp call queue, inside it, is fine. */
+	unsigned long f3 = spin_lock_irqsave(&call_l);
+	spin_unlock_irqrestore(&call_l, f3);
+	spin_unlock_irqrestore(&waitq_l, f1);
+	cr_assert_eq(spin_host_irqs_on, 1);
+}
+
+Test(spinlock, wrong_order_names_both_locks)
+{
+	cr_assert(nested_violates(&waitq_l, &inode_l));
+	cr_assert_str_eq(violation_msg, "spin_lock: order: taking inode while holding waitq");
+	cr_assert(nested_violates(&call_l, &threads_l));
+	cr_assert_str_eq(violation_msg,
+			 "spin_lock: order: taking threads while holding smp call queue");
+}
+
+Test(spinlock, one_class_never_nests)
+{
+	cr_assert(nested_violates(&inode_l, &inode2_l));
+	cr_assert_str_eq(violation_msg, "spin_lock: order: taking inode2 while holding inode");
+}
+
+Test(spinlock, recursion_is_caught)
+{
+	cr_assert(nested_violates(&waitq_l, &waitq_l));
+	cr_assert_str_eq(violation_msg, "spin_lock: recursion: taking waitq while holding waitq");
+}
+
+Test(spinlock, too_many_held)
+{
+	static struct spinlock l[LOCK_CLASS_COUNT];
+	unsigned long f[LOCK_CLASS_COUNT];
+	unsigned c;
+
+	cr_assert_gt(LOCK_CLASS_COUNT - 1, SPIN_HELD_MAX, "enough classes to overflow");
+	for (c = 1; c < LOCK_CLASS_COUNT; c++)
+		spin_init(&l[c], "nth", (enum lock_class)c);
+	for (c = 1; c <= SPIN_HELD_MAX; c++)
+		f[c] = spin_lock_irqsave(&l[c]);
+	if (setjmp(violation_jmp) == 0) {
+		spin_lock_irqsave(&l[c]);
+		cr_assert_fail("nine locks held");
+	}
+	cr_assert_str_eq(violation_msg, "spin_lock: more than 8 locks held, taking nth");
+	spin_host_reset();
+	(void)f;
+}
+
+Test(spinlock, trylock)
+{
+	unsigned long f, g;
+
+	cr_assert_eq(spin_trylock(&inode_l, &f), 1);
+	cr_assert_eq(spin_host_irqs_on, 0);
+	cr_assert(spin_is_held_by_me(&inode_l));
+	/* Held (by this CPU): refused, nothing changed, no report. */
+	cr_assert_eq(spin_trylock(&inode_l, &g), 0);
+	cr_assert_eq(spin_host_irqs_on, 0);
+	cr_assert_str_empty(violation_msg);
+	/* A trylocked lock counts for the order of what follows. */
+	unsigned long w = spin_lock_irqsave(&waitq_l);
+	spin_unlock_irqrestore(&waitq_l, w);
+	if (setjmp(violation_jmp) == 0) {
+		spin_lock_irqsave(&threads_l);
+		cr_assert_fail("threads taken inside inode");
+	}
+	cr_assert_str_eq(violation_msg, "spin_lock: order: taking threads while holding inode");
+	spin_host_reset();
+	inode_l.locked = 0;
+	inode_l.owner = 0;
+	spin_host_irqs_on = 1;
+	cr_assert_eq(spin_trylock(&inode_l, &f), 1);
+	spin_unlock_irqrestore(&inode_l, f);
+	cr_assert_eq(spin_host_irqs_on, 1);
+}
+
+/* Without the hook the report is the kernel's panic (the shim aborts). */
+Test(spinlock, violation_panics, .signal = SIGABRT)
+{
+	spin_violation_hook = NULL;
+	unsigned long f = spin_lock_irqsave(&waitq_l);
+	spin_lock_irqsave(&inode_l);
+	(void)f;
+}
+
+Test(spinlock, unlock_not_held_panics, .signal = SIGABRT)
+{
+	spin_unlock_irqrestore(&waitq_l, 1);
+}
+
+Test(spinlock, class_none_refused, .signal = SIGABRT)
+{
+	struct spinlock l;
+
+	spin_init(&l, "bad", LOCK_CLASS_NONE);
+}
+
+/* ---------------------------------------------------------------- threads */
+#define NTHREADS 4
+#define ROUNDS	 200000
+
+static struct spinlock counter_l = SPINLOCK_INIT("counter", LOCK_SELFTEST);
+static volatile unsigned long counter;
+static int others_saw_held; /* held by another CPU is not held by me */
+
+static void *hammer(void *arg)
+{
+	spin_host_cpu = (unsigned)(uintptr_t)arg;
+	for (int i = 0; i < ROUNDS; i++) {
+		unsigned long f = spin_lock_irqsave(&counter_l);
+		/* A read, a pause, a write: a lost update shows without the lock. */
+		unsigned long v = counter;
+		if (!(i & 63))
+			__builtin_ia32_pause();
+		counter = v + 1;
+		spin_unlock_irqrestore(&counter_l, f);
+		if (!(i & 1023) && __atomic_load_n(&counter_l.locked, __ATOMIC_RELAXED) &&
+		    spin_is_held_by_me(&counter_l))
+			__atomic_store_n(&others_saw_held, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+Test(spinlock, threads_exclude_each_other)
+{
+	pthread_t t[NTHREADS];
+
+	counter = 0;
+	for (uintptr_t i = 0; i < NTHREADS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, hammer, (void *)(i + 1)), 0);
+	for (int i = 0; i < NTHREADS; i++)
+		pthread_join(t[i], NULL);
+	cr_assert_eq(counter, (unsigned long)NTHREADS * ROUNDS);
+	cr_assert_eq(counter_l.locked, 0);
+	cr_assert_eq(others_saw_held, 0, "a lock held by another CPU looked like mine");
+}
