@@ -41,10 +41,7 @@ static void assert_selftest_line(const char *log, unsigned ncpus)
 
 static char *boot(const char *name, const char *mkimg_args, const char *qemu_opts, int *status)
 {
-	char *image = harness_mkimg(name, mkimg_args);
-	char *log = harness_boot(image, qemu_opts, BOOT_TIMEOUT, status);
-	free(image);
-	return log;
+	return harness_mkimg_boot(name, mkimg_args, qemu_opts, BOOT_TIMEOUT, status);
 }
 
 Test(smp, four_cpus_start_and_park_while_the_threads_checks_pass)
