@@ -103,13 +103,21 @@ static int try_take(struct spinlock *l)
 
 unsigned long spin_lock_irqsave(struct spinlock *l)
 {
+	return spin_lock_polling(l, NULL);
+}
+
+unsigned long spin_lock_polling(struct spinlock *l, void (*poll)(void))
+{
 	unsigned long flags = spin_arch_irq_save();
 
 #ifdef SPIN_CHECK
 	check_order(l);
 #endif
-	while (!try_take(l))
+	while (!try_take(l)) {
+		if (poll)
+			poll();
 		spin_arch_pause();
+	}
 	__atomic_store_n(&l->owner, spin_arch_cpu() + 1, __ATOMIC_RELAXED);
 #ifdef SPIN_CHECK
 	note_held(l);

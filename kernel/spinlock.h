@@ -45,6 +45,8 @@
  * A new class goes where it nests, not at the end. */
 enum lock_class {
 	LOCK_CLASS_NONE = 0, /* never a valid class: spin_init refuses it */
+	LOCK_KERNEL,	     /* the kernel lock: one CPU in the kernel proper at a
+			      * time (taken with spin_lock_polling) */
 	LOCK_THREADS,	     /* planned: the thread table and run queues */
 	LOCK_FS_TREE,	     /* planned: a file system's tree */
 	LOCK_INODE,	     /* planned: one inode */
@@ -92,6 +94,18 @@ void spin_init(struct spinlock *l, const char *name, enum lock_class class);
  * spins. Blocks (spins) only as long as the holder's bounded stretch.
  */
 unsigned long spin_lock_irqsave(struct spinlock *l);
+
+/*
+ * spin_lock_polling - spin_lock_irqsave for a lock that may be held long
+ * (the kernel lock, LOCK_KERNEL): while it spins, it calls poll() between
+ * attempts, interrupts off, so that a CPU waiting for the lock still
+ * answers what the holder may wait for (the kernel passes smp_call_run:
+ * a holder that shoots down a TLB or waits in smp_call would otherwise
+ * deadlock against the waiters). poll may be NULL. Same checks and result
+ * as spin_lock_irqsave; poll must not take a lock of a class at or
+ * outside l's (smp_call_run takes only LOCK_SMP_CALL).
+ */
+unsigned long spin_lock_polling(struct spinlock *l, void (*poll)(void));
 
 /* Releases l (held by this CPU: panics otherwise) and puts the interrupt
  * state back as flags says. Locks may be released in any order. */

@@ -233,3 +233,70 @@ Test(spinlock, threads_exclude_each_other)
 	cr_assert_eq(counter_l.locked, 0);
 	cr_assert_eq(others_saw_held, 0, "a lock held by another CPU looked like mine");
 }
+
+/* ---------------------------------------------------------------- polling */
+/* The kernel lock's hazard: its holder waits for something only the CPU
+ * spinning for the lock can do (answer a TLB shootdown). With poll, the
+ * waiter answers it while it spins, and both get on. */
+static struct spinlock kernel_l = SPINLOCK_INIT("kernel", LOCK_KERNEL);
+static int request;  /* the holder's "call", answered by the waiter's poll */
+static int answered; /* set by the waiter's poll */
+static int polls;
+static int holder_has_it;
+
+static void answer_calls(void)
+{
+	polls++;
+	if (__atomic_load_n(&request, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&answered, 1, __ATOMIC_RELEASE);
+}
+
+static void *holder(void *arg)
+{
+	(void)arg;
+	spin_host_cpu = 1;
+	unsigned long f = spin_lock_irqsave(&kernel_l);
+	__atomic_store_n(&holder_has_it, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&request, 1, __ATOMIC_RELEASE);
+	/* Like smp_call with wait: only the other CPU can end this. */
+	while (!__atomic_load_n(&answered, __ATOMIC_ACQUIRE))
+		__builtin_ia32_pause();
+	spin_unlock_irqrestore(&kernel_l, f);
+	return NULL;
+}
+
+Test(spinlock, polling_waiter_answers_the_holder)
+{
+	pthread_t t;
+
+	request = answered = polls = holder_has_it = 0;
+	cr_assert_eq(pthread_create(&t, NULL, holder, NULL), 0);
+	while (!__atomic_load_n(&holder_has_it, __ATOMIC_ACQUIRE))
+		__builtin_ia32_pause();
+	unsigned long f = spin_lock_polling(&kernel_l, answer_calls);
+	cr_assert_eq(spin_host_irqs_on, 0, "interrupts off while held");
+	cr_assert(spin_is_held_by_me(&kernel_l));
+	cr_assert_eq(answered, 1, "the waiter answered the holder's call while it spun");
+	cr_assert_gt(polls, 0);
+	/* The call queue's lock nests inside the kernel lock. */
+	unsigned long g = spin_lock_irqsave(&call_l);
+	spin_unlock_irqrestore(&call_l, g);
+	spin_unlock_irqrestore(&kernel_l, f);
+	cr_assert_eq(spin_host_irqs_on, 1);
+	pthread_join(t, NULL);
+}
+
+Test(spinlock, polling_free_lock_does_not_poll)
+{
+	polls = 0;
+	unsigned long f = spin_lock_polling(&kernel_l, answer_calls);
+	cr_assert_eq(polls, 0);
+	spin_unlock_irqrestore(&kernel_l, f);
+}
+
+Test(spinlock, kernel_lock_is_outermost)
+{
+	cr_assert(nested_violates(&threads_l, &kernel_l));
+	cr_assert_str_eq(violation_msg, "spin_lock: order: taking kernel while holding threads");
+	cr_assert(!nested_violates(&kernel_l, &threads_l));
+}

@@ -153,6 +153,26 @@ void smp_call_run(void)
 	}
 }
 
+static struct spinlock kernel_lock = SPINLOCK_INIT("kernel", LOCK_KERNEL);
+
+unsigned long kernel_lock_enter(void)
+{
+	/* Polling: the holder may be waiting for this CPU to answer a call
+	 * (a TLB shootdown); interrupts are off while we spin, so the IPI
+	 * alone would never be taken. */
+	return spin_lock_polling(&kernel_lock, smp_call_run);
+}
+
+void kernel_lock_exit(unsigned long flags)
+{
+	spin_unlock_irqrestore(&kernel_lock, flags);
+}
+
+int kernel_lock_held(void)
+{
+	return spin_is_held_by_me(&kernel_lock);
+}
+
 static void ipi_interrupt(void *dev)
 {
 	(void)dev;

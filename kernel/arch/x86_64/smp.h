@@ -124,6 +124,26 @@ int smp_call_timeout(unsigned cpu, smp_call_fn fn, void *arg, int wait, unsigned
  * do; a CPU waiting in smp_call does). Interrupts off. */
 void smp_call_run(void);
 
+/*
+ * The kernel lock (LOCK_KERNEL, outermost): the first SMP scheduler's way
+ * of keeping the single-CPU kernel's invariant "one CPU in the kernel at a
+ * time" (docs/architecture.md, "Lock order"). kernel_lock_enter turns
+ * interrupts off and spins until this CPU holds it, running the calls
+ * queued for this CPU while it spins (smp_call_run), so a holder that
+ * waits for this CPU (a shootdown, smp_call with wait) is answered and no
+ * deadlock forms. Returns the interrupt state before, for kernel_lock_exit.
+ * Never taken while another lock is held (the checking build panics).
+ * Blocks (spins) as long as another CPU is in the kernel.
+ *
+ * Not yet taken by the entry paths: no CPU but the boot CPU runs app code
+ * (the scheduler across CPUs that will take it on every entry from ring 3
+ * and drop it on every return and around the idle halt is the next step).
+ */
+unsigned long kernel_lock_enter(void);
+void kernel_lock_exit(unsigned long flags);
+/* Whether this CPU holds the kernel lock: for assertions. */
+int kernel_lock_held(void);
+
 /* Above this many pages, a shootdown flushes the whole TLB instead. */
 #define TLB_SHOOTDOWN_MAX_PAGES 32
 
