@@ -57,6 +57,7 @@ uint64_t time_ns_to_ticks(uint64_t ns, uint64_t hz)
 #ifndef HOST_TEST
 #include "kernel/arch/x86_64/apic_timer.h"
 #include "kernel/arch/x86_64/arch.h"
+#include "kernel/arch/x86_64/smp.h"
 #include "kernel/arch/x86_64/tsc.h"
 #include "kernel/vdso.h"
 
@@ -215,14 +216,27 @@ void time_run_expired(void)
 
 void time_idle(void)
 {
+	/* The kernel lock is dropped while the CPU waits, so that another CPU
+	 * can enter the kernel (the interrupt that ends the halt takes it in
+	 * trap_dispatch); the timers run under it again. */
+	int held = kernel_lock_held();
+
 	if (apic_timer_present()) {
 		program();
+		if (held)
+			kernel_lock_exit(0);
 		apic_timer_idle();
 	} else {
-		/* No timer interrupt: spin to the earliest deadline. */
-		while (armed && time_now() < armed->deadline)
+		/* No timer interrupt: spin to the earliest deadline (read
+		 * without the lock; it is checked again under it). */
+		uint64_t deadline = armed ? armed->deadline : 0;
+		if (held)
+			kernel_lock_exit(0);
+		while (deadline && time_now() < deadline)
 			__builtin_ia32_pause();
 	}
+	if (held)
+		(void)kernel_lock_enter();
 	time_run_expired();
 }
 #endif

@@ -14,7 +14,10 @@
  * wait is switched out on the way back (kernel/thread.h). The stack is
  * UL_VISIBLE too: it is in use across the CR3 switch.
  *
- * Entry path to the C dispatcher, counted: 25 instructions (swapgs, 3 to
+ * The kernel lock (smp.h) is taken after the CR3 switch and dropped before
+ * the switch back: one CPU in the kernel at a time, whatever the entry.
+ *
+ * Entry path to the C dispatcher, counted: 25 instructions (before the kernel lock's call) (swapgs, 3 to
  * switch stacks and make room for the iretq exit's rcx/r11, 16 pushes: the
  * user rsp and 15 registers, 3 to switch CR3 and clear rbp, 2 to set up the
  * call + call). Exit to sysretq: 22 (2 for CR3, 2 to choose the exit, 16
@@ -79,8 +82,13 @@ syscall_entry:
 	movq	ul_kernel_root(%rip), %rax
 	movq	%rax, %cr3
 	xorl	%ebp, %ebp		/* stack traces stop at the user boundary */
+	call	kernel_lock_enter	/* interrupts are off (FMASK): no flags to keep */
 	movq	%rsp, %rdi
 	call	syscall_dispatch
+	movl	%eax, %ebx		/* rbx is restored from the frame below */
+	xorl	%edi, %edi
+	call	kernel_lock_exit	/* interrupts stay off until sysretq/iretq */
+	movl	%ebx, %eax
 	movq	ul_user_root(%rip), %rcx
 	movq	%rcx, %cr3
 	testl	%eax, %eax

@@ -14,6 +14,7 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/gdt.h"
 #include "kernel/arch/x86_64/sigframe.h"
+#include "kernel/arch/x86_64/smp.h"
 #include "kernel/arch/x86_64/ulvisible.h"
 #include "kernel/irq.h"
 #include "kernel/abi/errno.h"
@@ -280,7 +281,41 @@ static void user_exception(struct trap_frame *f, int fault_err)
 	app_kill(sig, reason, f->rip, addr);
 }
 
+static void trap_dispatch_locked(struct trap_frame *f);
+
 void trap_dispatch(struct trap_frame *f)
+{
+	if (f->vector == SMP_IPI_VECTOR) {
+		/* The cross-CPU calls take no kernel lock (a CPU spinning for
+		 * it must answer them); from ring 3 the way back may switch
+		 * threads or deliver signals, which needs it. */
+		irq_dispatch((unsigned)f->vector);
+		if (f->cs & 3) {
+			(void)kernel_lock_enter();
+			thread_interrupt_exit(f);
+			kernel_lock_exit(0);
+		}
+		return;
+	}
+	if (f->vector == TRAP_NMI) {
+		/* Never waits for the kernel lock: it may interrupt its holder. */
+		kprintf("solo: NMI at rip=%#lx (ignored)\n", f->rip);
+		return;
+	}
+	/* Everything else runs kernel code: with the kernel lock, taken here
+	 * from ring 3 and for an interrupt of the idle halt (which drops it).
+	 * An exception in the kernel is a panic and takes nothing (it may come
+	 * before this_cpu() works). Interrupts are off in the handler, so the
+	 * flags kept are 0. */
+	int locked = ((f->cs & 3) || f->vector >= 32) && !kernel_lock_held();
+	if (locked)
+		(void)kernel_lock_enter();
+	trap_dispatch_locked(f);
+	if (locked && kernel_lock_held())
+		kernel_lock_exit(0);
+}
+
+static void trap_dispatch_locked(struct trap_frame *f)
 {
 	if (f->vector >= 32) {
 		/* From ring 0 (the kernel idling with interrupts on) or ring 3
@@ -292,10 +327,6 @@ void trap_dispatch(struct trap_frame *f)
 			kprintf("solo: ignoring stray interrupt vector %lu\n", f->vector);
 		if (f->cs & 3)
 			thread_interrupt_exit(f);
-		return;
-	}
-	if (f->vector == TRAP_NMI) {
-		kprintf("solo: NMI at rip=%#lx (ignored)\n", f->rip);
 		return;
 	}
 	if ((f->cs & 3) && f->vector == TRAP_PF) {
