@@ -2,7 +2,7 @@
  * percpu - what the kernel keeps per CPU, gathered in one place (xv6's
  * struct cpu). One instance per CPU: boot_cpu for the boot CPU, one
  * allocated for each other CPU the boot starts (kernel/arch/x86_64/smp.h),
- * which only parks so far. this_cpu() is the one way to reach it: one load
+ * each of which runs app threads (kernel/thread.c). this_cpu() is the one way to reach it: one load
  * through the GS base, which in the kernel points at the CPU's entry block
  * (struct cpu_entry), whose first word is this pointer; the entry paths
  * swapgs so that it holds in every kernel context. docs/architecture.md
@@ -40,6 +40,18 @@ struct cpu {
 	/* The current thread's slice is over: switch at the next return to
 	 * ring 3 (kernel/thread.c). */
 	int resched;
+	/* Whose FS base and FPU state this CPU holds (kernel/thread.c). */
+	struct thread *fpu_owner;
+	/* sched_yield asked for a switch; a thread became runnable since the
+	 * last switch (an interrupt that woke one switches to it at once). */
+	int yield_requested;
+	int woke_since_switch;
+	/* In the idle loop or halted in the scheduler: a thread that becomes
+	 * runnable kicks the CPU with an IPI (kernel/thread.c). */
+	int idle;
+	/* A shootdown skipped this CPU while idle: it flushes its TLB when it
+	 * next takes the kernel lock (kernel/arch/x86_64/smp.c). */
+	int tlb_stale;
 	/* The path arguments of the syscall in progress (fs/namei.c); syscalls
 	 * do not nest, and a retry copies them again. */
 	char path[PATH_MAX];

@@ -25,6 +25,8 @@
 #include "kernel/abi/signal.h"
 #include "kernel/app.h"
 #include "kernel/arch/x86_64/arch.h"
+#include "kernel/arch/x86_64/gdt.h"
+#include "kernel/arch/x86_64/smp.h"
 #include "kernel/arch/x86_64/sigframe.h"
 #include "kernel/arch/x86_64/syscall.h"
 #include "kernel/arch/x86_64/trap.h"
@@ -46,6 +48,7 @@
 #define WAIT_INLINE 4		/* wait entries every thread has; poll needs more */
 #define WAIT_CHUNK  32
 #define NO_SYSCALL  UINT64_MAX
+#define RFLAGS_IF   (1ull << 9)
 
 enum thread_state {
 	THREAD_FREE,
@@ -67,6 +70,7 @@ struct thread {
 	struct signal_thread sig;
 	uint64_t syscall_nr;  /* the syscall it waits in / whose result regs.rax holds */
 	uint64_t syscall_seq; /* and its number in this_cpu()->syscall_seq */
+	unsigned on_cpu;      /* the CPU (index + 1) it is current on; 0: none */
 	int retry;	      /* woken: run syscall_nr again before returning */
 	int result_pending;   /* regs.rax is syscall_nr's result (signals may restart it) */
 	struct {
@@ -87,15 +91,10 @@ struct thread {
 static struct thread threads[THREAD_MAX];
 /* The FPU images of threads not running; XSAVE wants 64-byte alignment. */
 static uint8_t fpu_areas[THREAD_MAX][FPU_STATE_SIZE] __attribute__((aligned(64)));
-static struct thread *cpu_owner; /* whose FS base and FPU state the CPU holds */
 static int live;
 static int next_tid = 2;
-static int yield_requested;
 static int main_status = -1; /* the main thread's exit status once it left */
 static struct ktimer slice_timer;
-/* A thread became runnable since the last switch: an interrupt that woke
- * one switches to it at once (a sleeper wakes on time, not a slice later). */
-static int woke_since_switch;
 
 /* See thread.h: 0 only while nothing but the running thread can run. */
 int thread_exit_work;
@@ -109,6 +108,50 @@ static struct thread *current(void)
 static int slot_of(const struct thread *t)
 {
 	return (int)(t - threads);
+}
+
+/* This CPU as a thread's on_cpu says it. */
+static unsigned me(void)
+{
+	return this_cpu()->index + 1;
+}
+
+/* ---------------------------------------------------------------- the other CPUs */
+
+static void nop_call(void *arg)
+{
+	(void)arg;
+}
+
+/* An IPI to cpu: out of ring 3 or its halt, into the kernel's way back
+ * (signals, the scheduler) or its idle loop. */
+static void kick(unsigned cpu)
+{
+	(void)smp_call(cpu, nop_call, NULL, 0);
+}
+
+/* A thread became runnable: one idle CPU (if any) comes to run it. */
+static void kick_an_idle_cpu(void)
+{
+	for (unsigned c = 0; c < SMP_MAX_CPUS; c++) {
+		if (c == this_cpu()->index || !smp_cpu_online(c))
+			continue;
+		struct cpu *p = cpu_entries[c].cpu;
+		if (__atomic_exchange_n(&p->idle, 0, __ATOMIC_ACQ_REL)) {
+			kick(c);
+			return;
+		}
+	}
+}
+
+/* Whether a CPU other than this one runs an app thread. */
+static int running_elsewhere(void)
+{
+	for (int i = 0; i < THREAD_MAX; i++) {
+		if (threads[i].on_cpu && threads[i].on_cpu != me())
+			return 1;
+	}
+	return 0;
 }
 
 static void make_current(struct thread *t)
@@ -160,11 +203,24 @@ static int another_runnable(void)
 	return 0;
 }
 
+static void resched_call(void *arg)
+{
+	(void)arg;
+	this_cpu()->resched = 1;
+	thread_exit_work = 1;
+}
+
+/* The slice timer runs on the boot CPU; every CPU running a thread gets
+ * its slice ended (an IPI brings the others into the kernel). */
 static void slice_over(struct ktimer *t)
 {
 	(void)t;
-	this_cpu()->resched = 1;
-	thread_exit_work = 1;
+	resched_call(NULL);
+	for (int i = 0; i < THREAD_MAX; i++) {
+		unsigned c = threads[i].on_cpu;
+		if (c && c != me() && threads[i].state == THREAD_RUNNABLE)
+			(void)smp_call(c - 1, resched_call, NULL, 0);
+	}
 }
 
 /* A fresh slice for the thread about to run while another could run
@@ -180,6 +236,9 @@ static void start_slice(void)
 /* ---------------------------------------------------------------- life cycle */
 
 static void wait_timeout(struct ktimer *k);
+static _Noreturn void run_here(struct thread *t);
+static void finish_switch(struct thread *next);
+static _Noreturn void idle_here(void);
 static void drop_entries(struct thread *t);
 
 static void init_slot(struct thread *t, int tid)
@@ -194,6 +253,7 @@ static void init_slot(struct thread *t, int tid)
 
 void thread_release_all(void)
 {
+	thread_stop_other_cpus();
 	for (int i = 0; i < THREAD_MAX; i++) {
 		struct thread *t = &threads[i];
 		if (t->state == THREAD_WAITING) {
@@ -218,7 +278,8 @@ void thread_init(void)
 	threads[0].state = THREAD_RUNNABLE;
 	live = 1;
 	make_current(&threads[0]);
-	cpu_owner = &threads[0];
+	threads[0].on_cpu = me();
+	this_cpu()->fpu_owner = &threads[0];
 	ktimer_init(&slice_timer, slice_over);
 	this_cpu()->syscall_nr = NO_SYSCALL;
 }
@@ -264,6 +325,7 @@ long thread_clone(const struct syscall_frame *f, uint64_t flags, uint64_t stack,
 	c->state = THREAD_RUNNABLE;
 	live++;
 	thread_exit_work = 1;
+	kick_an_idle_cpu();
 	if (!slice_timer.armed)
 		start_slice();
 	return tid;
@@ -277,7 +339,7 @@ void thread_set_clear_tid(uint64_t addr)
 void thread_yield(void)
 {
 	if (live > 1)
-		yield_requested = 1;
+		this_cpu()->yield_requested = 1;
 	thread_exit_work = 1;
 }
 
@@ -299,8 +361,9 @@ void thread_exit(int status)
 			futex_wake(t->clear_child_tid, FUTEX_BITSET_MATCH_ANY, 1);
 	}
 	t->state = THREAD_FREE;
-	if (cpu_owner == t)
-		cpu_owner = NULL;
+	if (this_cpu()->fpu_owner == t)
+		this_cpu()->fpu_owner = NULL;
+	t->on_cpu = 0;
 	live--;
 	thread_exit_work = 1;
 }
@@ -335,8 +398,9 @@ static void resume(struct thread *t)
 	ktimer_cancel(&t->wait.timer);
 	t->state = THREAD_RUNNABLE;
 	t->retry = 1;
-	woke_since_switch = 1;
+	this_cpu()->woke_since_switch = 1;
 	thread_exit_work = 1;
+	kick_an_idle_cpu();
 	/* The running thread now shares the CPU: give it a slice. */
 	if (!slice_timer.armed && current()->state == THREAD_RUNNABLE && t != current())
 		ktimer_arm(&slice_timer, time_add(time_now(), SLICE_NS));
@@ -363,6 +427,9 @@ static void wait_timeout(struct ktimer *k)
 void thread_interrupt(struct thread *t)
 {
 	resume(t);
+	/* Running on another CPU: bring it out of ring 3 to take the signal. */
+	if (t->on_cpu && t->on_cpu != me())
+		kick(t->on_cpu - 1);
 }
 
 /* The next free entry of t, or NULL without memory. */
@@ -474,18 +541,46 @@ void thread_set_wait_progress(uint64_t progress)
 
 /* ---------------------------------------------------------------- switching */
 
-/* Loads t's FS base and FPU state into the CPU, saving the owner's. */
+/* t leaves this CPU: its FS base and FPU state go to its slot (any CPU
+ * may load them next), and another CPU may take it. */
+static void release(struct thread *t)
+{
+	struct cpu *c = this_cpu();
+
+	if (c->fpu_owner == t) {
+		if (t->state != THREAD_FREE) {
+			t->fs = arch_get_user_fs();
+			fpu_state_save(fpu_areas[slot_of(t)]);
+		}
+		c->fpu_owner = NULL;
+	}
+	if (t->on_cpu == me())
+		t->on_cpu = 0;
+}
+
+/* t becomes this CPU's current thread (no other CPU runs it). */
+static void claim(struct thread *t)
+{
+	struct thread *cur = current();
+
+	if (cur && cur != t)
+		release(cur);
+	t->on_cpu = me();
+	make_current(t);
+}
+
+/* Loads t's FS base and FPU state into the CPU. */
 static void load_cpu_state(struct thread *t)
 {
-	if (cpu_owner == t)
+	struct cpu *c = this_cpu();
+
+	if (c->fpu_owner == t)
 		return;
-	if (cpu_owner) {
-		cpu_owner->fs = arch_get_user_fs();
-		fpu_state_save(fpu_areas[slot_of(cpu_owner)]);
-	}
+	if (c->fpu_owner)
+		release(c->fpu_owner);
 	arch_set_user_fs(t->fs);
 	fpu_state_load(fpu_areas[slot_of(t)]);
-	cpu_owner = t;
+	c->fpu_owner = t;
 }
 
 static _Noreturn void deadlocked(void)
@@ -522,11 +617,11 @@ static _Noreturn void deadlocked(void)
  * current one comes last), or NULL. */
 static struct thread *pick(void)
 {
-	int start = slot_of(current());
+	int start = current() ? slot_of(current()) : THREAD_MAX - 1;
 
 	for (int k = 1; k <= THREAD_MAX; k++) {
 		struct thread *t = &threads[(start + k) % THREAD_MAX];
-		if (t->state == THREAD_RUNNABLE)
+		if (t->state == THREAD_RUNNABLE && (!t->on_cpu || t->on_cpu == me()))
 			return t;
 	}
 	return NULL;
@@ -539,7 +634,7 @@ static struct thread *pick(void)
  */
 static long resume_syscall(struct thread *t)
 {
-	make_current(t);
+	claim(t);
 	if (!t->retry)
 		return 0;
 	t->retry = 0;
@@ -557,6 +652,36 @@ static long resume_syscall(struct thread *t)
 	t->regs.rax = (uint64_t)r;
 	t->result_pending = 1;
 	return 0;
+}
+
+/* The current thread next is about to return to ring 3 on this CPU. */
+static void finish_switch(struct thread *next)
+{
+	load_cpu_state(next);
+	this_cpu()->resched = 0;
+	this_cpu()->woke_since_switch = 0;
+	start_slice();
+	this_cpu()->syscall_nr = next->result_pending ? next->syscall_nr : NO_SYSCALL;
+	next->result_pending = 0;
+	thread_exit_work = live > 1 || another_runnable() || slice_timer.armed || defer_pending();
+}
+
+/* A CPU other than the boot CPU with nothing to run: gives its thread up,
+ * wakes the boot CPU to look again (its deadlock check counts the threads
+ * other CPUs run) and goes back to its idle loop, leaving the stack it
+ * ran on. */
+static _Noreturn void idle_here(void)
+{
+	struct cpu *c = this_cpu();
+
+	if (c->thread)
+		release(c->thread);
+	c->thread = NULL;
+	c->signals = NULL;
+	if (__atomic_load_n(&cpu_entries[0].cpu->idle, __ATOMIC_ACQUIRE))
+		kick(0);
+	kernel_lock_exit(0);
+	smp_idle_restart();
 }
 
 /*
@@ -577,30 +702,34 @@ static struct thread *schedule(void)
 				break;
 			continue;
 		}
+		if (this_cpu()->index != 0)
+			idle_here();
 		ktimer_cancel(&slice_timer);
 		if (defer_pending())
 			continue;
 		/* Deadlocked: nothing runnable, no timer that could wake a
-		 * thread, and no interrupt source (a NIC) that still could. */
-		if (!time_timers_armed() && !defer_sources_live())
+		 * thread, no interrupt source (a NIC) that still could, and no
+		 * thread running on another CPU (which kicks this one when it
+		 * stops). */
+		if (!time_timers_armed() && !defer_sources_live() && !running_elsewhere())
 			deadlocked();
+		/* Halted, this CPU holds no thread: another CPU may run it. */
+		if (current())
+			release(current());
+		this_cpu()->idle = 1;
 		time_idle();
+		this_cpu()->idle = 0;
 	}
 	struct thread *next = current();
-	load_cpu_state(next);
-	this_cpu()->resched = 0;
-	woke_since_switch = 0;
-	start_slice();
-	this_cpu()->syscall_nr = next->result_pending ? next->syscall_nr : NO_SYSCALL;
-	next->result_pending = 0;
-	thread_exit_work = live > 1 || another_runnable() || slice_timer.armed || defer_pending();
+	finish_switch(next);
 	return next;
 }
 
 /* Whether the current thread must give the CPU up now. */
 static int must_switch(const struct thread *t)
 {
-	return t->state != THREAD_RUNNABLE || t->retry || yield_requested || this_cpu()->resched;
+	return t->state != THREAD_RUNNABLE || t->retry || this_cpu()->yield_requested ||
+	       this_cpu()->resched;
 }
 
 int thread_syscall_exit_slow(struct syscall_frame *f)
@@ -614,7 +743,7 @@ int thread_syscall_exit_slow(struct syscall_frame *f)
 		thread_exit_work = live > 1 || slice_timer.armed || defer_pending();
 		return 0;
 	}
-	yield_requested = 0;
+	this_cpu()->yield_requested = 0;
 	if (t->state != THREAD_FREE) {
 		user_regs_from_syscall(f, &t->regs);
 		t->syscall_nr = this_cpu()->syscall_nr;
@@ -639,8 +768,8 @@ void thread_interrupt_exit(struct trap_frame *f)
 	defer_run();
 	user_regs_from_trap(f, &r);
 	r.err = r.trapno = r.cr2 = 0;
-	if (must_switch(t) || woke_since_switch) {
-		yield_requested = 0;
+	if (must_switch(t) || this_cpu()->woke_since_switch) {
+		this_cpu()->yield_requested = 0;
 		t->regs = r;
 		t = schedule();
 		r = t->regs;
@@ -649,4 +778,59 @@ void thread_interrupt_exit(struct trap_frame *f)
 	if (signal_exit_work(&t->sig, result_nr != NO_SYSCALL ? r.rax : 0))
 		signal_deliver(&r, result_nr);
 	user_regs_to_trap(&r, f);
+}
+
+/* ---------------------------------------------------------------- other CPUs */
+
+void thread_cpu_idle(void)
+{
+	struct cpu *c = this_cpu();
+
+	if (!THREAD_SMP)
+		return;
+	/* Before the look: a thread made runnable from now on kicks us. */
+	__atomic_store_n(&c->idle, 1, __ATOMIC_RELEASE);
+	if (!__atomic_load_n(&live, __ATOMIC_RELAXED))
+		return;
+	(void)kernel_lock_enter();
+	struct thread *t;
+	while ((t = pick())) {
+		if (resume_syscall(t) == 0)
+			run_here(t);
+	}
+	if (c->thread)
+		release(c->thread);
+	c->thread = NULL;
+	c->signals = NULL;
+	kernel_lock_exit(0);
+}
+
+static _Noreturn void run_here(struct thread *t)
+{
+	struct cpu *c = this_cpu();
+
+	__atomic_store_n(&c->idle, 0, __ATOMIC_RELEASE);
+	finish_switch(t);
+	struct user_regs r = t->regs;
+	uint64_t result_nr = c->syscall_nr;
+	if (signal_exit_work(&t->sig, result_nr != NO_SYSCALL ? r.rax : 0))
+		signal_deliver(&r, result_nr);
+	struct trap_frame f;
+	memset(&f, 0, sizeof(f));
+	user_regs_to_trap(&r, &f);
+	f.rflags |= RFLAGS_IF;
+	f.cs = GDT_USER_CS;
+	f.ss = GDT_USER_DS;
+	f.gs_swapped = 1;
+	f.cr3 = ul_user_root;
+	smp_note_app_cpu();
+	kernel_lock_exit(0);
+	arch_trap_return(&f);
+}
+
+void thread_stop_other_cpus(void)
+{
+	/* Each answers from wherever it is (ring 3 included) and then waits
+	 * for the kernel lock, which the exit never gives back. */
+	(void)smp_call_all_others(nop_call, NULL, 1);
 }

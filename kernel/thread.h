@@ -1,10 +1,11 @@
 /*
  * The app's threads and the scheduler: clone(CLONE_VM | CLONE_THREAD) for
- * pthreads, on one CPU. The main thread is tid 1 (= the pid); new threads
- * get 2, 3, ... (never reused). At most THREAD_MAX threads live at once.
+ * pthreads, run by every CPU (THREAD_SMP) from one run queue (the thread
+ * table) under the kernel lock; a thread runs on one CPU at a time. The main thread is tid 1 (= the
+ * pid); new threads get 2, 3, ... (never reused). At most THREAD_MAX threads live at once.
  *
  * No thread has a kernel stack of its own: the kernel runs each syscall to
- * its end on the one syscall stack and is never preempted. A switch saves
+ * its end on its CPU's syscall stack and is never preempted. A switch saves
  * the registers of the thread going out from the frame it was about to
  * return through (the syscall frame, left with iretq, or an interrupt's
  * trap frame) and loads the next thread's into it.
@@ -133,6 +134,21 @@ static inline int thread_syscall_exit(struct syscall_frame *f)
 {
 	return thread_exit_work ? thread_syscall_exit_slow(f) : 0;
 }
+/*
+ * The scheduler across CPUs (work in progress: THREAD_SMP 0 leaves the
+ * other CPUs idle). thread_cpu_idle - from a CPU's idle loop (not the boot
+ * CPU's), interrupts off, no lock held: takes the kernel lock and, when a
+ * thread is runnable and no other CPU runs it, runs it here: enters ring 3
+ * and never returns. Returns when there is nothing to run.
+ */
+#ifndef THREAD_SMP
+#define THREAD_SMP 1
+#endif
+void thread_cpu_idle(void);
+/* Brings every other CPU out of ring 3 and keeps it out (the app exits
+ * while this CPU holds the kernel lock for good). */
+void thread_stop_other_cpus(void);
+
 /* An interrupt arrived in ring 3 with f: switch threads when the slice is
  * over (or a timer made a waiting thread runnable and nothing else ran). */
 void thread_interrupt_exit(struct trap_frame *f);

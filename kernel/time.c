@@ -58,6 +58,7 @@ uint64_t time_ns_to_ticks(uint64_t ns, uint64_t hz)
 #include "kernel/arch/x86_64/apic_timer.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/arch/x86_64/smp.h"
+#include "kernel/percpu.h"
 #include "kernel/arch/x86_64/tsc.h"
 #include "kernel/vdso.h"
 
@@ -146,9 +147,31 @@ uint64_t time_tsc_at(uint64_t ns)
 }
 
 /* Programs the hardware for the earliest armed timer (or disarms it). */
+/* Only the boot CPU's local APIC timer runs: another CPU (a thread there
+ * armed a timer) leaves the programming to it and kicks it; the boot CPU
+ * programs it on its way back from the IPI (time_reprogram) or its halt. */
+static int reprogram_pending;
+
+static void kick_call(void *arg)
+{
+	(void)arg;
+}
+
 static void program(void)
 {
+	if (this_cpu()->index != 0) {
+		__atomic_store_n(&reprogram_pending, 1, __ATOMIC_RELEASE);
+		(void)smp_call(0, kick_call, NULL, 0);
+		return;
+	}
+	__atomic_store_n(&reprogram_pending, 0, __ATOMIC_RELAXED);
 	apic_timer_arm(armed ? time_tsc_at(armed->deadline) : 0);
+}
+
+void time_reprogram(void)
+{
+	if (__atomic_load_n(&reprogram_pending, __ATOMIC_ACQUIRE) && this_cpu()->index == 0)
+		program();
 }
 
 static void unlink_timer(struct ktimer *t)

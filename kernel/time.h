@@ -124,6 +124,9 @@ int time_timers_armed(void);
 /* Runs the callbacks of the timers whose deadline has passed and re-arms
  * the hardware for the next. From the timer interrupt and time_idle. */
 void time_run_expired(void);
+/* On the boot CPU, under the kernel lock: programs its timer when another
+ * CPU armed a timer since (only the boot CPU's timer interrupts). */
+void time_reprogram(void);
 /*
  * time_idle - halts the CPU until an interrupt (with the hardware armed for
  * the earliest timer), then runs the expired timers. Kernel context,

@@ -332,6 +332,21 @@ static int needs_invalidation(const struct vm_ctx *ctx, vaddr_t va)
 	return mmu_active_root() == ctx->root || va >= VM_KERNEL_HALF;
 }
 
+/* Other CPUs that ran app code may cache any mapping (the app's through
+ * the app view's root, which they do not reload): they drop va too,
+ * before the caller frees or reuses a frame or table. */
+static void shoot_down(vaddr_t va)
+{
+	mmu_shootdown_page(va);
+}
+
+static void invalidate(const struct vm_ctx *ctx, vaddr_t va)
+{
+	if (needs_invalidation(ctx, va))
+		mmu_invalidate_page(va);
+	shoot_down(va);
+}
+
 /*
  * Removes the leaf for va at leaf_level (0: a 4 KiB PTE, 1: a 2 MiB PDE),
  * then every table that became empty, bottom up: up to the PDPT for a user
@@ -378,8 +393,7 @@ static int unmap_leaf(struct vm_ctx *ctx, vaddr_t va, int leaf_level, paddr_t *p
 		dead[ndead++] = *path[level + 1] & PTE_ADDR_MASK;
 		*path[level + 1] = 0;
 	}
-	if (needs_invalidation(ctx, va))
-		mmu_invalidate_page(va);
+	invalidate(ctx, va);
 	while (ndead--)
 		pfree(dead[ndead], 1);
 	return 0;
@@ -435,8 +449,7 @@ int vm_protect(struct vm_ctx *ctx, vaddr_t va, unsigned flags)
 		return -ENOENT;
 	*pte = (*pte & (PTE_ADDR_MASK | PTE_BORROWED | PTE_LAZYFREE | PTE_DIRTY)) |
 	       leaf_bits(flags & ~(VM_BORROWED | VM_LAZYFREE));
-	if (needs_invalidation(ctx, va))
-		mmu_invalidate_page(va);
+	invalidate(ctx, va);
 	return 0;
 }
 
@@ -451,8 +464,7 @@ int vm_protect_large(struct vm_ctx *ctx, vaddr_t va, unsigned flags)
 		return -ENOENT;
 	*pde = (*pde & (PTE_LARGE_ADDR_MASK | PTE_BORROWED)) | leaf_bits(flags & ~VM_BORROWED) |
 	       PTE_LARGE;
-	if (needs_invalidation(ctx, va))
-		mmu_invalidate_page(va);
+	invalidate(ctx, va);
 	return 0;
 }
 
@@ -468,8 +480,7 @@ int vm_replace(struct vm_ctx *ctx, vaddr_t va, paddr_t pa, unsigned flags, paddr
 	if (old_pa)
 		*old_pa = *pte & PTE_ADDR_MASK;
 	*pte = pa | leaf_bits(flags);
-	if (needs_invalidation(ctx, va))
-		mmu_invalidate_page(va);
+	invalidate(ctx, va);
 	return 0;
 }
 
@@ -534,6 +545,7 @@ size_t vm_lazyfree_mark(struct vm_ctx *ctx, vaddr_t va, vaddr_t end)
 			 * through without setting the bit again. */
 			if (live)
 				mmu_invalidate_page(va + i * PAGE_SIZE);
+			shoot_down(va + i * PAGE_SIZE);
 		}
 		va += n * PAGE_SIZE;
 	}
@@ -555,8 +567,7 @@ int vm_lazyfree_settle(struct vm_ctx *ctx, vaddr_t va, unsigned how, paddr_t *pa
 	if (pa_out)
 		*pa_out = *pte & PTE_ADDR_MASK;
 	*pte = 0;
-	if (needs_invalidation(ctx, va))
-		mmu_invalidate_page(va);
+	invalidate(ctx, va);
 	return 1;
 }
 

@@ -2,9 +2,10 @@
  * Boot tests of the other CPUs' bring-up (kernel/arch/x86_64/smp.c): QEMU
  * with -smp N lists N processors in its MADT; the kernel starts them with
  * INIT-SIPI-SIPI and parks them, logging "solo: smp: R of L cpus running
- * (apic ...)". The app still runs on the boot CPU alone, and must run as it
- * does with one CPU: the threads checks exercise the entry paths whose GS
- * handling changed (syscalls, timer interrupts from ring 3, signals).
+ * (apic ...)". App threads run on every CPU (kernel/thread.c) and must
+ * behave as they do with one CPU: the threads checks exercise the entry
+ * paths (syscalls, timer interrupts from ring 3, signals) and the
+ * scheduler; tests/apps/smp.c checks what only several CPUs can show.
  * Under -smp 1 nothing is started and no smp line is logged (every other
  * boot test). selftest=smp (kernel/selftest.c) runs the cross-CPU calls,
  * the TLB shootdown and a spinlock shared by every CPU from inside the
@@ -143,4 +144,40 @@ Test(smp, pc_machine_starts_its_present_cpus_only_and_a_bad_cap_is_ignored)
 	cr_assert(strstr(log, "Hello from Solo!"), "log:\n%s", log);
 	harness_assert_exit(log, status, 0);
 	free(log);
+}
+
+/*
+ * App threads on every CPU (kernel/thread.c): tests/apps/smp.c sees two of
+ * its threads running at once on different CPUs, signals a thread that
+ * spins on another CPU, munmaps under a reader on another CPU (which must
+ * fault, never read the reused frame) and exits while four threads spin;
+ * "solo: exit N" comes exactly once.
+ */
+static void smp_app_on(const char *name, const char *qemu_opts)
+{
+	static const char *const checks[] = {
+	    "two_threads_run_at_once_on_different_cpus",
+	    "signal_reaches_a_thread_spinning_on_another_cpu",
+	    "munmap_while_another_cpu_reads_faults_it",
+	};
+	int status;
+	char *log = boot(name, "--app build/tests/apps/smp.elf", qemu_opts, &status);
+
+	harness_assert_checks(log, "smp", checks, sizeof(checks) / sizeof(checks[0]));
+	cr_assert(harness_has_line(log, "smp: exiting while 4 threads spin"), "log:\n%s", log);
+	const char *exit_line = strstr(log, "solo: exit ");
+	cr_assert(exit_line && !strstr(exit_line + 1, "solo: exit "), "log:\n%s", log);
+	harness_assert_memory_returned(log);
+	harness_assert_exit(log, status, 0);
+	free(log);
+}
+
+Test(smp, app_threads_run_on_two_cpus)
+{
+	smp_app_on("smp2-app", "--smp 2");
+}
+
+Test(smp, app_threads_run_on_four_cpus)
+{
+	smp_app_on("smp4-app", "--smp 4");
 }

@@ -39,6 +39,8 @@ void arch_switch_address_space(uint64_t root);
 void arch_set_kernel_root(uint64_t root);
 /* Loads the app's view (root) and drops to ring 3 at entry with the given
  * stack; never returns. Interrupts are enabled in ring 3 through RFLAGS. */
+/* CR3 of the app's view (syscall.S): what a CPU returns to ring 3 with. */
+extern uint64_t ul_user_root;
 _Noreturn void arch_enter_user(uint64_t entry, uint64_t user_stack, uint64_t root);
 /* Sets the app's FS base (TLS). */
 void arch_set_user_fs(uint64_t base);

@@ -73,6 +73,10 @@ static inline uint64_t mmu_active_root(void)
 {
 	return 0;
 }
+static inline void mmu_shootdown_page(uint64_t va)
+{
+	(void)va;
+}
 #else
 static inline void mmu_invalidate_page(uint64_t va)
 {
@@ -83,5 +87,14 @@ static inline uint64_t mmu_active_root(void)
 	uint64_t v;
 	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
 	return v & PTE_ADDR_MASK;
+}
+/* From kernel/arch/x86_64/smp.c (smp.h): once another CPU ran app code,
+ * it may cache any mapping, so removing or weakening one there too. */
+extern int smp_app_cpus_spread;
+int tlb_shootdown_app_page(uint64_t va);
+static inline void mmu_shootdown_page(uint64_t va)
+{
+	if (__atomic_load_n(&smp_app_cpus_spread, __ATOMIC_ACQUIRE))
+		(void)tlb_shootdown_app_page(va);
 }
 #endif

@@ -42,6 +42,8 @@
 #include "kernel/log.h"
 #include "kernel/percpu.h"
 #include "kernel/spinlock.h"
+#include "kernel/thread.h"
+#include "kernel/time.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
 #include "mm/phys.h"
@@ -103,6 +105,7 @@ static struct call_queue queues[SMP_MAX_CPUS] = {
 extern char smp_trampoline_start[], smp_trampoline_end[], smp_tramp_32[], smp_tramp_64[];
 extern char smp_ap_entry[];
 _Noreturn void smp_ap_main(struct ap_boot *b);
+_Noreturn void smp_idle_loop(void);
 
 unsigned smp_cpus_online(void)
 {
@@ -153,6 +156,8 @@ void smp_call_run(void)
 	}
 }
 
+static void tlb_flush_all(void);
+
 static struct spinlock kernel_lock = SPINLOCK_INIT("kernel", LOCK_KERNEL);
 
 unsigned long kernel_lock_enter(void)
@@ -160,7 +165,16 @@ unsigned long kernel_lock_enter(void)
 	/* Polling: the holder may be waiting for this CPU to answer a call
 	 * (a TLB shootdown); interrupts are off while we spin, so the IPI
 	 * alone would never be taken. */
-	return spin_lock_polling(&kernel_lock, smp_call_run);
+	unsigned long flags = spin_lock_polling(&kernel_lock, smp_call_run);
+
+	/* A shootdown skipped this CPU while it was idle. */
+	if (__atomic_exchange_n(&this_cpu()->tlb_stale, 0, __ATOMIC_ACQ_REL))
+		tlb_flush_all();
+
+	/* Another CPU may have armed a timer that only the boot CPU's local
+	 * APIC can time (kernel/time.c). */
+	time_reprogram();
+	return flags;
 }
 
 void kernel_lock_exit(unsigned long flags)
@@ -334,6 +348,43 @@ static void tlb_flush_request(void *arg)
 		invlpg(va + i * PAGE_SIZE);
 }
 
+int tlb_shootdown_app_page(uint64_t va)
+{
+	struct call_slot *slots[SMP_MAX_CPUS];
+	unsigned me = this_cpu()->index;
+	uint64_t deadline = rdtsc() + ms_to_tsc(SMP_CALL_TIMEOUT_MS);
+	struct tlb_request *r = &tlb_requests[me];
+	int err = 0;
+
+	r->va = va;
+	r->npages = 1;
+	for (unsigned c = 0; c < SMP_MAX_CPUS; c++) {
+		slots[c] = NULL;
+		if (c == me || !smp_cpu_online(c))
+			continue;
+		struct cpu *p = cpu_entries[c].cpu;
+		/* Idle (halted or in its idle loop, and so without the kernel
+		 * lock, which this CPU holds): it touches no app memory until
+		 * it takes the lock, and flushes then. No IPI to wake it. */
+		if (__atomic_load_n(&p->idle, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&p->tlb_stale, 1, __ATOMIC_RELEASE);
+			continue;
+		}
+		slots[c] = queue_call(c, tlb_flush_request, r, 1, deadline);
+		if (!slots[c]) {
+			no_answer(c, SMP_CALL_TIMEOUT_MS);
+			err = -ETIMEDOUT;
+		}
+	}
+	for (unsigned c = 0; c < SMP_MAX_CPUS; c++) {
+		if (slots[c] && wait_slot(c, slots[c], deadline)) {
+			no_answer(c, SMP_CALL_TIMEOUT_MS);
+			err = -ETIMEDOUT;
+		}
+	}
+	return err;
+}
+
 int tlb_shootdown_all_others(uint64_t va, size_t npages)
 {
 	if (online == 1)
@@ -403,10 +454,35 @@ _Noreturn void smp_ap_main(struct ap_boot *b)
 	 * catches a call queued while interrupts were off. An IPI that comes
 	 * between the run and the hlt is held pending and wakes the hlt (sti
 	 * takes effect after the next instruction). */
+	smp_idle_loop();
+}
+
+int smp_app_cpus_spread;
+
+void smp_note_app_cpu(void)
+{
+	if (this_cpu()->index != 0)
+		__atomic_store_n(&smp_app_cpus_spread, 1, __ATOMIC_RELEASE);
+}
+
+/* The idle loop: the call IPI wakes it, a thread made runnable sends one
+ * (kernel/thread.c), and the scheduler may send it to ring 3 from here. */
+_Noreturn void smp_idle_loop(void)
+{
 	for (;;) {
 		smp_call_run();
+		thread_cpu_idle();
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 	}
+}
+
+_Noreturn void smp_idle_restart(void)
+{
+	__asm__ volatile("movq %%gs:%c0, %%rsp\n\tcall smp_idle_loop"
+			 :
+			 : "i"(CPU_ENTRY_KERNEL_RSP)
+			 : "memory");
+	__builtin_unreachable();
 }
 
 /* A trampoline page and its page tables, or 0 when low memory is gone. */

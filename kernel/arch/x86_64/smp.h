@@ -3,9 +3,9 @@
  * here with INIT-SIPI-SIPI through a real-mode trampoline in low memory
  * (smp_trampoline.S), set up like the boot CPU and then left in an idle
  * loop that halts with interrupts on and runs the cross-CPU calls other
- * CPUs queue for it (smp_call, below), woken by an IPI on SMP_IPI_VECTOR.
- * They run no app code yet: the scheduler is single-CPU
- * (docs/architecture.md, "What assumes one CPU").
+ * CPUs queue for it (smp_call, below), woken by an IPI on SMP_IPI_VECTOR,
+ * and asks the scheduler for an app thread to run (kernel/thread.h,
+ * thread_cpu_idle; docs/architecture.md, "CPUs").
  *
  * Every CPU, the boot CPU included, has a struct cpu_entry: the few words
  * the entry trampolines need before the kernel's page tables are loaded
@@ -135,14 +135,26 @@ void smp_call_run(void);
  * Never taken while another lock is held (the checking build panics).
  * Blocks (spins) as long as another CPU is in the kernel.
  *
- * Not yet taken by the entry paths: no CPU but the boot CPU runs app code
- * (the scheduler across CPUs that will take it on every entry from ring 3
- * and drop it on every return and around the idle halt is the next step).
+ * Taken on every entry from ring 3 (syscall.S, trap_dispatch) and dropped
+ * on every return and around the idle halt (time_idle); the scheduler's
+ * idle loop on the other CPUs takes it to look for a thread. On the boot
+ * CPU it also programs a timer another CPU armed (time_reprogram).
  */
 unsigned long kernel_lock_enter(void);
 void kernel_lock_exit(unsigned long flags);
 /* Whether this CPU holds the kernel lock: for assertions. */
 int kernel_lock_held(void);
+
+/* Set (for good) once a CPU other than the boot CPU ran app code: from
+ * then on mm shoots down every mapping it removes or weakens (mm/vm.c). */
+extern int smp_app_cpus_spread;
+/* Called by the scheduler before this CPU enters ring 3 with app code. */
+void smp_note_app_cpu(void);
+/* Leaves whatever this CPU (not the boot CPU) was running, on the stack
+ * top, into its idle loop: for a CPU whose thread stopped with nothing
+ * else to run (no thread has a kernel stack of its own). Kernel lock not
+ * held, interrupts off. */
+_Noreturn void smp_idle_restart(void);
 
 /* Above this many pages, a shootdown flushes the whole TLB instead. */
 #define TLB_SHOOTDOWN_MAX_PAGES 32
@@ -156,11 +168,14 @@ int kernel_lock_held(void);
  * when no other CPU runs), or -ETIMEDOUT as smp_call_all_others (the CPU
  * that did not answer may still hold the old entries: a broken CPU).
  *
- * Not yet called by mm: the other CPUs never run the app, so they hold no
- * entry of its address space. Once app threads run on several CPUs, the
- * unmap, mprotect, mremap and lazy-free paths call it after changing the
- * tables and before the frames are freed or reused. Kernel context,
+ * mm calls it (mmu.h's mmu_shootdown_page) for every page it unmaps or
+ * weakens once smp_app_cpus_spread is set, after changing the tables and
+ * before the frames are freed or reused. Kernel context,
  * interrupts off; blocks (spins) for the answers.
  */
 int tlb_shootdown_all_others(uint64_t va, size_t npages);
+/* The same for one page of the mappings mm changes (mmu.h's
+ * mmu_shootdown_page), under the kernel lock: a CPU that is idle gets no
+ * IPI but flushes its whole TLB when it next takes the kernel lock. */
+int tlb_shootdown_app_page(uint64_t va);
 #endif

@@ -86,6 +86,7 @@ trap_common:
 1:	movq	%rsp, %rdi
 	cld
 	call	trap_dispatch
+trap_return:
 	popq	%rax			/* frame->gs_swapped */
 	testq	%rax, %rax
 	jz	5f
@@ -113,4 +114,13 @@ trap_common:
 	addq	$16, %rsp		/* vector and error code */
 	iretq
 
+/*
+ * arch_trap_return(frame): leaves through the exit above with a frame the
+ * scheduler built (a CPU sending a thread to ring 3 from its idle loop).
+ * The frame must be on this CPU's syscall stack, mapped in the app view.
+ */
+	.globl arch_trap_return
+arch_trap_return:
+	movq	%rdi, %rsp
+	jmp	trap_return
 	.section .note.GNU-stack, "", @progbits

@@ -42,6 +42,10 @@ void idt_init(void);
 /* Loads the IDT idt_init built on the calling CPU (the other CPUs share it). */
 void idt_load(void);
 
+/* Enters ring 3 (or wherever f says) through trap.S's exit, with f on
+ * this CPU's syscall stack (UL_VISIBLE); kernel lock not held. */
+_Noreturn void arch_trap_return(struct trap_frame *f);
+
 /* Called from trap.S with interrupts off. */
 void trap_dispatch(struct trap_frame *f);
 
