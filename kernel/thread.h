@@ -142,7 +142,7 @@ static inline int thread_syscall_exit(struct syscall_frame *f)
  * and never returns. Returns when there is nothing to run.
  */
 #ifndef THREAD_SMP
-#define THREAD_SMP 1
+#define THREAD_SMP 0
 #endif
 void thread_cpu_idle(void);
 /* Brings every other CPU out of ring 3 and keeps it out (the app exits
