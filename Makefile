@@ -634,6 +634,7 @@ bench:
 	@tr -d '\r' < $(B)/bench/static.log > $(B)/bench/static.txt
 	@awk -v icount=$(if $(filter 1,$(ICOUNT)),1,0) '$(BENCH_PY_AWK)' \
 		$(B)/bench/python.txt $(B)/bench/static.txt
+	$(MAKE) bench-smp
 
 # Boot cost: the TSC at the app's main (its first line) minus the TSC at the
 # stub's entry (the kernel's "solo: boot: stub entry tsc" line, log=info).
@@ -771,9 +772,68 @@ bench-apps:
 		$(if $(RUNS),--runs $(RUNS)) $(if $(JOBS),--jobs $(JOBS)) $(if $(filter 1,$(SOLO_ONLY)),--solo-only)
 # ---------------------------------------------------------------- (end of app benchmark)
 
+# ---------------------------------------------------------------- SMP benchmark (make bench-smp)
+# bench/smp_bench.c (issue 13): a CPU-bound job and a page-fault-heavy job on
+# 1 thread then 2 (the speedups) and a futex ping-pong between two threads
+# (ns per round trip), the same static binary on Solo and on Debian's Linux
+# 6.1 (tools/linux-peer.sh --apps, its /init runs `/appbench all`), booted by
+# the same tools/qemu.sh command with 2 CPUs under TCG (multi-threaded TCG:
+# one host thread per vCPU), then Solo/Linux. Wall-clock figures
+# (CLOCK_MONOTONIC in the guest): -icount would serialize the vCPUs, so they
+# mean something only on an otherwise idle host with 2 free cores. Not a
+# test; exit status 1 when a figure is missing or a checksum differs between
+# the thread counts or the kernels. Logs: build/bench/smp/{solo,linux}.log.
+# BENCH_SMP_QEMU_ARGS adds to both QEMU commands.
+SMP_DIR := $(B)/bench/smp
+BENCH_SMP_QEMU := --smp 2 --mem 1G --accel tcg --timeout 900 $(BENCH_SMP_QEMU_ARGS)
+$(B)/bench/smp_bench.elf: bench/smp_bench.c
+	@mkdir -p $(@D)
+	$(MUSLCC) $(APP_CFLAGS) -static $< -o $@
+# Both logs' bench: lines side by side; the checksums must agree across
+# kernels, the ratio is Solo/Linux for each timed figure.
+BENCH_SMP_AWK := \
+	{ sub(/\r$$/, "") } \
+	{ k = FILENAME ~ /solo[^\/]*$$/ ? "solo" : "linux" } \
+	/^bench: [a-z0-9_]+ [^ ]+ [a-z]+$$/ { \
+		if (!($$2 in seen)) { seen[$$2] = 1; order[n++] = $$2 } \
+		v[k, $$2] = $$3; unit[$$2] = $$4 } \
+	/^bench: .* (failed|differ|changed)/ { print k ": " $$0; bad = 1 } \
+	END { \
+		printf "bench: %-24s %14s %14s %10s\n", "figure (smp 2)", "solo", "linux", "solo/linux"; \
+		for (i = 0; i < n; i++) { f = order[i]; s = v["solo", f]; l = v["linux", f]; \
+			if (s == "" || l == "") { bad = 1; s = s == "" ? "missing" : s; l = l == "" ? "missing" : l } \
+			r = ""; \
+			if (unit[f] == "hex") { if (s != l) { r = "DIFFER"; bad = 1 } else r = "same" } \
+			else if (l + 0 > 0 && s != "missing") r = sprintf("%.3f", s / l); \
+			printf "bench: %-24s %14s %14s %10s %s\n", f, s, l, r, unit[f] } \
+		if (v["solo", "smp_errors"] != "0" || v["linux", "smp_errors"] != "0") bad = 1; \
+		exit bad }
+bench-smp:
+	tools/deps.sh --src
+	$(MAKE) all $(B)/bench/smp_bench.elf
+	@mkdir -p $(SMP_DIR)/tree/bench $(SMP_DIR)/linux/debs
+	@# The peer's /init reads /bench/* first (bench-apps's inputs): one empty file.
+	@[ -e $(SMP_DIR)/tree/bench/none ] || touch $(SMP_DIR)/tree/bench/none
+	@# -p: the peer's image is rebuilt only when the binary changed.
+	cp -p $(B)/bench/smp_bench.elf $(SMP_DIR)/tree/appbench
+	@# The same Debian packages as make bench-apps's peer, when it has fetched them.
+	@for d in $(B)/bench/linux/debs/*.deb; do [ -f "$$d" ] && ln -f "$$d" $(SMP_DIR)/linux/debs/ || true; done
+	tools/linux-peer.sh --apps $(SMP_DIR)/tree --workloads all $(SMP_DIR)/linux
+	tools/mkimg.sh -o $(SMP_DIR)/solo.img --app $(B)/bench/smp_bench.elf --args all >/dev/null
+	@echo "bench-smp: host load before the runs: $$(cut -d' ' -f1-3 /proc/loadavg)"
+	@t=$$(date +%s); tools/qemu.sh $(SMP_DIR)/solo.img --serial $(SMP_DIR)/solo.log $(BENCH_SMP_QEMU) \
+		>/dev/null; st=$$?; echo "bench-smp: solo: $$(( $$(date +%s) - t )) s, qemu.sh status $$st"
+	@# Linux ends with poweroff: qemu.sh's status is 125 (no "solo: exit").
+	@t=$$(date +%s); tools/qemu.sh $(SMP_DIR)/linux/linux-apps.img --serial $(SMP_DIR)/linux.log \
+		$(BENCH_SMP_QEMU) >/dev/null; st=$$?; \
+		echo "bench-smp: linux: $$(( $$(date +%s) - t )) s, qemu.sh status $$st"
+	@echo "bench-smp: host load after the runs: $$(cut -d' ' -f1-3 /proc/loadavg)"
+	@awk '$(BENCH_SMP_AWK)' $(SMP_DIR)/solo.log $(SMP_DIR)/linux.log
+# ---------------------------------------------------------------- (end of SMP benchmark)
+
 # ---------------------------------------------------------------- top-level targets
 .PHONY: all image deps run debug test test-unit test-boot clean format-check check-layers bench \
-        real-programs bench-net bench-apps fuzz test-fuzz torture-net fuzz-guest kernel-san \
+        real-programs bench-net bench-apps bench-smp fuzz test-fuzz torture-net fuzz-guest kernel-san \
         test-sanitized sweep-alloc
 
 all: $(B)/BOOTX64.EFI $(B)/ENROLL.EFI $(B)/kernel.elf $(USER_APPS) $(B)/tools/elfcheck $(B)/tools/solo-manifest $(B)/solo.img \

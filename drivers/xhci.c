@@ -208,7 +208,6 @@ struct usb_device {
 	struct ring ep0, intr;
 	uint8_t *control, *reports; /* CONTROL_BYTES, then INTR_TRBS * REPORT_BYTES */
 	uint64_t control_pa, reports_pa;
-	int dma_ready;
 };
 
 struct wait {
@@ -242,7 +241,6 @@ struct xhci {
 static struct xhci *controllers[MAX_CONTROLLERS];
 static unsigned ncontrollers;
 static struct kbd kbd; /* every USB keyboard types into the same queue */
-static int polling;
 
 /* ---------------------------------------------------------------- registers */
 
@@ -371,8 +369,8 @@ static uint64_t ring_dequeue_pointer(const struct ring *r)
 
 /* ---------------------------------------------------------------- events */
 
-static void keyboard_report(struct xhci *x, struct usb_device *d, unsigned index, size_t len);
-static void hub_report(struct xhci *x, struct usb_device *d, unsigned index, size_t len);
+static void keyboard_report(struct usb_device *d, unsigned index, size_t len);
+static void hub_report(struct usb_device *d, unsigned index, size_t len);
 static void queue_report(struct xhci *x, struct usb_device *d);
 
 static void transfer_event(struct xhci *x, volatile struct trb *ev)
@@ -398,9 +396,9 @@ static void transfer_event(struct xhci *x, volatile struct trb *ev)
 	if (len > REPORT_BYTES)
 		len = REPORT_BYTES;
 	if (d->fn.kind == USB_FN_KEYBOARD)
-		keyboard_report(x, d, index, len);
+		keyboard_report(d, index, len);
 	else
-		hub_report(x, d, index, len);
+		hub_report(d, index, len);
 	queue_report(x, d);
 }
 
@@ -612,22 +610,21 @@ static struct usb_device *device_alloc(struct xhci *x)
 		struct usb_device *d = &x->devices[i];
 		if (d->in_use)
 			continue;
-		if (!d->dma_ready) {
+		/* The DMA pages come on first use and stay for the next device;
+		 * one that could not be had is asked for again next time. */
+		if (!d->out_ctx)
 			d->out_ctx = dma_page(x, &d->out_pa);
+		if (!d->in_ctx)
 			d->in_ctx = dma_page(x, &d->in_pa);
+		if (!d->control)
 			d->control = dma_page(x, &d->control_pa);
-			/* What was allocated stays for the next try: rare, at worst once. */
-			if (!d->out_ctx || !d->in_ctx || !d->control ||
-			    ring_init(x, &d->ep0, RING_TRBS) || ring_init(x, &d->intr, INTR_TRBS))
-				return NULL;
-			d->reports = d->control + CONTROL_BYTES;
-			d->reports_pa = d->control_pa + CONTROL_BYTES;
-			d->dma_ready = 1;
-		}
+		if (!d->out_ctx || !d->in_ctx || !d->control || ring_init(x, &d->ep0, RING_TRBS) ||
+		    ring_init(x, &d->intr, INTR_TRBS))
+			return NULL;
+		d->reports = d->control + CONTROL_BYTES;
+		d->reports_pa = d->control_pa + CONTROL_BYTES;
 		memset(d, 0, offsetof(struct usb_device, out_ctx));
 		memset(d->out_ctx, 0, PAGE_SIZE);
-		ring_init(x, &d->ep0, RING_TRBS);
-		ring_init(x, &d->intr, INTR_TRBS);
 		d->in_use = 1;
 		return d;
 	}
@@ -649,6 +646,17 @@ static const char *speed_name(unsigned speed)
 	return "unknown speed";
 }
 
+/* Gives d's slot back to the controller (Disable Slot), if it has one. */
+static void release_slot(struct xhci *x, struct usb_device *d)
+{
+	if (!d->slot)
+		return;
+	command(x, 0, TRB_TYPE(TRB_DISABLE_SLOT) | TRB_SLOT(d->slot), NULL);
+	x->dcbaa[d->slot] = 0;
+	x->slot_dev[d->slot] = NULL;
+	d->slot = 0;
+}
+
 /* Forgets d and everything behind it; the slot goes back to the controller. */
 static void detach(struct xhci *x, struct usb_device *d)
 {
@@ -658,11 +666,7 @@ static void detach(struct xhci *x, struct usb_device *d)
 	}
 	if (d->fn.kind == USB_FN_KEYBOARD)
 		hidkbd_release_all(&d->hid);
-	if (d->slot) {
-		command(x, 0, TRB_TYPE(TRB_DISABLE_SLOT) | TRB_SLOT(d->slot), NULL);
-		x->dcbaa[d->slot] = 0;
-		x->slot_dev[d->slot] = NULL;
-	}
+	release_slot(x, d);
 	if (d->parent)
 		d->parent->children[d->parent_port] = NULL;
 	else if (x->port_dev[d->root_port] == d)
@@ -865,12 +869,7 @@ fail:
 	kprintf("solo: usb %s: port %s: %s; device ignored\n", x->addr, d->name, why);
 	/* Keep the port taken, so it is not retried at every poll; an unplug
 	 * frees it. The slot goes back now. */
-	if (d->slot) {
-		command(x, 0, TRB_TYPE(TRB_DISABLE_SLOT) | TRB_SLOT(d->slot), NULL);
-		x->dcbaa[d->slot] = 0;
-		x->slot_dev[d->slot] = NULL;
-		d->slot = 0;
-	}
+	release_slot(x, d);
 	d->fn.kind = USB_FN_NONE;
 	d->dci = 0;
 	return d;
@@ -933,20 +932,18 @@ static void service_hub_port(struct xhci *x, struct usb_device *hub, unsigned po
 }
 
 /* A hub's status change bitmap: bit n, port n changed (bit 0: the hub). */
-static void hub_report(struct xhci *x, struct usb_device *d, unsigned index, size_t len)
+static void hub_report(struct usb_device *d, unsigned index, size_t len)
 {
 	const uint8_t *bits = d->reports + index * REPORT_BYTES;
 
-	(void)x;
 	for (unsigned p = 1; p <= d->hub_ports && p / 8 < len; p++) {
 		if (bits[p / 8] & (1u << (p % 8)))
 			d->hub_changed |= 1u << p;
 	}
 }
 
-static void keyboard_report(struct xhci *x, struct usb_device *d, unsigned index, size_t len)
+static void keyboard_report(struct usb_device *d, unsigned index, size_t len)
 {
-	(void)x;
 	hidkbd_report(&d->hid, d->reports + index * REPORT_BYTES, len, now_ns());
 }
 
@@ -1035,12 +1032,8 @@ int xhci_read_byte(void)
 {
 	if (!ncontrollers)
 		return -1;
-	if (!polling) { /* enumeration inside a poll does not poll again */
-		polling = 1;
-		for (unsigned i = 0; i < ncontrollers; i++)
-			poll_controller(controllers[i]);
-		polling = 0;
-	}
+	for (unsigned i = 0; i < ncontrollers; i++)
+		poll_controller(controllers[i]);
 	return kbd_read_byte(&kbd);
 }
 

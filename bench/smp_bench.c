@@ -1,0 +1,287 @@
+// smp_bench - the SMP scaling benchmark of make bench-smp (issue 13). Static
+// musl; the same binary runs on Solo and on Debian's Linux in the same QEMU
+// command (tools/qemu.sh --smp 2), and prints "bench: NAME VALUE UNIT" lines:
+//
+//   cpu     a fixed amount of integer work (CHUNKS chunks of a hash loop) on
+//           1 thread, then split over 2 threads: the times and the speedup;
+//           the checksum (the sum of the chunks' hashes) must be the same.
+//   fault   each thread maps its own anonymous memory and writes one word per
+//           page (every page a fresh demand-zero fault), then reads it back:
+//           1 thread touching 2 x FAULT_MIB, then 2 threads FAULT_MIB each.
+//   futex   a FUTEX_WAIT/FUTEX_WAKE ping-pong between two threads, ROUNDS
+//           round trips: ns per round trip.
+//
+// Each figure is the best of REPS runs (the host is shared: the best run is
+// the one least disturbed). A run's time is the span from the first worker's
+// start to the last worker's end (CLOCK_MONOTONIC), so thread creation and
+// joining are not counted. Usage: smp_bench [all|cpu|fault|futex]...
+// Exit status 0 when every checksum matched, 1 otherwise.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+/* linux/futex.h: musl-gcc has no kernel headers. */
+#define FUTEX_WAIT	   0
+#define FUTEX_WAKE	   1
+#define FUTEX_PRIVATE_FLAG 128
+
+#define REPS	  3
+#define CHUNKS	  64
+#define CHUNK_OPS (1u << 22) /* loop iterations per chunk */
+#define FAULT_MIB 64	     /* per thread in the 2-thread run */
+#define PAGE	  4096u
+#define ROUNDS	  5000
+
+static int failed;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+// ------------------------------------------------------------------ cpu
+// One chunk: a xorshift/multiply mix seeded by the chunk's number; the
+// result depends on every iteration, so no compiler folds it away.
+static uint64_t chunk_hash(uint64_t chunk)
+{
+	uint64_t x = chunk * 0x9e3779b97f4a7c15ull + 1, h = 0;
+
+	for (uint32_t i = 0; i < CHUNK_OPS; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		h = (h ^ x) * 0x100000001b3ull;
+	}
+	return h;
+}
+
+struct work {
+	int first, count; /* cpu: chunks; fault: pages */
+	uint64_t sum;
+	uint64_t start, end;
+	int err;
+};
+
+static void *cpu_worker(void *arg)
+{
+	struct work *w = arg;
+
+	w->start = now_ns();
+	w->sum = 0;
+	for (int c = w->first; c < w->first + w->count; c++)
+		w->sum += chunk_hash((uint64_t)c);
+	w->end = now_ns();
+	return NULL;
+}
+
+// ---------------------------------------------------------------- fault
+static void *fault_worker(void *arg)
+{
+	struct work *w = arg;
+	size_t len = (size_t)w->count * PAGE;
+	volatile uint64_t *p;
+
+	w->start = now_ns();
+	w->sum = 0;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		w->err = errno;
+		w->end = now_ns();
+		return NULL;
+	}
+	for (int i = 0; i < w->count; i++)
+		p[(size_t)i * (PAGE / 8)] = (uint64_t)(w->first + i) * 2654435761u;
+	for (int i = 0; i < w->count; i++)
+		w->sum += p[(size_t)i * (PAGE / 8)];
+	munmap((void *)p, len);
+	w->end = now_ns();
+	return NULL;
+}
+
+// Every run's time on a "bench-runs:" line, which shows the noise behind
+// the best (make bench-smp's table reads "bench:" lines only).
+static uint64_t print_runs(const char *name, const char *what, const uint64_t *ns, double scale,
+			   const char *unit)
+{
+	uint64_t best = UINT64_MAX;
+
+	printf("bench-runs: %s_%s", name, what);
+	for (int i = 0; i < REPS; i++) {
+		printf(" %.2f", (double)ns[i] / scale);
+		if (ns[i] < best)
+			best = ns[i];
+	}
+	printf(" %s\n", unit);
+	return best;
+}
+
+// run: split TOTAL units over NTHREADS workers of FN, REPS times: each
+// run's span in ns into ns[], the units' checksum into *sum. Negative errno
+// on failure.
+static int run(void *(*fn)(void *), int total, int nthreads, uint64_t *ns, uint64_t *sum)
+{
+	for (int rep = 0; rep < REPS; rep++) {
+		struct work w[2] = {0};
+		pthread_t t[2];
+		uint64_t start = UINT64_MAX, end = 0, s = 0;
+
+		for (int i = 0; i < nthreads; i++) {
+			w[i].first = total / nthreads * i;
+			w[i].count = total / nthreads;
+			int e = pthread_create(&t[i], NULL, fn, &w[i]);
+			if (e)
+				return -e;
+		}
+		for (int i = 0; i < nthreads; i++) {
+			pthread_join(t[i], NULL);
+			if (w[i].err)
+				return -w[i].err;
+			s += w[i].sum;
+			if (w[i].start < start)
+				start = w[i].start;
+			if (w[i].end > end)
+				end = w[i].end;
+		}
+		if (rep > 0 && s != *sum) {
+			printf("bench: checksum changed between runs: %#llx, then %#llx\n",
+			       (unsigned long long)*sum, (unsigned long long)s);
+			failed = 1;
+		}
+		*sum = s;
+		ns[rep] = end - start;
+	}
+	return 0;
+}
+
+static void scaling(const char *name, void *(*fn)(void *), int total)
+{
+	uint64_t r1[REPS], r2[REPS], t1, t2, s1 = 0, s2 = 0;
+	int e;
+
+	if ((e = run(fn, total, 1, r1, &s1)) < 0 || (e = run(fn, total, 2, r2, &s2)) < 0) {
+		printf("bench: %s failed: %s\n", name, strerror(-e));
+		failed = 1;
+		return;
+	}
+	t1 = print_runs(name, "1thread", r1, 1e6, "ms");
+	t2 = print_runs(name, "2threads", r2, 1e6, "ms");
+	printf("bench: %s_checksum_1thread %#llx hex\n", name, (unsigned long long)s1);
+	printf("bench: %s_checksum_2threads %#llx hex\n", name, (unsigned long long)s2);
+	if (s1 != s2) {
+		printf("bench: %s checksums differ\n", name);
+		failed = 1;
+	}
+	printf("bench: %s_1thread %.2f ms\n", name, (double)t1 / 1e6);
+	printf("bench: %s_2threads %.2f ms\n", name, (double)t2 / 1e6);
+	printf("bench: %s_speedup %.3f x\n", name, (double)t1 / (double)t2);
+}
+
+// ---------------------------------------------------------------- futex
+static _Atomic int turn; /* 0: the main thread's turn, 1: the partner's */
+
+static long futex(_Atomic int *uaddr, int op, int val)
+{
+	return syscall(SYS_futex, uaddr, op | FUTEX_PRIVATE_FLAG, val, NULL, NULL, 0);
+}
+
+// Wait until turn == want; wake the other side after handing the turn over.
+static void await_turn(int want)
+{
+	int v;
+
+	while ((v = atomic_load(&turn)) != want)
+		futex(&turn, FUTEX_WAIT, v);
+}
+
+static void hand_over(int to)
+{
+	atomic_store(&turn, to);
+	futex(&turn, FUTEX_WAKE, 1);
+}
+
+static void *futex_partner(void *arg)
+{
+	long *rounds = arg;
+
+	for (int i = 0; i < ROUNDS; i++) {
+		await_turn(1);
+		++*rounds;
+		hand_over(0);
+	}
+	return NULL;
+}
+
+static void futex_pingpong(void)
+{
+	uint64_t ns[REPS];
+	long rounds = 0;
+
+	for (int rep = 0; rep < REPS; rep++) {
+		pthread_t t;
+		uint64_t t0, t1;
+		int e;
+
+		atomic_store(&turn, 0);
+		if ((e = pthread_create(&t, NULL, futex_partner, &rounds))) {
+			printf("bench: futex failed: %s\n", strerror(e));
+			failed = 1;
+			return;
+		}
+		t0 = now_ns();
+		for (int i = 0; i < ROUNDS; i++) {
+			hand_over(1);
+			await_turn(0);
+		}
+		t1 = now_ns();
+		pthread_join(t, NULL);
+		ns[rep] = t1 - t0;
+	}
+	printf("bench: futex_rounds %ld rounds\n", rounds);
+	if (rounds != (long)REPS * ROUNDS) {
+		printf("bench: futex: %ld rounds, not %ld\n", rounds, (long)REPS * ROUNDS);
+		failed = 1;
+	}
+	printf("bench: futex_round_trip %.0f ns\n",
+	       (double)print_runs("futex", "round_trip", ns, ROUNDS, "ns") / ROUNDS);
+}
+
+int main(int argc, char **argv)
+{
+	int all = argc < 2;
+	cpu_set_t set;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	CPU_ZERO(&set);
+	printf("bench: smp_online_cpus %ld cpus\n", sysconf(_SC_NPROCESSORS_ONLN));
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		printf("bench: smp_affinity_cpus %d cpus\n", CPU_COUNT(&set));
+	for (int i = 1; i < argc; i++)
+		all |= !strcmp(argv[i], "all");
+	for (int i = 1; i < argc || (all && i == 1); i++) {
+		const char *w = all ? "all" : argv[i];
+
+		if (all || !strcmp(w, "cpu"))
+			scaling("cpu", cpu_worker, CHUNKS);
+		if (all || !strcmp(w, "fault"))
+			scaling("fault", fault_worker, 2 * FAULT_MIB * (1 << 20) / PAGE);
+		if (all || !strcmp(w, "futex"))
+			futex_pingpong();
+		if (all)
+			break;
+	}
+	printf("bench: smp_errors %d errors\n", failed);
+	return failed;
+}
