@@ -832,7 +832,7 @@ bench-smp:
 # ---------------------------------------------------------------- (end of SMP benchmark)
 
 # ---------------------------------------------------------------- top-level targets
-.PHONY: all image deps run debug test test-unit test-boot clean format-check check-layers bench \
+.PHONY: all image deps run debug test test-unit test-boot soak-smp clean format-check check-layers bench \
         real-programs bench-net bench-apps bench-smp fuzz test-fuzz torture-net fuzz-guest kernel-san \
         test-sanitized sweep-alloc
 
@@ -879,6 +879,12 @@ FSX_OPS ?= 100000
 FUZZ_GUEST_JOBS ?= $(NPROC)
 fuzz-guest: all $(B)/tests/apps/fuzz.elf $(B)/tests/apps/fsx.elf
 	tests/boot/fuzz-guest.sh $(B) "$(SEEDS)" "$(MODES)" $(FUZZ_GUEST_JOBS) $(FSX_OPS)
+
+# The SMP app's futex ping-pong across two CPUs for a million rounds (make
+# test runs 100000), with the rest of that boot test's checks.
+soak-smp: $(TEST_ARTIFACTS)
+	SOLO_ROOT=$(CURDIR) SOLO_SMP_ROUNDS=1000000 $(B)/tests/boot_tests \
+		--filter 'smp/app_threads_run_on_two_cpus'
 
 test-unit: $(B)/tests/unit_tests $(B)/tests/unit_tests_kcheck
 	$(B)/tests/unit_tests --jobs=$(NPROC)

@@ -11,6 +11,8 @@
 #include "kernel/abi/stat.h"
 #include "kernel/abi/time.h"
 #include "kernel/app.h"
+#include "kernel/arch/x86_64/smp.h"
+#include "kernel/percpu.h"
 #include "kernel/arch/x86_64/tsc.h"
 #include "kernel/klib.h"
 #include "kernel/proc.h"
@@ -50,12 +52,28 @@ static long meminfo(char *buf, size_t size)
 			 total, free, free + lazy, lazy, limit, committed);
 }
 
+/* One block per CPU that runs app threads, as Linux's for one package. */
 static long cpuinfo(char *buf, size_t size)
 {
-	return ksnprintf(buf, size,
-			 "processor\t: 0\ncpu MHz\t\t: %lu.000\nphysical id\t: 0\n"
-			 "siblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\n\n",
-			 (tsc_hz() + 500000) / 1000000);
+	uint64_t cpus = thread_cpus_online();
+	unsigned n = 0;
+	size_t len = 0;
+
+	for (uint64_t m = cpus; m; m &= m - 1)
+		n++;
+
+	for (unsigned c = 0; c < 64; c++) {
+		if (!((cpus >> c) & 1))
+			continue;
+		long k = ksnprintf(buf + len, len < size ? size - len : 0,
+				   "processor\t: %u\ncpu MHz\t\t: %lu.000\nphysical id\t: 0\n"
+				   "siblings\t: %u\ncore id\t\t: %u\ncpu cores\t: %u\n"
+				   "apicid\t\t: %u\n\n",
+				   c, (tsc_hz() + 500000) / 1000000, n, c, n,
+				   cpu_entries[c].cpu->apic_id);
+		len += (size_t)k;
+	}
+	return (long)len;
 }
 
 static long uptime(char *buf, size_t size)
@@ -70,15 +88,35 @@ static long loadavg(char *buf, size_t size)
 	return ksnprintf(buf, size, "0.00 0.00 0.00 1/1 1\n");
 }
 
-/* The CPU line of /proc/stat: the app's time as user time, in ticks. */
+/* The CPU lines of /proc/stat, in USER_HZ ticks: a CPU's time running app
+ * threads counts as user time, the rest as idle. */
 static long stat(char *buf, size_t size)
 {
-	uint64_t ticks = time_now() / (NSEC_PER_SEC / 100);
+	uint64_t cpus = thread_cpus_online(), now = time_now() / (NSEC_PER_SEC / 100);
+	uint64_t busy[64] = {0}, busy_all = 0, idle_all = 0;
+	size_t len = 0;
 
-	return ksnprintf(buf, size,
-			 "cpu  %lu 0 0 0 0 0 0 0 0 0\ncpu0 %lu 0 0 0 0 0 0 0 0 0\nbtime 0\n"
-			 "processes 1\nprocs_running 1\nprocs_blocked 0\n",
-			 ticks, ticks);
+	for (unsigned c = 0; c < 64; c++) {
+		if (!((cpus >> c) & 1))
+			continue;
+		busy[c] = thread_cpu_busy_ns(c) / (NSEC_PER_SEC / 100);
+		if (busy[c] > now)
+			busy[c] = now;
+		busy_all += busy[c];
+		idle_all += now - busy[c];
+	}
+	unsigned running = thread_runnable_count();
+	len += (size_t)ksnprintf(buf, size, "cpu  %lu 0 0 %lu 0 0 0 0 0 0\n", busy_all, idle_all);
+	for (unsigned c = 0; c < 64; c++) {
+		if ((cpus >> c) & 1)
+			len += (size_t)ksnprintf(buf + len, len < size ? size - len : 0,
+						 "cpu%u %lu 0 0 %lu 0 0 0 0 0 0\n", c, busy[c],
+						 now - busy[c]);
+	}
+	len += (size_t)ksnprintf(buf + len, len < size ? size - len : 0,
+				 "btime 0\nprocesses 1\nprocs_running %u\nprocs_blocked 0\n",
+				 running ? running : 1);
+	return (long)len;
 }
 
 static long version(char *buf, size_t size)

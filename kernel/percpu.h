@@ -49,9 +49,18 @@ struct cpu {
 	/* In the idle loop or halted in the scheduler: a thread that becomes
 	 * runnable kicks the CPU with an IPI (kernel/thread.c). */
 	int idle;
-	/* A shootdown skipped this CPU while idle: it flushes its TLB when it
-	 * next takes the kernel lock (kernel/arch/x86_64/smp.c). */
+	/* A shootdown skipped this CPU while idle or waiting for the kernel
+	 * lock: it flushes its TLB when it next takes the lock
+	 * (kernel/arch/x86_64/smp.c). */
 	int tlb_stale;
+	/* Waiting for the kernel lock, and halted while it waits
+	 * (kernel/arch/x86_64/smp.c). */
+	int lock_waiting;
+	int lock_halting;
+	/* Time spent running app threads (kernel/thread.c, /proc/stat): the
+	 * total of finished stretches, and when the current one began. */
+	uint64_t busy_ns;
+	uint64_t busy_since;
 	/* The path arguments of the syscall in progress (fs/namei.c); syscalls
 	 * do not nest, and a retry copies them again. */
 	char path[PATH_MAX];

@@ -580,28 +580,40 @@ SYSCALL_DEFINE0(sched_yield)
 	return 0;
 }
 
-SYSCALL_DEFINE3(sched_getaffinity, int, pid, uint64_t, len, uint64_t, mask)
+/* The thread pid names (0: the caller), or NULL. */
+static struct thread *affinity_target(int pid)
 {
-	uint64_t one_cpu = 1;
-
-	if (!is_self(pid) && !thread_by_tid(pid))
-		return -ESRCH;
-	if (len < sizeof(one_cpu) || (len & 7))
-		return -EINVAL;
-	return app_copy_to(mask, &one_cpu, sizeof(one_cpu)) ? -EFAULT : (long)sizeof(one_cpu);
+	return pid == 0 ? thread_current() : thread_by_tid(pid);
 }
 
+/* Linux's mask is an array of longs, len bytes of it; it answers with the
+ * bytes it wrote (here one long: at most 64 CPUs). */
+SYSCALL_DEFINE3(sched_getaffinity, int, pid, uint64_t, len, uint64_t, mask)
+{
+	struct thread *t = affinity_target(pid);
+
+	if (!t)
+		return -ESRCH;
+	if (len < sizeof(uint64_t) || (len & 7))
+		return -EINVAL;
+	uint64_t cpus = thread_affinity(t);
+	return app_copy_to(mask, &cpus, sizeof(cpus)) ? -EFAULT : (long)sizeof(cpus);
+}
+
+/* Bits past the CPUs that exist are ignored, as on Linux; a set with no CPU
+ * in use is EINVAL. */
 SYSCALL_DEFINE3(sched_setaffinity, int, pid, uint64_t, len, uint64_t, mask)
 {
-	unsigned char first;
+	struct thread *t = affinity_target(pid);
+	uint64_t cpus = 0;
 
-	if (!is_self(pid) && !thread_by_tid(pid))
+	if (!t)
 		return -ESRCH;
 	if (!len)
 		return -EINVAL;
-	if (app_copy_from(&first, mask, 1))
+	if (app_copy_from(&cpus, mask, len < sizeof(cpus) ? len : sizeof(cpus)))
 		return -EFAULT;
-	return (first & 1) ? 0 : -EINVAL; /* the set must hold CPU 0, the only one */
+	return thread_set_affinity(t, cpus);
 }
 
 /* SCHED_OTHER, priority 0. */

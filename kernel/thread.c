@@ -71,6 +71,7 @@ struct thread {
 	uint64_t syscall_nr;  /* the syscall it waits in / whose result regs.rax holds */
 	uint64_t syscall_seq; /* and its number in this_cpu()->syscall_seq */
 	unsigned on_cpu;      /* the CPU (index + 1) it is current on; 0: none */
+	uint64_t affinity;    /* the CPUs (bit: index) it may run on; one online */
 	int retry;	      /* woken: run syscall_nr again before returning */
 	int result_pending;   /* regs.rax is syscall_nr's result (signals may restart it) */
 	struct {
@@ -130,11 +131,18 @@ static void kick(unsigned cpu)
 	(void)smp_call(cpu, nop_call, NULL, 0);
 }
 
-/* A thread became runnable: one idle CPU (if any) comes to run it. */
-static void kick_an_idle_cpu(void)
+/* Whether t may run on this CPU (sched_setaffinity). */
+static int allowed_here(const struct thread *t)
+{
+	return (t->affinity >> this_cpu()->index) & 1;
+}
+
+/* t became runnable (or was let go by this CPU): one idle CPU it may run
+ * on (if any) comes to run it. */
+static void kick_an_idle_cpu(const struct thread *t)
 {
 	for (unsigned c = 0; c < SMP_MAX_CPUS; c++) {
-		if (c == this_cpu()->index || !smp_cpu_online(c))
+		if (c == this_cpu()->index || !smp_cpu_online(c) || !((t->affinity >> c) & 1))
 			continue;
 		struct cpu *p = cpu_entries[c].cpu;
 		if (__atomic_exchange_n(&p->idle, 0, __ATOMIC_ACQ_REL)) {
@@ -241,12 +249,25 @@ static void finish_switch(struct thread *next);
 static _Noreturn void idle_here(void);
 static void drop_entries(struct thread *t);
 
+/* The CPUs that run app threads (bit: index). */
+static uint64_t online_mask(void)
+{
+	uint64_t mask = 1;
+
+	for (unsigned c = 1; c < SMP_MAX_CPUS && THREAD_SMP; c++) {
+		if (smp_cpu_online(c))
+			mask |= 1ull << c;
+	}
+	return mask;
+}
+
 static void init_slot(struct thread *t, int tid)
 {
 	struct wait_chunk *chunks = t->wait.chunks; /* kept from an earlier thread */
 
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
+	t->affinity = ~0ull; /* every CPU, those started later too */
 	t->wait.chunks = chunks;
 	ktimer_init(&t->wait.timer, wait_timeout);
 }
@@ -319,13 +340,14 @@ long thread_clone(const struct syscall_frame *f, uint64_t flags, uint64_t stack,
 	c->fs = (flags & CLONE_SETTLS) ? tls : arch_get_user_fs();
 	signal_thread_init(&c->sig, &current()->sig);
 	c->clear_child_tid = (flags & CLONE_CHILD_CLEARTID) ? ctid : 0;
+	c->affinity = current()->affinity; /* as Linux: the child inherits it */
 	/* The child starts with a copy of the caller's FPU state, which the
 	 * CPU holds: the caller is running. */
 	fpu_state_save(fpu_areas[slot_of(c)]);
 	c->state = THREAD_RUNNABLE;
 	live++;
 	thread_exit_work = 1;
-	kick_an_idle_cpu();
+	kick_an_idle_cpu(c);
 	if (!slice_timer.armed)
 		start_slice();
 	return tid;
@@ -400,7 +422,7 @@ static void resume(struct thread *t)
 	t->retry = 1;
 	this_cpu()->woke_since_switch = 1;
 	thread_exit_work = 1;
-	kick_an_idle_cpu();
+	kick_an_idle_cpu(t);
 	/* The running thread now shares the CPU: give it a slice. */
 	if (!slice_timer.armed && current()->state == THREAD_RUNNABLE && t != current())
 		ktimer_arm(&slice_timer, time_add(time_now(), SLICE_NS));
@@ -554,8 +576,22 @@ static void release(struct thread *t)
 		}
 		c->fpu_owner = NULL;
 	}
-	if (t->on_cpu == me())
+	if (t->on_cpu == me()) {
 		t->on_cpu = 0;
+		c->busy_ns += time_now() - c->busy_since;
+	}
+}
+
+/* This CPU stops running t: a thread still runnable (preempted, or one
+ * whose affinity moved away) goes to an idle CPU that may run it, rather
+ * than wait for this one. */
+static void let_go(struct thread *t)
+{
+	int was_here = t->on_cpu == me();
+
+	release(t);
+	if (was_here && t->state == THREAD_RUNNABLE)
+		kick_an_idle_cpu(t);
 }
 
 /* t becomes this CPU's current thread (no other CPU runs it). */
@@ -564,8 +600,11 @@ static void claim(struct thread *t)
 	struct thread *cur = current();
 
 	if (cur && cur != t)
-		release(cur);
-	t->on_cpu = me();
+		let_go(cur);
+	if (t->on_cpu != me()) {
+		t->on_cpu = me();
+		this_cpu()->busy_since = time_now();
+	}
 	make_current(t);
 }
 
@@ -621,7 +660,8 @@ static struct thread *pick(void)
 
 	for (int k = 1; k <= THREAD_MAX; k++) {
 		struct thread *t = &threads[(start + k) % THREAD_MAX];
-		if (t->state == THREAD_RUNNABLE && (!t->on_cpu || t->on_cpu == me()))
+		if (t->state == THREAD_RUNNABLE && (!t->on_cpu || t->on_cpu == me()) &&
+		    allowed_here(t))
 			return t;
 	}
 	return NULL;
@@ -675,7 +715,7 @@ static _Noreturn void idle_here(void)
 	struct cpu *c = this_cpu();
 
 	if (c->thread)
-		release(c->thread);
+		let_go(c->thread);
 	c->thread = NULL;
 	c->signals = NULL;
 	if (__atomic_load_n(&cpu_entries[0].cpu->idle, __ATOMIC_ACQUIRE))
@@ -707,15 +747,16 @@ static struct thread *schedule(void)
 		ktimer_cancel(&slice_timer);
 		if (defer_pending())
 			continue;
-		/* Deadlocked: nothing runnable, no timer that could wake a
-		 * thread, no interrupt source (a NIC) that still could, and no
-		 * thread running on another CPU (which kicks this one when it
-		 * stops). */
-		if (!time_timers_armed() && !defer_sources_live() && !running_elsewhere())
-			deadlocked();
-		/* Halted, this CPU holds no thread: another CPU may run it. */
+		/* Halted, this CPU holds no thread: another CPU may run it (the
+		 * current one, if its affinity no longer has this CPU). */
 		if (current())
-			release(current());
+			let_go(current());
+		/* Deadlocked: nothing runnable (here or on another CPU, which
+		 * kicks this one when it stops), no timer that could wake a
+		 * thread and no interrupt source (a NIC) that still could. */
+		if (!time_timers_armed() && !defer_sources_live() && !running_elsewhere() &&
+		    !thread_runnable_count())
+			deadlocked();
 		this_cpu()->idle = 1;
 		time_idle();
 		this_cpu()->idle = 0;
@@ -833,4 +874,65 @@ void thread_stop_other_cpus(void)
 	/* Each answers from wherever it is (ring 3 included) and then waits
 	 * for the kernel lock, which the exit never gives back. */
 	(void)smp_call_all_others(nop_call, NULL, 1);
+}
+
+/* ---------------------------------------------------------------- affinity */
+
+uint64_t thread_cpus_online(void)
+{
+	return online_mask();
+}
+
+uint64_t thread_affinity(const struct thread *t)
+{
+	return t->affinity & online_mask();
+}
+
+int thread_set_affinity(struct thread *t, uint64_t mask)
+{
+	mask &= online_mask();
+	if (!mask)
+		return -EINVAL;
+	t->affinity = mask;
+	if (!t->on_cpu) {
+		/* Waiting for a CPU: one it may now run on comes for it. */
+		if (t->state == THREAD_RUNNABLE)
+			kick_an_idle_cpu(t);
+		return 0;
+	}
+	if ((mask >> (t->on_cpu - 1)) & 1)
+		return 0;
+	/* It runs where it may no longer: off that CPU at its next return to
+	 * ring 3 (the scheduler there lets it go to an allowed one). */
+	if (t->on_cpu == me()) {
+		this_cpu()->resched = 1;
+		thread_exit_work = 1;
+	} else {
+		(void)smp_call(t->on_cpu - 1, resched_call, NULL, 0);
+	}
+	return 0;
+}
+
+uint64_t thread_cpu_busy_ns(unsigned cpu)
+{
+	if (cpu >= SMP_MAX_CPUS || !smp_cpu_online(cpu))
+		return 0;
+	struct cpu *c = cpu_entries[cpu].cpu;
+	uint64_t busy = __atomic_load_n(&c->busy_ns, __ATOMIC_RELAXED);
+	/* Running a thread now: the time since it started counts too. */
+	for (int i = 0; i < THREAD_MAX; i++) {
+		if (threads[i].on_cpu == cpu + 1)
+			return busy +
+			       (time_now() - __atomic_load_n(&c->busy_since, __ATOMIC_RELAXED));
+	}
+	return busy;
+}
+
+unsigned thread_runnable_count(void)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < THREAD_MAX; i++)
+		n += threads[i].state == THREAD_RUNNABLE;
+	return n;
 }

@@ -59,6 +59,22 @@ struct thread *thread_by_tid(int tid);
 /* Calls fn for each live thread, in table order. */
 void thread_for_each(void (*fn)(struct thread *t, void *arg), void *arg);
 
+/* The CPUs that run app threads, as a mask (bit: struct cpu's index; the
+ * boot CPU's bit 0 always set). */
+uint64_t thread_cpus_online(void);
+/* t's CPU affinity (sched_getaffinity): a non-empty subset of the above. A
+ * new thread inherits its creator's. */
+uint64_t thread_affinity(const struct thread *t);
+/* Sets it to mask & thread_cpus_online(): -EINVAL if that is empty. A thread
+ * running on a CPU no longer in its set leaves it at its next return to
+ * ring 3 (the caller itself included). Never blocks. */
+int thread_set_affinity(struct thread *t, uint64_t mask);
+/* ns CPU cpu has spent running app threads (in ring 3 or in the kernel for
+ * them) since boot; 0 for a CPU not online. For /proc/stat. */
+uint64_t thread_cpu_busy_ns(unsigned cpu);
+/* How many threads are runnable (running or waiting for a CPU). */
+unsigned thread_runnable_count(void);
+
 /*
  * thread_clone - the clone syscall, with the caller's registers in f: a
  * new thread that starts after the syscall with rax 0, rsp stack (0: the
@@ -142,7 +158,7 @@ static inline int thread_syscall_exit(struct syscall_frame *f)
  * and never returns. Returns when there is nothing to run.
  */
 #ifndef THREAD_SMP
-#define THREAD_SMP 0
+#define THREAD_SMP 1
 #endif
 void thread_cpu_idle(void);
 /* Brings every other CPU out of ring 3 and keeps it out (the app exits

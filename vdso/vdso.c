@@ -21,6 +21,7 @@
 #include <solo/vvar.h>
 
 #include "kernel/abi/time.h"
+#include "kernel/arch/x86_64/gdt.h"
 
 #define SYS_gettimeofday  96
 #define SYS_time	  201
@@ -167,13 +168,18 @@ long __vdso_clock_getres(long clock, struct vdso_timespec *res)
 	return 0;
 }
 
-/* One CPU today. With SMP this reads the CPU number the kernel keeps in
- * each CPU's TSC_AUX (rdtscp / rdpid), as Linux does. */
+/* The CPU the caller runs on, a snapshot as on Linux (the thread may move
+ * the next moment): the limit of the per-CPU descriptor each CPU's GDT
+ * holds (kernel/arch/x86_64/gdt.c), read with lsl, which works in ring 3 on
+ * every x86-64 CPU (rdpid does not). One node. */
 long __vdso_getcpu(unsigned *cpu, unsigned *node, void *cache)
 {
+	unsigned limit;
+
 	(void)cache;
+	__asm__ volatile("lsl %1, %0" : "=r"(limit) : "r"((unsigned)GDT_CPU_NUMBER));
 	if (cpu)
-		*cpu = 0;
+		*cpu = limit;
 	if (node)
 		*node = 0;
 	return 0;

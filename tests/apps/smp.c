@@ -1,15 +1,26 @@
 /*
  * smp - app threads on several CPUs (kernel/thread.c's scheduler across
- * CPUs), checked from inside the app: two threads seen running at the same
- * moment on different CPUs (getcpu and a shared word each), a signal to a
- * thread spinning in ring 3 on another CPU arrives, munmap while another
- * thread reads the region (the reader faults and never sees anything but
- * what was there), and at the end exit while every other thread spins.
- * Needs two CPUs or more (under one, the first check fails). Prints
+ * CPUs), checked from inside the app:
+ * - the CPU count agrees everywhere an app looks (sched_getaffinity,
+ *   sysconf, /proc/cpuinfo, /proc/stat), printed as "smp: N cpus online";
+ * - two threads seen running at the same moment on different CPUs;
+ * - sched_setaffinity pins the caller, and moves another thread that
+ *   spins, and getcpu (the vDSO's and the syscall) agrees;
+ * - a compute job split over one thread per CPU, its result printed
+ *   ("smp: compute HEX"; `smp.elf compute` prints the same line from one
+ *   thread, on any host: the boot test's oracle);
+ * - a futex ping-pong between two threads on two CPUs (rounds: argv[1]);
+ * - threads on every CPU that mmap, fill, check and munmap at once;
+ * - a signal to a thread spinning in ring 3 on another CPU arrives;
+ * - munmap while another thread reads the region (the reader faults and
+ *   never sees anything but what was there);
+ * - at the end exit while every other thread spins.
+ * Needs two CPUs or more (under one, the parallel checks fail). Prints
  * "smp: ok NAME" per check and exits with the number of failures.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -19,10 +30,14 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Linux's futex ops (musl has no <linux/futex.h>). */
+#define FUTEX_WAIT_PRIVATE 128
+#define FUTEX_WAKE_PRIVATE 129
+
 #define CHECK_PREFIX "smp"
 #include "check.h"
 
-#define LIMIT_NS 5000000000ull /* a bound, not a measurement */
+#define LIMIT_NS 20000000000ull /* a bound, not a measurement */
 
 static uint64_t now_ns(void)
 {
@@ -42,6 +57,7 @@ static unsigned cpu_now(void)
 /* ---------------------------------------------------------------- parallel */
 
 static unsigned running_on[2]; /* CPU + 1 while spinning there, 0 before */
+static unsigned long ticks[2]; /* each loop of each thread */
 static int saw_other[2];
 
 static void *spin_and_look(void *arg)
@@ -49,19 +65,27 @@ static void *spin_and_look(void *arg)
 	int me = (int)(intptr_t)arg, other = !me;
 	uint64_t end = now_ns() + LIMIT_NS;
 
-	while (now_ns() < end && !__atomic_load_n(&saw_other[other], __ATOMIC_ACQUIRE)) {
-		unsigned c = cpu_now();
+	/* Look until this one saw the other... */
+	while (now_ns() < end && !__atomic_load_n(&saw_other[me], __ATOMIC_ACQUIRE)) {
+		unsigned c = (unsigned)sched_getcpu();
 		__atomic_store_n(&running_on[me], c + 1, __ATOMIC_RELEASE);
+		__atomic_fetch_add(&ticks[me], 1, __ATOMIC_RELEASE);
+		unsigned long before = __atomic_load_n(&ticks[other], __ATOMIC_ACQUIRE);
 		unsigned o = __atomic_load_n(&running_on[other], __ATOMIC_ACQUIRE);
-		/* The other thread published another CPU, and is still there
-		 * now that this one is still on its own: both run at once. */
-		if (o && o != c + 1 && cpu_now() == c &&
-		    __atomic_load_n(&running_on[other], __ATOMIC_ACQUIRE) == o)
+		for (int i = 0; i < 1000; i++)
+			__asm__ volatile("pause");
+		/* The other thread made progress on another CPU while this one
+		 * stayed on its own: both ran at once. */
+		if (o && o != c + 1 && (unsigned)sched_getcpu() == c &&
+		    __atomic_load_n(&running_on[other], __ATOMIC_ACQUIRE) == o &&
+		    __atomic_load_n(&ticks[other], __ATOMIC_ACQUIRE) != before)
 			__atomic_store_n(&saw_other[me], 1, __ATOMIC_RELEASE);
 	}
-	/* Stay visible until the other one saw this one too. */
-	while (now_ns() < end && !__atomic_load_n(&saw_other[other], __ATOMIC_ACQUIRE))
-		;
+	/* ...then stay visible (and moving) until the other one saw this one. */
+	while (now_ns() < end && !__atomic_load_n(&saw_other[other], __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&running_on[me], (unsigned)sched_getcpu() + 1, __ATOMIC_RELEASE);
+		__atomic_fetch_add(&ticks[me], 1, __ATOMIC_RELEASE);
+	}
 	return NULL;
 }
 
@@ -74,6 +98,271 @@ static void check_parallel(void)
 	for (int i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
 	CHECK("two_threads_run_at_once_on_different_cpus", saw_other[0] && saw_other[1]);
+}
+
+/* ---------------------------------------------------------------- the count */
+
+static int ncpus;
+
+static int count_lines(const char *path, const char *prefix, int digit_after)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		size_t k = strlen(prefix);
+		if (!strncmp(line, prefix, k) &&
+		    (!digit_after || (line[k] >= '0' && line[k] <= '9')))
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static void check_cpu_count(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	int got = sched_getaffinity(0, sizeof(set), &set);
+	ncpus = CPU_COUNT(&set);
+	long conf = sysconf(_SC_NPROCESSORS_ONLN);
+	int cpuinfo = count_lines("/proc/cpuinfo", "processor", 0);
+	int stat = count_lines("/proc/stat", "cpu", 1);
+	printf("smp: %d cpus online (sysconf %ld, /proc/cpuinfo %d, /proc/stat %d)\n", ncpus, conf,
+	       cpuinfo, stat);
+	CHECK("cpu_count_agrees_everywhere",
+	      got == 0 && ncpus >= 1 && conf == ncpus && cpuinfo == ncpus && stat == ncpus);
+}
+
+/* ---------------------------------------------------------------- affinity */
+
+static int pin(pid_t tid, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(tid, sizeof(set), &set);
+}
+
+static void unpin(pid_t tid)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	for (int c = 0; c < ncpus; c++)
+		CPU_SET(c, &set);
+	sched_setaffinity(tid, sizeof(set), &set);
+}
+
+/* Pinned to each CPU in turn, the caller runs there and nowhere else,
+ * across yields and sleeps; a set of no CPU in use is EINVAL. */
+static void check_pin_self(void)
+{
+	int ok = 1;
+	struct timespec tick = {0, 1000000};
+
+	for (int c = ncpus - 1; c >= 0; c--) {
+		ok &= pin(0, c) == 0;
+		for (int i = 0; i < 50 && ok; i++) {
+			if (i % 10 == 0)
+				nanosleep(&tick, NULL);
+			else
+				sched_yield();
+			ok &= sched_getcpu() == c && (int)cpu_now() == c;
+		}
+		cpu_set_t back;
+		CPU_ZERO(&back);
+		ok &= sched_getaffinity(0, sizeof(back), &back) == 0 && CPU_COUNT(&back) == 1 &&
+		      CPU_ISSET(c, &back);
+	}
+	cpu_set_t none;
+	CPU_ZERO(&none);
+	CPU_SET(63, &none);
+	ok &= errno_of(sched_setaffinity(0, sizeof(none), &none), EINVAL);
+	unpin(0);
+	CHECK("sched_setaffinity_pins_the_caller_and_getcpu_agrees", ok);
+}
+
+static volatile int mover_cpu = -1, mover_stop;
+static volatile pid_t mover_tid;
+
+static void *spin_and_report(void *arg)
+{
+	(void)arg;
+	mover_tid = (pid_t)syscall(SYS_gettid);
+	while (!mover_stop)
+		mover_cpu = sched_getcpu();
+	return NULL;
+}
+
+/* Another thread, spinning in ring 3, is moved by setting its affinity. */
+static void check_move_other(void)
+{
+	pthread_t t;
+	int ok = 1;
+
+	pthread_create(&t, NULL, spin_and_report, NULL);
+	while (!mover_tid || mover_cpu < 0)
+		;
+	for (int round = 0; round < 2 * ncpus; round++) {
+		int want = (mover_cpu + 1) % ncpus;
+		ok &= pin(mover_tid, want) == 0;
+		uint64_t end = now_ns() + LIMIT_NS;
+		while (mover_cpu != want && now_ns() < end)
+			sched_yield();
+		ok &= mover_cpu == want;
+	}
+	mover_stop = 1;
+	pthread_join(t, NULL);
+	CHECK("sched_setaffinity_moves_a_spinning_thread", ok);
+}
+
+/* ---------------------------------------------------------------- compute */
+
+#define COMPUTE_CHUNKS 16
+#define COMPUTE_STEPS  400000
+
+static uint64_t chunk_result[COMPUTE_CHUNKS];
+static int compute_threads = 1;
+
+/* A chunk's result depends only on its number. */
+static uint64_t compute_chunk(int chunk)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull * (uint64_t)(chunk + 1), acc = 0;
+
+	for (int i = 0; i < COMPUTE_STEPS; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		acc = acc * 31 + (x % 1000003);
+	}
+	return acc;
+}
+
+static void *compute_worker(void *arg)
+{
+	for (int c = (int)(intptr_t)arg; c < COMPUTE_CHUNKS; c += compute_threads)
+		chunk_result[c] = compute_chunk(c);
+	return NULL;
+}
+
+/* The chunks over n threads; prints the combined result and the time. */
+static void compute(int n)
+{
+	pthread_t t[64];
+	uint64_t start = now_ns(), sum = 0;
+
+	compute_threads = n;
+	for (intptr_t i = 1; i < n; i++)
+		pthread_create(&t[i], NULL, compute_worker, (void *)i);
+	compute_worker((void *)0);
+	for (int i = 1; i < n; i++)
+		pthread_join(t[i], NULL);
+	for (int c = 0; c < COMPUTE_CHUNKS; c++)
+		sum = sum * 1000003 + chunk_result[c];
+	printf("smp: compute %016llx\n", (unsigned long long)sum);
+	printf("smp: the compute job on %d threads took %llu ms\n", n,
+	       (unsigned long long)((now_ns() - start) / 1000000));
+}
+
+/* ---------------------------------------------------------------- futex */
+
+static int pp_word;
+static long pp_rounds;
+static volatile int pp_cpu_ok = 1;
+
+static long futex(int *uaddr, int op, int val)
+{
+	return syscall(SYS_futex, uaddr, op, val, NULL, NULL, 0);
+}
+
+/* Player side (0 or 1): waits for its turn, hands it over, wakes. */
+static void *play(void *arg)
+{
+	int side = (int)(intptr_t)arg, cpu = side % ncpus;
+
+	pin(0, cpu);
+	for (long r = 0; r < pp_rounds; r++) {
+		int want = (int)(2 * r + side);
+		int v;
+		while ((v = __atomic_load_n(&pp_word, __ATOMIC_ACQUIRE)) != want)
+			futex(&pp_word, FUTEX_WAIT_PRIVATE, v);
+		if (sched_getcpu() != cpu)
+			pp_cpu_ok = 0;
+		__atomic_store_n(&pp_word, want + 1, __ATOMIC_RELEASE);
+		futex(&pp_word, FUTEX_WAKE_PRIVATE, 1);
+	}
+	return NULL;
+}
+
+static void check_futex_ping_pong(long rounds)
+{
+	pthread_t t[2];
+	uint64_t start = now_ns();
+
+	pp_rounds = rounds;
+	for (intptr_t i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, play, (void *)i);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	uint64_t took = now_ns() - start;
+	printf("smp: futex ping-pong %ld rounds across cpus 0 and %d: %llu ms, %llu ns a round\n",
+	       rounds, 1 % ncpus, (unsigned long long)(took / 1000000),
+	       (unsigned long long)(took / (uint64_t)rounds));
+	CHECK("futex_ping_pong_across_cpus", pp_word == 2 * rounds && pp_cpu_ok);
+}
+
+/* ---------------------------------------------------------------- mmap churn */
+
+#define CHURN_ROUNDS 200
+#define CHURN_PAGES  16
+
+static volatile int churn_bad;
+
+/* Maps, fills with its own tag, checks and unmaps, over and over: a stale
+ * TLB entry on any CPU would show one thread another's frame. */
+static void *churn(void *arg)
+{
+	uint64_t tag = (uint64_t)(intptr_t)arg << 32;
+	size_t words = CHURN_PAGES * 4096 / 8;
+
+	for (int r = 0; r < CHURN_ROUNDS; r++) {
+		uint64_t *p = mmap(NULL, CHURN_PAGES * 4096, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			churn_bad = 1;
+			return NULL;
+		}
+		for (size_t i = 0; i < words; i++) {
+			if (p[i] != 0)
+				churn_bad = 1; /* a fresh mapping reads zero */
+			p[i] = tag | (uint64_t)r << 16 | (i & 0xffff);
+		}
+		sched_yield();
+		for (size_t i = 0; i < words; i++) {
+			if (p[i] != (tag | (uint64_t)r << 16 | (i & 0xffff)))
+				churn_bad = 1;
+		}
+		munmap(p, CHURN_PAGES * 4096);
+	}
+	return NULL;
+}
+
+static void check_mmap_churn(void)
+{
+	int n = ncpus < 2 ? 2 : ncpus;
+	pthread_t t[64];
+
+	for (intptr_t i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, churn, (void *)(i + 1));
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	CHECK("threads_mmap_fill_and_munmap_at_once", !churn_bad);
 }
 
 /* ---------------------------------------------------------------- signal */
@@ -188,10 +477,22 @@ static void *spin_forever(void *arg)
 	return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* The oracle: the same result from one thread, wherever it runs. */
+	if (argc > 1 && !strcmp(argv[1], "compute")) {
+		compute(1);
+		return 0;
+	}
+	long rounds = argc > 1 ? atol(argv[1]) : 20000;
+	check_cpu_count();
 	check_parallel();
+	check_pin_self();
+	check_move_other();
+	compute(ncpus < 2 ? 2 : ncpus);
+	check_futex_ping_pong(rounds > 0 ? rounds : 20000);
+	check_mmap_churn();
 	check_signal_to_spinner();
 	check_munmap_under_reader();
 	/* Exit while every other CPU spins in ring 3: the kernel stops them

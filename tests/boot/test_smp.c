@@ -147,39 +147,77 @@ Test(smp, pc_machine_starts_its_present_cpus_only_and_a_bad_cap_is_ignored)
 }
 
 /*
- * App threads on every CPU (kernel/thread.c): tests/apps/smp.c sees two of
- * its threads running at once on different CPUs, signals a thread that
- * spins on another CPU, munmaps under a reader on another CPU (which must
- * fault, never read the reused frame) and exits while four threads spin;
- * "solo: exit N" comes exactly once.
+ * App threads on every CPU (kernel/thread.c), checked by tests/apps/smp.c:
+ * - the CPU count it sees everywhere (affinity, sysconf, /proc) is the
+ *   machine's;
+ * - two of its threads run at once on different CPUs;
+ * - sched_setaffinity pins the caller and moves a spinning thread, and
+ *   getcpu (vDSO and syscall) agrees;
+ * - a compute job on one thread per CPU gives the result the same binary
+ *   computes on one thread on the host;
+ * - a futex ping-pong across two CPUs runs `rounds` rounds;
+ * - threads mmap, fill and munmap at once on every CPU;
+ * - a signal reaches a thread spinning on another CPU; a munmap under a
+ *   reader on another CPU makes it fault, never read the reused frame;
+ * - exit while four threads spin: "solo: exit N" comes exactly once.
  */
-static void smp_app_on(const char *name, const char *qemu_opts)
+static void smp_app_on(const char *name, const char *config, const char *qemu_opts, int cpus,
+		       long rounds, int timeout_s)
 {
 	static const char *const checks[] = {
+	    "cpu_count_agrees_everywhere",
 	    "two_threads_run_at_once_on_different_cpus",
+	    "sched_setaffinity_pins_the_caller_and_getcpu_agrees",
+	    "sched_setaffinity_moves_a_spinning_thread",
+	    "futex_ping_pong_across_cpus",
+	    "threads_mmap_fill_and_munmap_at_once",
 	    "signal_reaches_a_thread_spinning_on_another_cpu",
 	    "munmap_while_another_cpu_reads_faults_it",
 	};
 	int status;
-	char *log = boot(name, "--app build/tests/apps/smp.elf", qemu_opts, &status);
+	char *oracle = NULL;
+	char *args = harness_format("--app build/tests/apps/smp.elf --args %ld %s", rounds, config);
+	char *log = harness_mkimg_boot(name, args, qemu_opts, timeout_s, &status);
 
+	cr_assert_eq(harness_run(&oracle, "build/tests/apps/smp.elf compute"), 0,
+		     "the host run: %s", oracle);
+	const char *want = harness_last_line_starting(oracle, "smp: compute ");
+	const char *got = harness_last_line_starting(log, "smp: compute ");
+	cr_assert(want && got, "host:\n%s\nlog:\n%s", oracle, log);
+	cr_assert_str_eq(got, want);
+	char *count = harness_format("smp: %d cpus online", cpus);
+	cr_assert(strstr(log, count), "log:\n%s", log);
 	harness_assert_checks(log, "smp", checks, sizeof(checks) / sizeof(checks[0]));
 	cr_assert(harness_has_line(log, "smp: exiting while 4 threads spin"), "log:\n%s", log);
 	const char *exit_line = strstr(log, "solo: exit ");
 	cr_assert(exit_line && !strstr(exit_line + 1, "solo: exit "), "log:\n%s", log);
 	harness_assert_memory_returned(log);
 	harness_assert_exit(log, status, 0);
+	free(count);
+	free((char *)want);
+	free((char *)got);
+	free(oracle);
+	free(args);
 	free(log);
 }
 
-/* Disabled while kernel/thread.h's THREAD_SMP is 0 (the other CPUs run no
- * app thread, so the app's first check cannot pass): enable both with it. */
-Test(smp, app_threads_run_on_two_cpus, .disabled = true)
+/* The ping-pong goes 100000 rounds here (25-50 us a round under TCG), or
+ * $SOLO_SMP_ROUNDS: `make soak-smp` runs a million. */
+Test(smp, app_threads_run_on_two_cpus, .timeout = 900)
 {
-	smp_app_on("smp2-app", "--smp 2");
+	const char *env = getenv("SOLO_SMP_ROUNDS");
+	long rounds = env && atol(env) > 0 ? atol(env) : 100000;
+
+	smp_app_on("smp2-app", "", "--smp 2", 2, rounds, 120 + (int)(rounds / 1000));
 }
 
-Test(smp, app_threads_run_on_four_cpus, .disabled = true)
+Test(smp, app_threads_run_on_four_cpus)
 {
-	smp_app_on("smp4-app", "--smp 4");
+	smp_app_on("smp4-app", "", "--smp 4", 4, 20000, BOOT_TIMEOUT);
+}
+
+/* cpus=3 of 4: the app sees 3 CPUs wherever it looks, and they all work. */
+Test(smp, the_app_sees_the_capped_count)
+{
+	smp_app_on("smp4-cap3-app", "--config cpus=3", "--smp 4", 3, 10000, BOOT_TIMEOUT);
 }

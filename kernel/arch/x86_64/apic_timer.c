@@ -54,6 +54,7 @@ uint32_t apic_timer_count(uint64_t tsc_delta, uint64_t ratio)
 #define APIC_ICR_HIGH		0x310
 #define APIC_ICR_PENDING	(1u << 12)
 #define APIC_TPR		0x080
+#define APIC_PPR		0x0a0
 #define APIC_EOI		0x0b0
 #define APIC_SVR		0x0f0
 #define APIC_SVR_ENABLE		(1u << 8)
@@ -238,6 +239,13 @@ int apic_send_ipi(uint32_t dest, uint32_t icr)
 		__builtin_ia32_pause();
 	}
 	return 0;
+}
+
+int apic_vector_blocked(uint8_t vector)
+{
+	if (!x2apic && !mmio)
+		return 0;
+	return (apic_read(APIC_PPR) & 0xf0) >= (vector & 0xf0u);
 }
 
 uint32_t apic_id(void)

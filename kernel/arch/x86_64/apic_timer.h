@@ -48,6 +48,11 @@ void apic_timer_idle(void);
 
 /* The boot CPU's local APIC ID (what an MSI message's destination field
  * names), 0 without an APIC. */
+/* Whether this CPU's local APIC would hold vector back now: an interrupt
+ * of its priority class or above is in service and not yet acknowledged
+ * (the processor priority). A CPU inside such a handler must not halt
+ * waiting for an IPI of that vector. */
+int apic_vector_blocked(uint8_t vector);
 uint32_t apic_id(void);
 /* Signals end of interrupt to the local APIC. apic_timer_init hands it to
  * irq_set_eoi for the device vectors. */

@@ -27,7 +27,7 @@ struct tss {
 _Static_assert(sizeof(struct tss) == 104, "TSS layout");
 
 #define IST_STACK_SIZE 16384
-#define GDT_ENTRIES    7
+#define GDT_ENTRIES    8
 
 static struct tss tss[SMP_MAX_CPUS] UL_VISIBLE;
 static uint8_t boot_ist_stacks[GDT_IST_STACKS][IST_STACK_SIZE] UL_VISIBLE;
@@ -41,6 +41,7 @@ static const uint64_t gdt_template[GDT_ENTRIES] = {
     0x00affa000000ffff, /* 0x20 user code: 64-bit, DPL 3 */
     0,
     0, /* 0x28 TSS (16-byte system descriptor) */
+    0, /* 0x38 the CPU's number (gdt_init_cpu) */
 };
 
 struct descriptor_pointer {
@@ -73,6 +74,11 @@ void gdt_init_cpu(unsigned index, const uint64_t ist_top[GDT_IST_STACKS], uint64
 	g[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
 	       (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
 	g[6] = base >> 32;
+	/* A present DPL-3 data segment that no one loads: its limit is the
+	 * CPU's index, which ring 3 reads with lsl (the vDSO's getcpu), as
+	 * Linux's per-CPU segment does. Byte granular, so index < 2^20. */
+	g[GDT_CPU_NUMBER >> 3] =
+	    (uint64_t)(index & 0xffff) | ((uint64_t)(index >> 16 & 0xf) << 48) | (0xf2ull << 40);
 
 	struct descriptor_pointer gdtr = {sizeof(gdt[0]) - 1, (uint64_t)g};
 	__asm__ volatile("lgdt %0\n\t"

@@ -10,6 +10,8 @@
 #define GDT_USER_DS   (0x18 | 3)
 #define GDT_USER_CS   (0x20 | 3)
 #define GDT_TSS	      0x28
+/* A descriptor whose limit is the CPU's index, for lsl in ring 3. */
+#define GDT_CPU_NUMBER (0x38 | 3)
 
 /* IST slots (1-based, as in the IDT gate) for the exceptions that must never
  * run on a possibly broken stack. */

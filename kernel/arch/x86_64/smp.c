@@ -160,15 +160,75 @@ static void tlb_flush_all(void);
 
 static struct spinlock kernel_lock = SPINLOCK_INIT("kernel", LOCK_KERNEL);
 
+/* The CPUs halted in kernel_lock_enter (bit: index), woken by an IPI from
+ * kernel_lock_exit. */
+static uint64_t lock_sleepers;
+
+/* How many times a waiter tries before it halts: counted in tries, not
+ * time, so that it scales with how fast the CPU runs this loop (tens of
+ * microseconds on hardware, more under emulation, where the holder's own
+ * path is slower too). Long enough for a usual critical section; beyond
+ * it, under a hypervisor, spinning would only burn the host CPU that the
+ * holder's vCPU needs. */
+#define LOCK_SPINS 2000
+
+static void halt_for_kernel_lock(void)
+{
+	struct cpu *c = this_cpu();
+	uint64_t bit = 1ull << c->index;
+
+	/* An interrupt taken in the halt below may want the lock too: it
+	 * spins (one halted waiter per CPU, no unbounded nesting). So does a
+	 * handler that has not acknowledged its interrupt yet, if that holds
+	 * the call IPI back (the timer's vector shares its priority class):
+	 * halted, it could not answer a holder's shootdown. */
+	if (c->lock_halting || apic_vector_blocked(SMP_IPI_VECTOR)) {
+		__builtin_ia32_pause();
+		return;
+	}
+	c->lock_halting = 1;
+	uint64_t cr2 = read_cr2(); /* a page fault's address, not yet read */
+	__atomic_fetch_or(&lock_sleepers, bit, __ATOMIC_SEQ_CST);
+	/* Seen held after we announced ourselves: the holder's exit sees us
+	 * (both sides are sequentially consistent) and sends the IPI. */
+	if (__atomic_load_n(&kernel_lock.locked, __ATOMIC_SEQ_CST))
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	__atomic_fetch_and(&lock_sleepers, ~bit, __ATOMIC_SEQ_CST);
+	write_cr2(cr2);
+	c->lock_halting = 0;
+}
+
 unsigned long kernel_lock_enter(void)
 {
+	unsigned long flags;
+	unsigned spins = 0;
+
 	/* Polling: the holder may be waiting for this CPU to answer a call
 	 * (a TLB shootdown); interrupts are off while we spin, so the IPI
 	 * alone would never be taken. */
-	unsigned long flags = spin_lock_polling(&kernel_lock, smp_call_run);
+	struct cpu *c = this_cpu();
+	int waited = 0;
 
-	/* A shootdown skipped this CPU while it was idle. */
-	if (__atomic_exchange_n(&this_cpu()->tlb_stale, 0, __ATOMIC_ACQ_REL))
+	while (!spin_trylock(&kernel_lock, &flags)) {
+		/* From here to the flush below this CPU reads no app memory:
+		 * a shootdown may skip it (tlb_shootdown_app_page). */
+		if (!waited) {
+			__atomic_store_n(&c->lock_waiting, 1, __ATOMIC_SEQ_CST);
+			waited = 1;
+		}
+		smp_call_run();
+		if (++spins < LOCK_SPINS) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		halt_for_kernel_lock();
+		spins = 0;
+	}
+	if (waited)
+		__atomic_store_n(&c->lock_waiting, 0, __ATOMIC_SEQ_CST);
+
+	/* A shootdown skipped this CPU while it was idle or waiting. */
+	if (__atomic_exchange_n(&c->tlb_stale, 0, __ATOMIC_ACQ_REL))
 		tlb_flush_all();
 
 	/* Another CPU may have armed a timer that only the boot CPU's local
@@ -180,6 +240,13 @@ unsigned long kernel_lock_enter(void)
 void kernel_lock_exit(unsigned long flags)
 {
 	spin_unlock_irqrestore(&kernel_lock, flags);
+	/* One halted waiter is woken to try again. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	uint64_t sleepers = __atomic_load_n(&lock_sleepers, __ATOMIC_RELAXED);
+	if (sleepers) {
+		unsigned cpu = (unsigned)__builtin_ctzll(sleepers);
+		(void)apic_send_ipi(cpu_entries[cpu].apic_id, APIC_IPI_FIXED | SMP_IPI_VECTOR);
+	}
 }
 
 int kernel_lock_held(void)
@@ -363,10 +430,11 @@ int tlb_shootdown_app_page(uint64_t va)
 		if (c == me || !smp_cpu_online(c))
 			continue;
 		struct cpu *p = cpu_entries[c].cpu;
-		/* Idle (halted or in its idle loop, and so without the kernel
-		 * lock, which this CPU holds): it touches no app memory until
+		/* Idle (halted or in its idle loop) or waiting for the kernel
+		 * lock, which this CPU holds: it touches no app memory until
 		 * it takes the lock, and flushes then. No IPI to wake it. */
-		if (__atomic_load_n(&p->idle, __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&p->idle, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&p->lock_waiting, __ATOMIC_SEQ_CST)) {
 			__atomic_store_n(&p->tlb_stale, 1, __ATOMIC_RELEASE);
 			continue;
 		}
