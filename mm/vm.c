@@ -540,7 +540,12 @@ size_t vm_lazyfree_mark(struct vm_ctx *ctx, vaddr_t va, vaddr_t end)
 			if ((e & (PTE_PRESENT | PTE_BORROWED)) != PTE_PRESENT)
 				continue;
 			fresh += !(e & PTE_LAZYFREE);
-			table[first + i] = (e & ~(PTE_DIRTY | PTE_ACCESSED)) | PTE_LAZYFREE;
+			/* Atomic: another CPU's page walk may set the accessed
+			 * and dirty bits at any moment; none of its writes may
+			 * be lost between our read and our write. */
+			__atomic_fetch_or(&table[first + i], PTE_LAZYFREE, __ATOMIC_SEQ_CST);
+			__atomic_fetch_and(&table[first + i], ~(PTE_DIRTY | PTE_ACCESSED),
+					   __ATOMIC_SEQ_CST);
 			/* A cached entry that is dirty already would let a write
 			 * through without setting the bit again. */
 			if (live)
@@ -558,17 +563,30 @@ int vm_lazyfree_settle(struct vm_ctx *ctx, vaddr_t va, unsigned how, paddr_t *pa
 
 	if (!pte || !(*pte & PTE_LAZYFREE))
 		return -ENOENT;
-	if (*pte & PTE_DIRTY) {
-		*pte &= ~PTE_LAZYFREE;
-		return 0; /* only a software bit changed: nothing cached to drop */
+	for (;;) {
+		uint64_t e = __atomic_load_n(pte, __ATOMIC_SEQ_CST);
+		if (e & PTE_DIRTY) {
+			/* Written since marked: keep it. Only a software bit
+			 * changes (atomically: the CPU may set accessed). */
+			__atomic_fetch_and(pte, ~PTE_LAZYFREE, __ATOMIC_SEQ_CST);
+			return 0;
+		}
+		if (!(how & VM_SETTLE_TAKE))
+			return 1;
+		/* Clean: taken only if it is still clean when it goes, so a
+		 * write on another CPU between the look and the take (its
+		 * page walk sets dirty) keeps the page. A CPU that still
+		 * caches the clean entry must walk again to write (and
+		 * faults); the shootdown ends its reads before the frame is
+		 * freed. */
+		if (__atomic_compare_exchange_n(pte, &e, 0, 0, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST)) {
+			if (pa_out)
+				*pa_out = e & PTE_ADDR_MASK;
+			invalidate(ctx, va);
+			return 1;
+		}
 	}
-	if (!(how & VM_SETTLE_TAKE))
-		return 1;
-	if (pa_out)
-		*pa_out = *pte & PTE_ADDR_MASK;
-	*pte = 0;
-	invalidate(ctx, va);
-	return 1;
 }
 
 vaddr_t vm_lazyfree_next(const struct vm_ctx *ctx, vaddr_t va, vaddr_t end)

@@ -27,9 +27,21 @@
 #define SYS_time	  201
 #define SYS_clock_gettime 228
 #define SYS_clock_getres  229
+#define SYS_getcpu	  309
 
 /* The data page: defined by vdso.lds, one page below the ELF header. */
 extern const volatile struct vvar vvar_page __attribute__((visibility("hidden")));
+
+static long syscall3(long nr, long a, long b, long c)
+{
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
 
 static long syscall2(long nr, long a, long b)
 {
@@ -174,10 +186,15 @@ long __vdso_clock_getres(long clock, struct vdso_timespec *res)
  * every x86-64 CPU (rdpid does not). One node. */
 long __vdso_getcpu(unsigned *cpu, unsigned *node, void *cache)
 {
-	unsigned limit;
+	unsigned limit = 0;
+	int valid;
 
-	(void)cache;
-	__asm__ volatile("lsl %1, %0" : "=r"(limit) : "r"((unsigned)GDT_CPU_NUMBER));
+	__asm__ volatile("lsl %2, %0"
+			 : "+r"(limit), "=@ccz"(valid)
+			 : "r"((unsigned)GDT_CPU_NUMBER));
+	/* Not a descriptor lsl may read (not Solo's GDT): the kernel answers. */
+	if (!valid)
+		return syscall3(SYS_getcpu, (long)cpu, (long)node, (long)cache);
 	if (cpu)
 		*cpu = limit;
 	if (node)

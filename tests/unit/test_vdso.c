@@ -324,8 +324,11 @@ Test(vdso, the_other_calls_agree, .init = map_image)
 	cr_assert_eq(getres(CLOCK_MONOTONIC, &res), 0);
 	cr_assert(res.tv_sec == 0 && res.tv_nsec == 1);
 	cr_assert_eq(getres(CLOCK_REALTIME, NULL), 0);
+	/* The CPU comes from Solo's per-CPU GDT descriptor, which this host
+	 * does not have: only that both answers are written (one node). The
+	 * boot test smp/app_threads_run_on_four_cpus checks the CPU. */
 	cr_assert_eq(getcpu(&cpu, &node, NULL), 0);
-	cr_assert(cpu == 0 && node == 0);
+	cr_assert(cpu != 5 && node == 0);
 }
 
 /* What the vDSO does not compute goes to the kernel: here the host's. */
