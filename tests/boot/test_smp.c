@@ -201,12 +201,12 @@ static void smp_app_on(const char *name, const char *config, const char *qemu_op
 	free(log);
 }
 
-/* The ping-pong goes 100000 rounds here (25-50 us a round under TCG), or
+/* The ping-pong goes 50000 rounds here (25-50 us a round under TCG), or
  * $SOLO_SMP_ROUNDS: `make soak-smp` runs a million. */
 Test(smp, app_threads_run_on_two_cpus, .timeout = 900)
 {
 	const char *env = getenv("SOLO_SMP_ROUNDS");
-	long rounds = env && atol(env) > 0 ? atol(env) : 100000;
+	long rounds = env && atol(env) > 0 ? atol(env) : 50000;
 
 	smp_app_on("smp2-app", "", "--smp 2", 2, rounds, 120 + (int)(rounds / 1000));
 }
