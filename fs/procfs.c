@@ -248,9 +248,31 @@ static long cmdline(char *buf, size_t size)
 	return proc_cmdline(buf, size);
 }
 
+/* /sys/devices/system/cpu/{online,possible,present}: the CPUs running, in
+ * Linux's list format ("0-3", "0,2-3"); the same set for all three, since
+ * Solo starts every CPU it will ever use at boot. */
 static long cpu_list(char *buf, size_t size)
 {
-	return ksnprintf(buf, size, "0\n");
+	uint64_t cpus = thread_cpus_online();
+	size_t len = 0;
+
+	for (unsigned c = 0; c < 64; c++) {
+		if (!((cpus >> c) & 1))
+			continue;
+		unsigned last = c;
+		while (last + 1 < 64 && ((cpus >> (last + 1)) & 1))
+			last++;
+		const char *sep = len ? "," : "";
+		if (last == c)
+			len += (size_t)ksnprintf(buf + len, len < size ? size - len : 0, "%s%u",
+						 sep, c);
+		else
+			len += (size_t)ksnprintf(buf + len, len < size ? size - len : 0, "%s%u-%u",
+						 sep, c, last);
+		c = last;
+	}
+	len += (size_t)ksnprintf(buf + len, len < size ? size - len : 0, "\n");
+	return (long)len;
 }
 
 /* /proc/self/fd: one entry per open descriptor, by number. */

@@ -202,10 +202,13 @@ void thread_for_each(void (*fn)(struct thread *t, void *arg), void *arg)
 
 /* ---------------------------------------------------------------- the slice */
 
+/* Whether a thread waits for a CPU: runnable, and no CPU runs it (so N
+ * threads on N CPUs need no slices; a thread about to run is claimed, so
+ * it does not count). */
 static int another_runnable(void)
 {
 	for (int i = 0; i < THREAD_MAX; i++) {
-		if (&threads[i] != current() && threads[i].state == THREAD_RUNNABLE)
+		if (threads[i].state == THREAD_RUNNABLE && !threads[i].on_cpu)
 			return 1;
 	}
 	return 0;
@@ -223,6 +226,9 @@ static void resched_call(void *arg)
 static void slice_over(struct ktimer *t)
 {
 	(void)t;
+	/* Every runnable thread has a CPU: nobody to give one to. */
+	if (!another_runnable())
+		return;
 	resched_call(NULL);
 	for (int i = 0; i < THREAD_MAX; i++) {
 		unsigned c = threads[i].on_cpu;

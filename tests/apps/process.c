@@ -75,14 +75,22 @@ static void identity(void)
 	/* musl answers sched_getscheduler itself (ENOSYS), so ask the kernel. */
 	CHECK("scheduler_is_other", syscall(SYS_sched_getscheduler, 0) == SCHED_OTHER);
 
+	/* musl counts the caller's affinity: ask before pinning. */
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	cpu_set_t set;
 	CPU_ZERO(&set);
 	CPU_SET(0, &set);
 	CHECK("affinity_cpu0_is_accepted", sched_setaffinity(0, sizeof(set), &set) == 0);
+	/* A set of no CPU that runs: the one past the last. */
 	CPU_ZERO(&set);
-	CPU_SET(1, &set);
-	CHECK("affinity_without_cpu0_is_einval",
+	CPU_SET((int)ncpus, &set);
+	CHECK("affinity_without_a_running_cpu_is_einval",
 	      errno_of(sched_setaffinity(0, sizeof(set), &set), EINVAL));
+	CPU_ZERO(&set);
+	for (int c = 0; c < ncpus; c++)
+		CPU_SET(c, &set);
+	CHECK("affinity_back_to_every_cpu", sched_setaffinity(0, sizeof(set), &set) == 0 &&
+						sysconf(_SC_NPROCESSORS_ONLN) == ncpus);
 	CHECK("wait_has_no_children", errno_of(wait(NULL), ECHILD));
 }
 
@@ -257,9 +265,14 @@ static void proc_files(void)
 	      stat("/proc/uptime", &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0);
 	CHECK("proc_file_write_is_eacces", errno_of(open("/proc/meminfo", O_WRONLY), EACCES));
 	CHECK("proc_missing_is_enoent", errno_of(open("/proc/nothing", O_RDONLY), ENOENT));
+	/* "0" on one CPU, "0-N" on more (they are numbered from 0 up). */
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	char want[32];
+	int wlen = ncpus == 1 ? snprintf(want, sizeof(want), "0\n")
+			      : snprintf(want, sizeof(want), "0-%ld\n", ncpus - 1);
 	fd = open("/sys/devices/system/cpu/online", O_RDONLY);
-	CHECK("sys_cpu_online_is_0",
-	      fd >= 0 && read(fd, text, sizeof(text)) == 2 && !memcmp(text, "0\n", 2));
+	CHECK("sys_cpu_online_lists_the_cpus",
+	      fd >= 0 && read(fd, text, sizeof(text)) == wlen && !memcmp(text, want, (size_t)wlen));
 	close(fd);
 }
 

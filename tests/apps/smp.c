@@ -122,6 +122,32 @@ static int count_lines(const char *path, const char *prefix, int digit_after)
 	return n;
 }
 
+/* The number of CPUs in a Linux CPU list file ("0-3", "0,2-3\n"). */
+static int count_cpu_list(const char *path)
+{
+	char text[256];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f || !fgets(text, sizeof(text), f)) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	for (char *p = text; *p && *p != '\n';) {
+		char *end;
+		long a = strtol(p, &end, 10), b = a;
+		if (end == p)
+			return -1;
+		if (*end == '-')
+			b = strtol(end + 1, &end, 10);
+		n += (int)(b - a + 1);
+		p = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}
+
 static void check_cpu_count(void)
 {
 	cpu_set_t set;
@@ -132,10 +158,11 @@ static void check_cpu_count(void)
 	long conf = sysconf(_SC_NPROCESSORS_ONLN);
 	int cpuinfo = count_lines("/proc/cpuinfo", "processor", 0);
 	int stat = count_lines("/proc/stat", "cpu", 1);
-	printf("smp: %d cpus online (sysconf %ld, /proc/cpuinfo %d, /proc/stat %d)\n", ncpus, conf,
-	       cpuinfo, stat);
-	CHECK("cpu_count_agrees_everywhere",
-	      got == 0 && ncpus >= 1 && conf == ncpus && cpuinfo == ncpus && stat == ncpus);
+	int sys = count_cpu_list("/sys/devices/system/cpu/online");
+	printf("smp: %d cpus online (sysconf %ld, /proc/cpuinfo %d, /proc/stat %d, /sys %d)\n",
+	       ncpus, conf, cpuinfo, stat, sys);
+	CHECK("cpu_count_agrees_everywhere", got == 0 && ncpus >= 1 && conf == ncpus &&
+						 cpuinfo == ncpus && stat == ncpus && sys == ncpus);
 }
 
 /* ---------------------------------------------------------------- affinity */
