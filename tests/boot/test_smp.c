@@ -201,23 +201,23 @@ static void smp_app_on(const char *name, const char *config, const char *qemu_op
 	free(log);
 }
 
-/* The ping-pong goes 50000 rounds here (25-50 us a round under TCG), or
+/* The ping-pong goes 20000 rounds here (25-50 us a round under TCG), or
  * $SOLO_SMP_ROUNDS: `make soak-smp` runs a million. */
 Test(smp, app_threads_run_on_two_cpus, .timeout = 900)
 {
 	const char *env = getenv("SOLO_SMP_ROUNDS");
-	long rounds = env && atol(env) > 0 ? atol(env) : 50000;
+	long rounds = env && atol(env) > 0 ? atol(env) : 20000;
 
 	smp_app_on("smp2-app", "", "--smp 2", 2, rounds, 120 + (int)(rounds / 1000));
 }
 
 Test(smp, app_threads_run_on_four_cpus)
 {
-	smp_app_on("smp4-app", "", "--smp 4", 4, 20000, BOOT_TIMEOUT);
+	smp_app_on("smp4-app", "", "--smp 4", 4, 10000, BOOT_TIMEOUT);
 }
 
 /* cpus=3 of 4: the app sees 3 CPUs wherever it looks, and they all work. */
 Test(smp, the_app_sees_the_capped_count)
 {
-	smp_app_on("smp4-cap3-app", "--config cpus=3", "--smp 4", 3, 10000, BOOT_TIMEOUT);
+	smp_app_on("smp4-cap3-app", "--config cpus=3", "--smp 4", 3, 5000, BOOT_TIMEOUT);
 }
