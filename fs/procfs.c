@@ -1,6 +1,8 @@
 /* /proc and /sys (see procfs.h): synth file systems (fs/synth.h). */
 #include "fs/procfs.h"
 
+#include <stdarg.h>
+
 #include "fs/fdtable.h"
 #include "fs/procmaps.h"
 #include "fs/procstatus.h"
@@ -52,6 +54,19 @@ static long meminfo(char *buf, size_t size)
 			 total, free, free + lazy, lazy, limit, committed);
 }
 
+/* Appends to the text being made in buf (size bytes, *len used so far, which
+ * may pass size: the caller is asked again with a buffer that fits). */
+static void append(char *buf, size_t size, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	*len += (size_t)kvsnprintf(buf + *len, *len < size ? size - *len : 0, fmt, ap);
+	va_end(ap);
+}
+
 /* One block per CPU that runs app threads, as Linux's for one package. */
 static long cpuinfo(char *buf, size_t size)
 {
@@ -65,13 +80,11 @@ static long cpuinfo(char *buf, size_t size)
 	for (unsigned c = 0; c < 64; c++) {
 		if (!((cpus >> c) & 1))
 			continue;
-		long k = ksnprintf(buf + len, len < size ? size - len : 0,
-				   "processor\t: %u\ncpu MHz\t\t: %lu.000\nphysical id\t: 0\n"
-				   "siblings\t: %u\ncore id\t\t: %u\ncpu cores\t: %u\n"
-				   "apicid\t\t: %u\n\n",
-				   c, (tsc_hz() + 500000) / 1000000, n, c, n,
-				   cpu_entries[c].cpu->apic_id);
-		len += (size_t)k;
+		append(buf, size, &len,
+		       "processor\t: %u\ncpu MHz\t\t: %lu.000\nphysical id\t: 0\n"
+		       "siblings\t: %u\ncore id\t\t: %u\ncpu cores\t: %u\n"
+		       "apicid\t\t: %u\n\n",
+		       c, (tsc_hz() + 500000) / 1000000, n, c, n, cpu_entries[c].cpu->apic_id);
 	}
 	return (long)len;
 }
@@ -106,16 +119,14 @@ static long stat(char *buf, size_t size)
 		idle_all += now - busy[c];
 	}
 	unsigned running = thread_runnable_count();
-	len += (size_t)ksnprintf(buf, size, "cpu  %lu 0 0 %lu 0 0 0 0 0 0\n", busy_all, idle_all);
+	append(buf, size, &len, "cpu  %lu 0 0 %lu 0 0 0 0 0 0\n", busy_all, idle_all);
 	for (unsigned c = 0; c < 64; c++) {
 		if ((cpus >> c) & 1)
-			len += (size_t)ksnprintf(buf + len, len < size ? size - len : 0,
-						 "cpu%u %lu 0 0 %lu 0 0 0 0 0 0\n", c, busy[c],
-						 now - busy[c]);
+			append(buf, size, &len, "cpu%u %lu 0 0 %lu 0 0 0 0 0 0\n", c, busy[c],
+			       now - busy[c]);
 	}
-	len += (size_t)ksnprintf(buf + len, len < size ? size - len : 0,
-				 "btime 0\nprocesses 1\nprocs_running %u\nprocs_blocked 0\n",
-				 running ? running : 1);
+	append(buf, size, &len, "btime 0\nprocesses 1\nprocs_running %u\nprocs_blocked 0\n",
+	       running ? running : 1);
 	return (long)len;
 }
 
@@ -264,14 +275,12 @@ static long cpu_list(char *buf, size_t size)
 			last++;
 		const char *sep = len ? "," : "";
 		if (last == c)
-			len += (size_t)ksnprintf(buf + len, len < size ? size - len : 0, "%s%u",
-						 sep, c);
+			append(buf, size, &len, "%s%u", sep, c);
 		else
-			len += (size_t)ksnprintf(buf + len, len < size ? size - len : 0, "%s%u-%u",
-						 sep, c, last);
+			append(buf, size, &len, "%s%u-%u", sep, c, last);
 		c = last;
 	}
-	len += (size_t)ksnprintf(buf + len, len < size ? size - len : 0, "\n");
+	append(buf, size, &len, "\n");
 	return (long)len;
 }
 

@@ -152,16 +152,6 @@ static void kick_an_idle_cpu(const struct thread *t)
 	}
 }
 
-/* Whether a CPU other than this one runs an app thread. */
-static int running_elsewhere(void)
-{
-	for (int i = 0; i < THREAD_MAX; i++) {
-		if (threads[i].on_cpu && threads[i].on_cpu != me())
-			return 1;
-	}
-	return 0;
-}
-
 static void make_current(struct thread *t)
 {
 	this_cpu()->thread = t;
@@ -251,6 +241,7 @@ static void start_slice(void)
 
 static void wait_timeout(struct ktimer *k);
 static _Noreturn void run_here(struct thread *t);
+static void release(struct thread *t);
 static void finish_switch(struct thread *next);
 static _Noreturn void idle_here(void);
 static void drop_entries(struct thread *t);
@@ -389,9 +380,7 @@ void thread_exit(int status)
 			futex_wake(t->clear_child_tid, FUTEX_BITSET_MATCH_ANY, 1);
 	}
 	t->state = THREAD_FREE;
-	if (this_cpu()->fpu_owner == t)
-		this_cpu()->fpu_owner = NULL;
-	t->on_cpu = 0;
+	release(t);
 	live--;
 	thread_exit_work = 1;
 }
@@ -600,6 +589,17 @@ static void let_go(struct thread *t)
 		kick_an_idle_cpu(t);
 }
 
+/* This CPU keeps no thread (it goes idle): its current one is let go. */
+static void drop_current(void)
+{
+	struct cpu *c = this_cpu();
+
+	if (c->thread)
+		let_go(c->thread);
+	c->thread = NULL;
+	c->signals = NULL;
+}
+
 /* t becomes this CPU's current thread (no other CPU runs it). */
 static void claim(struct thread *t)
 {
@@ -718,12 +718,7 @@ static void finish_switch(struct thread *next)
  * ran on. */
 static _Noreturn void idle_here(void)
 {
-	struct cpu *c = this_cpu();
-
-	if (c->thread)
-		let_go(c->thread);
-	c->thread = NULL;
-	c->signals = NULL;
+	drop_current();
 	if (__atomic_load_n(&cpu_entries[0].cpu->idle, __ATOMIC_ACQUIRE))
 		kick(0);
 	kernel_lock_exit(0);
@@ -758,10 +753,10 @@ static struct thread *schedule(void)
 		if (current())
 			let_go(current());
 		/* Deadlocked: nothing runnable (here or on another CPU, which
-		 * kicks this one when it stops), no timer that could wake a
-		 * thread and no interrupt source (a NIC) that still could. */
-		if (!time_timers_armed() && !defer_sources_live() && !running_elsewhere() &&
-		    !thread_runnable_count())
+		 * kicks this one when it stops; a thread another CPU runs is
+		 * runnable), no timer that could wake a thread and no interrupt
+		 * source (a NIC) that still could. */
+		if (!time_timers_armed() && !defer_sources_live() && !thread_runnable_count())
 			deadlocked();
 		this_cpu()->idle = 1;
 		time_idle();
@@ -845,10 +840,7 @@ void thread_cpu_idle(void)
 		if (resume_syscall(t) == 0)
 			run_here(t);
 	}
-	if (c->thread)
-		release(c->thread);
-	c->thread = NULL;
-	c->signals = NULL;
+	drop_current();
 	kernel_lock_exit(0);
 }
 
