@@ -19,6 +19,8 @@ struct thread;
 struct signal_thread;
 struct syscall_frame;
 
+#define SYSCALL_SEQ_CPU_BITS 8 /* every CPU index fits (SMP_MAX_CPUS) */
+
 struct cpu {
 	/* Which CPU: 0 is the boot CPU, the others in the order they were
 	 * started (a CPU that failed to start leaves its number unused); and
@@ -34,8 +36,13 @@ struct cpu {
 	 * number (an interrupted call restarts it). */
 	struct syscall_frame *frame;
 	uint64_t syscall_nr;
-	/* Counts syscalls; a retry runs under its first attempt's number, so
-	 * state a handler keeps across retries is told from stale state. */
+	/* Numbers syscalls; a retry runs under its first attempt's number, so
+	 * state a handler keeps across retries (per thread) is told from stale
+	 * state. Unique across CPUs, not just on this one: the count is above
+	 * the low SYSCALL_SEQ_CPU_BITS, which hold the CPU's index. A thread
+	 * that moved CPUs could otherwise meet its old call's number again and
+	 * take that call's state as its own (a writev skipped the byte a futex
+	 * wait had left as its progress). */
 	uint64_t syscall_seq;
 	/* The current thread's slice is over: switch at the next return to
 	 * ring 3 (kernel/thread.c). */

@@ -332,7 +332,8 @@ int syscall_dispatch(struct syscall_frame *f)
 
 	cpu->frame = f;
 	cpu->syscall_nr = nr;
-	cpu->syscall_seq++;
+	cpu->syscall_seq =
+	    (((cpu->syscall_seq >> SYSCALL_SEQ_CPU_BITS) + 1) << SYSCALL_SEQ_CPU_BITS) | cpu->index;
 	if (__builtin_expect(strace_enabled, 0)) {
 		f->rax = (uint64_t)traced_call(entry, nr, &f->args);
 	} else if (entry) {

@@ -344,6 +344,72 @@ static void check_futex_ping_pong(long rounds)
 	CHECK("futex_ping_pong_across_cpus", pp_word == 2 * rounds && pp_cpu_ok);
 }
 
+/* ---------------------------------------------------------------- moving */
+
+/*
+ * The kernel keeps a call's state across its retries (how far a write got,
+ * that a futex wait is under way) under the call's number. A thread that
+ * moves to another CPU must never meet that number there: when syscalls
+ * were numbered per CPU, a write after a futex wait on another CPU could
+ * take the wait's "progress 1" as its own and skip its first byte. The
+ * mover makes many calls on the last CPU, blocks in a futex wait there,
+ * then appends two-byte records from CPU 0 until that CPU's count has
+ * passed the wait's number; every record must land whole.
+ */
+#define MOVE_CALLS  20000
+#define MOVE_WRITES (2 * MOVE_CALLS)
+
+static int move_word;
+
+static void *move_and_write(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+
+	pin(0, ncpus - 1);
+	for (int i = 0; i < MOVE_CALLS; i++)
+		syscall(SYS_getppid);
+	__atomic_store_n(&move_word, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&move_word, __ATOMIC_ACQUIRE) == 1)
+		futex(&move_word, FUTEX_WAIT_PRIVATE, 1);
+	pin(0, 0);
+	for (int i = 0; i < MOVE_WRITES; i++)
+		if (write(fd, "ab", 2) != 2)
+			return (void *)1;
+	return NULL;
+}
+
+static void check_moved_thread_writes(void)
+{
+	static char got[2 * MOVE_WRITES];
+	int fd = open("/smp-moved", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	pthread_t t;
+	void *ret = (void *)1;
+	int whole = 1;
+
+	if (ncpus < 2 || fd < 0) {
+		CHECK("a_thread_moved_between_cpus_writes_every_byte", ncpus < 2);
+		return;
+	}
+	pin(0, ncpus - 1); /* no calls of this thread on CPU 0 */
+	pthread_create(&t, NULL, move_and_write, (void *)(intptr_t)fd);
+	while (__atomic_load_n(&move_word, __ATOMIC_ACQUIRE) != 1)
+		sched_yield();
+	struct timespec d = {0, 10000000}; /* the mover blocks in its wait */
+	nanosleep(&d, NULL);
+	__atomic_store_n(&move_word, 2, __ATOMIC_RELEASE);
+	futex(&move_word, FUTEX_WAKE_PRIVATE, 1);
+	pthread_join(t, &ret);
+	unpin(0);
+	long n = pread(fd, got, sizeof(got), 0);
+	for (long i = 0; i + 1 < n && whole; i += 2)
+		whole = got[i] == 'a' && got[i + 1] == 'b';
+	printf("smp: moved thread wrote %ld bytes of %d\n", n, 2 * MOVE_WRITES);
+	close(fd);
+	unlink("/smp-moved");
+	CHECK("a_thread_moved_between_cpus_writes_every_byte",
+	      ret == NULL && n == 2 * MOVE_WRITES && whole);
+}
+
 /* ---------------------------------------------------------------- mmap churn */
 
 #define CHURN_ROUNDS 200
@@ -514,6 +580,7 @@ int main(int argc, char **argv)
 	}
 	long rounds = argc > 1 ? atol(argv[1]) : 20000;
 	check_cpu_count();
+	check_moved_thread_writes(); /* first: the CPUs' call counts are still near each other */
 	check_parallel();
 	check_pin_self();
 	check_move_other();

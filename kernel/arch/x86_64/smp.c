@@ -60,6 +60,8 @@
 #define TRAMP_PAGES	    4 /* code and data, PML4, PDPT, PD */
 
 struct cpu_entry cpu_entries[SMP_MAX_CPUS] UL_VISIBLE;
+_Static_assert(SMP_MAX_CPUS <= 1u << SYSCALL_SEQ_CPU_BITS,
+	       "a CPU index fits in a syscall number's low bits");
 
 /* What a starting CPU needs, made by the boot CPU; never freed. */
 struct ap_boot {
