@@ -20,6 +20,7 @@
 #include "kernel/log.h"
 #include "kernel/power.h"
 #include "kernel/proc.h"
+#include "kernel/spinlock.h"
 #include "kernel/thread.h"
 #include "kernel/time.h"
 #include "kernel/timer.h"
@@ -188,6 +189,35 @@ int app_page_fault(uint64_t addr, unsigned access, uint64_t rip)
 	}
 	if (err == -ENOMEM)
 		app_kill(SIGKILL, "out of memory: no page for a demand fault", rip, addr);
+	return err;
+}
+
+/* What the demand faults beside each other share: palloc and the counts.
+ * The flags live here because sync's calls have no room for them; only the
+ * holder reads or writes them. */
+static struct spinlock shared_fault_lock = SPINLOCK_INIT("shared faults", LOCK_SHARED_FAULT);
+static unsigned long shared_fault_flags;
+
+static void shared_fault_lock_take(void)
+{
+	unsigned long flags = spin_lock_irqsave(&shared_fault_lock);
+	shared_fault_flags = flags;
+}
+
+static void shared_fault_lock_give(void)
+{
+	spin_unlock_irqrestore(&shared_fault_lock, shared_fault_flags);
+}
+
+static const struct aspace_shared_sync shared_fault_sync = {shared_fault_lock_take,
+							    shared_fault_lock_give};
+
+int app_page_fault_shared(uint64_t addr, unsigned access)
+{
+	int err = aspace_fault_shared(&app.as, addr, access, &shared_fault_sync);
+
+	if (!err)
+		__atomic_fetch_add(&app.minor_faults, 1, __ATOMIC_RELAXED);
 	return err;
 }
 

@@ -38,6 +38,12 @@ const struct vm_ctx *app_context(void);
  * the end of a mapped file (SIGBUS), -EACCES for PROT_NONE, another -errno
  * for an address the app may not use at all (SIGSEGV). */
 int app_page_fault(uint64_t addr, unsigned access, uint64_t rip);
+/* The common demand fault (mm/aspace.h's aspace_fault_shared) without the
+ * kernel lock: only inside kernel_lock_share_begin/end, so faults on
+ * several CPUs back pages at once. 0 when the page is mapped, or -EAGAIN:
+ * app_page_fault under the kernel lock then handles the fault (errors
+ * included). Never blocks. */
+int app_page_fault_shared(uint64_t addr, unsigned access);
 /* The page faults of the app's accesses and its syscalls' copies that were
  * resolved (a page backed or copied), since it started: getrusage's
  * ru_minflt. Every fault is minor: nothing is ever read from a disk. */

@@ -51,6 +51,8 @@ enum lock_class {
 	LOCK_FS_TREE,	     /* planned: a file system's tree */
 	LOCK_INODE,	     /* planned: one inode */
 	LOCK_ASPACE,	     /* planned: one address space (its regions, tables) */
+	LOCK_SHARED_FAULT,   /* what demand faults beside each other share: palloc,
+			      * the counts (kernel/app.c, outside the kernel lock) */
 	LOCK_WAITQ,	     /* planned: one wait queue */
 	LOCK_TIMERS,	     /* planned: the kernel timer list */
 	LOCK_SELFTEST,	     /* kernel/selftest.c's shared counter (selftest=smp) */

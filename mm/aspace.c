@@ -133,15 +133,15 @@ static size_t tables_bound(size_t npages)
 }
 
 /*
- * Whether need pages are free; when too few are and the lazily freed ones
- * could make up the difference, those are reclaimed first. O(1) unless it
- * reclaims.
+ * Whether need pages are free; when too few are, reclaim is set and the
+ * lazily freed ones could make up the difference, those are reclaimed
+ * first. O(1) unless it reclaims.
  */
-static int free_at_least(uint64_t need)
+static int free_at_least(uint64_t need, int reclaim)
 {
 	size_t free = palloc_free_pages();
 
-	if (free < need && need - free <= lazy_total)
+	if (reclaim && free < need && need - free <= lazy_total)
 		free += palloc_reclaim((size_t)(need - free));
 	return free >= need;
 }
@@ -152,11 +152,11 @@ static int free_at_least(uint64_t need)
  * mode) free. A reclaim of lazily freed charged pages frees as much as it
  * adds to what is held, so the need is looked at again after it.
  */
-static int room_for(uint64_t n)
+static int room_for(uint64_t n, int reclaim)
 {
 	if (n > UINT64_MAX / 2)
 		return 0;
-	if (!free_at_least(n + ASPACE_KERNEL_RESERVE_PAGES + commit_held()))
+	if (!free_at_least(n + ASPACE_KERNEL_RESERVE_PAGES + commit_held(), reclaim))
 		return 0;
 	return palloc_free_pages() >= n + ASPACE_KERNEL_RESERVE_PAGES + commit_held();
 }
@@ -174,11 +174,16 @@ static size_t tables_for(size_t npages)
  * and tables are held for it already (commit.h), so only the frames are
  * looked at; anything else must leave what is held free too.
  */
-static int app_may_take(const struct region *r, size_t nframes, size_t nmapped)
+static int may_take(const struct region *r, size_t nframes, size_t nmapped, int reclaim)
 {
 	if (r && r->commit && commit_mode() == COMMIT_STRICT)
-		return free_at_least(nframes + ASPACE_KERNEL_RESERVE_PAGES);
-	return room_for(nframes + tables_bound(nmapped));
+		return free_at_least(nframes + ASPACE_KERNEL_RESERVE_PAGES, reclaim);
+	return room_for(nframes + tables_bound(nmapped), reclaim);
+}
+
+static int app_may_take(const struct region *r, size_t nframes, size_t nmapped)
+{
+	return may_take(r, nframes, nmapped, 1);
 }
 
 /* Whether npages more charged pages and ntables more table budget may be
@@ -196,7 +201,7 @@ static int may_charge(size_t npages, size_t ntables)
 
 int aspace_pages_available(uint64_t npages)
 {
-	return room_for(npages);
+	return room_for(npages, 1);
 }
 
 size_t aspace_commit_limit(void)
@@ -919,6 +924,44 @@ int aspace_fault(struct aspace *as, vaddr_t addr, unsigned access)
 	if (present)
 		return 0;
 	return r->obj ? back_object_page(as, r, va, access) : back_page(as, r, va);
+}
+
+int aspace_fault_shared(struct aspace *as, vaddr_t addr, unsigned access,
+			const struct aspace_shared_sync *sync)
+{
+	if (addr >= VM_USER_TOP || (access & (ASPACE_ACCESS_PRESENT | ASPACE_ACCESS_EXEC)))
+		return -EAGAIN;
+	/* region_at without its hint update: the hint is the writers'. */
+	struct region *r = as->hint;
+	if (!r || addr < r->base || addr >= region_end(r))
+		r = tree_find(as->tree, addr);
+	if (!r || r->obj || r->kind == REGION_IMAGE || r->kind == REGION_DEVICE ||
+	    (r->flags & (ASPACE_NOACCESS | CACHE_FLAGS)) ||
+	    ((access & ASPACE_ACCESS_WRITE) && !(r->flags & VM_WRITE)))
+		return -EAGAIN;
+	vaddr_t va = ALIGN_DOWN(addr, PAGE_SIZE);
+	if (!vm_lookup(&as->ctx, va, NULL, NULL))
+		return 0; /* another CPU backed it meanwhile */
+
+	sync->lock();
+	paddr_t pa = may_take(r, 1, 1, 0) ? palloc_one_no_reclaim() : 0;
+	sync->unlock();
+	if (!pa)
+		return -EAGAIN;
+	mmu_zero_page(phys_to_virt(pa));
+	int err = vm_map_if_empty(&as->ctx, va, pa, pte_flags(r->flags));
+	sync->lock();
+	if (err) {
+		pfree(pa, 1);
+	} else {
+		r->backed++;
+		count_backed(as, r, 1);
+		count_owned(as, r, 1);
+	}
+	sync->unlock();
+	if (err == -EEXIST)
+		return 0;
+	return err ? -EAGAIN : 0;
 }
 
 /* ------------------------------------------------------------ the heap */

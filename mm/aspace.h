@@ -266,6 +266,30 @@ int aspace_init_stack(struct aspace *as, vaddr_t top, size_t reserve_pages, size
  */
 int aspace_fault(struct aspace *as, vaddr_t addr, unsigned access);
 
+/*
+ * aspace_fault_shared - the common demand fault, made to run on several
+ * CPUs at once in one address space: a read or write (not an execute) of
+ * a page not backed yet in a region without an object, cache flags or
+ * PROT_NONE, whose page table exists, while palloc has a page free without
+ * a reclaim. Returns 0 when the page is mapped (by this call, or by
+ * another CPU first), or -EAGAIN for anything else, which changes nothing:
+ * aspace_fault, run alone, handles it then (errors included).
+ *
+ * The caller's contract: no other aspace call (and nothing else that
+ * changes as, its page tables, palloc or the commit totals) runs while any
+ * of these does (the kernel's shared side of its lock); these run beside
+ * each other, and sync->lock()/unlock() (a lock of the caller's, taken
+ * briefly, no wait inside) serialize what they share: palloc, the counts.
+ * The new page is zeroed outside that lock, and the entry is installed by
+ * compare-exchange (vm_map_if_empty). Never blocks, never reclaims.
+ */
+struct aspace_shared_sync {
+	void (*lock)(void);
+	void (*unlock)(void);
+};
+int aspace_fault_shared(struct aspace *as, vaddr_t addr, unsigned access,
+			const struct aspace_shared_sync *sync);
+
 /* Linux brk: moves the end of the heap to new_end (rounded up to a page;
  * 0 queries). Returns the new end, or the unchanged end when it cannot move
  * (below the heap's start, beyond its limit (ASPACE_HEAP_LIMIT, see

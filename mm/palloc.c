@@ -1042,6 +1042,11 @@ paddr_t palloc(size_t npages)
 	return pa;
 }
 
+paddr_t palloc_one_no_reclaim(void)
+{
+	return failinj_point() ? 0 : try_one();
+}
+
 void pfree(paddr_t page, size_t npages)
 {
 	uint64_t pfn = page >> PAGE_SHIFT;

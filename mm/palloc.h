@@ -23,8 +23,10 @@
  * fragmented to hold an aligned block of their size, fall back to a search
  * over the free runs.
  *
- * Context: one CPU, not interrupt-safe (no locking): do not call from
- * interrupt handlers. Double frees and frees of memory palloc does not own
+ * Context: one CPU at a time, not interrupt-safe (no locking of its own):
+ * the kernel serializes its callers (the kernel lock, or for the demand
+ * faults beside each other LOCK_SHARED_FAULT, kernel/app.c); do not call
+ * from interrupt handlers. Double frees and frees of memory palloc does not own
  * panic ("pfree: page 0x... not allocated"); exhaustion never panics.
  *
  * Reclaim: when the main pool cannot satisfy palloc() or palloc_aligned(),
@@ -83,6 +85,11 @@ int palloc_add_range(paddr_t base, size_t npages);
  * npages).
  */
 paddr_t palloc(size_t npages);
+
+/* palloc(1) that never runs the reclaimer: for a caller that may not (a
+ * demand fault beside others, mm/aspace.h's aspace_fault_shared). 0 when
+ * no page is free right now. */
+paddr_t palloc_one_no_reclaim(void);
 
 /*
  * palloc_aligned - like palloc(), but the first page's address is a

@@ -264,6 +264,23 @@ int vm_map(struct vm_ctx *ctx, vaddr_t va, paddr_t pa, unsigned flags)
 	return 0;
 }
 
+int vm_map_if_empty(struct vm_ctx *ctx, vaddr_t va, paddr_t pa, unsigned flags)
+{
+	int err = 0;
+
+	check_mappable("vm_map_if_empty", va, pa, PAGE_SIZE);
+	/* The tables on the way are only read: the callers' writers, which
+	 * alone make or free tables, do not run meanwhile. */
+	uint64_t *pte = walk(ctx, va, 0, 0, &err);
+	if (!pte)
+		return -ENOENT;
+	uint64_t empty = 0;
+	if (!__atomic_compare_exchange_n(pte, &empty, pa | leaf_bits(flags), 0, __ATOMIC_SEQ_CST,
+					 __ATOMIC_RELAXED))
+		return -EEXIST;
+	return 0;
+}
+
 int vm_map_large(struct vm_ctx *ctx, vaddr_t va, paddr_t pa, unsigned flags)
 {
 	int err = 0;

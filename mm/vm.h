@@ -128,6 +128,18 @@ void vm_ctx_destroy_user(struct vm_ctx *ctx, int free_frames);
  * mapped, by a 4 KiB or a 2 MiB page (nothing changes). va and pa must be
  * page aligned and va canonical (panic otherwise: a caller bug). */
 int vm_map(struct vm_ctx *ctx, vaddr_t va, paddr_t pa, unsigned flags);
+
+/*
+ * vm_map_if_empty - vm_map for demand faults that run on several CPUs at
+ * once in one context (aspace_fault_shared), while nothing else changes
+ * its tables: creates no table, and installs the entry by compare-exchange
+ * only while it is empty, so of two CPUs backing one page, one wins.
+ * Returns 0, -ENOENT (va's page table is missing, or a 2 MiB page is in
+ * the way: the caller takes the way that may change tables), or -EEXIST
+ * (the entry is not empty: another CPU mapped va first; pa stays the
+ * caller's). Same rules for va and pa as vm_map. Never blocks.
+ */
+int vm_map_if_empty(struct vm_ctx *ctx, vaddr_t va, paddr_t pa, unsigned flags);
 /* Same for one 2 MiB page; va and pa 2 MiB aligned. -EEXIST also when any
  * 4 KiB page of the 2 MiB is mapped. */
 int vm_map_large(struct vm_ctx *ctx, vaddr_t va, paddr_t pa, unsigned flags);

@@ -458,6 +458,60 @@ static void check_mmap_churn(void)
 	CHECK("threads_mmap_fill_and_munmap_at_once", !churn_bad);
 }
 
+/* ---------------------------------------------------------------- same pages */
+
+/*
+ * Demand faults of several CPUs on the same fresh pages at once (the
+ * kernel backs them beside each other, without its lock): each thread
+ * writes its own word of every page, starting together. Two CPUs that
+ * each backed a page and kept both would lose one thread's words; every
+ * page must hold every thread's word, and nothing else.
+ */
+#define SAME_PAGES 2048
+
+static uint64_t *same_region;
+static int same_threads;
+static _Atomic int same_ready;
+
+static void *touch_same_pages(void *arg)
+{
+	int me = (int)(intptr_t)arg;
+
+	same_ready++;
+	while (same_ready < same_threads)
+		;
+	for (size_t pg = 0; pg < SAME_PAGES; pg++)
+		same_region[pg * 512 + (size_t)me] = (uint64_t)(me + 1) << 32 | pg;
+	return NULL;
+}
+
+static void check_same_pages(void)
+{
+	int n = ncpus < 2 ? 2 : ncpus;
+	pthread_t t[64];
+	long bad = 0;
+
+	same_threads = n;
+	same_region = mmap(NULL, SAME_PAGES * 4096, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (same_region == MAP_FAILED) {
+		CHECK("threads_fault_the_same_fresh_pages_at_once", 0);
+		return;
+	}
+	for (intptr_t i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, touch_same_pages, (void *)i);
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	for (size_t pg = 0; pg < SAME_PAGES; pg++)
+		for (size_t w = 0; w < 512; w++) {
+			uint64_t want = w < (size_t)n ? (uint64_t)(w + 1) << 32 | pg : 0;
+			bad += same_region[pg * 512 + w] != want;
+		}
+	munmap(same_region, SAME_PAGES * 4096);
+	printf("smp: %d threads faulted the same %d pages: %ld words wrong\n", n, SAME_PAGES, bad);
+	CHECK("threads_fault_the_same_fresh_pages_at_once", bad == 0);
+}
+
 /* ---------------------------------------------------------------- signal */
 
 static volatile sig_atomic_t got_usr1;
@@ -587,6 +641,7 @@ int main(int argc, char **argv)
 	compute(ncpus < 2 ? 2 : ncpus);
 	check_futex_ping_pong(rounds > 0 ? rounds : 20000);
 	check_mmap_churn();
+	check_same_pages();
 	check_signal_to_spinner();
 	check_munmap_under_reader();
 	/* Exit while every other CPU spins in ring 3: the kernel stops them

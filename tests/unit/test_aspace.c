@@ -9,6 +9,7 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2765,5 +2766,184 @@ Test(aspace, a_mapping_over_the_empty_heap_is_found_after_its_front_is_cut)
 	cr_assert_eq(aspace_unmap_range(&as, IMG_END + 2 * P, 6 * P), 0);
 	cr_assert(!mapped(IMG_END + 7 * P, NULL, NULL));
 	cr_assert_eq(aspace_fault(&as, IMG_END + 7 * P, ASPACE_ACCESS_WRITE), -EFAULT);
+	destroy_and_check_all_returned();
+}
+
+/* ------------------------------------------------------------ faults beside each other */
+
+/* aspace_fault_shared's sync for host threads: a mutex, and a count of
+ * the sections, so a test sees that the shared parts were taken under it. */
+static pthread_mutex_t shared_mutex = PTHREAD_MUTEX_INITIALIZER;
+static unsigned shared_sections;
+
+static void shared_lock(void)
+{
+	pthread_mutex_lock(&shared_mutex);
+	shared_sections++;
+}
+
+static void shared_unlock(void)
+{
+	pthread_mutex_unlock(&shared_mutex);
+}
+
+static const struct aspace_shared_sync shared_sync = {shared_lock, shared_unlock};
+
+static int shared_fault(vaddr_t addr, unsigned access)
+{
+	return aspace_fault_shared(&as, addr, access, &shared_sync);
+}
+
+/* Where its page table exists, a shared fault backs one zeroed page with
+ * the region's flags and counts it as aspace_fault does; again, it changes
+ * nothing. */
+Test(aspace, shared_fault_backs_a_zeroed_page_as_aspace_fault_does)
+{
+	setup();
+	cr_assert_eq(aspace_map(&as, 0, 0, 4 * P, VM_WRITE), (long)DEF);
+	cr_assert_eq(aspace_fault(&as, DEF, ASPACE_ACCESS_WRITE), 0); /* makes the table */
+	paddr_t dirty = palloc(1);
+	memset(phys_to_virt(dirty), 0xa5, P);
+	pfree(dirty, 1);
+	size_t before = free_pages(), owned = as.commit_owned;
+
+	paddr_t pa;
+	unsigned flags;
+	cr_assert_eq(shared_fault(DEF + 2 * P + 9, ASPACE_ACCESS_WRITE), 0);
+	cr_assert(mapped(DEF + 2 * P, &pa, &flags));
+	cr_assert_eq(pa, dirty);
+	cr_assert_eq(flags, VM_USER | VM_WRITE);
+	const uint8_t *bytes = phys_to_virt(pa);
+	for (size_t i = 0; i < P; i++)
+		cr_assert_eq(bytes[i], 0, "byte %zu not zeroed", i);
+	cr_assert_eq(free_pages(), before - 1);
+	cr_assert_eq(stats().backed[REGION_MAPPING], 2);
+	cr_assert_eq(as.backed_now, as.backed_peak);
+	cr_assert_eq(as.commit_owned, owned + 1, "the page is counted as the app's own");
+
+	cr_assert_eq(shared_fault(DEF + 2 * P, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(free_pages(), before - 1);
+	cr_assert_eq(stats().backed[REGION_MAPPING], 2);
+	/* The heap and the stack are demand-zero too. */
+	cr_assert_eq(shared_fault(TOP - 2 * P, ASPACE_ACCESS_WRITE), 0);
+	cr_assert(mapped(TOP - 2 * P, NULL, NULL));
+	destroy_and_check_all_returned();
+}
+
+/* Everything else is -EAGAIN and changes nothing: aspace_fault, run
+ * alone, answers it (and makes tables, copies, reclaims, refuses). */
+Test(aspace, shared_fault_leaves_everything_else_untouched)
+{
+	setup();
+	long rw = aspace_map(&as, 0, 0, 4 * P, VM_WRITE);
+	long ro = aspace_map(&as, 0, 0, 4 * P, 0);
+	long none = aspace_map(&as, 0, 0, 4 * P, ASPACE_NOACCESS);
+	struct tobj *o = tobj_new(4 * P);
+	long obj = aspace_map_object(&as, 0, 4 * P, VM_WRITE, &o->obj, 0, 0);
+	long far = aspace_map(&as, 0, DEF + (1ull << 30), 4 * P, VM_WRITE); /* no table yet */
+	cr_assert(rw > 0 && ro > 0 && none > 0 && obj > 0 && far > 0);
+	cr_assert_eq(aspace_fault(&as, (vaddr_t)rw, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(aspace_fault(&as, (vaddr_t)ro, ASPACE_ACCESS_READ), 0);
+	cr_assert_eq(aspace_fault(&as, (vaddr_t)obj, ASPACE_ACCESS_READ), 0);
+	size_t before = free_pages(), backed = as.backed_now;
+	unsigned sections = shared_sections;
+
+	const struct {
+		vaddr_t addr;
+		unsigned access;
+	} cases[] = {
+	    {(vaddr_t)rw + P, ASPACE_ACCESS_EXEC},
+	    {(vaddr_t)rw + P, ASPACE_ACCESS_WRITE | ASPACE_ACCESS_PRESENT},
+	    {(vaddr_t)ro + P, ASPACE_ACCESS_WRITE},
+	    {(vaddr_t)none + P, ASPACE_ACCESS_READ},
+	    {(vaddr_t)obj + P, ASPACE_ACCESS_READ},
+	    {(vaddr_t)obj + 2 * P, ASPACE_ACCESS_WRITE},
+	    {IMG_BASE + 2 * P, ASPACE_ACCESS_READ}, /* the image's gap */
+	    {DEF - 16 * P, ASPACE_ACCESS_READ},	    /* no region */
+	    {0, ASPACE_ACCESS_READ},
+	    {VM_USER_TOP + P, ASPACE_ACCESS_READ},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(shared_fault(cases[i].addr, cases[i].access), -EAGAIN, "case %zu", i);
+		cr_assert(!mapped(ALIGN_DOWN(cases[i].addr, P), NULL, NULL), "case %zu", i);
+	}
+	cr_assert_eq(free_pages(), before);
+	cr_assert_eq(as.backed_now, backed);
+	cr_assert_eq(shared_sections, sections, "nothing was even tried under the lock");
+	/* No page table there yet: the page it took goes back. */
+	cr_assert_eq(shared_fault((vaddr_t)far, ASPACE_ACCESS_WRITE), -EAGAIN);
+	cr_assert(!mapped((vaddr_t)far, NULL, NULL));
+	cr_assert_eq(free_pages(), before);
+	cr_assert_eq(as.backed_now, backed);
+
+	/* No page free without a reclaim: -EAGAIN, nothing taken. */
+	size_t n = free_pages();
+	paddr_t *all = malloc(n * sizeof(*all));
+	for (size_t i = 0; i < n; i++)
+		cr_assert_neq(all[i] = palloc(1), 0);
+	cr_assert_eq(shared_fault((vaddr_t)rw + P, ASPACE_ACCESS_WRITE), -EAGAIN);
+	for (size_t i = 0; i < n; i++)
+		pfree(all[i], 1);
+	free(all);
+	cr_assert(!mapped((vaddr_t)rw + P, NULL, NULL));
+	cr_assert_eq(shared_fault((vaddr_t)rw + P, ASPACE_ACCESS_WRITE), 0);
+	destroy_and_check_all_returned();
+}
+
+/* Host threads as CPUs: each faults every page of one range, all at once
+ * and in the same order, so that they race for the same pages. Every page
+ * ends up backed once, zeroed, and counted once; the pages of the faults
+ * that lost a race went back to palloc. */
+#define SHARED_THREADS 4
+#define SHARED_PAGES   480 /* inside one page table: none is made */
+
+static vaddr_t shared_base;
+static int shared_errors;
+static pthread_barrier_t shared_start;
+
+static void *fault_all(void *arg)
+{
+	unsigned seed = (unsigned)(uintptr_t)arg;
+
+	pthread_barrier_wait(&shared_start);
+	for (size_t page = 0; page < SHARED_PAGES; page++) {
+		unsigned access = (page + seed) % 2 ? ASPACE_ACCESS_WRITE : ASPACE_ACCESS_READ;
+		if (shared_fault(shared_base + page * P + seed, access))
+			__atomic_fetch_add(&shared_errors, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+Test(aspace, shared_faults_on_several_threads_back_each_page_once)
+{
+	setup();
+	long base = aspace_map(&as, 0, 0, SHARED_PAGES * P, VM_WRITE);
+	cr_assert_eq(base, (long)DEF);
+	shared_base = (vaddr_t)base;
+	shared_errors = 0;
+	cr_assert_eq(aspace_fault(&as, shared_base, ASPACE_ACCESS_WRITE), 0); /* the table */
+	size_t before = free_pages(), backed = as.backed_now, owned = as.commit_owned;
+
+	pthread_t t[SHARED_THREADS];
+	pthread_barrier_init(&shared_start, NULL, SHARED_THREADS);
+	for (uintptr_t i = 0; i < SHARED_THREADS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, fault_all, (void *)(i + 1)), 0);
+	for (int i = 0; i < SHARED_THREADS; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&shared_start);
+
+	cr_assert_eq(shared_errors, 0);
+	for (size_t i = 0; i < SHARED_PAGES; i++) {
+		paddr_t pa;
+		cr_assert(mapped(shared_base + i * P, &pa, NULL), "page %zu", i);
+		const uint64_t *words = phys_to_virt(pa);
+		for (size_t w = 0; w < P / 8; w++)
+			cr_assert_eq(words[w], 0, "page %zu word %zu", i, w);
+	}
+	cr_assert_eq(free_pages(), before - (SHARED_PAGES - 1), "a lost race's page leaked");
+	cr_assert_eq(as.backed_now, backed + SHARED_PAGES - 1);
+	cr_assert_eq(stats().backed[REGION_MAPPING], SHARED_PAGES);
+	cr_assert_eq(as.commit_owned, owned + SHARED_PAGES - 1);
+	cr_assert_eq(aspace_unmap_range(&as, shared_base, SHARED_PAGES * P), 0);
 	destroy_and_check_all_returned();
 }

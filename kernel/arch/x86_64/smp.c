@@ -166,6 +166,9 @@ static struct spinlock kernel_lock = SPINLOCK_INIT("kernel", LOCK_KERNEL);
  * kernel_lock_exit. */
 static uint64_t lock_sleepers;
 
+/* The CPUs in a shared section (kernel_lock_share_begin). */
+static unsigned shared_sections;
+
 /* How many times a waiter tries before it halts: counted in tries, not
  * time, so that it scales with how fast the CPU runs this loop (tens of
  * microseconds on hardware, more under emulation, where the holder's own
@@ -228,6 +231,12 @@ unsigned long kernel_lock_enter(void)
 	}
 	if (waited)
 		__atomic_store_n(&c->lock_waiting, 0, __ATOMIC_SEQ_CST);
+	/* The shared sections that began before we took the lock end first;
+	 * none begins now that it is held (kernel_lock_share_begin). */
+	while (__atomic_load_n(&shared_sections, __ATOMIC_SEQ_CST)) {
+		smp_call_run();
+		__builtin_ia32_pause();
+	}
 
 	/* A shootdown skipped this CPU while it was idle or waiting. */
 	if (__atomic_exchange_n(&c->tlb_stale, 0, __ATOMIC_ACQ_REL))
@@ -254,6 +263,23 @@ void kernel_lock_exit(unsigned long flags)
 int kernel_lock_held(void)
 {
 	return spin_is_held_by_me(&kernel_lock);
+}
+
+int kernel_lock_share_begin(void)
+{
+	__atomic_fetch_add(&shared_sections, 1, __ATOMIC_SEQ_CST);
+	/* Seen free after we counted ourselves: a CPU that takes the lock
+	 * from now on sees the count and waits for us (both sides are
+	 * sequentially consistent, as in halt_for_kernel_lock). */
+	if (!__atomic_load_n(&kernel_lock.locked, __ATOMIC_SEQ_CST))
+		return 1;
+	__atomic_fetch_sub(&shared_sections, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+void kernel_lock_share_end(void)
+{
+	__atomic_fetch_sub(&shared_sections, 1, __ATOMIC_SEQ_CST);
 }
 
 static void ipi_interrupt(void *dev)

@@ -145,6 +145,21 @@ void kernel_lock_exit(unsigned long flags);
 /* Whether this CPU holds the kernel lock: for assertions. */
 int kernel_lock_held(void);
 
+/*
+ * The kernel lock's shared side: a section that runs beside other such
+ * sections on other CPUs, but never beside a holder of the kernel lock
+ * (the demand fault of kernel/app.h's app_page_fault_shared; what it may
+ * touch is listed in docs/architecture.md, "Lock order").
+ * kernel_lock_share_begin returns 1 with the section entered, or 0 when a
+ * CPU holds the kernel lock (take it instead: nothing was entered).
+ * kernel_lock_enter, once it holds the lock, waits for the sections in
+ * progress to end, so a holder still has the kernel to itself. Interrupts
+ * off from begin to end; a section is short, takes no lock a holder may
+ * hold, and waits for nothing but other sections. Never blocks.
+ */
+int kernel_lock_share_begin(void);
+void kernel_lock_share_end(void);
+
 /* Set (for good) once a CPU other than the boot CPU ran app code: from
  * then on mm shoots down every mapping it removes or weakens (mm/vm.c). */
 extern int smp_app_cpus_spread;

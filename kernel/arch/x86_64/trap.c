@@ -283,6 +283,28 @@ static void user_exception(struct trap_frame *f, int fault_err)
 
 static void trap_dispatch_locked(struct trap_frame *f);
 
+static unsigned fault_access(uint64_t error_code)
+{
+	return ((error_code & PF_WRITE) ? ASPACE_ACCESS_WRITE : 0) |
+	       ((error_code & PF_FETCH) ? ASPACE_ACCESS_EXEC : 0) |
+	       ((error_code & PF_PRESENT) ? ASPACE_ACCESS_PRESENT : 0);
+}
+
+/* The common demand fault from ring 3, beside other CPUs' and without the
+ * kernel lock (app_page_fault_shared): 1 when it is resolved, 0 when the
+ * way under the lock must handle it. */
+static int shared_fault(const struct trap_frame *f)
+{
+	uint64_t addr = read_cr2();
+
+	if (f->vector != TRAP_PF || !(f->cs & 3) || (f->error_code & PF_RSVD) ||
+	    !kernel_lock_share_begin())
+		return 0;
+	int err = app_page_fault_shared(addr, fault_access(f->error_code));
+	kernel_lock_share_end();
+	return !err;
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
 	if (f->vector == SMP_IPI_VECTOR) {
@@ -307,6 +329,8 @@ void trap_dispatch(struct trap_frame *f)
 	 * An exception in the kernel is a panic and takes nothing (it may come
 	 * before this_cpu() works). Interrupts are off in the handler, so the
 	 * flags kept are 0. */
+	if (shared_fault(f))
+		return;
 	int locked = ((f->cs & 3) || f->vector >= 32) && !kernel_lock_held();
 	if (locked)
 		(void)kernel_lock_enter();
@@ -332,11 +356,9 @@ static void trap_dispatch_locked(struct trap_frame *f)
 	if ((f->cs & 3) && f->vector == TRAP_PF) {
 		/* Demand paging first: a fault inside a demand region is backed
 		 * and the instruction restarts. */
-		unsigned access = ((f->error_code & PF_WRITE) ? ASPACE_ACCESS_WRITE : 0) |
-				  ((f->error_code & PF_FETCH) ? ASPACE_ACCESS_EXEC : 0) |
-				  ((f->error_code & PF_PRESENT) ? ASPACE_ACCESS_PRESENT : 0);
-		int err = (f->error_code & PF_RSVD) ? -EFAULT
-						    : app_page_fault(read_cr2(), access, f->rip);
+		int err = (f->error_code & PF_RSVD)
+			      ? -EFAULT
+			      : app_page_fault(read_cr2(), fault_access(f->error_code), f->rip);
 		if (!err)
 			return;
 		user_exception(f, err);
