@@ -10,11 +10,14 @@
 //           1 thread touching 2 x FAULT_MIB, then 2 threads FAULT_MIB each.
 //   futex   a FUTEX_WAIT/FUTEX_WAKE ping-pong between two threads, ROUNDS
 //           round trips: ns per round trip.
+//   unmap   munmap of UNMAP_MIB of touched memory while a second thread
+//           spins in ring 3 on the other CPU, whose TLB the kernel must
+//           shoot down: ms per munmap.
 //
 // Each figure is the best of REPS runs (the host is shared: the best run is
 // the one least disturbed). A run's time is the span from the first worker's
 // start to the last worker's end (CLOCK_MONOTONIC), so thread creation and
-// joining are not counted. Usage: smp_bench [all|cpu|fault|futex]...
+// joining are not counted. Usage: smp_bench [all|cpu|fault|futex|unmap]...
 // Exit status 0 when every checksum matched, 1 otherwise.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,6 +44,7 @@
 #define FAULT_MIB 64	     /* per thread in the 2-thread run */
 #define PAGE	  4096u
 #define ROUNDS	  5000
+#define UNMAP_MIB 32
 
 static int failed;
 
@@ -258,6 +262,55 @@ static void futex_pingpong(void)
 	       (double)print_runs("futex", "round_trip", ns, ROUNDS, "ns") / ROUNDS);
 }
 
+// ---------------------------------------------------------------- unmap
+static _Atomic int spin_stop, spinning;
+
+static void *spin_in_ring3(void *arg)
+{
+	(void)arg;
+	atomic_store(&spinning, 1);
+	while (!atomic_load(&spin_stop))
+		;
+	return NULL;
+}
+
+static void unmap_busy_peer(void)
+{
+	size_t len = (size_t)UNMAP_MIB << 20;
+	uint64_t ns[REPS];
+	pthread_t t;
+	int e;
+
+	atomic_store(&spin_stop, 0);
+	atomic_store(&spinning, 0);
+	if ((e = pthread_create(&t, NULL, spin_in_ring3, NULL))) {
+		printf("bench: unmap failed: %s\n", strerror(e));
+		failed = 1;
+		return;
+	}
+	while (!atomic_load(&spinning))
+		;
+	for (int rep = 0; rep < REPS; rep++) {
+		char *p =
+		    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			printf("bench: unmap failed: %s\n", strerror(errno));
+			failed = 1;
+			break;
+		}
+		for (size_t off = 0; off < len; off += PAGE)
+			p[off] = 1;
+		uint64_t t0 = now_ns();
+		munmap(p, len);
+		ns[rep] = now_ns() - t0;
+	}
+	atomic_store(&spin_stop, 1);
+	pthread_join(t, NULL);
+	if (!failed)
+		printf("bench: unmap_busy_peer %.2f ms\n",
+		       (double)print_runs("unmap", "busy_peer", ns, 1e6, "ms") / 1e6);
+}
+
 int main(int argc, char **argv)
 {
 	int all = argc < 2;
@@ -279,6 +332,8 @@ int main(int argc, char **argv)
 			scaling("fault", fault_worker, 2 * FAULT_MIB * (1 << 20) / PAGE);
 		if (all || !strcmp(w, "futex"))
 			futex_pingpong();
+		if (all || !strcmp(w, "unmap"))
+			unmap_busy_peer();
 		if (all)
 			break;
 	}

@@ -119,18 +119,6 @@ static unsigned me(void)
 
 /* ---------------------------------------------------------------- the other CPUs */
 
-static void nop_call(void *arg)
-{
-	(void)arg;
-}
-
-/* An IPI to cpu: out of ring 3 or its halt, into the kernel's way back
- * (signals, the scheduler) or its idle loop. */
-static void kick(unsigned cpu)
-{
-	(void)smp_call(cpu, nop_call, NULL, 0);
-}
-
 /* Whether t may run on this CPU (sched_setaffinity). */
 static int allowed_here(const struct thread *t)
 {
@@ -146,7 +134,7 @@ static void kick_an_idle_cpu(const struct thread *t)
 			continue;
 		struct cpu *p = cpu_entries[c].cpu;
 		if (__atomic_exchange_n(&p->idle, 0, __ATOMIC_ACQ_REL)) {
-			kick(c);
+			smp_kick(c);
 			return;
 		}
 	}
@@ -446,7 +434,7 @@ void thread_interrupt(struct thread *t)
 	resume(t);
 	/* Running on another CPU: bring it out of ring 3 to take the signal. */
 	if (t->on_cpu && t->on_cpu != me())
-		kick(t->on_cpu - 1);
+		smp_kick(t->on_cpu - 1);
 }
 
 /* The next free entry of t, or NULL without memory. */
@@ -720,7 +708,7 @@ static _Noreturn void idle_here(void)
 {
 	drop_current();
 	if (__atomic_load_n(&cpu_entries[0].cpu->idle, __ATOMIC_ACQUIRE))
-		kick(0);
+		smp_kick(0);
 	kernel_lock_exit(0);
 	smp_idle_restart();
 }
@@ -871,7 +859,7 @@ void thread_stop_other_cpus(void)
 {
 	/* Each answers from wherever it is (ring 3 included) and then waits
 	 * for the kernel lock, which the exit never gives back. */
-	(void)smp_call_all_others(nop_call, NULL, 1);
+	(void)smp_call_all_others(smp_call_nop, NULL, 1);
 }
 
 /* ---------------------------------------------------------------- affinity */

@@ -152,16 +152,11 @@ uint64_t time_tsc_at(uint64_t ns)
  * programs it on its way back from the IPI (time_reprogram) or its halt. */
 static int reprogram_pending;
 
-static void kick_call(void *arg)
-{
-	(void)arg;
-}
-
 static void program(void)
 {
 	if (this_cpu()->index != 0) {
 		__atomic_store_n(&reprogram_pending, 1, __ATOMIC_RELEASE);
-		(void)smp_call(0, kick_call, NULL, 0);
+		smp_kick(0);
 		return;
 	}
 	__atomic_store_n(&reprogram_pending, 0, __ATOMIC_RELAXED);

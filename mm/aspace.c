@@ -720,6 +720,7 @@ static void unmap_pages(struct aspace *as, struct region *r, vaddr_t base, size_
 	int device = r->kind == REGION_DEVICE;
 	int owned = !device || r->owns_phys;
 
+	vm_batch_begin();
 	for (size_t i = 0; i < npages && r->backed; i++) {
 		vaddr_t va = base + i * PAGE_SIZE;
 		paddr_t pa;
@@ -732,7 +733,7 @@ static void unmap_pages(struct aspace *as, struct region *r, vaddr_t base, size_
 			continue;
 		}
 		if (owned && !(f & VM_BORROWED)) {
-			pfree(pa, 1);
+			vm_free_frame(pa);
 			count_owned(as, r, -1);
 		}
 		if (f & VM_LAZYFREE)
@@ -740,6 +741,7 @@ static void unmap_pages(struct aspace *as, struct region *r, vaddr_t base, size_
 		r->backed--;
 		count_unbacked(as, r, 1);
 	}
+	vm_batch_end();
 }
 
 /* unmap_pages, then vfree()s the range. */

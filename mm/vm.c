@@ -349,12 +349,74 @@ static int needs_invalidation(const struct vm_ctx *ctx, vaddr_t va)
 	return mmu_active_root() == ctx->root || va >= VM_KERNEL_HALF;
 }
 
+/*
+ * A shootdown batch (vm_batch_begin): the pages invalidated since the
+ * last flush, as the range [lo, hi] they lie in, and the frames and tables
+ * freed since, which wait for the flush. One batch at a time: vm's callers
+ * are serialized (the kernel lock), and an inner begin only nests.
+ */
+#define SHOOTDOWN_MAX_RUN 32 /* a longer span: every entry (smp.h's limit) */
+
+static struct {
+	unsigned depth;
+	vaddr_t lo, hi;
+	size_t npages;
+	paddr_t frames[VM_BATCH_FRAMES];
+	size_t nframes;
+} batch;
+
 /* Other CPUs that ran app code may cache any mapping (the app's through
- * the app view's root, which they do not reload): they drop va too,
- * before the caller frees or reuses a frame or table. */
+ * the app view's root, which they do not reload): they drop the batch's
+ * pages, and then its frames are freed. */
+static void batch_flush(void)
+{
+	if (batch.npages) {
+		size_t span = (size_t)((batch.hi - batch.lo) / PAGE_SIZE) + 1;
+		mmu_shootdown_pages(batch.lo, span <= SHOOTDOWN_MAX_RUN ? span : 0);
+	}
+	for (size_t i = 0; i < batch.nframes; i++)
+		pfree(batch.frames[i], 1);
+	batch.npages = 0;
+	batch.nframes = 0;
+}
+
+void vm_batch_begin(void)
+{
+	batch.depth++;
+}
+
+void vm_batch_end(void)
+{
+	if (!batch.depth)
+		panic("vm_batch_end: no batch");
+	if (--batch.depth == 0)
+		batch_flush();
+}
+
+void vm_free_frame(paddr_t pa)
+{
+	if (!batch.depth) {
+		pfree(pa, 1);
+		return;
+	}
+	if (batch.nframes == VM_BATCH_FRAMES)
+		batch_flush();
+	batch.frames[batch.nframes++] = pa;
+}
+
+/* Other CPUs drop va too, before the caller frees or reuses a frame or
+ * table: now, or inside a batch at its flush. */
 static void shoot_down(vaddr_t va)
 {
-	mmu_shootdown_page(va);
+	if (!batch.depth) {
+		mmu_shootdown_pages(va, 1);
+		return;
+	}
+	if (!batch.npages || va < batch.lo)
+		batch.lo = va;
+	if (!batch.npages || va > batch.hi)
+		batch.hi = va;
+	batch.npages++;
 }
 
 static void invalidate(const struct vm_ctx *ctx, vaddr_t va)
@@ -412,7 +474,7 @@ static int unmap_leaf(struct vm_ctx *ctx, vaddr_t va, int leaf_level, paddr_t *p
 	}
 	invalidate(ctx, va);
 	while (ndead--)
-		pfree(dead[ndead], 1);
+		vm_free_frame(dead[ndead]);
 	return 0;
 }
 
@@ -543,6 +605,7 @@ size_t vm_lazyfree_mark(struct vm_ctx *ctx, vaddr_t va, vaddr_t end)
 	size_t fresh = 0;
 	int live = needs_invalidation(ctx, va);
 
+	vm_batch_begin(); /* one shootdown for the range, not one per page */
 	while (va < end) {
 		vaddr_t next;
 		uint64_t *table = leaf_table(ctx, va, &next);
@@ -571,12 +634,17 @@ size_t vm_lazyfree_mark(struct vm_ctx *ctx, vaddr_t va, vaddr_t end)
 		}
 		va += n * PAGE_SIZE;
 	}
+	vm_batch_end();
 	return fresh;
 }
 
 int vm_lazyfree_settle(struct vm_ctx *ctx, vaddr_t va, unsigned how, paddr_t *pa_out)
 {
 	uint64_t *pte = present_pte(ctx, va);
+
+	if (batch.depth)
+		panic(
+		    "vm_lazyfree_settle: inside a shootdown batch"); /* its caller frees at once */
 
 	if (!pte || !(*pte & PTE_LAZYFREE))
 		return -ENOENT;

@@ -159,6 +159,24 @@ int vm_unmap(struct vm_ctx *ctx, vaddr_t va, paddr_t *pa_out);
 /* vm_unmap that also reports the VM_* flags the entry had (VM_BORROWED:
  * the frame is not the caller's to free). flags_out may be NULL. */
 int vm_unmap_entry(struct vm_ctx *ctx, vaddr_t va, paddr_t *pa_out, unsigned *flags_out);
+
+/*
+ * Shootdown batches: between vm_batch_begin and vm_batch_end, the other
+ * CPUs' TLB entries of the pages unmapped or weakened here are shot down
+ * together (one IPI round per VM_BATCH_FRAMES frames, and one at the end)
+ * instead of one round per page; this CPU's own are invalidated at once as always. A
+ * frame or table whose mapping went inside the batch must be freed with
+ * vm_free_frame, which holds it until that shootdown (outside a batch it
+ * is pfree(pa, 1)): so no frame is reused while another CPU may still
+ * reach it. vm frees the tables it empties that way itself. Batches nest
+ * (the outermost end flushes). Nothing inside may allocate (the
+ * reclaimer's settle panics there: it frees its frame at once). Never
+ * blocks but to wait for the other CPUs' answers.
+ */
+#define VM_BATCH_FRAMES 32 /* a run this long is still invalidated entry by entry */
+void vm_batch_begin(void);
+void vm_batch_end(void);
+void vm_free_frame(paddr_t pa);
 /* Same for the 2 MiB mapping at va (2 MiB aligned: panic otherwise);
  * *pa_out gets the 2 MiB frame. -ENOENT when va is not mapped by a 2 MiB
  * page (nothing there, or 4 KiB pages). */

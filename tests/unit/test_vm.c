@@ -658,3 +658,69 @@ Test(vm, dump_lists_4k_and_2m_pages_in_the_xous_style, .init = cr_redirect_stdou
 		 uctx.root, (unsigned long)FRAME, (unsigned long)FRAME2M, (unsigned long)FRAME);
 	cr_assert_stdout_eq_str(expect);
 }
+
+/* ------------------------------------------------------------ shootdown batches */
+
+/* Inside a batch, neither the frames given to vm_free_frame nor the tables
+ * an unmap empties are freed before the batch ends (the other CPUs'
+ * shootdown comes first); nested batches end at the outermost end. */
+Test(vm, a_batch_frees_frames_and_emptied_tables_only_at_its_end)
+{
+	setup();
+	vaddr_t va = 0x40000000; /* a fresh PDPT entry: the unmaps empty three tables */
+	paddr_t frames[8];
+	size_t before = free_pages();
+
+	for (int i = 0; i < 8; i++) {
+		cr_assert_neq(frames[i] = palloc(1), 0);
+		cr_assert_eq(vm_map(&uctx, va + i * PAGE_SIZE, frames[i], VM_USER | VM_WRITE), 0);
+	}
+	size_t mapped = free_pages();
+	cr_assert_eq(mapped, before - 8 - 3, "8 frames and 3 tables");
+
+	vm_batch_begin();
+	vm_batch_begin();
+	for (int i = 0; i < 8; i++) {
+		paddr_t pa;
+		cr_assert_eq(vm_unmap(&uctx, va + i * PAGE_SIZE, &pa), 0);
+		cr_assert_eq(pa, frames[i]);
+		vm_free_frame(pa);
+	}
+	vm_batch_end();
+	cr_assert_eq(free_pages(), mapped, "freed inside the batch");
+	vm_batch_end();
+	cr_assert_eq(free_pages(), before);
+	cr_assert_eq(palloc_check(), 0);
+
+	/* Outside a batch it is pfree. */
+	paddr_t pa = palloc(1);
+	vm_free_frame(pa);
+	cr_assert_eq(free_pages(), before);
+}
+
+/* A batch holds VM_BATCH_FRAMES frames: one more flushes those (their
+ * shootdown, then their frees) and waits itself. */
+Test(vm, a_full_batch_flushes_before_it_takes_more)
+{
+	setup();
+	paddr_t frames[VM_BATCH_FRAMES + 1];
+
+	for (int i = 0; i <= VM_BATCH_FRAMES; i++)
+		cr_assert_neq(frames[i] = palloc(1), 0);
+	size_t held = free_pages();
+	vm_batch_begin();
+	for (int i = 0; i < VM_BATCH_FRAMES; i++)
+		vm_free_frame(frames[i]);
+	cr_assert_eq(free_pages(), held);
+	vm_free_frame(frames[VM_BATCH_FRAMES]);
+	cr_assert_eq(free_pages(), held + VM_BATCH_FRAMES);
+	vm_batch_end();
+	cr_assert_eq(free_pages(), held + VM_BATCH_FRAMES + 1);
+	cr_assert_eq(palloc_check(), 0);
+}
+
+Test(vm, ending_a_batch_that_was_not_begun_panics, .signal = SIGABRT)
+{
+	setup();
+	vm_batch_end();
+}

@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define PTE_PRESENT	    (1ull << 0)
@@ -73,9 +74,10 @@ static inline uint64_t mmu_active_root(void)
 {
 	return 0;
 }
-static inline void mmu_shootdown_page(uint64_t va)
+static inline void mmu_shootdown_pages(uint64_t va, size_t npages)
 {
 	(void)va;
+	(void)npages;
 }
 #else
 static inline void mmu_invalidate_page(uint64_t va)
@@ -89,12 +91,14 @@ static inline uint64_t mmu_active_root(void)
 	return v & PTE_ADDR_MASK;
 }
 /* From kernel/arch/x86_64/smp.c (smp.h): once another CPU ran app code,
- * it may cache any mapping, so removing or weakening one there too. */
+ * it may cache any mapping, so removing or weakening one there too: the
+ * npages pages from va (0, or more than smp.h's TLB_SHOOTDOWN_MAX_PAGES:
+ * every entry). */
 extern int smp_app_cpus_spread;
-int tlb_shootdown_app_page(uint64_t va);
-static inline void mmu_shootdown_page(uint64_t va)
+int tlb_shootdown_app_pages(uint64_t va, size_t npages);
+static inline void mmu_shootdown_pages(uint64_t va, size_t npages)
 {
 	if (__atomic_load_n(&smp_app_cpus_spread, __ATOMIC_ACQUIRE))
-		(void)tlb_shootdown_app_page(va);
+		(void)tlb_shootdown_app_pages(va, npages);
 }
 #endif

@@ -381,7 +381,9 @@ int smp_call(unsigned cpu, smp_call_fn fn, void *arg, int wait)
 	return smp_call_timeout(cpu, fn, arg, wait, SMP_CALL_TIMEOUT_MS);
 }
 
-int smp_call_all_others(smp_call_fn fn, void *arg, int wait)
+/* smp_call_all_others, but a CPU for which skip (if any) says 1 gets no
+ * call. */
+static int call_others_but(smp_call_fn fn, void *arg, int wait, int (*skip)(struct cpu *))
 {
 	struct call_slot *slots[SMP_MAX_CPUS];
 	unsigned me = this_cpu()->index;
@@ -390,7 +392,7 @@ int smp_call_all_others(smp_call_fn fn, void *arg, int wait)
 
 	for (unsigned c = 0; c < SMP_MAX_CPUS; c++) {
 		slots[c] = NULL;
-		if (c == me || !smp_cpu_online(c))
+		if (c == me || !smp_cpu_online(c) || (skip && skip(cpu_entries[c].cpu)))
 			continue;
 		slots[c] = queue_call(c, fn, arg, wait, deadline);
 		if (!slots[c]) {
@@ -407,6 +409,21 @@ int smp_call_all_others(smp_call_fn fn, void *arg, int wait)
 		}
 	}
 	return err;
+}
+
+int smp_call_all_others(smp_call_fn fn, void *arg, int wait)
+{
+	return call_others_but(fn, arg, wait, NULL);
+}
+
+void smp_call_nop(void *arg)
+{
+	(void)arg;
+}
+
+void smp_kick(unsigned cpu)
+{
+	(void)smp_call(cpu, smp_call_nop, NULL, 0);
 }
 
 /* Per calling CPU: a late CPU (one that timed out) may still read it. */
@@ -443,42 +460,25 @@ static void tlb_flush_request(void *arg)
 		invlpg(va + i * PAGE_SIZE);
 }
 
-int tlb_shootdown_app_page(uint64_t va)
+/* Idle (halted or in its idle loop) or waiting for the kernel lock, which
+ * this CPU holds: p touches no app memory until it takes the lock, and
+ * flushes then (tlb_stale). No IPI to wake it. */
+static int flushes_later(struct cpu *p)
 {
-	struct call_slot *slots[SMP_MAX_CPUS];
-	unsigned me = this_cpu()->index;
-	uint64_t deadline = rdtsc() + ms_to_tsc(SMP_CALL_TIMEOUT_MS);
-	struct tlb_request *r = &tlb_requests[me];
-	int err = 0;
+	if (!__atomic_load_n(&p->idle, __ATOMIC_ACQUIRE) &&
+	    !__atomic_load_n(&p->lock_waiting, __ATOMIC_SEQ_CST))
+		return 0;
+	__atomic_store_n(&p->tlb_stale, 1, __ATOMIC_RELEASE);
+	return 1;
+}
+
+int tlb_shootdown_app_pages(uint64_t va, size_t npages)
+{
+	struct tlb_request *r = &tlb_requests[this_cpu()->index];
 
 	r->va = va;
-	r->npages = 1;
-	for (unsigned c = 0; c < SMP_MAX_CPUS; c++) {
-		slots[c] = NULL;
-		if (c == me || !smp_cpu_online(c))
-			continue;
-		struct cpu *p = cpu_entries[c].cpu;
-		/* Idle (halted or in its idle loop) or waiting for the kernel
-		 * lock, which this CPU holds: it touches no app memory until
-		 * it takes the lock, and flushes then. No IPI to wake it. */
-		if (__atomic_load_n(&p->idle, __ATOMIC_ACQUIRE) ||
-		    __atomic_load_n(&p->lock_waiting, __ATOMIC_SEQ_CST)) {
-			__atomic_store_n(&p->tlb_stale, 1, __ATOMIC_RELEASE);
-			continue;
-		}
-		slots[c] = queue_call(c, tlb_flush_request, r, 1, deadline);
-		if (!slots[c]) {
-			no_answer(c, SMP_CALL_TIMEOUT_MS);
-			err = -ETIMEDOUT;
-		}
-	}
-	for (unsigned c = 0; c < SMP_MAX_CPUS; c++) {
-		if (slots[c] && wait_slot(c, slots[c], deadline)) {
-			no_answer(c, SMP_CALL_TIMEOUT_MS);
-			err = -ETIMEDOUT;
-		}
-	}
-	return err;
+	r->npages = npages;
+	return call_others_but(tlb_flush_request, r, 1, flushes_later);
 }
 
 int tlb_shootdown_all_others(uint64_t va, size_t npages)

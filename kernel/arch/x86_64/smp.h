@@ -117,6 +117,14 @@ int smp_call(unsigned cpu, smp_call_fn fn, void *arg, int wait);
  * others did run fn). */
 int smp_call_all_others(smp_call_fn fn, void *arg, int wait);
 
+/* The call that does nothing: what matters is the IPI, which brings the
+ * target out of ring 3 or its halt into the kernel's way back (signals,
+ * the scheduler, time_reprogram) or its idle loop. smp_kick sends it
+ * without waiting; smp_call_all_others(smp_call_nop, NULL, 1) returns once
+ * every other CPU has left ring 3. */
+void smp_call_nop(void *arg);
+void smp_kick(unsigned cpu);
+
 /* smp_call with its own timeout, for the self-test of the timeout path. */
 int smp_call_timeout(unsigned cpu, smp_call_fn fn, void *arg, int wait, unsigned timeout_ms);
 
@@ -183,14 +191,15 @@ _Noreturn void smp_idle_restart(void);
  * when no other CPU runs), or -ETIMEDOUT as smp_call_all_others (the CPU
  * that did not answer may still hold the old entries: a broken CPU).
  *
- * mm calls it (mmu.h's mmu_shootdown_page) for every page it unmaps or
- * weakens once smp_app_cpus_spread is set, after changing the tables and
+ * mm calls tlb_shootdown_app_pages below (mmu.h's mmu_shootdown_pages) for
+ * the pages it unmaps or weakens once smp_app_cpus_spread is set (a page at
+ * a time, or a batch: mm/vm.h), after changing the tables and
  * before the frames are freed or reused. Kernel context,
  * interrupts off; blocks (spins) for the answers.
  */
 int tlb_shootdown_all_others(uint64_t va, size_t npages);
-/* The same for one page of the mappings mm changes (mmu.h's
- * mmu_shootdown_page), under the kernel lock: a CPU that is idle gets no
+/* The same for the mappings mm changes (mmu.h's mmu_shootdown_pages),
+ * under the kernel lock: a CPU that is idle or waits for the lock gets no
  * IPI but flushes its whole TLB when it next takes the kernel lock. */
-int tlb_shootdown_app_page(uint64_t va);
+int tlb_shootdown_app_pages(uint64_t va, size_t npages);
 #endif
