@@ -159,7 +159,9 @@ int kernel_lock_held(void);
  * (the demand fault of kernel/app.h's app_page_fault_shared; what it may
  * touch is listed in docs/architecture.md, "Lock order").
  * kernel_lock_share_begin returns 1 with the section entered, or 0 when a
- * CPU holds the kernel lock (take it instead: nothing was entered).
+ * CPU holds the kernel lock and keeps it for as long as a lock waiter
+ * spins before it halts (take it instead: nothing was entered); while it
+ * waits it runs the calls queued for this CPU.
  * kernel_lock_enter, once it holds the lock, waits for the sections in
  * progress to end, so a holder still has the kernel to itself. Interrupts
  * off from begin to end; a section is short, takes no lock a holder may
