@@ -872,9 +872,9 @@ test:
 # under signals) and one of tests/apps/fsx.c (FSX_OPS operations, its line
 # compared with the same binary's on this host), FUZZ_GUEST_JOBS at a time;
 # fails on a panic, a leaked page, a timeout or a missing survived line.
-#   make fuzz-guest [SEEDS="1 2 3"] [MODES="raw mm io fsx"] [FSX_OPS=100000]
+#   make fuzz-guest [SEEDS="1 2 3"] [MODES="raw mm mmt io fsx"] [FSX_OPS=100000]
 SEEDS ?= $(shell seq 1 16)
-MODES ?= raw mm io fsx
+MODES ?= raw mm mmt io fsx
 FSX_OPS ?= 100000
 FUZZ_GUEST_JOBS ?= $(NPROC)
 fuzz-guest: all $(B)/tests/apps/fuzz.elf $(B)/tests/apps/fsx.elf

@@ -15,7 +15,9 @@
  * mremap, madvise) at an arena of the fuzzer's own address space, mixed with
  * touches of random arena bytes (a fault is caught with SIGSEGV/SIGBUS
  * handlers and siglongjmp), so they can be as hostile as they like without
- * unmapping the fuzzer. Every page must come back at exit.
+ * unmapping the fuzzer. Every page must come back at exit. "fuzz SEED mmt"
+ * does the same from four threads at once over the one arena, so that on
+ * several CPUs one thread's unmap or protect meets another's touches.
  *
  * "fuzz SEED io" aims at the kernel's newer surfaces from several threads
  * at once: pipes, eventfd, timerfd, epoll (nested, with loops attempted),
@@ -161,7 +163,7 @@ static int excluded(long n)
 #define ARENA_PAGES 65536ull /* 256 MiB of address space, never all backed */
 #define PAGE	    4096ull
 
-static sigjmp_buf touch_escape;
+static __thread sigjmp_buf touch_escape; /* per thread: mmt mode's touch too */
 
 static void on_fault(int sig)
 {
@@ -229,15 +231,12 @@ static void interrupt_waits(void)
 	setitimer(ITIMER_REAL, &every, NULL);
 }
 
-static int fuzz_memory(void)
+/* ops memory calls and touches on the arena; the errors and faults seen
+ * are added to *errors and *faults. */
+static void memory_ops(int ops, int *errors_out, int *faults_out)
 {
-	const int ops = 20000;
 	int faults = 0, errors = 0;
-	struct sigaction sa = {.sa_handler = on_fault};
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
 	for (int i = 0; i < ops; i++) {
 		uint64_t r = next(), addr = arena_addr(), len = arena_len();
 		long prot = (long)(next() % 8), ret = 0;
@@ -276,8 +275,79 @@ static int fuzz_memory(void)
 		if (ret < 0 && ret > -4096)
 			errors++;
 	}
+	*errors_out += errors;
+	*faults_out += faults;
+}
+
+static void catch_faults(void)
+{
+	struct sigaction sa = {.sa_handler = on_fault};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+static int fuzz_memory(void)
+{
+	const int ops = 20000;
+	int faults = 0, errors = 0;
+
+	catch_faults();
+	memory_ops(ops, &errors, &faults);
 	solo_syscall6(SYS_munmap, (long)ARENA, (long)(ARENA_PAGES * PAGE), 0, 0, 0, 0);
 	printf("fuzz: mm survived %d ops, %d errors, %d faults\n", ops, errors, faults);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- mmt mode */
+
+/* The memory calls from MMT_THREADS threads at once over the one arena:
+ * one thread's munmap, mprotect, mremap or madvise lands while another
+ * touches the same pages (on several CPUs, the kernel backs first touches
+ * beside each other, without its lock). */
+#define MMT_THREADS 4
+#define MMT_OPS	    8000 /* per thread */
+
+struct mmt_result {
+	uint64_t seed;
+	int errors, faults;
+};
+
+static void *mmt_thread(void *arg)
+{
+	struct mmt_result *r = arg;
+
+	state ^= r->seed;
+	memory_ops(MMT_OPS, &r->errors, &r->faults);
+	return NULL;
+}
+
+static int fuzz_memory_threads(void)
+{
+	struct mmt_result res[MMT_THREADS] = {{0}};
+	pthread_t t[MMT_THREADS];
+	int made = 1, errors = 0, faults = 0;
+
+	catch_faults();
+	for (int i = 1; i < MMT_THREADS; i++) {
+		res[i].seed = next() | 1;
+		if (pthread_create(&t[i], NULL, mmt_thread, &res[i]) == 0)
+			made++;
+		else
+			res[i].seed = 0;
+	}
+	memory_ops(MMT_OPS, &res[0].errors, &res[0].faults);
+	for (int i = 1; i < MMT_THREADS; i++)
+		if (res[i].seed)
+			pthread_join(t[i], NULL);
+	for (int i = 0; i < MMT_THREADS; i++) {
+		errors += res[i].errors;
+		faults += res[i].faults;
+	}
+	solo_syscall6(SYS_munmap, (long)ARENA, (long)(ARENA_PAGES * PAGE), 0, 0, 0, 0);
+	printf("fuzz: mmt survived %d ops, %d errors, %d faults, %d threads\n", made * MMT_OPS,
+	       errors, faults, made);
 	return 0;
 }
 
@@ -576,10 +646,12 @@ static long io_use(uint64_t r)
 		if (p == MAP_FAILED)
 			return -1;
 		/* Past the file's end is SIGBUS: only touch the first byte of a
-		 * file big enough, and let msync and munmap do the rest. */
+		 * file big enough, and let msync and munmap do the rest. Another
+		 * thread may truncate it between the fstat and the touch: that
+		 * SIGBUS is caught (touch's siglongjmp). */
 		struct stat st;
 		if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 16384)
-			*(volatile char *)p = 1;
+			(void)touch((uint64_t)(uintptr_t)p, 8 /* a write */);
 		msync(p, len, MS_SYNC);
 		return munmap(p, len);
 	}
@@ -723,6 +795,8 @@ static int fuzz_io(void)
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = on_fault; /* only touch() faults on purpose (case 10) */
+	sigaction(SIGBUS, &sa, NULL);
 	for (int i = 0; i < IO_SLOTS; i++)
 		slots[i] = -1;
 	mkdir("/tmp", 0777);
@@ -760,6 +834,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (argc > 2 && !strcmp(argv[2], "mm"))
 		return fuzz_memory();
+	if (argc > 2 && !strcmp(argv[2], "mmt"))
+		return fuzz_memory_threads();
 	if (argc > 2 && !strcmp(argv[2], "io")) {
 		/* To narrow a failure down: "fuzz SEED io FAMILIES THREADS". */
 		if (argc > 3)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # fuzz-guest.sh - the in-guest campaigns (make fuzz-guest): for each seed,
-# one boot per mode of tests/apps/fuzz.c (raw, mm, io) and one of
+# one boot per mode of tests/apps/fuzz.c (raw, mm, mmt, io) and one of
 # tests/apps/fsx.c, JOBS boots at a time. Prints one line per boot:
 #   fuzz-guest: seed S MODE: <the app's survived line> | FAIL <why>
 # and fails when any boot panicked, leaked a page (the "solo: memory:"
@@ -17,9 +17,10 @@ OUT=$B/fuzz-guest
 mkdir -p "$OUT"
 
 one() {
-	local seed=$1 mode=$2 name="$1-$2" app args want
+	local seed=$1 mode=$2 name="$1-$2" app args want cpus=1
 	case $mode in
 	raw) app=fuzz args="$seed" want="fuzz: survived " ;;
+	mmt) app=fuzz args="$seed $mode" want="fuzz: $mode survived " cpus=4 ;;
 	mm | io) app=fuzz args="$seed $mode" want="fuzz: $mode survived " ;;
 	fsx) app=fsx args="/tmp $seed $FSX_OPS" want="fsx: " ;;
 	*) echo "fuzz-guest: unknown mode $mode"; return 1 ;;
@@ -30,7 +31,7 @@ one() {
 		return 1
 	fi
 	local start=$SECONDS
-	tools/qemu.sh "$OUT/$name.img" --serial "$OUT/$name.log" --timeout 900 \
+	tools/qemu.sh "$OUT/$name.img" --serial "$OUT/$name.log" --timeout 900 --smp "$cpus" \
 		> "$OUT/$name.qemu" 2>&1
 	local status=$? log="$OUT/$name.log" took=$((SECONDS - start))
 	rm -f "$OUT/$name.img"

@@ -4,6 +4,7 @@
  * each call a result or an error, and take back every page:
  *   fuzz SEED        random syscalls with hostile arguments
  *   fuzz SEED mm     the memory calls on an arena, with faulting touches
+ *   fuzz SEED mmt    the same from four threads on four CPUs at once
  *   fuzz SEED io     four threads over pipes, eventfd, timerfd, epoll,
  *                    POSIX timers, /tmp names and sockets, under signals
  *   fsx              file-system torture, checked against a model and
@@ -76,6 +77,29 @@ Test(hostile, random_memory_calls_and_touches_keep_the_accounts)
 	cr_assert_eq(ops, 20000, "%s", line);
 	cr_assert_gt(faults, 100, "touches must hit PROT_NONE and unmapped pages: %s", line);
 	cr_assert_gt(errors, 100, "bad arguments must be refused: %s", line);
+	harness_assert_memory_returned(log);
+	harness_assert_exit(log, status, 0);
+	free(log);
+}
+
+/* The same from four threads on four CPUs at once over the one arena:
+ * unmaps, protects, moves and madvises race with touches, which the kernel
+ * backs beside each other without its lock (kernel_lock_share_begin). */
+Test(hostile, random_memory_calls_from_threads_on_four_cpus_keep_the_accounts)
+{
+	int status, ops = 0, errors = 0, faults = 0, threads = 0;
+	char *log =
+	    boot("fuzz-mmt", "--app build/tests/apps/fuzz.elf --args '5 mmt'", "--smp 4", &status);
+	const char *line = harness_last_line_starting(log, "fuzz: mmt survived ");
+
+	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
+	cr_assert_not_null(line, "log:\n%s", log);
+	cr_assert_eq(sscanf(line, "fuzz: mmt survived %d ops, %d errors, %d faults, %d threads",
+			    &ops, &errors, &faults, &threads),
+		     4, "%s", line);
+	cr_assert_eq(threads, 4, "%s", line);
+	cr_assert_eq(ops, 4 * 8000, "%s", line);
+	cr_assert_gt(faults, 100, "touches must hit PROT_NONE and unmapped pages: %s", line);
 	harness_assert_memory_returned(log);
 	harness_assert_exit(log, status, 0);
 	free(log);
