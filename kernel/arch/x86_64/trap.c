@@ -295,10 +295,10 @@ static unsigned fault_access(uint64_t error_code)
  * way under the lock must handle it. */
 static int shared_fault(const struct trap_frame *f)
 {
-	uint64_t addr = read_cr2();
-
-	if (f->vector != TRAP_PF || !(f->cs & 3) || (f->error_code & PF_RSVD) ||
-	    !kernel_lock_share_begin())
+	if (f->vector != TRAP_PF || !(f->cs & 3) || (f->error_code & PF_RSVD))
+		return 0;
+	uint64_t addr = read_cr2(); /* before a wait for the lock's holder */
+	if (!kernel_lock_share_begin())
 		return 0;
 	int err = app_page_fault_shared(addr, fault_access(f->error_code));
 	kernel_lock_share_end();
@@ -324,13 +324,13 @@ void trap_dispatch(struct trap_frame *f)
 		kprintf("solo: NMI at rip=%#lx (ignored)\n", f->rip);
 		return;
 	}
+	if (shared_fault(f))
+		return;
 	/* Everything else runs kernel code: with the kernel lock, taken here
 	 * from ring 3 and for an interrupt of the idle halt (which drops it).
 	 * An exception in the kernel is a panic and takes nothing (it may come
 	 * before this_cpu() works). Interrupts are off in the handler, so the
 	 * flags kept are 0. */
-	if (shared_fault(f))
-		return;
 	int locked = ((f->cs & 3) || f->vector >= 32) && !kernel_lock_held();
 	if (locked)
 		(void)kernel_lock_enter();
