@@ -642,9 +642,9 @@ int vm_lazyfree_settle(struct vm_ctx *ctx, vaddr_t va, unsigned how, paddr_t *pa
 {
 	uint64_t *pte = present_pte(ctx, va);
 
+	/* Its caller frees the frame at once, which a batch must not see. */
 	if (batch.depth)
-		panic(
-		    "vm_lazyfree_settle: inside a shootdown batch"); /* its caller frees at once */
+		panic("vm_lazyfree_settle: inside a shootdown batch");
 
 	if (!pte || !(*pte & PTE_LAZYFREE))
 		return -ENOENT;

@@ -356,7 +356,7 @@ static void check_futex_ping_pong(long rounds)
  * then appends two-byte records from CPU 0 until that CPU's count has
  * passed the wait's number; every record must land whole.
  */
-#define MOVE_CALLS  20000
+#define MOVE_CALLS  10000
 #define MOVE_WRITES (2 * MOVE_CALLS)
 
 static int move_word;
