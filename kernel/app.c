@@ -200,8 +200,7 @@ static unsigned long shared_fault_flags;
 
 static void shared_fault_lock_take(void)
 {
-	unsigned long flags = spin_lock_irqsave(&shared_fault_lock);
-	shared_fault_flags = flags;
+	shared_fault_flags = spin_lock_irqsave(&shared_fault_lock);
 }
 
 static void shared_fault_lock_give(void)

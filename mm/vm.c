@@ -355,8 +355,6 @@ static int needs_invalidation(const struct vm_ctx *ctx, vaddr_t va)
  * freed since, which wait for the flush. One batch at a time: vm's callers
  * are serialized (the kernel lock), and an inner begin only nests.
  */
-#define SHOOTDOWN_MAX_RUN 32 /* a longer span: every entry (smp.h's limit) */
-
 static struct {
 	unsigned depth;
 	vaddr_t lo, hi;
@@ -370,10 +368,9 @@ static struct {
  * pages, and then its frames are freed. */
 static void batch_flush(void)
 {
-	if (batch.npages) {
-		size_t span = (size_t)((batch.hi - batch.lo) / PAGE_SIZE) + 1;
-		mmu_shootdown_pages(batch.lo, span <= SHOOTDOWN_MAX_RUN ? span : 0);
-	}
+	/* A long span becomes a flush of every entry on the other side. */
+	if (batch.npages)
+		mmu_shootdown_pages(batch.lo, (size_t)((batch.hi - batch.lo) / PAGE_SIZE) + 1);
 	for (size_t i = 0; i < batch.nframes; i++)
 		pfree(batch.frames[i], 1);
 	batch.npages = 0;

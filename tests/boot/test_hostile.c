@@ -60,26 +60,46 @@ Test(hostile, random_syscalls_never_crash_the_kernel_seed_2)
 	fuzz("2");
 }
 
+/* Boots fuzz.elf with args (and qemu_opts): the kernel must not panic and
+ * the app must print its "PREFIX survived" line, which *line points at. */
+static char *fuzz_mode(const char *name, const char *args, const char *qemu_opts,
+		       const char *prefix, const char **line, int *status)
+{
+	char mkimg_args[128];
+
+	snprintf(mkimg_args, sizeof(mkimg_args), "--app build/tests/apps/fuzz.elf --args '%s'",
+		 args);
+	char *log = boot(name, mkimg_args, qemu_opts, status);
+	*line = harness_last_line_starting(log, prefix);
+	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
+	cr_assert_not_null(*line, "log:\n%s", log);
+	return log;
+}
+
+/* Every page back, a clean exit. */
+static void fuzz_mode_end(char *log, int status)
+{
+	harness_assert_memory_returned(log);
+	harness_assert_exit(log, status, 0);
+	free(log);
+}
+
 /* The memory calls, aimed at an arena of the app's own address space and
  * mixed with touches whose faults the app catches (SIGSEGV/SIGBUS handlers):
  * the app must survive all of them, and every page must come back. */
 Test(hostile, random_memory_calls_and_touches_keep_the_accounts)
 {
 	int status, ops = 0, errors = 0, faults = 0;
-	char *log = boot("fuzz-mm", "--app build/tests/apps/fuzz.elf --args '3 mm'", "", &status);
-	const char *line = harness_last_line_starting(log, "fuzz: mm survived ");
+	const char *line;
+	char *log = fuzz_mode("fuzz-mm", "3 mm", "", "fuzz: mm survived ", &line, &status);
 
-	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
-	cr_assert_not_null(line, "log:\n%s", log);
 	cr_assert_eq(
 	    sscanf(line, "fuzz: mm survived %d ops, %d errors, %d faults", &ops, &errors, &faults),
 	    3, "%s", line);
 	cr_assert_eq(ops, 20000, "%s", line);
 	cr_assert_gt(faults, 100, "touches must hit PROT_NONE and unmapped pages: %s", line);
 	cr_assert_gt(errors, 100, "bad arguments must be refused: %s", line);
-	harness_assert_memory_returned(log);
-	harness_assert_exit(log, status, 0);
-	free(log);
+	fuzz_mode_end(log, status);
 }
 
 /* The same from four threads on four CPUs at once over the one arena:
@@ -88,21 +108,17 @@ Test(hostile, random_memory_calls_and_touches_keep_the_accounts)
 Test(hostile, random_memory_calls_from_threads_on_four_cpus_keep_the_accounts)
 {
 	int status, ops = 0, errors = 0, faults = 0, threads = 0;
+	const char *line;
 	char *log =
-	    boot("fuzz-mmt", "--app build/tests/apps/fuzz.elf --args '5 mmt'", "--smp 4", &status);
-	const char *line = harness_last_line_starting(log, "fuzz: mmt survived ");
+	    fuzz_mode("fuzz-mmt", "5 mmt", "--smp 4", "fuzz: mmt survived ", &line, &status);
 
-	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
-	cr_assert_not_null(line, "log:\n%s", log);
 	cr_assert_eq(sscanf(line, "fuzz: mmt survived %d ops, %d errors, %d faults, %d threads",
 			    &ops, &errors, &faults, &threads),
 		     4, "%s", line);
 	cr_assert_eq(threads, 4, "%s", line);
 	cr_assert_eq(ops, 4 * 8000, "%s", line);
 	cr_assert_gt(faults, 100, "touches must hit PROT_NONE and unmapped pages: %s", line);
-	harness_assert_memory_returned(log);
-	harness_assert_exit(log, status, 0);
-	free(log);
+	fuzz_mode_end(log, status);
 }
 
 /* Four threads over one descriptor table, on the newer surfaces, each
@@ -117,11 +133,9 @@ Test(hostile, io_calls_from_threads_under_signals_never_crash_the_kernel)
 {
 	int status, calls = 0, errors = 0, threads = 0;
 	long signals = 0;
-	char *log = boot("fuzz-io", "--app build/tests/apps/fuzz.elf --args '4 io'", "", &status);
-	const char *line = harness_last_line_starting(log, "fuzz: io survived ");
+	const char *line;
+	char *log = fuzz_mode("fuzz-io", "4 io", "", "fuzz: io survived ", &line, &status);
 
-	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
-	cr_assert_not_null(line, "log:\n%s", log);
 	cr_assert_eq(sscanf(line, "fuzz: io survived %d calls, %d errors, %ld signals, %d threads",
 			    &calls, &errors, &signals, &threads),
 		     4, "%s", line);
@@ -129,9 +143,7 @@ Test(hostile, io_calls_from_threads_under_signals_never_crash_the_kernel)
 	cr_assert_eq(threads, 4, "%s", line);
 	cr_assert_gt(signals, 100, "the calls must be interrupted: %s", line);
 	cr_assert_lt(errors, calls - 3000, "valid calls must reach the real paths: %s", line);
-	harness_assert_memory_returned(log);
-	harness_assert_exit(log, status, 0);
-	free(log);
+	fuzz_mode_end(log, status);
 }
 
 /* fsx: random writes, truncates, mmap writes, reads, renames and unlinks

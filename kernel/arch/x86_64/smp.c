@@ -271,6 +271,11 @@ int kernel_lock_share_begin(void)
 	 * calls meanwhile) keeps the shared faults off the lock, where one
 	 * fault taking the lock would send every other CPU's after it. */
 	for (unsigned spins = 0; spins < LOCK_SPINS; spins++) {
+		if (__atomic_load_n(&kernel_lock.locked, __ATOMIC_RELAXED)) {
+			smp_call_run();
+			__builtin_ia32_pause();
+			continue;
+		}
 		__atomic_fetch_add(&shared_sections, 1, __ATOMIC_SEQ_CST);
 		/* Seen free after we counted ourselves: a CPU that takes the
 		 * lock from now on sees the count and waits for us (both sides
@@ -278,11 +283,6 @@ int kernel_lock_share_begin(void)
 		if (!__atomic_load_n(&kernel_lock.locked, __ATOMIC_SEQ_CST))
 			return 1;
 		__atomic_fetch_sub(&shared_sections, 1, __ATOMIC_SEQ_CST);
-		while (__atomic_load_n(&kernel_lock.locked, __ATOMIC_RELAXED) &&
-		       ++spins < LOCK_SPINS) {
-			smp_call_run();
-			__builtin_ia32_pause();
-		}
 	}
 	return 0;
 }
