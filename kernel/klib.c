@@ -3,10 +3,16 @@
 
 #include <stdint.h>
 
+/* Eight bytes a step, then the rest: as fast as rep movsb where the CPU
+ * has fast strings, and eight times fewer steps where it has not (an
+ * emulator runs each step of a rep string instruction on its own). */
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
 	void *ret = dst;
-	__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+	size_t words = n / 8, rest = n % 8;
+
+	__asm__ volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(words) : : "memory");
+	__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(rest) : : "memory");
 	return ret;
 }
 
@@ -28,7 +34,11 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	void *ret = dst;
-	__asm__ volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(c) : "memory");
+	size_t words = n / 8, rest = n % 8;
+	uint64_t pattern = 0x0101010101010101ull * (unsigned char)c;
+
+	__asm__ volatile("rep stosq" : "+D"(dst), "+c"(words) : "a"(pattern) : "memory");
+	__asm__ volatile("rep stosb" : "+D"(dst), "+c"(rest) : "a"(pattern) : "memory");
 	return ret;
 }
 
