@@ -13,14 +13,18 @@
 //   unmap   munmap of UNMAP_MIB of touched memory while a second thread
 //           spins in ring 3 on the other CPU, whose TLB the kernel must
 //           shoot down: ms per munmap.
+//   pread   syscalls on different descriptors: each thread preads 4 KiB
+//           blocks of its own READ_KIB file (both hold the same bytes),
+//           READ_CALLS calls on 1 thread, then half each on 2.
 //
 // Each figure is the best of REPS runs (the host is shared: the best run is
 // the one least disturbed). A run's time is the span from the first worker's
 // start to the last worker's end (CLOCK_MONOTONIC), so thread creation and
-// joining are not counted. Usage: smp_bench [all|cpu|fault|futex|unmap]...
+// joining are not counted. Usage: smp_bench [all|cpu|fault|futex|unmap|pread]...
 // Exit status 0 when every checksum matched, 1 otherwise.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -38,13 +42,15 @@
 #define FUTEX_WAKE	   1
 #define FUTEX_PRIVATE_FLAG 128
 
-#define REPS	  3
-#define CHUNKS	  64
-#define CHUNK_OPS (1u << 22) /* loop iterations per chunk */
-#define FAULT_MIB 64	     /* per thread in the 2-thread run */
-#define PAGE	  4096u
-#define ROUNDS	  5000
-#define UNMAP_MIB 32
+#define REPS	   3
+#define CHUNKS	   64
+#define CHUNK_OPS  (1u << 22) /* loop iterations per chunk */
+#define FAULT_MIB  64	      /* per thread in the 2-thread run */
+#define PAGE	   4096u
+#define ROUNDS	   5000
+#define UNMAP_MIB  32
+#define READ_KIB   64
+#define READ_CALLS 40000
 
 static int failed;
 
@@ -73,7 +79,7 @@ static uint64_t chunk_hash(uint64_t chunk)
 }
 
 struct work {
-	int first, count; /* cpu: chunks; fault: pages */
+	int first, count; /* cpu: chunks; fault: pages; pread: calls */
 	uint64_t sum;
 	uint64_t start, end;
 	int err;
@@ -191,6 +197,68 @@ static void scaling(const char *name, void *(*fn)(void *), int total)
 	printf("bench: %s_1thread %.2f ms\n", name, (double)t1 / 1e6);
 	printf("bench: %s_2threads %.2f ms\n", name, (double)t2 / 1e6);
 	printf("bench: %s_speedup %.3f x\n", name, (double)t1 / (double)t2);
+}
+
+// ---------------------------------------------------------------- pread
+static char read_path[2][32];
+
+// The two files, READ_KIB each, the same bytes: 0, or -errno.
+static int make_read_files(void)
+{
+	static unsigned char block[PAGE];
+
+	for (unsigned i = 0; i < sizeof(block); i++)
+		block[i] = (unsigned char)(i * 7 + (i >> 8));
+	for (int f = 0; f < 2; f++) {
+		snprintf(read_path[f], sizeof(read_path[f]), "/smp-bench-read-%d", f);
+		int fd = open(read_path[f], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0)
+			return -errno;
+		for (int b = 0; b < READ_KIB * 1024 / (int)PAGE; b++)
+			if (write(fd, block, sizeof(block)) != (long)sizeof(block))
+				return -EIO;
+		close(fd);
+	}
+	return 0;
+}
+
+static void *pread_worker(void *arg)
+{
+	struct work *w = arg;
+	unsigned char buf[PAGE];
+	int fd = open(read_path[w->first ? 1 : 0], O_RDONLY);
+
+	w->sum = 0;
+	if (fd < 0) {
+		w->err = errno;
+		return NULL;
+	}
+	w->start = now_ns();
+	for (int i = 0; i < w->count; i++) {
+		off_t at = (off_t)((w->first + i) % (READ_KIB * 1024 / PAGE)) * PAGE;
+		if (pread(fd, buf, sizeof(buf), at) != (long)sizeof(buf)) {
+			w->err = EIO;
+			break;
+		}
+		w->sum += buf[(w->first + i) % PAGE];
+	}
+	w->end = now_ns();
+	close(fd);
+	return NULL;
+}
+
+static void pread_scaling(void)
+{
+	int e = make_read_files();
+
+	if (e < 0) {
+		printf("bench: pread failed: %s\n", strerror(-e));
+		failed = 1;
+		return;
+	}
+	scaling("pread", pread_worker, READ_CALLS);
+	unlink(read_path[0]);
+	unlink(read_path[1]);
 }
 
 // ---------------------------------------------------------------- futex
@@ -334,6 +402,8 @@ int main(int argc, char **argv)
 			futex_pingpong();
 		if (all || !strcmp(w, "unmap"))
 			unmap_busy_peer();
+		if (all || !strcmp(w, "pread"))
+			pread_scaling();
 		if (all)
 			break;
 	}

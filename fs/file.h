@@ -80,6 +80,10 @@ struct file_ops {
 	uint64_t (*wait_timeout)(struct file *f, int writing);
 	/* The last reference went away. */
 	void (*release)(struct file *f);
+	/* read may run in a shared syscall, beside other CPUs' (kernel/
+	 * syscall.h): it changes nothing (no allocation, no wake, no time
+	 * stamp) but *pos, which the caller owns, and the buffer. */
+	int shared_read;
 };
 
 struct file {
@@ -87,6 +91,7 @@ struct file {
 	int refs;
 	unsigned flags;		/* O_ACCMODE, O_APPEND, O_NONBLOCK, O_PATH, O_DIRECTORY, ... */
 	uint64_t pos;		/* the file offset; a directory's entry cookie */
+	int shared_pos_busy;	/* a shared read owns pos (fs/read_write.c) */
 	struct inode *inode;	/* what it was opened from (held), or NULL */
 	void *priv;		/* the kind's own state */
 	struct epitem *epitems; /* epoll interests watching it (fs/epoll.c) */

@@ -9,6 +9,7 @@
 #include "kernel/abi/stat.h"
 #include "kernel/app.h"
 #include "kernel/klib.h"
+#include "kernel/syscall.h"
 #include "kernel/thread.h"
 #include "mm/kmalloc.h"
 
@@ -65,6 +66,33 @@ long rw_blocking(struct file *f, struct iobuf *b, uint64_t *pos, int writing)
 	}
 }
 
+/*
+ * A read in a shared syscall (kernel/syscall.h), at *pos: only of a file
+ * whose reads change nothing and never wait. The offset moves only once
+ * the read is sure to stand, and a read through one description at a
+ * time owns its offset (f->shared_pos_busy; a holder has it to itself
+ * anyway), so that reads beside each other through one descriptor take
+ * turns as Linux's f_pos lock makes them.
+ */
+static long read_shared(struct file *f, struct iobuf *b, uint64_t *pos)
+{
+	int own_pos = pos == &f->pos;
+
+	if (!f->ops->shared_read ||
+	    (own_pos && __atomic_exchange_n(&f->shared_pos_busy, 1, __ATOMIC_ACQUIRE)))
+		return syscall_needs_lock();
+	uint64_t at = *pos;
+	long n = file_read(f, b, &at);
+	if (n == -EAGAIN)
+		n = syscall_needs_lock(); /* the wait is the locked run's */
+	if (own_pos) {
+		if (n >= 0 && !syscall_shared_dropped())
+			f->pos = at;
+		__atomic_store_n(&f->shared_pos_busy, 0, __ATOMIC_RELEASE);
+	}
+	return n;
+}
+
 /* read/write at the file's own position. */
 static long at_position(int fd, uint64_t buf, uint64_t count, int writing)
 {
@@ -76,6 +104,8 @@ static long at_position(int fd, uint64_t buf, uint64_t count, int writing)
 	if ((int64_t)count < 0)
 		return -EINVAL;
 	iobuf_user(&b, buf, count);
+	if (syscall_shared())
+		return writing ? syscall_needs_lock() : read_shared(f, &b, &f->pos);
 	return rw_blocking(f, &b, &f->pos, writing);
 }
 
@@ -102,6 +132,8 @@ static long positioned(int fd, struct iobuf *b, int64_t pos, int writing)
 		return -ESPIPE;
 	if (pos < 0)
 		return -EINVAL;
+	if (syscall_shared())
+		return writing ? syscall_needs_lock() : read_shared(f, b, &at);
 	/* (With O_APPEND the write goes to the end anyway, as on Linux.) */
 	return rw_blocking(f, b, &at, writing);
 }

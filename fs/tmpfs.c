@@ -1179,6 +1179,7 @@ static const struct file_ops reg_fops = {
     .truncate = reg_truncate,
     .fallocate = reg_fallocate,
     .fsync = tmpfs_fsync,
+    .shared_read = 1, /* reg_read only reads the pages and the size */
 };
 
 /* A socket's name: open is ENXIO as on Linux (the socket is reached with

@@ -21,6 +21,7 @@
 #include "kernel/power.h"
 #include "kernel/proc.h"
 #include "kernel/spinlock.h"
+#include "kernel/syscall.h"
 #include "kernel/thread.h"
 #include "kernel/time.h"
 #include "kernel/timer.h"
@@ -150,6 +151,15 @@ static int back_user_range(uint64_t addr, size_t len, unsigned access)
 			if (!(access & ASPACE_ACCESS_WRITE) || (flags & VM_WRITE))
 				continue;
 			how |= ASPACE_ACCESS_PRESENT;
+		}
+		if (syscall_shared()) {
+			/* A shared syscall's buffer: what the shared fault
+			 * cannot back, the call's run under the lock will. */
+			if (app_page_fault_shared(page, how)) {
+				(void)syscall_needs_lock();
+				return -EFAULT;
+			}
+			continue;
 		}
 		int err = aspace_fault(&app.as, page, how);
 		app.minor_faults += !err;

@@ -3,6 +3,7 @@
 
 #include "kernel/abi/errno.h"
 #include "kernel/abi/process.h"
+#include "kernel/arch/x86_64/smp.h"
 
 /* Registered quietly: an rseq-less Linux says ENOSYS without a log line,
  * and glibc asks at every thread start. */
@@ -27,8 +28,9 @@ SYSCALL_DEFINE3(membarrier, int, cmd, unsigned, flags, int, cpu_id)
 		return flags ? -EINVAL : MEMBARRIER_SUPPORTED;
 	if (flags || cmd < 0 || !(cmd & MEMBARRIER_SUPPORTED) || (cmd & (cmd - 1)))
 		return -EINVAL;
-	/* The other threads are not running now; when they run again, the
-	 * switch to them orders their accesses after ours. */
+	/* A thread that is not running orders its accesses after ours when
+	 * it is switched to; one running on another CPU is brought into the
+	 * kernel by an interrupt (serializing) before the call returns. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return 0;
+	return smp_call_all_others(smp_call_nop, NULL, 1) ? -EAGAIN : 0;
 }

@@ -73,6 +73,48 @@ static long requeue(uint64_t uaddr, long n, uint64_t uaddr2, long n2)
 	return done;
 }
 
+/*
+ * A shared syscall's futex (kernel/syscall.h): the waiters are read-only
+ * there, and a holder's wait (word check, then queuing) runs wholly before
+ * or after it. So a wake that finds no waiter is done (whoever waits
+ * later sees the word its caller changed), and so is a wait whose word
+ * differs. Anything else is the locked run's: a wake of a thread, a wait,
+ * a requeue.
+ */
+static long futex_shared(int cmd, uint64_t uaddr, uint32_t val, uint64_t timeout, uint32_t val3)
+{
+	uint32_t word;
+	uint64_t ns;
+
+	switch (cmd) {
+	case FUTEX_WAKE_BITSET:
+	case FUTEX_WAKE:
+		if ((cmd == FUTEX_WAKE_BITSET && !val3) || (int)val <= 0 ||
+		    oldest_on(uaddr, cmd == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : val3))
+			break;
+		if (app_copy_from(&word, uaddr, sizeof(word)))
+			break;
+		return 0;
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET:
+		/* A record left by this thread's earlier wait is the locked
+		 * run's to clear. */
+		if ((cmd == FUTEX_WAIT_BITSET && !val3) || waiter_of(thread_current()))
+			break;
+		/* A bad timeout is the answer before the word is (Linux's
+		 * order); its copy may also give up the attempt. */
+		if (timeout) {
+			int err = time_copy_timespec(timeout, &ns);
+			if (err)
+				return err;
+		}
+		if (app_copy_from(&word, uaddr, sizeof(word)) || word == val)
+			break;
+		return -EAGAIN;
+	}
+	return syscall_needs_lock();
+}
+
 /* The wait itself; deadline 0: none. A retry (the thread's record exists)
  * ends with 0 after a wake, else with what thread_wait says. */
 static long wait(uint64_t uaddr, uint32_t val, uint32_t bitset, uint64_t deadline, long restart)
@@ -115,6 +157,8 @@ SYSCALL_DEFINE6(futex, uint64_t, uaddr, int, op, uint32_t, val, uint64_t, timeou
 
 	if (uaddr & 3)
 		return -EINVAL;
+	if (syscall_shared())
+		return futex_shared(cmd, uaddr, val, timeout, val3);
 	switch (cmd) {
 	case FUTEX_WAKE_BITSET:
 		if (!val3)

@@ -64,6 +64,12 @@ struct cpu {
 	 * (kernel/arch/x86_64/smp.c). */
 	int lock_waiting;
 	int lock_halting;
+	/* In a shared section of the kernel lock (a demand fault or a shared
+	 * syscall beside other CPUs', kernel/arch/x86_64/smp.h), and whether
+	 * the shared syscall in progress found work it may not do there and
+	 * must run again under the lock (kernel/syscall.h). */
+	int shared_section;
+	int shared_needs_lock;
 	/* Time spent running app threads (kernel/thread.c, /proc/stat): the
 	 * total of finished stretches, and when the current one began. */
 	uint64_t busy_ns;

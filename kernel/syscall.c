@@ -25,6 +25,7 @@
 #include "fs/timerfd.h"
 #include "kernel/abi/errno.h"
 #include "kernel/abi/signal.h"
+#include "kernel/arch/x86_64/smp.h"
 #include "kernel/app.h"
 #include "kernel/compat.h"
 #include "kernel/futex.h"
@@ -193,8 +194,8 @@ static const struct syscall_entry syscalls[] = {
     [SYS_tkill] = {sys_tkill, "tkill", "d:dd"}, /* to that thread */
     [SYS_time] = {sys_time, "time", "d:x"},
     [SYS_futex] = {sys_futex, "futex", "d:xdxxxx"}, /* WAIT, WAKE, (CMP_)REQUEUE, BITSET; deadlock ends the app */
-    [SYS_sched_setaffinity] = {sys_sched_setaffinity, "sched_setaffinity", "d:dux"}, /* CPU 0 only */
-    [SYS_sched_getaffinity] = {sys_sched_getaffinity, "sched_getaffinity", "d:dux"}, /* one CPU */
+    [SYS_sched_setaffinity] = {sys_sched_setaffinity, "sched_setaffinity", "d:dux"}, /* pins to the CPUs given (those online) */
+    [SYS_sched_getaffinity] = {sys_sched_getaffinity, "sched_getaffinity", "d:dux"}, /* the online CPUs the thread may use */
     [SYS_epoll_create] = {sys_epoll_create, "epoll_create", "d:d"},
     [SYS_getdents64] = {sys_getdents64, "getdents64", "d:dxu"},
     [SYS_set_tid_address] = {sys_set_tid_address, "set_tid_address", "d:x"}, /* cleared and woken at thread exit */
@@ -247,13 +248,13 @@ static const struct syscall_entry syscalls[] = {
     [SYS_prlimit64] = {sys_prlimit64, "prlimit64", "d:ddxx"}, /* as getrlimit/setrlimit */
     [SYS_syncfs] = {sys_syncfs, "syncfs", "d:d"},
     [SYS_sendmmsg] = {sys_sendmmsg, "sendmmsg", "d:dxux"}, /* the first may wait; later ones as far as they fit */
-    [SYS_getcpu] = {sys_getcpu, "getcpu", "d:xxx"}, /* CPU 0, node 0 */
+    [SYS_getcpu] = {sys_getcpu, "getcpu", "d:xxx"}, /* the caller's CPU, node 0 */
     [SYS_renameat2] = {sys_renameat2, "renameat2", "d:DsDsx"}, /* RENAME_NOREPLACE, RENAME_EXCHANGE */
     [SYS_getrandom] = {sys_getrandom, "getrandom", "d:rux"}, /* RDRAND; never blocks */
     [SYS_preadv2] = {sys_preadv2, "preadv2", "d:dxdlx"}, /* flags are hints */
     [SYS_pwritev2] = {sys_pwritev2, "pwritev2", "d:dxdlx"},
     [SYS_statx] = {sys_statx, "statx", "d:Dsxxx"}, /* basic fields */
-    [SYS_membarrier] = {sys_membarrier, "membarrier", "d:dxd"}, /* one CPU: every command is complete at once */
+    [SYS_membarrier] = {sys_membarrier, "membarrier", "d:dxd"}, /* GLOBAL, PRIVATE_EXPEDITED: an IPI to every other CPU */
     [SYS_rseq] = {sys_rseq, "rseq", "d:xuxx"}, /* ENOSYS as without CONFIG_RSEQ; glibc carries on */
     [SYS_clone3] = {sys_clone3, "clone3", "d:xu"}, /* as clone: threads only */
     [SYS_close_range] = {sys_close_range, "close_range", "d:uux"}, /* CLOSE_RANGE_CLOEXEC */
@@ -323,6 +324,71 @@ long syscall_rerun(uint64_t nr, const struct syscall_args *args)
 	return entry ? entry->fn(args) : -ENOSYS;
 }
 
+/*
+ * The calls that run first on the kernel lock's shared side (syscall.h),
+ * each read for what it touches: the ids and clocks, which only read;
+ * futex, whose waiters only a holder changes, so a wake that finds none
+ * and a wait whose word differs end there; read and pread of files whose
+ * reads change nothing (file_ops.shared_read). Everything else about them
+ * asks for the lock.
+ */
+static const uint8_t shared_calls[] = {
+    [SYS_read] = 1,	     [SYS_pread64] = 1,	     [SYS_futex] = 1,
+    [SYS_getpid] = 1,	     [SYS_gettid] = 1,	     [SYS_getppid] = 1,
+    [SYS_getuid] = 1,	     [SYS_geteuid] = 1,	     [SYS_getgid] = 1,
+    [SYS_getegid] = 1,	     [SYS_getcpu] = 1,	     [SYS_sched_getaffinity] = 1,
+    [SYS_clock_gettime] = 1, [SYS_clock_getres] = 1, [SYS_gettimeofday] = 1,
+    [SYS_time] = 1,
+};
+
+int syscall_shared(void)
+{
+	return this_cpu()->shared_section;
+}
+
+long syscall_needs_lock(void)
+{
+	this_cpu()->shared_needs_lock = 1;
+	return -EAGAIN;
+}
+
+int syscall_shared_dropped(void)
+{
+	return this_cpu()->shared_needs_lock;
+}
+
+/* The shared attempt at the call: 1 with its result in f->rax when it
+ * completed there, 0 when it must run (again) under the kernel lock. */
+static int run_shared(struct cpu *cpu, const struct syscall_entry *entry, uint64_t nr,
+		      struct syscall_frame *f)
+{
+	if (nr >= ARRAY_SIZE(shared_calls) || !shared_calls[nr] || strace_enabled)
+		return 0;
+	if (!kernel_lock_share_begin())
+		return 0;
+	cpu->shared_needs_lock = 0;
+	long ret = entry->fn(&f->args);
+	kernel_lock_share_end();
+	if (cpu->shared_needs_lock)
+		return 0;
+	f->rax = (uint64_t)ret;
+	return 1;
+}
+
+/* After the call, under the kernel lock: the thread switch, signals. */
+static int exit_work(struct cpu *cpu, struct syscall_frame *f)
+{
+	/* The thread switch first: signals go to the thread that returns. */
+	int full_restore = thread_syscall_exit(f);
+
+	if (signal_exit_work(cpu->signals, f->rax))
+		full_restore |= signal_syscall_exit_slow(f, full_restore);
+	/* sysret to a non-canonical rip would fault in ring 0 on Intel CPUs. */
+	if (f->rip >= VM_USER_TOP)
+		app_kill(SIGSEGV, "return to a non-canonical address", f->rip, f->rip);
+	return full_restore;
+}
+
 int syscall_dispatch(struct syscall_frame *f)
 {
 	struct cpu *cpu = this_cpu();
@@ -334,20 +400,28 @@ int syscall_dispatch(struct syscall_frame *f)
 	cpu->syscall_nr = nr;
 	cpu->syscall_seq =
 	    (((cpu->syscall_seq >> SYSCALL_SEQ_CPU_BITS) + 1) << SYSCALL_SEQ_CPU_BITS) | cpu->index;
-	if (__builtin_expect(strace_enabled, 0)) {
-		f->rax = (uint64_t)traced_call(entry, nr, &f->args);
-	} else if (entry) {
-		f->rax = (uint64_t)entry->fn(&f->args);
+	/* Interrupts are off (FMASK) from entry to sysret: the lock's exits
+	 * keep no flags. */
+	if (entry && run_shared(cpu, entry, nr, f)) {
+		/* A switch, a signal or deferred work that came up meanwhile
+		 * is noticed here, or by the IPI that raised it once the
+		 * caller is back in ring 3. */
+		if (!thread_switch_pending() && !signal_exit_work(cpu->signals, f->rax) &&
+		    f->rip < VM_USER_TOP)
+			return 0;
+		(void)kernel_lock_enter();
 	} else {
-		log_unsupported(nr);
-		f->rax = (uint64_t)-ENOSYS;
+		(void)kernel_lock_enter();
+		if (__builtin_expect(strace_enabled, 0)) {
+			f->rax = (uint64_t)traced_call(entry, nr, &f->args);
+		} else if (entry) {
+			f->rax = (uint64_t)entry->fn(&f->args);
+		} else {
+			log_unsupported(nr);
+			f->rax = (uint64_t)-ENOSYS;
+		}
 	}
-	/* The thread switch first: signals go to the thread that returns. */
-	full_restore = thread_syscall_exit(f);
-	if (signal_exit_work(cpu->signals, f->rax))
-		full_restore |= signal_syscall_exit_slow(f, full_restore);
-	/* sysret to a non-canonical rip would fault in ring 0 on Intel CPUs. */
-	if (f->rip >= VM_USER_TOP)
-		app_kill(SIGSEGV, "return to a non-canonical address", f->rip, f->rip);
+	full_restore = exit_work(cpu, f);
+	kernel_lock_exit(0);
 	return full_restore;
 }

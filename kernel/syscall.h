@@ -93,6 +93,30 @@ typedef long (*syscall_fn)(const struct syscall_args *args);
 	static long do_sys_##name(t0 a0, t1 a1, t2 a2, t3 a3, t4 a4, t5 a5)
 
 /*
+ * Shared syscalls: the calls listed in kernel/syscall.c's shared table run
+ * first without the kernel lock, beside other CPUs' shared syscalls and
+ * demand faults and never beside a holder (kernel/arch/x86_64/smp.h's
+ * shared side; the rules are in docs/architecture.md, "Its shared side").
+ * What a holder alone changes (the fd table, the inodes, the futex
+ * waiters, the threads) is read-only there, so a read needs no lock of
+ * its own.
+ *
+ * A handler on such a path asks syscall_shared() first. Whatever it may
+ * not do there (wait, wake a thread, allocate, change shared state, take
+ * a fault the shared side cannot serve) it leaves undone and returns
+ * syscall_needs_lock(): the call's result is dropped and the call runs
+ * again from the start under the kernel lock. So a shared attempt may
+ * change nothing the app could see before it is sure to finish, except
+ * bytes of a buffer the call is allowed to fill. Never blocks.
+ */
+int syscall_shared(void);
+long syscall_needs_lock(void); /* returns -EAGAIN, which the caller returns */
+/* Whether the shared attempt in progress was already given up (by the
+ * copy helpers, on a fault they leave to the lock): what it would still
+ * change, it must not. */
+int syscall_shared_dropped(void);
+
+/*
  * syscall_rerun - runs the syscall nr again with args for the current
  * thread, which was woken from a wait in it (kernel/thread.c calls this
  * when it switches to such a thread). Returns the handler's result, which

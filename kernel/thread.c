@@ -762,6 +762,11 @@ static int must_switch(const struct thread *t)
 	       this_cpu()->resched;
 }
 
+int thread_switch_pending(void)
+{
+	return must_switch(current()) || defer_pending();
+}
+
 int thread_syscall_exit_slow(struct syscall_frame *f)
 {
 	struct thread *t = current();

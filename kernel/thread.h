@@ -150,6 +150,11 @@ static inline int thread_syscall_exit(struct syscall_frame *f)
 {
 	return thread_exit_work ? thread_syscall_exit_slow(f) : 0;
 }
+/* Whether thread_syscall_exit would have work now (a switch, deferred
+ * work): read without the kernel lock after a shared syscall, which then
+ * returns straight to ring 3 when there is none. A holder that raises
+ * such work later kicks this CPU with an IPI. */
+int thread_switch_pending(void);
 /*
  * The scheduler across CPUs (work in progress: THREAD_SMP 0 leaves the
  * other CPUs idle). thread_cpu_idle - from a CPU's idle loop (not the boot

@@ -14,17 +14,21 @@
  * - a signal to a thread spinning in ring 3 on another CPU arrives;
  * - munmap while another thread reads the region (the reader faults and
  *   never sees anything but what was there);
+ * - threads pread and read one file at once (the shared syscalls), every
+ *   byte right and every record of a shared descriptor read once;
  * - at the end exit while every other thread spins.
  * Needs two CPUs or more (under one, the parallel checks fail). Prints
  * "smp: ok NAME" per check and exits with the number of failures.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -512,6 +516,161 @@ static void check_same_pages(void)
 	CHECK("threads_fault_the_same_fresh_pages_at_once", bad == 0);
 }
 
+/* ---------------------------------------------------------------- reads */
+
+/*
+ * Reads of one file beside each other (read and pread of a tmpfs file are
+ * shared syscalls: they run without the kernel lock, kernel/syscall.c):
+ * - each thread preads every 4 KiB block of the file, in its own order,
+ *   at once with the others: into fresh pages (the copy backs them beside
+ *   the others' faults) and, every eighth block, into a private file
+ *   mapping whose page it has just dropped (a copy-on-write fault, which
+ *   the shared side leaves to the lock: the read runs again there). Every
+ *   byte must be the file's;
+ * - then they read() one shared descriptor together, a record at a time:
+ *   its offset moves for one reader at a time, so every record is read
+ *   exactly once;
+ * - meanwhile a writer rewrites and truncates another file (calls that
+ *   take the lock).
+ */
+#define RECORDS	       4096
+#define RECORD_SIZE    64
+#define READ_FILE_SIZE (RECORDS * RECORD_SIZE)
+#define READ_BLOCKS    (READ_FILE_SIZE / 4096)
+#define READ_ROUNDS    4
+
+static int read_fd, read_threads;
+static _Atomic int read_ready, read_ready2, read_stop;
+static _Atomic long read_bad;
+static _Atomic int record_seen[RECORDS];
+
+static void record_fill(unsigned char *rec, uint32_t k)
+{
+	memcpy(rec, &k, sizeof(k));
+	for (int i = sizeof(k); i < RECORD_SIZE; i++)
+		rec[i] = (unsigned char)(k * 31 + (uint32_t)i);
+}
+
+/* Whether rec holds record k. */
+static int record_ok(const unsigned char *rec, uint32_t k)
+{
+	unsigned char want[RECORD_SIZE];
+
+	record_fill(want, k);
+	return !memcmp(rec, want, RECORD_SIZE);
+}
+
+static int block_ok(const unsigned char *block, int blk)
+{
+	for (int j = 0; j < 4096 / RECORD_SIZE; j++)
+		if (!record_ok(block + j * RECORD_SIZE, (uint32_t)(blk * (4096 / RECORD_SIZE) + j)))
+			return 0;
+	return 1;
+}
+
+static void *read_blocks_and_records(void *arg)
+{
+	int me = (int)(intptr_t)arg;
+	unsigned char *fresh =
+	    mmap(NULL, READ_FILE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int map_fd = open("/smp-read", O_RDONLY);
+	unsigned char *mapped =
+	    map_fd < 0 ? MAP_FAILED
+		       : mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, map_fd, 0);
+	long bad = fresh == MAP_FAILED || mapped == MAP_FAILED;
+
+	read_ready++;
+	while (read_ready < read_threads)
+		;
+	for (int round = 0; round < READ_ROUNDS && !bad; round++) {
+		for (int b = 0; b < READ_BLOCKS; b++) {
+			int blk = (b + me * 7) % READ_BLOCKS;
+			unsigned char *dst = fresh + blk * 4096;
+			if (b % 8 == 7) {
+				madvise(mapped, 4096, MADV_DONTNEED);
+				dst = mapped;
+			}
+			bad += pread(read_fd, dst, 4096, blk * 4096) != 4096 || !block_ok(dst, blk);
+		}
+		madvise(fresh, READ_FILE_SIZE, MADV_DONTNEED); /* fresh pages again */
+	}
+	read_ready2++;
+	while (read_ready2 < read_threads)
+		;
+	for (;;) {
+		unsigned char rec[RECORD_SIZE];
+		uint32_t k;
+		long n = read(read_fd, rec, RECORD_SIZE);
+		if (n == 0)
+			break;
+		memcpy(&k, rec, sizeof(k));
+		if (n != RECORD_SIZE || k >= RECORDS || !record_ok(rec, k)) {
+			bad++;
+			break;
+		}
+		record_seen[k]++;
+	}
+	if (fresh != MAP_FAILED)
+		munmap(fresh, READ_FILE_SIZE);
+	if (mapped != MAP_FAILED)
+		munmap(mapped, 4096);
+	if (map_fd >= 0)
+		close(map_fd);
+	read_bad += bad;
+	return NULL;
+}
+
+static void *rewrite_another_file(void *arg)
+{
+	static char block[4096];
+	int fd = open("/smp-other", O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+	(void)arg;
+	for (int i = 0; fd >= 0 && !read_stop; i++) {
+		memset(block, i, sizeof(block));
+		if (pwrite(fd, block, sizeof(block), (i % 16) * 4096) != sizeof(block) ||
+		    (i % 16 == 15 && ftruncate(fd, 0)))
+			read_bad++;
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink("/smp-other");
+	return NULL;
+}
+
+static void check_reads_beside_each_other(void)
+{
+	static unsigned char file[READ_FILE_SIZE];
+	int n = ncpus < 2 ? 2 : ncpus;
+	pthread_t t[64], writer;
+	int fd = open("/smp-read", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	long once = 0;
+
+	for (uint32_t k = 0; k < RECORDS; k++)
+		record_fill(file + k * RECORD_SIZE, k);
+	if (fd < 0 || write(fd, file, sizeof(file)) != (long)sizeof(file)) {
+		CHECK("threads_read_one_file_at_once", 0);
+		return;
+	}
+	lseek(fd, 0, SEEK_SET);
+	read_fd = fd;
+	read_threads = n;
+	pthread_create(&writer, NULL, rewrite_another_file, NULL);
+	for (intptr_t i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, read_blocks_and_records, (void *)i);
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	read_stop = 1;
+	pthread_join(writer, NULL);
+	for (int k = 0; k < RECORDS; k++)
+		once += record_seen[k] == 1;
+	close(fd);
+	unlink("/smp-read");
+	printf("smp: %d threads read %d blocks each, %ld bad; records read once: %ld of %d\n", n,
+	       READ_ROUNDS * READ_BLOCKS, (long)read_bad, once, RECORDS);
+	CHECK("threads_read_one_file_at_once", read_bad == 0 && once == RECORDS);
+}
+
 /* ---------------------------------------------------------------- signal */
 
 static volatile sig_atomic_t got_usr1;
@@ -642,6 +801,7 @@ int main(int argc, char **argv)
 	check_futex_ping_pong(rounds > 0 ? rounds : 20000);
 	check_mmap_churn();
 	check_same_pages();
+	check_reads_beside_each_other();
 	check_signal_to_spinner();
 	check_munmap_under_reader();
 	/* Exit while every other CPU spins in ring 3: the kernel stops them

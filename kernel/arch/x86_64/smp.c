@@ -40,6 +40,7 @@
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/log.h"
+#include "kernel/panic.h"
 #include "kernel/percpu.h"
 #include "kernel/spinlock.h"
 #include "kernel/thread.h"
@@ -208,6 +209,10 @@ unsigned long kernel_lock_enter(void)
 	unsigned long flags;
 	unsigned spins = 0;
 
+	/* The lock's taker waits for every shared section to end: its own
+	 * too, forever. */
+	if (this_cpu()->shared_section)
+		panic("kernel_lock_enter: inside a shared section");
 	/* Polling: the holder may be waiting for this CPU to answer a call
 	 * (a TLB shootdown); interrupts are off while we spin, so the IPI
 	 * alone would never be taken. */
@@ -280,8 +285,10 @@ int kernel_lock_share_begin(void)
 		/* Seen free after we counted ourselves: a CPU that takes the
 		 * lock from now on sees the count and waits for us (both sides
 		 * are sequentially consistent, as in halt_for_kernel_lock). */
-		if (!__atomic_load_n(&kernel_lock.locked, __ATOMIC_SEQ_CST))
+		if (!__atomic_load_n(&kernel_lock.locked, __ATOMIC_SEQ_CST)) {
+			this_cpu()->shared_section = 1;
 			return 1;
+		}
 		__atomic_fetch_sub(&shared_sections, 1, __ATOMIC_SEQ_CST);
 	}
 	return 0;
@@ -289,6 +296,7 @@ int kernel_lock_share_begin(void)
 
 void kernel_lock_share_end(void)
 {
+	this_cpu()->shared_section = 0;
 	__atomic_fetch_sub(&shared_sections, 1, __ATOMIC_SEQ_CST);
 }
 

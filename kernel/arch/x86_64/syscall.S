@@ -82,13 +82,8 @@ syscall_entry:
 	movq	ul_kernel_root(%rip), %rax
 	movq	%rax, %cr3
 	xorl	%ebp, %ebp		/* stack traces stop at the user boundary */
-	call	kernel_lock_enter	/* interrupts are off (FMASK): no flags to keep */
 	movq	%rsp, %rdi
-	call	syscall_dispatch
-	movl	%eax, %ebx		/* rbx is restored from the frame below */
-	xorl	%edi, %edi
-	call	kernel_lock_exit	/* interrupts stay off until sysretq/iretq */
-	movl	%ebx, %eax
+	call	syscall_dispatch	/* takes the kernel lock, or its shared side */
 	movq	ul_user_root(%rip), %rcx
 	movq	%rcx, %cr3
 	testl	%eax, %eax
