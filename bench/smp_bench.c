@@ -16,11 +16,13 @@
 //   pread   syscalls on different descriptors: each thread preads 4 KiB
 //           blocks of its own READ_KIB file (both hold the same bytes),
 //           READ_CALLS calls on 1 thread, then half each on 2.
+//   pwrite  the same with pwrite over the files' bytes (the checksum: the
+//           bytes written, read back from the buffer).
 //
 // Each figure is the best of REPS runs (the host is shared: the best run is
 // the one least disturbed). A run's time is the span from the first worker's
 // start to the last worker's end (CLOCK_MONOTONIC), so thread creation and
-// joining are not counted. Usage: smp_bench [all|cpu|fault|futex|unmap|pread]...
+// joining are not counted. Usage: smp_bench [all|cpu|fault|futex|unmap|pread|pwrite]...
 // Exit status 0 when every checksum matched, 1 otherwise.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -222,21 +224,24 @@ static int make_read_files(void)
 	return 0;
 }
 
-static void *pread_worker(void *arg)
+/* Each thread preads (or pwrites) 4 KiB blocks of its own file. */
+static void *io_loop(struct work *w, int writing)
 {
-	struct work *w = arg;
 	unsigned char buf[PAGE];
-	int fd = open(read_path[w->first ? 1 : 0], O_RDONLY);
+	int fd = open(read_path[w->first ? 1 : 0], writing ? O_RDWR : O_RDONLY);
 
 	w->sum = 0;
 	if (fd < 0) {
 		w->err = errno;
 		return NULL;
 	}
+	memset(buf, 0x5a, sizeof(buf));
 	w->start = now_ns();
 	for (int i = 0; i < w->count; i++) {
 		off_t at = (off_t)((w->first + i) % (READ_KIB * 1024 / PAGE)) * PAGE;
-		if (pread(fd, buf, sizeof(buf), at) != (long)sizeof(buf)) {
+		long n =
+		    writing ? pwrite(fd, buf, sizeof(buf), at) : pread(fd, buf, sizeof(buf), at);
+		if (n != (long)sizeof(buf)) {
 			w->err = EIO;
 			break;
 		}
@@ -247,16 +252,26 @@ static void *pread_worker(void *arg)
 	return NULL;
 }
 
-static void pread_scaling(void)
+static void *pread_worker(void *arg)
+{
+	return io_loop(arg, 0);
+}
+
+static void *pwrite_worker(void *arg)
+{
+	return io_loop(arg, 1);
+}
+
+static void io_scaling(const char *name, void *(*fn)(void *))
 {
 	int e = make_read_files();
 
 	if (e < 0) {
-		printf("bench: pread failed: %s\n", strerror(-e));
+		printf("bench: %s failed: %s\n", name, strerror(-e));
 		failed = 1;
 		return;
 	}
-	scaling("pread", pread_worker, READ_CALLS);
+	scaling(name, fn, READ_CALLS);
 	unlink(read_path[0]);
 	unlink(read_path[1]);
 }
@@ -403,7 +418,9 @@ int main(int argc, char **argv)
 		if (all || !strcmp(w, "unmap"))
 			unmap_busy_peer();
 		if (all || !strcmp(w, "pread"))
-			pread_scaling();
+			io_scaling("pread", pread_worker);
+		if (all || !strcmp(w, "pwrite"))
+			io_scaling("pwrite", pwrite_worker);
 		if (all)
 			break;
 	}

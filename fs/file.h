@@ -84,6 +84,10 @@ struct file_ops {
 	 * syscall.h): it changes nothing (no allocation, no wake, no time
 	 * stamp) but *pos, which the caller owns, and the buffer. */
 	int shared_read;
+	/* write may be called in a shared syscall: it sees syscall_shared()
+	 * and does there only what is safe beside other CPUs (under a lock
+	 * of its own), asking for the kernel lock for the rest. */
+	int shared_write;
 };
 
 struct file {

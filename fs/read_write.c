@@ -67,22 +67,23 @@ long rw_blocking(struct file *f, struct iobuf *b, uint64_t *pos, int writing)
 }
 
 /*
- * A read in a shared syscall (kernel/syscall.h), at *pos: only of a file
- * whose reads change nothing and never wait. The offset moves only once
- * the read is sure to stand, and a read through one description at a
- * time owns its offset (f->shared_pos_busy; a holder has it to itself
- * anyway), so that reads beside each other through one descriptor take
- * turns as Linux's f_pos lock makes them.
+ * A read or write in a shared syscall (kernel/syscall.h), at *pos: only of
+ * a file whose kind allows it there (file_ops.shared_read, shared_write),
+ * never a wait. The offset moves only once the call is sure to stand, and
+ * one shared call through a description owns its offset at a time
+ * (f->shared_pos_busy; a holder has it to itself anyway), so that calls
+ * beside each other through one descriptor take turns as Linux's f_pos
+ * lock makes them.
  */
-static long read_shared(struct file *f, struct iobuf *b, uint64_t *pos)
+static long rw_shared(struct file *f, struct iobuf *b, uint64_t *pos, int writing)
 {
 	int own_pos = pos == &f->pos;
 
-	if (!f->ops->shared_read ||
+	if (!(writing ? f->ops->shared_write : f->ops->shared_read) ||
 	    (own_pos && __atomic_exchange_n(&f->shared_pos_busy, 1, __ATOMIC_ACQUIRE)))
 		return syscall_needs_lock();
 	uint64_t at = *pos;
-	long n = file_read(f, b, &at);
+	long n = writing ? file_write(f, b, &at) : file_read(f, b, &at);
 	if (n == -EAGAIN)
 		n = syscall_needs_lock(); /* the wait is the locked run's */
 	if (own_pos) {
@@ -105,7 +106,7 @@ static long at_position(int fd, uint64_t buf, uint64_t count, int writing)
 		return -EINVAL;
 	iobuf_user(&b, buf, count);
 	if (syscall_shared())
-		return writing ? syscall_needs_lock() : read_shared(f, &b, &f->pos);
+		return rw_shared(f, &b, &f->pos, writing);
 	return rw_blocking(f, &b, &f->pos, writing);
 }
 
@@ -133,7 +134,7 @@ static long positioned(int fd, struct iobuf *b, int64_t pos, int writing)
 	if (pos < 0)
 		return -EINVAL;
 	if (syscall_shared())
-		return writing ? syscall_needs_lock() : read_shared(f, b, &at);
+		return rw_shared(f, b, &at, writing);
 	/* (With O_APPEND the write goes to the end anyway, as on Linux.) */
 	return rw_blocking(f, b, &at, writing);
 }

@@ -64,6 +64,8 @@
 #include "kernel/abi/stat.h"
 #include "kernel/abi/time.h"
 #include "kernel/klib.h"
+#include "kernel/spinlock.h"
+#include "kernel/syscall.h"
 #include "kernel/time.h"
 #include "mm/aspace.h"
 #include "mm/kmalloc.h"
@@ -137,6 +139,8 @@ struct tmpfs_inode {
 			const uint8_t *ext;
 			uint64_t ext_size;
 			int lent; /* a page of ext was handed out in place */
+			/* Shared writers of this file take turns (reg_write_shared). */
+			struct spinlock shared_write;
 		} reg;
 		struct {
 			char *target;
@@ -410,6 +414,7 @@ static int tnode_new(struct tmpfs *fs, uint32_t mode, struct tmpfs_inode **out)
 		ti->vfs.ops = &reg_iops;
 		ti->vfs.fops = &reg_fops;
 		ti->obj.ops = &reg_vmobj_ops;
+		spin_init(&ti->reg.shared_write, "tmpfs shared write", LOCK_INODE);
 		break;
 	case S_IFSOCK:
 		ti->vfs.ops = &reg_iops; /* attributes only: no data */
@@ -1045,11 +1050,59 @@ static long reg_read(struct file *f, struct iobuf *buf, uint64_t *pos)
 	return (long)done;
 }
 
+/*
+ * A write in a shared syscall (kernel/syscall.h): only over bytes the file
+ * has, in pages it holds and counts already, so that nothing is allocated,
+ * counted or resized. Shared writers of one file take turns under its
+ * shared_write lock (a holder's write runs alone anyway), so writes stay
+ * whole to each other; readers do not wait for them and may see one under
+ * way, as on Linux. Anything else (appending, growing, a hole, a page not
+ * counted yet) is the locked run's. A copy that the shared side cannot
+ * finish leaves the bytes it wrote: the run under the lock writes them
+ * again, from the same buffer.
+ */
+static long reg_write_shared(struct file *f, struct iobuf *buf, uint64_t *pos)
+{
+	struct tmpfs_inode *ti = TI(f->inode);
+	uint64_t left = iobuf_left(buf), p = *pos, done = 0;
+	int err = 0;
+
+	if ((f->flags & O_APPEND) || !left || p >= ti->vfs.size || left > ti->vfs.size - p)
+		return syscall_needs_lock();
+	for (uint64_t index = p >> PAGE_SHIFT; index <= (p + left - 1) >> PAGE_SHIFT; index++) {
+		uint64_t *slot = page_slot(ti, index);
+		if (!slot || !*slot || !(*slot & PAGE_COUNTED))
+			return syscall_needs_lock();
+	}
+	unsigned long flags = spin_lock_irqsave(&ti->reg.shared_write);
+	while (left && !err) {
+		size_t in = (size_t)(p & (PAGE_SIZE - 1));
+		size_t n = (size_t)MIN((uint64_t)(PAGE_SIZE - in), left);
+		uint8_t *v = (uint8_t *)phys_to_virt(*page_slot(ti, p >> PAGE_SHIFT) & ~SLOT_FLAGS);
+		uint64_t before = iobuf_left(buf);
+		err = iobuf_get(buf, v + in, n);
+		size_t copied = (size_t)(before - iobuf_left(buf));
+		done += copied;
+		p += copied;
+		left -= copied;
+	}
+	if (done && !syscall_shared_dropped())
+		touch(ti);
+	spin_unlock_irqrestore(&ti->reg.shared_write, flags);
+	if (!done)
+		return err;
+	*pos = p;
+	return (long)done;
+}
+
 static long reg_write(struct file *f, struct iobuf *buf, uint64_t *pos)
 {
 	struct tmpfs_inode *ti = TI(f->inode);
 	uint64_t left = iobuf_left(buf), p, end, done = 0;
 	int err = 0;
+
+	if (syscall_shared())
+		return reg_write_shared(f, buf, pos);
 
 	if (f->flags & O_APPEND)
 		*pos = ti->vfs.size;
@@ -1179,7 +1232,8 @@ static const struct file_ops reg_fops = {
     .truncate = reg_truncate,
     .fallocate = reg_fallocate,
     .fsync = tmpfs_fsync,
-    .shared_read = 1, /* reg_read only reads the pages and the size */
+    .shared_read = 1,  /* reg_read only reads the pages and the size */
+    .shared_write = 1, /* reg_write_shared */
 };
 
 /* A socket's name: open is ENXIO as on Linux (the socket is reached with

@@ -49,7 +49,7 @@ enum lock_class {
 			      * time (taken with spin_lock_polling) */
 	LOCK_THREADS,	     /* planned: the thread table and run queues */
 	LOCK_FS_TREE,	     /* planned: a file system's tree */
-	LOCK_INODE,	     /* planned: one inode */
+	LOCK_INODE,	     /* one inode (tmpfs: its shared writers take turns) */
 	LOCK_ASPACE,	     /* planned: one address space (its regions, tables) */
 	LOCK_SHARED_FAULT,   /* what demand faults beside each other share: palloc,
 			      * the counts (kernel/app.c, outside the kernel lock) */

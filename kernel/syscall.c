@@ -329,16 +329,20 @@ long syscall_rerun(uint64_t nr, const struct syscall_args *args)
  * each read for what it touches: the ids and clocks, which only read;
  * futex, whose waiters only a holder changes, so a wake that finds none
  * and a wait whose word differs end there; read and pread of files whose
- * reads change nothing (file_ops.shared_read). Everything else about them
- * asks for the lock.
+ * reads change nothing (file_ops.shared_read); write and pwrite of files
+ * whose kind writes there what it safely can (file_ops.shared_write: tmpfs
+ * over bytes the file has). Everything else about them asks for the lock.
  */
 static const uint8_t shared_calls[] = {
-    [SYS_read] = 1,	     [SYS_pread64] = 1,	     [SYS_futex] = 1,
-    [SYS_getpid] = 1,	     [SYS_gettid] = 1,	     [SYS_getppid] = 1,
-    [SYS_getuid] = 1,	     [SYS_geteuid] = 1,	     [SYS_getgid] = 1,
-    [SYS_getegid] = 1,	     [SYS_getcpu] = 1,	     [SYS_sched_getaffinity] = 1,
-    [SYS_clock_gettime] = 1, [SYS_clock_getres] = 1, [SYS_gettimeofday] = 1,
-    [SYS_time] = 1,
+    [SYS_write] = 1,	     [SYS_pwrite64] = 1,
+    [SYS_read] = 1,	     [SYS_pread64] = 1,
+    [SYS_futex] = 1,	     [SYS_getpid] = 1,
+    [SYS_gettid] = 1,	     [SYS_getppid] = 1,
+    [SYS_getuid] = 1,	     [SYS_geteuid] = 1,
+    [SYS_getgid] = 1,	     [SYS_getegid] = 1,
+    [SYS_getcpu] = 1,	     [SYS_sched_getaffinity] = 1,
+    [SYS_clock_gettime] = 1, [SYS_clock_getres] = 1,
+    [SYS_gettimeofday] = 1,  [SYS_time] = 1,
 };
 
 int syscall_shared(void)

@@ -15,7 +15,8 @@
  * - munmap while another thread reads the region (the reader faults and
  *   never sees anything but what was there);
  * - threads pread and read one file at once (the shared syscalls), every
- *   byte right and every record of a shared descriptor read once;
+ *   byte right and every record of a shared descriptor read once; and
+ *   write one descriptor at once, every record landing whole and once;
  * - at the end exit while every other thread spins.
  * Needs two CPUs or more (under one, the parallel checks fail). Prints
  * "smp: ok NAME" per check and exits with the number of failures.
@@ -671,6 +672,74 @@ static void check_reads_beside_each_other(void)
 	CHECK("threads_read_one_file_at_once", read_bad == 0 && once == RECORDS);
 }
 
+/*
+ * Writes through one descriptor beside each other: the file already has
+ * its bytes (written once, then rewound), so each write() goes over them
+ * in place on the shared side. The offset moves for one writer at a time,
+ * so every slot ends up holding one whole record and every record written
+ * lands once.
+ */
+static int write_fd;
+static _Atomic int write_ready;
+
+static void *write_records(void *arg)
+{
+	int me = (int)(intptr_t)arg;
+	unsigned char rec[RECORD_SIZE];
+
+	write_ready++;
+	while (write_ready < read_threads)
+		;
+	for (int i = 0; i < RECORDS / read_threads; i++) {
+		record_fill(rec, (uint32_t)me << 16 | (uint32_t)i);
+		if (write(write_fd, rec, RECORD_SIZE) != RECORD_SIZE)
+			read_bad++;
+	}
+	return NULL;
+}
+
+static void check_writes_beside_each_other(void)
+{
+	static unsigned char file[READ_FILE_SIZE];
+	static unsigned char seen[64][RECORDS];
+	int n = ncpus < 2 ? 2 : ncpus;
+	pthread_t t[64];
+	long whole = 0, once = 0;
+
+	write_fd = open("/smp-write", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	memset(file, 0, sizeof(file));
+	if (write_fd < 0 || write(write_fd, file, sizeof(file)) != (long)sizeof(file)) {
+		CHECK("threads_write_one_descriptor_at_once", 0);
+		return;
+	}
+	lseek(write_fd, 0, SEEK_SET);
+	read_threads = n;
+	read_bad = 0;
+	for (intptr_t i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, write_records, (void *)i);
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	long got = pread(write_fd, file, sizeof(file), 0);
+	int per = RECORDS / n;
+	for (int slot = 0; got == (long)sizeof(file) && slot < per * n; slot++) {
+		uint32_t tag;
+		memcpy(&tag, file + slot * RECORD_SIZE, sizeof(tag));
+		unsigned who = tag >> 16, seq = tag & 0xffff;
+		if (who < (unsigned)n && seq < (unsigned)per &&
+		    record_ok(file + slot * RECORD_SIZE, tag)) {
+			whole++;
+			once += !seen[who][seq]++;
+		}
+	}
+	close(write_fd);
+	unlink("/smp-write");
+	printf("smp: %d threads wrote %d records through one descriptor: %ld whole, %ld "
+	       "distinct, %ld bad calls\n",
+	       n, per * n, whole, once, (long)read_bad);
+	CHECK("threads_write_one_descriptor_at_once",
+	      read_bad == 0 && whole == per * n && once == per * n);
+}
+
 /* ---------------------------------------------------------------- signal */
 
 static volatile sig_atomic_t got_usr1;
@@ -802,6 +871,7 @@ int main(int argc, char **argv)
 	check_mmap_churn();
 	check_same_pages();
 	check_reads_beside_each_other();
+	check_writes_beside_each_other();
 	check_signal_to_spinner();
 	check_munmap_under_reader();
 	/* Exit while every other CPU spins in ring 3: the kernel stops them

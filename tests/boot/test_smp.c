@@ -160,7 +160,8 @@ Test(smp, pc_machine_starts_its_present_cpus_only_and_a_bad_cap_is_ignored)
  * - a signal reaches a thread spinning on another CPU; a munmap under a
  *   reader on another CPU makes it fault, never read the reused frame;
  * - threads pread and read one file at once: every byte is the file's, and
- *   a shared descriptor's records are each read once;
+ *   a shared descriptor's records are each read once; threads write one
+ *   descriptor at once, and every record lands whole, once;
  * - exit while four threads spin: "solo: exit N" comes exactly once.
  */
 static void smp_app_on(const char *name, const char *config, const char *qemu_opts, int cpus,
@@ -176,6 +177,7 @@ static void smp_app_on(const char *name, const char *config, const char *qemu_op
 	    "signal_reaches_a_thread_spinning_on_another_cpu",
 	    "munmap_while_another_cpu_reads_faults_it",
 	    "threads_read_one_file_at_once",
+	    "threads_write_one_descriptor_at_once",
 	};
 	int status;
 	char *oracle = NULL;

@@ -11,6 +11,7 @@
  * the calls check only what truncate itself must do.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "kernel/abi/errno.h"
 #include "kernel/abi/fcntl.h"
 #include "kernel/abi/stat.h"
+#include "kernel/spinlock.h"
 #include "kernel_shim.h"
 #include "mm/aspace.h"
 #include "mm/palloc.h"
@@ -1700,4 +1702,148 @@ Test(tmpfs, vmobj_describe_gives_the_files_path_device_and_inode)
 	file_put(g);
 	vmobj_release(obj);
 	vmobj_release(tobj);
+}
+
+/* ---------------------------------------------------------------- shared writes */
+
+/* What a shared syscall's write must leave alone when it asks for the lock. */
+struct file_state {
+	uint64_t size;
+	struct k_timespec mtime;
+	size_t free_pages;
+	unsigned char data[4 * P];
+};
+
+static void file_state(struct inode *ino, struct file *f, struct file_state *st)
+{
+	st->size = ino->size;
+	st->mtime = ino->mtime;
+	st->free_pages = palloc_free_pages();
+	memset(st->data, 0, sizeof(st->data));
+	(void)pread_f(f, st->data, sizeof(st->data), 0);
+}
+
+/* A write in a shared syscall (shim_shared) goes over bytes the file has,
+ * in place; what would append, grow, fill a hole or count a page asks for
+ * the lock (shim_needs_lock) and changes nothing. */
+Test(tmpfs, shared_write_overwrites_in_place_and_leaves_the_rest_to_the_lock)
+{
+	static unsigned char a[3 * P], b[100], c[20];
+	struct inode *ino = mk(root, "f");
+	struct file *f = open_ino(ino, O_RDWR), *app = open_ino(ino, O_WRONLY | O_APPEND);
+	struct file_state before, after;
+
+	memset(a, 'a', sizeof(a));
+	memset(b, 'b', sizeof(b));
+	memset(c, 'c', sizeof(c));
+	shim_now = 1000000000ull;
+	cr_assert_eq(pwrite_f(f, a, sizeof(a), 0), (long)sizeof(a));
+	int64_t written = ino->mtime.sec;
+	cr_assert_eq(set_size(ino, 4 * P), 0); /* page 3: a hole */
+
+	shim_now = 5000000000ull;
+	shim_shared = 1;
+	cr_assert_eq(pwrite_f(f, b, sizeof(b), P - 50), (long)sizeof(b), "across pages 0 and 1");
+	cr_assert_eq(shim_needs_lock, 0);
+	cr_assert_eq(ino->mtime.sec, written + 4, "the write stamps the file");
+	file_state(ino, f, &before);
+	cr_assert_eq(before.size, 4 * P);
+	for (size_t i = 0; i < 3 * P; i++)
+		cr_assert_eq(before.data[i], i >= P - 50 && i < P + 50 ? 'b' : 'a', "byte %zu", i);
+
+	shim_now = 9000000000ull;
+	const struct {
+		struct file *f;
+		uint64_t off;
+		size_t len;
+		const char *what;
+	} refused[] = {
+	    {f, 3 * P - 10, sizeof(c), "into the hole"},
+	    {f, 4 * P - 10, sizeof(c), "past the end"},
+	    {f, 4 * P, sizeof(c), "at the end"},
+	    {app, 0, sizeof(c), "O_APPEND"},
+	    {f, 0, 0, "nothing"},
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		shim_needs_lock = 0;
+		shim_shared = 1;
+		(void)pwrite_f(refused[i].f, c, refused[i].len, refused[i].off);
+		shim_shared = 0;
+		cr_assert_eq(shim_needs_lock, 1, "%s: asks for the lock", refused[i].what);
+		file_state(ino, f, &after);
+		cr_assert_eq(after.size, before.size, "%s", refused[i].what);
+		cr_assert_eq(after.mtime.sec, before.mtime.sec, "%s", refused[i].what);
+		cr_assert_eq(after.free_pages, before.free_pages, "%s", refused[i].what);
+		cr_assert(!memcmp(after.data, before.data, sizeof(after.data)), "%s",
+			  refused[i].what);
+	}
+	/* The locked run does what the shared attempt left. */
+	cr_assert_eq(pwrite_f(f, c, sizeof(c), 4 * P - 10), (long)sizeof(c));
+	cr_assert_eq(ino->size, 4 * P + 10);
+	file_put(f);
+	file_put(app);
+}
+
+/* Shared writers of one file on several host threads ("CPUs"), each round
+ * started together: each write of eight pages stays whole, so after
+ * every round the pages hold one writer's bytes. */
+#define SW_THREADS 4
+#define SW_ROUNDS  2000
+#define SW_BYTES   (8 * P)
+
+static struct file *sw_file;
+static pthread_barrier_t sw_start, sw_end;
+static int sw_errors;
+
+static void *shared_writer(void *arg)
+{
+	static _Thread_local unsigned char buf[SW_BYTES];
+	unsigned me = (unsigned)(uintptr_t)arg;
+
+	spin_host_cpu = me;
+	shim_copy_yields = 1; /* between pages: writers without turns would cross */
+	memset(buf, (int)me, sizeof(buf));
+	for (int round = 0; round < SW_ROUNDS; round++) {
+		struct iobuf b;
+		uint64_t at = 0;
+		pthread_barrier_wait(&sw_start);
+		shim_shared = 1;
+		iobuf_user(&b, U(buf), sizeof(buf));
+		if (file_write(sw_file, &b, &at) != (long)sizeof(buf) || shim_needs_lock)
+			__atomic_fetch_add(&sw_errors, 1, __ATOMIC_RELAXED);
+		shim_shared = 0;
+		pthread_barrier_wait(&sw_end);
+	}
+	return NULL;
+}
+
+Test(tmpfs, shared_writers_of_one_file_take_turns)
+{
+	static unsigned char got[SW_BYTES];
+	struct inode *ino = mk(root, "w");
+	pthread_t t[SW_THREADS];
+	int mixed = 0;
+
+	sw_file = open_ino(ino, O_RDWR);
+	sw_errors = 0;
+	memset(got, 0, sizeof(got));
+	cr_assert_eq(pwrite_f(sw_file, got, sizeof(got), 0), (long)sizeof(got));
+	pthread_barrier_init(&sw_start, NULL, SW_THREADS + 1);
+	pthread_barrier_init(&sw_end, NULL, SW_THREADS + 1);
+	for (uintptr_t i = 0; i < SW_THREADS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, shared_writer, (void *)(i + 1)), 0);
+	for (int round = 0; round < SW_ROUNDS; round++) {
+		pthread_barrier_wait(&sw_start);
+		pthread_barrier_wait(&sw_end);
+		cr_assert_eq(pread_f(sw_file, got, sizeof(got), 0), (long)sizeof(got));
+		for (size_t i = 1; i < sizeof(got); i++)
+			mixed += got[i] != got[0];
+	}
+	for (int i = 0; i < SW_THREADS; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&sw_start);
+	pthread_barrier_destroy(&sw_end);
+	cr_assert_eq(sw_errors, 0);
+	cr_assert_eq(mixed, 0, "bytes of two writers in one round's result");
+	file_put(sw_file);
 }

@@ -2,6 +2,7 @@
 #include "kernel_shim.h"
 
 #include <criterion/criterion.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #include "kernel/abi/errno.h"
 #include "kernel/abi/time.h"
 #include "kernel/app.h"
+#include "kernel/syscall.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/console.h"
 #include "kernel/proc.h"
@@ -22,6 +24,7 @@ uint64_t shim_now;
 int thread_exit_work; /* kernel/thread.c's flag, set by kernel/defer.c */
 int shim_wakes, shim_signal_pending, shim_last_signal, shim_signals;
 uint64_t shim_deadline, shim_progress, shim_retry_deadline;
+_Thread_local int shim_shared, shim_needs_lock, shim_copy_yields;
 char shim_console[65536];
 size_t shim_console_len;
 
@@ -42,6 +45,8 @@ int app_copy_from(void *dst, uint64_t src, size_t len)
 {
 	if (len && src < 4096)
 		return -EFAULT;
+	if (shim_copy_yields)
+		sched_yield();
 	memcpy(dst, (const void *)(uintptr_t)src, len);
 	return 0;
 }
@@ -254,7 +259,24 @@ void shim_reset(void)
 	shim_now = 0;
 	shim_wakes = shim_signal_pending = shim_last_signal = shim_signals = 0;
 	shim_deadline = shim_progress = shim_retry_deadline = 0;
+	shim_shared = shim_needs_lock = 0;
 	shim_console_len = 0;
+}
+
+int syscall_shared(void)
+{
+	return shim_shared;
+}
+
+long syscall_needs_lock(void)
+{
+	shim_needs_lock = 1;
+	return -EAGAIN;
+}
+
+int syscall_shared_dropped(void)
+{
+	return shim_needs_lock;
 }
 
 void shim_setup(void)

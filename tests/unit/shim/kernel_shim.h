@@ -3,7 +3,9 @@
  * (fs/, kernel/wait.c, kernel/kprintf.c), with knobs for the tests:
  *
  *   app_copy_to/app_copy_from  user addresses are host pointers; an address
- *                              below 4096 is a bad one (-EFAULT)
+ *                              below 4096 is a bad one (-EFAULT);
+ *                              app_copy_from yields the CPU first when the
+ *                              thread's shim_copy_yields is set
  *   time_now, time_clock       a fake clock the test sets (shim_now)
  *   ktimer_*                   an armed list; shim_advance() moves the clock
  *                              and runs what expired
@@ -13,6 +15,8 @@
  *                              shim_signal_pending is set, -ETIMEDOUT past the
  *                              deadline
  *   signal_raise               recorded in shim_last_signal / shim_signals
+ *   syscall_shared             shim_shared; syscall_needs_lock sets
+ *                              shim_needs_lock
  *   tty_open_console           a file with no operations
  *   console_write              printed to stdout and kept in shim_console
  */
@@ -31,8 +35,11 @@ extern int shim_last_signal;	/* the last signal_raise'd number */
 extern int shim_signals;	/* how many signal_raise calls */
 extern uint64_t shim_deadline;	/* the last thread_wait deadline */
 extern uint64_t shim_progress;
-extern uint64_t shim_retry_deadline; /* nonzero: what thread_wait_deadline returns (a retry's) */
-extern char shim_console[65536];     /* what console_write wrote */
+extern uint64_t shim_retry_deadline;  /* nonzero: what thread_wait_deadline returns (a retry's) */
+extern _Thread_local int shim_shared; /* syscall_shared() says so */
+extern _Thread_local int shim_needs_lock;  /* syscall_needs_lock() was called */
+extern _Thread_local int shim_copy_yields; /* app_copy_from yields first (races) */
+extern char shim_console[65536];	   /* what console_write wrote */
 extern size_t shim_console_len;
 
 /* An app address for a host pointer; a syscall handler called directly. */
