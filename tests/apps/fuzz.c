@@ -17,7 +17,8 @@
  * handlers and siglongjmp), so they can be as hostile as they like without
  * unmapping the fuzzer. Every page must come back at exit. "fuzz SEED mmt"
  * does the same from four threads at once over the one arena, so that on
- * several CPUs one thread's unmap or protect meets another's touches.
+ * several CPUs one thread's unmap or protect meets another's touches, and
+ * adds reads and writes of a file into and out of the arena.
  *
  * "fuzz SEED io" aims at the kernel's newer surfaces from several threads
  * at once: pipes, eventfd, timerfd, epoll (nested, with loops attempted),
@@ -231,6 +232,31 @@ static void interrupt_waits(void)
 	setitimer(ITIMER_REAL, &every, NULL);
 }
 
+/* mmt mode's file (-1 in mm mode): its reads and writes copy to and from
+ * the arena while other threads change it (on several CPUs, beside each
+ * other: the kernel's shared syscalls). */
+static int arena_fd = -1;
+
+/* A read or write of arena_fd through the arena: at its offset or at one,
+ * of up to 64 KiB, so that the file stays small. */
+static long arena_io(uint64_t r, uint64_t addr, uint64_t len)
+{
+	long count = (long)(len % (64 << 10)), at = (long)(next() % (1 << 20));
+
+	switch ((r >> 4) % 5) {
+	case 0:
+		return solo_syscall6(SYS_pread64, arena_fd, (long)addr, count, at, 0, 0);
+	case 1:
+		return solo_syscall6(SYS_pwrite64, arena_fd, (long)addr, count, at, 0, 0);
+	case 2:
+		return solo_syscall6(SYS_read, arena_fd, (long)addr, count, 0, 0, 0);
+	case 3:
+		return solo_syscall6(SYS_write, arena_fd, (long)addr, count, 0, 0, 0);
+	default:
+		return solo_syscall6(SYS_lseek, arena_fd, at, 0 /* SEEK_SET */, 0, 0, 0);
+	}
+}
+
 /* ops memory calls and touches on the arena; the errors and faults seen
  * are added to *errors and *faults. */
 static void memory_ops(int ops, int *errors_out, int *faults_out)
@@ -268,6 +294,12 @@ static void memory_ops(int ops, int *errors_out, int *faults_out)
 			ret = solo_syscall6(SYS_madvise, (long)addr, (long)len, (long)(next() % 12),
 					    0, 0, 0);
 			break;
+		case 5:
+			if (arena_fd >= 0) {
+				ret = arena_io(r, addr, len);
+				break;
+			}
+			/* fall through */
 		default:
 			faults += touch(addr, r);
 			break;
@@ -329,7 +361,11 @@ static int fuzz_memory_threads(void)
 	pthread_t t[MMT_THREADS];
 	int made = 1, errors = 0, faults = 0;
 
+	static const char block[PAGE] = "fuzz";
 	catch_faults();
+	arena_fd = open("/fuzz-mmt", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	for (int i = 0; arena_fd >= 0 && i < 64; i++)
+		(void)write(arena_fd, block, sizeof(block)); /* bytes to overwrite in place */
 	for (int i = 1; i < MMT_THREADS; i++) {
 		res[i].seed = next() | 1;
 		if (pthread_create(&t[i], NULL, mmt_thread, &res[i]) == 0)
@@ -346,6 +382,10 @@ static int fuzz_memory_threads(void)
 		faults += res[i].faults;
 	}
 	solo_syscall6(SYS_munmap, (long)ARENA, (long)(ARENA_PAGES * PAGE), 0, 0, 0, 0);
+	if (arena_fd >= 0) {
+		close(arena_fd);
+		unlink("/fuzz-mmt");
+	}
 	printf("fuzz: mmt survived %d ops, %d errors, %d faults, %d threads\n", made * MMT_OPS,
 	       errors, faults, made);
 	return 0;
