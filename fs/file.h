@@ -95,7 +95,7 @@ struct file {
 	int refs;
 	unsigned flags;		/* O_ACCMODE, O_APPEND, O_NONBLOCK, O_PATH, O_DIRECTORY, ... */
 	uint64_t pos;		/* the file offset; a directory's entry cookie */
-	int shared_pos_busy;	/* a shared read owns pos (fs/read_write.c) */
+	int shared_pos_busy;	/* a shared read or write owns pos (fs/read_write.c) */
 	struct inode *inode;	/* what it was opened from (held), or NULL */
 	void *priv;		/* the kind's own state */
 	struct epitem *epitems; /* epoll interests watching it (fs/epoll.c) */

@@ -10,6 +10,7 @@
  *   ("smp: compute HEX"; `smp.elf compute` prints the same line from one
  *   thread, on any host: the boot test's oracle);
  * - a futex ping-pong between two threads on two CPUs (rounds: argv[1]);
+ * - wakes from every CPU at once on one word wake each waiter once;
  * - threads on every CPU that mmap, fill, check and munmap at once;
  * - a signal to a thread spinning in ring 3 on another CPU arrives;
  * - munmap while another thread reads the region (the reader faults and
@@ -347,6 +348,72 @@ static void check_futex_ping_pong(long rounds)
 	       rounds, 1 % ncpus, (unsigned long long)(took / 1000000),
 	       (unsigned long long)(took / (uint64_t)rounds));
 	CHECK("futex_ping_pong_across_cpus", pp_word == 2 * rounds && pp_cpu_ok);
+}
+
+/*
+ * Wakes from several CPUs at once on one word (futex wakes run beside each
+ * other, without the kernel lock): WAKE_WAITERS threads sleep on a word
+ * that never changes, then one waker per CPU (at least two) wakes one at
+ * a time until all are awake. Each waiter must be woken exactly once: the
+ * wakers' counts add up to the waiters, and every waiter's wait returns 0.
+ */
+#define WAKE_WAITERS 8
+#define WAKE_ROUNDS  20
+
+static int wake_word;
+static _Atomic int wake_asleep, wake_returned, wake_bad;
+static _Atomic long wake_counted;
+
+static void *sleep_once(void *arg)
+{
+	(void)arg;
+	wake_asleep++;
+	if (futex(&wake_word, FUTEX_WAIT_PRIVATE, 0) == 0)
+		wake_returned++;
+	else
+		wake_bad++;
+	return NULL;
+}
+
+static void *wake_one_at_a_time(void *arg)
+{
+	pin(0, (int)(intptr_t)arg % ncpus);
+	while (wake_counted < WAKE_WAITERS) {
+		long n = futex(&wake_word, FUTEX_WAKE_PRIVATE, 1);
+		if (n < 0)
+			wake_bad++;
+		else
+			wake_counted += n;
+	}
+	return NULL;
+}
+
+static void check_wakes_from_several_cpus(void)
+{
+	int wakers = ncpus < 2 ? 2 : ncpus, rounds_ok = 0;
+
+	for (int round = 0; round < WAKE_ROUNDS; round++) {
+		pthread_t w[WAKE_WAITERS], k[64];
+		wake_asleep = wake_returned = 0;
+		wake_counted = 0;
+		for (int i = 0; i < WAKE_WAITERS; i++)
+			pthread_create(&w[i], NULL, sleep_once, NULL);
+		while (wake_asleep < WAKE_WAITERS)
+			sched_yield();
+		struct timespec d = {0, 5000000}; /* they block in their waits */
+		nanosleep(&d, NULL);
+		for (intptr_t i = 0; i < wakers; i++)
+			pthread_create(&k[i], NULL, wake_one_at_a_time, (void *)i);
+		for (int i = 0; i < wakers; i++)
+			pthread_join(k[i], NULL);
+		for (int i = 0; i < WAKE_WAITERS; i++)
+			pthread_join(w[i], NULL);
+		rounds_ok += wake_counted == WAKE_WAITERS && wake_returned == WAKE_WAITERS;
+	}
+	printf("smp: %d waiters woken by %d cpus at once: %d of %d rounds exact, %d bad calls\n",
+	       WAKE_WAITERS, wakers, rounds_ok, WAKE_ROUNDS, (int)wake_bad);
+	CHECK("futex_wakes_from_several_cpus_wake_each_waiter_once",
+	      rounds_ok == WAKE_ROUNDS && !wake_bad);
 }
 
 /* ---------------------------------------------------------------- moving */
@@ -868,6 +935,7 @@ int main(int argc, char **argv)
 	check_move_other();
 	compute(ncpus < 2 ? 2 : ncpus);
 	check_futex_ping_pong(rounds > 0 ? rounds : 20000);
+	check_wakes_from_several_cpus();
 	check_mmap_churn();
 	check_same_pages();
 	check_reads_beside_each_other();

@@ -155,7 +155,8 @@ Test(smp, pc_machine_starts_its_present_cpus_only_and_a_bad_cap_is_ignored)
  *   getcpu (vDSO and syscall) agrees;
  * - a compute job on one thread per CPU gives the result the same binary
  *   computes on one thread on the host;
- * - a futex ping-pong across two CPUs runs `rounds` rounds;
+ * - a futex ping-pong across two CPUs runs `rounds` rounds; wakes from
+ *   every CPU at once on one word wake each of its waiters once;
  * - threads mmap, fill and munmap at once on every CPU;
  * - a signal reaches a thread spinning on another CPU; a munmap under a
  *   reader on another CPU makes it fault, never read the reused frame;
@@ -173,6 +174,7 @@ static void smp_app_on(const char *name, const char *config, const char *qemu_op
 	    "sched_setaffinity_pins_the_caller_and_getcpu_agrees",
 	    "sched_setaffinity_moves_a_spinning_thread",
 	    "futex_ping_pong_across_cpus",
+	    "futex_wakes_from_several_cpus_wake_each_waiter_once",
 	    "threads_mmap_fill_and_munmap_at_once",
 	    "signal_reaches_a_thread_spinning_on_another_cpu",
 	    "munmap_while_another_cpu_reads_faults_it",
