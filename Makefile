@@ -517,7 +517,7 @@ FUZZ_MODS_args    := kernel/args.c
 FUZZ_MODS_bootcfg := kernel/bootcfg.c
 FUZZ_MODS_tarfs   := fs/tarfs.c fs/tmpfs.c fs/vfs.c fs/file.c fs/iobuf.c fs/fdtable.c \
         fs/fcntl.c fs/epoll.c fs/pipe.c kernel/time.c kernel/wait.c $(wildcard mm/*.c) \
-        kernel/kprintf.c $(wildcard tests/unit/shim/*.c)
+        kernel/kprintf.c kernel/spinlock.c $(wildcard tests/unit/shim/*.c)
 FUZZ_LIBS_tarfs   := -lcriterion
 FUZZ_MODS_acpi    := drivers/acpi.c
 FUZZ_MODS_usbdesc := drivers/usbdesc.c drivers/hidkbd.c drivers/kbd.c
@@ -525,7 +525,7 @@ FUZZ_MODS_usbdesc := drivers/usbdesc.c drivers/hidkbd.c drivers/kbd.c
 # and what they call (the file layer, mm/, the shims).
 FUZZ_MODS_net     := $(UNIT_NET_MODULES) fs/tmpfs.c fs/vfs.c fs/file.c fs/iobuf.c fs/fdtable.c \
         fs/fcntl.c fs/epoll.c fs/pipe.c kernel/time.c kernel/wait.c $(wildcard mm/*.c) \
-        kernel/kprintf.c $(wildcard tests/unit/shim/*.c)
+        kernel/kprintf.c kernel/spinlock.c $(wildcard tests/unit/shim/*.c)
 FUZZ_LIBS_net     := -lcriterion
 FUZZ_LWIP_OBJS    := $(patsubst %.c,$(B)/fuzz/lwip/%.o,$(LWIP_CORE))
 $(B)/fuzz/fuzz_net: $(FUZZ_LWIP_OBJS)
