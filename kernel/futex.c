@@ -74,15 +74,12 @@ static long requeue(uint64_t uaddr, long n, uint64_t uaddr2, long n2)
 }
 
 /*
- * A shared syscall's futex (kernel/syscall.h): only a holder adds or
- * removes waiters, and a holder's wait (word check, then queuing) runs
- * wholly before or after the shared call. So a wake that finds no waiter
- * is done (whoever waits later sees the word its caller changed), and so
- * is a wait whose word differs. A wake that finds waiters wakes them here,
- * under thread_shared_wake_begin: shared wakes take turns (they mark
- * records woken and make threads runnable), and nothing else in a shared
- * section touches either. A wait that sleeps and a requeue are the locked
- * run's.
+ * A shared syscall's futex (kernel/syscall.h): the waiters are read-only
+ * there, and a holder's wait (word check, then queuing) runs wholly before
+ * or after it. So a wake that finds no waiter is done (whoever waits
+ * later sees the word its caller changed), and so is a wait whose word
+ * differs. Anything else is the locked run's: a wake of a thread, a wait,
+ * a requeue.
  */
 static long futex_shared(int cmd, uint64_t uaddr, uint32_t val, uint64_t timeout, uint32_t val3)
 {
@@ -91,18 +88,13 @@ static long futex_shared(int cmd, uint64_t uaddr, uint32_t val, uint64_t timeout
 
 	switch (cmd) {
 	case FUTEX_WAKE_BITSET:
-	case FUTEX_WAKE: {
-		uint32_t bitset = cmd == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : val3;
+	case FUTEX_WAKE:
 		if ((cmd == FUTEX_WAKE_BITSET && !val3) || (int)val <= 0 ||
-		    app_copy_from(&word, uaddr, sizeof(word)))
+		    oldest_on(uaddr, cmd == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : val3))
 			break;
-		if (!oldest_on(uaddr, bitset))
-			return 0;
-		unsigned long flags = thread_shared_wake_begin();
-		long woken = futex_wake(uaddr, bitset, (int)val);
-		thread_shared_wake_end(flags);
-		return woken;
-	}
+		if (app_copy_from(&word, uaddr, sizeof(word)))
+			break;
+		return 0;
 	case FUTEX_WAIT:
 	case FUTEX_WAIT_BITSET:
 		/* A record left by this thread's earlier wait is the locked

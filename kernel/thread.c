@@ -34,9 +34,7 @@
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/futex.h"
-#include "kernel/panic.h"
 #include "kernel/percpu.h"
-#include "kernel/spinlock.h"
 #include "kernel/syscall.h"
 #include "kernel/time.h"
 #include "mm/kmalloc.h"
@@ -396,26 +394,11 @@ static void drop_entries(struct thread *t)
 	t->wait.wake_pending = 0;
 }
 
-/* What a shared syscall's wakes serialize on (thread_shared_wake_begin). */
-static struct spinlock shared_wake = SPINLOCK_INIT("shared wakes", LOCK_THREADS);
-
-unsigned long thread_shared_wake_begin(void)
-{
-	return spin_lock_irqsave(&shared_wake);
-}
-
-void thread_shared_wake_end(unsigned long flags)
-{
-	spin_unlock_irqrestore(&shared_wake, flags);
-}
-
 /* Makes the waiting t runnable, to run its syscall again. */
 static void resume(struct thread *t)
 {
 	if (t->state != THREAD_WAITING)
 		return;
-	if (this_cpu()->shared_section && !spin_is_held_by_me(&shared_wake))
-		panic("resume: a wake in a shared section outside thread_shared_wake_begin");
 	drop_entries(t);
 	ktimer_cancel(&t->wait.timer);
 	t->state = THREAD_RUNNABLE;

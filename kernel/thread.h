@@ -131,18 +131,6 @@ void thread_set_wait_progress(uint64_t progress);
 /* Makes t, waiting in thread_wait, runnable for a retry (a signal for it
  * arrived). Nothing happens when t does not wait. */
 void thread_interrupt(struct thread *t);
-/*
- * A wake in a shared syscall (kernel/syscall.h; futex's wake of a waiter):
- * the waking (waitq_wake of a waiting thread's queue, which makes it
- * runnable, cancels its timer, kicks an idle CPU, arms the slice) runs
- * between thread_shared_wake_begin and _end, which serialize such wakes
- * on all CPUs (LOCK_THREADS). Holders of the kernel lock never run beside
- * a shared section, so what a wake changes has no other writer then; a
- * wake elsewhere in a shared section panics. Interrupts off; never
- * blocks but to spin for another shared wake.
- */
-unsigned long thread_shared_wake_begin(void);
-void thread_shared_wake_end(unsigned long flags);
 
 /* ---------------------------------------------------------------- the exits */
 

@@ -351,11 +351,11 @@ static void check_futex_ping_pong(long rounds)
 }
 
 /*
- * Wakes from several CPUs at once on one word (futex wakes run beside each
- * other, without the kernel lock): WAKE_WAITERS threads sleep on a word
- * that never changes, then one waker per CPU (at least two) wakes one at
- * a time until all are awake. Each waiter must be woken exactly once: the
- * wakers' counts add up to the waiters, and every waiter's wait returns 0.
+ * Wakes from several CPUs at once on one word: WAKE_WAITERS threads sleep
+ * on a word that never changes, then one waker per CPU (at least two)
+ * wakes one at a time until all are awake. Each waiter must be woken
+ * exactly once: the wakers' counts add up to the waiters, and every
+ * waiter's wait returns 0.
  */
 #define WAKE_WAITERS 8
 #define WAKE_ROUNDS  20
@@ -384,6 +384,10 @@ static void *wake_one_at_a_time(void *arg)
 			wake_bad++;
 		else
 			wake_counted += n;
+		/* Nobody asleep yet: a waiter that has not reached its wait
+		 * needs this CPU (the wakers hold every CPU otherwise). */
+		if (n == 0)
+			sched_yield();
 	}
 	return NULL;
 }
