@@ -611,9 +611,11 @@ static void check_same_pages(void)
 #define READ_BLOCKS    (READ_FILE_SIZE / 4096)
 #define READ_ROUNDS    4
 
-static int read_fd, read_threads;
+/* Shared by the read and write checks: how many threads, and bad results. */
+static int file_threads;
+static _Atomic long file_bad;
+static int read_fd;
 static _Atomic int read_ready, read_ready2, read_stop;
-static _Atomic long read_bad;
 static _Atomic int record_seen[RECORDS];
 
 static void record_fill(unsigned char *rec, uint32_t k)
@@ -652,7 +654,7 @@ static void *read_blocks_and_records(void *arg)
 	long bad = fresh == MAP_FAILED || mapped == MAP_FAILED;
 
 	read_ready++;
-	while (read_ready < read_threads)
+	while (read_ready < file_threads)
 		;
 	for (int round = 0; round < READ_ROUNDS && !bad; round++) {
 		for (int b = 0; b < READ_BLOCKS; b++) {
@@ -667,7 +669,7 @@ static void *read_blocks_and_records(void *arg)
 		madvise(fresh, READ_FILE_SIZE, MADV_DONTNEED); /* fresh pages again */
 	}
 	read_ready2++;
-	while (read_ready2 < read_threads)
+	while (read_ready2 < file_threads)
 		;
 	for (;;) {
 		unsigned char rec[RECORD_SIZE];
@@ -688,7 +690,7 @@ static void *read_blocks_and_records(void *arg)
 		munmap(mapped, 4096);
 	if (map_fd >= 0)
 		close(map_fd);
-	read_bad += bad;
+	file_bad += bad;
 	return NULL;
 }
 
@@ -702,7 +704,7 @@ static void *rewrite_another_file(void *arg)
 		memset(block, i, sizeof(block));
 		if (pwrite(fd, block, sizeof(block), (i % 16) * 4096) != sizeof(block) ||
 		    (i % 16 == 15 && ftruncate(fd, 0)))
-			read_bad++;
+			file_bad++;
 	}
 	if (fd >= 0)
 		close(fd);
@@ -726,7 +728,7 @@ static void check_reads_beside_each_other(void)
 	}
 	lseek(fd, 0, SEEK_SET);
 	read_fd = fd;
-	read_threads = n;
+	file_threads = n;
 	pthread_create(&writer, NULL, rewrite_another_file, NULL);
 	for (intptr_t i = 0; i < n; i++)
 		pthread_create(&t[i], NULL, read_blocks_and_records, (void *)i);
@@ -739,8 +741,8 @@ static void check_reads_beside_each_other(void)
 	close(fd);
 	unlink("/smp-read");
 	printf("smp: %d threads read %d blocks each, %ld bad; records read once: %ld of %d\n", n,
-	       READ_ROUNDS * READ_BLOCKS, (long)read_bad, once, RECORDS);
-	CHECK("threads_read_one_file_at_once", read_bad == 0 && once == RECORDS);
+	       READ_ROUNDS * READ_BLOCKS, (long)file_bad, once, RECORDS);
+	CHECK("threads_read_one_file_at_once", file_bad == 0 && once == RECORDS);
 }
 
 /*
@@ -759,12 +761,12 @@ static void *write_records(void *arg)
 	unsigned char rec[RECORD_SIZE];
 
 	write_ready++;
-	while (write_ready < read_threads)
+	while (write_ready < file_threads)
 		;
-	for (int i = 0; i < RECORDS / read_threads; i++) {
+	for (int i = 0; i < RECORDS / file_threads; i++) {
 		record_fill(rec, (uint32_t)me << 16 | (uint32_t)i);
 		if (write(write_fd, rec, RECORD_SIZE) != RECORD_SIZE)
-			read_bad++;
+			file_bad++;
 	}
 	return NULL;
 }
@@ -784,8 +786,8 @@ static void check_writes_beside_each_other(void)
 		return;
 	}
 	lseek(write_fd, 0, SEEK_SET);
-	read_threads = n;
-	read_bad = 0;
+	file_threads = n;
+	file_bad = 0;
 	for (intptr_t i = 0; i < n; i++)
 		pthread_create(&t[i], NULL, write_records, (void *)i);
 	for (int i = 0; i < n; i++)
@@ -806,9 +808,9 @@ static void check_writes_beside_each_other(void)
 	unlink("/smp-write");
 	printf("smp: %d threads wrote %d records through one descriptor: %ld whole, %ld "
 	       "distinct, %ld bad calls\n",
-	       n, per * n, whole, once, (long)read_bad);
+	       n, per * n, whole, once, (long)file_bad);
 	CHECK("threads_write_one_descriptor_at_once",
-	      read_bad == 0 && whole == per * n && once == per * n);
+	      file_bad == 0 && whole == per * n && once == per * n);
 }
 
 /* ---------------------------------------------------------------- signal */
