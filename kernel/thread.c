@@ -733,13 +733,19 @@ static struct thread *schedule(void)
 		}
 		if (this_cpu()->index != 0)
 			idle_here();
-		ktimer_cancel(&slice_timer);
 		if (defer_pending())
 			continue;
 		/* Halted, this CPU holds no thread: another CPU may run it (the
 		 * current one, if its affinity no longer has this CPU). */
 		if (current())
 			let_go(current());
+		/* No slice of ours to end, but the timer is every CPU's: while a
+		 * thread waits for a CPU (one it is pinned to, running another
+		 * thread), that CPU's slice must still end. */
+		if (!another_runnable())
+			ktimer_cancel(&slice_timer);
+		else if (!slice_timer.armed)
+			ktimer_arm(&slice_timer, time_add(time_now(), SLICE_NS));
 		/* Deadlocked: nothing runnable (here or on another CPU, which
 		 * kicks this one when it stops; a thread another CPU runs is
 		 * runnable), no timer that could wake a thread and no interrupt
@@ -823,11 +829,17 @@ void thread_cpu_idle(void)
 
 	if (!THREAD_SMP)
 		return;
-	/* Before the look: a thread made runnable from now on kicks us. */
+	/* Before the look at live: a thread made runnable from now on kicks us. */
 	__atomic_store_n(&c->idle, 1, __ATOMIC_RELEASE);
 	if (!__atomic_load_n(&live, __ATOMIC_RELAXED))
 		return;
 	(void)kernel_lock_enter();
+	/* Again under the lock, before the look: a kick while we waited for
+	 * the lock cleared the mark, and the thread it was for may wait again
+	 * in the look below. Halting unmarked, this CPU would never be kicked
+	 * for the next thread only it may run (a pinned one). Kicks come
+	 * under the lock, so from here on they see the mark. */
+	__atomic_store_n(&c->idle, 1, __ATOMIC_RELEASE);
 	struct thread *t;
 	while ((t = pick())) {
 		if (resume_syscall(t) == 0)

@@ -11,6 +11,7 @@
  *   thread, on any host: the boot test's oracle);
  * - a futex ping-pong between two threads on two CPUs (rounds: argv[1]);
  * - wakes from every CPU at once on one word wake each waiter once;
+ * - threads pinned one to each CPU take turns on one mutex, none stuck;
  * - threads on every CPU that mmap, fill, check and munmap at once;
  * - a signal to a thread spinning in ring 3 on another CPU arrives;
  * - munmap while another thread reads the region (the reader faults and
@@ -58,6 +59,20 @@ static unsigned cpu_now(void)
 	unsigned cpu = ~0u;
 	syscall(SYS_getcpu, &cpu, NULL, NULL);
 	return cpu;
+}
+
+/* Joins t, or ends the app with the check failed when t is not done
+ * within LIMIT_NS: a lost wake-up shows as a named failure, not as the
+ * boot's timeout. */
+static void join_or_fail(pthread_t t, const char *check, void **ret);
+
+/* The check failed with threads stuck, which cannot be joined: the app
+ * ends here, with the reason printed before. */
+static _Noreturn void fail_and_end(const char *check)
+{
+	CHECK(check, 0);
+	printf("smp: %d failures\n", failures);
+	exit(failures);
 }
 
 /* ---------------------------------------------------------------- parallel */
@@ -172,6 +187,19 @@ static void check_cpu_count(void)
 }
 
 /* ---------------------------------------------------------------- affinity */
+
+static void join_or_fail(pthread_t t, const char *check, void **ret)
+{
+	struct timespec by;
+
+	clock_gettime(CLOCK_REALTIME, &by);
+	by.tv_sec += (time_t)(LIMIT_NS / 1000000000ull);
+	if (pthread_timedjoin_np(t, ret, &by) == 0)
+		return;
+	printf("smp: a thread of %s not done after %llu s\n", check,
+	       (unsigned long long)(LIMIT_NS / 1000000000ull));
+	fail_and_end(check);
+}
 
 static int pin(pid_t tid, int cpu)
 {
@@ -359,6 +387,7 @@ static void check_futex_ping_pong(long rounds)
  */
 #define WAKE_WAITERS 8
 #define WAKE_ROUNDS  20
+#define WAKES_CHECK  "futex_wakes_from_several_cpus_wake_each_waiter_once"
 
 static int wake_word;
 static _Atomic int wake_asleep, wake_returned, wake_bad;
@@ -409,15 +438,113 @@ static void check_wakes_from_several_cpus(void)
 		for (intptr_t i = 0; i < wakers; i++)
 			pthread_create(&k[i], NULL, wake_one_at_a_time, (void *)i);
 		for (int i = 0; i < wakers; i++)
-			pthread_join(k[i], NULL);
+			join_or_fail(k[i], WAKES_CHECK, NULL);
 		for (int i = 0; i < WAKE_WAITERS; i++)
-			pthread_join(w[i], NULL);
+			join_or_fail(w[i], WAKES_CHECK, NULL);
 		rounds_ok += wake_counted == WAKE_WAITERS && wake_returned == WAKE_WAITERS;
 	}
 	printf("smp: %d waiters woken by %d cpus at once: %d of %d rounds exact, %d bad calls\n",
 	       WAKE_WAITERS, wakers, rounds_ok, WAKE_ROUNDS, (int)wake_bad);
-	CHECK("futex_wakes_from_several_cpus_wake_each_waiter_once",
-	      rounds_ok == WAKE_ROUNDS && !wake_bad);
+	CHECK(WAKES_CHECK, rounds_ok == WAKE_ROUNDS && !wake_bad);
+}
+
+/*
+ * One thread pinned to each CPU takes a mutex in turn while one more,
+ * unpinned, holds the kernel lock in long stretches. Two lost wake-ups
+ * showed here (first in the wakes check above, as pinned threads left
+ * runnable and every CPU halted):
+ * - a CPU going idle waits for the kernel lock, is kicked meanwhile for
+ *   its thread, and finds the mutex taken again, so the thread waits once
+ *   more: the CPU must still halt marked idle, or the thread's next wake
+ *   kicks nobody;
+ * - the holder runs on a pinned thread's CPU: that CPU's slice must end
+ *   even while the boot CPU, whose timer ends every slice, is idle.
+ * A thread that takes no turn for LIMIT_NS fails the check (with every
+ * thread's count) instead of hanging the boot.
+ */
+#define MUTEX_TURNS 500
+#define MUTEX_CHECK "pinned_threads_take_turns_on_one_mutex"
+#define HOLD_BYTES  (4 << 20)
+
+static pthread_mutex_t turn_mutex = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic long turns_taken[64];
+static long turn_total;
+static _Atomic int turns_done;
+
+static void *take_turns(void *arg)
+{
+	int me = (int)(intptr_t)arg;
+
+	pin(0, me % ncpus);
+	for (int i = 0; i < MUTEX_TURNS; i++) {
+		pthread_mutex_lock(&turn_mutex);
+		turn_total++;
+		for (int k = 0; k < 200; k++)
+			__asm__ volatile("pause");
+		pthread_mutex_unlock(&turn_mutex);
+		turns_taken[me]++;
+	}
+	turns_done++;
+	return NULL;
+}
+
+/* Holds the kernel lock for long stretches (a 4 MiB read of /dev/zero is
+ * one locked call): a CPU going idle then waits for it, as it does on a
+ * busy host, where the first window above is widest. */
+static void *hold_the_kernel_lock(void *arg)
+{
+	int fd = open("/dev/zero", O_RDONLY);
+	char *buf =
+	    mmap(NULL, HOLD_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	(void)arg;
+	if (fd < 0 || buf == MAP_FAILED)
+		return (void *)1;
+	while (turns_done < (ncpus < 2 ? 2 : ncpus))
+		if (read(fd, buf, HOLD_BYTES) != HOLD_BYTES)
+			return (void *)1;
+	munmap(buf, HOLD_BYTES);
+	close(fd);
+	return NULL;
+}
+
+static void check_pinned_threads_take_turns(void)
+{
+	pthread_t t[64], holder;
+	int n = ncpus < 2 ? 2 : ncpus;
+	uint64_t start = now_ns(), last_move = start;
+	long last_sum = -1;
+
+	pthread_create(&holder, NULL, hold_the_kernel_lock, NULL);
+	for (intptr_t i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, take_turns, (void *)i);
+	while (turns_done < n) {
+		long sum = 0;
+		for (int i = 0; i < n; i++)
+			sum += turns_taken[i];
+		if (sum != last_sum) {
+			last_sum = sum;
+			last_move = now_ns();
+		} else if (now_ns() - last_move > LIMIT_NS) {
+			break;
+		}
+		struct timespec d = {0, 10000000};
+		nanosleep(&d, NULL);
+	}
+	if (turns_done < n) {
+		printf("smp: pinned threads stalled at");
+		for (int i = 0; i < n; i++)
+			printf(" %ld", (long)turns_taken[i]);
+		printf(" of %d turns each\n", MUTEX_TURNS);
+		fail_and_end(MUTEX_CHECK);
+	}
+	for (int i = 0; i < n; i++)
+		join_or_fail(t[i], MUTEX_CHECK, NULL);
+	void *held;
+	join_or_fail(holder, MUTEX_CHECK, &held);
+	printf("smp: %d pinned threads took %ld turns of one mutex in %llu ms\n", n, turn_total,
+	       (unsigned long long)((now_ns() - start) / 1000000));
+	CHECK(MUTEX_CHECK, turn_total == (long)n * MUTEX_TURNS && !held);
 }
 
 /* ---------------------------------------------------------------- moving */
@@ -942,6 +1069,7 @@ int main(int argc, char **argv)
 	compute(ncpus < 2 ? 2 : ncpus);
 	check_futex_ping_pong(rounds > 0 ? rounds : 20000);
 	check_wakes_from_several_cpus();
+	check_pinned_threads_take_turns();
 	check_mmap_churn();
 	check_same_pages();
 	check_reads_beside_each_other();
