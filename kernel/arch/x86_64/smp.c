@@ -167,20 +167,6 @@ static struct spinlock kernel_lock = SPINLOCK_INIT("kernel", LOCK_KERNEL);
  * kernel_lock_exit. */
 static uint64_t lock_sleepers;
 
-/* The CPU (index + 1) a release handed the lock to, 0 when anyone may
- * take it: a halted waiter that has waited LOCK_STARVED_MS or longer,
- * woken for it. Without the handoff a thread making locked calls back to
- * back takes the lock again each time before the halted waiter is awake,
- * and that CPU starves (seconds under TCG). Not sooner: every handoff
- * leaves the lock unused until its waiter is awake, and handing it on at
- * every release turns two busy CPUs into a convoy, each waiting for the
- * other's wake-up (the fault benchmark fell from 1.4x to 1.0x). */
-static unsigned lock_handoff;
-#define LOCK_STARVED_MS 2
-
-/* When each CPU began to wait for the lock (TSC), while it waits. */
-static uint64_t lock_wait_since[SMP_MAX_CPUS];
-
 /* The CPUs in a shared section (kernel_lock_share_begin). */
 static unsigned shared_sections;
 
@@ -209,12 +195,9 @@ static void halt_for_kernel_lock(void)
 	c->lock_halting = 1;
 	uint64_t cr2 = read_cr2(); /* a page fault's address, not yet read */
 	__atomic_fetch_or(&lock_sleepers, bit, __ATOMIC_SEQ_CST);
-	/* Seen held (or handed to another CPU, which holds it next) after we
-	 * announced ourselves: that holder's exit sees us (both sides are
-	 * sequentially consistent) and sends the IPI. */
-	unsigned handoff = __atomic_load_n(&lock_handoff, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&kernel_lock.locked, __ATOMIC_SEQ_CST) ||
-	    (handoff && handoff != c->index + 1))
+	/* Seen held after we announced ourselves: the holder's exit sees us
+	 * (both sides are sequentially consistent) and sends the IPI. */
+	if (__atomic_load_n(&kernel_lock.locked, __ATOMIC_SEQ_CST))
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 	__atomic_fetch_and(&lock_sleepers, ~bit, __ATOMIC_SEQ_CST);
 	write_cr2(cr2);
@@ -236,17 +219,10 @@ unsigned long kernel_lock_enter(void)
 	struct cpu *c = this_cpu();
 	int waited = 0;
 
-	for (;;) {
-		unsigned handoff = __atomic_load_n(&lock_handoff, __ATOMIC_ACQUIRE);
-		if ((!handoff || handoff == c->index + 1) && spin_trylock(&kernel_lock, &flags))
-			break;
+	while (!spin_trylock(&kernel_lock, &flags)) {
 		/* From here to the flush below this CPU reads no app memory:
 		 * a shootdown may skip it (tlb_shootdown_app_page). */
 		if (!waited) {
-			/* An interrupt's wait inside our halt is part of ours. */
-			if (!c->lock_halting)
-				__atomic_store_n(&lock_wait_since[c->index], rdtsc(),
-						 __ATOMIC_RELAXED);
 			__atomic_store_n(&c->lock_waiting, 1, __ATOMIC_SEQ_CST);
 			waited = 1;
 		}
@@ -258,8 +234,6 @@ unsigned long kernel_lock_enter(void)
 		halt_for_kernel_lock();
 		spins = 0;
 	}
-	if (__atomic_load_n(&lock_handoff, __ATOMIC_RELAXED) == c->index + 1)
-		__atomic_store_n(&lock_handoff, 0, __ATOMIC_RELAXED);
 	if (waited)
 		__atomic_store_n(&c->lock_waiting, 0, __ATOMIC_SEQ_CST);
 	/* The shared sections that began before we took the lock end first;
@@ -279,37 +253,16 @@ unsigned long kernel_lock_enter(void)
 	return flags;
 }
 
-/* The halted waiter (index + 1) after this CPU's index, round robin, so
- * that no waiter is passed over for ever; 0 when none. */
-static unsigned next_sleeper(void)
-{
-	uint64_t sleepers = __atomic_load_n(&lock_sleepers, __ATOMIC_SEQ_CST);
-	unsigned me = this_cpu()->index;
-	uint64_t after = me >= 63 ? 0 : sleepers & ~((2ull << me) - 1);
-
-	if (!sleepers)
-		return 0;
-	return (unsigned)__builtin_ctzll(after ? after : sleepers) + 1;
-}
-
 void kernel_lock_exit(unsigned long flags)
 {
-	/* A waiter halted before this release is woken; one that starves is
-	 * handed the lock. Chosen while we hold it, it cannot have taken the
-	 * lock meanwhile, so it is still in kernel_lock_enter's loop and comes
-	 * for it. */
-	unsigned wake = next_sleeper();
-	if (wake && rdtsc() - __atomic_load_n(&lock_wait_since[wake - 1], __ATOMIC_RELAXED) >=
-			ms_to_tsc(LOCK_STARVED_MS))
-		__atomic_store_n(&lock_handoff, wake, __ATOMIC_SEQ_CST);
 	spin_unlock_irqrestore(&kernel_lock, flags);
-	/* Otherwise one waiter that halted while we released (it saw the
-	 * lock held) is woken to try again. */
+	/* One halted waiter is woken to try again. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!wake)
-		wake = next_sleeper();
-	if (wake)
-		(void)apic_send_ipi(cpu_entries[wake - 1].apic_id, APIC_IPI_FIXED | SMP_IPI_VECTOR);
+	uint64_t sleepers = __atomic_load_n(&lock_sleepers, __ATOMIC_RELAXED);
+	if (sleepers) {
+		unsigned cpu = (unsigned)__builtin_ctzll(sleepers);
+		(void)apic_send_ipi(cpu_entries[cpu].apic_id, APIC_IPI_FIXED | SMP_IPI_VECTOR);
+	}
 }
 
 int kernel_lock_held(void)
