@@ -61,11 +61,6 @@ static unsigned cpu_now(void)
 	return cpu;
 }
 
-/* Joins t, or ends the app with the check failed when t is not done
- * within LIMIT_NS: a lost wake-up shows as a named failure, not as the
- * boot's timeout. */
-static void join_or_fail(pthread_t t, const char *check, void **ret);
-
 /* The check failed with threads stuck, which cannot be joined: the app
  * ends here, with the reason printed before. */
 static _Noreturn void fail_and_end(const char *check)
@@ -73,6 +68,22 @@ static _Noreturn void fail_and_end(const char *check)
 	CHECK(check, 0);
 	printf("smp: %d failures\n", failures);
 	exit(failures);
+}
+
+/* Joins t, or ends the app with the check failed when t is not done
+ * within LIMIT_NS: a lost wake-up shows as a named failure, not as the
+ * boot's timeout. */
+static void join_or_fail(pthread_t t, const char *check, void **ret)
+{
+	struct timespec by;
+
+	clock_gettime(CLOCK_REALTIME, &by);
+	by.tv_sec += (time_t)(LIMIT_NS / 1000000000ull);
+	if (pthread_timedjoin_np(t, ret, &by) == 0)
+		return;
+	printf("smp: a thread of %s not done after %llu s\n", check,
+	       (unsigned long long)(LIMIT_NS / 1000000000ull));
+	fail_and_end(check);
 }
 
 /* ---------------------------------------------------------------- parallel */
@@ -187,19 +198,6 @@ static void check_cpu_count(void)
 }
 
 /* ---------------------------------------------------------------- affinity */
-
-static void join_or_fail(pthread_t t, const char *check, void **ret)
-{
-	struct timespec by;
-
-	clock_gettime(CLOCK_REALTIME, &by);
-	by.tv_sec += (time_t)(LIMIT_NS / 1000000000ull);
-	if (pthread_timedjoin_np(t, ret, &by) == 0)
-		return;
-	printf("smp: a thread of %s not done after %llu s\n", check,
-	       (unsigned long long)(LIMIT_NS / 1000000000ull));
-	fail_and_end(check);
-}
 
 static int pin(pid_t tid, int cpu)
 {
@@ -493,14 +491,14 @@ static void *take_turns(void *arg)
  * busy host, where the first window above is widest. */
 static void *hold_the_kernel_lock(void *arg)
 {
+	int takers = (int)(intptr_t)arg;
 	int fd = open("/dev/zero", O_RDONLY);
 	char *buf =
 	    mmap(NULL, HOLD_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	(void)arg;
 	if (fd < 0 || buf == MAP_FAILED)
 		return (void *)1;
-	while (turns_done < (ncpus < 2 ? 2 : ncpus))
+	while (turns_done < takers)
 		if (read(fd, buf, HOLD_BYTES) != HOLD_BYTES)
 			return (void *)1;
 	munmap(buf, HOLD_BYTES);
@@ -515,7 +513,7 @@ static void check_pinned_threads_take_turns(void)
 	uint64_t start = now_ns(), last_move = start;
 	long last_sum = -1;
 
-	pthread_create(&holder, NULL, hold_the_kernel_lock, NULL);
+	pthread_create(&holder, NULL, hold_the_kernel_lock, (void *)(intptr_t)n);
 	for (intptr_t i = 0; i < n; i++)
 		pthread_create(&t[i], NULL, take_turns, (void *)i);
 	while (turns_done < n) {
