@@ -411,7 +411,7 @@ $(B)/solo.img: $(IMAGE_INPUTS)
 UNIT_CFLAGS := $(HOST_CFLAGS) -O1 -DHOST_TEST -fsanitize=address,undefined \
         -fno-sanitize-recover=undefined -Itests/unit/shim
 UNIT_MODULES := $(wildcard mm/*.c) kernel/elf.c kernel/exec.c kernel/bootcfg.c kernel/args.c kernel/kprintf.c \
-        kernel/wait.c drivers/fbcon.c drivers/rtc.c kernel/arch/x86_64/apic_timer.c \
+        kernel/wait.c drivers/fbcon.c drivers/rtc.c drivers/acpi.c kernel/arch/x86_64/apic_timer.c \
         fs/tarfs.c fs/tmpfs.c fs/iobuf.c fs/file.c fs/pipe.c fs/ldisc.c fs/epoll.c \
         fs/eventfd.c fs/timerfd.c fs/fdtable.c fs/vfs.c fs/fcntl.c fs/procmaps.c fs/procstatus.c kernel/time.c kernel/defer.c \
         kernel/physpolicy.c efi/sha256.c efi/manifest.c drivers/kbd.c drivers/hidkbd.c drivers/usbdesc.c \

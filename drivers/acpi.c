@@ -148,25 +148,27 @@ const void *acpi_find_table(uint64_t rsdp, uint32_t revision, const char *signat
 #define MADT_IOAPIC	 1
 #define MADT_IOAPIC_SIZE 12
 
-/* Walks the MADT's entries, each length checked against the table. */
-struct madt_cursor {
+/* Walks the entries of a table made of (type, length, ...) entries after a
+ * fixed part (the MADT's, the SRAT's), each length checked against the
+ * table. */
+struct entry_cursor {
 	const uint8_t *t;
 	uint32_t length, off;
 };
 
-static int madt_open(struct madt_cursor *c, uint64_t rsdp, uint32_t revision)
+static int madt_open(struct entry_cursor *c, uint64_t rsdp, uint32_t revision)
 {
 	const struct sdt_header *madt = find_table(rsdp, revision, "APIC");
 
 	if (!madt)
 		return 0;
-	*c = (struct madt_cursor){(const uint8_t *)madt, madt->length, MADT_ENTRIES};
+	*c = (struct entry_cursor){(const uint8_t *)madt, madt->length, MADT_ENTRIES};
 	return 1;
 }
 
 /* The next entry's offset in the table, with its type and length; 0 at
  * the end or at an entry whose length cannot be (the walk stops there). */
-static uint32_t madt_next(struct madt_cursor *c, uint8_t *type, uint8_t *len)
+static uint32_t next_entry(struct entry_cursor *c, uint8_t *type, uint8_t *len)
 {
 	if (c->off + 2 > c->length)
 		return 0;
@@ -182,13 +184,13 @@ static uint32_t madt_next(struct madt_cursor *c, uint8_t *type, uint8_t *len)
 
 unsigned acpi_ioapics(uint64_t rsdp, uint32_t revision, uint64_t *addrs, unsigned max)
 {
-	struct madt_cursor c;
+	struct entry_cursor c;
 	uint8_t type, len;
 	unsigned n = 0;
 
 	if (!madt_open(&c, rsdp, revision))
 		return 0;
-	for (uint32_t off; (off = madt_next(&c, &type, &len));) {
+	for (uint32_t off; (off = next_entry(&c, &type, &len));) {
 		if (type == MADT_IOAPIC && len >= MADT_IOAPIC_SIZE) {
 			if (n < max)
 				addrs[n] = read32(c.t, off + 4);
@@ -209,14 +211,14 @@ unsigned acpi_ioapics(uint64_t rsdp, uint32_t revision, uint64_t *addrs, unsigne
 
 unsigned acpi_cpus(uint64_t rsdp, uint32_t revision, uint32_t *ids, unsigned max)
 {
-	struct madt_cursor c;
+	struct entry_cursor c;
 	uint8_t type, len;
 	unsigned n = 0;
 
 	if (!madt_open(&c, rsdp, revision))
 		return 0;
 	const uint8_t *t = c.t;
-	for (uint32_t off; n < max && (off = madt_next(&c, &type, &len));) {
+	for (uint32_t off; n < max && (off = next_entry(&c, &type, &len));) {
 		uint32_t id = 0, flags = 0;
 		int cpu = 0;
 		if (type == MADT_LAPIC && len >= MADT_LAPIC_SIZE) {
@@ -239,6 +241,81 @@ unsigned acpi_cpus(uint64_t rsdp, uint32_t revision, uint32_t *ids, unsigned max
 			ids[n++] = id;
 	}
 	return n;
+}
+
+/* The SRAT: header, 12 reserved bytes, then entries. A processor local
+ * APIC affinity entry (type 0, 16 bytes) has the proximity domain's low
+ * byte at byte 2, the APIC ID at byte 3, the flags at byte 4 and, from
+ * table revision 2 on, the domain's upper three bytes at byte 9; a
+ * processor local x2APIC affinity entry (type 2, 24 bytes) the domain at
+ * byte 4, the x2APIC ID at byte 8 and the flags at byte 12. */
+#define SRAT_ENTRIES	 48
+#define SRAT_LAPIC	 0
+#define SRAT_LAPIC_SIZE	 16
+#define SRAT_X2APIC	 2
+#define SRAT_X2APIC_SIZE 24
+#define SRAT_CPU_ENABLED (1u << 0)
+/* In nodes[] while the walk runs: the CPU already has its node. */
+#define NODE_SEEN (1u << 31)
+
+unsigned acpi_srat_cpu_nodes(const void *srat, uint32_t length, const uint32_t *ids, unsigned n,
+			     unsigned *nodes)
+{
+	const uint8_t *t = srat;
+	struct entry_cursor c = {t, length, SRAT_ENTRIES};
+	uint32_t domains[ACPI_MAX_NODES]; /* by node: its proximity domain */
+	unsigned numbered = 0;
+	uint8_t type, len;
+
+	for (unsigned i = 0; i < n; i++)
+		nodes[i] = 0;
+	if (length < SRAT_ENTRIES)
+		return 0;
+	for (uint32_t off; (off = next_entry(&c, &type, &len));) {
+		uint32_t id, domain, flags;
+		if (type == SRAT_LAPIC && len >= SRAT_LAPIC_SIZE) {
+			id = t[off + 3];
+			flags = read32(t, off + 4);
+			domain = t[off + 2];
+			if (((const struct sdt_header *)srat)->revision >= 2)
+				domain |= (uint32_t)t[off + 9] << 8 | (uint32_t)t[off + 10] << 16 |
+					  (uint32_t)t[off + 11] << 24;
+		} else if (type == SRAT_X2APIC && len >= SRAT_X2APIC_SIZE) {
+			domain = read32(t, off + 4);
+			id = read32(t, off + 8);
+			flags = read32(t, off + 12);
+		} else {
+			continue;
+		}
+		/* Linux skips a disabled entry before it numbers its domain. */
+		if (!(flags & SRAT_CPU_ENABLED))
+			continue;
+		unsigned node = 0;
+		while (node < numbered && domains[node] != domain)
+			node++;
+		if (node == numbered) {
+			if (numbered == ACPI_MAX_NODES)
+				continue;
+			domains[numbered++] = domain;
+		}
+		/* A CPU listed twice (in both entry forms) keeps its first node. */
+		for (unsigned i = 0; i < n; i++) {
+			if (ids[i] == id && !(nodes[i] & NODE_SEEN))
+				nodes[i] = node | NODE_SEEN;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		nodes[i] &= ~NODE_SEEN;
+	return numbered;
+}
+
+unsigned acpi_cpu_nodes(uint64_t rsdp, uint32_t revision, const uint32_t *ids, unsigned n,
+			unsigned *nodes)
+{
+	const struct sdt_header *srat = find_table(rsdp, revision, "SRAT");
+
+	/* Without one, a length of 0 puts every CPU on node 0. */
+	return acpi_srat_cpu_nodes(srat, srat ? srat->length : 0, ids, n, nodes);
 }
 
 /* Reads one AML integer constant of a package element; advances *p. */

@@ -504,17 +504,20 @@ static void setup_failalloc(const char *value)
 #endif
 }
 
-/* The CPUs the MADT lists, up to boot.cfg's cpus= (kernel/arch/x86_64/smp.h):
- * they idle and run cross-CPU calls so far; their stacks go into the app
- * view template, which no app view has been made from yet. */
+/* The CPUs the MADT lists, up to boot.cfg's cpus= (kernel/arch/x86_64/smp.h),
+ * on their nodes from the SRAT: their stacks go into the app view template,
+ * which no app view has been made from yet. */
 static void start_other_cpus(unsigned max_cpus)
 {
 	uint32_t ids[SMP_MAX_CPUS];
-	unsigned n = boot.acpi_rsdp
-			 ? acpi_cpus(boot.acpi_rsdp, boot.acpi_rsdp_revision, ids, SMP_MAX_CPUS)
-			 : 0;
+	unsigned nodes[SMP_MAX_CPUS];
+	unsigned n = 0;
 
-	smp_start(ids, n, max_cpus, &app_view_template);
+	if (boot.acpi_rsdp) {
+		n = acpi_cpus(boot.acpi_rsdp, boot.acpi_rsdp_revision, ids, SMP_MAX_CPUS);
+		(void)acpi_cpu_nodes(boot.acpi_rsdp, boot.acpi_rsdp_revision, ids, n, nodes);
+	}
+	smp_start(ids, nodes, n, max_cpus, &app_view_template);
 }
 
 void kmain(uint64_t boot_info_phys)

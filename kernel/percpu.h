@@ -24,9 +24,11 @@ struct syscall_frame;
 struct cpu {
 	/* Which CPU: 0 is the boot CPU, the others in the order they were
 	 * started (a CPU that failed to start leaves its number unused); and
-	 * its local APIC ID (the boot CPU's from smp_start on). */
+	 * its local APIC ID (the boot CPU's from smp_start on) and NUMA node
+	 * (from the SRAT, numbered as Linux does; 0 without one). */
 	unsigned index;
 	uint32_t apic_id;
+	unsigned node;
 	/* The app thread whose registers are in the CPU or in the frame being
 	 * returned through (kernel/thread.c). */
 	struct thread *thread;

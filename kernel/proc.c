@@ -660,11 +660,11 @@ SYSCALL_DEFINE3(setpriority, int, which, int, who, int, prio)
 SYSCALL_DEFINE3(getcpu, uint64_t, cpu, uint64_t, node, uint64_t, cache)
 {
 	/* The CPU the caller runs on (struct cpu's index; threads move
-	 * between CPUs, so it is a snapshot, as on Linux); one node. */
-	uint32_t here = this_cpu()->index, zero = 0;
+	 * between CPUs, so it is a snapshot, as on Linux) and its node. */
+	uint32_t here = this_cpu()->index, its_node = this_cpu()->node;
 
 	(void)cache;
-	if ((cpu && app_copy_to(cpu, &here, 4)) || (node && app_copy_to(node, &zero, 4)))
+	if ((cpu && app_copy_to(cpu, &here, 4)) || (node && app_copy_to(node, &its_node, 4)))
 		return -EFAULT;
 	return 0;
 }

@@ -180,10 +180,11 @@ long __vdso_clock_getres(long clock, struct vdso_timespec *res)
 	return 0;
 }
 
-/* The CPU the caller runs on, a snapshot as on Linux (the thread may move
- * the next moment): the limit of the per-CPU descriptor each CPU's GDT
- * holds (kernel/arch/x86_64/gdt.c), read with lsl, which works in ring 3 on
- * every x86-64 CPU (rdpid does not). One node. */
+/* The CPU the caller runs on and its node, a snapshot as on Linux (the
+ * thread may move the next moment): the limit of the per-CPU descriptor
+ * each CPU's GDT holds (kernel/arch/x86_64/gdt.c: cpu | node << 12, as
+ * Linux's), read with lsl, which works in ring 3 on every x86-64 CPU (rdpid
+ * does not). */
 long __vdso_getcpu(unsigned *cpu, unsigned *node, void *cache)
 {
 	unsigned limit = 0;
@@ -196,9 +197,9 @@ long __vdso_getcpu(unsigned *cpu, unsigned *node, void *cache)
 	if (!valid)
 		return syscall3(SYS_getcpu, (long)cpu, (long)node, (long)cache);
 	if (cpu)
-		*cpu = limit;
+		*cpu = limit & 0xfff;
 	if (node)
-		*node = 0;
+		*node = limit >> 12;
 	return 0;
 }
 

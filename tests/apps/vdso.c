@@ -8,12 +8,17 @@
  * more may appear. Last, it checks that its munmap/mprotect/mremap of the
  * vDSO's pages cannot hurt the kernel.
  *
+ * `vdso.elf nodes N0,N1,...` checks only getcpu, on each CPU in turn: pinned
+ * to CPU c, the vDSO and the syscall both say c and node Nc.
+ *
  * Prints "vdso: ok NAME" or "vdso: FAIL NAME ..." per check, "vdso: base=..."
  * and "vdso: N failures", and exits with the number of failures.
  */
 #define _GNU_SOURCE
 #include <elf.h>
 #include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -284,6 +289,47 @@ static void check_getcpu(getcpu_fn getcpu_v)
 	      detail);
 }
 
+/* Pinned to each CPU in turn, getcpu (vDSO and syscall) names it and the
+ * node expected, a list "N0,N1,..." by CPU; a CPU the app cannot be pinned
+ * to (not running) fails too. */
+static void check_nodes(getcpu_fn getcpu_v, const char *expected)
+{
+	char detail[200] = "";
+	int ok = 1;
+	unsigned c = 0;
+
+	for (const char *p = expected; *p && ok; c++) {
+		char *end;
+		unsigned want = (unsigned)strtoul(p, &end, 10);
+		cpu_set_t one;
+		CPU_ZERO(&one);
+		CPU_SET(c, &one);
+		if (sched_setaffinity(0, sizeof(one), &one)) {
+			snprintf(detail, sizeof(detail), "cpu %u: sched_setaffinity errno %d", c,
+				 errno);
+			ok = 0;
+			break;
+		}
+		for (int i = 0; i < 20 && ok; i++) {
+			unsigned cpu = ~0u, node = ~0u, scpu = ~0u, snode = ~0u;
+			long r = getcpu_v(&cpu, &node, NULL);
+			long rs = syscall(SYS_getcpu, &scpu, &snode, NULL);
+			ok = !r && !rs && cpu == c && scpu == c && node == want && snode == want;
+			if (!ok)
+				snprintf(
+				    detail, sizeof(detail),
+				    "cpu %u, node %u expected: vdso cpu %u node %u, syscall cpu "
+				    "%u node %u",
+				    c, want, cpu, node, scpu, snode);
+			sched_yield();
+		}
+		if (ok)
+			printf("vdso: cpu %u node %u\n", c, want);
+		p = *end == ',' ? end + 1 : end;
+	}
+	check(ok && c > 0, "getcpu_names_each_cpus_node", detail);
+}
+
 /* libc's own calls, which should take the vDSO: the strace count shows it. */
 static void use_libc(void)
 {
@@ -321,7 +367,7 @@ static void abuse(const struct vdso *v)
 	      "app_cannot_hurt_the_vdso_pages", detail);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct vdso v;
 	char detail[200];
@@ -353,6 +399,11 @@ int main(void)
 		return failures;
 	}
 
+	if (argc > 2 && !strcmp(argv[1], "nodes")) {
+		check_nodes(gcpu, argv[2]);
+		printf("vdso: %d failures\n", failures);
+		return failures;
+	}
 	for (size_t i = 0; i < sizeof(clocks) / sizeof(clocks[0]); i++)
 		check_clock(cgt, clocks[i].id, clocks[i].name);
 	check_getres(getres);

@@ -64,6 +64,8 @@ Test(smp, four_cpus_start_and_park_while_the_threads_checks_pass)
 	cr_assert(harness_has_line(log, "solo: smp: 4 of 4 cpus running (apic 0 1 2 3)"),
 		  "log:\n%s", log);
 	cr_assert(!strstr(log, "did not start"), "log:\n%s", log);
+	/* No -numa: no SRAT, every CPU on node 0, nothing to say. */
+	cr_assert(!strstr(log, "cpu nodes"), "log:\n%s", log);
 	harness_assert_checks(log, "threads", checks, sizeof(checks) / sizeof(checks[0]));
 	harness_assert_memory_returned(log);
 	harness_assert_exit(log, status, 0);
@@ -231,4 +233,37 @@ Test(smp, app_threads_run_on_four_cpus)
 Test(smp, the_app_sees_the_capped_count)
 {
 	smp_app_on("smp4-cap3-app", "--config cpus=3", "--smp 4", 3, 5000, BOOT_TIMEOUT);
+}
+
+/* NUMA nodes from QEMU's SRAT: CPU 0 in proximity domain 2, CPU 1 in 0,
+ * CPUs 2 and 3 in 1. Linux numbers nodes by the domains' first appearance
+ * among the SRAT's CPUs: 0, 1, 2, 2. Debian's Linux 6.1, booted by the same
+ * QEMU command with this vdso.elf, printed the same "vdso: cpu C node N"
+ * lines. getcpu (the vDSO's and the syscall) must say so on each CPU. */
+Test(smp, getcpu_names_each_cpus_numa_node_as_linux_numbers_them)
+{
+	int status;
+	char *log = boot("smp4-numa", "--app build/tests/apps/vdso.elf --args 'nodes 0,1,2,2'",
+			 "--smp 4 --mem 1G"
+			 " --qemu-arg -object --qemu-arg memory-backend-ram,id=m0,size=256M"
+			 " --qemu-arg -object --qemu-arg memory-backend-ram,id=m1,size=256M"
+			 " --qemu-arg -object --qemu-arg memory-backend-ram,id=m2,size=512M"
+			 " --qemu-arg -numa --qemu-arg node,nodeid=2,cpus=0,memdev=m2"
+			 " --qemu-arg -numa --qemu-arg node,nodeid=0,cpus=1,memdev=m0"
+			 " --qemu-arg -numa --qemu-arg node,nodeid=1,cpus=2-3,memdev=m1",
+			 &status);
+
+	cr_assert(harness_has_line(log, "solo: smp: 4 of 4 cpus running (apic 0 1 2 3)"),
+		  "log:\n%s", log);
+	cr_assert(harness_has_line(log, "solo: smp: cpu nodes 0 1 2 2"), "log:\n%s", log);
+	cr_assert(!strstr(log, "vdso: FAIL"), "log:\n%s", log);
+	for (unsigned c = 0; c < 4; c++) {
+		char *line = harness_format("vdso: cpu %u node %u", c, c < 2 ? c : 2);
+		cr_assert(harness_has_line(log, line), "no \"%s\"; log:\n%s", line, log);
+		free(line);
+	}
+	cr_assert(harness_has_line(log, "vdso: ok getcpu_names_each_cpus_node"), "log:\n%s", log);
+	harness_assert_memory_returned(log);
+	harness_assert_exit(log, status, 0);
+	free(log);
 }

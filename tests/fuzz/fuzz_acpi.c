@@ -1,8 +1,9 @@
 /*
- * Fuzzer for drivers/acpi.c: acpi_init, acpi_find_table, acpi_ioapics and
- * acpi_cpus over firmware tables in memory. The input is physical memory from
- * FUZZ_ACPI_BASE on, with the RSDP at its start; every physical address the tables name is
- * followed through the direct map, as in the kernel.
+ * Fuzzer for drivers/acpi.c: acpi_init, acpi_find_table, acpi_ioapics,
+ * acpi_cpus and acpi_cpu_nodes over firmware tables in memory. The input is
+ * physical memory from FUZZ_ACPI_BASE on, with the RSDP at its start; every
+ * physical address the tables name is followed through the direct map, as
+ * in the kernel.
  *
  * The direct map here is a 4 GiB reservation with no access except the
  * input's own pages; vm_lookup (the kernel's page-table walk, which acpi.c
@@ -69,7 +70,7 @@ static void check_table(const uint8_t *t, uint32_t length, const char *sig)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const sigs[] = {"FACP", "MCFG", "APIC", "DSDT", "XSDT"};
+	static const char *const sigs[] = {"FACP", "MCFG", "APIC", "DSDT", "XSDT", "SRAT"};
 
 	if (size > FUZZ_ACPI_MAX)
 		return 0;
@@ -130,6 +131,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (unsigned i = 0; i < c; i++)
 			for (unsigned j = i + 1; j < c; j++)
 				FUZZ_ASSERT(ids[i] != ids[j]);
+		/* The CPUs' nodes: only from an SRAT that checks out, one
+		 * per CPU and nothing past them, each below the count of
+		 * nodes numbered, which no more entries than fit can name. */
+		unsigned nodes[4] = {7, 7, 7, 0xfeedface};
+		uint32_t srat_length = 0;
+		unsigned numbered = acpi_cpu_nodes(FUZZ_ACPI_BASE, revision, ids, c, nodes);
+		FUZZ_ASSERT(nodes[3] == 0xfeedface && numbered <= ACPI_MAX_NODES);
+		if (!acpi_find_table(FUZZ_ACPI_BASE, revision, "SRAT", &srat_length))
+			FUZZ_ASSERT(numbered == 0);
+		else
+			FUZZ_ASSERT(numbered <= srat_length / 16);
+		for (unsigned i = 0; i < c; i++)
+			FUZZ_ASSERT(nodes[i] == 0 || nodes[i] < numbered);
+		for (unsigned i = c; i < 3; i++)
+			FUZZ_ASSERT(nodes[i] == 7);
 	}
 	FUZZ_ASSERT(!acpi_find_table(0, 2, "FACP", &(uint32_t){0}));
 	FUZZ_ASSERT(!mprotect(window, bytes, PROT_NONE));

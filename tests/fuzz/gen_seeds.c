@@ -151,7 +151,16 @@ static void put64(uint8_t *p, uint64_t v)
 #define PHYS(off) (FUZZ_ACPI_BASE + (off))
 
 /* Offsets in mem of each table. */
-enum { RSDP = 0, XSDT = 0x40, RSDT = 0x80, FADT = 0x100, DSDT = 0x300, MCFG = 0x400, MADT = 0x480 };
+enum {
+	RSDP = 0,
+	XSDT = 0x40,
+	RSDT = 0x90,
+	FADT = 0x100,
+	DSDT = 0x300,
+	MCFG = 0x400,
+	MADT = 0x480,
+	SRAT = 0x500
+};
 
 static size_t acpi_memory(int xsdt, int reset_reg)
 {
@@ -167,16 +176,18 @@ static size_t acpi_memory(int xsdt, int reset_reg)
 	checksum(r, 20, 8);
 	checksum(r, 36, 32);
 
-	uint8_t *x = table(XSDT, "XSDT", 36 + 3 * 8, 1);
+	uint8_t *x = table(XSDT, "XSDT", 36 + 4 * 8, 1);
 	put64(x + 36, PHYS(FADT));
 	put64(x + 44, PHYS(MCFG));
 	put64(x + 52, PHYS(MADT));
-	checksum(x, 36 + 3 * 8, 9);
-	uint8_t *rs = table(RSDT, "RSDT", 36 + 3 * 4, 1);
+	put64(x + 60, PHYS(SRAT));
+	checksum(x, 36 + 4 * 8, 9);
+	uint8_t *rs = table(RSDT, "RSDT", 36 + 4 * 4, 1);
 	put32(rs + 36, (uint32_t)PHYS(FADT));
 	put32(rs + 40, (uint32_t)PHYS(MCFG));
 	put32(rs + 44, (uint32_t)PHYS(MADT));
-	checksum(rs, 36 + 3 * 4, 9);
+	put32(rs + 48, (uint32_t)PHYS(SRAT));
+	checksum(rs, 36 + 4 * 4, 9);
 
 	/* FADT (revision 6, 276 bytes): DSDT, SMI_CMD, PM1a/b control. */
 	uint32_t flen = 276;
@@ -227,7 +238,20 @@ static size_t acpi_memory(int xsdt, int reset_reg)
 	a[72] = 9, a[73] = 16, put32(a + 76, 0x100), put32(a + 80, 2), put32(a + 84, 2);
 	a[88] = 9, a[89] = 16, put32(a + 92, 0), put32(a + 96, 1), put32(a + 100, 0);
 	checksum(a, alen, 9);
-	return MADT + alen;
+
+	/* SRAT (revision 3): a memory range in domain 7, then APIC 0 in
+	 * domain 2, the disabled APIC 1 in domain 5 and x2APIC 0x100 in
+	 * domain 0x10000 (nodes 0 and 1 for the CPUs). */
+	uint32_t slen = 48 + 40 + 16 + 16 + 24;
+	uint8_t *sr = table(SRAT, "SRAT", slen, 3);
+	put32(sr + 36, 1);
+	sr[48] = 1, sr[49] = 40, put32(sr + 50, 7), put32(sr + 76, 1);
+	sr[88] = 0, sr[89] = 16, sr[90] = 2, sr[91] = 0, put32(sr + 92, 1);
+	sr[104] = 0, sr[105] = 16, sr[106] = 5, sr[107] = 1, put32(sr + 108, 0);
+	sr[120] = 2, sr[121] = 24, put32(sr + 124, 0x10000), put32(sr + 128, 0x100),
+	put32(sr + 132, 1);
+	checksum(sr, slen, 9);
+	return SRAT + slen;
 }
 
 static void acpi_seeds(void)
@@ -248,7 +272,7 @@ static void acpi_seeds(void)
 	put("acpi", "regress-xdsdt-wrap", mem, n);
 	n = acpi_memory(1, 0);
 	put64(mem + XSDT + 44, ~0ull - 20);
-	checksum(mem + XSDT, 36 + 3 * 8, 9);
+	checksum(mem + XSDT, 36 + 4 * 8, 9);
 	put("acpi", "regress-xsdt-entry-wrap", mem, n);
 	n = acpi_memory(1, 0);
 	put64(mem + RSDP + 24, ~0ull - 35);

@@ -55,6 +55,20 @@ void gdt_boot_ist_tops(uint64_t ist_top[GDT_IST_STACKS])
 		ist_top[i] = (uint64_t)&boot_ist_stacks[i][IST_STACK_SIZE];
 }
 
+void gdt_set_cpu_number(unsigned index, unsigned node)
+{
+	if (index >= SMP_MAX_CPUS || index >= 4096 || node >= 256)
+		panic("gdt_set_cpu_number: cpu %u node %u", index, node);
+	uint32_t limit = index | node << 12;
+	/* A present DPL-3 data segment that no one loads: its limit is the
+	 * number, which ring 3 reads with lsl, as Linux's per-CPU segment
+	 * does. Byte granular: 20 bits. */
+	__atomic_store_n(&gdt[index][GDT_CPU_NUMBER >> 3],
+			 (uint64_t)(limit & 0xffff) | ((uint64_t)(limit >> 16 & 0xf) << 48) |
+			     (0xf2ull << 40),
+			 __ATOMIC_RELAXED);
+}
+
 void gdt_init_cpu(unsigned index, const uint64_t ist_top[GDT_IST_STACKS], uint64_t rsp0)
 {
 	if (index >= SMP_MAX_CPUS)
@@ -74,11 +88,7 @@ void gdt_init_cpu(unsigned index, const uint64_t ist_top[GDT_IST_STACKS], uint64
 	g[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
 	       (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
 	g[6] = base >> 32;
-	/* A present DPL-3 data segment that no one loads: its limit is the
-	 * CPU's index, which ring 3 reads with lsl (the vDSO's getcpu), as
-	 * Linux's per-CPU segment does. Byte granular, so index < 2^20. */
-	g[GDT_CPU_NUMBER >> 3] =
-	    (uint64_t)(index & 0xffff) | ((uint64_t)(index >> 16 & 0xf) << 48) | (0xf2ull << 40);
+	gdt_set_cpu_number(index, 0);
 
 	struct descriptor_pointer gdtr = {sizeof(gdt[0]) - 1, (uint64_t)g};
 	__asm__ volatile("lgdt %0\n\t"

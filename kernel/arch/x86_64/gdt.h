@@ -10,7 +10,8 @@
 #define GDT_USER_DS   (0x18 | 3)
 #define GDT_USER_CS   (0x20 | 3)
 #define GDT_TSS	      0x28
-/* A descriptor whose limit is the CPU's index, for lsl in ring 3. */
+/* A descriptor whose limit is the CPU's index and NUMA node, for lsl in
+ * ring 3 (gdt_set_cpu_number). */
 #define GDT_CPU_NUMBER (0x38 | 3)
 
 /* IST slots (1-based, as in the IDT gate) for the exceptions that must never
@@ -33,6 +34,14 @@
  * caller sets it afterwards). Boot time, on the CPU being set up.
  */
 void gdt_init_cpu(unsigned index, const uint64_t ist_top[GDT_IST_STACKS], uint64_t rsp0);
+/*
+ * gdt_set_cpu_number - what CPU index's number descriptor tells ring 3 (lsl
+ * of GDT_CPU_NUMBER, the vDSO's getcpu): index | node << 12, as Linux's
+ * per-CPU segment (index < 4096, node < 256). gdt_init_cpu sets node 0.
+ * Any CPU may set it for another: lsl reads the table, not a cache. Boot
+ * time, before any app runs.
+ */
+void gdt_set_cpu_number(unsigned index, unsigned node);
 /* The boot CPU's IST stacks (static, UL_VISIBLE), for gdt_init_cpu(0, ...). */
 void gdt_boot_ist_tops(uint64_t ist_top[GDT_IST_STACKS]);
 #endif

@@ -751,7 +751,31 @@ static int start_one(uint32_t apic_id, paddr_t tramp, struct ap_boot *b)
 	return state == 1 ? 0 : -ETIMEDOUT;
 }
 
-unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus,
+/* CPU index, on node, is numbered so in its struct cpu and for ring 3. */
+static void set_node(struct cpu *c, unsigned node)
+{
+	c->node = node;
+	gdt_set_cpu_number(c->index, node);
+}
+
+/* "solo: smp: cpu nodes ..." when the CPUs running are on several nodes. */
+static void log_nodes(void)
+{
+	char list[SMP_MAX_CPUS * 4 + 1];
+	unsigned len = 0, several = 0;
+
+	for (unsigned i = 0; i < SMP_MAX_CPUS; i++) {
+		if (!smp_cpu_online(i))
+			continue;
+		several |= cpu_entries[i].cpu->node != 0;
+		len += (unsigned)ksnprintf(list + len, sizeof(list) - len, " %u",
+					   cpu_entries[i].cpu->node);
+	}
+	if (several)
+		kinfo("solo: smp: cpu nodes%s\n", list);
+}
+
+unsigned smp_start(const uint32_t *apic_ids, const unsigned *nodes, unsigned n, unsigned max_cpus,
 		   struct vm_ctx *app_view_template)
 {
 	uint32_t self = apic_id();
@@ -763,8 +787,11 @@ unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus,
 	cpu_entries[0].apic_id = self;
 	cpu_entries[0].cpu->apic_id = self;
 	len += (unsigned)ksnprintf(list + len, sizeof(list) - len, " %u", self);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		listed += apic_ids[i] != self;
+		if (apic_ids[i] == self && nodes)
+			set_node(cpu_entries[0].cpu, nodes[i]);
+	}
 	if (!listed)
 		return online; /* one CPU: nothing to say, nothing sent */
 	read_bsp_settings();
@@ -801,6 +828,7 @@ unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus,
 			continue;
 		}
 		online++;
+		set_node(b->cpu, nodes ? nodes[i] : 0);
 		__atomic_store_n(&cpu_up[b->index], 1, __ATOMIC_RELEASE);
 		len += (unsigned)ksnprintf(list + len, sizeof(list) - len, " %u", id);
 	}
@@ -811,5 +839,6 @@ unsigned smp_start(const uint32_t *apic_ids, unsigned n, unsigned max_cpus,
 		      list, max_cpus);
 	else
 		kinfo("solo: smp: %u of %u cpus running (apic%s)\n", online, listed + 1, list);
+	log_nodes();
 	return online;
 }
