@@ -51,6 +51,7 @@ struct real_run {
 	const char *envp[MAX_ARGS]; /* the whole environment, NULL-ended */
 	int writable;		    /* a writable root (see the header); else read-only */
 	int timeout_s;		    /* Solo's boot timeout; 0: BOOT_TIMEOUT */
+	const char *qemu_opts;	    /* tools/qemu.sh's options beyond the defaults, or NULL */
 };
 
 /* What a run printed (stdout and stderr together) and its exit status. */
@@ -332,7 +333,8 @@ static void compare_with_host(const struct real_run *run)
 	if (!run->writable)
 		mkimg = harness_format("%s --config root=ro", mkimg);
 	image = harness_mkimg(harness_format("real-%s", run->name), mkimg);
-	log = harness_boot(image, NULL, run->timeout_s ? run->timeout_s : BOOT_TIMEOUT, &status);
+	log = harness_boot(image, run->qemu_opts, run->timeout_s ? run->timeout_s : BOOT_TIMEOUT,
+			   &status);
 	solo_out = app_output(log, &kernel);
 
 	if (strstr(kernel, "unsupported syscall"))
@@ -457,6 +459,26 @@ Test(real, go_runs_goroutines_timers_gc_and_writes_files_like_on_the_host)
 	    .envp = {"TZ=UTC0", "LANG=C", NULL},
 	    .writable = 1,
 	    .timeout_s = 300,
+	};
+	char *dir = fresh_stage(&run);
+
+	run_ok("staging the data", harness_format("cp -R tests/real/data %s/", dir));
+	compare_with_host(&run);
+}
+
+/* The same on four CPUs: the Go runtime's threads (GOMAXPROCS 4: its
+ * Ps, the garbage collector's workers, sysmon, the netpoller) run at once,
+ * and the output is still the host's, byte for byte. */
+Test(real, go_on_four_cpus_runs_like_on_the_host)
+{
+	static const struct real_run run = {
+	    .name = "go-smp4",
+	    .app = "build/real/gotest",
+	    .argv = {"gotest", "tmp", "3", NULL},
+	    .envp = {"TZ=UTC0", "LANG=C", NULL},
+	    .writable = 1,
+	    .timeout_s = 300,
+	    .qemu_opts = "--smp 4",
 	};
 	char *dir = fresh_stage(&run);
 
