@@ -62,10 +62,11 @@ struct cpu {
 	 * lock: it flushes its TLB when it next takes the lock
 	 * (kernel/arch/x86_64/smp.c). */
 	int tlb_stale;
-	/* Waiting for the kernel lock, and halted while it waits
-	 * (kernel/arch/x86_64/smp.c). */
+	/* Waiting for the kernel lock, and halted while it waits, since when
+	 * (monotonic ns, set as it halts) (kernel/arch/x86_64/smp.c). */
 	int lock_waiting;
 	int lock_halting;
+	uint64_t lock_wait_since;
 	/* In a shared section of the kernel lock (a demand fault or a shared
 	 * syscall beside other CPUs', kernel/arch/x86_64/smp.h), and whether
 	 * the shared syscall in progress found work it may not do there and

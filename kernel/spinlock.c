@@ -153,6 +153,32 @@ void spin_unlock_irqrestore(struct spinlock *l, unsigned long flags)
 	spin_arch_irq_restore(flags);
 }
 
+void spin_hand_over(struct spinlock *l)
+{
+	if (!spin_is_held_by_me(l))
+		panic("spin_hand_over: %s not held by this CPU", l->name);
+#ifdef SPIN_CHECK
+	note_released(l);
+#endif
+	/* What was done under l reaches the next owner through the handing
+	 * over itself (the caller's release store of whom it is for). */
+	__atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
+}
+
+void spin_take_handed(struct spinlock *l, unsigned long *flags)
+{
+	unsigned long f = spin_arch_irq_save();
+
+	if (!__atomic_load_n(&l->locked, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&l->owner, __ATOMIC_RELAXED))
+		panic("spin_take_handed: %s was not handed over", l->name);
+	__atomic_store_n(&l->owner, spin_arch_cpu() + 1, __ATOMIC_RELAXED);
+#ifdef SPIN_CHECK
+	note_held(l);
+#endif
+	*flags = f;
+}
+
 int spin_is_held_by_me(const struct spinlock *l)
 {
 	/* Only this CPU writes its own number there, so a match is stable. */

@@ -122,6 +122,26 @@ void spin_unlock_irqrestore(struct spinlock *l, unsigned long flags);
  */
 int spin_trylock(struct spinlock *l, unsigned long *flags);
 
+/*
+ * spin_hand_over - this CPU stops holding l without releasing it: l stays
+ * taken, owned by no CPU, until the CPU the caller hands it to takes it
+ * with spin_take_handed, and no other CPU can take it meanwhile (their
+ * spin_trylock fails). For a lock whose waiters could starve (the kernel
+ * lock: a halted waiter wakes too late to win it). The caller must know
+ * that CPU waits for l and will take it, and must tell it (smp.c: a CPU
+ * halted in its wait, named and woken). Interrupts stay off; the caller
+ * puts them back as spin_lock_irqsave's result says once it has told the
+ * CPU. Panics when this CPU does not hold l.
+ */
+void spin_hand_over(struct spinlock *l);
+/*
+ * spin_take_handed - takes l, handed over to this CPU with spin_hand_over:
+ * interrupts off, *flags as spin_lock_irqsave's result. Like a successful
+ * spin_trylock, not checked against the order. Panics when l is not taken
+ * or still has an owner (nothing was handed over).
+ */
+void spin_take_handed(struct spinlock *l, unsigned long *flags);
+
 /* Whether this CPU holds l: for assertions (KASSERT(spin_is_held_by_me(l))). */
 int spin_is_held_by_me(const struct spinlock *l);
 

@@ -300,3 +300,133 @@ Test(spinlock, kernel_lock_is_outermost)
 	cr_assert_str_eq(violation_msg, "spin_lock: order: taking kernel while holding threads");
 	cr_assert(!nested_violates(&kernel_l, &threads_l));
 }
+
+/* ---------------------------------------------------------------- handing over */
+
+static void *take_handed_as_cpu_2(void *arg)
+{
+	unsigned long f;
+
+	spin_host_cpu = 2;
+	spin_take_handed(arg, &f);
+	cr_assert_eq(spin_host_irqs_on, 0);
+	cr_assert(spin_is_held_by_me(arg));
+	/* It counts as held for the order of what follows. */
+	unsigned long g = spin_lock_irqsave(&call_l);
+	spin_unlock_irqrestore(&call_l, g);
+	spin_unlock_irqrestore(arg, f);
+	return NULL;
+}
+
+Test(spinlock, a_handed_over_lock_stays_taken_until_its_cpu_takes_it)
+{
+	unsigned long f = spin_lock_irqsave(&kernel_l), g;
+	pthread_t t;
+
+	spin_hand_over(&kernel_l);
+	cr_assert(!spin_is_held_by_me(&kernel_l));
+	cr_assert_eq(spin_host_irqs_on, 0, "interrupts stay off: the caller puts them back");
+	cr_assert_eq(spin_trylock(&kernel_l, &g), 0, "nobody else takes a handed lock");
+	/* Off this CPU's held stack: a lock of any class may be taken now. */
+	unsigned long h = spin_lock_irqsave(&threads_l);
+	spin_unlock_irqrestore(&threads_l, h);
+	cr_assert_str_empty(violation_msg);
+	cr_assert_eq(pthread_create(&t, NULL, take_handed_as_cpu_2, &kernel_l), 0);
+	pthread_join(t, NULL);
+	cr_assert_eq(kernel_l.locked, 0);
+	cr_assert_eq(kernel_l.owner, 0);
+	(void)f;
+}
+
+Test(spinlock, hand_over_of_a_lock_not_held_panics, .signal = SIGABRT)
+{
+	spin_violation_hook = NULL;
+	spin_hand_over(&inode2_l);
+}
+
+Test(spinlock, taking_a_lock_nobody_handed_over_panics, .signal = SIGABRT)
+{
+	unsigned long f;
+
+	spin_violation_hook = NULL;
+	spin_take_handed(&inode2_l, &f);
+}
+
+/* The kernel lock's protocol (kernel/arch/x86_64/smp.c) between host
+ * threads: a waiter announces itself; a releaser that sees one hands the
+ * lock to it (whom it is for, published after the hand-over) instead of
+ * releasing it; a waiter takes the lock by trylock or, named, as handed.
+ * The counter is exact only if the lock never had two holders, and every
+ * thread finishes only if no hand-over was lost. */
+#define HAND_THREADS 4
+#define HAND_ROUNDS  50000
+
+#define HAND_MAX (100 * HAND_ROUNDS)
+
+static struct spinlock handed_l = SPINLOCK_INIT("kernel", LOCK_KERNEL);
+static unsigned handed_to; /* CPU + 1 */
+static uint64_t hand_waiting;
+static unsigned long hand_counter, handovers, hand_rounds[HAND_THREADS + 1];
+static pthread_barrier_t hand_start;
+
+static void *hand_hammer(void *arg)
+{
+	unsigned me = (unsigned)(uintptr_t)arg;
+
+	spin_host_cpu = me;
+	pthread_barrier_wait(&hand_start);
+	/* On until the hand-overs are many (host threads may take turns
+	 * without ever waiting for each other for a while). */
+	for (unsigned long i = 0;
+	     i < HAND_ROUNDS ||
+	     (__atomic_load_n(&handovers, __ATOMIC_RELAXED) < 1000 && i < HAND_MAX);
+	     i++) {
+		hand_rounds[me]++;
+		unsigned long f;
+		__atomic_fetch_or(&hand_waiting, 1ull << me, __ATOMIC_SEQ_CST);
+		for (;;) {
+			if (__atomic_load_n(&handed_to, __ATOMIC_ACQUIRE) == me + 1) {
+				__atomic_store_n(&handed_to, 0, __ATOMIC_RELAXED);
+				spin_take_handed(&handed_l, &f);
+				break;
+			}
+			if (spin_trylock(&handed_l, &f))
+				break;
+			__builtin_ia32_pause();
+		}
+		__atomic_fetch_and(&hand_waiting, ~(1ull << me), __ATOMIC_SEQ_CST);
+		unsigned long v = hand_counter;
+		if (!(i & 63))
+			__builtin_ia32_pause();
+		hand_counter = v + 1;
+		uint64_t others = __atomic_load_n(&hand_waiting, __ATOMIC_SEQ_CST);
+		if (others && (i & 1)) {
+			__atomic_fetch_add(&handovers, 1, __ATOMIC_RELAXED);
+			spin_hand_over(&handed_l);
+			__atomic_store_n(&handed_to, (unsigned)__builtin_ctzll(others) + 1,
+					 __ATOMIC_RELEASE);
+			spin_host_irqs_on = (int)f;
+		} else {
+			spin_unlock_irqrestore(&handed_l, f);
+		}
+	}
+	return NULL;
+}
+
+Test(spinlock, handing_over_keeps_one_holder_and_loses_nobody)
+{
+	pthread_t t[HAND_THREADS];
+	unsigned long rounds = 0;
+
+	pthread_barrier_init(&hand_start, NULL, HAND_THREADS);
+	for (uintptr_t i = 0; i < HAND_THREADS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, hand_hammer, (void *)(i + 1)), 0);
+	for (int i = 0; i < HAND_THREADS; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 1; i <= HAND_THREADS; i++)
+		rounds += hand_rounds[i];
+	cr_assert_eq(hand_counter, rounds);
+	cr_assert_gt(handovers, 0);
+	cr_assert_eq(handed_l.locked, 0);
+	cr_assert_eq(handed_to, 0);
+}

@@ -167,6 +167,24 @@ static struct spinlock kernel_lock = SPINLOCK_INIT("kernel", LOCK_KERNEL);
  * kernel_lock_exit. */
 static uint64_t lock_sleepers;
 
+/*
+ * The CPU (index + 1) the kernel lock was handed to, 0: none. A halted
+ * waiter wakes too late to win a lock its holder takes again at once (a
+ * thread making calls back to back): it could wait for seconds. So a
+ * holder that leaves while a halted waiter has waited LOCK_HANDOFF_NS
+ * hands the lock over instead of releasing it (spin_hand_over: it stays
+ * taken, so no CPU can barge in), names the waiter here and wakes it.
+ * Written only by the holder, while the lock stays taken; cleared by the
+ * CPU named as it takes the lock. The waiter named cannot have stopped
+ * waiting: a CPU leaves kernel_lock_enter's loop only with the lock.
+ */
+static unsigned lock_handed_to;
+
+/* Only after this long: handing over at every release would make the CPUs
+ * take turns at the pace of the slowest wake-up (a halted vCPU can take a
+ * millisecond to run again on a busy host). */
+#define LOCK_HANDOFF_NS 2000000ull
+
 /* The CPUs in a shared section (kernel_lock_share_begin). */
 static unsigned shared_sections;
 
@@ -178,7 +196,15 @@ static unsigned shared_sections;
  * holder's vCPU needs. */
 #define LOCK_SPINS 2000
 
-static void halt_for_kernel_lock(void)
+/* Whether the kernel lock was handed to this CPU (kernel_lock_exit). */
+static int lock_handed_to_me(void)
+{
+	return __atomic_load_n(&lock_handed_to, __ATOMIC_ACQUIRE) == this_cpu()->index + 1;
+}
+
+/* Halts until kernel_lock_exit's IPI (or any interrupt); since: when this
+ * CPU began to wait for the lock. */
+static void halt_for_kernel_lock(uint64_t since)
 {
 	struct cpu *c = this_cpu();
 	uint64_t bit = 1ull << c->index;
@@ -194,10 +220,13 @@ static void halt_for_kernel_lock(void)
 	}
 	c->lock_halting = 1;
 	uint64_t cr2 = read_cr2(); /* a page fault's address, not yet read */
+	__atomic_store_n(&c->lock_wait_since, since, __ATOMIC_RELAXED);
 	__atomic_fetch_or(&lock_sleepers, bit, __ATOMIC_SEQ_CST);
-	/* Seen held after we announced ourselves: the holder's exit sees us
-	 * (both sides are sequentially consistent) and sends the IPI. */
-	if (__atomic_load_n(&kernel_lock.locked, __ATOMIC_SEQ_CST))
+	/* Seen held, and not handed to us, after we announced ourselves: the
+	 * holder's exit sees us (both sides are sequentially consistent) and
+	 * sends the IPI, after it names us if it hands the lock over. */
+	if (__atomic_load_n(&kernel_lock.locked, __ATOMIC_SEQ_CST) &&
+	    __atomic_load_n(&lock_handed_to, __ATOMIC_SEQ_CST) != c->index + 1)
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 	__atomic_fetch_and(&lock_sleepers, ~bit, __ATOMIC_SEQ_CST);
 	write_cr2(cr2);
@@ -218,20 +247,29 @@ unsigned long kernel_lock_enter(void)
 	 * alone would never be taken. */
 	struct cpu *c = this_cpu();
 	int waited = 0;
+	uint64_t since = 0;
 
-	while (!spin_trylock(&kernel_lock, &flags)) {
+	for (;;) {
+		if (lock_handed_to_me()) {
+			__atomic_store_n(&lock_handed_to, 0, __ATOMIC_RELAXED);
+			spin_take_handed(&kernel_lock, &flags);
+			break;
+		}
+		if (spin_trylock(&kernel_lock, &flags))
+			break;
 		/* From here to the flush below this CPU reads no app memory:
 		 * a shootdown may skip it (tlb_shootdown_app_page). */
 		if (!waited) {
 			__atomic_store_n(&c->lock_waiting, 1, __ATOMIC_SEQ_CST);
 			waited = 1;
+			since = time_now();
 		}
 		smp_call_run();
 		if (++spins < LOCK_SPINS) {
 			__builtin_ia32_pause();
 			continue;
 		}
-		halt_for_kernel_lock();
+		halt_for_kernel_lock(since);
 		spins = 0;
 	}
 	if (waited)
@@ -253,16 +291,52 @@ unsigned long kernel_lock_enter(void)
 	return flags;
 }
 
+/* The halted waiter (not this CPU) that has waited longest, or -1. */
+static int oldest_sleeper(uint64_t *since)
+{
+	uint64_t sleepers = __atomic_load_n(&lock_sleepers, __ATOMIC_SEQ_CST);
+	int oldest = -1;
+
+	sleepers &= ~(1ull << this_cpu()->index);
+	for (; sleepers; sleepers &= sleepers - 1) {
+		int cpu = __builtin_ctzll(sleepers);
+		uint64_t t =
+		    __atomic_load_n(&cpu_entries[cpu].cpu->lock_wait_since, __ATOMIC_RELAXED);
+		if (oldest < 0 || t < *since) {
+			oldest = cpu;
+			*since = t;
+		}
+	}
+	return oldest;
+}
+
+static void wake_for_lock(int cpu)
+{
+	(void)apic_send_ipi(cpu_entries[cpu].apic_id, APIC_IPI_FIXED | SMP_IPI_VECTOR);
+}
+
 void kernel_lock_exit(unsigned long flags)
 {
-	spin_unlock_irqrestore(&kernel_lock, flags);
-	/* One halted waiter is woken to try again. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	uint64_t sleepers = __atomic_load_n(&lock_sleepers, __ATOMIC_RELAXED);
-	if (sleepers) {
-		unsigned cpu = (unsigned)__builtin_ctzll(sleepers);
-		(void)apic_send_ipi(cpu_entries[cpu].apic_id, APIC_IPI_FIXED | SMP_IPI_VECTOR);
+	uint64_t since = 0;
+	int cpu = oldest_sleeper(&since);
+
+	if (cpu >= 0 && time_now() - since >= LOCK_HANDOFF_NS) {
+		spin_hand_over(&kernel_lock);
+		__atomic_store_n(&lock_handed_to, (unsigned)cpu + 1, __ATOMIC_SEQ_CST);
+		/* Woken before our interrupts are back on: an interrupt here
+		 * whose handler wants the lock would spin for it while the
+		 * CPU that has it halts, never told. */
+		wake_for_lock(cpu);
+		if (flags)
+			sti();
+		return;
 	}
+	spin_unlock_irqrestore(&kernel_lock, flags);
+	/* One halted waiter, the oldest, is woken to try again. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	cpu = oldest_sleeper(&since);
+	if (cpu >= 0)
+		wake_for_lock(cpu);
 }
 
 int kernel_lock_held(void)
