@@ -209,6 +209,38 @@ unsigned acpi_ioapics(uint64_t rsdp, uint32_t revision, uint64_t *addrs, unsigne
 #define MADT_CPU_ENABLED	(1u << 0)
 #define MADT_CPU_ONLINE_CAPABLE (1u << 1)
 
+/* Whether the MADT entry at off is a usable processor (enabled or online
+ * capable), with its local APIC ID in *id. */
+static int usable_cpu(const uint8_t *t, uint32_t off, uint8_t type, uint8_t len, uint32_t *id)
+{
+	uint32_t flags;
+
+	if (type == MADT_LAPIC && len >= MADT_LAPIC_SIZE) {
+		*id = t[off + 3];
+		flags = read32(t, off + 4);
+	} else if (type == MADT_X2APIC && len >= MADT_X2APIC_SIZE) {
+		*id = read32(t, off + 4);
+		flags = read32(t, off + 8);
+	} else {
+		return 0;
+	}
+	return (flags & (MADT_CPU_ENABLED | MADT_CPU_ONLINE_CAPABLE)) != 0;
+}
+
+/* Whether a usable processor entry before the one at end has ID id. */
+static int listed_before(const struct entry_cursor *from, uint32_t end, uint32_t id)
+{
+	struct entry_cursor c = *from;
+	uint8_t type, len;
+	uint32_t other;
+
+	for (uint32_t off; (off = next_entry(&c, &type, &len)) && off < end;) {
+		if (usable_cpu(c.t, off, type, len, &other) && other == id)
+			return 1;
+	}
+	return 0;
+}
+
 unsigned acpi_cpus(uint64_t rsdp, uint32_t revision, uint32_t *ids, unsigned max)
 {
 	struct entry_cursor c;
@@ -217,23 +249,18 @@ unsigned acpi_cpus(uint64_t rsdp, uint32_t revision, uint32_t *ids, unsigned max
 
 	if (!madt_open(&c, rsdp, revision))
 		return 0;
-	const uint8_t *t = c.t;
-	for (uint32_t off; n < max && (off = next_entry(&c, &type, &len));) {
-		uint32_t id = 0, flags = 0;
-		int cpu = 0;
-		if (type == MADT_LAPIC && len >= MADT_LAPIC_SIZE) {
-			id = t[off + 3];
-			flags = read32(t, off + 4);
-			cpu = 1;
-		} else if (type == MADT_X2APIC && len >= MADT_X2APIC_SIZE) {
-			id = read32(t, off + 4);
-			flags = read32(t, off + 8);
-			cpu = 1;
-		}
-		if (!cpu || !(flags & (MADT_CPU_ENABLED | MADT_CPU_ONLINE_CAPABLE)))
+	const struct entry_cursor start = c;
+	for (uint32_t off; (off = next_entry(&c, &type, &len));) {
+		uint32_t id;
+		if (!usable_cpu(c.t, off, type, len, &id))
 			continue;
 		/* Firmware lists a CPU in both forms when its ID fits 8 bits;
-		 * starting it twice would be a bug. */
+		 * starting it twice would be a bug. Past max, the entries
+		 * before are looked at again (machines that big are few). */
+		if (n >= max) {
+			n += !listed_before(&start, off, id);
+			continue;
+		}
 		unsigned i = 0;
 		while (i < n && ids[i] != id)
 			i++;

@@ -35,9 +35,9 @@ unsigned acpi_ioapics(uint64_t rsdp, uint32_t revision, uint64_t *addrs, unsigne
  * usable: Processor Local APIC (type 0, 8 bytes) and Processor Local x2APIC
  * (type 9, 16 bytes) entries whose flags say enabled (bit 0) or online
  * capable (bit 1), in table order, each ID once (an ID both entry kinds list
- * counts once), up to max of them into ids. Returns how many were stored
- * (at most max; 0 without a valid MADT). Entries with a bad length end the
- * walk. Boot time.
+ * counts once), the first max of them into ids. Returns how many the
+ * table lists (may exceed max: the first max are stored; 0 without a
+ * valid MADT). Entries with a bad length end the walk. Boot time.
  */
 unsigned acpi_cpus(uint64_t rsdp, uint32_t revision, uint32_t *ids, unsigned max);
 /* The most NUMA nodes acpi_cpu_nodes numbers (the vDSO's getcpu carries a

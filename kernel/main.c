@@ -515,7 +515,8 @@ static void start_other_cpus(unsigned max_cpus)
 
 	if (boot.acpi_rsdp) {
 		n = acpi_cpus(boot.acpi_rsdp, boot.acpi_rsdp_revision, ids, SMP_MAX_CPUS);
-		(void)acpi_cpu_nodes(boot.acpi_rsdp, boot.acpi_rsdp_revision, ids, n, nodes);
+		(void)acpi_cpu_nodes(boot.acpi_rsdp, boot.acpi_rsdp_revision, ids,
+				     n < SMP_MAX_CPUS ? n : SMP_MAX_CPUS, nodes);
 	}
 	smp_start(ids, nodes, n, max_cpus, &app_view_template);
 }

@@ -120,17 +120,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(addrs[i] <= UINT32_MAX);
 		/* The CPUs: only from a MADT that checks out, at most max
 		 * stored (nothing past it), no more than 8-byte entries fit,
-		 * each ID once. */
+		 * each ID once; the count past max (entries looked at again)
+		 * is the count a larger buffer gives, which stores the same
+		 * first ones. */
 		uint32_t ids[4] = {0, 0, 0, 0xfeedface};
-		unsigned c = acpi_cpus(FUZZ_ACPI_BASE, revision, ids, 3);
-		FUZZ_ASSERT(c <= 3 && ids[3] == 0xfeedface);
+		unsigned listed = acpi_cpus(FUZZ_ACPI_BASE, revision, ids, 3);
+		unsigned c = listed < 3 ? listed : 3;
+		FUZZ_ASSERT(ids[3] == 0xfeedface);
 		if (!madt_length)
-			FUZZ_ASSERT(c == 0);
+			FUZZ_ASSERT(listed == 0);
 		else
-			FUZZ_ASSERT(c <= madt_length / 8);
+			FUZZ_ASSERT(listed <= madt_length / 8);
 		for (unsigned i = 0; i < c; i++)
 			for (unsigned j = i + 1; j < c; j++)
 				FUZZ_ASSERT(ids[i] != ids[j]);
+		static uint32_t many[FUZZ_ACPI_MAX / 8];
+		unsigned all = acpi_cpus(FUZZ_ACPI_BASE, revision, many, FUZZ_ACPI_MAX / 8);
+		FUZZ_ASSERT(all == listed && !memcmp(many, ids, c * sizeof(ids[0])));
 		/* The CPUs' nodes: only from an SRAT that checks out, one
 		 * per CPU and nothing past them, each below the count of
 		 * nodes numbered, which no more entries than fit can name. */

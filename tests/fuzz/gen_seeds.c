@@ -159,10 +159,10 @@ enum {
 	DSDT = 0x300,
 	MCFG = 0x400,
 	MADT = 0x480,
-	SRAT = 0x500
+	SRAT = 0x600
 };
 
-static size_t acpi_memory(int xsdt, int reset_reg)
+static size_t acpi_memory(int xsdt, int reset_reg, int more_cpus)
 {
 	memset(mem, 0, sizeof(mem));
 	uint8_t *r = mem + RSDP;
@@ -228,7 +228,7 @@ static size_t acpi_memory(int xsdt, int reset_reg)
 	/* MADT: local APIC address, one processor local APIC, one I/O APIC,
 	 * a disabled CPU (APIC 1), an online-capable x2APIC one (ID 0x100)
 	 * and the first CPU again as x2APIC (acpi_cpus lists it once). */
-	uint32_t alen = 44 + 8 + 12 + 8 + 16 + 16;
+	uint32_t alen = 44 + 8 + 12 + 8 + 16 + 16 + (more_cpus ? 8 * 8 : 0);
 	uint8_t *a = table(MADT, "APIC", alen, 4);
 	put32(a + 36, 0xfee00000);
 	put32(a + 40, 1);
@@ -237,6 +237,16 @@ static size_t acpi_memory(int xsdt, int reset_reg)
 	a[64] = 0, a[65] = 8, a[66] = 1, a[67] = 1, put32(a + 68, 0);
 	a[72] = 9, a[73] = 16, put32(a + 76, 0x100), put32(a + 80, 2), put32(a + 84, 2);
 	a[88] = 9, a[89] = 16, put32(a + 92, 0), put32(a + 96, 1), put32(a + 100, 0);
+	/* More CPUs than fuzz_acpi's first buffer holds: APICs 2 to 7, then
+	 * 2 and 7 again (each counted once). */
+	for (int i = 0; more_cpus && i < 8; i++) {
+		uint8_t *e = a + 104 + 8 * i;
+		e[0] = 0, e[1] = 8, e[2] = (uint8_t)(2 + i),
+		e[3] = i < 6	? (uint8_t)(2 + i)
+		       : i == 6 ? 2
+				: 7;
+		put32(e + 4, 1);
+	}
 	checksum(a, alen, 9);
 
 	/* SRAT (revision 3): a memory range in domain 7, then APIC 0 in
@@ -258,23 +268,25 @@ static void acpi_seeds(void)
 {
 	size_t n;
 
-	n = acpi_memory(1, 1);
+	n = acpi_memory(1, 1, 0);
 	put("acpi", "gen-xsdt", mem, n);
-	n = acpi_memory(0, 0);
+	n = acpi_memory(0, 0, 0);
 	put("acpi", "gen-rsdt", mem, n);
+	n = acpi_memory(1, 1, 1);
+	put("acpi", "gen-many-cpus", mem, n);
 
 	/* Regressions: a table address whose table would end past 2^64 was
 	 * followed unchecked (drivers/acpi.c map_phys); found by fuzz_acpi with
 	 * an X_DSDT of ~0. */
-	n = acpi_memory(1, 0);
+	n = acpi_memory(1, 0, 0);
 	put64(mem + FADT + 140, ~0ull);
 	checksum(mem + FADT, 276, 9);
 	put("acpi", "regress-xdsdt-wrap", mem, n);
-	n = acpi_memory(1, 0);
+	n = acpi_memory(1, 0, 0);
 	put64(mem + XSDT + 44, ~0ull - 20);
 	checksum(mem + XSDT, 36 + 4 * 8, 9);
 	put("acpi", "regress-xsdt-entry-wrap", mem, n);
-	n = acpi_memory(1, 0);
+	n = acpi_memory(1, 0, 0);
 	put64(mem + RSDP + 24, ~0ull - 35);
 	checksum(mem + RSDP, 36, 32);
 	put("acpi", "regress-rsdp-xsdt-wrap", mem, n);

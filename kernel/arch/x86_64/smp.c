@@ -861,16 +861,21 @@ unsigned smp_start(const uint32_t *apic_ids, const unsigned *nodes, unsigned n, 
 	cpu_entries[0].apic_id = self;
 	cpu_entries[0].cpu->apic_id = self;
 	len += (unsigned)ksnprintf(list + len, sizeof(list) - len, " %u", self);
-	for (unsigned i = 0; i < n; i++) {
+	/* Past SMP_MAX_CPUS the MADT's CPUs are only counted; it lists the
+	 * boot CPU too (ACPI says every processor). */
+	unsigned stored = n < SMP_MAX_CPUS ? n : SMP_MAX_CPUS;
+	for (unsigned i = 0; i < stored; i++) {
 		listed += apic_ids[i] != self;
 		if (apic_ids[i] == self && nodes)
 			set_node(cpu_entries[0].cpu, nodes[i]);
 	}
+	if (n > stored)
+		listed = n - 1;
 	if (!listed)
 		return online; /* one CPU: nothing to say, nothing sent */
 	read_bsp_settings();
 	irq_register(SMP_IPI_VECTOR, ipi_interrupt, NULL);
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < stored; i++) {
 		uint32_t id = apic_ids[i];
 		if (id == self)
 			continue;
@@ -911,6 +916,9 @@ unsigned smp_start(const uint32_t *apic_ids, const unsigned *nodes, unsigned n, 
 	if (max_cpus && listed + 1 > max_cpus)
 		kinfo("solo: smp: %u of %u cpus running (apic%s), cpus=%u\n", online, listed + 1,
 		      list, max_cpus);
+	else if (n > SMP_MAX_CPUS)
+		kinfo("solo: smp: %u of %u cpus running (apic%s), Solo runs at most %u\n", online,
+		      listed + 1, list, SMP_MAX_CPUS);
 	else
 		kinfo("solo: smp: %u of %u cpus running (apic%s)\n", online, listed + 1, list);
 	log_nodes();

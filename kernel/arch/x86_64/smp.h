@@ -54,7 +54,8 @@ extern struct cpu_entry cpu_entries[SMP_MAX_CPUS];
 
 /*
  * smp_start - start the CPUs whose local APIC IDs are in apic_ids (n of
- * them, from the MADT; the boot CPU's own ID is skipped wherever it is),
+ * them, from the MADT; the boot CPU's own ID is skipped wherever it is;
+ * past SMP_MAX_CPUS only counted, the arrays hold the first SMP_MAX_CPUS),
  * one at a time, until max_cpus CPUs run in all (the boot CPU counts;
  * 0: no cap). Each started CPU gets its own GDT, TSS, IST and syscall
  * stacks, struct cpu and GS base, the boot CPU's control registers, MSRs
@@ -65,7 +66,8 @@ extern struct cpu_entry cpu_entries[SMP_MAX_CPUS];
  * given (trampoline page, stacks) is never reused, in case it wakes late.
  * A CPU no IPI can name (an x2APIC ID above 255 while the APIC is in xAPIC
  * mode) is skipped too ("... cannot be signalled (why); skipped").
- * Logs one line naming the CPUs running. nodes[i] is apic_ids[i]'s NUMA
+ * Logs one line naming the CPUs running (and, past SMP_MAX_CPUS, that Solo
+ * runs no more). nodes[i] is apic_ids[i]'s NUMA
  * node (< 256; NULL: all on node 0): each CPU's struct cpu and number
  * descriptor (gdt_set_cpu_number) get theirs, the boot CPU's too, and
  * "solo: smp: cpu nodes N0 N1 ..." (by CPU index) is logged when not all
