@@ -82,10 +82,22 @@ static unsigned nodes_of(const uint32_t *ids, unsigned n, unsigned *nodes)
 	return acpi_srat_cpu_nodes(table, length, ids, n, nodes);
 }
 
+/* The table built so far numbers `numbered` nodes and puts ids[i] on
+ * want[i]. */
+static void expect(const uint32_t *ids, unsigned n, unsigned numbered, const unsigned *want)
+{
+	unsigned nodes[8];
+
+	cr_assert(n <= 8);
+	cr_assert_eq(nodes_of(ids, n, nodes), numbered);
+	for (unsigned i = 0; i < n; i++)
+		cr_assert_eq(nodes[i], want[i], "cpu %#x: node %u, not %u", ids[i], nodes[i],
+			     want[i]);
+}
+
 Test(acpi, srat_domains_are_numbered_in_order_of_first_appearance)
 {
 	static const uint32_t ids[] = {0, 1, 2, 3};
-	unsigned nodes[4];
 
 	/* As QEMU lays out -numa node,nodeid=2,cpus=0 -numa
 	 * node,nodeid=0,cpus=1 -numa node,nodeid=1,cpus=2-3: Linux calls
@@ -96,66 +108,54 @@ Test(acpi, srat_domains_are_numbered_in_order_of_first_appearance)
 	lapic(1, 0, 1);
 	lapic(2, 1, 1);
 	lapic(3, 1, 1);
-	cr_assert_eq(nodes_of(ids, 4, nodes), 3);
-	cr_assert(nodes[0] == 0 && nodes[1] == 1 && nodes[2] == 2 && nodes[3] == 2,
-		  "nodes %u %u %u %u", nodes[0], nodes[1], nodes[2], nodes[3]);
+	expect(ids, 4, 3, (unsigned[]){0, 1, 2, 2});
 }
 
 Test(acpi, srat_wide_domains_count_from_revision_2)
 {
 	static const uint32_t ids[] = {5, 6};
-	unsigned nodes[2];
 
 	/* Domains 0x100 and 0x200 differ only above the low byte. */
 	start(2);
 	lapic(5, 0x100, 1);
 	lapic(6, 0x200, 1);
-	cr_assert_eq(nodes_of(ids, 2, nodes), 2);
-	cr_assert(nodes[0] == 0 && nodes[1] == 1);
+	expect(ids, 2, 2, (unsigned[]){0, 1});
 	/* In revision 1 only the low byte is the domain: one node. */
 	table[8] = 1;
-	cr_assert_eq(nodes_of(ids, 2, nodes), 1);
-	cr_assert(nodes[0] == 0 && nodes[1] == 0);
+	expect(ids, 2, 1, (unsigned[]){0, 0});
 }
 
 Test(acpi, srat_disabled_entries_number_nothing)
 {
 	static const uint32_t ids[] = {0, 1};
-	unsigned nodes[2];
 
 	start(3);
 	lapic(0, 9, 0); /* disabled: domain 9 gets no number */
 	lapic(1, 4, 1);
 	lapic(0, 9, 1);
-	cr_assert_eq(nodes_of(ids, 2, nodes), 2);
-	cr_assert(nodes[1] == 0 && nodes[0] == 1, "nodes %u %u", nodes[0], nodes[1]);
+	expect(ids, 2, 2, (unsigned[]){1, 0});
 }
 
 Test(acpi, srat_x2apic_entries_and_cpus_listed_twice)
 {
 	static const uint32_t ids[] = {0x100, 0, 1};
-	unsigned nodes[3];
 
 	start(3);
 	lapic(0, 3, 1);
 	x2apic(0x100, 8, 1);
 	x2apic(0, 8, 1); /* CPU 0 again, in the other form: keeps node 0 */
-	cr_assert_eq(nodes_of(ids, 3, nodes), 2);
-	cr_assert(nodes[0] == 1 && nodes[1] == 0 && nodes[2] == 0, "nodes %u %u %u", nodes[0],
-		  nodes[1], nodes[2]);
+	expect(ids, 3, 2, (unsigned[]){1, 0, 0});
 }
 
 Test(acpi, srat_cpus_it_does_not_list_are_on_node_0)
 {
 	static const uint32_t ids[] = {4, 1};
-	unsigned nodes[2];
 
 	/* Domains of CPUs not asked about are numbered all the same. */
 	start(3);
 	lapic(0, 6, 1);
 	lapic(1, 5, 1);
-	cr_assert_eq(nodes_of(ids, 2, nodes), 2);
-	cr_assert(nodes[0] == 0 && nodes[1] == 1);
+	expect(ids, 2, 2, (unsigned[]){0, 1});
 }
 
 Test(acpi, srat_bad_entries_end_the_walk_and_short_tables_say_nothing)
@@ -169,8 +169,7 @@ Test(acpi, srat_bad_entries_end_the_walk_and_short_tables_say_nothing)
 	lapic(1, 2, 1);
 	add(0x30, 2)[1] = 0; /* a zero length ends the walk */
 	lapic(2, 3, 1);
-	cr_assert_eq(nodes_of(ids, 3, nodes), 2);
-	cr_assert(nodes[0] == 0 && nodes[1] == 1 && nodes[2] == 0);
+	expect(ids, 3, 2, (unsigned[]){0, 1, 0});
 
 	/* An entry running past the table's end is not read. */
 	start(3);
