@@ -160,12 +160,13 @@ static int first_difference(const char *a, const char *b)
 }
 
 /*
- * Boots image with the guest's 8080 forwarded to a free port, waits for the
- * app to start, waits for an answer and returns Solo's transcript. QEMU is
- * stopped before any assertion can end the test.
+ * Boots image with the guest's 8080 forwarded to a free port (and
+ * qemu_extra, more tools/qemu.sh options: "" for none), waits for the app to
+ * start, waits for an answer and returns Solo's transcript. QEMU is stopped
+ * before any assertion can end the test.
  */
 static char *solo_transcript(const char *name, const char *image, const char *server,
-			     const char *out, const char *data_dir)
+			     const char *out, const char *data_dir, const char *qemu_extra)
 {
 	int port = free_port(), started = 0, answered;
 	struct proc qemu = {
@@ -178,10 +179,10 @@ static char *solo_transcript(const char *name, const char *image, const char *se
 	run_ok("making the log directory", "mkdir -p build/tests/log");
 	unlink(qemu.log);
 	unlink(qemu.pidfile);
-	qemu.pid = spawn(harness_format("tools/qemu.sh %s --serial %s --timeout %d %s --qemu-arg "
-					"-pidfile --qemu-arg %s",
+	qemu.pid = spawn(harness_format("tools/qemu.sh %s --serial %s --timeout %d %s %s "
+					"--qemu-arg -pidfile --qemu-arg %s",
 					harness_quote(image), harness_quote(qemu.log), QEMU_LIMIT_S,
-					net_opts(port), harness_quote(qemu.pidfile)),
+					net_opts(port), qemu_extra, harness_quote(qemu.pidfile)),
 			 out_log);
 	/* The boot: bounded by READY_S, 0.5 s steps, or QEMU's end. */
 	for (int i = 0; i < READY_S * 2 && !started; i++) {
@@ -285,16 +286,18 @@ Test(net_servers, nginx_serves_files_like_on_the_host, .timeout = 900)
 		"--file %s/group:/etc/group --file %s/www:/srv/www",
 		dir, dir, dir, dir));
 	solo_text = solo_transcript("net-nginx", image, "nginx", harness_format("%s.solo", dir),
-				    harness_format("%s/www", dir));
+				    harness_format("%s/www", dir), "");
 	assert_same("nginx", host_text, solo_text);
 }
 
 /* ---------------------------------------------------------------- Go httpd */
 
-Test(net_servers, go_httpd_answers_like_on_the_host, .timeout = 900)
+/* The Go HTTP server (build/real/httpd) on the host and on Solo booted as
+ * `name` with qemu_extra: the same transcript. */
+static void httpd_like_on_the_host(const char *name, const char *qemu_extra)
 {
 	int port = free_port();
-	char *dir = harness_path("build/tests/net/httpd"), *q = harness_quote(dir);
+	char *dir = harness_path("build/tests/net/%s", name), *q = harness_quote(dir);
 	char *host_text, *solo_text, *image;
 	struct proc host = {.log = harness_format("%s/host.log", dir)};
 
@@ -314,9 +317,23 @@ Test(net_servers, go_httpd_answers_like_on_the_host, .timeout = 900)
 	cr_assert(strstr(host_text, "body: " BIG_BYTES_STR " bytes"),
 		  "the host transcript lacks the 1 MiB bodies:\n%s", host_text);
 
-	image = harness_mkimg("net-httpd", "--app build/real/httpd --name httpd --args :8080 "
-					   "--env LANG=C --env SOLO_TEST=net");
-	solo_text =
-	    solo_transcript("net-httpd", image, "httpd", harness_format("%s.solo", dir), dir);
-	assert_same("httpd", host_text, solo_text);
+	image = harness_mkimg(harness_format("net-%s", name),
+			      "--app build/real/httpd --name httpd --args :8080 "
+			      "--env LANG=C --env SOLO_TEST=net");
+	solo_text = solo_transcript(harness_format("net-%s", name), image, "httpd",
+				    harness_format("%s.solo", dir), dir, qemu_extra);
+	assert_same(name, host_text, solo_text);
+}
+
+Test(net_servers, go_httpd_answers_like_on_the_host, .timeout = 900)
+{
+	httpd_like_on_the_host("httpd", "");
+}
+
+/* On four CPUs: the Go runtime's threads, its netpoller's epoll waits and
+ * the handlers' socket calls run on every CPU, the network stack behind its
+ * lock. */
+Test(net_servers, go_httpd_on_four_cpus_answers_like_on_the_host, .timeout = 900)
+{
+	httpd_like_on_the_host("httpd-smp4", "--smp 4");
 }
