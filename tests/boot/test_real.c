@@ -448,17 +448,19 @@ Test(real, bzip2_cannot_write_its_output_on_a_read_only_fs_like_on_the_host)
  * A static Go program (tests/real/go/gotest.go): goroutines, channels,
  * mutexes, timers, tickers, sleeps and the garbage collector on the Go
  * runtime's threads and netpoller, then files written, read back, renamed,
- * listed and removed under tmp/. It exits with its last argument.
+ * listed and removed under tmp/. It exits with its last argument. Booted
+ * as real-NAME with qemu_opts (NULL: the defaults).
  */
-Test(real, go_runs_goroutines_timers_gc_and_writes_files_like_on_the_host)
+static void go_like_on_the_host(const char *name, const char *qemu_opts)
 {
-	static const struct real_run run = {
-	    .name = "go",
+	const struct real_run run = {
+	    .name = name,
 	    .app = "build/real/gotest",
 	    .argv = {"gotest", "tmp", "3", NULL},
 	    .envp = {"TZ=UTC0", "LANG=C", NULL},
 	    .writable = 1,
 	    .timeout_s = 300,
+	    .qemu_opts = qemu_opts,
 	};
 	char *dir = fresh_stage(&run);
 
@@ -466,24 +468,17 @@ Test(real, go_runs_goroutines_timers_gc_and_writes_files_like_on_the_host)
 	compare_with_host(&run);
 }
 
+Test(real, go_runs_goroutines_timers_gc_and_writes_files_like_on_the_host)
+{
+	go_like_on_the_host("go", NULL);
+}
+
 /* The same on four CPUs: the Go runtime's threads (GOMAXPROCS 4: its
  * Ps, the garbage collector's workers, sysmon, the netpoller) run at once,
  * and the output is still the host's, byte for byte. */
 Test(real, go_on_four_cpus_runs_like_on_the_host)
 {
-	static const struct real_run run = {
-	    .name = "go-smp4",
-	    .app = "build/real/gotest",
-	    .argv = {"gotest", "tmp", "3", NULL},
-	    .envp = {"TZ=UTC0", "LANG=C", NULL},
-	    .writable = 1,
-	    .timeout_s = 300,
-	    .qemu_opts = "--smp 4",
-	};
-	char *dir = fresh_stage(&run);
-
-	run_ok("staging the data", harness_format("cp -R tests/real/data %s/", dir));
-	compare_with_host(&run);
+	go_like_on_the_host("go-smp4", "--smp 4");
 }
 
 /* ---------------------------------------------------------------- sqlite3 */

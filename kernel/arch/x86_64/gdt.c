@@ -55,9 +55,12 @@ void gdt_boot_ist_tops(uint64_t ist_top[GDT_IST_STACKS])
 		ist_top[i] = (uint64_t)&boot_ist_stacks[i][IST_STACK_SIZE];
 }
 
+/* The number descriptor's limit holds an index in 12 bits (Linux's). */
+_Static_assert(SMP_MAX_CPUS <= 4096, "gdt: cpu index wider than 12 bits");
+
 void gdt_set_cpu_number(unsigned index, unsigned node)
 {
-	if (index >= SMP_MAX_CPUS || index >= 4096 || node >= 256)
+	if (index >= SMP_MAX_CPUS || node >= 256)
 		panic("gdt_set_cpu_number: cpu %u node %u", index, node);
 	uint32_t limit = index | node << 12;
 	/* A present DPL-3 data segment that no one loads: its limit is the

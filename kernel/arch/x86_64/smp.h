@@ -67,15 +67,14 @@ extern struct cpu_entry cpu_entries[SMP_MAX_CPUS];
  * A CPU no IPI can name (an x2APIC ID above 255 while the APIC is in xAPIC
  * mode) is skipped too ("... cannot be signalled (why); skipped").
  * Logs one line naming the CPUs running (and, past SMP_MAX_CPUS, that Solo
- * runs no more). nodes[i] is apic_ids[i]'s NUMA
- * node (< 256; NULL: all on node 0): each CPU's struct cpu and number
- * descriptor (gdt_set_cpu_number) get theirs, the boot CPU's too, and
- * "solo: smp: cpu nodes N0 N1 ..." (by CPU index) is logged when not all
- * are on node 0. Boot time, once, after the kernel's
- * page tables, kmalloc and apic_timer_init, and before any app view is made
- * from app_view_template: each started CPU's syscall and IST stacks are
- * mapped there too (same addresses, supervisor-only; their guard pages
- * not), so a scheduler can send the CPU to ring 3 (NULL: not mapped).
+ * runs no more). nodes[i] is apic_ids[i]'s NUMA node (< 256; NULL: all on
+ * node 0): each CPU's struct cpu and number descriptor (gdt_set_cpu_number)
+ * get theirs, the boot CPU's too, and "solo: smp: cpu nodes N0 N1 ..." (by
+ * CPU index) is logged when not all are on node 0. Boot time, once, after
+ * the kernel's page tables, kmalloc and apic_timer_init, and before any app
+ * view is made from app_view_template: each started CPU's syscall and IST
+ * stacks are mapped there too (same addresses, supervisor-only; their guard
+ * pages not), so a scheduler can send the CPU to ring 3 (NULL: not mapped).
  * Returns how many CPUs run, the boot CPU included. Never fails the boot.
  */
 unsigned smp_start(const uint32_t *apic_ids, const unsigned *nodes, unsigned n, unsigned max_cpus,
