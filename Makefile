@@ -881,7 +881,7 @@ fuzz-guest: all $(B)/tests/apps/fuzz.elf $(B)/tests/apps/fsx.elf
 	tests/boot/fuzz-guest.sh $(B) "$(SEEDS)" "$(MODES)" $(FUZZ_GUEST_JOBS) $(FSX_OPS)
 
 # The SMP app's futex ping-pong across two CPUs for a million rounds (make
-# test runs 20000), with the rest of that boot test's checks.
+# test runs 5000), with the rest of that boot test's checks.
 soak-smp: $(TEST_ARTIFACTS)
 	SOLO_ROOT=$(CURDIR) SOLO_SMP_ROUNDS=1000000 $(B)/tests/boot_tests \
 		--filter 'smp/app_threads_run_on_two_cpus'

@@ -2,6 +2,7 @@
 #include "fs/procfs.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #include "fs/fdtable.h"
 #include "fs/procmaps.h"
@@ -127,6 +128,41 @@ static long stat(char *buf, size_t size)
 	}
 	append(buf, size, &len, "btime 0\nprocesses 1\nprocs_running %u\nprocs_blocked 0\n",
 	       running ? running : 1);
+	return (long)len;
+}
+
+/* The local interrupt lines of Linux's /proc/interrupts (x86's
+ * arch_show_interrupts), one column per CPU that runs app threads. */
+static long interrupts(char *buf, size_t size)
+{
+	static const struct {
+		const char *name, *what;
+		size_t offset;
+	} lines[] = {
+	    {"LOC", "Local timer interrupts", offsetof(struct cpu, timer_interrupts)},
+	    {"SPU", "Spurious interrupts", offsetof(struct cpu, spurious_interrupts)},
+	    {"CAL", "Function call interrupts", offsetof(struct cpu, call_interrupts)},
+	};
+	uint64_t cpus = thread_cpus_online();
+	size_t len = 0;
+
+	append(buf, size, &len, "%11s", "");
+	for (unsigned c = 0; c < 64; c++) {
+		if ((cpus >> c) & 1)
+			append(buf, size, &len, "CPU%-8u", c);
+	}
+	append(buf, size, &len, "\n");
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
+		append(buf, size, &len, "%3s: ", lines[i].name);
+		for (unsigned c = 0; c < 64; c++) {
+			if (!((cpus >> c) & 1))
+				continue;
+			const uint64_t *count =
+			    (const uint64_t *)((const char *)cpu_entries[c].cpu + lines[i].offset);
+			append(buf, size, &len, "%10lu ", __atomic_load_n(count, __ATOMIC_RELAXED));
+		}
+		append(buf, size, &len, "  %s\n", lines[i].what);
+	}
 	return (long)len;
 }
 
@@ -360,6 +396,7 @@ static const struct synth_node proc_nodes[] = {
     [21] = TEXT("auxv", P_SELF_DIR, auxv),
     [22] = TEXT("status", P_SELF_DIR, status),
     [23] = TEXT("statm", P_SELF_DIR, statm),
+    [24] = TEXT("interrupts", P_ROOT, interrupts),
 };
 
 enum { S_ROOT, S_DEVICES, S_SYSTEM, S_CPU };

@@ -1,7 +1,8 @@
 /*
  * procfs - /proc and /sys: the few files programs read to learn about the
  * machine and themselves, made when opened, in Linux's format: mounts,
- * meminfo, cpuinfo, uptime, loadavg, version, stat; self (a symlink to 1)
+ * meminfo, cpuinfo, uptime, loadavg, version, stat, interrupts (the local
+ * ones per CPU); self (a symlink to 1)
  * with exe, cmdline, mounts, maps (fs/procmaps.h), auxv (the raw vector
  * the app started with), status and statm (fs/procstatus.h) and fd (a
  * symlink per open descriptor);

@@ -11,6 +11,7 @@
 #include "kernel/abi/signal.h"
 #include "kernel/arch/x86_64/apic_timer.h"
 #include "kernel/arch/x86_64/arch.h"
+#include "kernel/arch/x86_64/smp.h"
 #include "kernel/args.h"
 #include "kernel/console.h"
 #include "kernel/exec.h"
@@ -18,6 +19,7 @@
 #include "kernel/kprintf.h"
 #include "kernel/loader.h"
 #include "kernel/log.h"
+#include "kernel/percpu.h"
 #include "kernel/power.h"
 #include "kernel/proc.h"
 #include "kernel/spinlock.h"
@@ -101,11 +103,16 @@ static void report_failed_allocations(void)
  * interrupt and one wake-up per sleep, a spin shows none. */
 static void report_timer(void)
 {
-	struct apic_timer_stats st;
+	uint64_t interrupts = 0, spurious = 0;
 
-	apic_timer_get_stats(&st);
-	kdebug("solo: timer: %lu interrupts, %lu wake-ups from hlt, %lu spurious\n", st.interrupts,
-	       st.wakeups, st.spurious);
+	for (unsigned c = 0; c < SMP_MAX_CPUS; c++) {
+		if (smp_cpu_online(c)) {
+			interrupts += cpu_entries[c].cpu->timer_interrupts;
+			spurious += cpu_entries[c].cpu->spurious_interrupts;
+		}
+	}
+	kdebug("solo: timer: %lu interrupts, %lu wake-ups from hlt, %lu spurious\n", interrupts,
+	       apic_timer_wakeups(), spurious);
 }
 
 _Noreturn void app_exit(int status)

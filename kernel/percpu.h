@@ -73,6 +73,12 @@ struct cpu {
 	 * must run again under the lock (kernel/syscall.h). */
 	int shared_section;
 	int shared_needs_lock;
+	/* Interrupts this CPU took (/proc/interrupts): its local APIC timer's,
+	 * the call IPI's and spurious ones (kernel/arch/x86_64/). Written only
+	 * by this CPU. */
+	uint64_t timer_interrupts;
+	uint64_t call_interrupts;
+	uint64_t spurious_interrupts;
 	/* Time spent running app threads (kernel/thread.c, /proc/stat): the
 	 * total of finished stretches, and when the current one began. */
 	uint64_t busy_ns;

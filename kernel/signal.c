@@ -120,6 +120,14 @@ static void find_taker(struct thread *t, void *arg)
 		k->found = t;
 }
 
+static void find_any(struct thread *t, void *arg)
+{
+	struct thread **found = arg;
+
+	if (!*found)
+		*found = t;
+}
+
 int signal_raise(struct thread *t, int sig, const struct signal_info *info)
 {
 	struct signal_info si = info ? *info : (struct signal_info){.code = SI_KERNEL};
@@ -127,6 +135,12 @@ int signal_raise(struct thread *t, int sig, const struct signal_info *info)
 
 	if (sig < 1 || sig > NSIG)
 		return -EINVAL;
+	/* Raised on a CPU that runs no thread (a timer that fired in its idle
+	 * loop): the process's signal is judged as its first thread's. */
+	if (!t && !cur)
+		thread_for_each(find_any, &cur);
+	if (!t && !cur)
+		return 0; /* no thread left to take it */
 	const struct signal_thread *judge = thread_signals(t ? t : cur);
 	if (!(judge->blocked & BIT(sig)) && is_ignored(sig)) {
 		if (actions[sig].handler == SIG_DFL && default_action(sig) == STOP)

@@ -95,7 +95,8 @@ static uint8_t fpu_areas[THREAD_MAX][FPU_STATE_SIZE] __attribute__((aligned(64))
 static int live;
 static int next_tid = 2;
 static int main_status = -1; /* the main thread's exit status once it left */
-static struct ktimer slice_timer;
+/* Each CPU's slice, on its own timer (kernel/time.h). */
+static struct ktimer slices[SMP_MAX_CPUS];
 
 /* See thread.h: 0 only while nothing but the running thread can run. */
 int thread_exit_work;
@@ -125,9 +126,12 @@ static int allowed_here(const struct thread *t)
 	return (t->affinity >> this_cpu()->index) & 1;
 }
 
+static void give_slices(uint64_t cpus);
+
 /* t became runnable (or was let go by this CPU): one idle CPU it may run
- * on (if any) comes to run it. */
-static void kick_an_idle_cpu(const struct thread *t)
+ * on (if any) comes to run it. With none, it waits for a CPU: every CPU it
+ * may run on gets a slice, so that its turn comes. */
+static void find_a_cpu(const struct thread *t)
 {
 	for (unsigned c = 0; c < SMP_MAX_CPUS; c++) {
 		if (c == this_cpu()->index || !smp_cpu_online(c) || !((t->affinity >> c) & 1))
@@ -138,6 +142,7 @@ static void kick_an_idle_cpu(const struct thread *t)
 			return;
 		}
 	}
+	give_slices(t->affinity);
 }
 
 static void make_current(struct thread *t)
@@ -199,20 +204,18 @@ static void resched_call(void *arg)
 	thread_exit_work = 1;
 }
 
-/* The slice timer runs on the boot CPU; every CPU running a thread gets
- * its slice ended (an IPI brings the others into the kernel). */
+static struct ktimer *my_slice(void)
+{
+	return &slices[this_cpu()->index];
+}
+
+/* A CPU's slice ended, on that CPU (its own timer): its thread gives the
+ * CPU up at its next return to ring 3, if another thread waits for one. */
 static void slice_over(struct ktimer *t)
 {
 	(void)t;
-	/* Every runnable thread has a CPU: nobody to give one to. */
-	if (!another_runnable())
-		return;
-	resched_call(NULL);
-	for (int i = 0; i < THREAD_MAX; i++) {
-		unsigned c = threads[i].on_cpu;
-		if (c && c != me() && threads[i].state == THREAD_RUNNABLE)
-			(void)smp_call(c - 1, resched_call, NULL, 0);
-	}
+	if (another_runnable())
+		resched_call(NULL);
 }
 
 /* A fresh slice for the thread about to run while another could run
@@ -220,9 +223,22 @@ static void slice_over(struct ktimer *t)
 static void start_slice(void)
 {
 	if (another_runnable())
-		ktimer_arm(&slice_timer, time_add(time_now(), SLICE_NS));
+		ktimer_arm(my_slice(), time_add(time_now(), SLICE_NS));
 	else
-		ktimer_cancel(&slice_timer);
+		ktimer_cancel(my_slice());
+}
+
+/* A thread waits for one of cpus: each of them that runs a thread and has
+ * no slice gets one (another CPU's timer is armed through an IPI). */
+static void give_slices(uint64_t cpus)
+{
+	for (int i = 0; i < THREAD_MAX; i++) {
+		unsigned c = threads[i].on_cpu;
+		if (!c || threads[i].state != THREAD_RUNNABLE || !((cpus >> (c - 1)) & 1) ||
+		    slices[c - 1].armed)
+			continue;
+		ktimer_arm_on(&slices[c - 1], c - 1, time_add(time_now(), SLICE_NS));
+	}
 }
 
 /* ---------------------------------------------------------------- life cycle */
@@ -273,7 +289,8 @@ void thread_release_all(void)
 		}
 		t->state = THREAD_FREE;
 	}
-	ktimer_cancel(&slice_timer);
+	for (unsigned c = 0; c < SMP_MAX_CPUS; c++)
+		ktimer_cancel(&slices[c]);
 	live = 0;
 }
 
@@ -286,7 +303,8 @@ void thread_init(void)
 	make_current(&threads[0]);
 	threads[0].on_cpu = me();
 	this_cpu()->fpu_owner = &threads[0];
-	ktimer_init(&slice_timer, slice_over);
+	for (unsigned c = 0; c < SMP_MAX_CPUS; c++)
+		ktimer_init(&slices[c], slice_over);
 	this_cpu()->syscall_nr = NO_SYSCALL;
 }
 
@@ -332,9 +350,7 @@ long thread_clone(const struct syscall_frame *f, uint64_t flags, uint64_t stack,
 	c->state = THREAD_RUNNABLE;
 	live++;
 	thread_exit_work = 1;
-	kick_an_idle_cpu(c);
-	if (!slice_timer.armed)
-		start_slice();
+	find_a_cpu(c);
 	return tid;
 }
 
@@ -405,10 +421,7 @@ static void resume(struct thread *t)
 	t->retry = 1;
 	this_cpu()->woke_since_switch = 1;
 	thread_exit_work = 1;
-	kick_an_idle_cpu(t);
-	/* The running thread now shares the CPU: give it a slice. */
-	if (!slice_timer.armed && current()->state == THREAD_RUNNABLE && t != current())
-		ktimer_arm(&slice_timer, time_add(time_now(), SLICE_NS));
+	find_a_cpu(t);
 }
 
 static void wake_entry(struct wait_entry *e, unsigned events)
@@ -574,14 +587,16 @@ static void let_go(struct thread *t)
 
 	release(t);
 	if (was_here && t->state == THREAD_RUNNABLE)
-		kick_an_idle_cpu(t);
+		find_a_cpu(t);
 }
 
-/* This CPU keeps no thread (it goes idle): its current one is let go. */
+/* This CPU keeps no thread (it goes idle): its current one is let go,
+ * and it has no slice to end. */
 static void drop_current(void)
 {
 	struct cpu *c = this_cpu();
 
+	ktimer_cancel(my_slice());
 	if (c->thread)
 		let_go(c->thread);
 	c->thread = NULL;
@@ -697,7 +712,7 @@ static void finish_switch(struct thread *next)
 	start_slice();
 	this_cpu()->syscall_nr = next->result_pending ? next->syscall_nr : NO_SYSCALL;
 	next->result_pending = 0;
-	thread_exit_work = live > 1 || another_runnable() || slice_timer.armed || defer_pending();
+	thread_exit_work = live > 1 || another_runnable() || my_slice()->armed || defer_pending();
 }
 
 /* A CPU other than the boot CPU with nothing to run: gives its thread up,
@@ -739,13 +754,8 @@ static struct thread *schedule(void)
 		 * current one, if its affinity no longer has this CPU). */
 		if (current())
 			let_go(current());
-		/* No slice of ours to end, but the timer is every CPU's: while a
-		 * thread waits for a CPU (one it is pinned to, running another
-		 * thread), that CPU's slice must still end. */
-		if (!another_runnable())
-			ktimer_cancel(&slice_timer);
-		else if (!slice_timer.armed)
-			ktimer_arm(&slice_timer, time_add(time_now(), SLICE_NS));
+		/* No slice of ours to end. */
+		ktimer_cancel(my_slice());
 		/* Deadlocked: nothing runnable (here or on another CPU, which
 		 * kicks this one when it stops; a thread another CPU runs is
 		 * runnable), no timer that could wake a thread and no interrupt
@@ -781,7 +791,7 @@ int thread_syscall_exit_slow(struct syscall_frame *f)
 	 * now, before the caller goes on or the CPU halts. */
 	defer_run();
 	if (!must_switch(t)) {
-		thread_exit_work = live > 1 || slice_timer.armed || defer_pending();
+		thread_exit_work = live > 1 || my_slice()->armed || defer_pending();
 		return 0;
 	}
 	this_cpu()->yield_requested = 0;
@@ -840,6 +850,8 @@ void thread_cpu_idle(void)
 	 * for the next thread only it may run (a pinned one). Kicks come
 	 * under the lock, so from here on they see the mark. */
 	__atomic_store_n(&c->idle, 1, __ATOMIC_RELEASE);
+	/* Work this CPU's timers raised while it idled (a network timeout). */
+	defer_run();
 	struct thread *t;
 	while ((t = pick())) {
 		if (resume_syscall(t) == 0)
@@ -900,7 +912,7 @@ int thread_set_affinity(struct thread *t, uint64_t mask)
 	if (!t->on_cpu) {
 		/* Waiting for a CPU: one it may now run on comes for it. */
 		if (t->state == THREAD_RUNNABLE)
-			kick_an_idle_cpu(t);
+			find_a_cpu(t);
 		return 0;
 	}
 	if ((mask >> (t->on_cpu - 1)) & 1)

@@ -21,7 +21,8 @@
  *
  * Scheduling: round robin. A switch happens when the running thread
  * blocks, yields or exits at the end of a syscall, and when it has run a
- * 10 ms slice (a kernel timer armed while another thread can run), on the
+ * 10 ms slice (its CPU's own kernel timer, armed while another thread
+ * waits for a CPU), on the
  * next return to ring 3. When no thread can run, the CPU halts until an
  * interrupt (kernel/time.h, time_idle); when no thread can run, no timer
  * is armed and no interrupt source can still deliver (kernel/defer.h), nothing

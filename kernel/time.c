@@ -1,8 +1,8 @@
 /*
  * The kernel's clocks and timers (see time.h).
  *
- * Armed timers are a list sorted by deadline: arming is O(armed timers),
- * expiry O(1) per timer. An app has a handful (a sleeping thread each, its
+ * Each CPU's armed timers are a list sorted by deadline: arming is O(armed
+ * timers), expiry O(1) per timer. An app has a handful (a sleeping thread each, its
  * timers, the slice, the console poll); a heap would pay off with hundreds.
  *
  * The conversions at the top are plain C (host-tested, the app's memory
@@ -65,7 +65,12 @@ uint64_t time_ns_to_ticks(uint64_t ns, uint64_t hz)
 /* The clock parameters; the vDSO computes its clocks from a copy of them
  * (vdso_update), with the same vvar.h arithmetic as time_now here. */
 static uint64_t hz, entry_tsc, ns_mult, realtime_base_ns, app_start_ns;
-static struct ktimer *armed; /* by deadline */
+/* Each CPU's armed timers, by deadline; its local APIC timer is armed for
+ * the first. */
+static struct ktimer *armed[SMP_MAX_CPUS];
+/* Another CPU put a timer first on this CPU's list: this CPU programs its
+ * hardware at its next kernel lock (time_reprogram), after the kick. */
+static int reprogram_pending[SMP_MAX_CPUS];
 
 void time_init(uint64_t tsc_rate, uint64_t entry, uint64_t realtime_seconds, uint64_t realtime_tsc)
 {
@@ -146,32 +151,24 @@ uint64_t time_tsc_at(uint64_t ns)
 	return ticks > UINT64_MAX - entry_tsc ? UINT64_MAX : entry_tsc + ticks;
 }
 
-/* Programs the hardware for the earliest armed timer (or disarms it). */
-/* Only the boot CPU's local APIC timer runs: another CPU (a thread there
- * armed a timer) leaves the programming to it and kicks it; the boot CPU
- * programs it on its way back from the IPI (time_reprogram) or its halt. */
-static int reprogram_pending;
-
+/* Programs this CPU's hardware for its earliest timer (or disarms it). */
 static void program(void)
 {
-	if (this_cpu()->index != 0) {
-		__atomic_store_n(&reprogram_pending, 1, __ATOMIC_RELEASE);
-		smp_kick(0);
-		return;
-	}
-	__atomic_store_n(&reprogram_pending, 0, __ATOMIC_RELAXED);
-	apic_timer_arm(armed ? time_tsc_at(armed->deadline) : 0);
+	unsigned cpu = this_cpu()->index;
+
+	__atomic_store_n(&reprogram_pending[cpu], 0, __ATOMIC_RELAXED);
+	apic_timer_arm(armed[cpu] ? time_tsc_at(armed[cpu]->deadline) : 0);
 }
 
 void time_reprogram(void)
 {
-	if (__atomic_load_n(&reprogram_pending, __ATOMIC_ACQUIRE) && this_cpu()->index == 0)
+	if (__atomic_load_n(&reprogram_pending[this_cpu()->index], __ATOMIC_ACQUIRE))
 		program();
 }
 
 static void unlink_timer(struct ktimer *t)
 {
-	for (struct ktimer **pp = &armed; *pp; pp = &(*pp)->next) {
+	for (struct ktimer **pp = &armed[t->cpu]; *pp; pp = &(*pp)->next) {
 		if (*pp == t) {
 			*pp = t->next;
 			break;
@@ -181,50 +178,72 @@ static void unlink_timer(struct ktimer *t)
 	t->armed = 0;
 }
 
-void ktimer_arm(struct ktimer *t, uint64_t deadline)
+void ktimer_arm_on(struct ktimer *t, unsigned cpu, uint64_t deadline)
 {
-	struct ktimer **pp = &armed;
-	int first;
+	struct ktimer **pp = &armed[cpu];
 
 	if (t->armed)
 		unlink_timer(t);
 	t->deadline = deadline;
+	t->cpu = cpu;
 	while (*pp && (*pp)->deadline <= deadline)
 		pp = &(*pp)->next;
 	t->next = *pp;
 	*pp = t;
 	t->armed = 1;
-	first = armed == t;
-	if (first)
+	if (armed[cpu] != t)
+		return;
+	if (cpu == this_cpu()->index) {
 		program();
+	} else {
+		__atomic_store_n(&reprogram_pending[cpu], 1, __ATOMIC_RELEASE);
+		smp_kick(cpu);
+	}
+}
+
+void ktimer_arm(struct ktimer *t, uint64_t deadline)
+{
+	ktimer_arm_on(t, this_cpu()->index, deadline);
 }
 
 void ktimer_cancel(struct ktimer *t)
 {
-	int first = armed == t;
-
 	if (!t->armed)
 		return;
+	unsigned cpu = t->cpu;
+	int first = armed[cpu] == t;
+
 	unlink_timer(t);
-	if (first)
+	if (!first)
+		return;
+	if (cpu == this_cpu()->index) {
 		program();
+		return;
+	}
+	/* First on another CPU's list: that CPU re-arms at its next kernel
+	 * lock, or its timer fires for nothing and it re-arms then; either
+	 * is cheaper than an IPI now. */
+	__atomic_store_n(&reprogram_pending[cpu], 1, __ATOMIC_RELEASE);
 }
 
 int time_timers_armed(void)
 {
-	for (const struct ktimer *t = armed; t; t = t->next) {
-		if (!t->background)
-			return 1;
+	for (unsigned cpu = 0; cpu < SMP_MAX_CPUS; cpu++) {
+		for (const struct ktimer *t = armed[cpu]; t; t = t->next) {
+			if (!t->background)
+				return 1;
+		}
 	}
 	return 0;
 }
 
 void time_run_expired(void)
 {
+	struct ktimer **mine = &armed[this_cpu()->index];
 	uint64_t now = time_now();
 
-	while (armed && armed->deadline <= now) {
-		struct ktimer *t = armed;
+	while (*mine && (*mine)->deadline <= now) {
+		struct ktimer *t = *mine;
 		unlink_timer(t);
 		t->fn(t); /* may arm timers, this one too */
 		now = time_now();
@@ -247,7 +266,8 @@ void time_idle(void)
 	} else {
 		/* No timer interrupt: spin to the earliest deadline (read
 		 * without the lock; it is checked again under it). */
-		uint64_t deadline = armed ? armed->deadline : 0;
+		const struct ktimer *first = armed[this_cpu()->index];
+		uint64_t deadline = first ? first->deadline : 0;
 		if (held)
 			kernel_lock_exit(0);
 		while (deadline && time_now() < deadline)

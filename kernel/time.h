@@ -18,7 +18,9 @@
  * earliest armed timer only, so an app with no timers takes no timer
  * interrupts.
  *
- * One CPU: the timer list is the boot CPU's (see docs/architecture.md).
+ * Every CPU has its own list and its own local APIC timer: a timer goes on
+ * the list of the CPU that arms it (or the one ktimer_arm_on names) and
+ * its callback runs on that CPU. The lists are under the kernel lock.
  */
 #pragma once
 
@@ -93,6 +95,7 @@ struct ktimer {
 	ktimer_fn fn;
 	struct ktimer *next; /* the armed list, by deadline */
 	int armed;
+	unsigned cpu;	/* whose list it is on, while armed */
 	int background; /* see ktimer_init_background */
 };
 
@@ -112,24 +115,31 @@ static inline void ktimer_init_background(struct ktimer *t, ktimer_fn fn)
 	*t = (struct ktimer){.fn = fn, .background = 1};
 }
 
-/* Arms t for deadline (an armed t moves). A deadline in the past runs the
- * callback at the next timer check, not inside this call. */
+/* Arms t for deadline on this CPU (an armed t moves, from any CPU's list).
+ * A deadline in the past runs the callback at the next timer check, not
+ * inside this call. */
 void ktimer_arm(struct ktimer *t, uint64_t deadline);
-/* Disarms t; nothing happens when it is not armed. */
+/* The same on the online CPU cpu: its callback runs there. Another CPU's
+ * timer hardware is programmed by that CPU, so it is kicked (an IPI) when
+ * t becomes its earliest timer. */
+void ktimer_arm_on(struct ktimer *t, unsigned cpu, uint64_t deadline);
+/* Disarms t, wherever it is armed; nothing happens when it is not. */
 void ktimer_cancel(struct ktimer *t);
 
-/* Whether any timer but a background one is armed: with none, no timer
- * can make a waiting thread runnable (the scheduler's deadlock test). */
+/* Whether any timer but a background one is armed, on any CPU: with none,
+ * no timer can make a waiting thread runnable (the scheduler's deadlock
+ * test). */
 int time_timers_armed(void);
-/* Runs the callbacks of the timers whose deadline has passed and re-arms
- * the hardware for the next. From the timer interrupt and time_idle. */
+/* Runs the callbacks of this CPU's timers whose deadline has passed and
+ * re-arms its hardware for the next. From the timer interrupt and
+ * time_idle. */
 void time_run_expired(void);
-/* On the boot CPU, under the kernel lock: programs its timer when another
- * CPU armed a timer since (only the boot CPU's timer interrupts). */
+/* Under the kernel lock: programs this CPU's timer when another CPU put a
+ * timer first on its list since (ktimer_arm_on). */
 void time_reprogram(void);
 /*
- * time_idle - halts the CPU until an interrupt (with the hardware armed for
- * the earliest timer), then runs the expired timers. Kernel context,
+ * time_idle - halts the CPU until an interrupt (with its hardware armed for
+ * its earliest timer), then runs its expired timers. Kernel context,
  * interrupts off, and off again on return. Without a timer interrupt
  * source (no local APIC) it spins on the clock until the earliest deadline.
  */

@@ -14,6 +14,8 @@
  * - threads pinned one to each CPU take turns on one mutex, none stuck;
  * - threads on every CPU that mmap, fill, check and munmap at once;
  * - a signal to a thread spinning in ring 3 on another CPU arrives;
+ * - each CPU's own local APIC timer ends the sleeps and slices there
+ *   (/proc/interrupts' LOC line);
  * - munmap while another thread reads the region (the reader faults and
  *   never sees anything but what was there);
  * - threads pread and read one file at once (the shared syscalls), every
@@ -1040,6 +1042,95 @@ static void check_munmap_under_reader(void)
 	CHECK("munmap_while_another_cpu_reads_faults_it", reader_faulted && !reader_saw_other);
 }
 
+/* ---------------------------------------------------------------- local timers */
+
+/* CPU cpu's count on /proc/interrupts' LOC line (local timer interrupts),
+ * or -1: the column is found by its "CPUn" heading, as on Linux. */
+static long local_timer_interrupts(int cpu)
+{
+	char line[4096], want[16];
+	long count = -1;
+	int column = -1;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), "CPU%d", cpu);
+	if (fgets(line, sizeof(line), f)) {
+		int i = 0;
+		for (char *tok = strtok(line, " \n"); tok; tok = strtok(NULL, " \n"), i++) {
+			if (!strcmp(tok, want))
+				column = i;
+		}
+	}
+	while (column >= 0 && count < 0 && fgets(line, sizeof(line), f)) {
+		char *tok = strtok(line, " \n");
+		if (!tok || strcmp(tok, "LOC:"))
+			continue;
+		for (int i = 0; (tok = strtok(NULL, " \n")) && i <= column; i++) {
+			if (i == column)
+				count = atol(tok);
+		}
+	}
+	fclose(f);
+	return count;
+}
+
+static volatile int share_stop;
+static _Atomic long share_loops[2];
+
+static int share_cpu;
+
+static void *spin_and_count(void *arg)
+{
+	_Atomic long *loops = arg;
+
+	if (pin(0, share_cpu))
+		return NULL;
+	while (!share_stop)
+		__atomic_fetch_add(loops, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+/*
+ * Every CPU times itself: a thread pinned to a CPU that sleeps there is
+ * woken by that CPU's own local APIC timer (its LOC count grows by one a
+ * sleep or more), and two spinners pinned to the last CPU both run while
+ * the caller sleeps on CPU 0 (that CPU's own slices end their turns).
+ */
+static void check_each_cpu_times_itself(void)
+{
+	struct timespec tick = {0, 1000000};
+	int ok = 1;
+
+	for (int c = 0; c < ncpus; c++) {
+		ok &= pin(0, c) == 0;
+		long before = local_timer_interrupts(c);
+		for (int i = 0; i < 20; i++)
+			nanosleep(&tick, NULL);
+		long after = local_timer_interrupts(c);
+		printf("smp: cpu %d took %ld local timer interrupts in 20 sleeps\n", c,
+		       after - before);
+		ok &= before >= 0 && after - before >= 20;
+	}
+	unpin(0);
+	CHECK("sleeps_on_each_cpu_end_by_its_own_timer", ok);
+
+	pthread_t t[2];
+	share_cpu = ncpus - 1;
+	pin(0, 0);
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, spin_and_count, (void *)&share_loops[i]);
+	struct timespec while_they_spin = {0, 300000000};
+	nanosleep(&while_they_spin, NULL);
+	long seen[2] = {share_loops[0], share_loops[1]};
+	share_stop = 1;
+	for (int i = 0; i < 2; i++)
+		join_or_fail(t[i], "two_spinners_pinned_to_one_cpu_take_turns", NULL);
+	unpin(0);
+	CHECK("two_spinners_pinned_to_one_cpu_take_turns", seen[0] > 0 && seen[1] > 0);
+}
+
 /* ---------------------------------------------------------------- exit */
 
 static void *spin_forever(void *arg)
@@ -1074,6 +1165,7 @@ int main(int argc, char **argv)
 	check_writes_beside_each_other();
 	check_signal_to_spinner();
 	check_munmap_under_reader();
+	check_each_cpu_times_itself();
 	/* Exit while every other CPU spins in ring 3: the kernel stops them
 	 * before it tears the app down; "solo: exit N" comes once. */
 	for (int i = 0; i < 4; i++) {

@@ -39,6 +39,7 @@ uint32_t apic_timer_count(uint64_t tsc_delta, uint64_t ratio)
 #include "kernel/abi/errno.h"
 #include "kernel/irq.h"
 #include "kernel/kprintf.h"
+#include "kernel/percpu.h"
 #include "mm/valloc.h"
 
 #define MSR_APIC_BASE	    0x1b
@@ -78,8 +79,8 @@ enum mode { MODE_SPIN, MODE_ONESHOT, MODE_TSC_DEADLINE };
 static enum mode mode = MODE_SPIN;
 static int x2apic;
 static volatile uint32_t *mmio;
-static uint64_t ratio; /* one-shot: timer ticks per TSC tick, 32.32 */
-static struct apic_timer_stats stats;
+static uint64_t ratio;	 /* one-shot: timer ticks per TSC tick, 32.32 */
+static uint64_t wakeups; /* returns from hlt in apic_timer_idle */
 static char description[64];
 static void (*callback)(void);
 
@@ -102,7 +103,7 @@ static void apic_write(unsigned reg, uint32_t v)
 static void timer_interrupt(void *dev)
 {
 	(void)dev;
-	stats.interrupts++;
+	this_cpu()->timer_interrupts++;
 	apic_write(APIC_EOI, 0);
 	if (callback)
 		callback();
@@ -112,7 +113,7 @@ static void timer_interrupt(void *dev)
 static void spurious_interrupt(void *dev)
 {
 	(void)dev;
-	stats.spurious++;
+	this_cpu()->spurious_interrupts++;
 }
 
 /* Counts the timer ticks (divide by 16) over CALIBRATE_MS of TSC time.
@@ -201,15 +202,15 @@ uint32_t apic_timer_init_ap(void)
 	apic_write(APIC_TPR, 0);
 	apic_write(APIC_LVT_LINT0, APIC_LVT_MASKED);
 	apic_write(APIC_SVR, APIC_SVR_ENABLE | APIC_SPURIOUS_VECTOR);
+	/* Disarmed until this CPU arms it (kernel/time.c). */
 	if (mode == MODE_TSC_DEADLINE) {
 		wrmsr(MSR_TSC_DEADLINE, 0);
-		apic_write(APIC_LVT_TIMER,
-			   APIC_LVT_MASKED | APIC_TIMER_TSC_DEADLINE | APIC_TIMER_VECTOR);
-	} else {
+		apic_write(APIC_LVT_TIMER, APIC_TIMER_TSC_DEADLINE | APIC_TIMER_VECTOR);
+		__asm__ volatile("mfence" ::: "memory"); /* as apic_timer_init */
+	} else if (mode == MODE_ONESHOT) {
 		apic_write(APIC_TIMER_DIVIDE, APIC_DIVIDE_BY_16);
 		apic_write(APIC_TIMER_INITIAL, 0);
-		apic_write(APIC_LVT_TIMER,
-			   APIC_LVT_MASKED | APIC_TIMER_ONESHOT | APIC_TIMER_VECTOR);
+		apic_write(APIC_LVT_TIMER, APIC_TIMER_ONESHOT | APIC_TIMER_VECTOR);
 	}
 	return apic_id();
 }
@@ -291,11 +292,11 @@ void apic_timer_idle(void)
 	 * pending wakes the hlt instead of slipping in before it and leaving
 	 * the CPU halted with nothing armed. */
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
-	stats.wakeups++;
+	__atomic_fetch_add(&wakeups, 1, __ATOMIC_RELAXED);
 }
 
-void apic_timer_get_stats(struct apic_timer_stats *st)
+uint64_t apic_timer_wakeups(void)
 {
-	*st = stats;
+	return __atomic_load_n(&wakeups, __ATOMIC_RELAXED);
 }
 #endif

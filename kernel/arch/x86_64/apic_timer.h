@@ -1,9 +1,10 @@
 /*
- * The boot CPU's local APIC timer: the hardware behind the kernel's timers
- * (kernel/time.h), which arms it for the earliest deadline and halts the
- * CPU in between (apic_timer_idle). It fires once per arming; its
- * interrupt acknowledges itself and calls the callback time.c registered,
- * in trap context (the kernel is only ever interrupted in ring 3 or in
+ * The local APIC timer, one per CPU: the hardware behind the kernel's
+ * timers (kernel/time.h), which arms each CPU's for that CPU's earliest
+ * deadline and halts the CPU in between (apic_timer_idle). It fires once
+ * per arming; its interrupt acknowledges itself, counts itself in
+ * this_cpu()->timer_interrupts and calls the callback time.c registered,
+ * on the CPU it fired on, in trap context (the kernel is only ever interrupted in ring 3 or in
  * the idle hlt: it runs with interrupts off everywhere else).
  *
  * Modes, best first: TSC-deadline (CPUID.01H:ECX[24]: the timer fires when
@@ -39,20 +40,20 @@ const char *apic_timer_init(void);
 void apic_timer_set_callback(void (*expired)(void));
 /* Whether the timer works (apic_timer_init found a local APIC). */
 int apic_timer_present(void);
-/* Arms the timer to fire once when the TSC reaches deadline_tsc (at once
- * for a deadline in the past); 0 disarms it. Kernel context. */
+/* Arms this CPU's timer to fire once when the TSC reaches deadline_tsc (at
+ * once for a deadline in the past); 0 disarms it. Kernel context. */
 void apic_timer_arm(uint64_t deadline_tsc);
 /* `sti; hlt; cli`: halts until the next interrupt (an interrupt already
  * pending wakes the hlt at once), counted as a wake-up. */
 void apic_timer_idle(void);
 
-/* The boot CPU's local APIC ID (what an MSI message's destination field
- * names), 0 without an APIC. */
 /* Whether this CPU's local APIC would hold vector back now: an interrupt
  * of its priority class or above is in service and not yet acknowledged
  * (the processor priority). A CPU inside such a handler must not halt
  * waiting for an IPI of that vector. */
 int apic_vector_blocked(uint8_t vector);
+/* This CPU's local APIC ID (on the boot CPU: what an MSI message's
+ * destination field names), 0 without an APIC. */
 uint32_t apic_id(void);
 /* Signals end of interrupt to the local APIC. apic_timer_init hands it to
  * irq_set_eoi for the device vectors. */
@@ -63,8 +64,8 @@ void apic_eoi(void);
  * local APIC in the boot CPU's mode (xAPIC or x2APIC: an AP whose firmware
  * left it in xAPIC mode is switched like the boot CPU), as apic_timer_init
  * did the boot CPU's, with the timer in the boot CPU's mode and its
- * calibration (one bus clock) but masked: nothing is routed to these CPUs
- * yet. Returns this CPU's APIC ID. Boot time, interrupts off.
+ * calibration (one bus clock), unmasked and disarmed until this CPU arms
+ * it. Returns this CPU's APIC ID. Boot time, interrupts off.
  */
 uint32_t apic_timer_init_ap(void);
 
@@ -88,12 +89,9 @@ uint32_t apic_timer_init_ap(void);
  */
 int apic_send_ipi(uint32_t apic_id, uint32_t icr);
 
-struct apic_timer_stats {
-	uint64_t interrupts; /* timer interrupts taken */
-	uint64_t wakeups;    /* returns from hlt in apic_timer_idle */
-	uint64_t spurious;   /* spurious-vector interrupts */
-};
-void apic_timer_get_stats(struct apic_timer_stats *st);
+/* Returns from hlt in apic_timer_idle, on every CPU. The interrupts are
+ * counted per CPU (struct cpu). */
+uint64_t apic_timer_wakeups(void);
 
 /*
  * Pure helpers (host-tested).

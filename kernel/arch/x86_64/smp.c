@@ -285,8 +285,8 @@ unsigned long kernel_lock_enter(void)
 	if (__atomic_exchange_n(&c->tlb_stale, 0, __ATOMIC_ACQ_REL))
 		tlb_flush_all();
 
-	/* Another CPU may have armed a timer that only the boot CPU's local
-	 * APIC can time (kernel/time.c). */
+	/* Another CPU may have put a timer first on this CPU's list (a
+	 * slice), which only this CPU's local APIC can time (kernel/time.c). */
 	time_reprogram();
 	return flags;
 }
@@ -379,6 +379,7 @@ static void ipi_interrupt(void *dev)
 	(void)dev;
 	/* First: an IPI sent while the queue runs is kept pending, not lost. */
 	apic_eoi();
+	this_cpu()->call_interrupts++;
 	smp_call_run();
 }
 

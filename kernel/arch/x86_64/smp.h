@@ -150,8 +150,9 @@ void smp_call_run(void);
  *
  * Taken on every entry from ring 3 (syscall.S, trap_dispatch) and dropped
  * on every return and around the idle halt (time_idle); the scheduler's
- * idle loop on the other CPUs takes it to look for a thread. On the boot
- * CPU it also programs a timer another CPU armed (time_reprogram).
+ * idle loop on the other CPUs takes it to look for a thread. It also
+ * programs this CPU's timer when another CPU armed one on this CPU's list
+ * (time_reprogram).
  */
 unsigned long kernel_lock_enter(void);
 void kernel_lock_exit(unsigned long flags);
