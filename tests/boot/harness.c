@@ -625,3 +625,30 @@ void harness_assert_killed(const char *log, int status, int code, const char *re
 	cr_assert(!strstr(log, "solo: panic"), "log:\n%s", log);
 	harness_assert_exit(log, status, code);
 }
+
+char *harness_boot_until(const char *name, const char *image, const char *qemu_opts,
+			 const char *want, int timeout_s)
+{
+	char *log_path = harness_path("build/tests/log/%s.log", name);
+	char *pidfile = harness_path("build/tests/%s.pid", name);
+	char *q_log = harness_quote(log_path), *q_pid = harness_quote(pidfile);
+	char *q_image = harness_quote(image);
+	size_t at = 0;
+
+	harness_run(NULL, "mkdir -p build/tests/log && rm -f %s %s", q_log, q_pid);
+	char *cmd = harness_format("exec tools/qemu.sh %s --serial %s --timeout %d "
+				   "--qemu-arg -pidfile --qemu-arg %s %s >/dev/null 2>&1",
+				   q_image, q_log, timeout_s, q_pid, qemu_opts);
+	pid_t runner = harness_start(cmd);
+
+	harness_await_text(runner, log_path, want, &at, timeout_s); /* the caller judges */
+	harness_stop(runner, pidfile, 0);
+	char *log = harness_read_file(log_path);
+	free(cmd);
+	free(q_image);
+	free(q_pid);
+	free(q_log);
+	free(pidfile);
+	free(log_path);
+	return log ? log : strdup("");
+}

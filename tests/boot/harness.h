@@ -46,6 +46,16 @@ char *harness_mkimg(const char *name, const char *mkimg_args);
  */
 char *harness_boot(const char *image, const char *qemu_opts, int timeout_s, int *status);
 
+/*
+ * harness_boot_until - boots image with qemu_opts until its serial log
+ * (build/tests/log/NAME.log) has want, QEMU ends or timeout_s passes, then
+ * stops QEMU: for an image refused before the kernel runs, which leaves
+ * OVMF in its boot menu or shell for ever. Returns the log (malloc'd; ""
+ * if none); the caller judges it.
+ */
+char *harness_boot_until(const char *name, const char *image, const char *qemu_opts,
+			 const char *want, int timeout_s);
+
 /* harness_mkimg then harness_boot: the image name's log, freed image. */
 char *harness_mkimg_boot(const char *name, const char *mkimg_args, const char *qemu_opts,
 			 int timeout_s, int *status);

@@ -31,38 +31,6 @@ static void snakeoil_key(void)
 	free(out);
 }
 
-/*
- * Boots image with qemu_opts until its serial log has want (or QEMU ends,
- * or timeout_s passes), then stops QEMU: a refused image leaves OVMF
- * waiting in its boot menu for ever. Returns the log.
- */
-static char *boot_until(const char *name, const char *image, const char *qemu_opts,
-			const char *want, int timeout_s)
-{
-	char *log_path = harness_path("build/tests/log/%s.log", name);
-	char *pidfile = harness_path("build/tests/%s.pid", name);
-	char *q_log = harness_quote(log_path), *q_pid = harness_quote(pidfile);
-	char *q_image = harness_quote(image);
-	size_t at = 0;
-
-	harness_run(NULL, "mkdir -p build/tests/log && rm -f %s %s", q_log, q_pid);
-	char *cmd = harness_format("exec tools/qemu.sh %s --serial %s --timeout %d "
-				   "--qemu-arg -pidfile --qemu-arg %s %s >/dev/null 2>&1",
-				   q_image, q_log, timeout_s, q_pid, qemu_opts);
-	pid_t runner = harness_start(cmd);
-
-	harness_await_text(runner, log_path, want, &at, timeout_s); /* the caller judges */
-	harness_stop(runner, pidfile, 0);
-	char *log = harness_read_file(log_path);
-	free(cmd);
-	free(q_image);
-	free(q_pid);
-	free(q_log);
-	free(pidfile);
-	free(log_path);
-	return log ? log : strdup("");
-}
-
 Test(secboot, a_signed_image_boots_with_secure_boot_enforced)
 {
 	int status;
@@ -84,7 +52,7 @@ Test(secboot, a_signed_image_boots_with_secure_boot_enforced)
 Test(secboot, the_firmware_refuses_an_unsigned_image)
 {
 	char *image = harness_mkimg("sb-unsigned", "--app build/tests/apps/hello.elf");
-	char *log = boot_until("sb-unsigned", image, "--secure-boot snakeoil", "Access Denied", 60);
+	char *log = harness_boot_until("sb-unsigned", image, "--secure-boot snakeoil", "Access Denied", 60);
 
 	cr_assert(strstr(log, "Access Denied"), "OVMF must refuse to load the stub:\n%s", log);
 	cr_assert(!strstr(log, "solo: stub"), "the stub must not run:\n%s", log);
@@ -110,7 +78,7 @@ static void refused_when_changed(const char *file, const char *replacement)
 	cr_assert_eq(rc, 0, "mcopy: %s", out);
 	char *want =
 	    harness_format("solo: stub: \\%s was changed after this image was signed", file);
-	char *log = boot_until(name, image, "--secure-boot snakeoil", "Refusing to boot", 60);
+	char *log = harness_boot_until(name, image, "--secure-boot snakeoil", "Refusing to boot", 60);
 
 	cr_assert(strstr(log, want), "the stub must name %s:\n%s", file, log);
 	cr_assert(!strstr(log, "solo: Solo "), "the kernel must not start:\n%s", log);
@@ -168,7 +136,7 @@ Test(secboot, own_keys_enrolled_by_keys_sh_admit_only_their_images, .timeout = 3
 	free(image);
 
 	image = harness_mkimg("sb-own-other", "--app build/tests/apps/hello.elf " SIGN_ARGS);
-	log = boot_until("sb-own-other", image, "--secure-boot build/tests/own-vars.fd",
+	log = harness_boot_until("sb-own-other", image, "--secure-boot build/tests/own-vars.fd",
 			 "Access Denied", 60);
 	cr_assert(strstr(log, "Access Denied"), "a snakeoil-signed stub must be refused:\n%s", log);
 	cr_assert(!strstr(log, "solo: stub"), "log:\n%s", log);
