@@ -52,7 +52,8 @@ Test(secboot, a_signed_image_boots_with_secure_boot_enforced)
 Test(secboot, the_firmware_refuses_an_unsigned_image)
 {
 	char *image = harness_mkimg("sb-unsigned", "--app build/tests/apps/hello.elf");
-	char *log = harness_boot_until("sb-unsigned", image, "--secure-boot snakeoil", "Access Denied", 60);
+	char *log =
+	    harness_boot_until("sb-unsigned", image, "--secure-boot snakeoil", "Access Denied", 60);
 
 	cr_assert(strstr(log, "Access Denied"), "OVMF must refuse to load the stub:\n%s", log);
 	cr_assert(!strstr(log, "solo: stub"), "the stub must not run:\n%s", log);
@@ -78,7 +79,8 @@ static void refused_when_changed(const char *file, const char *replacement)
 	cr_assert_eq(rc, 0, "mcopy: %s", out);
 	char *want =
 	    harness_format("solo: stub: \\%s was changed after this image was signed", file);
-	char *log = harness_boot_until(name, image, "--secure-boot snakeoil", "Refusing to boot", 60);
+	char *log =
+	    harness_boot_until(name, image, "--secure-boot snakeoil", "Refusing to boot", 60);
 
 	cr_assert(strstr(log, want), "the stub must name %s:\n%s", file, log);
 	cr_assert(!strstr(log, "solo: Solo "), "the kernel must not start:\n%s", log);
@@ -137,7 +139,7 @@ Test(secboot, own_keys_enrolled_by_keys_sh_admit_only_their_images, .timeout = 3
 
 	image = harness_mkimg("sb-own-other", "--app build/tests/apps/hello.elf " SIGN_ARGS);
 	log = harness_boot_until("sb-own-other", image, "--secure-boot build/tests/own-vars.fd",
-			 "Access Denied", 60);
+				 "Access Denied", 60);
 	cr_assert(strstr(log, "Access Denied"), "a snakeoil-signed stub must be refused:\n%s", log);
 	cr_assert(!strstr(log, "solo: stub"), "log:\n%s", log);
 	free(image);
