@@ -384,7 +384,7 @@ static void *hand_hammer(void *arg)
 		hand_rounds[me]++;
 		unsigned long f;
 		__atomic_fetch_or(&hand_waiting, 1ull << me, __ATOMIC_SEQ_CST);
-		for (;;) {
+		for (unsigned spins = 1;; spins++) {
 			if (__atomic_load_n(&handed_to, __ATOMIC_ACQUIRE) == me + 1) {
 				__atomic_store_n(&handed_to, 0, __ATOMIC_RELAXED);
 				spin_take_handed(&handed_l, &f);
@@ -392,7 +392,13 @@ static void *hand_hammer(void *arg)
 			}
 			if (spin_trylock(&handed_l, &f))
 				break;
-			__builtin_ia32_pause();
+			/* More threads than host CPUs: the one the lock was
+			 * handed to may not be running (a halted CPU, woken by
+			 * the IPI, in the kernel). */
+			if (!(spins & 63))
+				sched_yield();
+			else
+				__builtin_ia32_pause();
 		}
 		__atomic_fetch_and(&hand_waiting, ~(1ull << me), __ATOMIC_SEQ_CST);
 		unsigned long v = hand_counter;
