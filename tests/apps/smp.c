@@ -15,7 +15,8 @@
  * - threads on every CPU that mmap, fill, check and munmap at once;
  * - a signal to a thread spinning in ring 3 on another CPU arrives;
  * - each CPU's own local APIC timer ends the sleeps and slices there
- *   (/proc/interrupts' LOC line);
+ *   (/proc/interrupts' LOC line), and an alarm that fires on a CPU left
+ *   idle interrupts a sleep on another;
  * - munmap while another thread reads the region (the reader faults and
  *   never sees anything but what was there);
  * - threads pread and read one file at once (the shared syscalls), every
@@ -36,6 +37,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1131,6 +1133,42 @@ static void check_each_cpu_times_itself(void)
 	CHECK("two_spinners_pinned_to_one_cpu_take_turns", seen[0] > 0 && seen[1] > 0);
 }
 
+static volatile sig_atomic_t got_alarm;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	got_alarm = 1;
+}
+
+/* An alarm armed on the last CPU fires there once that CPU is idle (its
+ * thread moved to CPU 0): the process's SIGALRM is raised on a CPU that
+ * runs no thread, and interrupts the sleep on CPU 0. */
+static void check_alarm_from_an_idle_cpu(void)
+{
+	struct sigaction sa;
+	struct itimerval in_100ms = {{0, 0}, {0, 100000}};
+	struct timespec two_s = {2, 0};
+	int last = ncpus - 1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	pin(0, last);
+	long before = local_timer_interrupts(last);
+	int armed = setitimer(ITIMER_REAL, &in_100ms, NULL);
+	pin(0, 0);
+	int slept = nanosleep(&two_s, NULL);
+	int err = errno;
+	long after = local_timer_interrupts(last);
+	unpin(0);
+	printf("smp: the alarm armed on cpu %d: %ld local timer interrupts there\n", last,
+	       after - before);
+	errno = err;
+	CHECK("an_alarm_that_fires_on_an_idle_cpu_interrupts_a_sleeper",
+	      armed == 0 && errno_of(slept, EINTR) && got_alarm && after > before);
+}
+
 /* ---------------------------------------------------------------- exit */
 
 static void *spin_forever(void *arg)
@@ -1166,6 +1204,7 @@ int main(int argc, char **argv)
 	check_signal_to_spinner();
 	check_munmap_under_reader();
 	check_each_cpu_times_itself();
+	check_alarm_from_an_idle_cpu();
 	/* Exit while every other CPU spins in ring 3: the kernel stops them
 	 * before it tears the app down; "solo: exit N" comes once. */
 	for (int i = 0; i < 4; i++) {

@@ -170,7 +170,8 @@ Test(smp, pc_machine_starts_its_present_cpus_only_and_a_bad_cap_is_ignored)
  *   descriptor at once, and every record lands whole, once;
  * - each CPU's own local APIC timer ends the sleeps there (its LOC count
  *   in /proc/interrupts grows by one a sleep), and two spinners pinned to
- *   one CPU both run, its own slices ending their turns;
+ *   one CPU both run, its own slices ending their turns; an alarm armed
+ *   on a CPU that then goes idle fires there and interrupts a sleeper;
  * - exit while four threads spin: "solo: exit N" comes exactly once.
  */
 static void smp_app_on(const char *name, const char *config, const char *qemu_opts, int cpus,
@@ -191,6 +192,7 @@ static void smp_app_on(const char *name, const char *config, const char *qemu_op
 	    "threads_write_one_descriptor_at_once",
 	    "sleeps_on_each_cpu_end_by_its_own_timer",
 	    "two_spinners_pinned_to_one_cpu_take_turns",
+	    "an_alarm_that_fires_on_an_idle_cpu_interrupts_a_sleeper",
 	};
 	int status;
 	char *oracle = NULL;
