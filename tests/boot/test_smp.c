@@ -169,7 +169,7 @@ Test(smp, pc_machine_starts_its_present_cpus_only_and_a_bad_cap_is_ignored)
  *   a shared descriptor's records are each read once; threads write one
  *   descriptor at once, and every record lands whole, once;
  * - each CPU's own local APIC timer ends the sleeps there (its LOC count
- *   in /proc/interrupts grows by one a sleep), and two spinners pinned to
+ *   in /proc/interrupts grows by about one a sleep), and two spinners pinned to
  *   one CPU both run, its own slices ending their turns; an alarm armed
  *   on a CPU that then goes idle fires there and interrupts a sleeper;
  * - exit while four threads spin: "solo: exit N" comes exactly once.
