@@ -141,28 +141,30 @@ int spin_trylock(struct spinlock *l, unsigned long *flags)
 	return 1;
 }
 
-void spin_unlock_irqrestore(struct spinlock *l, unsigned long flags)
+/* This CPU stops owning l (who names the caller in the panic); the lock
+ * word is the caller's to clear or keep. */
+static void disown(struct spinlock *l, const char *who)
 {
 	if (!spin_is_held_by_me(l))
-		panic("spin_unlock: %s not held by this CPU", l->name);
+		panic("%s: %s not held by this CPU", who, l->name);
 #ifdef SPIN_CHECK
 	note_released(l);
 #endif
 	__atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
+}
+
+void spin_unlock_irqrestore(struct spinlock *l, unsigned long flags)
+{
+	disown(l, "spin_unlock");
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 	spin_arch_irq_restore(flags);
 }
 
 void spin_hand_over(struct spinlock *l)
 {
-	if (!spin_is_held_by_me(l))
-		panic("spin_hand_over: %s not held by this CPU", l->name);
-#ifdef SPIN_CHECK
-	note_released(l);
-#endif
 	/* What was done under l reaches the next owner through the handing
 	 * over itself (the caller's release store of whom it is for). */
-	__atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
+	disown(l, "spin_hand_over");
 }
 
 void spin_take_handed(struct spinlock *l, unsigned long *flags)

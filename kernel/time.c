@@ -2,8 +2,9 @@
  * The kernel's clocks and timers (see time.h).
  *
  * Each CPU's armed timers are a list sorted by deadline: arming is O(armed
- * timers), expiry O(1) per timer. An app has a handful (a sleeping thread each, its
- * timers, the slice, the console poll); a heap would pay off with hundreds.
+ * timers), expiry O(1) per timer. An app has a handful (a sleeping thread
+ * each, its timers, the slices, the console poll); a heap would pay off
+ * with hundreds.
  *
  * The conversions at the top are plain C (host-tested, the app's memory
  * through the shim); the rest needs the CPU.
@@ -166,6 +167,20 @@ void time_reprogram(void)
 		program();
 }
 
+/* cpu's earliest timer changed: this CPU programs its hardware at once;
+ * another does at its next kernel lock (time_reprogram), which kick makes
+ * come soon (an IPI). */
+static void earliest_changed(unsigned cpu, int kick)
+{
+	if (cpu == this_cpu()->index) {
+		program();
+		return;
+	}
+	__atomic_store_n(&reprogram_pending[cpu], 1, __ATOMIC_RELEASE);
+	if (kick)
+		smp_kick(cpu);
+}
+
 static void unlink_timer(struct ktimer *t)
 {
 	for (struct ktimer **pp = &armed[t->cpu]; *pp; pp = &(*pp)->next) {
@@ -191,14 +206,8 @@ void ktimer_arm_on(struct ktimer *t, unsigned cpu, uint64_t deadline)
 	t->next = *pp;
 	*pp = t;
 	t->armed = 1;
-	if (armed[cpu] != t)
-		return;
-	if (cpu == this_cpu()->index) {
-		program();
-	} else {
-		__atomic_store_n(&reprogram_pending[cpu], 1, __ATOMIC_RELEASE);
-		smp_kick(cpu);
-	}
+	if (armed[cpu] == t)
+		earliest_changed(cpu, 1);
 }
 
 void ktimer_arm(struct ktimer *t, uint64_t deadline)
@@ -210,20 +219,14 @@ void ktimer_cancel(struct ktimer *t)
 {
 	if (!t->armed)
 		return;
-	unsigned cpu = t->cpu;
-	int first = armed[cpu] == t;
+	int first = armed[t->cpu] == t;
 
 	unlink_timer(t);
-	if (!first)
-		return;
-	if (cpu == this_cpu()->index) {
-		program();
-		return;
-	}
-	/* First on another CPU's list: that CPU re-arms at its next kernel
-	 * lock, or its timer fires for nothing and it re-arms then; either
-	 * is cheaper than an IPI now. */
-	__atomic_store_n(&reprogram_pending[cpu], 1, __ATOMIC_RELEASE);
+	/* First on another CPU's list: no kick. That CPU re-arms at its next
+	 * kernel lock, or its timer fires for nothing and it re-arms then;
+	 * either is cheaper than an IPI now. */
+	if (first)
+		earliest_changed(t->cpu, 0);
 }
 
 int time_timers_armed(void)

@@ -629,6 +629,12 @@ void harness_assert_killed(const char *log, int status, int code, const char *re
 char *harness_boot_until(const char *name, const char *image, const char *qemu_opts,
 			 const char *want, int timeout_s)
 {
+	return harness_boot_until_stay(name, image, qemu_opts, want, timeout_s, 0, NULL);
+}
+
+char *harness_boot_until_stay(const char *name, const char *image, const char *qemu_opts,
+			      const char *want, int timeout_s, int stay_s, int *status)
+{
 	char *log_path = harness_path("build/tests/log/%s.log", name);
 	char *pidfile = harness_path("build/tests/%s.pid", name);
 	char *q_log = harness_quote(log_path), *q_pid = harness_quote(pidfile);
@@ -642,7 +648,9 @@ char *harness_boot_until(const char *name, const char *image, const char *qemu_o
 	pid_t runner = harness_start(cmd);
 
 	harness_await_text(runner, log_path, want, &at, timeout_s); /* the caller judges */
-	harness_stop(runner, pidfile, 0);
+	int stopped = harness_stop(runner, pidfile, stay_s);
+	if (status)
+		*status = stopped;
 	char *log = harness_read_file(log_path);
 	free(cmd);
 	free(q_image);

@@ -55,6 +55,11 @@ char *harness_boot(const char *image, const char *qemu_opts, int timeout_s, int 
  */
 char *harness_boot_until(const char *name, const char *image, const char *qemu_opts,
 			 const char *want, int timeout_s);
+/* The same, but QEMU is given stay_s more seconds to end by itself after
+ * want (or the timeout); *status (when not NULL) is harness_stop's answer:
+ * qemu.sh's status if it ended, -1 if it had to be stopped. */
+char *harness_boot_until_stay(const char *name, const char *image, const char *qemu_opts,
+			      const char *want, int timeout_s, int stay_s, int *status);
 
 /* harness_mkimg then harness_boot: the image name's log, freed image. */
 char *harness_mkimg_boot(const char *name, const char *mkimg_args, const char *qemu_opts,

@@ -309,25 +309,15 @@ Test(boot, on_exit_reboot_resets_the_machine)
 /* The machine is still up 5 s after the exit line (then QEMU is stopped). */
 Test(boot, on_exit_halt_keeps_the_machine_up)
 {
+	int status;
 	char *image =
 	    harness_mkimg("halt", "--app build/tests/apps/exit3.elf --config on_exit=halt");
-	harness_run(NULL, "mkdir -p build/tests/log && rm -f build/tests/log/halt.log "
-			  "build/tests/halt.pid");
-	char *cmd = harness_format(
-	    "exec tools/qemu.sh %s --serial build/tests/log/halt.log --timeout %d --qemu-arg "
-	    "-pidfile --qemu-arg build/tests/halt.pid >/dev/null 2>&1",
-	    image, BOOT_TIMEOUT);
-	pid_t runner = harness_start(cmd);
-	size_t at = 0;
-	int exited = harness_await_text(runner, "build/tests/log/halt.log", "solo: exit 3", &at,
-					BOOT_TIMEOUT);
-	int status = harness_stop(runner, "build/tests/halt.pid", 5);
-	char *log = harness_read_file("build/tests/log/halt.log");
-	const char *last = log ? harness_last_line_starting(log, "solo: ") : NULL;
+	char *log =
+	    harness_boot_until_stay("halt", image, "", "solo: exit 3", BOOT_TIMEOUT, 5, &status);
+	const char *last = harness_last_line_starting(log, "solo: ");
 
-	cr_assert(exited == 0 && last && !strcmp(last, "solo: exit 3"), "log:\n%s", log);
+	cr_assert(last && !strcmp(last, "solo: exit 3"), "log:\n%s", log);
 	cr_assert_eq(status, -1, "a halted machine stays up (QEMU ended with %d)", status);
-	free(cmd);
 	free(image);
 	free(log);
 }
