@@ -10,6 +10,10 @@
 //           1 thread touching 2 x FAULT_MIB, then 2 threads FAULT_MIB each.
 //   futex   a FUTEX_WAIT/FUTEX_WAKE ping-pong between two threads, ROUNDS
 //           round trips: ns per round trip.
+//   pairs   futex ping-pong pairs, each pinned to a CPU of its own: 2 x ROUNDS
+//           round trips on one pair (CPU 0), then ROUNDS on each of two
+//           (CPUs 0 and 1) at once: the times and the speedup (waits, wakes
+//           and switches on different CPUs in parallel).
 //   unmap   munmap of UNMAP_MIB of touched memory while a second thread
 //           spins in ring 3 on the other CPU, whose TLB the kernel must
 //           shoot down: ms per munmap.
@@ -22,7 +26,7 @@
 // Each figure is the best of REPS runs (the host is shared: the best run is
 // the one least disturbed). A run's time is the span from the first worker's
 // start to the last worker's end (CLOCK_MONOTONIC), so thread creation and
-// joining are not counted. Usage: smp_bench [all|cpu|fault|futex|unmap|pread|pwrite]...
+// joining are not counted. Usage: smp_bench [all|cpu|fault|futex|pairs|unmap|pread|pwrite]...
 // Exit status 0 when every checksum matched, 1 otherwise.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -345,6 +349,79 @@ static void futex_pingpong(void)
 	       (double)print_runs("futex", "round_trip", ns, ROUNDS, "ns") / ROUNDS);
 }
 
+// ---------------------------------------------------------------- pairs
+// Futex ping-pong pairs, each pair pinned to a CPU of its own: whether
+// futex waits, wakes and the thread switches they cause on one CPU proceed
+// beside another CPU's (a kernel-wide lock on that path shows as a speedup
+// well under 2).
+struct pair {
+	_Atomic int turn; /* 0: the worker's turn, 1: the partner's */
+	int rounds;
+	long partner_rounds;
+	int cpu;
+};
+
+static int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? errno : 0;
+}
+
+static void pair_wait(struct pair *p, int want)
+{
+	int v;
+
+	while ((v = atomic_load(&p->turn)) != want)
+		futex(&p->turn, FUTEX_WAIT, v);
+}
+
+static void pair_hand_over(struct pair *p, int to)
+{
+	atomic_store(&p->turn, to);
+	futex(&p->turn, FUTEX_WAKE, 1);
+}
+
+static void *pair_partner(void *arg)
+{
+	struct pair *p = arg;
+
+	if (pin_to(p->cpu))
+		return NULL; /* the worker's wait for rounds then never ends: checked first */
+	for (int i = 0; i < p->rounds; i++) {
+		pair_wait(p, 1);
+		p->partner_rounds++;
+		pair_hand_over(p, 0);
+	}
+	return NULL;
+}
+
+// w->first / w->count: the worker's pair index is first / count (pairs
+// split the rounds evenly), so pair i runs on CPU i.
+static void *pair_worker(void *arg)
+{
+	struct work *w = arg;
+	struct pair p = {.rounds = w->count, .cpu = w->count ? w->first / w->count : 0};
+	pthread_t t;
+
+	w->sum = 0;
+	if ((w->err = pin_to(p.cpu)) || (w->err = pthread_create(&t, NULL, pair_partner, &p))) {
+		w->start = w->end = now_ns();
+		return NULL;
+	}
+	w->start = now_ns();
+	for (int i = 0; i < p.rounds; i++) {
+		pair_hand_over(&p, 1);
+		pair_wait(&p, 0);
+	}
+	w->end = now_ns();
+	pthread_join(t, NULL);
+	w->sum = (uint64_t)p.partner_rounds;
+	return NULL;
+}
+
 // ---------------------------------------------------------------- unmap
 static _Atomic int spin_stop, spinning;
 
@@ -415,6 +492,8 @@ int main(int argc, char **argv)
 			scaling("fault", fault_worker, 2 * FAULT_MIB * (1 << 20) / PAGE);
 		if (all || !strcmp(w, "futex"))
 			futex_pingpong();
+		if (all || !strcmp(w, "pairs"))
+			scaling("pairs", pair_worker, 2 * ROUNDS);
 		if (all || !strcmp(w, "unmap"))
 			unmap_busy_peer();
 		if (all || !strcmp(w, "pread"))
