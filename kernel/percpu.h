@@ -79,6 +79,10 @@ struct cpu {
 	uint64_t timer_interrupts;
 	uint64_t call_interrupts;
 	uint64_t spurious_interrupts;
+	/* The TSC value by which this CPU's local APIC timer fires for its
+	 * last arming (0: no such promise), kernel/arch/x86_64/apic_timer.c.
+	 * Used only by this CPU. */
+	uint64_t timer_fires_by;
 	/* Time spent running app threads (kernel/thread.c, /proc/stat): the
 	 * total of finished stretches, and when the current one began. */
 	uint64_t busy_ns;

@@ -152,7 +152,8 @@ uint64_t time_tsc_at(uint64_t ns)
 	return ticks > UINT64_MAX - entry_tsc ? UINT64_MAX : entry_tsc + ticks;
 }
 
-/* Programs this CPU's hardware for its earliest timer (or disarms it). */
+/* Makes this CPU's hardware fire by its earliest timer (apic_timer_arm:
+ * a cancel or a later deadline leaves it as it is). */
 static void program(void)
 {
 	unsigned cpu = this_cpu()->index;

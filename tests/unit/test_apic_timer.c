@@ -57,3 +57,19 @@ Test(apic_timer, count_of_a_long_sleep_clamps_to_32_bits)
 	cr_assert_eq(apic_timer_count(UINT64_MAX, ratio), 0xffffffffu);
 	cr_assert_eq(apic_timer_count(UINT64_MAX, UINT64_MAX), 0xffffffffu);
 }
+
+Test(apic_timer, an_arming_that_fires_sooner_needs_no_write)
+{
+	/* Armed for 1000, now 500: any deadline from 1000 on is met. */
+	cr_assert(apic_timer_fires_in_time(1000, 1000, 500));
+	cr_assert(apic_timer_fires_in_time(1000, 5000, 500));
+	cr_assert(apic_timer_fires_in_time(1000, UINT64_MAX, 999));
+}
+
+Test(apic_timer, an_earlier_deadline_a_passed_arming_or_none_needs_a_write)
+{
+	cr_assert_not(apic_timer_fires_in_time(1000, 999, 500));   /* would fire late */
+	cr_assert_not(apic_timer_fires_in_time(1000, 5000, 1000)); /* due: may have fired */
+	cr_assert_not(apic_timer_fires_in_time(1000, 5000, 2000)); /* fired (or about to) */
+	cr_assert_not(apic_timer_fires_in_time(0, 5000, 0));	   /* nothing armed */
+}

@@ -33,6 +33,11 @@ uint32_t apic_timer_count(uint64_t tsc_delta, uint64_t ratio)
 	return count ? (uint32_t)count : 1;
 }
 
+int apic_timer_fires_in_time(uint64_t fires_by, uint64_t deadline, uint64_t now)
+{
+	return fires_by && now < fires_by && fires_by <= deadline;
+}
+
 #ifndef HOST_TEST
 #include "kernel/arch/x86_64/tsc.h"
 #include "kernel/arch/x86_64/cpu.h"
@@ -104,6 +109,10 @@ static void timer_interrupt(void *dev)
 {
 	(void)dev;
 	this_cpu()->timer_interrupts++;
+	/* Fired, so disarmed: possibly before the deadline it was armed for
+	 * (one-shot counts at a calibrated rate, and at most 2^32 ticks), and
+	 * the callback must then be able to arm that deadline again. */
+	this_cpu()->timer_fires_by = 0;
 	apic_write(APIC_EOI, 0);
 	if (callback)
 		callback();
@@ -273,16 +282,30 @@ int apic_timer_present(void)
 	return mode != MODE_SPIN;
 }
 
+/*
+ * The hardware is written only when it would not fire by deadline_tsc: a
+ * timer that will fire sooner stays armed, and its interrupt, finding
+ * nothing due, arms the next deadline (time.c). A write costs little on a
+ * PC but about 10 us under QEMU's TCG (its big lock, its timer lists,
+ * waking its main loop), and a thread switch would write twice: it cancels
+ * the slice and arms one for the next thread. So a switch on a busy CPU
+ * writes about once per slice.
+ */
 void apic_timer_arm(uint64_t deadline_tsc)
 {
+	struct cpu *c = this_cpu();
+
+	if (!deadline_tsc)
+		return; /* a timer still armed fires once for nothing */
+	if (apic_timer_fires_in_time(c->timer_fires_by, deadline_tsc, rdtsc()))
+		return;
+	c->timer_fires_by = deadline_tsc;
 	if (mode == MODE_TSC_DEADLINE) {
 		wrmsr(MSR_TSC_DEADLINE, deadline_tsc);
 	} else if (mode == MODE_ONESHOT) {
 		uint64_t now = rdtsc();
 		apic_write(APIC_TIMER_INITIAL,
-			   !deadline_tsc ? 0
-					 : apic_timer_count(
-					       deadline_tsc > now ? deadline_tsc - now : 0, ratio));
+			   apic_timer_count(deadline_tsc > now ? deadline_tsc - now : 0, ratio));
 	}
 }
 

@@ -2,10 +2,10 @@
  * The local APIC timer, one per CPU: the hardware behind the kernel's
  * timers (kernel/time.h), which arms each CPU's for that CPU's earliest
  * deadline and halts the CPU in between (apic_timer_idle). It fires once
- * per arming; its interrupt acknowledges itself, counts itself in
- * this_cpu()->timer_interrupts and calls the callback time.c registered,
- * on the CPU it fired on, in trap context (the kernel is only ever interrupted in ring 3 or in
- * the idle hlt: it runs with interrupts off everywhere else).
+ * per arming, never later than asked but possibly sooner; its interrupt acknowledges itself, counts
+ * itself in this_cpu()->timer_interrupts and calls the callback time.c registered, on the CPU it
+ * fired on, in trap context (the kernel is only ever interrupted in ring 3 or in the idle hlt: it
+ * runs with interrupts off everywhere else).
  *
  * Modes, best first: TSC-deadline (CPUID.01H:ECX[24]: the timer fires when
  * the TSC reaches a value, no calibration), else one-shot counting at the
@@ -40,8 +40,10 @@ const char *apic_timer_init(void);
 void apic_timer_set_callback(void (*expired)(void));
 /* Whether the timer works (apic_timer_init found a local APIC). */
 int apic_timer_present(void);
-/* Arms this CPU's timer to fire once when the TSC reaches deadline_tsc (at
- * once for a deadline in the past); 0 disarms it. Kernel context. */
+/* Makes this CPU's timer fire by the time the TSC reaches deadline_tsc (at
+ * once for a deadline in the past): it may fire sooner, for an earlier
+ * arming that still stands, and the caller then arms again. 0: nothing is
+ * due (an earlier arming may still fire once). Kernel context. */
 void apic_timer_arm(uint64_t deadline_tsc);
 /* `sti; hlt; cli`: halts until the next interrupt (an interrupt already
  * pending wakes the hlt at once), counted as a wake-up. */
@@ -104,6 +106,11 @@ uint64_t apic_timer_wakeups(void);
  * tsc_delta TSC ticks from now at ratio: rounded down (an early wake-up only
  * costs one more loop, a late one oversleeps), at least 1 (0 would stop the
  * timer) and at most 0xffffffff (a longer sleep re-arms when it fires).
+ *
+ * apic_timer_fires_in_time - whether a timer armed to fire by fires_by (a
+ * TSC value; 0: no arming stands) needs no write to fire by deadline: it
+ * has not fired yet at now, and fires_by is no later than deadline.
  */
 uint64_t apic_timer_ratio(uint64_t timer_ticks, uint64_t tsc_ticks);
 uint32_t apic_timer_count(uint64_t tsc_delta, uint64_t ratio);
+int apic_timer_fires_in_time(uint64_t fires_by, uint64_t deadline, uint64_t now);
