@@ -2,8 +2,8 @@
  * futex (see futex.h). One waiter record per waiting thread, each with a
  * wait queue of its own that only its thread waits on: a wake picks
  * waiters by address and bitset, marks them woken and wakes their queue;
- * a requeue just changes the address. THREAD_MAX records, scanned: an app
- * has at most that many waiters.
+ * a requeue just changes the address. THREAD_MAX records (an app has at
+ * most that many waiters), scanned up to the highest one used.
  */
 #include "kernel/futex.h"
 
@@ -24,11 +24,21 @@ struct waiter {
 };
 
 static struct waiter waiters[THREAD_MAX];
+/* Records [0, records_used) have been used: the scans stop there (a new
+ * waiter takes the lowest free record). Only grows; read by shared calls
+ * without the kernel lock. */
+static int records_used;
 static uint64_t next_seq;
 
+static int records_end(void)
+{
+	return __atomic_load_n(&records_used, __ATOMIC_ACQUIRE);
+}
+
+/* t's record, or with t NULL a free one. */
 static struct waiter *waiter_of(struct thread *t)
 {
-	for (int i = 0; i < THREAD_MAX; i++) {
+	for (int i = 0, end = t ? records_end() : THREAD_MAX; i < end; i++) {
 		if (waiters[i].thread == t)
 			return &waiters[i];
 	}
@@ -40,7 +50,7 @@ static struct waiter *oldest_on(uint64_t addr, uint32_t bitset)
 {
 	struct waiter *best = NULL;
 
-	for (int i = 0; i < THREAD_MAX; i++) {
+	for (int i = 0, end = records_end(); i < end; i++) {
 		struct waiter *w = &waiters[i];
 		if (w->thread && !w->woken && w->addr == addr && (w->bitset & bitset) &&
 		    (!best || w->seq < best->seq))
@@ -136,6 +146,8 @@ static long wait(uint64_t uaddr, uint32_t val, uint32_t bitset, uint64_t deadlin
 		if (!w)
 			return -ENOMEM; /* cannot happen: one record per thread */
 		*w = (struct waiter){self, uaddr, bitset, next_seq++, 0, WAITQ_INIT};
+		if (w - waiters >= records_used)
+			__atomic_store_n(&records_used, (int)(w - waiters) + 1, __ATOMIC_RELEASE);
 		thread_set_wait_progress(1);
 	} else if (w->woken) {
 		w->thread = NULL;

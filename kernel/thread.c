@@ -90,9 +90,19 @@ struct thread {
 };
 
 static struct thread threads[THREAD_MAX];
+/* Slots [0, slots_used) have held a thread: the scans stop there (clone
+ * takes the lowest free slot, so an app with a few threads scans a few
+ * slots, not THREAD_MAX; a switch scans several times). Only grows. */
+static int slots_used = 1;
 /* The FPU images of threads not running; XSAVE wants 64-byte alignment. */
 static uint8_t fpu_areas[THREAD_MAX][FPU_STATE_SIZE] __attribute__((aligned(64)));
 static int live;
+
+/* The end of the slots to scan (slots_used). */
+static int slots_end(void)
+{
+	return __atomic_load_n(&slots_used, __ATOMIC_ACQUIRE);
+}
 static int next_tid = 2;
 static int main_status = -1; /* the main thread's exit status once it left */
 /* Each CPU's slice, on its own timer (kernel/time.h). */
@@ -127,15 +137,17 @@ static int allowed_here(const struct thread *t)
 }
 
 static void give_slices(uint64_t cpus);
+static uint64_t online_mask(void);
 
 /* t became runnable (or was let go by this CPU): one idle CPU it may run
  * on (if any) comes to run it. With none, it waits for a CPU: every CPU it
  * may run on gets a slice, so that its turn comes. */
 static void find_a_cpu(const struct thread *t)
 {
-	for (unsigned c = 0; c < SMP_MAX_CPUS; c++) {
-		if (c == this_cpu()->index || !smp_cpu_online(c) || !((t->affinity >> c) & 1))
-			continue;
+	uint64_t cpus = t->affinity & online_mask() & ~(1ull << this_cpu()->index);
+
+	for (; cpus; cpus &= cpus - 1) {
+		unsigned c = (unsigned)__builtin_ctzll(cpus);
 		struct cpu *p = cpu_entries[c].cpu;
 		if (__atomic_exchange_n(&p->idle, 0, __ATOMIC_ACQ_REL)) {
 			smp_kick(c);
@@ -168,7 +180,7 @@ struct signal_thread *thread_signals(struct thread *t)
 
 struct thread *thread_by_tid(int tid)
 {
-	for (int i = 0; i < THREAD_MAX; i++) {
+	for (int i = 0, end = slots_end(); i < end; i++) {
 		if (threads[i].state != THREAD_FREE && threads[i].tid == tid)
 			return &threads[i];
 	}
@@ -177,7 +189,7 @@ struct thread *thread_by_tid(int tid)
 
 void thread_for_each(void (*fn)(struct thread *t, void *arg), void *arg)
 {
-	for (int i = 0; i < THREAD_MAX; i++) {
+	for (int i = 0, end = slots_end(); i < end; i++) {
 		if (threads[i].state != THREAD_FREE)
 			fn(&threads[i], arg);
 	}
@@ -190,7 +202,7 @@ void thread_for_each(void (*fn)(struct thread *t, void *arg), void *arg)
  * it does not count). */
 static int another_runnable(void)
 {
-	for (int i = 0; i < THREAD_MAX; i++) {
+	for (int i = 0, end = slots_end(); i < end; i++) {
 		if (threads[i].state == THREAD_RUNNABLE && !threads[i].on_cpu)
 			return 1;
 	}
@@ -232,7 +244,7 @@ static void start_slice(void)
  * no slice gets one (another CPU's timer is armed through an IPI). */
 static void give_slices(uint64_t cpus)
 {
-	for (int i = 0; i < THREAD_MAX; i++) {
+	for (int i = 0, end = slots_end(); i < end; i++) {
 		unsigned c = threads[i].on_cpu;
 		if (!c || threads[i].state != THREAD_RUNNABLE || !((cpus >> (c - 1)) & 1) ||
 		    slices[c - 1].armed)
@@ -253,13 +265,7 @@ static void drop_entries(struct thread *t);
 /* The CPUs that run app threads (bit: index). */
 static uint64_t online_mask(void)
 {
-	uint64_t mask = 1;
-
-	for (unsigned c = 1; c < SMP_MAX_CPUS && THREAD_SMP; c++) {
-		if (smp_cpu_online(c))
-			mask |= 1ull << c;
-	}
-	return mask;
+	return THREAD_SMP ? smp_online_mask() : 1;
 }
 
 static void init_slot(struct thread *t, int tid)
@@ -326,6 +332,8 @@ long thread_clone(const struct syscall_frame *f, uint64_t flags, uint64_t stack,
 	}
 	if (!c)
 		return -EAGAIN;
+	if (slot_of(c) >= slots_used)
+		__atomic_store_n(&slots_used, slot_of(c) + 1, __ATOMIC_RELEASE);
 	int32_t tid = next_tid;
 	if ((flags & CLONE_PARENT_SETTID) && app_copy_to(ptid, &tid, sizeof(tid)))
 		return -EFAULT;
@@ -635,7 +643,7 @@ static _Noreturn void deadlocked(void)
 {
 	int n = 0, futexes = 0;
 
-	for (int i = 0; i < THREAD_MAX; i++) {
+	for (int i = 0, end = slots_end(); i < end; i++) {
 		if (threads[i].state == THREAD_WAITING) {
 			n++;
 			futexes += !strcmp(threads[i].wait.what, "futex wait");
@@ -649,7 +657,7 @@ static _Noreturn void deadlocked(void)
 			n);
 	else
 		kprintf("solo: app deadlocked: all %d threads wait, none with a timeout\n", n);
-	for (int i = 0; i < THREAD_MAX; i++) {
+	for (int i = 0, end = slots_end(); i < end; i++) {
 		const struct thread *t = &threads[i];
 		if (t->state != THREAD_WAITING)
 			continue;
@@ -665,10 +673,11 @@ static _Noreturn void deadlocked(void)
  * current one comes last), or NULL. */
 static struct thread *pick(void)
 {
-	int start = current() ? slot_of(current()) : THREAD_MAX - 1;
+	int n = slots_end();
+	int start = current() ? slot_of(current()) : n - 1;
 
-	for (int k = 1; k <= THREAD_MAX; k++) {
-		struct thread *t = &threads[(start + k) % THREAD_MAX];
+	for (int k = 1; k <= n; k++) {
+		struct thread *t = &threads[(start + k) % n];
 		if (t->state == THREAD_RUNNABLE && (!t->on_cpu || t->on_cpu == me()) &&
 		    allowed_here(t))
 			return t;
@@ -935,7 +944,7 @@ uint64_t thread_cpu_busy_ns(unsigned cpu)
 	struct cpu *c = cpu_entries[cpu].cpu;
 	uint64_t busy = __atomic_load_n(&c->busy_ns, __ATOMIC_RELAXED);
 	/* Running a thread now: the time since it started counts too. */
-	for (int i = 0; i < THREAD_MAX; i++) {
+	for (int i = 0, end = slots_end(); i < end; i++) {
 		if (threads[i].on_cpu == cpu + 1)
 			return busy +
 			       (time_now() - __atomic_load_n(&c->busy_since, __ATOMIC_RELAXED));
@@ -947,7 +956,7 @@ unsigned thread_runnable_count(void)
 {
 	unsigned n = 0;
 
-	for (int i = 0; i < THREAD_MAX; i++)
+	for (int i = 0, end = slots_end(); i < end; i++)
 		n += threads[i].state == THREAD_RUNNABLE;
 	return n;
 }

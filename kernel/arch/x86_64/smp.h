@@ -89,6 +89,9 @@ int smp_check_app_view(const struct vm_ctx *view);
 unsigned smp_cpus_online(void);
 /* Whether CPU number cpu (struct cpu's index) runs and takes calls. */
 int smp_cpu_online(unsigned cpu);
+/* The same for every CPU: bit i set when CPU i is online (a CPU never goes
+ * offline, so a bit once read set stays set). */
+uint64_t smp_online_mask(void);
 
 typedef void (*smp_call_fn)(void *arg);
 
