@@ -253,8 +253,12 @@ static int fpu_restore(uint64_t uaddr)
 
 /* The CPU's FPU registers hold the running thread's state (the kernel
  * never touches them); a thread switch parks them in the thread's area.
- * XSAVE writes only XSTATE_BV in the header, so the area is cleared first:
- * XRSTOR #GPs on a header with any other byte set. */
+ * XSAVE writes only XSTATE_BV in the header, so the rest of the header is
+ * cleared first: XRSTOR #GPs on a header with any other byte set. The
+ * components need no clearing: XRSTOR loads a component whose XSTATE_BV
+ * bit is clear with its initial state, not from the area. (Clearing the
+ * whole area at each switch: a futex ping-pong of two threads on one CPU
+ * took 81 us a round trip under TCG, 53-65 us without.) */
 void fpu_state_save(void *area)
 {
 	if (!fpu_probed)
@@ -264,7 +268,7 @@ void fpu_state_save(void *area)
 		fxsave(area);
 		return;
 	}
-	memset(area, 0, xsave_size);
+	memset((uint8_t *)area + FXSAVE_SIZE, 0, XSAVE_HEADER_SIZE);
 	xsave(area, xcr0);
 }
 
