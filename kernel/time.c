@@ -246,11 +246,12 @@ void time_run_expired(void)
 	struct ktimer **mine = &armed[this_cpu()->index];
 	uint64_t now = time_now();
 
+	/* now is read once: a periodic timer re-arms after the now of its
+	 * callback, so it cannot come due again in this pass. */
 	while (*mine && (*mine)->deadline <= now) {
 		struct ktimer *t = *mine;
 		unlink_timer(t);
 		t->fn(t); /* may arm timers, this one too */
-		now = time_now();
 	}
 	program();
 }

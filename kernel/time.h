@@ -130,10 +130,18 @@ void ktimer_cancel(struct ktimer *t);
  * no timer can make a waiting thread runnable (the scheduler's deadlock
  * test). */
 int time_timers_armed(void);
-/* Runs the callbacks of this CPU's timers whose deadline has passed and
- * re-arms its hardware for the next. From the timer interrupt and
- * time_idle. */
+/* Runs the callbacks of this CPU's timers whose deadline had passed when
+ * it began (a timer a callback re-arms waits for the next run, so a pass
+ * ends however short a period is) and re-arms its hardware for the next.
+ * From the timer interrupt and time_idle. */
 void time_run_expired(void);
+
+/* The shortest gap between two expiries of one periodic timer (a POSIX or
+ * interval timer, a timerfd): a shorter period's expiries in between are
+ * counted, not run (overruns, a timerfd's ticks). Without it a period
+ * shorter than an expiry's own cost would take the CPU from the app for
+ * good (found by make fuzz-guest's io mode). */
+#define TIME_MIN_REARM_NS 100000ull
 /* Under the kernel lock: programs this CPU's timer when another CPU put a
  * timer first on its list since (ktimer_arm_on). */
 void time_reprogram(void);

@@ -132,6 +132,7 @@ struct sigtimer {
 	uint64_t value; /* sigev_value */
 	int id;		/* the timer id; -1: ITIMER_REAL */
 	int overrun;
+	uint64_t due; /* the expiry the next run stands for (periodic) */
 };
 
 static struct sigtimer itimer_real = {.id = -1};
@@ -143,10 +144,15 @@ static void fire(struct ktimer *k)
 	uint64_t now = time_now();
 
 	if (t->interval) {
-		/* Periods that passed unseen count as overruns, as on Linux. */
-		uint64_t late = now > k->deadline ? (now - k->deadline) / t->interval : 0;
+		/* Periods that passed unseen count as overruns, as on Linux.
+		 * due keeps the period's grid; the timer runs no sooner than
+		 * TIME_MIN_REARM_NS from now, and the periods it skips so are
+		 * overruns of its next expiry. */
+		uint64_t late = now > t->due ? (now - t->due) / t->interval : 0;
 		t->overrun = late > INT32_MAX ? INT32_MAX : (int)late;
-		ktimer_arm(k, time_add(k->deadline, (late + 1) * t->interval));
+		t->due = time_add(t->due, (late + 1) * t->interval);
+		uint64_t soonest = time_add(now, TIME_MIN_REARM_NS);
+		ktimer_arm(k, t->due > soonest ? t->due : soonest);
 	}
 	if (t->notify == SIGEV_NONE)
 		return;
@@ -179,6 +185,7 @@ static void arm(struct sigtimer *t, uint64_t deadline, uint64_t interval)
 	t->timer.fn = fire;
 	t->interval = interval;
 	t->overrun = 0;
+	t->due = deadline;
 	if (deadline)
 		ktimer_arm(&t->timer, deadline);
 }

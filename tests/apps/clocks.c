@@ -2,12 +2,14 @@
  * "clocks: ok NAME" or "clocks: FAIL NAME ..." line per check, then
  * "clocks: N failures", and exits with the number of failures. */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +37,68 @@ static int64_t now_ns(clockid_t id)
 	if (clock_gettime(id, &ts))
 		return -1;
 	return ns_of(&ts);
+}
+
+static volatile long alarms, timer_signals;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+static void on_timer(int sig)
+{
+	(void)sig;
+	timer_signals++;
+}
+
+/*
+ * Periods of 1 ns on a timerfd, a POSIX timer and ITIMER_REAL (1 us, its
+ * finest) at once: the app must still run (a busy 200 ms ends, with most
+ * of its loop iterations done), and the expiries the kernel did not run one
+ * by one are still counted (the timerfd's ticks, the overruns).
+ */
+static void check_tiny_periods_leave_the_app_running(void)
+{
+	char detail[200];
+	struct sigaction sa = {.sa_handler = on_alarm, .sa_flags = SA_RESTART};
+	struct sigaction st = {.sa_handler = on_timer, .sa_flags = SA_RESTART};
+	struct itimerspec ns1 = {{0, 1}, {0, 1}}, off = {{0, 0}, {0, 0}};
+	struct itimerval us1 = {{0, 1}, {0, 1}}, ioff = {{0, 0}, {0, 0}};
+	struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1};
+	timer_t posix;
+	uint64_t ticks = 0;
+
+	sigaction(SIGALRM, &sa, NULL);
+	sigaction(SIGUSR1, &st, NULL);
+	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+	int made = tfd >= 0 && !timer_create(CLOCK_MONOTONIC, &sev, &posix);
+	int armed = made && !timerfd_settime(tfd, 0, &ns1, NULL) &&
+		    !timer_settime(posix, 0, &ns1, NULL) && !setitimer(ITIMER_REAL, &us1, NULL);
+	int64_t start = now_ns(CLOCK_MONOTONIC), end = start + 200000000;
+	long loops = 0;
+	while (armed && now_ns(CLOCK_MONOTONIC) < end)
+		loops++;
+	int overrun = made ? timer_getoverrun(posix) : -1;
+	int got = tfd >= 0 && read(tfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks);
+	setitimer(ITIMER_REAL, &ioff, NULL);
+	if (made) {
+		timer_settime(posix, 0, &off, NULL);
+		timer_delete(posix);
+	}
+	if (tfd >= 0)
+		close(tfd);
+	int64_t took = now_ns(CLOCK_MONOTONIC) - start;
+	snprintf(detail, sizeof(detail),
+		 "armed=%d loops=%ld took=%lld ns ticks=%llu overrun=%d alarms=%ld signals=%ld",
+		 armed, loops, (long long)took, (unsigned long long)ticks, overrun, alarms,
+		 timer_signals);
+	printf("clocks: tiny periods: %s\n", detail);
+	/* Each tick is a nanosecond: the ticks cover most of the 200 ms. */
+	check(armed && got && loops > 1000 && ticks > 100000000 && overrun > 0 && alarms > 0 &&
+		  timer_signals > 0,
+	      "tiny_periods_leave_the_app_running", detail);
 }
 
 int main(void)
@@ -182,6 +246,8 @@ int main(void)
 	rr = syscall(SYS_clock_getres, 12345, &ts);
 	snprintf(detail, sizeof(detail), "r=%ld errno=%d", rr, errno);
 	check(rr == -1 && errno == EINVAL, "unknown_clock_getres_einval", detail);
+
+	check_tiny_periods_leave_the_app_running();
 
 	printf("clocks: %d failures\n", failures);
 	return failures;
