@@ -60,11 +60,9 @@ static void timerfd_expire(struct timerfd *tfd, uint64_t now, uint64_t late)
 		n += late / tfd->interval;
 		tfd->deadline = time_add(now, tfd->interval - late % tfd->interval);
 		tfd->armed = 1;
-		/* Not sooner than TIME_MIN_REARM_NS from now: the periods
-		 * skipped so are counted at that run (late is taken from
-		 * deadline, the period's grid). */
-		uint64_t soonest = time_add(now, TIME_MIN_REARM_NS);
-		ktimer_arm(&tfd->timer, tfd->deadline > soonest ? tfd->deadline : soonest);
+		/* The periods a late run skips are counted at that run
+		 * (late is taken from deadline, the period's grid). */
+		ktimer_arm_period(&tfd->timer, tfd->deadline, now);
 	}
 	tfd->ticks = n > UINT64_MAX - tfd->ticks ? UINT64_MAX : tfd->ticks + n;
 	waitq_wake(&tfd->wq, POLLIN);

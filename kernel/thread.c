@@ -97,16 +97,16 @@ static int slots_used = 1;
 /* The FPU images of threads not running; XSAVE wants 64-byte alignment. */
 static uint8_t fpu_areas[THREAD_MAX][FPU_STATE_SIZE] __attribute__((aligned(64)));
 static int live;
+static int next_tid = 2;
+static int main_status = -1; /* the main thread's exit status once it left */
+/* Each CPU's slice, on its own timer (kernel/time.h). */
+static struct ktimer slices[SMP_MAX_CPUS];
 
 /* The end of the slots to scan (slots_used). */
 static int slots_end(void)
 {
 	return __atomic_load_n(&slots_used, __ATOMIC_ACQUIRE);
 }
-static int next_tid = 2;
-static int main_status = -1; /* the main thread's exit status once it left */
-/* Each CPU's slice, on its own timer (kernel/time.h). */
-static struct ktimer slices[SMP_MAX_CPUS];
 
 /* See thread.h: 0 only while nothing but the running thread can run. */
 int thread_exit_work;
@@ -137,7 +137,12 @@ static int allowed_here(const struct thread *t)
 }
 
 static void give_slices(uint64_t cpus);
-static uint64_t online_mask(void);
+
+/* The CPUs that run app threads (bit: index). */
+static uint64_t online_mask(void)
+{
+	return THREAD_SMP ? smp_online_mask() : 1;
+}
 
 /* t became runnable (or was let go by this CPU): one idle CPU it may run
  * on (if any) comes to run it. With none, it waits for a CPU: every CPU it
@@ -261,12 +266,6 @@ static void release(struct thread *t);
 static void finish_switch(struct thread *next);
 static _Noreturn void idle_here(void);
 static void drop_entries(struct thread *t);
-
-/* The CPUs that run app threads (bit: index). */
-static uint64_t online_mask(void)
-{
-	return THREAD_SMP ? smp_online_mask() : 1;
-}
 
 static void init_slot(struct thread *t, int tid)
 {

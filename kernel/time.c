@@ -216,6 +216,13 @@ void ktimer_arm(struct ktimer *t, uint64_t deadline)
 	ktimer_arm_on(t, this_cpu()->index, deadline);
 }
 
+void ktimer_arm_period(struct ktimer *t, uint64_t due, uint64_t now)
+{
+	uint64_t soonest = time_add(now, TIME_MIN_REARM_NS);
+
+	ktimer_arm(t, due > soonest ? due : soonest);
+}
+
 void ktimer_cancel(struct ktimer *t)
 {
 	if (!t->armed)

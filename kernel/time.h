@@ -123,6 +123,9 @@ void ktimer_arm(struct ktimer *t, uint64_t deadline);
  * timer hardware is programmed by that CPU, so it is kicked (an IPI) when
  * t becomes its earliest timer. */
 void ktimer_arm_on(struct ktimer *t, unsigned cpu, uint64_t deadline);
+/* ktimer_arm for a periodic timer's next period, due, at now: not sooner
+ * than TIME_MIN_REARM_NS (below) after now. */
+void ktimer_arm_period(struct ktimer *t, uint64_t due, uint64_t now);
 /* Disarms t, wherever it is armed; nothing happens when it is not. */
 void ktimer_cancel(struct ktimer *t);
 

@@ -151,8 +151,7 @@ static void fire(struct ktimer *k)
 		uint64_t late = now > t->due ? (now - t->due) / t->interval : 0;
 		t->overrun = late > INT32_MAX ? INT32_MAX : (int)late;
 		t->due = time_add(t->due, (late + 1) * t->interval);
-		uint64_t soonest = time_add(now, TIME_MIN_REARM_NS);
-		ktimer_arm(k, t->due > soonest ? t->due : soonest);
+		ktimer_arm_period(k, t->due, now);
 	}
 	if (t->notify == SIGEV_NONE)
 		return;

@@ -294,16 +294,16 @@ int apic_timer_present(void)
 void apic_timer_arm(uint64_t deadline_tsc)
 {
 	struct cpu *c = this_cpu();
+	uint64_t now = rdtsc();
 
 	if (!deadline_tsc)
 		return; /* a timer still armed fires once for nothing */
-	if (apic_timer_fires_in_time(c->timer_fires_by, deadline_tsc, rdtsc()))
+	if (apic_timer_fires_in_time(c->timer_fires_by, deadline_tsc, now))
 		return;
 	c->timer_fires_by = deadline_tsc;
 	if (mode == MODE_TSC_DEADLINE) {
 		wrmsr(MSR_TSC_DEADLINE, deadline_tsc);
 	} else if (mode == MODE_ONESHOT) {
-		uint64_t now = rdtsc();
 		apic_write(APIC_TIMER_INITIAL,
 			   apic_timer_count(deadline_tsc > now ? deadline_tsc - now : 0, ratio));
 	}

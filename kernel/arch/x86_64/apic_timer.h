@@ -2,10 +2,11 @@
  * The local APIC timer, one per CPU: the hardware behind the kernel's
  * timers (kernel/time.h), which arms each CPU's for that CPU's earliest
  * deadline and halts the CPU in between (apic_timer_idle). It fires once
- * per arming, never later than asked but possibly sooner; its interrupt acknowledges itself, counts
- * itself in this_cpu()->timer_interrupts and calls the callback time.c registered, on the CPU it
- * fired on, in trap context (the kernel is only ever interrupted in ring 3 or in the idle hlt: it
- * runs with interrupts off everywhere else).
+ * per arming, never later than asked but possibly sooner; its interrupt
+ * acknowledges itself, counts itself in this_cpu()->timer_interrupts and
+ * calls the callback time.c registered, on the CPU it fired on, in trap
+ * context (the kernel is only ever interrupted in ring 3 or in the idle
+ * hlt: it runs with interrupts off everywhere else).
  *
  * Modes, best first: TSC-deadline (CPUID.01H:ECX[24]: the timer fires when
  * the TSC reaches a value, no calibration), else one-shot counting at the

@@ -81,8 +81,8 @@ static struct {
 } bsp;
 
 static unsigned online = 1;
-static uint8_t cpu_up[SMP_MAX_CPUS] = {1}; /* by index; written before the CPU gets calls */
-static uint64_t cpu_up_mask = 1;	   /* the same, a bit per index */
+/* A bit per CPU index, set before the CPU gets calls. */
+static uint64_t cpu_up_mask = 1;
 
 #define CALL_SLOTS 16
 
@@ -118,7 +118,7 @@ unsigned smp_cpus_online(void)
 
 int smp_cpu_online(unsigned cpu)
 {
-	return cpu < SMP_MAX_CPUS && __atomic_load_n(&cpu_up[cpu], __ATOMIC_ACQUIRE);
+	return cpu < SMP_MAX_CPUS && ((smp_online_mask() >> cpu) & 1);
 }
 
 uint64_t smp_online_mask(void)
@@ -915,7 +915,6 @@ unsigned smp_start(const uint32_t *apic_ids, const unsigned *nodes, unsigned n, 
 		}
 		online++;
 		set_node(b->cpu, nodes ? nodes[i] : 0);
-		__atomic_store_n(&cpu_up[b->index], 1, __ATOMIC_RELEASE);
 		__atomic_fetch_or(&cpu_up_mask, 1ull << b->index, __ATOMIC_RELEASE);
 		len += (unsigned)ksnprintf(list + len, sizeof(list) - len, " %u", id);
 	}

@@ -82,6 +82,13 @@ void ktimer_arm(struct ktimer *t, uint64_t deadline)
 	armed = t;
 }
 
+void ktimer_arm_period(struct ktimer *t, uint64_t due, uint64_t now)
+{
+	uint64_t soonest = time_add(now, TIME_MIN_REARM_NS);
+
+	ktimer_arm(t, due > soonest ? due : soonest);
+}
+
 void ktimer_cancel(struct ktimer *t)
 {
 	for (struct ktimer **pp = &armed; *pp; pp = &(*pp)->next) {
