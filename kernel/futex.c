@@ -45,6 +45,21 @@ static struct waiter *waiter_of(struct thread *t)
 	return NULL;
 }
 
+/* Whether a record may wait on addr, read without the lock (a shared
+ * wake's first look): a record is published, its address first, before
+ * its waiter reads the word (wait()), so a waker that changed the word
+ * and finds none here has nobody to wake. May say yes for a record just
+ * woken or about to be dropped: the look under the lock decides. */
+static int anyone_may_wait_on(uint64_t addr)
+{
+	for (int i = 0, end = records_end(); i < end; i++) {
+		if (__atomic_load_n(&waiters[i].thread, __ATOMIC_ACQUIRE) &&
+		    __atomic_load_n(&waiters[i].addr, __ATOMIC_RELAXED) == addr)
+			return 1;
+	}
+	return 0;
+}
+
 /* The oldest waiter on addr not yet woken whose bitset meets bitset. */
 static struct waiter *oldest_on(uint64_t addr, uint32_t bitset)
 {
@@ -83,48 +98,6 @@ static long requeue(uint64_t uaddr, long n, uint64_t uaddr2, long n2)
 	return done;
 }
 
-/*
- * A shared syscall's futex (kernel/syscall.h): the waiters are read-only
- * there, and a holder's wait (word check, then queuing) runs wholly before
- * or after it. So a wake that finds no waiter is done (whoever waits
- * later sees the word its caller changed), and so is a wait whose word
- * differs. Anything else is the locked run's: a wake of a thread, a wait,
- * a requeue.
- */
-static long futex_shared(int cmd, uint64_t uaddr, uint32_t val, uint64_t timeout, uint32_t val3)
-{
-	uint32_t word;
-	uint64_t ns;
-
-	switch (cmd) {
-	case FUTEX_WAKE_BITSET:
-	case FUTEX_WAKE:
-		if ((cmd == FUTEX_WAKE_BITSET && !val3) || (int)val <= 0 ||
-		    oldest_on(uaddr, cmd == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : val3))
-			break;
-		if (app_copy_from(&word, uaddr, sizeof(word)))
-			break;
-		return 0;
-	case FUTEX_WAIT:
-	case FUTEX_WAIT_BITSET:
-		/* A record left by this thread's earlier wait is the locked
-		 * run's to clear. */
-		if ((cmd == FUTEX_WAIT_BITSET && !val3) || waiter_of(thread_current()))
-			break;
-		/* A bad timeout is the answer before the word is (Linux's
-		 * order); its copy may also give up the attempt. */
-		if (timeout) {
-			int err = time_copy_timespec(timeout, &ns);
-			if (err)
-				return err;
-		}
-		if (app_copy_from(&word, uaddr, sizeof(word)) || word == val)
-			break;
-		return -EAGAIN;
-	}
-	return syscall_needs_lock();
-}
-
 /* The wait itself; deadline 0: none. A retry (the thread's record exists)
  * ends with 0 after a wake, else with what thread_wait says. */
 static long wait(uint64_t uaddr, uint32_t val, uint32_t bitset, uint64_t deadline, long restart)
@@ -138,16 +111,27 @@ static long wait(uint64_t uaddr, uint32_t val, uint32_t bitset, uint64_t deadlin
 		w = NULL;
 	}
 	if (!w) {
-		if (app_copy_from(&word, uaddr, sizeof(word)))
-			return -EFAULT;
-		if (word != val)
-			return -EAGAIN;
 		w = waiter_of(NULL);
 		if (!w)
 			return -ENOMEM; /* cannot happen: one record per thread */
-		*w = (struct waiter){self, uaddr, bitset, next_seq++, 0, WAITQ_INIT};
+		*w = (struct waiter){NULL, uaddr, bitset, next_seq++, 0, WAITQ_INIT};
 		if (w - waiters >= records_used)
 			__atomic_store_n(&records_used, (int)(w - waiters) + 1, __ATOMIC_RELEASE);
+		/* Published, then the word read, with a full barrier between
+		 * (a shared waker's store and look are ordered by its section's
+		 * entry): either this read sees the waker's word, or the waker
+		 * sees the record (anyone_may_wait_on). */
+		__atomic_store_n(&w->thread, self, __ATOMIC_RELEASE);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		long err = 0;
+		if (app_copy_from(&word, uaddr, sizeof(word)))
+			err = -EFAULT;
+		else if (word != val)
+			err = -EAGAIN;
+		if (err) {
+			__atomic_store_n(&w->thread, NULL, __ATOMIC_RELEASE);
+			return err;
+		}
 		thread_set_wait_progress(1);
 	} else if (w->woken) {
 		w->thread = NULL;
@@ -161,16 +145,46 @@ static long wait(uint64_t uaddr, uint32_t val, uint32_t bitset, uint64_t deadlin
 	return err;
 }
 
-SYSCALL_DEFINE6(futex, uint64_t, uaddr, int, op, uint32_t, val, uint64_t, timeout, uint64_t, uaddr2,
-		uint32_t, val3)
+int futex_end_woken_wait(struct thread *t)
+{
+	struct waiter *w = waiter_of(t);
+
+	if (!w || !w->woken)
+		return 0;
+	w->thread = NULL;
+	return 1;
+}
+
+/*
+ * On the kernel lock's shared side a call changes the waiters (and the
+ * threads it wakes or makes wait, and their timers) under
+ * thread_shared_lock; a holder of the kernel lock needs no lock. Without
+ * it go the answers that need no change: a wake or requeue with nobody
+ * waiting on the word (anyone_may_wait_on), a wait whose word differs.
+ * The copies may give the attempt up to the kernel lock (a fault the
+ * shared side cannot serve) before anything changed, or, a wait's word
+ * under the lock, after a leftover record was cleared and the new one
+ * dropped again.
+ */
+static void waiters_lock(void)
+{
+	if (syscall_shared())
+		thread_shared_lock();
+}
+
+static void waiters_unlock(void)
+{
+	if (syscall_shared())
+		thread_shared_unlock();
+}
+
+static long futex_op(uint64_t uaddr, int op, uint32_t val, uint64_t timeout, uint64_t uaddr2,
+		     uint32_t val3)
 {
 	int cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
 	uint32_t word;
+	long ret;
 
-	if (uaddr & 3)
-		return -EINVAL;
-	if (syscall_shared())
-		return futex_shared(cmd, uaddr, val, timeout, val3);
 	switch (cmd) {
 	case FUTEX_WAKE_BITSET:
 		if (!val3)
@@ -179,8 +193,13 @@ SYSCALL_DEFINE6(futex, uint64_t, uaddr, int, op, uint32_t, val, uint64_t, timeou
 	case FUTEX_WAKE:
 		if (app_copy_from(&word, uaddr, sizeof(word)))
 			return -EFAULT;
-		return futex_wake(uaddr, cmd == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : val3,
-				  (int)val < 0 ? 0 : (int)val);
+		if (syscall_shared() && !anyone_may_wait_on(uaddr))
+			return 0;
+		waiters_lock();
+		ret = futex_wake(uaddr, cmd == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : val3,
+				 (int)val < 0 ? 0 : (int)val);
+		waiters_unlock();
+		return ret;
 	case FUTEX_REQUEUE:
 	case FUTEX_CMP_REQUEUE:
 		/* timeout is val2 here: how many to move. */
@@ -190,7 +209,12 @@ SYSCALL_DEFINE6(futex, uint64_t, uaddr, int, op, uint32_t, val, uint64_t, timeou
 			return -EFAULT;
 		if (cmd == FUTEX_CMP_REQUEUE && word != val3)
 			return -EAGAIN;
-		return requeue(uaddr, (int)val, uaddr2, (int)timeout);
+		if (syscall_shared() && !anyone_may_wait_on(uaddr))
+			return 0;
+		waiters_lock();
+		ret = requeue(uaddr, (int)val, uaddr2, (int)timeout);
+		waiters_unlock();
+		return ret;
 	case FUTEX_WAIT:
 	case FUTEX_WAIT_BITSET: {
 		uint64_t deadline = 0;
@@ -212,10 +236,34 @@ SYSCALL_DEFINE6(futex, uint64_t, uaddr, int, op, uint32_t, val, uint64_t, timeou
 			if (!deadline)
 				deadline = 1; /* already passed */
 		}
-		return wait(uaddr, val, cmd == FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : val3, deadline,
-			    timeout ? -EINTR : -ERESTARTSYS);
+		/* A word that differs is the answer at once; so is one that
+		 * differs under the lock (wait()). A record this thread left
+		 * is cleared there, before a wake could take it for a waiter. */
+		if (syscall_shared() && !waiter_of(thread_current())) {
+			if (app_copy_from(&word, uaddr, sizeof(word)))
+				return -EFAULT;
+			if (word != val)
+				return -EAGAIN;
+			/* This CPU would go idle: the kernel lock's way, which
+			 * idling takes anyway, at once. */
+			if (!thread_switch_likely())
+				return syscall_needs_lock();
+		}
+		waiters_lock();
+		ret = wait(uaddr, val, cmd == FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : val3, deadline,
+			   timeout ? -EINTR : -ERESTARTSYS);
+		waiters_unlock();
+		return ret;
 	}
 	default:
 		return -ENOSYS;
 	}
+}
+
+SYSCALL_DEFINE6(futex, uint64_t, uaddr, int, op, uint32_t, val, uint64_t, timeout, uint64_t, uaddr2,
+		uint32_t, val3)
+{
+	if (uaddr & 3)
+		return -EINVAL;
+	return futex_op(uaddr, op, val, timeout, uaddr2, val3);
 }

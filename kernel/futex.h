@@ -15,4 +15,10 @@
  * many. Kernel use: a thread's exit wakes its clear_child_tid word. */
 long futex_wake(uint64_t uaddr, uint32_t bitset, long n);
 
+struct thread;
+/* When t waits in a futex wait that a wake ended (its retry would return
+ * 0), frees its waiter record and returns 1; else changes nothing and
+ * returns 0. Under the kernel lock or thread_shared_lock. */
+int futex_end_woken_wait(struct thread *t);
+
 SYSCALL_DECLARE(futex);

@@ -47,7 +47,7 @@ enum lock_class {
 	LOCK_CLASS_NONE = 0, /* never a valid class: spin_init refuses it */
 	LOCK_KERNEL,	     /* the kernel lock: one CPU in the kernel proper at a
 			      * time (taken with spin_lock_polling) */
-	LOCK_THREADS,	     /* planned: the thread table and run queues */
+	LOCK_THREADS,	     /* the shared side's threads, futex waiters and timers */
 	LOCK_FS_TREE,	     /* planned: a file system's tree */
 	LOCK_INODE,	     /* one inode (tmpfs: its shared writers take turns) */
 	LOCK_ASPACE,	     /* planned: one address space (its regions, tables) */

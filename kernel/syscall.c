@@ -362,9 +362,11 @@ int syscall_shared_dropped(void)
 }
 
 /* The shared attempt at the call: 1 with its result in f->rax when it
- * completed there, 0 when it must run (again) under the kernel lock. */
+ * completed there, 0 when it must run (again) under the kernel lock. A
+ * call that left its thread waiting switches to the next one there too
+ * when it can: *switched is then 1 (f holds that thread). */
 static int run_shared(struct cpu *cpu, const struct syscall_entry *entry, uint64_t nr,
-		      struct syscall_frame *f)
+		      struct syscall_frame *f, int *switched)
 {
 	if (nr >= ARRAY_SIZE(shared_calls) || !shared_calls[nr] || strace_enabled)
 		return 0;
@@ -372,18 +374,21 @@ static int run_shared(struct cpu *cpu, const struct syscall_entry *entry, uint64
 		return 0;
 	cpu->shared_needs_lock = 0;
 	long ret = entry->fn(&f->args);
+	if (!cpu->shared_needs_lock) {
+		f->rax = (uint64_t)ret;
+		if (ret == -EWAITING)
+			*switched = thread_switch_shared(f);
+	}
 	kernel_lock_share_end();
-	if (cpu->shared_needs_lock)
-		return 0;
-	f->rax = (uint64_t)ret;
-	return 1;
+	return !cpu->shared_needs_lock;
 }
 
-/* After the call, under the kernel lock: the thread switch, signals. */
-static int exit_work(struct cpu *cpu, struct syscall_frame *f)
+/* After the call, under the kernel lock: the thread switch, signals.
+ * full_restore: f already holds another thread (a shared switch). */
+static int exit_work(struct cpu *cpu, struct syscall_frame *f, int full_restore)
 {
 	/* The thread switch first: signals go to the thread that returns. */
-	int full_restore = thread_syscall_exit(f);
+	full_restore |= thread_syscall_exit(f);
 
 	if (signal_exit_work(cpu->signals, f->rax))
 		full_restore |= signal_syscall_exit_slow(f, full_restore);
@@ -398,7 +403,7 @@ int syscall_dispatch(struct syscall_frame *f)
 	struct cpu *cpu = this_cpu();
 	uint64_t nr = f->rax;
 	const struct syscall_entry *entry = lookup(nr);
-	int full_restore;
+	int switched = 0;
 
 	cpu->frame = f;
 	cpu->syscall_nr = nr;
@@ -406,13 +411,13 @@ int syscall_dispatch(struct syscall_frame *f)
 	    (((cpu->syscall_seq >> SYSCALL_SEQ_CPU_BITS) + 1) << SYSCALL_SEQ_CPU_BITS) | cpu->index;
 	/* Interrupts are off (FMASK) from entry to sysret: the lock's exits
 	 * keep no flags. */
-	if (entry && run_shared(cpu, entry, nr, f)) {
+	if (entry && run_shared(cpu, entry, nr, f, &switched)) {
 		/* A switch, a signal or deferred work that came up meanwhile
 		 * is noticed here, or by the IPI that raised it once the
 		 * caller is back in ring 3. */
 		if (!thread_switch_pending() && !signal_exit_work(cpu->signals, f->rax) &&
 		    f->rip < VM_USER_TOP)
-			return 0;
+			return switched;
 		(void)kernel_lock_enter();
 	} else {
 		(void)kernel_lock_enter();
@@ -425,7 +430,7 @@ int syscall_dispatch(struct syscall_frame *f)
 			f->rax = (uint64_t)-ENOSYS;
 		}
 	}
-	full_restore = exit_work(cpu, f);
+	int full_restore = exit_work(cpu, f, switched);
 	kernel_lock_exit(0);
 	return full_restore;
 }

@@ -97,9 +97,10 @@ typedef long (*syscall_fn)(const struct syscall_args *args);
  * first without the kernel lock, beside other CPUs' shared syscalls and
  * demand faults and never beside a holder (kernel/arch/x86_64/smp.h's
  * shared side; the rules are in docs/architecture.md, "Its shared side").
- * What a holder alone changes (the fd table, the inodes, the futex
- * waiters, the threads) is read-only there, so a read needs no lock of
- * its own.
+ * What a holder alone changes (the fd table, the inodes) is read-only
+ * there, so a read needs no lock of its own; what shared calls change has
+ * a lock only they take (tmpfs bytes: LOCK_INODE; the threads and the
+ * futex waiters: thread_shared_lock).
  *
  * A handler on such a path asks syscall_shared() first. Whatever it may
  * not do there (wait, wake a thread, allocate, change shared state, take

@@ -35,6 +35,7 @@
 #include "kernel/kprintf.h"
 #include "kernel/futex.h"
 #include "kernel/percpu.h"
+#include "kernel/spinlock.h"
 #include "kernel/syscall.h"
 #include "kernel/time.h"
 #include "mm/kmalloc.h"
@@ -71,6 +72,7 @@ struct thread {
 	uint64_t syscall_nr;  /* the syscall it waits in / whose result regs.rax holds */
 	uint64_t syscall_seq; /* and its number in this_cpu()->syscall_seq */
 	unsigned on_cpu;      /* the CPU (index + 1) it is current on; 0: none */
+	unsigned sent_to;     /* the idle CPU (index + 1) kicked to run it; 0: none */
 	uint64_t affinity;    /* the CPUs (bit: index) it may run on; one online */
 	int retry;	      /* woken: run syscall_nr again before returning */
 	int result_pending;   /* regs.rax is syscall_nr's result (signals may restart it) */
@@ -101,6 +103,10 @@ static int next_tid = 2;
 static int main_status = -1; /* the main thread's exit status once it left */
 /* Each CPU's slice, on its own timer (kernel/time.h). */
 static struct ktimer slices[SMP_MAX_CPUS];
+/* What shared sections change of the above, the futex waiters and the
+ * timer lists, they change under this (thread_shared_lock). */
+static struct spinlock shared_lock = SPINLOCK_INIT("threads (shared side)", LOCK_THREADS);
+static unsigned long shared_lock_flags;
 
 /* The end of the slots to scan (slots_used). */
 static int slots_end(void)
@@ -147,7 +153,7 @@ static uint64_t online_mask(void)
 /* t became runnable (or was let go by this CPU): one idle CPU it may run
  * on (if any) comes to run it. With none, it waits for a CPU: every CPU it
  * may run on gets a slice, so that its turn comes. */
-static void find_a_cpu(const struct thread *t)
+static void find_a_cpu(struct thread *t)
 {
 	uint64_t cpus = t->affinity & online_mask() & ~(1ull << this_cpu()->index);
 
@@ -155,10 +161,12 @@ static void find_a_cpu(const struct thread *t)
 		unsigned c = (unsigned)__builtin_ctzll(cpus);
 		struct cpu *p = cpu_entries[c].cpu;
 		if (__atomic_exchange_n(&p->idle, 0, __ATOMIC_ACQ_REL)) {
+			t->sent_to = c + 1;
 			smp_kick(c);
 			return;
 		}
 	}
+	t->sent_to = 0;
 	give_slices(t->affinity);
 }
 
@@ -621,6 +629,7 @@ static void claim(struct thread *t)
 		t->on_cpu = me();
 		this_cpu()->busy_since = time_now();
 	}
+	t->sent_to = 0;
 	make_current(t);
 }
 
@@ -669,8 +678,11 @@ static _Noreturn void deadlocked(void)
 }
 
 /* The next runnable thread after the current one (round robin; the
- * current one comes last), or NULL. */
-static struct thread *pick(void)
+ * current one comes last), or NULL. not_sent: not one an idle CPU was
+ * kicked to run (thread_switch_shared leaves it to that CPU, which is on
+ * its way: taking it, a CPU whose thread waits would run both threads of
+ * a ping-pong in turns while the other CPU wakes for nothing). */
+static struct thread *pick_thread(int not_sent)
 {
 	int n = slots_end();
 	int start = current() ? slot_of(current()) : n - 1;
@@ -678,10 +690,15 @@ static struct thread *pick(void)
 	for (int k = 1; k <= n; k++) {
 		struct thread *t = &threads[(start + k) % n];
 		if (t->state == THREAD_RUNNABLE && (!t->on_cpu || t->on_cpu == me()) &&
-		    allowed_here(t))
+		    allowed_here(t) && !(not_sent && t->sent_to && t->sent_to != me()))
 			return t;
 	}
 	return NULL;
+}
+
+static struct thread *pick(void)
+{
+	return pick_thread(0);
 }
 
 /*
@@ -812,6 +829,95 @@ int thread_syscall_exit_slow(struct syscall_frame *f)
 		t->result_pending = t->state == THREAD_RUNNABLE && !t->retry;
 	}
 	struct thread *next = schedule();
+	user_regs_to_syscall(&next->regs, f);
+	return 1;
+}
+
+/* ---------------------------------------------------------------- the shared side */
+
+void thread_shared_lock(void)
+{
+	unsigned long flags = spin_lock_irqsave(&shared_lock);
+
+	shared_lock_flags = flags;
+}
+
+void thread_shared_unlock(void)
+{
+	spin_unlock_irqrestore(&shared_lock, shared_lock_flags);
+}
+
+/*
+ * In three steps, so that the lock is not held across the longest ones
+ * (XSAVE and XRSTOR): under the lock the decision, after which next is
+ * this CPU's; without it the FPU state and FS base, of t and next alone
+ * (t stays on this CPU, so no CPU takes it before its state is saved);
+ * under the lock again t let go and next's slice.
+ */
+int thread_switch_likely(void)
+{
+	struct thread *cur = current();
+
+	for (int i = 0, end = slots_end(); i < end; i++) {
+		struct thread *t = &threads[i];
+		unsigned sent = __atomic_load_n(&t->sent_to, __ATOMIC_RELAXED);
+		if (t != cur && __atomic_load_n(&t->state, __ATOMIC_RELAXED) == THREAD_RUNNABLE &&
+		    !__atomic_load_n(&t->on_cpu, __ATOMIC_RELAXED) && allowed_here(t) &&
+		    (!sent || sent == me()))
+			return 1;
+	}
+	return 0;
+}
+
+int thread_switch_shared(struct syscall_frame *f)
+{
+	struct cpu *c = this_cpu();
+	struct thread *t = current(), *next;
+
+	thread_shared_lock();
+	/* Woken meanwhile (retry), or asked for more than a switch: the
+	 * locked way. Deferred work may need the kernel lock to run. */
+	if (t->state != THREAD_WAITING || c->yield_requested || c->resched || defer_pending()) {
+		thread_shared_unlock();
+		return 0;
+	}
+	next = pick_thread(1);
+	/* The last check: from the retry's end on, the switch must happen. */
+	if (!next || next == t || (next->retry && !futex_end_woken_wait(next))) {
+		thread_shared_unlock();
+		return 0;
+	}
+	user_regs_from_syscall(f, &t->regs);
+	t->syscall_nr = c->syscall_nr;
+	t->syscall_seq = c->syscall_seq;
+	t->result_pending = 0;
+	if (next->retry) {
+		next->retry = 0;
+		next->regs.rax = 0;
+		next->result_pending = 1;
+	}
+	next->on_cpu = me();
+	make_current(next);
+	thread_shared_unlock();
+
+	/* The CPU holds the FPU state of fpu_owner: t, which came from
+	 * ring 3 (the owner is then the current thread). */
+	struct thread *owner = c->fpu_owner;
+	if (owner != next) {
+		if (owner && owner->state != THREAD_FREE) {
+			owner->fs = arch_get_user_fs();
+			fpu_state_save(fpu_areas[slot_of(owner)]);
+		}
+		arch_set_user_fs(next->fs);
+		fpu_state_load(fpu_areas[slot_of(next)]);
+		c->fpu_owner = next;
+	}
+
+	thread_shared_lock();
+	let_go(t); /* woken meanwhile: an idle CPU comes for it */
+	c->busy_since = time_now();
+	finish_switch(next);
+	thread_shared_unlock();
 	user_regs_to_syscall(&next->regs, f);
 	return 1;
 }

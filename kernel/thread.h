@@ -157,6 +157,35 @@ static inline int thread_syscall_exit(struct syscall_frame *f)
  * such work later kicks this CPU with an IPI. */
 int thread_switch_pending(void);
 /*
+ * The scheduler on the kernel lock's shared side (docs/architecture.md,
+ * "Lock order"). thread_shared_lock / thread_shared_unlock - the lock
+ * (LOCK_THREADS) that a shared syscall takes to change threads' states:
+ * the thread table, the futex waiters and the kernel timer lists, which
+ * outside shared sections only a holder of the kernel lock changes. Only
+ * ever taken inside a shared section (no holder runs beside one), so a
+ * holder needs it not. Spins with interrupts off; never held across a
+ * wait.
+ */
+void thread_shared_lock(void);
+void thread_shared_unlock(void);
+/*
+ * thread_switch_shared - in a shared section, after a shared syscall left
+ * the caller waiting (-EWAITING in f->rax): the switch thread_syscall_exit
+ * would make, when it is the plain case: another thread can run here
+ * now, and it was either preempted or woken from a futex wait (whose
+ * retry returns 0). Saves the caller from f and loads that thread into f;
+ * returns 1 (f must be left with iretq). Anything else (no thread to run,
+ * a retry of another call, a slice or yield to honour, deferred work)
+ * changes nothing and returns 0: thread_syscall_exit under the kernel
+ * lock does it.
+ */
+int thread_switch_shared(struct syscall_frame *f);
+/* Whether another thread could run on this CPU now, so that a wait here
+ * would switch rather than idle: read without a lock, a hint (a wait
+ * that would idle this CPU takes the kernel lock at once, as the idling
+ * does anyway). */
+int thread_switch_likely(void);
+/*
  * The scheduler across CPUs (work in progress: THREAD_SMP 0 leaves the
  * other CPUs idle). thread_cpu_idle - from a CPU's idle loop (not the boot
  * CPU's), interrupts off, no lock held: takes the kernel lock and, when a

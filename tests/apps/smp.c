@@ -12,6 +12,9 @@
  * - a futex ping-pong between two threads on two CPUs (rounds: argv[1]);
  * - wakes from every CPU at once on one word wake each waiter once;
  * - threads pinned one to each CPU take turns on one mutex, none stuck;
+ * - futex ping-pong pairs, a pair pinned to each CPU, all at once, their
+ *   waits with timeouts, beside a thread whose waits only time out; and
+ *   waiters requeued from one word to another, each woken once;
  * - threads on every CPU that mmap, fill, check and munmap at once;
  * - a signal to a thread spinning in ring 3 on another CPU arrives;
  * - each CPU's own local APIC timer ends the sleeps and slices there
@@ -27,6 +30,7 @@
  * "smp: ok NAME" per check and exits with the number of failures.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -42,8 +46,9 @@
 #include <unistd.h>
 
 /* Linux's futex ops (musl has no <linux/futex.h>). */
-#define FUTEX_WAIT_PRIVATE 128
-#define FUTEX_WAKE_PRIVATE 129
+#define FUTEX_WAIT_PRIVATE	  128
+#define FUTEX_WAKE_PRIVATE	  129
+#define FUTEX_CMP_REQUEUE_PRIVATE 132
 
 #define CHECK_PREFIX "smp"
 #include "check.h"
@@ -547,6 +552,165 @@ static void check_pinned_threads_take_turns(void)
 	printf("smp: %d pinned threads took %ld turns of one mutex in %llu ms\n", n, turn_total,
 	       (unsigned long long)((now_ns() - start) / 1000000));
 	CHECK(MUTEX_CHECK, turn_total == (long)n * MUTEX_TURNS && !held);
+}
+
+/*
+ * The futex calls and the switches they cause run beside each other on
+ * every CPU (the kernel lock's shared side): a ping-pong pair pinned to
+ * each CPU (two at least), every pair at once, each side waiting with a
+ * 2 ms timeout (a wake cancels the wait's timer, sometimes from another
+ * CPU's list; a timeout just waits again). Each side checks that it sees
+ * its turns in order and on its CPU. Beside them a ticker's waits, on a
+ * word nobody wakes, must each time out, and not before their 200 us.
+ */
+#define PAIR_ROUNDS   2000
+#define PAIR_CHECK    "futex_pairs_on_every_cpu_at_once_with_timeouts"
+#define TICKS	      200
+#define TICK_NS	      200000
+#define REQUEUE_WAIT  6
+#define REQUEUE_CHECK "futex_requeue_moves_waiters_and_each_is_woken_once"
+
+struct pair {
+	int word;
+	int cpu;
+	_Atomic int bad;
+};
+
+static struct pair pairs[64];
+static _Atomic int pairs_running;
+
+static long futex_timed(int *uaddr, int op, int val, long ns)
+{
+	struct timespec ts = {ns / 1000000000, ns % 1000000000};
+	return syscall(SYS_futex, uaddr, op, val, &ts, NULL, 0);
+}
+
+static void *pair_side(void *arg)
+{
+	struct pair *p = &pairs[(intptr_t)arg / 2];
+	int side = (int)((intptr_t)arg % 2);
+
+	pin(0, p->cpu);
+	for (int r = 0; r < PAIR_ROUNDS; r++) {
+		int want = 2 * r + side, v;
+		uint64_t since = now_ns();
+		while ((v = __atomic_load_n(&p->word, __ATOMIC_ACQUIRE)) != want) {
+			if (v > want || now_ns() - since > LIMIT_NS) {
+				p->bad++;
+				return NULL;
+			}
+			futex_timed(&p->word, FUTEX_WAIT_PRIVATE, v, 2000000);
+		}
+		if ((int)cpu_now() != p->cpu)
+			p->bad++;
+		__atomic_store_n(&p->word, want + 1, __ATOMIC_RELEASE);
+		futex(&p->word, FUTEX_WAKE_PRIVATE, 1);
+	}
+	pairs_running--;
+	return NULL;
+}
+
+static int tick_word;
+static _Atomic int ticks_bad;
+
+static void *tick(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < TICKS && pairs_running; i++) {
+		uint64_t start = now_ns();
+		long r = futex_timed(&tick_word, FUTEX_WAIT_PRIVATE, 0, TICK_NS);
+		if (r != -1 || errno != ETIMEDOUT || now_ns() - start < TICK_NS)
+			ticks_bad++;
+	}
+	return NULL;
+}
+
+static void check_futex_pairs(void)
+{
+	int n = ncpus < 2 ? 2 : ncpus, bad = 0;
+	pthread_t t[128], ticker;
+	uint64_t start = now_ns();
+
+	pairs_running = n;
+	for (int i = 0; i < n; i++)
+		pairs[i] = (struct pair){.cpu = i % ncpus};
+	pthread_create(&ticker, NULL, tick, NULL);
+	for (intptr_t i = 0; i < 2 * n; i++)
+		pthread_create(&t[i], NULL, pair_side, (void *)i);
+	for (int i = 0; i < 2 * n; i++)
+		join_or_fail(t[i], PAIR_CHECK, NULL);
+	join_or_fail(ticker, PAIR_CHECK, NULL);
+	for (int i = 0; i < n; i++)
+		bad += pairs[i].bad || pairs[i].word != 2 * PAIR_ROUNDS;
+	printf("smp: %d futex pairs, one on each cpu, %d rounds each: %llu ms, %d bad pairs, "
+	       "%d bad ticks\n",
+	       n, PAIR_ROUNDS, (unsigned long long)((now_ns() - start) / 1000000), bad,
+	       (int)ticks_bad);
+	CHECK(PAIR_CHECK, !bad && !ticks_bad);
+}
+
+/*
+ * FUTEX_CMP_REQUEUE from one word to another while the waiters sleep on
+ * several CPUs: one woken on the first word, the rest moved, then woken
+ * one at a time on the second. Each wait returns 0 exactly once; a
+ * requeue whose value check fails moves nobody (EAGAIN).
+ */
+static int rq_from, rq_to;
+static _Atomic int rq_asleep, rq_woken, rq_bad;
+
+static void *rq_wait(void *arg)
+{
+	pin(0, (int)(intptr_t)arg % ncpus);
+	rq_asleep++;
+	if (futex(&rq_from, FUTEX_WAIT_PRIVATE, 0) == 0)
+		rq_woken++;
+	else
+		rq_bad++;
+	return NULL;
+}
+
+static void check_futex_requeue(void)
+{
+	pthread_t t[REQUEUE_WAIT];
+	long woken = 0;
+
+	for (intptr_t i = 0; i < REQUEUE_WAIT; i++)
+		pthread_create(&t[i], NULL, rq_wait, (void *)i);
+	while (rq_asleep < REQUEUE_WAIT)
+		sched_yield();
+	struct timespec d = {0, 20000000}; /* they block in their waits */
+	nanosleep(&d, NULL);
+	long stale = syscall(SYS_futex, &rq_from, FUTEX_CMP_REQUEUE_PRIVATE, 1,
+			     (void *)(long)INT32_MAX, &rq_to, 1);
+	int stale_ok = stale == -1 && errno == EAGAIN;
+	/* Each waiter is woken by the first call or moved once: the calls'
+	 * results (woken + moved) add up to the waiters. */
+	long first = syscall(SYS_futex, &rq_from, FUTEX_CMP_REQUEUE_PRIVATE, 1,
+			     (void *)(long)INT32_MAX, &rq_to, 0);
+	long requeued = first;
+	uint64_t since = now_ns();
+	while (rq_woken < REQUEUE_WAIT && first >= 0 && now_ns() - since < LIMIT_NS) {
+		/* A waiter still on its way to its wait (a busy host) is
+		 * moved by a later call, which wakes nobody. */
+		if (requeued < REQUEUE_WAIT) {
+			long r = syscall(SYS_futex, &rq_from, FUTEX_CMP_REQUEUE_PRIVATE, 0,
+					 (void *)(long)INT32_MAX, &rq_to, 0);
+			requeued += r > 0 ? r : 0;
+		}
+		long r = futex(&rq_to, FUTEX_WAKE_PRIVATE, 1);
+		if (r < 0)
+			break;
+		woken += r;
+		if (!r)
+			sched_yield();
+	}
+	for (int i = 0; i < REQUEUE_WAIT; i++)
+		join_or_fail(t[i], REQUEUE_CHECK, NULL);
+	printf("smp: requeue of %d waiters: %ld woken or moved at once, %ld in all, %ld woken "
+	       "after, %d returned 0\n",
+	       REQUEUE_WAIT, first, requeued, woken, (int)rq_woken);
+	CHECK(REQUEUE_CHECK, stale_ok && requeued == REQUEUE_WAIT && woken <= REQUEUE_WAIT &&
+				 rq_woken == REQUEUE_WAIT && !rq_bad);
 }
 
 /* ---------------------------------------------------------------- moving */
@@ -1198,6 +1362,8 @@ int main(int argc, char **argv)
 	check_futex_ping_pong(rounds > 0 ? rounds : 20000);
 	check_wakes_from_several_cpus();
 	check_pinned_threads_take_turns();
+	check_futex_pairs();
+	check_futex_requeue();
 	check_mmap_churn();
 	check_same_pages();
 	check_reads_beside_each_other();

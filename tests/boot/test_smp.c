@@ -162,6 +162,9 @@ Test(smp, pc_machine_starts_its_present_cpus_only_and_a_bad_cap_is_ignored)
  * - threads pinned one to each CPU take turns on one mutex while another
  *   holds the kernel lock in long stretches: none is left runnable on a
  *   halted CPU (a thread stuck 20 s fails the check, not the boot);
+ * - futex ping-pong pairs, one pinned to each CPU, all at once with timed
+ *   waits beside waits that time out; a requeue moves waiters from one
+ *   word to another and each is woken once;
  * - threads mmap, fill and munmap at once on every CPU;
  * - a signal reaches a thread spinning on another CPU; a munmap under a
  *   reader on another CPU makes it fault, never read the reused frame;
@@ -185,6 +188,8 @@ static void smp_app_on(const char *name, const char *config, const char *qemu_op
 	    "futex_ping_pong_across_cpus",
 	    "futex_wakes_from_several_cpus_wake_each_waiter_once",
 	    "pinned_threads_take_turns_on_one_mutex",
+	    "futex_pairs_on_every_cpu_at_once_with_timeouts",
+	    "futex_requeue_moves_waiters_and_each_is_woken_once",
 	    "threads_mmap_fill_and_munmap_at_once",
 	    "signal_reaches_a_thread_spinning_on_another_cpu",
 	    "munmap_while_another_cpu_reads_faults_it",
