@@ -14,7 +14,9 @@
  * - threads pinned one to each CPU take turns on one mutex, none stuck;
  * - futex ping-pong pairs, a pair pinned to each CPU, all at once, their
  *   waits with timeouts, beside a thread whose waits only time out; and
- *   waiters requeued from one word to another, each woken once;
+ *   waiters requeued from one word to another, each woken once; a storm
+ *   of futex calls, mutex and condition variable use, affinity changes and
+ *   signals from threads on every CPU loses no wake-up and no count;
  * - threads on every CPU that mmap, fill, check and munmap at once;
  * - a signal to a thread spinning in ring 3 on another CPU arrives;
  * - each CPU's own local APIC timer ends the sleeps and slices there
@@ -713,6 +715,166 @@ static void check_futex_requeue(void)
 				 rq_woken == REQUEUE_WAIT && !rq_bad);
 }
 
+/*
+ * A storm of futex calls from threads moving between every CPU: random
+ * timed waits, wakes, requeues between four words and bumps of them; a
+ * mutex and condition variable around a counter (timed waits too);
+ * affinity changes; signals to random threads. For STORM_NS, then every
+ * thread must be joined (none left waiting for a wake that was lost) and
+ * the counter must equal the sum of each thread's increments (the mutex
+ * excluded). The kernel must not fail, which the boot test sees.
+ */
+#define STORM_THREADS 8
+#define STORM_NS      2000000000ull
+#define STORM_CHECK   "futex_storm_from_every_cpu_loses_no_wake"
+
+static int storm_words[4];
+static pthread_mutex_t storm_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t storm_cond = PTHREAD_COND_INITIALIZER;
+static long storm_counter, storm_incs[STORM_THREADS];
+static _Atomic int storm_stop;
+static _Atomic pid_t storm_tids[STORM_THREADS];
+
+static void on_storm_signal(int sig)
+{
+	(void)sig;
+}
+
+static uint64_t storm_next(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static void storm_count(int me)
+{
+	storm_counter++;
+	storm_incs[me]++;
+}
+
+static void *storm(void *arg)
+{
+	int me = (int)(intptr_t)arg;
+	uint64_t x = 0x9e3779b97f4a7c15ull * (uint64_t)(me + 1);
+
+	storm_tids[me] = (pid_t)syscall(SYS_gettid);
+	while (!storm_stop) {
+		int *word = &storm_words[storm_next(&x) % 4];
+		struct timespec ts = {0, (long)(storm_next(&x) % 200000)};
+		switch (storm_next(&x) % 10) {
+		case 0:
+		case 1:
+			syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, *word, &ts, NULL, 0);
+			break;
+		case 2:
+			futex(word, FUTEX_WAKE_PRIVATE, (int)(storm_next(&x) % 3));
+			break;
+		case 3:
+			syscall(SYS_futex, word, FUTEX_CMP_REQUEUE_PRIVATE,
+				(int)(storm_next(&x) % 2), (void *)(long)(storm_next(&x) % 3),
+				&storm_words[storm_next(&x) % 4], *word);
+			break;
+		case 4:
+			__atomic_fetch_add(word, 1, __ATOMIC_SEQ_CST);
+			futex(word, FUTEX_WAKE_PRIVATE, 1);
+			break;
+		case 5:
+		case 6:
+			pthread_mutex_lock(&storm_mutex);
+			storm_count(me);
+			if (storm_next(&x) % 4 == 0)
+				pthread_cond_broadcast(&storm_cond);
+			pthread_mutex_unlock(&storm_mutex);
+			break;
+		case 7:
+			pthread_mutex_lock(&storm_mutex);
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 100000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&storm_cond, &storm_mutex, &ts);
+			storm_count(me);
+			pthread_mutex_unlock(&storm_mutex);
+			break;
+		case 8: {
+			cpu_set_t set;
+			CPU_ZERO(&set);
+			CPU_SET((int)(storm_next(&x) % (uint64_t)ncpus), &set);
+			CPU_SET((int)(storm_next(&x) % (uint64_t)ncpus), &set);
+			sched_setaffinity(0, sizeof(set), &set);
+			break;
+		}
+		case 9: {
+			pid_t tid = storm_tids[storm_next(&x) % STORM_THREADS];
+			if (tid)
+				syscall(SYS_tgkill, getpid(), tid, SIGUSR2);
+			break;
+		}
+		}
+	}
+	return NULL;
+}
+
+/* Every thread still waiting on a word or the condition variable is
+ * woken, over and over, until it is joined (or LIMIT_NS passes). */
+static int storm_join(pthread_t t)
+{
+	uint64_t since = now_ns();
+
+	for (;;) {
+		for (int k = 0; k < 4; k++) {
+			__atomic_fetch_add(&storm_words[k], 1, __ATOMIC_SEQ_CST);
+			futex(&storm_words[k], FUTEX_WAKE_PRIVATE, INT32_MAX);
+		}
+		pthread_mutex_lock(&storm_mutex);
+		pthread_cond_broadcast(&storm_cond);
+		pthread_mutex_unlock(&storm_mutex);
+		struct timespec by;
+		clock_gettime(CLOCK_REALTIME, &by);
+		by.tv_nsec += 10000000;
+		if (by.tv_nsec >= 1000000000) {
+			by.tv_sec++;
+			by.tv_nsec -= 1000000000;
+		}
+		if (pthread_timedjoin_np(t, NULL, &by) == 0)
+			return 0;
+		if (now_ns() - since > LIMIT_NS)
+			return -1;
+	}
+}
+
+static void check_futex_storm(void)
+{
+	pthread_t t[STORM_THREADS];
+	struct sigaction sa = {.sa_handler = on_storm_signal};
+	long sum = 0;
+
+	sigaction(SIGUSR2, &sa, NULL);
+	for (intptr_t i = 0; i < STORM_THREADS; i++)
+		pthread_create(&t[i], NULL, storm, (void *)i);
+	uint64_t end = now_ns() + STORM_NS;
+	while (now_ns() < end) {
+		struct timespec d = {0, 50000000};
+		nanosleep(&d, NULL);
+	}
+	storm_stop = 1;
+	for (int i = 0; i < STORM_THREADS; i++) {
+		if (storm_join(t[i])) {
+			printf("smp: futex storm: thread %d not done after %llu s\n", i,
+			       (unsigned long long)(LIMIT_NS / 1000000000ull));
+			fail_and_end(STORM_CHECK);
+		}
+		sum += storm_incs[i];
+	}
+	printf("smp: futex storm of %d threads for %llu ms: %ld counted, %ld by the threads\n",
+	       STORM_THREADS, (unsigned long long)(STORM_NS / 1000000), storm_counter, sum);
+	CHECK(STORM_CHECK, storm_counter == sum && sum > 0);
+}
+
 /* ---------------------------------------------------------------- moving */
 
 /*
@@ -1364,6 +1526,7 @@ int main(int argc, char **argv)
 	check_pinned_threads_take_turns();
 	check_futex_pairs();
 	check_futex_requeue();
+	check_futex_storm();
 	check_mmap_churn();
 	check_same_pages();
 	check_reads_beside_each_other();

@@ -164,7 +164,9 @@ Test(smp, pc_machine_starts_its_present_cpus_only_and_a_bad_cap_is_ignored)
  *   halted CPU (a thread stuck 20 s fails the check, not the boot);
  * - futex ping-pong pairs, one pinned to each CPU, all at once with timed
  *   waits beside waits that time out; a requeue moves waiters from one
- *   word to another and each is woken once;
+ *   word to another and each is woken once; a storm of futex calls, mutex
+ *   and condition variable use, affinity changes and signals from threads
+ *   on every CPU ends with every thread joined and every count kept;
  * - threads mmap, fill and munmap at once on every CPU;
  * - a signal reaches a thread spinning on another CPU; a munmap under a
  *   reader on another CPU makes it fault, never read the reused frame;
@@ -190,6 +192,7 @@ static void smp_app_on(const char *name, const char *config, const char *qemu_op
 	    "pinned_threads_take_turns_on_one_mutex",
 	    "futex_pairs_on_every_cpu_at_once_with_timeouts",
 	    "futex_requeue_moves_waiters_and_each_is_woken_once",
+	    "futex_storm_from_every_cpu_loses_no_wake",
 	    "threads_mmap_fill_and_munmap_at_once",
 	    "signal_reaches_a_thread_spinning_on_another_cpu",
 	    "munmap_while_another_cpu_reads_faults_it",
