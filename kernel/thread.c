@@ -847,13 +847,6 @@ void thread_shared_unlock(void)
 	spin_unlock_irqrestore(&shared_lock, shared_lock_flags);
 }
 
-/*
- * In three steps, so that the lock is not held across the longest ones
- * (XSAVE and XRSTOR): under the lock the decision, after which next is
- * this CPU's; without it the FPU state and FS base, of t and next alone
- * (t stays on this CPU, so no CPU takes it before its state is saved);
- * under the lock again t let go and next's slice.
- */
 int thread_switch_likely(void)
 {
 	struct thread *cur = current();
@@ -869,6 +862,13 @@ int thread_switch_likely(void)
 	return 0;
 }
 
+/*
+ * In three steps, so that the lock is not held across the longest ones
+ * (XSAVE and XRSTOR): under the lock the decision, after which next is
+ * this CPU's; without it the FPU state and FS base, of t and next alone
+ * (t stays on this CPU, so no CPU takes it before its state is saved);
+ * under the lock again t let go and next's slice.
+ */
 int thread_switch_shared(struct syscall_frame *f)
 {
 	struct cpu *c = this_cpu();
