@@ -343,6 +343,7 @@ static const uint8_t shared_calls[] = {
     [SYS_getcpu] = 1,	     [SYS_sched_getaffinity] = 1,
     [SYS_clock_gettime] = 1, [SYS_clock_getres] = 1,
     [SYS_gettimeofday] = 1,  [SYS_time] = 1,
+    [SYS_sched_yield] = 1,
 };
 
 int syscall_shared(void)
@@ -363,8 +364,8 @@ int syscall_shared_dropped(void)
 
 /* The shared attempt at the call: 1 with its result in f->rax when it
  * completed there, 0 when it must run (again) under the kernel lock. A
- * call that left its thread waiting switches to the next one there too
- * when it can: *switched is then 1 (f holds that thread). */
+ * call that left its thread waiting, or yielded, switches to the next one
+ * there too when it can: *switched is then 1 (f holds that thread). */
 static int run_shared(struct cpu *cpu, const struct syscall_entry *entry, uint64_t nr,
 		      struct syscall_frame *f, int *switched)
 {
@@ -376,7 +377,7 @@ static int run_shared(struct cpu *cpu, const struct syscall_entry *entry, uint64
 	long ret = entry->fn(&f->args);
 	if (!cpu->shared_needs_lock) {
 		f->rax = (uint64_t)ret;
-		if (ret == -EWAITING)
+		if (ret == -EWAITING || cpu->yield_requested)
 			*switched = thread_switch_shared(f);
 	}
 	kernel_lock_share_end();

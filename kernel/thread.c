@@ -875,22 +875,32 @@ int thread_switch_shared(struct syscall_frame *f)
 	struct thread *t = current(), *next;
 
 	thread_shared_lock();
+	/* sched_yield: the caller, still runnable, goes behind the others. */
+	int yielding = c->yield_requested && t->state == THREAD_RUNNABLE && !t->retry;
 	/* Woken meanwhile (retry), or asked for more than a switch: the
 	 * locked way. Deferred work may need the kernel lock to run. */
-	if (t->state != THREAD_WAITING || c->yield_requested || c->resched || defer_pending()) {
+	if ((t->state != THREAD_WAITING && !yielding) || c->resched || defer_pending()) {
 		thread_shared_unlock();
 		return 0;
 	}
 	next = pick_thread(1);
+	if (yielding && (!next || next == t)) {
+		/* Nothing else to run here: the caller goes on, as
+		 * schedule() would let it. */
+		c->yield_requested = 0;
+		thread_shared_unlock();
+		return 0;
+	}
 	/* The last check: from the retry's end on, the switch must happen. */
 	if (!next || next == t || (next->retry && !futex_end_woken_wait(next))) {
 		thread_shared_unlock();
 		return 0;
 	}
+	c->yield_requested = 0;
 	user_regs_from_syscall(f, &t->regs);
 	t->syscall_nr = c->syscall_nr;
 	t->syscall_seq = c->syscall_seq;
-	t->result_pending = 0;
+	t->result_pending = yielding; /* its call is done: rax is the result */
 	if (next->retry) {
 		next->retry = 0;
 		next->regs.rax = 0;
@@ -914,7 +924,7 @@ int thread_switch_shared(struct syscall_frame *f)
 	}
 
 	thread_shared_lock();
-	let_go(t); /* woken meanwhile: an idle CPU comes for it */
+	let_go(t); /* runnable (yielded, or woken meanwhile): an idle CPU comes for it */
 	c->busy_since = time_now();
 	finish_switch(next);
 	thread_shared_unlock();

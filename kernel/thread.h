@@ -170,14 +170,15 @@ void thread_shared_lock(void);
 void thread_shared_unlock(void);
 /*
  * thread_switch_shared - in a shared section, after a shared syscall left
- * the caller waiting (-EWAITING in f->rax): the switch thread_syscall_exit
- * would make, when it is the plain case: another thread can run here
- * now, and it was either preempted or woken from a futex wait (whose
- * retry returns 0). Saves the caller from f and loads that thread into f;
- * returns 1 (f must be left with iretq). Anything else (no thread to run,
- * a retry of another call, a slice or yield to honour, deferred work)
- * changes nothing and returns 0: thread_syscall_exit under the kernel
- * lock does it.
+ * the caller waiting (-EWAITING in f->rax) or yielding (sched_yield): the
+ * switch thread_syscall_exit would make, when it is the plain case:
+ * another thread can run here now, and it was either preempted or woken
+ * from a futex wait (whose retry returns 0). Saves the caller from f and
+ * loads that thread into f; returns 1 (f must be left with iretq). A
+ * yield with nothing else to run here is done (0, the caller goes on).
+ * Anything else (no thread to run for a waiting caller, a retry of
+ * another call, a slice to honour, deferred work) changes nothing and
+ * returns 0: thread_syscall_exit under the kernel lock does it.
  */
 int thread_switch_shared(struct syscall_frame *f);
 /* Whether another thread could run on this CPU now, so that a wait here
