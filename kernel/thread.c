@@ -574,19 +574,35 @@ void thread_set_wait_progress(uint64_t progress)
 
 /* ---------------------------------------------------------------- switching */
 
+/* The FS base and FPU state the CPU holds go to their owner's slot (any
+ * CPU may load them next); the CPU then holds no thread's. */
+static void save_cpu_state(struct cpu *c)
+{
+	struct thread *owner = c->fpu_owner;
+
+	if (owner && owner->state != THREAD_FREE) {
+		owner->fs = arch_get_user_fs();
+		fpu_state_save(fpu_areas[slot_of(owner)]);
+	}
+	c->fpu_owner = NULL;
+}
+
+/* Loads t's FS base and FPU state into the CPU, which holds no thread's. */
+static void restore_cpu_state(struct cpu *c, struct thread *t)
+{
+	arch_set_user_fs(t->fs);
+	fpu_state_load(fpu_areas[slot_of(t)]);
+	c->fpu_owner = t;
+}
+
 /* t leaves this CPU: its FS base and FPU state go to its slot (any CPU
  * may load them next), and another CPU may take it. */
 static void release(struct thread *t)
 {
 	struct cpu *c = this_cpu();
 
-	if (c->fpu_owner == t) {
-		if (t->state != THREAD_FREE) {
-			t->fs = arch_get_user_fs();
-			fpu_state_save(fpu_areas[slot_of(t)]);
-		}
-		c->fpu_owner = NULL;
-	}
+	if (c->fpu_owner == t)
+		save_cpu_state(c);
 	if (t->on_cpu == me()) {
 		t->on_cpu = 0;
 		c->busy_ns += time_now() - c->busy_since;
@@ -642,9 +658,7 @@ static void load_cpu_state(struct thread *t)
 		return;
 	if (c->fpu_owner)
 		release(c->fpu_owner);
-	arch_set_user_fs(t->fs);
-	fpu_state_load(fpu_areas[slot_of(t)]);
-	c->fpu_owner = t;
+	restore_cpu_state(c, t);
 }
 
 static _Noreturn void deadlocked(void)
@@ -677,11 +691,23 @@ static _Noreturn void deadlocked(void)
 	app_exit(128 + SIGKILL);
 }
 
+/* Whether this CPU may run t: runnable, current nowhere else, allowed
+ * here. not_sent: and not one an idle CPU was kicked to run
+ * (thread_switch_shared leaves it to that CPU, which is on its way:
+ * taking it, a CPU whose thread waits would run both threads of a
+ * ping-pong in turns while the other CPU wakes for nothing). The loads are
+ * relaxed atomics: thread_switch_likely reads without a lock. */
+static int may_run_here(const struct thread *t, int not_sent)
+{
+	unsigned on = __atomic_load_n(&t->on_cpu, __ATOMIC_RELAXED);
+	unsigned sent = __atomic_load_n(&t->sent_to, __ATOMIC_RELAXED);
+
+	return __atomic_load_n(&t->state, __ATOMIC_RELAXED) == THREAD_RUNNABLE &&
+	       (!on || on == me()) && allowed_here(t) && !(not_sent && sent && sent != me());
+}
+
 /* The next runnable thread after the current one (round robin; the
- * current one comes last), or NULL. not_sent: not one an idle CPU was
- * kicked to run (thread_switch_shared leaves it to that CPU, which is on
- * its way: taking it, a CPU whose thread waits would run both threads of
- * a ping-pong in turns while the other CPU wakes for nothing). */
+ * current one comes last), or NULL; not_sent as for may_run_here. */
 static struct thread *pick_thread(int not_sent)
 {
 	int n = slots_end();
@@ -689,8 +715,7 @@ static struct thread *pick_thread(int not_sent)
 
 	for (int k = 1; k <= n; k++) {
 		struct thread *t = &threads[(start + k) % n];
-		if (t->state == THREAD_RUNNABLE && (!t->on_cpu || t->on_cpu == me()) &&
-		    allowed_here(t) && !(not_sent && t->sent_to && t->sent_to != me()))
+		if (may_run_here(t, not_sent))
 			return t;
 	}
 	return NULL;
@@ -852,11 +877,7 @@ int thread_switch_likely(void)
 	struct thread *cur = current();
 
 	for (int i = 0, end = slots_end(); i < end; i++) {
-		struct thread *t = &threads[i];
-		unsigned sent = __atomic_load_n(&t->sent_to, __ATOMIC_RELAXED);
-		if (t != cur && __atomic_load_n(&t->state, __ATOMIC_RELAXED) == THREAD_RUNNABLE &&
-		    !__atomic_load_n(&t->on_cpu, __ATOMIC_RELAXED) && allowed_here(t) &&
-		    (!sent || sent == me()))
+		if (&threads[i] != cur && may_run_here(&threads[i], 1))
 			return 1;
 	}
 	return 0;
@@ -910,17 +931,11 @@ int thread_switch_shared(struct syscall_frame *f)
 	make_current(next);
 	thread_shared_unlock();
 
-	/* The CPU holds the FPU state of fpu_owner: t, which came from
-	 * ring 3 (the owner is then the current thread). */
-	struct thread *owner = c->fpu_owner;
-	if (owner != next) {
-		if (owner && owner->state != THREAD_FREE) {
-			owner->fs = arch_get_user_fs();
-			fpu_state_save(fpu_areas[slot_of(owner)]);
-		}
-		arch_set_user_fs(next->fs);
-		fpu_state_load(fpu_areas[slot_of(next)]);
-		c->fpu_owner = next;
+	/* The CPU holds the state of fpu_owner: t, which came from ring 3
+	 * (the owner is then the current thread). */
+	if (c->fpu_owner != next) {
+		save_cpu_state(c);
+		restore_cpu_state(c, next);
 	}
 
 	thread_shared_lock();

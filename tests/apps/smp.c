@@ -81,15 +81,26 @@ static _Noreturn void fail_and_end(const char *check)
 	exit(failures);
 }
 
+/* The CLOCK_REALTIME time ns from now (the deadline pthread's timed calls
+ * take). */
+static struct timespec realtime_after(uint64_t ns)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ns += (uint64_t)ts.tv_nsec;
+	ts.tv_sec += (time_t)(ns / 1000000000ull);
+	ts.tv_nsec = (long)(ns % 1000000000ull);
+	return ts;
+}
+
 /* Joins t, or ends the app with the check failed when t is not done
  * within LIMIT_NS: a lost wake-up shows as a named failure, not as the
  * boot's timeout. */
 static void join_or_fail(pthread_t t, const char *check, void **ret)
 {
-	struct timespec by;
+	struct timespec by = realtime_after(LIMIT_NS);
 
-	clock_gettime(CLOCK_REALTIME, &by);
-	by.tv_sec += (time_t)(LIMIT_NS / 1000000000ull);
 	if (pthread_timedjoin_np(t, ret, &by) == 0)
 		return;
 	printf("smp: a thread of %s not done after %llu s\n", check,
@@ -402,14 +413,21 @@ static int wake_word;
 static _Atomic int wake_asleep, wake_returned, wake_bad;
 static _Atomic long wake_counted;
 
+/* One wait on word (0), counted: asleep before it, then woken (it
+ * returned 0) or bad. */
+static void wait_once(int *word, _Atomic int *asleep, _Atomic int *woken, _Atomic int *bad)
+{
+	(*asleep)++;
+	if (futex(word, FUTEX_WAIT_PRIVATE, 0) == 0)
+		(*woken)++;
+	else
+		(*bad)++;
+}
+
 static void *sleep_once(void *arg)
 {
 	(void)arg;
-	wake_asleep++;
-	if (futex(&wake_word, FUTEX_WAIT_PRIVATE, 0) == 0)
-		wake_returned++;
-	else
-		wake_bad++;
+	wait_once(&wake_word, &wake_asleep, &wake_returned, &wake_bad);
 	return NULL;
 }
 
@@ -663,11 +681,7 @@ static _Atomic int rq_asleep, rq_woken, rq_bad;
 static void *rq_wait(void *arg)
 {
 	pin(0, (int)(intptr_t)arg % ncpus);
-	rq_asleep++;
-	if (futex(&rq_from, FUTEX_WAIT_PRIVATE, 0) == 0)
-		rq_woken++;
-	else
-		rq_bad++;
+	wait_once(&rq_from, &rq_asleep, &rq_woken, &rq_bad);
 	return NULL;
 }
 
@@ -790,12 +804,7 @@ static void *storm(void *arg)
 			break;
 		case 7:
 			pthread_mutex_lock(&storm_mutex);
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 100000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
+			ts = realtime_after(100000);
 			pthread_cond_timedwait(&storm_cond, &storm_mutex, &ts);
 			storm_count(me);
 			pthread_mutex_unlock(&storm_mutex);
@@ -833,13 +842,7 @@ static int storm_join(pthread_t t)
 		pthread_mutex_lock(&storm_mutex);
 		pthread_cond_broadcast(&storm_cond);
 		pthread_mutex_unlock(&storm_mutex);
-		struct timespec by;
-		clock_gettime(CLOCK_REALTIME, &by);
-		by.tv_nsec += 10000000;
-		if (by.tv_nsec >= 1000000000) {
-			by.tv_sec++;
-			by.tv_nsec -= 1000000000;
-		}
+		struct timespec by = realtime_after(10000000);
 		if (pthread_timedjoin_np(t, NULL, &by) == 0)
 			return 0;
 		if (now_ns() - since > LIMIT_NS)
