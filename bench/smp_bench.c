@@ -26,12 +26,15 @@
 //           READ_CALLS calls on 1 thread, then half each on 2.
 //   pwrite  the same with pwrite over the files' bytes (the checksum: the
 //           bytes written, read back from the buffer).
+//   pipe    each thread writes a 32 KiB block into a pipe of its own and reads
+//           it back (no waits), READ_CALLS round trips on 1 thread, then
+//           half each on 2 (the checksum: one byte of each block read).
 //
 // Each figure is the best of REPS runs (the host is shared: the best run is
 // the one least disturbed). A run's time is the span from the first worker's
 // start to the last worker's end (CLOCK_MONOTONIC), so thread creation and
 // joining are not counted.
-// Usage: smp_bench [all|cpu|fault|fault4k|futex|pairs|unmap|pread|pwrite]...
+// Usage: smp_bench [all|cpu|fault|fault4k|futex|pairs|unmap|pread|pwrite|pipe]...
 // Exit status 0 when every checksum matched, 1 otherwise.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -65,6 +68,7 @@
 #define UNMAP_MIB  32
 #define READ_KIB   64
 #define READ_CALLS 40000
+#define PIPE_BLOCK 32768
 
 static int failed;
 
@@ -282,6 +286,34 @@ static void *pread_worker(void *arg)
 static void *pwrite_worker(void *arg)
 {
 	return io_loop(arg, 1);
+}
+
+/* Each thread pushes 4 KiB blocks through its own pipe and back. */
+static void *pipe_worker(void *arg)
+{
+	struct work *w = arg;
+	unsigned char out[PIPE_BLOCK], in[PIPE_BLOCK];
+	int fd[2];
+
+	w->sum = 0;
+	if (pipe(fd)) {
+		w->err = errno;
+		return NULL;
+	}
+	w->start = now_ns();
+	for (int i = 0; i < w->count; i++) {
+		out[(w->first + i) % PIPE_BLOCK] = (unsigned char)(w->first + i);
+		if (write(fd[1], out, sizeof(out)) != (long)sizeof(out) ||
+		    read(fd[0], in, sizeof(in)) != (long)sizeof(in)) {
+			w->err = EIO;
+			break;
+		}
+		w->sum += in[(w->first + i) % PIPE_BLOCK];
+	}
+	w->end = now_ns();
+	close(fd[0]);
+	close(fd[1]);
+	return NULL;
 }
 
 static void io_scaling(const char *name, void *(*fn)(void *))
@@ -520,6 +552,8 @@ int main(int argc, char **argv)
 			io_scaling("pread", pread_worker);
 		if (all || !strcmp(w, "pwrite"))
 			io_scaling("pwrite", pwrite_worker);
+		if (all || !strcmp(w, "pipe"))
+			scaling("pipe", pipe_worker, READ_CALLS);
 		if (all)
 			break;
 	}

@@ -10,6 +10,11 @@
  * Invariants: count <= EVENTFD_MAX; every change of count wakes the queue
  * with the events that now hold (POLLIN after a write, POLLOUT after a
  * read), so a waiting thread and every epoll interest hear of it.
+ *
+ * Reads and writes also run on the kernel lock's shared side (kernel/
+ * syscall.h): the count changes under the counter's own lock (LOCK_FILE)
+ * and the queue is woken through thread_wake_queue; a wait asks for the
+ * kernel lock (-EAGAIN, fs/read_write.c).
  */
 #include "fs/eventfd.h"
 
@@ -19,6 +24,9 @@
 #include "kernel/abi/errno.h"
 #include "kernel/abi/fcntl.h"
 #include "kernel/abi/poll.h"
+#include "kernel/spinlock.h"
+#include "kernel/syscall.h"
+#include "kernel/thread.h"
 #include "kernel/wait.h"
 #include "mm/kmalloc.h"
 
@@ -28,6 +36,7 @@ struct eventfd {
 	uint64_t count;
 	int semaphore; /* EFD_SEMAPHORE: a read takes 1 */
 	struct waitq wq;
+	struct spinlock shared; /* shared syscalls' turns (file_shared_lock) */
 };
 
 static long eventfd_read(struct file *f, struct iobuf *buf, uint64_t *pos)
@@ -39,15 +48,21 @@ static long eventfd_read(struct file *f, struct iobuf *buf, uint64_t *pos)
 	(void)pos;
 	if (iobuf_left(buf) < sizeof(value))
 		return -EINVAL;
-	if (!efd->count)
+	unsigned long flags = file_shared_lock(&efd->shared);
+	if (!efd->count) {
+		file_shared_unlock(&efd->shared, flags);
 		return -EAGAIN;
+	}
 	value = efd->semaphore ? 1 : efd->count;
-	/* Copy before taking: a bad buffer must not lose the count. */
+	/* Copy before taking: a bad buffer, or a copy the shared side gives
+	 * up, must not lose the count. */
 	err = iobuf_put(buf, &value, sizeof(value));
+	if (!err)
+		efd->count -= value;
+	file_shared_unlock(&efd->shared, flags);
 	if (err)
 		return err;
-	efd->count -= value;
-	waitq_wake(&efd->wq, POLLOUT);
+	thread_wake_queue(&efd->wq, POLLOUT);
 	return sizeof(value);
 }
 
@@ -65,10 +80,14 @@ static long eventfd_write(struct file *f, struct iobuf *buf, uint64_t *pos)
 		return err;
 	if (value == UINT64_MAX)
 		return -EINVAL;
-	if (value > EVENTFD_MAX - efd->count)
+	unsigned long flags = file_shared_lock(&efd->shared);
+	if (value > EVENTFD_MAX - efd->count) {
+		file_shared_unlock(&efd->shared, flags);
 		return -EAGAIN;
+	}
 	efd->count += value;
-	waitq_wake(&efd->wq, POLLIN);
+	file_shared_unlock(&efd->shared, flags);
+	thread_wake_queue(&efd->wq, POLLIN);
 	return sizeof(value);
 }
 
@@ -104,6 +123,8 @@ static const struct file_ops eventfd_ops = {
     .write = eventfd_write,
     .poll = eventfd_poll,
     .release = eventfd_release,
+    .shared_read = 1,  /* under the counter's lock */
+    .shared_write = 1, /* the same */
 };
 
 /* eventfd and eventfd2: a new counter at count, installed in the lowest
@@ -121,6 +142,7 @@ static long eventfd_create(unsigned count, int flags)
 		return -ENOMEM;
 	*efd = (struct eventfd){.count = count, .semaphore = (flags & EFD_SEMAPHORE) != 0};
 	waitq_init(&efd->wq);
+	spin_init(&efd->shared, "eventfd", LOCK_FILE);
 	f = file_new(&eventfd_ops, O_RDWR | (flags & EFD_NONBLOCK), efd);
 	if (!f) {
 		kfree(efd);

@@ -9,6 +9,8 @@
 #include "kernel/abi/poll.h"
 #include "kernel/abi/stat.h"
 #include "kernel/panic.h"
+#include "kernel/spinlock.h"
+#include "kernel/syscall.h"
 #include "mm/kmalloc.h"
 
 /* Anonymous files (pipes, epoll, eventfd) are told apart in stat by a
@@ -123,4 +125,15 @@ int64_t file_seek_size(struct file *f, int64_t off, int whence, uint64_t size)
 	if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
 		return -EINVAL;
 	return base + off;
+}
+
+unsigned long file_shared_lock(struct spinlock *l)
+{
+	return syscall_shared() ? spin_lock_irqsave(l) : 0;
+}
+
+void file_shared_unlock(struct spinlock *l, unsigned long flags)
+{
+	if (syscall_shared())
+		spin_unlock_irqrestore(l, flags);
 }

@@ -30,6 +30,7 @@
 
 struct file;
 struct inode;
+struct spinlock;
 struct iobuf;
 struct poll_table;
 struct vmobj;
@@ -80,13 +81,16 @@ struct file_ops {
 	uint64_t (*wait_timeout)(struct file *f, int writing);
 	/* The last reference went away. */
 	void (*release)(struct file *f);
-	/* read may run in a shared syscall, beside other CPUs' (kernel/
-	 * syscall.h): it changes nothing (no allocation, no wake, no time
-	 * stamp) but *pos, which the caller owns, and the buffer. */
+	/* read (shared_read) or write (shared_write) may be called in a
+	 * shared syscall (kernel/syscall.h), beside other CPUs': it sees
+	 * syscall_shared() and does there only what is safe beside them,
+	 * under a lock of its own (a tmpfs inode's, a pipe's), waking
+	 * queues only through thread_wake_queue, and asks for the kernel
+	 * lock for the rest. A shared write moves all its bytes or none,
+	 * unless the file is O_NONBLOCK (the rest of a blocking write would
+	 * wait). A read that changes nothing but *pos, which the caller
+	 * owns, and the buffer (tmpfs's) needs no lock at all. */
 	int shared_read;
-	/* write may be called in a shared syscall: it sees syscall_shared()
-	 * and does there only what is safe beside other CPUs (under a lock
-	 * of its own), asking for the kernel lock for the rest. */
 	int shared_write;
 };
 
@@ -124,6 +128,12 @@ unsigned file_poll(struct file *f, struct poll_table *pt);
 int file_stat(struct file *f, struct kstat *st);
 /* Whether epoll may watch f (it has a poll operation). */
 int file_pollable(const struct file *f);
+
+/* A kind's own lock around its state in a shared syscall (shared_read,
+ * shared_write): taken only there, since a holder of the kernel lock runs
+ * alone anyway. Returns what file_shared_unlock takes back. */
+unsigned long file_shared_lock(struct spinlock *l);
+void file_shared_unlock(struct spinlock *l, unsigned long flags);
 
 /* seek over a kind with a size: SEEK_SET/CUR/END (and SEEK_DATA/HOLE as
  * "all data"), -EINVAL for a negative result or a bad whence. */

@@ -15,6 +15,7 @@
 #include "kernel/app.h"
 #include "kernel/klib.h"
 #include "kernel/signal.h"
+#include "kernel/spinlock.h"
 #include "kernel/thread.h"
 #include "kernel/wait.h"
 #include "mm/kmalloc.h"
@@ -25,6 +26,7 @@ struct pipe {
 	int readers, writers; /* open end files */
 	size_t head, len;     /* ring: bytes [head, head + len) mod PIPE_BUFFER */
 	struct waitq wq;
+	struct spinlock shared; /* shared syscalls' turns (file_shared_lock) */
 	uint64_t ino;
 	char *buf;
 };
@@ -36,6 +38,20 @@ static int is_reader(const struct file *f)
 	return (f->flags & O_ACCMODE) == O_RDONLY;
 }
 
+/*
+ * On the kernel lock's shared side (kernel/syscall.h) reads and writes
+ * move bytes under the pipe's own lock (LOCK_FILE) and wake its queue with
+ * thread_wake_queue; what they may not do there (raise SIGPIPE) asks for
+ * the lock, and so does a wait (-EAGAIN, fs/read_write.c). The ring's
+ * head and length change only once the copy is sure to stand: a copy
+ * that the shared side gives up leaves the pipe as it was, for the
+ * call's run under the kernel lock.
+ */
+static int copy_stands(void)
+{
+	return !syscall_shared() || !syscall_shared_dropped();
+}
+
 static long pipe_read(struct file *f, struct iobuf *b, uint64_t *pos)
 {
 	struct pipe *p = f->priv;
@@ -44,22 +60,28 @@ static long pipe_read(struct file *f, struct iobuf *b, uint64_t *pos)
 	(void)pos;
 	if (!iobuf_left(b))
 		return 0;
-	if (!p->len)
+	unsigned long flags = file_shared_lock(&p->shared);
+	size_t head = p->head, len = p->len;
+	if (!len) {
+		file_shared_unlock(&p->shared, flags);
 		return p->writers ? -EAGAIN : 0;
-	while (iobuf_left(b) && p->len) {
-		size_t n = (size_t)MIN(iobuf_left(b), (uint64_t)MIN(p->len, PIPE_BUFFER - p->head));
-		if (iobuf_put(b, p->buf + p->head, n)) {
-			if (!done)
-				return -EFAULT;
+	}
+	while (iobuf_left(b) && len) {
+		size_t n = (size_t)MIN(iobuf_left(b), (uint64_t)MIN(len, PIPE_BUFFER - head));
+		if (iobuf_put(b, p->buf + head, n))
 			break;
-		}
-		p->head = (p->head + n) % PIPE_BUFFER;
-		p->len -= n;
+		head = (head + n) % PIPE_BUFFER;
+		len -= n;
 		done += n;
 	}
-	if (!p->len)
-		p->head = 0; /* keep small writes contiguous */
-	waitq_wake(&p->wq, POLLOUT | POLLWRNORM);
+	if (copy_stands()) {
+		p->head = len ? head : 0; /* empty: keep small writes contiguous */
+		p->len = len;
+	}
+	file_shared_unlock(&p->shared, flags);
+	if (!done || !copy_stands())
+		return -EFAULT; /* (a given-up attempt's result goes unseen) */
+	thread_wake_queue(&p->wq, POLLOUT | POLLWRNORM);
 	return (long)done;
 }
 
@@ -72,26 +94,40 @@ static long pipe_write(struct file *f, struct iobuf *b, uint64_t *pos)
 	if (!want)
 		return 0; /* as Linux: before the reader check, no SIGPIPE */
 	if (!p->readers) {
+		if (syscall_shared())
+			return syscall_needs_lock();
 		signal_raise(thread_current(), SIGPIPE, NULL);
 		return -EPIPE;
 	}
+	unsigned long flags = file_shared_lock(&p->shared);
+	size_t len = p->len;
 	/* POSIX: a write of at most PIPE_BUF bytes is never interleaved
 	 * with others, so it waits for room for all of it. */
-	if (PIPE_BUFFER - p->len < (want <= PIPE_BUF ? want : 1))
+	if (PIPE_BUFFER - len < (want <= PIPE_BUF ? want : 1)) {
+		file_shared_unlock(&p->shared, flags);
 		return -EAGAIN;
-	while (iobuf_left(b) && p->len < PIPE_BUFFER) {
-		size_t tail = (p->head + p->len) % PIPE_BUFFER;
+	}
+	/* A blocking write goes on until all of it is in, which only its
+	 * run under the kernel lock can wait for: there, all or nothing. */
+	if (syscall_shared() && !(f->flags & O_NONBLOCK) && want > PIPE_BUFFER - len) {
+		file_shared_unlock(&p->shared, flags);
+		return syscall_needs_lock();
+	}
+	while (iobuf_left(b) && len < PIPE_BUFFER) {
+		size_t tail = (p->head + len) % PIPE_BUFFER;
 		size_t n = (size_t)MIN(iobuf_left(b),
-				       (uint64_t)MIN(PIPE_BUFFER - p->len, PIPE_BUFFER - tail));
-		if (iobuf_get(b, p->buf + tail, n)) {
-			if (!done)
-				return -EFAULT;
+				       (uint64_t)MIN(PIPE_BUFFER - len, PIPE_BUFFER - tail));
+		if (iobuf_get(b, p->buf + tail, n))
 			break;
-		}
-		p->len += n;
+		len += n;
 		done += n;
 	}
-	waitq_wake(&p->wq, POLLIN | POLLRDNORM);
+	if (copy_stands())
+		p->len = len;
+	file_shared_unlock(&p->shared, flags);
+	if (!done || !copy_stands())
+		return -EFAULT;
+	thread_wake_queue(&p->wq, POLLIN | POLLRDNORM);
 	return (long)done;
 }
 
@@ -164,6 +200,8 @@ static const struct file_ops pipe_ops = {
     .ioctl = pipe_ioctl,
     .stat = pipe_stat,
     .release = pipe_release,
+    .shared_read = 1,  /* under the pipe's lock */
+    .shared_write = 1, /* the same; SIGPIPE asks for the kernel lock */
 };
 
 long pipe_buffer_size(const struct file *f)
@@ -180,6 +218,7 @@ int pipe_create(unsigned flags, struct file **rd, struct file **wr)
 	if (p && buf) {
 		*p = (struct pipe){.readers = 1, .writers = 1, .ino = next_ino++, .buf = buf};
 		waitq_init(&p->wq);
+		spin_init(&p->shared, "pipe", LOCK_FILE);
 		*rd = file_new(&pipe_ops, O_RDONLY | (flags & O_NONBLOCK), p);
 		*wr = file_new(&pipe_ops, O_WRONLY | (flags & O_NONBLOCK), p);
 	}

@@ -5,7 +5,8 @@
  * all, larger ones piecewise. With no read end open, a write is EPIPE and
  * SIGPIPE for the writing thread. Both ends share one wait queue, woken
  * whenever bytes or room appear or an end closes. Operations never block
- * (fs/read_write.c waits); host-tested.
+ * (fs/read_write.c waits); reads and writes that need not wait also run
+ * on the kernel lock's shared side, beside other CPUs'; host-tested.
  */
 #pragma once
 

@@ -77,7 +77,8 @@ long rw_blocking(struct file *f, struct iobuf *b, uint64_t *pos, int writing)
  */
 static long rw_shared(struct file *f, struct iobuf *b, uint64_t *pos, int writing)
 {
-	int own_pos = pos == &f->pos;
+	/* (A kind without offsets, a pipe, has none to own.) */
+	int own_pos = pos == &f->pos && f->ops->seek;
 
 	if (!(writing ? f->ops->shared_write : f->ops->shared_read) ||
 	    (own_pos && __atomic_exchange_n(&f->shared_pos_busy, 1, __ATOMIC_ACQUIRE)))

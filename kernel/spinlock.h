@@ -50,6 +50,7 @@ enum lock_class {
 	LOCK_THREADS,	     /* the shared side's threads, futex waiters and timers */
 	LOCK_FS_TREE,	     /* planned: a file system's tree */
 	LOCK_INODE,	     /* one inode (tmpfs: its shared writers take turns) */
+	LOCK_FILE,	     /* one pipe or eventfd: its shared readers and writers */
 	LOCK_ASPACE,	     /* planned: one address space (its regions, tables) */
 	LOCK_SHARED_FAULT,   /* what demand faults beside each other share: palloc,
 			      * the counts (kernel/app.c, outside the kernel lock) */

@@ -327,11 +327,13 @@ long syscall_rerun(uint64_t nr, const struct syscall_args *args)
 /*
  * The calls that run first on the kernel lock's shared side (syscall.h),
  * each read for what it touches: the ids and clocks, which only read;
- * futex, whose waiters only a holder changes, so a wake that finds none
- * and a wait whose word differs end there; read and pread of files whose
- * reads change nothing (file_ops.shared_read); write and pwrite of files
- * whose kind writes there what it safely can (file_ops.shared_write: tmpfs
- * over bytes the file has). Everything else about them asks for the lock.
+ * futex, whose waiters change under thread_shared_lock, and sched_yield
+ * (the switches both cause: thread_switch_shared); read and pread of files whose
+ * kind reads there what it safely can (file_ops.shared_read: tmpfs files,
+ * pipes, eventfds); write and pwrite of files whose kind writes there what
+ * it safely can (file_ops.shared_write: tmpfs over bytes the file has, a
+ * pipe or eventfd that need not wait). Everything else about them asks
+ * for the lock.
  */
 static const uint8_t shared_calls[] = {
     [SYS_write] = 1,	     [SYS_pwrite64] = 1,

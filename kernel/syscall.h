@@ -99,12 +99,14 @@ typedef long (*syscall_fn)(const struct syscall_args *args);
  * shared side; the rules are in docs/architecture.md, "Its shared side").
  * What a holder alone changes (the fd table, the inodes) is read-only
  * there, so a read needs no lock of its own; what shared calls change has
- * a lock only they take (tmpfs bytes: LOCK_INODE; the threads and the
- * futex waiters: thread_shared_lock).
+ * a lock only they take (tmpfs bytes: LOCK_INODE; a pipe's ring and an
+ * eventfd's count: LOCK_FILE; the threads, the futex waiters and what a
+ * wake changes: thread_shared_lock, thread_wake_queue).
  *
  * A handler on such a path asks syscall_shared() first. Whatever it may
- * not do there (wait, wake a thread, allocate, change shared state, take
- * a fault the shared side cannot serve) it leaves undone and returns
+ * not do there (wait, wake a thread but through the lock above, allocate,
+ * change shared state without its lock, take a fault the shared side
+ * cannot serve) it leaves undone and returns
  * syscall_needs_lock(): the call's result is dropped and the call runs
  * again from the start under the kernel lock. So a shared attempt may
  * change nothing the app could see before it is sure to finish, except

@@ -872,6 +872,19 @@ void thread_shared_unlock(void)
 	spin_unlock_irqrestore(&shared_lock, shared_lock_flags);
 }
 
+int thread_wake_queue(struct waitq *wq, unsigned events)
+{
+	if (!syscall_shared())
+		return waitq_wake(wq, events);
+	/* Entries leave it meanwhile (under the lock), but none join. */
+	if (!__atomic_load_n(&wq->head, __ATOMIC_RELAXED))
+		return 0;
+	thread_shared_lock();
+	int ran = waitq_wake(wq, events);
+	thread_shared_unlock();
+	return ran;
+}
+
 int thread_switch_likely(void)
 {
 	struct thread *cur = current();

@@ -169,6 +169,17 @@ int thread_switch_pending(void);
 void thread_shared_lock(void);
 void thread_shared_unlock(void);
 /*
+ * thread_wake_queue - waitq_wake(wq, events) from either side of the
+ * kernel lock: in a shared section under thread_shared_lock, since there
+ * every wait queue, and what a wake changes (the threads it resumes and
+ * their timers and entries, the ready lists of the epoll instances it
+ * reaches), changes under that lock. Only for a queue that entries join
+ * under the kernel lock alone (a file's, not a futex word's): one that
+ * is seen empty in a section stays so, and the wake takes no lock.
+ * Returns how many callbacks ran.
+ */
+int thread_wake_queue(struct waitq *wq, unsigned events);
+/*
  * thread_switch_shared - in a shared section, after a shared syscall left
  * the caller waiting (-EWAITING in f->rax) or yielding (sched_yield): the
  * switch thread_syscall_exit would make, when it is the plain case:

@@ -27,6 +27,10 @@
  * - threads pread and read one file at once (the shared syscalls), every
  *   byte right and every record of a shared descriptor read once; and
  *   write one descriptor at once, every record landing whole and once;
+ * - pipes across CPUs: a stream through each pair's own pipe (blocking
+ *   reads, or epoll), and records of up to PIPE_BUF bytes from every CPU
+ *   into one pipe, each whole and in order, each counted once by an
+ *   eventfd that a blocked reader takes;
  * - at the end exit while every other thread spins.
  * Needs two CPUs or more (under one, the parallel checks fail). Prints
  * "smp: ok NAME" per check and exits with the number of failures.
@@ -41,6 +45,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -1499,6 +1506,227 @@ static void check_alarm_from_an_idle_cpu(void)
 	      armed == 0 && errno_of(slept, EINTR) && got_alarm && after > before);
 }
 
+/* ---------------------------------------------------------------- pipes */
+
+/*
+ * Pipes across CPUs (fs/pipe.c on the shared side): a pair of threads per
+ * CPU, the writer pinned to it and the reader to the next one, each pair
+ * with its own pipe. The writer pushes PIPE_STREAM bytes of a pattern in
+ * blocking writes of random sizes up to 9000 bytes (over PIPE_BUF: those
+ * may wait part way); the reader takes random pieces and checks every
+ * byte's place in the stream, blocking in read() on even pairs and in
+ * epoll_wait() on a non-blocking end on odd ones, until end of file.
+ * Beside them one writer per CPU puts records of at most PIPE_BUF bytes
+ * into one shared pipe, which a reader on poll() takes apart: each
+ * record whole and each writer's in order; and counts each record on an
+ * eventfd, which a thread blocked in read() sums: every one once.
+ */
+#define PIPE_STREAM  (1 << 20)
+#define PIPE_CHUNK   9000
+#define PIPE_RECORDS 2000
+#define PIPE_ATOMIC  4096
+
+static unsigned char stream_byte(uint64_t i)
+{
+	return (unsigned char)((i * 0x9e3779b97f4a7c15ull) >> 56);
+}
+
+struct pipe_pair {
+	int fd[2];
+	int writer_cpu, reader_cpu, use_epoll;
+	long bad;
+	uint64_t got;
+};
+
+static void *pipe_stream_writer(void *arg)
+{
+	struct pipe_pair *p = arg;
+	static _Thread_local unsigned char buf[PIPE_CHUNK];
+	unsigned seed = (unsigned)p->writer_cpu * 31u + 7u;
+
+	pin(0, p->writer_cpu);
+	for (uint64_t at = 0; at < PIPE_STREAM;) {
+		size_t n = 1 + (size_t)rand_r(&seed) % PIPE_CHUNK;
+		if (n > PIPE_STREAM - at)
+			n = PIPE_STREAM - at;
+		for (size_t i = 0; i < n; i++)
+			buf[i] = stream_byte(at + i);
+		if (write(p->fd[1], buf, n) != (ssize_t)n) {
+			p->bad++; /* a blocking write moves all of it */
+			break;
+		}
+		at += n;
+	}
+	close(p->fd[1]);
+	return NULL;
+}
+
+static void *pipe_stream_reader(void *arg)
+{
+	struct pipe_pair *p = arg;
+	static _Thread_local unsigned char buf[PIPE_CHUNK];
+	unsigned seed = (unsigned)p->reader_cpu * 17u + 3u;
+	int ep = -1;
+
+	pin(0, p->reader_cpu);
+	if (p->use_epoll) {
+		struct epoll_event ev = {.events = EPOLLIN};
+		ep = epoll_create1(0);
+		if (ep < 0 || fcntl(p->fd[0], F_SETFL, O_NONBLOCK) ||
+		    epoll_ctl(ep, EPOLL_CTL_ADD, p->fd[0], &ev)) {
+			p->bad++;
+			return NULL;
+		}
+	}
+	for (;;) {
+		ssize_t n = read(p->fd[0], buf, 1 + (size_t)rand_r(&seed) % PIPE_CHUNK);
+		if (n == 0)
+			break;
+		if (n < 0 && errno == EAGAIN && ep >= 0) {
+			struct epoll_event ev;
+			if (epoll_wait(ep, &ev, 1, 10000) != 1) {
+				p->bad++; /* ten seconds with nothing: a lost wake */
+				break;
+			}
+			continue;
+		}
+		if (n < 0) {
+			p->bad++;
+			break;
+		}
+		for (ssize_t i = 0; i < n; i++)
+			p->bad += buf[i] != stream_byte(p->got + (uint64_t)i);
+		p->got += (uint64_t)n;
+	}
+	if (ep >= 0)
+		close(ep);
+	return NULL;
+}
+
+static int shared_pipe[2], shared_counter; /* the counter: an eventfd */
+static uint64_t counted;
+
+/* Reads the eventfd the record writers bump (blocking) until it counted
+ * every record. */
+static void *count_records(void *arg)
+{
+	long want = (long)(intptr_t)arg;
+	uint64_t v;
+
+	while (counted < (uint64_t)want && read(shared_counter, &v, sizeof(v)) == sizeof(v))
+		counted += v;
+	return NULL;
+}
+
+static void *pipe_record_writer(void *arg)
+{
+	int me = (int)(intptr_t)arg;
+	unsigned char rec[PIPE_ATOMIC];
+	unsigned seed = (unsigned)me * 7919u + 1u;
+
+	pin(0, me % ncpus);
+	for (uint32_t seq = 0; seq < PIPE_RECORDS; seq++) {
+		uint32_t len = seq % 50 ? 12 + (uint32_t)rand_r(&seed) % 700 : PIPE_ATOMIC;
+		uint32_t head[3] = {(uint32_t)me, seq, len};
+		memcpy(rec, head, sizeof(head));
+		for (uint32_t i = 12; i < len; i++)
+			rec[i] = stream_byte((uint64_t)me << 40 | (uint64_t)seq << 16 | i);
+		uint64_t one = 1;
+		if (write(shared_pipe[1], rec, len) != (ssize_t)len ||
+		    write(shared_counter, &one, sizeof(one)) != sizeof(one))
+			return (void *)1;
+	}
+	return NULL;
+}
+
+/* Takes the shared pipe's records apart: the number of bad ones. */
+static long read_records(int writers, long *records)
+{
+	static unsigned char stream[2 * PIPE_ATOMIC];
+	uint32_t next[64] = {0};
+	size_t have = 0;
+	long bad = 0;
+	struct pollfd pfd = {.fd = shared_pipe[0], .events = POLLIN};
+
+	*records = 0;
+	while (*records < (long)writers * PIPE_RECORDS && !bad) {
+		if (poll(&pfd, 1, 10000) != 1)
+			return bad + 1;
+		ssize_t n = read(shared_pipe[0], stream + have, sizeof(stream) - have);
+		if (n < 0 && errno == EAGAIN)
+			continue;
+		if (n <= 0)
+			return bad + 1;
+		have += (size_t)n;
+		uint32_t head[3];
+		while (have >= sizeof(head) &&
+		       (memcpy(head, stream, sizeof(head)), have >= head[2])) {
+			if (head[0] >= (uint32_t)writers || head[2] < 12 || head[2] > PIPE_ATOMIC ||
+			    head[1] != next[head[0]])
+				return bad + 1; /* torn, mixed or out of order */
+			for (uint32_t i = 12; i < head[2]; i++)
+				bad += stream[i] != stream_byte((uint64_t)head[0] << 40 |
+								(uint64_t)head[1] << 16 | i);
+			next[head[0]]++;
+			(*records)++;
+			memmove(stream, stream + head[2], have - head[2]);
+			have -= head[2];
+		}
+	}
+	return bad;
+}
+
+static void check_pipes_across_cpus(void)
+{
+	static struct pipe_pair streams[64];
+	pthread_t w[64], r[64], rw[64];
+	int n = ncpus < 2 ? 2 : ncpus, ok = 1;
+	long bad = 0, records;
+
+	counted = 0;
+	shared_counter = eventfd(0, 0);
+	if (shared_counter < 0 || pipe(shared_pipe) || fcntl(shared_pipe[0], F_SETFL, O_NONBLOCK)) {
+		CHECK("pipes_across_cpus_lose_and_mix_nothing", 0);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		streams[i] = (struct pipe_pair){
+		    .writer_cpu = i % ncpus, .reader_cpu = (i + 1) % ncpus, .use_epoll = i % 2};
+		if (pipe(streams[i].fd)) {
+			CHECK("pipes_across_cpus_lose_and_mix_nothing", 0);
+			return;
+		}
+	}
+	uint64_t start = now_ns();
+	pthread_t counter;
+	pthread_create(&counter, NULL, count_records, (void *)(intptr_t)(n * PIPE_RECORDS));
+	for (int i = 0; i < n; i++) {
+		pthread_create(&r[i], NULL, pipe_stream_reader, &streams[i]);
+		pthread_create(&w[i], NULL, pipe_stream_writer, &streams[i]);
+		pthread_create(&rw[i], NULL, pipe_record_writer, (void *)(intptr_t)i);
+	}
+	bad = read_records(n, &records);
+	for (int i = 0; i < n; i++) {
+		void *ret;
+		join_or_fail(w[i], "pipes_across_cpus_lose_and_mix_nothing", NULL);
+		join_or_fail(r[i], "pipes_across_cpus_lose_and_mix_nothing", NULL);
+		join_or_fail(rw[i], "pipes_across_cpus_lose_and_mix_nothing", &ret);
+		ok &= ret == NULL && streams[i].bad == 0 && streams[i].got == PIPE_STREAM;
+		close(streams[i].fd[0]);
+	}
+	join_or_fail(counter, "pipes_across_cpus_lose_and_mix_nothing", NULL);
+	close(shared_pipe[0]);
+	close(shared_pipe[1]);
+	close(shared_counter);
+	printf("smp: %d pipe pairs moved %d bytes each in %llu ms; %ld of %d records whole, %ld "
+	       "bad, %llu counted\n",
+	       n, PIPE_STREAM, (unsigned long long)((now_ns() - start) / 1000000), records,
+	       n * PIPE_RECORDS, bad, (unsigned long long)counted);
+	CHECK("pipes_across_cpus_lose_and_mix_nothing", ok && bad == 0 &&
+							    records == (long)n * PIPE_RECORDS &&
+							    counted == (uint64_t)n * PIPE_RECORDS);
+}
+
 /* ---------------------------------------------------------------- exit */
 
 static void *spin_forever(void *arg)
@@ -1534,6 +1762,7 @@ int main(int argc, char **argv)
 	check_same_pages();
 	check_reads_beside_each_other();
 	check_writes_beside_each_other();
+	check_pipes_across_cpus();
 	check_signal_to_spinner();
 	check_munmap_under_reader();
 	check_each_cpu_times_itself();

@@ -2,11 +2,14 @@
  * Host tests of fs/eventfd.c: the counter and semaphore semantics, the
  * limits, the poll bits and the wakes, through the syscall handlers and
  * the generic file operations (file_read, file_write, file_poll), as the
- * kernel's read/write path calls them. User pointers are host pointers
+ * kernel's read/write path calls them, also on the kernel lock's shared
+ * side (writers and a reader on host threads). User pointers are host pointers
  * (the shim); an address below 4096 is a bad one. Each test ends by
  * closing every descriptor and checking that the heap is empty again.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 
 /* glibc's (through Criterion); kernel/abi/poll.h defines Linux's, the same 1024. */
@@ -19,6 +22,7 @@
 #include "kernel/abi/errno.h"
 #include "kernel/abi/fcntl.h"
 #include "kernel/abi/poll.h"
+#include "kernel/spinlock.h"
 #include "kernel/thread.h"
 #include "kernel_shim.h"
 #include "mm_arena.h"
@@ -231,5 +235,85 @@ Test(eventfd, stat_reports_an_anonymous_file)
 	cr_assert_eq(st.mode, 0600);
 	cr_assert_eq(st.ino, fd_get(a)->id);
 	cr_assert_neq(fd_get(a)->id, fd_get(b)->id);
+	shim_close_all_and_check();
+}
+
+/* ---------------------------------------------------------------- the shared side */
+
+/* In a shared syscall (shim_shared) reads and writes count and wake as
+ * under the kernel lock; a bad buffer gives the attempt up (shim_needs_lock)
+ * with the count kept, and so does a write past the maximum (its wait). */
+Test(eventfd, shared_reads_and_writes_count_wake_and_keep_the_count_on_a_bad_buffer)
+{
+	uint64_t v = 0;
+	int fd = (int)CALL(eventfd2, 0, 0);
+
+	cr_assert_eq(file_poll(fd_get(fd), thread_poll_table()), POLLOUT);
+	shim_shared = 1;
+	cr_assert_eq(efd_write(fd, 5), 8);
+	cr_assert_eq(shim_wakes, 1);
+	cr_assert_eq(efd_read_n(fd, (uint64_t *)16, 8), -EFAULT);
+	cr_assert_eq(shim_needs_lock, 1, "a bad buffer asks for the lock");
+	shim_needs_lock = 0;
+	cr_assert_eq(efd_read(fd, &v), 8);
+	cr_assert_eq(v, 5, "the count survived the failed copy");
+	cr_assert_eq(shim_wakes, 2);
+	cr_assert_eq(efd_read(fd, &v), -EAGAIN);
+	cr_assert_eq(efd_write(fd, MAXCOUNT), 8);
+	cr_assert_eq(efd_write(fd, 1), -EAGAIN);
+	shim_shared = 0;
+	cr_assert_eq(shim_needs_lock, 0);
+	cr_assert_eq(efd_read(fd, &v), 8);
+	cr_assert_eq(v, MAXCOUNT);
+	shim_close_all_and_check();
+}
+
+/* Shared writers on host threads ("CPUs") and a shared reader: every
+ * count written is read exactly once. */
+#define EFD_THREADS 3
+#define EFD_WRITES  20000
+
+static int efd_shared_fd;
+
+static void *shared_adder(void *arg)
+{
+	unsigned me = (unsigned)(uintptr_t)arg;
+
+	spin_host_cpu = me + 1;
+	shim_shared = 1;
+	for (int i = 0; i < EFD_WRITES; i++)
+		if (efd_write(efd_shared_fd, me + 1) != 8 || shim_needs_lock)
+			return (void *)1;
+	return NULL;
+}
+
+Test(eventfd, shared_writers_and_a_reader_on_threads_count_everything_once)
+{
+	pthread_t t[EFD_THREADS];
+	uint64_t want = 0, got = 0, v;
+
+	efd_shared_fd = (int)CALL(eventfd2, 0, 0);
+	for (unsigned i = 0; i < EFD_THREADS; i++) {
+		want += (uint64_t)(i + 1) * EFD_WRITES;
+		cr_assert_eq(pthread_create(&t[i], NULL, shared_adder, (void *)(uintptr_t)i), 0);
+	}
+	shim_shared = 1;
+	while (got < want) {
+		long n = efd_read(efd_shared_fd, &v);
+		if (n == -EAGAIN) {
+			sched_yield();
+			continue;
+		}
+		cr_assert_eq(n, 8);
+		got += v;
+	}
+	shim_shared = 0;
+	for (unsigned i = 0; i < EFD_THREADS; i++) {
+		void *ret;
+		cr_assert_eq(pthread_join(t[i], &ret), 0);
+		cr_assert_null(ret, "writer %u failed", i);
+	}
+	cr_assert_eq(got, want);
+	cr_assert_eq(efd_read(efd_shared_fd, &v), -EAGAIN, "nothing counted twice");
 	shim_close_all_and_check();
 }

@@ -3,12 +3,15 @@
  * file_write, file_poll, the ioctl and stat operations) and the pipe2 and
  * pipe handlers: end of file and -EAGAIN, the 64 KiB ring and its
  * wraparound, PIPE_BUF atomicity, EPIPE with SIGPIPE, the wakes of the
- * shared queue, FIONREAD, fstat, F_GETPIPE_SZ, and a randomized run against
- * a byte-queue model. User pointers are host pointers (the shim: an address
- * below 4096 is a bad one). Each test ends by closing everything and
- * checking that the heap is empty.
+ * shared queue, FIONREAD, fstat, F_GETPIPE_SZ, a randomized run against
+ * a byte-queue model, and calls on the kernel lock's shared side (what
+ * they leave to the lock; writers and a reader on host threads). User pointers are host pointers
+ * (the shim: an address below 4096 is a bad one). Each test ends by closing everything and checking
+ * that the heap is empty.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,7 @@
 #include "kernel/abi/poll.h"
 #include "kernel/abi/stat.h"
 #include "kernel/abi/termios.h"
+#include "kernel/spinlock.h"
 #include "kernel/thread.h"
 #include "kernel/wait.h"
 #include "kernel_shim.h"
@@ -782,5 +786,193 @@ Test(pipe, freeing_the_pipe_takes_every_waiter_off_its_queue)
 	file_put(r);
 	cr_assert_eq(shim_queued(), 0, "no entry left on the freed queue");
 	cr_assert_geq(shim_wakes, 1);
+	shim_close_all_and_check();
+}
+
+/* ---------------------------------------------------------------- the shared side */
+
+/* In a shared syscall (shim_shared) reads and writes move bytes and wake
+ * the queue as under the kernel lock, without asking for it. */
+Test(pipe, shared_reads_and_writes_move_bytes_and_wake_the_queue)
+{
+	struct file *r, *w;
+	char out[8];
+
+	make(0, &r, &w);
+	watch(r);
+	shim_shared = 1;
+	cr_assert_eq(wr(w, "abcdef", 6), 6);
+	cr_assert_eq(waiter_wakes, 1);
+	cr_assert_eq(waiter_events & POLLIN, POLLIN);
+	cr_assert_eq(rd(r, out, 4), 4);
+	cr_assert_eq(waiter_wakes, 2);
+	cr_assert_eq(waiter_events & POLLOUT, POLLOUT);
+	waitq_remove(&waiter);
+	cr_assert_eq(rd(r, out + 4, 4), 2, "with nobody queued the wake is skipped");
+	cr_assert_eq(waiter_wakes, 2);
+	cr_assert_eq(rd(r, out, 4), -EAGAIN, "empty: the wait is the locked run's");
+	shim_shared = 0;
+	cr_assert_eq(shim_needs_lock, 0);
+	cr_assert_arr_eq(out + 4, "ef", 2);
+	file_put(r);
+	file_put(w);
+	shim_close_all_and_check();
+}
+
+/* What a shared attempt may not do (raise SIGPIPE, wait for the rest of a
+ * blocking write, stand by a copy it gave up) asks for the kernel lock
+ * and leaves the pipe as it was. */
+Test(pipe, shared_calls_leave_what_they_may_not_do_to_the_lock)
+{
+	struct file *r, *w, *nr, *nw;
+	static char big[PIPE_BUFFER];
+	char out[8];
+
+	make(0, &r, &w);
+	fill(big, sizeof(big), 0);
+	cr_assert_eq(wr(w, big, PIPE_BUFFER - 100), PIPE_BUFFER - 100);
+
+	shim_shared = 1;
+	cr_assert_eq(wr(w, big, 200), -EAGAIN, "no room for a PIPE_BUF write: a wait");
+	cr_assert_eq(shim_needs_lock, 0);
+	cr_assert_eq(wr(w, big, 5000), -EAGAIN);
+	cr_assert_eq(shim_needs_lock, 1, "a blocking write too big for the room");
+	cr_assert_eq(fionread(r), PIPE_BUFFER - 100);
+
+	shim_needs_lock = 0;
+	struct linux_iovec iov[2] = {{U("abcdefgh"), 8}, {BAD_ADDRESS, 4}};
+	struct iobuf b;
+	uint64_t pos = 0;
+	iobuf_user_vec(&b, iov, 2, 12);
+	(void)file_write(w, &b, &pos);
+	cr_assert_eq(shim_needs_lock, 1, "a copy that failed part way");
+	cr_assert_eq(fionread(r), PIPE_BUFFER - 100, "its good bytes are not in");
+
+	shim_needs_lock = 0;
+	cr_assert_eq(rd(r, (void *)BAD_ADDRESS, 4), -EFAULT);
+	cr_assert_eq(shim_needs_lock, 1, "a read to a bad buffer");
+	cr_assert_eq(fionread(r), PIPE_BUFFER - 100, "consumes nothing");
+	shim_shared = 0;
+	cr_assert_eq(rd(r, big, PIPE_BUFFER - 100), PIPE_BUFFER - 100);
+	check(big, PIPE_BUFFER - 100, 0);
+	file_put(r);
+
+	shim_needs_lock = 0;
+	shim_shared = 1;
+	cr_assert_eq(wr(w, "x", 1), -EAGAIN);
+	shim_shared = 0;
+	cr_assert_eq(shim_needs_lock, 1, "no reader: SIGPIPE is the locked run's");
+	cr_assert_eq(shim_signals, 0);
+	cr_assert_eq(wr(w, "x", 1), -EPIPE);
+	cr_assert_eq(shim_signals, 1);
+	file_put(w);
+
+	/* Non-blocking, a write takes what room there is, as Linux does. */
+	make(O_NONBLOCK, &nr, &nw);
+	cr_assert_eq(wr(nw, big, PIPE_BUFFER - 100), PIPE_BUFFER - 100);
+	shim_needs_lock = 0;
+	shim_shared = 1;
+	cr_assert_eq(wr(nw, big, 5000), 100);
+	cr_assert_eq(rd(nr, out, 8), 8);
+	shim_shared = 0;
+	cr_assert_eq(shim_needs_lock, 0);
+	cr_assert_eq(fionread(nr), PIPE_BUFFER - 8);
+	file_put(nr);
+	file_put(nw);
+	shim_close_all_and_check();
+}
+
+/*
+ * Shared readers and writers of one pipe on host threads ("CPUs"), the
+ * copies yielding between chunks so that calls without turns would
+ * cross: SH_WRITERS writers put records of up to PIPE_BUF bytes (writer,
+ * sequence number, length, a pattern), retrying while the pipe is full;
+ * one reader takes the stream in random pieces. Every record must come
+ * whole, each writer's in order, none lost.
+ */
+#define SH_WRITERS 3
+#define SH_RECORDS 3000
+
+struct sh_record {
+	uint32_t writer, seq, len;
+};
+
+static struct file *sh_r, *sh_w;
+
+static void *shared_record_writer(void *arg)
+{
+	static _Thread_local char rec[PIPE_BUF];
+	unsigned me = (unsigned)(uintptr_t)arg;
+	unsigned seed = me * 7919u + 1;
+
+	spin_host_cpu = me + 1;
+	shim_copy_yields = 1;
+	shim_shared = 1;
+	for (uint32_t seq = 0; seq < SH_RECORDS; seq++) {
+		uint32_t len = sizeof(struct sh_record) + (uint32_t)(rand_r(&seed) % 600);
+		if (seq % 64 == 0)
+			len = PIPE_BUF;
+		struct sh_record h = {me, seq, len};
+		memcpy(rec, &h, sizeof(h));
+		fill(rec + sizeof(h), len - sizeof(h), (uint64_t)me << 32 | seq);
+		long n;
+		while ((n = wr(sh_w, rec, len)) == -EAGAIN)
+			sched_yield();
+		if (n != (long)len || shim_needs_lock)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+Test(pipe, shared_writers_and_a_reader_on_threads_lose_and_mix_nothing)
+{
+	static char stream[PIPE_BUF * 2];
+	pthread_t t[SH_WRITERS];
+	uint32_t next_seq[SH_WRITERS] = {0};
+	size_t have = 0;
+	unsigned seed = 42;
+	long records = 0;
+
+	make(0, &sh_r, &sh_w);
+	for (unsigned i = 0; i < SH_WRITERS; i++)
+		cr_assert_eq(
+		    pthread_create(&t[i], NULL, shared_record_writer, (void *)(uintptr_t)i), 0);
+	shim_shared = 1;
+	while (records < (long)SH_WRITERS * SH_RECORDS) {
+		size_t want = 1 + (size_t)(rand_r(&seed) % 3000);
+		if (want > sizeof(stream) - have)
+			want = sizeof(stream) - have;
+		long n = rd(sh_r, stream + have, want);
+		if (n == -EAGAIN) {
+			sched_yield();
+			continue;
+		}
+		cr_assert(n > 0, "read: %ld", n);
+		have += (size_t)n;
+		struct sh_record h;
+		while (have >= sizeof(h) && (memcpy(&h, stream, sizeof(h)), have >= h.len)) {
+			cr_assert(h.writer < SH_WRITERS && h.len <= PIPE_BUF,
+				  "a torn record header");
+			cr_assert_eq(h.seq, next_seq[h.writer], "writer %u: record %u after %u",
+				     h.writer, h.seq, next_seq[h.writer]);
+			check(stream + sizeof(h), h.len - sizeof(h),
+			      (uint64_t)h.writer << 32 | h.seq);
+			next_seq[h.writer]++;
+			records++;
+			memmove(stream, stream + h.len, have - h.len);
+			have -= h.len;
+		}
+	}
+	shim_shared = 0;
+	for (unsigned i = 0; i < SH_WRITERS; i++) {
+		void *ret;
+		cr_assert_eq(pthread_join(t[i], &ret), 0);
+		cr_assert_null(ret, "writer %u failed", i);
+	}
+	cr_assert_eq(have, 0);
+	cr_assert_eq(shim_needs_lock, 0);
+	cr_assert_eq(fionread(sh_r), 0);
+	file_put(sh_r);
+	file_put(sh_w);
 	shim_close_all_and_check();
 }

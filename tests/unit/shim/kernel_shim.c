@@ -2,6 +2,7 @@
 #include "kernel_shim.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,10 +34,19 @@ size_t shim_console_len;
 static struct wait_entry entries[SHIM_ENTRIES];
 static struct ktimer *armed;
 
+/* As the kernel's: a shared syscall's copy that fails gives the attempt
+ * up to the kernel lock. */
+static int copy_fault(void)
+{
+	if (shim_shared)
+		(void)syscall_needs_lock();
+	return -EFAULT;
+}
+
 int app_copy_to(uint64_t dst, const void *src, size_t len)
 {
 	if (len && dst < 4096)
-		return -EFAULT;
+		return copy_fault();
 	memcpy((void *)(uintptr_t)dst, src, len);
 	return 0;
 }
@@ -44,7 +54,7 @@ int app_copy_to(uint64_t dst, const void *src, size_t len)
 int app_copy_from(void *dst, uint64_t src, size_t len)
 {
 	if (len && src < 4096)
-		return -EFAULT;
+		return copy_fault();
 	if (shim_copy_yields)
 		sched_yield();
 	memcpy(dst, (const void *)(uintptr_t)src, len);
@@ -138,6 +148,22 @@ int thread_wait_on(struct waitq *wq)
 		}
 	}
 	return -ENOMEM;
+}
+
+/* kernel/thread.c's: in a shared syscall the wake runs under the lock
+ * shared sections take for threads (LOCK_THREADS), here a mutex. */
+static pthread_mutex_t shim_threads_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int thread_wake_queue(struct waitq *wq, unsigned events)
+{
+	if (!shim_shared)
+		return waitq_wake(wq, events);
+	if (!__atomic_load_n(&wq->head, __ATOMIC_RELAXED))
+		return 0;
+	pthread_mutex_lock(&shim_threads_lock);
+	int ran = waitq_wake(wq, events);
+	pthread_mutex_unlock(&shim_threads_lock);
+	return ran;
 }
 
 static void shim_queue(struct poll_table *pt, struct waitq *wq)

@@ -16,7 +16,9 @@
  *                              deadline
  *   signal_raise               recorded in shim_last_signal / shim_signals
  *   syscall_shared             shim_shared; syscall_needs_lock sets
- *                              shim_needs_lock
+ *                              shim_needs_lock (as a failed copy does in
+ *                              a shared syscall); thread_wake_queue
+ *                              wakes under a mutex there
  *   tty_open_console           a file with no operations
  *   console_write              printed to stdout and kept in shim_console
  */
