@@ -869,12 +869,13 @@ test:
 
 # The in-guest campaigns (issue 15): per seed, one boot of each of
 # tests/apps/fuzz.c's modes (raw syscalls, memory calls, io from threads
-# under signals) and one of tests/apps/fsx.c (FSX_OPS operations, its line
-# compared with the same binary's on this host), FUZZ_GUEST_JOBS at a time;
-# fails on a panic, a leaked page, a timeout or a missing survived line.
-#   make fuzz-guest [SEEDS="1 2 3"] [MODES="raw mm mmt io fsx"] [FSX_OPS=100000]
+# under signals; mmt and iot: memory calls and io on four CPUs) and one of
+# tests/apps/fsx.c (FSX_OPS operations, its line compared with the same
+# binary's on this host), FUZZ_GUEST_JOBS at a time; fails on a panic, a
+# leaked page, a timeout or a missing survived line.
+#   make fuzz-guest [SEEDS="1 2 3"] [MODES="raw mm mmt io iot fsx"] [FSX_OPS=100000]
 SEEDS ?= $(shell seq 1 16)
-MODES ?= raw mm mmt io fsx
+MODES ?= raw mm mmt io iot fsx
 FSX_OPS ?= 100000
 FUZZ_GUEST_JOBS ?= $(NPROC)
 fuzz-guest: all $(B)/tests/apps/fuzz.elf $(B)/tests/apps/fsx.elf

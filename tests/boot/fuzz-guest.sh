@@ -22,6 +22,9 @@ one() {
 	raw) app=fuzz args="$seed" want="fuzz: survived " ;;
 	mmt) app=fuzz args="$seed $mode" want="fuzz: $mode survived " cpus=4 ;;
 	mm | io) app=fuzz args="$seed $mode" want="fuzz: $mode survived " ;;
+	# io's threads on four CPUs: their pipe and eventfd calls on the
+	# kernel lock's shared side, beside each other.
+	iot) app=fuzz args="$seed io" want="fuzz: io survived " cpus=4 ;;
 	fsx) app=fsx args="/tmp $seed $FSX_OPS" want="fsx: " ;;
 	*) echo "fuzz-guest: unknown mode $mode"; return 1 ;;
 	esac
