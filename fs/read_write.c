@@ -160,23 +160,33 @@ SYSCALL_DEFINE4(pwrite64, int, fd, uint64_t, buf, uint64_t, count, int64_t, pos)
 	return positioned(fd, &b, pos, 1);
 }
 
+/* The iovecs a readv or writev copies to the kernel stack; more are
+ * allocated (n <= IOV_MAX: 16 KiB do not belong on the stack), which a
+ * shared syscall may not do, so it asks for the kernel lock. */
+#define IOV_ON_STACK 8
+
 /*
- * The iovec array of readv/writev into kernel memory (n <= IOV_MAX, whose
- * 16 KiB does not belong on the kernel stack), with its total: -EINVAL
- * when n is too large or the total passes SSIZE_MAX, -EFAULT, -ENOMEM.
- * The caller frees *iov.
+ * The iovec array of readv/writev into kernel memory, stack (IOV_ON_STACK
+ * entries) when it fits, with its total: -EINVAL when n is too large or
+ * the total passes SSIZE_MAX, -EFAULT, -ENOMEM. The caller frees *iov
+ * when it is not stack.
  */
-static long read_iovec(uint64_t uiov, uint64_t n, struct linux_iovec **iov, uint64_t *total)
+static long read_iovec(uint64_t uiov, uint64_t n, struct linux_iovec *stack,
+		       struct linux_iovec **iov, uint64_t *total)
 {
-	*iov = NULL;
+	*iov = stack;
 	*total = 0;
 	if (n > IOV_MAX)
 		return -EINVAL;
 	if (!n)
 		return 0;
-	*iov = kmalloc(n * sizeof(**iov));
-	if (!*iov)
-		return -ENOMEM;
+	if (n > IOV_ON_STACK) {
+		if (syscall_shared())
+			return syscall_needs_lock();
+		*iov = kmalloc(n * sizeof(**iov));
+		if (!*iov)
+			return -ENOMEM;
+	}
 	if (app_copy_from(*iov, uiov, n * sizeof(**iov)))
 		return -EFAULT;
 	for (uint64_t i = 0; i < n; i++) {
@@ -192,22 +202,25 @@ static long vector_io(int fd, uint64_t uiov, uint64_t n, int64_t pos, int positi
 		      int writing)
 {
 	struct file *f = fd_get(fd);
-	struct linux_iovec *iov;
+	struct linux_iovec stack[IOV_ON_STACK], *iov;
 	struct iobuf b;
 	uint64_t total;
 	long ret;
 
 	if (!f)
 		return -EBADF;
-	ret = read_iovec(uiov, n, &iov, &total);
+	ret = read_iovec(uiov, n, stack, &iov, &total);
 	if (!ret) {
 		iobuf_user_vec(&b, iov, (unsigned)n, total);
 		if (positioned_io)
 			ret = positioned(fd, &b, pos, writing);
+		else if (syscall_shared())
+			ret = rw_shared(f, &b, &f->pos, writing);
 		else
 			ret = rw_blocking(f, &b, &f->pos, writing);
 	}
-	kfree(iov);
+	if (iov != stack)
+		kfree(iov);
 	return ret;
 }
 

@@ -328,12 +328,13 @@ long syscall_rerun(uint64_t nr, const struct syscall_args *args)
  * The calls that run first on the kernel lock's shared side (syscall.h),
  * each read for what it touches: the ids and clocks, which only read;
  * futex, whose waiters change under thread_shared_lock, and sched_yield
- * (the switches both cause: thread_switch_shared); read and pread of files whose
- * kind reads there what it safely can (file_ops.shared_read: tmpfs files,
- * pipes, eventfds); write and pwrite of files whose kind writes there what
- * it safely can (file_ops.shared_write: tmpfs over bytes the file has, a
- * pipe or eventfd that need not wait). Everything else about them asks
- * for the lock.
+ * (the switches both cause: thread_switch_shared); read and pread of
+ * files whose kind reads there what it safely can (file_ops.shared_read:
+ * tmpfs files, pipes, eventfds); write and pwrite of files whose kind
+ * writes there what it safely can (file_ops.shared_write: tmpfs over
+ * bytes the file has, a pipe or eventfd that need not wait); and their
+ * vector forms, with up to IOV_ON_STACK iovecs (fs/read_write.c).
+ * Everything else about them asks for the lock.
  */
 static const uint8_t shared_calls[] = {
     [SYS_write] = 1,	     [SYS_pwrite64] = 1,
@@ -345,7 +346,10 @@ static const uint8_t shared_calls[] = {
     [SYS_getcpu] = 1,	     [SYS_sched_getaffinity] = 1,
     [SYS_clock_gettime] = 1, [SYS_clock_getres] = 1,
     [SYS_gettimeofday] = 1,  [SYS_time] = 1,
-    [SYS_sched_yield] = 1,
+    [SYS_sched_yield] = 1,   [SYS_readv] = 1,
+    [SYS_writev] = 1,	     [SYS_preadv] = 1,
+    [SYS_pwritev] = 1,	     [SYS_preadv2] = 1,
+    [SYS_pwritev2] = 1,
 };
 
 int syscall_shared(void)

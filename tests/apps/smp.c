@@ -51,6 +51,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1512,10 +1513,11 @@ static void check_alarm_from_an_idle_cpu(void)
  * Pipes across CPUs (fs/pipe.c on the shared side): a pair of threads per
  * CPU, the writer pinned to it and the reader to the next one, each pair
  * with its own pipe. The writer pushes PIPE_STREAM bytes of a pattern in
- * blocking writes of random sizes up to 9000 bytes (over PIPE_BUF: those
- * may wait part way); the reader takes random pieces and checks every
- * byte's place in the stream, blocking in read() on even pairs and in
- * epoll_wait() on a non-blocking end on odd ones, until end of file.
+ * blocking writes (and writevs) of random sizes up to 9000 bytes (over
+ * PIPE_BUF: those may wait part way); the reader takes random pieces
+ * (read, or readv into two halves) and checks every byte's place in the
+ * stream, blocking in read() on even pairs and in epoll_wait() on a
+ * non-blocking end on odd ones, until end of file.
  * Beside them one writer per CPU puts records of at most PIPE_BUF bytes
  * into one shared pipe, which a reader on poll() takes apart: each
  * record whole and each writer's in order; and counts each record on an
@@ -1538,6 +1540,23 @@ struct pipe_pair {
 	uint64_t got;
 };
 
+/* write, or writev of the bytes cut in 3 or 12 pieces (more iovecs than
+ * the shared side copies: the kernel lock's), by how far the stream is. */
+static ssize_t write_pieces(int fd, const unsigned char *buf, size_t n, uint64_t at)
+{
+	struct iovec iov[12];
+	int pieces = at % 3 == 0 ? 3 : at % 7 == 0 ? 12 : 1;
+
+	if (pieces == 1 || n < (size_t)pieces)
+		return write(fd, buf, n);
+	for (int i = 0; i < pieces; i++) {
+		size_t from = n * (size_t)i / (size_t)pieces,
+		       to = n * (size_t)(i + 1) / (size_t)pieces;
+		iov[i] = (struct iovec){(void *)(buf + from), to - from};
+	}
+	return writev(fd, iov, pieces);
+}
+
 static void *pipe_stream_writer(void *arg)
 {
 	struct pipe_pair *p = arg;
@@ -1551,7 +1570,7 @@ static void *pipe_stream_writer(void *arg)
 			n = PIPE_STREAM - at;
 		for (size_t i = 0; i < n; i++)
 			buf[i] = stream_byte(at + i);
-		if (write(p->fd[1], buf, n) != (ssize_t)n) {
+		if (write_pieces(p->fd[1], buf, n, at) != (ssize_t)n) {
 			p->bad++; /* a blocking write moves all of it */
 			break;
 		}
@@ -1579,7 +1598,9 @@ static void *pipe_stream_reader(void *arg)
 		}
 	}
 	for (;;) {
-		ssize_t n = read(p->fd[0], buf, 1 + (size_t)rand_r(&seed) % PIPE_CHUNK);
+		size_t want = 1 + (size_t)rand_r(&seed) % PIPE_CHUNK;
+		struct iovec halves[2] = {{buf, want / 2}, {buf + want / 2, want - want / 2}};
+		ssize_t n = want % 2 ? read(p->fd[0], buf, want) : readv(p->fd[0], halves, 2);
 		if (n == 0)
 			break;
 		if (n < 0 && errno == EAGAIN && ep >= 0) {
@@ -1632,7 +1653,8 @@ static void *pipe_record_writer(void *arg)
 		for (uint32_t i = 12; i < len; i++)
 			rec[i] = stream_byte((uint64_t)me << 40 | (uint64_t)seq << 16 | i);
 		uint64_t one = 1;
-		if (write(shared_pipe[1], rec, len) != (ssize_t)len ||
+		struct iovec parts[2] = {{rec, 12}, {rec + 12, len - 12}};
+		if (writev(shared_pipe[1], parts, 2) != (ssize_t)len ||
 		    write(shared_counter, &one, sizeof(one)) != sizeof(one))
 			return (void *)1;
 	}
