@@ -29,12 +29,15 @@
 //   pipe    each thread writes a 32 KiB block into a pipe of its own and reads
 //           it back (no waits), READ_CALLS round trips on 1 thread, then
 //           half each on 2 (the checksum: one byte of each block read).
+//   epoll   each thread polls an epoll instance of its own, which watches an
+//           empty pipe, with epoll_wait and timeout 0 (Go's netpoll(0)):
+//           EPOLL_CALLS calls on 1 thread, then half each on 2.
 //
 // Each figure is the best of REPS runs (the host is shared: the best run is
 // the one least disturbed). A run's time is the span from the first worker's
 // start to the last worker's end (CLOCK_MONOTONIC), so thread creation and
 // joining are not counted.
-// Usage: smp_bench [all|cpu|fault|fault4k|futex|pairs|unmap|pread|pwrite|pipe]...
+// Usage: smp_bench [all|cpu|fault|fault4k|futex|pairs|unmap|pread|pwrite|pipe|epoll]...
 // Exit status 0 when every checksum matched, 1 otherwise.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -46,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -59,16 +63,17 @@
 #define MADV_NOHUGEPAGE 15
 #endif
 
-#define REPS	   3
-#define CHUNKS	   64
-#define CHUNK_OPS  (1u << 22) /* loop iterations per chunk */
-#define FAULT_MIB  64	      /* per thread in the 2-thread run */
-#define PAGE	   4096u
-#define ROUNDS	   5000
-#define UNMAP_MIB  32
-#define READ_KIB   64
-#define READ_CALLS 40000
-#define PIPE_BLOCK 32768
+#define REPS	    3
+#define CHUNKS	    64
+#define CHUNK_OPS   (1u << 22) /* loop iterations per chunk */
+#define FAULT_MIB   64	       /* per thread in the 2-thread run */
+#define PAGE	    4096u
+#define ROUNDS	    5000
+#define UNMAP_MIB   32
+#define READ_KIB    64
+#define READ_CALLS  40000
+#define PIPE_BLOCK  32768
+#define EPOLL_CALLS 100000
 
 static int failed;
 
@@ -316,6 +321,29 @@ static void *pipe_worker(void *arg)
 	return NULL;
 }
 
+/* Each thread asks its own epoll instance, with nothing ready, again and
+ * again; the checksum counts the calls that reported nothing. */
+static void *epoll_worker(void *arg)
+{
+	struct work *w = arg;
+	struct epoll_event ev = {.events = EPOLLIN};
+	int fd[2], ep = epoll_create1(0);
+
+	w->sum = 0;
+	if (ep < 0 || pipe(fd) || epoll_ctl(ep, EPOLL_CTL_ADD, fd[0], &ev)) {
+		w->err = errno;
+		return NULL;
+	}
+	w->start = now_ns();
+	for (int i = 0; i < w->count; i++)
+		w->sum += epoll_wait(ep, &ev, 1, 0) == 0;
+	w->end = now_ns();
+	close(ep);
+	close(fd[0]);
+	close(fd[1]);
+	return NULL;
+}
+
 static void io_scaling(const char *name, void *(*fn)(void *))
 {
 	int e = make_read_files();
@@ -554,6 +582,8 @@ int main(int argc, char **argv)
 			io_scaling("pwrite", pwrite_worker);
 		if (all || !strcmp(w, "pipe"))
 			scaling("pipe", pipe_worker, READ_CALLS);
+		if (all || !strcmp(w, "epoll"))
+			scaling("epoll", epoll_worker, EPOLL_CALLS);
 		if (all)
 			break;
 	}

@@ -567,7 +567,9 @@ SYSCALL_DEFINE1(epoll_create1, int, flags)
  * times out), waits on the instance's queue under sigmask (when not NULL)
  * and is run again when woken. The deadline is set in the first attempt
  * (thread_wait_deadline) and kept by the retries. A signal ends the wait
- * with EINTR, never restarted, as on Linux; the deadline returns 0.
+ * with EINTR, never restarted, as on Linux; the deadline returns 0. A
+ * call that finds nothing ready and must not wait (Go's netpoll(0))
+ * runs beside other CPUs.
  */
 static long ep_wait(int epfd, uint64_t uevents, int maxevents, uint64_t timeout_ns,
 		    const uint64_t *sigmask)
@@ -588,6 +590,16 @@ static long ep_wait(int epfd, uint64_t uevents, int maxevents, uint64_t timeout_
 	if (f->ops != &epoll_ops)
 		return -EINVAL;
 	ep = f->priv;
+	/* On the kernel lock's shared side (kernel/syscall.h) only "nothing
+	 * ready, no wait" is answered, which changes nothing: there the ready
+	 * list changes only under LOCK_THREADS, by a wake, so one seen empty
+	 * was empty when the call looked. A report (which polls the files)
+	 * and a wait are the kernel lock's. */
+	if (syscall_shared()) {
+		if (timeout_ns || __atomic_load_n(&ep->rd_head, __ATOMIC_RELAXED))
+			return syscall_needs_lock();
+		return 0;
+	}
 	n = ep_send_events(ep, uevents, maxevents);
 	if (n || !timeout_ns)
 		return n;

@@ -1605,7 +1605,9 @@ static void *pipe_stream_reader(void *arg)
 			break;
 		if (n < 0 && errno == EAGAIN && ep >= 0) {
 			struct epoll_event ev;
-			if (epoll_wait(ep, &ev, 1, 10000) != 1) {
+			/* A look first (timeout 0: the shared side's when
+			 * nothing is ready), then the wait. */
+			if (epoll_wait(ep, &ev, 1, 0) == 0 && epoll_wait(ep, &ev, 1, 10000) != 1) {
 				p->bad++; /* ten seconds with nothing: a lost wake */
 				break;
 			}

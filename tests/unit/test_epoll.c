@@ -815,3 +815,40 @@ Test(epoll, a_timerfd_expiry_wakes_the_waiter)
 	cr_assert_eq(ev.data, 5);
 	shim_close_all_and_check();
 }
+
+/* ---------------------------------------------------------------- the shared side */
+
+/* In a shared syscall (shim_shared) epoll_wait answers only "nothing
+ * ready, no wait", as the locked call would; a report and a wait ask for
+ * the lock (shim_needs_lock) and change nothing: the locked run then
+ * reports, or queues the thread. Its argument checks hold there too. */
+Test(epoll, a_shared_wait_answers_only_nothing_ready_without_waiting)
+{
+	struct tfile *t;
+	int ep = ep_new(), fd = tfile_open(&t);
+	struct linux_epoll_event ev;
+	struct k_timespec zero = {0, 0};
+
+	cr_assert_eq(ctl(ep, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLET, 5), 0);
+	shim_shared = 1;
+	cr_assert_eq(ep_wait(ep, &ev, 1, 0), 0);
+	cr_assert_eq(CALL(epoll_pwait, ep, U(&ev), 1, 0, 0, 0), 0);
+	cr_assert_eq(CALL(epoll_pwait2, ep, U(&ev), 1, U(&zero), 0, 0), 0);
+	cr_assert_eq(CALL(epoll_wait, ep, U(&ev), 0, 0), -EINVAL);
+	cr_assert_eq(CALL(epoll_wait, fd, U(&ev), 1, 0), -EINVAL);
+	cr_assert_eq(shim_needs_lock, 0);
+
+	(void)ep_wait(ep, &ev, 1, 10);
+	cr_assert_eq(shim_needs_lock, 1, "a wait is the lock's");
+	cr_assert_eq(shim_queued(), 0, "and queued nothing");
+
+	shim_needs_lock = 0;
+	tfile_fill(t, 1);
+	(void)ep_wait(ep, &ev, 1, 0);
+	cr_assert_eq(shim_needs_lock, 1, "a report is the lock's");
+	shim_shared = 0;
+	shim_needs_lock = 0;
+	cr_assert_eq(ep_one(ep, NULL), 5, "the edge is still there for the locked run");
+	cr_assert_eq(ep_one(ep, NULL), -1);
+	shim_close_all_and_check();
+}
