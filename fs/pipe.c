@@ -74,12 +74,13 @@ static long pipe_read(struct file *f, struct iobuf *b, uint64_t *pos)
 		len -= n;
 		done += n;
 	}
-	if (copy_stands()) {
+	int stands = copy_stands();
+	if (stands) {
 		p->head = len ? head : 0; /* empty: keep small writes contiguous */
 		p->len = len;
 	}
 	file_shared_unlock(&p->shared, flags);
-	if (!done || !copy_stands())
+	if (!done || !stands)
 		return -EFAULT; /* (a given-up attempt's result goes unseen) */
 	thread_wake_queue(&p->wq, POLLOUT | POLLWRNORM);
 	return (long)done;
@@ -122,10 +123,11 @@ static long pipe_write(struct file *f, struct iobuf *b, uint64_t *pos)
 		len += n;
 		done += n;
 	}
-	if (copy_stands())
+	int stands = copy_stands();
+	if (stands)
 		p->len = len;
 	file_shared_unlock(&p->shared, flags);
-	if (!done || !copy_stands())
+	if (!done || !stands)
 		return -EFAULT;
 	thread_wake_queue(&p->wq, POLLIN | POLLRDNORM);
 	return (long)done;

@@ -95,6 +95,14 @@ static long rw_shared(struct file *f, struct iobuf *b, uint64_t *pos, int writin
 	return n;
 }
 
+/* The move at *pos on whichever side of the kernel lock the call runs. */
+static long rw_here(struct file *f, struct iobuf *b, uint64_t *pos, int writing)
+{
+	if (syscall_shared())
+		return rw_shared(f, b, pos, writing);
+	return rw_blocking(f, b, pos, writing);
+}
+
 /* read/write at the file's own position. */
 static long at_position(int fd, uint64_t buf, uint64_t count, int writing)
 {
@@ -106,9 +114,7 @@ static long at_position(int fd, uint64_t buf, uint64_t count, int writing)
 	if ((int64_t)count < 0)
 		return -EINVAL;
 	iobuf_user(&b, buf, count);
-	if (syscall_shared())
-		return rw_shared(f, &b, &f->pos, writing);
-	return rw_blocking(f, &b, &f->pos, writing);
+	return rw_here(f, &b, &f->pos, writing);
 }
 
 SYSCALL_DEFINE3(read, int, fd, uint64_t, buf, uint64_t, count)
@@ -134,10 +140,8 @@ static long positioned(int fd, struct iobuf *b, int64_t pos, int writing)
 		return -ESPIPE;
 	if (pos < 0)
 		return -EINVAL;
-	if (syscall_shared())
-		return rw_shared(f, b, &at, writing);
 	/* (With O_APPEND the write goes to the end anyway, as on Linux.) */
-	return rw_blocking(f, b, &at, writing);
+	return rw_here(f, b, &at, writing);
 }
 
 SYSCALL_DEFINE4(pread64, int, fd, uint64_t, buf, uint64_t, count, int64_t, pos)
@@ -212,12 +216,8 @@ static long vector_io(int fd, uint64_t uiov, uint64_t n, int64_t pos, int positi
 	ret = read_iovec(uiov, n, stack, &iov, &total);
 	if (!ret) {
 		iobuf_user_vec(&b, iov, (unsigned)n, total);
-		if (positioned_io)
-			ret = positioned(fd, &b, pos, writing);
-		else if (syscall_shared())
-			ret = rw_shared(f, &b, &f->pos, writing);
-		else
-			ret = rw_blocking(f, &b, &f->pos, writing);
+		ret = positioned_io ? positioned(fd, &b, pos, writing)
+				    : rw_here(f, &b, &f->pos, writing);
 	}
 	if (iov != stack)
 		kfree(iov);

@@ -178,13 +178,15 @@ static void waiters_unlock(void)
 		thread_shared_unlock();
 }
 
-static long futex_op(uint64_t uaddr, int op, uint32_t val, uint64_t timeout, uint64_t uaddr2,
-		     uint32_t val3)
+SYSCALL_DEFINE6(futex, uint64_t, uaddr, int, op, uint32_t, val, uint64_t, timeout, uint64_t, uaddr2,
+		uint32_t, val3)
 {
 	int cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
 	uint32_t word;
 	long ret;
 
+	if (uaddr & 3)
+		return -EINVAL;
 	switch (cmd) {
 	case FUTEX_WAKE_BITSET:
 		if (!val3)
@@ -258,12 +260,4 @@ static long futex_op(uint64_t uaddr, int op, uint32_t val, uint64_t timeout, uin
 	default:
 		return -ENOSYS;
 	}
-}
-
-SYSCALL_DEFINE6(futex, uint64_t, uaddr, int, op, uint32_t, val, uint64_t, timeout, uint64_t, uaddr2,
-		uint32_t, val3)
-{
-	if (uaddr & 3)
-		return -EINVAL;
-	return futex_op(uaddr, op, val, timeout, uaddr2, val3);
 }
