@@ -293,7 +293,7 @@ static void *pwrite_worker(void *arg)
 	return io_loop(arg, 1);
 }
 
-/* Each thread pushes 4 KiB blocks through its own pipe and back. */
+/* Each thread pushes PIPE_BLOCK-byte blocks through its own pipe and back. */
 static void *pipe_worker(void *arg)
 {
 	struct work *w = arg;

@@ -173,6 +173,9 @@ Test(smp, pc_machine_starts_its_present_cpus_only_and_a_bad_cap_is_ignored)
  * - threads pread and read one file at once: every byte is the file's, and
  *   a shared descriptor's records are each read once; threads write one
  *   descriptor at once, and every record lands whole, once;
+ * - a pipe per CPU pair streams its bytes unchanged (read, readv, epoll),
+ *   records from every CPU into one pipe arrive whole and in order, and
+ *   an eventfd bumped from every CPU counts each once;
  * - each CPU's own local APIC timer ends the sleeps there (its LOC count
  *   in /proc/interrupts grows by about one a sleep), and two spinners pinned to
  *   one CPU both run, its own slices ending their turns; an alarm armed
@@ -198,6 +201,7 @@ static void smp_app_on(const char *name, const char *config, const char *qemu_op
 	    "munmap_while_another_cpu_reads_faults_it",
 	    "threads_read_one_file_at_once",
 	    "threads_write_one_descriptor_at_once",
+	    "pipes_across_cpus_lose_and_mix_nothing",
 	    "sleeps_on_each_cpu_end_by_its_own_timer",
 	    "two_spinners_pinned_to_one_cpu_take_turns",
 	    "an_alarm_that_fires_on_an_idle_cpu_interrupts_a_sleeper",
