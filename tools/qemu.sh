@@ -42,8 +42,9 @@ Options:
                         after its end nothing more arrives
   --timeout SEC         kill QEMU after SEC seconds (exit 124) [none]
   --mem SIZE            guest memory, e.g. 512M or 2G [512M]
-  --smp N[,maxcpus=M]   number of CPUs [1]; with maxcpus, the firmware's tables
-                        list M CPUs of which N are present (the rest disabled)
+  --smp N[,maxcpus=M]   number of CPUs [$SOLO_QEMU_SMP if set, else 1]; with
+                        maxcpus, the firmware's tables list M CPUs of which
+                        N are present (the rest disabled)
   --machine q35|pc      machine type [q35]
   --firmware 4m|2m      OVMF_CODE_4M.fd + OVMF_VARS_4M.fd, or the 2 MiB
                         OVMF_CODE.fd + OVMF_VARS.fd [4m]
@@ -147,7 +148,7 @@ serial=stdio
 input=
 timeout_s=
 mem=512M
-smp=1
+smp=${SOLO_QEMU_SMP:-1}
 machine=q35
 firmware=4m
 secure_boot=

@@ -100,8 +100,8 @@ Test(smp, selftest_on_four_cpus_then_the_demo_runs)
 Test(smp, selftest_on_one_cpu_passes)
 {
 	int status;
-	char *log =
-	    boot("smp1-selftest", "--app build/user/demo.elf --config selftest=smp", "", &status);
+	char *log = boot("smp1-selftest", "--app build/user/demo.elf --config selftest=smp",
+			 "--smp 1", &status);
 
 	cr_assert(harness_has_line(log, "solo: selftest smp: 1 cpu, no other cpu to call; lock ok"),
 		  "log:\n%s", log);
