@@ -32,12 +32,17 @@
 //   epoll   each thread polls an epoll instance of its own, which watches an
 //           empty pipe, with epoll_wait and timeout 0 (Go's netpoll(0)):
 //           EPOLL_CALLS calls on 1 thread, then half each on 2.
+//   append  each thread appends LOG_LINE-byte lines to a log of its own
+//           (O_APPEND), APPEND_CALLS lines on 1 thread, then half each on 2;
+//           a new page every 4096 / LOG_LINE lines (the checksum: the logs'
+//           sizes, from fstat).
 //
 // Each figure is the best of REPS runs (the host is shared: the best run is
 // the one least disturbed). A run's time is the span from the first worker's
 // start to the last worker's end (CLOCK_MONOTONIC), so thread creation and
 // joining are not counted.
-// Usage: smp_bench [all|cpu|fault|fault4k|futex|pairs|unmap|pread|pwrite|pipe|epoll]...
+// Usage:
+//   smp_bench [all|cpu|fault|fault4k|futex|pairs|unmap|pread|pwrite|pipe|epoll|append]...
 // Exit status 0 when every checksum matched, 1 otherwise.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -51,6 +56,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,17 +69,19 @@
 #define MADV_NOHUGEPAGE 15
 #endif
 
-#define REPS	    3
-#define CHUNKS	    64
-#define CHUNK_OPS   (1u << 22) /* loop iterations per chunk */
-#define FAULT_MIB   64	       /* per thread in the 2-thread run */
-#define PAGE	    4096u
-#define ROUNDS	    5000
-#define UNMAP_MIB   32
-#define READ_KIB    64
-#define READ_CALLS  40000
-#define PIPE_BLOCK  32768
-#define EPOLL_CALLS 100000
+#define REPS	     3
+#define CHUNKS	     64
+#define CHUNK_OPS    (1u << 22) /* loop iterations per chunk */
+#define FAULT_MIB    64		/* per thread in the 2-thread run */
+#define PAGE	     4096u
+#define ROUNDS	     5000
+#define UNMAP_MIB    32
+#define READ_KIB     64
+#define READ_CALLS   40000
+#define PIPE_BLOCK   32768
+#define EPOLL_CALLS  100000
+#define APPEND_CALLS 40000
+#define LOG_LINE     100
 
 static int failed;
 
@@ -344,6 +352,39 @@ static void *epoll_worker(void *arg)
 	return NULL;
 }
 
+/* Each thread appends lines to a log of its own, from empty. */
+static void *append_worker(void *arg)
+{
+	struct work *w = arg;
+	char line[LOG_LINE], path[32];
+	struct stat st;
+
+	w->sum = 0;
+	snprintf(path, sizeof(path), "/smp-bench-log-%d", w->first ? 1 : 0);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	if (fd < 0) {
+		w->err = errno;
+		return NULL;
+	}
+	memset(line, 'x', sizeof(line));
+	line[sizeof(line) - 1] = '\n';
+	w->start = now_ns();
+	for (int i = 0; i < w->count; i++) {
+		if (write(fd, line, sizeof(line)) != (long)sizeof(line)) {
+			w->err = EIO;
+			break;
+		}
+	}
+	w->end = now_ns();
+	if (fstat(fd, &st))
+		w->err = errno;
+	else
+		w->sum = (uint64_t)st.st_size;
+	close(fd);
+	unlink(path);
+	return NULL;
+}
+
 static void io_scaling(const char *name, void *(*fn)(void *))
 {
 	int e = make_read_files();
@@ -584,6 +625,8 @@ int main(int argc, char **argv)
 			scaling("pipe", pipe_worker, READ_CALLS);
 		if (all || !strcmp(w, "epoll"))
 			scaling("epoll", epoll_worker, EPOLL_CALLS);
+		if (all || !strcmp(w, "append"))
+			scaling("append", append_worker, APPEND_CALLS);
 		if (all)
 			break;
 	}

@@ -1016,7 +1016,9 @@ static int put_zeros(struct iobuf *b, size_t n)
 static long reg_read(struct file *f, struct iobuf *buf, uint64_t *pos)
 {
 	struct tmpfs_inode *ti = TI(f->inode);
-	uint64_t size = ti->vfs.size, start_left = iobuf_left(buf), p = *pos;
+	/* Once: a shared writer may grow it meanwhile (reg_write_shared). */
+	uint64_t size = __atomic_load_n(&ti->vfs.size, __ATOMIC_ACQUIRE);
+	uint64_t start_left = iobuf_left(buf), p = *pos;
 
 	if (p >= size || !start_left)
 		return 0;
@@ -1050,44 +1052,85 @@ static long reg_read(struct file *f, struct iobuf *buf, uint64_t *pos)
 	return (long)done;
 }
 
+/* Whether every page of [p, p + len) is held and counted, so that a write
+ * there allocates and counts nothing (len > 0, p + len within the limit). */
+static int pages_held(struct tmpfs_inode *ti, uint64_t p, uint64_t len)
+{
+	for (uint64_t index = p >> PAGE_SHIFT; index <= (p + len - 1) >> PAGE_SHIFT; index++) {
+		uint64_t *slot = page_slot(ti, index);
+		if (!slot || !*slot || !(*slot & PAGE_COUNTED))
+			return 0;
+	}
+	return 1;
+}
+
+/* Zeroes [from, to) of held pages: what a write that does not stand left
+ * past the size (the bytes there stay zero). */
+static void zero_held(struct tmpfs_inode *ti, uint64_t from, uint64_t to)
+{
+	while (from < to) {
+		size_t in = (size_t)(from & (PAGE_SIZE - 1));
+		size_t n = (size_t)MIN((uint64_t)(PAGE_SIZE - in), to - from);
+		memset((uint8_t *)phys_to_virt(*page_slot(ti, from >> PAGE_SHIFT) & ~SLOT_FLAGS) +
+			   in,
+		       0, n);
+		from += n;
+	}
+}
+
 /*
- * A write in a shared syscall (kernel/syscall.h): only over bytes the file
- * has, in pages it holds and counts already, so that nothing is allocated,
- * counted or resized. Shared writers of one file take turns under its
- * shared_write lock (a holder's write runs alone anyway), so writes stay
- * whole to each other; readers do not wait for them and may see one under
- * way, as on Linux. Anything else (appending, growing, a hole, a page not
- * counted yet) is the locked run's. A copy that the shared side cannot
- * finish leaves the bytes it wrote: the run under the lock writes them
- * again, from the same buffer.
+ * A write in a shared syscall (kernel/syscall.h): only into pages the file
+ * holds and counts already, so that nothing is allocated or counted; it
+ * may start at the end (appending, O_APPEND too) and grow the file within
+ * those pages (the tail of its last one). Shared writers of one file take
+ * turns under its shared_write lock (a holder's write runs alone anyway),
+ * so writes stay whole to each other and an O_APPEND write's end is the
+ * size as that lock found it. The size is published (release) only once
+ * the bytes under it are in, so a shared reader (which loads it once)
+ * never sees bytes past it that are not written; readers do not wait for
+ * writers and may see one under way, as on Linux. Anything else (a hole
+ * to fill, a page the file lacks or does not count) is the locked run's.
+ * A copy that the shared side cannot finish leaves the bytes it wrote
+ * over the old contents (the run under the lock writes them again, from
+ * the same buffer) and zeroes those it wrote past the size.
  */
 static long reg_write_shared(struct file *f, struct iobuf *buf, uint64_t *pos)
 {
 	struct tmpfs_inode *ti = TI(f->inode);
-	uint64_t left = iobuf_left(buf), p = *pos, done = 0;
+	uint64_t left = iobuf_left(buf), done = 0;
 	int err = 0;
 
-	if ((f->flags & O_APPEND) || !left || p >= ti->vfs.size || left > ti->vfs.size - p)
+	if (!left)
 		return syscall_needs_lock();
-	for (uint64_t index = p >> PAGE_SHIFT; index <= (p + left - 1) >> PAGE_SHIFT; index++) {
-		uint64_t *slot = page_slot(ti, index);
-		if (!slot || !*slot || !(*slot & PAGE_COUNTED))
-			return syscall_needs_lock();
-	}
 	unsigned long flags = spin_lock_irqsave(&ti->reg.shared_write);
+	uint64_t size = ti->vfs.size;
+	uint64_t p = (f->flags & O_APPEND) ? size : *pos;
+	if (p > size || left > TMPFS_MAX_FILE_SIZE - p || !pages_held(ti, p, left)) {
+		spin_unlock_irqrestore(&ti->reg.shared_write, flags);
+		return syscall_needs_lock();
+	}
+	uint64_t reached = p; /* the end of what the copies may have touched */
 	while (left && !err) {
 		size_t in = (size_t)(p & (PAGE_SIZE - 1));
 		size_t n = (size_t)MIN((uint64_t)(PAGE_SIZE - in), left);
 		uint8_t *v = (uint8_t *)phys_to_virt(*page_slot(ti, p >> PAGE_SHIFT) & ~SLOT_FLAGS);
 		uint64_t before = iobuf_left(buf);
+		reached = p + n;
 		err = iobuf_get(buf, v + in, n);
 		size_t copied = (size_t)(before - iobuf_left(buf));
 		done += copied;
 		p += copied;
 		left -= copied;
 	}
-	if (done && !syscall_shared_dropped())
+	int stands = done && !syscall_shared_dropped();
+	uint64_t end = stands ? MAX(size, p) : size;
+	if (reached > end)
+		zero_held(ti, end, reached);
+	if (stands) {
+		if (end > size)
+			__atomic_store_n(&ti->vfs.size, end, __ATOMIC_RELEASE);
 		touch(ti);
+	}
 	spin_unlock_irqrestore(&ti->reg.shared_write, flags);
 	if (!done)
 		return err;

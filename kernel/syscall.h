@@ -99,9 +99,10 @@ typedef long (*syscall_fn)(const struct syscall_args *args);
  * shared side; the rules are in docs/architecture.md, "Its shared side").
  * What a holder alone changes (the fd table, the inodes) is read-only
  * there, so a read needs no lock of its own; what shared calls change has
- * a lock only they take (tmpfs bytes: LOCK_INODE; a pipe's ring and an
- * eventfd's count: LOCK_FILE; the threads, the futex waiters and what a
- * wake changes: thread_shared_lock, thread_wake_queue).
+ * a lock only they take (a tmpfs file's bytes, and its size and times
+ * when a write grows it inside pages it holds: LOCK_INODE; a pipe's
+ * ring and an eventfd's count: LOCK_FILE; the threads, the futex waiters
+ * and what a wake changes: thread_shared_lock, thread_wake_queue).
  *
  * A handler on such a path asks syscall_shared() first. Whatever it may
  * not do there (wait, wake a thread but through the lock above, allocate,

@@ -1279,6 +1279,110 @@ static void check_writes_beside_each_other(void)
 	      file_bad == 0 && whole == per * n && once == per * n);
 }
 
+/*
+ * Appends to one log beside each other: every thread opens the file with
+ * O_APPEND (a description of its own, as loggers do) and writes records
+ * after a one-byte header, so records cross pages. Most appends land in
+ * the file's last page on the shared side; the one that needs a new page
+ * takes the lock. A reader reads what is there meanwhile. Every record
+ * must land whole and once, and the reader must never find under the
+ * size a record that is not whole.
+ */
+static _Atomic int append_ready, append_done;
+
+static void *append_records(void *arg)
+{
+	int me = (int)(intptr_t)arg;
+	unsigned char rec[RECORD_SIZE];
+	int fd = open("/smp-log", O_WRONLY | O_APPEND);
+
+	append_ready++;
+	while (append_ready < file_threads)
+		;
+	for (int i = 0; fd >= 0 && i < RECORDS / file_threads; i++) {
+		record_fill(rec, (uint32_t)me << 16 | (uint32_t)i);
+		if (write(fd, rec, RECORD_SIZE) != RECORD_SIZE)
+			file_bad++;
+	}
+	file_bad += fd < 0;
+	if (fd >= 0)
+		close(fd);
+	append_done++;
+	return NULL;
+}
+
+/* Whole records only in [1, len) of file: the count, or -1. */
+static long log_records(const unsigned char *file, long len, int n, unsigned char (*seen)[RECORDS])
+{
+	long whole = 0;
+
+	for (long at = 1; at + RECORD_SIZE <= len; at += RECORD_SIZE) {
+		uint32_t tag;
+		memcpy(&tag, file + at, sizeof(tag));
+		unsigned who = tag >> 16, seq = tag & 0xffff;
+		if (who >= (unsigned)n || seq >= RECORDS || !record_ok(file + at, tag))
+			return -1;
+		if (seen)
+			seen[who][seq]++;
+		whole++;
+	}
+	return whole;
+}
+
+static void *read_the_log(void *arg)
+{
+	static unsigned char file[READ_FILE_SIZE + 1];
+	int fd = open("/smp-log", O_RDONLY);
+
+	(void)arg;
+	while (fd >= 0 && append_done < file_threads) {
+		long got = pread(fd, file, sizeof(file), 0);
+		if (got < 1 || log_records(file, got, file_threads, NULL) < 0)
+			file_bad++;
+	}
+	file_bad += fd < 0;
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static void check_appends_beside_each_other(void)
+{
+	static unsigned char file[READ_FILE_SIZE + 1];
+	static unsigned char seen[64][RECORDS];
+	int n = ncpus < 2 ? 2 : ncpus;
+	pthread_t t[64], reader;
+	long once = 0;
+	int fd = open("/smp-log", O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0 || write(fd, "#", 1) != 1) {
+		CHECK("threads_append_to_one_log_at_once", 0);
+		return;
+	}
+	file_threads = n;
+	file_bad = 0;
+	pthread_create(&reader, NULL, read_the_log, NULL);
+	for (intptr_t i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, append_records, (void *)i);
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	pthread_join(reader, NULL);
+	int per = RECORDS / n;
+	long got = pread(fd, file, sizeof(file), 0);
+	long whole = got == 1 + (long)per * n * RECORD_SIZE ? log_records(file, got, n, seen) : -1;
+	for (int who = 0; who < n; who++) {
+		for (int seq = 0; seq < per; seq++)
+			once += seen[who][seq] == 1;
+	}
+	close(fd);
+	unlink("/smp-log");
+	printf("smp: %d threads appended %d records to one log: %ld bytes, %ld whole, %ld once, "
+	       "%ld bad\n",
+	       n, per * n, got, whole, once, (long)file_bad);
+	CHECK("threads_append_to_one_log_at_once",
+	      file_bad == 0 && whole == per * n && once == per * n);
+}
+
 /* ---------------------------------------------------------------- signal */
 
 static volatile sig_atomic_t got_usr1;
@@ -1786,6 +1890,7 @@ int main(int argc, char **argv)
 	check_same_pages();
 	check_reads_beside_each_other();
 	check_writes_beside_each_other();
+	check_appends_beside_each_other();
 	check_pipes_across_cpus();
 	check_signal_to_spinner();
 	check_munmap_under_reader();

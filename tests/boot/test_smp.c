@@ -201,6 +201,7 @@ static void smp_app_on(const char *name, const char *config, const char *qemu_op
 	    "munmap_while_another_cpu_reads_faults_it",
 	    "threads_read_one_file_at_once",
 	    "threads_write_one_descriptor_at_once",
+	    "threads_append_to_one_log_at_once",
 	    "pipes_across_cpus_lose_and_mix_nothing",
 	    "sleeps_on_each_cpu_end_by_its_own_timer",
 	    "two_spinners_pinned_to_one_cpu_take_turns",

@@ -1723,15 +1723,36 @@ static void file_state(struct inode *ino, struct file *f, struct file_state *st)
 	(void)pread_f(f, st->data, sizeof(st->data), 0);
 }
 
+/* A shared write through wf of b at off asks for the lock (shim_needs_lock)
+ * and leaves the file as before (read through f). */
+static void assert_left_to_the_lock(struct inode *ino, struct file *f, struct file *wf,
+				    struct iobuf *b, uint64_t off, const struct file_state *before,
+				    const char *what)
+{
+	struct file_state after;
+	uint64_t at = off;
+
+	shim_needs_lock = 0;
+	shim_shared = 1;
+	(void)file_write(wf, b, &at);
+	shim_shared = 0;
+	cr_assert_eq(shim_needs_lock, 1, "%s: asks for the lock", what);
+	file_state(ino, f, &after);
+	cr_assert_eq(after.size, before->size, "%s", what);
+	cr_assert_eq(after.mtime.sec, before->mtime.sec, "%s", what);
+	cr_assert_eq(after.free_pages, before->free_pages, "%s", what);
+	cr_assert(!memcmp(after.data, before->data, sizeof(after.data)), "%s", what);
+}
+
 /* A write in a shared syscall (shim_shared) goes over bytes the file has,
- * in place; what would append, grow, fill a hole or count a page asks for
+ * in place; what would fill a hole or need a page the file lacks asks for
  * the lock (shim_needs_lock) and changes nothing. */
 Test(tmpfs, shared_write_overwrites_in_place_and_leaves_the_rest_to_the_lock)
 {
 	static unsigned char a[3 * P], b[100], c[20];
 	struct inode *ino = mk(root, "f");
 	struct file *f = open_ino(ino, O_RDWR), *app = open_ino(ino, O_WRONLY | O_APPEND);
-	struct file_state before, after;
+	struct file_state before;
 
 	memset(a, 'a', sizeof(a));
 	memset(b, 'b', sizeof(b));
@@ -1765,17 +1786,10 @@ Test(tmpfs, shared_write_overwrites_in_place_and_leaves_the_rest_to_the_lock)
 	    {f, 0, 0, "nothing"},
 	};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-		shim_needs_lock = 0;
-		shim_shared = 1;
-		(void)pwrite_f(refused[i].f, c, refused[i].len, refused[i].off);
-		shim_shared = 0;
-		cr_assert_eq(shim_needs_lock, 1, "%s: asks for the lock", refused[i].what);
-		file_state(ino, f, &after);
-		cr_assert_eq(after.size, before.size, "%s", refused[i].what);
-		cr_assert_eq(after.mtime.sec, before.mtime.sec, "%s", refused[i].what);
-		cr_assert_eq(after.free_pages, before.free_pages, "%s", refused[i].what);
-		cr_assert(!memcmp(after.data, before.data, sizeof(after.data)), "%s",
-			  refused[i].what);
+		struct iobuf rb;
+		iobuf_kernel(&rb, c, refused[i].len);
+		assert_left_to_the_lock(ino, f, refused[i].f, &rb, refused[i].off, &before,
+					refused[i].what);
 	}
 	/* The locked run does what the shared attempt left. */
 	cr_assert_eq(pwrite_f(f, c, sizeof(c), 4 * P - 10), (long)sizeof(c));
@@ -1846,4 +1860,194 @@ Test(tmpfs, shared_writers_of_one_file_take_turns)
 	cr_assert_eq(sw_errors, 0);
 	cr_assert_eq(mixed, 0, "bytes of two writers in one round's result");
 	file_put(sw_file);
+}
+
+/* A shared write may append, and grow the file, inside pages it holds (the
+ * tail of the last one): the size moves with it, O_APPEND writes at the
+ * size. A page the file lacks, a hole before the write, or a copy that the
+ * shared side gives up leaves the file as it was, with zeros past its end. */
+Test(tmpfs, shared_write_appends_inside_held_pages_only)
+{
+	static unsigned char a[100], b[50], c[P], d[30], back[P];
+	struct inode *ino = mk(root, "log");
+	struct file *f = open_ino(ino, O_RDWR), *app = open_ino(ino, O_WRONLY | O_APPEND);
+	struct file_state before;
+
+	memset(a, 'a', sizeof(a));
+	memset(b, 'b', sizeof(b));
+	memset(c, 'c', sizeof(c));
+	memset(d, 'd', sizeof(d));
+	shim_now = 1000000000ull;
+	cr_assert_eq(pwrite_f(f, a, sizeof(a), 0), (long)sizeof(a));
+	int64_t written = ino->mtime.sec;
+
+	shim_now = 3000000000ull;
+	shim_shared = 1;
+	uint64_t ignored = 0;
+	struct iobuf io;
+	iobuf_kernel(&io, b, sizeof(b));
+	cr_assert_eq(file_write(app, &io, &ignored), (long)sizeof(b), "O_APPEND: at the size");
+	cr_assert_eq(ignored, 150, "the write's end is its position");
+	cr_assert_eq(pwrite_f(f, b, 20, 150), 20, "at the end");
+	cr_assert_eq(pwrite_f(f, a, 40, 160), 40, "over the end and past it");
+	shim_shared = 0;
+	cr_assert_eq(shim_needs_lock, 0);
+	cr_assert_eq(ino->size, 200);
+	cr_assert_eq(ino->mtime.sec, written + 2, "the writes stamp the file");
+	file_state(ino, f, &before);
+	for (size_t i = 0; i < 200; i++)
+		cr_assert_eq(before.data[i], i < 100 || i >= 160 ? 'a' : 'b', "byte %zu", i);
+
+	shim_now = 9000000000ull;
+	static struct linux_iovec torn[2];
+	torn[0] = (struct linux_iovec){(uint64_t)(uintptr_t)d, sizeof(d)};
+	torn[1] = (struct linux_iovec){16, 10}; /* faults after d is in */
+	const struct {
+		struct file *f;
+		uint64_t off;
+		const void *buf;
+		size_t len;
+		int vec;
+		const char *what;
+	} refused[] = {
+	    {f, 201, d, sizeof(d), 0, "past the end (a hole before it)"},
+	    {f, P - 10, c, 20, 0, "into a page the file lacks"},
+	    {app, 0, c, sizeof(c), 0, "O_APPEND into a page the file lacks"},
+	    {f, 200, NULL, 0, 1, "a copy given up halfway"},
+	    {app, 0, NULL, 0, 1, "O_APPEND, a copy given up halfway"},
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct iobuf rb;
+		if (refused[i].vec)
+			iobuf_user_vec(&rb, torn, 2, sizeof(d) + 10);
+		else
+			iobuf_kernel(&rb, (void *)refused[i].buf, refused[i].len);
+		assert_left_to_the_lock(ino, f, refused[i].f, &rb, refused[i].off, &before,
+					refused[i].what);
+	}
+	/* What a given-up copy wrote past the end is zero again: growing the
+	 * file under the lock shows zeros there. */
+	cr_assert_eq(set_size(ino, P), 0);
+	cr_assert_eq(pread_f(f, back, P, 0), (long)P);
+	for (size_t i = 200; i < P; i++)
+		cr_assert_eq(back[i], 0, "byte %zu past the old end", i);
+	file_put(f);
+	file_put(app);
+}
+
+/* O_APPEND writers on host threads ("CPUs") beside a reader: each record
+ * lands whole at the end, none is lost or overwritten, and the reader
+ * never finds a byte under the size that no record wrote. */
+#define SA_THREADS 4
+#define SA_RECORDS 60 /* a thread's, a round: four threads' fill most of a page */
+#define SA_RECORD  16
+#define SA_ROUNDS  300
+
+static struct file *sa_file, *sa_rfile; /* O_APPEND; O_RDONLY */
+static pthread_barrier_t sa_start, sa_end;
+static int sa_errors, sa_writing, sa_torn_reads;
+
+static void *shared_appender(void *arg)
+{
+	unsigned me = (unsigned)(uintptr_t)arg;
+	unsigned char rec[SA_RECORD];
+
+	spin_host_cpu = me;
+	shim_copy_yields = 1; /* writers without turns would take one end */
+	memset(rec, 'A' + (int)me, sizeof(rec));
+	for (int round = 0; round < SA_ROUNDS; round++) {
+		pthread_barrier_wait(&sa_start);
+		for (int i = 0; i < SA_RECORDS; i++) {
+			struct iobuf b;
+			uint64_t at = 0;
+			shim_needs_lock = 0;
+			shim_shared = 1;
+			iobuf_user(&b, U(rec), sizeof(rec));
+			if (file_write(sa_file, &b, &at) != SA_RECORD || shim_needs_lock)
+				__atomic_fetch_add(&sa_errors, 1, __ATOMIC_RELAXED);
+			shim_shared = 0;
+		}
+		__atomic_fetch_sub(&sa_writing, 1, __ATOMIC_RELEASE);
+		pthread_barrier_wait(&sa_end);
+	}
+	return NULL;
+}
+
+/* Reads the file while a round's writers write (the main thread's locked
+ * calls between rounds run alone, as a holder's do). */
+static void *shared_tail_reader(void *arg)
+{
+	static _Thread_local unsigned char got[P];
+
+	(void)arg;
+	spin_host_cpu = SA_THREADS + 1;
+	for (int round = 0; round < SA_ROUNDS; round++) {
+		pthread_barrier_wait(&sa_start);
+		int last;
+		do {
+			last = !__atomic_load_n(&sa_writing, __ATOMIC_ACQUIRE);
+			struct iobuf b;
+			uint64_t at = 0;
+			shim_shared = 1;
+			iobuf_user(&b, U(got), sizeof(got));
+			long n = file_read(sa_rfile, &b, &at);
+			shim_shared = 0;
+			for (long i = 1; i < n; i++) {
+				if (!got[i]) {
+					__atomic_fetch_add(&sa_torn_reads, 1, __ATOMIC_RELAXED);
+					break;
+				}
+			}
+		} while (!last);
+		pthread_barrier_wait(&sa_end);
+	}
+	return NULL;
+}
+
+Test(tmpfs, shared_appenders_of_one_file_lose_and_mix_nothing)
+{
+	static unsigned char got[P];
+	struct inode *ino = mk(root, "app.log");
+	pthread_t t[SA_THREADS], reader;
+	struct file *f = open_ino(ino, O_RDWR);
+
+	sa_file = open_ino(ino, O_WRONLY | O_APPEND);
+	sa_rfile = open_ino(ino, O_RDONLY);
+	sa_errors = sa_torn_reads = 0;
+	pthread_barrier_init(&sa_start, NULL, SA_THREADS + 2);
+	pthread_barrier_init(&sa_end, NULL, SA_THREADS + 2);
+	for (uintptr_t i = 0; i < SA_THREADS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, shared_appender, (void *)i), 0);
+	cr_assert_eq(pthread_create(&reader, NULL, shared_tail_reader, NULL), 0);
+	for (int round = 0; round < SA_ROUNDS; round++) {
+		unsigned count[SA_THREADS] = {0};
+		/* Under the lock: one byte, so that page 0 is held. */
+		cr_assert_eq(set_size(ino, 0), 0);
+		cr_assert_eq(pwrite_f(f, "#", 1, 0), 1);
+		sa_writing = SA_THREADS;
+		pthread_barrier_wait(&sa_start);
+		pthread_barrier_wait(&sa_end);
+		cr_assert_eq(ino->size, 1 + SA_THREADS * SA_RECORDS * SA_RECORD, "round %d", round);
+		cr_assert_eq(pread_f(f, got, sizeof(got), 0), (long)ino->size);
+		for (size_t r = 0; r < SA_THREADS * SA_RECORDS; r++) {
+			const unsigned char *rec = got + 1 + r * SA_RECORD;
+			cr_assert(rec[0] >= 'A' && rec[0] < 'A' + SA_THREADS, "round %d", round);
+			for (size_t i = 1; i < SA_RECORD; i++)
+				cr_assert_eq(rec[i], rec[0], "round %d: record %zu mixed", round,
+					     r);
+			count[rec[0] - 'A']++;
+		}
+		for (int i = 0; i < SA_THREADS; i++)
+			cr_assert_eq(count[i], SA_RECORDS, "round %d: writer %d", round, i);
+	}
+	for (int i = 0; i < SA_THREADS; i++)
+		pthread_join(t[i], NULL);
+	pthread_join(reader, NULL);
+	pthread_barrier_destroy(&sa_start);
+	pthread_barrier_destroy(&sa_end);
+	cr_assert_eq(sa_errors, 0);
+	cr_assert_eq(sa_torn_reads, 0, "a read found a byte no record wrote");
+	file_put(sa_file);
+	file_put(sa_rfile);
+	file_put(f);
 }
