@@ -18,6 +18,7 @@
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
 #include "kernel/loader.h"
+#include "kernel/lockstat.h"
 #include "kernel/log.h"
 #include "kernel/percpu.h"
 #include "kernel/power.h"
@@ -124,6 +125,7 @@ _Noreturn void app_exit(int status)
 	failinj_disarm(); /* the teardown is the kernel's own (mm/failinj.h) */
 	if (app.loaded) {
 		app.loaded = 0;
+		lockstat_report(); /* the app's run, without its teardown */
 		thread_release_all();
 		timer_release_all();
 		fd_table_release();

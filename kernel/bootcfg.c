@@ -19,6 +19,7 @@ static void set_defaults(struct boot_config *cfg)
 	cfg->poweroff = BOOTCFG_POWEROFF_UEFI;
 	cfg->aslr = 1;
 	cfg->strace = 0;
+	cfg->lockstat = 0;
 	cfg->root_read_only = 0;
 	cfg->tmpfs_size = 0;
 	cfg->overcommit = BOOTCFG_OVERCOMMIT_DEFAULT;
@@ -384,6 +385,14 @@ static int apply(struct boot_config *cfg, struct parse_state *st, const char *ke
 			return -1;
 		}
 		cfg->strace = i;
+	} else if (!strcmp(key, "lockstat")) {
+		static const char *const states[] = {"0", "1"};
+		int i = pick(value, states, 2);
+		if (i < 0) {
+			*why = "lockstat must be 0 or 1";
+			return -1;
+		}
+		cfg->lockstat = i;
 	} else if (!strcmp(key, "cpus")) {
 		const char *p = value;
 		long v = parse_decimal(&p, BOOTCFG_CPUS_MAX);

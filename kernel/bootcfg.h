@@ -27,6 +27,9 @@
  *                        the same addresses every boot, for debugging
  *   strace=0|1           log every syscall the app makes, with its
  *                        arguments and result (kernel/strace.h); 0 default
+ *   lockstat=0|1         at the app's exit, log what took the kernel lock,
+ *                        how often and for how long (kernel/lockstat.h);
+ *                        0 default
  *   root=rw|ro           the root file system in RAM: writable (rw, the
  *                        default) or read-only (ro; /tmp stays writable)
  *   overcommit=strict|lazy  commit accounting (mm/commit.h): strict charges
@@ -127,6 +130,7 @@ struct boot_config {
 	enum bootcfg_poweroff poweroff;
 	int aslr;	     /* 1 (default) or 0 */
 	int strace;	     /* 0 (default) or 1 */
+	int lockstat;	     /* 0 (default) or 1 */
 	int root_read_only;  /* 0 (default) or 1 */
 	uint64_t tmpfs_size; /* bytes; 0 (default): half of free memory */
 	enum bootcfg_overcommit overcommit;

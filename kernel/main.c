@@ -36,6 +36,7 @@
 #include "kernel/physpolicy.h"
 #include "kernel/power.h"
 #include "kernel/selftest.h"
+#include "kernel/lockstat.h"
 #include "kernel/strace.h"
 #include "kernel/time.h"
 #include "kernel/ubsan.h"
@@ -562,6 +563,7 @@ void kmain(uint64_t boot_info_phys)
 	if (!cfg.aslr)
 		kinfo("solo: aslr: off\n");
 	strace_enabled = cfg.strace;
+	lockstat_enabled = cfg.lockstat;
 	setup_failalloc(cfg.failalloc);
 
 	const struct solo_module *app_module = find_module(SOLO_MODULE_APP);

@@ -87,6 +87,13 @@ struct cpu {
 	 * total of finished stretches, and when the current one began. */
 	uint64_t busy_ns;
 	uint64_t busy_since;
+	/* kernel/lockstat.h: why this CPU's next kernel_lock_enter takes the
+	 * lock (set by its caller), and, while it holds it, why and since
+	 * when, and how long it waited. */
+	unsigned lock_reason;
+	unsigned lock_held_reason;
+	uint64_t lock_held_since;
+	uint64_t lock_waited_ns;
 	/* The path arguments of the syscall in progress (fs/namei.c); syscalls
 	 * do not nest, and a retry copies them again. */
 	char path[PATH_MAX];

@@ -31,6 +31,7 @@
 #include "kernel/futex.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
+#include "kernel/lockstat.h"
 #include "kernel/mman.h"
 #include "kernel/percpu.h"
 #include "kernel/proc.h"
@@ -427,8 +428,10 @@ int syscall_dispatch(struct syscall_frame *f)
 		if (!thread_switch_pending() && !signal_exit_work(cpu->signals, f->rax) &&
 		    f->rip < VM_USER_TOP)
 			return switched;
+		cpu->lock_reason = LOCKSTAT_AFTER;
 		(void)kernel_lock_enter();
 	} else {
+		cpu->lock_reason = lockstat_syscall(nr);
 		(void)kernel_lock_enter();
 		if (__builtin_expect(strace_enabled, 0)) {
 			f->rax = (uint64_t)traced_call(entry, nr, &f->args);

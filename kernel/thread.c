@@ -33,6 +33,7 @@
 #include "kernel/defer.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
+#include "kernel/lockstat.h"
 #include "kernel/futex.h"
 #include "kernel/percpu.h"
 #include "kernel/spinlock.h"
@@ -995,6 +996,7 @@ void thread_cpu_idle(void)
 	__atomic_store_n(&c->idle, 1, __ATOMIC_RELEASE);
 	if (!__atomic_load_n(&live, __ATOMIC_RELAXED))
 		return;
+	c->lock_reason = LOCKSTAT_IDLE;
 	(void)kernel_lock_enter();
 	/* Again under the lock, before the look: a kick while we waited for
 	 * the lock cleared the mark, and the thread it was for may wait again

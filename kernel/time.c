@@ -59,6 +59,7 @@ uint64_t time_ns_to_ticks(uint64_t ns, uint64_t hz)
 #include "kernel/arch/x86_64/apic_timer.h"
 #include "kernel/arch/x86_64/arch.h"
 #include "kernel/arch/x86_64/smp.h"
+#include "kernel/lockstat.h"
 #include "kernel/percpu.h"
 #include "kernel/arch/x86_64/tsc.h"
 #include "kernel/vdso.h"
@@ -285,8 +286,10 @@ void time_idle(void)
 		while (deadline && time_now() < deadline)
 			__builtin_ia32_pause();
 	}
-	if (held)
+	if (held) {
+		this_cpu()->lock_reason = LOCKSTAT_IDLE;
 		(void)kernel_lock_enter();
+	}
 	time_run_expired();
 }
 #endif

@@ -38,6 +38,49 @@ static void assert_selftest_line(const char *log, unsigned ncpus)
 	free(prefix);
 }
 
+/*
+ * Checks boot.cfg lockstat=1's report (kernel/lockstat.h): the totals line,
+ * then at least five reasons, longest hold first, whose counts and holds
+ * fit in the totals; an app that made at least min_clones threads has its
+ * clone calls counted under "clone" (clone always takes the kernel lock).
+ */
+static void assert_lockstat(const char *log, unsigned long min_clones)
+{
+	const char *at = strstr(log, "solo: lockstat: the kernel lock was taken ");
+	unsigned long total, held_ms, held_cs, waited_ms, waited_cs, count_sum = 0, clones = 0;
+	double held_sum = 0, last_held = 1e300;
+	unsigned lines = 0;
+
+	cr_assert(at, "no lockstat totals; log:\n%s", log);
+	cr_assert_eq(sscanf(at,
+			    "solo: lockstat: the kernel lock was taken %lu times, held %lu.%lu ms, "
+			    "waited for %lu.%lu ms",
+			    &total, &held_ms, &held_cs, &waited_ms, &waited_cs),
+		     5, "totals: %.120s", at);
+	double held_total = (double)held_ms + (double)held_cs / 100;
+	for (const char *p = strchr(at, '\n'); p && !strncmp(p + 1, "solo: lockstat: ", 16);
+	     p = strchr(p + 1, '\n')) {
+		const char *line = p + 1 + 16, *colon = strstr(line, ": ");
+		unsigned long count, h_ms, h_cs, w_ms, w_cs;
+		cr_assert(colon && colon < strchr(line, '\n'), "line: %.120s", line);
+		cr_assert_eq(sscanf(colon, ": %lu times, held %lu.%lu ms, waited for %lu.%lu ms",
+				    &count, &h_ms, &h_cs, &w_ms, &w_cs),
+			     5, "line: %.120s", line);
+		double held = (double)h_ms + (double)h_cs / 100;
+		cr_assert(count > 0 && held <= last_held, "line: %.120s", line);
+		if (!strncmp(line, "clone: ", 7))
+			clones = count;
+		last_held = held;
+		held_sum += held;
+		count_sum += count;
+		lines++;
+	}
+	cr_assert_geq(lines, 5, "log:\n%s", log);
+	cr_assert_leq(count_sum, total, "log:\n%s", log);
+	cr_assert_leq(held_sum, held_total + 0.01 * lines, "log:\n%s", log);
+	cr_assert_geq(clones, min_clones, "clone calls counted; log:\n%s", log);
+}
+
 #define BOOT_TIMEOUT 120
 
 static char *boot(const char *name, const char *mkimg_args, const char *qemu_opts, int *status)
@@ -59,7 +102,8 @@ Test(smp, four_cpus_start_and_park_while_the_threads_checks_pass)
 	    "pthread_kill_reaches_the_app",
 	};
 	int status;
-	char *log = boot("smp4-threads", "--app build/tests/apps/threads.elf", "--smp 4", &status);
+	char *log = boot("smp4-threads", "--app build/tests/apps/threads.elf --config lockstat=1",
+			 "--smp 4", &status);
 
 	cr_assert(harness_has_line(log, "solo: smp: 4 of 4 cpus running (apic 0 1 2 3)"),
 		  "log:\n%s", log);
@@ -67,6 +111,8 @@ Test(smp, four_cpus_start_and_park_while_the_threads_checks_pass)
 	/* No -numa: no SRAT, every CPU on node 0, nothing to say. */
 	cr_assert(!strstr(log, "cpu nodes"), "log:\n%s", log);
 	harness_assert_checks(log, "threads", checks, sizeof(checks) / sizeof(checks[0]));
+	/* (The app starts a thread at 13 places, some in loops.) */
+	assert_lockstat(log, 13);
 	harness_assert_memory_returned(log);
 	harness_assert_exit(log, status, 0);
 	free(log);

@@ -100,6 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(cfg.stack_size >= BOOTCFG_STACK_MIN && cfg.stack_size <= BOOTCFG_STACK_MAX);
 	FUZZ_ASSERT(cfg.poweroff <= BOOTCFG_POWEROFF_ACPI);
 	FUZZ_ASSERT((cfg.aslr == 0 || cfg.aslr == 1) && (cfg.strace == 0 || cfg.strace == 1));
+	FUZZ_ASSERT(cfg.lockstat == 0 || cfg.lockstat == 1);
 	FUZZ_ASSERT(cfg.root_read_only == 0 || cfg.root_read_only == 1);
 	FUZZ_ASSERT(cfg.tmpfs_size == 0 || cfg.tmpfs_size >= BOOTCFG_TMPFS_MIN);
 	FUZZ_ASSERT(cfg.net <= BOOTCFG_NET_NONE);

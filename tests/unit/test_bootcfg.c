@@ -1,5 +1,6 @@
 /* boot.cfg parsing: what mkimg writes is what the kernel reads. */
 #include <criterion/criterion.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -166,17 +167,30 @@ Test(bootcfg, aslr_is_on_by_default_and_can_be_turned_off)
 	cr_assert_str_eq(last_warning, "1:aslr must be on or off:aslr=no");
 }
 
-Test(bootcfg, strace_is_off_by_default_and_takes_0_or_1)
+Test(bootcfg, strace_and_lockstat_are_off_by_default_and_take_0_or_1)
 {
+	static const struct {
+		const char *key;
+		size_t at;
+	} flags[] = {{"strace", offsetof(struct boot_config, strace)},
+		     {"lockstat", offsetof(struct boot_config, lockstat)}};
 	struct boot_config cfg;
 
-	cr_assert_eq(parse("", &cfg), 0);
-	cr_assert_eq(cfg.strace, 0);
-	cr_assert_eq(parse("strace=1\n", &cfg), 0, "%s", last_warning);
-	cr_assert_eq(cfg.strace, 1);
-	cr_assert_eq(parse("strace=yes\n", &cfg), 1);
-	cr_assert_eq(cfg.strace, 0, "a bad value keeps the default");
-	cr_assert_str_eq(last_warning, "1:strace must be 0 or 1:strace=yes");
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		const char *key = flags[i].key;
+		char text[64], warning[96];
+		const int *flag = (const int *)((const char *)&cfg + flags[i].at);
+		cr_assert_eq(parse("", &cfg), 0);
+		cr_assert_eq(*flag, 0, "%s", key);
+		snprintf(text, sizeof(text), "%s=1\n", key);
+		cr_assert_eq(parse(text, &cfg), 0, "%s", last_warning);
+		cr_assert_eq(*flag, 1, "%s", key);
+		snprintf(text, sizeof(text), "%s=yes\n", key);
+		cr_assert_eq(parse(text, &cfg), 1, "%s", key);
+		cr_assert_eq(*flag, 0, "%s: a bad value keeps the default", key);
+		snprintf(warning, sizeof(warning), "1:%s must be 0 or 1:%s=yes", key, key);
+		cr_assert_str_eq(last_warning, warning);
+	}
 }
 
 /* ---------------------------------------------------------------- the network */

@@ -39,6 +39,7 @@
 #include "kernel/irq.h"
 #include "kernel/klib.h"
 #include "kernel/kprintf.h"
+#include "kernel/lockstat.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/percpu.h"
@@ -254,7 +255,11 @@ unsigned long kernel_lock_enter(void)
 	struct cpu *c = this_cpu();
 	int waited = 0;
 	uint64_t since = 0;
+	/* Read before the wait: an interrupt taken in the halt names its own. */
+	unsigned reason = c->lock_reason;
+	uint64_t asked = lockstat_enabled ? time_now() : 0;
 
+	c->lock_reason = LOCKSTAT_OTHER;
 	for (;;) {
 		if (lock_handed_to_me()) {
 			__atomic_store_n(&lock_handed_to, 0, __ATOMIC_RELAXED);
@@ -294,6 +299,11 @@ unsigned long kernel_lock_enter(void)
 	/* Another CPU may have put a timer first on this CPU's list (a
 	 * slice), which only this CPU's local APIC can time (kernel/time.c). */
 	time_reprogram();
+	if (lockstat_enabled) {
+		c->lock_held_reason = reason;
+		c->lock_held_since = time_now();
+		c->lock_waited_ns = c->lock_held_since - asked;
+	}
 	return flags;
 }
 
@@ -323,6 +333,13 @@ static void wake_for_lock(int cpu)
 
 void kernel_lock_exit(unsigned long flags)
 {
+	struct cpu *c = this_cpu();
+
+	if (c->lock_held_since) {
+		lockstat_account(c->lock_held_reason, c->lock_waited_ns,
+				 time_now() - c->lock_held_since);
+		c->lock_held_since = 0;
+	}
 	uint64_t since = 0;
 	int cpu = oldest_sleeper(&since);
 

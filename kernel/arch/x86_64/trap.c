@@ -19,6 +19,8 @@
 #include "kernel/irq.h"
 #include "kernel/abi/errno.h"
 #include "kernel/kprintf.h"
+#include "kernel/lockstat.h"
+#include "kernel/percpu.h"
 #include "kernel/panic.h"
 #include "kernel/signal.h"
 #include "kernel/symbols.h"
@@ -313,6 +315,7 @@ void trap_dispatch(struct trap_frame *f)
 		 * threads or deliver signals, which needs it. */
 		irq_dispatch((unsigned)f->vector);
 		if (f->cs & 3) {
+			this_cpu()->lock_reason = LOCKSTAT_TRAP((unsigned)f->vector);
 			(void)kernel_lock_enter();
 			thread_interrupt_exit(f);
 			kernel_lock_exit(0);
@@ -332,8 +335,10 @@ void trap_dispatch(struct trap_frame *f)
 	 * before this_cpu() works). Interrupts are off in the handler, so the
 	 * flags kept are 0. */
 	int locked = ((f->cs & 3) || f->vector >= 32) && !kernel_lock_held();
-	if (locked)
+	if (locked) {
+		this_cpu()->lock_reason = LOCKSTAT_TRAP((unsigned)f->vector & 0xff);
 		(void)kernel_lock_enter();
+	}
 	trap_dispatch_locked(f);
 	if (locked && kernel_lock_held())
 		kernel_lock_exit(0);
