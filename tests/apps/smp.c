@@ -1284,7 +1284,7 @@ static void check_writes_beside_each_other(void)
  * O_APPEND (a description of its own, as loggers do) and writes records
  * after a one-byte header, so records cross pages. Most appends land in
  * the file's last page on the shared side; the one that needs a new page
- * takes the lock. A reader reads what is there meanwhile. Every record
+ * takes the lock. A reader follows the log meanwhile. Every record
  * must land whole and once, and the reader must never find under the
  * size a record that is not whole.
  */
@@ -1311,16 +1311,18 @@ static void *append_records(void *arg)
 	return NULL;
 }
 
-/* Whole records only in [1, len) of file: the count, or -1. */
-static long log_records(const unsigned char *file, long len, int n, unsigned char (*seen)[RECORDS])
+/* Whole records only in [from, len) of buf (from: where the first
+ * starts): the count, or -1. */
+static long log_records(const unsigned char *buf, long from, long len, int n,
+			unsigned char (*seen)[RECORDS])
 {
 	long whole = 0;
 
-	for (long at = 1; at + RECORD_SIZE <= len; at += RECORD_SIZE) {
+	for (long at = from; at + RECORD_SIZE <= len; at += RECORD_SIZE) {
 		uint32_t tag;
-		memcpy(&tag, file + at, sizeof(tag));
+		memcpy(&tag, buf + at, sizeof(tag));
 		unsigned who = tag >> 16, seq = tag & 0xffff;
-		if (who >= (unsigned)n || seq >= RECORDS || !record_ok(file + at, tag))
+		if (who >= (unsigned)n || seq >= RECORDS || !record_ok(buf + at, tag))
 			return -1;
 		if (seen)
 			seen[who][seq]++;
@@ -1329,16 +1331,24 @@ static long log_records(const unsigned char *file, long len, int n, unsigned cha
 	return whole;
 }
 
+/* Follows the log as `tail -f` does: reads what came after the last whole
+ * record it read, until the writers are done and it has all. */
 static void *read_the_log(void *arg)
 {
-	static unsigned char file[READ_FILE_SIZE + 1];
+	static unsigned char buf[8 * RECORD_SIZE];
 	int fd = open("/smp-log", O_RDONLY);
+	long at = 1, end = 1 + (long)(RECORDS / file_threads) * file_threads * RECORD_SIZE;
 
 	(void)arg;
-	while (fd >= 0 && append_done < file_threads) {
-		long got = pread(fd, file, sizeof(file), 0);
-		if (got < 1 || log_records(file, got, file_threads, NULL) < 0)
+	while (fd >= 0 && at < end) {
+		int done = append_done == file_threads;
+		long got = pread(fd, buf, sizeof(buf), at);
+		long whole = got < 0 ? -1 : log_records(buf, 0, got, file_threads, NULL);
+		if (whole < 0 || (done && !whole)) {
 			file_bad++;
+			break;
+		}
+		at += whole * RECORD_SIZE;
 	}
 	file_bad += fd < 0;
 	if (fd >= 0)
@@ -1369,7 +1379,8 @@ static void check_appends_beside_each_other(void)
 	pthread_join(reader, NULL);
 	int per = RECORDS / n;
 	long got = pread(fd, file, sizeof(file), 0);
-	long whole = got == 1 + (long)per * n * RECORD_SIZE ? log_records(file, got, n, seen) : -1;
+	long whole =
+	    got == 1 + (long)per * n * RECORD_SIZE ? log_records(file, 1, got, n, seen) : -1;
 	for (int who = 0; who < n; who++) {
 		for (int seq = 0; seq < per; seq++)
 			once += seen[who][seq] == 1;
