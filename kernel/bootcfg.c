@@ -273,6 +273,21 @@ static int pick(const char *value, const char *const *names, int count)
 	return -1;
 }
 
+/* A key of two values, off and on: 0 or 1 in *out, or -1 with *why = msg. */
+static int pick_flag(const char *value, const char *off, const char *on, const char *msg,
+		     const char **why, int *out)
+{
+	const char *const names[] = {off, on};
+	int i = pick(value, names, 2);
+
+	if (i < 0) {
+		*why = msg;
+		return -1;
+	}
+	*out = i;
+	return 0;
+}
+
 static int apply(struct boot_config *cfg, struct parse_state *st, const char *key,
 		 const char *value, const char **why)
 {
@@ -346,13 +361,7 @@ static int apply(struct boot_config *cfg, struct parse_state *st, const char *ke
 		}
 		cfg->stack_size = size;
 	} else if (!strcmp(key, "aslr")) {
-		static const char *const states[] = {"off", "on"};
-		int i = pick(value, states, 2);
-		if (i < 0) {
-			*why = "aslr must be on or off";
-			return -1;
-		}
-		cfg->aslr = i;
+		return pick_flag(value, "off", "on", "aslr must be on or off", why, &cfg->aslr);
 	} else if (!strcmp(key, "overcommit")) {
 		static const char *const modes[] = {"lazy", "strict"};
 		int i = pick(value, modes, 2);
@@ -362,13 +371,8 @@ static int apply(struct boot_config *cfg, struct parse_state *st, const char *ke
 		}
 		cfg->overcommit = (enum bootcfg_overcommit)i;
 	} else if (!strcmp(key, "root")) {
-		static const char *const modes[] = {"rw", "ro"};
-		int i = pick(value, modes, 2);
-		if (i < 0) {
-			*why = "root must be rw or ro";
-			return -1;
-		}
-		cfg->root_read_only = i;
+		return pick_flag(value, "rw", "ro", "root must be rw or ro", why,
+				 &cfg->root_read_only);
 	} else if (!strcmp(key, "tmpfs_size")) {
 		uint64_t size;
 		if (parse_size(value, &size) || size < BOOTCFG_TMPFS_MIN) {
@@ -378,21 +382,9 @@ static int apply(struct boot_config *cfg, struct parse_state *st, const char *ke
 		}
 		cfg->tmpfs_size = size;
 	} else if (!strcmp(key, "strace")) {
-		static const char *const states[] = {"0", "1"};
-		int i = pick(value, states, 2);
-		if (i < 0) {
-			*why = "strace must be 0 or 1";
-			return -1;
-		}
-		cfg->strace = i;
+		return pick_flag(value, "0", "1", "strace must be 0 or 1", why, &cfg->strace);
 	} else if (!strcmp(key, "lockstat")) {
-		static const char *const states[] = {"0", "1"};
-		int i = pick(value, states, 2);
-		if (i < 0) {
-			*why = "lockstat must be 0 or 1";
-			return -1;
-		}
-		cfg->lockstat = i;
+		return pick_flag(value, "0", "1", "lockstat must be 0 or 1", why, &cfg->lockstat);
 	} else if (!strcmp(key, "cpus")) {
 		const char *p = value;
 		long v = parse_decimal(&p, BOOTCFG_CPUS_MAX);

@@ -65,7 +65,7 @@ static void put_ms(char *buf, size_t size, uint64_t ns)
 void lockstat_report(void)
 {
 	struct reason_stat total = {0};
-	unsigned shown[LOCKSTAT_TOP];
+	unsigned char listed[LOCKSTAT_REASONS] = {0};
 	char name[32], held[32], waited[32];
 
 	if (!lockstat_enabled)
@@ -82,16 +82,13 @@ void lockstat_report(void)
 	for (unsigned n = 0; n < LOCKSTAT_TOP; n++) {
 		unsigned best = LOCKSTAT_REASONS;
 		for (unsigned r = 0; r < LOCKSTAT_REASONS; r++) {
-			int taken = 0;
-			for (unsigned i = 0; i < n; i++)
-				taken |= shown[i] == r;
-			if (!taken && stats[r].count &&
+			if (!listed[r] && stats[r].count &&
 			    (best == LOCKSTAT_REASONS || stats[r].held_ns > stats[best].held_ns))
 				best = r;
 		}
 		if (best == LOCKSTAT_REASONS)
 			break;
-		shown[n] = best;
+		listed[best] = 1;
 		put_ms(held, sizeof(held), stats[best].held_ns);
 		put_ms(waited, sizeof(waited), stats[best].waited_ns);
 		kinfo("solo: lockstat: %s: %lu times, held %s ms, waited for %s ms\n",
