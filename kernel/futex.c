@@ -246,9 +246,9 @@ SYSCALL_DEFINE6(futex, uint64_t, uaddr, int, op, uint32_t, val, uint64_t, timeou
 				return -EFAULT;
 			if (word != val)
 				return -EAGAIN;
-			/* This CPU would go idle: the kernel lock's way, which
-			 * idling takes anyway, at once. */
-			if (!thread_switch_likely())
+			/* The boot CPU would go idle: the kernel lock's way,
+			 * which its idling takes anyway, at once. */
+			if (!thread_wait_stays_shared())
 				return syscall_needs_lock();
 		}
 		waiters_lock();

@@ -390,6 +390,9 @@ static int run_shared(struct cpu *cpu, const struct syscall_entry *entry, uint64
 			*switched = thread_switch_shared(f);
 	}
 	kernel_lock_share_end();
+	/* The caller waits, saved, and this CPU has nothing else to run. */
+	if (*switched == THREAD_SWITCH_IDLE)
+		smp_idle_restart();
 	return !cpu->shared_needs_lock;
 }
 

@@ -271,6 +271,7 @@ static void give_slices(uint64_t cpus)
 
 static void wait_timeout(struct ktimer *k);
 static _Noreturn void run_here(struct thread *t);
+static _Noreturn void enter_ring3(struct thread *t, int locked);
 static void release(struct thread *t);
 static void finish_switch(struct thread *next);
 static _Noreturn void idle_here(void);
@@ -697,7 +698,7 @@ static _Noreturn void deadlocked(void)
  * (thread_switch_shared leaves it to that CPU, which is on its way:
  * taking it, a CPU whose thread waits would run both threads of a
  * ping-pong in turns while the other CPU wakes for nothing). The loads are
- * relaxed atomics: thread_switch_likely reads without a lock. */
+ * relaxed atomics: thread_wait_stays_shared reads without a lock. */
 static int may_run_here(const struct thread *t, int not_sent)
 {
 	unsigned on = __atomic_load_n(&t->on_cpu, __ATOMIC_RELAXED);
@@ -886,15 +887,44 @@ int thread_wake_queue(struct waitq *wq, unsigned events)
 	return ran;
 }
 
-int thread_switch_likely(void)
+int thread_wait_stays_shared(void)
 {
 	struct thread *cur = current();
 
+	if (this_cpu()->index != 0)
+		return 1;
 	for (int i = 0, end = slots_end(); i < end; i++) {
 		if (&threads[i] != cur && may_run_here(&threads[i], 1))
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * thread_switch_shared's other plain case, under LOCK_THREADS: t waits and
+ * no thread can run here, on a CPU other than the boot CPU (whose idling
+ * checks for a deadlock, under the kernel lock). t is saved from f and let
+ * go, in the same steps as a switch (its state saved without the lock,
+ * while t is still this CPU's); returns with the lock dropped. A wake that
+ * came meanwhile sends t to an idle CPU, this one included once it looks.
+ */
+static void shared_go_idle(struct syscall_frame *f, struct thread *t)
+{
+	struct cpu *c = this_cpu();
+
+	user_regs_from_syscall(f, &t->regs);
+	t->syscall_nr = c->syscall_nr;
+	t->syscall_seq = c->syscall_seq;
+	t->result_pending = 0;
+	thread_shared_unlock();
+	if (c->fpu_owner == t)
+		save_cpu_state(c);
+	thread_shared_lock();
+	drop_current();
+	/* As idle_here: the boot CPU's deadlock check counts our thread. */
+	if (__atomic_load_n(&cpu_entries[0].cpu->idle, __ATOMIC_ACQUIRE))
+		smp_kick(0);
+	thread_shared_unlock();
 }
 
 /*
@@ -919,6 +949,10 @@ int thread_switch_shared(struct syscall_frame *f)
 		return 0;
 	}
 	next = pick_thread(1);
+	if (!next && !yielding && c->index != 0) {
+		shared_go_idle(f, t);
+		return THREAD_SWITCH_IDLE;
+	}
 	if (yielding && (!next || next == t)) {
 		/* Nothing else to run here: the caller goes on, as
 		 * schedule() would let it. */
@@ -986,6 +1020,53 @@ void thread_interrupt_exit(struct trap_frame *f)
 
 /* ---------------------------------------------------------------- other CPUs */
 
+/*
+ * The idle CPU's look on the shared side, in a section under LOCK_THREADS
+ * (kicks in a section come under it): 1 when there is nothing to run, so
+ * the CPU halts without having taken the kernel lock; 0 when the look must
+ * be the locked one (a section cannot begin, deferred work, a thread whose
+ * retry is not a woken futex wait's). When it finds a plain one, runs it
+ * here and does not return.
+ */
+static int idle_shared(void)
+{
+	struct cpu *c = this_cpu();
+
+	if (!kernel_lock_share_begin())
+		return 0;
+	thread_shared_lock();
+	/* Again, as the locked way does, and for the same reason. */
+	__atomic_store_n(&c->idle, 1, __ATOMIC_RELEASE);
+	/* Another CPU may have put a timer first on our list (time.c). */
+	time_reprogram();
+	struct thread *t = defer_pending() ? NULL : pick();
+	if (defer_pending() || (t && t->retry && !futex_end_woken_wait(t))) {
+		thread_shared_unlock();
+		kernel_lock_share_end();
+		return 0;
+	}
+	if (!t) {
+		thread_shared_unlock();
+		kernel_lock_share_end();
+		return 1;
+	}
+	if (t->retry) {
+		t->retry = 0;
+		t->regs.rax = 0;
+		t->result_pending = 1;
+	}
+	claim(t);
+	__atomic_store_n(&c->idle, 0, __ATOMIC_RELEASE);
+	thread_shared_unlock();
+	/* t is this CPU's now: no other takes it while its state loads. */
+	load_cpu_state(t);
+	thread_shared_lock();
+	finish_switch(t);
+	thread_shared_unlock();
+	smp_flush_if_stale();
+	enter_ring3(t, 0);
+}
+
 void thread_cpu_idle(void)
 {
 	struct cpu *c = this_cpu();
@@ -995,6 +1076,8 @@ void thread_cpu_idle(void)
 	/* Before the look at live: a thread made runnable from now on kicks us. */
 	__atomic_store_n(&c->idle, 1, __ATOMIC_RELEASE);
 	if (!__atomic_load_n(&live, __ATOMIC_RELAXED))
+		return;
+	if (idle_shared())
 		return;
 	c->lock_reason = LOCKSTAT_IDLE;
 	(void)kernel_lock_enter();
@@ -1017,13 +1100,34 @@ void thread_cpu_idle(void)
 
 static _Noreturn void run_here(struct thread *t)
 {
-	struct cpu *c = this_cpu();
-
-	__atomic_store_n(&c->idle, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&this_cpu()->idle, 0, __ATOMIC_RELEASE);
 	finish_switch(t);
-	struct user_regs r = t->regs;
+	enter_ring3(t, 1);
+}
+
+/*
+ * t, this CPU's current thread with its state loaded (finish_switch),
+ * enters ring 3 with its registers. locked: the caller holds the kernel
+ * lock, dropped here once the signals due are delivered; else the caller
+ * is in a shared section, ended here, or under the kernel lock first if a
+ * signal or deferred work is due.
+ */
+static _Noreturn void enter_ring3(struct thread *t, int locked)
+{
+	struct cpu *c = this_cpu();
 	uint64_t result_nr = c->syscall_nr;
-	if (signal_exit_work(&t->sig, result_nr != NO_SYSCALL ? r.rax : 0))
+	int signals = signal_exit_work(&t->sig, result_nr != NO_SYSCALL ? t->regs.rax : 0);
+
+	if (!locked && (signals || defer_pending())) {
+		kernel_lock_share_end();
+		c->lock_reason = LOCKSTAT_IDLE;
+		(void)kernel_lock_enter();
+		locked = 1;
+		defer_run();
+		signals = signal_exit_work(&t->sig, result_nr != NO_SYSCALL ? t->regs.rax : 0);
+	}
+	struct user_regs r = t->regs;
+	if (signals)
 		signal_deliver(&r, result_nr);
 	struct trap_frame f;
 	memset(&f, 0, sizeof(f));
@@ -1034,7 +1138,10 @@ static _Noreturn void run_here(struct thread *t)
 	f.gs_swapped = 1;
 	f.cr3 = ul_user_root;
 	smp_note_app_cpu();
-	kernel_lock_exit(0);
+	if (locked)
+		kernel_lock_exit(0);
+	else
+		kernel_lock_share_end();
 	arch_trap_return(&f);
 }
 

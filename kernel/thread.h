@@ -186,23 +186,30 @@ int thread_wake_queue(struct waitq *wq, unsigned events);
  * another thread can run here now, and it was either preempted or woken
  * from a futex wait (whose retry returns 0). Saves the caller from f and
  * loads that thread into f; returns 1 (f must be left with iretq). A
+ * waiting caller with no thread to run here, on a CPU other than the boot
+ * CPU, is saved from f and let go: THREAD_SWITCH_IDLE, and the caller
+ * ends the section and leaves for the idle loop (smp_idle_restart). A
  * yield with nothing else to run here is done (0, the caller goes on).
- * Anything else (no thread to run for a waiting caller, a retry of
- * another call, a slice to honour, deferred work) changes nothing and
- * returns 0: thread_syscall_exit under the kernel lock does it.
+ * Anything else (no thread to run for a waiting caller on the boot CPU, a
+ * retry of another call, a slice to honour, deferred work) changes
+ * nothing and returns 0: thread_syscall_exit under the kernel lock does
+ * it.
  */
+#define THREAD_SWITCH_IDLE 2
 int thread_switch_shared(struct syscall_frame *f);
-/* Whether another thread could run on this CPU now, so that a wait here
- * would switch rather than idle: read without a lock, a hint (a wait
- * that would idle this CPU takes the kernel lock at once, as the idling
- * does anyway). */
-int thread_switch_likely(void);
+/* Whether a wait that starts here in a shared section can end there too:
+ * another thread could run on this CPU now (a hint read without a lock),
+ * or this CPU may go idle there (it is not the boot CPU). Else the wait
+ * takes the kernel lock at once, as the boot CPU's idling does anyway. */
+int thread_wait_stays_shared(void);
 /*
- * The scheduler across CPUs (work in progress: THREAD_SMP 0 leaves the
- * other CPUs idle). thread_cpu_idle - from a CPU's idle loop (not the boot
- * CPU's), interrupts off, no lock held: takes the kernel lock and, when a
- * thread is runnable and no other CPU runs it, runs it here: enters ring 3
- * and never returns. Returns when there is nothing to run.
+ * The scheduler across CPUs (THREAD_SMP 0 leaves the other CPUs idle).
+ * thread_cpu_idle - from a CPU's idle loop (not the boot CPU's),
+ * interrupts off, no lock held: when a thread is runnable and no other CPU
+ * runs it, runs it here: enters ring 3 and never returns. Returns when
+ * there is nothing to run. The look is a shared section's when it can be
+ * (a preempted thread, one woken from a futex wait, or none to run), else
+ * it takes the kernel lock.
  */
 #ifndef THREAD_SMP
 #define THREAD_SMP 1

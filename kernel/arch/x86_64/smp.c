@@ -240,6 +240,12 @@ static void halt_for_kernel_lock(uint64_t since)
 	c->lock_halting = 0;
 }
 
+void smp_flush_if_stale(void)
+{
+	if (__atomic_exchange_n(&this_cpu()->tlb_stale, 0, __ATOMIC_ACQ_REL))
+		tlb_flush_all();
+}
+
 unsigned long kernel_lock_enter(void)
 {
 	unsigned long flags;
@@ -292,9 +298,7 @@ unsigned long kernel_lock_enter(void)
 		__builtin_ia32_pause();
 	}
 
-	/* A shootdown skipped this CPU while it was idle or waiting. */
-	if (__atomic_exchange_n(&c->tlb_stale, 0, __ATOMIC_ACQ_REL))
-		tlb_flush_all();
+	smp_flush_if_stale();
 
 	/* Another CPU may have put a timer first on this CPU's list (a
 	 * slice), which only this CPU's local APIC can time (kernel/time.c). */
@@ -684,7 +688,7 @@ _Noreturn void smp_idle_loop(void)
 	for (;;) {
 		smp_call_run();
 		thread_cpu_idle();
-		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		apic_timer_idle();
 	}
 }
 

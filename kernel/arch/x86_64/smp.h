@@ -178,6 +178,11 @@ int kernel_lock_held(void);
  */
 int kernel_lock_share_begin(void);
 void kernel_lock_share_end(void);
+/* A shootdown skipped this CPU while it was idle or waiting for the kernel
+ * lock (it touched no app memory): flushes its whole TLB, before it does
+ * again. kernel_lock_enter calls it; so must a section that sends an idle
+ * CPU to ring 3. */
+void smp_flush_if_stale(void);
 
 /* Set (for good) once a CPU other than the boot CPU ran app code: from
  * then on mm shoots down every mapping it removes or weakens (mm/vm.c). */
