@@ -3,6 +3,7 @@
 
 #include "kernel/arch/x86_64/apic_timer.h"
 #include "kernel/arch/x86_64/smp.h"
+#include "kernel/arch/x86_64/trap.h"
 #include "kernel/kprintf.h"
 #include "kernel/log.h"
 #include "kernel/syscall_names.h"
@@ -37,7 +38,7 @@ static const char *reason_name(unsigned reason, char *buf, size_t size)
 		ksnprintf(buf, size, "syscall %u", reason);
 	} else if (reason < LOCKSTAT_IDLE) {
 		unsigned v = reason - LOCKSTAT_SYSCALLS;
-		if (v == 14)
+		if (v == TRAP_PF)
 			return "page fault";
 		if (v == APIC_TIMER_VECTOR)
 			return "timer interrupt";

@@ -767,6 +767,25 @@ static void finish_switch(struct thread *next)
 	thread_exit_work = live > 1 || another_runnable() || my_slice()->armed || defer_pending();
 }
 
+/* This CPU let its thread go to idle: the boot CPU, if idle, looks again
+ * (its deadlock check counts the threads other CPUs run). */
+static void kick_boot_cpu_if_idle(void)
+{
+	if (__atomic_load_n(&cpu_entries[0].cpu->idle, __ATOMIC_ACQUIRE))
+		smp_kick(0);
+}
+
+/* The caller of the syscall in f, t, leaves its CPU: its registers and
+ * call are kept for when it runs again; result_pending: the call is done
+ * and rax is its result. */
+static void save_caller(struct syscall_frame *f, struct thread *t, int result_pending)
+{
+	user_regs_from_syscall(f, &t->regs);
+	t->syscall_nr = this_cpu()->syscall_nr;
+	t->syscall_seq = this_cpu()->syscall_seq;
+	t->result_pending = result_pending;
+}
+
 /* A CPU other than the boot CPU with nothing to run: gives its thread up,
  * wakes the boot CPU to look again (its deadlock check counts the threads
  * other CPUs run) and goes back to its idle loop, leaving the stack it
@@ -774,8 +793,7 @@ static void finish_switch(struct thread *next)
 static _Noreturn void idle_here(void)
 {
 	drop_current();
-	if (__atomic_load_n(&cpu_entries[0].cpu->idle, __ATOMIC_ACQUIRE))
-		smp_kick(0);
+	kick_boot_cpu_if_idle();
 	kernel_lock_exit(0);
 	smp_idle_restart();
 }
@@ -847,14 +865,10 @@ int thread_syscall_exit_slow(struct syscall_frame *f)
 		return 0;
 	}
 	this_cpu()->yield_requested = 0;
-	if (t->state != THREAD_FREE) {
-		user_regs_from_syscall(f, &t->regs);
-		t->syscall_nr = this_cpu()->syscall_nr;
-		t->syscall_seq = this_cpu()->syscall_seq;
-		/* Switched out with its call done: rax is that call's result,
-		 * which may still be an ERESTART* code for signals to resolve. */
-		t->result_pending = t->state == THREAD_RUNNABLE && !t->retry;
-	}
+	/* Switched out with its call done: rax is that call's result, which
+	 * may still be an ERESTART* code for signals to resolve. */
+	if (t->state != THREAD_FREE)
+		save_caller(f, t, t->state == THREAD_RUNNABLE && !t->retry);
 	struct thread *next = schedule();
 	user_regs_to_syscall(&next->regs, f);
 	return 1;
@@ -887,6 +901,21 @@ int thread_wake_queue(struct waitq *wq, unsigned events)
 	return ran;
 }
 
+/* Under thread_shared_lock, for a runnable t about to run here: whether
+ * the shared side can resume it (preempted, or woken from a futex wait,
+ * whose retry then ends here with its result, 0). */
+static int resume_shared(struct thread *t)
+{
+	if (!t->retry)
+		return 1;
+	if (!futex_end_woken_wait(t))
+		return 0;
+	t->retry = 0;
+	t->regs.rax = 0;
+	t->result_pending = 1;
+	return 1;
+}
+
 int thread_wait_stays_shared(void)
 {
 	struct thread *cur = current();
@@ -912,18 +941,13 @@ static void shared_go_idle(struct syscall_frame *f, struct thread *t)
 {
 	struct cpu *c = this_cpu();
 
-	user_regs_from_syscall(f, &t->regs);
-	t->syscall_nr = c->syscall_nr;
-	t->syscall_seq = c->syscall_seq;
-	t->result_pending = 0;
+	save_caller(f, t, 0);
 	thread_shared_unlock();
 	if (c->fpu_owner == t)
 		save_cpu_state(c);
 	thread_shared_lock();
 	drop_current();
-	/* As idle_here: the boot CPU's deadlock check counts our thread. */
-	if (__atomic_load_n(&cpu_entries[0].cpu->idle, __ATOMIC_ACQUIRE))
-		smp_kick(0);
+	kick_boot_cpu_if_idle();
 	thread_shared_unlock();
 }
 
@@ -961,20 +985,12 @@ int thread_switch_shared(struct syscall_frame *f)
 		return 0;
 	}
 	/* The last check: from the retry's end on, the switch must happen. */
-	if (!next || next == t || (next->retry && !futex_end_woken_wait(next))) {
+	if (!next || next == t || !resume_shared(next)) {
 		thread_shared_unlock();
 		return 0;
 	}
 	c->yield_requested = 0;
-	user_regs_from_syscall(f, &t->regs);
-	t->syscall_nr = c->syscall_nr;
-	t->syscall_seq = c->syscall_seq;
-	t->result_pending = yielding; /* its call is done: rax is the result */
-	if (next->retry) {
-		next->retry = 0;
-		next->regs.rax = 0;
-		next->result_pending = 1;
-	}
+	save_caller(f, t, yielding); /* yielded: its call is done, rax is the result */
 	next->on_cpu = me();
 	make_current(next);
 	thread_shared_unlock();
@@ -1040,20 +1056,11 @@ static int idle_shared(void)
 	/* Another CPU may have put a timer first on our list (time.c). */
 	time_reprogram();
 	struct thread *t = defer_pending() ? NULL : pick();
-	if (defer_pending() || (t && t->retry && !futex_end_woken_wait(t))) {
+	if (!t || !resume_shared(t)) {
+		int nothing = !t && !defer_pending();
 		thread_shared_unlock();
 		kernel_lock_share_end();
-		return 0;
-	}
-	if (!t) {
-		thread_shared_unlock();
-		kernel_lock_share_end();
-		return 1;
-	}
-	if (t->retry) {
-		t->retry = 0;
-		t->regs.rax = 0;
-		t->result_pending = 1;
+		return nothing;
 	}
 	claim(t);
 	__atomic_store_n(&c->idle, 0, __ATOMIC_RELEASE);
@@ -1116,18 +1123,17 @@ static _Noreturn void enter_ring3(struct thread *t, int locked)
 {
 	struct cpu *c = this_cpu();
 	uint64_t result_nr = c->syscall_nr;
-	int signals = signal_exit_work(&t->sig, result_nr != NO_SYSCALL ? t->regs.rax : 0);
+	uint64_t result = result_nr != NO_SYSCALL ? t->regs.rax : 0;
 
-	if (!locked && (signals || defer_pending())) {
+	if (!locked && (signal_exit_work(&t->sig, result) || defer_pending())) {
 		kernel_lock_share_end();
 		c->lock_reason = LOCKSTAT_IDLE;
 		(void)kernel_lock_enter();
 		locked = 1;
 		defer_run();
-		signals = signal_exit_work(&t->sig, result_nr != NO_SYSCALL ? t->regs.rax : 0);
 	}
 	struct user_regs r = t->regs;
-	if (signals)
+	if (signal_exit_work(&t->sig, result))
 		signal_deliver(&r, result_nr);
 	struct trap_frame f;
 	memset(&f, 0, sizeof(f));
