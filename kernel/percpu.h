@@ -79,9 +79,6 @@ struct cpu {
 	uint64_t timer_interrupts;
 	uint64_t call_interrupts;
 	uint64_t spurious_interrupts;
-	/* Every interrupt (vector 32 and up) this CPU took: the idle poll
-	 * (apic_timer_idle) ends at the next one. */
-	uint64_t interrupts;
 	/* The TSC value by which this CPU's local APIC timer fires for its
 	 * last arming (0: no such promise), kernel/arch/x86_64/apic_timer.c.
 	 * Used only by this CPU. */

@@ -311,17 +311,6 @@ void apic_timer_arm(uint64_t deadline_tsc)
 
 void apic_timer_idle(void)
 {
-	struct cpu *c = this_cpu();
-	uint64_t seen = __atomic_load_n(&c->interrupts, __ATOMIC_RELAXED);
-	uint64_t start = rdtsc(), window = tsc_hz() / (1000000000 / IDLE_POLL_NS);
-
-	__asm__ volatile("sti" ::: "memory");
-	while (__atomic_load_n(&c->interrupts, __ATOMIC_RELAXED) == seen &&
-	       rdtsc() - start < window)
-		__builtin_ia32_pause();
-	__asm__ volatile("cli" ::: "memory");
-	if (__atomic_load_n(&c->interrupts, __ATOMIC_RELAXED) != seen)
-		return;
 	/* sti takes effect after the next instruction: an interrupt already
 	 * pending wakes the hlt instead of slipping in before it and leaving
 	 * the CPU halted with nothing armed. */

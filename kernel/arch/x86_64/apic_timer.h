@@ -46,14 +46,8 @@ int apic_timer_present(void);
  * arming that still stands, and the caller then arms again. 0: nothing is
  * due (an earlier arming may still fire once). Kernel context. */
 void apic_timer_arm(uint64_t deadline_tsc);
-/* Waits for the next interrupt with interrupts on (an interrupt already
- * pending ends it at once), for the idle CPU: polls for IDLE_POLL_NS
- * first, then `sti; hlt; cli`, whose return is counted as a wake-up. A
- * halted vCPU takes tens of microseconds longer to wake than one that
- * polls (the host must wake its thread), which a thread woken soon after
- * its CPU went idle (a futex ping-pong across CPUs) would wait out; Linux
- * guests poll too under KVM (cpuidle-haltpoll, up to 200 us). */
-#define IDLE_POLL_NS 50000
+/* `sti; hlt; cli`: halts until the next interrupt (an interrupt already
+ * pending wakes the hlt at once), counted as a wake-up. */
 void apic_timer_idle(void);
 
 /* Whether this CPU's local APIC would hold vector back now: an interrupt

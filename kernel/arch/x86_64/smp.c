@@ -688,7 +688,7 @@ _Noreturn void smp_idle_loop(void)
 	for (;;) {
 		smp_call_run();
 		thread_cpu_idle();
-		apic_timer_idle();
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
 	}
 }
 

@@ -309,8 +309,6 @@ static int shared_fault(const struct trap_frame *f)
 
 void trap_dispatch(struct trap_frame *f)
 {
-	if (f->vector >= 32)
-		this_cpu()->interrupts++;
 	if (f->vector == SMP_IPI_VECTOR) {
 		/* The cross-CPU calls take no kernel lock (a CPU spinning for
 		 * it must answer them); from ring 3 the way back may switch
