@@ -335,8 +335,9 @@ long syscall_rerun(uint64_t nr, const struct syscall_args *args)
  * writes there what it safely can (file_ops.shared_write: tmpfs over
  * bytes the file has, a pipe or eventfd that need not wait); and their
  * vector forms, with up to IOV_ON_STACK iovecs (fs/read_write.c); the
- * epoll_wait calls that find nothing ready and must not wait. Everything
- * else about them asks for the lock.
+ * epoll_wait calls that find nothing ready and must not wait; nanosleep
+ * and clock_nanosleep, whose wait is a deadline's alone (thread_sleep).
+ * Everything else about them asks for the lock.
  */
 static const uint8_t shared_calls[] = {
     [SYS_write] = 1,	     [SYS_pwrite64] = 1,
@@ -353,6 +354,7 @@ static const uint8_t shared_calls[] = {
     [SYS_pwritev] = 1,	     [SYS_preadv2] = 1,
     [SYS_pwritev2] = 1,	     [SYS_epoll_wait] = 1,
     [SYS_epoll_pwait] = 1,   [SYS_epoll_pwait2] = 1,
+    [SYS_nanosleep] = 1,     [SYS_clock_nanosleep] = 1,
 };
 
 int syscall_shared(void)

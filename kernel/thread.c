@@ -83,6 +83,8 @@ struct thread {
 		uint64_t deadline;     /* monotonic ns; 0: none */
 		uint64_t progress_seq; /* likewise for progress */
 		uint64_t progress;
+		uint64_t sleep_seq;	 /* the syscall_seq of a sleep (thread_sleep), 0: none */
+		uint64_t sleep_deadline; /* and its deadline */
 		struct ktimer timer;
 		const char *what;
 		uint64_t addr;
@@ -285,7 +287,7 @@ static void init_slot(struct thread *t, int tid)
 	t->tid = tid;
 	t->affinity = ~0ull; /* every CPU, those started later too */
 	t->wait.chunks = chunks;
-	ktimer_init(&t->wait.timer, wait_timeout);
+	ktimer_init_shared(&t->wait.timer, wait_timeout);
 }
 
 void thread_release_all(void)
@@ -319,7 +321,7 @@ void thread_init(void)
 	threads[0].on_cpu = me();
 	this_cpu()->fpu_owner = &threads[0];
 	for (unsigned c = 0; c < SMP_MAX_CPUS; c++)
-		ktimer_init(&slices[c], slice_over);
+		ktimer_init_shared(&slices[c], slice_over);
 	this_cpu()->syscall_nr = NO_SYSCALL;
 }
 
@@ -542,6 +544,24 @@ long thread_wait(uint64_t deadline, long restart, const char *what, uint64_t add
 		resume(t);
 	thread_exit_work = 1;
 	return -EWAITING;
+}
+
+long thread_sleep(uint64_t deadline, const char *what)
+{
+	struct thread *t = current();
+
+	t->wait.sleep_seq = this_cpu()->syscall_seq;
+	t->wait.sleep_deadline = deadline;
+	if (!syscall_shared())
+		return thread_wait(deadline, -EINTR, what, 0);
+	/* The boot CPU would go idle: the kernel lock's way, which its
+	 * idling takes anyway, at once. */
+	if (!thread_wait_stays_shared())
+		return syscall_needs_lock();
+	thread_shared_lock();
+	long err = thread_wait(deadline, -EINTR, what, 0);
+	thread_shared_unlock();
+	return err;
 }
 
 uint64_t thread_wait_deadline(uint64_t timeout_ns)
@@ -901,14 +921,23 @@ int thread_wake_queue(struct waitq *wq, unsigned events)
 	return ran;
 }
 
+/* Whether t's retry would find its sleep over (thread_sleep): its
+ * deadline passed and no signal to end it otherwise (signals change only
+ * under the kernel lock, which no section runs beside). */
+static int sleep_over(struct thread *t)
+{
+	return t->wait.sleep_seq == t->syscall_seq && time_now() >= t->wait.sleep_deadline &&
+	       !signal_pending(t);
+}
+
 /* Under thread_shared_lock, for a runnable t about to run here: whether
- * the shared side can resume it (preempted, or woken from a futex wait,
- * whose retry then ends here with its result, 0). */
+ * the shared side can resume it (preempted, or woken from a futex wait or
+ * at the end of a sleep, whose retry then ends here with its result, 0). */
 static int resume_shared(struct thread *t)
 {
 	if (!t->retry)
 		return 1;
-	if (!futex_end_woken_wait(t))
+	if (!sleep_over(t) && !futex_end_woken_wait(t))
 		return 0;
 	t->retry = 0;
 	t->regs.rax = 0;
@@ -1009,6 +1038,17 @@ int thread_switch_shared(struct syscall_frame *f)
 	thread_shared_unlock();
 	user_regs_to_syscall(&next->regs, f);
 	return 1;
+}
+
+int thread_interrupt_exit_needed(void)
+{
+	struct thread *t = current(), *next;
+
+	if (must_switch(t) || defer_pending() || signal_exit_work(&t->sig, 0))
+		return 1;
+	/* thread_interrupt_exit's switch to a woken thread: only if it has
+	 * no other CPU to go to. */
+	return this_cpu()->woke_since_switch && (next = pick_thread(1)) && next != t;
 }
 
 void thread_interrupt_exit(struct trap_frame *f)

@@ -121,6 +121,15 @@ long thread_wait(uint64_t deadline, long restart, const char *what, uint64_t add
 /* Undoes this attempt's thread_wait_on calls: the call completes after
  * all (something became ready while it queued itself). */
 void thread_wait_cancel(void);
+/*
+ * thread_sleep - thread_wait(deadline, -EINTR, what, 0) for a call that
+ * waits only for its deadline (nanosleep): its retry once the deadline
+ * passed, with no signal pending, is known to end in 0, so the shared side
+ * ends it without running it (an idle CPU's look, a shared switch). In a
+ * shared section it waits under thread_shared_lock, or asks for the
+ * kernel lock where the wait would leave the boot CPU idle.
+ */
+long thread_sleep(uint64_t deadline, const char *what);
 /* The deadline timeout_ns from the first attempt of this syscall, the same
  * in every retry (UINT64_MAX timeout: none, 0 returned). */
 uint64_t thread_wait_deadline(uint64_t timeout_ns);
@@ -219,6 +228,10 @@ void thread_cpu_idle(void);
  * while this CPU holds the kernel lock for good). */
 void thread_stop_other_cpus(void);
 
+/* In a shared section, under thread_shared_lock, after an interrupt from
+ * ring 3 ran its shared timers: whether thread_interrupt_exit has work,
+ * under the kernel lock (a switch, signals, deferred work). */
+int thread_interrupt_exit_needed(void);
 /* An interrupt arrived in ring 3 with f: switch threads when the slice is
  * over (or a timer made a waiting thread runnable and nothing else ran). */
 void thread_interrupt_exit(struct trap_frame *f);

@@ -254,14 +254,27 @@ void time_run_expired(void)
 	struct ktimer **mine = &armed[this_cpu()->index];
 	uint64_t now = time_now();
 
+	int shared = this_cpu()->shared_section;
+
 	/* now is read once: a periodic timer re-arms after the now of its
 	 * callback, so it cannot come due again in this pass. */
 	while (*mine && (*mine)->deadline <= now) {
 		struct ktimer *t = *mine;
+		if (shared && !t->shared)
+			break; /* and what is behind it: the kernel lock's */
 		unlink_timer(t);
 		t->fn(t); /* may arm timers, this one too */
 	}
 	program();
+}
+
+int time_expired_left(void)
+{
+	const struct ktimer *first = armed[this_cpu()->index];
+
+	/* A shared timer that came due after the pass began is not: the
+	 * hardware, armed for it, fires at once. */
+	return first && !first->shared && first->deadline <= time_now();
 }
 
 void time_idle(void)

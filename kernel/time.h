@@ -20,7 +20,11 @@
  *
  * Every CPU has its own list and its own local APIC timer: a timer goes on
  * the list of the CPU that arms it (or the one ktimer_arm_on names) and
- * its callback runs on that CPU. The lists are under the kernel lock.
+ * its callback runs on that CPU. The lists are under the kernel lock, and
+ * in a shared section (docs/architecture.md, "Lock order") under
+ * LOCK_THREADS (thread_shared_lock), where the timer interrupt runs the
+ * shared timers due (ktimer_init_shared) and leaves the others to the
+ * kernel lock.
  */
 #pragma once
 
@@ -97,6 +101,7 @@ struct ktimer {
 	int armed;
 	unsigned cpu;	/* whose list it is on, while armed */
 	int background; /* see ktimer_init_background */
+	int shared;	/* see ktimer_init_shared */
 };
 
 static inline void ktimer_init(struct ktimer *t, ktimer_fn fn)
@@ -113,6 +118,16 @@ static inline void ktimer_init(struct ktimer *t, ktimer_fn fn)
 static inline void ktimer_init_background(struct ktimer *t, ktimer_fn fn)
 {
 	*t = (struct ktimer){.fn = fn, .background = 1};
+}
+
+/*
+ * ktimer_init_shared - a timer whose callback may run in a shared section,
+ * under LOCK_THREADS and without the kernel lock: it changes only what
+ * that lock covers (a thread's wait ending, a slice). The thread layer's.
+ */
+static inline void ktimer_init_shared(struct ktimer *t, ktimer_fn fn)
+{
+	*t = (struct ktimer){.fn = fn, .shared = 1};
 }
 
 /* Arms t for deadline on this CPU (an armed t moves, from any CPU's list).
@@ -136,8 +151,13 @@ int time_timers_armed(void);
 /* Runs the callbacks of this CPU's timers whose deadline had passed when
  * it began (a timer a callback re-arms waits for the next run, so a pass
  * ends however short a period is) and re-arms its hardware for the next.
- * From the timer interrupt and time_idle. */
+ * From the timer interrupt and time_idle. In a shared section (the caller
+ * holds LOCK_THREADS) it stops at the first timer due that is not a
+ * shared one: time_expired_left then says so. */
 void time_run_expired(void);
+/* Whether time_run_expired left a timer due on this CPU's list to the
+ * kernel lock (one not shared). Under the kernel lock or LOCK_THREADS. */
+int time_expired_left(void);
 
 /* The shortest gap between two expiries of one periodic timer (a POSIX or
  * interval timer, a timerfd): a shorter period's expiries in between are

@@ -77,7 +77,7 @@ SYSCALL_DEFINE1(time, uint64_t, tloc)
  */
 static long sleep_until(uint64_t deadline, uint64_t rem, const char *what)
 {
-	long err = thread_wait(deadline, -EINTR, what, 0);
+	long err = thread_sleep(deadline, what);
 
 	if (err == -ETIMEDOUT)
 		return 0;

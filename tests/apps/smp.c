@@ -1622,6 +1622,138 @@ static void check_alarm_from_an_idle_cpu(void)
 	      armed == 0 && errno_of(slept, EINTR) && got_alarm && after > before);
 }
 
+/* ---------------------------------------------------------------- sleeps */
+
+/*
+ * Sleeps on every CPU (kernel/timer.c on the shared side: the sleep, the
+ * timer that ends it and the idle CPU's look, without the kernel lock): a
+ * sleeper pinned to each CPU, in nanosleep, relative clock_nanosleep and
+ * absolute clock_nanosleep in turn, for random times up to 500 us; on
+ * even CPUs beside a spinner pinned there too (the timer interrupts the
+ * spinner in ring 3 and the switch to the sleeper takes the lock), on odd
+ * ones alone (the CPU idles between sleeps). Every sleep returns 0 and
+ * never before its time. Then a sleep of 10 s on the last CPU ends at
+ * once in EINTR, with the time left, for a signal sent from CPU 0.
+ */
+#define SLEEPS	     300
+#define SLEEP_MAX_NS 500000
+
+static _Atomic int sleepers_done, sleep_bad;
+static _Atomic long sleeps_total;
+
+static void *sleep_many(void *arg)
+{
+	int cpu = (int)(intptr_t)arg;
+	uint64_t x = 0x9e3779b97f4a7c15ull * (unsigned)(cpu + 1);
+
+	pin(0, cpu);
+	for (int i = 0; i < SLEEPS; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		long ns = (long)(x % SLEEP_MAX_NS) + 1;
+		struct timespec d = {0, ns}, at;
+		uint64_t start = now_ns();
+		int r;
+		if (i % 3 == 0) {
+			r = nanosleep(&d, NULL);
+		} else if (i % 3 == 1) {
+			r = clock_nanosleep(CLOCK_MONOTONIC, 0, &d, NULL);
+		} else {
+			clock_gettime(CLOCK_MONOTONIC, &at);
+			start = (uint64_t)at.tv_sec * 1000000000ull + (uint64_t)at.tv_nsec;
+			at.tv_nsec += ns;
+			if (at.tv_nsec >= 1000000000) {
+				at.tv_sec++;
+				at.tv_nsec -= 1000000000;
+			}
+			r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL);
+		}
+		uint64_t took = now_ns() - start;
+		if (r != 0 || took < (uint64_t)ns) {
+			if (sleep_bad++ == 0)
+				printf("smp: a sleep of %ld ns on cpu %d: %d after %llu ns\n", ns,
+				       cpu, r, (unsigned long long)took);
+		}
+		sleeps_total++;
+	}
+	sleepers_done++;
+	return NULL;
+}
+
+static void *spin_while_sleepers(void *arg)
+{
+	int cpu = (int)(intptr_t)arg;
+	uint64_t end = now_ns() + LIMIT_NS;
+
+	pin(0, cpu);
+	while (__atomic_load_n(&sleepers_done, __ATOMIC_ACQUIRE) < ncpus && now_ns() < end)
+		;
+	return NULL;
+}
+
+static volatile sig_atomic_t got_usr2;
+static _Atomic int long_sleep_ready;
+static int long_sleep_result, long_sleep_errno;
+static struct timespec long_sleep_left;
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	got_usr2 = 1;
+}
+
+static void *sleep_long(void *arg)
+{
+	struct timespec ten_s = {10, 0};
+
+	pin(0, (int)(intptr_t)arg);
+	long_sleep_ready = 1;
+	long_sleep_result = nanosleep(&ten_s, &long_sleep_left);
+	long_sleep_errno = errno;
+	return NULL;
+}
+
+static void check_sleeps_on_every_cpu(void)
+{
+	pthread_t sleepers[64], spinners[64], t;
+	int n = ncpus < 64 ? ncpus : 64, spinning = 0;
+	uint64_t start = now_ns();
+
+	for (int c = 0; c < n; c++) {
+		pthread_create(&sleepers[c], NULL, sleep_many, (void *)(intptr_t)c);
+		if (c % 2 == 0)
+			pthread_create(&spinners[spinning++], NULL, spin_while_sleepers,
+				       (void *)(intptr_t)c);
+	}
+	for (int c = 0; c < n; c++)
+		join_or_fail(sleepers[c], "sleeps_on_every_cpu_end_on_time", NULL);
+	for (int i = 0; i < spinning; i++)
+		join_or_fail(spinners[i], "sleeps_on_every_cpu_end_on_time", NULL);
+	printf("smp: %ld sleeps on %d cpus in %llu ms\n", (long)sleeps_total, n,
+	       (unsigned long long)((now_ns() - start) / 1000000));
+	CHECK("sleeps_on_every_cpu_end_on_time",
+	      sleep_bad == 0 && sleeps_total == (long)n * SLEEPS);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr2;
+	sigaction(SIGUSR2, &sa, NULL);
+	pthread_create(&t, NULL, sleep_long, (void *)(intptr_t)(ncpus - 1));
+	while (!long_sleep_ready)
+		sched_yield();
+	usleep(20000); /* into its sleep */
+	start = now_ns();
+	pthread_kill(t, SIGUSR2);
+	join_or_fail(t, "a_signal_ends_a_sleep_on_another_cpu", NULL);
+	uint64_t took = now_ns() - start;
+	printf("smp: a signal ended a sleep on cpu %d after %llu us, %ld.%09ld s left\n", ncpus - 1,
+	       (unsigned long long)(took / 1000), (long)long_sleep_left.tv_sec,
+	       long_sleep_left.tv_nsec);
+	CHECK("a_signal_ends_a_sleep_on_another_cpu",
+	      long_sleep_result == -1 && long_sleep_errno == EINTR && got_usr2 &&
+		  long_sleep_left.tv_sec >= 5 && long_sleep_left.tv_sec < 10 &&
+		  took < 5000000000ull);
+}
+
 /* ---------------------------------------------------------------- pipes */
 
 /*
@@ -1907,6 +2039,7 @@ int main(int argc, char **argv)
 	check_munmap_under_reader();
 	check_each_cpu_times_itself();
 	check_alarm_from_an_idle_cpu();
+	check_sleeps_on_every_cpu();
 	/* Exit while every other CPU spins in ring 3: the kernel stops them
 	 * before it tears the app down; "solo: exit N" comes once. */
 	for (int i = 0; i < 4; i++) {

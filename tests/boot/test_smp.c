@@ -226,6 +226,9 @@ Test(smp, pc_machine_starts_its_present_cpus_only_and_a_bad_cap_is_ignored)
  *   in /proc/interrupts grows by about one a sleep), and two spinners pinned to
  *   one CPU both run, its own slices ending their turns; an alarm armed
  *   on a CPU that then goes idle fires there and interrupts a sleeper;
+ * - sleeps on every CPU at once, beside a spinner on every other CPU,
+ *   each return 0 and never early; a signal from CPU 0 ends a sleep on
+ *   the last CPU at once with EINTR and the time left;
  * - exit while four threads spin: "solo: exit N" comes exactly once.
  */
 static void smp_app_on(const char *name, const char *config, const char *qemu_opts, int cpus,
@@ -252,6 +255,8 @@ static void smp_app_on(const char *name, const char *config, const char *qemu_op
 	    "sleeps_on_each_cpu_end_by_its_own_timer",
 	    "two_spinners_pinned_to_one_cpu_take_turns",
 	    "an_alarm_that_fires_on_an_idle_cpu_interrupts_a_sleeper",
+	    "sleeps_on_every_cpu_end_on_time",
+	    "a_signal_ends_a_sleep_on_another_cpu",
 	};
 	int status;
 	char *oracle = NULL;

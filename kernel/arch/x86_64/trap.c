@@ -11,6 +11,7 @@
 
 #include "kernel/abi/signal.h"
 #include "kernel/app.h"
+#include "kernel/arch/x86_64/apic_timer.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/gdt.h"
 #include "kernel/arch/x86_64/sigframe.h"
@@ -25,6 +26,7 @@
 #include "kernel/signal.h"
 #include "kernel/symbols.h"
 #include "kernel/thread.h"
+#include "kernel/time.h"
 
 struct idt_gate {
 	uint16_t offset_low;
@@ -307,6 +309,66 @@ static int shared_fault(const struct trap_frame *f)
 	return !err;
 }
 
+/*
+ * The end of an interrupt in a shared section, under LOCK_THREADS (both
+ * released here): 1 when the CPU can go back to where it was without the
+ * kernel lock; 0 when the lock must finish: a timer due that is not a
+ * shared one (time_expired_left), and from ring 3 what
+ * thread_interrupt_exit does under it (a switch, signals, deferred work).
+ */
+static int shared_interrupt_end(const struct trap_frame *f)
+{
+	int done = !time_expired_left() && (!(f->cs & 3) || !thread_interrupt_exit_needed());
+
+	thread_shared_unlock();
+	kernel_lock_share_end();
+	return done;
+}
+
+/*
+ * An interrupt's way back without the kernel lock where a shared section
+ * suffices (docs/architecture.md, "Lock order"): the timer's, whose shared
+ * timers (a wait's end, a slice: kernel/time.h) run in the section, from
+ * ring 3 or an idle CPU's halt (not from a wait for the kernel lock, whose
+ * holder the section would wait for); and the call IPI's from ring 3,
+ * whose calls already ran without the lock: the section programs the
+ * timer another CPU put first on this CPU's list (the kick may be for
+ * that). 1 when that was all (the lock taken only for what the section
+ * could not do); 0 when trap_dispatch's way under the lock must do the
+ * rest (for the timer: all of it).
+ */
+static int shared_interrupt(struct trap_frame *f)
+{
+	struct cpu *c = this_cpu();
+
+	if (f->vector == SMP_IPI_VECTOR) {
+		if (!kernel_lock_share_begin())
+			return 0;
+		thread_shared_lock();
+		time_reprogram();
+		return shared_interrupt_end(f);
+	}
+	if (f->vector != APIC_TIMER_VECTOR)
+		return 0;
+	if (!(f->cs & 3) &&
+	    (kernel_lock_held() || __atomic_load_n(&c->lock_waiting, __ATOMIC_RELAXED)))
+		return 0;
+	if (!kernel_lock_share_begin())
+		return 0;
+	thread_shared_lock();
+	irq_dispatch(APIC_TIMER_VECTOR); /* acknowledges, runs the shared timers */
+	if (shared_interrupt_end(f))
+		return 1;
+	/* Acknowledged: the rest of the handler's work, under the lock. */
+	c->lock_reason = LOCKSTAT_TRAP(APIC_TIMER_VECTOR);
+	(void)kernel_lock_enter();
+	time_run_expired();
+	if (f->cs & 3)
+		thread_interrupt_exit(f);
+	kernel_lock_exit(0);
+	return 1;
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
 	if (f->vector == SMP_IPI_VECTOR) {
@@ -314,7 +376,7 @@ void trap_dispatch(struct trap_frame *f)
 		 * it must answer them); from ring 3 the way back may switch
 		 * threads or deliver signals, which needs it. */
 		irq_dispatch((unsigned)f->vector);
-		if (f->cs & 3) {
+		if ((f->cs & 3) && !shared_interrupt(f)) {
 			this_cpu()->lock_reason = LOCKSTAT_TRAP((unsigned)f->vector);
 			(void)kernel_lock_enter();
 			thread_interrupt_exit(f);
@@ -327,7 +389,7 @@ void trap_dispatch(struct trap_frame *f)
 		kprintf("solo: NMI at rip=%#lx (ignored)\n", f->rip);
 		return;
 	}
-	if (shared_fault(f))
+	if (shared_fault(f) || shared_interrupt(f))
 		return;
 	/* Everything else runs kernel code: with the kernel lock, taken here
 	 * from ring 3 and for an interrupt of the idle halt (which drops it).
