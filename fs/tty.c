@@ -31,6 +31,7 @@
 
 #define POLL_NS	     1000000 /* 1 ms: far below what a typist notices */
 #define CHUNK	     512
+#define SHARED_WRITE 1024 /* the most a write beside other CPUs copies (stack) */
 #define CONSOLE_DEV  2
 #define CONSOLE_RDEV ((4u << 8) | 64u) /* ttyS0: major 4, minor 64 */
 
@@ -110,6 +111,23 @@ static long tty_read(struct file *f, struct iobuf *b, uint64_t *pos)
 	return n;
 }
 
+/* A write in a shared syscall, beside other CPUs (the console has a lock
+ * of its own): whole or not at all, so its bytes are copied first, and
+ * only up to SHARED_WRITE of them; a longer one asks for the kernel lock,
+ * whose run may stop part way at a bad buffer. */
+static long tty_write_shared(struct iobuf *b)
+{
+	char buf[SHARED_WRITE];
+	size_t n = (size_t)iobuf_left(b);
+
+	if (n > sizeof(buf))
+		return syscall_needs_lock();
+	if (iobuf_get(b, buf, n))
+		return -EFAULT; /* or the kernel lock's run, if the copy asked for it */
+	console_write(buf, n);
+	return (long)n;
+}
+
 static long tty_write(struct file *f, struct iobuf *b, uint64_t *pos)
 {
 	char chunk[CHUNK];
@@ -117,6 +135,8 @@ static long tty_write(struct file *f, struct iobuf *b, uint64_t *pos)
 
 	(void)f;
 	(void)pos;
+	if (syscall_shared())
+		return tty_write_shared(b);
 	while (iobuf_left(b)) {
 		size_t n = (size_t)MIN(iobuf_left(b), (uint64_t)sizeof(chunk));
 		if (iobuf_get(b, chunk, n))
@@ -225,6 +245,7 @@ const struct file_ops tty_file_ops = {
     .open = tty_open,
     .read = tty_read,
     .write = tty_write,
+    .shared_write = 1,
     .poll = tty_poll,
     .ioctl = tty_ioctl,
     .stat = tty_stat,

@@ -6,10 +6,14 @@
 #include "kernel/console.h"
 
 #include "kernel/klib.h"
+#include "kernel/spinlock.h"
 
 static struct console_sink *sinks;
 static struct console_input *inputs;
 static enum console_colour colour = CONSOLE_NORMAL;
+static struct spinlock lock = SPINLOCK_INIT("console", LOCK_CONSOLE);
+static unsigned long lock_flags; /* the holder's */
+static int locking;
 
 /* What was logged before the screen registered (its mapping needs the
  * kernel heap, which comes after the first lines), replayed to it once. */
@@ -25,8 +29,35 @@ static void append(void *list_head, void *node, size_t next_offset)
 	*pp = node;
 }
 
+void console_start_locking(void)
+{
+	__atomic_store_n(&locking, 1, __ATOMIC_RELEASE);
+}
+
+void console_stop_locking(void)
+{
+	__atomic_store_n(&locking, 0, __ATOMIC_RELEASE);
+}
+
+int console_lock(void)
+{
+	if (!__atomic_load_n(&locking, __ATOMIC_ACQUIRE) || spin_is_held_by_me(&lock))
+		return 0;
+	unsigned long flags = spin_lock_irqsave(&lock);
+	lock_flags = flags;
+	return 1;
+}
+
+void console_unlock(int taken)
+{
+	if (taken)
+		spin_unlock_irqrestore(&lock, lock_flags);
+}
+
 void console_register(struct console_sink *sink, int replay)
 {
+	int taken = console_lock();
+
 	sink->next = NULL;
 	append(&sinks, sink, offsetof(struct console_sink, next));
 	if (replay && early_len) {
@@ -36,33 +67,42 @@ void console_register(struct console_sink *sink, int replay)
 		if (sink->set_colour)
 			sink->set_colour(colour);
 	}
+	console_unlock(taken);
 }
 
 void console_write(const char *buf, size_t len)
 {
+	int taken = console_lock();
 	size_t room = sizeof(early_log) - early_len;
 
 	memcpy(early_log + early_len, buf, MIN(len, room));
 	early_len += MIN(len, room);
 	for (struct console_sink *s = sinks; s; s = s->next)
 		s->write(buf, len);
+	console_unlock(taken);
 }
 
 void console_set_colour(enum console_colour c)
 {
+	int taken = console_lock();
+
 	colour = c;
 	for (struct console_sink *s = sinks; s; s = s->next) {
 		if (s->set_colour)
 			s->set_colour(c);
 	}
+	console_unlock(taken);
 }
 
 void console_set_cursor(int on)
 {
+	int taken = console_lock();
+
 	for (struct console_sink *s = sinks; s; s = s->next) {
 		if (s->set_cursor)
 			s->set_cursor(on);
 	}
+	console_unlock(taken);
 }
 
 int console_size(unsigned *cols, unsigned *rows)

@@ -36,6 +36,20 @@ struct console_sink {
 void console_register(struct console_sink *sink, int replay);
 /* Writes raw bytes to every sink (the app's output; kprintf's lines). */
 void console_write(const char *buf, size_t len);
+/*
+ * console_lock / console_unlock - the sinks are driven by one CPU at a
+ * time (LOCK_CONSOLE, innermost: interrupts off while held). The calls
+ * here take it around themselves; console_lock around several keeps them
+ * together (kprintf's colour and its line). Nests on one CPU: it returns
+ * whether it took the lock, which console_unlock is given back. Takes
+ * nothing before console_start_locking (early boot, before the CPU's
+ * per-CPU data) and after console_stop_locking (a panic, which must
+ * print whatever another CPU holds).
+ */
+int console_lock(void);
+void console_unlock(int taken);
+void console_start_locking(void);
+void console_stop_locking(void);
 void console_set_colour(enum console_colour colour);
 /* Shows (1) or hides (0) the cursor on every sink that draws one: the
  * console shows it while the app waits for typed input. */

@@ -170,6 +170,9 @@ void kvprintf(const char *fmt, va_list ap)
 {
 	struct sink s = {.put = put_console};
 	size_t n = strlen(fmt);
+	/* The colour and the line together: another CPU's output (the app's,
+	 * or its own lines) comes before or after, not in between. */
+	int taken = console_lock();
 
 	if (kernel_line_start)
 		console_set_colour(line_colour(fmt));
@@ -177,11 +180,14 @@ void kvprintf(const char *fmt, va_list ap)
 	kernel_line_start = n && fmt[n - 1] == '\n';
 	if (kernel_line_start)
 		console_set_colour(CONSOLE_NORMAL); /* for the app's output that may follow */
+	console_unlock(taken);
 }
 
 void console_urgent(void)
 {
 	urgent = 1;
+	/* The report must come out, whatever another CPU holds. */
+	console_stop_locking();
 }
 
 void kprintf(const char *fmt, ...)

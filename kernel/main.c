@@ -536,6 +536,7 @@ void kmain(uint64_t boot_info_phys)
 	      boot.firmware_revision, boot.uefi_revision >> 16, (boot.uefi_revision & 0xffff) / 10);
 
 	unsigned found = arch_cpu_init(&boot_cpu);
+	console_start_locking();  /* this_cpu() works from here: spinlocks do */
 	ubsan_stack_guard_init(); /* RDRAND known now; kmain never returns */
 	mm_direct_map_offset = SOLO_DIRECT_MAP_BASE;
 	init_palloc();

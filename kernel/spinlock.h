@@ -60,7 +60,10 @@ enum lock_class {
 	LOCK_PALLOC,	     /* planned: the page allocator */
 	LOCK_KMALLOC,	     /* planned: the kernel heap */
 	LOCK_SMP_CALL,	     /* one CPU's queue of cross-CPU calls (smp.c): nothing
-			      * is taken under it, so any holder may queue a call */
+			      * is taken under it but the console's, so any holder
+			      * may queue a call */
+	LOCK_CONSOLE,	     /* the console's sinks (kernel/console.c): innermost,
+			      * since kprintf comes from under any lock */
 	LOCK_CLASS_COUNT
 };
 

@@ -333,7 +333,8 @@ long syscall_rerun(uint64_t nr, const struct syscall_args *args)
  * files whose kind reads there what it safely can (file_ops.shared_read:
  * tmpfs files, pipes, eventfds); write and pwrite of files whose kind
  * writes there what it safely can (file_ops.shared_write: tmpfs over
- * bytes the file has, a pipe or eventfd that need not wait); and their
+ * bytes the file has, a pipe or eventfd that need not wait, the console
+ * up to 1 KiB); and their
  * vector forms, with up to IOV_ON_STACK iovecs (fs/read_write.c); the
  * epoll_wait calls that find nothing ready and must not wait; nanosleep
  * and clock_nanosleep, whose wait is a deadline's alone (thread_sleep).

@@ -1754,6 +1754,55 @@ static void check_sleeps_on_every_cpu(void)
 		  took < 5000000000ull);
 }
 
+/* ---------------------------------------------------------------- console */
+
+/*
+ * Threads on every CPU write lines to the console at once (fs/tty.c on
+ * the shared side, behind the console's own lock): a thread pinned to each
+ * CPU writes TTY_LINES lines with write(2), each naming its thread and
+ * number with a pattern after, and one longer than the shared side takes
+ * (over 1 KiB, the kernel lock's way). The boot test finds every line
+ * whole, once (tests/boot/test_smp.c, assert_tty_lines).
+ */
+#define TTY_LINES 40
+
+static void tty_line(char *line, size_t size, int thread, int k, int len)
+{
+	int n = snprintf(line, size, "smp: tty %d %d ", thread, k);
+
+	for (; n < len - 1; n++)
+		line[n] = (char)('a' + (thread * 7 + k + n) % 26);
+	line[n++] = '\n';
+	line[n] = 0;
+}
+
+static void *write_tty_lines(void *arg)
+{
+	int cpu = (int)(intptr_t)arg;
+	char line[1600];
+
+	pin(0, cpu);
+	for (int k = 0; k < TTY_LINES; k++) {
+		tty_line(line, sizeof(line), cpu, k, k == TTY_LINES / 2 ? 1500 : 64 + k);
+		if (write(1, line, strlen(line)) != (ssize_t)strlen(line))
+			printf("smp: a console write on cpu %d came short\n", cpu);
+	}
+	return NULL;
+}
+
+static void write_console_lines(void)
+{
+	pthread_t t[64];
+	int n = ncpus < 64 ? ncpus : 64;
+
+	fflush(stdout);
+	for (int c = 0; c < n; c++)
+		pthread_create(&t[c], NULL, write_tty_lines, (void *)(intptr_t)c);
+	for (int c = 0; c < n; c++)
+		join_or_fail(t[c], "console_lines", NULL);
+	printf("smp: %d threads wrote %d console lines each\n", n, TTY_LINES);
+}
+
 /* ---------------------------------------------------------------- pipes */
 
 /*
@@ -2040,6 +2089,7 @@ int main(int argc, char **argv)
 	check_each_cpu_times_itself();
 	check_alarm_from_an_idle_cpu();
 	check_sleeps_on_every_cpu();
+	write_console_lines();
 	/* Exit while every other CPU spins in ring 3: the kernel stops them
 	 * before it tears the app down; "solo: exit N" comes once. */
 	for (int i = 0; i < 4; i++) {

@@ -229,8 +229,37 @@ Test(smp, pc_machine_starts_its_present_cpus_only_and_a_bad_cap_is_ignored)
  * - sleeps on every CPU at once, beside a spinner on every other CPU,
  *   each return 0 and never early; a signal from CPU 0 ends a sleep on
  *   the last CPU at once with EINTR and the time left;
+ * - a thread on every CPU writes lines to the console at once: each
+ *   line is in the log whole, once;
  * - exit while four threads spin: "solo: exit N" comes exactly once.
  */
+/* tests/apps/smp.c's console lines (write_tty_lines): each of the
+ * threads' (one per CPU) is in the log whole, and once. */
+#define TTY_LINES 40
+
+static void assert_tty_lines(const char *log, int cpus)
+{
+	char line[1600];
+
+	char *done = harness_format("smp: %d threads wrote %d console lines each", cpus, TTY_LINES);
+
+	cr_assert(harness_has_line(log, done), "log:\n%s", log);
+	free(done);
+	for (int thread = 0; thread < cpus; thread++) {
+		for (int k = 0; k < TTY_LINES; k++) {
+			int len = k == TTY_LINES / 2 ? 1500 : 64 + k;
+			int n = snprintf(line, sizeof(line), "smp: tty %d %d ", thread, k);
+			for (; n < len - 1; n++)
+				line[n] = (char)('a' + (thread * 7 + k + n) % 26);
+			line[n] = 0;
+			const char *at = strstr(log, line);
+			cr_assert(at && harness_has_line(log, line) && !strstr(at + 1, line),
+				  "console line %d of thread %d not whole and once: %s", k, thread,
+				  line);
+		}
+	}
+}
+
 static void smp_app_on(const char *name, const char *config, const char *qemu_opts, int cpus,
 		       long rounds, int timeout_s)
 {
@@ -272,6 +301,7 @@ static void smp_app_on(const char *name, const char *config, const char *qemu_op
 	char *count = harness_format("smp: %d cpus online", cpus);
 	cr_assert(strstr(log, count), "log:\n%s", log);
 	harness_assert_checks(log, "smp", checks, sizeof(checks) / sizeof(checks[0]));
+	assert_tty_lines(log, cpus);
 	cr_assert(harness_has_line(log, "smp: exiting while 4 threads spin"), "log:\n%s", log);
 	const char *exit_line = strstr(log, "solo: exit ");
 	cr_assert(exit_line && !strstr(exit_line + 1, "solo: exit "), "log:\n%s", log);
