@@ -818,6 +818,38 @@ static _Noreturn void idle_here(void)
 	smp_idle_restart();
 }
 
+/* An idle CPU's look on the shared side begins: in a section (0 when one
+ * cannot begin), under LOCK_THREADS, marked idle again (kicks in a section
+ * come under the lock, so the next one sees the mark), its timer
+ * programmed if another CPU put a timer first on its list (time.c). */
+static int idle_look_begin(void)
+{
+	if (!kernel_lock_share_begin())
+		return 0;
+	thread_shared_lock();
+	__atomic_store_n(&this_cpu()->idle, 1, __ATOMIC_RELEASE);
+	time_reprogram();
+	return 1;
+}
+
+/*
+ * The boot CPU, halted in schedule() without the kernel lock, woke (an
+ * interrupt, a kick): whether it may halt again without taking the lock.
+ * The look is a shared section's (idle_look_begin): nothing to run here, no deferred work, no timer
+ * due for the kernel lock, and still a way for the threads that wait to be woken (a thread another
+ * CPU runs, a timer, a NIC), else the locked look reports the deadlock.
+ */
+static int boot_stays_idle(void)
+{
+	if (!idle_look_begin())
+		return 0;
+	int stay = !defer_pending() && !time_expired_left() && !pick() &&
+		   (thread_runnable_count() || time_timers_armed() || defer_sources_live());
+	thread_shared_unlock();
+	kernel_lock_share_end();
+	return stay;
+}
+
 /*
  * The next thread to return to ring 3, made current with its CPU state
  * loaded and its retried syscall run. Halts while no thread can run; ends
@@ -853,7 +885,7 @@ static struct thread *schedule(void)
 		if (!time_timers_armed() && !defer_sources_live() && !thread_runnable_count())
 			deadlocked();
 		this_cpu()->idle = 1;
-		time_idle();
+		time_idle_while(boot_stays_idle);
 		this_cpu()->idle = 0;
 	}
 	struct thread *next = current();
@@ -1088,13 +1120,9 @@ static int idle_shared(void)
 {
 	struct cpu *c = this_cpu();
 
-	if (!kernel_lock_share_begin())
+	/* Marked idle again, as the locked way does, and for the same reason. */
+	if (!idle_look_begin())
 		return 0;
-	thread_shared_lock();
-	/* Again, as the locked way does, and for the same reason. */
-	__atomic_store_n(&c->idle, 1, __ATOMIC_RELEASE);
-	/* Another CPU may have put a timer first on our list (time.c). */
-	time_reprogram();
 	struct thread *t = defer_pending() ? NULL : pick();
 	if (!t || !resume_shared(t)) {
 		int nothing = !t && !defer_pending();

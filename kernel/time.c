@@ -279,16 +279,24 @@ int time_expired_left(void)
 
 void time_idle(void)
 {
+	time_idle_while(NULL);
+}
+
+void time_idle_while(int (*stay)(void))
+{
 	/* The kernel lock is dropped while the CPU waits, so that another CPU
 	 * can enter the kernel (the interrupt that ends the halt takes it in
-	 * trap_dispatch); the timers run under it again. */
+	 * trap_dispatch, unless a shared section serves it); the timers run
+	 * under it again. */
 	int held = kernel_lock_held();
 
 	if (apic_timer_present()) {
 		program();
 		if (held)
 			kernel_lock_exit(0);
-		apic_timer_idle();
+		do
+			apic_timer_idle();
+		while (stay && stay());
 	} else {
 		/* No timer interrupt: spin to the earliest deadline (read
 		 * without the lock; it is checked again under it). */

@@ -175,3 +175,8 @@ void time_reprogram(void);
  * source (no local APIC) it spins on the clock until the earliest deadline.
  */
 void time_idle(void);
+/* time_idle, halting again after each interrupt while stay() says so
+ * (called without the kernel lock, interrupts off): a CPU that can tell
+ * from a shared section that it has nothing to do takes no lock. With no
+ * timer interrupt source, the same as time_idle. */
+void time_idle_while(int (*stay)(void));

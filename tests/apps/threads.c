@@ -8,6 +8,9 @@
  *
  * With the argument "deadlock" it deadlocks two threads instead (each waits
  * for a mutex the other holds): the kernel must end it with status 137.
+ * "deadlock-last-cpu" does the same with the thread that waits last pinned
+ * to the last CPU and the other to CPU 0, so the boot CPU, idle, must
+ * find the deadlock after another CPU's last wait.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -340,8 +343,29 @@ static void fork_still_fails(void)
 static pthread_mutex_t dl_a = PTHREAD_MUTEX_INITIALIZER, dl_b = PTHREAD_MUTEX_INITIALIZER;
 static volatile int holds_b;
 
+/* Pins the caller to one CPU: the last one allowed, or CPU 0. */
+static void pin_to(int last)
+{
+	cpu_set_t set, one;
+	int cpu = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return;
+	for (int c = 0; last && c < CPU_SETSIZE; c++) {
+		if (CPU_ISSET(c, &set))
+			cpu = c;
+	}
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+}
+
+static int pin_last;
+
 static void *take_b_then_a(void *arg)
 {
+	if (pin_last)
+		pin_to(0);
 	pthread_mutex_lock(&dl_b);
 	holds_b = 1;
 	pthread_mutex_lock(&dl_a);
@@ -353,6 +377,8 @@ static int deadlock(void)
 {
 	pthread_t t;
 
+	if (pin_last)
+		pin_to(1);
 	pthread_mutex_lock(&dl_a);
 	pthread_create(&t, NULL, take_b_then_a, NULL);
 	while (!holds_b)
@@ -387,6 +413,10 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "deadlock"))
 		return deadlock();
+	if (argc > 1 && !strcmp(argv[1], "deadlock-last-cpu")) {
+		pin_last = 1;
+		return deadlock();
+	}
 	if (argc > 1 && !strcmp(argv[1], "bad-stack"))
 		return bad_stack();
 	setvbuf(stdout, NULL, _IONBF, 0);

@@ -331,6 +331,27 @@ Test(smp, app_threads_run_on_four_cpus)
 	smp_app_on("smp4-app", "", "--smp 4", 4, 5000, BOOT_TIMEOUT);
 }
 
+/* The last of two deadlocked threads waits on CPU 1 (the other on CPU 0,
+ * the boot CPU, idle by then): CPU 1 goes idle on the shared side and
+ * kicks the boot CPU, whose wake-up must find the deadlock rather than
+ * halt again without the kernel lock (boot_stays_idle). */
+Test(smp, a_deadlock_whose_last_wait_is_on_another_cpu_is_found)
+{
+	int status;
+	char *log = harness_mkimg_boot(
+	    "smp2-deadlock", "--app build/tests/apps/threads.elf --args deadlock-last-cpu",
+	    "--smp 2", BOOT_TIMEOUT, &status);
+	const char *line = harness_last_line_starting(log, "solo: app deadlocked: ");
+
+	cr_assert(harness_has_line(log, "threads: deadlocking"), "log:\n%s", log);
+	cr_assert(line && strstr(line, "futex wait in all 2 threads"), "log:\n%s", log);
+	cr_assert(!strstr(log, "survived"), "log:\n%s", log);
+	harness_assert_memory_returned(log);
+	harness_assert_exit(log, status, 137);
+	free((char *)line);
+	free(log);
+}
+
 /* cpus=3 of 4: the app sees 3 CPUs wherever it looks, and they all work. */
 Test(smp, the_app_sees_the_capped_count)
 {
