@@ -18,7 +18,8 @@ struct waiter {
 	struct thread *thread; /* NULL: a free record */
 	uint64_t addr;	       /* 0 once woken */
 	uint32_t bitset;
-	uint64_t seq; /* arrival order */
+	uint64_t seq;	   /* arrival order */
+	uint64_t deadline; /* monotonic ns; 0: none */
 	int woken;
 	struct waitq wq;
 };
@@ -114,7 +115,7 @@ static long wait(uint64_t uaddr, uint32_t val, uint32_t bitset, uint64_t deadlin
 		w = waiter_of(NULL);
 		if (!w)
 			return -ENOMEM; /* cannot happen: one record per thread */
-		*w = (struct waiter){NULL, uaddr, bitset, next_seq++, 0, WAITQ_INIT};
+		*w = (struct waiter){NULL, uaddr, bitset, next_seq++, deadline, 0, WAITQ_INIT};
 		if (w - waiters >= records_used)
 			__atomic_store_n(&records_used, (int)(w - waiters) + 1, __ATOMIC_RELEASE);
 		/* Published, then the word read, with a full barrier between
@@ -143,6 +144,18 @@ static long wait(uint64_t uaddr, uint32_t val, uint32_t bitset, uint64_t deadlin
 	if (err != -EWAITING)
 		w->thread = NULL;
 	return err;
+}
+
+int futex_end_timed_out_wait(struct thread *t)
+{
+	struct waiter *w = waiter_of(t);
+
+	/* The retry's order (wait()): a wake first, then a signal, then the
+	 * deadline. */
+	if (!w || w->woken || !w->deadline || time_now() < w->deadline || signal_pending(t))
+		return 0;
+	w->thread = NULL;
+	return 1;
 }
 
 int futex_end_woken_wait(struct thread *t)

@@ -20,5 +20,10 @@ struct thread;
  * 0), frees its waiter record and returns 1; else changes nothing and
  * returns 0. Under the kernel lock or thread_shared_lock. */
 int futex_end_woken_wait(struct thread *t);
+/* When t waits in a futex wait whose deadline passed, not woken, with no
+ * signal pending (its retry would return -ETIMEDOUT), frees its waiter
+ * record and returns 1; else changes nothing and returns 0. Under the
+ * kernel lock or thread_shared_lock. */
+int futex_end_timed_out_wait(struct thread *t);
 
 SYSCALL_DECLARE(futex);

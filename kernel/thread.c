@@ -963,16 +963,21 @@ static int sleep_over(struct thread *t)
 }
 
 /* Under thread_shared_lock, for a runnable t about to run here: whether
- * the shared side can resume it (preempted, or woken from a futex wait or
- * at the end of a sleep, whose retry then ends here with its result, 0). */
+ * the shared side can resume it (preempted, or woken from a futex wait,
+ * at the end of a sleep or of a futex wait's timeout, whose retry then
+ * ends here with its known result: 0, 0, -ETIMEDOUT). */
 static int resume_shared(struct thread *t)
 {
+	long result = 0;
+
 	if (!t->retry)
 		return 1;
-	if (!sleep_over(t) && !futex_end_woken_wait(t))
+	if (futex_end_timed_out_wait(t))
+		result = -ETIMEDOUT;
+	else if (!sleep_over(t) && !futex_end_woken_wait(t))
 		return 0;
 	t->retry = 0;
-	t->regs.rax = 0;
+	t->regs.rax = (uint64_t)result;
 	t->result_pending = 1;
 	return 1;
 }
