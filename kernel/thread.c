@@ -832,19 +832,27 @@ static int idle_look_begin(void)
 	return 1;
 }
 
+/* Whether a waiting thread can still be woken: a thread is runnable (here
+ * or on another CPU, which kicks the boot CPU when it stops), a timer is
+ * armed, or an interrupt source (a NIC) still could. Else the app is
+ * deadlocked. */
+static int wake_still_possible(void)
+{
+	return thread_runnable_count() || time_timers_armed() || defer_sources_live();
+}
+
 /*
  * The boot CPU, halted in schedule() without the kernel lock, woke (an
  * interrupt, a kick): whether it may halt again without taking the lock.
- * The look is a shared section's (idle_look_begin): nothing to run here, no deferred work, no timer
- * due for the kernel lock, and still a way for the threads that wait to be woken (a thread another
- * CPU runs, a timer, a NIC), else the locked look reports the deadlock.
+ * The look is a shared section's (idle_look_begin): nothing to run here,
+ * no deferred work, no timer due for the kernel lock, and a wake still
+ * possible; else the locked look runs, and reports a deadlock.
  */
 static int boot_stays_idle(void)
 {
 	if (!idle_look_begin())
 		return 0;
-	int stay = !defer_pending() && !time_expired_left() && !pick() &&
-		   (thread_runnable_count() || time_timers_armed() || defer_sources_live());
+	int stay = !defer_pending() && !time_expired_left() && !pick() && wake_still_possible();
 	thread_shared_unlock();
 	kernel_lock_share_end();
 	return stay;
@@ -878,11 +886,7 @@ static struct thread *schedule(void)
 			let_go(current());
 		/* No slice of ours to end. */
 		ktimer_cancel(my_slice());
-		/* Deadlocked: nothing runnable (here or on another CPU, which
-		 * kicks this one when it stops; a thread another CPU runs is
-		 * runnable), no timer that could wake a thread and no interrupt
-		 * source (a NIC) that still could. */
-		if (!time_timers_armed() && !defer_sources_live() && !thread_runnable_count())
+		if (!wake_still_possible())
 			deadlocked();
 		this_cpu()->idle = 1;
 		time_idle_while(boot_stays_idle);

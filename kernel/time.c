@@ -253,7 +253,6 @@ void time_run_expired(void)
 {
 	struct ktimer **mine = &armed[this_cpu()->index];
 	uint64_t now = time_now();
-
 	int shared = this_cpu()->shared_section;
 
 	/* now is read once: a periodic timer re-arms after the now of its

@@ -326,28 +326,32 @@ static int shared_interrupt_end(const struct trap_frame *f)
 }
 
 /*
- * An interrupt's way back without the kernel lock where a shared section
- * suffices (docs/architecture.md, "Lock order"): the timer's, whose shared
- * timers (a wait's end, a slice: kernel/time.h) run in the section, from
- * ring 3 or an idle CPU's halt (not from a wait for the kernel lock, whose
- * holder the section would wait for); and the call IPI's from ring 3,
- * whose calls already ran without the lock: the section programs the
- * timer another CPU put first on this CPU's list (the kick may be for
- * that). 1 when that was all (the lock taken only for what the section
- * could not do); 0 when trap_dispatch's way under the lock must do the
- * rest (for the timer: all of it).
+ * The call IPI's way back to ring 3, its calls run (without the lock): in
+ * a shared section, which programs the timer another CPU put first on
+ * this CPU's list (the kick may be for that). 1 when that was all; 0 when
+ * the kernel lock must finish (thread_interrupt_exit).
  */
-static int shared_interrupt(struct trap_frame *f)
+static int shared_ipi_exit(const struct trap_frame *f)
+{
+	if (!kernel_lock_share_begin())
+		return 0;
+	thread_shared_lock();
+	time_reprogram();
+	return shared_interrupt_end(f);
+}
+
+/*
+ * The timer interrupt beside other CPUs (docs/architecture.md, "Lock
+ * order"), from ring 3 or an idle CPU's halt (not from a wait for the
+ * kernel lock, whose holder the section would wait for): its shared
+ * timers (a wait's end, a slice: kernel/time.h) run in a section, and the
+ * kernel lock is taken only for what the section could not do. 1 when
+ * handled; 0 when trap_dispatch's way under the lock must do it all.
+ */
+static int shared_timer_interrupt(struct trap_frame *f)
 {
 	struct cpu *c = this_cpu();
 
-	if (f->vector == SMP_IPI_VECTOR) {
-		if (!kernel_lock_share_begin())
-			return 0;
-		thread_shared_lock();
-		time_reprogram();
-		return shared_interrupt_end(f);
-	}
 	if (f->vector != APIC_TIMER_VECTOR)
 		return 0;
 	if (!(f->cs & 3) &&
@@ -376,7 +380,7 @@ void trap_dispatch(struct trap_frame *f)
 		 * it must answer them); from ring 3 the way back may switch
 		 * threads or deliver signals, which needs it. */
 		irq_dispatch((unsigned)f->vector);
-		if ((f->cs & 3) && !shared_interrupt(f)) {
+		if ((f->cs & 3) && !shared_ipi_exit(f)) {
 			this_cpu()->lock_reason = LOCKSTAT_TRAP((unsigned)f->vector);
 			(void)kernel_lock_enter();
 			thread_interrupt_exit(f);
@@ -389,7 +393,7 @@ void trap_dispatch(struct trap_frame *f)
 		kprintf("solo: NMI at rip=%#lx (ignored)\n", f->rip);
 		return;
 	}
-	if (shared_fault(f) || shared_interrupt(f))
+	if (shared_fault(f) || shared_timer_interrupt(f))
 		return;
 	/* Everything else runs kernel code: with the kernel lock, taken here
 	 * from ring 3 and for an interrupt of the idle halt (which drops it).
