@@ -230,9 +230,12 @@ static void shared_fault_lock_give(void)
 static const struct aspace_shared_sync shared_fault_sync = {shared_fault_lock_take,
 							    shared_fault_lock_give};
 
+/* Each CPU takes its fault pages from a palloc cache of its own. */
+_Static_assert(PALLOC_CACHES >= SMP_MAX_CPUS, "a palloc fault cache for every CPU");
+
 int app_page_fault_shared(uint64_t addr, unsigned access)
 {
-	int err = aspace_fault_shared(&app.as, addr, access, &shared_fault_sync);
+	int err = aspace_fault_shared(&app.as, addr, access, &shared_fault_sync, this_cpu()->index);
 
 	if (!err)
 		__atomic_fetch_add(&app.minor_faults, 1, __ATOMIC_RELAXED);

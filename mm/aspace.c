@@ -929,7 +929,7 @@ int aspace_fault(struct aspace *as, vaddr_t addr, unsigned access)
 }
 
 int aspace_fault_shared(struct aspace *as, vaddr_t addr, unsigned access,
-			const struct aspace_shared_sync *sync)
+			const struct aspace_shared_sync *sync, unsigned cache)
 {
 	if (addr >= VM_USER_TOP || (access & (ASPACE_ACCESS_PRESENT | ASPACE_ACCESS_EXEC)))
 		return -EAGAIN;
@@ -945,22 +945,30 @@ int aspace_fault_shared(struct aspace *as, vaddr_t addr, unsigned access,
 	if (!vm_lookup(&as->ctx, va, NULL, NULL))
 		return 0; /* another CPU backed it meanwhile */
 
+	/* One turn of the lock a fault: the page is counted as it is taken,
+	 * before it is mapped. A fault that loses the page to another CPU's
+	 * gives both back (the peak keeps it: the app held it for that
+	 * moment). */
 	sync->lock();
-	paddr_t pa = may_take(r, 1, 1, 0) ? palloc_one_no_reclaim() : 0;
-	sync->unlock();
-	if (!pa)
-		return -EAGAIN;
-	mmu_zero_page(phys_to_virt(pa));
-	int err = vm_map_if_empty(&as->ctx, va, pa, pte_flags(r->flags));
-	sync->lock();
-	if (err) {
-		pfree(pa, 1);
-	} else {
+	paddr_t pa = may_take(r, 1, 1, 0) ? palloc_cache_take(cache) : 0;
+	if (pa) {
 		r->backed++;
 		count_backed(as, r, 1);
 		count_owned(as, r, 1);
 	}
 	sync->unlock();
+	if (!pa)
+		return -EAGAIN;
+	mmu_zero_page(phys_to_virt(pa));
+	int err = vm_map_if_empty(&as->ctx, va, pa, pte_flags(r->flags));
+	if (err) {
+		sync->lock();
+		pfree(pa, 1);
+		r->backed--;
+		count_unbacked(as, r, 1);
+		count_owned(as, r, -1);
+		sync->unlock();
+	}
 	if (err == -EEXIST)
 		return 0;
 	return err ? -EAGAIN : 0;

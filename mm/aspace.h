@@ -279,16 +279,19 @@ int aspace_fault(struct aspace *as, vaddr_t addr, unsigned access);
  * changes as, its page tables, palloc or the commit totals) runs while any
  * of these does (the kernel's shared side of its lock); these run beside
  * each other, and sync->lock()/unlock() (a lock of the caller's, taken
- * briefly, no wait inside) serialize what they share: palloc, the counts.
- * The new page is zeroed outside that lock, and the entry is installed by
- * compare-exchange (vm_map_if_empty). Never blocks, never reclaims.
+ * once a fault, briefly, no wait inside) serialize what they share: palloc,
+ * the counts. The page comes from palloc's fault cache number cache (the
+ * calling CPU's: mm/palloc.h), so CPUs meet in palloc only when a cache
+ * runs empty. The new page is zeroed outside that lock, and the entry is
+ * installed by compare-exchange (vm_map_if_empty). Never blocks, never
+ * reclaims.
  */
 struct aspace_shared_sync {
 	void (*lock)(void);
 	void (*unlock)(void);
 };
 int aspace_fault_shared(struct aspace *as, vaddr_t addr, unsigned access,
-			const struct aspace_shared_sync *sync);
+			const struct aspace_shared_sync *sync, unsigned cache);
 
 /* Linux brk: moves the end of the heap to new_end (rounded up to a page;
  * 0 queries). Returns the new end, or the unchanged end when it cannot move

@@ -155,7 +155,12 @@ static unsigned nranges;
 static unsigned last_range; /* pfree's guess: the range it hit last time */
 static size_t total_pages, free_pages, meta_pages;
 static palloc_reclaim_fn reclaim_fn; /* palloc_set_reclaim */
-static bool reclaiming;		     /* inside reclaim_fn: no second call */
+static struct fault_cache {
+	unsigned count;
+	paddr_t pages[PALLOC_CACHE_PAGES]; /* pages[count - 1] is taken next */
+} caches[PALLOC_CACHES];
+static size_t cached_pages; /* in all caches: allocated in the bitmap, counted free */
+static bool reclaiming;	    /* inside reclaim_fn: no second call */
 
 static struct {
 	uint64_t free[LOW_PAGES / 64];	  /* bit set = free */
@@ -830,7 +835,8 @@ int palloc_init(const struct palloc_range *free, size_t count)
 	memset(&low, 0, sizeof(low));
 	nzones = nranges = last_range = 0;
 	reclaim_fn = NULL;
-	total_pages = free_pages = meta_pages = 0;
+	memset(caches, 0, sizeof(caches));
+	total_pages = free_pages = meta_pages = cached_pages = 0;
 
 	for (size_t i = 0; i < count; i++) {
 		uint64_t pfn, n;
@@ -992,6 +998,19 @@ static paddr_t try_aligned(size_t npages, size_t align_pages)
 	return 0;
 }
 
+/* Gives every fault cache's pages back to the pool; returns how many. */
+static size_t drain_caches(void)
+{
+	size_t n = cached_pages;
+
+	for (unsigned i = 0; cached_pages && i < PALLOC_CACHES; i++)
+		while (caches[i].count) {
+			cached_pages--;
+			pfree(caches[i].pages[--caches[i].count], 1);
+		}
+	return n;
+}
+
 paddr_t palloc_aligned(size_t npages, size_t align_pages)
 {
 	if (align_pages == 0)
@@ -1001,6 +1020,8 @@ paddr_t palloc_aligned(size_t npages, size_t align_pages)
 	if (npages == 0 || failinj_point())
 		return 0;
 	paddr_t pa = try_aligned(npages, align_pages);
+	if (!pa && drain_caches())
+		pa = try_aligned(npages, align_pages);
 	if (!pa && palloc_reclaim(npages))
 		pa = try_aligned(npages, align_pages);
 	return pa;
@@ -1037,14 +1058,36 @@ paddr_t palloc(size_t npages)
 	if (failinj_point())
 		return 0;
 	paddr_t pa = try_one();
+	if (!pa && drain_caches())
+		pa = try_one();
 	if (!pa && palloc_reclaim(1))
 		pa = try_one();
 	return pa;
 }
 
-paddr_t palloc_one_no_reclaim(void)
+paddr_t palloc_cache_take(unsigned cache)
 {
-	return failinj_point() ? 0 : try_one();
+	if (failinj_point())
+		return 0;
+	if (cache >= PALLOC_CACHES)
+		return try_one();
+	struct fault_cache *c = &caches[cache];
+	if (!c->count) {
+		paddr_t pa;
+
+		/* Highest first into the stash, so the pages come out lowest
+		 * first, as try_one hands them out. */
+		while (c->count < PALLOC_CACHE_PAGES && (pa = try_one()) != 0)
+			c->pages[PALLOC_CACHE_PAGES - 1 - c->count++] = pa;
+		if (!c->count)
+			return 0;
+		if (c->count < PALLOC_CACHE_PAGES)
+			memmove(c->pages, c->pages + PALLOC_CACHE_PAGES - c->count,
+				c->count * sizeof(c->pages[0]));
+		cached_pages += c->count;
+	}
+	cached_pages--;
+	return c->pages[--c->count];
 }
 
 void pfree(paddr_t page, size_t npages)
@@ -1103,8 +1146,12 @@ int palloc_claim(paddr_t base, size_t npages)
 			uint64_t n = MIN(end, r->base_pfn + r->npages) - p;
 			size_t s = p - z->base_pfn;
 
-			if (pass == 1 && first_clear(z, s, s + n) != s + n)
-				return -EBUSY;
+			if (pass == 1 && first_clear(z, s, s + n) != s + n) {
+				if (!drain_caches())
+					return -EBUSY;
+				pass = 0; /* a cache held one of them: look again */
+				break;
+			}
 			if (pass == 2) {
 				update_run(z, s, n, false);
 				z->free_pages -= n;
@@ -1190,7 +1237,7 @@ static size_t zone_longest_run(const struct zone *z)
 
 size_t palloc_free_pages(void)
 {
-	return free_pages;
+	return free_pages + cached_pages;
 }
 
 void palloc_get_stats(struct palloc_stats *out)
@@ -1201,7 +1248,7 @@ void palloc_get_stats(struct palloc_stats *out)
 		run = MAX(run, zone_longest_run(&zones[zi]));
 	*out = (struct palloc_stats){
 	    .total_pages = total_pages,
-	    .free_pages = free_pages,
+	    .free_pages = free_pages + cached_pages,
 	    .largest_free_run = run,
 	    .low_total_pages = low.total_pages,
 	    .low_free_pages = low.free_pages,

@@ -86,10 +86,30 @@ int palloc_add_range(paddr_t base, size_t npages);
  */
 paddr_t palloc(size_t npages);
 
-/* palloc(1) that never runs the reclaimer: for a caller that may not (a
- * demand fault beside others, mm/aspace.h's aspace_fault_shared). 0 when
- * no page is free right now. */
-paddr_t palloc_one_no_reclaim(void);
+/*
+ * The fault caches: a small stash of free pages for each CPU, for the
+ * demand faults beside each other (mm/aspace.h's aspace_fault_shared).
+ * Two CPUs that each took one page at a time from the pool wrote the same
+ * bitmap words, summaries and counts at every fault, under one lock; with
+ * a stash each, they meet in the pool once every PALLOC_CACHE_PAGES
+ * faults. Cached pages are allocated in the pool's bitmap but still count
+ * as free (palloc_free_pages, the stats), so a check of free memory sees
+ * no difference; when the pool itself runs short, palloc(),
+ * palloc_aligned() and palloc_claim() give every cached page back to it
+ * before they call the reclaimer or fail.
+ */
+#define PALLOC_CACHES	   64 /* one per CPU: kernel/arch/x86_64/smp.h's SMP_MAX_CPUS */
+#define PALLOC_CACHE_PAGES 16
+
+/*
+ * palloc_cache_take - one page from cache number cache, which is refilled
+ * from the pool (up to PALLOC_CACHE_PAGES pages, never by the reclaimer)
+ * when it is empty; a cache number >= PALLOC_CACHES takes from the pool.
+ * Returns 0 when neither has a page. Context: serialized against every
+ * other palloc call like them (palloc_cache_take of different caches
+ * included): the kernel's shared fault lock.
+ */
+paddr_t palloc_cache_take(unsigned cache);
 
 /*
  * palloc_aligned - like palloc(), but the first page's address is a
@@ -161,7 +181,7 @@ void pfree_low(paddr_t page, size_t npages);
 
 struct palloc_stats {
 	size_t total_pages;	 /* main pool pages managed (metadata excluded) */
-	size_t free_pages;	 /* main pool pages free now */
+	size_t free_pages;	 /* main pool pages free now, the fault caches' included */
 	size_t largest_free_run; /* largest npages palloc() could return now */
 	size_t low_total_pages;	 /* low pool pages managed */
 	size_t low_free_pages;	 /* low pool pages free now */
@@ -169,9 +189,9 @@ struct palloc_stats {
 };
 
 /*
- * palloc_free_pages - main pool pages free now (palloc_stats.free_pages).
- * O(1), unlike palloc_get_stats(): for checks on hot paths (the app's
- * demand faults keep the kernel's reserve).
+ * palloc_free_pages - main pool pages free now (palloc_stats.free_pages),
+ * the fault caches' pages included. O(1), unlike palloc_get_stats(): for
+ * checks on hot paths (the app's demand faults keep the kernel's reserve).
  */
 size_t palloc_free_pages(void);
 

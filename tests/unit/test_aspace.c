@@ -2789,9 +2789,12 @@ static void shared_unlock(void)
 
 static const struct aspace_shared_sync shared_sync = {shared_lock, shared_unlock};
 
+/* The palloc fault cache of the calling host thread, as of a CPU. */
+static _Thread_local unsigned shared_cache;
+
 static int shared_fault(vaddr_t addr, unsigned access)
 {
-	return aspace_fault_shared(&as, addr, access, &shared_sync);
+	return aspace_fault_shared(&as, addr, access, &shared_sync, shared_cache);
 }
 
 /* Where its page table exists, a shared fault backs one zeroed page with
@@ -2905,6 +2908,7 @@ static void *fault_all(void *arg)
 {
 	unsigned seed = (unsigned)(uintptr_t)arg;
 
+	shared_cache = seed;
 	pthread_barrier_wait(&shared_start);
 	for (size_t page = 0; page < SHARED_PAGES; page++) {
 		unsigned access = (page + seed) % 2 ? ASPACE_ACCESS_WRITE : ASPACE_ACCESS_READ;

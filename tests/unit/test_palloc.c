@@ -690,6 +690,100 @@ Test(palloc, free_pages_matches_the_stats)
 	cr_assert_eq(palloc_free_pages(), mm_test_palloc_stats().total_pages);
 }
 
+/* ------------------------------------------------------------ fault caches */
+
+/* Each cache hands out distinct pages, lowest first within its stash, and
+ * a cached page still counts as free: only the pages handed out leave the
+ * free count, in palloc_free_pages and the stats alike. */
+Test(palloc, fault_caches_hand_out_distinct_pages_that_count_as_taken)
+{
+	mm_test_setup();
+	const size_t total = mm_test_palloc_stats().total_pages;
+	paddr_t got[3 * PALLOC_CACHE_PAGES];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < PALLOC_CACHE_PAGES + 3; i++)
+		got[n++] = palloc_cache_take(0);
+	for (unsigned i = 0; i < 5; i++)
+		got[n++] = palloc_cache_take(PALLOC_CACHES - 1);
+	for (unsigned i = 0; i < n; i++) {
+		cr_assert_neq(got[i], 0);
+		for (unsigned j = 0; j < i; j++)
+			cr_assert_neq(got[i], got[j], "page %#lx handed out twice", got[i]);
+	}
+	for (unsigned i = 1; i < PALLOC_CACHE_PAGES; i++)
+		cr_assert_gt(got[i], got[i - 1], "a stash hands out its pages lowest first");
+	cr_assert_eq(palloc_free_pages(), total - n);
+	cr_assert_eq(mm_test_palloc_stats().free_pages, total - n);
+	cr_assert_eq(palloc_check(), 0);
+	for (unsigned i = 0; i < n; i++)
+		pfree(got[i], 1);
+	cr_assert_eq(palloc_free_pages(), total);
+}
+
+/* A number past the last cache takes straight from the pool: nothing is
+ * stashed, so every other page stays free in the bitmap itself. */
+Test(palloc, a_cache_number_past_the_last_takes_from_the_pool)
+{
+	mm_test_setup();
+	const size_t total = mm_test_palloc_stats().total_pages;
+	paddr_t p = palloc_cache_take(PALLOC_CACHES);
+
+	cr_assert_neq(p, 0);
+	cr_assert_eq(palloc_free_pages(), total - 1);
+	cr_assert_eq(mm_test_palloc_stats().largest_free_run, total - 1);
+	pfree(p, 1);
+}
+
+/* When the pool runs short, palloc and palloc_aligned take the cached
+ * pages back before they give up: every free page can still be had. */
+Test(palloc, the_pool_takes_cached_pages_back_when_it_runs_short)
+{
+	mm_test_setup();
+	const size_t total = mm_test_palloc_stats().total_pages;
+	paddr_t first = palloc_cache_take(0), second = palloc_cache_take(1);
+	paddr_t *v;
+
+	cr_assert(first && second);
+	size_t n = take_all_singles(&v);
+	cr_assert_eq(n, total - 2, "the pages in the caches were not given back");
+	cr_assert_eq(palloc_cache_take(0), 0, "a drained cache has nothing left");
+	cr_assert_eq(palloc_free_pages(), 0);
+	cr_assert_eq(palloc_check(), 0);
+	for (size_t i = 0; i < n; i++)
+		pfree(v[i], 1);
+	free(v);
+
+	pfree(first, 1);
+	pfree(second, 1);
+
+	/* A run that fits only once the cached pages are back: all but the
+	 * lowest page, whose cache holds the next ones. */
+	cr_assert_eq(palloc_cache_take(0), first);
+	paddr_t run = palloc(total - 1);
+	cr_assert_eq(run, first + PAGE_SIZE);
+	cr_assert_eq(palloc_free_pages(), 0);
+	pfree(run, total - 1);
+	pfree(first, 1);
+	cr_assert_eq(palloc_free_pages(), total);
+	cr_assert_eq(palloc_check(), 0);
+}
+
+/* A page sitting in a cache is free to claim: the claim takes it back. */
+Test(palloc, claim_of_a_cached_page_succeeds)
+{
+	mm_test_setup();
+	paddr_t taken = palloc_cache_take(0);
+
+	cr_assert_neq(taken, 0);
+	cr_assert_eq(palloc_claim(taken + PAGE_SIZE, 2), 0);
+	cr_assert_eq(palloc_claim(taken, 1), -EBUSY, "the page handed out is not free");
+	cr_assert_eq(palloc_free_pages(), mm_test_palloc_stats().total_pages - 3);
+	pfree(taken, 1);
+	pfree(taken + PAGE_SIZE, 2);
+	cr_assert_eq(palloc_check(), 0);
+}
+
 /* ------------------------------------------------------------ randomized */
 
 struct alloc {
