@@ -97,3 +97,15 @@ void lockstat_report(void)
 		      waited);
 	}
 }
+
+void lockstat_report_lock(const char *what, uint64_t count, uint64_t waited_ns, uint64_t held_ns)
+{
+	char held[32], waited[32];
+
+	if (!lockstat_enabled)
+		return;
+	put_ms(held, sizeof(held), held_ns);
+	put_ms(waited, sizeof(waited), waited_ns);
+	kinfo("solo: lockstat: %s: %lu times, held %s ms, waited for %s ms\n", what,
+	      (unsigned long)count, held, waited);
+}

@@ -41,3 +41,9 @@ void lockstat_account(unsigned reason, uint64_t waited_ns, uint64_t held_ns);
 /* Logs the totals, then the LOCKSTAT_TOP reasons with the longest
  * hold, each with its count, hold and wait (nothing when disabled). */
 void lockstat_report(void);
+
+/* Logs one line for a lock other than the kernel lock, named what, taken
+ * count times, held and waited for as its owner timed them (nothing when
+ * disabled): "solo: lockstat: the shared fault lock: ...". Its caller logs
+ * these before lockstat_report, whose reasons follow its totals line. */
+void lockstat_report_lock(const char *what, uint64_t count, uint64_t waited_ns, uint64_t held_ns);

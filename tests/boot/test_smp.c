@@ -39,19 +39,30 @@ static void assert_selftest_line(const char *log, unsigned ncpus)
 }
 
 /*
- * Checks boot.cfg lockstat=1's report (kernel/lockstat.h): the totals line,
- * then at least five reasons, longest hold first, whose counts and holds
- * fit in the totals; an app that made at least min_clones threads has its
- * clone calls counted under "clone" (clone always takes the kernel lock).
+ * Checks boot.cfg lockstat=1's report (kernel/lockstat.h): the shared fault
+ * lock's line, taken by the app's first touches of its memory; then the
+ * totals line, then at least five reasons, longest hold first, whose counts
+ * and holds fit in the totals; an app that made at least min_clones threads
+ * has its clone calls counted under "clone" (clone always takes the kernel
+ * lock).
  */
 static void assert_lockstat(const char *log, unsigned long min_clones)
 {
 	const char *at = strstr(log, "solo: lockstat: the kernel lock was taken ");
+	const char *faults = strstr(log, "solo: lockstat: the shared fault lock: ");
 	unsigned long total, held_ms, held_cs, waited_ms, waited_cs, count_sum = 0, clones = 0;
 	double held_sum = 0, last_held = 1e300;
 	unsigned lines = 0;
 
 	cr_assert(at, "no lockstat totals; log:\n%s", log);
+	cr_assert(faults && faults < at, "no shared fault lock line before the totals; log:\n%s",
+		  log);
+	cr_assert_eq(sscanf(faults,
+			    "solo: lockstat: the shared fault lock: %lu times, held %lu.%lu ms, "
+			    "waited for %lu.%lu ms",
+			    &total, &held_ms, &held_cs, &waited_ms, &waited_cs),
+		     5, "shared fault lock: %.120s", faults);
+	cr_assert_geq(total, 1, "no fault ran on the shared side: %.120s", faults);
 	cr_assert_eq(sscanf(at,
 			    "solo: lockstat: the kernel lock was taken %lu times, held %lu.%lu ms, "
 			    "waited for %lu.%lu ms",
