@@ -2893,6 +2893,47 @@ Test(aspace, shared_fault_leaves_everything_else_untouched)
 	destroy_and_check_all_returned();
 }
 
+/* Pages in other CPUs' fault caches are not lost to a fault that needs
+ * them: with the pool empty and the free pages all in caches, a shared
+ * fault on a CPU whose own cache is empty gives -EAGAIN, and the fault
+ * under the lock (aspace_fault) gets its page, palloc taking the cached
+ * pages back. */
+Test(aspace, a_fault_gets_pages_that_other_cpus_fault_caches_hold)
+{
+	setup();
+	long base = aspace_map(&as, 0, 0, 4 * P, VM_WRITE);
+	cr_assert_eq(base, (long)DEF);
+	cr_assert_eq(aspace_fault(&as, (vaddr_t)base, ASPACE_ACCESS_WRITE), 0); /* the table */
+
+	/* Enough caches filled to hold more than the kernel's reserve... */
+	enum { CACHES = 2 * ASPACE_KERNEL_RESERVE_PAGES / (PALLOC_CACHE_PAGES - 1) + 1 };
+	_Static_assert(CACHES < PALLOC_CACHES, "a cache left empty");
+	paddr_t first[CACHES];
+	for (unsigned c = 1; c < CACHES; c++)
+		cr_assert_neq(first[c] = palloc_cache_take(c), 0);
+	/* ...then the pool itself emptied, past the caches. */
+	size_t n = free_pages(), got = 0;
+	paddr_t *pool = malloc(n * sizeof(*pool)), p;
+	while ((p = palloc_cache_take(PALLOC_CACHES)) != 0)
+		pool[got++] = p;
+	cr_assert_geq(free_pages(), ASPACE_KERNEL_RESERVE_PAGES + 16, "the caches hold enough");
+
+	cr_assert_eq(shared_fault((vaddr_t)base + P, ASPACE_ACCESS_WRITE), -EAGAIN);
+	cr_assert(!mapped((vaddr_t)base + P, NULL, NULL));
+	size_t before = free_pages();
+	cr_assert_eq(aspace_fault(&as, (vaddr_t)base + P, ASPACE_ACCESS_WRITE), 0);
+	cr_assert(mapped((vaddr_t)base + P, NULL, NULL));
+	cr_assert_eq(free_pages(), before - 1);
+	cr_assert_eq(palloc_check(), 0);
+
+	for (size_t i = 0; i < got; i++)
+		pfree(pool[i], 1);
+	free(pool);
+	for (unsigned c = 1; c < CACHES; c++)
+		pfree(first[c], 1);
+	destroy_and_check_all_returned();
+}
+
 /* Host threads as CPUs: each faults every page of one range, all at once
  * and in the same order, so that they race for the same pages. Every page
  * ends up backed once, zeroed, and counted once; the pages of the faults
