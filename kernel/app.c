@@ -228,24 +228,23 @@ static struct shared_fault_stat {
 
 static void shared_fault_lock_take(void)
 {
-	if (!lockstat_enabled) {
-		shared_fault_flags = spin_lock_irqsave(&shared_fault_lock);
-		return;
+	uint64_t asked = lockstat_enabled ? time_now() : 0;
+
+	shared_fault_flags = spin_lock_irqsave(&shared_fault_lock);
+	if (lockstat_enabled) {
+		struct shared_fault_stat *st = &shared_fault_stats[this_cpu()->index];
+		st->since = time_now();
+		st->waited_ns += st->since - asked;
+		st->count++;
 	}
-	struct shared_fault_stat *st = &shared_fault_stats[this_cpu()->index];
-	uint64_t asked = time_now();
-	unsigned long flags = spin_lock_irqsave(&shared_fault_lock);
-	shared_fault_flags = flags;
-	st->since = time_now();
-	st->waited_ns += st->since - asked;
-	st->count++;
 }
 
 static void shared_fault_lock_give(void)
 {
-	if (lockstat_enabled)
-		shared_fault_stats[this_cpu()->index].held_ns +=
-		    time_now() - shared_fault_stats[this_cpu()->index].since;
+	if (lockstat_enabled) {
+		struct shared_fault_stat *st = &shared_fault_stats[this_cpu()->index];
+		st->held_ns += time_now() - st->since;
+	}
 	spin_unlock_irqrestore(&shared_fault_lock, shared_fault_flags);
 }
 

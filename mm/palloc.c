@@ -156,8 +156,8 @@ static unsigned last_range; /* pfree's guess: the range it hit last time */
 static size_t total_pages, free_pages, meta_pages;
 static palloc_reclaim_fn reclaim_fn; /* palloc_set_reclaim */
 static struct fault_cache {
-	unsigned count;
-	paddr_t pages[PALLOC_CACHE_PAGES]; /* pages[count - 1] is taken next */
+	unsigned next, end; /* pages[next..end) are cached, lowest first */
+	paddr_t pages[PALLOC_CACHE_PAGES];
 } caches[PALLOC_CACHES];
 static size_t cached_pages; /* in all caches: allocated in the bitmap, counted free */
 static bool reclaiming;	    /* inside reclaim_fn: no second call */
@@ -1004,9 +1004,9 @@ static size_t drain_caches(void)
 	size_t n = cached_pages;
 
 	for (unsigned i = 0; cached_pages && i < PALLOC_CACHES; i++)
-		while (caches[i].count) {
+		while (caches[i].next < caches[i].end) {
 			cached_pages--;
-			pfree(caches[i].pages[--caches[i].count], 1);
+			pfree(caches[i].pages[caches[i].next++], 1);
 		}
 	return n;
 }
@@ -1072,22 +1072,16 @@ paddr_t palloc_cache_take(unsigned cache)
 	if (cache >= PALLOC_CACHES)
 		return try_one();
 	struct fault_cache *c = &caches[cache];
-	if (!c->count) {
-		paddr_t pa;
-
-		/* Highest first into the stash, so the pages come out lowest
-		 * first, as try_one hands them out. */
-		while (c->count < PALLOC_CACHE_PAGES && (pa = try_one()) != 0)
-			c->pages[PALLOC_CACHE_PAGES - 1 - c->count++] = pa;
-		if (!c->count)
+	if (c->next == c->end) {
+		c->next = c->end = 0;
+		while (c->end < PALLOC_CACHE_PAGES && (c->pages[c->end] = try_one()) != 0)
+			c->end++;
+		if (!c->end)
 			return 0;
-		if (c->count < PALLOC_CACHE_PAGES)
-			memmove(c->pages, c->pages + PALLOC_CACHE_PAGES - c->count,
-				c->count * sizeof(c->pages[0]));
-		cached_pages += c->count;
+		cached_pages += c->end;
 	}
 	cached_pages--;
-	return c->pages[--c->count];
+	return c->pages[c->next++];
 }
 
 void pfree(paddr_t page, size_t npages)
@@ -1136,6 +1130,7 @@ int palloc_claim(paddr_t base, size_t npages)
 
 	if ((base & (PAGE_SIZE - 1)) || npages == 0 || npages > (UINT64_MAX >> PAGE_SHIFT) - pfn)
 		return -EINVAL;
+	drain_caches(); /* a cached page is free to claim */
 	for (int pass = 0; pass < 3; pass++) {
 		for (uint64_t p = pfn, end = pfn + npages; p < end;) {
 			int ri = range_lookup(p);
@@ -1146,12 +1141,8 @@ int palloc_claim(paddr_t base, size_t npages)
 			uint64_t n = MIN(end, r->base_pfn + r->npages) - p;
 			size_t s = p - z->base_pfn;
 
-			if (pass == 1 && first_clear(z, s, s + n) != s + n) {
-				if (!drain_caches())
-					return -EBUSY;
-				pass = 0; /* a cache held one of them: look again */
-				break;
-			}
+			if (pass == 1 && first_clear(z, s, s + n) != s + n)
+				return -EBUSY;
 			if (pass == 2) {
 				update_run(z, s, n, false);
 				z->free_pages -= n;
@@ -1248,7 +1239,7 @@ void palloc_get_stats(struct palloc_stats *out)
 		run = MAX(run, zone_longest_run(&zones[zi]));
 	*out = (struct palloc_stats){
 	    .total_pages = total_pages,
-	    .free_pages = free_pages + cached_pages,
+	    .free_pages = palloc_free_pages(),
 	    .largest_free_run = run,
 	    .low_total_pages = low.total_pages,
 	    .low_free_pages = low.free_pages,

@@ -94,9 +94,9 @@ paddr_t palloc(size_t npages);
  * a stash each, they meet in the pool once every PALLOC_CACHE_PAGES
  * faults. Cached pages are allocated in the pool's bitmap but still count
  * as free (palloc_free_pages, the stats), so a check of free memory sees
- * no difference; when the pool itself runs short, palloc(),
- * palloc_aligned() and palloc_claim() give every cached page back to it
- * before they call the reclaimer or fail.
+ * no difference; when the pool itself runs short, palloc() and
+ * palloc_aligned() give every cached page back to it before they call the
+ * reclaimer or fail, and palloc_claim() does before it looks.
  */
 #define PALLOC_CACHES	   64 /* one per CPU: kernel/arch/x86_64/smp.h's SMP_MAX_CPUS */
 #define PALLOC_CACHE_PAGES 16
