@@ -275,6 +275,53 @@ int app_page_fault_shared(uint64_t addr, unsigned access)
 	return err;
 }
 
+/* The kernel heap in shared sections (mm/kmalloc.h): its lock only they
+ * take; its pages come from this CPU's fault cache (a run of them from the
+ * pool, never the reclaimer) and go back to palloc under the shared fault
+ * lock, which serializes palloc there. The heap's
+ * lock is never held across either (kmalloc drops it first). */
+static struct spinlock shared_heap_lock = SPINLOCK_INIT("kernel heap", LOCK_KMALLOC);
+static unsigned long shared_heap_flags;
+
+static int shared_heap_in_section(void)
+{
+	return this_cpu()->shared_section;
+}
+
+static void shared_heap_lock_take(void)
+{
+	shared_heap_flags = spin_lock_irqsave(&shared_heap_lock);
+}
+
+static void shared_heap_lock_give(void)
+{
+	spin_unlock_irqrestore(&shared_heap_lock, shared_heap_flags);
+}
+
+static paddr_t shared_heap_pages(size_t n)
+{
+	shared_fault_lock_take();
+	paddr_t pa = n == 1 ? palloc_cache_take(this_cpu()->index) : palloc_no_reclaim(n);
+	shared_fault_lock_give();
+	return pa;
+}
+
+static void shared_heap_free_pages(paddr_t pa, size_t n)
+{
+	shared_fault_lock_take();
+	pfree(pa, n);
+	shared_fault_lock_give();
+}
+
+static const struct kmalloc_shared_side shared_heap = {shared_heap_in_section,
+						       shared_heap_lock_take, shared_heap_lock_give,
+						       shared_heap_pages, shared_heap_free_pages};
+
+void app_shared_heap_init(void)
+{
+	kmalloc_set_shared_side(&shared_heap);
+}
+
 _Noreturn void app_kill(int signal, const char *reason, uint64_t rip, uint64_t addr)
 {
 	kprintf("solo: app killed: %s at rip=%#lx addr=%#lx\n", reason, rip, addr);

@@ -44,6 +44,11 @@ int app_page_fault(uint64_t addr, unsigned access, uint64_t rip);
  * app_page_fault under the kernel lock then handles the fault (errors
  * included). Never blocks. */
 int app_page_fault_shared(uint64_t addr, unsigned access);
+/* Lets the kernel lock's shared sections allocate small kernel-heap blocks
+ * (mm/kmalloc.h's shared side: the heap's own lock, pages from this CPU's
+ * palloc fault cache under the shared fault lock). Boot, after
+ * kmalloc_init and before any section can run. */
+void app_shared_heap_init(void);
 /* The page faults of the app's accesses and its syscalls' copies that were
  * resolved (a page backed or copied), since it started: getrusage's
  * ru_minflt. Every fault is minor: nothing is ever read from a disk. */

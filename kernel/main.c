@@ -555,6 +555,7 @@ void kmain(uint64_t boot_info_phys)
 	time_init(tsc_hz(), tsc_entry, wall, rtc_boot_tsc());
 	kinfo("solo: rtc: %lu s since 1970\n", wall);
 	kmalloc_init();
+	app_shared_heap_init();
 	start_other_cpus(cfg.cpus);
 	init_screen();
 	physmap_policy_init();

@@ -58,7 +58,8 @@ enum lock_class {
 	LOCK_TIMERS,	     /* planned: the kernel timer list */
 	LOCK_SELFTEST,	     /* kernel/selftest.c's shared counter (selftest=smp) */
 	LOCK_PALLOC,	     /* planned: the page allocator */
-	LOCK_KMALLOC,	     /* planned: the kernel heap */
+	LOCK_KMALLOC,	     /* the kernel heap in shared sections (mm/kmalloc.h):
+			      * never held while it gets or frees pages */
 	LOCK_SMP_CALL,	     /* one CPU's queue of cross-CPU calls (smp.c): nothing
 			      * is taken under it but the console's, so any holder
 			      * may queue a call */

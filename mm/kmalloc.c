@@ -93,6 +93,8 @@ static const uint16_t class_size[] = {CLASSES(SIZE_OF)};
 static const uint32_t class_recip[] = {CLASSES(RECIP_OF)};
 
 _Static_assert(ARRAY_SIZE(class_size) == KMALLOC_NCLASSES, "class table and header disagree");
+_Static_assert(KMALLOC_SMALL_MAX == SMALL_MAX - FRONT - TAIL_MIN,
+	       "small limit and header disagree");
 
 struct slab {
 	uint64_t magic; /* SLAB_MAGIC while the page is a slab */
@@ -137,6 +139,7 @@ static struct size_class classes[KMALLOC_NCLASSES];
 /* (need + 15) / 16 -> size class; built by kmalloc_init(). */
 static uint8_t class_of[SMALL_MAX / 16 + 1];
 static bool ready;
+static const struct kmalloc_shared_side *side;
 
 static struct {
 	struct big *tab;
@@ -157,6 +160,39 @@ void kmalloc_init(void)
 		class_of[j] = (uint8_t)c;
 	}
 	ready = true;
+}
+
+void kmalloc_set_shared_side(const struct kmalloc_shared_side *s)
+{
+	side = s;
+}
+
+/* Whether this call runs in a shared section, where it takes the heap's
+ * lock and gets and frees pages through the side's hooks. */
+static bool in_section(void)
+{
+	return side && side->in_section();
+}
+
+static void heap_lock(bool shared)
+{
+	if (shared)
+		side->lock();
+}
+
+static void heap_unlock(bool shared)
+{
+	if (shared)
+		side->unlock();
+}
+
+/* Pages the heap gives back: to palloc, or in a section to the side. */
+static void pages_free(bool shared, paddr_t pa, size_t n)
+{
+	if (shared)
+		side->free_pages(pa, n);
+	else
+		pfree(pa, n);
 }
 
 /* ------------------------------------------------------------ lists */
@@ -234,11 +270,9 @@ static inline unsigned size_class(size_t need)
 	return class_of[(need + 15) / 16];
 }
 
-static struct slab *slab_new(unsigned c)
+/* Makes page pa a slab of class c, at the head of its partial list. */
+static struct slab *slab_init(paddr_t pa, unsigned c)
 {
-	paddr_t pa = palloc(1);
-	if (!pa)
-		return NULL;
 	struct slab *s = phys_to_virt(pa);
 	unsigned n = (unsigned)(SLAB_BYTES / class_size[c]);
 
@@ -254,12 +288,18 @@ static struct slab *slab_new(unsigned c)
 	return s;
 }
 
-static void slab_release(struct size_class *sc, struct slab *s)
+/* Takes empty slab s off its class; the caller frees its page. */
+static void slab_detach(struct size_class *sc, struct slab *s)
 {
 	list_remove(&sc->partial, s);
 	s->magic = 0;
 	sc->slabs--;
 	sc->empty--;
+}
+
+static void slab_release(struct size_class *sc, struct slab *s)
+{
+	slab_detach(sc, s);
 	pfree(virt_to_phys_direct(s), 1);
 }
 
@@ -267,10 +307,21 @@ static void *small_alloc(size_t size, void *caller)
 {
 	unsigned c = size_class(size + FRONT + TAIL_MIN);
 	struct size_class *sc = &classes[c];
-	struct slab *s = sc->partial.head;
+	bool shared = in_section();
 
-	if (!s && !(s = slab_new(c)))
-		return NULL;
+	heap_lock(shared);
+	struct slab *s = sc->partial.head;
+	if (!s) {
+		/* In a section the page comes without the heap's lock held
+		 * (its hook takes palloc's), so another CPU may have added a
+		 * slab meanwhile: then this class just has one more. */
+		heap_unlock(shared);
+		paddr_t pa = shared ? side->pages(1) : palloc(1);
+		if (!pa)
+			return NULL;
+		heap_lock(shared);
+		s = slab_init(pa, c);
+	}
 	if (s->nfree == s->nobjs)
 		sc->empty--;
 	unsigned w = 0;
@@ -283,7 +334,9 @@ static void *small_alloc(size_t size, void *caller)
 		list_push_head(&sc->full, s);
 	}
 	sc->live++;
+	heap_unlock(shared);
 
+	/* The block is this caller's alone from here. */
 	uint8_t *block = (uint8_t *)s + SLAB_HDR + (size_t)idx * class_size[c];
 	if (KCHECK) {
 		struct front *f = (struct front *)block;
@@ -311,7 +364,9 @@ static const char *small_damage(const uint8_t *block, unsigned c, size_t *size)
 static void small_free(void *ptr)
 {
 	struct slab *s = (struct slab *)((uintptr_t)ptr & ~(PAGE_SIZE - 1));
+	bool shared = in_section();
 
+	heap_lock(shared);
 	if (s->magic != SLAB_MAGIC || s->cls >= KMALLOC_NCLASSES)
 		panic("kfree: %p not allocated (not in a kmalloc slab)", ptr);
 	unsigned c = s->cls;
@@ -344,12 +399,15 @@ static void small_free(void *ptr)
 	if (s->nfree == s->nobjs) {
 		sc->empty++;
 		if (sc->empty > 1) {
-			slab_release(sc, s);
-		} else {
-			list_remove(&sc->partial, s);
-			list_push_tail(&sc->partial, s);
+			slab_detach(sc, s);
+			heap_unlock(shared);
+			pages_free(shared, virt_to_phys_direct(s), 1);
+			return;
 		}
+		list_remove(&sc->partial, s);
+		list_push_tail(&sc->partial, s);
 	}
+	heap_unlock(shared);
 }
 
 /* ------------------------------------------------------------ large blocks */
@@ -368,10 +426,13 @@ static void big_insert(const struct big *e)
 	big.tab[i] = *e;
 }
 
-/* Doubles the table (or makes the first one); false when palloc is out of pages. */
-static bool big_grow(void)
+#define BIG_MIN_CAP (PAGE_SIZE / sizeof(struct big)) /* a page of slots */
+
+/* Moves the table into one of cap slots (a power of two, at least
+ * BIG_MIN_CAP, more than twice the live blocks); false when palloc is out
+ * of pages (the old table stays). */
+static bool big_rehash(size_t cap)
 {
-	size_t cap = big.cap ? big.cap * 2 : PAGE_SIZE / sizeof(struct big);
 	size_t npages = cap * sizeof(struct big) / PAGE_SIZE;
 	paddr_t pa = palloc(npages);
 
@@ -391,6 +452,12 @@ static bool big_grow(void)
 	if (old)
 		pfree(virt_to_phys_direct(old), old_pages);
 	return true;
+}
+
+/* Doubles the table (or makes the first one). */
+static bool big_grow(void)
+{
+	return big_rehash(big.cap ? big.cap * 2 : BIG_MIN_CAP);
 }
 
 static size_t big_find(uintptr_t addr)
@@ -430,18 +497,27 @@ static void big_delete(size_t i)
 static void *big_alloc(size_t size, void *caller)
 {
 	size_t npages = (size + TAIL_MIN + PAGE_SIZE - 1) / PAGE_SIZE + (KCHECK ? 1 : 0);
+	bool shared = in_section();
 
-	if ((big.count + 1) * 2 > big.cap && !big_grow())
+	/* Growing the table frees the old one and may reclaim: a holder's. */
+	if (!shared && (big.count + 1) * 2 > big.cap && !big_grow())
 		return NULL;
-	paddr_t pa = palloc(npages);
+	paddr_t pa = shared ? side->pages(npages) : palloc(npages);
 	if (!pa)
 		return NULL;
+	heap_lock(shared);
+	if ((big.count + 1) * 2 > big.cap) { /* only in a section */
+		heap_unlock(shared);
+		pages_free(shared, pa, npages);
+		return NULL;
+	}
 	uint8_t *p = (uint8_t *)phys_to_virt(pa) + (KCHECK ? PAGE_SIZE : 0);
 	struct big e = {.addr = (uintptr_t)p, .size = size, .npages = npages, .caller = caller};
 
 	big_insert(&e);
 	big.count++;
 	big.pages += npages;
+	heap_unlock(shared);
 	if (KCHECK) {
 		uint8_t *end = (uint8_t *)phys_to_virt(pa) + npages * PAGE_SIZE;
 		canary_fill(p - CANARY, CANARY);
@@ -460,6 +536,9 @@ static const char *big_damage(const struct big *e)
 
 static void big_free(void *ptr)
 {
+	bool shared = in_section();
+
+	heap_lock(shared);
 	size_t i = big_find((uintptr_t)ptr);
 
 	if (i == NONE)
@@ -474,7 +553,8 @@ static void big_free(void *ptr)
 	big_delete(i);
 	big.count--;
 	big.pages -= e.npages;
-	pfree(virt_to_phys_direct(ptr) - (KCHECK ? PAGE_SIZE : 0), e.npages);
+	heap_unlock(shared);
+	pages_free(shared, virt_to_phys_direct(ptr) - (KCHECK ? PAGE_SIZE : 0), e.npages);
 }
 
 /* ------------------------------------------------------------ public */
@@ -485,7 +565,7 @@ static void *alloc(size_t size, bool page_aligned, void *caller)
 		panic("kmalloc: called before kmalloc_init");
 	if (size == 0 || size > SIZE_MAX / 2 || failinj_point())
 		return NULL;
-	if (!page_aligned && size <= SMALL_MAX - FRONT - TAIL_MIN)
+	if (!page_aligned && size <= KMALLOC_SMALL_MAX)
 		return small_alloc(size, caller);
 	return big_alloc(size, caller);
 }
@@ -540,7 +620,15 @@ void kmalloc_trim(void)
 		pfree(virt_to_phys_direct(big.tab), big.tab_pages);
 		big.tab = NULL;
 		big.cap = big.tab_pages = 0;
+		return;
 	}
+	/* A table grown for a burst of large blocks shrinks back to the
+	 * smallest that has room for the next one (as big_alloc wants). */
+	size_t cap = BIG_MIN_CAP;
+	while ((big.count + 1) * 2 > cap)
+		cap *= 2;
+	if (cap < big.cap)
+		(void)big_rehash(cap); /* without a page for it, the larger one stays */
 }
 
 /* KMALLOC_CHECK: reports each damaged live block of slab s; returns how many. */

@@ -6,8 +6,12 @@
  * from palloc(). All memory is reached through the direct map. kfree()
  * needs no size. Every pointer returned is 16-byte aligned.
  *
- * Context: one CPU, not interrupt-safe (no locking): do not call from
- * interrupt handlers. kfree() of a pointer kmalloc did not return, or a
+ * Context: the kernel serializes its callers (the kernel lock), except in
+ * the kernel lock's shared side: once kmalloc_set_shared_side() has named
+ * it, sections running beside each other on several CPUs may call
+ * kmalloc()/zmalloc() for small blocks and kfree() for any block, which
+ * then take the heap's own lock (below). Not interrupt-safe: do not call
+ * from interrupt handlers. kfree() of a pointer kmalloc did not return, or a
  * second kfree(), panics "kfree: <ptr> not allocated ..." when it can tell
  * (always inside slabs; always for page-aligned pointers); exhaustion never
  * panics, it returns NULL.
@@ -20,6 +24,15 @@
 #pragma once
 
 #include <stddef.h>
+
+#include "mm/phys.h"
+
+/* The largest kmalloc() served from a one-page slab (a small block). */
+#if defined(KMALLOC_CHECK) && KMALLOC_CHECK
+#define KMALLOC_SMALL_MAX (2016 - 40) /* less the canaries and the header */
+#else
+#define KMALLOC_SMALL_MAX 2016
+#endif
 
 /*
  * kmalloc_init - (re)start the heap empty, after palloc_init(). Allocating
@@ -56,9 +69,43 @@ void *zmalloc_a(size_t size);
 void kfree(void *ptr);
 
 /*
+ * The kernel lock's shared side (kernel/arch/x86_64/smp.h): sections that
+ * run beside each other, never beside a holder of the kernel lock. A
+ * holder has the heap to itself and takes no lock; a section takes the
+ * heap's lock around every change of the slabs or the large-block table,
+ * and never holds it while it gets or frees pages, which go through the
+ * side's own page hooks (palloc's callers there are serialized by another
+ * lock, and must not reclaim). In a section:
+ *   - all four allocations work as usual, except that their pages (a new
+ *     slab's, a large block's) come from pages(), and that a large block
+ *     needs room in the large-block table, which only a holder grows:
+ *     NULL when pages() has none or the table is full (the caller asks
+ *     for the kernel lock instead, where the reclaimer may run);
+ *   - kfree() of any block works; the pages it gives back go to
+ *     free_pages();
+ *   - kmalloc_trim(), kmalloc_check(), kmalloc_get_stats() and
+ *     kmalloc_dump() are not allowed (holders only).
+ */
+struct kmalloc_shared_side {
+	int (*in_section)(void); /* whether this CPU runs in a section now */
+	void (*lock)(void);	 /* the heap's lock: a spinlock only sections take */
+	void (*unlock)(void);
+	paddr_t (*pages)(size_t n);		  /* n pages without a reclaim, or 0 */
+	void (*free_pages)(paddr_t pa, size_t n); /* pages a kfree gives back */
+};
+
+/*
+ * kmalloc_set_shared_side - install side (static, lives for the kernel's
+ * life), or NULL to have none (host tests). Boot time, before any section
+ * can run; kmalloc_init() keeps it.
+ */
+void kmalloc_set_shared_side(const struct kmalloc_shared_side *side);
+
+/*
  * kmalloc_trim - give palloc back what the heap holds but does not use:
  * the one empty slab each size class keeps, and the large-allocation
- * table when no large allocation is live.
+ * table when no large allocation is live, or the part of it that a burst
+ * of them grew (it shrinks to the smallest size with room for one more).
  */
 void kmalloc_trim(void);
 

@@ -1065,6 +1065,13 @@ paddr_t palloc(size_t npages)
 	return pa;
 }
 
+paddr_t palloc_no_reclaim(size_t npages)
+{
+	if (npages == 0 || failinj_point())
+		return 0;
+	return npages == 1 ? try_one() : try_aligned(npages, 1);
+}
+
 paddr_t palloc_cache_take(unsigned cache)
 {
 	if (failinj_point())

@@ -112,6 +112,15 @@ paddr_t palloc(size_t npages);
 paddr_t palloc_cache_take(unsigned cache);
 
 /*
+ * palloc_no_reclaim - palloc(npages) without the reclaimer and without
+ * taking the fault caches' pages back: for a caller that may not run the
+ * reclaimer (the kernel lock's shared side, serialized by the kernel's
+ * shared fault lock). Returns 0 when the pool has no free run of npages
+ * now, or npages is 0.
+ */
+paddr_t palloc_no_reclaim(size_t npages);
+
+/*
  * palloc_aligned - like palloc(), but the first page's address is a
  * multiple of align_pages pages (a power of two; 0 and 1 mean no
  * alignment; e.g. 512 for a 2 MiB page). Panics if align_pages is not a

@@ -4,6 +4,7 @@
  * canary tests at the end only exist in the second build).
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,7 +152,7 @@ Test(kmalloc, size_zero_returns_null)
 	cr_assert_eq(mm_test_kmalloc_stats().pages_held, 0);
 }
 
-Test(kmalloc, one_empty_slab_per_class_stays_cached)
+Test(kmalloc, an_empty_slab_stays_cached_until_trim)
 {
 	mm_test_setup();
 	size_t before = palloc_free();
@@ -162,6 +163,34 @@ Test(kmalloc, one_empty_slab_per_class_stays_cached)
 	cr_assert_eq(palloc_free(), before - 1);
 	kmalloc_trim();
 	cr_assert_eq(palloc_free(), before);
+}
+
+/* A burst of large blocks grows the table; once they are gone, trim
+ * shrinks it back, so the heap holds what it held before the burst (the
+ * kernel compares the free pages before and after the app). */
+Test(kmalloc, trim_shrinks_a_table_that_a_burst_of_large_blocks_grew)
+{
+	mm_test_setup();
+	void *kept[2] = {kmalloc(5000), kmalloc_a(1)};
+	static void *burst[600];
+
+	kmalloc_trim();
+	const size_t before = palloc_free();
+	const size_t table_before =
+	    mm_test_kmalloc_stats().pages_held - mm_test_kmalloc_stats().large_pages;
+	for (size_t i = 0; i < ARRAY_SIZE(burst); i++)
+		cr_assert_not_null(burst[i] = kmalloc_a(1));
+	cr_assert_gt(mm_test_kmalloc_stats().pages_held - mm_test_kmalloc_stats().large_pages,
+		     table_before, "the burst grew the table");
+	for (size_t i = 0; i < ARRAY_SIZE(burst); i++)
+		kfree(burst[i]);
+	kmalloc_trim();
+	cr_assert_eq(palloc_free(), before);
+	kfree(kept[0]);
+	kfree(kept[1]);
+	kmalloc_trim();
+	cr_assert_eq(mm_test_kmalloc_stats().pages_held, 0);
+	cr_assert_eq(palloc_check(), 0);
 }
 
 Test(kmalloc, stats_count_live_blocks_per_class)
@@ -307,6 +336,224 @@ Test(kmalloc, random_operations_match_a_reference_model)
 	}
 	kmalloc_trim();
 	cr_assert_eq(palloc_free(), before);
+}
+
+/* ------------------------------------------- the kernel lock's shared side
+ * Host threads stand for CPUs in shared sections: each marks itself in a
+ * section, the heap's lock is a mutex, and pages come from palloc's fault
+ * caches under a second mutex, as kernel/app.c's hooks do under the shared
+ * fault lock. */
+
+enum { SECTION_THREADS = 4, SECTION_OPS = 20000, SECTION_HELD = 48, EXCHANGE = 64 };
+
+static pthread_mutex_t heap_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local int thread_in_section;
+static _Thread_local unsigned thread_cache;
+static int pages_refused; /* pages() says 0, as with the pool empty */
+
+static int section_in(void)
+{
+	return thread_in_section;
+}
+
+static void section_lock(void)
+{
+	pthread_mutex_lock(&heap_mutex);
+}
+
+static void section_unlock(void)
+{
+	pthread_mutex_unlock(&heap_mutex);
+}
+
+static paddr_t section_pages(size_t n)
+{
+	if (__atomic_load_n(&pages_refused, __ATOMIC_RELAXED))
+		return 0;
+	pthread_mutex_lock(&pool_mutex);
+	paddr_t pa = n == 1 ? palloc_cache_take(thread_cache) : palloc_no_reclaim(n);
+	pthread_mutex_unlock(&pool_mutex);
+	return pa;
+}
+
+static void section_free_pages(paddr_t pa, size_t n)
+{
+	pthread_mutex_lock(&pool_mutex);
+	pfree(pa, n);
+	pthread_mutex_unlock(&pool_mutex);
+}
+
+static const struct kmalloc_shared_side section_side = {section_in, section_lock, section_unlock,
+							section_pages, section_free_pages};
+
+/* A block's bytes follow from its address, so any thread can check a
+ * block another thread filled. */
+static void fill_by_address(uint8_t *p, size_t size)
+{
+	for (size_t i = 0; i < size; i++)
+		p[i] = pattern((uintptr_t)p >> 4, i);
+}
+
+static void assert_filled_by_address(const uint8_t *p, size_t size)
+{
+	for (size_t i = 0; i < size; i++)
+		cr_assert_eq(p[i], pattern((uintptr_t)p >> 4, i),
+			     "block %p+%zu byte %zu overwritten", (const void *)p, size, i);
+}
+
+/* Blocks passed between threads: one thread's allocation is often
+ * another's kfree. */
+static struct block exchange[EXCHANGE];
+static pthread_mutex_t exchange_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_barrier_t section_start;
+
+static struct block exchange_swap(size_t slot, struct block b)
+{
+	pthread_mutex_lock(&exchange_mutex);
+	struct block old = exchange[slot];
+	exchange[slot] = b;
+	pthread_mutex_unlock(&exchange_mutex);
+	return old;
+}
+
+static void free_checked(struct block b)
+{
+	if (!b.p)
+		return;
+	assert_filled_by_address(b.p, b.size);
+	kfree(b.p);
+}
+
+static void *section_thread(void *arg)
+{
+	unsigned seed = (unsigned)(uintptr_t)arg * 7919u + 1;
+	struct block held[SECTION_HELD];
+	size_t n = 0;
+
+	thread_cache = (unsigned)(uintptr_t)arg;
+	thread_in_section = 1;
+	pthread_barrier_wait(&section_start);
+	for (int op = 0; op < SECTION_OPS; op++) {
+		unsigned r = (unsigned)rand_r(&seed);
+		if (n < SECTION_HELD && (n == 0 || r % 100 < 55)) {
+			size_t size = 1 + (size_t)rand_r(&seed) % (r % 4	 ? 256
+								   : r % 16 != 3 ? KMALLOC_SMALL_MAX
+										 : 20000);
+			uint8_t *p = r % 8 ? kmalloc(size) : zmalloc(size);
+			cr_assert_not_null(p, "a section's kmalloc(%zu)", size);
+			cr_assert_eq((uintptr_t)p % 16, 0);
+			if (r % 8 == 0)
+				for (size_t i = 0; i < size; i++)
+					cr_assert_eq(p[i], 0, "zmalloc(%zu) byte %zu", size, i);
+			fill_by_address(p, size);
+			held[n++] = (struct block){p, size};
+		} else {
+			size_t k = (size_t)rand_r(&seed) % n;
+			struct block b = held[k];
+			held[k] = held[--n];
+			if (r % 3 == 0)
+				b = exchange_swap((size_t)rand_r(&seed) % EXCHANGE, b);
+			free_checked(b);
+		}
+	}
+	while (n)
+		free_checked(held[--n]);
+	return NULL;
+}
+
+Test(kmalloc, sections_on_four_threads_allocate_and_free_beside_each_other)
+{
+	mm_test_setup();
+	const size_t before = palloc_free();
+	struct block big[EXCHANGE / 4];
+
+	/* Large blocks a holder made, for the sections to free. */
+	for (size_t i = 0; i < ARRAY_SIZE(big); i++) {
+		big[i].size = 3000 + i * 1000;
+		big[i].p = kmalloc(big[i].size);
+		cr_assert_not_null(big[i].p);
+		fill_by_address(big[i].p, big[i].size);
+		exchange[i * 4] = big[i];
+	}
+	kmalloc_set_shared_side(&section_side);
+	pthread_barrier_init(&section_start, NULL, SECTION_THREADS);
+	pthread_t t[SECTION_THREADS];
+	for (uintptr_t i = 0; i < SECTION_THREADS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, section_thread, (void *)i), 0);
+	for (int i = 0; i < SECTION_THREADS; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&section_start);
+
+	/* The holder again: what is left in the exchange, then every page. */
+	for (size_t i = 0; i < EXCHANGE; i++)
+		free_checked(exchange_swap(i, (struct block){0}));
+	struct kmalloc_stats st = mm_test_kmalloc_stats();
+	cr_assert_eq(st.live_allocations, 0);
+	cr_assert_eq(st.large_pages, 0);
+	cr_assert_eq(kmalloc_check(), 0);
+	kmalloc_trim();
+	cr_assert_eq(mm_test_kmalloc_stats().pages_held, 0);
+	cr_assert_eq(palloc_free(), before, "pages lost between the sections");
+	cr_assert_eq(palloc_check(), 0);
+	kmalloc_set_shared_side(NULL);
+}
+
+Test(kmalloc, a_section_gets_null_when_no_page_is_free_or_the_table_is_full)
+{
+	mm_test_setup();
+	const size_t before = palloc_free();
+
+	kmalloc_set_shared_side(&section_side);
+	thread_in_section = 1;
+	cr_assert_null(kmalloc(KMALLOC_SMALL_MAX + 1),
+		       "the large-block table is a holder's to make");
+	cr_assert_null(kmalloc_a(16));
+	cr_assert_eq(palloc_free(), before, "and the pages went back");
+
+	/* No slab of this class yet and no page: NULL, nothing changed. */
+	pages_refused = 1;
+	cr_assert_null(kmalloc(100));
+	cr_assert_eq(mm_test_kmalloc_stats().pages_held, 0);
+	pages_refused = 0;
+	void *p = kmalloc(100);
+	cr_assert_not_null(p);
+	/* The slab it made serves the next one without a page. */
+	pages_refused = 1;
+	void *q = kmalloc(100);
+	cr_assert_not_null(q);
+	kfree(p);
+	kfree(q);
+	pages_refused = 0;
+
+	/* A holder made the table: a section's large blocks fit while it has
+	 * room, and one past its half is NULL until a holder grows it. */
+	thread_in_section = 0;
+	void *first = kmalloc_a(1);
+	cr_assert_not_null(first);
+	thread_in_section = 1;
+	static void *v[PAGE_SIZE];
+	size_t n = 0;
+	while ((v[n] = kmalloc_a(PAGE_SIZE)) != NULL)
+		n++;
+	cr_assert_eq(n + 1, mm_test_kmalloc_stats().large_allocations);
+	cr_assert_gt(n, 0);
+	size_t free_now = palloc_free();
+	cr_assert_null(kmalloc(3 * PAGE_SIZE), "the table is full");
+	cr_assert_eq(palloc_free(), free_now, "the run went back");
+	thread_in_section = 0;
+	void *grown = kmalloc(3 * PAGE_SIZE);
+	cr_assert_not_null(grown, "a holder grows the table");
+	thread_in_section = 1;
+	while (n)
+		kfree(v[--n]);
+	kfree(grown);
+	thread_in_section = 0;
+	kfree(first);
+	kmalloc_set_shared_side(NULL);
+	kmalloc_trim();
+	cr_assert_eq(palloc_free(), before);
+	cr_assert_eq(palloc_check(), 0);
 }
 
 Test(kmalloc, freeing_twice_panics, .signal = SIGABRT)
