@@ -29,6 +29,8 @@
 //   pipe    each thread writes a 32 KiB block into a pipe of its own and reads
 //           it back (no waits), READ_CALLS round trips on 1 thread, then
 //           half each on 2 (the checksum: one byte of each block read).
+//   unix    the same through an AF_UNIX stream socketpair of its own (each
+//           block written to one end and read from the other).
 //   epoll   each thread polls an epoll instance of its own, which watches an
 //           empty pipe, with epoll_wait and timeout 0 (Go's netpoll(0)):
 //           EPOLL_CALLS calls on 1 thread, then half each on 2.
@@ -42,7 +44,7 @@
 // start to the last worker's end (CLOCK_MONOTONIC), so thread creation and
 // joining are not counted.
 // Usage:
-//   smp_bench [all|cpu|fault|fault4k|futex|pairs|unmap|pread|pwrite|pipe|epoll|append]...
+//   smp_bench [all|cpu|fault|fault4k|futex|pairs|unmap|pread|pwrite|pipe|unix|epoll|append]...
 // Exit status 0 when every checksum matched, 1 otherwise.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -56,6 +58,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -301,15 +304,15 @@ static void *pwrite_worker(void *arg)
 	return io_loop(arg, 1);
 }
 
-/* Each thread pushes PIPE_BLOCK-byte blocks through its own pipe and back. */
-static void *pipe_worker(void *arg)
+/* Each thread pushes PIPE_BLOCK-byte blocks through its own pipe (or
+ * socketpair) and back. */
+static void *block_loop(struct work *w, int sockets)
 {
-	struct work *w = arg;
 	unsigned char out[PIPE_BLOCK], in[PIPE_BLOCK];
 	int fd[2];
 
 	w->sum = 0;
-	if (pipe(fd)) {
+	if (sockets ? socketpair(AF_UNIX, SOCK_STREAM, 0, fd) : pipe(fd)) {
 		w->err = errno;
 		return NULL;
 	}
@@ -327,6 +330,16 @@ static void *pipe_worker(void *arg)
 	close(fd[0]);
 	close(fd[1]);
 	return NULL;
+}
+
+static void *pipe_worker(void *arg)
+{
+	return block_loop(arg, 0);
+}
+
+static void *unix_worker(void *arg)
+{
+	return block_loop(arg, 1);
 }
 
 /* Each thread asks its own epoll instance, with nothing ready, again and
@@ -623,6 +636,8 @@ int main(int argc, char **argv)
 			io_scaling("pwrite", pwrite_worker);
 		if (all || !strcmp(w, "pipe"))
 			scaling("pipe", pipe_worker, READ_CALLS);
+		if (all || !strcmp(w, "unix"))
+			scaling("unix", unix_worker, READ_CALLS);
 		if (all || !strcmp(w, "epoll"))
 			scaling("epoll", epoll_worker, EPOLL_CALLS);
 		if (all || !strcmp(w, "append"))

@@ -200,6 +200,8 @@ static long sock_file_read(struct file *f, struct iobuf *b, uint64_t *pos)
 	struct sock_msg m = {.data = b};
 
 	(void)pos;
+	if (syscall_shared() && !s->ops->shared_io)
+		return syscall_needs_lock();
 	return s->ops->recvmsg ? s->ops->recvmsg(s, &m, 0) : -EINVAL;
 }
 
@@ -211,9 +213,14 @@ static long sock_file_write(struct file *f, struct iobuf *b, uint64_t *pos)
 	(void)pos;
 	if (!s->ops->sendmsg)
 		return -EINVAL;
+	if (syscall_shared() && !s->ops->shared_io)
+		return syscall_needs_lock();
 	long n = s->ops->sendmsg(s, &m, 0);
-	if (n == -EPIPE)
+	if (n == -EPIPE) {
+		if (syscall_shared()) /* (a family's shared send changed nothing then) */
+			return syscall_needs_lock();
 		signal_raise(thread_current(), SIGPIPE, NULL);
+	}
 	return n;
 }
 
@@ -276,6 +283,8 @@ static const struct file_ops sock_file_ops = {
     .wait_timeout = sock_file_wait_timeout,
     .read = sock_file_read,
     .write = sock_file_write,
+    .shared_read = 1,  /* when the family's shared_io says so */
+    .shared_write = 1, /* the same; SIGPIPE asks for the kernel lock */
     .poll = sock_file_poll,
     .ioctl = sock_file_ioctl,
     .stat = sock_file_stat,

@@ -33,6 +33,7 @@
 #include "fs/file.h"
 #include "kernel/abi/socket.h"
 #include "kernel/syscall.h"
+#include "kernel/thread.h"
 #include "kernel/wait.h"
 
 struct iobuf;
@@ -100,6 +101,12 @@ struct sock_ops {
 	 * in m->flags whenever it was cut); MSG_WAITALL is socket.c's
 	 * (it calls again for the rest). NULL: -EOPNOTSUPP. */
 	long (*recvmsg)(struct sock *s, struct sock_msg *m, int flags);
+	/* Whether read and write (recvmsg and sendmsg with flags 0, no
+	 * address, no control) may run in a shared syscall
+	 * (kernel/syscall.h): the family then checks syscall_shared() and
+	 * keeps that side's contract (docs/architecture.md, "Shared
+	 * syscalls"). 0: socket.c asks for the kernel lock. */
+	int shared_io;
 	/* how: SHUT_RD, SHUT_WR or SHUT_RDWR (checked). 0 or -ENOTCONN.
 	 * NULL: -EOPNOTSUPP. */
 	int (*shutdown)(struct sock *s, int how);
@@ -222,10 +229,11 @@ struct file *sock_file_new(struct sock *s, unsigned flags);
  */
 int sock_error_take(struct sock *s);
 
-/* Wakes everything waiting on s with events (a family's shorthand). */
+/* Wakes everything waiting on s with events (a family's shorthand), from
+ * either side of the kernel lock (kernel/thread.h's thread_wake_queue). */
 static inline void sock_wake(struct sock *s, unsigned events)
 {
-	waitq_wake(&s->wq, events);
+	thread_wake_queue(&s->wq, events);
 }
 
 SYSCALL_DECLARE(socket);

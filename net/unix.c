@@ -33,16 +33,18 @@
 #include "fs/iobuf.h"
 #include "fs/vfs.h"
 #include "kernel/abi/errno.h"
+#include "kernel/abi/fcntl.h"
 #include "kernel/abi/poll.h"
 #include "kernel/abi/stat.h"
 #include "kernel/klib.h"
 #include "kernel/proc.h"
+#include "kernel/spinlock.h"
 #include "mm/kmalloc.h"
 
 #define UNIX_PID       1		      /* the app's one process (kernel/proc.h) */
 #define NAME_HEAD      2		      /* offsetof(struct sockaddr_un, sun_path) */
 #define STREAM_RECORD  (64u * 1024)	      /* the largest stream record, header included */
-#define STREAM_SMALL   2048u		      /* a short write gets this much, for the next ones */
+#define STREAM_SMALL   KMALLOC_SMALL_MAX      /* a short write: a small heap block, for the next */
 #define WRITABLE_ROOM  (UNIX_QUEUE_BYTES / 4) /* POLLOUT: the peer has this much free */
 #define OVERFLOW_UID   65534u		      /* SO_PEERCRED of an unconnected socket */
 #define AUTOBIND_NAMES 0x100000u	      /* five hex digits */
@@ -85,8 +87,9 @@ struct unix_sock {
 	int embryo;		    /* on a listener's pending list */
 	int room_wait;		    /* a send or connect found no room: wait on unix_room */
 	int senders_blocked;	    /* a sender found this queue or backlog full */
-	/* The receive queue. */
+	/* The receive queue; qlock: shared syscalls' turns at it (below). */
 	struct unix_msg *head, *tail;
+	struct spinlock qlock;
 	size_t charged; /* bytes counted against UNIX_QUEUE_BYTES */
 	size_t unread;	/* data bytes queued */
 	/* A listener's connections not accepted yet. */
@@ -109,8 +112,7 @@ static struct unix_sock *U(struct sock *s)
 
 static void wake_room(void)
 {
-	if (!waitq_empty(&unix_room))
-		waitq_wake(&unix_room, EV_WRITABLE);
+	thread_wake_queue(&unix_room, EV_WRITABLE);
 }
 
 /* ---------------------------------------------------------------- messages */
@@ -455,6 +457,7 @@ static struct unix_sock *unix_alloc(int type)
 	if (!u)
 		return NULL;
 	sock_init(&u->s, &unix_ops, AF_UNIX, type, 0);
+	spin_init(&u->qlock, "unix socket", LOCK_FILE);
 	name_unnamed(&u->name);
 	u->all_next = all;
 	if (all)
@@ -638,6 +641,18 @@ static int unix_connect(struct sock *s, const struct linux_sockaddr_storage *a, 
 
 /* ---------------------------------------------------------------- sending */
 
+/* The room a new stream record gets for left more bytes in a queue that
+ * has charged bytes: 0 when there is no room for another. */
+static size_t record_cap(uint64_t left, size_t charged)
+{
+	if (charged + MSG_HEAD >= UNIX_QUEUE_BYTES)
+		return 0;
+	size_t cap = (size_t)MIN(left, (uint64_t)(STREAM_RECORD - MSG_HEAD));
+	if (cap < STREAM_SMALL - MSG_HEAD)
+		cap = STREAM_SMALL - MSG_HEAD;
+	return MIN(cap, UNIX_QUEUE_BYTES - charged - MSG_HEAD);
+}
+
 /* Stream bytes into the peer's queue: as many as fit now. The
  * descriptors go with the first new record (*files cleared then). */
 static long stream_send(struct unix_sock *u, struct sock_msg *m, struct file ***files,
@@ -665,13 +680,9 @@ static long stream_send(struct unix_sock *u, struct sock_msg *m, struct file ***
 			done += n;
 			continue;
 		}
-		if (p->charged + MSG_HEAD >= UNIX_QUEUE_BYTES)
+		size_t cap = record_cap(left, p->charged);
+		if (!cap)
 			break;
-		size_t room = UNIX_QUEUE_BYTES - p->charged - MSG_HEAD;
-		size_t cap = (size_t)MIN(left, (uint64_t)(STREAM_RECORD - MSG_HEAD));
-		if (cap < STREAM_SMALL - MSG_HEAD)
-			cap = STREAM_SMALL - MSG_HEAD;
-		cap = MIN(cap, room);
 		n = (size_t)MIN(left, (uint64_t)cap);
 		struct unix_msg *r = kmalloc(MSG_HEAD + cap);
 		if (!r)
@@ -772,6 +783,8 @@ static long msg_send(struct unix_sock *u, struct sock_msg *m, struct file ***fil
 	return (long)n;
 }
 
+static long stream_send_shared(struct unix_sock *u, struct sock_msg *m);
+
 static long unix_sendmsg(struct sock *s, struct sock_msg *m, int flags)
 {
 	struct unix_sock *u = U(s);
@@ -780,6 +793,9 @@ static long unix_sendmsg(struct sock *s, struct sock_msg *m, int flags)
 	long n;
 
 	(void)flags;
+	if (syscall_shared())
+		return s->type == SOCK_STREAM && !m->control && !flags ? stream_send_shared(u, m)
+								       : syscall_needs_lock();
 	int err = control_parse(m, &files, &nfiles);
 	if (err)
 		return err;
@@ -901,12 +917,164 @@ static long msg_recv(struct unix_sock *u, struct sock_msg *m, size_t room, int f
 	return (long)((flags & MSG_TRUNC) ? len : n);
 }
 
+/* ---------------------------------------------------------------- the shared side */
+
+/*
+ * read and write of a connected stream socket run in shared syscalls too
+ * (kernel/syscall.h), beside other CPUs' shared calls. Each receive queue
+ * has a lock that only shared attempts take (qlock, LOCK_FILE): a send
+ * holds its peer's, a receive its own, so two pairs never meet. What only
+ * a holder of the kernel lock changes (the state, the peer, the shut
+ * bits, the pending error) is read without it. What a shared attempt may
+ * not do it leaves to the lock: descriptors in flight, an error to report
+ * once, a send after a shutdown (SIGPIPE), a blocking send that does not
+ * fit whole (it waits for the rest), a wait, and a record the heap cannot
+ * give without a reclaim (or a table it cannot grow). A send copies into the tail record past its
+ * length and into records of its own, and a receive copies before it
+ * consumes: the queue changes only once the copy is sure to stand.
+ */
+static int copy_stands(void)
+{
+	return !syscall_shared_dropped();
+}
+
+static void chain_free(struct unix_msg *r)
+{
+	while (r) {
+		struct unix_msg *next = r->next;
+		kfree(r);
+		r = next;
+	}
+}
+
+static long stream_send_shared(struct unix_sock *u, struct sock_msg *m)
+{
+	struct unix_sock *p = u->peer;
+	uint64_t want = iobuf_left(m->data);
+
+	if (u->state != UNIX_CONNECTED || m->addrlen || (u->s.shut & SOCK_SHUT_WR) || !p ||
+	    (p->s.shut & SOCK_SHUT_RD))
+		return syscall_needs_lock();
+	if (!want)
+		return 0;
+	int blocking = !u->s.file || !(u->s.file->flags & O_NONBLOCK);
+	unsigned long flags = file_shared_lock(&p->qlock);
+	struct unix_msg *t = p->tail;
+	size_t into_tail =
+	    t && !t->nfiles && t->len < t->cap ? (size_t)MIN(want, (uint64_t)(t->cap - t->len)) : 0;
+	uint64_t fits = into_tail;
+	for (size_t charged = p->charged, cap;
+	     fits < want && (cap = record_cap(want - fits, charged)); charged += MSG_HEAD + cap)
+		fits += MIN(want - fits, (uint64_t)cap);
+	if (!fits || (blocking && fits < want)) {
+		file_shared_unlock(&p->qlock, flags);
+		return syscall_needs_lock();
+	}
+
+	uint64_t done = 0;
+	int fault = into_tail && iobuf_get(m->data, t->data + t->len, into_tail);
+	struct unix_msg *chain = NULL, *last = NULL;
+	if (!fault)
+		done = into_tail;
+	for (size_t charged = p->charged; !fault && done < fits;) {
+		size_t cap = record_cap(want - done, charged);
+		size_t n = (size_t)MIN(want - done, (uint64_t)cap);
+		struct unix_msg *r = kmalloc(MSG_HEAD + cap);
+		if (!r)
+			break;
+		*r = (struct unix_msg){.cap = (uint32_t)cap, .from = u->name};
+		if (iobuf_get(m->data, r->data, n)) {
+			kfree(r);
+			fault = 1;
+			break;
+		}
+		r->len = (uint32_t)n;
+		if (last)
+			last->next = r;
+		else
+			chain = r;
+		last = r;
+		charged += MSG_HEAD + cap;
+		done += n;
+	}
+	if (!copy_stands() || !done || (blocking && done < want)) {
+		file_shared_unlock(&p->qlock, flags);
+		chain_free(chain);
+		if (copy_stands() && !done && fault)
+			return -EFAULT;
+		return syscall_needs_lock();
+	}
+	t = into_tail ? t : NULL;
+	if (t) {
+		t->len += (uint32_t)into_tail;
+		p->unread += into_tail;
+	}
+	while (chain) {
+		struct unix_msg *next = chain->next;
+		queue_append(p, chain);
+		chain = next;
+	}
+	file_shared_unlock(&p->qlock, flags);
+	sock_wake(&p->s, EV_READABLE);
+	return (long)done;
+}
+
+static long stream_recv_shared(struct unix_sock *u, struct sock_msg *m)
+{
+	if (u->state != UNIX_CONNECTED)
+		return -EINVAL;
+	unsigned long flags = file_shared_lock(&u->qlock);
+	struct unix_msg *r = u->head;
+	if (!r || r->nfiles) {
+		file_shared_unlock(&u->qlock, flags);
+		if (r || u->s.error)
+			return syscall_needs_lock(); /* descriptors to take, an error once */
+		return (u->s.shut & SOCK_SHUT_RD) ? 0 : -EAGAIN;
+	}
+	set_from(m, &r->from);
+	uint64_t done = 0;
+	int fault = 0;
+	/* Up to a record that carries descriptors: those end a read. */
+	for (; r && !r->nfiles && iobuf_left(m->data); r = r->next) {
+		size_t n = (size_t)MIN(iobuf_left(m->data), (uint64_t)(r->len - r->off));
+		if (iobuf_put(m->data, r->data + r->off, n)) {
+			fault = 1;
+			break;
+		}
+		done += n;
+	}
+	if (!copy_stands() || !done) {
+		file_shared_unlock(&u->qlock, flags);
+		return fault ? -EFAULT : 0; /* (a given-up attempt's result goes unseen) */
+	}
+	for (uint64_t left = done; left;) {
+		r = u->head;
+		size_t n = (size_t)MIN(left, (uint64_t)(r->len - r->off));
+		r->off += (uint32_t)n;
+		u->unread -= n;
+		left -= n;
+		if (r->off == r->len)
+			queue_pop(u);
+	}
+	int room_waiters = u->senders_blocked;
+	u->senders_blocked = 0;
+	file_shared_unlock(&u->qlock, flags);
+	if (u->peer)
+		sock_wake(&u->peer->s, EV_WRITABLE);
+	if (room_waiters)
+		wake_room();
+	return (long)done;
+}
+
 static long unix_recvmsg(struct sock *s, struct sock_msg *m, int flags)
 {
 	struct unix_sock *u = U(s);
 
 	size_t room = m->control ? m->controllen : 0;
 
+	if (syscall_shared())
+		return s->type == SOCK_STREAM && !m->control && !flags ? stream_recv_shared(u, m)
+								       : syscall_needs_lock();
 	m->controllen = 0; /* none, unless put_control writes some */
 	if (s->type == SOCK_STREAM)
 		return stream_recv(u, m, room, flags);
@@ -1085,6 +1253,7 @@ static const struct sock_ops unix_ops = {
     .connect = unix_connect,
     .sendmsg = unix_sendmsg,
     .recvmsg = unix_recvmsg,
+    .shared_io = 1, /* connected streams' read and write, see "the shared side" */
     .shutdown = unix_shutdown,
     .getname = unix_getname,
     .getsockopt = unix_getsockopt,

@@ -31,6 +31,7 @@
  *   reads, or epoll), and records of up to PIPE_BUF bytes from every CPU
  *   into one pipe, each whole and in order, each counted once by an
  *   eventfd that a blocked reader takes;
+ * - AF_UNIX stream pairs across CPUs, the same streams both ways;
  * - at the end exit while every other thread spins.
  * Needs two CPUs or more (under one, the parallel checks fail). Prints
  * "smp: ok NAME" per check and exits with the number of failures.
@@ -49,6 +50,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -2047,6 +2049,46 @@ static void check_pipes_across_cpus(void)
 							    counted == (uint64_t)n * PIPE_RECORDS);
 }
 
+/*
+ * AF_UNIX stream pairs across CPUs: the same streams as the pipes' above
+ * through a socketpair of each, written on one CPU and read on the next
+ * (half the readers with epoll), half of them from the pair's first end
+ * to its second and half the other way. Their read and write run on the
+ * shared side (net/unix.c), each pair's queue behind its own lock.
+ */
+static void check_unix_streams_across_cpus(void)
+{
+	static struct pipe_pair streams[64];
+	pthread_t w[64], r[64];
+	int n = ncpus < 2 ? 2 : ncpus, ok = 1;
+
+	for (int i = 0; i < n; i++) {
+		int sv[2];
+		streams[i] = (struct pipe_pair){
+		    .writer_cpu = i % ncpus, .reader_cpu = (i + 1) % ncpus, .use_epoll = i % 2};
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
+			CHECK("unix_streams_across_cpus_lose_and_mix_nothing", 0);
+			return;
+		}
+		streams[i].fd[0] = sv[i / 2 % 2];
+		streams[i].fd[1] = sv[1 - i / 2 % 2];
+	}
+	uint64_t start = now_ns();
+	for (int i = 0; i < n; i++) {
+		pthread_create(&r[i], NULL, pipe_stream_reader, &streams[i]);
+		pthread_create(&w[i], NULL, pipe_stream_writer, &streams[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		join_or_fail(w[i], "unix_streams_across_cpus_lose_and_mix_nothing", NULL);
+		join_or_fail(r[i], "unix_streams_across_cpus_lose_and_mix_nothing", NULL);
+		ok &= streams[i].bad == 0 && streams[i].got == PIPE_STREAM;
+		close(streams[i].fd[0]);
+	}
+	printf("smp: %d unix stream pairs moved %d bytes each in %llu ms\n", n, PIPE_STREAM,
+	       (unsigned long long)((now_ns() - start) / 1000000));
+	CHECK("unix_streams_across_cpus_lose_and_mix_nothing", ok);
+}
+
 /* ---------------------------------------------------------------- exit */
 
 static void *spin_forever(void *arg)
@@ -2084,6 +2126,7 @@ int main(int argc, char **argv)
 	check_writes_beside_each_other();
 	check_appends_beside_each_other();
 	check_pipes_across_cpus();
+	check_unix_streams_across_cpus();
 	check_signal_to_spinner();
 	check_munmap_under_reader();
 	check_each_cpu_times_itself();

@@ -6,11 +6,15 @@
  * a tmpfs root; abstract names; autobind), bind/listen/accept/connect and
  * their errors (EADDRINUSE, ECONNREFUSED, ENOENT, a full backlog's
  * EAGAIN and wait); datagrams with their source; SCM_RIGHTS and
- * SCM_CREDENTIALS; sockets carried in sockets freed at close. Each test
+ * SCM_CREDENTIALS; sockets carried in sockets freed at close; read and
+ * write of connected streams on the kernel lock's shared side (alone, what
+ * they leave to the lock, and pairs on host threads). Each test
  * ends by closing everything, removing the tree and checking that the
  * heap is empty.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -28,8 +32,11 @@
 #include "kernel/abi/socket.h"
 #include "kernel/abi/stat.h"
 #include "kernel/abi/termios.h"
+#include "kernel/klib.h"
+#include "kernel/spinlock.h"
 #include "kernel/thread.h"
 #include "kernel_shim.h"
+#include "mm/kmalloc.h"
 #include "mm_arena.h"
 #include "net/socket.h"
 #include "net/unix.h"
@@ -582,5 +589,311 @@ Test(af_unix, cycles_in_flight_are_freed_at_the_apps_exit)
 		     "the cycles hold themselves");
 	unix_release_in_flight();
 	cr_assert_eq(mm_test_kmalloc_stats().live_allocations, before, "everything freed");
+	done();
+}
+
+/* ---------------------------------------------------------------- the shared side */
+
+#define BAD_ADDRESS 16 /* below 4096: -EFAULT in the shim */
+
+/* read and write of a descriptor as the syscalls call its file (host
+ * tests have no fs/read_write.c: a shared attempt's -EAGAIN is returned
+ * here, where the syscall would ask for the lock). */
+static long file_io(struct file *f, const void *buf, size_t n, int writing)
+{
+	struct iobuf b;
+	uint64_t pos = 0;
+	iobuf_user(&b, U(buf), n);
+	return writing ? file_write(f, &b, &pos) : file_read(f, &b, &pos);
+}
+
+static long rd(int fd, void *buf, size_t n)
+{
+	return file_io(fd_get(fd), buf, n, 0);
+}
+
+static long wr(int fd, const void *buf, size_t n)
+{
+	return file_io(fd_get(fd), buf, n, 1);
+}
+
+static uint8_t stream_byte(unsigned stream, uint64_t at)
+{
+	return (uint8_t)(at * 31 + (at >> 9) + stream * 101 + 7);
+}
+
+static void stream_fill(uint8_t *p, size_t n, unsigned stream, uint64_t at)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = stream_byte(stream, at + i);
+}
+
+static void stream_check(const uint8_t *p, size_t n, unsigned stream, uint64_t at)
+{
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(p[i], stream_byte(stream, at + i), "stream %u: byte %lu", stream,
+			     (unsigned long)(at + i));
+}
+
+/* The large-block table is a holder's to grow (mm/kmalloc.h): made large
+ * enough here for every record the queues may hold, as the kernel's is
+ * by the time the app runs. */
+static void grow_large_table(void)
+{
+	static void *grow[1024];
+
+	for (size_t i = 0; i < ARRAY_SIZE(grow); i++)
+		cr_assert_not_null(grow[i] = kmalloc_a(1));
+	for (size_t i = 0; i < ARRAY_SIZE(grow); i++)
+		kfree(grow[i]);
+}
+
+static int shared_wakes;
+
+static void count_wake(struct wait_entry *e, unsigned ev)
+{
+	(void)e;
+	(void)ev;
+	shared_wakes++;
+}
+
+/* In a shared syscall (shim_shared) read and write of a stream pair move
+ * bytes both ways and wake the peer, as under the kernel lock, without
+ * asking for it; a write past a small block's size takes several records. */
+Test(af_unix, shared_stream_reads_and_writes_move_bytes_and_wake_the_peer)
+{
+	int sv[2];
+	char buf[32];
+	static uint8_t big[20000], back[20000];
+	struct wait_entry e;
+
+	grow_large_table();
+	pair(SOCK_STREAM, sv);
+	wait_entry_init(&e, count_wake, NULL);
+	waitq_add(&sock_from_file(fd_get(sv[1]))->wq, &e);
+	shim_shared = 1;
+	cr_assert_eq(wr(sv[0], "hello", 5), 5);
+	cr_assert_eq(wr(sv[0], " world", 6), 6);
+	cr_assert_eq(shared_wakes, 2, "each write woke the reader");
+	cr_assert_eq(fionread(sv[1]), 11);
+	cr_assert_eq(rd(sv[1], buf, 3), 3);
+	cr_assert_eq(rd(sv[1], buf + 3, sizeof(buf) - 3), 8);
+	cr_assert_arr_eq(buf, "hello world", 11);
+	cr_assert_eq(shim_needs_lock, 0);
+	cr_assert_eq(rd(sv[1], buf, 4), -EAGAIN, "empty: the syscall asks for the lock");
+	cr_assert_eq(shim_needs_lock, 0);
+	waitq_remove(&e);
+
+	shim_needs_lock = 0;
+	stream_fill(big, sizeof(big), 1, 0);
+	cr_assert_eq(wr(sv[1], big, sizeof(big)), (long)sizeof(big));
+	cr_assert_eq(fionread(sv[0]), (long)sizeof(big));
+	cr_assert_eq(rd(sv[0], back, 7000), 7000);
+	shim_shared = 0;
+	cr_assert_eq(rcv(sv[0], (char *)back + 7000, sizeof(back), 0), (long)sizeof(back) - 7000,
+		     "the locked side reads what the shared side wrote");
+	stream_check(back, sizeof(back), 1, 0);
+	cr_assert_eq(shim_needs_lock, 0);
+	done();
+}
+
+/* What a shared read or write may not do (wait for room, take descriptors
+ * in flight, report an error once, raise SIGPIPE, stand by a copy it gave
+ * up) asks for the kernel lock and leaves the queue as it was. */
+Test(af_unix, shared_stream_calls_leave_to_the_lock_what_they_may_not_do)
+{
+	int sv[2], nv[2];
+	static char big[64 * 1024];
+	char buf[64];
+	long n, total = 0;
+
+	pair(SOCK_STREAM, sv);
+	while ((n = snd(sv[0], big, sizeof(big), MSG_DONTWAIT)) > 0)
+		total += n;
+	shim_shared = 1;
+	cr_assert_eq(wr(sv[0], "x", 1), -EAGAIN);
+	cr_assert_eq(shim_needs_lock, 1, "a full queue: the wait is the locked run's");
+	shim_shared = shim_needs_lock = 0;
+	cr_assert_eq(rcv(sv[1], big, 5000, 0), 5000);
+	shim_shared = 1;
+	cr_assert_eq(wr(sv[0], big, sizeof(big)), -EAGAIN);
+	cr_assert_eq(shim_needs_lock, 1, "a blocking write that does not fit whole");
+	cr_assert_eq(fionread(sv[1]), total - 5000, "and none of it went in");
+
+	shim_needs_lock = 0;
+	struct linux_iovec iov[2] = {{U("abcdefgh"), 8}, {BAD_ADDRESS, 4}};
+	struct iobuf b;
+	uint64_t pos = 0;
+	iobuf_user_vec(&b, iov, 2, 12);
+	(void)file_write(fd_get(sv[0]), &b, &pos);
+	cr_assert_eq(shim_needs_lock, 1, "a copy that failed part way");
+	cr_assert_eq(fionread(sv[1]), total - 5000, "its good bytes are not in");
+	shim_needs_lock = 0;
+	cr_assert_eq(rd(sv[1], (void *)BAD_ADDRESS, 4), -EFAULT);
+	cr_assert_eq(shim_needs_lock, 1, "a read to a bad buffer");
+	cr_assert_eq(fionread(sv[1]), total - 5000, "consumes nothing");
+	shim_shared = shim_needs_lock = 0;
+	/* A read whose copy fails in the second record: the first, copied
+	 * whole, is not consumed either. */
+	int rv[2];
+	pair(SOCK_STREAM, rv);
+	cr_assert_eq(snd(rv[0], big, 3000, 0), 3000); /* one record, full */
+	cr_assert_eq(snd(rv[0], big, 10, 0), 10);     /* and another */
+	struct linux_iovec into[2] = {{U(big), 3000}, {BAD_ADDRESS, 4}};
+	iobuf_user_vec(&b, into, 2, 3004);
+	shim_shared = 1;
+	(void)file_read(fd_get(rv[1]), &b, &pos);
+	cr_assert_eq(shim_needs_lock, 1, "a read whose copy failed part way");
+	cr_assert_eq(fionread(rv[1]), 3010, "consumes nothing either");
+	shim_shared = shim_needs_lock = 0;
+	while (rcv(sv[1], big, sizeof(big), MSG_DONTWAIT) > 0)
+		;
+
+	/* A non-blocking write takes the room there is, as Linux does. */
+	int32_t v[2];
+	cr_assert_eq(CALL(socketpair, AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, U(v)), 0);
+	nv[0] = v[0];
+	nv[1] = v[1];
+	total = 0;
+	while ((n = snd(nv[0], big, sizeof(big), 0)) > 0)
+		total += n;
+	long freed = rcv(nv[1], big, sizeof(big), 0);
+	cr_assert_gt(freed, 0);
+	shim_shared = 1;
+	n = wr(nv[0], big, sizeof(big) * 2);
+	cr_assert(n > 0 && n <= freed, "a non-blocking write into %ld bytes of room: %ld", freed,
+		  n);
+	cr_assert_eq(shim_needs_lock, 0);
+	cr_assert_eq(fionread(nv[1]), total - freed + n);
+	shim_shared = 0;
+	while (rcv(nv[1], big, sizeof(big), 0) > 0)
+		;
+	/* A copy that fails in its second record: the first, which stood
+	 * alone, is not in either. */
+	static char more[70000];
+	struct linux_iovec iov2[2] = {{U(more), sizeof(more)}, {BAD_ADDRESS, 4}};
+	iobuf_user_vec(&b, iov2, 2, sizeof(more) + 4);
+	shim_shared = 1;
+	(void)file_write(fd_get(nv[0]), &b, &pos);
+	cr_assert_eq(shim_needs_lock, 1);
+	cr_assert_eq(fionread(nv[1]), 0, "none of its bytes are in");
+	shim_shared = shim_needs_lock = 0;
+
+	/* Descriptors at the head: the locked run takes them. */
+	int32_t p[2];
+	cr_assert_eq(CALL(pipe2, U(p), 0), 0);
+	cr_assert_eq(send_fd(sv[0], p[0], 1), 1);
+	shim_shared = 1;
+	cr_assert_eq(rd(sv[1], buf, sizeof(buf)), -EAGAIN);
+	cr_assert_eq(shim_needs_lock, 1, "descriptors in flight");
+	cr_assert_eq(fionread(sv[1]), 1);
+	shim_shared = shim_needs_lock = 0;
+	int flags;
+	cr_assert_geq(recv_fd(sv[1], LINUX_CMSG_SPACE(sizeof(int32_t)), &flags), 0);
+
+	/* A pending error is reported once, by the locked run. */
+	cr_assert_eq(snd(sv[1], "unread", 6, 0), 6);
+	cr_assert_eq(snd(sv[0], "kept", 4, 0), 4);
+	shim_shared = 1;
+	cr_assert_eq(rd(sv[1], buf, 2), 2, "queued data first");
+	cr_assert_eq(shim_needs_lock, 0);
+	shim_shared = 0;
+	fd_close(sv[0]);
+	shim_shared = 1;
+	cr_assert_eq(rd(sv[1], buf, sizeof(buf)), 2);
+	cr_assert_eq(shim_needs_lock, 0);
+	cr_assert_eq(rd(sv[1], buf, sizeof(buf)), -EAGAIN);
+	cr_assert_eq(shim_needs_lock, 1, "ECONNRESET is the locked run's");
+	shim_shared = shim_needs_lock = 0;
+	cr_assert_eq(rd(sv[1], buf, sizeof(buf)), -ECONNRESET);
+
+	/* A write after the peer is gone raises SIGPIPE: the locked run's. */
+	shim_shared = 1;
+	cr_assert_eq(wr(sv[1], "x", 1), -EAGAIN);
+	cr_assert_eq(shim_needs_lock, 1);
+	cr_assert_eq(shim_signals, 0);
+	cr_assert_eq(rd(sv[1], buf, sizeof(buf)), 0, "the end, without the lock");
+	shim_shared = shim_needs_lock = 0;
+	cr_assert_eq(wr(sv[1], "x", 1), -EPIPE);
+	cr_assert_eq(shim_signals, 1);
+	done();
+}
+
+/*
+ * Pairs on host threads ("CPUs"): for each of SH_PAIRS stream pairs one
+ * thread writes a byte stream in random pieces and another reads it in
+ * random pieces, all in shared syscalls, the copies yielding between
+ * chunks so that calls without turns would cross. Each stream must arrive
+ * whole and in order; the heap (records made and freed on every thread)
+ * ends empty.
+ */
+#define SH_PAIRS 3
+#define SH_BYTES (768u * 1024)
+
+static struct file *sh_end[SH_PAIRS][2];
+
+struct sh_job {
+	unsigned pair, writer;
+};
+
+static void *sh_stream(void *arg)
+{
+	const struct sh_job *j = arg;
+	static _Thread_local uint8_t buf[6000];
+	unsigned seed = j->pair * 31 + j->writer + 1;
+	uint64_t at = 0;
+
+	spin_host_cpu = 1 + j->pair * 2 + j->writer;
+	shim_copy_yields = 1;
+	shim_shared = 1;
+	while (at < SH_BYTES) {
+		size_t n = 1 + (size_t)rand_r(&seed) % (rand_r(&seed) % 4 ? 300 : sizeof(buf));
+		n = (size_t)MIN((uint64_t)n, SH_BYTES - at);
+		if (j->writer)
+			stream_fill(buf, n, j->pair, at);
+		long got = file_io(sh_end[j->pair][j->writer], buf, n, j->writer);
+		if (got == -EAGAIN) {
+			shim_needs_lock = 0; /* the locked run would wait: here, try again */
+			sched_yield();
+			continue;
+		}
+		if (got <= 0 || (size_t)got > n)
+			return (void *)1;
+		if (!j->writer)
+			for (long i = 0; i < got; i++)
+				if (buf[i] != stream_byte(j->pair, at + (uint64_t)i))
+					return (void *)2;
+		at += (uint64_t)got;
+	}
+	return NULL;
+}
+
+Test(af_unix, shared_stream_pairs_on_threads_lose_and_mix_nothing)
+{
+	pthread_t t[SH_PAIRS][2];
+	struct sh_job job[SH_PAIRS][2];
+
+	grow_large_table();
+
+	for (unsigned p = 0; p < SH_PAIRS; p++) {
+		int32_t v[2];
+		cr_assert_eq(CALL(socketpair, AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, U(v)), 0);
+		sh_end[p][1] = fd_get(v[0]); /* written */
+		sh_end[p][0] = fd_get(v[1]); /* read */
+		for (unsigned w = 0; w < 2; w++) {
+			job[p][w] = (struct sh_job){p, w};
+			cr_assert_eq(pthread_create(&t[p][w], NULL, sh_stream, &job[p][w]), 0);
+		}
+	}
+	for (unsigned p = 0; p < SH_PAIRS; p++)
+		for (unsigned w = 0; w < 2; w++) {
+			void *ret;
+			cr_assert_eq(pthread_join(t[p][w], &ret), 0);
+			cr_assert_null(ret, "pair %u's %s failed (%p)", p, w ? "writer" : "reader",
+				       ret);
+		}
+	for (unsigned p = 0; p < SH_PAIRS; p++)
+		cr_assert_eq(sock_from_file(sh_end[p][0])->ops->inq(sock_from_file(sh_end[p][0])),
+			     0);
 	done();
 }

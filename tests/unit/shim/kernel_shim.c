@@ -18,7 +18,10 @@
 #include "kernel/console.h"
 #include "kernel/proc.h"
 #include "kernel/signal.h"
+#include "kernel/spinlock.h"
 #include "kernel/thread.h"
+#include "mm/kmalloc.h"
+#include "mm/palloc.h"
 #include "mm_arena.h"
 
 uint64_t shim_now;
@@ -327,9 +330,49 @@ int syscall_shared_dropped(void)
 	return shim_needs_lock;
 }
 
+/* mm/kmalloc.c's shared side in a shared syscall (shim_shared): the heap's
+ * lock and palloc's, as kernel/app.c's, are mutexes here; each host thread
+ * takes pages from the palloc cache of its spin_host_cpu. */
+static pthread_mutex_t shim_heap_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t shim_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int shim_heap_in_section(void)
+{
+	return shim_shared;
+}
+
+static void shim_heap_take(void)
+{
+	pthread_mutex_lock(&shim_heap_lock);
+}
+
+static void shim_heap_give(void)
+{
+	pthread_mutex_unlock(&shim_heap_lock);
+}
+
+static paddr_t shim_heap_pages(size_t n)
+{
+	pthread_mutex_lock(&shim_pool_lock);
+	paddr_t pa = n == 1 ? palloc_cache_take(spin_host_cpu) : palloc_no_reclaim(n);
+	pthread_mutex_unlock(&shim_pool_lock);
+	return pa;
+}
+
+static void shim_heap_free_pages(paddr_t pa, size_t n)
+{
+	pthread_mutex_lock(&shim_pool_lock);
+	pfree(pa, n);
+	pthread_mutex_unlock(&shim_pool_lock);
+}
+
+static const struct kmalloc_shared_side shim_heap_side = {
+    shim_heap_in_section, shim_heap_take, shim_heap_give, shim_heap_pages, shim_heap_free_pages};
+
 void shim_setup(void)
 {
 	mm_test_setup();
+	kmalloc_set_shared_side(&shim_heap_side);
 	shim_reset();
 }
 

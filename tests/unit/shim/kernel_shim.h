@@ -18,7 +18,8 @@
  *   syscall_shared             shim_shared; syscall_needs_lock sets
  *                              shim_needs_lock (as a failed copy does in
  *                              a shared syscall); thread_wake_queue
- *                              wakes under a mutex there
+ *                              wakes under a mutex there, and
+ *                              kmalloc takes its shared side's
  *   tty_open_console           a file with no operations
  *   console_write              printed to stdout and kept in shim_console
  */
