@@ -101,13 +101,15 @@ typedef long (*syscall_fn)(const struct syscall_args *args);
  * there, so a read needs no lock of its own; what shared calls change has
  * a lock only they take (a tmpfs file's bytes, and its size and times
  * when a write grows it inside pages it holds: LOCK_INODE; a pipe's
- * ring and an eventfd's count: LOCK_FILE; the threads, the futex waiters
- * and what a wake changes: thread_shared_lock, thread_wake_queue).
+ * ring, an eventfd's count and an AF_UNIX socket's queue: LOCK_FILE; the
+ * threads, the futex waiters and what a wake changes: thread_shared_lock,
+ * thread_wake_queue; the kernel heap: kmalloc's shared side, LOCK_KMALLOC).
  *
  * A handler on such a path asks syscall_shared() first. Whatever it may
- * not do there (wait, wake a thread but through the lock above, allocate,
- * change shared state without its lock, take a fault the shared side
- * cannot serve) it leaves undone and returns
+ * not do there (wait, wake a thread but through the lock above, allocate
+ * but through kmalloc, whose NULL there asks for the lock, change shared
+ * state without its lock, take a fault the shared side cannot serve) it
+ * leaves undone and returns
  * syscall_needs_lock(): the call's result is dropped and the call runs
  * again from the start under the kernel lock. So a shared attempt may
  * change nothing the app could see before it is sure to finish, except

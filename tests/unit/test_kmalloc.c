@@ -10,8 +10,10 @@
 #include <string.h>
 
 #include "kernel/klib.h"
+#include "kernel/spinlock.h"
 #include "mm/kmalloc.h"
 #include "mm/palloc.h"
+#include "kernel_shim.h"
 #include "mm_arena.h"
 
 static size_t palloc_free(void)
@@ -339,53 +341,12 @@ Test(kmalloc, random_operations_match_a_reference_model)
 }
 
 /* ------------------------------------------- the kernel lock's shared side
- * Host threads stand for CPUs in shared sections: each marks itself in a
- * section, the heap's lock is a mutex, and pages come from palloc's fault
- * caches under a second mutex, as kernel/app.c's hooks do under the shared
- * fault lock. */
+ * Host threads stand for CPUs in shared sections (the shim's shim_shared):
+ * the heap's lock is a mutex, and pages come from palloc's fault caches
+ * under a second mutex, as kernel/app.c's hooks do under the shared fault
+ * lock (kernel_shim.h's shim_heap_side). */
 
 enum { SECTION_THREADS = 4, SECTION_OPS = 20000, SECTION_HELD = 48, EXCHANGE = 64 };
-
-static pthread_mutex_t heap_mutex = PTHREAD_MUTEX_INITIALIZER;
-static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
-static _Thread_local int thread_in_section;
-static _Thread_local unsigned thread_cache;
-static int pages_refused; /* pages() says 0, as with the pool empty */
-
-static int section_in(void)
-{
-	return thread_in_section;
-}
-
-static void section_lock(void)
-{
-	pthread_mutex_lock(&heap_mutex);
-}
-
-static void section_unlock(void)
-{
-	pthread_mutex_unlock(&heap_mutex);
-}
-
-static paddr_t section_pages(size_t n)
-{
-	if (__atomic_load_n(&pages_refused, __ATOMIC_RELAXED))
-		return 0;
-	pthread_mutex_lock(&pool_mutex);
-	paddr_t pa = n == 1 ? palloc_cache_take(thread_cache) : palloc_no_reclaim(n);
-	pthread_mutex_unlock(&pool_mutex);
-	return pa;
-}
-
-static void section_free_pages(paddr_t pa, size_t n)
-{
-	pthread_mutex_lock(&pool_mutex);
-	pfree(pa, n);
-	pthread_mutex_unlock(&pool_mutex);
-}
-
-static const struct kmalloc_shared_side section_side = {section_in, section_lock, section_unlock,
-							section_pages, section_free_pages};
 
 /* A block's bytes follow from its address, so any thread can check a
  * block another thread filled. */
@@ -431,8 +392,8 @@ static void *section_thread(void *arg)
 	struct block held[SECTION_HELD];
 	size_t n = 0;
 
-	thread_cache = (unsigned)(uintptr_t)arg;
-	thread_in_section = 1;
+	spin_host_cpu = (unsigned)(uintptr_t)arg + 1;
+	shim_shared = 1;
 	pthread_barrier_wait(&section_start);
 	for (int op = 0; op < SECTION_OPS; op++) {
 		unsigned r = (unsigned)rand_r(&seed);
@@ -476,7 +437,7 @@ Test(kmalloc, sections_on_four_threads_allocate_and_free_beside_each_other)
 		fill_by_address(big[i].p, big[i].size);
 		exchange[i * 4] = big[i];
 	}
-	kmalloc_set_shared_side(&section_side);
+	kmalloc_set_shared_side(&shim_heap_side);
 	pthread_barrier_init(&section_start, NULL, SECTION_THREADS);
 	pthread_t t[SECTION_THREADS];
 	for (uintptr_t i = 0; i < SECTION_THREADS; i++)
@@ -504,34 +465,34 @@ Test(kmalloc, a_section_gets_null_when_no_page_is_free_or_the_table_is_full)
 	mm_test_setup();
 	const size_t before = palloc_free();
 
-	kmalloc_set_shared_side(&section_side);
-	thread_in_section = 1;
+	kmalloc_set_shared_side(&shim_heap_side);
+	shim_shared = 1;
 	cr_assert_null(kmalloc(KMALLOC_SMALL_MAX + 1),
 		       "the large-block table is a holder's to make");
 	cr_assert_null(kmalloc_a(16));
 	cr_assert_eq(palloc_free(), before, "and the pages went back");
 
 	/* No slab of this class yet and no page: NULL, nothing changed. */
-	pages_refused = 1;
+	shim_heap_pages_refused = 1;
 	cr_assert_null(kmalloc(100));
 	cr_assert_eq(mm_test_kmalloc_stats().pages_held, 0);
-	pages_refused = 0;
+	shim_heap_pages_refused = 0;
 	void *p = kmalloc(100);
 	cr_assert_not_null(p);
 	/* The slab it made serves the next one without a page. */
-	pages_refused = 1;
+	shim_heap_pages_refused = 1;
 	void *q = kmalloc(100);
 	cr_assert_not_null(q);
 	kfree(p);
 	kfree(q);
-	pages_refused = 0;
+	shim_heap_pages_refused = 0;
 
 	/* A holder made the table: a section's large blocks fit while it has
 	 * room, and one past its half is NULL until a holder grows it. */
-	thread_in_section = 0;
+	shim_shared = 0;
 	void *first = kmalloc_a(1);
 	cr_assert_not_null(first);
-	thread_in_section = 1;
+	shim_shared = 1;
 	static void *v[PAGE_SIZE];
 	size_t n = 0;
 	while ((v[n] = kmalloc_a(PAGE_SIZE)) != NULL)
@@ -541,14 +502,14 @@ Test(kmalloc, a_section_gets_null_when_no_page_is_free_or_the_table_is_full)
 	size_t free_now = palloc_free();
 	cr_assert_null(kmalloc(3 * PAGE_SIZE), "the table is full");
 	cr_assert_eq(palloc_free(), free_now, "the run went back");
-	thread_in_section = 0;
+	shim_shared = 0;
 	void *grown = kmalloc(3 * PAGE_SIZE);
 	cr_assert_not_null(grown, "a holder grows the table");
-	thread_in_section = 1;
+	shim_shared = 1;
 	while (n)
 		kfree(v[--n]);
 	kfree(grown);
-	thread_in_section = 0;
+	shim_shared = 0;
 	kfree(first);
 	kmalloc_set_shared_side(NULL);
 	kmalloc_trim();

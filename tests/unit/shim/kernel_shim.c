@@ -351,8 +351,12 @@ static void shim_heap_give(void)
 	pthread_mutex_unlock(&shim_heap_lock);
 }
 
+int shim_heap_pages_refused;
+
 static paddr_t shim_heap_pages(size_t n)
 {
+	if (__atomic_load_n(&shim_heap_pages_refused, __ATOMIC_RELAXED))
+		return 0;
 	pthread_mutex_lock(&shim_pool_lock);
 	paddr_t pa = n == 1 ? palloc_cache_take(spin_host_cpu) : palloc_no_reclaim(n);
 	pthread_mutex_unlock(&shim_pool_lock);
@@ -366,7 +370,7 @@ static void shim_heap_free_pages(paddr_t pa, size_t n)
 	pthread_mutex_unlock(&shim_pool_lock);
 }
 
-static const struct kmalloc_shared_side shim_heap_side = {
+const struct kmalloc_shared_side shim_heap_side = {
     shim_heap_in_section, shim_heap_take, shim_heap_give, shim_heap_pages, shim_heap_free_pages};
 
 void shim_setup(void)

@@ -43,6 +43,13 @@ extern _Thread_local int shim_shared; /* syscall_shared() says so */
 extern _Thread_local int shim_needs_lock;  /* syscall_needs_lock() was called */
 extern _Thread_local int shim_copy_yields; /* app_copy_from yields first (races) */
 extern char shim_console[65536];	   /* what console_write wrote */
+/* mm/kmalloc.c's shared side as kernel/app.c's (shim_setup installs it): in
+ * a shared syscall (shim_shared) the heap's lock and palloc's are
+ * mutexes, and pages come from the palloc cache of the thread's
+ * spin_host_cpu, or none while shim_heap_pages_refused is set. */
+struct kmalloc_shared_side;
+extern const struct kmalloc_shared_side shim_heap_side;
+extern int shim_heap_pages_refused;
 extern size_t shim_console_len;
 
 /* An app address for a host pointer; a syscall handler called directly. */
