@@ -69,11 +69,11 @@ long rw_blocking(struct file *f, struct iobuf *b, uint64_t *pos, int writing)
 /*
  * A read or write in a shared syscall (kernel/syscall.h), at *pos: only of
  * a file whose kind allows it there (file_ops.shared_read, shared_write),
- * never a wait. The offset moves only once the call is sure to stand, and
- * one shared call through a description owns its offset at a time
- * (f->shared_pos_busy; a holder has it to itself anyway), so that calls
- * beside each other through one descriptor take turns as Linux's f_pos
- * lock makes them.
+ * never a wait (a kind's -EAGAIN asks for the lock, unless the descriptor
+ * is non-blocking: then it is the answer). The offset moves only once the call is sure to stand,
+ * and one shared call through a description owns its offset at a time (f->shared_pos_busy; a holder
+ * has it to itself anyway), so that calls beside each other through one descriptor take turns as
+ * Linux's f_pos lock makes them.
  */
 static long rw_shared(struct file *f, struct iobuf *b, uint64_t *pos, int writing)
 {
@@ -85,8 +85,10 @@ static long rw_shared(struct file *f, struct iobuf *b, uint64_t *pos, int writin
 		return syscall_needs_lock();
 	uint64_t at = *pos;
 	long n = writing ? file_write(f, b, &at) : file_read(f, b, &at);
-	if (n == -EAGAIN)
-		n = syscall_needs_lock(); /* the wait is the locked run's */
+	/* The wait is the locked run's; a non-blocking descriptor's answer is
+	 * -EAGAIN itself (Go reads a socket or pipe until it says so). */
+	if (n == -EAGAIN && !(f->flags & O_NONBLOCK))
+		n = syscall_needs_lock();
 	if (own_pos) {
 		if (n >= 0 && !syscall_shared_dropped())
 			f->pos = at;

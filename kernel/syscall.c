@@ -331,11 +331,13 @@ long syscall_rerun(uint64_t nr, const struct syscall_args *args)
  * futex, whose waiters change under thread_shared_lock, and sched_yield
  * (the switches both cause: thread_switch_shared); read and pread of
  * files whose kind reads there what it safely can (file_ops.shared_read:
- * tmpfs files, pipes, eventfds); write and pwrite of files whose kind
- * writes there what it safely can (file_ops.shared_write: tmpfs over
- * bytes the file has, a pipe or eventfd that need not wait, the console
- * up to 1 KiB); and their
- * vector forms, with up to IOV_ON_STACK iovecs (fs/read_write.c); the
+ * tmpfs files, pipes, eventfds, connected AF_UNIX streams); write and
+ * pwrite of files whose kind writes there what it safely can
+ * (file_ops.shared_write: tmpfs over bytes the file has, a pipe, eventfd
+ * or AF_UNIX stream that need not wait, the console up to 1 KiB); and
+ * their vector forms, with up to IOV_ON_STACK iovecs (fs/read_write.c);
+ * send and recv of those sockets (sendto, recvfrom without an address,
+ * net/socket.c's send_shared and recv_shared); the
  * epoll_wait calls that find nothing ready and must not wait; nanosleep
  * and clock_nanosleep, whose wait is a deadline's alone (thread_sleep).
  * Everything else about them asks for the lock.
@@ -356,6 +358,7 @@ static const uint8_t shared_calls[] = {
     [SYS_pwritev2] = 1,	     [SYS_epoll_wait] = 1,
     [SYS_epoll_pwait] = 1,   [SYS_epoll_pwait2] = 1,
     [SYS_nanosleep] = 1,     [SYS_clock_nanosleep] = 1,
+    [SYS_sendto] = 1,	     [SYS_recvfrom] = 1,
 };
 
 int syscall_shared(void)

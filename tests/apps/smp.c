@@ -1834,6 +1834,7 @@ static unsigned char stream_byte(uint64_t i)
 struct pipe_pair {
 	int fd[2];
 	int writer_cpu, reader_cpu, use_epoll;
+	int use_send; /* a socketpair's: send and recv instead of write and read */
 	long bad;
 	uint64_t got;
 };
@@ -1868,7 +1869,9 @@ static void *pipe_stream_writer(void *arg)
 			n = PIPE_STREAM - at;
 		for (size_t i = 0; i < n; i++)
 			buf[i] = stream_byte(at + i);
-		if (write_pieces(p->fd[1], buf, n, at) != (ssize_t)n) {
+		ssize_t put = p->use_send ? send(p->fd[1], buf, n, MSG_NOSIGNAL)
+					  : write_pieces(p->fd[1], buf, n, at);
+		if (put != (ssize_t)n) {
 			p->bad++; /* a blocking write moves all of it */
 			break;
 		}
@@ -1898,9 +1901,15 @@ static void *pipe_stream_reader(void *arg)
 	for (;;) {
 		size_t want = 1 + (size_t)rand_r(&seed) % PIPE_CHUNK;
 		struct iovec halves[2] = {{buf, want / 2}, {buf + want / 2, want - want / 2}};
-		ssize_t n = want % 2 ? read(p->fd[0], buf, want) : readv(p->fd[0], halves, 2);
+		ssize_t n = p->use_send ? recv(p->fd[0], buf, want, want % 3 ? 0 : MSG_DONTWAIT)
+			    : want % 2	? read(p->fd[0], buf, want)
+					: readv(p->fd[0], halves, 2);
 		if (n == 0)
 			break;
+		if (n < 0 && errno == EAGAIN && ep < 0 && p->use_send) {
+			sched_yield(); /* a MSG_DONTWAIT recv found nothing yet */
+			continue;
+		}
 		if (n < 0 && errno == EAGAIN && ep >= 0) {
 			struct epoll_event ev;
 			/* A look first (timeout 0: the shared side's when
@@ -2053,7 +2062,8 @@ static void check_pipes_across_cpus(void)
  * AF_UNIX stream pairs across CPUs: the same streams as the pipes' above
  * through a socketpair of each, written on one CPU and read on the next
  * (half the readers with epoll), half of them from the pair's first end
- * to its second and half the other way. Their read and write run on the
+ * to its second with read and write, half the other way with send and
+ * recv (some MSG_DONTWAIT). Their read and write run on the
  * shared side (net/unix.c), each pair's queue behind its own lock.
  */
 static void check_unix_streams_across_cpus(void)
@@ -2064,14 +2074,16 @@ static void check_unix_streams_across_cpus(void)
 
 	for (int i = 0; i < n; i++) {
 		int sv[2];
-		streams[i] = (struct pipe_pair){
-		    .writer_cpu = i % ncpus, .reader_cpu = (i + 1) % ncpus, .use_epoll = i % 2};
+		streams[i] = (struct pipe_pair){.writer_cpu = i % ncpus,
+						.reader_cpu = (i + 1) % ncpus,
+						.use_epoll = i % 2,
+						.use_send = (i + 1) / 2 % 2};
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
 			CHECK("unix_streams_across_cpus_lose_and_mix_nothing", 0);
 			return;
 		}
-		streams[i].fd[0] = sv[i / 2 % 2];
-		streams[i].fd[1] = sv[1 - i / 2 % 2];
+		streams[i].fd[0] = sv[(i + i / 2) % 2];
+		streams[i].fd[1] = sv[1 - (i + i / 2) % 2];
 	}
 	uint64_t start = now_ns();
 	for (int i = 0; i < n; i++) {

@@ -697,6 +697,45 @@ Test(af_unix, shared_stream_reads_and_writes_move_bytes_and_wake_the_peer)
 	done();
 }
 
+/* send and recv (sendto and recvfrom without an address) go the same way
+ * on the shared side; an address or a flag that would change what they
+ * do there asks for the lock, and MSG_DONTWAIT's -EAGAIN is the answer. */
+Test(af_unix, shared_send_and_recv_move_bytes_and_leave_the_rest_to_the_lock)
+{
+	int sv[2];
+	char buf[16];
+	struct linux_sockaddr_un a;
+	uint32_t alen = sizeof(a);
+
+	pair(SOCK_STREAM, sv);
+	shim_shared = 1;
+	cr_assert_eq(snd(sv[0], "abc", 3, 0), 3);
+	cr_assert_eq(snd(sv[0], "de", 2, MSG_NOSIGNAL), 2);
+	cr_assert_eq(rcv(sv[1], buf, 2, 0), 2);
+	cr_assert_eq(rcv(sv[1], buf + 2, sizeof(buf), MSG_DONTWAIT), 3);
+	cr_assert_arr_eq(buf, "abcde", 5);
+	cr_assert_eq(shim_needs_lock, 0);
+	cr_assert_eq(rcv(sv[1], buf, sizeof(buf), MSG_DONTWAIT), -EAGAIN);
+	cr_assert_eq(shim_needs_lock, 0, "a non-blocking recv's answer");
+	cr_assert_eq(rcv(sv[1], buf, sizeof(buf), 0), -EAGAIN);
+	cr_assert_eq(shim_needs_lock, 1, "a blocking recv's wait is the locked run's");
+	shim_needs_lock = 0;
+	cr_assert_eq(snd(sv[0], "x", 1, MSG_DONTWAIT), -EAGAIN);
+	cr_assert_eq(shim_needs_lock, 1, "MSG_DONTWAIT on a send");
+	shim_needs_lock = 0;
+	cr_assert_eq(snd(sv[0], "x", 1, MSG_OOB), -EAGAIN);
+	cr_assert_eq(shim_needs_lock, 1, "MSG_OOB");
+	shim_needs_lock = 0;
+	cr_assert_eq(CALL(recvfrom, sv[1], U(buf), sizeof(buf), 0, U(&a), U(&alen)), -EAGAIN);
+	cr_assert_eq(shim_needs_lock, 1, "an address to fill");
+	shim_needs_lock = 0;
+	cr_assert_eq(rcv(sv[1], buf, sizeof(buf), MSG_PEEK), -EAGAIN);
+	cr_assert_eq(shim_needs_lock, 1, "MSG_PEEK");
+	shim_shared = shim_needs_lock = 0;
+	cr_assert_eq(fionread(sv[1]), 0, "the sends the lock was asked for sent nothing");
+	done();
+}
+
 /* What a shared read or write may not do (wait for room, take descriptors
  * in flight, report an error once, raise SIGPIPE, stand by a copy it gave
  * up) asks for the kernel lock and leaves the queue as it was. */
