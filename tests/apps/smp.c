@@ -1907,7 +1907,12 @@ static void *pipe_stream_reader(void *arg)
 		if (n == 0)
 			break;
 		if (n < 0 && errno == EAGAIN && ep < 0 && p->use_send) {
-			sched_yield(); /* a MSG_DONTWAIT recv found nothing yet */
+			/* A MSG_DONTWAIT recv found nothing yet: wait with poll. */
+			struct pollfd pfd = {.fd = p->fd[0], .events = POLLIN};
+			if (poll(&pfd, 1, 10000) != 1) {
+				p->bad++; /* ten seconds with nothing: a lost wake */
+				break;
+			}
 			continue;
 		}
 		if (n < 0 && errno == EAGAIN && ep >= 0) {

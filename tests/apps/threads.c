@@ -106,26 +106,48 @@ static void condvar_ping_pong(void)
 
 /* ---------------------------------------------------------------- sleeps overlap */
 
+/* Each sleeper's span, CLOCK_MONOTONIC: overlap is judged from these, not
+ * from a wall-clock bound that a loaded host could break. */
+static uint64_t sleep_began[4], sleep_ended[4];
+static pthread_barrier_t sleepers_ready; /* all four made before any sleeps */
+
 static void *sleep_100ms(void *arg)
 {
+	int i = (int)(intptr_t)arg;
 	struct timespec ts = {0, 100000000};
+
+	pthread_barrier_wait(&sleepers_ready);
+	sleep_began[i] = now_ns();
 	nanosleep(&ts, NULL);
+	sleep_ended[i] = now_ns();
 	return NULL;
 }
 
+/* Four threads' 100 ms sleeps run at once: some moment lies inside all
+ * four (the last to begin began before the first to end ended), and each
+ * lasted its 100 ms. A kernel that let one thread sleep at a time fails. */
 static void sleeps_overlap(void)
 {
 	pthread_t t[4];
 	int ok = 1;
-	uint64_t start = now_ns();
+	uint64_t start = now_ns(), last_began = 0, first_ended = UINT64_MAX;
 
+	pthread_barrier_init(&sleepers_ready, NULL, 4);
 	for (int i = 0; i < 4; i++)
-		ok &= pthread_create(&t[i], NULL, sleep_100ms, NULL) == 0;
+		ok &= pthread_create(&t[i], NULL, sleep_100ms, (void *)(intptr_t)i) == 0;
 	for (int i = 0; i < 4; i++)
 		ok &= pthread_join(t[i], NULL) == 0;
 	uint64_t took = now_ns() - start;
-	printf("threads: four 100 ms sleeps took %llu ms\n", (unsigned long long)(took / 1000000));
-	CHECK("sleeps_overlap", ok && took >= 100000000ull && took < 300000000ull);
+	pthread_barrier_destroy(&sleepers_ready);
+	for (int i = 0; i < 4; i++) {
+		ok &= sleep_ended[i] - sleep_began[i] >= 100000000ull;
+		last_began = sleep_began[i] > last_began ? sleep_began[i] : last_began;
+		first_ended = sleep_ended[i] < first_ended ? sleep_ended[i] : first_ended;
+	}
+	printf("threads: four 100 ms sleeps took %llu ms, all four asleep for %lld ms\n",
+	       (unsigned long long)(took / 1000000),
+	       (long long)((int64_t)(first_ended - last_began) / 1000000));
+	CHECK("sleeps_overlap", ok && last_began < first_ended);
 }
 
 /* A thread sleeps while another computes: the sleep does not stop it. */
