@@ -283,11 +283,6 @@ int app_page_fault_shared(uint64_t addr, unsigned access)
 static struct spinlock shared_heap_lock = SPINLOCK_INIT("kernel heap", LOCK_KMALLOC);
 static unsigned long shared_heap_flags;
 
-static int shared_heap_in_section(void)
-{
-	return this_cpu()->shared_section;
-}
-
 static void shared_heap_lock_take(void)
 {
 	shared_heap_flags = spin_lock_irqsave(&shared_heap_lock);
@@ -313,9 +308,10 @@ static void shared_heap_free_pages(paddr_t pa, size_t n)
 	shared_fault_lock_give();
 }
 
-static const struct kmalloc_shared_side shared_heap = {shared_heap_in_section,
-						       shared_heap_lock_take, shared_heap_lock_give,
-						       shared_heap_pages, shared_heap_free_pages};
+/* syscall_shared: this CPU's section flag, a fault's sections' too. */
+static const struct kmalloc_shared_side shared_heap = {syscall_shared, shared_heap_lock_take,
+						       shared_heap_lock_give, shared_heap_pages,
+						       shared_heap_free_pages};
 
 void app_shared_heap_init(void)
 {

@@ -454,6 +454,13 @@ static bool big_rehash(size_t cap)
 	return true;
 }
 
+/* Whether a table of cap slots has room for one more large block: it is
+ * kept at most half full. */
+static bool room_for_one_more(size_t cap)
+{
+	return (big.count + 1) * 2 <= cap;
+}
+
 /* Doubles the table (or makes the first one). */
 static bool big_grow(void)
 {
@@ -500,13 +507,13 @@ static void *big_alloc(size_t size, void *caller)
 	bool shared = in_section();
 
 	/* Growing the table frees the old one and may reclaim: a holder's. */
-	if (!shared && (big.count + 1) * 2 > big.cap && !big_grow())
+	if (!shared && !room_for_one_more(big.cap) && !big_grow())
 		return NULL;
 	paddr_t pa = shared ? side->pages(npages) : palloc(npages);
 	if (!pa)
 		return NULL;
 	heap_lock(shared);
-	if ((big.count + 1) * 2 > big.cap) { /* only in a section */
+	if (!room_for_one_more(big.cap)) { /* only in a section */
 		heap_unlock(shared);
 		pages_free(shared, pa, npages);
 		return NULL;
@@ -625,7 +632,7 @@ void kmalloc_trim(void)
 	/* A table grown for a burst of large blocks shrinks back to the
 	 * smallest that has room for the next one (as big_alloc wants). */
 	size_t cap = BIG_MIN_CAP;
-	while ((big.count + 1) * 2 > cap)
+	while (!room_for_one_more(cap))
 		cap *= 2;
 	if (cap < big.cap)
 		(void)big_rehash(cap); /* without a page for it, the larger one stays */

@@ -933,11 +933,6 @@ static long msg_recv(struct unix_sock *u, struct sock_msg *m, size_t room, int f
  * length and into records of its own, and a receive copies before it
  * consumes: the queue changes only once the copy is sure to stand.
  */
-static int copy_stands(void)
-{
-	return !syscall_shared_dropped();
-}
-
 static void chain_free(struct unix_msg *r)
 {
 	while (r) {
@@ -997,15 +992,14 @@ static long stream_send_shared(struct unix_sock *u, struct sock_msg *m)
 		charged += MSG_HEAD + cap;
 		done += n;
 	}
-	if (!copy_stands() || !done || (blocking && done < want)) {
+	if (syscall_shared_dropped() || !done || (blocking && done < want)) {
 		file_shared_unlock(&p->qlock, flags);
 		chain_free(chain);
-		if (copy_stands() && !done && fault)
+		if (!syscall_shared_dropped() && !done && fault)
 			return -EFAULT;
 		return syscall_needs_lock();
 	}
-	t = into_tail ? t : NULL;
-	if (t) {
+	if (into_tail) {
 		t->len += (uint32_t)into_tail;
 		p->unread += into_tail;
 	}
@@ -1031,8 +1025,7 @@ static long stream_recv_shared(struct unix_sock *u, struct sock_msg *m)
 			return syscall_needs_lock(); /* descriptors to take, an error once */
 		return (u->s.shut & SOCK_SHUT_RD) ? 0 : -EAGAIN;
 	}
-	set_from(m, &r->from);
-	uint64_t done = 0;
+	uint64_t done = 0; /* (no address: read and recv have none to fill) */
 	int fault = 0;
 	/* Up to a record that carries descriptors: those end a read. */
 	for (; r && !r->nfiles && iobuf_left(m->data); r = r->next) {
@@ -1043,7 +1036,7 @@ static long stream_recv_shared(struct unix_sock *u, struct sock_msg *m)
 		}
 		done += n;
 	}
-	if (!copy_stands() || !done) {
+	if (syscall_shared_dropped() || !done) {
 		file_shared_unlock(&u->qlock, flags);
 		return fault ? -EFAULT : 0; /* (a given-up attempt's result goes unseen) */
 	}
