@@ -10,8 +10,13 @@
 
 #include <stddef.h>
 
+#include "kernel/spinlock.h"
 #include "kernel/thread.h"
 
+/* The pending list and the items' pending flags: raised from any CPU (a
+ * shared syscall's send raises the stack's work under LOCK_NET), run by
+ * the holder of the kernel lock. */
+static struct spinlock lock = SPINLOCK_INIT("deferred work", LOCK_DEFER);
 static struct deferred *head, **tail = &head;
 static struct deferred *items; /* those with a live callback */
 static int running;
@@ -27,18 +32,21 @@ void defer_init(struct deferred *d, defer_fn fn, defer_live_fn live)
 
 void defer_raise(struct deferred *d)
 {
-	if (d->pending)
-		return;
-	d->pending = 1;
-	d->next = NULL;
-	*tail = d;
-	tail = &d->next;
-	thread_exit_work = 1;
+	unsigned long flags = spin_lock_irqsave(&lock);
+
+	if (!d->pending) {
+		d->pending = 1;
+		d->next = NULL;
+		__atomic_store_n(tail, d, __ATOMIC_RELAXED);
+		tail = &d->next;
+		__atomic_store_n(&thread_exit_work, 1, __ATOMIC_RELAXED);
+	}
+	spin_unlock_irqrestore(&lock, flags);
 }
 
 int defer_pending(void)
 {
-	return head != NULL;
+	return __atomic_load_n(&head, __ATOMIC_RELAXED) != NULL;
 }
 
 void defer_run(void)
@@ -48,19 +56,25 @@ void defer_run(void)
 	running = 1;
 	for (int pass = 0; pass < DEFER_PASSES && head; pass++) {
 		/* This round: what is pending now; what it raises is the next. */
+		unsigned long flags = spin_lock_irqsave(&lock);
 		struct deferred *list = head;
 		head = NULL;
 		tail = &head;
+		spin_unlock_irqrestore(&lock, flags);
 		while (list) {
 			struct deferred *d = list;
+			/* Raised again from here on, it goes on the next round's
+			 * list: its work then sees what that raiser did. */
+			flags = spin_lock_irqsave(&lock);
 			list = d->next;
 			d->next = NULL;
 			d->pending = 0;
+			spin_unlock_irqrestore(&lock, flags);
 			d->fn(d);
 		}
 	}
 	running = 0;
-	if (head)
+	if (defer_pending())
 		thread_exit_work = 1;
 }
 

@@ -23,8 +23,12 @@
  * defer_sources_live() before it ends an app whose threads all wait with
  * no timer armed.
  *
- * One CPU, interrupts off in the kernel: raise and run need no lock (see
- * docs/architecture.md, "What assumes one CPU").
+ * Raising takes the list's lock (LOCK_DEFER), so any CPU may raise: a
+ * holder of the kernel lock, an interrupt handler, or a shared syscall
+ * (the network stack's send on the kernel lock's shared side raises its
+ * work for a loopback packet). The work runs only under the kernel lock,
+ * on the CPU that holds it: a shared syscall that raised some takes the
+ * kernel lock on its way out (syscall_dispatch asks defer_pending).
  */
 #pragma once
 
@@ -51,20 +55,22 @@ void defer_init(struct deferred *d, defer_fn fn, defer_live_fn live);
 /*
  * defer_raise - d's function runs at the next defer_run (once, however
  * often it was raised before). O(1); callable from interrupt handlers,
- * timer callbacks, syscalls and deferred functions.
+ * timer callbacks, syscalls (shared ones too) and deferred functions, on
+ * any CPU. Takes LOCK_DEFER.
  */
 void defer_raise(struct deferred *d);
 
-/* Whether some work is raised and has not run yet. */
+/* Whether some work is raised and has not run yet (without the lock: a
+ * CPU sees its own raises). */
 int defer_pending(void);
 
 /*
  * defer_run - runs the pending work, in the order raised, until none is
  * left or DEFER_PASSES rounds ran (work that keeps raising itself then
  * stays pending, and the caller's next defer_run continues it: the app
- * is not starved). Kernel context only, never from an interrupt handler
- * or inside a syscall handler; not re-entrant (a nested call returns at
- * once).
+ * is not starved). Kernel context under the kernel lock only, never
+ * from an interrupt handler or inside a syscall handler; not re-entrant
+ * (a nested call returns at once).
  */
 #define DEFER_PASSES 4
 void defer_run(void);

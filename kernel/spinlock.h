@@ -47,6 +47,8 @@ enum lock_class {
 	LOCK_CLASS_NONE = 0, /* never a valid class: spin_init refuses it */
 	LOCK_KERNEL,	     /* the kernel lock: one CPU in the kernel proper at a
 			      * time (taken with spin_lock_polling) */
+	LOCK_NET,	     /* planned: lwIP's context in shared sections (lwIP,
+			      * the NICs' transmit paths, the TCP receive queues) */
 	LOCK_THREADS,	     /* the shared side's threads, futex waiters and timers */
 	LOCK_FS_TREE,	     /* planned: a file system's tree */
 	LOCK_INODE,	     /* one inode (tmpfs: its shared writers take turns) */
@@ -60,6 +62,7 @@ enum lock_class {
 	LOCK_PALLOC,	     /* planned: the page allocator */
 	LOCK_KMALLOC,	     /* the kernel heap in shared sections (mm/kmalloc.h):
 			      * never held while it gets or frees pages */
+	LOCK_DEFER,	     /* the deferred work's pending list (kernel/defer.c) */
 	LOCK_SMP_CALL,	     /* one CPU's queue of cross-CPU calls (smp.c): nothing
 			      * is taken under it but the console's, so any holder
 			      * may queue a call */
