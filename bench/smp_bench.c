@@ -31,6 +31,9 @@
 //           half each on 2 (the checksum: one byte of each block read).
 //   unix    the same through an AF_UNIX stream socketpair of its own (each
 //           block written to one end and read from the other).
+//   tcp     the same through a TCP connection of its own over the loopback
+//           interface (127.0.0.1), TCP_CALLS round trips: a block written
+//           on one end is read whole from the other.
 //   epoll   each thread polls an epoll instance of its own, which watches an
 //           empty pipe, with epoll_wait and timeout 0 (Go's netpoll(0)):
 //           EPOLL_CALLS calls on 1 thread, then half each on 2.
@@ -44,7 +47,7 @@
 // start to the last worker's end (CLOCK_MONOTONIC), so thread creation and
 // joining are not counted.
 // Usage:
-//   smp_bench [all|cpu|fault|fault4k|futex|pairs|unmap|pread|pwrite|pipe|unix|epoll|append]...
+//   smp_bench [all|cpu|fault|fault4k|futex|pairs|unmap|pread|pwrite|pipe|unix|tcp|epoll|append]...
 // Exit status 0 when every checksum matched, 1 otherwise.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -56,6 +59,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -82,6 +86,7 @@
 #define READ_KIB     64
 #define READ_CALLS   40000
 #define PIPE_BLOCK   32768
+#define TCP_CALLS    10000
 #define EPOLL_CALLS  100000
 #define APPEND_CALLS 40000
 #define LOG_LINE     100
@@ -304,23 +309,59 @@ static void *pwrite_worker(void *arg)
 	return io_loop(arg, 1);
 }
 
+/* A TCP connection to itself over 127.0.0.1: fd[0] the accepted end,
+ * fd[1] the connecting one. 0, or an errno. */
+static int tcp_pair(int fd[2])
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0), err = 0;
+
+	fd[0] = fd[1] = -1;
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&a, &len) ||
+	    (fd[1] = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+	    connect(fd[1], (struct sockaddr *)&a, sizeof(a)) || (fd[0] = accept(l, NULL, NULL)) < 0)
+		err = errno ? errno : EIO;
+	if (l >= 0)
+		close(l);
+	return err;
+}
+
+/* Reads n bytes whole (a TCP read may return part of a block). */
+static int read_whole(int fd, unsigned char *buf, size_t n)
+{
+	for (size_t got = 0; got < n;) {
+		ssize_t r = read(fd, buf + got, n - got);
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+enum block_kind { BLOCK_PIPE, BLOCK_UNIX, BLOCK_TCP };
+
 /* Each thread pushes PIPE_BLOCK-byte blocks through its own pipe (or
- * socketpair) and back. */
-static void *block_loop(struct work *w, int sockets)
+ * socketpair, or TCP connection) and back. */
+static void *block_loop(struct work *w, enum block_kind kind)
 {
 	unsigned char out[PIPE_BLOCK], in[PIPE_BLOCK];
 	int fd[2];
 
 	w->sum = 0;
-	if (sockets ? socketpair(AF_UNIX, SOCK_STREAM, 0, fd) : pipe(fd)) {
-		w->err = errno;
+	int err = kind == BLOCK_TCP    ? tcp_pair(fd)
+		  : kind == BLOCK_UNIX ? (socketpair(AF_UNIX, SOCK_STREAM, 0, fd) ? errno : 0)
+				       : (pipe(fd) ? errno : 0);
+	if (err) {
+		w->err = err;
 		return NULL;
 	}
 	w->start = now_ns();
 	for (int i = 0; i < w->count; i++) {
 		out[(w->first + i) % PIPE_BLOCK] = (unsigned char)(w->first + i);
 		if (write(fd[1], out, sizeof(out)) != (long)sizeof(out) ||
-		    read(fd[0], in, sizeof(in)) != (long)sizeof(in)) {
+		    read_whole(fd[0], in, sizeof(in))) {
 			w->err = EIO;
 			break;
 		}
@@ -334,12 +375,17 @@ static void *block_loop(struct work *w, int sockets)
 
 static void *pipe_worker(void *arg)
 {
-	return block_loop(arg, 0);
+	return block_loop(arg, BLOCK_PIPE);
 }
 
 static void *unix_worker(void *arg)
 {
-	return block_loop(arg, 1);
+	return block_loop(arg, BLOCK_UNIX);
+}
+
+static void *tcp_worker(void *arg)
+{
+	return block_loop(arg, BLOCK_TCP);
 }
 
 /* Each thread asks its own epoll instance, with nothing ready, again and
@@ -638,6 +684,8 @@ int main(int argc, char **argv)
 			scaling("pipe", pipe_worker, READ_CALLS);
 		if (all || !strcmp(w, "unix"))
 			scaling("unix", unix_worker, READ_CALLS);
+		if (all || !strcmp(w, "tcp"))
+			scaling("tcp", tcp_worker, TCP_CALLS);
 		if (all || !strcmp(w, "epoll"))
 			scaling("epoll", epoll_worker, EPOLL_CALLS);
 		if (all || !strcmp(w, "append"))

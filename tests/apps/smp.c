@@ -46,6 +46,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -2106,6 +2107,59 @@ static void check_unix_streams_across_cpus(void)
 	CHECK("unix_streams_across_cpus_lose_and_mix_nothing", ok);
 }
 
+/*
+ * TCP connections over the loopback interface across CPUs: the same
+ * streams again, each through a connection of its own to a listener on
+ * 127.0.0.1, written on one CPU and read on the next, half with epoll and
+ * half with send and recv. Every call on them takes the kernel lock, and
+ * what a send loops back is the stack's deferred work: lwIP's one context
+ * must hold with threads on every CPU.
+ */
+static void check_tcp_streams_across_cpus(void)
+{
+	static struct pipe_pair streams[64];
+	pthread_t w[64], r[64];
+	int n = ncpus < 2 ? 2 : ncpus, ok = 1;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 64) ||
+	    getsockname(l, (struct sockaddr *)&a, &len)) {
+		CHECK("tcp_streams_across_cpus_lose_and_mix_nothing", 0);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		int c = socket(AF_INET, SOCK_STREAM, 0), s;
+		if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof(a)) ||
+		    (s = accept(l, NULL, NULL)) < 0) {
+			CHECK("tcp_streams_across_cpus_lose_and_mix_nothing", 0);
+			return;
+		}
+		streams[i] = (struct pipe_pair){.writer_cpu = i % ncpus,
+						.reader_cpu = (i + 1) % ncpus,
+						.use_epoll = i % 2,
+						.use_send = (i + 1) / 2 % 2};
+		streams[i].fd[0] = i % 2 ? s : c;
+		streams[i].fd[1] = i % 2 ? c : s;
+	}
+	close(l);
+	uint64_t start = now_ns();
+	for (int i = 0; i < n; i++) {
+		pthread_create(&r[i], NULL, pipe_stream_reader, &streams[i]);
+		pthread_create(&w[i], NULL, pipe_stream_writer, &streams[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		join_or_fail(w[i], "tcp_streams_across_cpus_lose_and_mix_nothing", NULL);
+		join_or_fail(r[i], "tcp_streams_across_cpus_lose_and_mix_nothing", NULL);
+		ok &= streams[i].bad == 0 && streams[i].got == PIPE_STREAM;
+		close(streams[i].fd[0]);
+	}
+	printf("smp: %d tcp connections moved %d bytes each in %llu ms\n", n, PIPE_STREAM,
+	       (unsigned long long)((now_ns() - start) / 1000000));
+	CHECK("tcp_streams_across_cpus_lose_and_mix_nothing", ok);
+}
+
 /* ---------------------------------------------------------------- exit */
 
 static void *spin_forever(void *arg)
@@ -2144,6 +2198,7 @@ int main(int argc, char **argv)
 	check_appends_beside_each_other();
 	check_pipes_across_cpus();
 	check_unix_streams_across_cpus();
+	check_tcp_streams_across_cpus();
 	check_signal_to_spinner();
 	check_munmap_under_reader();
 	check_each_cpu_times_itself();

@@ -15,6 +15,9 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
+# The loopback interface, which Solo has from boot: bench-smp's tcp job
+# connects to 127.0.0.1.
+ip link set lo up
 exec </dev/console >/dev/console 2>&1
 
 echo "peer: $(uname -sr), $(nproc) cpu, $(sed -n 's/^MemTotal: *//p' /proc/meminfo) memory"

@@ -293,6 +293,7 @@ static void smp_app_on(const char *name, const char *config, const char *qemu_op
 	    "threads_append_to_one_log_at_once",
 	    "pipes_across_cpus_lose_and_mix_nothing",
 	    "unix_streams_across_cpus_lose_and_mix_nothing",
+	    "tcp_streams_across_cpus_lose_and_mix_nothing",
 	    "sleeps_on_each_cpu_end_by_its_own_timer",
 	    "two_spinners_pinned_to_one_cpu_take_turns",
 	    "an_alarm_that_fires_on_an_idle_cpu_interrupts_a_sleeper",
