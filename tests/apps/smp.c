@@ -2064,6 +2064,30 @@ static void check_pipes_across_cpus(void)
 							    counted == (uint64_t)n * PIPE_RECORDS);
 }
 
+/* Runs a reader and a writer for each of the n streams set up (the
+ * writer closes its end, the reader reads to the end), then closes the
+ * readers' ends and reports the check. */
+static void run_streams(struct pipe_pair *streams, int n, const char *check, const char *what)
+{
+	static pthread_t w[64], r[64];
+	int ok = 1;
+	uint64_t start = now_ns();
+
+	for (int i = 0; i < n; i++) {
+		pthread_create(&r[i], NULL, pipe_stream_reader, &streams[i]);
+		pthread_create(&w[i], NULL, pipe_stream_writer, &streams[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		join_or_fail(w[i], check, NULL);
+		join_or_fail(r[i], check, NULL);
+		ok &= streams[i].bad == 0 && streams[i].got == PIPE_STREAM;
+		close(streams[i].fd[0]);
+	}
+	printf("smp: %d %s moved %d bytes each in %llu ms\n", n, what, PIPE_STREAM,
+	       (unsigned long long)((now_ns() - start) / 1000000));
+	CHECK(check, ok);
+}
+
 /*
  * AF_UNIX stream pairs across CPUs: the same streams as the pipes' above
  * through a socketpair of each, written on one CPU and read on the next
@@ -2075,8 +2099,7 @@ static void check_pipes_across_cpus(void)
 static void check_unix_streams_across_cpus(void)
 {
 	static struct pipe_pair streams[64];
-	pthread_t w[64], r[64];
-	int n = ncpus < 2 ? 2 : ncpus, ok = 1;
+	int n = ncpus < 2 ? 2 : ncpus;
 
 	for (int i = 0; i < n; i++) {
 		int sv[2];
@@ -2091,20 +2114,8 @@ static void check_unix_streams_across_cpus(void)
 		streams[i].fd[0] = sv[(i + i / 2) % 2];
 		streams[i].fd[1] = sv[1 - (i + i / 2) % 2];
 	}
-	uint64_t start = now_ns();
-	for (int i = 0; i < n; i++) {
-		pthread_create(&r[i], NULL, pipe_stream_reader, &streams[i]);
-		pthread_create(&w[i], NULL, pipe_stream_writer, &streams[i]);
-	}
-	for (int i = 0; i < n; i++) {
-		join_or_fail(w[i], "unix_streams_across_cpus_lose_and_mix_nothing", NULL);
-		join_or_fail(r[i], "unix_streams_across_cpus_lose_and_mix_nothing", NULL);
-		ok &= streams[i].bad == 0 && streams[i].got == PIPE_STREAM;
-		close(streams[i].fd[0]);
-	}
-	printf("smp: %d unix stream pairs moved %d bytes each in %llu ms\n", n, PIPE_STREAM,
-	       (unsigned long long)((now_ns() - start) / 1000000));
-	CHECK("unix_streams_across_cpus_lose_and_mix_nothing", ok);
+	run_streams(streams, n, "unix_streams_across_cpus_lose_and_mix_nothing",
+		    "unix stream pairs");
 }
 
 /*
@@ -2118,8 +2129,7 @@ static void check_unix_streams_across_cpus(void)
 static void check_tcp_streams_across_cpus(void)
 {
 	static struct pipe_pair streams[64];
-	pthread_t w[64], r[64];
-	int n = ncpus < 2 ? 2 : ncpus, ok = 1;
+	int n = ncpus < 2 ? 2 : ncpus;
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof(a);
 	int l = socket(AF_INET, SOCK_STREAM, 0);
@@ -2144,20 +2154,7 @@ static void check_tcp_streams_across_cpus(void)
 		streams[i].fd[1] = i % 2 ? c : s;
 	}
 	close(l);
-	uint64_t start = now_ns();
-	for (int i = 0; i < n; i++) {
-		pthread_create(&r[i], NULL, pipe_stream_reader, &streams[i]);
-		pthread_create(&w[i], NULL, pipe_stream_writer, &streams[i]);
-	}
-	for (int i = 0; i < n; i++) {
-		join_or_fail(w[i], "tcp_streams_across_cpus_lose_and_mix_nothing", NULL);
-		join_or_fail(r[i], "tcp_streams_across_cpus_lose_and_mix_nothing", NULL);
-		ok &= streams[i].bad == 0 && streams[i].got == PIPE_STREAM;
-		close(streams[i].fd[0]);
-	}
-	printf("smp: %d tcp connections moved %d bytes each in %llu ms\n", n, PIPE_STREAM,
-	       (unsigned long long)((now_ns() - start) / 1000000));
-	CHECK("tcp_streams_across_cpus_lose_and_mix_nothing", ok);
+	run_streams(streams, n, "tcp_streams_across_cpus_lose_and_mix_nothing", "tcp connections");
 }
 
 /* ---------------------------------------------------------------- exit */
