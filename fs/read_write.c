@@ -70,10 +70,11 @@ long rw_blocking(struct file *f, struct iobuf *b, uint64_t *pos, int writing)
  * A read or write in a shared syscall (kernel/syscall.h), at *pos: only of
  * a file whose kind allows it there (file_ops.shared_read, shared_write),
  * never a wait (a kind's -EAGAIN asks for the lock, unless the descriptor
- * is non-blocking: then it is the answer). The offset moves only once the call is sure to stand,
- * and one shared call through a description owns its offset at a time (f->shared_pos_busy; a holder
- * has it to itself anyway), so that calls beside each other through one descriptor take turns as
- * Linux's f_pos lock makes them.
+ * is non-blocking: then it is the answer). The offset moves only once the
+ * call is sure to stand, and one shared call through a description owns
+ * its offset at a time (f->shared_pos_busy; a holder has it to itself
+ * anyway), so that calls beside each other through one descriptor take
+ * turns as Linux's f_pos lock makes them.
  */
 static long rw_shared(struct file *f, struct iobuf *b, uint64_t *pos, int writing)
 {

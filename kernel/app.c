@@ -278,8 +278,8 @@ int app_page_fault_shared(uint64_t addr, unsigned access)
 /* The kernel heap in shared sections (mm/kmalloc.h): its lock only they
  * take; its pages come from this CPU's fault cache (a run of them from the
  * pool, never the reclaimer) and go back to palloc under the shared fault
- * lock, which serializes palloc there. The heap's
- * lock is never held across either (kmalloc drops it first). */
+ * lock, which serializes palloc there. The heap's lock is never held
+ * across either (kmalloc drops it first). */
 static struct spinlock shared_heap_lock = SPINLOCK_INIT("kernel heap", LOCK_KMALLOC);
 static unsigned long shared_heap_flags;
 

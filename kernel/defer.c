@@ -13,9 +13,8 @@
 #include "kernel/spinlock.h"
 #include "kernel/thread.h"
 
-/* The pending list and the items' pending flags: raised from any CPU (a
- * shared syscall's send raises the stack's work under LOCK_NET), run by
- * the holder of the kernel lock. */
+/* The pending list and the items' pending flags: raised from any CPU,
+ * run by the holder of the kernel lock. */
 static struct spinlock lock = SPINLOCK_INIT("deferred work", LOCK_DEFER);
 static struct deferred *head, **tail = &head;
 static struct deferred *items; /* those with a live callback */

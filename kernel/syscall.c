@@ -337,7 +337,7 @@ long syscall_rerun(uint64_t nr, const struct syscall_args *args)
  * or AF_UNIX stream that need not wait, the console up to 1 KiB); and
  * their vector forms, with up to IOV_ON_STACK iovecs (fs/read_write.c);
  * send and recv of those sockets (sendto, recvfrom without an address,
- * net/socket.c's send_shared and recv_shared); the
+ * net/socket.c's transfer_shared); the
  * epoll_wait calls that find nothing ready and must not wait; nanosleep
  * and clock_nanosleep, whose wait is a deadline's alone (thread_sleep).
  * Everything else about them asks for the lock.

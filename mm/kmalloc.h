@@ -8,9 +8,9 @@
  *
  * Context: the kernel serializes its callers (the kernel lock), except in
  * the kernel lock's shared side: once kmalloc_set_shared_side() has named
- * it, sections running beside each other on several CPUs may call
- * kmalloc()/zmalloc() for small blocks and kfree() for any block, which
- * then take the heap's own lock (below). Not interrupt-safe: do not call
+ * it, sections running beside each other on several CPUs may allocate
+ * (a large block only while the large-block table has room) and kfree()
+ * any block, taking the heap's own lock (below). Not interrupt-safe: do not call
  * from interrupt handlers. kfree() of a pointer kmalloc did not return, or a
  * second kfree(), panics "kfree: <ptr> not allocated ..." when it can tell
  * (always inside slabs; always for page-aligned pointers); exhaustion never

@@ -864,31 +864,22 @@ SYSCALL_DEFINE5(getsockopt, int, fd, int, level, int, name, uint64_t, uval, uint
 /*
  * send and recv (sendto and recvfrom without an address) on the kernel
  * lock's shared side (kernel/syscall.h), for a family whose read and write
- * run there (sock_ops.shared_io): the same as those, with the flags that
- * change nothing there (MSG_NOSIGNAL: a send that would raise SIGPIPE asks
- * for the lock anyway; MSG_DONTWAIT for a receive, whose -EAGAIN is then
- * the answer). Anything else asks for the lock.
+ * run there (sock_ops.shared_io): the same as those, with the flag that
+ * changes nothing there (a send's MSG_NOSIGNAL: one that would raise
+ * SIGPIPE asks for the lock anyway; a receive's MSG_DONTWAIT, whose
+ * -EAGAIN is then the answer, as a non-blocking socket's is). Anything
+ * else asks for the lock.
  */
-static long send_shared(struct sock *s, uint64_t buf, uint64_t len, int flags, uint64_t uaddr)
+static long transfer_shared(struct sock *s, uint64_t buf, uint64_t len, int flags, uint64_t uaddr,
+			    int sending)
 {
 	struct iobuf b;
 	struct sock_msg m = {.data = &b};
 
-	if (!s->ops->shared_io || uaddr || (flags & ~MSG_NOSIGNAL))
+	if (!s->ops->shared_io || uaddr || (flags & ~(sending ? MSG_NOSIGNAL : MSG_DONTWAIT)))
 		return syscall_needs_lock();
 	iobuf_user(&b, buf, len);
-	return s->ops->sendmsg(s, &m, 0);
-}
-
-static long recv_shared(struct sock *s, uint64_t buf, uint64_t len, int flags, uint64_t uaddr)
-{
-	struct iobuf b;
-	struct sock_msg m = {.data = &b};
-
-	if (!s->ops->shared_io || uaddr || (flags & ~MSG_DONTWAIT))
-		return syscall_needs_lock();
-	iobuf_user(&b, buf, len);
-	long n = s->ops->recvmsg(s, &m, 0);
+	long n = sending ? s->ops->sendmsg(s, &m, 0) : s->ops->recvmsg(s, &m, 0);
 	return n == -EAGAIN && !sock_nonblocking(s, flags) ? syscall_needs_lock() : n;
 }
 
@@ -905,7 +896,7 @@ SYSCALL_DEFINE6(sendto, int, fd, uint64_t, buf, uint64_t, len, int, flags, uint6
 	if ((int64_t)len < 0)
 		return -EINVAL;
 	if (syscall_shared())
-		return send_shared(s, buf, len, flags, uaddr);
+		return transfer_shared(s, buf, len, flags, uaddr, 1);
 	if (uaddr) {
 		if (alen < 0)
 			return -EINVAL;
@@ -933,7 +924,7 @@ SYSCALL_DEFINE6(recvfrom, int, fd, uint64_t, buf, uint64_t, len, int, flags, uin
 	if ((int64_t)len < 0)
 		return -EINVAL;
 	if (syscall_shared())
-		return recv_shared(s, buf, len, flags, uaddr);
+		return transfer_shared(s, buf, len, flags, uaddr, 0);
 	if (uaddr && (err = addr_room(ulen, &room)))
 		return err;
 	iobuf_user(&b, buf, len);

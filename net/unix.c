@@ -792,7 +792,6 @@ static long unix_sendmsg(struct sock *s, struct sock_msg *m, int flags)
 	unsigned nfiles;
 	long n;
 
-	(void)flags;
 	if (syscall_shared())
 		return s->type == SOCK_STREAM && !m->control && !flags ? stream_send_shared(u, m)
 								       : syscall_needs_lock();
@@ -929,9 +928,10 @@ static long msg_recv(struct unix_sock *u, struct sock_msg *m, size_t room, int f
  * not do it leaves to the lock: descriptors in flight, an error to report
  * once, a send after a shutdown (SIGPIPE), a blocking send that does not
  * fit whole (it waits for the rest), a wait, and a record the heap cannot
- * give without a reclaim (or a table it cannot grow). A send copies into the tail record past its
- * length and into records of its own, and a receive copies before it
- * consumes: the queue changes only once the copy is sure to stand.
+ * give without a reclaim (or a table it cannot grow). A send copies into
+ * the tail record past its length and into records of its own, and a
+ * receive copies before it consumes: the queue changes only once the copy
+ * is sure to stand.
  */
 static void chain_free(struct unix_msg *r)
 {
